@@ -1,0 +1,308 @@
+//! What a receiver needs to know: the token, the appid, the keys, and the
+//! limits it enforces.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::crypto::{AesKey, CryptoError, MessageCrypto};
+
+/// The callback token from the account's server settings. `Debug` prints `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CallbackToken(String);
+
+impl CallbackToken {
+    /// Wraps a token.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+
+    /// The token text, for signing.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for CallbackToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CallbackToken(***)")
+    }
+}
+
+/// Why a configuration was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// WeChat requires a 3–32 character token of letters and digits.
+    #[error(
+        "callback token must be 3 to 32 letters or digits, as set in the account's server settings"
+    )]
+    InvalidToken,
+    /// The appid is empty.
+    #[error("appid is empty; it is the account's AppID (wx...)")]
+    EmptyAppId,
+    /// An EncodingAESKey could not be read.
+    #[error("{which} EncodingAESKey: {source}")]
+    Key {
+        /// `current` or `previous`.
+        which: &'static str,
+        /// Why.
+        source: CryptoError,
+    },
+    /// A previous key without a current one.
+    #[error("a previous EncodingAESKey needs a current one")]
+    PreviousWithoutCurrent,
+    /// `require_encryption` without a key.
+    #[error("encryption is required but no EncodingAESKey is configured")]
+    EncryptionWithoutKey,
+}
+
+/// A receiver's configuration. Build it with [`CallbackConfig::builder`].
+#[derive(Debug, Clone)]
+pub struct CallbackConfig {
+    pub(crate) token: CallbackToken,
+    pub(crate) appid: String,
+    pub(crate) crypto: Option<MessageCrypto>,
+    pub(crate) timestamp_window: Option<Duration>,
+    pub(crate) require_encryption: bool,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) dedup_ttl: Duration,
+    pub(crate) memory_capacity: usize,
+    pub(crate) queue_capacity: usize,
+    pub(crate) enqueue_timeout: Duration,
+}
+
+impl CallbackConfig {
+    /// Starts a configuration for the account `appid` with its callback token.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use wxmass_callback::CallbackConfig;
+    /// let config = CallbackConfig::builder("AAAAA", "wx134c8103faa5a59e")
+    ///     .aes_key("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")
+    ///     .timestamp_window(Duration::from_secs(120))
+    ///     .build()?;
+    /// assert!(config.is_encrypted());
+    /// # Ok::<(), wxmass_callback::ConfigError>(())
+    /// ```
+    pub fn builder(token: impl Into<String>, appid: impl Into<String>) -> CallbackConfigBuilder {
+        CallbackConfigBuilder {
+            token: token.into(),
+            appid: appid.into(),
+            aes_key: None,
+            previous_aes_key: None,
+            timestamp_window: Some(Duration::from_secs(300)),
+            require_encryption: false,
+            max_body_bytes: 64 * 1024,
+            dedup_ttl: Duration::from_secs(600),
+            memory_capacity: 100_000,
+            queue_capacity: 1024,
+            enqueue_timeout: Duration::from_secs(2),
+        }
+    }
+
+    /// Whether an EncodingAESKey is configured.
+    pub fn is_encrypted(&self) -> bool {
+        self.crypto.is_some()
+    }
+
+    /// The appid pushes are for.
+    pub fn appid(&self) -> &str {
+        &self.appid
+    }
+
+    /// The crypto for this account, when a key is configured.
+    pub fn crypto(&self) -> Option<&MessageCrypto> {
+        self.crypto.as_ref()
+    }
+
+    /// The token, for signing replies.
+    pub fn token(&self) -> &CallbackToken {
+        &self.token
+    }
+}
+
+/// Builder for [`CallbackConfig`].
+#[derive(Clone)]
+pub struct CallbackConfigBuilder {
+    token: String,
+    appid: String,
+    aes_key: Option<String>,
+    previous_aes_key: Option<String>,
+    timestamp_window: Option<Duration>,
+    require_encryption: bool,
+    max_body_bytes: usize,
+    dedup_ttl: Duration,
+    memory_capacity: usize,
+    queue_capacity: usize,
+    enqueue_timeout: Duration,
+}
+
+impl fmt::Debug for CallbackConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallbackConfigBuilder")
+            .field("appid", &self.appid)
+            .field("token", &"***")
+            .field("aes_key", &self.aes_key.as_ref().map(|_| "***"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl CallbackConfigBuilder {
+    /// The current EncodingAESKey (43 characters): enables compatible and safe mode.
+    pub fn aes_key(mut self, encoding_aes_key: impl Into<String>) -> Self {
+        self.aes_key = Some(encoding_aes_key.into());
+        self
+    }
+
+    /// The EncodingAESKey in force before the last change, still accepted for
+    /// pushes so that none is lost while WeChat switches over.
+    pub fn previous_aes_key(mut self, encoding_aes_key: impl Into<String>) -> Self {
+        self.previous_aes_key = Some(encoding_aes_key.into());
+        self
+    }
+
+    /// How far a request's timestamp may be from now (default 300 s).
+    pub fn timestamp_window(mut self, window: Duration) -> Self {
+        self.timestamp_window = Some(window);
+        self
+    }
+
+    /// Accepts any timestamp: only for replaying recorded traffic in tests.
+    pub fn disable_timestamp_check(mut self) -> Self {
+        self.timestamp_window = None;
+        self
+    }
+
+    /// Refuses plaintext pushes (safe mode only). Needs a key.
+    pub fn require_encryption(mut self, yes: bool) -> Self {
+        self.require_encryption = yes;
+        self
+    }
+
+    /// Largest body accepted (default 64 KiB; pushes are a few KiB).
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// How long an accepted push is remembered to drop WeChat's retries
+    /// (default 10 minutes; WeChat retries within seconds).
+    pub fn dedup_ttl(mut self, ttl: Duration) -> Self {
+        self.dedup_ttl = ttl;
+        self
+    }
+
+    /// Most pushes and signatures remembered at once (default 100,000).
+    pub fn memory_capacity(mut self, entries: usize) -> Self {
+        self.memory_capacity = entries;
+        self
+    }
+
+    /// Pushes buffered for a slow handler (default 1024).
+    pub fn queue_capacity(mut self, pushes: usize) -> Self {
+        self.queue_capacity = pushes.max(1);
+        self
+    }
+
+    /// How long a push waits for room in a full queue before the request is
+    /// answered 503, so that WeChat retries it (default 2 s, inside WeChat's 5 s).
+    pub fn enqueue_timeout(mut self, timeout: Duration) -> Self {
+        self.enqueue_timeout = timeout;
+        self
+    }
+
+    /// Checks the settings and decodes the keys.
+    pub fn build(self) -> Result<CallbackConfig, ConfigError> {
+        let token_ok = (3..=32).contains(&self.token.len())
+            && self.token.bytes().all(|b| b.is_ascii_alphanumeric());
+        if !token_ok {
+            return Err(ConfigError::InvalidToken);
+        }
+        let appid = self.appid.trim().to_owned();
+        if appid.is_empty() {
+            return Err(ConfigError::EmptyAppId);
+        }
+        let decode = |which, key: &str| {
+            AesKey::from_encoding_aes_key(key).map_err(|source| ConfigError::Key { which, source })
+        };
+        let crypto = match (&self.aes_key, &self.previous_aes_key) {
+            (None, None) => None,
+            (None, Some(_)) => return Err(ConfigError::PreviousWithoutCurrent),
+            (Some(current), previous) => {
+                let mut crypto = MessageCrypto::new(appid.clone(), decode("current", current)?);
+                if let Some(previous) = previous {
+                    crypto = crypto.with_previous_key(decode("previous", previous)?);
+                }
+                Some(crypto)
+            }
+        };
+        if self.require_encryption && crypto.is_none() {
+            return Err(ConfigError::EncryptionWithoutKey);
+        }
+        Ok(CallbackConfig {
+            token: CallbackToken::new(self.token),
+            appid,
+            crypto,
+            timestamp_window: self.timestamp_window,
+            require_encryption: self.require_encryption,
+            max_body_bytes: self.max_body_bytes,
+            dedup_ttl: self.dedup_ttl,
+            memory_capacity: self.memory_capacity,
+            queue_capacity: self.queue_capacity,
+            enqueue_timeout: self.enqueue_timeout,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let builder = CallbackConfig::builder("secrettoken", "wx1")
+            .aes_key("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG");
+        let shown = format!("{builder:?}");
+        assert!(!shown.contains("secrettoken") && !shown.contains("abcdefghij"));
+        let config = builder.build().expect("valid");
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("secrettoken") && !shown.contains("abcdefghij"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn invalid_settings_are_explained() {
+        assert_eq!(
+            CallbackConfig::builder("a b", "wx1").build().err(),
+            Some(ConfigError::InvalidToken)
+        );
+        assert_eq!(
+            CallbackConfig::builder("tok", " ").build().err(),
+            Some(ConfigError::EmptyAppId)
+        );
+        assert!(matches!(
+            CallbackConfig::builder("tok", "wx1")
+                .aes_key("short")
+                .build(),
+            Err(ConfigError::Key {
+                which: "current",
+                ..
+            })
+        ));
+        assert_eq!(
+            CallbackConfig::builder("tok", "wx1")
+                .previous_aes_key("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")
+                .build()
+                .err(),
+            Some(ConfigError::PreviousWithoutCurrent)
+        );
+        assert_eq!(
+            CallbackConfig::builder("tok", "wx1")
+                .require_encryption(true)
+                .build()
+                .err(),
+            Some(ConfigError::EncryptionWithoutKey)
+        );
+    }
+}

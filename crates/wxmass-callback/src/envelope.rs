@@ -1,0 +1,261 @@
+//! One request, checked and opened without touching any state: the signature
+//! and timestamp checks, the outer XML, decryption, and the typed push.
+//!
+//! This is the whole per-push cost, and what the benchmark measures; the
+//! router in [`crate::server`] adds the replay guard, the duplicate filter and
+//! the queue around it.
+
+use axum::http::StatusCode;
+use serde::Deserialize;
+use sha1::{Digest, Sha1};
+
+use crate::config::CallbackConfig;
+use crate::crypto::CryptoError;
+use crate::event::{EventError, Push};
+use crate::signature::{self, Sha1Digest, SignatureError};
+use crate::xml::{Element, XmlError};
+
+/// The query parameters WeChat adds to the callback URL.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct PushQuery {
+    /// `sha1(sort(token, timestamp, nonce))`.
+    pub signature: Option<String>,
+    /// Unix seconds.
+    pub timestamp: Option<String>,
+    /// A random number.
+    pub nonce: Option<String>,
+    /// The challenge of a URL verification (GET only).
+    pub echostr: Option<String>,
+    /// `aes` in compatible and safe mode.
+    pub encrypt_type: Option<String>,
+    /// `sha1(sort(token, timestamp, nonce, Encrypt))` in compatible and safe mode.
+    pub msg_signature: Option<String>,
+    /// The follower's openid, on some pushes.
+    pub openid: Option<String>,
+}
+
+/// Why a request was refused, with the HTTP status it gets.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// The body exceeds the configured limit.
+    #[error("body larger than {limit} bytes")]
+    BodyTooLarge {
+        /// The limit.
+        limit: usize,
+    },
+    /// The body could not be read from the connection.
+    #[error("body could not be read: {0}")]
+    BodyUnreadable(String),
+    /// The body is not UTF-8.
+    #[error("body is not UTF-8")]
+    NotUtf8,
+    /// The query string is malformed.
+    #[error("malformed query string")]
+    BadQuery,
+    /// Signature, timestamp or replay check failed.
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    /// The outer XML was refused.
+    #[error("envelope: {0}")]
+    Xml(#[from] XmlError),
+    /// `encrypt_type=aes` but the body has no `<Encrypt>`.
+    #[error("encrypted push without an <Encrypt> element")]
+    MissingEncrypt,
+    /// An `encrypt_type` other than `aes` or `raw`.
+    #[error("unsupported encrypt_type {0:?}")]
+    UnknownEncryptType(String),
+    /// An encrypted push, but no EncodingAESKey is configured.
+    #[error("encrypted push, but no EncodingAESKey is configured")]
+    NoKeyConfigured,
+    /// A plaintext push while safe mode is required.
+    #[error("plaintext push refused: this receiver requires safe mode")]
+    PlaintextRefused,
+    /// Decryption failed.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// The (decrypted) push could not be read.
+    #[error("push: {0}")]
+    Event(#[from] EventError),
+    /// The handler's queue stayed full: WeChat should retry later.
+    #[error("push queue is full; the handler is not keeping up")]
+    QueueFull,
+}
+
+impl Rejection {
+    /// The HTTP status for this rejection: 413 for size, 403 for anything
+    /// that fails authentication, 503 for a full queue, 400 for the rest.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Rejection::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Rejection::Signature(SignatureError::BadTimestamp) => StatusCode::BAD_REQUEST,
+            Rejection::Signature(_)
+            | Rejection::PlaintextRefused
+            | Rejection::Crypto(CryptoError::AppIdMismatch(_)) => StatusCode::FORBIDDEN,
+            Rejection::QueueFull => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+/// The outer XML of a push: the root element and, in compatible and safe
+/// mode, the `Encrypt` text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// The parsed body.
+    pub root: Element,
+}
+
+impl Envelope {
+    /// Parses a push body.
+    pub fn parse(body: &str) -> Result<Envelope, Rejection> {
+        Ok(Envelope {
+            root: Element::parse(body)?,
+        })
+    }
+
+    /// The `Encrypt` text, if present.
+    pub fn encrypt(&self) -> Option<&str> {
+        self.root.child_text("Encrypt")
+    }
+}
+
+/// Identifies a signed request for the replay guard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayKey {
+    /// The request's timestamp.
+    pub timestamp: i64,
+    /// Its nonce.
+    pub nonce: String,
+    /// The signature that covers the most: `msg_signature` when encrypted.
+    pub signature: Sha1Digest,
+    /// A digest of the body parts that signature does not cover.
+    pub body_digest: Sha1Digest,
+}
+
+/// A push that passed every stateless check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenedPush {
+    /// The push.
+    pub push: Push,
+    /// Whether it came encrypted.
+    pub encrypted: bool,
+    /// For the replay guard.
+    pub replay_key: ReplayKey,
+}
+
+/// Checks a URL-verification request and returns the `echostr` to echo.
+pub fn verify_url<'q>(
+    config: &CallbackConfig,
+    query: &'q PushQuery,
+    now_unix: i64,
+) -> Result<&'q str, Rejection> {
+    let (timestamp, nonce) = timestamp_and_nonce(query)?;
+    signature::check_timestamp(timestamp, now_unix, config.timestamp_window)?;
+    let token = config.token.expose();
+    signature::verify(
+        "signature",
+        query.signature.as_deref(),
+        &[token, timestamp, nonce],
+    )?;
+    query
+        .echostr
+        .as_deref()
+        .ok_or(Rejection::Signature(SignatureError::Missing("echostr")))
+}
+
+/// Verifies, decrypts and parses one push. Authentication comes first: the
+/// body is parsed only far enough to find `Encrypt`, and nothing is decrypted
+/// before `msg_signature` matches.
+pub fn open_push(
+    config: &CallbackConfig,
+    query: &PushQuery,
+    body: &[u8],
+    now_unix: i64,
+) -> Result<OpenedPush, Rejection> {
+    if body.len() > config.max_body_bytes {
+        return Err(Rejection::BodyTooLarge {
+            limit: config.max_body_bytes,
+        });
+    }
+    let (timestamp, nonce) = timestamp_and_nonce(query)?;
+    let ts = signature::check_timestamp(timestamp, now_unix, config.timestamp_window)?;
+    let token = config.token.expose();
+    let encrypted = match query.encrypt_type.as_deref() {
+        None | Some("") | Some("raw") => false,
+        Some("aes") => true,
+        Some(other) => {
+            return Err(Rejection::UnknownEncryptType(
+                other.chars().take(16).collect(),
+            ));
+        }
+    };
+    let body = std::str::from_utf8(body).map_err(|_| Rejection::NotUtf8)?;
+
+    if !encrypted {
+        if config.require_encryption {
+            return Err(Rejection::PlaintextRefused);
+        }
+        let signature = signature::verify(
+            "signature",
+            query.signature.as_deref(),
+            &[token, timestamp, nonce],
+        )?;
+        let root = Element::parse(body)?;
+        let push = Push::from_element(root)?;
+        return Ok(OpenedPush {
+            push,
+            encrypted,
+            replay_key: ReplayKey {
+                timestamp: ts,
+                nonce: nonce.to_owned(),
+                signature,
+                body_digest: Sha1::digest(body.as_bytes()).into(),
+            },
+        });
+    }
+
+    let crypto = config.crypto.as_ref().ok_or(Rejection::NoKeyConfigured)?;
+    // WeChat sends `signature` alongside `msg_signature`; when present it must
+    // be right too, but `msg_signature` is the one that covers the content and
+    // is never optional.
+    if query.signature.is_some() {
+        signature::verify(
+            "signature",
+            query.signature.as_deref(),
+            &[token, timestamp, nonce],
+        )?;
+    }
+    let envelope = Envelope::parse(body)?;
+    let encrypt = envelope.encrypt().ok_or(Rejection::MissingEncrypt)?;
+    let msg_signature = signature::verify(
+        "msg_signature",
+        query.msg_signature.as_deref(),
+        &[token, timestamp, nonce, encrypt],
+    )?;
+    let xml = crypto.decrypt(encrypt)?;
+    let push = Push::parse(&xml)?;
+    Ok(OpenedPush {
+        push,
+        encrypted,
+        replay_key: ReplayKey {
+            timestamp: ts,
+            nonce: nonce.to_owned(),
+            signature: msg_signature,
+            // msg_signature covers Encrypt; the plaintext copy of a compatible-mode
+            // body is never used, so there is nothing else to pin.
+            body_digest: [0; 20],
+        },
+    })
+}
+
+fn timestamp_and_nonce(query: &PushQuery) -> Result<(&str, &str), Rejection> {
+    let timestamp = query
+        .timestamp
+        .as_deref()
+        .ok_or(SignatureError::Missing("timestamp"))?;
+    let nonce = query
+        .nonce
+        .as_deref()
+        .ok_or(SignatureError::Missing("nonce"))?;
+    Ok((timestamp, nonce))
+}

@@ -1,0 +1,633 @@
+//! Typed pushes: MASSSENDJOBFINISH in full (wechat-api.md §15), and every other
+//! message or event kept whole as a [`GenericPush`].
+//!
+//! Parsing is lenient where WeChat is inconsistent (absent counts are 0, empty
+//! result lists are fine, unknown elements are kept in `extra`) and strict
+//! where a value is there but wrong (a `MsgID` that is not a number), because a
+//! wrong value is either a forgery or a change we must hear about.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::xml::{Element, XmlError};
+
+/// Why a push could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    /// The XML itself was refused.
+    #[error(transparent)]
+    Xml(#[from] XmlError),
+    /// A known element holds a value of the wrong kind.
+    #[error("<{element}> holds {value:?}, expected {expected}")]
+    Field {
+        /// The element's name.
+        element: &'static str,
+        /// Its text, cut to 64 characters.
+        value: String,
+        /// What it should hold.
+        expected: &'static str,
+    },
+    /// A required element is absent.
+    #[error("<{0}> is missing")]
+    Missing(&'static str),
+}
+
+/// A push from WeChat: a message or an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Push {
+    /// The report of a finished mass send.
+    MassSendJobFinish(MassSendJobFinish),
+    /// Any other message or event, with all its elements.
+    Other(GenericPush),
+}
+
+impl Push {
+    /// Parses a decrypted push body.
+    ///
+    /// ```
+    /// use wxmass_callback::event::{MassStatus, Push};
+    /// let xml = "<xml><ToUserName><![CDATA[gh_1]]></ToUserName><FromUserName><![CDATA[mphelper]]></FromUserName>\
+    ///     <CreateTime>1650896441</CreateTime><MsgType><![CDATA[event]]></MsgType>\
+    ///     <Event><![CDATA[MASSSENDJOBFINISH]]></Event><MsgID>1000000003</MsgID>\
+    ///     <Status><![CDATA[err(30003)]]></Status><TotalCount>4</TotalCount></xml>";
+    /// let Push::MassSendJobFinish(job) = Push::parse(xml)? else { panic!() };
+    /// assert_eq!(job.msg_id, 1000000003);
+    /// assert_eq!(job.status, MassStatus::Error(30003));
+    /// assert_eq!(job.total_count, 4);
+    /// # Ok::<(), wxmass_callback::event::EventError>(())
+    /// ```
+    pub fn parse(xml: &str) -> Result<Push, EventError> {
+        Push::from_element(Element::parse(xml)?)
+    }
+
+    /// Reads a push from its parsed root element.
+    pub fn from_element(root: Element) -> Result<Push, EventError> {
+        let is_event = root.child_text("MsgType").map(str::trim) == Some("event");
+        let event = root.child_text("Event").map(str::trim).unwrap_or("");
+        if is_event && event.eq_ignore_ascii_case("MASSSENDJOBFINISH") {
+            MassSendJobFinish::from_element(root).map(Push::MassSendJobFinish)
+        } else {
+            Ok(Push::Other(GenericPush { root }))
+        }
+    }
+
+    /// The key WeChat's retries of this push share (§16.5): `MsgID`/`MsgId`
+    /// when it has one, else `FromUserName` + `CreateTime`. `None` when the
+    /// push carries neither, so it cannot be told from a retry.
+    pub fn dedup_key(&self) -> Option<String> {
+        match self {
+            Push::MassSendJobFinish(job) => Some(format!("job:{}", job.msg_id)),
+            Push::Other(push) => {
+                let root = &push.root;
+                if let Some(id) = root.child_text("MsgId").or(root.child_text("MsgID")) {
+                    return Some(format!("msg:{}", id.trim()));
+                }
+                let from = root.child_text("FromUserName")?;
+                let time = root.child_text("CreateTime")?;
+                Some(format!("event:{}:{}", from.trim(), time.trim()))
+            }
+        }
+    }
+
+    /// The account's original id (`gh_...`) the push is addressed to.
+    pub fn to_user_name(&self) -> &str {
+        match self {
+            Push::MassSendJobFinish(job) => &job.to_user_name,
+            Push::Other(push) => push.field("ToUserName").unwrap_or(""),
+        }
+    }
+}
+
+/// A push kept as it came: use [`field`](Self::field) for any element.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenericPush {
+    /// The `<xml>` root with every element.
+    pub root: Element,
+}
+
+impl GenericPush {
+    /// The text of a top-level element.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.root.child_text(name)
+    }
+
+    /// `MsgType`: `text`, `image`, `event`, ...
+    pub fn msg_type(&self) -> Option<&str> {
+        self.field("MsgType")
+    }
+
+    /// `Event` for event pushes (`subscribe`, `TEMPLATESENDJOBFINISH`, ...).
+    pub fn event(&self) -> Option<&str> {
+        self.field("Event")
+    }
+}
+
+/// The MASSSENDJOBFINISH event: how a mass send went.
+///
+/// WeChat sends it when the job is about to finish, so counts may differ a
+/// little from the final truth (§15).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MassSendJobFinish {
+    /// The account's original id (`gh_...`).
+    pub to_user_name: String,
+    /// The sender: `mphelper` per the docs, an openid-like id in practice.
+    pub from_user_name: String,
+    /// Unix seconds.
+    pub create_time: i64,
+    /// The job's `msg_id` from `sendall` / `send`.
+    pub msg_id: i64,
+    /// The outcome.
+    pub status: MassStatus,
+    /// Followers under the tag, or openids in the list.
+    pub total_count: u64,
+    /// Left after filtering (refusals, the 4-a-month cap, ...).
+    pub filter_count: u64,
+    /// Delivered.
+    pub sent_count: u64,
+    /// Failed.
+    pub error_count: u64,
+    /// The originality check, for mpnews sends.
+    pub copyright_check_result: Option<CopyrightCheckResult>,
+    /// The published article URLs, for mpnews sends.
+    pub article_url_result: Option<ArticleUrlResult>,
+    /// Elements this version does not know, kept as they came.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra: Vec<Element>,
+}
+
+const JOB_FIELDS: &[&str] = &[
+    "ToUserName",
+    "FromUserName",
+    "CreateTime",
+    "MsgType",
+    "Event",
+    "MsgID",
+    "Status",
+    "TotalCount",
+    "FilterCount",
+    "SentCount",
+    "ErrorCount",
+    "CopyrightCheckResult",
+    "ArticleUrlResult",
+];
+
+impl MassSendJobFinish {
+    fn from_element(root: Element) -> Result<Self, EventError> {
+        let text = |name| root.child_text(name).unwrap_or("").to_owned();
+        let job = MassSendJobFinish {
+            to_user_name: text("ToUserName"),
+            from_user_name: text("FromUserName"),
+            create_time: number(&root, "CreateTime")?.unwrap_or(0),
+            msg_id: number(&root, "MsgID")?.ok_or(EventError::Missing("MsgID"))?,
+            status: MassStatus::parse(root.child_text("Status").unwrap_or("")),
+            total_count: number(&root, "TotalCount")?.unwrap_or(0),
+            filter_count: number(&root, "FilterCount")?.unwrap_or(0),
+            sent_count: number(&root, "SentCount")?.unwrap_or(0),
+            error_count: number(&root, "ErrorCount")?.unwrap_or(0),
+            copyright_check_result: root
+                .child("CopyrightCheckResult")
+                .map(CopyrightCheckResult::from_element)
+                .transpose()?,
+            article_url_result: root
+                .child("ArticleUrlResult")
+                .map(ArticleUrlResult::from_element)
+                .transpose()?,
+            extra: Vec::new(),
+        };
+        let extra = root
+            .children
+            .into_iter()
+            .filter(|c| !JOB_FIELDS.contains(&c.name.as_str()))
+            .collect();
+        Ok(MassSendJobFinish { extra, ..job })
+    }
+}
+
+/// `Status` of a finished job: `send success`, `send fail` or `err(N)`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "String", from = "String")]
+pub enum MassStatus {
+    /// `send success` (a few per-user failures are still possible).
+    SendSuccess,
+    /// `send fail`.
+    SendFail,
+    /// `err(N)`, documented or not; see [`MassStatus::meaning`].
+    Error(u32),
+    /// Anything else, kept verbatim.
+    Other(String),
+}
+
+impl MassStatus {
+    /// Reads a `Status` value.
+    pub fn parse(s: &str) -> MassStatus {
+        let s = s.trim();
+        match s {
+            "send success" => MassStatus::SendSuccess,
+            "send fail" => MassStatus::SendFail,
+            _ => s
+                .strip_prefix("err(")
+                .and_then(|rest| rest.strip_suffix(')'))
+                .and_then(|n| n.parse().ok())
+                .map(MassStatus::Error)
+                .unwrap_or_else(|| MassStatus::Other(s.to_owned())),
+        }
+    }
+
+    /// Whether the message went out.
+    pub fn is_success(&self) -> bool {
+        matches!(self, MassStatus::SendSuccess)
+    }
+
+    /// What the status means, per wechat-api.md §15.
+    pub fn meaning(&self) -> &'static str {
+        match self {
+            MassStatus::SendSuccess => "sent",
+            MassStatus::SendFail => "failed",
+            MassStatus::Error(code) => match code {
+                10001 => "suspected advertising",
+                20001 => "suspected political content",
+                20002 => "suspected pornography",
+                20004 => "suspected social issue",
+                20006 => "suspected illegal or criminal content",
+                20008 => "suspected fraud",
+                20013 => "suspected copyright infringement",
+                21000 => "other content problem",
+                22000 => "suspected mutual promotion",
+                30001 => {
+                    "originality check failed with a system error; the send stops if judged a reprint"
+                }
+                30002 => "originality check: not allowed to send",
+                30003 => "judged a reprint, and the send was set to stop on reprints",
+                40001 => "rejected by the account's admin (API mass-send protection)",
+                40002 => "the account's admin did not confirm within 30 minutes",
+                _ => "undocumented error code",
+            },
+            MassStatus::Other(_) => "unrecognised status",
+        }
+    }
+}
+
+impl fmt::Display for MassStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MassStatus::SendSuccess => f.write_str("send success"),
+            MassStatus::SendFail => f.write_str("send fail"),
+            MassStatus::Error(code) => write!(f, "err({code})"),
+            MassStatus::Other(s) => f.write_str(s),
+        }
+    }
+}
+
+impl From<MassStatus> for String {
+    fn from(status: MassStatus) -> String {
+        status.to_string()
+    }
+}
+
+impl From<String> for MassStatus {
+    fn from(s: String) -> MassStatus {
+        MassStatus::parse(&s)
+    }
+}
+
+/// `CopyrightCheckResult`: the originality (reprint) check of an mpnews send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CopyrightCheckResult {
+    /// `Count` as sent (the number of items).
+    pub count: u64,
+    /// One item per article that matched something.
+    pub items: Vec<CopyrightCheckItem>,
+    /// The overall verdict.
+    pub check_state: CheckState,
+}
+
+impl CopyrightCheckResult {
+    fn from_element(el: &Element) -> Result<Self, EventError> {
+        Ok(CopyrightCheckResult {
+            count: number(el, "Count")?.unwrap_or(0),
+            items: list_items(el)
+                .map(CopyrightCheckItem::from_element)
+                .collect::<Result<_, _>>()?,
+            check_state: CheckState::from_code(number(el, "CheckState")?.unwrap_or(0)),
+        })
+    }
+}
+
+/// One article of the originality check.
+///
+/// The meanings of `user_declare_state`, `audit_state` and
+/// `original_article_type` come from a third-party transcription of the docs
+/// (wechat-api.md §15, §22.8), so they are kept as numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CopyrightCheckItem {
+    /// 1-based article index.
+    pub article_idx: u32,
+    /// 0 not declared original, 1 declared original, 2 declared reprint.
+    pub user_declare_state: i64,
+    /// 0 not checked, 1 checking, 11 passed, other: failed.
+    pub audit_state: i64,
+    /// The similar original's URL.
+    pub original_article_url: String,
+    /// 1 original, 2 historical non-original, 3 news, 4 blacklisted.
+    pub original_article_type: i64,
+    /// The original allows reprinting.
+    pub can_reprint: bool,
+    /// The content is replaced by the original's.
+    pub need_replace_content: bool,
+    /// The reprint source is shown.
+    pub need_show_reprint_source: bool,
+}
+
+impl CopyrightCheckItem {
+    fn from_element(el: &Element) -> Result<Self, EventError> {
+        Ok(CopyrightCheckItem {
+            article_idx: number(el, "ArticleIdx")?.unwrap_or(0),
+            user_declare_state: number(el, "UserDeclareState")?.unwrap_or(0),
+            audit_state: number(el, "AuditState")?.unwrap_or(0),
+            original_article_url: el.child_text("OriginalArticleUrl").unwrap_or("").to_owned(),
+            original_article_type: number(el, "OriginalArticleType")?.unwrap_or(0),
+            can_reprint: flag(el, "CanReprint")?,
+            need_replace_content: flag(el, "NeedReplaceContent")?,
+            need_show_reprint_source: flag(el, "NeedShowReprintSource")?,
+        })
+    }
+}
+
+/// `CheckState`: the overall originality verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "i64", from = "i64")]
+pub enum CheckState {
+    /// 0: no check was made (non-news sends, failed jobs).
+    NotChecked,
+    /// 1: not judged a reprint; can be sent.
+    NotReprint,
+    /// 2: judged a reprint; can be sent.
+    ReprintAllowed,
+    /// 3: judged a reprint; cannot be sent.
+    ReprintRefused,
+    /// Any other value, kept.
+    Other(i64),
+}
+
+impl CheckState {
+    /// The state for a `CheckState` number.
+    pub fn from_code(code: i64) -> CheckState {
+        match code {
+            0 => CheckState::NotChecked,
+            1 => CheckState::NotReprint,
+            2 => CheckState::ReprintAllowed,
+            3 => CheckState::ReprintRefused,
+            other => CheckState::Other(other),
+        }
+    }
+
+    /// The number WeChat uses.
+    pub fn code(self) -> i64 {
+        match self {
+            CheckState::NotChecked => 0,
+            CheckState::NotReprint => 1,
+            CheckState::ReprintAllowed => 2,
+            CheckState::ReprintRefused => 3,
+            CheckState::Other(code) => code,
+        }
+    }
+
+    /// What the state means.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            CheckState::NotChecked => "not checked",
+            CheckState::NotReprint => "not a reprint; can be sent",
+            CheckState::ReprintAllowed => "judged a reprint; can be sent",
+            CheckState::ReprintRefused => "judged a reprint; cannot be sent",
+            CheckState::Other(_) => "undocumented check state",
+        }
+    }
+}
+
+impl From<CheckState> for i64 {
+    fn from(state: CheckState) -> i64 {
+        state.code()
+    }
+}
+
+impl From<i64> for CheckState {
+    fn from(code: i64) -> CheckState {
+        CheckState::from_code(code)
+    }
+}
+
+/// `ArticleUrlResult`: where the articles of an mpnews send were published.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArticleUrlResult {
+    /// `Count` as sent.
+    pub count: u64,
+    /// One URL per article.
+    pub items: Vec<ArticleUrl>,
+}
+
+impl ArticleUrlResult {
+    fn from_element(el: &Element) -> Result<Self, EventError> {
+        Ok(ArticleUrlResult {
+            count: number(el, "Count")?.unwrap_or(0),
+            items: list_items(el)
+                .map(|item| {
+                    Ok(ArticleUrl {
+                        article_idx: number(item, "ArticleIdx")?.unwrap_or(0),
+                        article_url: item.child_text("ArticleUrl").unwrap_or("").to_owned(),
+                    })
+                })
+                .collect::<Result<_, EventError>>()?,
+        })
+    }
+}
+
+/// One published article.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArticleUrl {
+    /// 1-based article index.
+    pub article_idx: u32,
+    /// Its URL.
+    pub article_url: String,
+}
+
+/// The `item` children of a `ResultList` child.
+fn list_items(el: &Element) -> impl Iterator<Item = &Element> {
+    el.child("ResultList")
+        .into_iter()
+        .flat_map(|list| list.children.iter())
+        .filter(|item| item.name == "item")
+}
+
+/// The number in a child element: `None` when absent or empty.
+fn number<T: std::str::FromStr>(el: &Element, name: &'static str) -> Result<Option<T>, EventError> {
+    let Some(text) = el.child_text(name) else {
+        return Ok(None);
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse().map(Some).map_err(|_| EventError::Field {
+        element: name,
+        value: text.chars().take(64).collect(),
+        expected: "a number",
+    })
+}
+
+fn flag(el: &Element, name: &'static str) -> Result<bool, EventError> {
+    Ok(number::<i64>(el, name)?.unwrap_or(0) != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The official example of §15 (Status err(30003), two copyright items).
+    pub(crate) const OFFICIAL: &str = "<xml>\n<ToUserName><![CDATA[gh_4d00ed8d6399]]></ToUserName>\n<FromUserName><![CDATA[oV5CrjpxgaGXNHIQigzNlgLTnwic]]></FromUserName>\n<CreateTime>1481013459</CreateTime>\n<MsgType><![CDATA[event]]></MsgType>\n<Event><![CDATA[MASSSENDJOBFINISH]]></Event>\n<MsgID>1000001625</MsgID>\n<Status><![CDATA[err(30003)]]></Status>\n<TotalCount>0</TotalCount>\n<FilterCount>0</FilterCount>\n<SentCount>0</SentCount>\n<ErrorCount>0</ErrorCount>\n<CopyrightCheckResult>\n<Count>2</Count>\n<ResultList>\n<item>\n<ArticleIdx>1</ArticleIdx>\n<UserDeclareState>0</UserDeclareState>\n<AuditState>2</AuditState>\n<OriginalArticleUrl><![CDATA[Url_1]]></OriginalArticleUrl>\n<OriginalArticleType>1</OriginalArticleType>\n<CanReprint>1</CanReprint>\n<NeedReplaceContent>1</NeedReplaceContent>\n<NeedShowReprintSource>1</NeedShowReprintSource>\n</item>\n<item>\n<ArticleIdx>2</ArticleIdx>\n<UserDeclareState>0</UserDeclareState>\n<AuditState>2</AuditState>\n<OriginalArticleUrl><![CDATA[Url_2]]></OriginalArticleUrl>\n<OriginalArticleType>1</OriginalArticleType>\n<CanReprint>1</CanReprint>\n<NeedReplaceContent>1</NeedReplaceContent>\n<NeedShowReprintSource>1</NeedShowReprintSource>\n</item>\n</ResultList>\n<CheckState>2</CheckState>\n</CopyrightCheckResult>\n</xml>";
+
+    /// The community success example of §15, with ArticleUrlResult.
+    const SUCCESS: &str = "<xml><ToUserName><![CDATA[gh_1f567c6f4bbd]]></ToUserName>\n<FromUserName><![CDATA[ov7hP6b1X_yWfnX7Jy3IFQnwJzzM]]></FromUserName>\n<CreateTime>1650896441</CreateTime>\n<MsgType><![CDATA[event]]></MsgType>\n<Event><![CDATA[MASSSENDJOBFINISH]]></Event>\n<MsgID>1000000003</MsgID>\n<Status><![CDATA[send success]]></Status>\n<TotalCount>4</TotalCount>\n<FilterCount>4</FilterCount>\n<SentCount>4</SentCount>\n<ErrorCount>0</ErrorCount>\n<CopyrightCheckResult><Count>0</Count>\n<ResultList></ResultList>\n<CheckState>0</CheckState>\n</CopyrightCheckResult>\n<ArticleUrlResult><Count>1</Count>\n<ResultList><item><ArticleIdx>1</ArticleIdx>\n<ArticleUrl><![CDATA[http://mp.weixin.qq.com/s/8yzT20EvmDg37Jso9nsIIw]]></ArticleUrl>\n</item>\n</ResultList>\n</ArticleUrlResult>\n</xml>";
+
+    fn job(xml: &str) -> MassSendJobFinish {
+        match Push::parse(xml).expect("parses") {
+            Push::MassSendJobFinish(job) => job,
+            other => panic!("not a job: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn official_example_with_copyright_items() {
+        let job = job(OFFICIAL);
+        assert_eq!(job.to_user_name, "gh_4d00ed8d6399");
+        assert_eq!(job.from_user_name, "oV5CrjpxgaGXNHIQigzNlgLTnwic");
+        assert_eq!(job.create_time, 1481013459);
+        assert_eq!(job.msg_id, 1000001625);
+        assert_eq!(job.status, MassStatus::Error(30003));
+        assert!(job.status.meaning().contains("reprint"));
+        let copyright = job.copyright_check_result.expect("present");
+        assert_eq!(copyright.count, 2);
+        assert_eq!(copyright.check_state, CheckState::ReprintAllowed);
+        assert_eq!(copyright.items.len(), 2);
+        let second = &copyright.items[1];
+        assert_eq!(second.article_idx, 2);
+        assert_eq!(second.audit_state, 2);
+        assert_eq!(second.original_article_url, "Url_2");
+        assert_eq!(second.original_article_type, 1);
+        assert!(
+            second.can_reprint && second.need_replace_content && second.need_show_reprint_source
+        );
+        assert!(job.article_url_result.is_none());
+        assert!(job.extra.is_empty());
+    }
+
+    #[test]
+    fn success_example_with_article_urls() {
+        let job = job(SUCCESS);
+        assert_eq!(job.status, MassStatus::SendSuccess);
+        assert!(job.status.is_success());
+        assert_eq!(
+            (
+                job.total_count,
+                job.filter_count,
+                job.sent_count,
+                job.error_count
+            ),
+            (4, 4, 4, 0)
+        );
+        let copyright = job.copyright_check_result.expect("present");
+        assert_eq!(copyright.check_state, CheckState::NotChecked);
+        assert!(copyright.items.is_empty());
+        let urls = job.article_url_result.expect("present");
+        assert_eq!(urls.count, 1);
+        assert_eq!(urls.items[0].article_idx, 1);
+        assert_eq!(
+            urls.items[0].article_url,
+            "http://mp.weixin.qq.com/s/8yzT20EvmDg37Jso9nsIIw"
+        );
+    }
+
+    #[test]
+    fn statuses_keep_undocumented_codes() {
+        assert_eq!(MassStatus::parse("err(20431)"), MassStatus::Error(20431));
+        assert_eq!(
+            MassStatus::parse("err(20431)").meaning(),
+            "undocumented error code"
+        );
+        assert_eq!(MassStatus::parse("send fail"), MassStatus::SendFail);
+        assert_eq!(
+            MassStatus::parse("err(abc)"),
+            MassStatus::Other("err(abc)".into())
+        );
+        assert_eq!(MassStatus::Error(40002).to_string(), "err(40002)");
+        for s in ["send success", "send fail", "err(10001)", "weird"] {
+            assert_eq!(MassStatus::parse(s).to_string(), s);
+        }
+    }
+
+    #[test]
+    fn unknown_elements_are_kept_and_never_fail() {
+        let xml = SUCCESS.replace(
+            "<TotalCount>",
+            "<NewThing><![CDATA[x]]></NewThing><Nested><A>1</A></Nested><TotalCount>",
+        );
+        let job = job(&xml);
+        assert_eq!(job.extra.len(), 2);
+        assert_eq!(job.extra[0].name, "NewThing");
+        assert_eq!(job.extra[1].child_text("A"), Some("1"));
+    }
+
+    #[test]
+    fn missing_counts_and_lists_are_tolerated() {
+        let xml = "<xml><MsgType>event</MsgType><Event>masssendjobfinish</Event><MsgID>7</MsgID><Status>send fail</Status><TotalCount></TotalCount></xml>";
+        let job = job(xml);
+        assert_eq!(job.msg_id, 7);
+        assert_eq!(job.total_count, 0);
+        assert!(job.copyright_check_result.is_none());
+    }
+
+    #[test]
+    fn wrong_values_are_errors() {
+        let bad_id = SUCCESS.replace("<MsgID>1000000003</MsgID>", "<MsgID>12ab</MsgID>");
+        assert!(matches!(
+            Push::parse(&bad_id),
+            Err(EventError::Field {
+                element: "MsgID",
+                ..
+            })
+        ));
+        let no_id = SUCCESS.replace("<MsgID>1000000003</MsgID>", "");
+        assert_eq!(Push::parse(&no_id), Err(EventError::Missing("MsgID")));
+        let negative = SUCCESS.replace("<SentCount>4</SentCount>", "<SentCount>-4</SentCount>");
+        assert!(Push::parse(&negative).is_err());
+    }
+
+    #[test]
+    fn other_pushes_keep_every_field() {
+        let xml = "<xml><ToUserName><![CDATA[gh_1]]></ToUserName><FromUserName><![CDATA[o1]]></FromUserName><CreateTime>123</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event><EventKey><![CDATA[qrscene_1]]></EventKey></xml>";
+        let push = Push::parse(xml).expect("parses");
+        let Push::Other(generic) = &push else {
+            panic!("generic expected")
+        };
+        assert_eq!(generic.event(), Some("subscribe"));
+        assert_eq!(generic.field("EventKey"), Some("qrscene_1"));
+        assert_eq!(push.dedup_key().as_deref(), Some("event:o1:123"));
+        assert_eq!(push.to_user_name(), "gh_1");
+        let text = "<xml><FromUserName>o1</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType><MsgId>99</MsgId></xml>";
+        assert_eq!(
+            Push::parse(text).expect("parses").dedup_key().as_deref(),
+            Some("msg:99")
+        );
+    }
+
+    #[test]
+    fn serialises_to_json_and_back() {
+        let push = Push::parse(OFFICIAL).expect("parses");
+        let json = serde_json::to_string(&push).expect("json");
+        assert!(json.contains("\"status\":\"err(30003)\""));
+        assert!(json.contains("\"check_state\":2"));
+        let back: Push = serde_json::from_str(&json).expect("back");
+        assert_eq!(back, push);
+    }
+}

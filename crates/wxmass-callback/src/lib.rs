@@ -1,0 +1,57 @@
+//! # wxmass-callback
+//!
+//! The receiving end of WeChat Official Account pushes, built for the report
+//! that matters to a mass sender: `MASSSENDJOBFINISH`.
+//!
+//! A request flows through the modules in this order:
+//!
+//! 1. [`signature`]: the timestamp window, then `signature` (and, when
+//!    encrypted, `msg_signature`) compared in constant time.
+//! 2. [`xml`]: a strict reader that refuses DOCTYPEs, unknown entities and
+//!    absurd nesting, used for the outer body and the decrypted message.
+//! 3. [`crypto`]: AES-256-CBC "safe mode" with WeChat's 32-byte padding and
+//!    the appid check; the previous EncodingAESKey is accepted during a rotation.
+//! 4. [`event`]: the typed [`MassSendJobFinish`] (copyright check, article
+//!    URLs, every `err(N)` status), or a [`GenericPush`] that keeps all fields.
+//! 5. [`server`]: an axum [`Router`](axum::Router) that adds the replay guard
+//!    and duplicate filter, queues the push, and answers `success` at once.
+//!
+//! Steps 1–4 are the pure function [`open_push`]; the benchmark and the fuzz
+//! targets drive it directly.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use wxmass_callback::{CallbackConfig, Push};
+//!
+//! let config = CallbackConfig::builder("mytoken", "wx1234567890abcdef")
+//!     .aes_key("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")
+//!     .build()?;
+//! let (router, mut pushes) = wxmass_callback::router(config);
+//! tokio::spawn(async move {
+//!     let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
+//!     axum::serve(listener, router).await
+//! });
+//! while let Some(push) = pushes.recv().await {
+//!     if let Push::MassSendJobFinish(job) = push {
+//!         println!("{}: {} of {} sent", job.msg_id, job.sent_count, job.total_count);
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+#![warn(missing_docs)]
+
+mod config;
+pub mod crypto;
+mod envelope;
+pub mod event;
+mod expiring;
+pub mod server;
+pub mod signature;
+pub mod xml;
+
+pub use config::{CallbackConfig, CallbackConfigBuilder, CallbackToken, ConfigError};
+pub use envelope::{Envelope, OpenedPush, PushQuery, Rejection, ReplayKey, open_push, verify_url};
+pub use event::{GenericPush, MassSendJobFinish, MassStatus, Push};
+pub use server::{NoRuntime, PushHandler, PushReceiver, router, router_with_handler};
