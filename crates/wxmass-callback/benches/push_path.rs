@@ -1,1 +1,51 @@
-fn main() {}
+//! The full push path on one core: verify `signature` and `msg_signature`,
+//! decrypt, parse a ~1 KB MASSSENDJOBFINISH with a copyright result.
+//!
+//! `cargo bench -p wxmass-callback --bench push_path`; `bench/callback-vs-wechatpy.sh`
+//! runs it beside wechatpy and prints the ratio.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+use wxmass_callback::{CallbackConfig, Push, PushQuery, open_push};
+
+#[path = "fixture.rs"]
+mod fixture;
+
+fn push_path(c: &mut Criterion) {
+    let f = fixture::fixture();
+    let config = CallbackConfig::builder(fixture::TOKEN, fixture::APPID)
+        .aes_key(fixture::ENCODING_AES_KEY)
+        .build()
+        .expect("config");
+    let query = PushQuery {
+        signature: Some(f.signature.clone()),
+        timestamp: Some(fixture::TIMESTAMP.into()),
+        nonce: Some(fixture::NONCE.into()),
+        encrypt_type: Some("aes".into()),
+        msg_signature: Some(f.msg_signature.clone()),
+        ..PushQuery::default()
+    };
+    let now: i64 = fixture::TIMESTAMP.parse().expect("number");
+    let opened = open_push(&config, &query, f.body.as_bytes(), now).expect("fixture opens");
+    assert!(matches!(opened.push, Push::MassSendJobFinish(_)));
+
+    let mut group = c.benchmark_group("push_path");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("safe_mode_masssendjobfinish", |b| {
+        b.iter(|| {
+            open_push(
+                &config,
+                black_box(&query),
+                black_box(f.body.as_bytes()),
+                now,
+            )
+        })
+    });
+    group.bench_function("parse_only", |b| {
+        b.iter(|| Push::parse(black_box(&f.plaintext)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, push_path);
+criterion_main!(benches);

@@ -8,14 +8,12 @@
 //!
 //! Decryption authenticates nothing by itself: CBC lets a bit flip in one block
 //! change the next block predictably. Callers verify `msg_signature` over the
-//! `Encrypt` text first ([`crate::Envelope::open`] does both in that order).
+//! `Encrypt` text first ([`crate::open_push`] does both in that order).
 
 use std::fmt;
 
 use aes::Aes256;
-use base64::Engine as _;
-use base64::engine::DecodePaddingMode;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
+use base64_simd::STANDARD;
 use cbc::cipher::block_padding::NoPadding;
 use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
 
@@ -25,16 +23,6 @@ use crate::signature;
 const PAD_BLOCK: usize = 32;
 const RANDOM_LEN: usize = 16;
 const HEADER_LEN: usize = RANDOM_LEN + 4;
-
-/// Decodes the 43-character key with `=` appended. The last character may carry
-/// non-zero trailing bits (real and made-up keys do); Python's decoder accepts
-/// them, so we do too.
-const KEY_ENGINE: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new()
-        .with_decode_allow_trailing_bits(true)
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
 
 /// Why a key could not be read or a message could not be decrypted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -83,13 +71,14 @@ impl AesKey {
         if trimmed.len() != 43 || !trimmed.bytes().all(is_base64_symbol) {
             return Err(CryptoError::InvalidKey(trimmed.chars().count()));
         }
-        let mut padded = [0u8; 44];
-        padded[..43].copy_from_slice(trimmed.as_bytes());
-        padded[43] = b'=';
-        let mut key = [0u8; 32];
-        match KEY_ENGINE.decode_slice(padded, &mut key) {
-            Ok(32) => Ok(Self(key)),
-            _ => Err(CryptoError::InvalidKey(43)),
+        // The key is base64 without its final '='. The last character may carry
+        // non-zero trailing bits (real and made-up keys do); Python's decoder
+        // accepts them, and so does the forgiving decoder.
+        match base64_simd::forgiving_decode_to_vec(trimmed.as_bytes()) {
+            Ok(bytes) => <[u8; 32]>::try_from(bytes.as_slice())
+                .map(Self)
+                .map_err(|_| CryptoError::InvalidKey(43)),
+            Err(_) => Err(CryptoError::InvalidKey(43)),
         }
     }
 
@@ -100,7 +89,7 @@ impl AesKey {
 
     /// The 43-character EncodingAESKey for these bytes.
     pub fn to_encoding_aes_key(&self) -> String {
-        let mut s = STANDARD.encode(self.0);
+        let mut s = STANDARD.encode_to_string(self.0);
         s.truncate(43);
         s
     }
@@ -177,7 +166,7 @@ impl MessageCrypto {
     /// current key and then the previous one.
     pub fn decrypt(&self, encrypt: &str) -> Result<String, CryptoError> {
         let ciphertext = STANDARD
-            .decode(encrypt.trim())
+            .decode_to_vec(encrypt.trim())
             .map_err(|_| CryptoError::Base64)?;
         if ciphertext.is_empty() || ciphertext.len() % PAD_BLOCK != 0 {
             return Err(CryptoError::Length(ciphertext.len()));
@@ -245,7 +234,7 @@ impl MessageCrypto {
             .encrypt_padded::<NoPadding>(&mut buf, total)
             .map(<[u8]>::to_vec)
             .unwrap_or_default();
-        STANDARD.encode(ciphertext)
+        STANDARD.encode_to_string(ciphertext)
     }
 
     /// Encrypts and signs `msg`: what a safe-mode reply or push carries.
@@ -385,7 +374,7 @@ mod tests {
         let crypto = MessageCrypto::new("wx", key(KEY_A));
         // 16 + 4 + 10 + 2 = 32 bytes: already aligned, so a full block of 32 × 0x20.
         let enc = crypto.encrypt_with_random("0123456789", [0; 16]);
-        let raw = STANDARD.decode(&enc).expect("base64");
+        let raw = STANDARD.decode_to_vec(&enc).expect("base64");
         assert_eq!(raw.len(), 64);
         assert_eq!(crypto.decrypt(&enc).as_deref(), Ok("0123456789"));
     }
@@ -419,12 +408,12 @@ mod tests {
         assert_eq!(crypto.decrypt("not base64!"), Err(CryptoError::Base64));
         assert_eq!(crypto.decrypt(""), Err(CryptoError::Length(0)));
         assert_eq!(
-            crypto.decrypt(&STANDARD.encode([0u8; 16])),
+            crypto.decrypt(&STANDARD.encode_to_string([0u8; 16])),
             Err(CryptoError::Length(16))
         );
         // Random blocks decrypt to garbage whose padding or layout is wrong.
         for fill in 0u8..8 {
-            let err = crypto.decrypt(&STANDARD.encode([fill; 64]));
+            let err = crypto.decrypt(&STANDARD.encode_to_string([fill; 64]));
             assert!(err.is_err(), "{fill}: {err:?}");
         }
     }

@@ -100,14 +100,14 @@ impl Rejection {
 /// The outer XML of a push: the root element and, in compatible and safe
 /// mode, the `Encrypt` text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Envelope {
+pub struct Envelope<'a> {
     /// The parsed body.
-    pub root: Element,
+    pub root: Element<'a>,
 }
 
-impl Envelope {
+impl<'a> Envelope<'a> {
     /// Parses a push body.
-    pub fn parse(body: &str) -> Result<Envelope, Rejection> {
+    pub fn parse(body: &'a str) -> Result<Envelope<'a>, Rejection> {
         Ok(Envelope {
             root: Element::parse(body)?,
         })

@@ -63,13 +63,15 @@ impl Push {
     }
 
     /// Reads a push from its parsed root element.
-    pub fn from_element(root: Element) -> Result<Push, EventError> {
+    pub fn from_element(root: Element<'_>) -> Result<Push, EventError> {
         let is_event = root.child_text("MsgType").map(str::trim) == Some("event");
         let event = root.child_text("Event").map(str::trim).unwrap_or("");
         if is_event && event.eq_ignore_ascii_case("MASSSENDJOBFINISH") {
             MassSendJobFinish::from_element(root).map(Push::MassSendJobFinish)
         } else {
-            Ok(Push::Other(GenericPush { root }))
+            Ok(Push::Other(GenericPush {
+                root: root.into_owned(),
+            }))
         }
     }
 
@@ -104,7 +106,7 @@ impl Push {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GenericPush {
     /// The `<xml>` root with every element.
-    pub root: Element,
+    pub root: Element<'static>,
 }
 
 impl GenericPush {
@@ -154,54 +156,60 @@ pub struct MassSendJobFinish {
     pub article_url_result: Option<ArticleUrlResult>,
     /// Elements this version does not know, kept as they came.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub extra: Vec<Element>,
+    pub extra: Vec<Element<'static>>,
 }
 
-const JOB_FIELDS: &[&str] = &[
-    "ToUserName",
-    "FromUserName",
-    "CreateTime",
-    "MsgType",
-    "Event",
-    "MsgID",
-    "Status",
-    "TotalCount",
-    "FilterCount",
-    "SentCount",
-    "ErrorCount",
-    "CopyrightCheckResult",
-    "ArticleUrlResult",
-];
-
 impl MassSendJobFinish {
-    fn from_element(root: Element) -> Result<Self, EventError> {
-        let text = |name| root.child_text(name).unwrap_or("").to_owned();
-        let job = MassSendJobFinish {
-            to_user_name: text("ToUserName"),
-            from_user_name: text("FromUserName"),
-            create_time: number(&root, "CreateTime")?.unwrap_or(0),
-            msg_id: number(&root, "MsgID")?.ok_or(EventError::Missing("MsgID"))?,
-            status: MassStatus::parse(root.child_text("Status").unwrap_or("")),
-            total_count: number(&root, "TotalCount")?.unwrap_or(0),
-            filter_count: number(&root, "FilterCount")?.unwrap_or(0),
-            sent_count: number(&root, "SentCount")?.unwrap_or(0),
-            error_count: number(&root, "ErrorCount")?.unwrap_or(0),
-            copyright_check_result: root
-                .child("CopyrightCheckResult")
-                .map(CopyrightCheckResult::from_element)
-                .transpose()?,
-            article_url_result: root
-                .child("ArticleUrlResult")
-                .map(ArticleUrlResult::from_element)
-                .transpose()?,
+    /// One pass over the children: this is on the hot path of every push.
+    fn from_element(root: Element<'_>) -> Result<Self, EventError> {
+        let mut job = MassSendJobFinish {
+            to_user_name: String::new(),
+            from_user_name: String::new(),
+            create_time: 0,
+            msg_id: 0,
+            status: MassStatus::Other(String::new()),
+            total_count: 0,
+            filter_count: 0,
+            sent_count: 0,
+            error_count: 0,
+            copyright_check_result: None,
+            article_url_result: None,
             extra: Vec::new(),
         };
-        let extra = root
-            .children
-            .into_iter()
-            .filter(|c| !JOB_FIELDS.contains(&c.name.as_str()))
-            .collect();
-        Ok(MassSendJobFinish { extra, ..job })
+        let mut msg_id = None;
+        for child in root.children {
+            match child.name.as_ref() {
+                "ToUserName" => job.to_user_name = child.text.into_owned(),
+                "FromUserName" => job.from_user_name = child.text.into_owned(),
+                "CreateTime" => {
+                    job.create_time = parse_number("CreateTime", &child.text)?.unwrap_or(0)
+                }
+                "MsgID" => msg_id = parse_number("MsgID", &child.text)?,
+                "Status" => job.status = MassStatus::parse(&child.text),
+                "TotalCount" => {
+                    job.total_count = parse_number("TotalCount", &child.text)?.unwrap_or(0)
+                }
+                "FilterCount" => {
+                    job.filter_count = parse_number("FilterCount", &child.text)?.unwrap_or(0)
+                }
+                "SentCount" => {
+                    job.sent_count = parse_number("SentCount", &child.text)?.unwrap_or(0)
+                }
+                "ErrorCount" => {
+                    job.error_count = parse_number("ErrorCount", &child.text)?.unwrap_or(0)
+                }
+                "CopyrightCheckResult" => {
+                    job.copyright_check_result = Some(CopyrightCheckResult::from_element(&child)?)
+                }
+                "ArticleUrlResult" => {
+                    job.article_url_result = Some(ArticleUrlResult::from_element(&child)?)
+                }
+                "MsgType" | "Event" => {}
+                _ => job.extra.push(child.into_owned()),
+            }
+        }
+        job.msg_id = msg_id.ok_or(EventError::Missing("MsgID"))?;
+        Ok(job)
     }
 }
 
@@ -304,7 +312,7 @@ pub struct CopyrightCheckResult {
 }
 
 impl CopyrightCheckResult {
-    fn from_element(el: &Element) -> Result<Self, EventError> {
+    fn from_element(el: &Element<'_>) -> Result<Self, EventError> {
         Ok(CopyrightCheckResult {
             count: number(el, "Count")?.unwrap_or(0),
             items: list_items(el)
@@ -341,7 +349,7 @@ pub struct CopyrightCheckItem {
 }
 
 impl CopyrightCheckItem {
-    fn from_element(el: &Element) -> Result<Self, EventError> {
+    fn from_element(el: &Element<'_>) -> Result<Self, EventError> {
         Ok(CopyrightCheckItem {
             article_idx: number(el, "ArticleIdx")?.unwrap_or(0),
             user_declare_state: number(el, "UserDeclareState")?.unwrap_or(0),
@@ -428,7 +436,7 @@ pub struct ArticleUrlResult {
 }
 
 impl ArticleUrlResult {
-    fn from_element(el: &Element) -> Result<Self, EventError> {
+    fn from_element(el: &Element<'_>) -> Result<Self, EventError> {
         Ok(ArticleUrlResult {
             count: number(el, "Count")?.unwrap_or(0),
             items: list_items(el)
@@ -453,7 +461,7 @@ pub struct ArticleUrl {
 }
 
 /// The `item` children of a `ResultList` child.
-fn list_items(el: &Element) -> impl Iterator<Item = &Element> {
+fn list_items<'e, 'a>(el: &'e Element<'a>) -> impl Iterator<Item = &'e Element<'a>> {
     el.child("ResultList")
         .into_iter()
         .flat_map(|list| list.children.iter())
@@ -461,10 +469,21 @@ fn list_items(el: &Element) -> impl Iterator<Item = &Element> {
 }
 
 /// The number in a child element: `None` when absent or empty.
-fn number<T: std::str::FromStr>(el: &Element, name: &'static str) -> Result<Option<T>, EventError> {
-    let Some(text) = el.child_text(name) else {
-        return Ok(None);
-    };
+fn number<T: std::str::FromStr>(
+    el: &Element<'_>,
+    name: &'static str,
+) -> Result<Option<T>, EventError> {
+    match el.child_text(name) {
+        Some(text) => parse_number(name, text),
+        None => Ok(None),
+    }
+}
+
+/// The number in an element's text: `None` when empty.
+fn parse_number<T: std::str::FromStr>(
+    name: &'static str,
+    text: &str,
+) -> Result<Option<T>, EventError> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
@@ -476,7 +495,7 @@ fn number<T: std::str::FromStr>(el: &Element, name: &'static str) -> Result<Opti
     })
 }
 
-fn flag(el: &Element, name: &'static str) -> Result<bool, EventError> {
+fn flag(el: &Element<'_>, name: &'static str) -> Result<bool, EventError> {
     Ok(number::<i64>(el, name)?.unwrap_or(0) != 0)
 }
 

@@ -1,0 +1,22 @@
+//! Prints the push-path benchmark's request as JSON, so that another
+//! implementation (wechatpy, in `bench/callback-vs-wechatpy.sh`) can run the
+//! very same workload.
+
+#[path = "../benches/fixture.rs"]
+mod fixture;
+
+fn main() {
+    let f = fixture::fixture();
+    let json = serde_json::json!({
+        "token": fixture::TOKEN,
+        "appid": fixture::APPID,
+        "encoding_aes_key": fixture::ENCODING_AES_KEY,
+        "timestamp": fixture::TIMESTAMP,
+        "nonce": fixture::NONCE,
+        "signature": f.signature,
+        "msg_signature": f.msg_signature,
+        "body": f.body,
+        "plaintext_bytes": f.plaintext.len(),
+    });
+    println!("{json}");
+}
