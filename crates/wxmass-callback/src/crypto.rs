@@ -12,10 +12,11 @@
 
 use std::fmt;
 
-use aes::Aes256;
+use aes::cipher::KeyInit;
+use aes::{Aes256, Aes256Dec};
 use base64_simd::STANDARD;
 use cbc::cipher::block_padding::NoPadding;
-use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
+use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, InnerIvInit, KeyIvInit};
 
 use crate::signature;
 
@@ -94,6 +95,10 @@ impl AesKey {
         s
     }
 
+    fn decryptor(&self) -> Aes256Dec {
+        Aes256Dec::new(&self.0.into())
+    }
+
     fn iv(&self) -> [u8; 16] {
         let mut iv = [0u8; 16];
         iv.copy_from_slice(&self.0[..16]);
@@ -126,7 +131,9 @@ fn is_base64_symbol(c: u8) -> bool {
 pub struct MessageCrypto {
     appid: String,
     current: AesKey,
-    previous: Option<AesKey>,
+    /// Decryption round keys, expanded once rather than per message.
+    current_dec: Aes256Dec,
+    previous: Option<(AesKey, Aes256Dec)>,
 }
 
 impl fmt::Debug for MessageCrypto {
@@ -134,7 +141,7 @@ impl fmt::Debug for MessageCrypto {
         f.debug_struct("MessageCrypto")
             .field("appid", &self.appid)
             .field("current", &self.current)
-            .field("previous", &self.previous)
+            .field("previous", &self.previous.as_ref().map(|(key, _)| key))
             .finish()
     }
 }
@@ -144,6 +151,7 @@ impl MessageCrypto {
     pub fn new(appid: impl Into<String>, current: AesKey) -> Self {
         Self {
             appid: appid.into(),
+            current_dec: current.decryptor(),
             current,
             previous: None,
         }
@@ -153,7 +161,8 @@ impl MessageCrypto {
     /// the last change in the account's settings. Replies always use the
     /// current key.
     pub fn with_previous_key(mut self, previous: AesKey) -> Self {
-        self.previous = Some(previous);
+        let dec = previous.decryptor();
+        self.previous = Some((previous, dec));
         self
     }
 
@@ -165,6 +174,12 @@ impl MessageCrypto {
     /// Decrypts an `Encrypt` value to the message it carries, trying the
     /// current key and then the previous one.
     pub fn decrypt(&self, encrypt: &str) -> Result<String, CryptoError> {
+        self.decrypt_message(encrypt).map(Decrypted::into_string)
+    }
+
+    /// Like [`decrypt`](Self::decrypt), without copying the message out of the
+    /// buffer it was decrypted in.
+    pub fn decrypt_message(&self, encrypt: &str) -> Result<Decrypted, CryptoError> {
         let ciphertext = STANDARD
             .decode_to_vec(encrypt.trim())
             .map_err(|_| CryptoError::Base64)?;
@@ -172,16 +187,25 @@ impl MessageCrypto {
             return Err(CryptoError::Length(ciphertext.len()));
         }
         match &self.previous {
-            None => self.decrypt_with(&self.current, ciphertext),
-            Some(previous) => match self.decrypt_with(&self.current, ciphertext.clone()) {
-                Ok(msg) => Ok(msg),
-                Err(first) => self.decrypt_with(previous, ciphertext).map_err(|_| first),
-            },
+            None => self.decrypt_with(&self.current, &self.current_dec, ciphertext),
+            Some((previous, previous_dec)) => {
+                match self.decrypt_with(&self.current, &self.current_dec, ciphertext.clone()) {
+                    Ok(msg) => Ok(msg),
+                    Err(first) => self
+                        .decrypt_with(previous, previous_dec, ciphertext)
+                        .map_err(|_| first),
+                }
+            }
         }
     }
 
-    fn decrypt_with(&self, key: &AesKey, mut buf: Vec<u8>) -> Result<String, CryptoError> {
-        let decryptor = cbc::Decryptor::<Aes256>::new(&key.0.into(), &key.iv().into());
+    fn decrypt_with(
+        &self,
+        key: &AesKey,
+        dec: &Aes256Dec,
+        mut buf: Vec<u8>,
+    ) -> Result<Decrypted, CryptoError> {
+        let decryptor = cbc::Decryptor::<Aes256Dec>::inner_iv_init(dec.clone(), &key.iv().into());
         let total = buf.len();
         let len = decryptor
             .decrypt_padded::<NoPadding>(&mut buf)
@@ -204,9 +228,14 @@ impl MessageCrypto {
             let shown: String = String::from_utf8_lossy(appid).chars().take(32).collect();
             return Err(CryptoError::AppIdMismatch(shown));
         }
-        buf.truncate(msg_end);
-        buf.drain(..HEADER_LEN);
-        String::from_utf8(buf).map_err(|_| CryptoError::Utf8)
+        if std::str::from_utf8(&buf[HEADER_LEN..msg_end]).is_err() {
+            return Err(CryptoError::Utf8);
+        }
+        Ok(Decrypted {
+            buf,
+            start: HEADER_LEN,
+            end: msg_end,
+        })
     }
 
     /// Encrypts `msg` with a fresh random prefix, returning the base64 `Encrypt`.
@@ -241,6 +270,29 @@ impl MessageCrypto {
     pub fn seal(&self, token: &str, msg: &str, timestamp: &str, nonce: &str) -> Sealed {
         let encrypt = self.encrypt(msg);
         Sealed::sign(token, encrypt, timestamp, nonce)
+    }
+}
+
+/// A decrypted message, still in the buffer it was decrypted in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decrypted {
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+impl Decrypted {
+    /// The message.
+    pub fn as_str(&self) -> &str {
+        // Checked to be UTF-8 when it was made.
+        std::str::from_utf8(&self.buf[self.start..self.end]).unwrap_or_default()
+    }
+
+    /// The message as a `String`.
+    pub fn into_string(mut self) -> String {
+        self.buf.truncate(self.end);
+        self.buf.drain(..self.start);
+        String::from_utf8(self.buf).unwrap_or_default()
     }
 }
 

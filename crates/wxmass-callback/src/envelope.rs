@@ -13,7 +13,7 @@ use crate::config::CallbackConfig;
 use crate::crypto::CryptoError;
 use crate::event::{EventError, Push};
 use crate::signature::{self, Sha1Digest, SignatureError};
-use crate::xml::{Element, XmlError};
+use crate::xml::{Document, XmlError};
 
 /// The query parameters WeChat adds to the callback URL.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -102,20 +102,20 @@ impl Rejection {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope<'a> {
     /// The parsed body.
-    pub root: Element<'a>,
+    pub doc: Document<'a>,
 }
 
 impl<'a> Envelope<'a> {
     /// Parses a push body.
     pub fn parse(body: &'a str) -> Result<Envelope<'a>, Rejection> {
         Ok(Envelope {
-            root: Element::parse(body)?,
+            doc: Document::parse(body)?,
         })
     }
 
     /// The `Encrypt` text, if present.
     pub fn encrypt(&self) -> Option<&str> {
-        self.root.child_text("Encrypt")
+        self.doc.root().child_text("Encrypt")
     }
 }
 
@@ -200,8 +200,7 @@ pub fn open_push(
             query.signature.as_deref(),
             &[token, timestamp, nonce],
         )?;
-        let root = Element::parse(body)?;
-        let push = Push::from_element(root)?;
+        let push = Push::from_document(&Document::parse(body)?)?;
         return Ok(OpenedPush {
             push,
             encrypted,
@@ -232,8 +231,8 @@ pub fn open_push(
         query.msg_signature.as_deref(),
         &[token, timestamp, nonce, encrypt],
     )?;
-    let xml = crypto.decrypt(encrypt)?;
-    let push = Push::parse(&xml)?;
+    let message = crypto.decrypt_message(encrypt)?;
+    let push = Push::parse(message.as_str())?;
     Ok(OpenedPush {
         push,
         encrypted,

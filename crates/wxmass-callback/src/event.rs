@@ -10,7 +10,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::xml::{Element, XmlError};
+use crate::xml::{Document, Element, Node, XmlError};
 
 /// Why a push could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -59,18 +59,19 @@ impl Push {
     /// # Ok::<(), wxmass_callback::event::EventError>(())
     /// ```
     pub fn parse(xml: &str) -> Result<Push, EventError> {
-        Push::from_element(Element::parse(xml)?)
+        Push::from_document(&Document::parse(xml)?)
     }
 
-    /// Reads a push from its parsed root element.
-    pub fn from_element(root: Element<'_>) -> Result<Push, EventError> {
+    /// Reads a push from a parsed document.
+    pub fn from_document(doc: &Document<'_>) -> Result<Push, EventError> {
+        let root = doc.root();
         let is_event = root.child_text("MsgType").map(str::trim) == Some("event");
         let event = root.child_text("Event").map(str::trim).unwrap_or("");
         if is_event && event.eq_ignore_ascii_case("MASSSENDJOBFINISH") {
-            MassSendJobFinish::from_element(root).map(Push::MassSendJobFinish)
+            MassSendJobFinish::from_node(root).map(Push::MassSendJobFinish)
         } else {
             Ok(Push::Other(GenericPush {
-                root: root.into_owned(),
+                root: root.to_element().into_owned(),
             }))
         }
     }
@@ -161,7 +162,7 @@ pub struct MassSendJobFinish {
 
 impl MassSendJobFinish {
     /// One pass over the children: this is on the hot path of every push.
-    fn from_element(root: Element<'_>) -> Result<Self, EventError> {
+    fn from_node(root: Node<'_, '_>) -> Result<Self, EventError> {
         let mut job = MassSendJobFinish {
             to_user_name: String::new(),
             from_user_name: String::new(),
@@ -177,35 +178,26 @@ impl MassSendJobFinish {
             extra: Vec::new(),
         };
         let mut msg_id = None;
-        for child in root.children {
-            match child.name.as_ref() {
-                "ToUserName" => job.to_user_name = child.text.into_owned(),
-                "FromUserName" => job.from_user_name = child.text.into_owned(),
-                "CreateTime" => {
-                    job.create_time = parse_number("CreateTime", &child.text)?.unwrap_or(0)
-                }
-                "MsgID" => msg_id = parse_number("MsgID", &child.text)?,
-                "Status" => job.status = MassStatus::parse(&child.text),
-                "TotalCount" => {
-                    job.total_count = parse_number("TotalCount", &child.text)?.unwrap_or(0)
-                }
-                "FilterCount" => {
-                    job.filter_count = parse_number("FilterCount", &child.text)?.unwrap_or(0)
-                }
-                "SentCount" => {
-                    job.sent_count = parse_number("SentCount", &child.text)?.unwrap_or(0)
-                }
-                "ErrorCount" => {
-                    job.error_count = parse_number("ErrorCount", &child.text)?.unwrap_or(0)
-                }
+        for child in root.children() {
+            let text = child.text();
+            match child.name() {
+                "ToUserName" => job.to_user_name = text.to_owned(),
+                "FromUserName" => job.from_user_name = text.to_owned(),
+                "CreateTime" => job.create_time = parse_number("CreateTime", text)?.unwrap_or(0),
+                "MsgID" => msg_id = parse_number("MsgID", text)?,
+                "Status" => job.status = MassStatus::parse(text),
+                "TotalCount" => job.total_count = parse_number("TotalCount", text)?.unwrap_or(0),
+                "FilterCount" => job.filter_count = parse_number("FilterCount", text)?.unwrap_or(0),
+                "SentCount" => job.sent_count = parse_number("SentCount", text)?.unwrap_or(0),
+                "ErrorCount" => job.error_count = parse_number("ErrorCount", text)?.unwrap_or(0),
                 "CopyrightCheckResult" => {
-                    job.copyright_check_result = Some(CopyrightCheckResult::from_element(&child)?)
+                    job.copyright_check_result = Some(CopyrightCheckResult::from_node(child)?)
                 }
                 "ArticleUrlResult" => {
-                    job.article_url_result = Some(ArticleUrlResult::from_element(&child)?)
+                    job.article_url_result = Some(ArticleUrlResult::from_node(child)?)
                 }
                 "MsgType" | "Event" => {}
-                _ => job.extra.push(child.into_owned()),
+                _ => job.extra.push(child.to_element().into_owned()),
             }
         }
         job.msg_id = msg_id.ok_or(EventError::Missing("MsgID"))?;
@@ -312,11 +304,11 @@ pub struct CopyrightCheckResult {
 }
 
 impl CopyrightCheckResult {
-    fn from_element(el: &Element<'_>) -> Result<Self, EventError> {
+    fn from_node(el: Node<'_, '_>) -> Result<Self, EventError> {
         Ok(CopyrightCheckResult {
             count: number(el, "Count")?.unwrap_or(0),
             items: list_items(el)
-                .map(CopyrightCheckItem::from_element)
+                .map(CopyrightCheckItem::from_node)
                 .collect::<Result<_, _>>()?,
             check_state: CheckState::from_code(number(el, "CheckState")?.unwrap_or(0)),
         })
@@ -349,17 +341,41 @@ pub struct CopyrightCheckItem {
 }
 
 impl CopyrightCheckItem {
-    fn from_element(el: &Element<'_>) -> Result<Self, EventError> {
-        Ok(CopyrightCheckItem {
-            article_idx: number(el, "ArticleIdx")?.unwrap_or(0),
-            user_declare_state: number(el, "UserDeclareState")?.unwrap_or(0),
-            audit_state: number(el, "AuditState")?.unwrap_or(0),
-            original_article_url: el.child_text("OriginalArticleUrl").unwrap_or("").to_owned(),
-            original_article_type: number(el, "OriginalArticleType")?.unwrap_or(0),
-            can_reprint: flag(el, "CanReprint")?,
-            need_replace_content: flag(el, "NeedReplaceContent")?,
-            need_show_reprint_source: flag(el, "NeedShowReprintSource")?,
-        })
+    fn from_node(el: Node<'_, '_>) -> Result<Self, EventError> {
+        let mut item = CopyrightCheckItem {
+            article_idx: 0,
+            user_declare_state: 0,
+            audit_state: 0,
+            original_article_url: String::new(),
+            original_article_type: 0,
+            can_reprint: false,
+            need_replace_content: false,
+            need_show_reprint_source: false,
+        };
+        for child in el.children() {
+            let text = child.text();
+            match child.name() {
+                "ArticleIdx" => item.article_idx = parse_number("ArticleIdx", text)?.unwrap_or(0),
+                "UserDeclareState" => {
+                    item.user_declare_state = parse_number("UserDeclareState", text)?.unwrap_or(0)
+                }
+                "AuditState" => item.audit_state = parse_number("AuditState", text)?.unwrap_or(0),
+                "OriginalArticleUrl" => item.original_article_url = text.to_owned(),
+                "OriginalArticleType" => {
+                    item.original_article_type =
+                        parse_number("OriginalArticleType", text)?.unwrap_or(0)
+                }
+                "CanReprint" => item.can_reprint = parse_flag("CanReprint", text)?,
+                "NeedReplaceContent" => {
+                    item.need_replace_content = parse_flag("NeedReplaceContent", text)?
+                }
+                "NeedShowReprintSource" => {
+                    item.need_show_reprint_source = parse_flag("NeedShowReprintSource", text)?
+                }
+                _ => {}
+            }
+        }
+        Ok(item)
     }
 }
 
@@ -436,7 +452,7 @@ pub struct ArticleUrlResult {
 }
 
 impl ArticleUrlResult {
-    fn from_element(el: &Element<'_>) -> Result<Self, EventError> {
+    fn from_node(el: Node<'_, '_>) -> Result<Self, EventError> {
         Ok(ArticleUrlResult {
             count: number(el, "Count")?.unwrap_or(0),
             items: list_items(el)
@@ -461,16 +477,16 @@ pub struct ArticleUrl {
 }
 
 /// The `item` children of a `ResultList` child.
-fn list_items<'e, 'a>(el: &'e Element<'a>) -> impl Iterator<Item = &'e Element<'a>> {
+fn list_items<'d, 'a>(el: Node<'d, 'a>) -> impl Iterator<Item = Node<'d, 'a>> {
     el.child("ResultList")
         .into_iter()
-        .flat_map(|list| list.children.iter())
-        .filter(|item| item.name == "item")
+        .flat_map(|list| list.children())
+        .filter(|item| item.name() == "item")
 }
 
 /// The number in a child element: `None` when absent or empty.
 fn number<T: std::str::FromStr>(
-    el: &Element<'_>,
+    el: Node<'_, '_>,
     name: &'static str,
 ) -> Result<Option<T>, EventError> {
     match el.child_text(name) {
@@ -495,8 +511,8 @@ fn parse_number<T: std::str::FromStr>(
     })
 }
 
-fn flag(el: &Element<'_>, name: &'static str) -> Result<bool, EventError> {
-    Ok(number::<i64>(el, name)?.unwrap_or(0) != 0)
+fn parse_flag(name: &'static str, text: &str) -> Result<bool, EventError> {
+    Ok(parse_number::<i64>(name, text)?.unwrap_or(0) != 0)
 }
 
 #[cfg(test)]

@@ -57,7 +57,14 @@ pub fn digest(parts: &[&str]) -> Sha1Digest {
         heap = parts.to_vec();
         &mut heap
     };
-    sorted.sort_unstable();
+    // Insertion sort: for three or four items it beats the general sort.
+    for i in 1..sorted.len() {
+        let mut j = i;
+        while j > 0 && sorted[j - 1] > sorted[j] {
+            sorted.swap(j - 1, j);
+            j -= 1;
+        }
+    }
     let mut hasher = Sha1::new();
     for part in sorted.iter() {
         hasher.update(part.as_bytes());

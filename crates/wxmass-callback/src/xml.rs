@@ -104,12 +104,124 @@ impl<'a> Element<'a> {
     /// );
     /// ```
     pub fn parse(doc: &'a str) -> Result<Element<'a>, XmlError> {
+        Ok(Document::parse(doc)?.root().to_element())
+    }
+}
+
+/// A parsed document as a flat list of elements in document order: what the
+/// parser builds, because appending to one list is much cheaper than moving
+/// nested elements into their parents. Walk it with [`Node`]s, or turn it
+/// into an [`Element`] tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document<'a> {
+    nodes: Vec<NodeData<'a>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct NodeData<'a> {
+    name: &'a str,
+    text: Cow<'a, str>,
+    /// One past the index of the last descendant.
+    end: u32,
+}
+
+impl<'a> Document<'a> {
+    /// Parses a document.
+    pub fn parse(doc: &'a str) -> Result<Document<'a>, XmlError> {
         Parser {
             doc,
             bytes: doc.as_bytes(),
             pos: 0,
         }
         .document()
+    }
+
+    /// The root element.
+    pub fn root(&self) -> Node<'_, 'a> {
+        Node {
+            doc: self,
+            index: 0,
+        }
+    }
+}
+
+/// An element of a [`Document`].
+#[derive(Debug, Clone, Copy)]
+pub struct Node<'d, 'a> {
+    doc: &'d Document<'a>,
+    index: usize,
+}
+
+impl<'d, 'a> Node<'d, 'a> {
+    fn data(&self) -> &'d NodeData<'a> {
+        &self.doc.nodes[self.index]
+    }
+
+    /// The tag name.
+    pub fn name(&self) -> &'a str {
+        self.data().name
+    }
+
+    /// The text content.
+    pub fn text(&self) -> &'d str {
+        &self.data().text
+    }
+
+    /// The text, borrowed from the document where possible.
+    pub fn text_cow(&self) -> Cow<'a, str> {
+        self.data().text.clone()
+    }
+
+    /// The child elements, in order.
+    pub fn children(&self) -> Children<'d, 'a> {
+        Children {
+            doc: self.doc,
+            next: self.index + 1,
+            end: self.data().end as usize,
+        }
+    }
+
+    /// The first child named `name`.
+    pub fn child(&self, name: &str) -> Option<Node<'d, 'a>> {
+        self.children().find(|c| c.name() == name)
+    }
+
+    /// The text of the first child named `name`.
+    pub fn child_text(&self, name: &str) -> Option<&'d str> {
+        self.child(name).map(|c| c.text())
+    }
+
+    /// This element and its descendants as a tree that borrows from the input.
+    pub fn to_element(&self) -> Element<'a> {
+        Element {
+            name: Cow::Borrowed(self.name()),
+            text: self.text_cow(),
+            children: self.children().map(|c| c.to_element()).collect(),
+        }
+    }
+}
+
+/// The children of a [`Node`].
+#[derive(Debug, Clone)]
+pub struct Children<'d, 'a> {
+    doc: &'d Document<'a>,
+    next: usize,
+    end: usize,
+}
+
+impl<'d, 'a> Iterator for Children<'d, 'a> {
+    type Item = Node<'d, 'a>;
+
+    fn next(&mut self) -> Option<Node<'d, 'a>> {
+        if self.next >= self.end {
+            return None;
+        }
+        let node = Node {
+            doc: self.doc,
+            index: self.next,
+        };
+        self.next = self.doc.nodes[self.next].end as usize;
+        Some(node)
     }
 }
 
@@ -120,7 +232,7 @@ struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
-    fn document(mut self) -> Result<Element<'a>, XmlError> {
+    fn document(mut self) -> Result<Document<'a>, XmlError> {
         if self.bytes.starts_with(b"\xEF\xBB\xBF") {
             self.pos = 3;
         }
@@ -131,57 +243,63 @@ impl<'a> Parser<'a> {
             Some(_) => return Err(XmlError::Structure("text outside the root element")),
         }
 
-        let mut stack: Vec<Element<'a>> = Vec::with_capacity(8);
-        let mut count = 0usize;
-        let root = loop {
+        let mut nodes: Vec<NodeData<'a>> = Vec::with_capacity(32);
+        // Indices of the open elements.
+        let mut open: Vec<usize> = Vec::with_capacity(MAX_DEPTH);
+        loop {
             // Here `pos` is at a '<'.
             match self.bytes.get(self.pos + 1) {
                 Some(b'/') => {
-                    let Some(mut element) = stack.pop() else {
+                    let Some(index) = open.pop() else {
                         return Err(XmlError::Structure("closing tag without an opening tag"));
                     };
-                    self.end_tag(&element.name)?;
-                    finish(&mut element);
-                    match stack.last_mut() {
-                        Some(parent) => parent.children.push(element),
-                        None => break element,
+                    self.end_tag(nodes[index].name)?;
+                    let end = nodes.len();
+                    let node = &mut nodes[index];
+                    node.end = end as u32;
+                    // Whitespace around child elements is formatting.
+                    if end > index + 1 && is_blank(&node.text) {
+                        node.text = Cow::Borrowed("");
+                    }
+                    if open.is_empty() {
+                        break;
                     }
                 }
                 Some(b'!') => {
-                    let Some(current) = stack.last_mut() else {
+                    let Some(&current) = open.last() else {
                         return Err(XmlError::Structure("markup outside the root element"));
                     };
                     if let Some(cdata) = self.bang()? {
-                        push_text(current, Cow::Borrowed(cdata), true);
+                        push_text(
+                            &mut nodes[current].text,
+                            normalise_line_ends(Cow::Borrowed(cdata)),
+                        );
                     }
                 }
                 Some(b'?') => self.processing_instruction()?,
                 _ => {
                     let (name, empty) = self.start_tag()?;
-                    count += 1;
-                    if count > MAX_ELEMENTS {
+                    if nodes.len() >= MAX_ELEMENTS {
                         return Err(XmlError::TooManyElements);
                     }
-                    if stack.len() >= MAX_DEPTH {
+                    if open.len() >= MAX_DEPTH {
                         return Err(XmlError::TooDeep);
                     }
-                    let element = Element {
-                        name: Cow::Borrowed(name),
+                    let index = nodes.len();
+                    nodes.push(NodeData {
+                        name,
                         text: Cow::Borrowed(""),
-                        children: Vec::new(),
-                    };
+                        end: index as u32 + 1,
+                    });
                     if !empty {
-                        stack.push(element);
-                    } else {
-                        match stack.last_mut() {
-                            Some(parent) => parent.children.push(element),
-                            None => break element,
-                        }
+                        open.push(index);
+                    } else if open.is_empty() {
+                        break;
                     }
                 }
             }
             // Text up to the next '<'.
-            let Some(current) = stack.last_mut() else {
+            let Some(&current) = open.last() else {
                 return Err(XmlError::Structure("markup outside the root element"));
             };
             let start = self.pos;
@@ -190,20 +308,25 @@ impl<'a> Parser<'a> {
             if len > 0 {
                 self.pos += len;
                 let raw = &self.doc[start..start + len];
+                let has_children = nodes.len() > current + 1;
+                // Whitespace-only runs after the first child are formatting.
+                if has_children && !special && is_blank(raw) {
+                    continue;
+                }
                 let text = if special {
                     self.text(raw, start)?
                 } else {
                     Cow::Borrowed(raw)
                 };
-                push_text(current, text, false);
+                push_text(&mut nodes[current].text, text);
             }
-        };
+        }
 
         self.skip_misc()?;
         if self.pos < self.bytes.len() {
             return Err(XmlError::Structure("content after the root element"));
         }
-        Ok(root)
+        Ok(Document { nodes })
     }
 
     fn malformed(&self, message: &'static str) -> XmlError {
@@ -347,9 +470,7 @@ impl<'a> Parser<'a> {
         }
         let len = self.bytes[start..]
             .iter()
-            .position(|&b| {
-                !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'-' | b'.') || b >= 0x80)
-            })
+            .position(|&b| !NAME_BYTE[b as usize])
             .unwrap_or(self.bytes.len() - start);
         self.pos = start + len;
         // `len` stops at an ASCII byte or the end, so this is a char boundary.
@@ -403,6 +524,19 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// Bytes allowed after the first in a name: ASCII letters and digits, `_`,
+/// `:`, `-`, `.`, and any byte of a multi-byte character.
+const NAME_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b':' | b'-' | b'.') || c >= 0x80;
+        b += 1;
+    }
+    table
+};
+
 /// Where `]]>` starts. CDATA in pushes is mostly base64 or short text with no
 /// `]` at all, so a `memchr` for `]` beats a general substring search here.
 fn find_cdata_end(haystack: &[u8]) -> Option<usize> {
@@ -421,31 +555,15 @@ fn is_doctype(rest: &[u8]) -> bool {
     rest.len() >= 9 && rest[..9].eq_ignore_ascii_case(b"<!DOCTYPE")
 }
 
-/// Appends a piece of text. Whitespace-only character data after the first
-/// child element is formatting between children, and is dropped.
-fn push_text<'a>(element: &mut Element<'a>, piece: Cow<'a, str>, cdata: bool) {
+/// Appends a piece of text, borrowing when it is the only one.
+fn push_text<'a>(text: &mut Cow<'a, str>, piece: Cow<'a, str>) {
     if piece.is_empty() {
         return;
     }
-    if !cdata && !element.children.is_empty() && is_blank(&piece) {
-        return;
-    }
-    let piece = if cdata {
-        normalise_line_ends(piece)
+    if text.is_empty() {
+        *text = piece;
     } else {
-        piece
-    };
-    if element.text.is_empty() {
-        element.text = piece;
-    } else {
-        element.text.to_mut().push_str(&piece);
-    }
-}
-
-/// An element with children keeps text only if some of it is not whitespace.
-fn finish(element: &mut Element<'_>) {
-    if !element.children.is_empty() && is_blank(&element.text) {
-        element.text = Cow::Borrowed("");
+        text.to_mut().push_str(&piece);
     }
 }
 
@@ -573,6 +691,23 @@ mod tests {
         .expect("ok");
         assert_eq!(root.child_text("A"), Some("中文<>&'\""));
         assert_eq!(root.child_text("B"), Some("a&b"));
+    }
+
+    #[test]
+    fn document_walks_like_the_tree() {
+        let doc = Document::parse("<xml><A>1</A><L><i>x</i><i>y</i></L><B/></xml>").expect("ok");
+        let root = doc.root();
+        let names: Vec<_> = root.children().map(|c| c.name()).collect();
+        assert_eq!(names, ["A", "L", "B"]);
+        let items: Vec<_> = root
+            .child("L")
+            .expect("L")
+            .children()
+            .map(|c| c.text())
+            .collect();
+        assert_eq!(items, ["x", "y"]);
+        assert_eq!(root.child_text("B"), Some(""));
+        assert_eq!(root.child("Z").map(|n| n.name()), None);
     }
 
     #[test]
