@@ -228,14 +228,12 @@ impl MessageCrypto {
             let shown: String = String::from_utf8_lossy(appid).chars().take(32).collect();
             return Err(CryptoError::AppIdMismatch(shown));
         }
-        if std::str::from_utf8(&buf[HEADER_LEN..msg_end]).is_err() {
-            return Err(CryptoError::Utf8);
-        }
-        Ok(Decrypted {
-            buf,
-            start: HEADER_LEN,
-            end: msg_end,
-        })
+        // Blank out the random prefix and the length so that the buffer becomes
+        // a `String` after one UTF-8 check, with no copy.
+        buf.truncate(msg_end);
+        buf[..HEADER_LEN].fill(b' ');
+        let text = String::from_utf8(buf).map_err(|_| CryptoError::Utf8)?;
+        Ok(Decrypted { text })
     }
 
     /// Encrypts `msg` with a fresh random prefix, returning the base64 `Encrypt`.
@@ -273,26 +271,24 @@ impl MessageCrypto {
     }
 }
 
-/// A decrypted message, still in the buffer it was decrypted in.
+/// A decrypted message, still in the buffer it was decrypted in (behind
+/// [`HEADER_LEN`] bytes of blanks where the random prefix and length were).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decrypted {
-    buf: Vec<u8>,
-    start: usize,
-    end: usize,
+    text: String,
 }
 
 impl Decrypted {
     /// The message.
     pub fn as_str(&self) -> &str {
-        // Checked to be UTF-8 when it was made.
-        std::str::from_utf8(&self.buf[self.start..self.end]).unwrap_or_default()
+        // The header is ASCII blanks, so HEADER_LEN is a char boundary.
+        self.text.get(HEADER_LEN..).unwrap_or_default()
     }
 
     /// The message as a `String`.
     pub fn into_string(mut self) -> String {
-        self.buf.truncate(self.end);
-        self.buf.drain(..self.start);
-        String::from_utf8(self.buf).unwrap_or_default()
+        self.text.drain(..HEADER_LEN.min(self.text.len()));
+        self.text
     }
 }
 

@@ -500,7 +500,7 @@ fn parse_number<T: std::str::FromStr>(
     name: &'static str,
     text: &str,
 ) -> Result<Option<T>, EventError> {
-    let text = text.trim();
+    let text = text.trim_ascii();
     if text.is_empty() {
         return Ok(None);
     }

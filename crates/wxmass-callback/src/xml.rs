@@ -115,15 +115,29 @@ impl<'a> Element<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document<'a> {
     nodes: Vec<NodeData<'a>>,
+    /// Text that is not a slice of the input: references resolved, line ends
+    /// normalised, or pieces joined.
+    owned: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Plain data, so that building the list moves no owned values around.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct NodeData<'a> {
     name: &'a str,
-    text: Cow<'a, str>,
+    text: Text<'a>,
     /// One past the index of the last descendant.
     end: u32,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Text<'a> {
+    /// A slice of the input.
+    Slice(&'a str),
+    /// An index into [`Document::owned`].
+    Owned(usize),
+}
+
+const NO_TEXT: Text<'static> = Text::Slice("");
 
 impl<'a> Document<'a> {
     /// Parses a document.
@@ -164,12 +178,18 @@ impl<'d, 'a> Node<'d, 'a> {
 
     /// The text content.
     pub fn text(&self) -> &'d str {
-        &self.data().text
+        match self.data().text {
+            Text::Slice(s) => s,
+            Text::Owned(i) => self.doc.owned.get(i).map_or("", String::as_str),
+        }
     }
 
-    /// The text, borrowed from the document where possible.
+    /// The text, borrowed from the input where possible.
     pub fn text_cow(&self) -> Cow<'a, str> {
-        self.data().text.clone()
+        match self.data().text {
+            Text::Slice(s) => Cow::Borrowed(s),
+            Text::Owned(_) => Cow::Owned(self.text().to_owned()),
+        }
     }
 
     /// The child elements, in order.
@@ -244,8 +264,9 @@ impl<'a> Parser<'a> {
         }
 
         let mut nodes: Vec<NodeData<'a>> = Vec::with_capacity(32);
+        let mut owned: Vec<String> = Vec::new();
         // Indices of the open elements.
-        let mut open: Vec<usize> = Vec::with_capacity(MAX_DEPTH);
+        let mut open = OpenStack::default();
         loop {
             // Here `pos` is at a '<'.
             match self.bytes.get(self.pos + 1) {
@@ -258,8 +279,8 @@ impl<'a> Parser<'a> {
                     let node = &mut nodes[index];
                     node.end = end as u32;
                     // Whitespace around child elements is formatting.
-                    if end > index + 1 && is_blank(&node.text) {
-                        node.text = Cow::Borrowed("");
+                    if end > index + 1 && matches!(node.text, Text::Slice(t) if is_blank(t)) {
+                        node.text = NO_TEXT;
                     }
                     if open.is_empty() {
                         break;
@@ -270,10 +291,8 @@ impl<'a> Parser<'a> {
                         return Err(XmlError::Structure("markup outside the root element"));
                     };
                     if let Some(cdata) = self.bang()? {
-                        push_text(
-                            &mut nodes[current].text,
-                            normalise_line_ends(Cow::Borrowed(cdata)),
-                        );
+                        let piece = normalise_line_ends(Cow::Borrowed(cdata));
+                        push_text(&mut owned, &mut nodes[current].text, piece);
                     }
                 }
                 Some(b'?') => self.processing_instruction()?,
@@ -282,13 +301,13 @@ impl<'a> Parser<'a> {
                     if nodes.len() >= MAX_ELEMENTS {
                         return Err(XmlError::TooManyElements);
                     }
-                    if open.len() >= MAX_DEPTH {
+                    if open.is_full() {
                         return Err(XmlError::TooDeep);
                     }
                     let index = nodes.len();
                     nodes.push(NodeData {
                         name,
-                        text: Cow::Borrowed(""),
+                        text: NO_TEXT,
                         end: index as u32 + 1,
                     });
                     if !empty {
@@ -318,7 +337,7 @@ impl<'a> Parser<'a> {
                 } else {
                     Cow::Borrowed(raw)
                 };
-                push_text(&mut nodes[current].text, text);
+                push_text(&mut owned, &mut nodes[current].text, text);
             }
         }
 
@@ -326,7 +345,7 @@ impl<'a> Parser<'a> {
         if self.pos < self.bytes.len() {
             return Err(XmlError::Structure("content after the root element"));
         }
-        Ok(Document { nodes })
+        Ok(Document { nodes, owned })
     }
 
     fn malformed(&self, message: &'static str) -> XmlError {
@@ -366,7 +385,7 @@ impl<'a> Parser<'a> {
     /// `<!...>` at `pos`: returns CDATA content, skips a comment, refuses the rest.
     fn bang(&mut self) -> Result<Option<&'a str>, XmlError> {
         let rest = &self.bytes[self.pos..];
-        if rest.starts_with(b"<![CDATA[") {
+        if rest.get(..9) == Some(b"<![CDATA[".as_slice()) {
             let start = self.pos + 9;
             let len = find_cdata_end(&self.bytes[start..])
                 .ok_or_else(|| self.malformed("unterminated CDATA section"))?;
@@ -444,10 +463,10 @@ impl<'a> Parser<'a> {
     fn end_tag(&mut self, open: &str) -> Result<(), XmlError> {
         self.pos += 2;
         let rest = &self.bytes[self.pos..];
-        let name_matches = rest.starts_with(open.as_bytes())
-            && rest
-                .get(open.len())
-                .is_some_and(|&b| b == b'>' || b.is_ascii_whitespace());
+        // A byte loop: names are short, and `starts_with` would call memcmp.
+        let name_matches = rest.len() > open.len()
+            && open.bytes().zip(rest).all(|(a, &b)| a == b)
+            && (rest[open.len()] == b'>' || rest[open.len()].is_ascii_whitespace());
         if !name_matches {
             return Err(self.malformed("closing tag does not match the open element"));
         }
@@ -524,6 +543,39 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// The indices of the open elements, on the stack: depth is capped anyway.
+#[derive(Default)]
+struct OpenStack {
+    items: [usize; MAX_DEPTH],
+    len: usize,
+}
+
+impl OpenStack {
+    fn push(&mut self, index: usize) {
+        if let Some(slot) = self.items.get_mut(self.len) {
+            *slot = index;
+            self.len += 1;
+        }
+    }
+
+    fn pop(&mut self) -> Option<usize> {
+        self.len = self.len.checked_sub(1)?;
+        Some(self.items[self.len])
+    }
+
+    fn last(&self) -> Option<&usize> {
+        self.items[..self.len].last()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn is_full(&self) -> bool {
+        self.len == MAX_DEPTH
+    }
+}
+
 /// Bytes allowed after the first in a name: ASCII letters and digits, `_`,
 /// `:`, `-`, `.`, and any byte of a multi-byte character.
 const NAME_BYTE: [bool; 256] = {
@@ -556,26 +608,41 @@ fn is_doctype(rest: &[u8]) -> bool {
 }
 
 /// Appends a piece of text, borrowing when it is the only one.
-fn push_text<'a>(text: &mut Cow<'a, str>, piece: Cow<'a, str>) {
+fn push_text<'a>(owned: &mut Vec<String>, text: &mut Text<'a>, piece: Cow<'a, str>) {
     if piece.is_empty() {
         return;
     }
-    if text.is_empty() {
-        *text = piece;
-    } else {
-        text.to_mut().push_str(&piece);
-    }
+    *text = match (*text, piece) {
+        (Text::Slice(""), Cow::Borrowed(piece)) => Text::Slice(piece),
+        (Text::Slice(""), Cow::Owned(piece)) => {
+            owned.push(piece);
+            Text::Owned(owned.len() - 1)
+        }
+        (Text::Slice(before), piece) => {
+            owned.push([before, &piece].concat());
+            Text::Owned(owned.len() - 1)
+        }
+        (Text::Owned(i), piece) => {
+            if let Some(joined) = owned.get_mut(i) {
+                joined.push_str(&piece);
+            }
+            Text::Owned(i)
+        }
+    };
 }
 
 fn is_blank(s: &str) -> bool {
     s.bytes().all(|b| b.is_ascii_whitespace())
 }
 
+/// Runs shorter than this are scanned byte by byte, longer ones with memchr.
+const SHORT_RUN: usize = 32;
+
 /// Finds the '<' that ends a run of character data, and whether the run has a
 /// '&' or '\r' that needs work. Runs in pushes are short (a number, a word),
 /// where a plain loop beats `memchr`'s setup; long runs fall back to it.
 fn scan_text(bytes: &[u8]) -> Option<(usize, bool)> {
-    const SHORT: usize = 32;
+    const SHORT: usize = SHORT_RUN;
     let mut special = false;
     for (i, &b) in bytes.iter().take(SHORT).enumerate() {
         match b {
