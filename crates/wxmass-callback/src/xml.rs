@@ -178,10 +178,7 @@ impl<'d, 'a> Node<'d, 'a> {
 
     /// The text content.
     pub fn text(&self) -> &'d str {
-        match self.data().text {
-            Text::Slice(s) => s,
-            Text::Owned(i) => self.doc.owned.get(i).map_or("", String::as_str),
-        }
+        resolve(&self.doc.owned, self.data().text)
     }
 
     /// The text, borrowed from the input where possible.
@@ -279,7 +276,7 @@ impl<'a> Parser<'a> {
                     let node = &mut nodes[index];
                     node.end = end as u32;
                     // Whitespace around child elements is formatting.
-                    if end > index + 1 && matches!(node.text, Text::Slice(t) if is_blank(t)) {
+                    if end > index + 1 && is_blank(resolve(&owned, node.text)) {
                         node.text = NO_TEXT;
                     }
                     if open.is_empty() {
@@ -607,6 +604,13 @@ fn is_doctype(rest: &[u8]) -> bool {
     rest.len() >= 9 && rest[..9].eq_ignore_ascii_case(b"<!DOCTYPE")
 }
 
+fn resolve<'s>(owned: &'s [String], text: Text<'s>) -> &'s str {
+    match text {
+        Text::Slice(s) => s,
+        Text::Owned(i) => owned.get(i).map_or("", String::as_str),
+    }
+}
+
 /// Appends a piece of text, borrowing when it is the only one.
 fn push_text<'a>(owned: &mut Vec<String>, text: &mut Text<'a>, piece: Cow<'a, str>) {
     if piece.is_empty() {
@@ -849,6 +853,19 @@ mod tests {
             "<",
         ] {
             assert!(Element::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn blank_text_around_children_is_dropped_however_it_was_built() {
+        // "\r\n" is normalised into owned text; CDATA whitespace joins pieces.
+        for doc in [
+            "<xml>\r\n<a/>\r\n</xml>",
+            "<xml> <![CDATA[ ]]><a/></xml>",
+            "<xml>&#32;<a/></xml>",
+        ] {
+            let root = Element::parse(doc).expect("ok");
+            assert_eq!(root.text, "", "{doc:?}");
         }
     }
 
