@@ -121,11 +121,11 @@ impl<'a> Envelope<'a> {
 
 /// Identifies a signed request for the replay guard.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReplayKey {
+pub struct ReplayKey<'q> {
     /// The request's timestamp.
     pub timestamp: i64,
     /// Its nonce.
-    pub nonce: String,
+    pub nonce: &'q str,
     /// The signature that covers the most: `msg_signature` when encrypted.
     pub signature: Sha1Digest,
     /// A digest of the body parts that signature does not cover.
@@ -134,13 +134,13 @@ pub struct ReplayKey {
 
 /// A push that passed every stateless check.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenedPush {
+pub struct OpenedPush<'q> {
     /// The push.
     pub push: Push,
     /// Whether it came encrypted.
     pub encrypted: bool,
     /// For the replay guard.
-    pub replay_key: ReplayKey,
+    pub replay_key: ReplayKey<'q>,
 }
 
 /// Checks a URL-verification request and returns the `echostr` to echo.
@@ -166,12 +166,12 @@ pub fn verify_url<'q>(
 /// Verifies, decrypts and parses one push. Authentication comes first: the
 /// body is parsed only far enough to find `Encrypt`, and nothing is decrypted
 /// before `msg_signature` matches.
-pub fn open_push(
+pub fn open_push<'q>(
     config: &CallbackConfig,
-    query: &PushQuery,
+    query: &'q PushQuery,
     body: &[u8],
     now_unix: i64,
-) -> Result<OpenedPush, Rejection> {
+) -> Result<OpenedPush<'q>, Rejection> {
     if body.len() > config.max_body_bytes {
         return Err(Rejection::BodyTooLarge {
             limit: config.max_body_bytes,
@@ -206,7 +206,7 @@ pub fn open_push(
             encrypted,
             replay_key: ReplayKey {
                 timestamp: ts,
-                nonce: nonce.to_owned(),
+                nonce,
                 signature,
                 body_digest: Sha1::digest(body.as_bytes()).into(),
             },
@@ -238,7 +238,7 @@ pub fn open_push(
         encrypted,
         replay_key: ReplayKey {
             timestamp: ts,
-            nonce: nonce.to_owned(),
+            nonce,
             signature: msg_signature,
             // msg_signature covers Encrypt; the plaintext copy of a compatible-mode
             // body is never used, so there is nothing else to pin.

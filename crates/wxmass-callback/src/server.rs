@@ -167,7 +167,7 @@ async fn accept(shared: &Shared, uri: &Uri, body: Body) -> Result<(), Rejection>
     let now = Instant::now();
     let seen = lock(&shared.replay).check_and_record(
         replay_key.timestamp,
-        &replay_key.nonce,
+        replay_key.nonce,
         replay_key.signature,
         replay_key.body_digest,
         now,
@@ -198,7 +198,7 @@ async fn accept(shared: &Shared, uri: &Uri, body: Body) -> Result<(), Rejection>
             }
             lock(&shared.replay).forget(
                 replay_key.timestamp,
-                &replay_key.nonce,
+                replay_key.nonce,
                 replay_key.signature,
             );
             Err(Rejection::QueueFull)
