@@ -50,7 +50,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let parts = [fixture::TOKEN, fixture::TIMESTAMP, fixture::NONCE];
     let parts4 = [fixture::TOKEN, fixture::TIMESTAMP, fixture::NONCE, &encrypt];
 
-    println!("request: {} byte body, {} byte message", f.body.len(), f.plaintext.len());
+    println!(
+        "request: {} byte body, {} byte message",
+        f.body.len(),
+        f.plaintext.len()
+    );
     time("open_push (all of it)", || {
         open_push(&config, &query, f.body.as_bytes(), now).map_or(0, |_| 1)
     });
@@ -67,17 +71,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         signature::verify("msg_signature", Some(&f.msg_signature), &parts4).map_or(0, |_| 1)
     });
     time("decrypt (base64 + AES)", || {
-        crypto.decrypt_message(&encrypt).map_or(0, |m| m.as_str().len())
+        crypto
+            .decrypt_message(&encrypt)
+            .map_or(0, |m| m.as_str().len())
     });
     time("  of which base64", || {
-        base64_simd::STANDARD.decode_to_vec(&encrypt).map_or(0, |v| v.len())
+        base64_simd::STANDARD
+            .decode_to_vec(&encrypt)
+            .map_or(0, |v| v.len())
     });
     time("message XML", || {
         xml::Document::parse(&f.plaintext).map_or(0, |d| d.root().children().count())
     });
-    time("message XML + typed event", || match Push::parse(&f.plaintext) {
-        Ok(Push::MassSendJobFinish(job)) => job.sent_count as usize,
-        _ => 0,
+    time("message XML + typed event", || {
+        match Push::parse(&f.plaintext) {
+            Ok(Push::MassSendJobFinish(job)) => job.sent_count as usize,
+            _ => 0,
+        }
     });
     Ok(())
 }

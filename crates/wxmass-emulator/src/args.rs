@@ -1,0 +1,94 @@
+//! The emulator's command-line flags, shared by the `wxmass-emulator` binary
+//! and `wxmass emulator`.
+
+use std::time::Duration;
+
+use crate::config::{
+    AccountType, CallbackMode, CallbackTarget, DEFAULT_APPID, DEFAULT_SECRET, EmulatorConfig,
+};
+
+/// Flags of `wxmass-emulator` (and `wxmass emulator`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8085", value_name = "ADDR")]
+    pub listen: String,
+    /// The emulated account's AppID.
+    #[arg(long, default_value = DEFAULT_APPID)]
+    pub appid: String,
+    /// The emulated account's AppSecret.
+    #[arg(long, default_value = DEFAULT_SECRET, hide_default_value = true)]
+    pub secret: String,
+    /// Service accounts may send to openid lists, 4 messages per follower a
+    /// month; subscription accounts send once a day.
+    #[arg(long, value_enum, default_value_t = AccountType::Service)]
+    pub account_type: AccountType,
+    /// Seed this many followers with realistic 28-character openids.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub followers: u32,
+    /// Create this many tags and spread the seeded followers over them.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub tags: u32,
+    /// Push MASSSENDJOBFINISH reports to this URL (the account's server URL).
+    #[arg(long, value_name = "URL")]
+    pub callback_url: Option<String>,
+    /// The callback token (3–32 letters or digits).
+    #[arg(long, default_value = "wxmass", value_name = "TOKEN")]
+    pub callback_token: String,
+    /// The 43-character EncodingAESKey, for compat and safe mode.
+    #[arg(long, value_name = "KEY")]
+    pub callback_aes_key: Option<String>,
+    /// How pushes are signed and encrypted.
+    #[arg(long, value_enum, default_value_t = CallbackMode::Plain)]
+    pub callback_mode: CallbackMode,
+    /// How long a send job runs before it finishes and is reported.
+    #[arg(long, default_value_t = 200, value_name = "MS")]
+    pub job_delay_ms: u64,
+}
+
+impl EmulatorArgs {
+    /// The configuration these flags describe, checked.
+    pub fn config(&self) -> Result<EmulatorConfig, String> {
+        let token_ok = (3..=32).contains(&self.callback_token.len())
+            && self
+                .callback_token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric());
+        if !token_ok {
+            return Err("--callback-token must be 3 to 32 letters or digits".into());
+        }
+        if self.callback_mode != CallbackMode::Plain && self.callback_aes_key.is_none() {
+            return Err(format!(
+                "--callback-mode {:?} needs --callback-aes-key (43 characters)",
+                self.callback_mode
+            )
+            .to_lowercase());
+        }
+        if let Some(key) = &self.callback_aes_key {
+            wxmass_callback::crypto::AesKey::from_encoding_aes_key(key)
+                .map_err(|e| format!("--callback-aes-key: {e}"))?;
+        }
+        if let Some(url) = &self.callback_url {
+            let parsed =
+                url::Url::parse(url).map_err(|e| format!("--callback-url {url:?}: {e}"))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(format!("--callback-url {url:?} must be http or https"));
+            }
+        }
+        Ok(EmulatorConfig {
+            appid: self.appid.clone(),
+            secret: self.secret.clone(),
+            account_type: self.account_type,
+            followers: self.followers,
+            tags: self.tags,
+            callback: self.callback_url.as_ref().map(|url| CallbackTarget {
+                url: url.clone(),
+                token: self.callback_token.clone(),
+                aes_key: self.callback_aes_key.clone(),
+                mode: self.callback_mode,
+            }),
+            job_delay: Duration::from_millis(self.job_delay_ms),
+            ..EmulatorConfig::default()
+        })
+    }
+}

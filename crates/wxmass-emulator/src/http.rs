@@ -1,0 +1,254 @@
+//! The HTTP front: one dispatcher for every `/cgi-bin/...` path. It counts
+//! the call, applies injected faults, checks the method, reads the body
+//! (multipart included), checks the access token, then runs the handler.
+//! WeChat answers API errors with HTTP 200, and so does this.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rand::RngExt as _;
+use serde::{Deserialize, Serialize};
+
+use crate::Emulator;
+use crate::api::{mass, media, news, tags, token, users};
+use crate::call::{Call, Part};
+use crate::error::{WxError, WxResult};
+
+/// Largest body read; uploads above their type's limit get that type's
+/// errcode, anything above this gets 45001.
+pub const MAX_BODY_BYTES: usize = 24 * 1024 * 1024;
+
+type JsonHandler = fn(&Emulator, &Call) -> WxResult<serde_json::Value>;
+type RawHandler = fn(&Emulator, &Call) -> WxResult<Response>;
+
+#[derive(Clone, Copy)]
+enum Handler {
+    Json(JsonHandler),
+    Raw(RawHandler),
+}
+
+struct Route {
+    method: Method,
+    needs_token: bool,
+    handler: Handler,
+}
+
+fn route(path: &str) -> Option<Route> {
+    use Handler::{Json, Raw};
+    let (method, needs_token, handler) = match path {
+        "/cgi-bin/token" => (Method::GET, false, Json(token::token)),
+        "/cgi-bin/stable_token" => (Method::POST, false, Json(token::stable_token)),
+        "/cgi-bin/media/upload" => (Method::POST, true, Json(media::upload)),
+        "/cgi-bin/media/get" => (Method::GET, true, Raw(media::get)),
+        "/cgi-bin/media/uploadimg" => (Method::POST, true, Json(media::upload_article_image)),
+        "/cgi-bin/media/uploadnews" => (Method::POST, true, Json(news::upload_news)),
+        "/cgi-bin/media/uploadvideo" => (Method::POST, true, Json(media::upload_video)),
+        "/cgi-bin/material/add_material" => (Method::POST, true, Json(media::add_material)),
+        "/cgi-bin/material/get_materialcount" => (Method::GET, true, Json(media::material_count)),
+        "/cgi-bin/material/batchget_material" => {
+            (Method::POST, true, Json(media::batchget_material))
+        }
+        "/cgi-bin/material/add_news" => (Method::POST, true, Json(media::add_news_retired)),
+        "/cgi-bin/draft/add" => (Method::POST, true, Json(news::draft_add)),
+        "/cgi-bin/tags/create" => (Method::POST, true, Json(tags::create)),
+        "/cgi-bin/tags/get" => (Method::GET, true, Json(tags::list)),
+        "/cgi-bin/tags/update" => (Method::POST, true, Json(tags::update)),
+        "/cgi-bin/tags/delete" => (Method::POST, true, Json(tags::delete)),
+        "/cgi-bin/tags/members/batchtagging" => (Method::POST, true, Json(tags::batch_tag)),
+        "/cgi-bin/tags/members/batchuntagging" => (Method::POST, true, Json(tags::batch_untag)),
+        "/cgi-bin/tags/getidlist" => (Method::POST, true, Json(tags::tags_of_user)),
+        "/cgi-bin/user/tag/get" => (Method::POST, true, Json(tags::members)),
+        "/cgi-bin/groups/get" => (Method::GET, true, Json(tags::groups_list)),
+        "/cgi-bin/groups/create" => (Method::POST, true, Json(tags::groups_create)),
+        "/cgi-bin/groups/update" => (Method::POST, true, Json(tags::groups_update)),
+        "/cgi-bin/groups/delete" => (Method::POST, true, Json(tags::groups_delete)),
+        "/cgi-bin/groups/getid" => (Method::POST, true, Json(tags::groups_of_user)),
+        "/cgi-bin/groups/members/update" => (Method::POST, true, Json(tags::groups_move)),
+        "/cgi-bin/groups/members/batchupdate" => {
+            (Method::POST, true, Json(tags::groups_batch_move))
+        }
+        "/cgi-bin/user/get" => (Method::GET, true, Json(users::list)),
+        "/cgi-bin/user/info" => (Method::GET, true, Json(users::info)),
+        "/cgi-bin/user/info/batchget" => (Method::POST, true, Json(users::batch_info)),
+        "/cgi-bin/message/mass/sendall" => (Method::POST, true, Json(mass::sendall)),
+        "/cgi-bin/message/mass/send" => (Method::POST, true, Json(mass::send)),
+        "/cgi-bin/message/mass/preview" => (Method::POST, true, Json(mass::preview)),
+        "/cgi-bin/message/mass/delete" => (Method::POST, true, Json(mass::delete)),
+        "/cgi-bin/message/mass/get" => (Method::POST, true, Json(mass::get)),
+        "/cgi-bin/message/mass/speed/get" => (Method::POST, true, Json(mass::speed_get)),
+        "/cgi-bin/message/mass/speed/set" => (Method::POST, true, Json(mass::speed_set)),
+        "/cgi-bin/clear_quota" => (Method::POST, true, Json(mass::clear_quota)),
+        _ => return None,
+    };
+    Some(Route {
+        method,
+        needs_token,
+        handler,
+    })
+}
+
+/// Faults injected on one path (or on every path, under `*`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PathFault {
+    /// Probability of answering errcode -1 (system busy) without running the call.
+    pub errcode_rate: f64,
+    /// Probability of answering HTTP 503 without running the call.
+    pub http_5xx_rate: f64,
+    /// Probability of running the call and then dropping the connection
+    /// before the answer is complete: the client cannot know it succeeded.
+    pub drop_rate: f64,
+    /// Milliseconds added before the call runs.
+    pub latency_ms: u64,
+}
+
+/// All injected faults.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Faults {
+    /// Per path (`/cgi-bin/message/mass/sendall`, or `*` for all).
+    pub paths: HashMap<String, PathFault>,
+    /// Invalidate the current tokens every N business calls (0: never).
+    pub invalidate_token_every: u64,
+}
+
+impl Faults {
+    fn for_path(&self, path: &str) -> Option<&PathFault> {
+        self.paths.get(path).or_else(|| self.paths.get("*"))
+    }
+}
+
+/// The fallback handler behind every path of the emulator's router.
+pub async fn dispatch(State(emulator): State<Arc<Emulator>>, request: Request) -> Response {
+    let path = request.uri().path().to_owned();
+    emulator.count_call(&path);
+    let fault = emulator.faults().for_path(&path).cloned();
+    if let Some(fault) = &fault {
+        if fault.latency_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(fault.latency_ms)).await;
+        }
+        let mut rng = rand::rng();
+        if rng.random_bool(fault.http_5xx_rate.clamp(0.0, 1.0)) {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "<html><body>503 Service Unavailable</body></html>",
+            )
+                .into_response();
+        }
+        if rng.random_bool(fault.errcode_rate.clamp(0.0, 1.0)) {
+            return WxError::new(-1).into_response();
+        }
+    }
+    let response = match handle(&emulator, &path, request).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    };
+    match fault {
+        Some(f) if rand::rng().random_bool(f.drop_rate.clamp(0.0, 1.0)) => dropped(response),
+        _ => response,
+    }
+}
+
+/// A response whose body fails after the headers: the connection is cut and
+/// the client never sees the answer.
+fn dropped(response: Response) -> Response {
+    let (parts, _) = response.into_parts();
+    let failing = futures_util::stream::once(async {
+        Err::<Bytes, _>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "fault injected: connection dropped",
+        ))
+    });
+    Response::from_parts(parts, Body::from_stream(failing))
+}
+
+async fn handle(emulator: &Arc<Emulator>, path: &str, request: Request) -> WxResult<Response> {
+    let Some(route) = route(path) else {
+        return Ok((
+            StatusCode::NOT_FOUND,
+            axum::Json(WxError::new(40066).body()),
+        )
+            .into_response());
+    };
+    if request.method() != route.method {
+        return Err(WxError::new(if route.method == Method::GET {
+            43001
+        } else {
+            43002
+        }));
+    }
+    let call = read_call(request).await?;
+    if route.needs_token {
+        let now_ms = emulator.clock.now_ms();
+        let mut account = emulator.account();
+        account.check_token(call.query("access_token"), now_ms)?;
+        if emulator.token_fault_due() {
+            account.invalidate_tokens(now_ms);
+        }
+    }
+    match route.handler {
+        Handler::Json(h) => h(emulator, &call).map(|v| axum::Json(v).into_response()),
+        Handler::Raw(h) => h(emulator, &call),
+    }
+}
+
+async fn read_call(request: Request) -> WxResult<Call> {
+    let query = request
+        .uri()
+        .query()
+        .map(|q| {
+            url_pairs(q)
+                .into_iter()
+                .collect::<HashMap<String, String>>()
+        })
+        .unwrap_or_default();
+    let is_multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| WxError::new(45001))?;
+    let mut call = Call {
+        query,
+        body: Bytes::new(),
+        parts: Vec::new(),
+    };
+    if is_multipart {
+        let request = Request::from_parts(parts, Body::from(body));
+        let mut multipart = Multipart::from_request(request, &())
+            .await
+            .map_err(|_| WxError::new(41005))?;
+        while let Some(field) = multipart
+            .next_field()
+            .await
+            .map_err(|_| WxError::new(41005))?
+        {
+            let name = field.name().unwrap_or_default().to_owned();
+            let file_name = field.file_name().map(str::to_owned);
+            let data = field.bytes().await.map_err(|_| WxError::new(41005))?;
+            call.parts.push(Part {
+                name,
+                file_name,
+                data,
+            });
+        }
+    } else {
+        call.body = body;
+    }
+    Ok(call)
+}
+
+/// Decodes `a=1&b=%E4%B8%AD` into pairs; `+` is a space.
+pub fn url_pairs(query: &str) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}

@@ -1,0 +1,214 @@
+//! # wxmass-emulator
+//!
+//! A local WeChat Official Account API server for mass messaging, faithful
+//! enough that our client, our tests, and unmodified third-party SDKs can run
+//! against it with no network and no account.
+//!
+//! - [`http`] routes every `/cgi-bin/...` path of wechat-api.md §1–§14 through
+//!   one dispatcher: method check, token check, injected faults, handler.
+//! - [`api`] holds the handlers, one module per area (token, media, news,
+//!   tags, users, mass).
+//! - [`state`] is the account: tokens with their real lifetimes and overlap,
+//!   followers, tags, media, news, jobs, quotas, the delivery ledger.
+//! - [`push`] finishes jobs when the [`clock`] reaches them and pushes
+//!   MASSSENDJOBFINISH to the callback URL, in plain, compatible or safe mode.
+//! - [`admin`] is the `/_emulator/...` API for tests: seed followers, read
+//!   jobs and pushes, inject faults, move the clock.
+//!
+//! ```no_run
+//! # async fn run() -> std::io::Result<()> {
+//! use wxmass_emulator::{EmulatorConfig, start};
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let running = start(EmulatorConfig { followers: 1000, tags: 3, ..Default::default() }, listener)?;
+//! println!("WeChat at {}", running.base_url());
+//! # Ok(()) }
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod admin;
+pub mod api;
+mod args;
+pub mod call;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod push;
+pub mod state;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, oneshot};
+use tokio::task::JoinHandle;
+
+pub use args::EmulatorArgs;
+pub use clock::Clock;
+pub use config::{AccountType, CallbackMode, CallbackTarget, EmulatorConfig, MediaLimits};
+pub use http::{Faults, PathFault};
+pub use push::PushAttempt;
+pub use state::Account;
+
+/// The running emulator's shared state.
+#[derive(Debug)]
+pub struct Emulator {
+    /// What it was started with.
+    pub config: EmulatorConfig,
+    /// The emulated clock.
+    pub clock: Clock,
+    account: Mutex<Account>,
+    faults: Mutex<Faults>,
+    calls: Mutex<BTreeMap<String, u64>>,
+    business_calls: AtomicU64,
+    pushes: Mutex<Vec<PushAttempt>>,
+    jobs_notify: Notify,
+    http: reqwest::Client,
+}
+
+/// A lock that survives a panicked holder: the state stays usable.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Emulator {
+    /// A new emulator with its account seeded.
+    pub fn new(config: EmulatorConfig) -> Arc<Emulator> {
+        // reqwest needs a rustls provider for https callback URLs.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let clock = Clock::default();
+        let account = Account::new(config.clone(), clock.now());
+        Arc::new(Emulator {
+            config,
+            clock,
+            account: Mutex::new(account),
+            faults: Mutex::new(Faults::default()),
+            calls: Mutex::new(BTreeMap::new()),
+            business_calls: AtomicU64::new(0),
+            pushes: Mutex::new(Vec::new()),
+            jobs_notify: Notify::new(),
+            http: reqwest::Client::builder()
+                .pool_max_idle_per_host(4)
+                .build()
+                .unwrap_or_default(),
+        })
+    }
+
+    /// The router: `/cgi-bin/...` and `/_emulator/...`.
+    pub fn router(self: &Arc<Self>) -> Router {
+        admin::router()
+            .fallback(http::dispatch)
+            .with_state(self.clone())
+    }
+
+    /// The account, locked.
+    pub fn account(&self) -> MutexGuard<'_, Account> {
+        lock(&self.account)
+    }
+
+    /// The injected faults.
+    pub fn faults(&self) -> MutexGuard<'_, Faults> {
+        lock(&self.faults)
+    }
+
+    /// Replaces the injected faults.
+    pub fn set_faults(&self, faults: Faults) {
+        *lock(&self.faults) = faults;
+        self.business_calls.store(0, Ordering::Relaxed);
+    }
+
+    /// Whether the token-invalidation fault fires on this business call.
+    fn token_fault_due(&self) -> bool {
+        let every = lock(&self.faults).invalidate_token_every;
+        let n = self.business_calls.fetch_add(1, Ordering::Relaxed) + 1;
+        every > 0 && n.is_multiple_of(every)
+    }
+
+    fn count_call(&self, path: &str) {
+        *lock(&self.calls).entry(path.to_owned()).or_insert(0) += 1;
+    }
+
+    /// Calls per path so far.
+    pub fn calls(&self) -> BTreeMap<String, u64> {
+        lock(&self.calls).clone()
+    }
+
+    fn record_push(&self, attempt: PushAttempt) {
+        lock(&self.pushes).push(attempt);
+    }
+
+    /// Every push attempt so far.
+    pub fn pushes(&self) -> Vec<PushAttempt> {
+        lock(&self.pushes).clone()
+    }
+
+    /// Wakes the job runner: a job was created or the clock moved.
+    pub fn jobs_changed(&self) {
+        self.jobs_notify.notify_one();
+    }
+}
+
+/// An emulator serving on a listener.
+#[derive(Debug)]
+pub struct RunningEmulator {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its state, for in-process tests.
+    pub emulator: Arc<Emulator>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: JoinHandle<()>,
+    jobs: JoinHandle<()>,
+}
+
+impl RunningEmulator {
+    /// `http://HOST:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops serving and waits for the server task to end.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.jobs.abort();
+        let _ = (&mut self.server).await;
+    }
+}
+
+impl Drop for RunningEmulator {
+    fn drop(&mut self) {
+        self.jobs.abort();
+        self.server.abort();
+    }
+}
+
+/// Starts an emulator on `listener` (bind port 0 in tests). Must be called
+/// inside a Tokio runtime.
+pub fn start(config: EmulatorConfig, listener: TcpListener) -> std::io::Result<RunningEmulator> {
+    let addr = listener.local_addr()?;
+    let emulator = Emulator::new(config);
+    let app = emulator.router();
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+            let _ = rx.await;
+        });
+        if let Err(e) = serve.await {
+            tracing::error!(error = %e, "emulator server stopped");
+        }
+    });
+    let jobs = tokio::spawn(push::run_jobs(emulator.clone()));
+    Ok(RunningEmulator {
+        addr,
+        emulator,
+        shutdown: Some(tx),
+        server,
+        jobs,
+    })
+}

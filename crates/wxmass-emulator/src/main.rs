@@ -1,0 +1,69 @@
+//! `wxmass-emulator`: a local WeChat Official Account API server.
+//!
+//! ```text
+//! wxmass-emulator --listen 127.0.0.1:0 --followers 10000 --tags 3
+//! ```
+//! The first line on stdout is `wxmass-emulator listening on http://HOST:PORT`.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use clap::Parser;
+use wxmass_emulator::EmulatorArgs;
+
+/// A faithful local WeChat Official Account API for mass messaging: tokens,
+/// media, news, tags, followers, mass send and MASSSENDJOBFINISH pushes, with
+/// an admin API under /_emulator/.
+#[derive(Debug, Parser)]
+#[command(
+    name = "wxmass-emulator",
+    version,
+    after_help = "Example:\n  wxmass-emulator --listen 127.0.0.1:8085 --followers 100000 --tags 5 \\\n      --callback-url http://127.0.0.1:8080/wechat --callback-mode safe \\\n      --callback-aes-key abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG\n\nThen point any SDK at http://127.0.0.1:8085 instead of https://api.weixin.qq.com."
+)]
+struct Cli {
+    #[command(flatten)]
+    args: EmulatorArgs,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WXMASS_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let config = match cli.args.config() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("wxmass-emulator: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(&cli.args.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("wxmass-emulator: cannot listen on {}: {e}", cli.args.listen);
+            return ExitCode::from(1);
+        }
+    };
+    let running = match wxmass_emulator::start(config, listener) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("wxmass-emulator: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(
+        stdout,
+        "wxmass-emulator listening on {}",
+        running.base_url()
+    );
+    let _ = stdout.flush();
+    let _ = tokio::signal::ctrl_c().await;
+    running.shutdown().await;
+    ExitCode::SUCCESS
+}

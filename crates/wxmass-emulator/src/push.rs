@@ -1,0 +1,234 @@
+//! Finishing jobs and reporting them: the MASSSENDJOBFINISH push to the
+//! configured callback URL, plain, compatible or safe, signed and encrypted
+//! with `wxmass-callback`'s crypto, answered `success` (or empty) within 5 s,
+//! three attempts in all, as WeChat does (wechat-api.md §15–§16).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use wxmass_callback::crypto::{AesKey, MessageCrypto};
+use wxmass_callback::signature;
+use wxmass_callback::xml::write_cdata_element;
+
+use crate::Emulator;
+use crate::clock::wall_ms;
+use crate::config::{CallbackMode, CallbackTarget};
+use crate::state::{Job, JobStatus};
+
+/// Attempts per push, the first included.
+pub const ATTEMPTS: u32 = 3;
+/// How long the receiver has to answer.
+pub const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
+/// The sender WeChat's pushes carry (an openid-like id in real payloads).
+pub const MASS_HELPER: &str = "oV5CrjpxgaGXNHIQigzNlgLTnwic";
+
+/// One push attempt and how it went.
+#[derive(Debug, Clone, Serialize)]
+pub struct PushAttempt {
+    /// The job reported.
+    pub msg_id: i64,
+    /// 1, 2 or 3.
+    pub attempt: u32,
+    /// plain, compat or safe.
+    pub mode: CallbackMode,
+    /// The HTTP status, if the receiver answered.
+    pub status: Option<u16>,
+    /// The start of the answer's body.
+    pub reply: String,
+    /// A transport error, if any.
+    pub error: Option<String>,
+    /// Whether WeChat would count it delivered (200 with `success` or empty).
+    pub accepted: bool,
+    /// Wall-clock milliseconds.
+    pub at_ms: i64,
+}
+
+/// The MASSSENDJOBFINISH XML for a finished job.
+pub fn job_xml(job: &Job, original_id: &str) -> String {
+    let mut xml = String::with_capacity(1024);
+    xml.push_str("<xml>");
+    write_cdata_element(&mut xml, "ToUserName", original_id);
+    write_cdata_element(&mut xml, "FromUserName", MASS_HELPER);
+    let create_time = job.finished_at.unwrap_or(job.created_at);
+    xml.push_str(&format!("<CreateTime>{create_time}</CreateTime>"));
+    write_cdata_element(&mut xml, "MsgType", "event");
+    write_cdata_element(&mut xml, "Event", "MASSSENDJOBFINISH");
+    xml.push_str(&format!("<MsgID>{}</MsgID>", job.msg_id));
+    let status = if job.status == JobStatus::SendFail {
+        "send fail"
+    } else {
+        "send success"
+    };
+    write_cdata_element(&mut xml, "Status", status);
+    xml.push_str(&format!(
+        "<TotalCount>{}</TotalCount><FilterCount>{}</FilterCount><SentCount>{}</SentCount><ErrorCount>{}</ErrorCount>",
+        job.total_count, job.filter_count, job.sent_count, job.error_count
+    ));
+    // The emulator's originality check finds nothing: not a reprint (1) for
+    // news, not checked (0) for anything else.
+    let check_state = if job.msgtype == "mpnews" { 1 } else { 0 };
+    xml.push_str(&format!(
+        "<CopyrightCheckResult><Count>0</Count><ResultList></ResultList><CheckState>{check_state}</CheckState></CopyrightCheckResult>"
+    ));
+    if !job.article_urls.is_empty() {
+        xml.push_str(&format!(
+            "<ArticleUrlResult><Count>{}</Count><ResultList>",
+            job.article_urls.len()
+        ));
+        for (i, url) in job.article_urls.iter().enumerate() {
+            xml.push_str(&format!("<item><ArticleIdx>{}</ArticleIdx>", i + 1));
+            write_cdata_element(&mut xml, "ArticleUrl", url);
+            xml.push_str("</item>");
+        }
+        xml.push_str("</ResultList></ArticleUrlResult>");
+    }
+    xml.push_str("</xml>");
+    xml
+}
+
+/// A push ready to send: its query parameters and body.
+#[derive(Debug, Clone)]
+pub struct SealedPush {
+    /// signature, timestamp, nonce, openid, and in encrypted modes
+    /// encrypt_type and msg_signature.
+    pub query: Vec<(&'static str, String)>,
+    /// The XML body.
+    pub body: String,
+}
+
+/// The query and body of a push in the target's mode. Timestamps are wall
+/// time (not the emulated clock), so that receivers' timestamp windows hold
+/// even after a test has moved the clock days ahead.
+pub fn seal(
+    target: &CallbackTarget,
+    appid: &str,
+    original_id: &str,
+    xml: &str,
+) -> Result<SealedPush, String> {
+    let timestamp = (wall_ms() / 1000).to_string();
+    let nonce = crate::ids::nonce();
+    let mut query = vec![
+        (
+            "signature",
+            signature::url_signature(&target.token, &timestamp, &nonce),
+        ),
+        ("timestamp", timestamp.clone()),
+        ("nonce", nonce.clone()),
+        ("openid", MASS_HELPER.to_owned()),
+    ];
+    if target.mode == CallbackMode::Plain {
+        return Ok(SealedPush {
+            query,
+            body: xml.to_owned(),
+        });
+    }
+    let key = target
+        .aes_key
+        .as_deref()
+        .ok_or("compat and safe mode need --callback-aes-key")?;
+    let key = AesKey::from_encoding_aes_key(key).map_err(|e| e.to_string())?;
+    let crypto = MessageCrypto::new(appid, key);
+    let sealed = crypto.seal(&target.token, xml, &timestamp, &nonce);
+    query.push(("encrypt_type", "aes".to_owned()));
+    query.push(("msg_signature", sealed.msg_signature.clone()));
+    let body = match target.mode {
+        CallbackMode::Safe => sealed.to_push_xml(original_id),
+        _ => {
+            // Compatible mode: the plaintext fields and the Encrypt element.
+            let inner = xml.strip_suffix("</xml>").unwrap_or(xml);
+            let mut body = inner.to_owned();
+            write_cdata_element(&mut body, "Encrypt", &sealed.encrypt);
+            body.push_str("</xml>");
+            body
+        }
+    };
+    Ok(SealedPush { query, body })
+}
+
+/// Pushes a finished job's report, retrying as WeChat does.
+pub async fn deliver(emulator: Arc<Emulator>, msg_id: i64) {
+    let Some(target) = emulator.config.callback.clone() else {
+        return;
+    };
+    let original_id = emulator.config.original_id();
+    let Some(xml) = emulator
+        .account()
+        .job(msg_id)
+        .map(|job| job_xml(job, &original_id))
+    else {
+        return;
+    };
+    for attempt in 1..=ATTEMPTS {
+        let mut record = PushAttempt {
+            msg_id,
+            attempt,
+            mode: target.mode,
+            status: None,
+            reply: String::new(),
+            error: None,
+            accepted: false,
+            at_ms: wall_ms(),
+        };
+        match seal(&target, &emulator.config.appid, &original_id, &xml) {
+            Err(e) => record.error = Some(e),
+            Ok(push) => {
+                let sent = emulator
+                    .http
+                    .post(&target.url)
+                    .query(&push.query)
+                    .header("content-type", "text/xml")
+                    .timeout(REPLY_TIMEOUT)
+                    .body(push.body)
+                    .send()
+                    .await;
+                match sent {
+                    Ok(response) => {
+                        let status = response.status().as_u16();
+                        let reply = response.text().await.unwrap_or_default();
+                        record.accepted = status == 200 && matches!(reply.trim(), "success" | "");
+                        record.status = Some(status);
+                        record.reply = reply.chars().take(200).collect();
+                    }
+                    Err(e) => record.error = Some(e.to_string()),
+                }
+            }
+        }
+        let accepted = record.accepted;
+        tracing::debug!(msg_id, attempt, accepted, "MASSSENDJOBFINISH pushed");
+        emulator.record_push(record);
+        if accepted {
+            return;
+        }
+        if attempt < ATTEMPTS {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+}
+
+/// Finishes due jobs as the clock reaches them, and pushes their reports.
+pub async fn run_jobs(emulator: Arc<Emulator>) {
+    loop {
+        let (finished, next_due) = {
+            let mut account = emulator.account();
+            let finished = account.finish_due_jobs(&emulator.clock);
+            let next = account
+                .jobs()
+                .iter()
+                .filter(|j| j.status == JobStatus::Sending)
+                .map(|j| j.finishes_at_ms)
+                .min();
+            (finished, next)
+        };
+        for msg_id in finished {
+            tokio::spawn(deliver(emulator.clone(), msg_id));
+        }
+        let wait = next_due
+            .map(|due| (due - emulator.clock.now_ms()).clamp(1, 1000) as u64)
+            .unwrap_or(1000);
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
+            _ = emulator.jobs_notify.notified() => {}
+        }
+    }
+}
