@@ -20,7 +20,7 @@ impl OpenIdCodec {
     /// The codec for an appid: the prefix and salt derive from it, so an
     /// account's openids are stable from run to run.
     pub fn for_appid(appid: &str) -> Self {
-        let h = fnv1a(appid.as_bytes());
+        let h = mix(fnv1a(appid.as_bytes()));
         let mut prefix = [b'o'; 6];
         for (i, slot) in prefix.iter_mut().enumerate().skip(1) {
             *slot = ALPHABET[((h >> (i * 6)) & 63) as usize];
