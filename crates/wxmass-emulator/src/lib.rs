@@ -103,6 +103,9 @@ impl Emulator {
     pub fn router(self: &Arc<Self>) -> Router {
         admin::router()
             .fallback(http::dispatch)
+            // The dispatcher reads bodies itself, capped at http::MAX_BODY_BYTES,
+            // and answers oversized uploads with WeChat's errcodes.
+            .layer(axum::extract::DefaultBodyLimit::disable())
             .with_state(self.clone())
     }
 
