@@ -138,6 +138,16 @@ impl Emu {
         assert_eq!(status, 200);
     }
 
+    /// Moves the clock to the start of the next period (60 for a minute,
+    /// 86,400 for a Beijing day), so that a test's calls cannot straddle a
+    /// quota boundary in real time.
+    pub async fn align(&self, period: i64) {
+        let now = self.admin_get("/_emulator/clock").await["now"].as_i64().expect("now");
+        let beijing = now + 8 * 3600;
+        let to_next = period - beijing.rem_euclid(period);
+        self.advance(to_next).await;
+    }
+
     /// Openids of the first `n` followers.
     pub async fn openids(&self, token: &str, n: usize) -> Vec<String> {
         let v = self.get("/cgi-bin/user/get", &[("access_token", token)]).await;
