@@ -140,6 +140,7 @@ async fn stable_token_body_errors() {
 #[tokio::test]
 async fn token_daily_quota_resets_the_next_day() {
     let emu = start_default().await;
+    emu.align(86_400).await;
     for _ in 0..2000 {
         emu.token().await;
     }

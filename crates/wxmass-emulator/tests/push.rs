@@ -1,0 +1,155 @@
+//! Job completion and its MASSSENDJOBFINISH push in all three modes, received,
+//! verified and decrypted by wxmass-callback; retries of a failing receiver.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use common::*;
+use serde_json::json;
+use wxmass_callback::{CallbackConfig, Push};
+use wxmass_emulator::{CallbackMode, CallbackTarget, EmulatorConfig};
+
+const TOKEN: &str = "pushToken1";
+const KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+
+async fn receiver(require_encryption: bool) -> (String, wxmass_callback::PushReceiver, tokio::task::JoinHandle<()>) {
+    let mut config = CallbackConfig::builder(TOKEN, wxmass_emulator::config::DEFAULT_APPID).aes_key(KEY);
+    if require_encryption {
+        config = config.require_encryption(true);
+    }
+    let (router, rx) = wxmass_callback::router(config.build().expect("config"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/", listener.local_addr().expect("addr"));
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    (url, rx, task)
+}
+
+async fn run_mode(mode: CallbackMode) {
+    let (url, mut rx, task) = receiver(mode == CallbackMode::Safe).await;
+    let emu = start(EmulatorConfig {
+        followers: 12,
+        tags: 1,
+        job_delay: Duration::from_millis(30),
+        callback: Some(CallbackTarget {
+            url,
+            token: TOKEN.into(),
+            aes_key: Some(KEY.into()),
+            mode,
+        }),
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let t = emu.token().await;
+    let thumb = emu.upload("/cgi-bin/media/upload", &t, "thumb", JPEG, "c.jpg").await["media_id"].clone();
+    let news = emu
+        .post("/cgi-bin/media/uploadnews", &t, json!({"articles": [{"thumb_media_id": thumb, "title": "T", "content": "<p>x</p>"}]}))
+        .await["media_id"]
+        .clone();
+    let sent = emu
+        .post("/cgi-bin/message/mass/sendall", &t, json!({"filter": {"is_to_all": true}, "mpnews": {"media_id": news}, "msgtype": "mpnews"}))
+        .await;
+    let msg_id = sent["msg_id"].as_i64().expect("msg_id");
+    let push = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("push within 10 s")
+        .expect("a push");
+    let Push::MassSendJobFinish(job) = push else {
+        panic!("expected MASSSENDJOBFINISH, got {push:?}")
+    };
+    assert_eq!(job.msg_id, msg_id);
+    assert!(job.status.is_success());
+    assert_eq!((job.total_count, job.sent_count), (12, 12));
+    assert_eq!(job.to_user_name, emu.running.emulator.config.original_id());
+    let urls = job.article_url_result.expect("article URLs for mpnews");
+    assert_eq!(urls.items.len(), 1);
+    assert!(job.copyright_check_result.is_some());
+    let pushes = emu.admin_get("/_emulator/pushes").await;
+    let first = &pushes["pushes"][0];
+    assert_eq!(first["accepted"], true, "{pushes}");
+    assert_eq!(first["attempt"], 1);
+    task.abort();
+}
+
+#[tokio::test]
+async fn push_in_plain_mode() {
+    run_mode(CallbackMode::Plain).await;
+}
+
+#[tokio::test]
+async fn push_in_compatible_mode() {
+    run_mode(CallbackMode::Compat).await;
+}
+
+#[tokio::test]
+async fn push_in_safe_mode() {
+    run_mode(CallbackMode::Safe).await;
+}
+
+#[tokio::test]
+async fn a_failing_receiver_gets_three_attempts() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let app = axum::Router::new().route(
+        "/",
+        axum::routing::post(move || {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "boom")
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/", listener.local_addr().expect("addr"));
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let emu = start(EmulatorConfig {
+        followers: 3,
+        job_delay: Duration::from_millis(10),
+        callback: Some(CallbackTarget { url, token: TOKEN.into(), aes_key: None, mode: CallbackMode::Plain }),
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let t = emu.token().await;
+    emu.post("/cgi-bin/message/mass/sendall", &t, json!({"filter": {"is_to_all": true}, "text": {"content": "x"}, "msgtype": "text"}))
+        .await;
+    for _ in 0..100 {
+        if hits.load(Ordering::SeqCst) >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(hits.load(Ordering::SeqCst), 3, "three attempts in all");
+    let pushes = emu.admin_get("/_emulator/pushes").await;
+    let attempts = pushes["pushes"].as_array().expect("list");
+    assert_eq!(attempts.len(), 3);
+    assert!(attempts.iter().all(|a| a["accepted"] == false && a["status"] == 500));
+    server.abort();
+}
+
+#[tokio::test]
+async fn moving_the_clock_finishes_jobs_at_once() {
+    let emu = start(EmulatorConfig {
+        followers: 3,
+        job_delay: Duration::from_secs(3600),
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let t = emu.token().await;
+    let v = emu
+        .post("/cgi-bin/message/mass/sendall", &t, json!({"filter": {"is_to_all": true}, "text": {"content": "x"}, "msgtype": "text"}))
+        .await;
+    let msg_id = v["msg_id"].as_i64().expect("id");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(emu.post("/cgi-bin/message/mass/get", &t, json!({"msg_id": msg_id})).await["msg_status"], "SENDING");
+    emu.advance(3600).await;
+    let t = emu.token().await;
+    assert_eq!(emu.wait_job(&t, msg_id).await, "SEND_SUCCESS");
+}
