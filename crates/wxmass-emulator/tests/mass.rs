@@ -28,11 +28,15 @@ async fn first_tag(emu: &Emu, t: &str) -> i64 {
 }
 
 async fn news(emu: &Emu, t: &str, articles: usize) -> String {
-    let thumb = emu.upload("/cgi-bin/media/upload", t, "thumb", JPEG, "c.jpg").await["media_id"].clone();
+    let thumb = emu
+        .upload("/cgi-bin/media/upload", t, "thumb", JPEG, "c.jpg")
+        .await["media_id"]
+        .clone();
     let list: Vec<_> = (0..articles)
         .map(|i| json!({"thumb_media_id": thumb, "title": format!("A{i}"), "content": "<p>x</p>"}))
         .collect();
-    emu.post("/cgi-bin/media/uploadnews", t, json!({"articles": list})).await["media_id"]
+    emu.post("/cgi-bin/media/uploadnews", t, json!({"articles": list}))
+        .await["media_id"]
         .as_str()
         .expect("news id")
         .to_owned()
@@ -46,15 +50,34 @@ async fn text_to_a_tag_runs_and_finishes() {
     let v = emu.post(SENDALL, &t, text_to_tag(tag, "hello")).await;
     assert_code(&v, 0);
     assert_eq!(v["errmsg"], "send job submission success");
-    assert!(v.get("msg_data_id").is_none(), "msg_data_id is for mpnews only");
+    assert!(
+        v.get("msg_data_id").is_none(),
+        "msg_data_id is for mpnews only"
+    );
     let msg_id = v["msg_id"].as_i64().expect("msg_id");
-    let first = emu.post("/cgi-bin/message/mass/get", &t, json!({"msg_id": msg_id.to_string()})).await;
+    let first = emu
+        .post(
+            "/cgi-bin/message/mass/get",
+            &t,
+            json!({"msg_id": msg_id.to_string()}),
+        )
+        .await;
     assert_eq!(first["msg_id"], msg_id);
     assert_eq!(emu.wait_job(&t, msg_id).await, "SEND_SUCCESS");
-    let members = emu.post("/cgi-bin/user/tag/get", &t, json!({"tagid": tag})).await;
-    let recipients = emu.admin_get(&format!("/_emulator/jobs/{msg_id}/recipients")).await;
-    let mut a: Vec<_> = members["data"]["openid"].as_array().expect("members").clone();
-    let mut b: Vec<_> = recipients["openids"].as_array().expect("recipients").clone();
+    let members = emu
+        .post("/cgi-bin/user/tag/get", &t, json!({"tagid": tag}))
+        .await;
+    let recipients = emu
+        .admin_get(&format!("/_emulator/jobs/{msg_id}/recipients"))
+        .await;
+    let mut a: Vec<_> = members["data"]["openid"]
+        .as_array()
+        .expect("members")
+        .clone();
+    let mut b: Vec<_> = recipients["openids"]
+        .as_array()
+        .expect("recipients")
+        .clone();
     a.sort_by_key(|v| v.to_string());
     b.sort_by_key(|v| v.to_string());
     assert_eq!(a, b);
@@ -64,7 +87,11 @@ async fn text_to_a_tag_runs_and_finishes() {
     assert_eq!(job["audience"]["kind"], "tag");
     assert_eq!(job["sent_count"], job["total_count"]);
     assert_eq!(job["content_digest"].as_str().expect("digest").len(), 32);
-    assert_code(&emu.post("/cgi-bin/message/mass/get", &t, json!({"msg_id": 1})).await, 40059);
+    assert_code(
+        &emu.post("/cgi-bin/message/mass/get", &t, json!({"msg_id": 1}))
+            .await,
+        40059,
+    );
 }
 
 #[tokio::test]
@@ -78,28 +105,85 @@ async fn mpnews_to_all_then_delete() {
     assert!(v["msg_data_id"].as_i64().is_some());
     let msg_id = v["msg_id"].as_i64().expect("id");
     // Not finished yet: cannot be deleted.
-    assert_code(&emu.post("/cgi-bin/message/mass/delete", &t, json!({"msg_id": msg_id})).await, 40059);
+    assert_code(
+        &emu.post(
+            "/cgi-bin/message/mass/delete",
+            &t,
+            json!({"msg_id": msg_id}),
+        )
+        .await,
+        40059,
+    );
     assert_eq!(emu.wait_job(&t, msg_id).await, "SEND_SUCCESS");
-    assert_code(&emu.post("/cgi-bin/message/mass/delete", &t, json!({"msg_id": msg_id, "article_idx": 3})).await, 40060);
-    assert_code(&emu.post("/cgi-bin/message/mass/delete", &t, json!({"msg_id": msg_id, "article_idx": 2})).await, 0);
-    assert_eq!(emu.post("/cgi-bin/message/mass/get", &t, json!({"msg_id": msg_id})).await["msg_status"], "SEND_SUCCESS");
-    assert_code(&emu.post("/cgi-bin/message/mass/delete", &t, json!({"msg_id": msg_id})).await, 0);
-    assert_eq!(emu.post("/cgi-bin/message/mass/get", &t, json!({"msg_id": msg_id})).await["msg_status"], "DELETE");
-    assert_code(&emu.post("/cgi-bin/message/mass/delete", &t, json!({"msg_id": 42})).await, 40059);
+    assert_code(
+        &emu.post(
+            "/cgi-bin/message/mass/delete",
+            &t,
+            json!({"msg_id": msg_id, "article_idx": 3}),
+        )
+        .await,
+        40060,
+    );
+    assert_code(
+        &emu.post(
+            "/cgi-bin/message/mass/delete",
+            &t,
+            json!({"msg_id": msg_id, "article_idx": 2}),
+        )
+        .await,
+        0,
+    );
+    assert_eq!(
+        emu.post("/cgi-bin/message/mass/get", &t, json!({"msg_id": msg_id}))
+            .await["msg_status"],
+        "SEND_SUCCESS"
+    );
+    assert_code(
+        &emu.post(
+            "/cgi-bin/message/mass/delete",
+            &t,
+            json!({"msg_id": msg_id}),
+        )
+        .await,
+        0,
+    );
+    assert_eq!(
+        emu.post("/cgi-bin/message/mass/get", &t, json!({"msg_id": msg_id}))
+            .await["msg_status"],
+        "DELETE"
+    );
+    assert_code(
+        &emu.post("/cgi-bin/message/mass/delete", &t, json!({"msg_id": 42}))
+            .await,
+        40059,
+    );
     // Text jobs cannot be deleted.
     let tag = first_tag(&emu, &t).await;
-    let text = emu.post(SENDALL, &t, text_to_tag(tag, "hi")).await["msg_id"].as_i64().expect("id");
+    let text = emu.post(SENDALL, &t, text_to_tag(tag, "hi")).await["msg_id"]
+        .as_i64()
+        .expect("id");
     emu.wait_job(&t, text).await;
-    assert_code(&emu.post("/cgi-bin/message/mass/delete", &t, json!({"msg_id": text})).await, 40008);
+    assert_code(
+        &emu.post("/cgi-bin/message/mass/delete", &t, json!({"msg_id": text}))
+            .await,
+        40008,
+    );
 }
 
 #[tokio::test]
 async fn draft_is_removed_after_a_send_to_all() {
     let emu = start_default().await;
     let t = emu.token().await;
-    let thumb = emu.upload("/cgi-bin/material/add_material", &t, "thumb", JPEG, "c.jpg").await["media_id"].clone();
+    let thumb = emu
+        .upload("/cgi-bin/material/add_material", &t, "thumb", JPEG, "c.jpg")
+        .await["media_id"]
+        .clone();
     let draft = emu
-        .post("/cgi-bin/draft/add", &t, json!({"articles": [{"thumb_media_id": thumb, "title": "T", "content": "<p>x</p>"}]}))
+        .post(
+            "/cgi-bin/draft/add",
+            &t,
+            json!({"articles": [{"thumb_media_id": thumb, "title": "T", "content": "<p>x</p>"}]}),
+        )
         .await["media_id"]
         .clone();
     let body = json!({"filter": {"is_to_all": true}, "mpnews": {"media_id": draft}, "msgtype": "mpnews", "clientmsgid": "d1"});
@@ -113,7 +197,8 @@ async fn send_to_openids() {
     let emu = start_default().await;
     let t = emu.token().await;
     let users = emu.openids(&t, 5).await;
-    let body = |touser: Value| json!({"touser": touser, "text": {"content": "hi"}, "msgtype": "text"});
+    let body =
+        |touser: Value| json!({"touser": touser, "text": {"content": "hi"}, "msgtype": "text"});
     assert_code(&emu.post(SEND, &t, body(json!([users[0]]))).await, 40130);
     let too_many: Vec<_> = (0..10_001).map(|i| format!("o{i:027}")).collect();
     assert_code(&emu.post(SEND, &t, body(json!(too_many))).await, 40032);
@@ -121,7 +206,9 @@ async fn send_to_openids() {
     assert_code(&v, 0);
     let msg_id = v["msg_id"].as_i64().expect("id");
     emu.wait_job(&t, msg_id).await;
-    let recipients = emu.admin_get(&format!("/_emulator/jobs/{msg_id}/recipients")).await;
+    let recipients = emu
+        .admin_get(&format!("/_emulator/jobs/{msg_id}/recipients"))
+        .await;
     assert_eq!(recipients["openids"].as_array().expect("list").len(), 5);
     // Strangers in the list are counted but not delivered to.
     let mut mixed = users[..2].to_vec();
@@ -140,28 +227,86 @@ async fn message_types_and_media_checks() {
     let t = emu.token().await;
     let tag = first_tag(&emu, &t).await;
     let filter = json!({"is_to_all": false, "tag_id": tag});
-    let temp_voice = emu.upload("/cgi-bin/media/upload", &t, "voice", AMR, "v.amr").await["media_id"].clone();
-    let perm_voice = emu.upload("/cgi-bin/material/add_material", &t, "voice", AMR, "v.amr").await["media_id"].clone();
-    let perm_image = emu.upload("/cgi-bin/material/add_material", &t, "image", PNG, "i.png").await["media_id"].clone();
-    let video = emu.upload("/cgi-bin/media/upload", &t, "video", MP4, "v.mp4").await["media_id"].clone();
-    let mpvideo = emu.post("/cgi-bin/media/uploadvideo", &t, json!({"media_id": video, "title": "T", "description": "D"})).await["media_id"].clone();
+    let temp_voice = emu
+        .upload("/cgi-bin/media/upload", &t, "voice", AMR, "v.amr")
+        .await["media_id"]
+        .clone();
+    let perm_voice = emu
+        .upload("/cgi-bin/material/add_material", &t, "voice", AMR, "v.amr")
+        .await["media_id"]
+        .clone();
+    let perm_image = emu
+        .upload("/cgi-bin/material/add_material", &t, "image", PNG, "i.png")
+        .await["media_id"]
+        .clone();
+    let video = emu
+        .upload("/cgi-bin/media/upload", &t, "video", MP4, "v.mp4")
+        .await["media_id"]
+        .clone();
+    let mpvideo = emu
+        .post(
+            "/cgi-bin/media/uploadvideo",
+            &t,
+            json!({"media_id": video, "title": "T", "description": "D"}),
+        )
+        .await["media_id"]
+        .clone();
 
     let cases = [
-        (json!({"filter": filter, "voice": {"media_id": temp_voice}, "msgtype": "voice"}), 40128),
-        (json!({"filter": filter, "voice": {"media_id": "missing"}, "msgtype": "voice"}), 40007),
-        (json!({"filter": filter, "voice": {"media_id": perm_voice}, "msgtype": "voice"}), 0),
-        (json!({"filter": filter, "images": {"media_ids": [perm_image], "recommend": "r", "need_open_comment": 1, "only_fans_can_comment": 0}, "msgtype": "image"}), 0),
-        (json!({"filter": filter, "image": {"media_id": perm_voice}, "msgtype": "image"}), 40007),
-        (json!({"filter": filter, "mpvideo": {"media_id": mpvideo}, "msgtype": "mpvideo"}), 0),
-        (json!({"filter": filter, "mpvideo": {"media_id": video}, "msgtype": "mpvideo"}), 40007),
-        (json!({"filter": filter, "wxcard": {"card_id": "123dsdajkasd231jhksad"}, "msgtype": "wxcard"}), 0),
-        (json!({"filter": filter, "mpnews": {"media_id": perm_image}, "msgtype": "mpnews"}), 40007),
-        (json!({"filter": filter, "text": {"content": ""}, "msgtype": "text"}), 44004),
-        (json!({"filter": filter, "text": {"content": "x".repeat(2049)}, "msgtype": "text"}), 45002),
-        (json!({"filter": filter, "music": {"media_id": perm_voice}, "msgtype": "music"}), 40008),
+        (
+            json!({"filter": filter, "voice": {"media_id": temp_voice}, "msgtype": "voice"}),
+            40128,
+        ),
+        (
+            json!({"filter": filter, "voice": {"media_id": "missing"}, "msgtype": "voice"}),
+            40007,
+        ),
+        (
+            json!({"filter": filter, "voice": {"media_id": perm_voice}, "msgtype": "voice"}),
+            0,
+        ),
+        (
+            json!({"filter": filter, "images": {"media_ids": [perm_image], "recommend": "r", "need_open_comment": 1, "only_fans_can_comment": 0}, "msgtype": "image"}),
+            0,
+        ),
+        (
+            json!({"filter": filter, "image": {"media_id": perm_voice}, "msgtype": "image"}),
+            40007,
+        ),
+        (
+            json!({"filter": filter, "mpvideo": {"media_id": mpvideo}, "msgtype": "mpvideo"}),
+            0,
+        ),
+        (
+            json!({"filter": filter, "mpvideo": {"media_id": video}, "msgtype": "mpvideo"}),
+            40007,
+        ),
+        (
+            json!({"filter": filter, "wxcard": {"card_id": "123dsdajkasd231jhksad"}, "msgtype": "wxcard"}),
+            0,
+        ),
+        (
+            json!({"filter": filter, "mpnews": {"media_id": perm_image}, "msgtype": "mpnews"}),
+            40007,
+        ),
+        (
+            json!({"filter": filter, "text": {"content": ""}, "msgtype": "text"}),
+            44004,
+        ),
+        (
+            json!({"filter": filter, "text": {"content": "x".repeat(2049)}, "msgtype": "text"}),
+            45002,
+        ),
+        (
+            json!({"filter": filter, "music": {"media_id": perm_voice}, "msgtype": "music"}),
+            40008,
+        ),
         (json!({"filter": filter, "msgtype": "text"}), 40008),
         (json!({"filter": filter, "text": {"content": "x"}}), 40008),
-        (json!({"filter": {"is_to_all": false, "tag_id": 777}, "text": {"content": "x"}, "msgtype": "text"}), 45159),
+        (
+            json!({"filter": {"is_to_all": false, "tag_id": 777}, "text": {"content": "x"}, "msgtype": "text"}),
+            45159,
+        ),
         (json!({"text": {"content": "x"}, "msgtype": "text"}), 47001),
     ];
     for (i, (body, expected)) in cases.into_iter().enumerate() {
@@ -202,7 +347,8 @@ async fn clientmsgid_rules() {
     emu.advance(61).await;
     assert_code(&emu.post(SENDALL, &t, plain).await, 45065);
     // ...but not to another audience.
-    let other = json!({"filter": {"is_to_all": true}, "text": {"content": "implicit"}, "msgtype": "text"});
+    let other =
+        json!({"filter": {"is_to_all": true}, "text": {"content": "implicit"}, "msgtype": "text"});
     assert_code(&emu.post(SENDALL, &t, other).await, 0);
 }
 
@@ -241,7 +387,12 @@ async fn service_accounts_four_a_month() {
         ids.push(v["msg_id"].as_i64().expect("id"));
     }
     assert_code(
-        &emu.post(SENDALL, &t, json!({"filter": {"is_to_all": true}, "text": {"content": "m5"}, "msgtype": "text"})).await,
+        &emu.post(
+            SENDALL,
+            &t,
+            json!({"filter": {"is_to_all": true}, "text": {"content": "m5"}, "msgtype": "text"}),
+        )
+        .await,
         45028,
     );
     for id in &ids {
@@ -253,7 +404,12 @@ async fn service_accounts_four_a_month() {
     let id = v["msg_id"].as_i64().expect("id");
     assert_eq!(emu.wait_job(&t, id).await, "SEND_FAIL");
     let jobs = emu.admin_get("/_emulator/jobs").await;
-    let last = jobs["jobs"].as_array().expect("jobs").last().cloned().expect("job");
+    let last = jobs["jobs"]
+        .as_array()
+        .expect("jobs")
+        .last()
+        .cloned()
+        .expect("job");
     assert!(last["total_count"].as_u64() > Some(0));
     assert_eq!(last["filter_count"], 0);
     // Next month they can receive again.
@@ -271,7 +427,11 @@ async fn sixty_sends_a_minute() {
     let tag = first_tag(&emu, &t).await;
     emu.align(60).await;
     for i in 0..60 {
-        assert_code(&emu.post(SENDALL, &t, text_to_tag(tag, &format!("r{i}"))).await, 0);
+        assert_code(
+            &emu.post(SENDALL, &t, text_to_tag(tag, &format!("r{i}")))
+                .await,
+            0,
+        );
     }
     assert_code(&emu.post(SENDALL, &t, text_to_tag(tag, "r60")).await, 45011);
 }
@@ -283,7 +443,9 @@ async fn duplicate_deliveries_are_counted() {
     let users = emu.openids(&t, 2).await;
     for id in ["a", "b"] {
         let body = json!({"touser": users, "text": {"content": "same"}, "msgtype": "text", "clientmsgid": id});
-        let msg = emu.post(SEND, &t, body).await["msg_id"].as_i64().expect("id");
+        let msg = emu.post(SEND, &t, body).await["msg_id"]
+            .as_i64()
+            .expect("id");
         emu.wait_job(&t, msg).await;
     }
     let stats = emu.admin_get("/_emulator/stats").await;
@@ -297,20 +459,79 @@ async fn preview_and_speed() {
     let t = emu.token().await;
     let users = emu.openids(&t, 1).await;
     let preview = "/cgi-bin/message/mass/preview";
-    let v = emu.post(preview, &t, json!({"touser": users[0], "text": {"content": "p"}, "msgtype": "text"})).await;
+    let v = emu
+        .post(
+            preview,
+            &t,
+            json!({"touser": users[0], "text": {"content": "p"}, "msgtype": "text"}),
+        )
+        .await;
     assert_code(&v, 0);
     assert_eq!(v["errmsg"], "preview success");
-    assert_code(&emu.post(preview, &t, json!({"towxname": "someone", "text": {"content": "p"}, "msgtype": "text"})).await, 0);
-    assert_code(&emu.post(preview, &t, json!({"touser": "stranger", "text": {"content": "p"}, "msgtype": "text"})).await, 40003);
-    assert_code(&emu.post(preview, &t, json!({"text": {"content": "p"}, "msgtype": "text"})).await, 41009);
-    let voice = emu.upload("/cgi-bin/material/add_material", &t, "voice", AMR, "v.amr").await["media_id"].clone();
-    assert_code(&emu.post(preview, &t, json!({"touser": users[0], "music": {"media_id": voice}, "msgtype": "music"})).await, 0);
+    assert_code(
+        &emu.post(
+            preview,
+            &t,
+            json!({"towxname": "someone", "text": {"content": "p"}, "msgtype": "text"}),
+        )
+        .await,
+        0,
+    );
+    assert_code(
+        &emu.post(
+            preview,
+            &t,
+            json!({"touser": "stranger", "text": {"content": "p"}, "msgtype": "text"}),
+        )
+        .await,
+        40003,
+    );
+    assert_code(
+        &emu.post(
+            preview,
+            &t,
+            json!({"text": {"content": "p"}, "msgtype": "text"}),
+        )
+        .await,
+        41009,
+    );
+    let voice = emu
+        .upload("/cgi-bin/material/add_material", &t, "voice", AMR, "v.amr")
+        .await["media_id"]
+        .clone();
+    assert_code(
+        &emu.post(
+            preview,
+            &t,
+            json!({"touser": users[0], "music": {"media_id": voice}, "msgtype": "music"}),
+        )
+        .await,
+        0,
+    );
     assert_eq!(emu.admin_get("/_emulator/stats").await["previews"], 3);
 
-    let speed = emu.post_text("/cgi-bin/message/mass/speed/get", &t, "").await;
+    let speed = emu
+        .post_text("/cgi-bin/message/mass/speed/get", &t, "")
+        .await;
     assert_eq!(speed, json!({"speed": 0, "realspeed": 80}));
-    assert_code(&emu.post("/cgi-bin/message/mass/speed/set", &t, json!({"speed": 3})).await, 0);
-    assert_eq!(emu.post("/cgi-bin/message/mass/speed/get", &t, json!({})).await, json!({"speed": 3, "realspeed": 30}));
-    assert_code(&emu.post("/cgi-bin/message/mass/speed/set", &t, json!({"speed": 5})).await, 45083);
-    assert_code(&emu.post("/cgi-bin/message/mass/speed/set", &t, json!({})).await, 45084);
+    assert_code(
+        &emu.post("/cgi-bin/message/mass/speed/set", &t, json!({"speed": 3}))
+            .await,
+        0,
+    );
+    assert_eq!(
+        emu.post("/cgi-bin/message/mass/speed/get", &t, json!({}))
+            .await,
+        json!({"speed": 3, "realspeed": 30})
+    );
+    assert_code(
+        &emu.post("/cgi-bin/message/mass/speed/set", &t, json!({"speed": 5}))
+            .await,
+        45083,
+    );
+    assert_code(
+        &emu.post("/cgi-bin/message/mass/speed/set", &t, json!({}))
+            .await,
+        45084,
+    );
 }

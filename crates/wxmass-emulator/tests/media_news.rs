@@ -9,54 +9,123 @@ use serde_json::json;
 async fn temporary_upload_and_get() {
     let emu = start_default().await;
     let t = emu.token().await;
-    let v = emu.upload("/cgi-bin/media/upload", &t, "image", JPEG, "a.jpg").await;
+    let v = emu
+        .upload("/cgi-bin/media/upload", &t, "image", JPEG, "a.jpg")
+        .await;
     assert_code(&v, 0);
     assert_eq!(v["type"], "image");
     assert!(v["created_at"].is_i64());
     let id = v["media_id"].as_str().expect("id").to_owned();
     assert!(id.len() >= 43);
 
-    let resp = emu.get_raw("/cgi-bin/media/get", &[("access_token", &t), ("media_id", &id)]).await;
+    let resp = emu
+        .get_raw(
+            "/cgi-bin/media/get",
+            &[("access_token", &t), ("media_id", &id)],
+        )
+        .await;
     assert_eq!(resp.headers()["content-type"], "image/jpeg");
-    assert!(resp.headers()["content-disposition"].to_str().expect("ascii").contains(&id));
+    assert!(
+        resp.headers()["content-disposition"]
+            .to_str()
+            .expect("ascii")
+            .contains(&id)
+    );
     assert_eq!(resp.bytes().await.expect("bytes").as_ref(), JPEG);
 
-    let video = emu.upload("/cgi-bin/media/upload", &t, "video", MP4, "v.mp4").await;
+    let video = emu
+        .upload("/cgi-bin/media/upload", &t, "video", MP4, "v.mp4")
+        .await;
     let vid = video["media_id"].as_str().expect("id");
-    let v = emu.get("/cgi-bin/media/get", &[("access_token", &t), ("media_id", vid)]).await;
+    let v = emu
+        .get(
+            "/cgi-bin/media/get",
+            &[("access_token", &t), ("media_id", vid)],
+        )
+        .await;
     assert!(v["video_url"].as_str().expect("url").starts_with("http"));
 
     // Temporary media expire after three days.
     emu.advance(3 * 86_400).await;
     let t = emu.token().await;
-    assert_code(&emu.get("/cgi-bin/media/get", &[("access_token", &t), ("media_id", &id)]).await, 40007);
-    assert_code(&emu.get("/cgi-bin/media/get", &[("access_token", &t)]).await, 41006);
+    assert_code(
+        &emu.get(
+            "/cgi-bin/media/get",
+            &[("access_token", &t), ("media_id", &id)],
+        )
+        .await,
+        40007,
+    );
+    assert_code(
+        &emu.get("/cgi-bin/media/get", &[("access_token", &t)]).await,
+        41006,
+    );
 }
 
 #[tokio::test]
 async fn upload_errors_by_type_format_and_size() {
     let emu = start_default().await;
     let t = emu.token().await;
-    assert_code(&emu.upload("/cgi-bin/media/upload", &t, "file", JPEG, "a").await, 40004);
-    assert_code(&emu.upload("/cgi-bin/media/upload", &t, "image", MP3, "a").await, 40005);
-    assert_code(&emu.upload("/cgi-bin/media/upload", &t, "voice", JPEG, "a").await, 40005);
-    assert_code(&emu.upload("/cgi-bin/media/upload", &t, "thumb", PNG, "a").await, 40005);
-    assert_code(&emu.upload("/cgi-bin/media/upload", &t, "image", &[], "a").await, 44001);
+    assert_code(
+        &emu.upload("/cgi-bin/media/upload", &t, "file", JPEG, "a")
+            .await,
+        40004,
+    );
+    assert_code(
+        &emu.upload("/cgi-bin/media/upload", &t, "image", MP3, "a")
+            .await,
+        40005,
+    );
+    assert_code(
+        &emu.upload("/cgi-bin/media/upload", &t, "voice", JPEG, "a")
+            .await,
+        40005,
+    );
+    assert_code(
+        &emu.upload("/cgi-bin/media/upload", &t, "thumb", PNG, "a")
+            .await,
+        40005,
+    );
+    assert_code(
+        &emu.upload("/cgi-bin/media/upload", &t, "image", &[], "a")
+            .await,
+        44001,
+    );
     let mut big_thumb = JPEG.to_vec();
     big_thumb.resize(64 * 1024 + 1, 0);
-    assert_code(&emu.upload("/cgi-bin/media/upload", &t, "thumb", &big_thumb, "a").await, 40012);
+    assert_code(
+        &emu.upload("/cgi-bin/media/upload", &t, "thumb", &big_thumb, "a")
+            .await,
+        40012,
+    );
     let mut big_voice = MP3.to_vec();
     big_voice.resize(2 * 1024 * 1024 + 1, 0);
-    assert_code(&emu.upload("/cgi-bin/media/upload", &t, "voice", &big_voice, "a").await, 40010);
+    assert_code(
+        &emu.upload("/cgi-bin/media/upload", &t, "voice", &big_voice, "a")
+            .await,
+        40010,
+    );
     let mut big_image = PNG.to_vec();
     big_image.resize(10 * 1024 * 1024 + 1, 0);
-    assert_code(&emu.upload("/cgi-bin/media/upload", &t, "image", &big_image, "a").await, 40009);
+    assert_code(
+        &emu.upload("/cgi-bin/media/upload", &t, "image", &big_image, "a")
+            .await,
+        40009,
+    );
     let mut big_video = MP4.to_vec();
     big_video.resize(10 * 1024 * 1024 + 1, 0);
-    assert_code(&emu.upload("/cgi-bin/media/upload", &t, "video", &big_video, "a").await, 40011);
+    assert_code(
+        &emu.upload("/cgi-bin/media/upload", &t, "video", &big_video, "a")
+            .await,
+        40011,
+    );
     // Oversized beyond any limit: 45001, not a crash.
     let huge = vec![0u8; 25 * 1024 * 1024];
-    assert_code(&emu.upload("/cgi-bin/media/upload", &t, "video", &huge, "a").await, 45001);
+    assert_code(
+        &emu.upload("/cgi-bin/media/upload", &t, "video", &huge, "a")
+            .await,
+        45001,
+    );
     // No `media` part.
     let form = reqwest::multipart::Form::new().text("other", "x");
     let v: serde_json::Value = emu
@@ -71,8 +140,18 @@ async fn upload_errors_by_type_format_and_size() {
         .await
         .expect("json");
     assert_code(&v, 41005);
-    for ok in [("image", PNG), ("image", GIF), ("voice", AMR), ("voice", MP3), ("thumb", JPEG)] {
-        assert_code(&emu.upload("/cgi-bin/media/upload", &t, ok.0, ok.1, "f").await, 0);
+    for ok in [
+        ("image", PNG),
+        ("image", GIF),
+        ("voice", AMR),
+        ("voice", MP3),
+        ("thumb", JPEG),
+    ] {
+        assert_code(
+            &emu.upload("/cgi-bin/media/upload", &t, ok.0, ok.1, "f")
+                .await,
+            0,
+        );
     }
 }
 
@@ -80,27 +159,55 @@ async fn upload_errors_by_type_format_and_size() {
 async fn article_images() {
     let emu = start_default().await;
     let t = emu.token().await;
-    let v = emu.upload("/cgi-bin/media/uploadimg", &t, "", PNG, "p.png").await;
+    let v = emu
+        .upload("/cgi-bin/media/uploadimg", &t, "", PNG, "p.png")
+        .await;
     assert_code(&v, 0);
-    assert!(v["url"].as_str().expect("url").starts_with("http://mmbiz.qpic.cn/"));
-    assert_code(&emu.upload("/cgi-bin/media/uploadimg", &t, "", GIF, "g.gif").await, 40005);
+    assert!(
+        v["url"]
+            .as_str()
+            .expect("url")
+            .starts_with("http://mmbiz.qpic.cn/")
+    );
+    assert_code(
+        &emu.upload("/cgi-bin/media/uploadimg", &t, "", GIF, "g.gif")
+            .await,
+        40005,
+    );
     let mut big = JPEG.to_vec();
     big.resize(1024 * 1024, 0);
-    assert_code(&emu.upload("/cgi-bin/media/uploadimg", &t, "", &big, "b.jpg").await, 40009);
+    assert_code(
+        &emu.upload("/cgi-bin/media/uploadimg", &t, "", &big, "b.jpg")
+            .await,
+        40009,
+    );
 }
 
 #[tokio::test]
 async fn permanent_material() {
     let emu = start_default().await;
     let t = emu.token().await;
-    let img = emu.upload("/cgi-bin/material/add_material", &t, "image", JPEG, "a.jpg").await;
+    let img = emu
+        .upload("/cgi-bin/material/add_material", &t, "image", JPEG, "a.jpg")
+        .await;
     assert_code(&img, 0);
     assert!(img["url"].as_str().expect("url").contains("mmbiz"));
-    assert_code(&emu.upload("/cgi-bin/material/add_material", &t, "voice", AMR, "a.amr").await, 0);
+    assert_code(
+        &emu.upload("/cgi-bin/material/add_material", &t, "voice", AMR, "a.amr")
+            .await,
+        0,
+    );
     // A video needs a description: missing, then as wechatpy sends it (query).
-    assert_code(&emu.upload("/cgi-bin/material/add_material", &t, "video", MP4, "v.mp4").await, 40007);
+    assert_code(
+        &emu.upload("/cgi-bin/material/add_material", &t, "video", MP4, "v.mp4")
+            .await,
+        40007,
+    );
     let form = reqwest::multipart::Form::new()
-        .part("media", reqwest::multipart::Part::bytes(MP4.to_vec()).file_name("v.mp4"))
+        .part(
+            "media",
+            reqwest::multipart::Part::bytes(MP4.to_vec()).file_name("v.mp4"),
+        )
         .text("description", r#"{"title":"T","introduction":"I"}"#);
     let v: serde_json::Value = emu
         .http
@@ -114,18 +221,39 @@ async fn permanent_material() {
         .await
         .expect("json");
     assert_code(&v, 0);
-    let counts = emu.get("/cgi-bin/material/get_materialcount", &[("access_token", &t)]).await;
-    assert_eq!(counts, json!({"voice_count": 1, "video_count": 1, "image_count": 1, "news_count": 0}));
+    let counts = emu
+        .get(
+            "/cgi-bin/material/get_materialcount",
+            &[("access_token", &t)],
+        )
+        .await;
+    assert_eq!(
+        counts,
+        json!({"voice_count": 1, "video_count": 1, "image_count": 1, "news_count": 0})
+    );
     let list = emu
-        .post("/cgi-bin/material/batchget_material", &t, json!({"type": "image", "offset": 0, "count": 20}))
+        .post(
+            "/cgi-bin/material/batchget_material",
+            &t,
+            json!({"type": "image", "offset": 0, "count": 20}),
+        )
         .await;
     assert_eq!(list["total_count"], 1);
     assert_eq!(list["item"][0]["media_id"], img["media_id"]);
     assert_code(
-        &emu.post("/cgi-bin/material/batchget_material", &t, json!({"type": "image", "offset": 0, "count": 21})).await,
+        &emu.post(
+            "/cgi-bin/material/batchget_material",
+            &t,
+            json!({"type": "image", "offset": 0, "count": 21}),
+        )
+        .await,
         40035,
     );
-    assert_code(&emu.post("/cgi-bin/material/add_news", &t, json!({"articles": []})).await, 45103);
+    assert_code(
+        &emu.post("/cgi-bin/material/add_news", &t, json!({"articles": []}))
+            .await,
+        45103,
+    );
 }
 
 fn article(thumb: &str) -> serde_json::Value {
@@ -138,50 +266,113 @@ fn article(thumb: &str) -> serde_json::Value {
 async fn uploadnews_and_drafts() {
     let emu = start_default().await;
     let t = emu.token().await;
-    let temp_thumb = emu.upload("/cgi-bin/media/upload", &t, "thumb", JPEG, "c.jpg").await["media_id"]
+    let temp_thumb = emu
+        .upload("/cgi-bin/media/upload", &t, "thumb", JPEG, "c.jpg")
+        .await["media_id"]
         .as_str()
         .expect("id")
         .to_owned();
-    let perm_thumb = emu.upload("/cgi-bin/material/add_material", &t, "thumb", JPEG, "c.jpg").await["media_id"]
+    let perm_thumb = emu
+        .upload("/cgi-bin/material/add_material", &t, "thumb", JPEG, "c.jpg")
+        .await["media_id"]
         .as_str()
         .expect("id")
         .to_owned();
 
-    let news = emu.post("/cgi-bin/media/uploadnews", &t, json!({"articles": [article(&temp_thumb)]})).await;
+    let news = emu
+        .post(
+            "/cgi-bin/media/uploadnews",
+            &t,
+            json!({"articles": [article(&temp_thumb)]}),
+        )
+        .await;
     assert_code(&news, 0);
     assert_eq!(news["type"], "news");
     assert!(news["created_at"].is_i64());
     // uploadnews wants a temporary cover; draft/add a permanent one.
-    assert_code(&emu.post("/cgi-bin/media/uploadnews", &t, json!({"articles": [article(&perm_thumb)]})).await, 40007);
-    assert_code(&emu.post("/cgi-bin/draft/add", &t, json!({"articles": [article(&temp_thumb)]})).await, 40007);
-    let draft = emu.post("/cgi-bin/draft/add", &t, json!({"articles": [article(&perm_thumb)]})).await;
+    assert_code(
+        &emu.post(
+            "/cgi-bin/media/uploadnews",
+            &t,
+            json!({"articles": [article(&perm_thumb)]}),
+        )
+        .await,
+        40007,
+    );
+    assert_code(
+        &emu.post(
+            "/cgi-bin/draft/add",
+            &t,
+            json!({"articles": [article(&temp_thumb)]}),
+        )
+        .await,
+        40007,
+    );
+    let draft = emu
+        .post(
+            "/cgi-bin/draft/add",
+            &t,
+            json!({"articles": [article(&perm_thumb)]}),
+        )
+        .await;
     assert_code(&draft, 0);
     assert!(draft["media_id"].is_string());
 
-    assert_code(&emu.post("/cgi-bin/media/uploadnews", &t, json!({"articles": []})).await, 44003);
-    assert_code(&emu.post("/cgi-bin/media/uploadnews", &t, json!({})).await, 44003);
+    assert_code(
+        &emu.post("/cgi-bin/media/uploadnews", &t, json!({"articles": []}))
+            .await,
+        44003,
+    );
+    assert_code(
+        &emu.post("/cgi-bin/media/uploadnews", &t, json!({})).await,
+        44003,
+    );
     let nine: Vec<_> = (0..9).map(|_| article(&temp_thumb)).collect();
-    assert_code(&emu.post("/cgi-bin/media/uploadnews", &t, json!({"articles": nine})).await, 45008);
+    assert_code(
+        &emu.post("/cgi-bin/media/uploadnews", &t, json!({"articles": nine}))
+            .await,
+        45008,
+    );
     let mut long = article(&perm_thumb);
     long["title"] = json!("标".repeat(33));
-    assert_code(&emu.post("/cgi-bin/draft/add", &t, json!({"articles": [long]})).await, 45003);
+    assert_code(
+        &emu.post("/cgi-bin/draft/add", &t, json!({"articles": [long]}))
+            .await,
+        45003,
+    );
     let mut huge = article(&temp_thumb);
     huge["content"] = json!("x".repeat(20_000));
-    assert_code(&emu.post("/cgi-bin/media/uploadnews", &t, json!({"articles": [huge]})).await, 45002);
-    assert_code(&emu.post_text("/cgi-bin/media/uploadnews", &t, "").await, 44002);
-    assert_code(&emu.post_text("/cgi-bin/media/uploadnews", &t, "{").await, 47001);
+    assert_code(
+        &emu.post("/cgi-bin/media/uploadnews", &t, json!({"articles": [huge]}))
+            .await,
+        45002,
+    );
+    assert_code(
+        &emu.post_text("/cgi-bin/media/uploadnews", &t, "").await,
+        44002,
+    );
+    assert_code(
+        &emu.post_text("/cgi-bin/media/uploadnews", &t, "{").await,
+        47001,
+    );
     // Raw UTF-8 and \uXXXX escapes are both accepted.
     let escaped = format!(
         r#"{{"articles":[{{"thumb_media_id":"{temp_thumb}","title":"\u6807\u9898","content":"<p>x</p>"}}]}}"#
     );
-    assert_code(&emu.post_text("/cgi-bin/media/uploadnews", &t, &escaped).await, 0);
+    assert_code(
+        &emu.post_text("/cgi-bin/media/uploadnews", &t, &escaped)
+            .await,
+        0,
+    );
 }
 
 #[tokio::test]
 async fn uploadvideo_makes_an_mpvideo() {
     let emu = start_default().await;
     let t = emu.token().await;
-    let video = emu.upload("/cgi-bin/media/upload", &t, "video", MP4, "v.mp4").await;
+    let video = emu
+        .upload("/cgi-bin/media/upload", &t, "video", MP4, "v.mp4")
+        .await;
     let v = emu
         .post(
             "/cgi-bin/media/uploadvideo",
@@ -192,5 +383,13 @@ async fn uploadvideo_makes_an_mpvideo() {
     assert_code(&v, 0);
     assert_eq!(v["type"], "video");
     assert_ne!(v["media_id"], video["media_id"]);
-    assert_code(&emu.post("/cgi-bin/media/uploadvideo", &t, json!({"media_id": "nope"})).await, 40007);
+    assert_code(
+        &emu.post(
+            "/cgi-bin/media/uploadvideo",
+            &t,
+            json!({"media_id": "nope"}),
+        )
+        .await,
+        40007,
+    );
 }

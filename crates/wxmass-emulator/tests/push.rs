@@ -15,13 +15,22 @@ use wxmass_emulator::{CallbackMode, CallbackTarget, EmulatorConfig};
 const TOKEN: &str = "pushToken1";
 const KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 
-async fn receiver(require_encryption: bool) -> (String, wxmass_callback::PushReceiver, tokio::task::JoinHandle<()>) {
-    let mut config = CallbackConfig::builder(TOKEN, wxmass_emulator::config::DEFAULT_APPID).aes_key(KEY);
+async fn receiver(
+    require_encryption: bool,
+) -> (
+    String,
+    wxmass_callback::PushReceiver,
+    tokio::task::JoinHandle<()>,
+) {
+    let mut config =
+        CallbackConfig::builder(TOKEN, wxmass_emulator::config::DEFAULT_APPID).aes_key(KEY);
     if require_encryption {
         config = config.require_encryption(true);
     }
     let (router, rx) = wxmass_callback::router(config.build().expect("config"));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let url = format!("http://{}/", listener.local_addr().expect("addr"));
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
@@ -45,9 +54,16 @@ async fn run_mode(mode: CallbackMode) {
     })
     .await;
     let t = emu.token().await;
-    let thumb = emu.upload("/cgi-bin/media/upload", &t, "thumb", JPEG, "c.jpg").await["media_id"].clone();
+    let thumb = emu
+        .upload("/cgi-bin/media/upload", &t, "thumb", JPEG, "c.jpg")
+        .await["media_id"]
+        .clone();
     let news = emu
-        .post("/cgi-bin/media/uploadnews", &t, json!({"articles": [{"thumb_media_id": thumb, "title": "T", "content": "<p>x</p>"}]}))
+        .post(
+            "/cgi-bin/media/uploadnews",
+            &t,
+            json!({"articles": [{"thumb_media_id": thumb, "title": "T", "content": "<p>x</p>"}]}),
+        )
         .await["media_id"]
         .clone();
     let sent = emu
@@ -104,7 +120,9 @@ async fn a_failing_receiver_gets_three_attempts() {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let url = format!("http://{}/", listener.local_addr().expect("addr"));
     let server = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
@@ -112,13 +130,22 @@ async fn a_failing_receiver_gets_three_attempts() {
     let emu = start(EmulatorConfig {
         followers: 3,
         job_delay: Duration::from_millis(10),
-        callback: Some(CallbackTarget { url, token: TOKEN.into(), aes_key: None, mode: CallbackMode::Plain }),
+        callback: Some(CallbackTarget {
+            url,
+            token: TOKEN.into(),
+            aes_key: None,
+            mode: CallbackMode::Plain,
+        }),
         ..EmulatorConfig::default()
     })
     .await;
     let t = emu.token().await;
-    emu.post("/cgi-bin/message/mass/sendall", &t, json!({"filter": {"is_to_all": true}, "text": {"content": "x"}, "msgtype": "text"}))
-        .await;
+    emu.post(
+        "/cgi-bin/message/mass/sendall",
+        &t,
+        json!({"filter": {"is_to_all": true}, "text": {"content": "x"}, "msgtype": "text"}),
+    )
+    .await;
     for _ in 0..100 {
         if hits.load(Ordering::SeqCst) >= 3 {
             break;
@@ -130,7 +157,11 @@ async fn a_failing_receiver_gets_three_attempts() {
     let pushes = emu.admin_get("/_emulator/pushes").await;
     let attempts = pushes["pushes"].as_array().expect("list");
     assert_eq!(attempts.len(), 3);
-    assert!(attempts.iter().all(|a| a["accepted"] == false && a["status"] == 500));
+    assert!(
+        attempts
+            .iter()
+            .all(|a| a["accepted"] == false && a["status"] == 500)
+    );
     server.abort();
 }
 
@@ -144,11 +175,19 @@ async fn moving_the_clock_finishes_jobs_at_once() {
     .await;
     let t = emu.token().await;
     let v = emu
-        .post("/cgi-bin/message/mass/sendall", &t, json!({"filter": {"is_to_all": true}, "text": {"content": "x"}, "msgtype": "text"}))
+        .post(
+            "/cgi-bin/message/mass/sendall",
+            &t,
+            json!({"filter": {"is_to_all": true}, "text": {"content": "x"}, "msgtype": "text"}),
+        )
         .await;
     let msg_id = v["msg_id"].as_i64().expect("id");
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(emu.post("/cgi-bin/message/mass/get", &t, json!({"msg_id": msg_id})).await["msg_status"], "SENDING");
+    assert_eq!(
+        emu.post("/cgi-bin/message/mass/get", &t, json!({"msg_id": msg_id}))
+            .await["msg_status"],
+        "SENDING"
+    );
     emu.advance(3600).await;
     let t = emu.token().await;
     assert_eq!(emu.wait_job(&t, msg_id).await, "SEND_SUCCESS");

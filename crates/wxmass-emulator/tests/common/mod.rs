@@ -8,7 +8,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use wxmass_emulator::{EmulatorConfig, RunningEmulator};
 
-pub const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1];
+pub const JPEG: &[u8] = &[
+    0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1,
+];
 pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
 pub const GIF: &[u8] = b"GIF89a\x01\0\x01\0";
 pub const MP3: &[u8] = b"ID3\x03\0\0\0\0\0\0";
@@ -23,7 +25,9 @@ pub struct Emu {
 
 pub async fn start(config: EmulatorConfig) -> Emu {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let running = wxmass_emulator::start(config, listener).expect("start");
     let base = running.base_url();
     Emu {
@@ -66,7 +70,12 @@ impl Emu {
     }
 
     pub async fn get_raw(&self, path: &str, query: &[(&str, &str)]) -> reqwest::Response {
-        self.http.get(self.url(path)).query(query).send().await.expect("request")
+        self.http
+            .get(self.url(path))
+            .query(query)
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> Value {
@@ -106,7 +115,14 @@ impl Emu {
         v["access_token"].as_str().expect("token").to_owned()
     }
 
-    pub async fn upload(&self, path: &str, token: &str, kind: &str, data: &[u8], name: &str) -> Value {
+    pub async fn upload(
+        &self,
+        path: &str,
+        token: &str,
+        kind: &str,
+        data: &[u8],
+        name: &str,
+    ) -> Value {
         let form = reqwest::multipart::Form::new().part(
             "media",
             reqwest::multipart::Part::bytes(data.to_vec()).file_name(name.to_owned()),
@@ -124,17 +140,32 @@ impl Emu {
     }
 
     pub async fn admin_get(&self, path: &str) -> Value {
-        self.http.get(self.url(path)).send().await.expect("request").json().await.expect("json")
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json")
     }
 
     pub async fn admin_post(&self, path: &str, body: Value) -> (u16, Value) {
-        let resp = self.http.post(self.url(path)).json(&body).send().await.expect("request");
+        let resp = self
+            .http
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
         let status = resp.status().as_u16();
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn advance(&self, seconds: i64) {
-        let (status, _) = self.admin_post("/_emulator/clock", json!({"advance_seconds": seconds})).await;
+        let (status, _) = self
+            .admin_post("/_emulator/clock", json!({"advance_seconds": seconds}))
+            .await;
         assert_eq!(status, 200);
     }
 
@@ -142,7 +173,9 @@ impl Emu {
     /// 86,400 for a Beijing day), so that a test's calls cannot straddle a
     /// quota boundary in real time.
     pub async fn align(&self, period: i64) {
-        let now = self.admin_get("/_emulator/clock").await["now"].as_i64().expect("now");
+        let now = self.admin_get("/_emulator/clock").await["now"]
+            .as_i64()
+            .expect("now");
         let beijing = now + 8 * 3600;
         let to_next = period - beijing.rem_euclid(period);
         self.advance(to_next).await;
@@ -150,7 +183,9 @@ impl Emu {
 
     /// Openids of the first `n` followers.
     pub async fn openids(&self, token: &str, n: usize) -> Vec<String> {
-        let v = self.get("/cgi-bin/user/get", &[("access_token", token)]).await;
+        let v = self
+            .get("/cgi-bin/user/get", &[("access_token", token)])
+            .await;
         v["data"]["openid"]
             .as_array()
             .expect("openids")
@@ -163,7 +198,13 @@ impl Emu {
     /// Waits until the job is no longer SENDING.
     pub async fn wait_job(&self, token: &str, msg_id: i64) -> String {
         for _ in 0..200 {
-            let v = self.post("/cgi-bin/message/mass/get", token, json!({"msg_id": msg_id})).await;
+            let v = self
+                .post(
+                    "/cgi-bin/message/mass/get",
+                    token,
+                    json!({"msg_id": msg_id}),
+                )
+                .await;
             let status = v["msg_status"].as_str().unwrap_or_default().to_owned();
             if status != "SENDING" {
                 return status;
