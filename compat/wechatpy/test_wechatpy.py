@@ -1,0 +1,187 @@
+"""Unmodified wechatpy 1.8.18 against the wxmass-emulator binary.
+
+wechatpy is pointed at the emulator the way its docs allow: a subclass sets
+API_BASE_URL and fetches the token from the emulator's /cgi-bin/token (the
+library hard-codes api.weixin.qq.com there). Nothing in wechatpy is patched.
+Run with compat/wechatpy/run.sh.
+"""
+
+import http.server
+import os
+import queue
+import subprocess
+import threading
+import time
+import urllib.parse
+
+import pytest
+from wechatpy import WeChatClient, parse_message
+from wechatpy.crypto import WeChatCrypto
+
+APPID = "wx1111222233334444"
+SECRET = "0123456789abcdef0123456789abcdef"
+TOKEN = "compatToken"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+JPEG = bytes([0xFF, 0xD8, 0xFF, 0xE0, 0, 16]) + b"JFIF" + bytes(10)
+
+
+class PushSink(http.server.BaseHTTPRequestHandler):
+    """Receives the emulator's pushes and queues (query, body)."""
+
+    received: "queue.Queue[tuple[dict, bytes]]" = queue.Queue()
+
+    def do_POST(self):  # noqa: N802 (http.server's naming)
+        length = int(self.headers.get("Content-Length", 0))
+        body = self.rfile.read(length)
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(self.path).query))
+        PushSink.received.put((query, body))
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"success")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def sink():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), PushSink)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/wechat"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def emulator(sink):
+    binary = os.environ["WXMASS_EMULATOR"]
+    proc = subprocess.Popen(
+        [
+            binary, "--listen", "127.0.0.1:0", "--appid", APPID, "--secret", SECRET,
+            "--followers", "50", "--tags", "2", "--job-delay-ms", "50",
+            "--callback-url", sink, "--callback-token", TOKEN,
+            "--callback-aes-key", AES_KEY, "--callback-mode", "safe",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = proc.stdout.readline().strip()
+    assert line.startswith("wxmass-emulator listening on "), line
+    yield line.rsplit(" ", 1)[1]
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def client(emulator):
+    class EmulatorClient(WeChatClient):
+        API_BASE_URL = emulator + "/cgi-bin/"
+
+        def fetch_access_token(self):
+            return self._fetch_access_token(
+                url=emulator + "/cgi-bin/token",
+                params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
+            )
+
+    return EmulatorClient(APPID, SECRET)
+
+
+def test_token(client):
+    assert len(client.access_token) >= 100
+
+
+def test_tags_list_and_create(client):
+    created = client.tag.create("wechatpy")
+    assert created["name"] == "wechatpy"
+    names = [t["name"] for t in client.tag.get()]
+    assert "wechatpy" in names
+
+
+def test_followers(client):
+    followers = client.user.get_followers()
+    assert followers["total"] == 50
+    assert len(followers["data"]["openid"]) == 50
+    every = list(client.user.iter_followers())
+    assert len(every) == 50
+    info = client.user.get(every[0])
+    assert info["subscribe"] == 1
+
+
+def test_image_upload_and_news(client):
+    image = client.media.upload("image", ("a.jpg", JPEG))
+    assert image["type"] == "image"
+    thumb = client.media.upload("thumb", ("c.jpg", JPEG))
+    news = client.media.upload_articles(
+        [{"thumb_media_id": thumb["media_id"], "title": "标题", "content": "<p>内容</p>"}]
+    )
+    assert news["type"] == "news"
+    assert news["media_id"]
+
+
+def first_tag(client):
+    return next(t["id"] for t in client.tag.get() if t["count"] > 0)
+
+
+def wait_done(client, msg_id):
+    for _ in range(200):
+        status = client.message.get_mass(msg_id)["msg_status"]
+        if status != "SENDING":
+            return status
+        time.sleep(0.02)
+    raise AssertionError(f"job {msg_id} never finished")
+
+
+def test_text_and_mpnews_to_a_tag_and_to_openids(client):
+    tag = first_tag(client)
+    text = client.message.send_mass_text(tag, "hello from wechatpy")
+    assert text["errcode"] == 0 and text["msg_id"]
+    openids = client.user.get_followers()["data"]["openid"][:3]
+    to_users = client.message.send_mass_text(openids, "hello, three of you")
+    assert to_users["errcode"] == 0
+
+    thumb = client.media.upload("thumb", ("c.jpg", JPEG))
+    news = client.media.upload_articles(
+        [{"thumb_media_id": thumb["media_id"], "title": "T", "content": "<p>x</p>"}]
+    )
+    article_tag = client.message.send_mass_article(tag, news["media_id"])
+    assert article_tag["msg_data_id"]
+    article_users = client.message.send_mass_article(openids, news["media_id"], client_msg_id="wechatpy-1")
+    assert article_users["errcode"] == 0
+    for sent in (text, to_users, article_tag, article_users):
+        assert wait_done(client, sent["msg_id"]) == "SEND_SUCCESS"
+
+
+def test_preview(client):
+    openid = client.user.get_followers()["data"]["openid"][0]
+    res = client.message.send_mass_text(openid, "preview", preview=True)
+    assert res["errcode"] == 0
+
+
+def test_get_and_delete_mass(client):
+    thumb = client.media.upload("thumb", ("c.jpg", JPEG))
+    news = client.media.upload_articles(
+        [{"thumb_media_id": thumb["media_id"], "title": "To delete", "content": "<p>x</p>"}]
+    )
+    sent = client.message.send_mass_article(None, news["media_id"], is_to_all=True, client_msg_id="wechatpy-del")
+    assert wait_done(client, sent["msg_id"]) == "SEND_SUCCESS"
+    client.message.delete_mass(sent["msg_id"])
+    assert client.message.get_mass(sent["msg_id"])["msg_status"] == "DELETE"
+
+
+def test_safe_mode_push_decrypts_with_wechatcrypto(client):
+    while not PushSink.received.empty():
+        PushSink.received.get_nowait()
+    tag = first_tag(client)
+    sent = client.message.send_mass_text(tag, "report me", client_msg_id="wechatpy-push")
+    crypto = WeChatCrypto(TOKEN, AES_KEY, APPID)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        query, body = PushSink.received.get(timeout=10)
+        xml = crypto.decrypt_message(body, query["msg_signature"], query["timestamp"], query["nonce"])
+        event = parse_message(xml)
+        assert event.event == "masssendjobfinish"
+        if event.id == sent["msg_id"]:
+            assert event.status == "send success"
+            assert event.sent_count > 0
+            return
+    raise AssertionError("no push for the job")
