@@ -6,7 +6,7 @@
 // same bytes.
 
 use wxmass_callback::crypto::{AesKey, MessageCrypto, Sealed};
-use wxmass_callback::signature;
+use wxmass_callback::{CallbackConfig, PushQuery, signature};
 
 pub const TOKEN: &str = "wxmassBench";
 pub const APPID: &str = "wx4f2a7c91d3e8b605";
@@ -47,5 +47,32 @@ pub fn fixture() -> Fixture {
         msg_signature: sealed.msg_signature.clone(),
         body: sealed.to_push_xml("gh_4d00ed8d6399"),
         plaintext,
+    }
+}
+
+impl Fixture {
+    /// The receiver configuration the request is for.
+    pub fn config(&self) -> CallbackConfig {
+        CallbackConfig::builder(TOKEN, APPID)
+            .aes_key(ENCODING_AES_KEY)
+            .build()
+            .expect("fixture config is valid")
+    }
+
+    /// The request's query parameters.
+    pub fn query(&self) -> PushQuery {
+        PushQuery {
+            signature: Some(self.signature.clone()),
+            timestamp: Some(TIMESTAMP.into()),
+            nonce: Some(NONCE.into()),
+            encrypt_type: Some("aes".into()),
+            msg_signature: Some(self.msg_signature.clone()),
+            ..PushQuery::default()
+        }
+    }
+
+    /// "Now" for the timestamp check: the request's own time.
+    pub fn now(&self) -> i64 {
+        TIMESTAMP.parse().expect("numeric timestamp")
     }
 }

@@ -6,26 +6,16 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
-use wxmass_callback::{CallbackConfig, Push, PushQuery, open_push};
+use wxmass_callback::{Push, open_push};
 
 #[path = "fixture.rs"]
 mod fixture;
 
 fn push_path(c: &mut Criterion) {
     let f = fixture::fixture();
-    let config = CallbackConfig::builder(fixture::TOKEN, fixture::APPID)
-        .aes_key(fixture::ENCODING_AES_KEY)
-        .build()
-        .expect("config");
-    let query = PushQuery {
-        signature: Some(f.signature.clone()),
-        timestamp: Some(fixture::TIMESTAMP.into()),
-        nonce: Some(fixture::NONCE.into()),
-        encrypt_type: Some("aes".into()),
-        msg_signature: Some(f.msg_signature.clone()),
-        ..PushQuery::default()
-    };
-    let now: i64 = fixture::TIMESTAMP.parse().expect("number");
+    let config = f.config();
+    let query = f.query();
+    let now = f.now();
     let opened = open_push(&config, &query, f.body.as_bytes(), now).expect("fixture opens");
     assert!(matches!(opened.push, Push::MassSendJobFinish(_)));
 

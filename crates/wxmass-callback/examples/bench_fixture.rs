@@ -2,6 +2,8 @@
 //! implementation (wechatpy, in `bench/callback-vs-wechatpy.sh`) can run the
 //! very same workload.
 
+// Shared with the bench, which uses more of it than this example does.
+#[allow(dead_code)]
 #[path = "../benches/fixture.rs"]
 mod fixture;
 

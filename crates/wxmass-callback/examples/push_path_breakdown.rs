@@ -8,7 +8,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use wxmass_callback::{CallbackConfig, Push, PushQuery, open_push, signature, xml};
+use wxmass_callback::{Push, open_push, signature, xml};
 
 #[path = "../benches/fixture.rs"]
 mod fixture;
@@ -28,18 +28,9 @@ fn time(name: &str, mut step: impl FnMut() -> usize) {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let f = fixture::fixture();
-    let config = CallbackConfig::builder(fixture::TOKEN, fixture::APPID)
-        .aes_key(fixture::ENCODING_AES_KEY)
-        .build()?;
-    let query = PushQuery {
-        signature: Some(f.signature.clone()),
-        timestamp: Some(fixture::TIMESTAMP.into()),
-        nonce: Some(fixture::NONCE.into()),
-        encrypt_type: Some("aes".into()),
-        msg_signature: Some(f.msg_signature.clone()),
-        ..PushQuery::default()
-    };
-    let now: i64 = fixture::TIMESTAMP.parse()?;
+    let config = f.config();
+    let query = f.query();
+    let now = f.now();
     let envelope = xml::Document::parse(&f.body)?;
     let encrypt = envelope
         .root()

@@ -731,15 +731,20 @@ impl Account {
         Ok(())
     }
 
-    /// Puts a tag on a follower.
-    pub fn tag_follower(&mut self, index: u32, tag: u32) -> WxResult<()> {
+    /// The follower to (un)tag: 45159 for an unknown tag, 40003 for an
+    /// unknown follower.
+    fn follower_for_tagging(&mut self, index: u32, tag: u32) -> WxResult<&mut Follower> {
         if !self.tags.contains_key(&tag) {
             return Err(WxError::new(45159));
         }
-        let follower = self
-            .followers
+        self.followers
             .get_mut(index as usize)
-            .ok_or_else(|| WxError::new(40003))?;
+            .ok_or_else(|| WxError::new(40003))
+    }
+
+    /// Puts a tag on a follower.
+    pub fn tag_follower(&mut self, index: u32, tag: u32) -> WxResult<()> {
+        let follower = self.follower_for_tagging(index, tag)?;
         if follower.tags.contains(&tag) {
             return Ok(());
         }
@@ -755,13 +760,7 @@ impl Account {
 
     /// Takes a tag off a follower.
     pub fn untag_follower(&mut self, index: u32, tag: u32) -> WxResult<()> {
-        if !self.tags.contains_key(&tag) {
-            return Err(WxError::new(45159));
-        }
-        let follower = self
-            .followers
-            .get_mut(index as usize)
-            .ok_or_else(|| WxError::new(40003))?;
+        let follower = self.follower_for_tagging(index, tag)?;
         let before = follower.tags.len();
         follower.tags.retain(|&t| t != tag);
         if follower.tags.len() < before

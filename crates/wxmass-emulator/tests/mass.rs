@@ -548,11 +548,31 @@ async fn preview_by_wechat_id_is_limited_and_clear_quota_resets() {
     }
     assert_code(&emu.post(preview, &t, body.clone()).await, 45009);
     let appid = wxmass_emulator::config::DEFAULT_APPID;
-    assert_code(&emu.post("/cgi-bin/clear_quota", &t, json!({"appid": "wx0000000000000000"})).await, 40013);
-    assert_code(&emu.post("/cgi-bin/clear_quota", &t, json!({"appid": appid})).await, 0);
+    assert_code(
+        &emu.post(
+            "/cgi-bin/clear_quota",
+            &t,
+            json!({"appid": "wx0000000000000000"}),
+        )
+        .await,
+        40013,
+    );
+    assert_code(
+        &emu.post("/cgi-bin/clear_quota", &t, json!({"appid": appid}))
+            .await,
+        0,
+    );
     assert_code(&emu.post(preview, &t, body).await, 0);
     for _ in 0..9 {
-        assert_code(&emu.post("/cgi-bin/clear_quota", &t, json!({"appid": appid})).await, 0);
+        assert_code(
+            &emu.post("/cgi-bin/clear_quota", &t, json!({"appid": appid}))
+                .await,
+            0,
+        );
     }
-    assert_code(&emu.post("/cgi-bin/clear_quota", &t, json!({"appid": appid})).await, 48006);
+    assert_code(
+        &emu.post("/cgi-bin/clear_quota", &t, json!({"appid": appid}))
+            .await,
+        48006,
+    );
 }

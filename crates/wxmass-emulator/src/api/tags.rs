@@ -75,6 +75,14 @@ fn openid_list(body: &Value) -> WxResult<Vec<String>> {
         .collect()
 }
 
+/// The follower indices of `openids`; 40003 if any is not a follower.
+fn indices_of(account: &crate::state::Account, openids: &[String]) -> WxResult<Vec<u32>> {
+    openids
+        .iter()
+        .map(|o| account.index_of(o).ok_or_else(|| WxError::new(40003)))
+        .collect()
+}
+
 fn batch(emulator: &Emulator, call: &Call, tagging: bool) -> WxResult<Value> {
     let body = call.json()?;
     let openids = openid_list(&body)?;
@@ -84,10 +92,7 @@ fn batch(emulator: &Emulator, call: &Call, tagging: bool) -> WxResult<Value> {
         return Err(WxError::new(45159));
     }
     // Check every openid first, so a bad one changes nothing.
-    let indices = openids
-        .iter()
-        .map(|o| account.index_of(o).ok_or_else(|| WxError::new(40003)))
-        .collect::<WxResult<Vec<_>>>()?;
+    let indices = indices_of(&account, &openids)?;
     if tagging
         && indices.iter().any(|&i| {
             account.follower(i).is_some_and(|f| {
@@ -244,10 +249,7 @@ fn move_to_group(emulator: &Emulator, openids: &[String], group: i64) -> WxResul
     if group != 0 && account.tag(group).is_none() {
         return Err(WxError::new(40050));
     }
-    let indices = openids
-        .iter()
-        .map(|o| account.index_of(o).ok_or_else(|| WxError::new(40003)))
-        .collect::<WxResult<Vec<_>>>()?;
+    let indices = indices_of(&account, openids)?;
     for i in indices {
         let current = account
             .follower(i)
