@@ -1,0 +1,5 @@
+//! One handler per API area, reached from the [`Client`](crate::Client):
+//! `client.mass()`, `client.media()`, `client.news()`, `client.tags()`,
+//! `client.users()`.
+
+pub mod mass;

@@ -1,0 +1,275 @@
+//! One error type for the whole client, and [`Errcode`]: every code of
+//! wechat-api.md §19 with what it means and what to do about it.
+
+use std::fmt;
+
+/// What a client should do about an errcode (the retry column of §19).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reaction {
+    /// The access token is bad: refresh it, retry once.
+    RefreshToken,
+    /// Transient: back off and retry.
+    Retry,
+    /// A quota or confirmation: wait (the next minute, day or period) and retry.
+    Wait,
+    /// The request is wrong: fix it; retrying cannot help.
+    Stop,
+}
+
+macro_rules! errcodes {
+    ($($name:ident = $code:literal, $reaction:ident, $meaning:literal;)*) => {
+        /// A WeChat errcode. Codes this version does not know are kept in
+        /// [`Errcode::Other`].
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Errcode {
+            $(
+                #[doc = $meaning]
+                $name,
+            )*
+            /// A code not in wechat-api.md §19.
+            Other(i64),
+        }
+
+        impl Errcode {
+            /// The errcode for a number.
+            pub fn from_code(code: i64) -> Errcode {
+                match code {
+                    $($code => Errcode::$name,)*
+                    other => Errcode::Other(other),
+                }
+            }
+
+            /// The number.
+            pub fn code(self) -> i64 {
+                match self {
+                    $(Errcode::$name => $code,)*
+                    Errcode::Other(code) => code,
+                }
+            }
+
+            /// What to do about it.
+            pub fn reaction(self) -> Reaction {
+                match self {
+                    $(Errcode::$name => Reaction::$reaction,)*
+                    Errcode::Other(_) => Reaction::Stop,
+                }
+            }
+
+            /// What it means, in a few words.
+            pub fn meaning(self) -> &'static str {
+                match self {
+                    $(Errcode::$name => $meaning,)*
+                    Errcode::Other(_) => "errcode not in the reference table",
+                }
+            }
+        }
+    };
+}
+
+errcodes! {
+    SystemBusy = -1, Retry, "system busy; retry later";
+    InvalidCredential = 40001, RefreshToken, "access token invalid or superseded (or, when fetching a token, wrong AppSecret)";
+    InvalidGrantType = 40002, Stop, "grant_type is not client_credential";
+    InvalidOpenId = 40003, Stop, "openid invalid, not a follower, or of another account";
+    InvalidMediaType = 40004, Stop, "invalid media type";
+    InvalidFileType = 40005, Stop, "invalid file type";
+    InvalidMediaSize = 40006, Stop, "invalid media size";
+    InvalidMediaId = 40007, Stop, "unknown or expired media_id, or the wrong kind for the msgtype";
+    InvalidMessageType = 40008, Stop, "invalid msgtype";
+    InvalidImageSize = 40009, Stop, "image too large";
+    InvalidVoiceSize = 40010, Stop, "voice too large";
+    InvalidVideoSize = 40011, Stop, "video too large";
+    InvalidThumbSize = 40012, Stop, "thumb too large";
+    InvalidAppId = 40013, Stop, "invalid AppID";
+    InvalidAccessToken = 40014, RefreshToken, "malformed access token";
+    InvalidOpenIdList = 40031, Stop, "invalid openid list";
+    InvalidOpenIdListSize = 40032, Stop, "openid list too long or empty";
+    InvalidCharset = 40033, Stop, "\\uXXXX escapes in the body (historical)";
+    InvalidArgsSize = 40035, Stop, "invalid parameter";
+    InvalidGroupId = 40050, Stop, "invalid group id";
+    InvalidGroupName = 40051, Stop, "invalid group name";
+    InvalidMsgId = 40059, Stop, "unknown msg_id";
+    InvalidArticleIdx = 40060, Stop, "invalid article_idx";
+    InvalidUrl = 40066, Stop, "invalid URL";
+    InvalidAppSecret = 40125, Stop, "invalid AppSecret";
+    NotPermanentMedia = 40128, Stop, "mass image or voice needs permanent material (add_material)";
+    OpenIdListTooShort = 40130, Stop, "mass/send needs at least two openids";
+    InvalidWeChatId = 40132, Stop, "invalid WeChat ID";
+    InvalidImageFormat = 40137, Stop, "invalid image format";
+    IpNotWhitelisted = 40164, Stop, "caller IP is not in the API IP whitelist";
+    AppSecretFrozen = 40243, Stop, "AppSecret frozen";
+    AccessTokenMissing = 41001, Stop, "access_token missing";
+    AppIdMissing = 41002, Stop, "appid missing";
+    AppSecretMissing = 41004, Stop, "secret missing";
+    MediaDataMissing = 41005, Stop, "no media part";
+    MediaIdMissing = 41006, Stop, "media_id missing";
+    OpenIdMissing = 41009, Stop, "openid missing";
+    AccessTokenExpired = 42001, RefreshToken, "access token expired";
+    RequireGet = 43001, Stop, "GET required";
+    RequirePost = 43002, Stop, "POST required";
+    RequireHttps = 43003, Stop, "HTTPS required";
+    RequireSubscribe = 43004, Stop, "recipient does not follow the account";
+    RequireRemoveBlacklist = 43019, Stop, "recipient blacklisted";
+    EmptyMediaData = 44001, Stop, "empty media data";
+    EmptyPostData = 44002, Stop, "empty body";
+    EmptyNewsData = 44003, Stop, "empty news data";
+    EmptyContent = 44004, Stop, "empty content";
+    MediaSizeOutOfLimit = 45001, Stop, "media size out of limit";
+    ContentSizeOutOfLimit = 45002, Stop, "content size out of limit";
+    TitleSizeOutOfLimit = 45003, Stop, "title size out of limit";
+    DescriptionSizeOutOfLimit = 45004, Stop, "description size out of limit";
+    PlaytimeOutOfLimit = 45007, Stop, "voice longer than 60 s";
+    ArticleSizeOutOfLimit = 45008, Stop, "too many articles";
+    ApiFreqOutOfLimit = 45009, Wait, "daily API quota reached";
+    ApiMinuteQuota = 45011, Wait, "per-minute quota reached; retry next minute";
+    NoMassSendQuota = 45028, Wait, "no mass-send quota left in this period";
+    AdAgreement = 45062, Stop, "accounts with an ad agreement cannot mass-send by API";
+    ClientMsgIdExist = 45065, Stop, "a job with this clientmsgid exists (within 24 h)";
+    ClientMsgIdRetryTooFast = 45066, Wait, "same clientmsgid retried within a minute";
+    ClientMsgIdTooLong = 45067, Stop, "clientmsgid too long";
+    SpeedOutOfRange = 45083, Stop, "speed not in 0..=4";
+    NoSpeed = 45084, Stop, "speed missing";
+    Unsupported = 45103, Stop, "API retired";
+    TooManyTags = 45056, Stop, "100 tags already";
+    TagHasTooManyFans = 45057, Stop, "tag has more than 100,000 followers";
+    SystemTag = 45058, Stop, "tags 0, 1 and 2 cannot be changed";
+    TooManyTagsOnUser = 45059, Stop, "a follower carries at most 20 tags";
+    InvalidTagName = 45157, Stop, "invalid or duplicate tag name";
+    TagNameTooLong = 45158, Stop, "tag name over 30 bytes";
+    InvalidTagId = 45159, Stop, "invalid tag id";
+    UnsupportedContent = 45166, Stop, "unsupported article content or hyperlink";
+    MediaNotExist = 46001, Stop, "media does not exist";
+    UserNotExist = 46004, Stop, "user does not exist";
+    DataFormatError = 47001, Stop, "malformed JSON or XML";
+    ApiUnauthorized = 48001, Stop, "no permission for this API (unverified account, wrong account type)";
+    MassProtocolNotAgreed = 48003, Stop, "admin must accept the mass-send agreement";
+    ApiForbidden = 48004, Stop, "API banned for irregularities";
+    ClearQuotaLimit = 48006, Stop, "clear_quota used 10 times this month";
+    NoPermissionForMsgType = 48008, Stop, "no permission for this msgtype";
+    OpenIdNotOfAppId = 49003, Stop, "openid does not belong to this AppID";
+    UserUnauthorized = 50001, Stop, "API or user unauthorized";
+    UserLimited = 50002, Stop, "user limited";
+    ClientIpNotRegistered = 61004, Stop, "client IP not registered";
+    AwaitingConfirmation = 89503, Wait, "waiting for the admin's confirmation";
+    SpeedAwaitingConfirmation = 89504, Wait, "speed change waiting for the admin's confirmation";
+    MassTaskTooMuch = 9500002, Retry, "too many mass jobs running; retry later";
+}
+
+impl fmt::Display for Errcode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.code(), self.meaning())
+    }
+}
+
+/// Everything that can go wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// WeChat answered with an errcode.
+    #[error("WeChat {path} failed: errcode {code}: {errmsg}{}", rid.as_deref().map(|r| format!(" (rid {r})")).unwrap_or_default())]
+    Api {
+        /// The API path.
+        path: String,
+        /// The errcode.
+        code: Errcode,
+        /// The errmsg without its rid suffix.
+        errmsg: String,
+        /// The rid, for WeChat support.
+        rid: Option<String>,
+        /// The `msg_id` some errors carry (45065: the existing job).
+        msg_id: Option<i64>,
+    },
+    /// The request was refused before it left: nothing was sent, no quota spent.
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    /// No answer: connection refused, reset, or timed out.
+    #[error("WeChat {path} unreachable: {message}")]
+    Transport {
+        /// The API path.
+        path: String,
+        /// What happened.
+        message: String,
+    },
+    /// An HTTP status WeChat does not use for API errors (5xx from a proxy, ...).
+    #[error("WeChat {path} answered HTTP {status}")]
+    Http {
+        /// The API path.
+        path: String,
+        /// The status.
+        status: u16,
+    },
+    /// The answer was not what the API documents.
+    #[error("WeChat {path} answered something unexpected: {message}")]
+    Decode {
+        /// The API path.
+        path: String,
+        /// What did not fit.
+        message: String,
+    },
+    /// The token store failed.
+    #[error("token store: {0}")]
+    TokenStore(String),
+}
+
+impl Error {
+    /// The errcode, for API errors.
+    pub fn errcode(&self) -> Option<Errcode> {
+        match self {
+            Error::Api { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+}
+
+/// Splits `"invalid media_id hint: [x] rid: 65d5-31349bbf"` into the message and the rid.
+pub fn split_rid(errmsg: &str) -> (String, Option<String>) {
+    let (head, rid) = match errmsg.rfind(" rid: ") {
+        Some(i) => (&errmsg[..i], Some(errmsg[i + 6..].trim().to_owned())),
+        None => (errmsg, None),
+    };
+    let head = head.trim_end_matches(',').trim_end();
+    let head = match head.rfind(" hint: [") {
+        Some(i) => &head[..i],
+        None => head,
+    };
+    (head.to_owned(), rid)
+}
+
+/// A client result.
+pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_classify() {
+        for code in [-1, 40001, 42001, 45009, 45065, 9500002] {
+            assert_eq!(Errcode::from_code(code).code(), code);
+        }
+        assert_eq!(Errcode::from_code(40014).reaction(), Reaction::RefreshToken);
+        assert_eq!(Errcode::from_code(-1).reaction(), Reaction::Retry);
+        assert_eq!(Errcode::from_code(45028).reaction(), Reaction::Wait);
+        assert_eq!(Errcode::from_code(40007).reaction(), Reaction::Stop);
+        assert_eq!(Errcode::from_code(12345), Errcode::Other(12345));
+        assert_eq!(Errcode::ApiFreqOutOfLimit.code(), 45009);
+    }
+
+    #[test]
+    fn rid_is_split_off() {
+        assert_eq!(
+            split_rid("invalid media_id hint: [hJfDkA01544357] rid: 65d56251-31349bbf-5f45a190"),
+            (
+                "invalid media_id".to_owned(),
+                Some("65d56251-31349bbf-5f45a190".to_owned())
+            )
+        );
+        assert_eq!(
+            split_rid("has no masssend quota, rid: 62bd10f4-7514f9d8-1d884148"),
+            (
+                "has no masssend quota".to_owned(),
+                Some("62bd10f4-7514f9d8-1d884148".to_owned())
+            )
+        );
+        assert_eq!(split_rid("ok"), ("ok".to_owned(), None));
+    }
+}
