@@ -31,6 +31,8 @@ mod secret;
 pub mod token;
 
 pub use api::mass::{ClientMsgId, JobStatus, MassHandler, Sent, Speed};
+pub use api::tags::{Tag, TagsHandler};
+pub use api::users::{FollowerPage, UserInfo, UsersHandler};
 pub use client::{Client, ClientBuilder, DEFAULT_HOSTS, RetryPolicy, TokenMode};
 pub use error::{Errcode, Error, Reaction, Result};
 pub use message::{Audience, Message, PreviewTarget};

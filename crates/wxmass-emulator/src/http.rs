@@ -105,6 +105,8 @@ pub struct PathFault {
     pub drop_rate: f64,
     /// Milliseconds added before the call runs.
     pub latency_ms: u64,
+    /// Up to this many more milliseconds, drawn at random per call.
+    pub latency_jitter_ms: u64,
 }
 
 /// All injected faults.
@@ -129,8 +131,12 @@ pub async fn dispatch(State(emulator): State<Arc<Emulator>>, request: Request) -
     emulator.count_call(&path);
     let fault = emulator.faults().for_path(&path).cloned();
     if let Some(fault) = &fault {
-        if fault.latency_ms > 0 {
-            tokio::time::sleep(Duration::from_millis(fault.latency_ms)).await;
+        let jitter = match fault.latency_jitter_ms {
+            0 => 0,
+            max => rand::rng().random_range(0..=max),
+        };
+        if fault.latency_ms + jitter > 0 {
+            tokio::time::sleep(Duration::from_millis(fault.latency_ms + jitter)).await;
         }
         let mut rng = rand::rng();
         if rng.random_bool(fault.http_5xx_rate.clamp(0.0, 1.0)) {

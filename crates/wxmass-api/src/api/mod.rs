@@ -3,3 +3,5 @@
 //! `client.users()`.
 
 pub mod mass;
+pub mod tags;
+pub mod users;
