@@ -284,6 +284,11 @@ impl Call {
         self
     }
 
+    pub fn post_method(mut self) -> Self {
+        self.get = false;
+        self
+    }
+
     pub fn unsafe_to_repeat(mut self) -> Self {
         self.safe_to_repeat = false;
         self

@@ -31,6 +31,8 @@ mod secret;
 pub mod token;
 
 pub use api::mass::{ClientMsgId, JobStatus, MassHandler, Sent, Speed};
+pub use api::media::{Format, MediaContent, MediaHandler, MediaKind, Uploaded};
+pub use api::news::{Article, NewsHandler};
 pub use api::tags::{Tag, TagsHandler};
 pub use api::users::{FollowerPage, UserInfo, UsersHandler};
 pub use client::{Client, ClientBuilder, DEFAULT_HOSTS, RetryPolicy, TokenMode};

@@ -3,5 +3,7 @@
 //! `client.users()`.
 
 pub mod mass;
+pub mod media;
+pub mod news;
 pub mod tags;
 pub mod users;
