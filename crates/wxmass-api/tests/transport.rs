@@ -1,0 +1,95 @@
+//! Failover, and which failures are retried.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use wxmass_api::{Audience, Client, ClientMsgId, Error, Message};
+use wxmass_emulator::config::{DEFAULT_APPID, DEFAULT_SECRET};
+
+#[tokio::test]
+async fn an_unreachable_host_fails_over_to_the_next() {
+    let emu = default_emulator().await;
+    // Port 1 on loopback refuses connections.
+    let client = Client::builder(DEFAULT_APPID, DEFAULT_SECRET)
+        .base_urls(["http://127.0.0.1:1", &emu.url()])
+        .retry(fast_retry())
+        .build()
+        .expect("client");
+    let speed = client
+        .mass()
+        .speed()
+        .await
+        .expect("served by the second host");
+    assert_eq!(speed.speed, 0);
+}
+
+#[tokio::test]
+async fn every_host_down_is_a_transport_error() {
+    let client = Client::builder(DEFAULT_APPID, DEFAULT_SECRET)
+        .base_urls(["http://127.0.0.1:1", "http://127.0.0.1:2"])
+        .retry(fast_retry())
+        .build()
+        .expect("client");
+    let err = client.mass().speed().await.expect_err("nothing listens");
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert!(!err.to_string().contains(DEFAULT_SECRET));
+}
+
+#[tokio::test]
+async fn safe_calls_retry_5xx_and_system_busy() {
+    let emu = default_emulator().await;
+    // Ten retries: at these rates a call fails them all once in a million.
+    let client = Client::builder(DEFAULT_APPID, DEFAULT_SECRET)
+        .base_url(emu.url())
+        .retry(wxmass_api::RetryPolicy {
+            max_retries: 10,
+            ..fast_retry()
+        })
+        .build()
+        .expect("client");
+    client.mass().speed().await.expect("warm");
+    emu.admin_post("/_emulator/faults", json!({"paths": {"/cgi-bin/message/mass/speed/get": {"http_5xx_rate": 0.2, "errcode_rate": 0.2}}}))
+        .await;
+    for _ in 0..30 {
+        client
+            .mass()
+            .speed()
+            .await
+            .expect("retried until it worked");
+    }
+}
+
+#[tokio::test]
+async fn a_send_without_clientmsgid_is_never_repeated_after_a_drop() {
+    let emu = default_emulator().await;
+    let client = emu.client();
+    client.mass().speed().await.expect("warm");
+    emu.admin_post(
+        "/_emulator/faults",
+        json!({"paths": {"/cgi-bin/message/mass/sendall": {"drop_rate": 1.0}}}),
+    )
+    .await;
+    let err = client
+        .mass()
+        .send_with(&Message::text("once"), &Audience::All, ClientMsgId::Omit)
+        .await
+        .expect_err("the answer was lost");
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    let calls = emu.stats().await["calls"]["/cgi-bin/message/mass/sendall"].as_u64();
+    assert_eq!(calls, Some(1), "not retried");
+    // With a clientmsgid the retry is safe, and recognised.
+    emu.admin_post(
+        "/_emulator/faults",
+        json!({"paths": {"/cgi-bin/message/mass/sendall": {"drop_rate": 0.5}}}),
+    )
+    .await;
+    let sent = client
+        .mass()
+        .send(&Message::text("twice?"), &Audience::All)
+        .await
+        .expect("submitted");
+    assert!(sent.msg_id().is_some() || matches!(sent, wxmass_api::Sent::AlreadySubmitted { .. }));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(emu.stats().await["duplicate_deliveries"], 0);
+}
