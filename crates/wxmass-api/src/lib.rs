@@ -39,4 +39,6 @@ pub use client::{Client, ClientBuilder, DEFAULT_HOSTS, RetryPolicy, TokenMode};
 pub use error::{Errcode, Error, Reaction, Result};
 pub use message::{Audience, Message, PreviewTarget};
 pub use secret::Secret;
-pub use token::{CachedToken, MemoryStore, TokenStore};
+#[cfg(feature = "redis")]
+pub use token::RedisStore;
+pub use token::{CachedToken, MemoryStore, SqliteStore, TokenStore};

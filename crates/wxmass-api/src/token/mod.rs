@@ -12,6 +12,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
+#[cfg(feature = "redis")]
+mod redis;
+mod sqlite;
+
+#[cfg(feature = "redis")]
+pub use self::redis::RedisStore;
+pub use sqlite::SqliteStore;
+
 /// A token and when it expires.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CachedToken {
