@@ -46,7 +46,6 @@ async fn token_worker() {
     );
     let store: Arc<dyn TokenStore> = match kind {
         "sqlite" => Arc::new(SqliteStore::open(location).expect("open sqlite")),
-        #[cfg(feature = "redis")]
         "redis" => Arc::new(
             wxmass_api::RedisStore::connect(location)
                 .await
@@ -103,4 +102,44 @@ async fn sqlite_lock_expires_when_its_holder_dies() {
     assert!(!store.try_lock("k", "third", ttl).await.expect("still held"));
     store.unlock("k", "alive").await.expect("unlock");
     assert!(store.try_lock("k", "third", ttl).await.expect("free"));
+}
+
+#[tokio::test]
+async fn four_processes_sharing_redis_fetch_one_token() {
+    let Some(redis) = start_redis() else {
+        return;
+    };
+    let emu = default_emulator().await;
+    let (spec, url) = (format!("redis|{}", redis.url), emu.url());
+    tokio::task::spawn_blocking(move || run_workers(&spec, &url))
+        .await
+        .expect("workers");
+    assert_eq!(emu.token_fetches().await, 1);
+}
+
+#[tokio::test]
+async fn redis_lock_expires_and_is_compare_and_delete() {
+    let Some(redis) = start_redis() else {
+        return;
+    };
+    let store = wxmass_api::RedisStore::connect(&redis.url)
+        .await
+        .expect("connect");
+    let ttl = std::time::Duration::from_millis(200);
+    assert!(store.try_lock("k", "dead", ttl).await.expect("lock"));
+    assert!(!store.try_lock("k", "alive", ttl).await.expect("held"));
+    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    assert!(store.try_lock("k", "alive", ttl).await.expect("expired"));
+    store.unlock("k", "dead").await.expect("unlock");
+    assert!(!store.try_lock("k", "third", ttl).await.expect("still held"));
+    // Tokens: compare-and-delete too.
+    let token = wxmass_api::CachedToken {
+        token: "t1".into(),
+        expires_at_ms: wxmass_api::token::now_ms() + 60_000,
+    };
+    store.save("tok", &token).await.expect("save");
+    store.invalidate("tok", "other").await.expect("invalidate");
+    assert_eq!(store.load("tok").await.expect("load"), Some(token));
+    store.invalidate("tok", "t1").await.expect("invalidate");
+    assert_eq!(store.load("tok").await.expect("load"), None);
 }

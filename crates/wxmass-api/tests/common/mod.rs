@@ -97,3 +97,65 @@ impl Emu {
             + f["stable_forced"].as_u64().unwrap_or(0)
     }
 }
+
+/// A `redis-server` of the test's own on a free loopback port; stopped on drop.
+pub struct RedisServer {
+    child: std::process::Child,
+    pub url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts Redis, or explains why not: without `redis-server` the test is
+/// skipped with a notice, unless `WXMASS_REQUIRE_REDIS=1` (as in CI).
+pub fn start_redis() -> Option<RedisServer> {
+    let required = std::env::var("WXMASS_REQUIRE_REDIS").is_ok_and(|v| v == "1");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let child = std::process::Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .arg("--dir")
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .spawn();
+    let child = match child {
+        Ok(c) => c,
+        Err(e) if !required => {
+            eprintln!(
+                "NOTICE: redis-server not available ({e}); skipping the Redis test (set WXMASS_REQUIRE_REDIS=1 to fail instead)"
+            );
+            return None;
+        }
+        Err(e) => panic!("WXMASS_REQUIRE_REDIS=1 but redis-server cannot start: {e}"),
+    };
+    // Wait until it accepts connections.
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some(RedisServer {
+                child,
+                url: format!("redis://127.0.0.1:{port}/0"),
+                _dir: dir,
+            });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("redis-server did not start listening on port {port}");
+}
