@@ -233,7 +233,8 @@ pub(crate) struct Inner {
 #[derive(Debug, Clone)]
 pub(crate) enum Body {
     None,
-    Json(Value),
+    /// Serialised JSON.
+    Json(String),
     /// A file under form field `media`, plus text fields; rebuilt per attempt.
     Multipart {
         file_name: String,
@@ -273,7 +274,8 @@ impl Call {
             get: false,
             path,
             query: Vec::new(),
-            body: Body::Json(body),
+            // Serialised once: retries resend the same bytes.
+            body: Body::Json(body.to_string()),
             safe_to_repeat: true,
             needs_token: true,
         }
@@ -463,23 +465,39 @@ impl Client {
     async fn attempt(&self, call: &Call, token: Option<&Secret>) -> Attempt {
         let mut last_error = String::new();
         for host in &self.inner.hosts {
-            let url = format!("{host}{}", call.path);
+            // The URL is built as one string: reqwest's `query` would parse
+            // and re-serialise it on every call.
+            let query = {
+                let mut query = String::with_capacity(192);
+                if let Some(token) = token {
+                    query.push_str("access_token=");
+                    push_encoded(&mut query, token.expose());
+                }
+                for (name, value) in &call.query {
+                    if !query.is_empty() {
+                        query.push('&');
+                    }
+                    query.push_str(name);
+                    query.push('=');
+                    push_encoded(&mut query, value);
+                }
+                query
+            };
+            let url = if query.is_empty() {
+                format!("{host}{}", call.path)
+            } else {
+                format!("{host}{}?{query}", call.path)
+            };
             let mut request = if call.get {
                 self.inner.http.get(&url)
             } else {
                 self.inner.http.post(&url)
             };
-            if let Some(token) = token {
-                request = request.query(&[("access_token", token.expose())]);
-            }
-            if !call.query.is_empty() {
-                request = request.query(&call.query);
-            }
             request = match &call.body {
                 Body::None => request,
                 Body::Json(v) => request
                     .header("content-type", "application/json; charset=utf-8")
-                    .body(v.to_string()),
+                    .body(v.clone()),
                 Body::Multipart {
                     file_name,
                     mime,
@@ -577,6 +595,19 @@ impl Client {
             token: Secret::new(token),
             expires_at_ms: now_ms() + expires_in * 1000,
         })
+    }
+}
+
+/// Appends `value` form-encoded; tokens and ids are already URL-safe, and
+/// are copied as they are.
+fn push_encoded(out: &mut String, value: &str) {
+    if value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'))
+    {
+        out.push_str(value);
+    } else {
+        out.extend(url::form_urlencoded::byte_serialize(value.as_bytes()));
     }
 }
 

@@ -1,16 +1,20 @@
 //! Strings that must never be printed: the AppSecret and access tokens.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// A secret string. `Debug` and `Display` print `***`; read it with
 /// [`Secret::expose`] only where it is sent.
+///
+/// Cloning is cheap (the text is shared), which matters on the hot path:
+/// every call clones the access token.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub struct Secret(Arc<str>);
 
 impl Secret {
     /// Wraps a secret.
     pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
+        Self(Arc::from(value.into()))
     }
 
     /// The secret itself.
@@ -44,7 +48,7 @@ impl From<&str> for Secret {
 
 impl From<String> for Secret {
     fn from(s: String) -> Self {
-        Self(s)
+        Self::new(s)
     }
 }
 
