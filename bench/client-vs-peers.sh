@@ -17,7 +17,11 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import wechatpy' 2>/d
 fi
 cargo build --quiet --release --locked -p wxmass-emulator && cargo build --quiet --release --locked -p wxmass-api --example client_bench
 out="$(mktemp)"
-"$TARGET_DIR/release/wxmass-emulator" --listen 127.0.0.1:0 --followers 1000 --tags 2 > "$out" &
+# The emulator on one core, each client in turn on the other, so that the
+# clients are compared on equal, stable terms.
+pin() { if command -v taskset >/dev/null; then taskset -c "$1" "${@:2}"; else "${@:2}"; fi; }
+EMULATOR_PIN=(); command -v taskset >/dev/null && EMULATOR_PIN=(taskset -c 1)
+"${EMULATOR_PIN[@]}" "$TARGET_DIR/release/wxmass-emulator" --listen 127.0.0.1:0 --followers 1000 --tags 2 > "$out" &
 pid=$!
 trap 'kill $pid 2>/dev/null; rm -f "$out"' EXIT
 until [ -s "$out" ]; do sleep 0.01; done
@@ -25,8 +29,8 @@ base=$(head -n 1 "$out" | awk '{print $4}')
 token=$(curl -s "$base/cgi-bin/token?grant_type=client_credential&appid=$APPID&secret=$SECRET" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 msg_id=$(curl -s -X POST "$base/cgi-bin/message/mass/sendall?access_token=$token" \
   -d '{"filter":{"is_to_all":true},"text":{"content":"bench"},"msgtype":"text"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["msg_id"])')
-rust=$(WXMASS_BENCH_URL="$base" WXMASS_BENCH_MSG_ID="$msg_id" WXMASS_BENCH_SECONDS="$SECONDS_EACH" "$TARGET_DIR/release/examples/client_bench")
-py=$("$VENV/bin/python" bench/wechatpy_client.py "$base" "$APPID" "$SECRET" "$msg_id" "$SECONDS_EACH" 8)
+rust=$(WXMASS_BENCH_URL="$base" WXMASS_BENCH_MSG_ID="$msg_id" WXMASS_BENCH_SECONDS="$SECONDS_EACH" pin 0 "$TARGET_DIR/release/examples/client_bench")
+py=$(pin 0 "$VENV/bin/python" bench/wechatpy_client.py "$base" "$APPID" "$SECRET" "$msg_id" "$SECONDS_EACH" 8)
 python3 - "$rust" "$py" <<'PY'
 import json, sys
 r, p = json.loads(sys.argv[1]), json.loads(sys.argv[2])

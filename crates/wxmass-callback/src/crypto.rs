@@ -272,7 +272,7 @@ impl MessageCrypto {
 }
 
 /// A decrypted message, still in the buffer it was decrypted in (behind
-/// [`HEADER_LEN`] bytes of blanks where the random prefix and length were).
+/// 20 bytes of blanks where the random prefix and length were).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decrypted {
     text: String,
