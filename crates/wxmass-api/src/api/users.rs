@@ -117,7 +117,8 @@ impl UsersHandler<'_> {
     /// ```no_run
     /// # async fn run(client: wxmass_api::Client) -> wxmass_api::Result<()> {
     /// use futures_util::TryStreamExt;
-    /// let mut pages = std::pin::pin!(client.users().followers());
+    /// let users = client.users();
+    /// let mut pages = std::pin::pin!(users.followers());
     /// while let Some(page) = pages.try_next().await? {
     ///     println!("{} more followers", page.len());
     /// }
