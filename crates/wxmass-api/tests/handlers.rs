@@ -244,3 +244,50 @@ async fn followers_stream_and_info() {
         Some(Errcode::InvalidOpenId)
     );
 }
+
+#[tokio::test]
+async fn sent_articles_can_be_deleted() {
+    let emu = default_emulator().await;
+    let client = emu.client();
+    let thumb = client
+        .media()
+        .upload(MediaKind::Thumb, "c.jpg", JPEG)
+        .await
+        .expect("thumb")
+        .media_id;
+    let news = client
+        .news()
+        .upload(&[
+            Article::new("One", &thumb, "<p>1</p>"),
+            Article::new("Two", &thumb, "<p>2</p>"),
+        ])
+        .await
+        .expect("news");
+    let msg_id = client
+        .mass()
+        .send(&Message::mpnews(&news), &Audience::All)
+        .await
+        .expect("send")
+        .msg_id()
+        .expect("id");
+    let mut status = client.mass().get(msg_id).await.expect("get");
+    for _ in 0..200 {
+        if status.is_final() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        status = client.mass().get(msg_id).await.expect("get");
+    }
+    assert_eq!(status, wxmass_api::JobStatus::SendSuccess);
+    let err = client
+        .mass()
+        .delete(msg_id, 3)
+        .await
+        .expect_err("only two articles");
+    assert_eq!(err.errcode(), Some(Errcode::InvalidArticleIdx));
+    client.mass().delete(msg_id, 0).await.expect("delete");
+    assert_eq!(
+        client.mass().get(msg_id).await.expect("get"),
+        wxmass_api::JobStatus::Deleted
+    );
+}
