@@ -215,3 +215,25 @@ pub fn start(config: EmulatorConfig, listener: TcpListener) -> std::io::Result<R
         jobs,
     })
 }
+
+/// Runs the emulator described by command-line flags until Ctrl-C: what
+/// `wxmass-emulator` and `wxmass emulator` do. Prints
+/// `wxmass-emulator listening on http://HOST:PORT` as the first stdout line.
+pub async fn run(args: &EmulatorArgs) -> Result<(), String> {
+    use std::io::Write as _;
+    let config = args.config()?;
+    let listener = TcpListener::bind(&args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let running = start(config, listener).map_err(|e| e.to_string())?;
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(
+        stdout,
+        "wxmass-emulator listening on {}",
+        running.base_url()
+    );
+    let _ = stdout.flush();
+    let _ = tokio::signal::ctrl_c().await;
+    running.shutdown().await;
+    Ok(())
+}

@@ -5,7 +5,6 @@
 //! ```
 //! The first line on stdout is `wxmass-emulator listening on http://HOST:PORT`.
 
-use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -35,35 +34,11 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let config = match cli.args.config() {
-        Ok(c) => c,
+    match wxmass_emulator::run(&cli.args).await {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("wxmass-emulator: {e}");
-            return ExitCode::from(2);
+            ExitCode::from(2)
         }
-    };
-    let listener = match tokio::net::TcpListener::bind(&cli.args.listen).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("wxmass-emulator: cannot listen on {}: {e}", cli.args.listen);
-            return ExitCode::from(1);
-        }
-    };
-    let running = match wxmass_emulator::start(config, listener) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("wxmass-emulator: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    let mut stdout = std::io::stdout();
-    let _ = writeln!(
-        stdout,
-        "wxmass-emulator listening on {}",
-        running.base_url()
-    );
-    let _ = stdout.flush();
-    let _ = tokio::signal::ctrl_c().await;
-    running.shutdown().await;
-    ExitCode::SUCCESS
+    }
 }

@@ -1,0 +1,63 @@
+//! `wxmass`: the command line. A thin layer: parse, resolve settings, run
+//! one command, and turn errors into advice.
+
+mod advice;
+mod cli;
+mod commands;
+mod config;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use crate::cli::{Cli, Command};
+use crate::config::{Overrides, Settings};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WXMASS_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(&cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            if let Some(advice) = advice::advice(&error) {
+                eprintln!("  what to do: {advice}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: &Cli) -> anyhow::Result<()> {
+    let settings = || {
+        Settings::resolve(&Overrides {
+            profile: cli.account.profile.clone(),
+            appid: cli.account.appid.clone(),
+            secret: cli.account.secret.clone(),
+            api_base: cli.account.api_base.clone(),
+        })
+    };
+    match &cli.command {
+        Command::Init(args) => commands::init::run(&cli.account, args, cli.json),
+        Command::Token { refresh } => commands::token::run(&settings()?, *refresh, cli.json).await,
+        Command::Tags(command) => commands::tags::run(&settings()?, command, cli.json).await,
+        Command::Followers(args) => commands::followers::run(&settings()?, args, cli.json).await,
+        Command::Emulator(args) => wxmass_emulator::run(args).await.map_err(anyhow::Error::msg),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                *shell,
+                &mut Cli::command(),
+                "wxmass",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,331 @@
+//! The `wxmass` binary against an emulator started with `wxmass emulator`:
+//! real processes on loopback, a private WXMASS_HOME per test.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command as StdCommand, Stdio};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+const APPID: &str = "wx5e1f0c2a9b84d37e";
+const SECRET: &str = "9f8e7d6c5b4a39281706f5e4d3c2b1a0";
+
+struct Emulator {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn emulator(followers: u32) -> Emulator {
+    let mut child = StdCommand::new(env!("CARGO_BIN_EXE_wxmass"))
+        .args([
+            "emulator",
+            "--listen",
+            "127.0.0.1:0",
+            "--tags",
+            "2",
+            "--followers",
+            &followers.to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the emulator");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("first line");
+    let url = line.trim().rsplit(' ').next().expect("url").to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+    Emulator { child, url }
+}
+
+struct Home {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+impl Home {
+    fn new(emu: &Emulator) -> Home {
+        Home {
+            dir: tempfile::tempdir().expect("home"),
+            url: emu.url.clone(),
+        }
+    }
+
+    /// `wxmass` with this home and the emulator's account in the environment.
+    fn cmd(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wxmass"));
+        cmd.env_clear()
+            .env("WXMASS_HOME", self.dir.path())
+            .env("WXMASS_APPID", APPID)
+            .env("WXMASS_SECRET", SECRET)
+            .env("WXMASS_API_BASE", &self.url);
+        cmd
+    }
+
+    /// `wxmass` with only WXMASS_HOME: settings must come from the profile.
+    fn bare(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wxmass"));
+        cmd.env_clear().env("WXMASS_HOME", self.dir.path());
+        cmd
+    }
+}
+
+fn json(output: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(output)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(output)))
+}
+
+#[test]
+fn init_writes_a_private_profile_that_later_commands_use() {
+    let emu = emulator(10);
+    let home = Home::new(&emu);
+    home.bare()
+        .env("WXMASS_SECRET", SECRET)
+        .args([
+            "init",
+            "--appid",
+            APPID,
+            "--api-base",
+            &emu.url,
+            "--account-type",
+            "service",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("mode 600"));
+    let config = home.dir.path().join("config.toml");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&config)
+                .expect("config")
+                .permissions()
+                .mode()
+                & 0o777,
+            0o600
+        );
+    }
+    let out = home
+        .bare()
+        .args(["token", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v = json(&out);
+    assert_eq!(v["appid"], APPID);
+    assert!(v["token"].as_str().expect("masked").contains('…'));
+    assert!(
+        !String::from_utf8_lossy(&out).contains(SECRET),
+        "no secret in --json"
+    );
+    // A config others can read gets a warning.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        home.bare()
+            .args(["token"])
+            .assert()
+            .success()
+            .stderr(predicate::str::contains("chmod 600"));
+    }
+    home.bare()
+        .args(["--profile", "nope", "token"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("no profile \"nope\""));
+}
+
+#[test]
+fn missing_account_settings_are_explained() {
+    let emu = emulator(0);
+    let home = Home::new(&emu);
+    home.bare()
+        .arg("token")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("no AppID"));
+    home.bare()
+        .env("WXMASS_APPID", APPID)
+        .arg("token")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("no AppSecret"));
+    home.cmd()
+        .env("WXMASS_SECRET", "00000000000000000000000000000000")
+        .arg("token")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "what to do: the AppSecret does not match",
+        ))
+        .stderr(predicate::str::contains("00000000000000000000000000000000").not());
+}
+
+#[test]
+fn token_status_and_refresh() {
+    let emu = emulator(0);
+    let home = Home::new(&emu);
+    home.cmd()
+        .arg("token")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("valid for"));
+    let first = json(
+        &home
+            .cmd()
+            .args(["token", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    let again = json(
+        &home
+            .cmd()
+            .args(["token", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(
+        first["token"], again["token"],
+        "the cached token is shared between runs"
+    );
+    let refreshed = json(
+        &home
+            .cmd()
+            .args(["token", "--refresh", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(refreshed["refreshed"], true);
+}
+
+#[test]
+fn tags_commands() {
+    let emu = emulator(20);
+    let home = Home::new(&emu);
+    home.cmd()
+        .args(["tags", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("FOLLOWERS"));
+    let created = json(
+        &home
+            .cmd()
+            .args(["tags", "create", "北京", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    let id = created["id"].as_u64().expect("id").to_string();
+    home.cmd()
+        .args(["tags", "rename", &id, "上海"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("renamed"));
+    let list = json(
+        &home
+            .cmd()
+            .args(["tags", "list", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert!(
+        list.as_array()
+            .expect("list")
+            .iter()
+            .any(|t| t["name"] == "上海")
+    );
+    home.cmd().args(["tags", "delete", &id]).assert().success();
+    home.cmd()
+        .args(["tags", "delete", "2"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("45058"));
+    home.cmd()
+        .args(["tags", "create", &"长".repeat(11)])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("30 bytes"));
+}
+
+#[test]
+fn followers_count_list_and_file() {
+    let emu = emulator(25_000);
+    let home = Home::new(&emu);
+    home.cmd()
+        .args(["followers", "--count"])
+        .assert()
+        .success()
+        .stdout("25000\n");
+    let tagged = json(
+        &home
+            .cmd()
+            .args(["followers", "--tag", "100", "--count", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(tagged["count"], 12_500);
+    let out = home.dir.path().join("all.txt");
+    home.cmd()
+        .args(["followers", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("wrote 25000 openids"));
+    let text = std::fs::read_to_string(&out).expect("file");
+    let lines: Vec<_> = text.lines().collect();
+    assert_eq!(lines.len(), 25_000);
+    assert!(lines.iter().all(|l| l.len() == 28));
+    let listed = home
+        .cmd()
+        .args(["followers", "--tag", "101"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(String::from_utf8_lossy(&listed).lines().count(), 12_500);
+}
+
+#[test]
+fn help_shows_examples_and_completions_work() {
+    for args in [
+        vec!["init", "--help"],
+        vec!["followers", "--help"],
+        vec!["tags", "create", "--help"],
+        vec!["emulator", "--help"],
+    ] {
+        Command::new(env!("CARGO_BIN_EXE_wxmass"))
+            .args(&args)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Example"));
+    }
+    Command::new(env!("CARGO_BIN_EXE_wxmass"))
+        .args(["completions", "bash"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("_wxmass"));
+}
