@@ -15,6 +15,9 @@ pub struct Cli {
     /// Machine-readable JSON on stdout (progress and logs go to stderr).
     #[arg(long, global = true)]
     pub json: bool,
+    /// The journal file (default: journal.db in the data directory).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub journal: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -64,6 +67,20 @@ pub enum Command {
         after_help = "Examples:\n  wxmass followers --count\n  wxmass followers --tag 100 --out vip.txt"
     )]
     Followers(FollowersArgs),
+    /// Send a mass message as a journalled campaign: safe to rerun and to kill.
+    #[command(
+        after_help = "Examples:\n  wxmass send --text 'Hello' --tag 100\n  wxmass send --image a.jpg --all --yes\n  wxmass send --text 'Hi' --openids vip.txt --batch-size 5000 --campaign vip-2026-11\n\nA rerun of the same command resumes an unfinished campaign and sends nothing twice."
+    )]
+    Send(SendArgs),
+    /// Show campaigns: batches, msg_ids, statuses.
+    #[command(after_help = "Examples:\n  wxmass status\n  wxmass status vip-2026-11 --json")]
+    Status {
+        /// A campaign (default: the newest).
+        campaign: Option<String>,
+    },
+    /// List the campaigns in the journal.
+    #[command(after_help = "Example:\n  wxmass campaigns --json")]
+    Campaigns,
     /// Run the local WeChat emulator (the wxmass-emulator binary's flags).
     #[command(
         after_help = "Example:\n  wxmass emulator --listen 127.0.0.1:8085 --followers 10000 --tags 3"
@@ -117,4 +134,65 @@ pub struct FollowersArgs {
     /// Write openids to this file, one per line (streams: memory stays flat).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[group(id = "content", required = true, multiple = false)]
+pub struct ContentArgs {
+    /// A text message.
+    #[arg(long, group = "content")]
+    pub text: Option<String>,
+    /// One or more pictures (uploaded as permanent images, reused on rerun).
+    #[arg(long, group = "content", num_args = 1.., value_name = "FILE")]
+    pub image: Vec<PathBuf>,
+    /// Media already uploaded; needs --type.
+    #[arg(long, group = "content", requires = "media_type", value_name = "ID")]
+    pub media_id: Option<String>,
+    /// A card id.
+    #[arg(long, group = "content", value_name = "ID")]
+    pub card: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[group(id = "audience", required = true, multiple = false)]
+pub struct AudienceArgs {
+    /// Every follower.
+    #[arg(long, group = "audience")]
+    pub all: bool,
+    /// Followers with this tag.
+    #[arg(long, group = "audience", value_name = "ID")]
+    pub tag: Option<u32>,
+    /// Openids, one per line (`-` for stdin); sent with mass/send in batches.
+    #[arg(long, group = "audience", value_name = "FILE")]
+    pub openids: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    #[command(flatten)]
+    pub content: ContentArgs,
+    /// The type of --media-id.
+    #[arg(long = "type", id = "media_type", value_parser = ["mpnews", "voice", "image", "mpvideo"])]
+    pub media_type: Option<String>,
+    #[command(flatten)]
+    pub audience: AudienceArgs,
+    /// Openids per mass/send (2 to 10,000).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(2..=10_000))]
+    pub batch_size: u32,
+    /// The campaign's name (default: derived from content and audience, so an
+    /// identical rerun resumes it).
+    #[arg(long, value_name = "NAME")]
+    pub campaign: Option<String>,
+    /// For mpnews: send even if judged a reprint whose original allows it.
+    #[arg(long)]
+    pub ignore_reprint: bool,
+    /// Plan and print; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask before sending to everyone or to more than 1,000 followers.
+    #[arg(long)]
+    pub yes: bool,
+    /// Return once submitted, without waiting for the jobs to finish.
+    #[arg(long)]
+    pub no_wait: bool,
 }

@@ -2,9 +2,11 @@
 //! one command, and turn errors into advice.
 
 mod advice;
+mod campaign;
 mod cli;
 mod commands;
 mod config;
+mod journal;
 
 use std::process::ExitCode;
 
@@ -49,6 +51,19 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Token { refresh } => commands::token::run(&settings()?, *refresh, cli.json).await,
         Command::Tags(command) => commands::tags::run(&settings()?, command, cli.json).await,
         Command::Followers(args) => commands::followers::run(&settings()?, args, cli.json).await,
+        Command::Send(args) => {
+            let settings = settings()?;
+            let journal = journal_path(cli, &settings.paths);
+            campaign::send(&settings, &journal, args, cli.json).await
+        }
+        Command::Status { campaign } => {
+            let journal = journal::Journal::open(&journal_path(cli, &config::Paths::from_env()?))?;
+            commands::status::status(&journal, campaign.as_deref(), cli.json)
+        }
+        Command::Campaigns => {
+            let journal = journal::Journal::open(&journal_path(cli, &config::Paths::from_env()?))?;
+            commands::status::campaigns(&journal, cli.json)
+        }
         Command::Emulator(args) => wxmass_emulator::run(args).await.map_err(anyhow::Error::msg),
         Command::Completions { shell } => {
             clap_complete::generate(
@@ -60,4 +75,11 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `--journal`, else `journal.db` in the data directory.
+fn journal_path(cli: &Cli, paths: &config::Paths) -> std::path::PathBuf {
+    cli.journal
+        .clone()
+        .unwrap_or_else(|| paths.data.join("journal.db"))
 }

@@ -3,6 +3,7 @@
 
 pub mod followers;
 pub mod init;
+pub mod status;
 pub mod tags;
 pub mod token;
 

@@ -1,0 +1,428 @@
+//! The campaign engine behind `wxmass send`: plan (journal first), prepare
+//! (uploads, journalled by content hash), send (each batch `submitting`
+//! before its request, `submitted` after, with a clientmsgid derived from
+//! campaign and batch), track (`mass/get` until final).
+
+use std::io::{BufRead, IsTerminal, Write as _};
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use wxmass_api::{Audience, Client, ClientMsgId, MediaKind, Message, Sent};
+
+use crate::cli::SendArgs;
+use crate::config::Settings;
+use crate::journal::{Batch, Campaign, Journal, now};
+
+/// Audiences above this many followers ask for confirmation.
+pub const CONFIRM_ABOVE: u64 = 1_000;
+
+fn hex(bytes: &[u8], n: usize) -> String {
+    bytes.iter().take(n).map(|b| format!("{b:02x}")).collect()
+}
+
+/// The clientmsgid of a batch: the same for every run of the campaign.
+pub fn batch_clientmsgid(campaign: &str, index: u32) -> String {
+    let digest = Sha256::digest(format!("{campaign}:{index}").as_bytes());
+    format!("wxm{}", hex(&digest, 12))
+}
+
+/// What the user asked to send, before any upload.
+struct Content {
+    /// Recorded in the journal and hashed into the campaign id.
+    json: Value,
+}
+
+fn read_content(args: &SendArgs) -> Result<Content> {
+    let c = &args.content;
+    let json = if let Some(text) = &c.text {
+        if text.trim().is_empty() {
+            bail!("--text is empty");
+        }
+        json!({"type": "text", "text": text})
+    } else if !c.image.is_empty() {
+        let files = c
+            .image
+            .iter()
+            .map(|path| {
+                let data = std::fs::read(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                wxmass_api::api::media::check_file(MediaKind::Image, true, &data)
+                    .with_context(|| format!("{} cannot be sent as an image", path.display()))?;
+                Ok(json!({"path": path, "sha256": hex(&Sha256::digest(&data), 32)}))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        json!({"type": "image", "files": files})
+    } else if let Some(id) = &c.media_id {
+        let kind = args
+            .media_type
+            .as_deref()
+            .context("--media-id needs --type")?;
+        json!({"type": kind, "media_id": id, "ignore_reprint": args.ignore_reprint})
+    } else if let Some(card) = &c.card {
+        json!({"type": "wxcard", "card_id": card})
+    } else {
+        bail!("nothing to send: give --text, --image, --media-id or --card");
+    };
+    Ok(Content { json })
+}
+
+/// Reads openids, one per line, skipping blanks and repeats.
+fn read_openids(path: &Path) -> Result<Vec<String>> {
+    let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
+        Box::new(std::io::BufReader::new(std::io::stdin()))
+    } else {
+        Box::new(std::io::BufReader::new(
+            std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
+        ))
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut openids = Vec::new();
+    for (n, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("{}: line {}", path.display(), n + 1))?;
+        let openid = line.trim();
+        if openid.is_empty() {
+            continue;
+        }
+        if openid.len() > 64 || openid.chars().any(char::is_whitespace) {
+            bail!(
+                "{}: line {} is not an openid: {openid:?}",
+                path.display(),
+                n + 1
+            );
+        }
+        if seen.insert(openid.to_owned()) {
+            openids.push(openid.to_owned());
+        }
+    }
+    Ok(openids)
+}
+
+/// Splits openids into batches of at most `size`, none smaller than 2
+/// (mass/send's minimum).
+fn split(openids: Vec<String>, size: usize) -> Result<Vec<Vec<String>>> {
+    if openids.len() < 2 {
+        bail!(
+            "mass/send needs at least 2 openids; the list has {}",
+            openids.len()
+        );
+    }
+    let mut batches: Vec<Vec<String>> = openids.chunks(size).map(<[String]>::to_vec).collect();
+    if batches.len() > 1 && batches.last().is_some_and(|b| b.len() == 1) {
+        let last = batches.pop().unwrap_or_default();
+        if let Some(prev) = batches.last_mut() {
+            // Move one openid along so the last batch has two.
+            let moved = prev.pop();
+            let mut tail: Vec<String> = moved.into_iter().collect();
+            tail.extend(last);
+            batches.push(tail);
+        }
+    }
+    Ok(batches)
+}
+
+fn confirm(size: u64, what: &str, yes: bool) -> Result<()> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "refusing to send to {what} ({size} followers) without --yes: there is no terminal to ask"
+        );
+    }
+    eprint!("Send to {what} ({size} followers)? [y/N] ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    if !matches!(answer.trim(), "y" | "Y" | "yes") {
+        bail!("not sent: not confirmed");
+    }
+    Ok(())
+}
+
+/// The message to send, uploading pictures once (reused by content hash).
+async fn message(client: &Client, journal: &Journal, content: &Value) -> Result<Message> {
+    let kind = content["type"].as_str().unwrap_or_default();
+    Ok(match kind {
+        "text" => Message::text(content["text"].as_str().unwrap_or_default()),
+        "image" => {
+            let mut ids = Vec::new();
+            for file in content["files"].as_array().into_iter().flatten() {
+                let hash = file["sha256"].as_str().unwrap_or_default();
+                let id = match journal.media(hash, "image_permanent")? {
+                    Some(id) => id,
+                    None => {
+                        let path = Path::new(file["path"].as_str().unwrap_or_default());
+                        let data = std::fs::read(path)
+                            .with_context(|| format!("cannot read {}", path.display()))?;
+                        if hex(&Sha256::digest(&data), 32) != hash {
+                            bail!(
+                                "{} changed since the campaign was planned; use a new --campaign",
+                                path.display()
+                            );
+                        }
+                        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("image");
+                        let (id, url) = client
+                            .media()
+                            .add_material(MediaKind::Image, name, data, None)
+                            .await?;
+                        journal.record_media(hash, "image_permanent", &id, url.as_deref())?;
+                        eprintln!("uploaded {}", path.display());
+                        id
+                    }
+                };
+                ids.push(id);
+            }
+            Message::Images {
+                media_ids: ids,
+                recommend: None,
+                need_open_comment: false,
+                only_fans_can_comment: false,
+            }
+        }
+        "mpnews" => Message::MpNews {
+            media_id: content["media_id"].as_str().unwrap_or_default().to_owned(),
+            send_ignore_reprint: content["ignore_reprint"].as_bool().unwrap_or(false),
+        },
+        "voice" => Message::Voice(content["media_id"].as_str().unwrap_or_default().to_owned()),
+        "mpvideo" => Message::MpVideo {
+            media_id: content["media_id"].as_str().unwrap_or_default().to_owned(),
+            title: None,
+            description: None,
+        },
+        "wxcard" => Message::WxCard(content["card_id"].as_str().unwrap_or_default().to_owned()),
+        other => bail!("the journal holds an unknown message type {other:?}"),
+    })
+}
+
+/// `wxmass send`.
+pub async fn send(
+    settings: &Settings,
+    journal_path: &Path,
+    args: &SendArgs,
+    json_out: bool,
+) -> Result<()> {
+    let client = settings.client()?;
+    let content = read_content(args)?;
+    let a = &args.audience;
+    let (kind, tag_id, openids) = if a.all {
+        ("all", None, None)
+    } else if let Some(tag) = a.tag {
+        ("tag", Some(tag), None)
+    } else if let Some(path) = &a.openids {
+        ("openids", None, Some(read_openids(path)?))
+    } else {
+        bail!("no audience: give --all, --tag ID or --openids FILE");
+    };
+    let audience_digest = match &openids {
+        Some(list) => hex(&Sha256::digest(list.join("\n").as_bytes()), 8),
+        None => format!(
+            "{kind}{}",
+            tag_id.map(|t| t.to_string()).unwrap_or_default()
+        ),
+    };
+    let campaign_id = args.campaign.clone().unwrap_or_else(|| {
+        let digest = Sha256::digest(
+            format!(
+                "{}|{}|{audience_digest}|{}",
+                settings.appid, content.json, args.batch_size
+            )
+            .as_bytes(),
+        );
+        format!("c-{}", hex(&digest, 6))
+    });
+    let mut journal = Journal::open(journal_path)?;
+
+    let existing = journal.campaign(&campaign_id)?;
+    if let Some(existing) = &existing {
+        if existing.content != content.json {
+            bail!(
+                "campaign {campaign_id:?} already exists with other content; choose another --campaign"
+            );
+        }
+    } else {
+        // Plan: sizes, confirmation, then the journal, before any send.
+        let size = match kind {
+            "all" => client
+                .users()
+                .followers_page(None)
+                .await?
+                .total
+                .unwrap_or(0),
+            "tag" => {
+                let tags = client.tags().list().await?;
+                let tag = tags
+                    .iter()
+                    .find(|t| Some(t.id) == tag_id)
+                    .with_context(|| {
+                        format!(
+                            "no tag {} on this account; see `wxmass tags list`",
+                            tag_id.unwrap_or(0)
+                        )
+                    })?;
+                tag.count
+            }
+            _ => openids.as_ref().map_or(0, |l| l.len() as u64),
+        };
+        let batches: Vec<Vec<String>> = match openids {
+            Some(list) => split(list, args.batch_size as usize)?,
+            None => vec![Vec::new()],
+        };
+        if args.dry_run {
+            let plan = json!({"campaign": campaign_id, "audience": kind, "tag_id": tag_id, "audience_size": size,
+                              "batches": batches.len(), "content": content.json, "dry_run": true});
+            crate::commands::print(json_out, &plan, || {
+                format!(
+                    "dry run: campaign {campaign_id} would send {} to {size} followers ({kind}) in {} batch(es); nothing sent",
+                    content.json["type"].as_str().unwrap_or("?"),
+                    batches.len()
+                )
+            });
+            return Ok(());
+        }
+        if kind == "all" || size > CONFIRM_ABOVE {
+            let what = match kind {
+                "all" => "every follower".to_owned(),
+                "tag" => format!("tag {}", tag_id.unwrap_or(0)),
+                _ => "the openid list".to_owned(),
+            };
+            confirm(size, &what, args.yes)?;
+        }
+        let campaign = Campaign {
+            id: campaign_id.clone(),
+            appid: settings.appid.clone(),
+            content: content.json.clone(),
+            audience_kind: kind.to_owned(),
+            tag_id,
+            audience_size: size as i64,
+            created_at: now(),
+        };
+        let planned: Vec<(String, Vec<String>)> = batches
+            .into_iter()
+            .enumerate()
+            .map(|(i, members)| (batch_clientmsgid(&campaign_id, i as u32), members))
+            .collect();
+        journal.plan(&campaign, &planned)?;
+    }
+
+    let batches = journal.batches(&campaign_id)?;
+    let pending: Vec<&Batch> = batches
+        .iter()
+        .filter(|b| b.state != "submitted" || b.msg_id.is_none())
+        .collect();
+    if existing.is_some() && pending.is_empty() {
+        let value =
+            json!({"campaign": campaign_id, "already_sent": true, "batches": batches.len()});
+        crate::commands::print(json_out, &value, || {
+            format!(
+                "campaign {campaign_id} was already sent ({} batch(es)); nothing sent. See `wxmass status {campaign_id}`",
+                batches.len()
+            )
+        });
+        return Ok(());
+    }
+    if existing.is_some() {
+        eprintln!(
+            "resuming campaign {campaign_id}: {} of {} batch(es) to send",
+            pending.len(),
+            batches.len()
+        );
+    }
+    if args.dry_run {
+        eprintln!("dry run: nothing sent");
+        return Ok(());
+    }
+    let campaign = journal
+        .campaign(&campaign_id)?
+        .context("campaign vanished from the journal")?;
+    let message = message(&client, &journal, &campaign.content).await?;
+    for batch in &pending {
+        let audience = match campaign.audience_kind.as_str() {
+            "all" => Audience::All,
+            "tag" => Audience::Tag(campaign.tag_id.unwrap_or(0)),
+            _ => Audience::OpenIds(journal.members(&campaign_id, batch.index)?),
+        };
+        journal.mark_submitting(&campaign_id, batch.index)?;
+        let sent = client
+            .mass()
+            .send_with(
+                &message,
+                &audience,
+                ClientMsgId::Given(batch.clientmsgid.clone()),
+            )
+            .await?;
+        let (msg_id, data_id) = match sent {
+            Sent::Submitted {
+                msg_id,
+                msg_data_id,
+                ..
+            } => (Some(msg_id), msg_data_id),
+            Sent::AlreadySubmitted { msg_id, .. } => (msg_id, None),
+        };
+        journal.mark_submitted(&campaign_id, batch.index, msg_id, data_id)?;
+        if pending.len() > 1 {
+            eprintln!("batch {}/{} submitted", batch.index + 1, batches.len());
+        }
+    }
+    if !args.no_wait {
+        track(&client, &journal, &campaign_id).await?;
+    }
+    crate::commands::status::print_campaign(&journal, &campaign_id, json_out)
+}
+
+/// Polls `mass/get` until every job is final (or a minute has passed).
+async fn track(client: &Client, journal: &Journal, campaign: &str) -> Result<()> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut open = 0;
+        for batch in journal.batches(campaign)? {
+            let Some(msg_id) = batch.msg_id else { continue };
+            if batch.status.as_deref().is_some_and(|s| s != "SENDING") {
+                continue;
+            }
+            let status = client.mass().get(msg_id).await?;
+            let name = match &status {
+                wxmass_api::JobStatus::Sending => "SENDING",
+                wxmass_api::JobStatus::SendSuccess => "SEND_SUCCESS",
+                wxmass_api::JobStatus::SendFail => "SEND_FAIL",
+                wxmass_api::JobStatus::Deleted => "DELETE",
+                wxmass_api::JobStatus::Other(s) => s.as_str(),
+            };
+            journal.set_status(campaign, batch.index, name)?;
+            if !status.is_final() {
+                open += 1;
+            }
+        }
+        if open == 0 || tokio::time::Instant::now() > deadline {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_never_leave_a_single_openid() {
+        let ids: Vec<String> = (0..11).map(|i| format!("o{i}")).collect();
+        let batches = split(ids.clone(), 5).expect("split");
+        assert_eq!(
+            batches.iter().map(Vec::len).collect::<Vec<_>>(),
+            vec![5, 4, 2]
+        );
+        assert_eq!(batches.concat(), ids);
+        assert!(split(vec!["o".into()], 5).is_err());
+    }
+
+    #[test]
+    fn clientmsgids_are_stable_and_short() {
+        let a = batch_clientmsgid("c-1", 0);
+        assert_eq!(a, batch_clientmsgid("c-1", 0));
+        assert_ne!(a, batch_clientmsgid("c-1", 1));
+        assert!(a.len() <= 32);
+    }
+}

@@ -1,0 +1,89 @@
+//! `wxmass status` and `wxmass campaigns`: what the journal says.
+
+use anyhow::{Context, Result};
+use serde_json::json;
+
+use crate::journal::Journal;
+
+/// Prints one campaign with its batches.
+pub fn print_campaign(journal: &Journal, id: &str, json_out: bool) -> Result<()> {
+    let campaign = journal
+        .campaign(id)?
+        .with_context(|| format!("no campaign {id:?} in the journal; see `wxmass campaigns`"))?;
+    let batches = journal.batches(id)?;
+    let submitted = batches.iter().filter(|b| b.state == "submitted").count();
+    let value = json!({"campaign": campaign, "batches": batches, "submitted": submitted, "total_batches": batches.len()});
+    super::print(json_out, &value, || {
+        let mut out = format!(
+            "campaign {}: {} to {} ({} followers), {submitted}/{} batch(es) submitted",
+            campaign.id,
+            campaign.content["type"].as_str().unwrap_or("?"),
+            match campaign.tag_id {
+                Some(t) => format!("tag {t}"),
+                None => campaign.audience_kind.clone(),
+            },
+            campaign.audience_size,
+            batches.len()
+        );
+        out.push_str(&format!(
+            "\n{:>6}  {:>7}  {:>12}  {:<12}  STATUS",
+            "BATCH", "SIZE", "MSG_ID", "STATE"
+        ));
+        for b in &batches {
+            out.push_str(&format!(
+                "\n{:>6}  {:>7}  {:>12}  {:<12}  {}",
+                b.index + 1,
+                b.size,
+                b.msg_id.map_or("-".into(), |m| m.to_string()),
+                b.state,
+                b.status.as_deref().unwrap_or("-")
+            ));
+        }
+        out
+    });
+    Ok(())
+}
+
+/// `wxmass status [CAMPAIGN]`.
+pub fn status(journal: &Journal, id: Option<&str>, json_out: bool) -> Result<()> {
+    let id = match id {
+        Some(id) => id.to_owned(),
+        None => journal
+            .campaigns()?
+            .first()
+            .map(|c| c.id.clone())
+            .context("the journal has no campaigns yet")?,
+    };
+    print_campaign(journal, &id, json_out)
+}
+
+/// `wxmass campaigns`.
+pub fn campaigns(journal: &Journal, json_out: bool) -> Result<()> {
+    let list = journal.campaigns()?;
+    let mut rows = Vec::new();
+    for c in &list {
+        let batches = journal.batches(&c.id)?;
+        let submitted = batches.iter().filter(|b| b.state == "submitted").count();
+        rows.push(json!({"id": c.id, "type": c.content["type"], "audience": c.audience_kind, "tag_id": c.tag_id,
+                         "audience_size": c.audience_size, "batches": batches.len(), "submitted": submitted, "created_at": c.created_at}));
+    }
+    super::print(json_out, &json!(rows), || {
+        let mut out = format!(
+            "{:<16}  {:<8}  {:<8}  {:>9}  BATCHES",
+            "CAMPAIGN", "TYPE", "AUDIENCE", "FOLLOWERS"
+        );
+        for r in &rows {
+            out.push_str(&format!(
+                "\n{:<16}  {:<8}  {:<8}  {:>9}  {}/{}",
+                r["id"].as_str().unwrap_or(""),
+                r["type"].as_str().unwrap_or(""),
+                r["audience"].as_str().unwrap_or(""),
+                r["audience_size"].as_i64().unwrap_or(0),
+                r["submitted"].as_u64().unwrap_or(0),
+                r["batches"].as_u64().unwrap_or(0)
+            ));
+        }
+        out
+    });
+    Ok(())
+}

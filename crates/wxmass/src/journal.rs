@@ -1,0 +1,264 @@
+//! The journal: a SQLite file that is the source of truth for what was sent.
+//! Write before acting, record after: a campaign and its batches (with their
+//! members and clientmsgids) are written before any request; a batch is
+//! `submitting` before its request and `submitted`, with its msg_id, after.
+//! A rerun reads it and resends only what may not have gone out, with the
+//! same clientmsgid, so WeChat refuses a duplicate.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+/// One campaign as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Campaign {
+    /// Its name.
+    pub id: String,
+    /// The account.
+    pub appid: String,
+    /// The message, as JSON.
+    pub content: serde_json::Value,
+    /// `all`, `tag` or `openids`.
+    pub audience_kind: String,
+    /// The tag id, for `tag`.
+    pub tag_id: Option<u32>,
+    /// Followers addressed (known when planned).
+    pub audience_size: i64,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// One batch as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Batch {
+    /// 0-based.
+    pub index: u32,
+    /// The clientmsgid it is sent with.
+    pub clientmsgid: String,
+    /// Openids in it (0 for all/tag).
+    pub size: i64,
+    /// `planned`, `submitting` or `submitted`.
+    pub state: String,
+    /// The job, once known.
+    pub msg_id: Option<i64>,
+    /// mass/get status, once polled.
+    pub status: Option<String>,
+    /// From the MASSSENDJOBFINISH push.
+    pub sent_count: Option<i64>,
+}
+
+/// The journal file.
+pub struct Journal {
+    conn: Connection,
+}
+
+impl Journal {
+    /// Opens or creates the journal (mode 0600: it names followers).
+    pub fn open(path: &Path) -> Result<Journal> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        if !path.exists() {
+            crate::config::write_private(path, b"")
+                .with_context(|| format!("cannot create {}", path.display()))?;
+        }
+        let conn = Connection::open(path)
+            .with_context(|| format!("cannot open the journal {}", path.display()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             CREATE TABLE IF NOT EXISTS campaigns (
+                 id TEXT PRIMARY KEY, appid TEXT NOT NULL, content TEXT NOT NULL,
+                 audience_kind TEXT NOT NULL, tag_id INTEGER, audience_size INTEGER NOT NULL,
+                 created_at INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS batches (
+                 campaign TEXT NOT NULL, idx INTEGER NOT NULL, clientmsgid TEXT NOT NULL,
+                 size INTEGER NOT NULL, state TEXT NOT NULL, msg_id INTEGER, msg_data_id INTEGER,
+                 status TEXT, sent_count INTEGER, total_count INTEGER, filter_count INTEGER,
+                 error_count INTEGER, updated_at INTEGER NOT NULL,
+                 PRIMARY KEY (campaign, idx));
+             CREATE TABLE IF NOT EXISTS members (
+                 campaign TEXT NOT NULL, idx INTEGER NOT NULL, openid TEXT NOT NULL);
+             CREATE INDEX IF NOT EXISTS members_batch ON members (campaign, idx);
+             CREATE TABLE IF NOT EXISTS media (
+                 content_hash TEXT NOT NULL, kind TEXT NOT NULL, media_id TEXT NOT NULL,
+                 url TEXT, uploaded_at INTEGER NOT NULL, PRIMARY KEY (content_hash, kind));",
+        )?;
+        Ok(Journal { conn })
+    }
+
+    /// A campaign by id.
+    pub fn campaign(&self, id: &str) -> Result<Option<Campaign>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, appid, content, audience_kind, tag_id, audience_size, created_at FROM campaigns WHERE id = ?1",
+                params![id],
+                |r| {
+                    Ok(Campaign {
+                        id: r.get(0)?,
+                        appid: r.get(1)?,
+                        content: serde_json::from_str(&r.get::<_, String>(2)?).unwrap_or_default(),
+                        audience_kind: r.get(3)?,
+                        tag_id: r.get(4)?,
+                        audience_size: r.get(5)?,
+                        created_at: r.get(6)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Every campaign, newest first.
+    pub fn campaigns(&self) -> Result<Vec<Campaign>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id FROM campaigns ORDER BY created_at DESC, id")?;
+        let ids: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        ids.iter()
+            .filter_map(|id| self.campaign(id).transpose())
+            .collect()
+    }
+
+    /// Records a campaign and its batches in one transaction, before anything is sent.
+    pub fn plan(&mut self, campaign: &Campaign, batches: &[(String, Vec<String>)]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO campaigns (id, appid, content, audience_kind, tag_id, audience_size, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                campaign.id,
+                campaign.appid,
+                campaign.content.to_string(),
+                campaign.audience_kind,
+                campaign.tag_id,
+                campaign.audience_size,
+                campaign.created_at
+            ],
+        )?;
+        {
+            let mut batch_stmt = tx.prepare(
+                "INSERT INTO batches (campaign, idx, clientmsgid, size, state, updated_at) VALUES (?1, ?2, ?3, ?4, 'planned', ?5)",
+            )?;
+            let mut member_stmt =
+                tx.prepare("INSERT INTO members (campaign, idx, openid) VALUES (?1, ?2, ?3)")?;
+            for (idx, (clientmsgid, members)) in batches.iter().enumerate() {
+                batch_stmt.execute(params![
+                    campaign.id,
+                    idx as u32,
+                    clientmsgid,
+                    members.len() as i64,
+                    campaign.created_at
+                ])?;
+                for openid in members {
+                    member_stmt.execute(params![campaign.id, idx as u32, openid])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A campaign's batches, in order.
+    pub fn batches(&self, campaign: &str) -> Result<Vec<Batch>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT idx, clientmsgid, size, state, msg_id, status, sent_count FROM batches WHERE campaign = ?1 ORDER BY idx",
+        )?;
+        let rows = stmt.query_map(params![campaign], |r| {
+            Ok(Batch {
+                index: r.get(0)?,
+                clientmsgid: r.get(1)?,
+                size: r.get(2)?,
+                state: r.get(3)?,
+                msg_id: r.get(4)?,
+                status: r.get(5)?,
+                sent_count: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A batch's openids.
+    pub fn members(&self, campaign: &str, index: u32) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT openid FROM members WHERE campaign = ?1 AND idx = ?2 ORDER BY rowid",
+        )?;
+        let rows = stmt.query_map(params![campaign, index], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Marks a batch as about to be sent. Committed before the request leaves.
+    pub fn mark_submitting(&self, campaign: &str, index: u32) -> Result<()> {
+        self.conn.execute(
+            "UPDATE batches SET state = 'submitting', updated_at = ?3 WHERE campaign = ?1 AND idx = ?2 AND state = 'planned'",
+            params![campaign, index, now()],
+        )?;
+        Ok(())
+    }
+
+    /// Records a submitted batch.
+    pub fn mark_submitted(
+        &self,
+        campaign: &str,
+        index: u32,
+        msg_id: Option<i64>,
+        msg_data_id: Option<i64>,
+    ) -> Result<()> {
+        self.conn.execute(
+            "UPDATE batches SET state = 'submitted', msg_id = COALESCE(?3, msg_id), msg_data_id = COALESCE(?4, msg_data_id),
+             updated_at = ?5 WHERE campaign = ?1 AND idx = ?2",
+            params![campaign, index, msg_id, msg_data_id, now()],
+        )?;
+        Ok(())
+    }
+
+    /// Records a job's mass/get status.
+    pub fn set_status(&self, campaign: &str, index: u32, status: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE batches SET status = ?3, updated_at = ?4 WHERE campaign = ?1 AND idx = ?2",
+            params![campaign, index, status, now()],
+        )?;
+        Ok(())
+    }
+
+    /// A media id uploaded before for these bytes.
+    pub fn media(&self, content_hash: &str, kind: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT media_id FROM media WHERE content_hash = ?1 AND kind = ?2",
+                params![content_hash, kind],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Records an upload as soon as it exists.
+    pub fn record_media(
+        &self,
+        content_hash: &str,
+        kind: &str,
+        media_id: &str,
+        url: Option<&str>,
+    ) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO media (content_hash, kind, media_id, url, uploaded_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![content_hash, kind, media_id, url, now()],
+        )?;
+        Ok(())
+    }
+}
+
+/// Unix seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
