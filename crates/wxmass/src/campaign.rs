@@ -198,12 +198,17 @@ async fn message(client: &Client, journal: &Journal, content: &Value) -> Result<
 }
 
 /// `wxmass send`.
+///
+/// `report`: `Some(json)` prints the outcome (as JSON or for people); `None`
+/// stays quiet (the demo prints its own report).
 pub async fn send(
     settings: &Settings,
     journal_path: &Path,
     args: &SendArgs,
-    json_out: bool,
+    report: Option<bool>,
 ) -> Result<()> {
+    let json_out = report.unwrap_or(false);
+    let quiet = report.is_none();
     let client = settings.client()?;
     let content = read_content(args)?;
     let a = &args.audience;
@@ -273,13 +278,15 @@ pub async fn send(
         if args.dry_run {
             let plan = json!({"campaign": campaign_id, "audience": kind, "tag_id": tag_id, "audience_size": size,
                               "batches": batches.len(), "content": content.json, "dry_run": true});
-            crate::commands::print(json_out, &plan, || {
-                format!(
-                    "dry run: campaign {campaign_id} would send {} to {size} followers ({kind}) in {} batch(es); nothing sent",
-                    content.json["type"].as_str().unwrap_or("?"),
-                    batches.len()
-                )
-            });
+            if !quiet {
+                crate::commands::print(json_out, &plan, || {
+                    format!(
+                        "dry run: campaign {campaign_id} would send {} to {size} followers ({kind}) in {} batch(es); nothing sent",
+                        content.json["type"].as_str().unwrap_or("?"),
+                        batches.len()
+                    )
+                });
+            }
             return Ok(());
         }
         if kind == "all" || size > CONFIRM_ABOVE {
@@ -368,6 +375,9 @@ pub async fn send(
     }
     if !args.no_wait {
         track(&client, &journal, &campaign_id).await?;
+    }
+    if quiet {
+        return Ok(());
     }
     crate::commands::status::print_campaign(&journal, &campaign_id, json_out)
 }

@@ -81,6 +81,14 @@ pub enum Command {
     /// List the campaigns in the journal.
     #[command(after_help = "Example:\n  wxmass campaigns --json")]
     Campaigns,
+    /// Receive WeChat's pushes and record job reports in the journal.
+    #[command(
+        after_help = "Example:\n  WXMASS_CALLBACK_TOKEN=mytoken WXMASS_CALLBACK_AES_KEY=... wxmass serve --listen 0.0.0.0:8080\n\nSet the account's server URL (mp.weixin.qq.com > Settings and Development > Basic Configuration)\nto this address, with the same token and EncodingAESKey."
+    )]
+    Serve(ServeArgs),
+    /// Run a whole campaign on a built-in emulator: no account, no network.
+    #[command(after_help = "Example:\n  wxmass demo")]
+    Demo,
     /// Run the local WeChat emulator (the wxmass-emulator binary's flags).
     #[command(
         after_help = "Example:\n  wxmass emulator --listen 127.0.0.1:8085 --followers 10000 --tags 3"
@@ -195,4 +203,35 @@ pub struct SendArgs {
     /// Return once submitted, without waiting for the jobs to finish.
     #[arg(long)]
     pub no_wait: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: String,
+    /// The callback token from the account's server settings.
+    #[arg(
+        long,
+        env = "WXMASS_CALLBACK_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub token: String,
+    /// The EncodingAESKey (43 characters), for compatible and safe mode.
+    #[arg(
+        long,
+        env = "WXMASS_CALLBACK_AES_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub aes_key: Option<String>,
+    /// The EncodingAESKey in force before the last change.
+    #[arg(
+        long,
+        env = "WXMASS_CALLBACK_PREVIOUS_AES_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub previous_aes_key: Option<String>,
 }

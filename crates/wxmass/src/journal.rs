@@ -84,6 +84,10 @@ impl Journal {
              CREATE TABLE IF NOT EXISTS members (
                  campaign TEXT NOT NULL, idx INTEGER NOT NULL, openid TEXT NOT NULL);
              CREATE INDEX IF NOT EXISTS members_batch ON members (campaign, idx);
+             CREATE TABLE IF NOT EXISTS pushes (
+                 msg_id INTEGER PRIMARY KEY, status TEXT NOT NULL, total_count INTEGER NOT NULL,
+                 filter_count INTEGER NOT NULL, sent_count INTEGER NOT NULL, error_count INTEGER NOT NULL,
+                 check_state INTEGER, article_urls TEXT NOT NULL, event TEXT NOT NULL, received_at INTEGER NOT NULL);
              CREATE TABLE IF NOT EXISTS media (
                  content_hash TEXT NOT NULL, kind TEXT NOT NULL, media_id TEXT NOT NULL,
                  url TEXT, uploaded_at INTEGER NOT NULL, PRIMARY KEY (content_hash, kind));",
@@ -225,6 +229,48 @@ impl Journal {
             params![campaign, index, status, now()],
         )?;
         Ok(())
+    }
+
+    /// Records a MASSSENDJOBFINISH report against its batch. A report for a
+    /// job already recorded (WeChat's retry, or a restart of `serve`) changes
+    /// nothing; returns whether it was new.
+    pub fn record_push(&self, job: &wxmass_callback::MassSendJobFinish) -> Result<bool> {
+        let urls: Vec<&str> = job
+            .article_url_result
+            .iter()
+            .flat_map(|r| r.items.iter().map(|i| i.article_url.as_str()))
+            .collect();
+        let inserted = self.conn.execute(
+            "INSERT OR IGNORE INTO pushes (msg_id, status, total_count, filter_count, sent_count, error_count,
+             check_state, article_urls, event, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                job.msg_id,
+                job.status.to_string(),
+                job.total_count as i64,
+                job.filter_count as i64,
+                job.sent_count as i64,
+                job.error_count as i64,
+                job.copyright_check_result.as_ref().map(|c| c.check_state.code()),
+                serde_json::to_string(&urls)?,
+                serde_json::to_string(job)?,
+                now()
+            ],
+        )?;
+        if inserted == 1 {
+            self.conn.execute(
+                "UPDATE batches SET sent_count = ?2, total_count = ?3, filter_count = ?4, error_count = ?5, updated_at = ?6
+                 WHERE msg_id = ?1",
+                params![job.msg_id, job.sent_count as i64, job.total_count as i64, job.filter_count as i64, job.error_count as i64, now()],
+            )?;
+        }
+        Ok(inserted == 1)
+    }
+
+    /// Reports received so far.
+    pub fn push_count(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM pushes", [], |r| r.get(0))?)
     }
 
     /// A media id uploaded before for these bytes.

@@ -6,7 +6,9 @@ mod campaign;
 mod cli;
 mod commands;
 mod config;
+mod demo;
 mod journal;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -54,7 +56,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Send(args) => {
             let settings = settings()?;
             let journal = journal_path(cli, &settings.paths);
-            campaign::send(&settings, &journal, args, cli.json).await
+            campaign::send(&settings, &journal, args, Some(cli.json)).await
         }
         Command::Status { campaign } => {
             let journal = journal::Journal::open(&journal_path(cli, &config::Paths::from_env()?))?;
@@ -64,6 +66,23 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             let journal = journal::Journal::open(&journal_path(cli, &config::Paths::from_env()?))?;
             commands::status::campaigns(&journal, cli.json)
         }
+        Command::Serve(args) => {
+            let settings = settings()?;
+            let journal = journal_path(cli, &settings.paths);
+            let config = serve::config(args, &settings.appid)?;
+            let listener = tokio::net::TcpListener::bind(&args.listen)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
+            println!(
+                "wxmass serve listening on http://{}",
+                listener.local_addr()?
+            );
+            serve::serve(config, listener, journal, async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+        }
+        Command::Demo => demo::run(cli.json).await,
         Command::Emulator(args) => wxmass_emulator::run(args).await.map_err(anyhow::Error::msg),
         Command::Completions { shell } => {
             clap_complete::generate(

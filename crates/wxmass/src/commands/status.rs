@@ -26,17 +26,18 @@ pub fn print_campaign(journal: &Journal, id: &str, json_out: bool) -> Result<()>
             batches.len()
         );
         out.push_str(&format!(
-            "\n{:>6}  {:>7}  {:>12}  {:<12}  STATUS",
-            "BATCH", "SIZE", "MSG_ID", "STATE"
+            "\n{:>6}  {:>7}  {:>12}  {:<12}  {:<14}  DELIVERED",
+            "BATCH", "SIZE", "MSG_ID", "STATE", "STATUS"
         ));
         for b in &batches {
             out.push_str(&format!(
-                "\n{:>6}  {:>7}  {:>12}  {:<12}  {}",
+                "\n{:>6}  {:>7}  {:>12}  {:<12}  {:<14}  {}",
                 b.index + 1,
                 b.size,
                 b.msg_id.map_or("-".into(), |m| m.to_string()),
                 b.state,
-                b.status.as_deref().unwrap_or("-")
+                b.status.as_deref().unwrap_or("-"),
+                b.sent_count.map_or("-".into(), |n| n.to_string())
             ));
         }
         out

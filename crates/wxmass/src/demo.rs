@@ -1,0 +1,219 @@
+//! `wxmass demo`: a whole campaign on the built-in emulator, with `serve`
+//! receiving its reports, all on loopback in this process. No account, no
+//! network, and nothing left behind.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use wxmass_api::Secret;
+use wxmass_emulator::config::{DEFAULT_APPID, DEFAULT_SECRET};
+use wxmass_emulator::{CallbackMode, CallbackTarget, EmulatorConfig};
+
+use crate::cli::{AudienceArgs, ContentArgs, SendArgs};
+use crate::config::{Paths, Settings};
+use crate::journal::Journal;
+
+/// A 1×1 PNG: the demo's picture.
+const PICTURE: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
+    0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x60, 0xF8, 0xCF, 0xC0,
+    0x00, 0x00, 0x03, 0x01, 0x01, 0x00, 0xC9, 0xFE, 0x92, 0xEF, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
+
+const FOLLOWERS: u32 = 2_000;
+
+fn send_args(
+    content: ContentArgs,
+    audience: AudienceArgs,
+    batch_size: u32,
+    campaign: &str,
+) -> SendArgs {
+    SendArgs {
+        content,
+        media_type: None,
+        audience,
+        batch_size,
+        campaign: Some(campaign.to_owned()),
+        ignore_reprint: false,
+        dry_run: false,
+        yes: true,
+        no_wait: false,
+    }
+}
+
+fn text(t: &str) -> ContentArgs {
+    ContentArgs {
+        text: Some(t.to_owned()),
+        image: Vec::new(),
+        media_id: None,
+        card: None,
+    }
+}
+
+fn tag(id: u32) -> AudienceArgs {
+    AudienceArgs {
+        all: false,
+        tag: Some(id),
+        openids: None,
+    }
+}
+
+pub async fn run(json: bool) -> Result<()> {
+    let dir = std::env::temp_dir().join(format!(
+        "wxmass-demo-{}-{}",
+        std::process::id(),
+        crate::journal::now()
+    ));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let result = run_in(&dir, json).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+async fn run_in(dir: &Path, json: bool) -> Result<()> {
+    let journal_path = dir.join("journal.db");
+    // The receiver, in safe mode with a fresh key.
+    let key = wxmass_callback::crypto::AesKey::from_bytes(rand_key()).to_encoding_aes_key();
+    let serve_args = crate::cli::ServeArgs {
+        listen: "127.0.0.1:0".into(),
+        token: "wxmassdemo".into(),
+        aes_key: Some(key.clone()),
+        previous_aes_key: None,
+    };
+    let receiver = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let callback_url = format!("http://{}/", receiver.local_addr()?);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let serve = tokio::spawn(crate::serve::serve(
+        crate::serve::config(&serve_args, DEFAULT_APPID)?,
+        receiver,
+        journal_path.clone(),
+        async {
+            let _ = stop_rx.await;
+        },
+    ));
+
+    // The emulator, pushing to it.
+    let wechat = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let emulator = wxmass_emulator::start(
+        EmulatorConfig {
+            followers: FOLLOWERS,
+            job_delay: Duration::from_millis(300),
+            callback: Some(CallbackTarget {
+                url: callback_url.clone(),
+                token: serve_args.token.clone(),
+                aes_key: Some(key),
+                mode: CallbackMode::Safe,
+            }),
+            ..EmulatorConfig::default()
+        },
+        wechat,
+    )?;
+    eprintln!(
+        "emulator (WeChat) at {}, receiver at {callback_url}",
+        emulator.base_url()
+    );
+
+    let settings = Settings {
+        profile: "demo".into(),
+        appid: DEFAULT_APPID.into(),
+        secret: Secret::new(DEFAULT_SECRET),
+        api_base: Some(emulator.base_url()),
+        paths: Paths {
+            config: dir.join("config.toml"),
+            data: dir.to_path_buf(),
+        },
+    };
+    let client = settings.client()?;
+    let vip = client.tags().create("demo-vip").await?;
+    let first_page = client.users().followers_page(None).await?.openids;
+    client.tags().tag_users(vip.id, &first_page[..600]).await?;
+    eprintln!(
+        "{FOLLOWERS} followers; tag {} ({}) on 600 of them",
+        vip.id, vip.name
+    );
+
+    let picture = dir.join("demo.png");
+    std::fs::write(&picture, PICTURE)?;
+    let list = dir.join("openids.txt");
+    std::fs::write(&list, first_page[600..1_100].join("\n"))?;
+
+    let campaigns = [
+        send_args(
+            ContentArgs {
+                text: None,
+                image: vec![picture],
+                media_id: None,
+                card: None,
+            },
+            tag(vip.id),
+            10_000,
+            "demo-image",
+        ),
+        send_args(text("Hello from wxmass"), tag(vip.id), 10_000, "demo-text"),
+        send_args(
+            text("Hello, list"),
+            AudienceArgs {
+                all: false,
+                tag: None,
+                openids: Some(list),
+            },
+            200,
+            "demo-list",
+        ),
+    ];
+    for args in &campaigns {
+        eprintln!("== campaign {}", args.campaign.as_deref().unwrap_or(""));
+        // The status report comes at the end; keep stdout for it.
+        crate::campaign::send(&settings, &journal_path, args, None).await?;
+    }
+
+    // Wait for every job's report.
+    let journal = Journal::open(&journal_path)?;
+    let jobs = campaigns.len() as i64 + 2; // the list goes in three batches
+    for _ in 0..100 {
+        if journal.push_count()? >= jobs {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eprintln!("{} of {jobs} job reports received", journal.push_count()?);
+    let _ = stop_tx.send(());
+    serve.await.context("receiver task")??;
+    emulator.shutdown().await;
+
+    if json {
+        let mut all = Vec::new();
+        for args in &campaigns {
+            let id = args.campaign.clone().unwrap_or_default();
+            all.push(serde_json::json!({"campaign": journal.campaign(&id)?, "batches": journal.batches(&id)?}));
+        }
+        println!("{}", serde_json::Value::Array(all));
+    } else {
+        for args in &campaigns {
+            crate::commands::status::print_campaign(
+                &journal,
+                args.campaign.as_deref().unwrap_or(""),
+                false,
+            )?;
+            println!();
+        }
+    }
+    Ok(())
+}
+
+fn rand_key() -> [u8; 32] {
+    // No secrecy needed: the demo's key lives for one run on loopback.
+    let seed = crate::journal::now() as u64 ^ u64::from(std::process::id());
+    let mut key = [0u8; 32];
+    let mut x = seed | 1;
+    for b in &mut key {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = x as u8;
+    }
+    key
+}
