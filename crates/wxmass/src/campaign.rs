@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use wxmass_api::{Audience, Client, ClientMsgId, MediaKind, Message, Sent};
 
-use crate::cli::SendArgs;
+use crate::cli::{ContentArgs, PreviewArgs, SendArgs};
 use crate::config::Settings;
 use crate::journal::{Batch, Campaign, Journal, now};
 
@@ -35,8 +35,11 @@ struct Content {
     json: Value,
 }
 
-fn read_content(args: &SendArgs) -> Result<Content> {
-    let c = &args.content;
+fn read_content(
+    c: &ContentArgs,
+    media_type: Option<&str>,
+    ignore_reprint: bool,
+) -> Result<Content> {
     let json = if let Some(text) = &c.text {
         if text.trim().is_empty() {
             bail!("--text is empty");
@@ -56,11 +59,8 @@ fn read_content(args: &SendArgs) -> Result<Content> {
             .collect::<Result<Vec<_>>>()?;
         json!({"type": "image", "files": files})
     } else if let Some(id) = &c.media_id {
-        let kind = args
-            .media_type
-            .as_deref()
-            .context("--media-id needs --type")?;
-        json!({"type": kind, "media_id": id, "ignore_reprint": args.ignore_reprint})
+        let kind = media_type.context("--media-id needs --type")?;
+        json!({"type": kind, "media_id": id, "ignore_reprint": ignore_reprint})
     } else if let Some(card) = &c.card {
         json!({"type": "wxcard", "card_id": card})
     } else {
@@ -197,6 +197,17 @@ async fn message(client: &Client, journal: &Journal, content: &Value) -> Result<
     })
 }
 
+/// The message a preview sends (pictures uploaded once, as for `send`).
+pub async fn preview_message(
+    client: &Client,
+    settings: &Settings,
+    args: &PreviewArgs,
+) -> Result<Message> {
+    let content = read_content(&args.content, args.media_type.as_deref(), false)?;
+    let journal = Journal::open(&settings.paths.data.join("journal.db"))?;
+    message(client, &journal, &content.json).await
+}
+
 /// `wxmass send`.
 ///
 /// `report`: `Some(json)` prints the outcome (as JSON or for people); `None`
@@ -210,7 +221,11 @@ pub async fn send(
     let json_out = report.unwrap_or(false);
     let quiet = report.is_none();
     let client = settings.client()?;
-    let content = read_content(args)?;
+    let content = read_content(
+        &args.content,
+        args.media_type.as_deref(),
+        args.ignore_reprint,
+    )?;
     let a = &args.audience;
     let (kind, tag_id, openids) = if a.all {
         ("all", None, None)
@@ -393,13 +408,7 @@ async fn track(client: &Client, journal: &Journal, campaign: &str) -> Result<()>
                 continue;
             }
             let status = client.mass().get(msg_id).await?;
-            let name = match &status {
-                wxmass_api::JobStatus::Sending => "SENDING",
-                wxmass_api::JobStatus::SendSuccess => "SEND_SUCCESS",
-                wxmass_api::JobStatus::SendFail => "SEND_FAIL",
-                wxmass_api::JobStatus::Deleted => "DELETE",
-                wxmass_api::JobStatus::Other(s) => s.as_str(),
-            };
+            let name = status.as_str();
             journal.set_status(campaign, batch.index, name)?;
             if !status.is_final() {
                 open += 1;

@@ -72,6 +72,23 @@ pub enum Command {
         after_help = "Examples:\n  wxmass send --text 'Hello' --tag 100\n  wxmass send --image a.jpg --all --yes\n  wxmass send --text 'Hi' --openids vip.txt --batch-size 5000 --campaign vip-2026-11\n\nA rerun of the same command resumes an unfinished campaign and sends nothing twice."
     )]
     Send(SendArgs),
+    /// Send the message to one phone first: a follower's openid or a WeChat ID.
+    #[command(
+        after_help = "Examples:\n  wxmass preview --text 'Hello' --to oV5CrjpxgaGXNHIQigzNlgLTnwic\n  wxmass preview --image a.jpg --wxname my_wechat_id"
+    )]
+    Preview(PreviewArgs),
+    /// Upload a file: temporary (3 days) or permanent material.
+    #[command(subcommand)]
+    Media(MediaCommand),
+    /// Look up or delete a sent job.
+    #[command(subcommand)]
+    Mass(MassCommand),
+    /// Show or set the mass-send speed (0 fastest .. 4 slowest).
+    #[command(after_help = "Examples:\n  wxmass speed\n  wxmass speed set 2")]
+    Speed {
+        #[command(subcommand)]
+        action: Option<SpeedAction>,
+    },
     /// Show campaigns: batches, msg_ids, statuses.
     #[command(after_help = "Examples:\n  wxmass status\n  wxmass status vip-2026-11 --json")]
     Status {
@@ -234,4 +251,68 @@ pub struct ServeArgs {
         value_name = "KEY"
     )]
     pub previous_aes_key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[group(id = "preview_to", required = true, multiple = false)]
+pub struct PreviewArgs {
+    #[command(flatten)]
+    pub content: ContentArgs,
+    /// The type of --media-id.
+    #[arg(long = "type", id = "media_type", value_parser = ["mpnews", "voice", "image", "mpvideo"])]
+    pub media_type: Option<String>,
+    /// A follower's openid.
+    #[arg(long, group = "preview_to", value_name = "OPENID")]
+    pub to: Option<String>,
+    /// A WeChat ID (100 previews a day).
+    #[arg(long, group = "preview_to", value_name = "ID")]
+    pub wxname: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MediaCommand {
+    /// Upload a file and print its media id.
+    #[command(
+        after_help = "Examples:\n  wxmass media upload cover.jpg --type thumb\n  wxmass media upload a.png --type image --permanent"
+    )]
+    Upload {
+        file: PathBuf,
+        /// image, voice, video or thumb.
+        #[arg(long = "type", value_parser = ["image", "voice", "video", "thumb"])]
+        kind: String,
+        /// Permanent material (needed for mass image and voice messages).
+        #[arg(long)]
+        permanent: bool,
+        /// Title, for permanent videos.
+        #[arg(long)]
+        title: Option<String>,
+        /// Introduction, for permanent videos.
+        #[arg(long)]
+        introduction: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MassCommand {
+    /// A job's status (SENDING, SEND_SUCCESS, SEND_FAIL, DELETE).
+    #[command(after_help = "Example:\n  wxmass mass get 1000000001")]
+    Get { msg_id: i64 },
+    /// Delete a sent article or video job (0: every article; N: the N-th).
+    #[command(after_help = "Example:\n  wxmass mass delete 1000000001 --article-idx 2")]
+    Delete {
+        msg_id: i64,
+        #[arg(long, default_value_t = 0)]
+        article_idx: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SpeedAction {
+    /// Show the speed level.
+    Get,
+    /// Set the speed level.
+    Set {
+        #[arg(value_parser = clap::value_parser!(u8).range(0..=4))]
+        level: u8,
+    },
 }

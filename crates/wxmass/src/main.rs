@@ -58,6 +58,12 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             let journal = journal_path(cli, &settings.paths);
             campaign::send(&settings, &journal, args, Some(cli.json)).await
         }
+        Command::Preview(args) => commands::api::preview(&settings()?, args, cli.json).await,
+        Command::Media(command) => commands::api::media(&settings()?, command, cli.json).await,
+        Command::Mass(command) => commands::api::mass(&settings()?, command, cli.json).await,
+        Command::Speed { action } => {
+            commands::api::speed(&settings()?, action.as_ref(), cli.json).await
+        }
         Command::Status { campaign } => {
             let journal = journal::Journal::open(&journal_path(cli, &config::Paths::from_env()?))?;
             commands::status::status(&journal, campaign.as_deref(), cli.json)

@@ -329,3 +329,117 @@ fn help_shows_examples_and_completions_work() {
         .success()
         .stdout(predicate::str::contains("_wxmass"));
 }
+
+#[test]
+fn media_preview_mass_and_speed() {
+    let emu = emulator(30);
+    let home = Home::new(&emu);
+    let picture = home.dir.path().join("a.png");
+    std::fs::write(&picture, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").expect("write");
+    let temp = json(
+        &home
+            .cmd()
+            .args(["media", "upload"])
+            .arg(&picture)
+            .args(["--type", "image", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert!(temp["media_id"].as_str().is_some_and(|m| m.len() > 20));
+    let perm = json(
+        &home
+            .cmd()
+            .args(["media", "upload"])
+            .arg(&picture)
+            .args(["--type", "image", "--permanent", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert!(perm["url"].is_string());
+    home.cmd()
+        .args(["media", "upload"])
+        .arg(&picture)
+        .args(["--type", "thumb"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("thumb must be one of"));
+
+    let list = home.dir.path().join("f.txt");
+    home.cmd()
+        .args(["followers", "--out"])
+        .arg(&list)
+        .assert()
+        .success();
+    let openid = std::fs::read_to_string(&list)
+        .expect("list")
+        .lines()
+        .next()
+        .expect("one")
+        .to_owned();
+    home.cmd()
+        .args(["preview", "--text", "hi", "--to", &openid])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("preview sent"));
+    home.cmd()
+        .args(["preview", "--image"])
+        .arg(&picture)
+        .args(["--wxname", "someone"])
+        .assert()
+        .success();
+    home.cmd()
+        .args(["preview", "--text", "hi", "--to", "stranger"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("40003"));
+
+    let sent = json(
+        &home
+            .cmd()
+            .args(["send", "--text", "job", "--tag", "100", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    let msg_id = sent["batches"][0]["msg_id"]
+        .as_i64()
+        .expect("msg_id")
+        .to_string();
+    home.cmd()
+        .args(["mass", "get", &msg_id])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("SEND_SUCCESS"));
+    home.cmd()
+        .args(["mass", "delete", &msg_id])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("40008"));
+    home.cmd()
+        .args(["mass", "get", "1"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("40059"));
+
+    home.cmd()
+        .args(["speed", "set", "3"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("speed 3"));
+    let speed = json(
+        &home
+            .cmd()
+            .args(["speed", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(speed["realspeed"], 30);
+    home.cmd().args(["speed", "set", "9"]).assert().failure();
+}

@@ -81,6 +81,17 @@ impl JobStatus {
         }
     }
 
+    /// WeChat's name for it (`SENDING`, `SEND_SUCCESS`, ...).
+    pub fn as_str(&self) -> &str {
+        match self {
+            JobStatus::Sending => "SENDING",
+            JobStatus::SendSuccess => "SEND_SUCCESS",
+            JobStatus::SendFail => "SEND_FAIL",
+            JobStatus::Deleted => "DELETE",
+            JobStatus::Other(s) => s,
+        }
+    }
+
     /// Whether the job will not change any more (apart from a delete).
     pub fn is_final(&self) -> bool {
         !matches!(self, JobStatus::Sending)

@@ -1,6 +1,7 @@
 //! One module per command. Each prints a table or sentence for people, or
 //! JSON with `--json`, on stdout; progress and logs go to stderr.
 
+pub mod api;
 pub mod followers;
 pub mod init;
 pub mod status;

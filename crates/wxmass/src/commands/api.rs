@@ -1,0 +1,127 @@
+//! The single-call commands: `preview`, `media upload`, `mass get|delete`, `speed`.
+
+use anyhow::{Context, Result};
+use serde_json::json;
+use wxmass_api::{MediaKind, PreviewTarget};
+
+use crate::cli::{MassCommand, MediaCommand, PreviewArgs, SpeedAction};
+use crate::config::Settings;
+
+fn media_kind(kind: &str) -> MediaKind {
+    match kind {
+        "voice" => MediaKind::Voice,
+        "video" => MediaKind::Video,
+        "thumb" => MediaKind::Thumb,
+        _ => MediaKind::Image,
+    }
+}
+
+pub async fn preview(settings: &Settings, args: &PreviewArgs, json: bool) -> Result<()> {
+    let client = settings.client()?;
+    let message = crate::campaign::preview_message(&client, settings, args).await?;
+    let to = match (&args.to, &args.wxname) {
+        (Some(openid), _) => PreviewTarget::OpenId(openid.clone()),
+        (None, Some(name)) => PreviewTarget::WeChatId(name.clone()),
+        (None, None) => anyhow::bail!("give --to OPENID or --wxname ID"),
+    };
+    let msg_id = client.mass().preview(&message, &to).await?;
+    let who = args.to.as_deref().or(args.wxname.as_deref()).unwrap_or("");
+    super::print(
+        json,
+        &json!({"previewed": true, "to": who, "msg_id": msg_id}),
+        || format!("preview sent to {who}"),
+    );
+    Ok(())
+}
+
+pub async fn media(settings: &Settings, command: &MediaCommand, json: bool) -> Result<()> {
+    let client = settings.client()?;
+    let MediaCommand::Upload {
+        file,
+        kind,
+        permanent,
+        title,
+        introduction,
+    } = command;
+    let data = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let name = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("file")
+        .to_owned();
+    let kind = media_kind(kind);
+    let (media_id, url) = if *permanent {
+        let video = title
+            .as_deref()
+            .map(|t| (t, introduction.as_deref().unwrap_or("")));
+        client
+            .media()
+            .add_material(kind, &name, data, video)
+            .await?
+    } else {
+        (
+            client.media().upload(kind, &name, data).await?.media_id,
+            None,
+        )
+    };
+    super::print(
+        json,
+        &json!({"media_id": media_id, "url": url, "type": kind.as_str(), "permanent": permanent}),
+        || {
+            format!(
+                "{media_id}{}",
+                url.as_deref()
+                    .map(|u| format!("\\n{u}"))
+                    .unwrap_or_default()
+            )
+        },
+    );
+    Ok(())
+}
+
+pub async fn mass(settings: &Settings, command: &MassCommand, json: bool) -> Result<()> {
+    let client = settings.client()?;
+    match command {
+        MassCommand::Get { msg_id } => {
+            let status = client.mass().get(*msg_id).await?;
+            let name = status.as_str().to_owned();
+            super::print(json, &json!({"msg_id": msg_id, "status": name}), || {
+                format!("{msg_id}: {name}")
+            });
+        }
+        MassCommand::Delete {
+            msg_id,
+            article_idx,
+        } => {
+            client.mass().delete(*msg_id, *article_idx).await?;
+            super::print(
+                json,
+                &json!({"msg_id": msg_id, "article_idx": article_idx, "deleted": true}),
+                || match article_idx {
+                    0 => format!("deleted job {msg_id}"),
+                    n => format!("deleted article {n} of job {msg_id}"),
+                },
+            );
+        }
+    }
+    Ok(())
+}
+
+pub async fn speed(settings: &Settings, action: Option<&SpeedAction>, json: bool) -> Result<()> {
+    let client = settings.client()?;
+    if let Some(SpeedAction::Set { level }) = action {
+        client.mass().set_speed(*level).await?;
+    }
+    let speed = client.mass().speed().await?;
+    super::print(
+        json,
+        &json!({"speed": speed.speed, "realspeed": speed.realspeed}),
+        || {
+            format!(
+                "speed {} ({}0,000 messages a minute)",
+                speed.speed, speed.realspeed
+            )
+        },
+    );
+    Ok(())
+}
