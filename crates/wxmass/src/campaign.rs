@@ -290,6 +290,12 @@ pub async fn send(
             Some(list) => split(list, args.batch_size as usize)?,
             None => vec![Vec::new()],
         };
+        crate::quota::check(
+            &journal,
+            &settings.appid,
+            settings.account_type.as_deref(),
+            kind,
+        )?;
         if args.dry_run {
             let plan = json!({"campaign": campaign_id, "audience": kind, "tag_id": tag_id, "audience_size": size,
                               "batches": batches.len(), "content": content.json, "dry_run": true});

@@ -154,6 +154,8 @@ pub struct Settings {
     pub secret: wxmass_api::Secret,
     /// API base URL, if not WeChat's.
     pub api_base: Option<String>,
+    /// `service` or `subscription`, when the profile says: turns on the quota guard.
+    pub account_type: Option<String>,
     /// Where files go.
     pub paths: Paths,
 }
@@ -204,6 +206,7 @@ impl Settings {
             appid,
             secret: wxmass_api::Secret::new(secret),
             api_base: overrides.api_base.clone().or(profile.api_base),
+            account_type: profile.account_type,
             paths,
         })
     }

@@ -121,6 +121,7 @@ async fn run_in(dir: &Path, json: bool) -> Result<()> {
         appid: DEFAULT_APPID.into(),
         secret: Secret::new(DEFAULT_SECRET),
         api_base: Some(emulator.base_url()),
+        account_type: None,
         paths: Paths {
             config: dir.join("config.toml"),
             data: dir.to_path_buf(),

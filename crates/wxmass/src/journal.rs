@@ -79,7 +79,7 @@ impl Journal {
                  campaign TEXT NOT NULL, idx INTEGER NOT NULL, clientmsgid TEXT NOT NULL,
                  size INTEGER NOT NULL, state TEXT NOT NULL, msg_id INTEGER, msg_data_id INTEGER,
                  status TEXT, sent_count INTEGER, total_count INTEGER, filter_count INTEGER,
-                 error_count INTEGER, updated_at INTEGER NOT NULL,
+                 error_count INTEGER, submitted_at INTEGER, updated_at INTEGER NOT NULL,
                  PRIMARY KEY (campaign, idx));
              CREATE TABLE IF NOT EXISTS members (
                  campaign TEXT NOT NULL, idx INTEGER NOT NULL, openid TEXT NOT NULL);
@@ -216,7 +216,7 @@ impl Journal {
     ) -> Result<()> {
         self.conn.execute(
             "UPDATE batches SET state = 'submitted', msg_id = COALESCE(?3, msg_id), msg_data_id = COALESCE(?4, msg_data_id),
-             updated_at = ?5 WHERE campaign = ?1 AND idx = ?2",
+             submitted_at = COALESCE(submitted_at, ?5), updated_at = ?5 WHERE campaign = ?1 AND idx = ?2",
             params![campaign, index, msg_id, msg_data_id, now()],
         )?;
         Ok(())
@@ -271,6 +271,21 @@ impl Journal {
         Ok(self
             .conn
             .query_row("SELECT COUNT(*) FROM pushes", [], |r| r.get(0))?)
+    }
+
+    /// Campaigns of `appid` with an audience of `kinds` that had a batch
+    /// submitted at or after `since` (Unix seconds).
+    pub fn campaigns_sent_since(&self, appid: &str, kinds: &[&str], since: i64) -> Result<i64> {
+        let mut total = 0;
+        for kind in kinds {
+            total += self.conn.query_row(
+                "SELECT COUNT(DISTINCT c.id) FROM campaigns c JOIN batches b ON b.campaign = c.id
+                 WHERE c.appid = ?1 AND c.audience_kind = ?2 AND b.submitted_at >= ?3",
+                params![appid, kind, since],
+                |r| r.get::<_, i64>(0),
+            )?;
+        }
+        Ok(total)
     }
 
     /// A media id uploaded before for these bytes.

@@ -8,6 +8,7 @@ mod commands;
 mod config;
 mod demo;
 mod journal;
+mod quota;
 mod serve;
 
 use std::process::ExitCode;

@@ -263,3 +263,44 @@ fn pictures_are_uploaded_once() {
         .failure()
         .stderr(predicate::str::contains("cannot be sent as an image"));
 }
+
+#[test]
+fn the_quota_guard_refuses_before_any_request() {
+    let emu = emulator(20);
+    let home = tempfile::tempdir().expect("home");
+    wxmass(&emu, home.path())
+        .args([
+            "init",
+            "--appid",
+            "wx5e1f0c2a9b84d37e",
+            "--account-type",
+            "subscription",
+        ])
+        .assert()
+        .success();
+    wxmass(&emu, home.path())
+        .args(["send", "--text", "today", "--tag", "100"])
+        .assert()
+        .success();
+    let before = admin(&emu, "GET", "/_emulator/stats", "")["calls"].clone();
+    wxmass(&emu, home.path())
+        .args(["send", "--text", "again", "--tag", "101"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("one mass message a day"))
+        .stderr(predicate::str::contains("Beijing time"));
+    let list = home.path().join("l.txt");
+    std::fs::write(&list, "oA\noB\n").expect("write");
+    wxmass(&emu, home.path())
+        .args(["send", "--text", "list", "--openids"])
+        .arg(&list)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("service account"));
+    let after = admin(&emu, "GET", "/_emulator/stats", "")["calls"].clone();
+    assert_eq!(
+        before["/cgi-bin/message/mass/sendall"],
+        after["/cgi-bin/message/mass/sendall"]
+    );
+    assert!(after.get("/cgi-bin/message/mass/send").is_none());
+}
