@@ -79,6 +79,9 @@ pub enum Rejection {
     /// The handler's queue stayed full: WeChat should retry later.
     #[error("push queue is full; the handler is not keeping up")]
     QueueFull,
+    /// The application's recorder failed: WeChat should retry later.
+    #[error("push could not be recorded: {0}")]
+    NotRecorded(String),
 }
 
 impl Rejection {
@@ -91,7 +94,7 @@ impl Rejection {
             Rejection::Signature(_)
             | Rejection::PlaintextRefused
             | Rejection::Crypto(CryptoError::AppIdMismatch(_)) => StatusCode::FORBIDDEN,
-            Rejection::QueueFull => StatusCode::SERVICE_UNAVAILABLE,
+            Rejection::QueueFull | Rejection::NotRecorded(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         }
     }

@@ -54,4 +54,7 @@ pub mod xml;
 pub use config::{CallbackConfig, CallbackConfigBuilder, CallbackToken, ConfigError};
 pub use envelope::{Envelope, OpenedPush, PushQuery, Rejection, ReplayKey, open_push, verify_url};
 pub use event::{GenericPush, MassSendJobFinish, MassStatus, Push};
-pub use server::{NoRuntime, PushHandler, PushReceiver, router, router_with_handler};
+pub use server::{
+    NoRuntime, PushHandler, PushReceiver, PushRecorder, RecordFuture, router, router_with_handler,
+    router_with_recorder,
+};

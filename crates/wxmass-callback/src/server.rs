@@ -67,7 +67,7 @@ pub struct NoRuntime;
 /// keeps them for a retry.
 pub fn router(config: CallbackConfig) -> (Router, PushReceiver) {
     let (tx, rx) = mpsc::channel(config.queue_capacity);
-    (build(config, tx), rx)
+    (build(config, Sink::Queue(tx)), rx)
 }
 
 /// A router that hands each accepted push to `handler` on a task of its own.
@@ -85,14 +85,39 @@ pub fn router_with_handler<H: PushHandler>(
     Ok(router)
 }
 
+/// A future a [`PushRecorder`] returns.
+pub type RecordFuture = std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+
+/// Makes a push durable before WeChat is answered: the router answers
+/// `success` only once `record` has succeeded, and 503 (so that WeChat
+/// retries) when it fails or takes longer than the enqueue timeout. Use it
+/// when a push must survive the receiver being killed right after answering.
+pub trait PushRecorder: Send + Sync + 'static {
+    /// Records the push. Called once per push, retries excluded.
+    fn record(&self, push: Push) -> RecordFuture;
+}
+
+/// Where accepted pushes go.
+enum Sink {
+    /// A channel drained by the application after the answer.
+    Queue(mpsc::Sender<Push>),
+    /// Recorded before the answer.
+    Recorder(Arc<dyn PushRecorder>),
+}
+
 struct Shared {
     config: CallbackConfig,
     replay: Mutex<ReplayGuard>,
     accepted: Mutex<ExpiringMap<String, ()>>,
-    tx: mpsc::Sender<Push>,
+    sink: Sink,
 }
 
-fn build(config: CallbackConfig, tx: mpsc::Sender<Push>) -> Router {
+/// A router that answers `success` only after `recorder` has recorded the push.
+pub fn router_with_recorder<R: PushRecorder>(config: CallbackConfig, recorder: R) -> Router {
+    build(config, Sink::Recorder(Arc::new(recorder)))
+}
+
+fn build(config: CallbackConfig, sink: Sink) -> Router {
     let window = config
         .timestamp_window
         .unwrap_or(std::time::Duration::from_secs(300));
@@ -100,7 +125,7 @@ fn build(config: CallbackConfig, tx: mpsc::Sender<Push>) -> Router {
         replay: Mutex::new(ReplayGuard::new(window, config.memory_capacity)),
         accepted: Mutex::new(ExpiringMap::new(config.dedup_ttl, config.memory_capacity)),
         config,
-        tx,
+        sink,
     });
     Router::new()
         .route("/", get(verify_url).post(receive_push))
@@ -185,13 +210,23 @@ async fn accept(shared: &Shared, uri: &Uri, body: Body) -> Result<(), Rejection>
         }
         accepted.insert(key.clone(), (), now);
     }
-    match shared
-        .tx
-        .send_timeout(push, shared.config.enqueue_timeout)
-        .await
-    {
+    let timeout = shared.config.enqueue_timeout;
+    let delivered = match &shared.sink {
+        Sink::Queue(tx) => tx
+            .send_timeout(push, timeout)
+            .await
+            .map_err(|_| Rejection::QueueFull),
+        Sink::Recorder(recorder) => {
+            match tokio::time::timeout(timeout, recorder.record(push)).await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(reason)) => Err(Rejection::NotRecorded(reason)),
+                Err(_) => Err(Rejection::NotRecorded("recording took too long".into())),
+            }
+        }
+    };
+    match delivered {
         Ok(()) => Ok(()),
-        Err(_) => {
+        Err(rejection) => {
             // Forget it, so that WeChat's retry is accepted.
             if let Some(key) = &key {
                 lock(&shared.accepted).remove(key);
@@ -201,7 +236,7 @@ async fn accept(shared: &Shared, uri: &Uri, body: Body) -> Result<(), Rejection>
                 replay_key.nonce,
                 replay_key.signature,
             );
-            Err(Rejection::QueueFull)
+            Err(rejection)
         }
     }
 }

@@ -495,3 +495,52 @@ async fn router_mounts_under_a_path() {
     assert_eq!(server.post(&safe(&job_xml(101), &now(), "n")).await.0, 200);
     assert_eq!(job_id(rx.recv().await), 101);
 }
+
+struct FlakyRecorder {
+    calls: Arc<AtomicUsize>,
+    recorded: Arc<std::sync::Mutex<Vec<i64>>>,
+}
+
+impl wxmass_callback::PushRecorder for FlakyRecorder {
+    fn record(&self, push: Push) -> wxmass_callback::RecordFuture {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst);
+        let recorded = self.recorded.clone();
+        Box::pin(async move {
+            if n == 0 {
+                return Err("disk full".to_owned());
+            }
+            if let Push::MassSendJobFinish(job) = push {
+                recorded.lock().map_err(|_| "poisoned")?.push(job.msg_id);
+            }
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_recorder_is_done_before_the_answer_and_a_failure_is_retried() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let recorded = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let router = wxmass_callback::router_with_recorder(
+        builder().build().expect("config"),
+        FlakyRecorder {
+            calls: calls.clone(),
+            recorded: recorded.clone(),
+        },
+    );
+    let server = serve(router).await;
+    let push = safe(&job_xml(111), &now(), "r1");
+    assert_eq!(
+        server.post(&push).await.0,
+        503,
+        "not recorded: WeChat must retry"
+    );
+    assert_eq!(server.post(&push).await, (200, "success".into()));
+    assert_eq!(
+        server.post(&push).await.0,
+        200,
+        "a retry of a recorded push"
+    );
+    assert_eq!(*recorded.lock().expect("lock"), vec![111]);
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}

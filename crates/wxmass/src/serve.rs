@@ -1,10 +1,13 @@
 //! `wxmass serve`: the wxmass-callback receiver, recording each
-//! MASSSENDJOBFINISH against its campaign's batch in the journal.
+//! MASSSENDJOBFINISH against its campaign's batch in the journal before
+//! answering WeChat.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use wxmass_callback::{CallbackConfig, Push};
+use std::sync::{Arc, Mutex};
+
+use wxmass_callback::{CallbackConfig, Push, PushRecorder, RecordFuture};
 
 use crate::cli::ServeArgs;
 use crate::journal::Journal;
@@ -21,21 +24,24 @@ pub fn config(args: &ServeArgs, appid: &str) -> Result<CallbackConfig> {
     Ok(builder.build()?)
 }
 
-/// Serves until Ctrl-C (or until `shutdown` resolves).
-pub async fn serve(
-    config: CallbackConfig,
-    listener: tokio::net::TcpListener,
-    journal_path: PathBuf,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<()> {
-    let (router, mut pushes) = wxmass_callback::router(config);
-    // The journal lives on its own thread: SQLite calls block.
-    let (tx, rx) = std::sync::mpsc::channel::<Push>();
-    let recorder = std::thread::spawn(move || -> Result<()> {
-        let journal = Journal::open(&journal_path)?;
-        for push in rx {
-            if let Push::MassSendJobFinish(job) = push {
-                let new = journal.record_push(&job)?;
+/// Records reports in the journal before WeChat gets its `success`, so a
+/// receiver killed at any moment loses nothing WeChat will not send again.
+struct JournalRecorder {
+    journal: Arc<Mutex<Journal>>,
+}
+
+impl PushRecorder for JournalRecorder {
+    fn record(&self, push: Push) -> RecordFuture {
+        let journal = self.journal.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                let Push::MassSendJobFinish(job) = push else {
+                    return Ok(());
+                };
+                let journal = journal
+                    .lock()
+                    .map_err(|_| "journal lock poisoned".to_owned())?;
+                let new = journal.record_push(&job).map_err(|e| format!("{e:#}"))?;
                 eprintln!(
                     "job {} finished: {} ({} of {} sent){}",
                     job.msg_id,
@@ -44,25 +50,25 @@ pub async fn serve(
                     job.total_count,
                     if new { "" } else { " (already recorded)" }
                 );
-            }
-        }
-        Ok(())
-    });
-    let forward = tokio::spawn(async move {
-        while let Some(push) = pushes.recv().await {
-            if tx.send(push).is_err() {
-                break;
-            }
-        }
-    });
+                Ok(())
+            })
+            .await
+            .map_err(|e| e.to_string())?
+        })
+    }
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    config: CallbackConfig,
+    listener: tokio::net::TcpListener,
+    journal_path: PathBuf,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let journal = Arc::new(Mutex::new(Journal::open(&journal_path)?));
+    let router = wxmass_callback::router_with_recorder(config, JournalRecorder { journal });
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await
-        .context("the receiver stopped")?;
-    // The router is gone, so the queue closes once drained: record it all.
-    let _ = forward.await;
-    recorder
-        .join()
-        .map_err(|_| anyhow::anyhow!("the journal thread panicked"))??;
-    Ok(())
+        .context("the receiver stopped")
 }
