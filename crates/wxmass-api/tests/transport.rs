@@ -39,11 +39,11 @@ async fn every_host_down_is_a_transport_error() {
 #[tokio::test]
 async fn safe_calls_retry_5xx_and_system_busy() {
     let emu = default_emulator().await;
-    // Ten retries: at these rates a call fails them all once in a million.
+    // 16 retries: at these rates a call fails them all once in ten million.
     let client = Client::builder(DEFAULT_APPID, DEFAULT_SECRET)
         .base_url(emu.url())
         .retry(wxmass_api::RetryPolicy {
-            max_retries: 10,
+            max_retries: 16,
             ..fast_retry()
         })
         .build()
@@ -84,6 +84,15 @@ async fn a_send_without_clientmsgid_is_never_repeated_after_a_drop() {
         json!({"paths": {"/cgi-bin/message/mass/sendall": {"drop_rate": 0.5}}}),
     )
     .await;
+    // Half the answers are dropped: 24 retries lose them all once in 30 million.
+    let client = Client::builder(DEFAULT_APPID, DEFAULT_SECRET)
+        .base_url(emu.url())
+        .retry(wxmass_api::RetryPolicy {
+            max_retries: 24,
+            ..fast_retry()
+        })
+        .build()
+        .expect("client");
     let sent = client
         .mass()
         .send(&Message::text("twice?"), &Audience::All)
