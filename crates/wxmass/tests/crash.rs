@@ -1,0 +1,242 @@
+//! Exactly once under crashes: a 200-batch campaign is killed with SIGKILL
+//! at 20 random moments and rerun until it completes; every follower gets
+//! the message exactly once. Then the same with WeChat failing calls.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn emulator(followers: u32) -> (Proc, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wxmass"))
+        .args([
+            "emulator",
+            "--listen",
+            "127.0.0.1:0",
+            "--job-delay-ms",
+            "10",
+            "--followers",
+            &followers.to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the emulator");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("first line");
+    let url = line.trim().rsplit(' ').next().expect("url").to_owned();
+    (Proc(child), url)
+}
+
+fn admin(url: &str, method: &str, path: &str, body: &str) -> Value {
+    let addr = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let start = body.find('{').unwrap_or(0);
+    let end = body.rfind('}').map_or(body.len(), |e| e + 1);
+    serde_json::from_str(&body[start..end]).unwrap_or(Value::Null)
+}
+
+fn wxmass(home: &std::path::Path, url: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wxmass"));
+    cmd.env_clear()
+        .env("WXMASS_HOME", home)
+        .env("WXMASS_APPID", "wx5e1f0c2a9b84d37e")
+        .env("WXMASS_SECRET", "9f8e7d6c5b4a39281706f5e4d3c2b1a0")
+        .env("WXMASS_API_BASE", url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// A small deterministic generator for the kill moments (seeded per run).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next_ms(&mut self, max: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % max
+    }
+}
+
+/// Moves the emulator's clock just past the next Beijing midnight.
+fn next_day(url: &str) {
+    let now = admin(url, "GET", "/_emulator/clock", "")["now"]
+        .as_i64()
+        .expect("now");
+    let to_midnight = 86_400 - (now + 8 * 3600).rem_euclid(86_400) + 1;
+    admin(
+        url,
+        "POST",
+        "/_emulator/clock",
+        &format!(r#"{{"advance_seconds": {to_midnight}}}"#),
+    );
+}
+
+fn campaign_done(home: &std::path::Path, url: &str) -> bool {
+    let out = wxmass(home, url)
+        .args(["status", "crash", "--json"])
+        .stdout(Stdio::piped())
+        .output()
+        .expect("status");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    v["batches"].as_array().is_some_and(|b| {
+        b.len() == 200
+            && b.iter()
+                .all(|b| b["state"] == "submitted" && b["msg_id"].is_i64())
+    })
+}
+
+fn run_with_kills(faults: &str) {
+    const FOLLOWERS: u32 = 20_000;
+    let (_emu, url) = emulator(FOLLOWERS);
+    let home = tempfile::tempdir().expect("home");
+    let list = home.path().join("list.txt");
+    let status = wxmass(home.path(), &url)
+        .args(["followers", "--out"])
+        .arg(&list)
+        .status()
+        .expect("followers");
+    assert!(status.success());
+    let set = admin(&url, "POST", "/_emulator/faults", faults);
+    assert!(
+        set["faults"]["paths"]
+            .as_object()
+            .is_some_and(|p| !p.is_empty()),
+        "faults not set: {set}"
+    );
+    let send = |home: &std::path::Path| {
+        let mut cmd = wxmass(home, &url);
+        cmd.args(["send", "--text", "exactly once", "--openids"])
+            .arg(&list)
+            .args([
+                "--batch-size",
+                "100",
+                "--campaign",
+                "crash",
+                "--yes",
+                "--no-wait",
+            ]);
+        cmd
+    };
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(7, |d| d.as_nanos() as u64);
+    let mut rng = Lcg(seed);
+    eprintln!("kill moments seeded with {seed}");
+    // 20 kill points spread over the campaign's 200 jobs, at random.
+    let mut targets: Vec<u64> = (0..20).map(|_| rng.next_ms(200)).collect();
+    targets.sort_unstable();
+    eprintln!("kill points (jobs submitted): {targets:?}");
+    let mut kills = 0;
+    let mut runs = 0;
+    let mut jobs_at_day_start = 0;
+    while !campaign_done(home.path(), &url) {
+        runs += 1;
+        // WeChat takes 100 sends a day: once they are used, move to the next
+        // (Beijing) day, which is always less than 24 h on, so clientmsgid
+        // dedup still covers every job.
+        let jobs = admin(&url, "GET", "/_emulator/stats", "")["jobs"]
+            .as_i64()
+            .unwrap_or(0);
+        if jobs - jobs_at_day_start >= 100 {
+            next_day(&url);
+            jobs_at_day_start = jobs;
+        }
+        assert!(runs < 200, "the campaign never completed");
+        let mut child = send(home.path()).spawn().expect("send");
+        if let Some(&target) = targets.get(kills) {
+            // Wait until the campaign reaches the next kill point (or the run
+            // ends), then a little more, so kills land anywhere in a send.
+            loop {
+                std::thread::sleep(Duration::from_millis(5));
+                let jobs = admin(&url, "GET", "/_emulator/stats", "")["jobs"]
+                    .as_u64()
+                    .unwrap_or(0);
+                if jobs >= target || child.try_wait().ok().flatten().is_some() {
+                    break;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(rng.next_ms(25)));
+            if child.try_wait().ok().flatten().is_none() {
+                let _ = child.kill(); // SIGKILL
+                let _ = child.wait();
+                kills += 1;
+            }
+        } else {
+            let _ = child.wait_with_output().expect("send");
+        }
+        // WeChat takes 60 sends a minute: move a minute on between runs.
+        admin(
+            &url,
+            "POST",
+            "/_emulator/clock",
+            r#"{"advance_seconds": 61}"#,
+        );
+    }
+    assert_eq!(
+        kills, 20,
+        "the campaign finished before 20 kills ({runs} runs)"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let jobs = admin(&url, "GET", "/_emulator/jobs", "");
+    let jobs = jobs["jobs"].as_array().expect("jobs");
+    assert_eq!(jobs.len(), 200, "one job per batch, never two");
+    let mut everyone = std::collections::HashSet::new();
+    let mut total = 0;
+    for job in jobs {
+        let msg_id = job["msg_id"].as_i64().expect("msg_id");
+        let recipients = admin(
+            &url,
+            "GET",
+            &format!("/_emulator/jobs/{msg_id}/recipients"),
+            "",
+        );
+        for o in recipients["openids"].as_array().expect("openids") {
+            everyone.insert(o.as_str().expect("openid").to_owned());
+            total += 1;
+        }
+    }
+    assert_eq!(everyone.len(), FOLLOWERS as usize, "every follower reached");
+    assert_eq!(total, FOLLOWERS as usize, "nobody reached twice");
+    let stats = admin(&url, "GET", "/_emulator/stats", "");
+    assert_eq!(stats["duplicate_deliveries"], 0);
+}
+
+// Sends take 10 ms at the emulator, so that a kill point is not overrun.
+#[cfg(unix)]
+#[test]
+fn killed_twenty_times_every_follower_gets_it_once() {
+    run_with_kills(r#"{"paths": {"/cgi-bin/message/mass/send": {"latency_ms": 10}}}"#);
+}
+
+#[cfg(unix)]
+#[test]
+fn killed_twenty_times_under_faults_every_follower_gets_it_once() {
+    run_with_kills(
+        r#"{"paths": {"/cgi-bin/message/mass/send": {"latency_ms": 10, "errcode_rate": 0.2, "drop_rate": 0.05}}}"#,
+    );
+}
