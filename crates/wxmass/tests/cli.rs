@@ -1,50 +1,12 @@
 //! The `wxmass` binary against an emulator started with `wxmass emulator`:
 //! real processes on loopback, a private WXMASS_HOME per test.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command as StdCommand, Stdio};
+mod common;
+
+use common::{APPID, SECRET, emulator, json};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
-
-const APPID: &str = "wx5e1f0c2a9b84d37e";
-const SECRET: &str = "9f8e7d6c5b4a39281706f5e4d3c2b1a0";
-
-struct Emulator {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn emulator(followers: u32) -> Emulator {
-    let mut child = StdCommand::new(env!("CARGO_BIN_EXE_wxmass"))
-        .args([
-            "emulator",
-            "--listen",
-            "127.0.0.1:0",
-            "--tags",
-            "2",
-            "--followers",
-            &followers.to_string(),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the emulator");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("first line");
-    let url = line.trim().rsplit(' ').next().expect("url").to_owned();
-    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
-    Emulator { child, url }
-}
 
 struct Home {
     dir: tempfile::TempDir,
@@ -52,10 +14,10 @@ struct Home {
 }
 
 impl Home {
-    fn new(emu: &Emulator) -> Home {
+    fn new(url: &str) -> Home {
         Home {
             dir: tempfile::tempdir().expect("home"),
-            url: emu.url.clone(),
+            url: url.to_owned(),
         }
     }
 
@@ -78,15 +40,10 @@ impl Home {
     }
 }
 
-fn json(output: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(output)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(output)))
-}
-
 #[test]
 fn init_writes_a_private_profile_that_later_commands_use() {
-    let emu = emulator(10);
-    let home = Home::new(&emu);
+    let (_emu, url) = emulator(10, &[]);
+    let home = Home::new(&url);
     home.bare()
         .env("WXMASS_SECRET", SECRET)
         .args([
@@ -94,7 +51,7 @@ fn init_writes_a_private_profile_that_later_commands_use() {
             "--appid",
             APPID,
             "--api-base",
-            &emu.url,
+            &url,
             "--account-type",
             "service",
         ])
@@ -149,8 +106,8 @@ fn init_writes_a_private_profile_that_later_commands_use() {
 
 #[test]
 fn missing_account_settings_are_explained() {
-    let emu = emulator(0);
-    let home = Home::new(&emu);
+    let (_emu, url) = emulator(0, &[]);
+    let home = Home::new(&url);
     home.bare()
         .arg("token")
         .assert()
@@ -175,8 +132,8 @@ fn missing_account_settings_are_explained() {
 
 #[test]
 fn token_status_and_refresh() {
-    let emu = emulator(0);
-    let home = Home::new(&emu);
+    let (_emu, url) = emulator(0, &[]);
+    let home = Home::new(&url);
     home.cmd()
         .arg("token")
         .assert()
@@ -218,8 +175,8 @@ fn token_status_and_refresh() {
 
 #[test]
 fn tags_commands() {
-    let emu = emulator(20);
-    let home = Home::new(&emu);
+    let (_emu, url) = emulator(20, &[]);
+    let home = Home::new(&url);
     home.cmd()
         .args(["tags", "list"])
         .assert()
@@ -270,8 +227,8 @@ fn tags_commands() {
 
 #[test]
 fn followers_count_list_and_file() {
-    let emu = emulator(25_000);
-    let home = Home::new(&emu);
+    let (_emu, url) = emulator(25_000, &[]);
+    let home = Home::new(&url);
     home.cmd()
         .args(["followers", "--count"])
         .assert()
@@ -332,8 +289,8 @@ fn help_shows_examples_and_completions_work() {
 
 #[test]
 fn media_preview_mass_and_speed() {
-    let emu = emulator(30);
-    let home = Home::new(&emu);
+    let (_emu, url) = emulator(30, &[]);
+    let home = Home::new(&url);
     let picture = home.dir.path().join("a.png");
     std::fs::write(&picture, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").expect("write");
     let temp = json(

@@ -2,72 +2,13 @@
 //! at 20 random moments and rerun until it completes; every follower gets
 //! the message exactly once. Then the same with WeChat failing calls.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::Stdio;
 use std::time::Duration;
 
+use common::{admin, emulator, wxmass_std};
 use serde_json::Value;
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn emulator(followers: u32) -> (Proc, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wxmass"))
-        .args([
-            "emulator",
-            "--listen",
-            "127.0.0.1:0",
-            "--job-delay-ms",
-            "10",
-            "--followers",
-            &followers.to_string(),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the emulator");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("first line");
-    let url = line.trim().rsplit(' ').next().expect("url").to_owned();
-    (Proc(child), url)
-}
-
-fn admin(url: &str, method: &str, path: &str, body: &str) -> Value {
-    let addr = url.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("write");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
-    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
-    let start = body.find('{').unwrap_or(0);
-    let end = body.rfind('}').map_or(body.len(), |e| e + 1);
-    serde_json::from_str(&body[start..end]).unwrap_or(Value::Null)
-}
-
-fn wxmass(home: &std::path::Path, url: &str) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wxmass"));
-    cmd.env_clear()
-        .env("WXMASS_HOME", home)
-        .env("WXMASS_APPID", "wx5e1f0c2a9b84d37e")
-        .env("WXMASS_SECRET", "9f8e7d6c5b4a39281706f5e4d3c2b1a0")
-        .env("WXMASS_API_BASE", url)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    cmd
-}
 
 /// A small deterministic generator for the kill moments (seeded per run).
 struct Lcg(u64);
@@ -97,7 +38,7 @@ fn next_day(url: &str) {
 }
 
 fn campaign_done(home: &std::path::Path, url: &str) -> bool {
-    let out = wxmass(home, url)
+    let out = wxmass_std(home, url)
         .args(["status", "crash", "--json"])
         .stdout(Stdio::piped())
         .output()
@@ -112,10 +53,10 @@ fn campaign_done(home: &std::path::Path, url: &str) -> bool {
 
 fn run_with_kills(faults: &str) {
     const FOLLOWERS: u32 = 20_000;
-    let (_emu, url) = emulator(FOLLOWERS);
+    let (_emu, url) = emulator(FOLLOWERS, &[]);
     let home = tempfile::tempdir().expect("home");
     let list = home.path().join("list.txt");
-    let status = wxmass(home.path(), &url)
+    let status = wxmass_std(home.path(), &url)
         .args(["followers", "--out"])
         .arg(&list)
         .status()
@@ -129,7 +70,8 @@ fn run_with_kills(faults: &str) {
         "faults not set: {set}"
     );
     let send = |home: &std::path::Path| {
-        let mut cmd = wxmass(home, &url);
+        let mut cmd = wxmass_std(home, &url);
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
         cmd.args(["send", "--text", "exactly once", "--openids"])
             .arg(&list)
             .args([

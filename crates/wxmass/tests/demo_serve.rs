@@ -1,41 +1,12 @@
 //! `wxmass demo`, and `wxmass serve` recording the emulator's reports into
 //! the journal that `send` writes.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command as StdCommand, Stdio};
+mod common;
+
+use common::spawn;
 
 use assert_cmd::Command;
 use serde_json::Value;
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `wxmass ARGS` and returns it with the URL on its first stdout line.
-fn spawn(home: &std::path::Path, args: &[&str]) -> (Proc, String) {
-    let mut child = StdCommand::new(env!("CARGO_BIN_EXE_wxmass"))
-        .args(args)
-        .env_clear()
-        .env("WXMASS_HOME", home)
-        .env("WXMASS_APPID", "wx5e1f0c2a9b84d37e")
-        .env("WXMASS_SECRET", "9f8e7d6c5b4a39281706f5e4d3c2b1a0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn wxmass");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("first line");
-    let url = line.trim().rsplit(' ').next().expect("url").to_owned();
-    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
-    (Proc(child), url)
-}
 
 #[test]
 fn demo_runs_a_whole_campaign_offline() {
@@ -72,7 +43,7 @@ fn serve_records_reports_against_their_batches() {
     let home = tempfile::tempdir().expect("home");
     let key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
     let (_serve, serve_url) = spawn(
-        home.path(),
+        Some(home.path()),
         &[
             "serve",
             "--listen",
@@ -84,7 +55,7 @@ fn serve_records_reports_against_their_batches() {
         ],
     );
     let (_emu, emu_url) = spawn(
-        home.path(),
+        Some(home.path()),
         &[
             "emulator",
             "--listen",

@@ -1,0 +1,109 @@
+//! Helpers for the CLI tests: real `wxmass` processes (the emulator too, as
+//! `wxmass emulator`) on loopback, each test with its own WXMASS_HOME.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+pub const APPID: &str = "wx5e1f0c2a9b84d37e";
+pub const SECRET: &str = "9f8e7d6c5b4a39281706f5e4d3c2b1a0";
+
+/// A child process, killed when dropped.
+pub struct Proc(pub Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `wxmass ARGS` (with the emulator's account in the environment, and
+/// `home` as WXMASS_HOME if given) and returns the URL its first line names.
+pub fn spawn(home: Option<&Path>, args: &[&str]) -> (Proc, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wxmass"));
+    cmd.args(args)
+        .env_clear()
+        .env("WXMASS_APPID", APPID)
+        .env("WXMASS_SECRET", SECRET);
+    if let Some(home) = home {
+        cmd.env("WXMASS_HOME", home);
+    }
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn wxmass");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("first line");
+    let url = line.trim().rsplit(' ').next().expect("url").to_owned();
+    assert!(
+        url.starts_with("http://127.0.0.1:"),
+        "unexpected first line {line:?}"
+    );
+    (Proc(child), url)
+}
+
+/// `wxmass emulator` with `followers` over two tags, jobs finishing in 20 ms.
+pub fn emulator(followers: u32, extra: &[&str]) -> (Proc, String) {
+    let followers = followers.to_string();
+    let mut args = vec![
+        "emulator",
+        "--listen",
+        "127.0.0.1:0",
+        "--tags",
+        "2",
+        "--job-delay-ms",
+        "20",
+    ];
+    args.extend(["--followers", followers.as_str()]);
+    args.extend_from_slice(extra);
+    spawn(None, &args)
+}
+
+/// A call to the emulator's admin API (plain HTTP/1.1 over std TCP).
+pub fn admin(url: &str, method: &str, path: &str, body: &str) -> Value {
+    let addr = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    // Chunked or not, the JSON object runs from the first '{' to the last '}'.
+    let start = body.find('{').unwrap_or(0);
+    let end = body.rfind('}').map_or(body.len(), |e| e + 1);
+    serde_json::from_str(&body[start..end]).unwrap_or(Value::Null)
+}
+
+/// `wxmass` for `home`, talking to the emulator at `url`.
+pub fn wxmass_std(home: &Path, url: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wxmass"));
+    cmd.env_clear()
+        .env("WXMASS_HOME", home)
+        .env("WXMASS_APPID", APPID)
+        .env("WXMASS_SECRET", SECRET)
+        .env("WXMASS_API_BASE", url);
+    cmd
+}
+
+/// The same, for assertions.
+pub fn wxmass(home: &Path, url: &str) -> assert_cmd::Command {
+    assert_cmd::Command::from_std(wxmass_std(home, url))
+}
+
+/// Parses `--json` output.
+pub fn json(out: &[u8]) -> Value {
+    serde_json::from_slice(out)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
+}
