@@ -366,6 +366,7 @@ pub async fn send(
         .campaign(&campaign_id)?
         .context("campaign vanished from the journal")?;
     let message = message(&client, &journal, &campaign.content).await?;
+    let mut progress = crate::progress::Progress::new("batches submitted", pending.len() as u64);
     for batch in &pending {
         let audience = match campaign.audience_kind.as_str() {
             "all" => Audience::All,
@@ -390,10 +391,9 @@ pub async fn send(
             Sent::AlreadySubmitted { msg_id, .. } => (msg_id, None),
         };
         journal.mark_submitted(&campaign_id, batch.index, msg_id, data_id)?;
-        if pending.len() > 1 {
-            eprintln!("batch {}/{} submitted", batch.index + 1, batches.len());
-        }
+        progress.inc(1);
     }
+    progress.finish();
     if !args.no_wait {
         track(&client, &journal, &campaign_id).await?;
     }

@@ -8,6 +8,7 @@ mod commands;
 mod config;
 mod demo;
 mod journal;
+mod progress;
 mod quota;
 mod serve;
 

@@ -42,6 +42,10 @@ pub async fn run(settings: &Settings, args: &FollowersArgs, json: bool) -> Resul
         (None, false) => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
     let mut count = 0u64;
+    let mut progress = args
+        .out
+        .as_ref()
+        .map(|_| crate::progress::Progress::new("followers", 0));
     let mut listed = Vec::new();
     while let Some(page) = pages.try_next().await? {
         count += page.len() as u64;
@@ -51,9 +55,12 @@ pub async fn run(settings: &Settings, args: &FollowersArgs, json: bool) -> Resul
         for openid in &page {
             writeln!(sink, "{openid}")?;
         }
-        if args.out.is_some() {
-            eprintln!("{count} followers so far");
+        if let Some(progress) = &mut progress {
+            progress.inc(page.len() as u64);
         }
+    }
+    if let Some(progress) = progress {
+        progress.finish();
     }
     sink.flush()?;
     drop(sink);
