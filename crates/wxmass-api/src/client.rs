@@ -270,12 +270,16 @@ impl Call {
     }
 
     pub fn post(path: &'static str, body: Value) -> Self {
+        // Serialised once: retries resend the same bytes.
+        Self::post_body(path, Body::Json(body.to_string()))
+    }
+
+    pub fn post_body(path: &'static str, body: Body) -> Self {
         Self {
             get: false,
             path,
             query: Vec::new(),
-            // Serialised once: retries resend the same bytes.
-            body: Body::Json(body.to_string()),
+            body,
             safe_to_repeat: true,
             needs_token: true,
         }
@@ -283,11 +287,6 @@ impl Call {
 
     pub fn query(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.query.push((name, value.into()));
-        self
-    }
-
-    pub fn post_method(mut self) -> Self {
-        self.get = false;
         self
     }
 

@@ -237,3 +237,15 @@ pub async fn run(args: &EmulatorArgs) -> Result<(), String> {
     running.shutdown().await;
     Ok(())
 }
+
+/// Logs to stderr, filtered by `WXMASS_LOG` (default `warn`): the setup of
+/// both binaries, `wxmass-emulator` and `wxmass`.
+pub fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WXMASS_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}

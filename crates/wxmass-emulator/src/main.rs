@@ -26,13 +26,7 @@ struct Cli {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("WXMASS_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    wxmass_emulator::init_logging();
     let cli = Cli::parse();
     match wxmass_emulator::run(&cli.args).await {
         Ok(()) => ExitCode::SUCCESS,

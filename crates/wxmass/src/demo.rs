@@ -206,15 +206,6 @@ async fn run_in(dir: &Path, json: bool) -> Result<()> {
 }
 
 fn rand_key() -> [u8; 32] {
-    // No secrecy needed: the demo's key lives for one run on loopback.
-    let seed = crate::journal::now() as u64 ^ u64::from(std::process::id());
-    let mut key = [0u8; 32];
-    let mut x = seed | 1;
-    for b in &mut key {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        *b = x as u8;
-    }
-    key
+    use rand::RngExt as _;
+    rand::rng().random()
 }

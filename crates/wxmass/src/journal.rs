@@ -318,8 +318,5 @@ impl Journal {
 
 /// Unix seconds.
 pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    wxmass_api::token::now_ms() / 1000
 }

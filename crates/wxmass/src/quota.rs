@@ -6,49 +6,32 @@ use anyhow::{Result, bail};
 
 use crate::journal::{Journal, now};
 
+use wxmass_emulator::clock::{Clock, civil_from_days};
+
 const BEIJING: i64 = 8 * 3600;
 
 /// Start of the Beijing day containing `t`, and of the next.
 fn day_bounds(t: i64) -> (i64, i64) {
-    let start = (t + BEIJING).div_euclid(86_400) * 86_400 - BEIJING;
+    let start = Clock::day_of(t) * 86_400 - BEIJING;
     (start, start + 86_400)
 }
 
 /// Start of the Beijing month containing `t`, and of the next.
 fn month_bounds(t: i64) -> (i64, i64) {
-    let days = (t + BEIJING).div_euclid(86_400);
-    let (y, m, _) = civil(days);
-    let start = days_from_civil(y, m, 1) * 86_400 - BEIJING;
-    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-    (start, days_from_civil(ny, nm, 1) * 86_400 - BEIJING)
-}
-
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    let day = Clock::day_of(t);
+    let (_, _, d) = civil_from_days(day);
+    let first = day - i64::from(d) + 1;
+    // 32 days after the 1st is in the next month; step back to its 1st.
+    let probe = first + 32;
+    let (_, _, pd) = civil_from_days(probe);
+    let next = probe - i64::from(pd) + 1;
+    (first * 86_400 - BEIJING, next * 86_400 - BEIJING)
 }
 
 /// `YYYY-MM-DD HH:MM` Beijing time.
 fn beijing(t: i64) -> String {
     let local = t + BEIJING;
-    let (y, m, d) = civil(local.div_euclid(86_400));
+    let (y, m, d) = civil_from_days(local.div_euclid(86_400));
     let secs = local.rem_euclid(86_400);
     format!(
         "{y:04}-{m:02}-{d:02} {:02}:{:02} (Beijing time)",

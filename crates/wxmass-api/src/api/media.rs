@@ -191,17 +191,23 @@ fn field(path: &str, body: &Value, name: &str) -> Result<String> {
         })
 }
 
-fn upload_call(path: &'static str, file_name: &str, format: Format, data: Bytes) -> Call {
-    Call {
-        body: Body::Multipart {
+/// A multipart upload of `data` as part `media`, with extra text fields.
+fn upload_call(
+    path: &'static str,
+    file_name: &str,
+    format: Format,
+    data: Bytes,
+    fields: Vec<(&'static str, String)>,
+) -> Call {
+    Call::post_body(
+        path,
+        Body::Multipart {
             file_name: file_name.to_owned(),
             mime: format.mime(),
             data,
-            fields: Vec::new(),
+            fields,
         },
-        ..Call::get(path)
-    }
-    .post_method()
+    )
 }
 
 impl MediaHandler<'_> {
@@ -217,7 +223,8 @@ impl MediaHandler<'_> {
         let data = data.into();
         let format = check_file(kind, false, &data)?;
         let path = "/cgi-bin/media/upload";
-        let call = upload_call(path, file_name, format, data).query("type", kind.as_str());
+        let call =
+            upload_call(path, file_name, format, data, Vec::new()).query("type", kind.as_str());
         let body = self.client.call(call).await?;
         Ok(Uploaded {
             media_id: field(path, &body, "media_id")?,
@@ -262,7 +269,7 @@ impl MediaHandler<'_> {
         let path = "/cgi-bin/media/uploadimg";
         let body = self
             .client
-            .call(upload_call(path, file_name, format, data))
+            .call(upload_call(path, file_name, format, data, Vec::new()))
             .await?;
         field(path, &body, "url")
     }
@@ -291,17 +298,7 @@ impl MediaHandler<'_> {
             ));
         }
         let path = "/cgi-bin/material/add_material";
-        let call = Call {
-            body: Body::Multipart {
-                file_name: file_name.to_owned(),
-                mime: format.mime(),
-                data,
-                fields,
-            },
-            ..Call::get(path)
-        }
-        .post_method()
-        .query("type", kind.as_str());
+        let call = upload_call(path, file_name, format, data, fields).query("type", kind.as_str());
         let body = self.client.call(call).await?;
         Ok((
             field(path, &body, "media_id")?,

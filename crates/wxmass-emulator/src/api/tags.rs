@@ -124,17 +124,22 @@ pub fn batch_untag(emulator: &Emulator, call: &Call) -> WxResult<Value> {
 
 /// `POST /cgi-bin/tags/getidlist` with `{"openid":"..."}`.
 pub fn tags_of_user(emulator: &Emulator, call: &Call) -> WxResult<Value> {
+    let tags = follower_tags(emulator, call)?;
+    Ok(json!({"tagid_list": tags}))
+}
+
+/// The tags of the follower named by the body's `openid`.
+fn follower_tags(emulator: &Emulator, call: &Call) -> WxResult<Vec<u32>> {
     let body = call.json()?;
     let openid = str_field(&body, "openid", 41009)?;
     let account = emulator.account();
     let index = account
         .index_of(openid)
         .ok_or_else(|| WxError::new(40003))?;
-    let tags = account
+    Ok(account
         .follower(index)
         .map(|f| f.tags.clone())
-        .unwrap_or_default();
-    Ok(json!({"tagid_list": tags}))
+        .unwrap_or_default())
 }
 
 /// `POST /cgi-bin/user/tag/get` with `{"tagid":134,"next_openid":""}`.
@@ -230,16 +235,7 @@ pub fn groups_delete(emulator: &Emulator, call: &Call) -> WxResult<Value> {
 
 /// `POST /cgi-bin/groups/getid` with `{"openid":"..."}`: the first tag, or 0.
 pub fn groups_of_user(emulator: &Emulator, call: &Call) -> WxResult<Value> {
-    let body = call.json()?;
-    let openid = str_field(&body, "openid", 41009)?;
-    let account = emulator.account();
-    let index = account
-        .index_of(openid)
-        .ok_or_else(|| WxError::new(40003))?;
-    let group = account
-        .follower(index)
-        .and_then(|f| f.tags.first().copied())
-        .unwrap_or(0);
+    let group = follower_tags(emulator, call)?.first().copied().unwrap_or(0);
     Ok(json!({"groupid": group}))
 }
 
