@@ -49,24 +49,68 @@ fn read_content(
         let files = c
             .image
             .iter()
-            .map(|path| {
-                let data = std::fs::read(path)
-                    .with_context(|| format!("cannot read {}", path.display()))?;
-                wxmass_api::api::media::check_file(MediaKind::Image, true, &data)
-                    .with_context(|| format!("{} cannot be sent as an image", path.display()))?;
-                Ok(json!({"path": path, "sha256": hex(&Sha256::digest(&data), 32)}))
-            })
+            .map(|path| local_file(path, MediaKind::Image, true))
             .collect::<Result<Vec<_>>>()?;
         json!({"type": "image", "files": files})
+    } else if let Some(path) = &c.voice {
+        json!({"type": "voice", "file": local_file(path, MediaKind::Voice, true)?})
+    } else if let Some(path) = &c.video {
+        let title = c.title.as_deref().unwrap_or_default();
+        if title.trim().is_empty() {
+            bail!("--video needs a --title that is not empty");
+        }
+        json!({"type": "mpvideo", "file": local_file(path, MediaKind::Video, false)?,
+               "title": title, "description": c.description.as_deref().unwrap_or_default()})
     } else if let Some(id) = &c.media_id {
         let kind = media_type.context("--media-id needs --type")?;
         json!({"type": kind, "media_id": id, "ignore_reprint": ignore_reprint})
     } else if let Some(card) = &c.card {
         json!({"type": "wxcard", "card_id": card})
     } else {
-        bail!("nothing to send: give --text, --image, --media-id or --card");
+        bail!("nothing to send: give --text, --image, --voice, --video, --media-id or --card");
     };
     Ok(Content { json })
+}
+
+/// Reads and checks a file the message needs, before anything is planned or
+/// sent; the journal keeps its path and hash.
+fn local_file(path: &Path, kind: MediaKind, permanent: bool) -> Result<Value> {
+    let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    wxmass_api::api::media::check_file(kind, permanent, &data).with_context(|| {
+        format!(
+            "{} cannot be sent as the message's {}",
+            path.display(),
+            kind.as_str()
+        )
+    })?;
+    Ok(json!({"path": path, "sha256": hex(&Sha256::digest(&data), 32)}))
+}
+
+/// The media id for a planned file, uploading it only if the journal has
+/// none for these bytes under `key`. `upload` gets the file name and bytes.
+async fn upload_once(
+    journal: &Journal,
+    file: &Value,
+    key: &str,
+    upload: impl AsyncFnOnce(&str, Vec<u8>) -> Result<(String, Option<String>)>,
+) -> Result<String> {
+    let hash = file["sha256"].as_str().unwrap_or_default();
+    if let Some(id) = journal.media(hash, key)? {
+        return Ok(id);
+    }
+    let path = Path::new(file["path"].as_str().unwrap_or_default());
+    let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if hex(&Sha256::digest(&data), 32) != hash {
+        bail!(
+            "{} changed since the campaign was planned; use a new --campaign",
+            path.display()
+        );
+    }
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("media");
+    let (id, url) = upload(name, data).await?;
+    journal.record_media(hash, key, &id, url.as_deref())?;
+    eprintln!("uploaded {}", path.display());
+    Ok(id)
 }
 
 /// Reads openids, one per line, skipping blanks and repeats.
@@ -142,38 +186,31 @@ fn confirm(size: u64, what: &str, yes: bool) -> Result<()> {
     Ok(())
 }
 
-/// The message to send, uploading pictures once (reused by content hash).
+/// The message to send, uploading its files once (reused by content hash).
 async fn message(client: &Client, journal: &Journal, content: &Value) -> Result<Message> {
     let kind = content["type"].as_str().unwrap_or_default();
+    let str_of = |field: &str| content[field].as_str().unwrap_or_default().to_owned();
+    let media = client.media();
+    let permanent = |kind: MediaKind| {
+        let media = &media;
+        async move |name: &str, data: Vec<u8>| -> Result<(String, Option<String>)> {
+            Ok(media.add_material(kind, name, data, None).await?)
+        }
+    };
     Ok(match kind {
         "text" => Message::text(content["text"].as_str().unwrap_or_default()),
         "image" => {
             let mut ids = Vec::new();
             for file in content["files"].as_array().into_iter().flatten() {
-                let hash = file["sha256"].as_str().unwrap_or_default();
-                let id = match journal.media(hash, "image_permanent")? {
-                    Some(id) => id,
-                    None => {
-                        let path = Path::new(file["path"].as_str().unwrap_or_default());
-                        let data = std::fs::read(path)
-                            .with_context(|| format!("cannot read {}", path.display()))?;
-                        if hex(&Sha256::digest(&data), 32) != hash {
-                            bail!(
-                                "{} changed since the campaign was planned; use a new --campaign",
-                                path.display()
-                            );
-                        }
-                        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("image");
-                        let (id, url) = client
-                            .media()
-                            .add_material(MediaKind::Image, name, data, None)
-                            .await?;
-                        journal.record_media(hash, "image_permanent", &id, url.as_deref())?;
-                        eprintln!("uploaded {}", path.display());
-                        id
-                    }
-                };
-                ids.push(id);
+                ids.push(
+                    upload_once(
+                        journal,
+                        file,
+                        "image_permanent",
+                        permanent(MediaKind::Image),
+                    )
+                    .await?,
+                );
             }
             Message::Images {
                 media_ids: ids,
@@ -183,16 +220,47 @@ async fn message(client: &Client, journal: &Journal, content: &Value) -> Result<
             }
         }
         "mpnews" => Message::MpNews {
-            media_id: content["media_id"].as_str().unwrap_or_default().to_owned(),
+            media_id: str_of("media_id"),
             send_ignore_reprint: content["ignore_reprint"].as_bool().unwrap_or(false),
         },
-        "voice" => Message::Voice(content["media_id"].as_str().unwrap_or_default().to_owned()),
+        "voice" if content.get("file").is_some() => Message::Voice(
+            upload_once(
+                journal,
+                &content["file"],
+                "voice_permanent",
+                permanent(MediaKind::Voice),
+            )
+            .await?,
+        ),
+        "voice" => Message::Voice(str_of("media_id")),
+        "mpvideo" if content.get("file").is_some() => {
+            let (title, description) = (str_of("title"), str_of("description"));
+            // The mpvideo id depends on title and description as well as the
+            // bytes, so they are part of its journal key.
+            let key = format!(
+                "mpvideo:{}",
+                hex(&Sha256::digest(format!("{title}\n{description}")), 8)
+            );
+            let media_id = upload_once(journal, &content["file"], &key, async |name, data| {
+                let video = media.upload(MediaKind::Video, name, data).await?;
+                let id = media
+                    .upload_video(&video.media_id, &title, &description)
+                    .await?;
+                Ok((id, None))
+            })
+            .await?;
+            Message::MpVideo {
+                media_id,
+                title: Some(title.clone()),
+                description: Some(description.clone()),
+            }
+        }
         "mpvideo" => Message::MpVideo {
-            media_id: content["media_id"].as_str().unwrap_or_default().to_owned(),
+            media_id: str_of("media_id"),
             title: None,
             description: None,
         },
-        "wxcard" => Message::WxCard(content["card_id"].as_str().unwrap_or_default().to_owned()),
+        "wxcard" => Message::WxCard(str_of("card_id")),
         other => bail!("the journal holds an unknown message type {other:?}"),
     })
 }

@@ -69,7 +69,7 @@ pub enum Command {
     Followers(FollowersArgs),
     /// Send a mass message as a journalled campaign: safe to rerun and to kill.
     #[command(
-        after_help = "Examples:\n  wxmass send --text 'Hello' --tag 100\n  wxmass send --image a.jpg --all --yes\n  wxmass send --text 'Hi' --openids vip.txt --batch-size 5000 --campaign vip-2026-11\n\nA rerun of the same command resumes an unfinished campaign and sends nothing twice."
+        after_help = "Examples:\n  wxmass send --text 'Hello' --tag 100\n  wxmass send --image a.jpg --all --yes\n  wxmass send --video talk.mp4 --title 'Our talk' --description '12 minutes' --tag 100\n  wxmass send --text 'Hi' --openids vip.txt --batch-size 5000 --campaign vip-2026-11\n\nA rerun of the same command resumes an unfinished campaign and sends nothing twice."
     )]
     Send(SendArgs),
     /// Send the message to one phone first: a follower's openid or a WeChat ID.
@@ -161,8 +161,11 @@ pub struct FollowersArgs {
     pub out: Option<PathBuf>,
 }
 
-#[derive(Debug, Args)]
-#[group(id = "content", required = true, multiple = false)]
+#[derive(Debug, Default, Args)]
+// One content flag is required; --title and --description go with --video
+// and so are not members of the group.
+#[group(skip)]
+#[command(group(clap::ArgGroup::new("content").required(true).multiple(false)))]
 pub struct ContentArgs {
     /// A text message.
     #[arg(long, group = "content")]
@@ -170,6 +173,19 @@ pub struct ContentArgs {
     /// One or more pictures (uploaded as permanent images, reused on rerun).
     #[arg(long, group = "content", num_args = 1.., value_name = "FILE")]
     pub image: Vec<PathBuf>,
+    /// A voice message (AMR or MP3, 2 MB, 60 s; uploaded as permanent
+    /// material, reused on rerun).
+    #[arg(long, group = "content", value_name = "FILE")]
+    pub voice: Option<PathBuf>,
+    /// A video message (MP4, 10 MB); needs --title.
+    #[arg(long, group = "content", requires = "title", value_name = "FILE")]
+    pub video: Option<PathBuf>,
+    /// The video's title.
+    #[arg(long, requires = "video", value_name = "T")]
+    pub title: Option<String>,
+    /// The video's description.
+    #[arg(long, requires = "video", value_name = "D")]
+    pub description: Option<String>,
     /// Media already uploaded; needs --type.
     #[arg(long, group = "content", requires = "media_type", value_name = "ID")]
     pub media_id: Option<String>,

@@ -47,9 +47,7 @@ fn send_args(
 fn text(t: &str) -> ContentArgs {
     ContentArgs {
         text: Some(t.to_owned()),
-        image: Vec::new(),
-        media_id: None,
-        card: None,
+        ..ContentArgs::default()
     }
 }
 
@@ -144,10 +142,8 @@ async fn run_in(dir: &Path, json: bool) -> Result<()> {
     let campaigns = [
         send_args(
             ContentArgs {
-                text: None,
                 image: vec![picture],
-                media_id: None,
-                card: None,
+                ..ContentArgs::default()
             },
             tag(vip.id),
             10_000,

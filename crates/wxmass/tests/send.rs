@@ -188,7 +188,74 @@ fn pictures_are_uploaded_once() {
         .args(["--tag", "101"])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("cannot be sent as an image"));
+        .stderr(predicate::str::contains(
+            "cannot be sent as the message's image",
+        ));
+}
+
+#[test]
+fn voice_and_video_are_uploaded_then_sent() {
+    let (_emu, url) = emulator(10, &[]);
+    let home = tempfile::tempdir().expect("home");
+    let voice = home.path().join("hello.amr");
+    std::fs::write(&voice, b"#!AMR\n\x3c\x48\xf5\x1f").expect("write");
+    let video = home.path().join("talk.mp4");
+    std::fs::write(&video, b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom").expect("write");
+    for campaign in ["v1", "v2"] {
+        wxmass(home.path(), &url)
+            .args(["send", "--voice"])
+            .arg(&voice)
+            .args(["--tag", "100", "--campaign", campaign])
+            .assert()
+            .success();
+    }
+    let out = json(
+        &wxmass(home.path(), &url)
+            .args(["send", "--video"])
+            .arg(&video)
+            .args(["--title", "Our talk", "--description", "12 minutes"])
+            .args(["--tag", "100", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(out["batches"][0]["status"], "SEND_SUCCESS", "{out}");
+    let stats = admin(&url, "GET", "/_emulator/stats", "");
+    let calls = &stats["calls"];
+    // One permanent voice for both campaigns; the video once, then uploadvideo.
+    assert_eq!(calls["/cgi-bin/material/add_material"], 1, "{stats}");
+    assert_eq!(calls["/cgi-bin/media/upload"], 1, "{stats}");
+    assert_eq!(calls["/cgi-bin/media/uploadvideo"], 1, "{stats}");
+    let jobs = admin(&url, "GET", "/_emulator/jobs", "")["jobs"].clone();
+    let types: Vec<&str> = jobs
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .map(|j| j["msgtype"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(types, ["voice", "voice", "mpvideo"]);
+
+    // A video without a title, or a voice that is not audio, is refused
+    // before any request.
+    wxmass(home.path(), &url)
+        .args(["send", "--video"])
+        .arg(&video)
+        .args(["--tag", "100"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--title"));
+    wxmass(home.path(), &url)
+        .args(["send", "--voice"])
+        .arg(&video)
+        .args(["--tag", "100"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "cannot be sent as the message's voice",
+        ));
+    let after = admin(&url, "GET", "/_emulator/stats", "");
+    assert_eq!(after["jobs"], 3);
 }
 
 #[test]
