@@ -201,6 +201,7 @@ async fn account(State(emulator): State<Arc<Emulator>>) -> Json<Value> {
         "original_id": config.original_id(),
         "account_type": config.account_type,
         "job_delay_ms": config.job_delay.as_millis() as u64,
+        "mass_sends_per_minute": config.mass_sends_per_minute,
         "callback_url": config.callback.as_ref().map(|c| c.url.clone()),
         "callback_mode": config.callback.as_ref().map(|c| c.mode),
     }))

@@ -44,6 +44,10 @@ pub struct EmulatorArgs {
     /// How long a send job runs before it finishes and is reported.
     #[arg(long, default_value_t = 200, value_name = "MS")]
     pub job_delay_ms: u64,
+    /// Mass sends accepted per minute of the emulator's clock before 45011
+    /// (WeChat: 60). Raise it to push many batches through quickly.
+    #[arg(long, default_value_t = 60, value_name = "N")]
+    pub mass_sends_per_minute: u32,
 }
 
 impl EmulatorArgs {
@@ -88,6 +92,7 @@ impl EmulatorArgs {
                 mode: self.callback_mode,
             }),
             job_delay: Duration::from_millis(self.job_delay_ms),
+            mass_sends_per_minute: self.mass_sends_per_minute,
             ..EmulatorConfig::default()
         })
     }

@@ -91,6 +91,9 @@ pub struct EmulatorConfig {
     pub job_delay: Duration,
     /// Media size limits.
     pub media_limits: MediaLimits,
+    /// Mass sends (sendall and send together) accepted per minute; WeChat
+    /// takes 60 (wechat-api.md §17), more give 45011.
+    pub mass_sends_per_minute: u32,
 }
 
 /// The AppID used when none is given.
@@ -109,6 +112,7 @@ impl Default for EmulatorConfig {
             callback: None,
             job_delay: Duration::from_millis(200),
             media_limits: MediaLimits::default(),
+            mass_sends_per_minute: 60,
         }
     }
 }

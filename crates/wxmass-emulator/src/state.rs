@@ -848,7 +848,7 @@ impl Account {
             self.quotas.minute = minute;
             self.quotas.sends_this_minute = 0;
         }
-        if self.quotas.sends_this_minute >= 60 {
+        if self.quotas.sends_this_minute >= self.config.mass_sends_per_minute {
             return Err(WxError::new(45011));
         }
         match self.config.account_type {

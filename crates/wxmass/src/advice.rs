@@ -30,6 +30,9 @@ pub fn advice(error: &anyhow::Error) -> Option<String> {
         Errcode::NoMassSendQuota => {
             "the mass-send quota is spent: a subscription account sends once a day, a service account 4 times a month per follower; it returns at the next period (midnight, Beijing time)".into()
         }
+        Errcode::ApiMinuteQuota => {
+            "WeChat takes 60 mass sends a minute: rerun the same command in a minute; it resumes and sends nothing twice".into()
+        }
         Errcode::ApiFreqOutOfLimit => "the daily API quota is spent: it resets at midnight, Beijing time (or POST /cgi-bin/clear_quota)".into(),
         Errcode::ApiUnauthorized if path.contains("mass/send") => {
             "sending to an openid list (mass/send) needs a verified service account".into()

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use wxmass_api::{Audience, Client, ClientMsgId, MediaKind, Message, Sent};
+use wxmass_api::{Audience, Client, ClientMsgId, Errcode, MediaKind, Message, Sent};
 
 use crate::cli::{ContentArgs, PreviewArgs, SendArgs};
 use crate::config::Settings;
@@ -442,14 +442,7 @@ pub async fn send(
             _ => Audience::OpenIds(journal.members(&campaign_id, batch.index)?),
         };
         journal.mark_submitting(&campaign_id, batch.index)?;
-        let sent = client
-            .mass()
-            .send_with(
-                &message,
-                &audience,
-                ClientMsgId::Given(batch.clientmsgid.clone()),
-            )
-            .await?;
+        let sent = send_batch(&client, &message, &audience, &batch.clientmsgid).await?;
         let (msg_id, data_id) = match sent {
             Sent::Submitted {
                 msg_id,
@@ -469,6 +462,40 @@ pub async fn send(
         return Ok(());
     }
     crate::commands::status::print_campaign(&journal, &campaign_id, json_out)
+}
+
+/// How often a batch refused for the per-minute limit is tried again.
+const MINUTE_QUOTA_RETRY: Duration = Duration::from_secs(3);
+/// How long to keep trying before giving up (the command can be rerun).
+const MINUTE_QUOTA_PATIENCE: Duration = Duration::from_secs(180);
+
+/// Sends one batch, waiting out WeChat's limit of 60 mass sends a minute
+/// (45011). WeChat refuses such a request before creating a job, so sending
+/// it again with the same clientmsgid cannot deliver twice.
+async fn send_batch(
+    client: &Client,
+    message: &Message,
+    audience: &Audience,
+    clientmsgid: &str,
+) -> Result<Sent> {
+    let give_up = tokio::time::Instant::now() + MINUTE_QUOTA_PATIENCE;
+    let mut waiting = false;
+    loop {
+        let id = ClientMsgId::Given(clientmsgid.to_owned());
+        match client.mass().send_with(message, audience, id).await {
+            Err(e)
+                if e.errcode() == Some(Errcode::ApiMinuteQuota)
+                    && tokio::time::Instant::now() < give_up =>
+            {
+                if !waiting {
+                    eprintln!("WeChat takes 60 mass sends a minute: waiting for the next minute");
+                    waiting = true;
+                }
+                tokio::time::sleep(MINUTE_QUOTA_RETRY).await;
+            }
+            sent => return Ok(sent?),
+        }
+    }
 }
 
 /// Polls `mass/get` until every job is final (or a minute has passed).

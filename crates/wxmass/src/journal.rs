@@ -45,8 +45,27 @@ pub struct Batch {
     pub msg_id: Option<i64>,
     /// mass/get status, once polled.
     pub status: Option<String>,
-    /// From the MASSSENDJOBFINISH push.
-    pub sent_count: Option<i64>,
+    /// WeChat's MASSSENDJOBFINISH report, once `serve` has recorded it.
+    pub report: Option<Report>,
+}
+
+/// A MASSSENDJOBFINISH report as recorded by `serve`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// `send success`, `send fail` or `err(N)`.
+    pub status: String,
+    /// Followers addressed.
+    pub total_count: i64,
+    /// Left after filtering (quota, unfollowed).
+    pub filter_count: i64,
+    /// Delivered.
+    pub sent_count: i64,
+    /// Failed.
+    pub error_count: i64,
+    /// The copyright check's CheckState, for mpnews.
+    pub check_state: Option<i64>,
+    /// The sent articles' URLs.
+    pub article_urls: Vec<String>,
 }
 
 /// The journal file.
@@ -78,8 +97,7 @@ impl Journal {
              CREATE TABLE IF NOT EXISTS batches (
                  campaign TEXT NOT NULL, idx INTEGER NOT NULL, clientmsgid TEXT NOT NULL,
                  size INTEGER NOT NULL, state TEXT NOT NULL, msg_id INTEGER, msg_data_id INTEGER,
-                 status TEXT, sent_count INTEGER, total_count INTEGER, filter_count INTEGER,
-                 error_count INTEGER, submitted_at INTEGER, updated_at INTEGER NOT NULL,
+                 status TEXT, submitted_at INTEGER, updated_at INTEGER NOT NULL,
                  PRIMARY KEY (campaign, idx));
              CREATE TABLE IF NOT EXISTS members (
                  campaign TEXT NOT NULL, idx INTEGER NOT NULL, openid TEXT NOT NULL);
@@ -171,10 +189,28 @@ impl Journal {
 
     /// A campaign's batches, in order.
     pub fn batches(&self, campaign: &str) -> Result<Vec<Batch>> {
+        // Reports live in `pushes` alone and are joined here, so a report
+        // that arrives before its batch is marked submitted still shows.
         let mut stmt = self.conn.prepare(
-            "SELECT idx, clientmsgid, size, state, msg_id, status, sent_count FROM batches WHERE campaign = ?1 ORDER BY idx",
+            "SELECT b.idx, b.clientmsgid, b.size, b.state, b.msg_id, b.status,
+                    p.status, p.total_count, p.filter_count, p.sent_count, p.error_count, p.check_state, p.article_urls
+             FROM batches b LEFT JOIN pushes p ON p.msg_id = b.msg_id
+             WHERE b.campaign = ?1 ORDER BY b.idx",
         )?;
         let rows = stmt.query_map(params![campaign], |r| {
+            let report = match r.get::<_, Option<String>>(6)? {
+                None => None,
+                Some(status) => Some(Report {
+                    status,
+                    total_count: r.get(7)?,
+                    filter_count: r.get(8)?,
+                    sent_count: r.get(9)?,
+                    error_count: r.get(10)?,
+                    check_state: r.get(11)?,
+                    article_urls: serde_json::from_str(&r.get::<_, String>(12)?)
+                        .unwrap_or_default(),
+                }),
+            };
             Ok(Batch {
                 index: r.get(0)?,
                 clientmsgid: r.get(1)?,
@@ -182,7 +218,7 @@ impl Journal {
                 state: r.get(3)?,
                 msg_id: r.get(4)?,
                 status: r.get(5)?,
-                sent_count: r.get(6)?,
+                report,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -231,9 +267,10 @@ impl Journal {
         Ok(())
     }
 
-    /// Records a MASSSENDJOBFINISH report against its batch. A report for a
-    /// job already recorded (WeChat's retry, or a restart of `serve`) changes
-    /// nothing; returns whether it was new.
+    /// Records a MASSSENDJOBFINISH report (one atomic insert, found by its
+    /// batch through msg_id). A report for a job already recorded (WeChat's
+    /// retry, or a restart of `serve`) changes nothing; returns whether it
+    /// was new.
     pub fn record_push(&self, job: &wxmass_callback::MassSendJobFinish) -> Result<bool> {
         let urls: Vec<&str> = job
             .article_url_result
@@ -256,13 +293,6 @@ impl Journal {
                 now()
             ],
         )?;
-        if inserted == 1 {
-            self.conn.execute(
-                "UPDATE batches SET sent_count = ?2, total_count = ?3, filter_count = ?4, error_count = ?5, updated_at = ?6
-                 WHERE msg_id = ?1",
-                params![job.msg_id, job.sent_count as i64, job.total_count as i64, job.filter_count as i64, job.error_count as i64, now()],
-            )?;
-        }
         Ok(inserted == 1)
     }
 

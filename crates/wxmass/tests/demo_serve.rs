@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::spawn;
+use common::{admin, json, spawn, wxmass, wxmass_std};
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -26,7 +26,7 @@ fn demo_runs_a_whole_campaign_offline() {
     for b in batches {
         assert_eq!(b["status"], "SEND_SUCCESS");
         assert!(
-            b["sent_count"].as_i64().is_some_and(|n| n > 0),
+            b["report"]["sent_count"].as_i64().is_some_and(|n| n > 0),
             "every report recorded: {b}"
         );
     }
@@ -100,10 +100,178 @@ fn serve_records_reports_against_their_batches() {
     for _ in 0..100 {
         let out = wxmass().args(["status", "r1", "--json"]).assert().success();
         let status: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
-        if status["batches"][0]["sent_count"].as_i64() == Some(50) {
+        if status["batches"][0]["report"]["sent_count"].as_i64() == Some(50) {
             return;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     panic!("the report never reached the journal");
+}
+
+/// `serve` is killed (SIGKILL) at random moments while the emulator pushes a
+/// report per batch, and restarted on the same address. Every report it
+/// acknowledged is in the journal, reports retried after a restart are
+/// recorded once, and each batch's counts are the job's own.
+#[test]
+fn serve_killed_while_pushes_arrive_loses_nothing_and_counts_nothing_twice() {
+    use rand::RngExt;
+    use std::collections::{HashMap, HashSet};
+    use std::time::{Duration, Instant};
+
+    let home = tempfile::tempdir().expect("home");
+    let key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+    let serve = |listen: &str| {
+        spawn(
+            Some(home.path()),
+            &[
+                "serve",
+                "--listen",
+                listen,
+                "--token",
+                "killtest",
+                "--aes-key",
+                key,
+            ],
+        )
+    };
+    let (first, serve_url) = serve("127.0.0.1:0");
+    let mut receiver = Some(first);
+    let listen = serve_url.trim_start_matches("http://").to_owned();
+    let (_emu, emu_url) = spawn(
+        Some(home.path()),
+        &[
+            "emulator",
+            "--listen",
+            "127.0.0.1:0",
+            "--followers",
+            "1800",
+            "--tags",
+            "1",
+            "--job-delay-ms",
+            "100",
+            "--mass-sends-per-minute",
+            "1000",
+            "--callback-url",
+            &serve_url,
+            "--callback-token",
+            "killtest",
+            "--callback-aes-key",
+            key,
+            "--callback-mode",
+            "safe",
+        ],
+    );
+    // Sends spread over a couple of seconds, so pushes arrive throughout.
+    admin(
+        &emu_url,
+        "POST",
+        "/_emulator/faults",
+        r#"{"paths":{"/cgi-bin/message/mass/send":{"latency_ms":10}}}"#,
+    );
+    let list = home.path().join("audience.txt");
+    wxmass(home.path(), &emu_url)
+        .args(["followers", "--out"])
+        .arg(&list)
+        .assert()
+        .success();
+    let mut send = wxmass_std(home.path(), &emu_url)
+        .args(["send", "--text", "kill serve", "--openids"])
+        .arg(&list)
+        .args(["--batch-size", "20", "--yes", "--campaign", "k"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(home.path().join("send.log")).expect("log"))
+        .spawn()
+        .expect("send");
+
+    let mut rng = rand::rng();
+    let mut kills = 0;
+    let mut sent_at = None;
+    loop {
+        std::thread::sleep(Duration::from_millis(rng.random_range(80..300)));
+        if sent_at.is_none() && send.try_wait().expect("wait").is_some() {
+            sent_at = Some(Instant::now());
+        }
+        if sent_at.is_some_and(|t| t.elapsed() > Duration::from_millis(500)) {
+            break;
+        }
+        drop(receiver.take()); // SIGKILL
+        std::thread::sleep(Duration::from_millis(rng.random_range(10..120)));
+        receiver = Some(serve(&listen).0);
+        kills += 1;
+    }
+    assert!(
+        send.wait().expect("send").success(),
+        "send failed: {}",
+        std::fs::read_to_string(home.path().join("send.log")).unwrap_or_default()
+    );
+
+    // Wait until every job's report has settled: accepted, or three attempts.
+    let jobs = admin(&emu_url, "GET", "/_emulator/jobs", "")["jobs"].clone();
+    let jobs = jobs.as_array().expect("jobs").clone();
+    assert_eq!(jobs.len(), 90);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (accepted, attempts) = loop {
+        let pushes = admin(&emu_url, "GET", "/_emulator/pushes", "")["pushes"].clone();
+        let pushes = pushes.as_array().expect("pushes").clone();
+        let mut accepted = HashSet::new();
+        let mut tries: HashMap<i64, u64> = HashMap::new();
+        for p in &pushes {
+            let id = p["msg_id"].as_i64().expect("msg_id");
+            *tries.entry(id).or_default() += 1;
+            if p["accepted"] == true {
+                accepted.insert(id);
+            }
+        }
+        let settled = jobs.iter().all(|j| {
+            let id = j["msg_id"].as_i64().expect("msg_id");
+            accepted.contains(&id) || tries.get(&id) == Some(&3)
+        });
+        if settled {
+            break (accepted, pushes);
+        }
+        assert!(Instant::now() < deadline, "reports never settled");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let retried_then_accepted = attempts
+        .iter()
+        .filter(|p| p["accepted"] == true && p["attempt"].as_u64() > Some(1))
+        .count();
+    assert!(kills >= 3, "only {kills} kills");
+    assert!(
+        retried_then_accepted > 0,
+        "no push was interrupted by the {kills} kills; nothing was tested"
+    );
+
+    // Every acknowledged report is in the journal, once, with the job's counts.
+    let status = json(
+        &wxmass(home.path(), &emu_url)
+            .args(["status", "k", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    let sent_by_job: HashMap<i64, i64> = jobs
+        .iter()
+        .map(|j| {
+            (
+                j["msg_id"].as_i64().expect("id"),
+                j["sent_count"].as_i64().expect("sent"),
+            )
+        })
+        .collect();
+    let mut recorded = HashSet::new();
+    for b in status["batches"].as_array().expect("batches") {
+        let id = b["msg_id"].as_i64().expect("every batch submitted");
+        if let Some(sent) = b["report"]["sent_count"].as_i64() {
+            assert_eq!(sent, sent_by_job[&id], "batch {b}");
+            assert!(recorded.insert(id), "job {id} recorded twice");
+        }
+    }
+    let lost: Vec<&i64> = accepted.difference(&recorded).collect();
+    assert!(lost.is_empty(), "acknowledged but not recorded: {lost:?}");
+    eprintln!(
+        "{kills} kills; {} of 90 reports acknowledged, {retried_then_accepted} after a retry",
+        accepted.len()
+    );
 }

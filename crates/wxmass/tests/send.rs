@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{admin, emulator, json, wxmass};
+use common::{admin, emulator, json, wxmass, wxmass_std};
 use predicates::prelude::*;
 
 #[test]
@@ -256,6 +256,42 @@ fn voice_and_video_are_uploaded_then_sent() {
         ));
     let after = admin(&url, "GET", "/_emulator/stats", "");
     assert_eq!(after["jobs"], 3);
+}
+
+#[test]
+fn sends_wait_out_the_minute_limit() {
+    use std::io::BufRead;
+    let (_emu, url) = emulator(140, &[]);
+    let home = tempfile::tempdir().expect("home");
+    let list = home.path().join("list.txt");
+    wxmass(home.path(), &url)
+        .args(["followers", "--out"])
+        .arg(&list)
+        .assert()
+        .success();
+    // 70 batches: WeChat takes 60 a minute.
+    let mut send = wxmass_std(home.path(), &url)
+        .args(["send", "--text", "paced", "--openids"])
+        .arg(&list)
+        .args(["--batch-size", "2", "--no-wait", "--campaign", "paced"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("send");
+    let stderr = std::io::BufReader::new(send.stderr.take().expect("stderr"));
+    let mut lines = stderr.lines();
+    let waiting = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|l| l.contains("waiting for the next minute"));
+    assert!(waiting, "send never waited");
+    assert_eq!(admin(&url, "GET", "/_emulator/stats", "")["jobs"], 60);
+    admin(&url, "POST", "/_emulator/clock", r#"{"advance_seconds": 60}"#);
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(send.wait().expect("send").success(), "{rest:?}");
+    let stats = admin(&url, "GET", "/_emulator/stats", "");
+    assert_eq!(stats["jobs"], 70);
+    assert_eq!(stats["duplicate_deliveries"], 0);
 }
 
 #[test]

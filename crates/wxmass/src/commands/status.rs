@@ -37,7 +37,10 @@ pub fn print_campaign(journal: &Journal, id: &str, json_out: bool) -> Result<()>
                 b.msg_id.map_or("-".into(), |m| m.to_string()),
                 b.state,
                 b.status.as_deref().unwrap_or("-"),
-                b.sent_count.map_or("-".into(), |n| n.to_string())
+                b.report.as_ref().map_or("-".into(), |r| format!(
+                    "{} of {} ({})",
+                    r.sent_count, r.total_count, r.status
+                ))
             ));
         }
         out
