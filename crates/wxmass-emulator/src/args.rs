@@ -48,6 +48,10 @@ pub struct EmulatorArgs {
     /// (WeChat: 60). Raise it to push many batches through quickly.
     #[arg(long, default_value_t = 60, value_name = "N")]
     pub mass_sends_per_minute: u32,
+    /// The API IP whitelist (comma-separated). Calls from other addresses
+    /// get 40164; empty: no check.
+    #[arg(long, value_delimiter = ',', value_name = "IP,...")]
+    pub ip_whitelist: Vec<std::net::IpAddr>,
 }
 
 impl EmulatorArgs {
@@ -93,6 +97,7 @@ impl EmulatorArgs {
             }),
             job_delay: Duration::from_millis(self.job_delay_ms),
             mass_sends_per_minute: self.mass_sends_per_minute,
+            ip_whitelist: self.ip_whitelist.clone(),
             ..EmulatorConfig::default()
         })
     }

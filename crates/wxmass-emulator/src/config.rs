@@ -94,6 +94,9 @@ pub struct EmulatorConfig {
     /// Mass sends (sendall and send together) accepted per minute; WeChat
     /// takes 60 (wechat-api.md §17), more give 45011.
     pub mass_sends_per_minute: u32,
+    /// The account's API IP whitelist: when not empty, calls from any other
+    /// address get 40164 naming the caller's IP, as WeChat does.
+    pub ip_whitelist: Vec<std::net::IpAddr>,
 }
 
 /// The AppID used when none is given.
@@ -113,6 +116,7 @@ impl Default for EmulatorConfig {
             job_delay: Duration::from_millis(200),
             media_limits: MediaLimits::default(),
             mass_sends_per_minute: 60,
+            ip_whitelist: Vec::new(),
         }
     }
 }

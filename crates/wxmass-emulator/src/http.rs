@@ -173,6 +173,30 @@ fn dropped(response: Response) -> Response {
     Response::from_parts(parts, Body::from_stream(failing))
 }
 
+/// WeChat checks the caller's address against the account's IP whitelist
+/// before anything else and names it in the errmsg (wechat-api.md §1).
+fn check_ip_whitelist(emulator: &Emulator, request: &Request) -> WxResult<()> {
+    let whitelist = &emulator.config.ip_whitelist;
+    if whitelist.is_empty() {
+        return Ok(());
+    }
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_canonical());
+    match peer {
+        Some(ip) if whitelist.contains(&ip) => Ok(()),
+        Some(ip) => Err(WxError::with_message(
+            40164,
+            format!("invalid ip {ip} ipv6 ::ffff:{ip}, not in whitelist"),
+        )),
+        None => Err(WxError::with_message(
+            40164,
+            "invalid ip unknown, not in whitelist",
+        )),
+    }
+}
+
 async fn handle(emulator: &Arc<Emulator>, path: &str, request: Request) -> WxResult<Response> {
     let Some(route) = route(path) else {
         return Ok((
@@ -181,6 +205,7 @@ async fn handle(emulator: &Arc<Emulator>, path: &str, request: Request) -> WxRes
         )
             .into_response());
     };
+    check_ip_whitelist(emulator, &request)?;
     if request.method() != route.method {
         return Err(WxError::new(if route.method == Method::GET {
             43001

@@ -199,6 +199,8 @@ pub fn start(config: EmulatorConfig, listener: TcpListener) -> std::io::Result<R
     let app = emulator.router();
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
+        // The peer address feeds the IP whitelist check (40164).
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let serve = axum::serve(listener, app).with_graceful_shutdown(async {
             let _ = rx.await;
         });

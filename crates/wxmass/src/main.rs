@@ -26,9 +26,23 @@ async fn main() -> ExitCode {
     match run(&cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
+            let advice = advice::advice(&error);
             eprintln!("error: {error:#}");
-            if let Some(advice) = advice::advice(&error) {
+            if let Some(advice) = &advice {
                 eprintln!("  what to do: {advice}");
+            }
+            if cli.json {
+                // Scripts read one JSON document on stdout, failure included.
+                let errcode = error
+                    .downcast_ref::<wxmass_api::Error>()
+                    .and_then(wxmass_api::Error::errcode)
+                    .map(|c| c.code());
+                let value = serde_json::json!({
+                    "error": format!("{error:#}"),
+                    "errcode": errcode,
+                    "what_to_do": advice,
+                });
+                println!("{value}");
             }
             ExitCode::FAILURE
         }

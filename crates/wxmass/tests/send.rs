@@ -286,7 +286,12 @@ fn sends_wait_out_the_minute_limit() {
         .any(|l| l.contains("waiting for the next minute"));
     assert!(waiting, "send never waited");
     assert_eq!(admin(&url, "GET", "/_emulator/stats", "")["jobs"], 60);
-    admin(&url, "POST", "/_emulator/clock", r#"{"advance_seconds": 60}"#);
+    admin(
+        &url,
+        "POST",
+        "/_emulator/clock",
+        r#"{"advance_seconds": 60}"#,
+    );
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(send.wait().expect("send").success(), "{rest:?}");
     let stats = admin(&url, "GET", "/_emulator/stats", "");
@@ -333,4 +338,86 @@ fn the_quota_guard_refuses_before_any_request() {
         after["/cgi-bin/message/mass/sendall"]
     );
     assert!(after.get("/cgi-bin/message/mass/send").is_none());
+}
+
+/// Runs a command expected to fail with `--json`: the error is one JSON
+/// document on stdout, and the same advice is on stderr.
+fn refused(home: &std::path::Path, url: &str, args: &[&str]) -> serde_json::Value {
+    let out = wxmass(home, url)
+        .args(args)
+        .arg("--json")
+        .assert()
+        .failure()
+        .get_output()
+        .clone();
+    let value = json(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if let Some(advice) = value["what_to_do"].as_str() {
+        assert!(stderr.contains(advice), "{stderr}");
+    }
+    value
+}
+
+#[test]
+fn wechat_refusals_say_what_to_do() {
+    // 40164: the caller's IP, named, and where to whitelist it.
+    let (_emu, url) = emulator(10, &["--ip-whitelist", "10.1.2.3"]);
+    let home = tempfile::tempdir().expect("home");
+    let error = refused(home.path(), &url, &["token", "--refresh"]);
+    assert_eq!(error["errcode"], 40164, "{error}");
+    let advice = error["what_to_do"].as_str().expect("advice");
+    assert!(
+        advice.contains("add 127.0.0.1 to the API IP whitelist"),
+        "{advice}"
+    );
+    assert!(advice.contains("Basic Configuration"), "{advice}");
+
+    // 48001: openid lists need a verified service account.
+    let (_emu, url) = emulator(10, &["--account-type", "subscription"]);
+    let home = tempfile::tempdir().expect("home");
+    let list = home.path().join("list.txt");
+    wxmass(home.path(), &url)
+        .args(["followers", "--out"])
+        .arg(&list)
+        .assert()
+        .success();
+    let list = list.to_str().expect("utf-8 path");
+    let error = refused(
+        home.path(),
+        &url,
+        &["send", "--text", "hi", "--openids", list],
+    );
+    assert_eq!(error["errcode"], 48001, "{error}");
+    assert!(
+        error["what_to_do"]
+            .as_str()
+            .is_some_and(|a| a.contains("verified service account")),
+        "{error}"
+    );
+
+    // 45028: a subscription account's one send a day is spent (no
+    // account_type in the profile, so the local guard did not know).
+    wxmass(home.path(), &url)
+        .args(["send", "--text", "first", "--tag", "100"])
+        .assert()
+        .success();
+    let error = refused(
+        home.path(),
+        &url,
+        &["send", "--text", "second", "--tag", "100"],
+    );
+    assert_eq!(error["errcode"], 45028, "{error}");
+    let advice = error["what_to_do"].as_str().expect("advice");
+    assert!(advice.contains("quota is spent"), "{advice}");
+    assert!(advice.contains("midnight, Beijing time"), "{advice}");
+
+    // Local refusals are JSON too, with no errcode.
+    let error = refused(home.path(), &url, &["send", "--text", "x", "--all"]);
+    assert_eq!(error["errcode"], serde_json::Value::Null);
+    assert!(
+        error["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("without --yes")),
+        "{error}"
+    );
 }
