@@ -30,6 +30,9 @@ pub fn advice(error: &anyhow::Error) -> Option<String> {
         Errcode::NoMassSendQuota => {
             "the mass-send quota is spent: a subscription account sends once a day, a service account 4 times a month per follower; it returns at the next period (midnight, Beijing time)".into()
         }
+        Errcode::InvalidMessageType if path.contains("mass/delete") => {
+            "only article (mpnews) and video jobs can be deleted; texts, pictures and voice stay".into()
+        }
         Errcode::ApiMinuteQuota => {
             "WeChat takes 60 mass sends a minute: rerun the same command in a minute; it resumes and sends nothing twice".into()
         }

@@ -264,6 +264,17 @@ fn followers_count_list_and_file() {
         .stdout
         .clone();
     assert_eq!(String::from_utf8_lossy(&listed).lines().count(), 12_500);
+    let listed = json(
+        &home
+            .cmd()
+            .args(["followers", "--tag", "101", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(listed["count"], 12_500);
+    assert_eq!(listed["openids"].as_array().map(Vec::len), Some(12_500));
 }
 
 #[test]
@@ -342,6 +353,17 @@ fn media_preview_mass_and_speed() {
         .assert()
         .success()
         .stdout(predicate::str::contains("preview sent"));
+    let preview = json(
+        &home
+            .cmd()
+            .args(["preview", "--text", "hi", "--to", &openid, "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(preview["previewed"], true);
+    assert_eq!(preview["to"], openid.as_str());
     home.cmd()
         .args(["preview", "--image"])
         .arg(&picture)
@@ -372,11 +394,24 @@ fn media_preview_mass_and_speed() {
         .assert()
         .success()
         .stdout(predicate::str::contains("SEND_SUCCESS"));
+    let status = json(
+        &home
+            .cmd()
+            .args(["mass", "get", &msg_id, "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(status["status"], "SEND_SUCCESS");
     home.cmd()
         .args(["mass", "delete", &msg_id])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("40008"));
+        .stderr(predicate::str::contains("40008"))
+        .stderr(predicate::str::contains(
+            "only article (mpnews) and video jobs",
+        ));
     home.cmd()
         .args(["mass", "get", "1"])
         .assert()
