@@ -27,6 +27,7 @@ pub fn router() -> Router<Arc<Emulator>> {
         .route("/_emulator/clock", get(clock).post(advance_clock))
         .route("/_emulator/pushes", get(pushes))
         .route("/_emulator/account", get(account))
+        .route("/_emulator/news/{media_id}", get(news))
 }
 
 fn bad_request(message: impl Into<String>) -> Response {
@@ -122,6 +123,20 @@ async fn recipients(State(emulator): State<Arc<Emulator>>, Path(msg_id): Path<i6
         .map(|&i| account.openid_of(i))
         .collect();
     Json(json!({"msg_id": msg_id, "status": job.status, "openids": openids})).into_response()
+}
+
+/// `GET /_emulator/news/{media_id}`: an uploaded news item or draft, with
+/// each article's HTML and the images WeChat would filter out of it.
+async fn news(State(emulator): State<Arc<Emulator>>, Path(media_id): Path<String>) -> Response {
+    let account = emulator.account();
+    match account.news(&media_id) {
+        Some(news) => Json(json!(news)).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": format!("no news item {media_id}")})),
+        )
+            .into_response(),
+    }
 }
 
 /// `GET /_emulator/stats`.

@@ -159,10 +159,13 @@ pub struct Article {
     pub content: String,
     /// The "read original" URL.
     pub content_source_url: String,
+    /// `<img src>` URLs not issued by `uploadimg`, which WeChat filters out
+    /// of the article (wechat-api.md §3).
+    pub filtered_images: Vec<String>,
 }
 
 /// A news item from `media/uploadnews` or `draft/add`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct News {
     /// Its articles, in order.
     pub articles: Vec<Article>,

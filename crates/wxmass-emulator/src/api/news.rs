@@ -70,7 +70,12 @@ fn article(emulator: &Emulator, value: &Value, draft: bool) -> WxResult<Article>
         // uploadnews takes a temporary thumb or image; draft/add a permanent one.
         return Err(WxError::new(40007));
     }
+    let filtered_images = image_sources(content)
+        .filter(|src| !account.is_article_image(src))
+        .map(str::to_owned)
+        .collect();
     Ok(Article {
+        filtered_images,
         title: title.to_owned(),
         thumb_media_id: thumb.to_owned(),
         author: author.to_owned(),
@@ -114,4 +119,16 @@ pub fn draft_add(emulator: &Emulator, call: &Call) -> WxResult<Value> {
         created_at: now,
     });
     Ok(json!({"media_id": media_id}))
+}
+
+/// The `src` of every `<img>` in article HTML (double-quoted, as editors and
+/// SDKs write it).
+fn image_sources(html: &str) -> impl Iterator<Item = &str> {
+    html.match_indices("<img").filter_map(move |(at, _)| {
+        let tag = &html[at..];
+        let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
+        let start = tag.find("src=\"")? + 5;
+        let len = tag[start..].find('"')?;
+        Some(&tag[start..start + len])
+    })
 }
