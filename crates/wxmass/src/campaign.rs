@@ -61,13 +61,17 @@ fn read_content(
         }
         json!({"type": "mpvideo", "file": local_file(path, MediaKind::Video, false)?,
                "title": title, "description": c.description.as_deref().unwrap_or_default()})
+    } else if !c.article.is_empty() {
+        crate::article::plan(c, ignore_reprint)?
     } else if let Some(id) = &c.media_id {
         let kind = media_type.context("--media-id needs --type")?;
         json!({"type": kind, "media_id": id, "ignore_reprint": ignore_reprint})
     } else if let Some(card) = &c.card {
         json!({"type": "wxcard", "card_id": card})
     } else {
-        bail!("nothing to send: give --text, --image, --voice, --video, --media-id or --card");
+        bail!(
+            "nothing to send: give --text, --image, --voice, --video, --article, --media-id or --card"
+        );
     };
     Ok(Content { json })
 }
@@ -83,34 +87,67 @@ fn local_file(path: &Path, kind: MediaKind, permanent: bool) -> Result<Value> {
             kind.as_str()
         )
     })?;
-    Ok(json!({"path": path, "sha256": hex(&Sha256::digest(&data), 32)}))
+    Ok(json!({"path": path, "sha256": sha256_hex(&data)}))
 }
 
-/// The media id for a planned file, uploading it only if the journal has
-/// none for these bytes under `key`. `upload` gets the file name and bytes.
-async fn upload_once(
+/// How long a temporary upload (3 days at WeChat) is reused: long enough
+/// for any rerun, short enough that the message is sent before it expires.
+pub const TEMPORARY_REUSE_SECONDS: i64 = 2 * 86_400;
+
+/// The id (and URL) the journal has for bytes hashing to `hash` under
+/// `key`, or the result of `upload`, journalled at once. `temporary`: reuse
+/// only a recent upload. `label` names the upload in the log.
+pub async fn upload_once(
+    journal: &Journal,
+    hash: &str,
+    key: &str,
+    temporary: bool,
+    label: &str,
+    upload: impl AsyncFnOnce() -> Result<(String, Option<String>)>,
+) -> Result<String> {
+    let after = if temporary {
+        now() - TEMPORARY_REUSE_SECONDS
+    } else {
+        0
+    };
+    if let Some(id) = journal.media(hash, key, after)? {
+        return Ok(id);
+    }
+    let (id, url) = upload().await?;
+    journal.record_media(hash, key, &id, url.as_deref())?;
+    eprintln!("uploaded {label}");
+    Ok(id)
+}
+
+/// [`upload_once`] for a file planned by [`local_file`]: its bytes must
+/// still be those planned.
+async fn upload_planned(
     journal: &Journal,
     file: &Value,
     key: &str,
     upload: impl AsyncFnOnce(&str, Vec<u8>) -> Result<(String, Option<String>)>,
 ) -> Result<String> {
     let hash = file["sha256"].as_str().unwrap_or_default();
-    if let Some(id) = journal.media(hash, key)? {
-        return Ok(id);
-    }
     let path = Path::new(file["path"].as_str().unwrap_or_default());
-    let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    if hex(&Sha256::digest(&data), 32) != hash {
-        bail!(
-            "{} changed since the campaign was planned; use a new --campaign",
-            path.display()
-        );
-    }
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("media");
-    let (id, url) = upload(name, data).await?;
-    journal.record_media(hash, key, &id, url.as_deref())?;
-    eprintln!("uploaded {}", path.display());
-    Ok(id)
+    let label = path.display().to_string();
+    upload_once(journal, hash, key, false, &label, async || {
+        let data =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        if sha256_hex(&data) != hash {
+            bail!(
+                "{} changed since the campaign was planned; use a new --campaign",
+                path.display()
+            );
+        }
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("media");
+        upload(name, data).await
+    })
+    .await
+}
+
+/// The hex SHA-256 of some bytes: the journal's content key.
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex(&Sha256::digest(data), 32)
 }
 
 /// Reads openids, one per line, skipping blanks and repeats.
@@ -203,7 +240,7 @@ async fn message(client: &Client, journal: &Journal, content: &Value) -> Result<
             let mut ids = Vec::new();
             for file in content["files"].as_array().into_iter().flatten() {
                 ids.push(
-                    upload_once(
+                    upload_planned(
                         journal,
                         file,
                         "image_permanent",
@@ -219,12 +256,16 @@ async fn message(client: &Client, journal: &Journal, content: &Value) -> Result<
                 only_fans_can_comment: false,
             }
         }
+        "mpnews" if content.get("articles").is_some() => Message::MpNews {
+            media_id: crate::article::prepare(client, journal, content).await?,
+            send_ignore_reprint: content["ignore_reprint"].as_bool().unwrap_or(false),
+        },
         "mpnews" => Message::MpNews {
             media_id: str_of("media_id"),
             send_ignore_reprint: content["ignore_reprint"].as_bool().unwrap_or(false),
         },
         "voice" if content.get("file").is_some() => Message::Voice(
-            upload_once(
+            upload_planned(
                 journal,
                 &content["file"],
                 "voice_permanent",
@@ -241,7 +282,7 @@ async fn message(client: &Client, journal: &Journal, content: &Value) -> Result<
                 "mpvideo:{}",
                 hex(&Sha256::digest(format!("{title}\n{description}")), 8)
             );
-            let media_id = upload_once(journal, &content["file"], &key, async |name, data| {
+            let media_id = upload_planned(journal, &content["file"], &key, async |name, data| {
                 let video = media.upload(MediaKind::Video, name, data).await?;
                 let id = media
                     .upload_video(&video.media_id, &title, &description)

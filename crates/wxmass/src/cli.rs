@@ -69,17 +69,20 @@ pub enum Command {
     Followers(FollowersArgs),
     /// Send a mass message as a journalled campaign: safe to rerun and to kill.
     #[command(
-        after_help = "Examples:\n  wxmass send --text 'Hello' --tag 100\n  wxmass send --image a.jpg --all --yes\n  wxmass send --video talk.mp4 --title 'Our talk' --description '12 minutes' --tag 100\n  wxmass send --text 'Hi' --openids vip.txt --batch-size 5000 --campaign vip-2026-11\n\nA rerun of the same command resumes an unfinished campaign and sends nothing twice."
+        after_help = "Examples:\n  wxmass send --text 'Hello' --tag 100\n  wxmass send --image a.jpg --all --yes\n  wxmass send --article post.md --article more.md --tag 100\n  wxmass send --video talk.mp4 --title 'Our talk' --description '12 minutes' --tag 100\n  wxmass send --text 'Hi' --openids vip.txt --batch-size 5000 --campaign vip-2026-11\n\nA rerun of the same command resumes an unfinished campaign and sends nothing twice."
     )]
     Send(SendArgs),
     /// Send the message to one phone first: a follower's openid or a WeChat ID.
     #[command(
-        after_help = "Examples:\n  wxmass preview --text 'Hello' --to oV5CrjpxgaGXNHIQigzNlgLTnwic\n  wxmass preview --image a.jpg --wxname my_wechat_id"
+        after_help = "Examples:\n  wxmass preview --text 'Hello' --to oV5CrjpxgaGXNHIQigzNlgLTnwic\n  wxmass preview --article post.md --wxname my_wechat_id\n  wxmass preview --image a.jpg --wxname my_wechat_id"
     )]
     Preview(PreviewArgs),
     /// Upload a file: temporary (3 days) or permanent material.
     #[command(subcommand)]
     Media(MediaCommand),
+    /// Look at a Markdown article before anything is uploaded.
+    #[command(subcommand)]
+    Article(ArticleCommand),
     /// Look up or delete a sent job.
     #[command(subcommand)]
     Mass(MassCommand),
@@ -186,6 +189,21 @@ pub struct ContentArgs {
     /// The video's description.
     #[arg(long, requires = "video", value_name = "D")]
     pub description: Option<String>,
+    /// An article: Markdown with front matter (title, cover, ...). Repeat
+    /// for several articles in one message, in order.
+    #[arg(long, group = "content", value_name = "FILE")]
+    pub article: Vec<PathBuf>,
+    /// With --article: save a draft (draft/add) and send it, instead of
+    /// uploadnews.
+    #[arg(long, requires = "article")]
+    pub draft: bool,
+    /// With --article: colours and fonts from a TOML file (see the README).
+    #[arg(long, requires = "article", value_name = "FILE")]
+    pub theme: Option<PathBuf>,
+    /// With --article: download pictures given as http(s) URLs and upload
+    /// them (otherwise they are an error).
+    #[arg(long, requires = "article")]
+    pub fetch_remote_images: bool,
     /// Media already uploaded; needs --type.
     #[arg(long, group = "content", requires = "media_type", value_name = "ID")]
     pub media_id: Option<String>,
@@ -305,6 +323,25 @@ pub enum MediaCommand {
         /// Introduction, for permanent videos.
         #[arg(long)]
         introduction: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ArticleCommand {
+    /// Write a local HTML page showing the article as a follower sees it
+    /// on a phone (cover, title, body, references), pictures from local files.
+    #[command(
+        after_help = "Example:\n  wxmass article render post.md --out post.html\n\nAn article file is Markdown with front matter:\n  ---\n  title: Our autumn news\n  author: The team\n  cover: cover.jpg\n  digest: What changed this season\n  source_url: https://example.com/autumn\n  ---\n  # Hello\n  ![A picture](pictures/one.png)"
+    )]
+    Render {
+        /// The Markdown file.
+        file: PathBuf,
+        /// The page to write.
+        #[arg(long, value_name = "PAGE")]
+        out: PathBuf,
+        /// Colours and fonts from a TOML file.
+        #[arg(long, value_name = "FILE")]
+        theme: Option<PathBuf>,
     },
 }
 

@@ -14,14 +14,11 @@ use crate::cli::{AudienceArgs, ContentArgs, SendArgs};
 use crate::config::{Paths, Settings};
 use crate::journal::Journal;
 
-/// A 1×1 PNG: the demo's picture.
-const PICTURE: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
-    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
-    0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x60, 0xF8, 0xCF, 0xC0,
-    0x00, 0x00, 0x03, 0x01, 0x01, 0x00, 0xC9, 0xFE, 0x92, 0xEF, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
-    0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
-];
+/// The demo's article, its cover and its inline picture (shipped in
+/// `crates/wxmass/assets`).
+const ARTICLE: &str = include_str!("../assets/demo-article.md");
+const COVER: &[u8] = include_bytes!("../assets/demo-cover.png");
+const CHART: &[u8] = include_bytes!("../assets/demo-chart.png");
 
 const FOLLOWERS: u32 = 2_000;
 
@@ -134,12 +131,24 @@ async fn run_in(dir: &Path, json: bool) -> Result<()> {
         vip.id, vip.name
     );
 
-    let picture = dir.join("demo.png");
-    std::fs::write(&picture, PICTURE)?;
+    let article = dir.join("demo-article.md");
+    std::fs::write(&article, ARTICLE)?;
+    std::fs::write(dir.join("demo-cover.png"), COVER)?;
+    let picture = dir.join("demo-chart.png");
+    std::fs::write(&picture, CHART)?;
     let list = dir.join("openids.txt");
     std::fs::write(&list, first_page[600..1_100].join("\n"))?;
 
     let campaigns = [
+        send_args(
+            ContentArgs {
+                article: vec![article],
+                ..ContentArgs::default()
+            },
+            tag(vip.id),
+            10_000,
+            "demo-article",
+        ),
         send_args(
             ContentArgs {
                 image: vec![picture],

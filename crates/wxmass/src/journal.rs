@@ -318,13 +318,19 @@ impl Journal {
         Ok(total)
     }
 
-    /// A media id uploaded before for these bytes.
-    pub fn media(&self, content_hash: &str, kind: &str) -> Result<Option<String>> {
+    /// A media id uploaded for these bytes after `uploaded_after` (Unix
+    /// seconds; temporary media expire).
+    pub fn media(
+        &self,
+        content_hash: &str,
+        kind: &str,
+        uploaded_after: i64,
+    ) -> Result<Option<String>> {
         Ok(self
             .conn
             .query_row(
-                "SELECT media_id FROM media WHERE content_hash = ?1 AND kind = ?2",
-                params![content_hash, kind],
+                "SELECT media_id FROM media WHERE content_hash = ?1 AND kind = ?2 AND uploaded_at > ?3",
+                params![content_hash, kind, uploaded_after],
                 |r| r.get(0),
             )
             .optional()?)

@@ -2,6 +2,7 @@
 //! one command, and turn errors into advice.
 
 mod advice;
+mod article;
 mod campaign;
 mod cli;
 mod commands;
@@ -70,6 +71,9 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         }
         Command::Preview(args) => commands::api::preview(&settings()?, args, cli.json).await,
         Command::Media(command) => commands::api::media(&settings()?, command, cli.json).await,
+        Command::Article(cli::ArticleCommand::Render { file, out, theme }) => {
+            article::render_page(file, out, theme.as_deref(), cli.json)
+        }
         Command::Mass(command) => commands::api::mass(&settings()?, command, cli.json).await,
         Command::Speed { action } => {
             commands::api::speed(&settings()?, action.as_ref(), cli.json).await

@@ -17,12 +17,16 @@ fn demo_runs_a_whole_campaign_offline() {
         .success();
     let report: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
     let campaigns = report.as_array().expect("campaigns");
-    assert_eq!(campaigns.len(), 3);
+    assert_eq!(campaigns.len(), 4);
     let batches: Vec<&Value> = campaigns
         .iter()
         .flat_map(|c| c["batches"].as_array().expect("batches"))
         .collect();
-    assert_eq!(batches.len(), 5, "image, text, and a list in three batches");
+    assert_eq!(
+        batches.len(),
+        6,
+        "article, image, text, and a list in three batches"
+    );
     for b in batches {
         assert_eq!(b["status"], "SEND_SUCCESS");
         assert!(

@@ -1,0 +1,351 @@
+//! `--article`: Markdown files into an mpnews message, and `wxmass article
+//! render`.
+//!
+//! Planning reads and checks every file (front matter, §5 limits, pictures
+//! present and of the right kind) before anything is uploaded. Preparing
+//! uploads each picture with `uploadimg` and each cover as a thumb, both
+//! journalled by content hash (so a rerun, or another article with the same
+//! picture, uploads nothing), renders the HTML with the uploaded URLs, and
+//! uploads the articles (`uploadnews`, or `draft/add` with `--draft`), also
+//! journalled.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+use wxmass_api::api::media::Format;
+use wxmass_api::{Client, MediaKind};
+use wxmass_article::{Document, ImageRef, Theme};
+
+use crate::campaign::{sha256_hex, upload_once};
+use crate::cli::ContentArgs;
+use crate::journal::Journal;
+
+/// `uploadimg` takes JPEG or PNG under 1 MB (wechat-api.md §3).
+const ARTICLE_IMAGE_MAX_BYTES: usize = 1024 * 1024;
+
+/// One article file, read and checked.
+struct Article {
+    path: PathBuf,
+    text: String,
+    document: Document,
+}
+
+impl Article {
+    fn read(path: &Path) -> Result<Article> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the article {}", path.display()))?;
+        let document = Document::parse(&path.display().to_string(), &text)?;
+        Ok(Article {
+            path: path.to_owned(),
+            text,
+            document,
+        })
+    }
+
+    /// A path in the article, relative to its file.
+    fn beside(&self, relative: &str) -> PathBuf {
+        self.path.parent().unwrap_or(Path::new(".")).join(relative)
+    }
+
+    fn at(&self, line: usize) -> String {
+        format!("{}:{line}", self.path.display())
+    }
+
+    /// Reads a local picture and checks it can go in an article.
+    fn picture(&self, image: &ImageRef) -> Result<Vec<u8>> {
+        let path = self.beside(&image.src);
+        let data = std::fs::read(&path).with_context(|| {
+            format!(
+                "{}: cannot read the picture {}",
+                self.at(image.line),
+                path.display()
+            )
+        })?;
+        check_article_image(&data)
+            .with_context(|| format!("{}: picture {}", self.at(image.line), image.src))?;
+        Ok(data)
+    }
+
+    /// The cover's path and bytes, checked.
+    fn cover(&self) -> Result<(PathBuf, Vec<u8>)> {
+        let cover = self.document.front.cover.as_deref().unwrap_or_default();
+        let line = self.document.front.line_of("cover");
+        let path = self.beside(cover);
+        let data = std::fs::read(&path).with_context(|| {
+            format!(
+                "{}: cannot read the cover {}",
+                self.at(line),
+                path.display()
+            )
+        })?;
+        if !matches!(Format::detect(&data), Some(Format::Jpeg | Format::Png)) {
+            bail!(
+                "{}: the cover {cover} must be a JPEG or PNG picture",
+                self.at(line)
+            );
+        }
+        Ok((path, data))
+    }
+}
+
+fn check_article_image(data: &[u8]) -> Result<()> {
+    if !matches!(Format::detect(data), Some(Format::Jpeg | Format::Png)) {
+        bail!("is not a JPEG or PNG picture, the only kinds WeChat takes in articles");
+    }
+    if data.len() >= ARTICLE_IMAGE_MAX_BYTES {
+        bail!(
+            "is {} KB; WeChat takes pictures under 1 MB in articles: make it smaller",
+            data.len() / 1024
+        );
+    }
+    Ok(())
+}
+
+fn read_theme(path: Option<&Path>) -> Result<(Theme, Value)> {
+    let Some(path) = path else {
+        return Ok((Theme::default(), Value::Null));
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the theme {}", path.display()))?;
+    let theme = Theme::from_toml(&text)
+        .map_err(|e| anyhow::anyhow!("the theme {}: {e}", path.display()))?;
+    Ok((
+        theme,
+        json!({"path": path, "sha256": sha256_hex(text.as_bytes())}),
+    ))
+}
+
+/// Plans `--article` content: every file read and checked, every local
+/// picture and cover present and usable, remote pictures allowed only with
+/// `--fetch-remote-images`. Nothing is uploaded.
+pub fn plan(c: &ContentArgs, ignore_reprint: bool) -> Result<Value> {
+    wxmass_article::check_count(c.article.len()).map_err(anyhow::Error::msg)?;
+    let (_, theme) = read_theme(c.theme.as_deref())?;
+    let mut files = Vec::new();
+    let mut remote = Vec::new();
+    for path in &c.article {
+        let article = Article::read(path)?;
+        article.document.check(true)?;
+        article.cover()?;
+        for image in article.document.images()? {
+            if image.is_remote() {
+                remote.push(format!("{}: {}", article.at(image.line), image.src));
+            } else {
+                article.picture(&image)?;
+            }
+        }
+        files.push(json!({"path": path, "sha256": sha256_hex(article.text.as_bytes())}));
+    }
+    if !remote.is_empty() && !c.fetch_remote_images {
+        bail!(
+            "pictures on the web cannot go in an article as they are (WeChat shows only pictures uploaded with uploadimg):\n  {}\nsave them next to the article, or pass --fetch-remote-images to download and upload them",
+            remote.join("\n  ")
+        );
+    }
+    Ok(json!({
+        "type": "mpnews",
+        "articles": files,
+        "draft": c.draft,
+        "theme": theme,
+        "fetch_remote_images": c.fetch_remote_images,
+        "ignore_reprint": ignore_reprint,
+    }))
+}
+
+/// Prepares planned `--article` content and returns the mpnews media id.
+pub async fn prepare(client: &Client, journal: &Journal, content: &Value) -> Result<String> {
+    let draft = content["draft"].as_bool().unwrap_or(false);
+    let theme_path = content["theme"]["path"].as_str().map(PathBuf::from);
+    let (theme, theme_json) = read_theme(theme_path.as_deref())?;
+    if theme_json["sha256"] != content["theme"]["sha256"] {
+        bail!("the theme changed since the campaign was planned; use a new --campaign");
+    }
+    let media = client.media();
+    let mut articles = Vec::new();
+    for file in content["articles"].as_array().into_iter().flatten() {
+        let path = Path::new(file["path"].as_str().unwrap_or_default());
+        let article = Article::read(path)?;
+        if sha256_hex(article.text.as_bytes()) != file["sha256"].as_str().unwrap_or_default() {
+            bail!(
+                "{} changed since the campaign was planned; use a new --campaign",
+                path.display()
+            );
+        }
+        // Pictures: uploadimg once per distinct picture.
+        let mut urls = HashMap::new();
+        for image in article.document.images()? {
+            if urls.contains_key(&image.src) {
+                continue;
+            }
+            let data = if image.is_remote() {
+                fetch(&image.src)
+                    .await
+                    .with_context(|| format!("{}: picture {}", article.at(image.line), image.src))?
+            } else {
+                article.picture(&image)?
+            };
+            let name = image.src.rsplit('/').next().unwrap_or("picture").to_owned();
+            let label = format!("{} ({})", image.src, article.at(image.line));
+            let url = upload_once(
+                journal,
+                &sha256_hex(&data),
+                "uploadimg",
+                false,
+                &label,
+                async || {
+                    let url = media.upload_article_image(&name, data).await?;
+                    Ok((url.clone(), Some(url)))
+                },
+            )
+            .await?;
+            urls.insert(image.src, url);
+        }
+        // The cover: a temporary thumb for uploadnews, permanent for drafts.
+        let (cover_path, cover) = article.cover()?;
+        let key = if draft { "thumb_permanent" } else { "thumb" };
+        let label = format!("{} (cover)", cover_path.display());
+        let thumb_id = upload_once(
+            journal,
+            &sha256_hex(&cover),
+            key,
+            !draft,
+            &label,
+            async || {
+                let thumb = wxmass_article::cover::thumb(&cover)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", cover_path.display()))?;
+                if draft {
+                    Ok(media
+                        .add_material(MediaKind::Thumb, "cover.jpg", thumb.jpeg, None)
+                        .await?)
+                } else {
+                    let uploaded = media
+                        .upload(MediaKind::Thumb, "cover.jpg", thumb.jpeg)
+                        .await?;
+                    Ok((uploaded.media_id, None))
+                }
+            },
+        )
+        .await?;
+        let html = article
+            .document
+            .render(&theme, &|src| urls.get(src).cloned())?;
+        let front = &article.document.front;
+        articles.push(wxmass_api::Article {
+            title: front.title.clone(),
+            thumb_media_id: thumb_id,
+            author: front.author.clone().unwrap_or_default(),
+            digest: front.digest.clone().unwrap_or_default(),
+            content: html,
+            content_source_url: front.source_url.clone().unwrap_or_default(),
+            show_cover_pic: front.show_cover_pic.into(),
+            need_open_comment: front.need_open_comment.into(),
+            only_fans_can_comment: front.only_fans_can_comment.into(),
+        });
+    }
+    // The news item, keyed by everything in it: a rerun reuses it.
+    let body = serde_json::to_vec(&articles)?;
+    let (key, label) = if draft {
+        ("draft", "the draft (draft/add)")
+    } else {
+        ("news", "the articles (uploadnews)")
+    };
+    let news = client.news();
+    upload_once(
+        journal,
+        &sha256_hex(&body),
+        key,
+        !draft,
+        label,
+        async || {
+            let id = if draft {
+                news.add_draft(&articles).await?
+            } else {
+                news.upload(&articles).await?
+            };
+            Ok((id, None))
+        },
+    )
+    .await
+}
+
+/// Downloads a remote picture (`--fetch-remote-images`).
+async fn fetch(url: &str) -> Result<Vec<u8>> {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .context("cannot make an HTTP client")?;
+    let response = http.get(url).send().await.context("cannot download it")?;
+    if !response.status().is_success() {
+        bail!("downloading it answered HTTP {}", response.status());
+    }
+    if response
+        .content_length()
+        .is_some_and(|n| n >= ARTICLE_IMAGE_MAX_BYTES as u64)
+    {
+        bail!("it is 1 MB or more; WeChat takes pictures under 1 MB in articles");
+    }
+    let data = response
+        .bytes()
+        .await
+        .context("cannot download it")?
+        .to_vec();
+    check_article_image(&data)?;
+    Ok(data)
+}
+
+/// `wxmass article render`: the local page, pictures from local files.
+pub fn render_page(file: &Path, out: &Path, theme: Option<&Path>, json_out: bool) -> Result<()> {
+    let article = Article::read(file)?;
+    article.document.check(false)?;
+    let (theme, _) = read_theme(theme)?;
+    let mut urls = HashMap::new();
+    let images = article.document.images()?;
+    for image in &images {
+        let src = if image.is_remote() {
+            image.src.clone()
+        } else {
+            article.picture(image)?;
+            file_url(&article.beside(&image.src))?
+        };
+        urls.insert(image.src.clone(), src);
+    }
+    let cover = match &article.document.front.cover {
+        Some(_) => Some(file_url(&article.cover()?.0)?),
+        None => None,
+    };
+    let content = article
+        .document
+        .render(&theme, &|src| urls.get(src).cloned())?;
+    let page = wxmass_article::page::page(&article.document, &content, cover.as_deref());
+    std::fs::write(out, &page).with_context(|| format!("cannot write {}", out.display()))?;
+    let value = json!({"out": out, "title": article.document.front.title, "pictures": images.len(),
+                       "content_characters": content.chars().count()});
+    crate::commands::print(json_out, &value, || {
+        format!(
+            "wrote {} ({} picture(s), {} of WeChat's 20,000 characters); open it in a browser",
+            out.display(),
+            images.len(),
+            content.chars().count()
+        )
+    });
+    Ok(())
+}
+
+/// A `file://` URL for a local path.
+fn file_url(path: &Path) -> Result<String> {
+    let absolute =
+        std::fs::canonicalize(path).with_context(|| format!("cannot find {}", path.display()))?;
+    let mut url = String::from("file://");
+    for byte in absolute.to_string_lossy().bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {
+                url.push(byte as char)
+            }
+            _ => url.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    Ok(url)
+}

@@ -1,0 +1,425 @@
+//! `--article`: Markdown files to a sent mpnews message against the
+//! emulator, each picture uploaded once; `article render` in a real browser.
+
+mod common;
+
+use std::io::Cursor;
+use std::path::Path;
+
+use common::{admin, emulator, json, wxmass};
+use predicates::prelude::*;
+use serde_json::Value;
+
+/// A small picture of one colour, as PNG or JPEG.
+fn picture(path: &Path, rgb: [u8; 3]) {
+    let image = image::RgbImage::from_pixel(64, 48, image::Rgb(rgb));
+    let format = if path.extension().is_some_and(|e| e == "jpg") {
+        image::ImageFormat::Jpeg
+    } else {
+        image::ImageFormat::Png
+    };
+    let mut out = Vec::new();
+    image::DynamicImage::ImageRgb8(image)
+        .write_to(&mut Cursor::new(&mut out), format)
+        .expect("encode");
+    std::fs::write(path, out).expect("write picture");
+}
+
+/// Two articles: covers a.png and b.png; pictures one.png, shared.png (in
+/// both) and three.jpg.
+fn two_articles(dir: &Path) {
+    std::fs::create_dir_all(dir.join("pics")).expect("dir");
+    picture(&dir.join("a.png"), [200, 40, 40]);
+    picture(&dir.join("b.png"), [40, 40, 200]);
+    picture(&dir.join("pics/one.png"), [10, 200, 10]);
+    picture(&dir.join("pics/shared.png"), [200, 200, 10]);
+    picture(&dir.join("pics/three.jpg"), [10, 200, 200]);
+    std::fs::write(
+        dir.join("a.md"),
+        "---\ntitle: First article\nauthor: Team\ncover: a.png\n---\n# One\n\n![one](pics/one.png)\n\nText with a [link](https://example.com).\n\n![shared](pics/shared.png)\n",
+    )
+    .expect("a.md");
+    std::fs::write(
+        dir.join("b.md"),
+        "---\ntitle: Second article\ncover: b.png\ndigest: The second one\n---\n![shared again](pics/shared.png)\n\n![three](pics/three.jpg)\n",
+    )
+    .expect("b.md");
+}
+
+fn calls(url: &str) -> Value {
+    admin(url, "GET", "/_emulator/stats", "")["calls"].clone()
+}
+
+fn count(calls: &Value, path: &str) -> u64 {
+    calls[path].as_u64().unwrap_or(0)
+}
+
+#[test]
+fn two_articles_upload_each_picture_once_and_a_rerun_uploads_nothing() {
+    let (_emu, url) = emulator(20, &[]);
+    let home = tempfile::tempdir().expect("home");
+    let dir = home.path().join("posts");
+    two_articles(&dir);
+    let a = dir.join("a.md");
+    let b = dir.join("b.md");
+    let send = |campaign: &str| {
+        let mut cmd = wxmass(home.path(), &url);
+        cmd.args(["send", "--article"])
+            .arg(&a)
+            .arg("--article")
+            .arg(&b)
+            .args(["--tag", "100", "--campaign", campaign, "--json"]);
+        cmd
+    };
+    let out = json(&send("news-1").assert().success().get_output().stdout);
+    assert_eq!(out["batches"][0]["status"], "SEND_SUCCESS", "{out}");
+    let after_first = calls(&url);
+    assert_eq!(
+        count(&after_first, "/cgi-bin/media/upload"),
+        2,
+        "two thumbs: {after_first}"
+    );
+    assert_eq!(
+        count(&after_first, "/cgi-bin/media/uploadimg"),
+        3,
+        "three pictures: {after_first}"
+    );
+    assert_eq!(count(&after_first, "/cgi-bin/media/uploadnews"), 1);
+
+    // Every picture URL was rewritten to an uploaded one.
+    let jobs = admin(&url, "GET", "/_emulator/jobs", "")["jobs"].clone();
+    let media_id = jobs[0]["media_id"].as_str().expect("media_id").to_owned();
+    let news = admin(&url, "GET", &format!("/_emulator/news/{media_id}"), "");
+    let articles = news["articles"].as_array().expect("articles");
+    assert_eq!(articles.len(), 2);
+    assert_eq!(articles[0]["title"], "First article");
+    assert_eq!(articles[1]["digest"], "The second one");
+    let mut sources = Vec::new();
+    for article in articles {
+        assert_eq!(
+            article["filtered_images"],
+            serde_json::json!([]),
+            "{article}"
+        );
+        let html = article["content"].as_str().expect("content");
+        assert!(!html.contains("<script") && !html.contains("<a "), "{html}");
+        sources.extend(
+            html.split("<img src=\"")
+                .skip(1)
+                .map(|s| s.split('"').next().unwrap_or_default().to_owned()),
+        );
+    }
+    assert_eq!(sources.len(), 4, "{sources:?}");
+    assert!(
+        sources
+            .iter()
+            .all(|s| s.starts_with("http://mmbiz.qpic.cn/")),
+        "{sources:?}"
+    );
+    assert_eq!(sources[1], sources[2], "the shared picture has one URL");
+
+    // The same command again: already sent, nothing uploaded.
+    send("news-1")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("already_sent"));
+    // Another campaign with the same articles: sent, still nothing uploaded.
+    send("news-2").assert().success();
+    let after = calls(&url);
+    for path in [
+        "/cgi-bin/media/upload",
+        "/cgi-bin/media/uploadimg",
+        "/cgi-bin/media/uploadnews",
+    ] {
+        assert_eq!(
+            count(&after, path),
+            count(&after_first, path),
+            "{path}: {after}"
+        );
+    }
+    assert_eq!(admin(&url, "GET", "/_emulator/stats", "")["jobs"], 2);
+}
+
+#[test]
+fn drafts_and_previews() {
+    let (_emu, url) = emulator(20, &[]);
+    let home = tempfile::tempdir().expect("home");
+    let dir = home.path().join("posts");
+    two_articles(&dir);
+    let a = dir.join("a.md");
+    wxmass(home.path(), &url)
+        .args(["send", "--draft", "--article"])
+        .arg(&a)
+        .args(["--tag", "100"])
+        .assert()
+        .success();
+    let after = calls(&url);
+    assert_eq!(count(&after, "/cgi-bin/draft/add"), 1, "{after}");
+    assert_eq!(
+        count(&after, "/cgi-bin/material/add_material"),
+        1,
+        "a permanent thumb: {after}"
+    );
+    assert_eq!(count(&after, "/cgi-bin/media/uploadnews"), 0);
+
+    let openid = admin(&url, "GET", "/_emulator/jobs", "")["jobs"][0].clone();
+    assert_eq!(openid["msgtype"], "mpnews");
+    let list = home.path().join("list.txt");
+    wxmass(home.path(), &url)
+        .args(["followers", "--out"])
+        .arg(&list)
+        .assert()
+        .success();
+    let to = std::fs::read_to_string(&list).expect("list");
+    let to = to.lines().next().expect("a follower");
+    wxmass(home.path(), &url)
+        .args(["preview", "--article"])
+        .arg(&a)
+        .args(["--to", to])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("preview sent"));
+    // The preview reused the pictures and uploaded a temporary thumb.
+    let after_preview = calls(&url);
+    assert_eq!(count(&after_preview, "/cgi-bin/media/uploadimg"), 2);
+    assert_eq!(count(&after_preview, "/cgi-bin/media/upload"), 1);
+    assert_eq!(count(&after_preview, "/cgi-bin/message/mass/preview"), 1);
+}
+
+#[test]
+fn bad_articles_are_refused_before_any_upload() {
+    let (_emu, url) = emulator(20, &[]);
+    let home = tempfile::tempdir().expect("home");
+    let dir = home.path().join("posts");
+    two_articles(&dir);
+    let refuse = |file: &str, text: &str, expected: &str| {
+        let path = dir.join(file);
+        std::fs::write(&path, text).expect("write");
+        wxmass(home.path(), &url)
+            .args(["send", "--article"])
+            .arg(&path)
+            .args(["--tag", "100"])
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(expected));
+    };
+    refuse(
+        "long.md",
+        &format!("---\ncover: a.png\ntitle: {}\n---\nbody\n", "长".repeat(40)),
+        "long.md:3: title has 40 characters; WeChat takes 32",
+    );
+    refuse(
+        "remote.md",
+        "---\ntitle: t\ncover: a.png\n---\nok\n\n![web](https://example.com/x.png)\n",
+        "remote.md:7: https://example.com/x.png",
+    );
+    refuse(
+        "remote.md",
+        "---\ntitle: t\ncover: a.png\n---\n![web](https://example.com/x.png)\n",
+        "--fetch-remote-images",
+    );
+    refuse(
+        "missing.md",
+        "---\ntitle: t\ncover: a.png\n---\n\n![gone](pics/gone.png)\n",
+        "missing.md:6: cannot read the picture",
+    );
+    refuse(
+        "nocover.md",
+        "---\ntitle: t\n---\nbody\n",
+        "add `cover: cover.jpg`",
+    );
+    refuse(
+        "badcover.md",
+        "---\ntitle: t\ncover: a.md\n---\nbody\n",
+        "badcover.md:3: the cover a.md must be a JPEG or PNG",
+    );
+    let nine: Vec<String> = (0..9).map(|_| "--article".to_owned()).collect();
+    let mut cmd = wxmass(home.path(), &url);
+    cmd.arg("send");
+    for flag in &nine {
+        cmd.arg(flag).arg(dir.join("a.md"));
+    }
+    cmd.args(["--tag", "100"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("1 to 8 articles; 9 given"));
+    let after = calls(&url);
+    for path in [
+        "/cgi-bin/media/upload",
+        "/cgi-bin/media/uploadimg",
+        "/cgi-bin/media/uploadnews",
+    ] {
+        assert_eq!(count(&after, path), 0, "{path}: {after}");
+    }
+}
+
+/// Serves one file over HTTP on loopback, for `--fetch-remote-images`.
+fn serve_once(body: Vec<u8>) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(4) {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 2048];
+            let _ = stream.read(&mut request);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(&body);
+        }
+    });
+    format!("http://{addr}/remote.png")
+}
+
+#[test]
+fn remote_pictures_are_fetched_only_when_asked() {
+    let (_emu, url) = emulator(20, &[]);
+    let home = tempfile::tempdir().expect("home");
+    let dir = home.path().join("posts");
+    two_articles(&dir);
+    let remote = dir.join("remote.png");
+    picture(&remote, [1, 2, 3]);
+    let picture_url = serve_once(std::fs::read(&remote).expect("read"));
+    let post = dir.join("web.md");
+    std::fs::write(
+        &post,
+        format!("---\ntitle: From the web\ncover: a.png\n---\n![web]({picture_url})\n"),
+    )
+    .expect("write");
+    wxmass(home.path(), &url)
+        .args(["send", "--article"])
+        .arg(&post)
+        .args(["--tag", "100", "--fetch-remote-images"])
+        .assert()
+        .success();
+    assert_eq!(count(&calls(&url), "/cgi-bin/media/uploadimg"), 1);
+}
+
+/// Finds Debian's Chromium (installed by .ci/run).
+fn chromium() -> Option<String> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|name| {
+            std::process::Command::new(name)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .map(str::to_owned)
+}
+
+#[test]
+fn the_rendered_page_loads_every_picture_in_a_browser() {
+    let Some(browser) = chromium() else {
+        assert!(
+            std::env::var_os("WXMASS_REQUIRE_CHROMIUM").is_none(),
+            "WXMASS_REQUIRE_CHROMIUM is set but no chromium was found"
+        );
+        eprintln!("skipped: no chromium on this machine");
+        return;
+    };
+    let home = tempfile::tempdir().expect("home");
+    let dir = home.path().join("posts");
+    two_articles(&dir);
+    let page = home.path().join("page.html");
+    let out = json(
+        &wxmass(home.path(), "http://127.0.0.1:9")
+            .args(["article", "render"])
+            .arg(dir.join("a.md"))
+            .arg("--out")
+            .arg(&page)
+            .arg("--json")
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(out["pictures"], 2);
+
+    // A checker page loads the article in a phone-wide frame and reports
+    // what the browser saw.
+    let check = home.path().join("check.html");
+    std::fs::write(
+        &check,
+        r#"<!DOCTYPE html><html><body><pre id="result">pending</pre>
+<iframe id="f" src="page.html" style="width:390px;height:1600px;border:0"></iframe>
+<script>
+window.addEventListener('load', () => {
+  const doc = document.getElementById('f').contentDocument;
+  const images = [...doc.images];
+  const title = doc.getElementById('title');
+  document.getElementById('result').textContent = JSON.stringify({
+    images: images.length,
+    loaded: images.filter(i => i.complete && i.naturalWidth > 0).length,
+    title: title ? title.textContent : null,
+    title_height: title ? title.getBoundingClientRect().height : 0,
+    width: doc.documentElement.scrollWidth,
+  });
+});
+</script></body></html>"#,
+    )
+    .expect("check page");
+    let run = |args: &[&str], target: &Path| {
+        let output = std::process::Command::new(&browser)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+            ])
+            .args([
+                "--allow-file-access-from-files",
+                "--virtual-time-budget=10000",
+            ])
+            .args(args)
+            .arg(format!("file://{}", target.display()))
+            .output()
+            .expect("run chromium");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let dom = run(&["--dump-dom"], &check);
+    let result = dom
+        .split("<pre id=\"result\">")
+        .nth(1)
+        .and_then(|s| s.split("</pre>").next())
+        .expect("result");
+    let seen: Value = serde_json::from_str(&result.replace("&amp;", "&"))
+        .unwrap_or_else(|e| panic!("{e}: {result}"));
+    // The cover and the two pictures of the body, all loaded.
+    assert_eq!(seen["images"], 3, "{seen}");
+    assert_eq!(seen["loaded"], 3, "{seen}");
+    assert_eq!(seen["title"], "First article", "{seen}");
+    assert!(
+        seen["title_height"].as_f64().is_some_and(|h| h > 10.0),
+        "{seen}"
+    );
+    assert!(
+        seen["width"].as_f64().is_some_and(|w| w <= 390.0),
+        "no sideways scrolling: {seen}"
+    );
+
+    // A screenshot at phone width (docs/article-preview.png is one).
+    let shot = home.path().join("shot.png");
+    run(
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=390,1400",
+        ],
+        &page,
+    );
+    let png = std::fs::read(&shot).expect("screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+    let decoded = image::load_from_memory(&png).expect("decodes");
+    assert_eq!(decoded.width(), 390);
+    if let Some(target) = std::env::var_os("WXMASS_UPDATE_SCREENSHOT") {
+        std::fs::copy(&shot, target).expect("copy screenshot");
+    }
+}
