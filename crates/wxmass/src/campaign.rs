@@ -4,7 +4,7 @@
 //! campaign and batch), track (`mass/get` until final).
 
 use std::io::{BufRead, IsTerminal, Write as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -150,58 +150,94 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex(&Sha256::digest(data), 32)
 }
 
-/// Reads openids, one per line, skipping blanks and repeats.
-fn read_openids(path: &Path) -> Result<Vec<String>> {
-    let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
-        Box::new(std::io::BufReader::new(std::io::stdin()))
-    } else {
-        Box::new(std::io::BufReader::new(
-            std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
-        ))
-    };
-    let mut seen = std::collections::HashSet::new();
-    let mut openids = Vec::new();
-    for (n, line) in reader.lines().enumerate() {
-        let line = line.with_context(|| format!("{}: line {}", path.display(), n + 1))?;
+/// Calls `f` with each openid of a list file (one per line; blank lines
+/// skipped), refusing any line that is not an openid, with its number.
+fn each_openid(path: &Path, mut f: impl FnMut(&str) -> Result<()>) -> Result<()> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
+    let mut line = String::new();
+    let mut n = 0u64;
+    loop {
+        line.clear();
+        n += 1;
+        let read = reader
+            .read_line(&mut line)
+            .with_context(|| format!("{}: line {n}", path.display()))?;
+        if read == 0 {
+            return Ok(());
+        }
         let openid = line.trim();
         if openid.is_empty() {
             continue;
         }
         if openid.len() > 64 || openid.chars().any(char::is_whitespace) {
-            bail!(
-                "{}: line {} is not an openid: {openid:?}",
-                path.display(),
-                n + 1
-            );
+            bail!("{}: line {n} is not an openid: {openid:?}", path.display());
         }
-        if seen.insert(openid.to_owned()) {
-            openids.push(openid.to_owned());
-        }
+        f(openid)?;
     }
-    Ok(openids)
 }
 
-/// Splits openids into batches of at most `size`, none smaller than 2
-/// (mass/send's minimum).
-fn split(openids: Vec<String>, size: usize) -> Result<Vec<Vec<String>>> {
-    if openids.len() < 2 {
-        bail!(
-            "mass/send needs at least 2 openids; the list has {}",
-            openids.len()
-        );
+/// An openid list, read once to check and fingerprint it; the journal
+/// reads it again when the campaign is planned, so memory stays flat
+/// however long it is. Standard input is first copied to a private file,
+/// removed when this is dropped.
+struct OpenIdList {
+    path: PathBuf,
+    /// Openids, repeats included.
+    count: u64,
+    /// Hex SHA-256 of the openids in order: part of the campaign's id.
+    digest: String,
+    spooled: bool,
+}
+
+impl OpenIdList {
+    fn read(path: &Path, spool_dir: &Path) -> Result<OpenIdList> {
+        let (path, spooled) = if path.as_os_str() == "-" {
+            std::fs::create_dir_all(spool_dir)
+                .with_context(|| format!("cannot create {}", spool_dir.display()))?;
+            let spool = spool_dir.join(format!("stdin-{}.openids", std::process::id()));
+            crate::config::write_private(&spool, b"")?;
+            let mut file = std::fs::OpenOptions::new().append(true).open(&spool)?;
+            std::io::copy(&mut std::io::stdin().lock(), &mut file)
+                .context("cannot read the openids from standard input")?;
+            (spool, true)
+        } else {
+            (path.to_owned(), false)
+        };
+        let mut list = OpenIdList {
+            path,
+            count: 0,
+            digest: String::new(),
+            spooled,
+        };
+        let mut hasher = Sha256::new();
+        let mut count = 0u64;
+        each_openid(&list.path, |openid| {
+            hasher.update(openid.as_bytes());
+            hasher.update(b"\n");
+            count += 1;
+            Ok(())
+        })?;
+        list.count = count;
+        list.digest = hex(&hasher.finalize(), 32);
+        if list.count < 2 {
+            bail!(
+                "mass/send needs at least 2 openids; {} has {}",
+                list.path.display(),
+                list.count
+            );
+        }
+        Ok(list)
     }
-    let mut batches: Vec<Vec<String>> = openids.chunks(size).map(<[String]>::to_vec).collect();
-    if batches.len() > 1 && batches.last().is_some_and(|b| b.len() == 1) {
-        let last = batches.pop().unwrap_or_default();
-        if let Some(prev) = batches.last_mut() {
-            // Move one openid along so the last batch has two.
-            let moved = prev.pop();
-            let mut tail: Vec<String> = moved.into_iter().collect();
-            tail.extend(last);
-            batches.push(tail);
+}
+
+impl Drop for OpenIdList {
+    fn drop(&mut self) {
+        if self.spooled {
+            let _ = std::fs::remove_file(&self.path);
         }
     }
-    Ok(batches)
 }
 
 fn confirm(size: u64, what: &str, yes: bool) -> Result<()> {
@@ -341,12 +377,16 @@ pub async fn send(
     } else if let Some(tag) = a.tag {
         ("tag", Some(tag), None)
     } else if let Some(path) = &a.openids {
-        ("openids", None, Some(read_openids(path)?))
+        (
+            "openids",
+            None,
+            Some(OpenIdList::read(path, &settings.paths.data)?),
+        )
     } else {
         bail!("no audience: give --all, --tag ID or --openids FILE");
     };
     let audience_digest = match &openids {
-        Some(list) => hex(&Sha256::digest(list.join("\n").as_bytes()), 8),
+        Some(list) => list.digest[..16].to_owned(),
         None => format!(
             "{kind}{}",
             tag_id.map(|t| t.to_string()).unwrap_or_default()
@@ -393,11 +433,11 @@ pub async fn send(
                     })?;
                 tag.count
             }
-            _ => openids.as_ref().map_or(0, |l| l.len() as u64),
+            _ => openids.as_ref().map_or(0, |l| l.count),
         };
-        let batches: Vec<Vec<String>> = match openids {
-            Some(list) => split(list, args.batch_size as usize)?,
-            None => vec![Vec::new()],
+        let batch_count = match &openids {
+            Some(list) => list.count.div_ceil(u64::from(args.batch_size)),
+            None => 1,
         };
         crate::quota::check(
             &journal,
@@ -407,13 +447,13 @@ pub async fn send(
         )?;
         if args.dry_run {
             let plan = json!({"campaign": campaign_id, "audience": kind, "tag_id": tag_id, "audience_size": size,
-                              "batches": batches.len(), "content": content.json, "dry_run": true});
+                              "batches": batch_count, "content": content.json, "dry_run": true});
             if !quiet {
                 crate::commands::print(json_out, &plan, || {
                     format!(
                         "dry run: campaign {campaign_id} would send {} to {size} followers ({kind}) in {} batch(es); nothing sent",
                         content.json["type"].as_str().unwrap_or("?"),
-                        batches.len()
+                        batch_count
                     )
                 });
             }
@@ -436,12 +476,27 @@ pub async fn send(
             audience_size: size as i64,
             created_at: now(),
         };
-        let planned: Vec<(String, Vec<String>)> = batches
-            .into_iter()
-            .enumerate()
-            .map(|(i, members)| (batch_clientmsgid(&campaign_id, i as u32), members))
-            .collect();
-        journal.plan(&campaign, &planned)?;
+        let batch_size = u64::from(args.batch_size);
+        let mut planner = journal.plan(&campaign)?;
+        if let Some(list) = &openids {
+            each_openid(&list.path, |openid| {
+                planner.add(openid, batch_size)?;
+                Ok(())
+            })?;
+            if list.count != planner.openids() {
+                eprintln!(
+                    "{} repeated openid(s) in the list skipped",
+                    list.count - planner.openids()
+                );
+            }
+            if planner.openids() < 2 {
+                bail!(
+                    "mass/send needs at least 2 different openids; the list has {}",
+                    planner.openids()
+                );
+            }
+        }
+        planner.finish(batch_size, |i| batch_clientmsgid(&campaign_id, i))?;
     }
 
     let batches = journal.batches(&campaign_id)?;
@@ -566,18 +621,6 @@ async fn track(client: &Client, journal: &Journal, campaign: &str) -> Result<()>
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn batches_never_leave_a_single_openid() {
-        let ids: Vec<String> = (0..11).map(|i| format!("o{i}")).collect();
-        let batches = split(ids.clone(), 5).expect("split");
-        assert_eq!(
-            batches.iter().map(Vec::len).collect::<Vec<_>>(),
-            vec![5, 4, 2]
-        );
-        assert_eq!(batches.concat(), ids);
-        assert!(split(vec!["o".into()], 5).is_err());
-    }
 
     #[test]
     fn clientmsgids_are_stable_and_short() {

@@ -100,8 +100,9 @@ impl Journal {
                  status TEXT, submitted_at INTEGER, updated_at INTEGER NOT NULL,
                  PRIMARY KEY (campaign, idx));
              CREATE TABLE IF NOT EXISTS members (
-                 campaign TEXT NOT NULL, idx INTEGER NOT NULL, openid TEXT NOT NULL);
-             CREATE INDEX IF NOT EXISTS members_batch ON members (campaign, idx);
+                 cid INTEGER NOT NULL, idx INTEGER NOT NULL, openid TEXT NOT NULL);
+             CREATE UNIQUE INDEX IF NOT EXISTS members_openid ON members (cid, openid);
+             CREATE INDEX IF NOT EXISTS members_batch ON members (cid, idx);
              CREATE TABLE IF NOT EXISTS pushes (
                  msg_id INTEGER PRIMARY KEY, status TEXT NOT NULL, total_count INTEGER NOT NULL,
                  filter_count INTEGER NOT NULL, sent_count INTEGER NOT NULL, error_count INTEGER NOT NULL,
@@ -109,6 +110,9 @@ impl Journal {
              CREATE TABLE IF NOT EXISTS media (
                  content_hash TEXT NOT NULL, kind TEXT NOT NULL, media_id TEXT NOT NULL,
                  url TEXT, uploaded_at INTEGER NOT NULL, PRIMARY KEY (content_hash, kind));",
+        )
+        .context(
+            "the journal's tables do not match this version of wxmass (an older development build wrote it?): move the file aside",
         )?;
         Ok(Journal { conn })
     }
@@ -148,8 +152,10 @@ impl Journal {
             .collect()
     }
 
-    /// Records a campaign and its batches in one transaction, before anything is sent.
-    pub fn plan(&mut self, campaign: &Campaign, batches: &[(String, Vec<String>)]) -> Result<()> {
+    /// Starts recording a campaign. Everything added to the [`Planner`] is
+    /// written in one transaction when it finishes, before anything is sent;
+    /// dropped unfinished, nothing is recorded.
+    pub fn plan(&mut self, campaign: &Campaign) -> Result<Planner<'_>> {
         let tx = self.conn.transaction()?;
         tx.execute(
             "INSERT INTO campaigns (id, appid, content, audience_kind, tag_id, audience_size, created_at)
@@ -164,27 +170,14 @@ impl Journal {
                 campaign.created_at
             ],
         )?;
-        {
-            let mut batch_stmt = tx.prepare(
-                "INSERT INTO batches (campaign, idx, clientmsgid, size, state, updated_at) VALUES (?1, ?2, ?3, ?4, 'planned', ?5)",
-            )?;
-            let mut member_stmt =
-                tx.prepare("INSERT INTO members (campaign, idx, openid) VALUES (?1, ?2, ?3)")?;
-            for (idx, (clientmsgid, members)) in batches.iter().enumerate() {
-                batch_stmt.execute(params![
-                    campaign.id,
-                    idx as u32,
-                    clientmsgid,
-                    members.len() as i64,
-                    campaign.created_at
-                ])?;
-                for openid in members {
-                    member_stmt.execute(params![campaign.id, idx as u32, openid])?;
-                }
-            }
-        }
-        tx.commit()?;
-        Ok(())
+        let cid = tx.last_insert_rowid();
+        Ok(Planner {
+            tx,
+            cid,
+            campaign: campaign.id.clone(),
+            created_at: campaign.created_at,
+            openids: 0,
+        })
     }
 
     /// A campaign's batches, in order.
@@ -227,7 +220,7 @@ impl Journal {
     /// A batch's openids.
     pub fn members(&self, campaign: &str, index: u32) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare(
-            "SELECT openid FROM members WHERE campaign = ?1 AND idx = ?2 ORDER BY rowid",
+            "SELECT openid FROM members WHERE cid = (SELECT rowid FROM campaigns WHERE id = ?1) AND idx = ?2 ORDER BY rowid",
         )?;
         let rows = stmt.query_map(params![campaign, index], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -355,4 +348,143 @@ impl Journal {
 /// Unix seconds.
 pub fn now() -> i64 {
     wxmass_api::token::now_ms() / 1000
+}
+
+/// A campaign being recorded: openids are added one at a time (repeats
+/// ignored, through the journal's index, so memory stays flat however long
+/// the list), then cut into batches.
+pub struct Planner<'j> {
+    tx: rusqlite::Transaction<'j>,
+    cid: i64,
+    campaign: String,
+    created_at: i64,
+    openids: u64,
+}
+
+impl Planner<'_> {
+    /// Adds an openid to batch `openids / batch_size`; returns false for a
+    /// repeat.
+    pub fn add(&mut self, openid: &str, batch_size: u64) -> Result<bool> {
+        let idx = (self.openids / batch_size) as i64;
+        let added = self
+            .tx
+            .prepare_cached("INSERT OR IGNORE INTO members (cid, idx, openid) VALUES (?1, ?2, ?3)")?
+            .execute(params![self.cid, idx, openid])?;
+        self.openids += added as u64;
+        Ok(added == 1)
+    }
+
+    /// Openids added so far (repeats not counted).
+    pub fn openids(&self) -> u64 {
+        self.openids
+    }
+
+    /// Writes the batches and commits. For an openid list the batches are
+    /// those `add` made, except that a last batch of one openid (mass/send
+    /// takes at least two) gets one more from the batch before it; for
+    /// every follower or a tag, one batch without members. `clientmsgid`
+    /// names each batch's.
+    pub fn finish(self, batch_size: u64, clientmsgid: impl Fn(u32) -> String) -> Result<()> {
+        let sizes: Vec<u64> = if self.openids == 0 {
+            vec![0]
+        } else {
+            let full = self.openids / batch_size;
+            let rest = self.openids % batch_size;
+            let mut sizes = vec![batch_size; full as usize];
+            if rest > 0 {
+                sizes.push(rest);
+            }
+            if sizes.len() > 1 && rest == 1 {
+                let last = sizes.len() - 1;
+                self.tx.execute(
+                    "UPDATE members SET idx = ?3 WHERE rowid =
+                     (SELECT max(rowid) FROM members WHERE cid = ?1 AND idx = ?2)",
+                    params![self.cid, last as u32 - 1, last as u32],
+                )?;
+                sizes[last - 1] -= 1;
+                sizes[last] += 1;
+            }
+            self.tx.execute(
+                "UPDATE campaigns SET audience_size = ?2 WHERE rowid = ?1",
+                params![self.cid, self.openids as i64],
+            )?;
+            sizes
+        };
+        {
+            let mut stmt = self.tx.prepare(
+                "INSERT INTO batches (campaign, idx, clientmsgid, size, state, updated_at) VALUES (?1, ?2, ?3, ?4, 'planned', ?5)",
+            )?;
+            for (idx, size) in sizes.iter().enumerate() {
+                let idx = idx as u32;
+                stmt.execute(params![
+                    self.campaign,
+                    idx,
+                    clientmsgid(idx),
+                    *size as i64,
+                    self.created_at
+                ])?;
+            }
+        }
+        self.tx.commit()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn campaign(id: &str) -> Campaign {
+        Campaign {
+            id: id.into(),
+            appid: "wx".into(),
+            content: serde_json::json!({"type": "text"}),
+            audience_kind: "openids".into(),
+            tag_id: None,
+            audience_size: 0,
+            created_at: 1,
+        }
+    }
+
+    #[test]
+    fn batches_skip_repeats_and_never_end_with_a_single_openid() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut journal = Journal::open(&dir.path().join("j.db")).expect("open");
+        let mut planner = journal.plan(&campaign("c")).expect("plan");
+        for i in (0..11).chain([3, 7]) {
+            planner.add(&format!("o{i}"), 5).expect("add");
+        }
+        assert_eq!(planner.openids(), 11);
+        planner.finish(5, |i| format!("m{i}")).expect("finish");
+        let sizes: Vec<i64> = journal
+            .batches("c")
+            .expect("batches")
+            .iter()
+            .map(|b| b.size)
+            .collect();
+        assert_eq!(sizes, [5, 4, 2]);
+        let mut all: Vec<String> = (0..3)
+            .flat_map(|i| journal.members("c", i).expect("members"))
+            .collect();
+        assert_eq!(journal.members("c", 2).expect("last").len(), 2);
+        all.sort();
+        let mut expected: Vec<String> = (0..11).map(|i| format!("o{i}")).collect();
+        expected.sort();
+        assert_eq!(all, expected);
+        assert_eq!(
+            journal.campaign("c").expect("c").map(|c| c.audience_size),
+            Some(11)
+        );
+    }
+
+    #[test]
+    fn an_unfinished_plan_records_nothing() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut journal = Journal::open(&dir.path().join("j.db")).expect("open");
+        let mut planner = journal.plan(&campaign("c")).expect("plan");
+        planner.add("o1", 5).expect("add");
+        drop(planner);
+        assert!(journal.campaign("c").expect("query").is_none());
+        assert!(journal.members("c", 0).expect("members").is_empty());
+    }
 }

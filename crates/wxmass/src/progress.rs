@@ -1,7 +1,12 @@
-//! Progress on stderr: a bar on a terminal, a line now and then otherwise,
-//! so that logs from cron jobs stay readable.
+//! Progress on stderr: a bar on a terminal, a line now and then otherwise
+//! (every tenth of the way, or every few seconds, and at the end), so that
+//! logs from cron jobs stay readable.
 
 use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+/// Without a terminal, at most one line per this long (besides each tenth).
+const LINE_EVERY: Duration = Duration::from_secs(5);
 
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -11,6 +16,7 @@ pub struct Progress {
     what: &'static str,
     done: u64,
     total: u64,
+    printed: (u64, Instant),
 }
 
 impl Progress {
@@ -38,23 +44,41 @@ impl Progress {
             what,
             done: 0,
             total,
+            printed: (0, Instant::now()),
         }
     }
 
     /// Adds `n` steps.
     pub fn inc(&mut self, n: u64) {
         self.done += n;
-        match &self.bar {
-            Some(bar) => bar.inc(n),
-            None if self.total > 0 => eprintln!("{} {}/{}", self.what, self.done, self.total),
-            None => eprintln!("{} {}", self.what, self.done),
+        if let Some(bar) = &self.bar {
+            bar.inc(n);
+            return;
+        }
+        let tenth = |done: u64| (done * 10).checked_div(self.total).unwrap_or(0);
+        let (last, at) = self.printed;
+        let due = (self.total > 0 && (tenth(self.done) > tenth(last) || self.done >= self.total))
+            || at.elapsed() >= LINE_EVERY;
+        if due {
+            self.line();
         }
     }
 
+    fn line(&mut self) {
+        if self.total > 0 {
+            eprintln!("{} {}/{}", self.what, self.done, self.total);
+        } else {
+            eprintln!("{} {}", self.what, self.done);
+        }
+        self.printed = (self.done, Instant::now());
+    }
+
     /// Ends the report.
-    pub fn finish(self) {
-        if let Some(bar) = self.bar {
-            bar.finish_and_clear();
+    pub fn finish(mut self) {
+        match self.bar.take() {
+            Some(bar) => bar.finish_and_clear(),
+            None if self.printed.0 != self.done => self.line(),
+            None => {}
         }
     }
 }

@@ -300,6 +300,62 @@ fn sends_wait_out_the_minute_limit() {
 }
 
 #[test]
+fn openids_from_stdin_with_repeats_are_sent_once_each() {
+    let (_emu, url) = emulator(30, &[]);
+    let home = tempfile::tempdir().expect("home");
+    let list = home.path().join("list.txt");
+    wxmass(home.path(), &url)
+        .args(["followers", "--out"])
+        .arg(&list)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&list).expect("list");
+    let openids: Vec<&str> = text.lines().collect();
+    // Every openid, then the first ten again, with a blank line between.
+    let input = format!("{}\n\n{}\n", openids.join("\n"), openids[..10].join("\n"));
+    let out = json(
+        &wxmass(home.path(), &url)
+            .args([
+                "send",
+                "--text",
+                "stdin",
+                "--openids",
+                "-",
+                "--batch-size",
+                "29",
+                "--json",
+            ])
+            .write_stdin(input)
+            .assert()
+            .success()
+            .stderr(predicate::str::contains(
+                "10 repeated openid(s) in the list skipped",
+            ))
+            .get_output()
+            .stdout,
+    );
+    // 30 different openids in batches of 29: 28 and 2, never 29 and 1.
+    let sizes: Vec<i64> = out["batches"]
+        .as_array()
+        .expect("batches")
+        .iter()
+        .map(|b| b["size"].as_i64().expect("size"))
+        .collect();
+    assert_eq!(sizes, [28, 2]);
+    assert_eq!(out["campaign"]["audience_size"], 30);
+    let stats = admin(&url, "GET", "/_emulator/stats", "");
+    assert_eq!(stats["deliveries"], 30, "{stats}");
+    assert_eq!(stats["duplicate_deliveries"], 0);
+    // The copy of standard input is gone.
+    let leftovers: Vec<_> = std::fs::read_dir(home.path())
+        .expect("home")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".openids"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
 fn the_quota_guard_refuses_before_any_request() {
     let (_emu, url) = emulator(20, &[]);
     let home = tempfile::tempdir().expect("home");
