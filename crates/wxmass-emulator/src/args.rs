@@ -52,6 +52,10 @@ pub struct EmulatorArgs {
     /// get 40164; empty: no check.
     #[arg(long, value_delimiter = ',', value_name = "IP,...")]
     pub ip_whitelist: Vec<std::net::IpAddr>,
+    /// Lift every daily API quota and mass-send quota (per minute, day and
+    /// month). For load tests only: WeChat enforces them.
+    #[arg(long)]
+    pub no_quotas: bool,
 }
 
 impl EmulatorArgs {
@@ -98,6 +102,7 @@ impl EmulatorArgs {
             job_delay: Duration::from_millis(self.job_delay_ms),
             mass_sends_per_minute: self.mass_sends_per_minute,
             ip_whitelist: self.ip_whitelist.clone(),
+            quotas: !self.no_quotas,
             ..EmulatorConfig::default()
         })
     }

@@ -97,6 +97,9 @@ pub struct EmulatorConfig {
     /// The account's API IP whitelist: when not empty, calls from any other
     /// address get 40164 naming the caller's IP, as WeChat does.
     pub ip_whitelist: Vec<std::net::IpAddr>,
+    /// Enforce the daily API quotas and the mass-send quotas (§17). Off
+    /// only for load tests, which would otherwise measure the refusals.
+    pub quotas: bool,
 }
 
 /// The AppID used when none is given.
@@ -117,6 +120,7 @@ impl Default for EmulatorConfig {
             media_limits: MediaLimits::default(),
             mass_sends_per_minute: 60,
             ip_whitelist: Vec::new(),
+            quotas: true,
         }
     }
 }

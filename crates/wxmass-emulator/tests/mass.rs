@@ -437,6 +437,31 @@ async fn sixty_sends_a_minute() {
 }
 
 #[tokio::test]
+async fn load_tests_can_lift_the_quotas() {
+    let emu = start(EmulatorConfig {
+        followers: 30,
+        tags: 2,
+        account_type: AccountType::Subscription,
+        quotas: false,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let t = emu.token().await;
+    let tag = first_tag(&emu, &t).await;
+    emu.align(60).await;
+    // Past 60 a minute, 100 a day, and a subscription account's one a day.
+    for i in 0..120 {
+        assert_code(
+            &emu.post(SENDALL, &t, text_to_tag(tag, &format!("load {i}")))
+                .await,
+            0,
+        );
+    }
+    // Other rules still hold: the same clientmsgid is still a repeat.
+    assert_code(&emu.post(SENDALL, &t, text_to_tag(tag, "load 0")).await, 45066);
+}
+
+#[tokio::test]
 async fn duplicate_deliveries_are_counted() {
     let emu = start_default().await;
     let t = emu.token().await;
