@@ -8,15 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORE="${BENCH_CORE:-0}"
-TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
-VENV="bench/.venv"
-pin() { if command -v taskset >/dev/null; then taskset -c "$CORE" "$@"; else "$@"; fi; }
-
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import wechatpy' 2>/dev/null; then
-  echo "setting up a throwaway venv with wechatpy 1.8.18 in $VENV" >&2
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet "wechatpy[cryptography]==1.8.18"
-fi
+. bench/lib.sh
+bench_venv
 
 fixture="$(mktemp)"
 trap 'rm -f "$fixture"' EXIT
@@ -29,10 +22,10 @@ else
   crit_args=(--warm-up-time 3 --measurement-time 10)
   py_seconds=15
 fi
-pin cargo bench --quiet -p wxmass-callback --bench push_path -- safe_mode_masssendjobfinish "${crit_args[@]}" >&2
+pin "$CORE" cargo bench --quiet -p wxmass-callback --bench push_path -- safe_mode_masssendjobfinish "${crit_args[@]}" >&2
 ours_ns="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mean"]["point_estimate"])' \
   "$TARGET_DIR/criterion/push_path/safe_mode_masssendjobfinish/new/estimates.json")"
-theirs="$(pin "$VENV/bin/python" bench/wechatpy_callback.py "$py_seconds" < "$fixture")"
+theirs="$(pin "$CORE" "$VENV/bin/python" bench/wechatpy_callback.py "$py_seconds" < "$fixture")"
 
 python3 - "$ours_ns" "$theirs" <<'PY'
 import json, sys
@@ -42,4 +35,5 @@ ratio = ours / theirs["pushes_per_sec"]
 print(f"push path, one core  wxmass-callback: {ours:>10,.0f} pushes/s  ({float(sys.argv[1]) / 1000:.2f} µs each)")
 print(f"                     wechatpy {theirs['wechatpy']}: {theirs['pushes_per_sec']:>10,.0f} pushes/s")
 print(f"                     ratio: {ratio:.1f}x (goal >= 40x)")
+print("RESULT " + json.dumps({"bench": "callback", "ours": ours, "wechatpy": theirs["pushes_per_sec"]}))
 PY

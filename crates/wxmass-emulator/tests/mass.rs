@@ -458,7 +458,10 @@ async fn load_tests_can_lift_the_quotas() {
         );
     }
     // Other rules still hold: the same clientmsgid is still a repeat.
-    assert_code(&emu.post(SENDALL, &t, text_to_tag(tag, "load 0")).await, 45066);
+    assert_code(
+        &emu.post(SENDALL, &t, text_to_tag(tag, "load 0")).await,
+        45066,
+    );
 }
 
 #[tokio::test]

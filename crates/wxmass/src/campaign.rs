@@ -476,27 +476,19 @@ pub async fn send(
             audience_size: size as i64,
             created_at: now(),
         };
-        let batch_size = u64::from(args.batch_size);
         let mut planner = journal.plan(&campaign)?;
         if let Some(list) = &openids {
-            each_openid(&list.path, |openid| {
-                planner.add(openid, batch_size)?;
-                Ok(())
-            })?;
-            if list.count != planner.openids() {
-                eprintln!(
-                    "{} repeated openid(s) in the list skipped",
-                    list.count - planner.openids()
-                );
-            }
-            if planner.openids() < 2 {
-                bail!(
-                    "mass/send needs at least 2 different openids; the list has {}",
-                    planner.openids()
-                );
-            }
+            each_openid(&list.path, |openid| planner.add(openid))?;
         }
-        planner.finish(batch_size, |i| batch_clientmsgid(&campaign_id, i))?;
+        let planned = planner.finish(u64::from(args.batch_size), |i| {
+            batch_clientmsgid(&campaign_id, i)
+        })?;
+        if let Some(list) = openids.as_ref().filter(|l| l.count > planned) {
+            eprintln!(
+                "{} repeated openid(s) in the list skipped",
+                list.count - planned
+            );
+        }
     }
 
     let batches = journal.batches(&campaign_id)?;

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
@@ -90,6 +90,7 @@ impl Journal {
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;
+             PRAGMA journal_size_limit = 8388608;
              CREATE TABLE IF NOT EXISTS campaigns (
                  id TEXT PRIMARY KEY, appid TEXT NOT NULL, content TEXT NOT NULL,
                  audience_kind TEXT NOT NULL, tag_id INTEGER, audience_size INTEGER NOT NULL,
@@ -101,7 +102,6 @@ impl Journal {
                  PRIMARY KEY (campaign, idx));
              CREATE TABLE IF NOT EXISTS members (
                  cid INTEGER NOT NULL, idx INTEGER NOT NULL, openid TEXT NOT NULL);
-             CREATE UNIQUE INDEX IF NOT EXISTS members_openid ON members (cid, openid);
              CREATE INDEX IF NOT EXISTS members_batch ON members (cid, idx);
              CREATE TABLE IF NOT EXISTS pushes (
                  msg_id INTEGER PRIMARY KEY, status TEXT NOT NULL, total_count INTEGER NOT NULL,
@@ -176,7 +176,7 @@ impl Journal {
             cid,
             campaign: campaign.id.clone(),
             created_at: campaign.created_at,
-            openids: 0,
+            added: 0,
         })
     }
 
@@ -350,46 +350,60 @@ pub fn now() -> i64 {
     wxmass_api::token::now_ms() / 1000
 }
 
-/// A campaign being recorded: openids are added one at a time (repeats
-/// ignored, through the journal's index, so memory stays flat however long
-/// the list), then cut into batches.
+/// A campaign being recorded: openids are appended, in order, to a
+/// temporary table (on disk: memory stays flat however long the list), then
+/// deduplicated and cut into batches by one sorting query when it finishes.
 pub struct Planner<'j> {
     tx: rusqlite::Transaction<'j>,
     cid: i64,
     campaign: String,
     created_at: i64,
-    openids: u64,
+    added: u64,
 }
 
 impl Planner<'_> {
-    /// Adds an openid to batch `openids / batch_size`; returns false for a
-    /// repeat.
-    pub fn add(&mut self, openid: &str, batch_size: u64) -> Result<bool> {
-        let idx = (self.openids / batch_size) as i64;
-        let added = self
-            .tx
-            .prepare_cached("INSERT OR IGNORE INTO members (cid, idx, openid) VALUES (?1, ?2, ?3)")?
-            .execute(params![self.cid, idx, openid])?;
-        self.openids += added as u64;
-        Ok(added == 1)
+    /// Adds an openid (a repeat is dropped when the plan finishes).
+    pub fn add(&mut self, openid: &str) -> Result<()> {
+        if self.added == 0 {
+            self.tx.execute_batch(
+                "CREATE TEMP TABLE IF NOT EXISTS staging (openid TEXT NOT NULL); DELETE FROM temp.staging;",
+            )?;
+        }
+        self.tx
+            .prepare_cached("INSERT INTO temp.staging (openid) VALUES (?1)")?
+            .execute(params![openid])?;
+        self.added += 1;
+        Ok(())
     }
 
-    /// Openids added so far (repeats not counted).
-    pub fn openids(&self) -> u64 {
-        self.openids
-    }
-
-    /// Writes the batches and commits. For an openid list the batches are
-    /// those `add` made, except that a last batch of one openid (mass/send
+    /// Writes the batches and commits; returns the number of different
+    /// openids. For an openid list, batches of `batch_size` in the order of
+    /// first appearance, except that a last batch of one openid (mass/send
     /// takes at least two) gets one more from the batch before it; for
     /// every follower or a tag, one batch without members. `clientmsgid`
     /// names each batch's.
-    pub fn finish(self, batch_size: u64, clientmsgid: impl Fn(u32) -> String) -> Result<()> {
-        let sizes: Vec<u64> = if self.openids == 0 {
+    pub fn finish(self, batch_size: u64, clientmsgid: impl Fn(u32) -> String) -> Result<u64> {
+        let openids = if self.added == 0 {
+            0
+        } else {
+            let n = self.tx.execute(
+                "INSERT INTO members (cid, idx, openid)
+                 SELECT ?1, (ROW_NUMBER() OVER (ORDER BY first) - 1) / ?2, openid
+                 FROM (SELECT openid, MIN(rowid) AS first FROM temp.staging GROUP BY openid)
+                 ORDER BY first",
+                params![self.cid, batch_size as i64],
+            )? as u64;
+            self.tx.execute("DELETE FROM temp.staging", [])?;
+            if n < 2 {
+                bail!("mass/send needs at least 2 different openids; the list has {n}");
+            }
+            n
+        };
+        let sizes: Vec<u64> = if openids == 0 {
             vec![0]
         } else {
-            let full = self.openids / batch_size;
-            let rest = self.openids % batch_size;
+            let full = openids / batch_size;
+            let rest = openids % batch_size;
             let mut sizes = vec![batch_size; full as usize];
             if rest > 0 {
                 sizes.push(rest);
@@ -406,7 +420,7 @@ impl Planner<'_> {
             }
             self.tx.execute(
                 "UPDATE campaigns SET audience_size = ?2 WHERE rowid = ?1",
-                params![self.cid, self.openids as i64],
+                params![self.cid, openids as i64],
             )?;
             sizes
         };
@@ -426,7 +440,7 @@ impl Planner<'_> {
             }
         }
         self.tx.commit()?;
-        Ok(())
+        Ok(openids)
     }
 }
 
@@ -452,10 +466,9 @@ mod tests {
         let mut journal = Journal::open(&dir.path().join("j.db")).expect("open");
         let mut planner = journal.plan(&campaign("c")).expect("plan");
         for i in (0..11).chain([3, 7]) {
-            planner.add(&format!("o{i}"), 5).expect("add");
+            planner.add(&format!("o{i}")).expect("add");
         }
-        assert_eq!(planner.openids(), 11);
-        planner.finish(5, |i| format!("m{i}")).expect("finish");
+        assert_eq!(planner.finish(5, |i| format!("m{i}")).expect("finish"), 11);
         let sizes: Vec<i64> = journal
             .batches("c")
             .expect("batches")
@@ -463,13 +476,12 @@ mod tests {
             .map(|b| b.size)
             .collect();
         assert_eq!(sizes, [5, 4, 2]);
-        let mut all: Vec<String> = (0..3)
+        let all: Vec<String> = (0..3)
             .flat_map(|i| journal.members("c", i).expect("members"))
             .collect();
         assert_eq!(journal.members("c", 2).expect("last").len(), 2);
-        all.sort();
-        let mut expected: Vec<String> = (0..11).map(|i| format!("o{i}")).collect();
-        expected.sort();
+        // First appearance order, repeats dropped.
+        let expected: Vec<String> = (0..11).map(|i| format!("o{i}")).collect();
         assert_eq!(all, expected);
         assert_eq!(
             journal.campaign("c").expect("c").map(|c| c.audience_size),
@@ -482,8 +494,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let mut journal = Journal::open(&dir.path().join("j.db")).expect("open");
         let mut planner = journal.plan(&campaign("c")).expect("plan");
-        planner.add("o1", 5).expect("add");
-        drop(planner);
+        planner.add("o1").expect("add");
+        planner.add("o1").expect("add");
+        let error = planner
+            .finish(5, |i| format!("m{i}"))
+            .expect_err("one openid");
+        assert!(error.to_string().contains("2 different openids"), "{error}");
         assert!(journal.campaign("c").expect("query").is_none());
         assert!(journal.members("c", 0).expect("members").is_empty());
     }

@@ -1,0 +1,56 @@
+"""Reads the RESULT lines of the bench scripts on stdin and prints the
+comparison table of docs/benchmarks.md (Markdown), with each goal and
+whether it was met."""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+
+results = [json.loads(line[len("RESULT "):]) for line in sys.stdin if line.startswith("RESULT ")]
+rows = []
+
+
+def row(what, ours, peer, ratio, goal, met):
+    rows.append((what, ours, peer, ratio, goal, "yes" if met else "**no**" if met is not None else ""))
+
+
+for r in results:
+    b = r["bench"]
+    if b == "callback":
+        ratio = r["ours"] / r["wechatpy"]
+        row("callback: verify + decrypt + parse, one core (pushes/s)", f"{r['ours']:,.0f}", f"wechatpy {r['wechatpy']:,.0f}",
+            f"{ratio:.1f}x", ">= 40x", ratio >= 40)
+    elif b == "client":
+        vs_reqwest, vs_py = r["ours"] / r["reqwest"], r["ours"] / r["wechatpy"]
+        row("client: mass().get() requests/s", f"{r['ours']:,.0f}", f"bare reqwest {r['reqwest']:,.0f}",
+            f"{vs_reqwest:.2f}", ">= 0.9", vs_reqwest >= 0.9)
+        row("client: mass().get() requests/s", f"{r['ours']:,.0f}", f"wechatpy {r['wechatpy']:,.0f}",
+            f"{vs_py:.1f}x", ">= 10x", vs_py >= 10)
+    elif b == "token_storm":
+        o, t = r["ours"], r["wechatpy"]
+        row(f"token storm: token fetches for {o['calls']:,} concurrent calls", str(o["token_fetches"]),
+            f"wechatpy {t['token_fetches']}", "", "1", o["token_fetches"] == 1)
+    elif b == "campaign":
+        o, t, n = r["ours"], r["wechatpy"], r["followers"]
+        rss = max(o["followers_rss_mb"], o["send_rss_mb"])
+        row(f"campaign, {n:,} followers, 100 batches: wall time (s)", f"{o['wall_seconds']:.2f} (to every push recorded)",
+            f"wechatpy {t['wall_seconds']:.2f} (to every job final)", f"{t['wall_seconds'] / o['wall_seconds']:.2f}x", "", None)
+        row(f"campaign, {n:,} followers: peak RSS (MB)", f"{rss:.1f} (serve {o['serve_rss_mb']:.1f}); journal {o['journal_mb']:.1f} MB",
+            f"wechatpy {t['peak_rss_mb']:.1f}", f"{t['peak_rss_mb'] / rss:.1f}x less",
+            "flat; < 100 at 1M", rss < 100)
+    elif b == "emulator":
+        if "mass_get" in r:
+            row("emulator: mass/get requests/s, 64 connections", f"{r['mass_get']:,.0f}", "", "", "above every client figure", None)
+            row("emulator: sendall requests/s (new jobs), 64 connections", f"{r['sendall']:,.0f}", "", "", "", None)
+        row(f"emulator: peak RSS with {r['followers']:,} followers (MB)", f"{r['peak_rss_mb']:.0f}", "", "", "", None)
+
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+print(f"Machine: {os.cpu_count()} x {cpu}, {platform.system()} {platform.release()}; {rustc}; Python {platform.python_version()}")
+print()
+print("| comparison | wxmass | peer | ratio | goal | met |")
+print("|---|---:|---:|---:|---|---|")
+for r in rows:
+    print("| " + " | ".join(r) + " |")
