@@ -212,13 +212,7 @@ pub async fn run_jobs(emulator: Arc<Emulator>) {
         let (finished, next_due) = {
             let mut account = emulator.account();
             let finished = account.finish_due_jobs(&emulator.clock);
-            let next = account
-                .jobs()
-                .iter()
-                .filter(|j| j.status == JobStatus::Sending)
-                .map(|j| j.finishes_at_ms)
-                .min();
-            (finished, next)
+            (finished, account.next_job_due())
         };
         for msg_id in finished {
             tokio::spawn(deliver(emulator.clone(), msg_id));

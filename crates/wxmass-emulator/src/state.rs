@@ -323,6 +323,9 @@ pub struct Account {
     news: HashMap<String, News>,
     article_images: HashMap<String, Bytes>,
     jobs: Vec<Job>,
+    /// Jobs still sending, soonest to finish first: (finishes_at_ms, index).
+    /// A heap, so that finishing jobs costs nothing per job already done.
+    sending: std::collections::BinaryHeap<std::cmp::Reverse<(i64, usize)>>,
     job_index: HashMap<i64, usize>,
     clientmsgids: HashMap<String, (i64, i64)>,
     next_msg_id: i64,
@@ -348,6 +351,7 @@ impl Account {
             news: HashMap::new(),
             article_images: HashMap::new(),
             jobs: Vec::new(),
+            sending: std::collections::BinaryHeap::new(),
             job_index: HashMap::new(),
             clientmsgids: HashMap::new(),
             next_msg_id: 1_000_000_001,
@@ -892,6 +896,8 @@ impl Account {
         self.stats.jobs += 1;
         let index = self.jobs.len();
         self.job_index.insert(job.msg_id, index);
+        self.sending
+            .push(std::cmp::Reverse((job.finishes_at_ms, index)));
         self.jobs.push(job);
         &self.jobs[index]
     }
@@ -959,18 +965,26 @@ impl Account {
             .map(|j| j.msg_id)
     }
 
+    /// When the next sending job finishes (emulated milliseconds).
+    pub fn next_job_due(&self) -> Option<i64> {
+        self.sending.peek().map(|r| r.0.0)
+    }
+
     /// Finishes every job due at `now_ms`: resolves the audience, applies the
     /// monthly cap, records deliveries. Returns the finished msg_ids.
     pub fn finish_due_jobs(&mut self, clock: &Clock) -> Vec<i64> {
         let now_ms = clock.now_ms();
         let month = clock.month();
-        let due: Vec<usize> = self
-            .jobs
-            .iter()
-            .enumerate()
-            .filter(|(_, j)| j.status == JobStatus::Sending && j.finishes_at_ms <= now_ms)
-            .map(|(i, _)| i)
-            .collect();
+        let mut due = Vec::new();
+        while let Some(&std::cmp::Reverse((at, index))) = self.sending.peek() {
+            if at > now_ms {
+                break;
+            }
+            self.sending.pop();
+            if self.jobs[index].status == JobStatus::Sending {
+                due.push(index);
+            }
+        }
         let mut finished = Vec::with_capacity(due.len());
         for index in due {
             let candidates = self.audience_indices(&self.jobs[index].audience);
