@@ -113,7 +113,9 @@ pub async fn upload_once(
     if let Some(id) = journal.media(hash, key, after)? {
         return Ok(id);
     }
+    let working = crate::progress::Working::new(format!("uploading {label}"));
     let (id, url) = upload().await?;
+    drop(working);
     journal.record_media(hash, key, &id, url.as_deref())?;
     eprintln!("uploaded {label}");
     Ok(id)

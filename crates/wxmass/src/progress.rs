@@ -10,6 +10,34 @@ const LINE_EVERY: Duration = Duration::from_secs(5);
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+/// A spinner with a message while one long step runs (an upload), on a
+/// terminal only; cleared when dropped. Without a terminal the step's own
+/// log line says what happened.
+pub struct Working(Option<ProgressBar>);
+
+impl Working {
+    /// Shows `message` with a spinner until dropped.
+    pub fn new(message: impl Into<String>) -> Working {
+        Working(std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new_spinner();
+            if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+                bar.set_style(style);
+            }
+            bar.set_message(message.into());
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        }))
+    }
+}
+
+impl Drop for Working {
+    fn drop(&mut self) {
+        if let Some(bar) = self.0.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 /// Progress of `total` steps (0 when unknown).
 pub struct Progress {
     bar: Option<ProgressBar>,

@@ -50,6 +50,7 @@ pub async fn media(settings: &Settings, command: &MediaCommand, json: bool) -> R
         .unwrap_or("file")
         .to_owned();
     let kind = media_kind(kind);
+    let working = crate::progress::Working::new(format!("uploading {}", file.display()));
     let (media_id, url) = if *permanent {
         let video = title
             .as_deref()
@@ -64,6 +65,7 @@ pub async fn media(settings: &Settings, command: &MediaCommand, json: bool) -> R
             None,
         )
     };
+    drop(working);
     super::print(
         json,
         &json!({"media_id": media_id, "url": url, "type": kind.as_str(), "permanent": permanent}),

@@ -33,7 +33,12 @@ pub fn print_campaign(journal: &Journal, id: &str, json_out: bool) -> Result<()>
             out.push_str(&format!(
                 "\n{:>6}  {:>7}  {:>12}  {:<12}  {:<14}  {}",
                 b.index + 1,
-                b.size,
+                // Tag and all-follower jobs have no list of their own.
+                if campaign.audience_kind == "openids" {
+                    b.size.to_string()
+                } else {
+                    "-".to_owned()
+                },
                 b.msg_id.map_or("-".into(), |m| m.to_string()),
                 b.state,
                 b.status.as_deref().unwrap_or("-"),
