@@ -8,22 +8,12 @@ import resource
 import sys
 import time
 
-from wechatpy import WeChatClient
+from wechatpy_emulator import emulator_client
 
 base, appid, secret, batch_size = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 
 
-class EmulatorClient(WeChatClient):
-    API_BASE_URL = base + "/cgi-bin/"
-
-    def fetch_access_token(self):
-        return self._fetch_access_token(
-            url=base + "/cgi-bin/token",
-            params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
-        )
-
-
-client = EmulatorClient(appid, secret)
+client = emulator_client(base, appid, secret)
 start = time.perf_counter()
 openids, next_openid = [], None
 while True:

@@ -6,23 +6,13 @@ import sys
 import threading
 import time
 
-from wechatpy import WeChatClient
+from wechatpy_emulator import emulator_client
 
 base, appid, secret, msg_id = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 seconds, threads = float(sys.argv[5]), int(sys.argv[6])
 
 
-class EmulatorClient(WeChatClient):
-    API_BASE_URL = base + "/cgi-bin/"
-
-    def fetch_access_token(self):
-        return self._fetch_access_token(
-            url=base + "/cgi-bin/token",
-            params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
-        )
-
-
-client = EmulatorClient(appid, secret)
+client = emulator_client(base, appid, secret)
 client.message.get_mass(msg_id)
 count = [0] * threads
 deadline = time.perf_counter() + seconds

@@ -9,19 +9,9 @@ import threading
 import time
 import urllib.request
 
-from wechatpy import WeChatClient
+from wechatpy_emulator import emulator_client
 
 base, appid, secret, msg_id, calls, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
-
-
-class EmulatorClient(WeChatClient):
-    API_BASE_URL = base + "/cgi-bin/"
-
-    def fetch_access_token(self):
-        return self._fetch_access_token(
-            url=base + "/cgi-bin/token",
-            params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
-        )
 
 
 def fetches():
@@ -30,7 +20,7 @@ def fetches():
     return f["classic"] + f["stable"] + f["stable_forced"]
 
 
-client = EmulatorClient(appid, secret)
+client = emulator_client(base, appid, secret)
 client.message.get_mass(msg_id)  # a token, cached
 
 

@@ -6,7 +6,7 @@ mod common;
 use std::io::Cursor;
 use std::path::Path;
 
-use common::{admin, emulator, json, wxmass};
+use common::{admin, emulator, follower_list, json, wxmass};
 use predicates::prelude::*;
 use serde_json::Value;
 
@@ -164,12 +164,7 @@ fn drafts_and_previews() {
 
     let openid = admin(&url, "GET", "/_emulator/jobs", "")["jobs"][0].clone();
     assert_eq!(openid["msgtype"], "mpnews");
-    let list = home.path().join("list.txt");
-    wxmass(home.path(), &url)
-        .args(["followers", "--out"])
-        .arg(&list)
-        .assert()
-        .success();
+    let list = follower_list(home.path(), &url);
     let to = std::fs::read_to_string(&list).expect("list");
     let to = to.lines().next().expect("a follower");
     wxmass(home.path(), &url)

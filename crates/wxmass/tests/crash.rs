@@ -7,7 +7,7 @@ mod common;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{admin, emulator, wxmass_std};
+use common::{admin, emulator, follower_list, wxmass_std};
 use serde_json::Value;
 
 /// A small deterministic generator for the kill moments (seeded per run).
@@ -55,13 +55,7 @@ fn run_with_kills(faults: &str) {
     const FOLLOWERS: u32 = 20_000;
     let (_emu, url) = emulator(FOLLOWERS, &[]);
     let home = tempfile::tempdir().expect("home");
-    let list = home.path().join("list.txt");
-    let status = wxmass_std(home.path(), &url)
-        .args(["followers", "--out"])
-        .arg(&list)
-        .status()
-        .expect("followers");
-    assert!(status.success());
+    let list = follower_list(home.path(), &url);
     let set = admin(&url, "POST", "/_emulator/faults", faults);
     assert!(
         set["faults"]["paths"]

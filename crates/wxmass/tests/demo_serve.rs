@@ -3,10 +3,60 @@
 
 mod common;
 
-use common::{admin, json, spawn, wxmass, wxmass_std};
+use common::{admin, follower_list, json, spawn, wxmass, wxmass_std};
 
 use assert_cmd::Command;
 use serde_json::Value;
+
+/// The callback token and EncodingAESKey `serve` and the emulator share.
+const TOKEN: &str = "servetest";
+const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+
+/// `wxmass serve` on `listen`, recording into `home`'s journal.
+fn serve(home: &std::path::Path, listen: &str) -> (common::Proc, String) {
+    spawn(
+        Some(home),
+        &[
+            "serve",
+            "--listen",
+            listen,
+            "--token",
+            TOKEN,
+            "--aes-key",
+            AES_KEY,
+        ],
+    )
+}
+
+/// `wxmass emulator` with `followers` in one tag, pushing every report to
+/// `serve_url` in safe mode; `extra` flags appended.
+fn emulator_pushing_to(
+    home: &std::path::Path,
+    serve_url: &str,
+    followers: u32,
+    extra: &[&str],
+) -> (common::Proc, String) {
+    let followers = followers.to_string();
+    let mut args = vec![
+        "emulator",
+        "--listen",
+        "127.0.0.1:0",
+        "--tags",
+        "1",
+        "--followers",
+        &followers,
+        "--callback-url",
+        serve_url,
+        "--callback-token",
+        TOKEN,
+        "--callback-aes-key",
+        AES_KEY,
+        "--callback-mode",
+        "safe",
+    ];
+    args.extend_from_slice(extra);
+    spawn(Some(home), &args)
+}
 
 #[test]
 fn demo_runs_a_whole_campaign_offline() {
@@ -45,41 +95,9 @@ fn demo_runs_a_whole_campaign_offline() {
 #[test]
 fn serve_records_reports_against_their_batches() {
     let home = tempfile::tempdir().expect("home");
-    let key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
-    let (_serve, serve_url) = spawn(
-        Some(home.path()),
-        &[
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--token",
-            "servetest",
-            "--aes-key",
-            key,
-        ],
-    );
-    let (_emu, emu_url) = spawn(
-        Some(home.path()),
-        &[
-            "emulator",
-            "--listen",
-            "127.0.0.1:0",
-            "--followers",
-            "50",
-            "--tags",
-            "1",
-            "--job-delay-ms",
-            "50",
-            "--callback-url",
-            &serve_url,
-            "--callback-token",
-            "servetest",
-            "--callback-aes-key",
-            key,
-            "--callback-mode",
-            "safe",
-        ],
-    );
+    let (_serve, serve_url) = serve(home.path(), "127.0.0.1:0");
+    let (_emu, emu_url) =
+        emulator_pushing_to(home.path(), &serve_url, 50, &["--job-delay-ms", "50"]);
     let wxmass = || {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_wxmass"));
         cmd.env_clear()
@@ -123,47 +141,14 @@ fn serve_killed_while_pushes_arrive_loses_nothing_and_counts_nothing_twice() {
     use std::time::{Duration, Instant};
 
     let home = tempfile::tempdir().expect("home");
-    let key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
-    let serve = |listen: &str| {
-        spawn(
-            Some(home.path()),
-            &[
-                "serve",
-                "--listen",
-                listen,
-                "--token",
-                "killtest",
-                "--aes-key",
-                key,
-            ],
-        )
-    };
-    let (first, serve_url) = serve("127.0.0.1:0");
+    let (first, serve_url) = serve(home.path(), "127.0.0.1:0");
     let mut receiver = Some(first);
     let listen = serve_url.trim_start_matches("http://").to_owned();
-    let (_emu, emu_url) = spawn(
-        Some(home.path()),
-        &[
-            "emulator",
-            "--listen",
-            "127.0.0.1:0",
-            "--followers",
-            "1800",
-            "--tags",
-            "1",
-            "--job-delay-ms",
-            "100",
-            "--mass-sends-per-minute",
-            "1000",
-            "--callback-url",
-            &serve_url,
-            "--callback-token",
-            "killtest",
-            "--callback-aes-key",
-            key,
-            "--callback-mode",
-            "safe",
-        ],
+    let (_emu, emu_url) = emulator_pushing_to(
+        home.path(),
+        &serve_url,
+        1800,
+        &["--job-delay-ms", "100", "--mass-sends-per-minute", "1000"],
     );
     // Sends spread over a couple of seconds, so pushes arrive throughout.
     admin(
@@ -172,12 +157,7 @@ fn serve_killed_while_pushes_arrive_loses_nothing_and_counts_nothing_twice() {
         "/_emulator/faults",
         r#"{"paths":{"/cgi-bin/message/mass/send":{"latency_ms":10}}}"#,
     );
-    let list = home.path().join("audience.txt");
-    wxmass(home.path(), &emu_url)
-        .args(["followers", "--out"])
-        .arg(&list)
-        .assert()
-        .success();
+    let list = follower_list(home.path(), &emu_url);
     let mut send = wxmass_std(home.path(), &emu_url)
         .args(["send", "--text", "kill serve", "--openids"])
         .arg(&list)
@@ -200,7 +180,7 @@ fn serve_killed_while_pushes_arrive_loses_nothing_and_counts_nothing_twice() {
         }
         drop(receiver.take()); // SIGKILL
         std::thread::sleep(Duration::from_millis(rng.random_range(10..120)));
-        receiver = Some(serve(&listen).0);
+        receiver = Some(serve(home.path(), &listen).0);
         kills += 1;
     }
     assert!(

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{admin, emulator, json, wxmass, wxmass_std};
+use common::{admin, emulator, follower_list, json, wxmass, wxmass_std};
 use predicates::prelude::*;
 
 #[test]
@@ -90,12 +90,7 @@ fn a_campaign_runs_once_and_a_rerun_sends_nothing() {
 fn openid_lists_go_in_batches_and_resume_after_a_failure() {
     let (_emu, url) = emulator(300, &[]);
     let home = tempfile::tempdir().expect("home");
-    let list = home.path().join("list.txt");
-    wxmass(home.path(), &url)
-        .args(["followers", "--out"])
-        .arg(&list)
-        .assert()
-        .success();
+    let list = follower_list(home.path(), &url);
     // Batch 1 goes out; then WeChat fails every send until the faults clear.
     let first = json(
         &wxmass(home.path(), &url)
@@ -263,12 +258,7 @@ fn sends_wait_out_the_minute_limit() {
     use std::io::BufRead;
     let (_emu, url) = emulator(140, &[]);
     let home = tempfile::tempdir().expect("home");
-    let list = home.path().join("list.txt");
-    wxmass(home.path(), &url)
-        .args(["followers", "--out"])
-        .arg(&list)
-        .assert()
-        .success();
+    let list = follower_list(home.path(), &url);
     // 70 batches: WeChat takes 60 a minute.
     let mut send = wxmass_std(home.path(), &url)
         .args(["send", "--text", "paced", "--openids"])
@@ -303,12 +293,7 @@ fn sends_wait_out_the_minute_limit() {
 fn openids_from_stdin_with_repeats_are_sent_once_each() {
     let (_emu, url) = emulator(30, &[]);
     let home = tempfile::tempdir().expect("home");
-    let list = home.path().join("list.txt");
-    wxmass(home.path(), &url)
-        .args(["followers", "--out"])
-        .arg(&list)
-        .assert()
-        .success();
+    let list = follower_list(home.path(), &url);
     let text = std::fs::read_to_string(&list).expect("list");
     let openids: Vec<&str> = text.lines().collect();
     // Every openid, then the first ten again, with a blank line between.
@@ -431,12 +416,7 @@ fn wechat_refusals_say_what_to_do() {
     // 48001: openid lists need a verified service account.
     let (_emu, url) = emulator(10, &["--account-type", "subscription"]);
     let home = tempfile::tempdir().expect("home");
-    let list = home.path().join("list.txt");
-    wxmass(home.path(), &url)
-        .args(["followers", "--out"])
-        .arg(&list)
-        .assert()
-        .success();
+    let list = follower_list(home.path(), &url);
     let list = list.to_str().expect("utf-8 path");
     let error = refused(
         home.path(),

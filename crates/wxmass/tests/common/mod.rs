@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
@@ -106,4 +106,19 @@ pub fn wxmass(home: &Path, url: &str) -> assert_cmd::Command {
 pub fn json(out: &[u8]) -> Value {
     serde_json::from_slice(out)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
+}
+
+/// Every follower's openid, written by `wxmass followers --out` to
+/// `followers.txt` in `home`; returns the file.
+pub fn follower_list(home: &Path, url: &str) -> PathBuf {
+    let list = home.join("followers.txt");
+    let status = wxmass_std(home, url)
+        .args(["followers", "--out"])
+        .arg(&list)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("run wxmass followers");
+    assert!(status.success(), "wxmass followers --out failed");
+    list
 }
