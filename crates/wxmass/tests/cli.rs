@@ -58,6 +58,19 @@ fn init_writes_a_private_profile_that_later_commands_use() {
         .assert()
         .success()
         .stdout(predicate::str::contains("mode 600"));
+    // A second profile, with --json.
+    let second = json(
+        &home
+            .bare()
+            .env("WXMASS_SECRET", SECRET)
+            .args(["init", "--appid", APPID, "--name", "other", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(second["profile"], "other");
+    assert!(!second.to_string().contains(SECRET), "no secret in --json");
     let config = home.dir.path().join("config.toml");
     #[cfg(unix)]
     {

@@ -79,6 +79,22 @@ fn a_campaign_runs_once_and_a_rerun_sends_nothing() {
             .stdout,
     );
     assert_eq!(list.as_array().map(Vec::len), Some(1));
+    assert_eq!(list[0]["batches"], 1);
+    wxmass(home.path(), &url)
+        .args(["campaigns"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("CAMPAIGN"))
+        .stdout(predicate::str::contains("1/1"));
+    let status = json(
+        &wxmass(home.path(), &url)
+            .args(["status", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(status["batches"][0]["status"], "SEND_SUCCESS");
     wxmass(home.path(), &url)
         .args(["status", "nope"])
         .assert()
