@@ -13,10 +13,15 @@ pub struct Cli {
     #[command(flatten)]
     pub account: AccountArgs,
     /// Machine-readable JSON on stdout (progress and logs go to stderr).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,
     /// The journal file (default: journal.db in the data directory).
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        help_heading = "Global options"
+    )]
     pub journal: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
@@ -26,22 +31,41 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct AccountArgs {
     /// Profile in the config file.
-    #[arg(long, global = true, env = "WXMASS_PROFILE", value_name = "NAME")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Account",
+        env = "WXMASS_PROFILE",
+        value_name = "NAME"
+    )]
     pub profile: Option<String>,
     /// The account's AppID.
-    #[arg(long, global = true, env = "WXMASS_APPID", value_name = "APPID")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Account",
+        env = "WXMASS_APPID",
+        value_name = "APPID"
+    )]
     pub appid: Option<String>,
     /// The account's AppSecret (prefer WXMASS_SECRET or the profile: shells keep history).
     #[arg(
         long,
         global = true,
+        help_heading = "Account",
         env = "WXMASS_SECRET",
         hide_env_values = true,
         value_name = "SECRET"
     )]
     pub secret: Option<String>,
     /// API base URL, e.g. the emulator's http://127.0.0.1:8085.
-    #[arg(long, global = true, env = "WXMASS_API_BASE", value_name = "URL")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Account",
+        env = "WXMASS_API_BASE",
+        value_name = "URL"
+    )]
     pub api_base: Option<String>,
 }
 
