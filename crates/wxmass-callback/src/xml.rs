@@ -288,8 +288,7 @@ impl<'a> Parser<'a> {
                         return Err(XmlError::Structure("markup outside the root element"));
                     };
                     if let Some(cdata) = self.bang()? {
-                        let piece = normalise_line_ends(Cow::Borrowed(cdata));
-                        push_text(&mut owned, &mut nodes[current].text, piece);
+                        push_text(&mut owned, &mut nodes[current].text, cdata);
                     }
                 }
                 Some(b'?') => self.processing_instruction()?,
@@ -380,14 +379,19 @@ impl<'a> Parser<'a> {
     }
 
     /// `<!...>` at `pos`: returns CDATA content, skips a comment, refuses the rest.
-    fn bang(&mut self) -> Result<Option<&'a str>, XmlError> {
+    fn bang(&mut self) -> Result<Option<Cow<'a, str>>, XmlError> {
         let rest = &self.bytes[self.pos..];
         if rest.get(..9) == Some(b"<![CDATA[".as_slice()) {
             let start = self.pos + 9;
-            let len = find_cdata_end(&self.bytes[start..])
+            let (len, carriage_return) = find_cdata_end(&self.bytes[start..])
                 .ok_or_else(|| self.malformed("unterminated CDATA section"))?;
             self.pos = start + len + 3;
-            Ok(Some(&self.doc[start..start + len]))
+            let cdata = &self.doc[start..start + len];
+            Ok(Some(if carriage_return {
+                normalise_line_ends(Cow::Borrowed(cdata))
+            } else {
+                Cow::Borrowed(cdata)
+            }))
         } else if rest.starts_with(b"<!--") {
             let start = self.pos + 4;
             let len = memmem::find(&self.bytes[start..], b"-->")
@@ -586,9 +590,28 @@ const NAME_BYTE: [bool; 256] = {
     table
 };
 
-/// Where `]]>` starts. CDATA in pushes is mostly base64 or short text with no
-/// `]` at all, so a `memchr` for `]` beats a general substring search here.
-fn find_cdata_end(haystack: &[u8]) -> Option<usize> {
+/// Where `]]>` starts, and whether a `\r` comes before it. CDATA in pushes
+/// is mostly short text with no `]` at all: the first bytes are checked in a
+/// plain loop (cheaper than `memchr`'s setup for a word or a number), the
+/// rest with `memchr` for `]`, which beats a general substring search.
+fn find_cdata_end(haystack: &[u8]) -> Option<(usize, bool)> {
+    let mut carriage_return = false;
+    for (i, &b) in haystack.iter().take(SHORT_RUN).enumerate() {
+        match b {
+            b']' if haystack[i..].starts_with(b"]]>") => return Some((i, carriage_return)),
+            b'\r' => carriage_return = true,
+            _ => {}
+        }
+    }
+    let from = SHORT_RUN.min(haystack.len());
+    let end = from + long_cdata_end(&haystack[from..])?;
+    Some((
+        end,
+        carriage_return || memchr(b'\r', &haystack[from..end]).is_some(),
+    ))
+}
+
+fn long_cdata_end(haystack: &[u8]) -> Option<usize> {
     let mut from = 0;
     while let Some(i) = memchr(b']', &haystack[from..]) {
         let at = from + i;
@@ -867,6 +890,21 @@ mod tests {
             let root = Element::parse(doc).expect("ok");
             assert_eq!(root.text, "", "{doc:?}");
         }
+    }
+
+    #[test]
+    fn cdata_ends_and_line_ends_are_found_near_and_far() {
+        for pad in [0, 5, 31, 32, 33, 100] {
+            let lead = "x".repeat(pad);
+            let doc = format!("<xml><A><![CDATA[{lead}]]x]\r\ny\rz]]></A></xml>");
+            let root = Element::parse(&doc).expect("parse");
+            assert_eq!(
+                root.child_text("A"),
+                Some(format!("{lead}]]x]\ny\nz").as_str()),
+                "pad {pad}"
+            );
+        }
+        assert!(Element::parse("<xml><A><![CDATA[never closed]]</A></xml>").is_err());
     }
 
     #[test]
