@@ -6,7 +6,7 @@ mod common;
 use std::io::Cursor;
 use std::path::Path;
 
-use common::{admin, emulator, follower_list, json, wxmass};
+use common::{admin, emulator, follower_list, success_json, wxmass};
 use predicates::prelude::*;
 use serde_json::Value;
 
@@ -71,7 +71,7 @@ fn two_articles_upload_each_picture_once_and_a_rerun_uploads_nothing() {
             .args(["--tag", "100", "--campaign", campaign, "--json"]);
         cmd
     };
-    let out = json(&send("news-1").assert().success().get_output().stdout);
+    let out = success_json(&mut send("news-1"));
     assert_eq!(out["batches"][0]["status"], "SEND_SUCCESS", "{out}");
     let after_first = calls(&url);
     assert_eq!(
@@ -320,17 +320,13 @@ fn the_rendered_page_loads_every_picture_in_a_browser() {
     let dir = home.path().join("posts");
     two_articles(&dir);
     let page = home.path().join("page.html");
-    let out = json(
-        &wxmass(home.path(), "http://127.0.0.1:9")
+    let out = success_json(
+        wxmass(home.path(), "http://127.0.0.1:9")
             .args(["article", "render"])
             .arg(dir.join("a.md"))
             .arg("--out")
             .arg(&page)
-            .arg("--json")
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
+            .arg("--json"),
     );
     assert_eq!(out["pictures"], 2);
 

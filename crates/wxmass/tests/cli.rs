@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{APPID, SECRET, emulator, json};
+use common::{APPID, SECRET, emulator, json, success_json};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
@@ -23,13 +23,7 @@ impl Home {
 
     /// `wxmass` with this home and the emulator's account in the environment.
     fn cmd(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wxmass"));
-        cmd.env_clear()
-            .env("WXMASS_HOME", self.dir.path())
-            .env("WXMASS_APPID", APPID)
-            .env("WXMASS_SECRET", SECRET)
-            .env("WXMASS_API_BASE", &self.url);
-        cmd
+        common::wxmass(self.dir.path(), &self.url)
     }
 
     /// `wxmass` with only WXMASS_HOME: settings must come from the profile.
@@ -59,15 +53,10 @@ fn init_writes_a_private_profile_that_later_commands_use() {
         .success()
         .stdout(predicate::str::contains("mode 600"));
     // A second profile, with --json.
-    let second = json(
-        &home
-            .bare()
+    let second = success_json(
+        home.bare()
             .env("WXMASS_SECRET", SECRET)
-            .args(["init", "--appid", APPID, "--name", "other", "--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
+            .args(["init", "--appid", APPID, "--name", "other", "--json"]),
     );
     assert_eq!(second["profile"], "other");
     assert!(!second.to_string().contains(SECRET), "no secret in --json");
@@ -152,37 +141,13 @@ fn token_status_and_refresh() {
         .assert()
         .success()
         .stdout(predicate::str::contains("valid for"));
-    let first = json(
-        &home
-            .cmd()
-            .args(["token", "--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
-    let again = json(
-        &home
-            .cmd()
-            .args(["token", "--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let first = success_json(home.cmd().args(["token", "--json"]));
+    let again = success_json(home.cmd().args(["token", "--json"]));
     assert_eq!(
         first["token"], again["token"],
         "the cached token is shared between runs"
     );
-    let refreshed = json(
-        &home
-            .cmd()
-            .args(["token", "--refresh", "--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let refreshed = success_json(home.cmd().args(["token", "--refresh", "--json"]));
     assert_eq!(refreshed["refreshed"], true);
 }
 
@@ -195,30 +160,14 @@ fn tags_commands() {
         .assert()
         .success()
         .stdout(predicate::str::contains("FOLLOWERS"));
-    let created = json(
-        &home
-            .cmd()
-            .args(["tags", "create", "北京", "--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let created = success_json(home.cmd().args(["tags", "create", "北京", "--json"]));
     let id = created["id"].as_u64().expect("id").to_string();
     home.cmd()
         .args(["tags", "rename", &id, "上海"])
         .assert()
         .success()
         .stdout(predicate::str::contains("renamed"));
-    let list = json(
-        &home
-            .cmd()
-            .args(["tags", "list", "--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let list = success_json(home.cmd().args(["tags", "list", "--json"]));
     assert!(
         list.as_array()
             .expect("list")
@@ -247,14 +196,9 @@ fn followers_count_list_and_file() {
         .assert()
         .success()
         .stdout("25000\n");
-    let tagged = json(
-        &home
-            .cmd()
-            .args(["followers", "--tag", "100", "--count", "--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
+    let tagged = success_json(
+        home.cmd()
+            .args(["followers", "--tag", "100", "--count", "--json"]),
     );
     assert_eq!(tagged["count"], 12_500);
     let out = home.dir.path().join("all.txt");
@@ -277,15 +221,7 @@ fn followers_count_list_and_file() {
         .stdout
         .clone();
     assert_eq!(String::from_utf8_lossy(&listed).lines().count(), 12_500);
-    let listed = json(
-        &home
-            .cmd()
-            .args(["followers", "--tag", "101", "--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let listed = success_json(home.cmd().args(["followers", "--tag", "101", "--json"]));
     assert_eq!(listed["count"], 12_500);
     assert_eq!(listed["openids"].as_array().map(Vec::len), Some(12_500));
 }
@@ -317,29 +253,19 @@ fn media_preview_mass_and_speed() {
     let home = Home::new(&url);
     let picture = home.dir.path().join("a.png");
     std::fs::write(&picture, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").expect("write");
-    let temp = json(
-        &home
-            .cmd()
+    let temp = success_json(
+        home.cmd()
             .args(["media", "upload"])
             .arg(&picture)
-            .args(["--type", "image", "--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
+            .args(["--type", "image", "--json"]),
     );
     assert!(temp["media_id"].as_str().is_some_and(|m| m.len() > 20));
-    let perm = json(
-        &home
-            .cmd()
-            .args(["media", "upload"])
-            .arg(&picture)
-            .args(["--type", "image", "--permanent", "--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let perm = success_json(home.cmd().args(["media", "upload"]).arg(&picture).args([
+        "--type",
+        "image",
+        "--permanent",
+        "--json",
+    ]));
     assert!(perm["url"].is_string());
     home.cmd()
         .args(["media", "upload"])
@@ -366,14 +292,9 @@ fn media_preview_mass_and_speed() {
         .assert()
         .success()
         .stdout(predicate::str::contains("preview sent"));
-    let preview = json(
-        &home
-            .cmd()
-            .args(["preview", "--text", "hi", "--to", &openid, "--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
+    let preview = success_json(
+        home.cmd()
+            .args(["preview", "--text", "hi", "--to", &openid, "--json"]),
     );
     assert_eq!(preview["previewed"], true);
     assert_eq!(preview["to"], openid.as_str());
@@ -389,14 +310,9 @@ fn media_preview_mass_and_speed() {
         .failure()
         .stderr(predicate::str::contains("40003"));
 
-    let sent = json(
-        &home
-            .cmd()
-            .args(["send", "--text", "job", "--tag", "100", "--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
+    let sent = success_json(
+        home.cmd()
+            .args(["send", "--text", "job", "--tag", "100", "--json"]),
     );
     let msg_id = sent["batches"][0]["msg_id"]
         .as_i64()
@@ -407,15 +323,7 @@ fn media_preview_mass_and_speed() {
         .assert()
         .success()
         .stdout(predicate::str::contains("SEND_SUCCESS"));
-    let status = json(
-        &home
-            .cmd()
-            .args(["mass", "get", &msg_id, "--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let status = success_json(home.cmd().args(["mass", "get", &msg_id, "--json"]));
     assert_eq!(status["status"], "SEND_SUCCESS");
     home.cmd()
         .args(["mass", "delete", &msg_id])
@@ -436,15 +344,7 @@ fn media_preview_mass_and_speed() {
         .assert()
         .success()
         .stdout(predicate::str::contains("speed 3"));
-    let speed = json(
-        &home
-            .cmd()
-            .args(["speed", "--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let speed = success_json(home.cmd().args(["speed", "--json"]));
     assert_eq!(speed["realspeed"], 30);
     home.cmd().args(["speed", "set", "9"]).assert().failure();
 }

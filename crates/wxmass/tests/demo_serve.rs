@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{admin, follower_list, json, spawn, wxmass, wxmass_std};
+use common::{admin, follower_list, spawn, success_json, wxmass, wxmass_std};
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -60,12 +60,11 @@ fn emulator_pushing_to(
 
 #[test]
 fn demo_runs_a_whole_campaign_offline() {
-    let out = Command::new(env!("CARGO_BIN_EXE_wxmass"))
-        .args(["demo", "--json"])
-        .env_clear()
-        .assert()
-        .success();
-    let report: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+    let report = success_json(
+        Command::new(env!("CARGO_BIN_EXE_wxmass"))
+            .args(["demo", "--json"])
+            .env_clear(),
+    );
     let campaigns = report.as_array().expect("campaigns");
     assert_eq!(campaigns.len(), 4);
     let batches: Vec<&Value> = campaigns
@@ -98,16 +97,7 @@ fn serve_records_reports_against_their_batches() {
     let (_serve, serve_url) = serve(home.path(), "127.0.0.1:0");
     let (_emu, emu_url) =
         emulator_pushing_to(home.path(), &serve_url, 50, &["--job-delay-ms", "50"]);
-    let wxmass = || {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wxmass"));
-        cmd.env_clear()
-            .env("WXMASS_HOME", home.path())
-            .env("WXMASS_APPID", "wx5e1f0c2a9b84d37e")
-            .env("WXMASS_SECRET", "9f8e7d6c5b4a39281706f5e4d3c2b1a0")
-            .env("WXMASS_API_BASE", &emu_url);
-        cmd
-    };
-    wxmass()
+    wxmass(home.path(), &emu_url)
         .args([
             "send",
             "--text",
@@ -120,8 +110,7 @@ fn serve_records_reports_against_their_batches() {
         .assert()
         .success();
     for _ in 0..100 {
-        let out = wxmass().args(["status", "r1", "--json"]).assert().success();
-        let status: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+        let status = success_json(wxmass(home.path(), &emu_url).args(["status", "r1", "--json"]));
         if status["batches"][0]["report"]["sent_count"].as_i64() == Some(50) {
             return;
         }
@@ -227,14 +216,7 @@ fn serve_killed_while_pushes_arrive_loses_nothing_and_counts_nothing_twice() {
     );
 
     // Every acknowledged report is in the journal, once, with the job's counts.
-    let status = json(
-        &wxmass(home.path(), &emu_url)
-            .args(["status", "k", "--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let status = success_json(wxmass(home.path(), &emu_url).args(["status", "k", "--json"]));
     let sent_by_job: HashMap<i64, i64> = jobs
         .iter()
         .map(|j| {

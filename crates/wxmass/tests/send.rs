@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{admin, emulator, follower_list, json, wxmass, wxmass_std};
+use common::{admin, emulator, follower_list, json, success_json, wxmass, wxmass_std};
 use predicates::prelude::*;
 
 #[test]
@@ -26,14 +26,14 @@ fn large_audiences_need_yes_without_a_terminal() {
         "nothing was sent: {calls}"
     );
     // A dry run plans and sends nothing, and writes no campaign.
-    let plan = json(
-        &wxmass(home.path(), &url)
-            .args(["send", "--text", "hi", "--all", "--dry-run", "--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let plan = success_json(wxmass(home.path(), &url).args([
+        "send",
+        "--text",
+        "hi",
+        "--all",
+        "--dry-run",
+        "--json",
+    ]));
     assert_eq!(plan["dry_run"], true);
     assert_eq!(plan["audience_size"], 3000);
     wxmass(home.path(), &url)
@@ -47,13 +47,8 @@ fn large_audiences_need_yes_without_a_terminal() {
 fn a_campaign_runs_once_and_a_rerun_sends_nothing() {
     let (_emu, url) = emulator(100, &[]);
     let home = tempfile::tempdir().expect("home");
-    let out = json(
-        &wxmass(home.path(), &url)
-            .args(["send", "--text", "hello", "--tag", "100", "--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
+    let out = success_json(
+        wxmass(home.path(), &url).args(["send", "--text", "hello", "--tag", "100", "--json"]),
     );
     assert_eq!(out["submitted"], 1);
     assert_eq!(out["batches"][0]["status"], "SEND_SUCCESS");
@@ -70,14 +65,7 @@ fn a_campaign_runs_once_and_a_rerun_sends_nothing() {
         .assert()
         .success()
         .stdout(predicate::str::contains("SEND_SUCCESS"));
-    let list = json(
-        &wxmass(home.path(), &url)
-            .args(["campaigns", "--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let list = success_json(wxmass(home.path(), &url).args(["campaigns", "--json"]));
     assert_eq!(list.as_array().map(Vec::len), Some(1));
     assert_eq!(list[0]["batches"], 1);
     wxmass(home.path(), &url)
@@ -86,14 +74,7 @@ fn a_campaign_runs_once_and_a_rerun_sends_nothing() {
         .success()
         .stdout(predicate::str::contains("CAMPAIGN"))
         .stdout(predicate::str::contains("1/1"));
-    let status = json(
-        &wxmass(home.path(), &url)
-            .args(["status", "--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let status = success_json(wxmass(home.path(), &url).args(["status", "--json"]));
     assert_eq!(status["batches"][0]["status"], "SEND_SUCCESS");
     wxmass(home.path(), &url)
         .args(["status", "nope"])
@@ -108,8 +89,8 @@ fn openid_lists_go_in_batches_and_resume_after_a_failure() {
     let home = tempfile::tempdir().expect("home");
     let list = follower_list(home.path(), &url);
     // Batch 1 goes out; then WeChat fails every send until the faults clear.
-    let first = json(
-        &wxmass(home.path(), &url)
+    let first = success_json(
+        wxmass(home.path(), &url)
             .args(["send", "--text", "batched", "--openids"])
             .arg(&list)
             .args([
@@ -119,11 +100,7 @@ fn openid_lists_go_in_batches_and_resume_after_a_failure() {
                 "b1",
                 "--no-wait",
                 "--json",
-            ])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
+            ]),
     );
     assert_eq!(first["submitted"], 3);
     admin(
@@ -139,14 +116,7 @@ fn openid_lists_go_in_batches_and_resume_after_a_failure() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("-1"));
-    let status = json(
-        &wxmass(home.path(), &url)
-            .args(["status", "b2", "--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let status = success_json(wxmass(home.path(), &url).args(["status", "b2", "--json"]));
     assert_eq!(status["submitted"], 0);
     assert_eq!(status["batches"][0]["state"], "submitting");
     admin(&url, "POST", "/_emulator/faults", "{}");
@@ -220,16 +190,12 @@ fn voice_and_video_are_uploaded_then_sent() {
             .assert()
             .success();
     }
-    let out = json(
-        &wxmass(home.path(), &url)
+    let out = success_json(
+        wxmass(home.path(), &url)
             .args(["send", "--video"])
             .arg(&video)
             .args(["--title", "Our talk", "--description", "12 minutes"])
-            .args(["--tag", "100", "--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
+            .args(["--tag", "100", "--json"]),
     );
     assert_eq!(out["batches"][0]["status"], "SEND_SUCCESS", "{out}");
     let stats = admin(&url, "GET", "/_emulator/stats", "");

@@ -122,3 +122,8 @@ pub fn follower_list(home: &Path, url: &str) -> PathBuf {
     assert!(status.success(), "wxmass followers --out failed");
     list
 }
+
+/// Runs a command that must succeed and parses its `--json` output.
+pub fn success_json(cmd: &mut assert_cmd::Command) -> Value {
+    json(&cmd.assert().success().get_output().stdout)
+}
