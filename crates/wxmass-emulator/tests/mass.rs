@@ -87,11 +87,8 @@ async fn text_to_a_tag_runs_and_finishes() {
     assert_eq!(job["audience"]["kind"], "tag");
     assert_eq!(job["sent_count"], job["total_count"]);
     assert_eq!(job["content_digest"].as_str().expect("digest").len(), 32);
-    assert_code(
-        &emu.post("/cgi-bin/message/mass/get", &t, json!({"msg_id": 1}))
-            .await,
-        40059,
-    );
+    emu.post_expect("/cgi-bin/message/mass/get", &t, json!({"msg_id": 1}), 40059)
+        .await;
 }
 
 #[tokio::test]
@@ -105,69 +102,65 @@ async fn mpnews_to_all_then_delete() {
     assert!(v["msg_data_id"].as_i64().is_some());
     let msg_id = v["msg_id"].as_i64().expect("id");
     // Not finished yet: cannot be deleted.
-    assert_code(
-        &emu.post(
-            "/cgi-bin/message/mass/delete",
-            &t,
-            json!({"msg_id": msg_id}),
-        )
-        .await,
+    emu.post_expect(
+        "/cgi-bin/message/mass/delete",
+        &t,
+        json!({"msg_id": msg_id}),
         40059,
-    );
+    )
+    .await;
     assert_eq!(emu.wait_job(&t, msg_id).await, "SEND_SUCCESS");
-    assert_code(
-        &emu.post(
-            "/cgi-bin/message/mass/delete",
-            &t,
-            json!({"msg_id": msg_id, "article_idx": 3}),
-        )
-        .await,
+    emu.post_expect(
+        "/cgi-bin/message/mass/delete",
+        &t,
+        json!({"msg_id": msg_id, "article_idx": 3}),
         40060,
-    );
-    assert_code(
-        &emu.post(
-            "/cgi-bin/message/mass/delete",
-            &t,
-            json!({"msg_id": msg_id, "article_idx": 2}),
-        )
-        .await,
+    )
+    .await;
+    emu.post_expect(
+        "/cgi-bin/message/mass/delete",
+        &t,
+        json!({"msg_id": msg_id, "article_idx": 2}),
         0,
-    );
+    )
+    .await;
     assert_eq!(
         emu.post("/cgi-bin/message/mass/get", &t, json!({"msg_id": msg_id}))
             .await["msg_status"],
         "SEND_SUCCESS"
     );
-    assert_code(
-        &emu.post(
-            "/cgi-bin/message/mass/delete",
-            &t,
-            json!({"msg_id": msg_id}),
-        )
-        .await,
+    emu.post_expect(
+        "/cgi-bin/message/mass/delete",
+        &t,
+        json!({"msg_id": msg_id}),
         0,
-    );
+    )
+    .await;
     assert_eq!(
         emu.post("/cgi-bin/message/mass/get", &t, json!({"msg_id": msg_id}))
             .await["msg_status"],
         "DELETE"
     );
-    assert_code(
-        &emu.post("/cgi-bin/message/mass/delete", &t, json!({"msg_id": 42}))
-            .await,
+    emu.post_expect(
+        "/cgi-bin/message/mass/delete",
+        &t,
+        json!({"msg_id": 42}),
         40059,
-    );
+    )
+    .await;
     // Text jobs cannot be deleted.
     let tag = first_tag(&emu, &t).await;
     let text = emu.post(SENDALL, &t, text_to_tag(tag, "hi")).await["msg_id"]
         .as_i64()
         .expect("id");
     emu.wait_job(&t, text).await;
-    assert_code(
-        &emu.post("/cgi-bin/message/mass/delete", &t, json!({"msg_id": text}))
-            .await,
+    emu.post_expect(
+        "/cgi-bin/message/mass/delete",
+        &t,
+        json!({"msg_id": text}),
         40008,
-    );
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -187,9 +180,9 @@ async fn draft_is_removed_after_a_send_to_all() {
         .await["media_id"]
         .clone();
     let body = json!({"filter": {"is_to_all": true}, "mpnews": {"media_id": draft}, "msgtype": "mpnews", "clientmsgid": "d1"});
-    assert_code(&emu.post(SENDALL, &t, body).await, 0);
+    emu.post_expect(SENDALL, &t, body, 0).await;
     let again = json!({"filter": {"is_to_all": true}, "mpnews": {"media_id": draft}, "msgtype": "mpnews", "clientmsgid": "d2"});
-    assert_code(&emu.post(SENDALL, &t, again).await, 40007);
+    emu.post_expect(SENDALL, &t, again, 40007).await;
 }
 
 #[tokio::test]
@@ -199,9 +192,11 @@ async fn send_to_openids() {
     let users = emu.openids(&t, 5).await;
     let body =
         |touser: Value| json!({"touser": touser, "text": {"content": "hi"}, "msgtype": "text"});
-    assert_code(&emu.post(SEND, &t, body(json!([users[0]]))).await, 40130);
+    emu.post_expect(SEND, &t, body(json!([users[0]])), 40130)
+        .await;
     let too_many: Vec<_> = (0..10_001).map(|i| format!("o{i:027}")).collect();
-    assert_code(&emu.post(SEND, &t, body(json!(too_many))).await, 40032);
+    emu.post_expect(SEND, &t, body(json!(too_many)), 40032)
+        .await;
     let v = emu.post(SEND, &t, body(json!(users))).await;
     assert_code(&v, 0);
     let msg_id = v["msg_id"].as_i64().expect("id");
@@ -316,7 +311,7 @@ async fn message_types_and_media_checks() {
     }
     // Legacy group_id and a string tag_id are accepted.
     let legacy = json!({"filter": {"is_to_all": false, "group_id": tag.to_string()}, "text": {"content": "legacy"}, "msgtype": "text"});
-    assert_code(&emu.post(SENDALL, &t, legacy).await, 0);
+    emu.post_expect(SENDALL, &t, legacy, 0).await;
 }
 
 #[tokio::test]
@@ -328,28 +323,28 @@ async fn clientmsgid_rules() {
     body["clientmsgid"] = json!("campaign-1-batch-0");
     let first = emu.post(SENDALL, &t, body.clone()).await;
     let msg_id = first["msg_id"].as_i64().expect("id");
-    assert_code(&emu.post(SENDALL, &t, body.clone()).await, 45066);
+    emu.post_expect(SENDALL, &t, body.clone(), 45066).await;
     emu.advance(61).await;
     let dup = emu.post(SENDALL, &t, body.clone()).await;
     assert_code(&dup, 45065);
     assert_eq!(dup["msg_id"], msg_id, "45065 carries the original msg_id");
     emu.advance(86_400).await;
     let t = emu.token().await;
-    assert_code(&emu.post(SENDALL, &t, body.clone()).await, 0);
+    emu.post_expect(SENDALL, &t, body.clone(), 0).await;
     body["clientmsgid"] = json!("x".repeat(33));
-    assert_code(&emu.post(SENDALL, &t, body.clone()).await, 45067);
+    emu.post_expect(SENDALL, &t, body.clone(), 45067).await;
     body["clientmsgid"] = json!("x".repeat(32));
-    assert_code(&emu.post(SENDALL, &t, body).await, 0);
+    emu.post_expect(SENDALL, &t, body, 0).await;
     // Without a clientmsgid the same content to the same audience is a duplicate.
     emu.advance(61).await;
     let plain = text_to_tag(tag, "implicit");
-    assert_code(&emu.post(SENDALL, &t, plain.clone()).await, 0);
+    emu.post_expect(SENDALL, &t, plain.clone(), 0).await;
     emu.advance(61).await;
-    assert_code(&emu.post(SENDALL, &t, plain).await, 45065);
+    emu.post_expect(SENDALL, &t, plain, 45065).await;
     // ...but not to another audience.
     let other =
         json!({"filter": {"is_to_all": true}, "text": {"content": "implicit"}, "msgtype": "text"});
-    assert_code(&emu.post(SENDALL, &t, other).await, 0);
+    emu.post_expect(SENDALL, &t, other, 0).await;
 }
 
 #[tokio::test]
@@ -365,14 +360,15 @@ async fn subscription_accounts_send_once_a_day() {
     emu.align(86_400).await;
     let t = emu.token().await;
     let tag = first_tag(&emu, &t).await;
-    assert_code(&emu.post(SENDALL, &t, text_to_tag(tag, "a")).await, 0);
-    assert_code(&emu.post(SENDALL, &t, text_to_tag(tag, "b")).await, 45028);
+    emu.post_expect(SENDALL, &t, text_to_tag(tag, "a"), 0).await;
+    emu.post_expect(SENDALL, &t, text_to_tag(tag, "b"), 45028)
+        .await;
     let users = emu.openids(&t, 2).await;
     let to_users = json!({"touser": users, "text": {"content": "c"}, "msgtype": "text"});
-    assert_code(&emu.post(SEND, &t, to_users).await, 48001);
+    emu.post_expect(SEND, &t, to_users, 48001).await;
     emu.advance(86_400).await;
     let t = emu.token().await;
-    assert_code(&emu.post(SENDALL, &t, text_to_tag(tag, "b")).await, 0);
+    emu.post_expect(SENDALL, &t, text_to_tag(tag, "b"), 0).await;
 }
 
 #[tokio::test]
@@ -386,15 +382,13 @@ async fn service_accounts_four_a_month() {
         assert_code(&v, 0);
         ids.push(v["msg_id"].as_i64().expect("id"));
     }
-    assert_code(
-        &emu.post(
-            SENDALL,
-            &t,
-            json!({"filter": {"is_to_all": true}, "text": {"content": "m5"}, "msgtype": "text"}),
-        )
-        .await,
+    emu.post_expect(
+        SENDALL,
+        &t,
+        json!({"filter": {"is_to_all": true}, "text": {"content": "m5"}, "msgtype": "text"}),
         45028,
-    );
+    )
+    .await;
     for id in &ids {
         emu.wait_job(&t, *id).await;
     }
@@ -427,13 +421,11 @@ async fn sixty_sends_a_minute() {
     let tag = first_tag(&emu, &t).await;
     emu.align(60).await;
     for i in 0..60 {
-        assert_code(
-            &emu.post(SENDALL, &t, text_to_tag(tag, &format!("r{i}")))
-                .await,
-            0,
-        );
+        emu.post_expect(SENDALL, &t, text_to_tag(tag, &format!("r{i}")), 0)
+            .await;
     }
-    assert_code(&emu.post(SENDALL, &t, text_to_tag(tag, "r60")).await, 45011);
+    emu.post_expect(SENDALL, &t, text_to_tag(tag, "r60"), 45011)
+        .await;
 }
 
 #[tokio::test]
@@ -451,17 +443,12 @@ async fn load_tests_can_lift_the_quotas() {
     emu.align(60).await;
     // Past 60 a minute, 100 a day, and a subscription account's one a day.
     for i in 0..120 {
-        assert_code(
-            &emu.post(SENDALL, &t, text_to_tag(tag, &format!("load {i}")))
-                .await,
-            0,
-        );
+        emu.post_expect(SENDALL, &t, text_to_tag(tag, &format!("load {i}")), 0)
+            .await;
     }
     // Other rules still hold: the same clientmsgid is still a repeat.
-    assert_code(
-        &emu.post(SENDALL, &t, text_to_tag(tag, "load 0")).await,
-        45066,
-    );
+    emu.post_expect(SENDALL, &t, text_to_tag(tag, "load 0"), 45066)
+        .await;
 }
 
 #[tokio::test]
@@ -496,72 +483,65 @@ async fn preview_and_speed() {
         .await;
     assert_code(&v, 0);
     assert_eq!(v["errmsg"], "preview success");
-    assert_code(
-        &emu.post(
-            preview,
-            &t,
-            json!({"towxname": "someone", "text": {"content": "p"}, "msgtype": "text"}),
-        )
-        .await,
+    emu.post_expect(
+        preview,
+        &t,
+        json!({"towxname": "someone", "text": {"content": "p"}, "msgtype": "text"}),
         0,
-    );
-    assert_code(
-        &emu.post(
-            preview,
-            &t,
-            json!({"touser": "stranger", "text": {"content": "p"}, "msgtype": "text"}),
-        )
-        .await,
+    )
+    .await;
+    emu.post_expect(
+        preview,
+        &t,
+        json!({"touser": "stranger", "text": {"content": "p"}, "msgtype": "text"}),
         40003,
-    );
-    assert_code(
-        &emu.post(
-            preview,
-            &t,
-            json!({"text": {"content": "p"}, "msgtype": "text"}),
-        )
-        .await,
+    )
+    .await;
+    emu.post_expect(
+        preview,
+        &t,
+        json!({"text": {"content": "p"}, "msgtype": "text"}),
         41009,
-    );
+    )
+    .await;
     let voice = emu
         .upload("/cgi-bin/material/add_material", &t, "voice", AMR, "v.amr")
         .await["media_id"]
         .clone();
-    assert_code(
-        &emu.post(
-            preview,
-            &t,
-            json!({"touser": users[0], "music": {"media_id": voice}, "msgtype": "music"}),
-        )
-        .await,
+    emu.post_expect(
+        preview,
+        &t,
+        json!({"touser": users[0], "music": {"media_id": voice}, "msgtype": "music"}),
         0,
-    );
+    )
+    .await;
     assert_eq!(emu.admin_get("/_emulator/stats").await["previews"], 3);
 
     let speed = emu
         .post_text("/cgi-bin/message/mass/speed/get", &t, "")
         .await;
     assert_eq!(speed, json!({"speed": 0, "realspeed": 80}));
-    assert_code(
-        &emu.post("/cgi-bin/message/mass/speed/set", &t, json!({"speed": 3}))
-            .await,
+    emu.post_expect(
+        "/cgi-bin/message/mass/speed/set",
+        &t,
+        json!({"speed": 3}),
         0,
-    );
+    )
+    .await;
     assert_eq!(
         emu.post("/cgi-bin/message/mass/speed/get", &t, json!({}))
             .await,
         json!({"speed": 3, "realspeed": 30})
     );
-    assert_code(
-        &emu.post("/cgi-bin/message/mass/speed/set", &t, json!({"speed": 5}))
-            .await,
+    emu.post_expect(
+        "/cgi-bin/message/mass/speed/set",
+        &t,
+        json!({"speed": 5}),
         45083,
-    );
-    assert_code(
-        &emu.post("/cgi-bin/message/mass/speed/set", &t, json!({}))
-            .await,
-        45084,
-    );
+    )
+    .await;
+    emu.post_expect("/cgi-bin/message/mass/speed/set", &t, json!({}), 45084)
+        .await;
 }
 
 #[tokio::test]
@@ -572,35 +552,24 @@ async fn preview_by_wechat_id_is_limited_and_clear_quota_resets() {
     let preview = "/cgi-bin/message/mass/preview";
     let body = json!({"towxname": "someone", "text": {"content": "p"}, "msgtype": "text"});
     for _ in 0..100 {
-        assert_code(&emu.post(preview, &t, body.clone()).await, 0);
+        emu.post_expect(preview, &t, body.clone(), 0).await;
     }
-    assert_code(&emu.post(preview, &t, body.clone()).await, 45009);
+    emu.post_expect(preview, &t, body.clone(), 45009).await;
     let appid = wxmass_emulator::config::DEFAULT_APPID;
-    assert_code(
-        &emu.post(
-            "/cgi-bin/clear_quota",
-            &t,
-            json!({"appid": "wx0000000000000000"}),
-        )
-        .await,
+    emu.post_expect(
+        "/cgi-bin/clear_quota",
+        &t,
+        json!({"appid": "wx0000000000000000"}),
         40013,
-    );
-    assert_code(
-        &emu.post("/cgi-bin/clear_quota", &t, json!({"appid": appid}))
-            .await,
-        0,
-    );
-    assert_code(&emu.post(preview, &t, body).await, 0);
+    )
+    .await;
+    emu.post_expect("/cgi-bin/clear_quota", &t, json!({"appid": appid}), 0)
+        .await;
+    emu.post_expect(preview, &t, body, 0).await;
     for _ in 0..9 {
-        assert_code(
-            &emu.post("/cgi-bin/clear_quota", &t, json!({"appid": appid}))
-                .await,
-            0,
-        );
+        emu.post_expect("/cgi-bin/clear_quota", &t, json!({"appid": appid}), 0)
+            .await;
     }
-    assert_code(
-        &emu.post("/cgi-bin/clear_quota", &t, json!({"appid": appid}))
-            .await,
-        48006,
-    );
+    emu.post_expect("/cgi-bin/clear_quota", &t, json!({"appid": appid}), 48006)
+        .await;
 }

@@ -91,34 +91,21 @@ async fn upload_errors_by_type_format_and_size() {
             .await,
         44001,
     );
-    let mut big_thumb = JPEG.to_vec();
-    big_thumb.resize(64 * 1024 + 1, 0);
-    assert_code(
-        &emu.upload("/cgi-bin/media/upload", &t, "thumb", &big_thumb, "a")
-            .await,
-        40012,
-    );
-    let mut big_voice = MP3.to_vec();
-    big_voice.resize(2 * 1024 * 1024 + 1, 0);
-    assert_code(
-        &emu.upload("/cgi-bin/media/upload", &t, "voice", &big_voice, "a")
-            .await,
-        40010,
-    );
-    let mut big_image = PNG.to_vec();
-    big_image.resize(10 * 1024 * 1024 + 1, 0);
-    assert_code(
-        &emu.upload("/cgi-bin/media/upload", &t, "image", &big_image, "a")
-            .await,
-        40009,
-    );
-    let mut big_video = MP4.to_vec();
-    big_video.resize(10 * 1024 * 1024 + 1, 0);
-    assert_code(
-        &emu.upload("/cgi-bin/media/upload", &t, "video", &big_video, "a")
-            .await,
-        40011,
-    );
+    // One byte over each kind's limit.
+    for (kind, sample, limit, code) in [
+        ("thumb", JPEG, 64 * 1024, 40012),
+        ("voice", MP3, 2 * 1024 * 1024, 40010),
+        ("image", PNG, 10 * 1024 * 1024, 40009),
+        ("video", MP4, 10 * 1024 * 1024, 40011),
+    ] {
+        let mut big = sample.to_vec();
+        big.resize(limit + 1, 0);
+        assert_code(
+            &emu.upload("/cgi-bin/media/upload", &t, kind, &big, "a")
+                .await,
+            code,
+        );
+    }
     // Oversized beyond any limit: 45001, not a crash.
     let huge = vec![0u8; 25 * 1024 * 1024];
     assert_code(
@@ -240,20 +227,20 @@ async fn permanent_material() {
         .await;
     assert_eq!(list["total_count"], 1);
     assert_eq!(list["item"][0]["media_id"], img["media_id"]);
-    assert_code(
-        &emu.post(
-            "/cgi-bin/material/batchget_material",
-            &t,
-            json!({"type": "image", "offset": 0, "count": 21}),
-        )
-        .await,
+    emu.post_expect(
+        "/cgi-bin/material/batchget_material",
+        &t,
+        json!({"type": "image", "offset": 0, "count": 21}),
         40035,
-    );
-    assert_code(
-        &emu.post("/cgi-bin/material/add_news", &t, json!({"articles": []}))
-            .await,
+    )
+    .await;
+    emu.post_expect(
+        "/cgi-bin/material/add_news",
+        &t,
+        json!({"articles": []}),
         45103,
-    );
+    )
+    .await;
 }
 
 fn article(thumb: &str) -> serde_json::Value {
@@ -290,24 +277,20 @@ async fn uploadnews_and_drafts() {
     assert_eq!(news["type"], "news");
     assert!(news["created_at"].is_i64());
     // uploadnews wants a temporary cover; draft/add a permanent one.
-    assert_code(
-        &emu.post(
-            "/cgi-bin/media/uploadnews",
-            &t,
-            json!({"articles": [article(&perm_thumb)]}),
-        )
-        .await,
+    emu.post_expect(
+        "/cgi-bin/media/uploadnews",
+        &t,
+        json!({"articles": [article(&perm_thumb)]}),
         40007,
-    );
-    assert_code(
-        &emu.post(
-            "/cgi-bin/draft/add",
-            &t,
-            json!({"articles": [article(&temp_thumb)]}),
-        )
-        .await,
+    )
+    .await;
+    emu.post_expect(
+        "/cgi-bin/draft/add",
+        &t,
+        json!({"articles": [article(&temp_thumb)]}),
         40007,
-    );
+    )
+    .await;
     let draft = emu
         .post(
             "/cgi-bin/draft/add",
@@ -318,35 +301,36 @@ async fn uploadnews_and_drafts() {
     assert_code(&draft, 0);
     assert!(draft["media_id"].is_string());
 
-    assert_code(
-        &emu.post("/cgi-bin/media/uploadnews", &t, json!({"articles": []}))
-            .await,
+    emu.post_expect(
+        "/cgi-bin/media/uploadnews",
+        &t,
+        json!({"articles": []}),
         44003,
-    );
-    assert_code(
-        &emu.post("/cgi-bin/media/uploadnews", &t, json!({})).await,
-        44003,
-    );
+    )
+    .await;
+    emu.post_expect("/cgi-bin/media/uploadnews", &t, json!({}), 44003)
+        .await;
     let nine: Vec<_> = (0..9).map(|_| article(&temp_thumb)).collect();
-    assert_code(
-        &emu.post("/cgi-bin/media/uploadnews", &t, json!({"articles": nine}))
-            .await,
+    emu.post_expect(
+        "/cgi-bin/media/uploadnews",
+        &t,
+        json!({"articles": nine}),
         45008,
-    );
+    )
+    .await;
     let mut long = article(&perm_thumb);
     long["title"] = json!("标".repeat(33));
-    assert_code(
-        &emu.post("/cgi-bin/draft/add", &t, json!({"articles": [long]}))
-            .await,
-        45003,
-    );
+    emu.post_expect("/cgi-bin/draft/add", &t, json!({"articles": [long]}), 45003)
+        .await;
     let mut huge = article(&temp_thumb);
     huge["content"] = json!("x".repeat(20_000));
-    assert_code(
-        &emu.post("/cgi-bin/media/uploadnews", &t, json!({"articles": [huge]}))
-            .await,
+    emu.post_expect(
+        "/cgi-bin/media/uploadnews",
+        &t,
+        json!({"articles": [huge]}),
         45002,
-    );
+    )
+    .await;
     assert_code(
         &emu.post_text("/cgi-bin/media/uploadnews", &t, "").await,
         44002,
@@ -383,13 +367,11 @@ async fn uploadvideo_makes_an_mpvideo() {
     assert_code(&v, 0);
     assert_eq!(v["type"], "video");
     assert_ne!(v["media_id"], video["media_id"]);
-    assert_code(
-        &emu.post(
-            "/cgi-bin/media/uploadvideo",
-            &t,
-            json!({"media_id": "nope"}),
-        )
-        .await,
+    emu.post_expect(
+        "/cgi-bin/media/uploadvideo",
+        &t,
+        json!({"media_id": "nope"}),
         40007,
-    );
+    )
+    .await;
 }

@@ -19,47 +19,41 @@ async fn tag_lifecycle_and_errors() {
     let id = created["tag"]["id"].as_i64().expect("id");
     assert!(id > 2);
     assert_eq!(created["tag"]["name"], "广东");
-    assert_code(
-        &emu.post("/cgi-bin/tags/create", &t, json!({"tag": {"name": "广东"}}))
-            .await,
+    emu.post_expect(
+        "/cgi-bin/tags/create",
+        &t,
+        json!({"tag": {"name": "广东"}}),
         45157,
-    );
-    assert_code(
-        &emu.post(
-            "/cgi-bin/tags/create",
-            &t,
-            json!({"tag": {"name": "标签名字太长了超过三十字节"}}),
-        )
-        .await,
+    )
+    .await;
+    emu.post_expect(
+        "/cgi-bin/tags/create",
+        &t,
+        json!({"tag": {"name": "标签名字太长了超过三十字节"}}),
         45158,
-    );
-    assert_code(
-        &emu.post(
-            "/cgi-bin/tags/update",
-            &t,
-            json!({"tag": {"id": id, "name": "广东人"}}),
-        )
-        .await,
+    )
+    .await;
+    emu.post_expect(
+        "/cgi-bin/tags/update",
+        &t,
+        json!({"tag": {"id": id, "name": "广东人"}}),
         0,
-    );
-    assert_code(
-        &emu.post(
-            "/cgi-bin/tags/update",
-            &t,
-            json!({"tag": {"id": 2, "name": "x"}}),
-        )
-        .await,
+    )
+    .await;
+    emu.post_expect(
+        "/cgi-bin/tags/update",
+        &t,
+        json!({"tag": {"id": 2, "name": "x"}}),
         45058,
-    );
-    assert_code(
-        &emu.post(
-            "/cgi-bin/tags/update",
-            &t,
-            json!({"tag": {"id": 9999, "name": "x"}}),
-        )
-        .await,
+    )
+    .await;
+    emu.post_expect(
+        "/cgi-bin/tags/update",
+        &t,
+        json!({"tag": {"id": 9999, "name": "x"}}),
         45159,
-    );
+    )
+    .await;
     let list = emu.get("/cgi-bin/tags/get", &[("access_token", &t)]).await;
     let names: Vec<_> = list["tags"]
         .as_array()
@@ -69,42 +63,34 @@ async fn tag_lifecycle_and_errors() {
         .collect();
     assert!(names.contains(&json!("广东人")));
     assert!(list["tags"][0]["count"].is_u64());
-    assert_code(
-        &emu.post("/cgi-bin/tags/delete", &t, json!({"tag": {"id": 1}}))
-            .await,
-        45058,
-    );
-    assert_code(
-        &emu.post("/cgi-bin/tags/delete", &t, json!({"tag": {"id": id}}))
-            .await,
-        0,
-    );
-    assert_code(
-        &emu.post("/cgi-bin/tags/delete", &t, json!({"tag": {"id": id}}))
-            .await,
+    emu.post_expect("/cgi-bin/tags/delete", &t, json!({"tag": {"id": 1}}), 45058)
+        .await;
+    emu.post_expect("/cgi-bin/tags/delete", &t, json!({"tag": {"id": id}}), 0)
+        .await;
+    emu.post_expect(
+        "/cgi-bin/tags/delete",
+        &t,
+        json!({"tag": {"id": id}}),
         45159,
-    );
+    )
+    .await;
     // At most 100 tags (2 seeded + the reserved one exist).
     for i in 0..97 {
-        assert_code(
-            &emu.post(
-                "/cgi-bin/tags/create",
-                &t,
-                json!({"tag": {"name": format!("t{i}")}}),
-            )
-            .await,
-            0,
-        );
-    }
-    assert_code(
-        &emu.post(
+        emu.post_expect(
             "/cgi-bin/tags/create",
             &t,
-            json!({"tag": {"name": "one more"}}),
+            json!({"tag": {"name": format!("t{i}")}}),
+            0,
         )
-        .await,
+        .await;
+    }
+    emu.post_expect(
+        "/cgi-bin/tags/create",
+        &t,
+        json!({"tag": {"name": "one more"}}),
         45056,
-    );
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -117,15 +103,13 @@ async fn tagging_members_and_tags_of_a_user() {
         .as_i64()
         .expect("id");
     let users = emu.openids(&t, 3).await;
-    assert_code(
-        &emu.post(
-            "/cgi-bin/tags/members/batchtagging",
-            &t,
-            json!({"openid_list": users, "tagid": id}),
-        )
-        .await,
+    emu.post_expect(
+        "/cgi-bin/tags/members/batchtagging",
+        &t,
+        json!({"openid_list": users, "tagid": id}),
         0,
-    );
+    )
+    .await;
     let members = emu
         .post(
             "/cgi-bin/user/tag/get",
@@ -154,15 +138,13 @@ async fn tagging_members_and_tags_of_a_user() {
             .expect("list")
             .contains(&json!(id))
     );
-    assert_code(
-        &emu.post(
-            "/cgi-bin/tags/members/batchuntagging",
-            &t,
-            json!({"openid_list": [users[0]], "tagid": id}),
-        )
-        .await,
+    emu.post_expect(
+        "/cgi-bin/tags/members/batchuntagging",
+        &t,
+        json!({"openid_list": [users[0]], "tagid": id}),
         0,
-    );
+    )
+    .await;
     let tags = emu.get("/cgi-bin/tags/get", &[("access_token", &t)]).await;
     let vip = tags["tags"]
         .as_array()
@@ -174,38 +156,29 @@ async fn tagging_members_and_tags_of_a_user() {
     assert_eq!(vip["count"], 2);
 
     let fifty_one: Vec<String> = (0..51).map(|_| users[0].clone()).collect();
-    assert_code(
-        &emu.post(
-            "/cgi-bin/tags/members/batchtagging",
-            &t,
-            json!({"openid_list": fifty_one, "tagid": id}),
-        )
-        .await,
+    emu.post_expect(
+        "/cgi-bin/tags/members/batchtagging",
+        &t,
+        json!({"openid_list": fifty_one, "tagid": id}),
         40032,
-    );
-    assert_code(
-        &emu.post(
-            "/cgi-bin/tags/members/batchtagging",
-            &t,
-            json!({"openid_list": ["nobody"], "tagid": id}),
-        )
-        .await,
+    )
+    .await;
+    emu.post_expect(
+        "/cgi-bin/tags/members/batchtagging",
+        &t,
+        json!({"openid_list": ["nobody"], "tagid": id}),
         40003,
-    );
-    assert_code(
-        &emu.post(
-            "/cgi-bin/tags/members/batchtagging",
-            &t,
-            json!({"openid_list": [users[0]], "tagid": 4242}),
-        )
-        .await,
+    )
+    .await;
+    emu.post_expect(
+        "/cgi-bin/tags/members/batchtagging",
+        &t,
+        json!({"openid_list": [users[0]], "tagid": 4242}),
         45159,
-    );
-    assert_code(
-        &emu.post("/cgi-bin/user/tag/get", &t, json!({"tagid": 4242}))
-            .await,
-        45159,
-    );
+    )
+    .await;
+    emu.post_expect("/cgi-bin/user/tag/get", &t, json!({"tagid": 4242}), 45159)
+        .await;
     // A follower carries at most 20 tags (this one has its seeded tag and vip).
     for i in 0..18 {
         let tag = emu
@@ -216,29 +189,25 @@ async fn tagging_members_and_tags_of_a_user() {
             )
             .await["tag"]["id"]
             .clone();
-        assert_code(
-            &emu.post(
-                "/cgi-bin/tags/members/batchtagging",
-                &t,
-                json!({"openid_list": [users[1]], "tagid": tag}),
-            )
-            .await,
+        emu.post_expect(
+            "/cgi-bin/tags/members/batchtagging",
+            &t,
+            json!({"openid_list": [users[1]], "tagid": tag}),
             0,
-        );
+        )
+        .await;
     }
     let one_more = emu
         .post("/cgi-bin/tags/create", &t, json!({"tag": {"name": "x18"}}))
         .await["tag"]["id"]
         .clone();
-    assert_code(
-        &emu.post(
-            "/cgi-bin/tags/members/batchtagging",
-            &t,
-            json!({"openid_list": [users[1]], "tagid": one_more}),
-        )
-        .await,
+    emu.post_expect(
+        "/cgi-bin/tags/members/batchtagging",
+        &t,
+        json!({"openid_list": [users[1]], "tagid": one_more}),
         45059,
-    );
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -258,62 +227,54 @@ async fn legacy_groups() {
         )
         .await;
     let gid = g["group"]["id"].as_i64().expect("id");
-    assert_code(
-        &emu.post(
-            "/cgi-bin/groups/update",
-            &t,
-            json!({"group": {"id": gid, "name": "renamed"}}),
-        )
-        .await,
+    emu.post_expect(
+        "/cgi-bin/groups/update",
+        &t,
+        json!({"group": {"id": gid, "name": "renamed"}}),
         0,
-    );
-    assert_code(
-        &emu.post(
-            "/cgi-bin/groups/update",
-            &t,
-            json!({"group": {"id": 2, "name": "x"}}),
-        )
-        .await,
+    )
+    .await;
+    emu.post_expect(
+        "/cgi-bin/groups/update",
+        &t,
+        json!({"group": {"id": 2, "name": "x"}}),
         45016,
-    );
+    )
+    .await;
     let users = emu.openids(&t, 2).await;
-    assert_code(
-        &emu.post(
-            "/cgi-bin/groups/members/update",
-            &t,
-            json!({"openid": users[0], "to_groupid": gid}),
-        )
-        .await,
+    emu.post_expect(
+        "/cgi-bin/groups/members/update",
+        &t,
+        json!({"openid": users[0], "to_groupid": gid}),
         0,
-    );
+    )
+    .await;
     assert_eq!(
         emu.post("/cgi-bin/groups/getid", &t, json!({"openid": users[0]}))
             .await["groupid"],
         gid
     );
-    assert_code(
-        &emu.post(
-            "/cgi-bin/groups/members/batchupdate",
-            &t,
-            json!({"openid_list": users, "to_groupid": gid}),
-        )
-        .await,
+    emu.post_expect(
+        "/cgi-bin/groups/members/batchupdate",
+        &t,
+        json!({"openid_list": users, "to_groupid": gid}),
         0,
-    );
-    assert_code(
-        &emu.post(
-            "/cgi-bin/groups/members/update",
-            &t,
-            json!({"openid": users[0], "to_groupid": 777}),
-        )
-        .await,
+    )
+    .await;
+    emu.post_expect(
+        "/cgi-bin/groups/members/update",
+        &t,
+        json!({"openid": users[0], "to_groupid": 777}),
         40050,
-    );
-    assert_code(
-        &emu.post("/cgi-bin/groups/delete", &t, json!({"group": {"id": gid}}))
-            .await,
+    )
+    .await;
+    emu.post_expect(
+        "/cgi-bin/groups/delete",
+        &t,
+        json!({"group": {"id": gid}}),
         0,
-    );
+    )
+    .await;
     assert_eq!(
         emu.post("/cgi-bin/groups/getid", &t, json!({"openid": users[0]}))
             .await["groupid"],
@@ -414,18 +375,18 @@ async fn user_info_and_batch() {
         .await;
     assert_eq!(batch["user_info_list"].as_array().expect("list").len(), 2);
     let too_many: Vec<_> = (0..101).map(|_| json!({"openid": users[0]})).collect();
-    assert_code(
-        &emu.post(
-            "/cgi-bin/user/info/batchget",
-            &t,
-            json!({"user_list": too_many}),
-        )
-        .await,
+    emu.post_expect(
+        "/cgi-bin/user/info/batchget",
+        &t,
+        json!({"user_list": too_many}),
         40032,
-    );
-    assert_code(
-        &emu.post("/cgi-bin/user/info/batchget", &t, json!({"user_list": []}))
-            .await,
+    )
+    .await;
+    emu.post_expect(
+        "/cgi-bin/user/info/batchget",
+        &t,
+        json!({"user_list": []}),
         40032,
-    );
+    )
+    .await;
 }

@@ -88,6 +88,11 @@ impl Emu {
         self.post_text(path, token, &body.to_string()).await
     }
 
+    /// Posts `body` and asserts the answer's errcode (see [`assert_code`]).
+    pub async fn post_expect(&self, path: &str, token: &str, body: Value, expected: i64) {
+        assert_code(&self.post(path, token, body).await, expected);
+    }
+
     pub async fn post_text(&self, path: &str, token: &str, body: &str) -> Value {
         let resp = self
             .http
