@@ -15,16 +15,13 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
-use wxmass_api::api::media::Format;
+use wxmass_api::api::media::{ARTICLE_IMAGE_MAX_BYTES, Format, check_article_image};
 use wxmass_api::{Client, MediaKind};
 use wxmass_article::{Document, ImageRef, Theme};
 
 use crate::campaign::{sha256_hex, upload_once};
 use crate::cli::ContentArgs;
 use crate::journal::Journal;
-
-/// `uploadimg` takes JPEG or PNG under 1 MB (wechat-api.md §3).
-const ARTICLE_IMAGE_MAX_BYTES: usize = 1024 * 1024;
 
 /// One article file, read and checked.
 struct Article {
@@ -91,19 +88,6 @@ impl Article {
     }
 }
 
-fn check_article_image(data: &[u8]) -> Result<()> {
-    if !matches!(Format::detect(data), Some(Format::Jpeg | Format::Png)) {
-        bail!("is not a JPEG or PNG picture, the only kinds WeChat takes in articles");
-    }
-    if data.len() >= ARTICLE_IMAGE_MAX_BYTES {
-        bail!(
-            "is {} KB; WeChat takes pictures under 1 MB in articles: make it smaller",
-            data.len() / 1024
-        );
-    }
-    Ok(())
-}
-
 fn read_theme(path: Option<&Path>) -> Result<(Theme, Value)> {
     let Some(path) = path else {
         return Ok((Theme::default(), Value::Null));
@@ -164,6 +148,16 @@ pub async fn prepare(client: &Client, journal: &Journal, content: &Value) -> Res
         bail!("the theme changed since the campaign was planned; use a new --campaign");
     }
     let media = client.media();
+    // One HTTP client for every remote picture, made only when asked for.
+    let web = match content["fetch_remote_images"].as_bool() {
+        Some(true) => Some(
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .context("cannot make an HTTP client")?,
+        ),
+        _ => None,
+    };
     let mut articles = Vec::new();
     for file in content["articles"].as_array().into_iter().flatten() {
         let path = Path::new(file["path"].as_str().unwrap_or_default());
@@ -181,7 +175,10 @@ pub async fn prepare(client: &Client, journal: &Journal, content: &Value) -> Res
                 continue;
             }
             let data = if image.is_remote() {
-                fetch(&image.src)
+                let web = web
+                    .as_ref()
+                    .context("pictures on the web need --fetch-remote-images")?;
+                fetch(web, &image.src)
                     .await
                     .with_context(|| format!("{}: picture {}", article.at(image.line), image.src))?
             } else {
@@ -272,11 +269,7 @@ pub async fn prepare(client: &Client, journal: &Journal, content: &Value) -> Res
 }
 
 /// Downloads a remote picture (`--fetch-remote-images`).
-async fn fetch(url: &str) -> Result<Vec<u8>> {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .context("cannot make an HTTP client")?;
+async fn fetch(http: &reqwest::Client, url: &str) -> Result<Vec<u8>> {
     let response = http.get(url).send().await.context("cannot download it")?;
     if !response.status().is_success() {
         bail!("downloading it answered HTTP {}", response.status());

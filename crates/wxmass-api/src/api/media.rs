@@ -145,6 +145,25 @@ pub fn check_file(kind: MediaKind, permanent: bool, data: &[u8]) -> Result<Forma
     Ok(format)
 }
 
+/// `uploadimg` takes pictures under this many bytes (wechat-api.md §3).
+pub const ARTICLE_IMAGE_MAX_BYTES: usize = 1024 * 1024;
+
+/// Checks a picture for an article body (`uploadimg`: JPEG or PNG under
+/// 1 MB) and returns its format.
+pub fn check_article_image(data: &[u8]) -> Result<Format> {
+    let format = match Format::detect(data) {
+        Some(f @ (Format::Jpeg | Format::Png)) => f,
+        _ => return Err(Error::Invalid("article images must be JPEG or PNG".into())),
+    };
+    if data.len() >= ARTICLE_IMAGE_MAX_BYTES {
+        return Err(Error::Invalid(format!(
+            "article images must be under 1 MB; this one is {} bytes",
+            data.len()
+        )));
+    }
+    Ok(format)
+}
+
 /// An uploaded temporary media item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Uploaded {
@@ -256,16 +275,7 @@ impl MediaHandler<'_> {
         data: impl Into<Bytes>,
     ) -> Result<String> {
         let data = data.into();
-        let format = match Format::detect(&data) {
-            Some(f @ (Format::Jpeg | Format::Png)) => f,
-            _ => return Err(Error::Invalid("article images must be JPEG or PNG".into())),
-        };
-        if data.len() >= 1024 * 1024 {
-            return Err(Error::Invalid(format!(
-                "article images must be under 1 MB; this one is {} bytes",
-                data.len()
-            )));
-        }
+        let format = check_article_image(&data)?;
         let path = "/cgi-bin/media/uploadimg";
         let body = self
             .client
