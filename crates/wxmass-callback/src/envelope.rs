@@ -203,7 +203,7 @@ pub fn open_push<'q>(
             query.signature.as_deref(),
             &[token, timestamp, nonce],
         )?;
-        let push = Push::from_document(&Document::parse(body)?)?;
+        let push = Push::parse(body)?;
         return Ok(OpenedPush {
             push,
             encrypted,

@@ -59,6 +59,11 @@ impl Push {
     /// # Ok::<(), wxmass_callback::event::EventError>(())
     /// ```
     pub fn parse(xml: &str) -> Result<Push, EventError> {
+        // WeChat's own layout of the report takes the fast path; anything
+        // else, the general reader.
+        if let Some(job) = crate::layout::mass_send_job_finish(xml) {
+            return Ok(Push::MassSendJobFinish(job));
+        }
         Push::from_document(&Document::parse(xml)?)
     }
 
@@ -516,14 +521,14 @@ fn parse_flag(name: &'static str, text: &str) -> Result<bool, EventError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// The official example of §15 (Status err(30003), two copyright items).
     pub(crate) const OFFICIAL: &str = "<xml>\n<ToUserName><![CDATA[gh_4d00ed8d6399]]></ToUserName>\n<FromUserName><![CDATA[oV5CrjpxgaGXNHIQigzNlgLTnwic]]></FromUserName>\n<CreateTime>1481013459</CreateTime>\n<MsgType><![CDATA[event]]></MsgType>\n<Event><![CDATA[MASSSENDJOBFINISH]]></Event>\n<MsgID>1000001625</MsgID>\n<Status><![CDATA[err(30003)]]></Status>\n<TotalCount>0</TotalCount>\n<FilterCount>0</FilterCount>\n<SentCount>0</SentCount>\n<ErrorCount>0</ErrorCount>\n<CopyrightCheckResult>\n<Count>2</Count>\n<ResultList>\n<item>\n<ArticleIdx>1</ArticleIdx>\n<UserDeclareState>0</UserDeclareState>\n<AuditState>2</AuditState>\n<OriginalArticleUrl><![CDATA[Url_1]]></OriginalArticleUrl>\n<OriginalArticleType>1</OriginalArticleType>\n<CanReprint>1</CanReprint>\n<NeedReplaceContent>1</NeedReplaceContent>\n<NeedShowReprintSource>1</NeedShowReprintSource>\n</item>\n<item>\n<ArticleIdx>2</ArticleIdx>\n<UserDeclareState>0</UserDeclareState>\n<AuditState>2</AuditState>\n<OriginalArticleUrl><![CDATA[Url_2]]></OriginalArticleUrl>\n<OriginalArticleType>1</OriginalArticleType>\n<CanReprint>1</CanReprint>\n<NeedReplaceContent>1</NeedReplaceContent>\n<NeedShowReprintSource>1</NeedShowReprintSource>\n</item>\n</ResultList>\n<CheckState>2</CheckState>\n</CopyrightCheckResult>\n</xml>";
 
     /// The community success example of §15, with ArticleUrlResult.
-    const SUCCESS: &str = "<xml><ToUserName><![CDATA[gh_1f567c6f4bbd]]></ToUserName>\n<FromUserName><![CDATA[ov7hP6b1X_yWfnX7Jy3IFQnwJzzM]]></FromUserName>\n<CreateTime>1650896441</CreateTime>\n<MsgType><![CDATA[event]]></MsgType>\n<Event><![CDATA[MASSSENDJOBFINISH]]></Event>\n<MsgID>1000000003</MsgID>\n<Status><![CDATA[send success]]></Status>\n<TotalCount>4</TotalCount>\n<FilterCount>4</FilterCount>\n<SentCount>4</SentCount>\n<ErrorCount>0</ErrorCount>\n<CopyrightCheckResult><Count>0</Count>\n<ResultList></ResultList>\n<CheckState>0</CheckState>\n</CopyrightCheckResult>\n<ArticleUrlResult><Count>1</Count>\n<ResultList><item><ArticleIdx>1</ArticleIdx>\n<ArticleUrl><![CDATA[http://mp.weixin.qq.com/s/8yzT20EvmDg37Jso9nsIIw]]></ArticleUrl>\n</item>\n</ResultList>\n</ArticleUrlResult>\n</xml>";
+    pub(crate) const SUCCESS: &str = "<xml><ToUserName><![CDATA[gh_1f567c6f4bbd]]></ToUserName>\n<FromUserName><![CDATA[ov7hP6b1X_yWfnX7Jy3IFQnwJzzM]]></FromUserName>\n<CreateTime>1650896441</CreateTime>\n<MsgType><![CDATA[event]]></MsgType>\n<Event><![CDATA[MASSSENDJOBFINISH]]></Event>\n<MsgID>1000000003</MsgID>\n<Status><![CDATA[send success]]></Status>\n<TotalCount>4</TotalCount>\n<FilterCount>4</FilterCount>\n<SentCount>4</SentCount>\n<ErrorCount>0</ErrorCount>\n<CopyrightCheckResult><Count>0</Count>\n<ResultList></ResultList>\n<CheckState>0</CheckState>\n</CopyrightCheckResult>\n<ArticleUrlResult><Count>1</Count>\n<ResultList><item><ArticleIdx>1</ArticleIdx>\n<ArticleUrl><![CDATA[http://mp.weixin.qq.com/s/8yzT20EvmDg37Jso9nsIIw]]></ArticleUrl>\n</item>\n</ResultList>\n</ArticleUrlResult>\n</xml>";
 
     fn job(xml: &str) -> MassSendJobFinish {
         match Push::parse(xml).expect("parses") {

@@ -13,6 +13,9 @@
 //!    the appid check; the previous EncodingAESKey is accepted during a rotation.
 //! 4. [`event`]: the typed [`MassSendJobFinish`] (copyright check, article
 //!    URLs, every `err(N)` status), or a [`GenericPush`] that keeps all fields.
+//!    A MASSSENDJOBFINISH in WeChat's own layout skips step 2: a one-pass
+//!    reader (`layout.rs`) fills the event directly, and hands anything
+//!    unexpected back to the general reader.
 //! 5. [`server`]: an axum [`Router`](axum::Router) that adds the replay guard
 //!    and duplicate filter, queues the push, and answers `success` at once.
 //!
@@ -47,6 +50,7 @@ pub mod crypto;
 mod envelope;
 pub mod event;
 mod expiring;
+mod layout;
 pub mod server;
 pub mod signature;
 pub mod xml;

@@ -594,7 +594,7 @@ const NAME_BYTE: [bool; 256] = {
 /// is mostly short text with no `]` at all: the first bytes are checked in a
 /// plain loop (cheaper than `memchr`'s setup for a word or a number), the
 /// rest with `memchr` for `]`, which beats a general substring search.
-fn find_cdata_end(haystack: &[u8]) -> Option<(usize, bool)> {
+pub(crate) fn find_cdata_end(haystack: &[u8]) -> Option<(usize, bool)> {
     let mut carriage_return = false;
     for (i, &b) in haystack.iter().take(SHORT_RUN).enumerate() {
         match b {
