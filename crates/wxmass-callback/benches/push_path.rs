@@ -6,6 +6,8 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
+use wxmass_callback::event::EventError;
+use wxmass_callback::xml::Document;
 use wxmass_callback::{Push, open_push};
 
 #[path = "fixture.rs"]
@@ -31,8 +33,17 @@ fn push_path(c: &mut Criterion) {
             )
         })
     });
+    // The decrypted message alone: WeChat's layout takes the fast path; the
+    // general reader is what every other layout gets.
     group.bench_function("parse_only", |b| {
         b.iter(|| Push::parse(black_box(&f.plaintext)))
+    });
+    group.bench_function("parse_only_general_reader", |b| {
+        b.iter(|| {
+            Document::parse(black_box(&f.plaintext))
+                .map_err(EventError::from)
+                .and_then(|doc| Push::from_document(&doc))
+        })
     });
     group.finish();
 }
