@@ -277,37 +277,37 @@ mod tests {
 
     #[test]
     fn gives_up_on_what_it_does_not_know() {
+        // (what, replaced with) in the official example.
         let cases = [
-            OFFICIAL.replace("<xml>", "<?xml version=\"1.0\"?><xml>"),
-            OFFICIAL.replace("<xml>", "<xml a=\"1\">"),
-            OFFICIAL.replace("\n<MsgID>", "\r\n<MsgID>"),
-            OFFICIAL.replace("Url_1", "Url\r_1"),
-            OFFICIAL.replace("<![CDATA[Url_1]]>", "a &amp; b"),
-            OFFICIAL.replace("<![CDATA[event]]>", "event"),
-            OFFICIAL.replace(
-                "<![CDATA[MASSSENDJOBFINISH]]>",
-                "<![CDATA[masssendjobfinish]]>",
-            ),
-            OFFICIAL.replace("<CreateTime>1481013459", "<CreateTime> 1481013459"),
-            OFFICIAL.replace("<TotalCount>0", "<TotalCount>-1"),
-            OFFICIAL.replace("<TotalCount>0", "<TotalCount>1234567890123456789"),
-            OFFICIAL.replace("<ArticleIdx>1", "<ArticleIdx>4294967296"),
-            OFFICIAL.replace("<MsgID>1000001625</MsgID>\n", ""),
-            OFFICIAL.replace(
+            ("<xml>", "<?xml version=\"1.0\"?><xml>"),
+            ("<xml>", "<xml a=\"1\">"),
+            ("\n<MsgID>", "\r\n<MsgID>"),
+            ("Url_1", "Url\r_1"),
+            ("<![CDATA[Url_1]]>", "a &amp; b"),
+            ("<![CDATA[event]]>", "event"),
+            ("MASSSENDJOBFINISH", "masssendjobfinish"),
+            ("<CreateTime>1481013459", "<CreateTime> 1481013459"),
+            ("<TotalCount>0", "<TotalCount>-1"),
+            ("<TotalCount>0", "<TotalCount>1234567890123456789"),
+            ("<ArticleIdx>1", "<ArticleIdx>4294967296"),
+            ("<MsgID>1000001625</MsgID>\n", ""),
+            (
                 "<ErrorCount>0</ErrorCount>",
                 "<ErrorCount>0</ErrorCount><Extra/>",
             ),
-            OFFICIAL.replace("<Status>", "<!-- c --><Status>"),
-            OFFICIAL.replace("</xml>", "</xml><!-- after -->"),
+            ("<Status>", "<!-- c --><Status>"),
+            ("</xml>", "</xml><!-- after -->"),
             // Another order.
-            OFFICIAL.replace(
+            (
                 "<TotalCount>0</TotalCount>\n<FilterCount>0</FilterCount>",
                 "<FilterCount>0</FilterCount>\n<TotalCount>0</TotalCount>",
             ),
-            OFFICIAL.replace("<ResultList>", "<ResultList/><ResultList>"),
+            ("<ResultList>", "<ResultList/><ResultList>"),
         ];
-        for xml in &cases {
-            assert_eq!(mass_send_job_finish(xml), None, "{xml}");
+        for (what, with) in cases {
+            let xml = OFFICIAL.replace(what, with);
+            assert_ne!(xml, OFFICIAL, "{what:?} is not in the example");
+            assert_eq!(mass_send_job_finish(&xml), None, "{xml}");
         }
         // Many items are the general reader's to count.
         let item = "<item><ArticleIdx>1</ArticleIdx></item>";
