@@ -203,7 +203,12 @@ pub fn open_push<'q>(
             query.signature.as_deref(),
             &[token, timestamp, nonce],
         )?;
-        let push = Push::parse(body)?;
+        // The body is the message itself: XML that does not parse is refused
+        // as the envelope, as in the encrypted modes.
+        let push = Push::parse(body).map_err(|e| match e {
+            EventError::Xml(xml) => Rejection::Xml(xml),
+            other => Rejection::Event(other),
+        })?;
         return Ok(OpenedPush {
             push,
             encrypted,
@@ -260,4 +265,41 @@ fn timestamp_and_nonce(query: &PushQuery) -> Result<(&str, &str), Rejection> {
         .as_deref()
         .ok_or(SignatureError::Missing("nonce"))?;
     Ok((timestamp, nonce))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plaintext(body: &str) -> Result<Push, Rejection> {
+        let config = CallbackConfig::builder("token", "wx0123456789abcdef")
+            .build()
+            .expect("config");
+        let (timestamp, nonce) = ("1764000000", "42");
+        let query = PushQuery {
+            signature: Some(signature::url_signature("token", timestamp, nonce)),
+            timestamp: Some(timestamp.into()),
+            nonce: Some(nonce.into()),
+            ..PushQuery::default()
+        };
+        open_push(&config, &query, body.as_bytes(), 1_764_000_000).map(|opened| opened.push)
+    }
+
+    #[test]
+    fn plaintext_bodies_are_refused_as_xml_or_as_events() {
+        assert!(matches!(
+            plaintext("<xml><a></xml>"),
+            Err(Rejection::Xml(_))
+        ));
+        let bad_id = "<xml><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[MASSSENDJOBFINISH]]></Event><MsgID>12ab</MsgID></xml>";
+        assert!(matches!(
+            plaintext(bad_id),
+            Err(Rejection::Event(EventError::Field {
+                element: "MsgID",
+                ..
+            }))
+        ));
+        let good = bad_id.replace("12ab", "12");
+        assert!(matches!(plaintext(&good), Ok(Push::MassSendJobFinish(job)) if job.msg_id == 12));
+    }
 }
