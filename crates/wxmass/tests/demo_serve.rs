@@ -36,15 +36,7 @@ fn emulator_pushing_to(
     followers: u32,
     extra: &[&str],
 ) -> (common::Proc, String) {
-    let followers = followers.to_string();
-    let mut args = vec![
-        "emulator",
-        "--listen",
-        "127.0.0.1:0",
-        "--tags",
-        "1",
-        "--followers",
-        &followers,
+    let callback = [
         "--callback-url",
         serve_url,
         "--callback-token",
@@ -54,8 +46,7 @@ fn emulator_pushing_to(
         "--callback-mode",
         "safe",
     ];
-    args.extend_from_slice(extra);
-    spawn(Some(home), &args)
+    common::emulator_with(Some(home), followers, 1, &[&callback, extra].concat())
 }
 
 #[test]

@@ -52,19 +52,27 @@ pub fn spawn(home: Option<&Path>, args: &[&str]) -> (Proc, String) {
 
 /// `wxmass emulator` with `followers` over two tags, jobs finishing in 20 ms.
 pub fn emulator(followers: u32, extra: &[&str]) -> (Proc, String) {
-    let followers = followers.to_string();
-    let mut args = vec![
-        "emulator",
-        "--listen",
-        "127.0.0.1:0",
-        "--tags",
-        "2",
-        "--job-delay-ms",
-        "20",
-    ];
+    emulator_with(
+        None,
+        followers,
+        2,
+        &[&["--job-delay-ms", "20"], extra].concat(),
+    )
+}
+
+/// `wxmass emulator` on a port the OS picks, with `followers` over `tags`
+/// tags, `home` as WXMASS_HOME if given, and `extra` flags appended.
+pub fn emulator_with(
+    home: Option<&Path>,
+    followers: u32,
+    tags: u32,
+    extra: &[&str],
+) -> (Proc, String) {
+    let (followers, tags) = (followers.to_string(), tags.to_string());
+    let mut args = vec!["emulator", "--listen", "127.0.0.1:0", "--tags", &tags];
     args.extend(["--followers", followers.as_str()]);
     args.extend_from_slice(extra);
-    spawn(None, &args)
+    spawn(home, &args)
 }
 
 /// A call to the emulator's admin API (plain HTTP/1.1 over std TCP).
