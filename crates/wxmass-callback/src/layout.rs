@@ -180,10 +180,15 @@ impl<'a> Layout<'a> {
         }
     }
 
+    /// The bytes not read yet.
+    fn rest(&self) -> &'a [u8] {
+        &self.xml.as_bytes()[self.pos..]
+    }
+
     /// Steps over `{start}{name}>` if it comes next.
     #[inline(always)]
     fn tag(&mut self, start: &[u8], name: &str) -> bool {
-        let rest = &self.xml.as_bytes()[self.pos..];
+        let rest = self.rest();
         let end = start.len() + name.len();
         let found = rest.len() > end
             && rest.starts_with(start)
@@ -196,7 +201,7 @@ impl<'a> Layout<'a> {
     }
 
     fn expect(&mut self, literal: &str) -> Read<()> {
-        if self.xml.as_bytes()[self.pos..].starts_with(literal.as_bytes()) {
+        if self.rest().starts_with(literal.as_bytes()) {
             self.pos += literal.len();
             Ok(())
         } else {
@@ -216,8 +221,7 @@ impl<'a> Layout<'a> {
     /// One `<![CDATA[...]]>` section without a carriage return.
     fn cdata(&mut self) -> Read<&'a str> {
         self.expect("<![CDATA[")?;
-        let (len, carriage_return) =
-            xml::find_cdata_end(&self.xml.as_bytes()[self.pos..]).ok_or(GiveUp)?;
+        let (len, carriage_return) = xml::find_cdata_end(self.rest()).ok_or(GiveUp)?;
         if carriage_return {
             return Err(GiveUp);
         }
@@ -231,7 +235,7 @@ impl<'a> Layout<'a> {
         let mut value = 0u64;
         let mut digits = 0;
         // Nineteen digits cannot overflow a u64; eighteen always fit an i64.
-        for &b in self.xml.as_bytes()[self.pos..].iter().take(19) {
+        for &b in self.rest().iter().take(19) {
             if !b.is_ascii_digit() {
                 break;
             }
