@@ -50,9 +50,6 @@ pub enum ConfigError {
     /// A previous key without a current one.
     #[error("a previous EncodingAESKey needs a current one")]
     PreviousWithoutCurrent,
-    /// `require_encryption` without a key.
-    #[error("encryption is required but no EncodingAESKey is configured")]
-    EncryptionWithoutKey,
 }
 
 /// A receiver's configuration. Build it with [`CallbackConfig::builder`].
@@ -62,8 +59,9 @@ pub struct CallbackConfig {
     pub(crate) appid: String,
     pub(crate) crypto: Option<MessageCrypto>,
     pub(crate) timestamp_window: Option<Duration>,
-    pub(crate) require_encryption: bool,
+    pub(crate) allow_plaintext: bool,
     pub(crate) max_body_bytes: usize,
+    pub(crate) body_timeout: Duration,
     pub(crate) dedup_ttl: Duration,
     pub(crate) memory_capacity: usize,
     pub(crate) queue_capacity: usize,
@@ -90,8 +88,9 @@ impl CallbackConfig {
             aes_key: None,
             previous_aes_key: None,
             timestamp_window: Some(Duration::from_secs(300)),
-            require_encryption: false,
+            allow_plaintext: false,
             max_body_bytes: 64 * 1024,
+            body_timeout: Duration::from_secs(5),
             dedup_ttl: Duration::from_secs(600),
             memory_capacity: 100_000,
             queue_capacity: 1024,
@@ -107,6 +106,13 @@ impl CallbackConfig {
     /// The appid pushes are for.
     pub fn appid(&self) -> &str {
         &self.appid
+    }
+
+    /// Whether plaintext pushes are taken: only when no EncodingAESKey is
+    /// configured, or when [`allow_plaintext`](CallbackConfigBuilder::allow_plaintext)
+    /// says so.
+    pub fn accepts_plaintext(&self) -> bool {
+        self.crypto.is_none() || self.allow_plaintext
     }
 
     /// The crypto for this account, when a key is configured.
@@ -128,8 +134,9 @@ pub struct CallbackConfigBuilder {
     aes_key: Option<String>,
     previous_aes_key: Option<String>,
     timestamp_window: Option<Duration>,
-    require_encryption: bool,
+    allow_plaintext: bool,
     max_body_bytes: usize,
+    body_timeout: Duration,
     dedup_ttl: Duration,
     memory_capacity: usize,
     queue_capacity: usize,
@@ -172,15 +179,29 @@ impl CallbackConfigBuilder {
         self
     }
 
-    /// Refuses plaintext pushes (safe mode only). Needs a key.
-    pub fn require_encryption(mut self, yes: bool) -> Self {
-        self.require_encryption = yes;
+    /// Takes plaintext pushes even though an EncodingAESKey is configured.
+    ///
+    /// Off by default, and it should stay off: a plaintext signature covers
+    /// the token, timestamp and nonce but not the body, so anyone who has
+    /// seen one signed query string (a push's, or a URL verification's) can
+    /// attach a body of their own. With a key configured, only the
+    /// `Encrypt` part, covered by `msg_signature`, is trusted (in compatible
+    /// mode too). Without a key, plaintext is the only mode and is taken.
+    pub fn allow_plaintext(mut self, yes: bool) -> Self {
+        self.allow_plaintext = yes;
         self
     }
 
     /// Largest body accepted (default 64 KiB; pushes are a few KiB).
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body_bytes = bytes;
+        self
+    }
+
+    /// How long reading a request's body may take (default 5 s: WeChat
+    /// waits 5 s for the whole answer). A slower body is answered 408.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
         self
     }
 
@@ -235,16 +256,14 @@ impl CallbackConfigBuilder {
                 Some(crypto)
             }
         };
-        if self.require_encryption && crypto.is_none() {
-            return Err(ConfigError::EncryptionWithoutKey);
-        }
         Ok(CallbackConfig {
             token: CallbackToken::new(self.token),
             appid,
             crypto,
             timestamp_window: self.timestamp_window,
-            require_encryption: self.require_encryption,
+            allow_plaintext: self.allow_plaintext,
             max_body_bytes: self.max_body_bytes,
+            body_timeout: self.body_timeout,
             dedup_ttl: self.dedup_ttl,
             memory_capacity: self.memory_capacity,
             queue_capacity: self.queue_capacity,
@@ -297,12 +316,16 @@ mod tests {
                 .err(),
             Some(ConfigError::PreviousWithoutCurrent)
         );
-        assert_eq!(
-            CallbackConfig::builder("tok", "wx1")
-                .require_encryption(true)
-                .build()
-                .err(),
-            Some(ConfigError::EncryptionWithoutKey)
-        );
+    }
+
+    #[test]
+    fn plaintext_is_taken_only_without_a_key_or_when_allowed() {
+        let key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+        let without_key = CallbackConfig::builder("tok", "wx1").build().expect("ok");
+        assert!(without_key.accepts_plaintext());
+        let with_key = CallbackConfig::builder("tok", "wx1").aes_key(key);
+        assert!(!with_key.clone().build().expect("ok").accepts_plaintext());
+        let allowed = with_key.allow_plaintext(true).build().expect("ok");
+        assert!(allowed.accepts_plaintext());
     }
 }

@@ -46,6 +46,9 @@ pub enum Rejection {
     /// The body could not be read from the connection.
     #[error("body could not be read: {0}")]
     BodyUnreadable(String),
+    /// The body did not arrive in time.
+    #[error("body not received within {0:?}")]
+    BodyTimeout(std::time::Duration),
     /// The body is not UTF-8.
     #[error("body is not UTF-8")]
     NotUtf8,
@@ -67,8 +70,10 @@ pub enum Rejection {
     /// An encrypted push, but no EncodingAESKey is configured.
     #[error("encrypted push, but no EncodingAESKey is configured")]
     NoKeyConfigured,
-    /// A plaintext push while safe mode is required.
-    #[error("plaintext push refused: this receiver requires safe mode")]
+    /// A plaintext push to a receiver with an EncodingAESKey.
+    #[error(
+        "plaintext push refused: an EncodingAESKey is configured, so only encrypted pushes (safe or compatible mode) are taken"
+    )]
     PlaintextRefused,
     /// Decryption failed.
     #[error(transparent)]
@@ -90,6 +95,7 @@ impl Rejection {
     pub fn status(&self) -> StatusCode {
         match self {
             Rejection::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Rejection::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Rejection::Signature(SignatureError::BadTimestamp) => StatusCode::BAD_REQUEST,
             Rejection::Signature(_)
             | Rejection::PlaintextRefused
@@ -123,16 +129,32 @@ impl<'a> Envelope<'a> {
 }
 
 /// Identifies a signed request for the replay guard.
+///
+/// Both signatures cover the token, `timestamp` and `nonce`; the token is
+/// fixed, so (timestamp, nonce) names the signed query whatever the mode.
+/// `content` says what the request carried: the `msg_signature` (which
+/// covers `Encrypt`) of an encrypted push, a digest of a plaintext body, or
+/// a mark for a URL verification. The same query with other content is a
+/// replay, across modes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReplayKey<'q> {
     /// The request's timestamp.
     pub timestamp: i64,
     /// Its nonce.
     pub nonce: &'q str,
-    /// The signature that covers the most: `msg_signature` when encrypted.
-    pub signature: Sha1Digest,
-    /// A digest of the body parts that signature does not cover.
-    pub body_digest: Sha1Digest,
+    /// What the request carried.
+    pub content: Sha1Digest,
+}
+
+/// A URL verification that passed: the challenge to echo, and the key under
+/// which the replay guard remembers the query, so that it can never carry a
+/// push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedUrl<'q> {
+    /// The `echostr` to answer with.
+    pub echostr: &'q str,
+    /// For the replay guard.
+    pub replay_key: ReplayKey<'q>,
 }
 
 /// A push that passed every stateless check.
@@ -151,19 +173,30 @@ pub fn verify_url<'q>(
     config: &CallbackConfig,
     query: &'q PushQuery,
     now_unix: i64,
-) -> Result<&'q str, Rejection> {
+) -> Result<VerifiedUrl<'q>, Rejection> {
     let (timestamp, nonce) = timestamp_and_nonce(query)?;
-    signature::check_timestamp(timestamp, now_unix, config.timestamp_window)?;
+    let ts = signature::check_timestamp(timestamp, now_unix, config.timestamp_window)?;
     let token = config.token.expose();
     signature::verify(
         "signature",
         query.signature.as_deref(),
         &[token, timestamp, nonce],
     )?;
-    query
+    let echostr = query
         .echostr
         .as_deref()
-        .ok_or(Rejection::Signature(SignatureError::Missing("echostr")))
+        .ok_or(Rejection::Signature(SignatureError::Missing("echostr")))?;
+    let mut content = Sha1::new();
+    content.update(b"URL verification\0");
+    content.update(echostr.as_bytes());
+    Ok(VerifiedUrl {
+        echostr,
+        replay_key: ReplayKey {
+            timestamp: ts,
+            nonce,
+            content: content.finalize().into(),
+        },
+    })
 }
 
 /// Verifies, decrypts and parses one push. Authentication comes first: the
@@ -195,10 +228,10 @@ pub fn open_push<'q>(
     let body = std::str::from_utf8(body).map_err(|_| Rejection::NotUtf8)?;
 
     if !encrypted {
-        if config.require_encryption {
+        if !config.accepts_plaintext() {
             return Err(Rejection::PlaintextRefused);
         }
-        let signature = signature::verify(
+        signature::verify(
             "signature",
             query.signature.as_deref(),
             &[token, timestamp, nonce],
@@ -215,8 +248,8 @@ pub fn open_push<'q>(
             replay_key: ReplayKey {
                 timestamp: ts,
                 nonce,
-                signature,
-                body_digest: Sha1::digest(body.as_bytes()).into(),
+                // The signature does not cover the body: pin the body itself.
+                content: Sha1::digest(body.as_bytes()).into(),
             },
         });
     }
@@ -247,10 +280,10 @@ pub fn open_push<'q>(
         replay_key: ReplayKey {
             timestamp: ts,
             nonce,
-            signature: msg_signature,
-            // msg_signature covers Encrypt; the plaintext copy of a compatible-mode
-            // body is never used, so there is nothing else to pin.
-            body_digest: [0; 20],
+            // msg_signature covers Encrypt; the plaintext copy of a
+            // compatible-mode body is never read, so there is nothing else
+            // to pin.
+            content: msg_signature,
         },
     })
 }

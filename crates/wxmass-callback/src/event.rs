@@ -149,13 +149,13 @@ pub struct MassSendJobFinish {
     /// The outcome.
     pub status: MassStatus,
     /// Followers under the tag, or openids in the list.
-    pub total_count: u64,
+    pub total_count: u32,
     /// Left after filtering (refusals, the 4-a-month cap, ...).
-    pub filter_count: u64,
+    pub filter_count: u32,
     /// Delivered.
-    pub sent_count: u64,
+    pub sent_count: u32,
     /// Failed.
-    pub error_count: u64,
+    pub error_count: u32,
     /// The originality check, for mpnews sends.
     pub copyright_check_result: Option<CopyrightCheckResult>,
     /// The published article URLs, for mpnews sends.
@@ -189,12 +189,12 @@ impl MassSendJobFinish {
                 "ToUserName" => job.to_user_name = text.to_owned(),
                 "FromUserName" => job.from_user_name = text.to_owned(),
                 "CreateTime" => job.create_time = parse_number("CreateTime", text)?.unwrap_or(0),
-                "MsgID" => msg_id = parse_number("MsgID", text)?,
+                "MsgID" => msg_id = parse_msg_id(text)?,
                 "Status" => job.status = MassStatus::parse(text),
-                "TotalCount" => job.total_count = parse_number("TotalCount", text)?.unwrap_or(0),
-                "FilterCount" => job.filter_count = parse_number("FilterCount", text)?.unwrap_or(0),
-                "SentCount" => job.sent_count = parse_number("SentCount", text)?.unwrap_or(0),
-                "ErrorCount" => job.error_count = parse_number("ErrorCount", text)?.unwrap_or(0),
+                "TotalCount" => job.total_count = parse_count("TotalCount", text)?.unwrap_or(0),
+                "FilterCount" => job.filter_count = parse_count("FilterCount", text)?.unwrap_or(0),
+                "SentCount" => job.sent_count = parse_count("SentCount", text)?.unwrap_or(0),
+                "ErrorCount" => job.error_count = parse_count("ErrorCount", text)?.unwrap_or(0),
                 "CopyrightCheckResult" => {
                     job.copyright_check_result = Some(CopyrightCheckResult::from_node(child)?)
                 }
@@ -206,7 +206,45 @@ impl MassSendJobFinish {
             }
         }
         job.msg_id = msg_id.ok_or(EventError::Missing("MsgID"))?;
+        job.check_text()?;
         Ok(job)
+    }
+
+    /// Refuses control characters (newlines, escapes, NUL) in the values
+    /// that are shown or stored as text: WeChat never writes them there, and
+    /// they are how a forged value would split a log line or hide in a
+    /// terminal. Both readers call it, so they agree.
+    pub(crate) fn check_text(&self) -> Result<(), EventError> {
+        let status = self.status.to_string();
+        let urls = self.article_url_result.iter().flat_map(|r| {
+            r.items
+                .iter()
+                .map(|i| ("ArticleUrl", i.article_url.as_str()))
+        });
+        let originals = self.copyright_check_result.iter().flat_map(|r| {
+            r.items
+                .iter()
+                .map(|i| ("OriginalArticleUrl", i.original_article_url.as_str()))
+        });
+        [
+            ("ToUserName", self.to_user_name.as_str()),
+            ("FromUserName", self.from_user_name.as_str()),
+            ("Status", status.as_str()),
+        ]
+        .into_iter()
+        .chain(urls)
+        .chain(originals)
+        .try_for_each(|(element, text)| {
+            if text.chars().any(char::is_control) {
+                Err(EventError::Field {
+                    element,
+                    value: text.chars().take(64).collect(),
+                    expected: "text without control characters",
+                })
+            } else {
+                Ok(())
+            }
+        })
     }
 }
 
@@ -498,6 +536,37 @@ fn number<T: std::str::FromStr>(
         Some(text) => parse_number(name, text),
         None => Ok(None),
     }
+}
+
+/// A count: WeChat's counts are followers of one account, far below
+/// `u32::MAX`; anything larger is refused rather than wrapped.
+pub(crate) fn parse_count(name: &'static str, text: &str) -> Result<Option<u32>, EventError> {
+    parse_number::<u32>(name, text).map_err(|e| match e {
+        EventError::Field { element, value, .. } => EventError::Field {
+            element,
+            value,
+            expected: "a count from 0 to 4294967295",
+        },
+        other => other,
+    })
+}
+
+/// A job id: digits only (no sign), and small enough for the signed 64-bit
+/// integers every journal stores it in.
+pub(crate) fn parse_msg_id(text: &str) -> Result<Option<i64>, EventError> {
+    let refused = |text: &str| EventError::Field {
+        element: "MsgID",
+        value: text.chars().take(64).collect(),
+        expected: "a job id from 0 to 9223372036854775807",
+    };
+    let text = text.trim_ascii();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(refused(text));
+    }
+    text.parse::<i64>().map(Some).map_err(|_| refused(text))
 }
 
 /// The number in an element's text: `None` when empty.

@@ -59,7 +59,7 @@ impl<'a> Layout<'a> {
         }
         let msg_id = self.optional("MsgID", Self::number)?.ok_or(GiveUp)?;
         let status = self.optional("Status", Self::cdata)?;
-        let total_count = self.optional("TotalCount", Self::number)?;
+        let total_count = self.optional("TotalCount", Self::number::<u32>)?;
         let filter_count = self.optional("FilterCount", Self::number)?;
         let sent_count = self.optional("SentCount", Self::number)?;
         let error_count = self.optional("ErrorCount", Self::number)?;
@@ -71,7 +71,7 @@ impl<'a> Layout<'a> {
         if self.pos != self.xml.len() {
             return Err(GiveUp);
         }
-        Ok(MassSendJobFinish {
+        let job = MassSendJobFinish {
             to_user_name: to_user_name.unwrap_or_default().to_owned(),
             from_user_name: from_user_name.unwrap_or_default().to_owned(),
             create_time: create_time.unwrap_or(0),
@@ -85,7 +85,10 @@ impl<'a> Layout<'a> {
             copyright_check_result,
             article_url_result,
             extra: Vec::new(),
-        })
+        };
+        // A value the general reader refuses is refused there, with its reason.
+        job.check_text().map_err(|_| GiveUp)?;
+        Ok(job)
     }
 
     fn copyright(&mut self) -> Read<CopyrightCheckResult> {

@@ -6,18 +6,26 @@
 //! A request flows through the modules in this order:
 //!
 //! 1. [`signature`]: the timestamp window, then `signature` (and, when
-//!    encrypted, `msg_signature`) compared in constant time.
+//!    encrypted, `msg_signature`) compared in constant time. With an
+//!    EncodingAESKey configured, a plaintext push is refused here: its
+//!    signature does not cover the body.
 //! 2. [`xml`]: a strict reader that refuses DOCTYPEs, unknown entities and
-//!    absurd nesting, used for the outer body and the decrypted message.
+//!    absurd nesting or control characters, used for the outer body and the
+//!    decrypted message.
 //! 3. [`crypto`]: AES-256-CBC "safe mode" with WeChat's 32-byte padding and
 //!    the appid check; the previous EncodingAESKey is accepted during a rotation.
 //! 4. [`event`]: the typed [`MassSendJobFinish`] (copyright check, article
-//!    URLs, every `err(N)` status), or a [`GenericPush`] that keeps all fields.
+//!    URLs, every `err(N)` status; counts and `MsgID` range-checked), or a
+//!    [`GenericPush`] that keeps all fields.
 //!    A MASSSENDJOBFINISH in WeChat's own layout skips step 2: a one-pass
 //!    reader (`layout.rs`) fills the event directly, and hands anything
 //!    unexpected back to the general reader.
-//! 5. [`server`]: an axum [`Router`](axum::Router) that adds the replay guard
-//!    and duplicate filter, queues the push, and answers `success` at once.
+//! 5. [`server`]: an axum [`Router`](axum::Router) that adds the [`replay`]
+//!    guard (every signed query once, until its timestamp's window closes),
+//!    then queues the push and answers `success` at once, or has a
+//!    [`PushRecorder`] record it durably first.
+//! 6. [`serve`]: the accept loop to run it on the internet: header, body and
+//!    idle timeouts and a connection cap ([`ServeLimits`]).
 //!
 //! Steps 1–4 are the pure function [`open_push`]; the benchmark and the fuzz
 //! targets drive it directly.
@@ -51,13 +59,19 @@ mod envelope;
 pub mod event;
 mod expiring;
 mod layout;
+mod listener;
+pub mod replay;
 pub mod server;
 pub mod signature;
 pub mod xml;
 
 pub use config::{CallbackConfig, CallbackConfigBuilder, CallbackToken, ConfigError};
-pub use envelope::{Envelope, OpenedPush, PushQuery, Rejection, ReplayKey, open_push, verify_url};
+pub use envelope::{
+    Envelope, OpenedPush, PushQuery, Rejection, ReplayKey, VerifiedUrl, open_push, verify_url,
+};
 pub use event::{GenericPush, MassSendJobFinish, MassStatus, Push};
+pub use listener::{ServeLimits, serve};
+pub use replay::SeenRequest;
 pub use server::{
     NoRuntime, PushHandler, PushReceiver, PushRecorder, RecordFuture, router, router_with_handler,
     router_with_recorder,

@@ -20,10 +20,10 @@ use axum::routing::get;
 use tokio::sync::mpsc;
 
 use crate::config::CallbackConfig;
-use crate::envelope::{self, OpenedPush, PushQuery, Rejection};
+use crate::envelope::{self, OpenedPush, PushQuery, Rejection, ReplayKey};
 use crate::event::Push;
 use crate::expiring::ExpiringMap;
-use crate::signature::{ReplayGuard, Seen};
+use crate::replay::{ReplayGuard, SeenRequest, Verdict};
 
 /// Receives pushes one at a time, in the order they were accepted.
 ///
@@ -67,7 +67,7 @@ pub struct NoRuntime;
 /// keeps them for a retry.
 pub fn router(config: CallbackConfig) -> (Router, PushReceiver) {
     let (tx, rx) = mpsc::channel(config.queue_capacity);
-    (build(config, Sink::Queue(tx)), rx)
+    (build(config, Sink::Queue(tx), Vec::new()), rx)
 }
 
 /// A router that hands each accepted push to `handler` on a task of its own.
@@ -92,9 +92,29 @@ pub type RecordFuture = std::pin::Pin<Box<dyn Future<Output = Result<(), String>
 /// `success` only once `record` has succeeded, and 503 (so that WeChat
 /// retries) when it fails or takes longer than the enqueue timeout. Use it
 /// when a push must survive the receiver being killed right after answering.
+///
+/// A recorder also keeps the replay guard's memory: it stores each
+/// [`SeenRequest`] with its push and hands back those whose window is still
+/// open when the router is built, so that a restart opens no replay.
 pub trait PushRecorder: Send + Sync + 'static {
-    /// Records the push. Called once per push, retries excluded.
-    fn record(&self, push: Push) -> RecordFuture;
+    /// Records the push and the request that carried it, in one durable
+    /// step. Called once per request; a retry of a recorded request is
+    /// answered without calling it again. Two different requests may carry
+    /// the same push (WeChat's own retries come with new nonces): the
+    /// recorder keeps one.
+    fn record(&self, push: Push, request: SeenRequest) -> RecordFuture;
+
+    /// Records a request that carried no push: a URL verification, kept so
+    /// that its query can never be reused for a push.
+    fn record_request(&self, request: SeenRequest) -> RecordFuture {
+        let _ = request;
+        Box::pin(async { Ok(()) })
+    }
+
+    /// The requests recorded earlier, read once when the router is built.
+    fn seen_requests(&self) -> Vec<SeenRequest> {
+        Vec::new()
+    }
 }
 
 /// Where accepted pushes go.
@@ -108,21 +128,26 @@ enum Sink {
 struct Shared {
     config: CallbackConfig,
     replay: Mutex<ReplayGuard>,
+    /// Pushes handed to a queue, by their retry key (a recorder dedupes
+    /// durably itself).
     accepted: Mutex<ExpiringMap<String, ()>>,
     sink: Sink,
 }
 
 /// A router that answers `success` only after `recorder` has recorded the push.
 pub fn router_with_recorder<R: PushRecorder>(config: CallbackConfig, recorder: R) -> Router {
-    build(config, Sink::Recorder(Arc::new(recorder)))
+    let seen = recorder.seen_requests();
+    build(config, Sink::Recorder(Arc::new(recorder)), seen)
 }
 
-fn build(config: CallbackConfig, sink: Sink) -> Router {
-    let window = config
-        .timestamp_window
-        .unwrap_or(std::time::Duration::from_secs(300));
+fn build(config: CallbackConfig, sink: Sink, seen: Vec<SeenRequest>) -> Router {
+    let mut replay = ReplayGuard::new(config.timestamp_window, config.memory_capacity);
+    let now = now_unix();
+    for request in seen {
+        replay.remember(request, now);
+    }
     let shared = Arc::new(Shared {
-        replay: Mutex::new(ReplayGuard::new(window, config.memory_capacity)),
+        replay: Mutex::new(replay),
         accepted: Mutex::new(ExpiringMap::new(config.dedup_ttl, config.memory_capacity)),
         config,
         sink,
@@ -147,8 +172,11 @@ fn parse_query(uri: &Uri) -> Result<PushQuery, Rejection> {
 
 fn reject(rejection: Rejection) -> Response {
     let status = rejection.status();
-    tracing::warn!(status = status.as_u16(), reason = %rejection, "wechat callback request rejected");
-    (status, rejection.to_string()).into_response()
+    // Reasons quote what the request sent: escaped, so that no value can
+    // split the log line or reach the terminal as a control sequence.
+    let reason = rejection.to_string();
+    tracing::warn!(status = status.as_u16(), reason = %reason.escape_debug(), "wechat callback request rejected");
+    (status, reason).into_response()
 }
 
 fn plain(status: StatusCode, body: impl Into<Body>) -> Response {
@@ -165,10 +193,26 @@ async fn verify_url(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
         Ok(q) => q,
         Err(r) => return reject(r),
     };
-    match envelope::verify_url(&shared.config, &query, now_unix()) {
-        Ok(echostr) => {
+    let verified = match envelope::verify_url(&shared.config, &query, now_unix()) {
+        Ok(verified) => verified,
+        Err(r) => return reject(r),
+    };
+    // The query is used up: it can never carry a push.
+    let sink = &shared.sink;
+    let recorded = guarded(&shared, &verified.replay_key, |request| async move {
+        match sink {
+            Sink::Recorder(recorder) => recorder
+                .record_request(request)
+                .await
+                .map_err(Rejection::NotRecorded),
+            Sink::Queue(_) => Ok(()),
+        }
+    })
+    .await;
+    match recorded {
+        Ok(()) => {
             tracing::info!("wechat callback URL verified");
-            plain(StatusCode::OK, echostr.to_owned())
+            plain(StatusCode::OK, verified.echostr.to_owned())
         }
         Err(r) => reject(r),
     }
@@ -183,66 +227,118 @@ async fn receive_push(State(shared): State<Arc<Shared>>, uri: Uri, body: Body) -
 
 async fn accept(shared: &Shared, uri: &Uri, body: Body) -> Result<(), Rejection> {
     let query = parse_query(uri)?;
-    let body = read_body(body, shared.config.max_body_bytes).await?;
+    let body = read_body(body, &shared.config).await?;
     let opened = envelope::open_push(&shared.config, &query, &body, now_unix())?;
     let OpenedPush {
         push, replay_key, ..
     } = opened;
+    guarded(shared, &replay_key, |request| {
+        deliver(shared, push, request)
+    })
+    .await
+}
 
-    let now = Instant::now();
-    let seen = lock(&shared.replay).check_and_record(
-        replay_key.timestamp,
-        replay_key.nonce,
-        replay_key.signature,
-        replay_key.body_digest,
-        now,
-    )?;
-    if seen == Seen::Duplicate {
-        tracing::debug!("retry of an accepted request; answered without delivering");
-        return Ok(());
-    }
-    let key = push.dedup_key();
-    if let Some(key) = &key {
-        let mut accepted = lock(&shared.accepted);
-        if accepted.get(key, now).is_some() {
-            tracing::debug!(key = %key, "duplicate push; answered without delivering");
-            return Ok(());
-        }
-        accepted.insert(key.clone(), (), now);
-    }
-    let timeout = shared.config.enqueue_timeout;
-    let delivered = match &shared.sink {
-        Sink::Queue(tx) => tx
-            .send_timeout(push, timeout)
-            .await
-            .map_err(|_| Rejection::QueueFull),
-        Sink::Recorder(recorder) => {
-            match tokio::time::timeout(timeout, recorder.record(push)).await {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(reason)) => Err(Rejection::NotRecorded(reason)),
-                Err(_) => Err(Rejection::NotRecorded("recording took too long".into())),
-            }
-        }
+/// Runs `handle` for a request the replay guard has not seen, and settles
+/// the guard with its outcome. A retry of an accepted request is answered
+/// at once; a copy that arrives while the first is being handled waits for
+/// it; the same query with other content is refused as a replay.
+async fn guarded<F, Fut>(shared: &Shared, key: &ReplayKey<'_>, handle: F) -> Result<(), Rejection>
+where
+    F: FnOnce(SeenRequest) -> Fut,
+    Fut: Future<Output = Result<(), Rejection>>,
+{
+    let (verdict, request) = {
+        let mut guard = lock(&shared.replay);
+        (guard.check(key, now_unix())?, guard.seen_request(key))
     };
-    match delivered {
-        Ok(()) => Ok(()),
-        Err(rejection) => {
-            // Forget it, so that WeChat's retry is accepted.
-            if let Some(key) = &key {
-                lock(&shared.accepted).remove(key);
+    match verdict {
+        Verdict::Retry => {
+            tracing::debug!("retry of an accepted request; answered without delivering");
+            Ok(())
+        }
+        Verdict::InFlight(mut outcome) => {
+            let wait = outcome.wait_for(Option::is_some);
+            match tokio::time::timeout(shared.config.enqueue_timeout, wait).await {
+                Ok(Ok(accepted)) if *accepted == Some(true) => Ok(()),
+                _ => Err(Rejection::NotRecorded(
+                    "an earlier copy of this request was not accepted; retry later".into(),
+                )),
             }
-            lock(&shared.replay).forget(
-                replay_key.timestamp,
-                replay_key.nonce,
-                replay_key.signature,
-            );
-            Err(rejection)
+        }
+        Verdict::New => {
+            // Settles the guard even if this future is dropped half-way (the
+            // client hung up): the request is then forgotten, so a retry
+            // gets through, and copies waiting on it are told.
+            let mut claim = Claim {
+                shared,
+                timestamp: key.timestamp,
+                nonce: key.nonce,
+                accepted: false,
+            };
+            let outcome = handle(request).await;
+            claim.accepted = outcome.is_ok();
+            outcome
         }
     }
 }
 
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, Rejection> {
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
+struct Claim<'a> {
+    shared: &'a Shared,
+    timestamp: i64,
+    nonce: &'a str,
+    accepted: bool,
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        lock(&self.shared.replay).settle(self.timestamp, self.nonce, self.accepted);
+    }
+}
+
+/// Hands a push to the application: recorded before the answer, or queued.
+async fn deliver(shared: &Shared, push: Push, request: SeenRequest) -> Result<(), Rejection> {
+    let timeout = shared.config.enqueue_timeout;
+    match &shared.sink {
+        Sink::Recorder(recorder) => {
+            match tokio::time::timeout(timeout, recorder.record(push, request)).await {
+                Ok(result) => result.map_err(Rejection::NotRecorded),
+                Err(_) => Err(Rejection::NotRecorded("recording took too long".into())),
+            }
+        }
+        Sink::Queue(tx) => {
+            // WeChat retries a push with a new nonce too: drop those by the
+            // push's own key (MsgID, or sender and time).
+            let key = push.dedup_key();
+            let now = Instant::now();
+            if let Some(key) = &key {
+                let mut accepted = lock(&shared.accepted);
+                if accepted.get(key, now).is_some() {
+                    tracing::debug!(key = %key.escape_debug(), "duplicate push; answered without delivering");
+                    return Ok(());
+                }
+                accepted.insert(key.clone(), (), now);
+            }
+            let sent = tx.send_timeout(push, timeout).await;
+            if sent.is_err() {
+                // Forget it, so that WeChat's retry is accepted.
+                if let Some(key) = &key {
+                    lock(&shared.accepted).remove(key);
+                }
+                return Err(Rejection::QueueFull);
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn read_body(body: Body, config: &CallbackConfig) -> Result<Bytes, Rejection> {
+    let limit = config.max_body_bytes;
+    let read = axum::body::to_bytes(body, limit);
+    let read = match tokio::time::timeout(config.body_timeout, read).await {
+        Ok(read) => read,
+        Err(_) => return Err(Rejection::BodyTimeout(config.body_timeout)),
+    };
+    read.map_err(|e| {
         let too_large = std::error::Error::source(&e)
             .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
         if too_large {

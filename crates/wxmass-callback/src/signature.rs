@@ -1,5 +1,6 @@
 //! The SHA-1 signatures WeChat puts on its requests (wechat-api.md §16.1–§16.3),
-//! the timestamp window, and the replay guard.
+//! and the timestamp window. The replay guard that remembers used queries is
+//! in [`crate::replay`].
 //!
 //! Both signatures are `hex(sha1(concat(sort([token, timestamp, nonce, ...]))))`:
 //! `signature` over three parts on every request, `msg_signature` over four (the
@@ -7,12 +8,10 @@
 //! signature is compared with ours in constant time, so timing says nothing
 //! about how many leading characters were right.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sha1::{Digest, Sha1};
 use subtle::ConstantTimeEq;
-
-use crate::expiring::ExpiringMap;
 
 /// A SHA-1 digest, 20 bytes.
 pub type Sha1Digest = [u8; 20];
@@ -146,64 +145,6 @@ pub fn check_timestamp(
     Ok(ts)
 }
 
-/// What the replay guard thinks of a signed request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Seen {
-    /// Never seen inside the window.
-    New,
-    /// Seen with the same body: a retry of something already accepted.
-    Duplicate,
-}
-
-/// Remembers the (timestamp, nonce, signature) of accepted requests for the
-/// length of the timestamp window.
-///
-/// A signature in plaintext mode does not cover the body, so a captured query
-/// string could carry a forged body inside the window; the guard refuses that.
-/// A repeat with the identical body is WeChat retrying and is reported as
-/// [`Seen::Duplicate`].
-#[derive(Debug)]
-pub struct ReplayGuard {
-    seen: ExpiringMap<(i64, Box<str>, Sha1Digest), Sha1Digest>,
-}
-
-impl ReplayGuard {
-    /// A guard remembering up to `capacity` requests for `window`.
-    pub fn new(window: Duration, capacity: usize) -> Self {
-        Self {
-            seen: ExpiringMap::new(window, capacity),
-        }
-    }
-
-    /// Checks a request and, if new, records it. `body_digest` is a digest of
-    /// whatever part of the body the signature does not cover.
-    pub fn check_and_record(
-        &mut self,
-        timestamp: i64,
-        nonce: &str,
-        signature: Sha1Digest,
-        body_digest: Sha1Digest,
-        now: Instant,
-    ) -> Result<Seen, SignatureError> {
-        let key = (timestamp, Box::<str>::from(nonce), signature);
-        match self.seen.get(&key, now) {
-            Some(previous) if *previous == body_digest => Ok(Seen::Duplicate),
-            Some(_) => Err(SignatureError::Replay),
-            None => {
-                self.seen.insert(key, body_digest, now);
-                Ok(Seen::New)
-            }
-        }
-    }
-
-    /// Forgets a request recorded by [`check_and_record`](Self::check_and_record)
-    /// that was not accepted after all, so that WeChat's retry gets through.
-    pub fn forget(&mut self, timestamp: i64, nonce: &str, signature: Sha1Digest) {
-        self.seen
-            .remove(&(timestamp, Box::<str>::from(nonce), signature));
-    }
-}
-
 fn parse_hex_digest(hex: &str) -> Option<Sha1Digest> {
     let bytes = hex.as_bytes();
     if bytes.len() != 40 {
@@ -303,33 +244,5 @@ mod tests {
         );
         assert_eq!(check_timestamp("1", 1_000_000, None), Ok(1));
         assert!(check_timestamp(&i64::MIN.to_string(), i64::MAX, w).is_err());
-    }
-
-    #[test]
-    fn replay_guard_tells_retries_from_forgeries() {
-        let now = Instant::now();
-        let mut guard = ReplayGuard::new(Duration::from_secs(300), 1000);
-        let sig = [1u8; 20];
-        assert_eq!(
-            guard.check_and_record(1, "n", sig, [7; 20], now),
-            Ok(Seen::New)
-        );
-        assert_eq!(
-            guard.check_and_record(1, "n", sig, [7; 20], now),
-            Ok(Seen::Duplicate)
-        );
-        assert_eq!(
-            guard.check_and_record(1, "n", sig, [8; 20], now),
-            Err(SignatureError::Replay)
-        );
-        assert_eq!(
-            guard.check_and_record(1, "other", sig, [8; 20], now),
-            Ok(Seen::New)
-        );
-        guard.forget(1, "n", sig);
-        assert_eq!(
-            guard.check_and_record(1, "n", sig, [8; 20], now),
-            Ok(Seen::New)
-        );
     }
 }

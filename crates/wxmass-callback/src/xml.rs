@@ -250,6 +250,12 @@ struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     fn document(mut self) -> Result<Document<'a>, XmlError> {
+        if let Some(position) = forbidden_control(self.bytes) {
+            return Err(XmlError::Malformed {
+                position,
+                message: "a control character, which XML does not allow",
+            });
+        }
         if self.bytes.starts_with(b"\xEF\xBB\xBF") {
             self.pos = 3;
         }
@@ -717,7 +723,32 @@ fn resolve_reference(reference: &str) -> Option<char> {
             _ => None,
         };
     };
-    char::from_u32(code).filter(|&c| c != '\0')
+    char::from_u32(code).filter(|&c| is_xml_char(c))
+}
+
+/// XML 1.0's `Char`: tab, newline, carriage return, and everything from the
+/// space up except U+FFFE and U+FFFF (`char` already excludes surrogates).
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
+}
+
+/// Where the first C0 control byte other than tab, newline and carriage
+/// return stands: XML does not allow them, raw or as references, and they
+/// are what would split a log line or drive a terminal.
+pub(crate) fn forbidden_control(bytes: &[u8]) -> Option<usize> {
+    const fn forbidden(b: u8) -> bool {
+        b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r'
+    }
+    // Whole chunks without an early exit, so the check compiles to vector
+    // compares; the position is looked up only in the chunk that has one.
+    let mut offset = 0;
+    for chunk in bytes.chunks(64) {
+        if chunk.iter().fold(false, |bad, &b| bad | forbidden(b)) {
+            return chunk.iter().position(|&b| forbidden(b)).map(|i| offset + i);
+        }
+        offset += chunk.len();
+    }
+    None
 }
 
 /// Escapes text for use between tags.
@@ -854,6 +885,12 @@ mod tests {
             "</xml>",
             "<xml><a></xml>",
             "<xml>&#0;</xml>",
+            "<xml>&#27;[31m</xml>",
+            "<xml>&#x1b;</xml>",
+            "<xml>&#xFFFE;</xml>",
+            "<xml>\u{1b}[31mred</xml>",
+            "<xml><a><![CDATA[\0]]></a></xml>",
+            "<xml>\u{7}</xml>",
             "<xml>&#xD800;</xml>",
             "<xml>&#xFFFFFFFF;</xml>",
             "<xml>& x</xml>",

@@ -12,7 +12,10 @@ use cbc::cipher::block_padding::NoPadding;
 use cbc::cipher::{BlockModeEncrypt, KeyIvInit};
 use wxmass_callback::crypto::{AesKey, MessageCrypto};
 use wxmass_callback::signature;
-use wxmass_callback::{CallbackConfig, CallbackConfigBuilder, Push, PushHandler, PushReceiver};
+use wxmass_callback::{
+    CallbackConfig, CallbackConfigBuilder, Push, PushHandler, PushReceiver, RecordFuture,
+    SeenRequest,
+};
 
 const TOKEN: &str = "wxmassToken1";
 const APPID: &str = "wx0123456789abcdef";
@@ -229,11 +232,7 @@ async fn compatible_mode_trusts_only_the_encrypted_copy() {
 
 #[tokio::test]
 async fn safe_mode_delivers_and_accepts_the_previous_key() {
-    let config = builder()
-        .previous_aes_key(OLD_KEY)
-        .require_encryption(true)
-        .build()
-        .expect("config");
+    let config = builder().previous_aes_key(OLD_KEY).build().expect("config");
     let (server, mut rx) = start(config).await;
     assert_eq!(server.post(&safe(&job_xml(31), &now(), "n1")).await.0, 200);
     assert_eq!(job_id(rx.recv().await), 31);
@@ -242,8 +241,50 @@ async fn safe_mode_delivers_and_accepts_the_previous_key() {
     assert_eq!(server.post(&safe_with(&old, &now(), "n2")).await.0, 200);
     assert_eq!(job_id(rx.recv().await), 32);
 
-    // Plaintext is refused when safe mode is required.
+    // With a key configured, plaintext is refused: its signature does not
+    // cover the body.
     assert_eq!(server.post(&plain(&job_xml(33), &now(), "n3")).await.0, 403);
+    nothing_delivered(&mut rx);
+}
+
+/// The downgrade: a signed query string seen once (here a URL
+/// verification's) with `encrypt_type` and `msg_signature` dropped and a
+/// forged plaintext body attached.
+#[tokio::test]
+async fn a_plaintext_downgrade_is_refused_unless_allowed() {
+    let (server, mut rx) = start(builder().build().expect("config")).await;
+    let forged = plain(&job_xml(34), &now(), "n1");
+    let (status, reason) = server.post(&forged).await;
+    assert_eq!(status, 403);
+    assert!(reason.contains("plaintext push refused"), "{reason}");
+    nothing_delivered(&mut rx);
+
+    // The documented escape hatch takes it.
+    let (server, mut rx) = start(builder().allow_plaintext(true).build().expect("config")).await;
+    assert_eq!(server.post(&forged).await.0, 200);
+    assert_eq!(job_id(rx.recv().await), 34);
+}
+
+/// With plaintext allowed, a verification query reused for a push, or an
+/// encrypted push's query reused in plaintext, is a replay.
+#[tokio::test]
+async fn a_used_query_carries_nothing_else_in_any_mode() {
+    let (server, mut rx) = start(builder().allow_plaintext(true).build().expect("config")).await;
+    let ts = now();
+    let verify = [
+        ("signature", signature::url_signature(TOKEN, &ts, "v1")),
+        ("timestamp", ts.clone()),
+        ("nonce", "v1".into()),
+        ("echostr", "12345".into()),
+    ];
+    let verify: Vec<(&str, &str)> = verify.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(server.get(&verify).await, (200, "12345".into()));
+    assert_eq!(server.get(&verify).await.0, 200, "WeChat may verify twice");
+    assert_eq!(server.post(&plain(&job_xml(35), &ts, "v1")).await.0, 403);
+
+    assert_eq!(server.post(&safe(&job_xml(36), &ts, "e1")).await.0, 200);
+    assert_eq!(job_id(rx.recv().await), 36);
+    assert_eq!(server.post(&plain(&job_xml(37), &ts, "e1")).await.0, 403);
     nothing_delivered(&mut rx);
 }
 
@@ -312,7 +353,11 @@ async fn a_slow_handler_does_not_delay_the_answer() {
         .build()
         .expect("client");
     for id in 61..64 {
-        assert_eq!(server.post(&safe(&job_xml(id), &now(), "n")).await.0, 200);
+        let nonce = format!("n{id}");
+        assert_eq!(
+            server.post(&safe(&job_xml(id), &now(), &nonce)).await.0,
+            200
+        );
     }
     assert_eq!(
         started.load(Ordering::SeqCst),
@@ -370,7 +415,12 @@ fn encrypt_raw(plaintext: &[u8]) -> String {
 
 #[tokio::test]
 async fn hostile_input_gets_4xx_and_is_never_delivered() {
-    let config = builder().max_body_bytes(4096).build().expect("config");
+    // Plaintext allowed, so that hostile plaintext bodies reach the parser.
+    let config = builder()
+        .max_body_bytes(4096)
+        .allow_plaintext(true)
+        .build()
+        .expect("config");
     let (server, mut rx) = start(config).await;
     let ts = now();
 
@@ -397,6 +447,43 @@ async fn hostile_input_gets_4xx_and_is_never_delivered() {
     // A job report whose MsgID is not a number: 400.
     let bad_job = job_xml(1).replace("<MsgID>1</MsgID>", "<MsgID>x</MsgID>");
     assert_eq!(server.post(&safe(&bad_job, &ts, "j")).await.0, 400);
+    // Numbers out of range are refused, never wrapped; control characters
+    // never get through.
+    for (n, (from, to)) in [
+        (
+            "<TotalCount>3</TotalCount>",
+            "<TotalCount>18446744073709551615</TotalCount>",
+        ),
+        (
+            "<ErrorCount>0</ErrorCount>",
+            "<ErrorCount>9223372036854775808</ErrorCount>",
+        ),
+        (
+            "<SentCount>3</SentCount>",
+            "<SentCount>4294967296</SentCount>",
+        ),
+        ("<MsgID>1</MsgID>", "<MsgID>-5</MsgID>"),
+        ("<MsgID>1</MsgID>", "<MsgID>9223372036854775808</MsgID>"),
+        ("send success", "send success\nforged line"),
+        ("send success", "send \u{1b}[31msuccess"),
+        (
+            "<Status><![CDATA[send success]]></Status>",
+            "<Status>send &#27;[31msuccess</Status>",
+        ),
+        ("mphelper", "mp\0helper"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let job = job_xml(1).replace(from, to);
+        assert_ne!(job, job_xml(1));
+        let (status, reason) = server.post(&safe(&job, &ts, &format!("r{n}"))).await;
+        assert_eq!(status, 400, "{to}: {reason}");
+        assert!(
+            !reason.contains('\u{1b}') && !reason.contains('\0'),
+            "{reason:?}"
+        );
+    }
 
     // Malformed base64 and bad padding, correctly signed: 400.
     assert_eq!(
@@ -502,7 +589,7 @@ struct FlakyRecorder {
 }
 
 impl wxmass_callback::PushRecorder for FlakyRecorder {
-    fn record(&self, push: Push) -> wxmass_callback::RecordFuture {
+    fn record(&self, push: Push, _request: SeenRequest) -> wxmass_callback::RecordFuture {
         let n = self.calls.fetch_add(1, Ordering::SeqCst);
         let recorded = self.recorded.clone();
         Box::pin(async move {
@@ -543,4 +630,112 @@ async fn a_recorder_is_done_before_the_answer_and_a_failure_is_retried() {
     );
     assert_eq!(*recorded.lock().expect("lock"), vec![111]);
     assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+/// Keeps what it records in memory, as a journal would on disk, and hands
+/// the requests back to the next router, as a journal would after a restart.
+#[derive(Clone, Default)]
+struct MemoryRecorder {
+    delay: Duration,
+    pushes: Arc<std::sync::Mutex<Vec<i64>>>,
+    requests: Arc<std::sync::Mutex<Vec<SeenRequest>>>,
+}
+
+impl wxmass_callback::PushRecorder for MemoryRecorder {
+    fn record(&self, push: Push, request: SeenRequest) -> RecordFuture {
+        let this = self.clone();
+        Box::pin(async move {
+            tokio::time::sleep(this.delay).await;
+            if let Push::MassSendJobFinish(job) = push {
+                this.pushes.lock().map_err(|_| "poisoned")?.push(job.msg_id);
+            }
+            this.requests.lock().map_err(|_| "poisoned")?.push(request);
+            Ok(())
+        })
+    }
+
+    fn seen_requests(&self) -> Vec<SeenRequest> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+}
+
+#[tokio::test]
+async fn a_replay_after_a_restart_is_refused() {
+    let recorder = MemoryRecorder::default();
+    let config = || builder().allow_plaintext(true).build().expect("config");
+    let server = serve(wxmass_callback::router_with_recorder(
+        config(),
+        recorder.clone(),
+    ))
+    .await;
+    let ts = now();
+    assert_eq!(server.post(&safe(&job_xml(121), &ts, "r")).await.0, 200);
+    drop(server);
+
+    // A new process: the guard starts from what the recorder kept.
+    let server = serve(wxmass_callback::router_with_recorder(
+        config(),
+        recorder.clone(),
+    ))
+    .await;
+    assert_eq!(server.post(&safe(&job_xml(122), &ts, "r")).await.0, 403);
+    assert_eq!(server.post(&plain(&job_xml(123), &ts, "r")).await.0, 403);
+    assert_eq!(*recorder.pushes.lock().expect("lock"), vec![121]);
+}
+
+#[tokio::test]
+async fn a_copy_that_arrives_while_the_first_is_recorded_waits_for_it() {
+    let recorder = MemoryRecorder {
+        delay: Duration::from_millis(300),
+        ..MemoryRecorder::default()
+    };
+    let server = serve(wxmass_callback::router_with_recorder(
+        builder().build().expect("config"),
+        recorder.clone(),
+    ))
+    .await;
+    let push = safe(&job_xml(131), &now(), "c");
+    let started = std::time::Instant::now();
+    let (a, b) = tokio::join!(server.post(&push), server.post(&push));
+    assert_eq!((a.0, b.0), (200, 200));
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "answered before recording"
+    );
+    assert_eq!(*recorder.pushes.lock().expect("lock"), vec![131]);
+}
+
+#[tokio::test]
+async fn a_body_that_does_not_arrive_in_time_gets_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let config = builder()
+        .body_timeout(Duration::from_millis(200))
+        .build()
+        .expect("config");
+    let (server, mut rx) = start(config).await;
+    let req = safe(&job_xml(141), &now(), "b");
+    let query: Vec<String> = req.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let addr = server
+        .base
+        .trim_start_matches("http://")
+        .trim_end_matches('/');
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let head = format!(
+        "POST /?{} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+        query.join("&"),
+        req.body.len()
+    );
+    stream.write_all(head.as_bytes()).await.expect("head");
+    stream
+        .write_all(&req.body.as_bytes()[..10])
+        .await
+        .expect("part");
+    let mut answer = vec![0u8; 512];
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer))
+        .await
+        .expect("answered in time")
+        .expect("read");
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    nothing_delivered(&mut rx);
 }

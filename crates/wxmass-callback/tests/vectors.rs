@@ -283,7 +283,7 @@ fn signature_table() {
         ..PushQuery::default()
     };
     assert_eq!(
-        wxmass_callback::verify_url(&config, &query, 0),
+        wxmass_callback::verify_url(&config, &query, 0).map(|v| v.echostr),
         Ok("4375120948345356249")
     );
 }

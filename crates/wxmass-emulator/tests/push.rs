@@ -16,7 +16,7 @@ const TOKEN: &str = "pushToken1";
 const KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 
 async fn receiver(
-    require_encryption: bool,
+    allow_plaintext: bool,
 ) -> (
     String,
     wxmass_callback::PushReceiver,
@@ -24,8 +24,8 @@ async fn receiver(
 ) {
     let mut config =
         CallbackConfig::builder(TOKEN, wxmass_emulator::config::DEFAULT_APPID).aes_key(KEY);
-    if require_encryption {
-        config = config.require_encryption(true);
+    if allow_plaintext {
+        config = config.allow_plaintext(true);
     }
     let (router, rx) = wxmass_callback::router(config.build().expect("config"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -39,7 +39,7 @@ async fn receiver(
 }
 
 async fn run_mode(mode: CallbackMode) {
-    let (url, mut rx, task) = receiver(mode == CallbackMode::Safe).await;
+    let (url, mut rx, task) = receiver(mode == CallbackMode::Plain).await;
     let emu = start(EmulatorConfig {
         followers: 12,
         tags: 1,
