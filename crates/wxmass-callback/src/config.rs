@@ -40,12 +40,12 @@ pub enum ConfigError {
     #[error("appid is empty; it is the account's AppID (wx...)")]
     EmptyAppId,
     /// An EncodingAESKey could not be read.
-    #[error("{which} EncodingAESKey: {source}")]
+    #[error("{which} {problem}")]
     Key {
         /// `current` or `previous`.
         which: &'static str,
-        /// Why.
-        source: CryptoError,
+        /// Why (not a `source`, so that a report of the chain says it once).
+        problem: CryptoError,
     },
     /// A previous key without a current one.
     #[error("a previous EncodingAESKey needs a current one")]
@@ -243,7 +243,8 @@ impl CallbackConfigBuilder {
             return Err(ConfigError::EmptyAppId);
         }
         let decode = |which, key: &str| {
-            AesKey::from_encoding_aes_key(key).map_err(|source| ConfigError::Key { which, source })
+            AesKey::from_encoding_aes_key(key)
+                .map_err(|problem| ConfigError::Key { which, problem })
         };
         let crypto = match (&self.aes_key, &self.previous_aes_key) {
             (None, None) => None,

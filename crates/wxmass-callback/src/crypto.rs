@@ -28,12 +28,18 @@ const HEADER_LEN: usize = RANDOM_LEN + 4;
 /// Why a key could not be read or a message could not be decrypted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CryptoError {
-    /// The EncodingAESKey is not 43 base64 characters. The key itself is never
+    /// The EncodingAESKey is not 43 characters long. The key itself is never
     /// part of the message.
     #[error(
-        "EncodingAESKey must be 43 characters of [A-Za-z0-9+/] (got {0} characters); copy it again from the account's server settings"
+        "EncodingAESKey must be 43 letters and digits (got {0} characters); copy it again from the account's server settings"
     )]
     InvalidKey(usize),
+    /// The EncodingAESKey has the right length but a character that is not
+    /// a letter or digit (1-based position; the key is never shown).
+    #[error(
+        "EncodingAESKey has a character that is not a letter or digit at position {0}; copy it again from the account's server settings"
+    )]
+    InvalidKeyCharacter(usize),
     /// The `Encrypt` text is not base64.
     #[error("Encrypt is not valid base64")]
     Base64,
@@ -69,8 +75,12 @@ impl AesKey {
     /// ```
     pub fn from_encoding_aes_key(encoding_aes_key: &str) -> Result<Self, CryptoError> {
         let trimmed = encoding_aes_key.trim();
-        if trimmed.len() != 43 || !trimmed.bytes().all(is_base64_symbol) {
-            return Err(CryptoError::InvalidKey(trimmed.chars().count()));
+        let length = trimmed.chars().count();
+        if length != 43 {
+            return Err(CryptoError::InvalidKey(length));
+        }
+        if let Some(at) = trimmed.bytes().position(|b| !is_base64_symbol(b)) {
+            return Err(CryptoError::InvalidKeyCharacter(at + 1));
         }
         // The key is base64 without its final '='. The last character may carry
         // non-zero trailing bits (real and made-up keys do); Python's decoder
@@ -78,8 +88,8 @@ impl AesKey {
         match base64_simd::forgiving_decode_to_vec(trimmed.as_bytes()) {
             Ok(bytes) => <[u8; 32]>::try_from(bytes.as_slice())
                 .map(Self)
-                .map_err(|_| CryptoError::InvalidKey(43)),
-            Err(_) => Err(CryptoError::InvalidKey(43)),
+                .map_err(|_| CryptoError::InvalidKeyCharacter(43)),
+            Err(_) => Err(CryptoError::InvalidKeyCharacter(43)),
         }
     }
 

@@ -240,14 +240,18 @@ pub async fn run(args: &EmulatorArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Logs to stderr, filtered by `WXMASS_LOG` (default `warn`): the setup of
+/// Logs to stderr, filtered by `WXMASS_LOG` or `RUST_LOG` (default `warn`): the setup of
 /// both binaries, `wxmass-emulator` and `wxmass`.
 pub fn init_logging() {
+    use std::io::IsTerminal as _;
+    // WXMASS_LOG first, then the usual RUST_LOG; warnings and errors otherwise.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WXMASS_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| "warn".into());
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("WXMASS_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colours only for a person at a terminal, never into a log file.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 }

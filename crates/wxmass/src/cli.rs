@@ -117,17 +117,23 @@ pub enum Command {
         action: Option<SpeedAction>,
     },
     /// Show campaigns: batches, msg_ids, statuses.
-    #[command(after_help = "Examples:\n  wxmass status\n  wxmass status vip-2026-11 --json")]
+    #[command(
+        after_help = "Examples:\n  wxmass status\n  wxmass status vip-2026-11 --json\n  wxmass status --unknown"
+    )]
     Status {
         /// A campaign (default: the newest).
         campaign: Option<String>,
+        /// Instead, list reports `serve` received for jobs no campaign knows,
+        /// and reports that contradict the first one recorded for their job.
+        #[arg(long, conflicts_with = "campaign")]
+        unknown: bool,
     },
     /// List the campaigns in the journal.
     #[command(after_help = "Example:\n  wxmass campaigns --json")]
     Campaigns,
     /// Receive WeChat's pushes and record job reports in the journal.
     #[command(
-        after_help = "Example:\n  WXMASS_CALLBACK_TOKEN=mytoken WXMASS_CALLBACK_AES_KEY=... wxmass serve --listen 0.0.0.0:8080\n\nSet the account's server URL (mp.weixin.qq.com > Settings and Development > Basic Configuration)\nto this address, with the same token and EncodingAESKey."
+        after_help = "Example:\n  WXMASS_CALLBACK_TOKEN=mytoken WXMASS_CALLBACK_AES_KEY=... wxmass serve --appid wx... --listen 0.0.0.0:8080\n\nSet the account's server URL (mp.weixin.qq.com > Settings and Development > Basic Configuration)\nto this address, with the same token and EncodingAESKey, in safe mode. serve needs the AppID\n(--appid, WXMASS_APPID or the profile) but never the AppSecret: it calls no API.\n\nEach report is recorded in the journal before WeChat is answered; reports for jobs no campaign\nknows, and reports that contradict an earlier one, are listed by `wxmass status --unknown`.\nLogs go to stderr; WXMASS_LOG or RUST_LOG sets their level (e.g. WXMASS_LOG=debug)."
     )]
     Serve(ServeArgs),
     /// Run a whole campaign on a built-in emulator: no account, no network.
@@ -285,7 +291,8 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     pub listen: String,
-    /// The callback token from the account's server settings.
+    /// The callback token from the account's server settings (prefer
+    /// WXMASS_CALLBACK_TOKEN: command lines show in `ps` and shell history).
     #[arg(
         long,
         env = "WXMASS_CALLBACK_TOKEN",
@@ -293,7 +300,9 @@ pub struct ServeArgs {
         value_name = "TOKEN"
     )]
     pub token: String,
-    /// The EncodingAESKey (43 characters), for compatible and safe mode.
+    /// The EncodingAESKey (43 characters): only encrypted pushes (safe or
+    /// compatible mode) are then taken (prefer WXMASS_CALLBACK_AES_KEY:
+    /// command lines show in `ps`).
     #[arg(
         long,
         env = "WXMASS_CALLBACK_AES_KEY",
@@ -301,7 +310,8 @@ pub struct ServeArgs {
         value_name = "KEY"
     )]
     pub aes_key: Option<String>,
-    /// The EncodingAESKey in force before the last change.
+    /// The EncodingAESKey in force before the last change, still taken while
+    /// WeChat switches over (prefer WXMASS_CALLBACK_PREVIOUS_AES_KEY).
     #[arg(
         long,
         env = "WXMASS_CALLBACK_PREVIOUS_AES_KEY",
@@ -309,6 +319,37 @@ pub struct ServeArgs {
         value_name = "KEY"
     )]
     pub previous_aes_key: Option<String>,
+    /// Take plaintext pushes even with --aes-key. Unsafe: a plaintext
+    /// signature does not cover the body, so anyone who has seen one signed
+    /// URL can post a forged report. Only while switching modes.
+    #[arg(long)]
+    pub allow_plaintext: bool,
+    /// Seconds from a request's first byte to the end of its headers.
+    #[arg(long, default_value_t = 5.0, value_name = "SECS", value_parser = positive_seconds, help_heading = "Limits")]
+    pub header_timeout: f64,
+    /// Seconds to receive a request's body (WeChat waits 5 s for the answer).
+    #[arg(long, default_value_t = 5.0, value_name = "SECS", value_parser = positive_seconds, help_heading = "Limits")]
+    pub body_timeout: f64,
+    /// Seconds a connection may stay open with no request on it.
+    #[arg(long, default_value_t = 15.0, value_name = "SECS", value_parser = positive_seconds, help_heading = "Limits")]
+    pub idle_timeout: f64,
+    /// Open connections at most; more are closed as soon as they are accepted.
+    #[arg(long, default_value_t = 10_000, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000), help_heading = "Limits")]
+    pub max_connections: u32,
+}
+
+/// A number of seconds above zero and at most a day.
+fn positive_seconds(s: &str) -> Result<f64, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if secs > 0.0 && secs <= 86_400.0 {
+        Ok(secs)
+    } else {
+        Err(format!(
+            "{s} is out of range: give more than 0 and at most 86400 seconds"
+        ))
+    }
 }
 
 #[derive(Debug, Args)]

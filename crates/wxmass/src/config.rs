@@ -150,8 +150,9 @@ pub struct Settings {
     pub profile: String,
     /// The AppID.
     pub appid: String,
-    /// The AppSecret.
-    pub secret: wxmass_api::Secret,
+    /// The AppSecret; `None` only for commands that never call the API
+    /// (`serve` must not need it: it faces the internet).
+    pub secret: Option<wxmass_api::Secret>,
     /// API base URL, if not WeChat's.
     pub api_base: Option<String>,
     /// `service` or `subscription`, when the profile says: turns on the quota guard.
@@ -176,6 +177,20 @@ pub struct Overrides {
 impl Settings {
     /// Merges flags, environment and the file.
     pub fn resolve(overrides: &Overrides) -> Result<Settings> {
+        let settings = Settings::resolve_without_secret(overrides)?;
+        settings.secret()?;
+        Ok(settings)
+    }
+
+    /// The secret, or what to do about its absence.
+    pub fn secret(&self) -> Result<&wxmass_api::Secret> {
+        self.secret.as_ref().with_context(|| {
+            "no AppSecret: set WXMASS_SECRET, or run `wxmass init` (avoid --secret: shells keep history)"
+        })
+    }
+
+    /// Merges flags, environment and the file, with the secret optional.
+    pub fn resolve_without_secret(overrides: &Overrides) -> Result<Settings> {
         let paths = Paths::from_env()?;
         let file = ConfigFile::load(&paths.config)?;
         let name = overrides
@@ -198,13 +213,11 @@ impl Settings {
                 paths.config.display()
             )
         })?;
-        let secret = overrides.secret.clone().or(profile.secret).with_context(|| {
-            "no AppSecret: set WXMASS_SECRET, or run `wxmass init` (avoid --secret: shells keep history)"
-        })?;
+        let secret = overrides.secret.clone().or(profile.secret);
         Ok(Settings {
             profile: name,
             appid,
-            secret: wxmass_api::Secret::new(secret),
+            secret: secret.map(wxmass_api::Secret::new),
             api_base: overrides.api_base.clone().or(profile.api_base),
             account_type: profile.account_type,
             paths,
@@ -221,7 +234,7 @@ impl Settings {
                 self.paths.token_store().display()
             )
         })?;
-        let mut builder = wxmass_api::Client::builder(self.appid.clone(), self.secret.clone())
+        let mut builder = wxmass_api::Client::builder(self.appid.clone(), self.secret()?.clone())
             .token_store(std::sync::Arc::new(store));
         if let Some(base) = &self.api_base {
             builder = builder.base_url(base.clone());

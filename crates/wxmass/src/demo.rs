@@ -72,19 +72,18 @@ async fn run_in(dir: &Path, json: bool) -> Result<()> {
     let journal_path = dir.join("journal.db");
     // The receiver, in safe mode with a fresh key.
     let key = wxmass_callback::crypto::AesKey::from_bytes(rand_key()).to_encoding_aes_key();
-    let serve_args = crate::cli::ServeArgs {
-        listen: "127.0.0.1:0".into(),
-        token: "wxmassdemo".into(),
-        aes_key: Some(key.clone()),
-        previous_aes_key: None,
-    };
+    let token = "wxmassdemo";
+    let receiver_config = wxmass_callback::CallbackConfig::builder(token, DEFAULT_APPID)
+        .aes_key(key.clone())
+        .build()?;
     let receiver = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let callback_url = format!("http://{}/", receiver.local_addr()?);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let serve = tokio::spawn(crate::serve::serve(
-        crate::serve::config(&serve_args, DEFAULT_APPID)?,
+        receiver_config,
+        wxmass_callback::ServeLimits::default(),
         receiver,
-        journal_path.clone(),
+        crate::journal::Journal::open(&journal_path)?,
         async {
             let _ = stop_rx.await;
         },
@@ -98,7 +97,7 @@ async fn run_in(dir: &Path, json: bool) -> Result<()> {
             job_delay: Duration::from_millis(300),
             callback: Some(CallbackTarget {
                 url: callback_url.clone(),
-                token: serve_args.token.clone(),
+                token: token.into(),
                 aes_key: Some(key),
                 mode: CallbackMode::Safe,
             }),
@@ -114,7 +113,7 @@ async fn run_in(dir: &Path, json: bool) -> Result<()> {
     let settings = Settings {
         profile: "demo".into(),
         appid: DEFAULT_APPID.into(),
-        secret: Secret::new(DEFAULT_SECRET),
+        secret: Some(Secret::new(DEFAULT_SECRET)),
         api_base: Some(emulator.base_url()),
         account_type: None,
         paths: Paths {

@@ -73,8 +73,106 @@ pub struct Journal {
     conn: Connection,
 }
 
+/// The schema version this build writes (`PRAGMA user_version`).
+const SCHEMA_VERSION: i64 = 1;
+
+/// The tables of the first release (user_version 0). A new journal is
+/// created through them and upgraded like an old one, so there is one path.
+const SCHEMA_V0: &str = "
+    CREATE TABLE IF NOT EXISTS campaigns (
+        id TEXT PRIMARY KEY, appid TEXT NOT NULL, content TEXT NOT NULL,
+        audience_kind TEXT NOT NULL, tag_id INTEGER, audience_size INTEGER NOT NULL,
+        created_at INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS batches (
+        campaign TEXT NOT NULL, idx INTEGER NOT NULL, clientmsgid TEXT NOT NULL,
+        size INTEGER NOT NULL, state TEXT NOT NULL, msg_id INTEGER, msg_data_id INTEGER,
+        status TEXT, submitted_at INTEGER, updated_at INTEGER NOT NULL,
+        PRIMARY KEY (campaign, idx));
+    CREATE TABLE IF NOT EXISTS members (
+        cid INTEGER NOT NULL, idx INTEGER NOT NULL, openid TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS members_batch ON members (cid, idx);
+    CREATE TABLE IF NOT EXISTS pushes (
+        msg_id INTEGER PRIMARY KEY, status TEXT NOT NULL, total_count INTEGER NOT NULL,
+        filter_count INTEGER NOT NULL, sent_count INTEGER NOT NULL, error_count INTEGER NOT NULL,
+        check_state INTEGER, article_urls TEXT NOT NULL, event TEXT NOT NULL, received_at INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS media (
+        content_hash TEXT NOT NULL, kind TEXT NOT NULL, media_id TEXT NOT NULL,
+        url TEXT, uploaded_at INTEGER NOT NULL, PRIMARY KEY (content_hash, kind));";
+
+/// Version 1: reports keyed by (appid, msg_id), since msg_ids are numbered
+/// per account; a second, different report for a job kept apart as a
+/// conflict; the callback queries `serve` has used, so that a restart
+/// opens no replay; batches found by msg_id.
+const MIGRATION_V1: &str = "
+    CREATE TABLE reports (
+        appid TEXT NOT NULL, msg_id INTEGER NOT NULL, status TEXT NOT NULL,
+        total_count INTEGER NOT NULL, filter_count INTEGER NOT NULL, sent_count INTEGER NOT NULL,
+        error_count INTEGER NOT NULL, check_state INTEGER, article_urls TEXT NOT NULL,
+        event TEXT NOT NULL, received_at INTEGER NOT NULL, PRIMARY KEY (appid, msg_id));
+    -- Old reports belong to the account of the campaign that sent the job.
+    INSERT INTO reports
+        SELECT COALESCE((SELECT c.appid FROM batches b JOIN campaigns c ON c.id = b.campaign
+                         WHERE b.msg_id = p.msg_id LIMIT 1), ''),
+               p.msg_id, p.status, p.total_count, p.filter_count, p.sent_count, p.error_count,
+               p.check_state, p.article_urls, p.event, p.received_at
+        FROM pushes p;
+    DROP TABLE pushes;
+    ALTER TABLE reports RENAME TO pushes;
+    CREATE TABLE push_conflicts (
+        appid TEXT NOT NULL, msg_id INTEGER NOT NULL, event TEXT NOT NULL, received_at INTEGER NOT NULL);
+    CREATE TABLE seen_requests (
+        timestamp INTEGER NOT NULL, nonce TEXT NOT NULL, content BLOB NOT NULL,
+        expires_at INTEGER NOT NULL, PRIMARY KEY (timestamp, nonce)) WITHOUT ROWID;
+    CREATE INDEX seen_requests_expiry ON seen_requests (expires_at);
+    CREATE INDEX batches_msg_id ON batches (msg_id);";
+
+/// What became of a report handed to [`Journal::record_received`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// Recorded; `known` says whether a batch of a campaign has its job
+    /// (a report can also arrive before `send` has written the msg_id).
+    New {
+        /// A batch has this job.
+        known: bool,
+    },
+    /// The same report was recorded before (WeChat's retry, or a restart).
+    Duplicate,
+    /// A different report for a job already reported: kept apart, the first
+    /// stays.
+    Conflict,
+    /// The request carried no job report.
+    NoReport,
+}
+
+/// A request `serve` accepted: the report it carried, if any, and the
+/// replay guard's entry for it.
+pub struct Received {
+    /// The report.
+    pub job: Option<wxmass_callback::MassSendJobFinish>,
+    /// The request, remembered until its window closes.
+    pub request: wxmass_callback::SeenRequest,
+}
+
+/// A report no batch knows, or a second report that contradicts the first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StrayReport {
+    /// The account.
+    pub appid: String,
+    /// The job.
+    pub msg_id: i64,
+    /// `unknown job` or `conflict`.
+    pub kind: &'static str,
+    /// The report's status.
+    pub status: String,
+    /// Delivered, as reported.
+    pub sent_count: i64,
+    /// Unix seconds.
+    pub received_at: i64,
+}
+
 impl Journal {
-    /// Opens or creates the journal (mode 0600: it names followers).
+    /// Opens or creates the journal (mode 0600: it names followers), and
+    /// upgrades an older one in place.
     pub fn open(path: &Path) -> Result<Journal> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
@@ -82,39 +180,50 @@ impl Journal {
         }
         if !path.exists() {
             crate::config::write_private(path, b"")
-                .with_context(|| format!("cannot create {}", path.display()))?;
+                .with_context(|| format!("cannot create the journal {}", path.display()))?;
         }
+        make_private(path)?;
         let conn = Connection::open(path)
             .with_context(|| format!("cannot open the journal {}", path.display()))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let explain = |e: rusqlite::Error| explain_open_error(path, e);
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;
-             PRAGMA journal_size_limit = 8388608;
-             CREATE TABLE IF NOT EXISTS campaigns (
-                 id TEXT PRIMARY KEY, appid TEXT NOT NULL, content TEXT NOT NULL,
-                 audience_kind TEXT NOT NULL, tag_id INTEGER, audience_size INTEGER NOT NULL,
-                 created_at INTEGER NOT NULL);
-             CREATE TABLE IF NOT EXISTS batches (
-                 campaign TEXT NOT NULL, idx INTEGER NOT NULL, clientmsgid TEXT NOT NULL,
-                 size INTEGER NOT NULL, state TEXT NOT NULL, msg_id INTEGER, msg_data_id INTEGER,
-                 status TEXT, submitted_at INTEGER, updated_at INTEGER NOT NULL,
-                 PRIMARY KEY (campaign, idx));
-             CREATE TABLE IF NOT EXISTS members (
-                 cid INTEGER NOT NULL, idx INTEGER NOT NULL, openid TEXT NOT NULL);
-             CREATE INDEX IF NOT EXISTS members_batch ON members (cid, idx);
-             CREATE TABLE IF NOT EXISTS pushes (
-                 msg_id INTEGER PRIMARY KEY, status TEXT NOT NULL, total_count INTEGER NOT NULL,
-                 filter_count INTEGER NOT NULL, sent_count INTEGER NOT NULL, error_count INTEGER NOT NULL,
-                 check_state INTEGER, article_urls TEXT NOT NULL, event TEXT NOT NULL, received_at INTEGER NOT NULL);
-             CREATE TABLE IF NOT EXISTS media (
-                 content_hash TEXT NOT NULL, kind TEXT NOT NULL, media_id TEXT NOT NULL,
-                 url TEXT, uploaded_at INTEGER NOT NULL, PRIMARY KEY (content_hash, kind));",
+             PRAGMA journal_size_limit = 8388608;",
         )
-        .context(
-            "the journal's tables do not match this version of wxmass (an older development build wrote it?): move the file aside",
-        )?;
-        Ok(Journal { conn })
+        .map_err(explain)?;
+        let mut journal = Journal { conn };
+        journal
+            .migrate()
+            .map_err(|e| match e.downcast::<rusqlite::Error>() {
+                Ok(sqlite) => explain(sqlite),
+                Err(other) => other,
+            })?;
+        // SQLite made the -wal and -shm files beside it; an old pair may be
+        // readable by others.
+        make_private(path)?;
+        Ok(journal)
+    }
+
+    /// Brings the schema to [`SCHEMA_VERSION`], one step per transaction.
+    fn migrate(&mut self) -> Result<()> {
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > SCHEMA_VERSION {
+            bail!(
+                "the journal was written by a newer wxmass (schema {version}, this build knows {SCHEMA_VERSION}): upgrade wxmass; the journal is untouched"
+            );
+        }
+        if version < 1 {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(SCHEMA_V0)?;
+            tx.execute_batch(MIGRATION_V1)?;
+            tx.pragma_update(None, "user_version", 1)?;
+            tx.commit()?;
+        }
+        Ok(())
     }
 
     /// A campaign by id.
@@ -187,7 +296,8 @@ impl Journal {
         let mut stmt = self.conn.prepare(
             "SELECT b.idx, b.clientmsgid, b.size, b.state, b.msg_id, b.status,
                     p.status, p.total_count, p.filter_count, p.sent_count, p.error_count, p.check_state, p.article_urls
-             FROM batches b LEFT JOIN pushes p ON p.msg_id = b.msg_id
+             FROM batches b JOIN campaigns c ON c.id = b.campaign
+             LEFT JOIN pushes p ON p.appid = c.appid AND p.msg_id = b.msg_id
              WHERE b.campaign = ?1 ORDER BY b.idx",
         )?;
         let rows = stmt.query_map(params![campaign], |r| {
@@ -260,33 +370,133 @@ impl Journal {
         Ok(())
     }
 
-    /// Records a MASSSENDJOBFINISH report (one atomic insert, found by its
-    /// batch through msg_id). A report for a job already recorded (WeChat's
-    /// retry, or a restart of `serve`) changes nothing; returns whether it
-    /// was new.
-    pub fn record_push(&self, job: &wxmass_callback::MassSendJobFinish) -> Result<bool> {
-        let urls: Vec<&str> = job
-            .article_url_result
-            .iter()
-            .flat_map(|r| r.items.iter().map(|i| i.article_url.as_str()))
-            .collect();
-        let inserted = self.conn.execute(
-            "INSERT OR IGNORE INTO pushes (msg_id, status, total_count, filter_count, sent_count, error_count,
-             check_state, article_urls, event, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![
-                job.msg_id,
-                job.status.to_string(),
-                job.total_count as i64,
-                job.filter_count as i64,
-                job.sent_count as i64,
-                job.error_count as i64,
-                job.copyright_check_result.as_ref().map(|c| c.check_state.code()),
-                serde_json::to_string(&urls)?,
-                serde_json::to_string(job)?,
-                now()
-            ],
+    /// Records what `serve` accepted, all in one transaction (one fsync for
+    /// the group): each request for the replay guard, each report once per
+    /// (appid, msg_id). A report for a job recorded before is a duplicate
+    /// when it says the same, and a conflict, kept apart, when it does not.
+    pub fn record_received(&mut self, appid: &str, received: &[Received]) -> Result<Vec<Recorded>> {
+        let now = now();
+        let tx = self.conn.transaction()?;
+        let mut outcomes = Vec::with_capacity(received.len());
+        {
+            let mut seen = tx.prepare_cached(
+                "INSERT OR IGNORE INTO seen_requests (timestamp, nonce, content, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO pushes (appid, msg_id, status, total_count, filter_count, sent_count,
+                 error_count, check_state, article_urls, event, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?;
+            let mut known = tx.prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM batches b JOIN campaigns c ON c.id = b.campaign
+                 WHERE b.msg_id = ?2 AND c.appid = ?1)",
+            )?;
+            let mut earlier =
+                tx.prepare_cached("SELECT event FROM pushes WHERE appid = ?1 AND msg_id = ?2")?;
+            let mut conflict = tx.prepare_cached(
+                "INSERT INTO push_conflicts (appid, msg_id, event, received_at) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for r in received {
+                let q = &r.request;
+                seen.execute(params![q.timestamp, q.nonce, &q.content[..], q.expires_at])?;
+                let Some(job) = &r.job else {
+                    outcomes.push(Recorded::NoReport);
+                    continue;
+                };
+                let urls: Vec<&str> = job
+                    .article_url_result
+                    .iter()
+                    .flat_map(|r| r.items.iter().map(|i| i.article_url.as_str()))
+                    .collect();
+                let event = serde_json::to_string(job)?;
+                let inserted = insert.execute(params![
+                    appid,
+                    job.msg_id,
+                    job.status.to_string(),
+                    job.total_count,
+                    job.filter_count,
+                    job.sent_count,
+                    job.error_count,
+                    job.copyright_check_result
+                        .as_ref()
+                        .map(|c| c.check_state.code()),
+                    serde_json::to_string(&urls)?,
+                    event,
+                    now
+                ])?;
+                outcomes.push(if inserted == 1 {
+                    Recorded::New {
+                        known: known.query_row(params![appid, job.msg_id], |row| row.get(0))?,
+                    }
+                } else {
+                    let first: String =
+                        earlier.query_row(params![appid, job.msg_id], |row| row.get(0))?;
+                    if first == event {
+                        Recorded::Duplicate
+                    } else {
+                        conflict.execute(params![appid, job.msg_id, event, now])?;
+                        Recorded::Conflict
+                    }
+                });
+            }
+        }
+        tx.commit()?;
+        Ok(outcomes)
+    }
+
+    /// The callback requests whose timestamp window is still open at `now`.
+    pub fn seen_requests(&self, now: i64) -> Result<Vec<wxmass_callback::SeenRequest>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT timestamp, nonce, content, expires_at FROM seen_requests WHERE expires_at >= ?1",
         )?;
-        Ok(inserted == 1)
+        let rows = stmt.query_map(params![now], |r| {
+            let content: Vec<u8> = r.get(2)?;
+            Ok(wxmass_callback::SeenRequest {
+                timestamp: r.get(0)?,
+                nonce: r.get(1)?,
+                content: content.try_into().unwrap_or([0; 20]),
+                expires_at: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Forgets requests whose window closed before `now`.
+    pub fn prune_seen_requests(&self, now: i64) -> Result<usize> {
+        Ok(self.conn.execute(
+            "DELETE FROM seen_requests WHERE expires_at < ?1",
+            params![now],
+        )?)
+    }
+
+    /// Reports that no batch knows (yet), and reports that contradict the
+    /// first one recorded for their job.
+    pub fn stray_reports(&self) -> Result<Vec<StrayReport>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT p.appid, p.msg_id, 'unknown job', p.status, p.sent_count, p.received_at FROM pushes p
+             WHERE NOT EXISTS (SELECT 1 FROM batches b JOIN campaigns c ON c.id = b.campaign
+                               WHERE b.msg_id = p.msg_id AND c.appid = p.appid)
+             UNION ALL
+             SELECT appid, msg_id, 'conflict', json_extract(event, '$.status'),
+                    json_extract(event, '$.sent_count'), received_at FROM push_conflicts
+             ORDER BY 6, 2",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let kind: String = r.get(2)?;
+            Ok(StrayReport {
+                appid: r.get(0)?,
+                msg_id: r.get(1)?,
+                kind: if kind == "conflict" {
+                    "conflict"
+                } else {
+                    "unknown job"
+                },
+                status: r.get(3)?,
+                sent_count: r.get(4)?,
+                received_at: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Reports received so far.
@@ -343,6 +553,66 @@ impl Journal {
         )?;
         Ok(())
     }
+}
+
+/// Tightens the journal and its -wal and -shm files to 0600 (they name
+/// followers), or says how to.
+fn make_private(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let mut shm = path.as_os_str().to_owned();
+        shm.push("-shm");
+        for file in [path.to_path_buf(), wal.into(), shm.into()] {
+            let Ok(meta) = std::fs::metadata(&file) else {
+                continue;
+            };
+            if meta.permissions().mode() & 0o077 == 0 {
+                continue;
+            }
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).with_context(
+                || {
+                    format!(
+                        "{} is readable by others and cannot be made private: run `chmod 600 {}`",
+                        file.display(),
+                        file.display()
+                    )
+                },
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Says what is wrong with a journal SQLite could not open or upgrade, and
+/// what to do, without ever advising to throw the record away.
+fn explain_open_error(path: &Path, error: rusqlite::Error) -> anyhow::Error {
+    use rusqlite::ErrorCode;
+    let shown = path.display();
+    let advice = match error.sqlite_error_code() {
+        Some(ErrorCode::ReadOnly) => format!(
+            "the journal {shown} is read-only (a read-only filesystem, or a file you may not write): mount it writable or fix its permissions; it is intact"
+        ),
+        Some(ErrorCode::PermissionDenied) | Some(ErrorCode::CannotOpen) => format!(
+            "cannot open the journal {shown}: check that you may read and write it and its folder"
+        ),
+        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => format!(
+            "the journal {shown} is locked by another wxmass process: wait for it to finish, then retry"
+        ),
+        Some(ErrorCode::NotADatabase) => format!(
+            "{shown} is not a wxmass journal (not an SQLite database): pass another --journal; this file was not changed"
+        ),
+        Some(ErrorCode::DatabaseCorrupt) => format!(
+            "the journal {shown} is damaged: keep a copy, then try `sqlite3 {shown} .recover`; do not delete it, it records what was sent"
+        ),
+        Some(ErrorCode::DiskFull) => {
+            format!("no space left for the journal {shown}: free some space, then retry")
+        }
+        _ => format!("cannot use the journal {shown}"),
+    };
+    anyhow::Error::new(error).context(advice)
 }
 
 /// Unix seconds.

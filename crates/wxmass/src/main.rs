@@ -9,6 +9,7 @@ mod commands;
 mod config;
 mod demo;
 mod journal;
+mod open_files;
 mod progress;
 mod quota;
 mod serve;
@@ -50,15 +51,18 @@ async fn main() -> ExitCode {
     }
 }
 
+/// The account flags, to merge with the profile.
+fn overrides(cli: &Cli) -> Overrides {
+    Overrides {
+        profile: cli.account.profile.clone(),
+        appid: cli.account.appid.clone(),
+        secret: cli.account.secret.clone(),
+        api_base: cli.account.api_base.clone(),
+    }
+}
+
 async fn run(cli: &Cli) -> anyhow::Result<()> {
-    let settings = || {
-        Settings::resolve(&Overrides {
-            profile: cli.account.profile.clone(),
-            appid: cli.account.appid.clone(),
-            secret: cli.account.secret.clone(),
-            api_base: cli.account.api_base.clone(),
-        })
-    };
+    let settings = || Settings::resolve(&overrides(cli));
     match &cli.command {
         Command::Init(args) => commands::init::run(&cli.account, args, cli.json),
         Command::Token { refresh } => commands::token::run(&settings()?, *refresh, cli.json).await,
@@ -78,18 +82,36 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Speed { action } => {
             commands::api::speed(&settings()?, action.as_ref(), cli.json).await
         }
-        Command::Status { campaign } => {
+        Command::Status { campaign, unknown } => {
             let journal = journal::Journal::open(&journal_path(cli, &config::Paths::from_env()?))?;
-            commands::status::status(&journal, campaign.as_deref(), cli.json)
+            if *unknown {
+                commands::status::stray_reports(&journal, cli.json)
+            } else {
+                commands::status::status(&journal, campaign.as_deref(), cli.json)
+            }
         }
         Command::Campaigns => {
             let journal = journal::Journal::open(&journal_path(cli, &config::Paths::from_env()?))?;
             commands::status::campaigns(&journal, cli.json)
         }
         Command::Serve(args) => {
-            let settings = settings()?;
-            let journal = journal_path(cli, &settings.paths);
+            // The internet-facing process holds no AppSecret: it calls no API.
+            let settings = Settings::resolve_without_secret(&overrides(cli))?;
             let config = serve::config(args, &settings.appid)?;
+            let mut limits = serve::limits(args);
+            limits.max_connections = open_files::room_for(args.max_connections);
+            if config.accepts_plaintext() {
+                if config.is_encrypted() {
+                    eprintln!(
+                        "warning: --allow-plaintext: plaintext pushes are taken, and their signature does not cover the body; anyone who has seen one signed URL can post a forged report"
+                    );
+                } else {
+                    eprintln!(
+                        "warning: no EncodingAESKey: pushes are taken in plaintext, whose signature does not cover the body; set --aes-key (safe mode) before facing the internet"
+                    );
+                }
+            }
+            let journal = journal::Journal::open(&journal_path(cli, &settings.paths))?;
             let listener = tokio::net::TcpListener::bind(&args.listen)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
@@ -97,7 +119,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
                 "wxmass serve listening on http://{}",
                 listener.local_addr()?
             );
-            serve::serve(config, listener, journal, async {
+            serve::serve(config, limits, listener, journal, async {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await

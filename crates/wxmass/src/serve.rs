@@ -1,20 +1,31 @@
-//! `wxmass serve`: the wxmass-callback receiver, recording each
-//! MASSSENDJOBFINISH against its campaign's batch in the journal before
-//! answering WeChat.
+//! `wxmass serve`: the wxmass-callback receiver on the internet, recording
+//! each MASSSENDJOBFINISH (and each request, for the replay guard) in the
+//! journal before answering WeChat.
+//!
+//! Recording is a group commit: one writer thread owns the journal, takes
+//! every push that is waiting, writes them in one transaction (one fsync),
+//! and only then lets each request answer `success`. A push that arrives
+//! alone costs one fsync, as before; a burst shares them.
 
-use std::path::PathBuf;
+use std::io::Write as _;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
-use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, oneshot};
 
-use wxmass_callback::{CallbackConfig, Push, PushRecorder, RecordFuture};
+use wxmass_callback::{CallbackConfig, Push, PushRecorder, RecordFuture, SeenRequest, ServeLimits};
 
 use crate::cli::ServeArgs;
-use crate::journal::Journal;
+use crate::journal::{Journal, Received, Recorded};
+
+/// Most requests written in one transaction.
+const GROUP_MAX: usize = 1024;
 
 /// The receiver's configuration from flags and the account's AppID.
 pub fn config(args: &ServeArgs, appid: &str) -> Result<CallbackConfig> {
-    let mut builder = CallbackConfig::builder(args.token.clone(), appid);
+    let mut builder = CallbackConfig::builder(args.token.clone(), appid)
+        .allow_plaintext(args.allow_plaintext)
+        .body_timeout(Duration::from_secs_f64(args.body_timeout));
     if let Some(key) = &args.aes_key {
         builder = builder.aes_key(key.clone());
     }
@@ -24,51 +35,159 @@ pub fn config(args: &ServeArgs, appid: &str) -> Result<CallbackConfig> {
     Ok(builder.build()?)
 }
 
-/// Records reports in the journal before WeChat gets its `success`, so a
-/// receiver killed at any moment loses nothing WeChat will not send again.
+/// The accept loop's limits from flags.
+pub fn limits(args: &ServeArgs) -> ServeLimits {
+    ServeLimits {
+        header_timeout: Duration::from_secs_f64(args.header_timeout),
+        idle_timeout: Duration::from_secs_f64(args.idle_timeout),
+        max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        ..ServeLimits::default()
+    }
+}
+
+/// One request waiting for the writer.
+struct Pending {
+    received: Received,
+    done: oneshot::Sender<Result<(), String>>,
+}
+
+/// Hands each accepted request to the writer thread and waits for its
+/// commit.
 struct JournalRecorder {
-    journal: Arc<Mutex<Journal>>,
+    writer: mpsc::Sender<Pending>,
+    seen: Vec<SeenRequest>,
+}
+
+impl JournalRecorder {
+    fn submit(
+        &self,
+        job: Option<wxmass_callback::MassSendJobFinish>,
+        request: SeenRequest,
+    ) -> RecordFuture {
+        let writer = self.writer.clone();
+        Box::pin(async move {
+            let (done, outcome) = oneshot::channel();
+            let received = Received { job, request };
+            writer
+                .send(Pending { received, done })
+                .await
+                .map_err(|_| "the journal writer stopped".to_owned())?;
+            outcome
+                .await
+                .map_err(|_| "the journal writer stopped".to_owned())?
+        })
+    }
 }
 
 impl PushRecorder for JournalRecorder {
-    fn record(&self, push: Push) -> RecordFuture {
-        let journal = self.journal.clone();
-        Box::pin(async move {
-            tokio::task::spawn_blocking(move || {
-                let Push::MassSendJobFinish(job) = push else {
-                    return Ok(());
-                };
-                let journal = journal
-                    .lock()
-                    .map_err(|_| "journal lock poisoned".to_owned())?;
-                let new = journal.record_push(&job).map_err(|e| format!("{e:#}"))?;
-                eprintln!(
-                    "job {} finished: {} ({} of {} sent){}",
-                    job.msg_id,
-                    job.status,
-                    job.sent_count,
-                    job.total_count,
-                    if new { "" } else { " (already recorded)" }
-                );
-                Ok(())
-            })
-            .await
-            .map_err(|e| e.to_string())?
-        })
+    fn record(&self, push: Push, request: SeenRequest) -> RecordFuture {
+        let job = match push {
+            Push::MassSendJobFinish(job) => Some(job),
+            Push::Other(_) => None,
+        };
+        self.submit(job, request)
+    }
+
+    fn record_request(&self, request: SeenRequest) -> RecordFuture {
+        self.submit(None, request)
+    }
+
+    fn seen_requests(&self) -> Vec<SeenRequest> {
+        self.seen.clone()
+    }
+}
+
+/// The writer thread: waits for one request, takes all that are waiting
+/// with it, commits them together, then answers each.
+fn write_groups(mut journal: Journal, appid: String, mut queue: mpsc::Receiver<Pending>) {
+    let mut last_prune = crate::journal::now();
+    while let Some(first) = queue.blocking_recv() {
+        let mut group = vec![first];
+        while group.len() < GROUP_MAX {
+            match queue.try_recv() {
+                Ok(next) => group.push(next),
+                Err(_) => break,
+            }
+        }
+        let (received, waiting): (Vec<Received>, Vec<_>) =
+            group.into_iter().map(|p| (p.received, p.done)).unzip();
+        match journal.record_received(&appid, &received) {
+            Ok(outcomes) => {
+                log_reports(&received, &outcomes);
+                for done in waiting {
+                    let _ = done.send(Ok(()));
+                }
+            }
+            Err(error) => {
+                let reason = format!("{error:#}");
+                tracing::error!(error = %reason, "pushes not recorded; WeChat will retry them");
+                for done in waiting {
+                    let _ = done.send(Err(reason.clone()));
+                }
+            }
+        }
+        let now = crate::journal::now();
+        if now - last_prune >= 60 {
+            if let Err(error) = journal.prune_seen_requests(now) {
+                tracing::warn!(error = %format!("{error:#}"), "could not prune old callback requests");
+            }
+            last_prune = now;
+        }
+    }
+}
+
+/// One line per recorded report, written at once for the group. Every value
+/// from the push is escaped: it cannot split a line or drive the terminal.
+fn log_reports(received: &[Received], outcomes: &[Recorded]) {
+    let mut lines = String::new();
+    for (r, outcome) in received.iter().zip(outcomes) {
+        let Some(job) = &r.job else { continue };
+        let note = match outcome {
+            Recorded::New { known: true } => "",
+            Recorded::New { known: false } => {
+                " (no campaign has this job yet: see `wxmass status --unknown`)"
+            }
+            Recorded::Duplicate => " (already recorded)",
+            Recorded::Conflict => {
+                " (CONFLICT: differs from the report recorded first, which is kept; see `wxmass status --unknown`)"
+            }
+            Recorded::NoReport => continue,
+        };
+        lines.push_str(&format!(
+            "job {} finished: {} ({} of {} sent){note}\n",
+            job.msg_id,
+            job.status.to_string().escape_debug(),
+            job.sent_count,
+            job.total_count,
+        ));
+    }
+    if !lines.is_empty() {
+        let _ = std::io::stderr().lock().write_all(lines.as_bytes());
     }
 }
 
 /// Serves until `shutdown` resolves.
 pub async fn serve(
     config: CallbackConfig,
+    limits: ServeLimits,
     listener: tokio::net::TcpListener,
-    journal_path: PathBuf,
+    journal: Journal,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let journal = Arc::new(Mutex::new(Journal::open(&journal_path)?));
-    let router = wxmass_callback::router_with_recorder(config, JournalRecorder { journal });
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
+    let seen = journal
+        .seen_requests(crate::journal::now())
+        .context("cannot read the callback requests already used")?;
+    let (writer, queue) = mpsc::channel(GROUP_MAX * 4);
+    let appid = config.appid().to_owned();
+    let thread = std::thread::Builder::new()
+        .name("journal-writer".into())
+        .spawn(move || write_groups(journal, appid, queue))
+        .context("cannot start the journal writer")?;
+    let router = wxmass_callback::router_with_recorder(config, JournalRecorder { writer, seen });
+    wxmass_callback::serve(listener, router, limits, shutdown).await;
+    // The router, and with it the last sender, is gone: the writer ends.
+    tokio::task::spawn_blocking(move || thread.join())
         .await
-        .context("the receiver stopped")
+        .ok();
+    Ok(())
 }

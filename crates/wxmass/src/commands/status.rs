@@ -96,3 +96,33 @@ pub fn campaigns(journal: &Journal, json_out: bool) -> Result<()> {
     });
     Ok(())
 }
+
+/// `wxmass status --unknown`: reports `serve` recorded that belong to no
+/// campaign's batch, and reports that contradict the first for their job.
+pub fn stray_reports(journal: &Journal, json_out: bool) -> Result<()> {
+    let strays = journal.stray_reports()?;
+    super::print(json_out, &json!(strays), || {
+        if strays.is_empty() {
+            return "no reports outside the journal's campaigns, and no conflicting reports".into();
+        }
+        let mut out = format!(
+            "{:<20}  {:>20}  {:<11}  {:<14}  SENT",
+            "APPID", "MSG_ID", "KIND", "STATUS"
+        );
+        for s in &strays {
+            out.push_str(&format!(
+                "\n{:<20}  {:>20}  {:<11}  {:<14}  {}",
+                s.appid.escape_debug().to_string(),
+                s.msg_id,
+                s.kind,
+                s.status.escape_debug().to_string(),
+                s.sent_count
+            ));
+        }
+        out.push_str(
+            "\n\nAn unknown job is a report for a msg_id no batch has: another tool's send, or a report that\narrived before `send` recorded its msg_id (it joins its batch once recorded). A conflict is a\nsecond report for a job that differs from the first, which is kept; WeChat does not send those.",
+        );
+        out
+    });
+    Ok(())
+}
