@@ -70,7 +70,7 @@ pub use envelope::{
     Envelope, OpenedPush, PushQuery, Rejection, ReplayKey, VerifiedUrl, open_push, verify_url,
 };
 pub use event::{GenericPush, MassSendJobFinish, MassStatus, Push};
-pub use listener::{ServeLimits, serve};
+pub use listener::{ServeLimits, bind, serve};
 pub use replay::SeenRequest;
 pub use server::{
     NoRuntime, PushHandler, PushReceiver, PushRecorder, RecordFuture, router, router_with_handler,

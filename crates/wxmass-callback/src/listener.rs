@@ -63,6 +63,32 @@ impl Default for ServeLimits {
     }
 }
 
+/// Binds `addr` with a deep accept queue (4,096, as far as the kernel's
+/// `somaxconn` allows; `TcpListener::bind` asks for 128). Connections that
+/// arrive faster than they are accepted wait there instead of having their
+/// SYN dropped, which costs the client a one-second retransmission: with
+/// hundreds of idle connections arriving at once, a valid push would too.
+pub async fn bind(addr: &str) -> std::io::Result<TcpListener> {
+    let mut last_error = None;
+    for addr in tokio::net::lookup_host(addr).await? {
+        let socket = match addr {
+            std::net::SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+            std::net::SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+        };
+        socket.set_reuseaddr(true)?;
+        match socket.bind(addr).and_then(|()| socket.listen(4096)) {
+            Ok(listener) => return Ok(listener),
+            Err(error) => last_error = Some(error),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the address resolves to nothing",
+        )
+    }))
+}
+
 /// Serves `router` on `listener` until `shutdown` resolves, within `limits`.
 ///
 /// ```no_run
@@ -72,7 +98,7 @@ impl Default for ServeLimits {
 ///     .aes_key("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")
 ///     .build()?;
 /// let (router, _pushes) = wxmass_callback::router(config);
-/// let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
+/// let listener = wxmass_callback::bind("0.0.0.0:8080").await?;
 /// wxmass_callback::serve(listener, router, ServeLimits::default(), async {
 ///     let _ = tokio::signal::ctrl_c().await;
 /// })

@@ -324,6 +324,10 @@ pub struct ServeArgs {
     /// URL can post a forged report. Only while switching modes.
     #[arg(long)]
     pub allow_plaintext: bool,
+    /// Seconds a request's timestamp may be from now; each signed query is
+    /// remembered (in the journal) until its timestamp is that far behind.
+    #[arg(long, default_value_t = 300, value_name = "SECS", value_parser = clap::value_parser!(u32).range(1..=86_400))]
+    pub timestamp_window: u32,
     /// Seconds from a request's first byte to the end of its headers.
     #[arg(long, default_value_t = 5.0, value_name = "SECS", value_parser = positive_seconds, help_heading = "Limits")]
     pub header_timeout: f64,

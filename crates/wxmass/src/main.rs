@@ -112,7 +112,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
                 }
             }
             let journal = journal::Journal::open(&journal_path(cli, &settings.paths))?;
-            let listener = tokio::net::TcpListener::bind(&args.listen)
+            let listener = wxmass_callback::bind(&args.listen)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
             println!(

@@ -25,6 +25,7 @@ const GROUP_MAX: usize = 1024;
 pub fn config(args: &ServeArgs, appid: &str) -> Result<CallbackConfig> {
     let mut builder = CallbackConfig::builder(args.token.clone(), appid)
         .allow_plaintext(args.allow_plaintext)
+        .timestamp_window(Duration::from_secs(args.timestamp_window.into()))
         .body_timeout(Duration::from_secs_f64(args.body_timeout));
     if let Some(key) = &args.aes_key {
         builder = builder.aes_key(key.clone());
