@@ -6,12 +6,13 @@ VENV="bench/.venv"
 APPID=wx5e1f0c2a9b84d37e
 SECRET=9f8e7d6c5b4a39281706f5e4d3c2b1a0
 
-# The throwaway venv with wechatpy 1.8.18 (created once).
+# The throwaway venv with wechatpy 1.8.18, and uvicorn with uvloop and
+# httptools for the Python push receiver (created once).
 bench_venv() {
-  if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import wechatpy' 2>/dev/null; then
-    echo "setting up a throwaway venv with wechatpy 1.8.18 in $VENV" >&2
+  if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import wechatpy, uvicorn, uvloop, httptools' 2>/dev/null; then
+    echo "setting up a throwaway venv with wechatpy 1.8.18 and uvicorn in $VENV" >&2
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet "wechatpy[cryptography]==1.8.18"
+    "$VENV/bin/pip" install --quiet "wechatpy[cryptography]==1.8.18" "uvicorn==0.55.0" "uvloop==0.23.0" "httptools==0.9.0"
   fi
 }
 

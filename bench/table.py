@@ -22,6 +22,11 @@ for r in results:
         ratio = r["ours"] / r["wechatpy"]
         row("callback: verify + decrypt + parse, one core (pushes/s)", f"{r['ours']:,.0f}", f"wechatpy {r['wechatpy']:,.0f}",
             f"{ratio:.1f}x", ">= 40x", ratio >= 40)
+    elif b == "serve_ingest":
+        ratio = r["ours"] / r["python"]
+        row(f"serve: durable ingest, safe-mode pushes, {r['connections']} connections (pushes/s)", f"{r['ours']:,.0f}",
+            f"wechatpy + sqlite3 + uvicorn {r['python']:,.0f}", f"{ratio:.1f}x", ">= 20,000 and >= 10x",
+            r["ours"] >= 20000 and ratio >= 10)
     elif b == "client":
         vs_reqwest, vs_py = r["ours"] / r["reqwest"], r["ours"] / r["wechatpy"]
         row("client: mass().get() requests/s", f"{r['ours']:,.0f}", f"bare reqwest {r['reqwest']:,.0f}",
