@@ -161,7 +161,8 @@ async fn exchange(stream: &mut TcpStream, request: &[u8], buf: &mut [u8]) -> boo
             })
             .unwrap_or(0);
         if filled >= end + 4 + length {
-            return text.starts_with("HTTP/1.1 200") && &head[end + 4..end + 4 + length] == b"success";
+            return text.starts_with("HTTP/1.1 200")
+                && &head[end + 4..end + 4 + length] == b"success";
         }
         if filled == buf.len() {
             return false;

@@ -225,12 +225,12 @@ pub fn open_push<'q>(
             ));
         }
     };
+    if !encrypted && !config.accepts_plaintext() {
+        return Err(Rejection::PlaintextRefused);
+    }
     let body = std::str::from_utf8(body).map_err(|_| Rejection::NotUtf8)?;
 
     if !encrypted {
-        if !config.accepts_plaintext() {
-            return Err(Rejection::PlaintextRefused);
-        }
         signature::verify(
             "signature",
             query.signature.as_deref(),
