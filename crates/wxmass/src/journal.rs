@@ -773,4 +773,56 @@ mod tests {
         assert!(journal.campaign("c").expect("query").is_none());
         assert!(journal.members("c", 0).expect("members").is_empty());
     }
+
+    /// A journal as the first release wrote it (no user_version; reports
+    /// keyed by msg_id alone) opens, and is upgraded in place: its reports
+    /// keep their counts and belong to the account that sent the job.
+    #[test]
+    fn a_first_release_journal_is_upgraded_in_place() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("old.db");
+        {
+            let conn = Connection::open(&path).expect("create");
+            conn.execute_batch(SCHEMA_V0).expect("old schema");
+            conn.execute_batch(
+                "INSERT INTO campaigns VALUES ('c', 'wxA', '{\"type\":\"text\"}', 'tag', 100, 50, 1);
+                 INSERT INTO batches (campaign, idx, clientmsgid, size, state, msg_id, updated_at)
+                     VALUES ('c', 0, 'm0', 0, 'submitted', 1000001, 1);
+                 INSERT INTO pushes VALUES (1000001, 'send success', 50, 50, 49, 1, NULL, '[]', '{}', 2);
+                 INSERT INTO pushes VALUES (2000002, 'send fail', 3, 0, 0, 0, NULL, '[]', '{}', 3);",
+            )
+            .expect("old rows");
+        }
+        let mut journal = Journal::open(&path).expect("upgraded");
+        let version: i64 = journal
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
+        assert_eq!(version, SCHEMA_VERSION);
+        let report = journal.batches("c").expect("batches")[0]
+            .report
+            .clone()
+            .expect("the old report is joined to its batch");
+        assert_eq!((report.sent_count, report.error_count), (49, 1));
+        let strays = journal.stray_reports().expect("strays");
+        assert_eq!(strays.len(), 1);
+        assert_eq!((strays[0].appid.as_str(), strays[0].msg_id), ("", 2000002));
+        // Opening again changes nothing, and new reports go in beside the old.
+        drop(journal);
+        journal = Journal::open(&path).expect("reopened");
+        assert_eq!(journal.push_count().expect("count"), 2);
+    }
+
+    #[test]
+    fn a_newer_journal_is_refused_untouched() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("new.db");
+        Connection::open(&path)
+            .and_then(|c| c.pragma_update(None, "user_version", SCHEMA_VERSION + 1))
+            .expect("newer");
+        let error = Journal::open(&path).err().expect("refused");
+        let shown = format!("{error:#}");
+        assert!(shown.contains("newer wxmass"), "{shown}");
+        assert!(!shown.contains("move"), "never advise moving it aside: {shown}");
+    }
 }
