@@ -38,10 +38,9 @@
 //!     .aes_key("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")
 //!     .build()?;
 //! let (router, mut pushes) = wxmass_callback::router(config);
-//! tokio::spawn(async move {
-//!     let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
-//!     axum::serve(listener, router).await
-//! });
+//! let listener = wxmass_callback::bind("0.0.0.0:8080").await?;
+//! let limits = wxmass_callback::ServeLimits::default();
+//! tokio::spawn(wxmass_callback::serve(listener, router, limits, std::future::pending()));
 //! while let Some(push) = pushes.recv().await {
 //!     if let Push::MassSendJobFinish(job) = push {
 //!         println!("{}: {} of {} sent", job.msg_id, job.sent_count, job.total_count);

@@ -4,8 +4,10 @@
 //! Each accepted push is answered `success` as soon as it is queued; the
 //! application takes it from a channel ([`router`]) or a [`PushHandler`]
 //! ([`router_with_handler`]) on its own time, so a slow handler never makes
-//! WeChat wait past its 5 s. Retries of a push already accepted are answered
-//! `success` and not delivered again.
+//! WeChat wait past its 5 s. Or a [`PushRecorder`] makes it durable first
+//! ([`router_with_recorder`]). Every request passes the replay guard
+//! ([`crate::replay`]) first; retries of a push already accepted are
+//! answered `success` and not delivered again.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -42,8 +44,8 @@ use crate::replay::{ReplayGuard, SeenRequest, Verdict};
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let config = CallbackConfig::builder("mytoken", "wx1234567890abcdef").build()?;
 /// let app = axum::Router::new().nest("/wechat", wxmass_callback::router_with_handler(config, Log)?);
-/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-/// axum::serve(listener, app).await?;
+/// let listener = wxmass_callback::bind("127.0.0.1:8080").await?;
+/// wxmass_callback::serve(listener, app, Default::default(), std::future::pending()).await;
 /// # Ok(())
 /// # }
 /// ```

@@ -823,6 +823,9 @@ mod tests {
         let error = Journal::open(&path).err().expect("refused");
         let shown = format!("{error:#}");
         assert!(shown.contains("newer wxmass"), "{shown}");
-        assert!(!shown.contains("move"), "never advise moving it aside: {shown}");
+        assert!(
+            !shown.contains("move"),
+            "never advise moving it aside: {shown}"
+        );
     }
 }
