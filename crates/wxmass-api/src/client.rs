@@ -344,10 +344,14 @@ impl Client {
         self.inner.tokens.get(self).await
     }
 
-    /// Fetches a new token now, whatever the cache holds.
+    /// Fetches a new token now, whatever the cache holds: `stable_token`
+    /// with `force_refresh` (WeChat allows 20 a day, 30 s apart; sooner, it
+    /// answers with the current token), or a classic `token` call, which
+    /// always issues a new one. Either way the previous token keeps working
+    /// for a few minutes.
     pub async fn refresh_token(&self) -> Result<CachedToken> {
         let _guard = self.inner.tokens.refresh.lock().await;
-        let token = self.fetch_token().await?;
+        let token = self.fetch_token(true).await?;
         self.inner
             .tokens
             .store
@@ -551,8 +555,9 @@ impl Client {
         Attempt::Unreachable(last_error)
     }
 
-    /// Fetches a token from WeChat (no cache involved).
-    async fn fetch_token(&self) -> Result<CachedToken> {
+    /// Fetches a token from WeChat (no cache involved); `force` asks
+    /// `stable_token` for a new one.
+    async fn fetch_token(&self, force: bool) -> Result<CachedToken> {
         let inner = &self.inner;
         let call = match inner.tokens.mode {
             TokenMode::Classic => Call {
@@ -570,7 +575,7 @@ impl Client {
                         "grant_type": "client_credential",
                         "appid": inner.appid,
                         "secret": inner.secret.expose(),
-                        "force_refresh": false,
+                        "force_refresh": force,
                     }),
                 )
             },
@@ -698,7 +703,9 @@ impl TokenManager {
             if let Some(token) = self.fresh_stored().await? {
                 return Ok(token);
             }
-            let token = client.fetch_token().await?;
+            // A stale token is replaced in the ordinary way: forcing would
+            // spend the 20-a-day allowance and knock out other processes.
+            let token = client.fetch_token(false).await?;
             self.store.save(&self.key, &token).await?;
             Ok(token)
         }

@@ -79,7 +79,7 @@ pub enum Command {
     /// Show the access token's status (masked), or fetch a new one.
     #[command(after_help = "Example:\n  wxmass token --refresh")]
     Token {
-        /// Fetch a new token now.
+        /// Have WeChat issue a new token now (stable_token with force_refresh: 20 a day, 30 s apart).
         #[arg(long)]
         refresh: bool,
     },

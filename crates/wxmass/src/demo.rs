@@ -195,7 +195,7 @@ async fn run_in(dir: &Path, json: bool) -> Result<()> {
             let id = args.campaign.clone().unwrap_or_default();
             all.push(serde_json::json!({"campaign": journal.campaign(&id)?, "batches": journal.batches(&id)?}));
         }
-        println!("{}", serde_json::Value::Array(all));
+        crate::commands::emit(serde_json::Value::Array(all));
     } else {
         for args in &campaigns {
             crate::commands::status::print_campaign(
@@ -203,7 +203,7 @@ async fn run_in(dir: &Path, json: bool) -> Result<()> {
                 args.campaign.as_deref().unwrap_or(""),
                 false,
             )?;
-            println!();
+            crate::commands::emit("");
         }
     }
     Ok(())

@@ -27,6 +27,8 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(&cli).await {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of stdout went away (`| head`): nothing left to say.
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             let advice = advice::advice(&error);
             eprintln!("error: {error:#}");
@@ -44,7 +46,7 @@ async fn main() -> ExitCode {
                     "errcode": errcode,
                     "what_to_do": advice,
                 });
-                println!("{value}");
+                commands::emit(value);
             }
             ExitCode::FAILURE
         }
@@ -127,15 +129,20 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Demo => demo::run(cli.json).await,
         Command::Emulator(args) => wxmass_emulator::run(args).await.map_err(anyhow::Error::msg),
         Command::Completions { shell } => {
-            clap_complete::generate(
-                *shell,
-                &mut Cli::command(),
-                "wxmass",
-                &mut std::io::stdout(),
-            );
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "wxmass", &mut script);
+            commands::emit_bytes(&script);
             Ok(())
         }
     }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// `--journal`, else `journal.db` in the data directory.

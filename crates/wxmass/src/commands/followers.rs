@@ -69,7 +69,7 @@ pub async fn run(settings: &Settings, args: &FollowersArgs, json: bool) -> Resul
             format!("wrote {count} openids to {}", path.display())
         }),
         (None, true, _) => super::print(json, &json!({"count": count}), || count.to_string()),
-        (None, false, true) => println!("{}", json!({"count": count, "openids": listed})),
+        (None, false, true) => super::emit(json!({"count": count, "openids": listed})),
         (None, false, false) => {}
     }
     Ok(())

@@ -1,0 +1,74 @@
+//! The CLI says what happened: each test drives the real `wxmass` binary
+//! against `wxmass emulator` and checks that its words and exit status
+//! match what the emulator saw.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use common::{admin, emulator, success_json, wxmass, wxmass_std};
+
+/// Starts `wxmass ARGS` with stdout piped, reads one line, closes the pipe
+/// (as `| head -1` does), and returns the exit status and stderr.
+fn first_line_then_close(cmd: &mut std::process::Command) -> (std::process::ExitStatus, String) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    stdout.read_line(&mut line).expect("a first line");
+    assert!(!line.is_empty(), "no output at all");
+    drop(stdout);
+    let output = child.wait_with_output().expect("wait");
+    (
+        output.status,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_stdout_ends_the_command_quietly_with_success() {
+    let home = tempfile::tempdir().expect("home");
+    // More than a pipe holds, so the writes meet the closed pipe.
+    let (_emu, url) = emulator(20_000, &[]);
+    let (status, stderr) =
+        first_line_then_close(wxmass_std(home.path(), &url).args(["completions", "bash"]));
+    assert!(
+        status.success(),
+        "completions | head -1: {status}: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    let (status, stderr) = first_line_then_close(wxmass_std(home.path(), &url).arg("followers"));
+    assert!(status.success(), "followers | head -1: {status}: {stderr}");
+    assert!(stderr.is_empty() || !stderr.contains("error"), "{stderr}");
+}
+
+#[test]
+fn token_refresh_has_wechat_issue_a_new_token_and_says_when_it_did_not() {
+    let home = tempfile::tempdir().expect("home");
+    let (_emu, url) = emulator(10, &[]);
+    let first = success_json(wxmass(home.path(), &url).args(["token", "--json"]));
+    let forced = |url: &str| {
+        admin(url, "GET", "/_emulator/stats", "")["token_fetches"]["stable_forced"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    assert_eq!(forced(&url), 0);
+
+    let refreshed = success_json(wxmass(home.path(), &url).args(["token", "--refresh", "--json"]));
+    assert_eq!(forced(&url), 1, "a forced stable_token fetch");
+    assert_eq!(refreshed["refreshed"], true);
+    assert_ne!(refreshed["token"], first["token"], "a new token");
+
+    // Within 30 s WeChat gives the current token back: not called new.
+    let again = wxmass(home.path(), &url)
+        .args(["token", "--refresh"])
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&again.get_output().stdout).into_owned();
+    assert!(text.contains("returned the current token"), "{text}");
+}
