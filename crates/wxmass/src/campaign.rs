@@ -433,10 +433,20 @@ pub async fn send(
                             tag_id.unwrap_or(0)
                         )
                     })?;
+                if tag.count == 0 {
+                    bail!(
+                        "tag {} ({}) has no followers: nothing to send (a job would still count against the account's quota; on a subscription account it is the day's one mass message)",
+                        tag.id,
+                        tag.name.escape_debug()
+                    );
+                }
                 tag.count
             }
             _ => openids.as_ref().map_or(0, |l| l.count),
         };
+        if kind == "all" && size == 0 {
+            bail!("the account has no followers: nothing to send");
+        }
         let batch_count = match &openids {
             Some(list) => list.count.div_ceil(u64::from(args.batch_size)),
             None => 1,
@@ -446,6 +456,7 @@ pub async fn send(
             &settings.appid,
             settings.account_type.as_deref(),
             kind,
+            tag_id,
         )?;
         if args.dry_run {
             let plan = json!({"campaign": campaign_id, "audience": kind, "tag_id": tag_id, "audience_size": size,
@@ -548,10 +559,40 @@ pub async fn send(
     if !args.no_wait {
         track(&client, &journal, &campaign_id).await?;
     }
-    if quiet {
+    if !quiet {
+        crate::commands::status::print_campaign(&journal, &campaign_id, json_out)?;
+    }
+    failed_batches(&journal, &campaign_id)
+}
+
+/// An error when WeChat reports that every batch failed (a job sent to
+/// nobody is no success), a warning when some did.
+fn failed_batches(journal: &Journal, campaign: &str) -> Result<()> {
+    let batches = journal.batches(campaign)?;
+    let failed: Vec<&Batch> = batches
+        .iter()
+        .filter(|b| {
+            b.status.as_deref() == Some("SEND_FAIL")
+                || b.report
+                    .as_ref()
+                    .is_some_and(|r| r.sent_count == 0 && r.total_count > 0)
+        })
+        .collect();
+    if failed.is_empty() {
         return Ok(());
     }
-    crate::commands::status::print_campaign(&journal, &campaign_id, json_out)
+    let why = "WeChat delivers at most 4 mass messages a month to each follower of a service account (counting sends from the web page), and filters followers who blocked the account; see `wxmass status` for each job's counts";
+    if failed.len() == batches.len() {
+        bail!(
+            "campaign {campaign}: every batch failed (SEND_FAIL: no follower received it). {why}"
+        );
+    }
+    eprintln!(
+        "warning: campaign {campaign}: {} of {} batch(es) failed (SEND_FAIL). {why}",
+        failed.len(),
+        batches.len()
+    );
+    Ok(())
 }
 
 /// How often a batch refused for the per-minute limit is tried again.

@@ -506,6 +506,17 @@ impl Journal {
             .query_row("SELECT COUNT(*) FROM pushes", [], |r| r.get(0))?)
     }
 
+    /// Campaigns of `appid` to tag `tag_id` that had a batch submitted at
+    /// or after `since` (Unix seconds).
+    pub fn tag_campaigns_sent_since(&self, appid: &str, tag_id: u32, since: i64) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(DISTINCT c.id) FROM campaigns c JOIN batches b ON b.campaign = c.id
+             WHERE c.appid = ?1 AND c.audience_kind = 'tag' AND c.tag_id = ?2 AND b.submitted_at >= ?3",
+            params![appid, tag_id, since],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Campaigns of `appid` with an audience of `kinds` that had a batch
     /// submitted at or after `since` (Unix seconds).
     pub fn campaigns_sent_since(&self, appid: &str, kinds: &[&str], since: i64) -> Result<i64> {

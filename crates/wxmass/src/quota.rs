@@ -46,6 +46,7 @@ pub fn check(
     appid: &str,
     account_type: Option<&str>,
     audience_kind: &str,
+    tag_id: Option<u32>,
 ) -> Result<()> {
     let t = now();
     match account_type {
@@ -69,6 +70,21 @@ pub fn check(
             if sent >= 4 {
                 bail!(
                     "quota: a service account sends to all followers 4 times a month; {sent} sent this month; it returns at {}",
+                    beijing(next)
+                );
+            }
+        }
+        Some("service") if audience_kind == "tag" => {
+            // Each follower gets at most 4 mass messages a month. Counted
+            // per job: every send to all, and every send to this tag,
+            // reached its followers.
+            let (start, next) = month_bounds(t);
+            let sent = journal.campaigns_sent_since(appid, &["all"], start)?
+                + journal.tag_campaigns_sent_since(appid, tag_id.unwrap_or(0), start)?;
+            if sent >= 4 {
+                bail!(
+                    "quota: this tag's followers have had {sent} mass messages from this account this month (sends to all and to tag {}), and WeChat delivers at most 4 a month to each follower: this send would reach nobody who was in the tag for them. It returns at {}",
+                    tag_id.unwrap_or(0),
                     beijing(next)
                 );
             }

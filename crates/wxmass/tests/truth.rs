@@ -72,3 +72,78 @@ fn token_refresh_has_wechat_issue_a_new_token_and_says_when_it_did_not() {
     let text = String::from_utf8_lossy(&again.get_output().stdout).into_owned();
     assert!(text.contains("returned the current token"), "{text}");
 }
+
+/// Jobs the emulator has accepted.
+fn jobs(url: &str) -> usize {
+    admin(url, "GET", "/_emulator/jobs", "")["jobs"]
+        .as_array()
+        .map_or(0, Vec::len)
+}
+
+#[test]
+fn a_tag_without_followers_is_refused_before_any_job() {
+    let home = tempfile::tempdir().expect("home");
+    let (_emu, url) = emulator(10, &[]);
+    let created = success_json(wxmass(home.path(), &url).args(["tags", "create", "空", "--json"]));
+    let id = created["id"].to_string();
+    let out = wxmass(home.path(), &url)
+        .args(["send", "--text", "hello", "--tag", &id])
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("has no followers"), "{stderr}");
+    assert_eq!(jobs(&url), 0, "no job was submitted");
+}
+
+#[test]
+fn the_fifth_send_to_a_tag_in_a_month_is_refused_or_fails_loudly() {
+    let (_emu, url) = emulator(12, &["--mass-sends-per-minute", "100"]);
+    // Without an account type the guard is off: the fifth job reaches nobody
+    // (each follower gets 4 a month), and that is an error, not a success.
+    let home = tempfile::tempdir().expect("home");
+    for n in 1..=4 {
+        wxmass(home.path(), &url)
+            .args(["send", "--text", &format!("message {n}"), "--tag", "100"])
+            .assert()
+            .success();
+    }
+    let fifth = wxmass(home.path(), &url)
+        .args(["send", "--text", "message 5", "--tag", "100"])
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&fifth.get_output().stderr).into_owned();
+    assert!(stderr.contains("every batch failed"), "{stderr}");
+    assert!(stderr.contains("4 mass messages a month"), "{stderr}");
+    assert_eq!(jobs(&url), 5);
+
+    // With the profile saying "service", the guard refuses it before sending.
+    let guarded = tempfile::tempdir().expect("home");
+    wxmass(guarded.path(), &url)
+        .args([
+            "init",
+            "--appid",
+            common::APPID,
+            "--api-base",
+            &url,
+            "--account-type",
+            "service",
+        ])
+        .assert()
+        .success();
+    for n in 1..=4 {
+        wxmass(guarded.path(), &url)
+            .args(["send", "--text", &format!("guarded {n}"), "--tag", "101"])
+            .assert()
+            .success();
+    }
+    let refused = wxmass(guarded.path(), &url)
+        .args(["send", "--text", "guarded 5", "--tag", "101"])
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("quota:") && stderr.contains("at most 4 a month"),
+        "{stderr}"
+    );
+    assert_eq!(jobs(&url), 9, "the fifth was never submitted");
+}
