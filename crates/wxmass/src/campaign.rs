@@ -536,14 +536,32 @@ pub async fn send(
         .context("campaign vanished from the journal")?;
     let message = message(&client, &journal, &campaign.content).await?;
     let mut progress = crate::progress::Progress::new("batches submitted", pending.len() as u64);
-    for batch in &pending {
+    // Ctrl-C stops between batches, or during a wait for WeChat; a batch
+    // cut off mid-request stays `submitting` and is resent with its
+    // clientmsgid by the rerun, which WeChat refuses as a duplicate.
+    let interrupt = Interrupt::listen();
+    let total = batches.len();
+    let already = total - pending.len();
+    for (n, batch) in pending.iter().enumerate() {
+        if interrupt.happened() {
+            return Err(Interrupted {
+                done: already + n,
+                total,
+            }
+            .into());
+        }
         let audience = match campaign.audience_kind.as_str() {
             "all" => Audience::All,
             "tag" => Audience::Tag(campaign.tag_id.unwrap_or(0)),
             _ => Audience::OpenIds(journal.members(&campaign_id, batch.index)?),
         };
         journal.mark_submitting(&campaign_id, batch.index)?;
-        let sent = send_batch(&client, &message, &audience, &batch.clientmsgid).await?;
+        let sent = tokio::select! {
+            sent = send_batch(&client, &message, &audience, &batch.clientmsgid) => sent?,
+            () = interrupt.wait() => {
+                return Err(Interrupted { done: already + n, total }.into());
+            }
+        };
         let (msg_id, data_id) = match sent {
             Sent::Submitted {
                 msg_id,
@@ -557,12 +575,59 @@ pub async fn send(
     }
     progress.finish();
     if !args.no_wait {
-        track(&client, &journal, &campaign_id).await?;
+        tokio::select! {
+            tracked = track(&client, &journal, &campaign_id) => tracked?,
+            () = interrupt.wait() => {
+                eprintln!(
+                    "interrupted while waiting for WeChat's results: every batch was submitted; `wxmass status {campaign_id} --refresh` asks again"
+                );
+                return Err(Interrupted { done: total, total }.into());
+            }
+        }
     }
     if !quiet {
         crate::commands::status::print_campaign(&journal, &campaign_id, json_out)?;
     }
     failed_batches(&journal, &campaign_id)
+}
+
+/// `send` stopped by Ctrl-C; `main` says so and exits 130.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted after {done} of {total} batches; rerun the same command to resume")]
+pub struct Interrupted {
+    /// Batches submitted.
+    pub done: usize,
+    /// Batches in the campaign.
+    pub total: usize,
+}
+
+/// Ctrl-C, noticed from the moment `listen` is called.
+struct Interrupt(tokio::sync::watch::Receiver<bool>);
+
+impl Interrupt {
+    fn listen() -> Interrupt {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                let _ = tx.send(true);
+            }
+        });
+        Interrupt(rx)
+    }
+
+    fn happened(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Resolves on Ctrl-C.
+    async fn wait(&self) {
+        let mut rx = self.0.clone();
+        let _ = rx.wait_for(|&pressed| pressed).await;
+        if !*rx.borrow() {
+            // The listener is gone (no signal support): never resolve.
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 /// An error when WeChat reports that every batch failed (a job sent to

@@ -29,6 +29,11 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         // The reader of stdout went away (`| head`): nothing left to say.
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        // Ctrl-C: where it stopped and how to go on; 130 as shells expect.
+        Err(error) if error.downcast_ref::<campaign::Interrupted>().is_some() => {
+            eprintln!("{error}");
+            ExitCode::from(130)
+        }
         Err(error) => {
             let advice = advice::advice(&error);
             eprintln!("error: {error:#}");

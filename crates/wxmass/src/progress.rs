@@ -57,7 +57,7 @@ impl Progress {
                 ProgressBar::new_spinner()
             };
             let template = if total > 0 {
-                "{bar:30} {pos}/{len} {msg} ({elapsed})"
+                "{bar:30} {pos}/{len} {msg} ({elapsed}, about {eta} left)"
             } else {
                 "{spinner} {pos} {msg} ({elapsed})"
             };

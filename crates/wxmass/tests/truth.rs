@@ -147,3 +147,67 @@ fn the_fifth_send_to_a_tag_in_a_month_is_refused_or_fails_loudly() {
     );
     assert_eq!(jobs(&url), 9, "the fifth was never submitted");
 }
+
+#[test]
+fn ctrl_c_says_where_it_stopped_exits_130_and_the_rerun_finishes_once() {
+    let home = tempfile::tempdir().expect("home");
+    let (_emu, url) = emulator(400, &["--mass-sends-per-minute", "1000"]);
+    // Each send takes a while, so that the interrupt lands mid-campaign.
+    admin(
+        &url,
+        "POST",
+        "/_emulator/faults",
+        r#"{"paths":{"/cgi-bin/message/mass/send":{"latency_ms":150}}}"#,
+    );
+    let list = common::follower_list(home.path(), &url);
+    let args = [
+        "send",
+        "--text",
+        "interrupted",
+        "--batch-size",
+        "20",
+        "--yes",
+        "--campaign",
+        "ctrl-c",
+    ];
+    let mut child = wxmass_std(home.path(), &url)
+        .args(args)
+        .arg("--openids")
+        .arg(&list)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("send");
+    while jobs(&url) < 3 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let pid = rustix::process::Pid::from_child(&child);
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).expect("SIGINT");
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("interrupted after"))
+        .unwrap_or_else(|| panic!("no interruption line: {stderr}"));
+    assert!(
+        line.ends_with("of 20 batches; rerun the same command to resume"),
+        "{line}"
+    );
+    let done: usize = line
+        .split(' ')
+        .nth(2)
+        .and_then(|n| n.parse().ok())
+        .expect("a count");
+    assert!((3..20).contains(&done), "{line}");
+
+    wxmass(home.path(), &url)
+        .args(args)
+        .arg("--openids")
+        .arg(&list)
+        .assert()
+        .success();
+    assert_eq!(jobs(&url), 20, "each batch once");
+    let stats = admin(&url, "GET", "/_emulator/stats", "");
+    assert_eq!(stats["duplicate_deliveries"], 0);
+}
