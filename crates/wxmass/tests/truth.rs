@@ -170,7 +170,7 @@ fn ctrl_c_says_where_it_stopped_exits_130_and_the_rerun_finishes_once() {
         "--campaign",
         "ctrl-c",
     ];
-    let mut child = wxmass_std(home.path(), &url)
+    let child = wxmass_std(home.path(), &url)
         .args(args)
         .arg("--openids")
         .arg(&list)
