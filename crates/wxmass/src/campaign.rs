@@ -3,7 +3,7 @@
 //! before its request, `submitted` after, with a clientmsgid derived from
 //! campaign and batch), track (`mass/get` until final).
 
-use std::io::{BufRead, IsTerminal, Write as _};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -243,22 +243,11 @@ impl Drop for OpenIdList {
 }
 
 fn confirm(size: u64, what: &str, yes: bool) -> Result<()> {
-    if yes {
-        return Ok(());
-    }
-    if !std::io::stdin().is_terminal() {
-        bail!(
-            "refusing to send to {what} ({size} followers) without --yes: there is no terminal to ask"
-        );
-    }
-    eprint!("Send to {what} ({size} followers)? [y/N] ");
-    std::io::stderr().flush()?;
-    let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer)?;
-    if !matches!(answer.trim(), "y" | "Y" | "yes") {
-        bail!("not sent: not confirmed");
-    }
-    Ok(())
+    crate::commands::confirm(
+        &format!("Send to {what} ({size} followers)?"),
+        &format!("refusing to send to {what} ({size} followers)"),
+        yes,
+    )
 }
 
 /// The message to send, uploading its files once (reused by content hash).

@@ -118,11 +118,15 @@ pub enum Command {
     },
     /// Show campaigns: batches, msg_ids, statuses.
     #[command(
-        after_help = "Examples:\n  wxmass status\n  wxmass status vip-2026-11 --json\n  wxmass status --unknown"
+        after_help = "Examples:\n  wxmass status\n  wxmass status vip-2026-11 --refresh --json\n  wxmass status --unknown"
     )]
     Status {
         /// A campaign (default: the newest).
         campaign: Option<String>,
+        /// Ask WeChat (mass/get) for the status of each of its jobs first:
+        /// a job deleted since, or one sent with --no-wait.
+        #[arg(long, conflicts_with = "unknown")]
+        refresh: bool,
         /// Instead, list reports `serve` received for jobs no campaign knows,
         /// and reports that contradict the first one recorded for their job.
         #[arg(long, conflicts_with = "campaign")]
@@ -176,9 +180,15 @@ pub enum TagsCommand {
     /// Rename a tag.
     #[command(after_help = "Example:\n  wxmass tags rename 100 上海")]
     Rename { id: u32, name: String },
-    /// Delete a tag (WeChat refuses above 100,000 followers).
-    #[command(after_help = "Example:\n  wxmass tags delete 100")]
-    Delete { id: u32 },
+    /// Delete a tag (WeChat refuses above 100,000 followers); asks first.
+    #[command(after_help = "Example:\n  wxmass tags delete 100 --yes")]
+    Delete {
+        /// The tag's id (see `wxmass tags list`).
+        id: u32,
+        /// Do not ask.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -279,7 +289,7 @@ pub struct SendArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Do not ask before sending to everyone or to more than 1,000 followers.
-    #[arg(long)]
+    #[arg(long, short = 'y')]
     pub yes: bool,
     /// Return once submitted, without waiting for the jobs to finish.
     #[arg(long)]
@@ -418,13 +428,21 @@ pub enum ArticleCommand {
 pub enum MassCommand {
     /// A job's status (SENDING, SEND_SUCCESS, SEND_FAIL, DELETE).
     #[command(after_help = "Example:\n  wxmass mass get 1000000001")]
-    Get { msg_id: i64 },
-    /// Delete a sent article or video job (0: every article; N: the N-th).
-    #[command(after_help = "Example:\n  wxmass mass delete 1000000001 --article-idx 2")]
-    Delete {
+    Get {
+        /// The job's msg_id (see `wxmass status`).
         msg_id: i64,
+    },
+    /// Delete a sent article or video job from followers' chats; asks first.
+    #[command(after_help = "Example:\n  wxmass mass delete 1000000001 --article-idx 2 --yes")]
+    Delete {
+        /// The job's msg_id (see `wxmass status`).
+        msg_id: i64,
+        /// 0: the whole job; N: only its N-th article (1-based).
         #[arg(long, default_value_t = 0)]
         article_idx: u32,
+        /// Do not ask.
+        #[arg(long, short = 'y')]
+        yes: bool,
     },
 }
 

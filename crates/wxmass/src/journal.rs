@@ -361,6 +361,16 @@ impl Journal {
         Ok(())
     }
 
+    /// Records the status of the job `msg_id` of `appid`, wherever it is.
+    pub fn set_status_of_job(&self, appid: &str, msg_id: i64, status: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE batches SET status = ?3, updated_at = ?4 WHERE msg_id = ?2
+             AND campaign IN (SELECT id FROM campaigns WHERE appid = ?1)",
+            params![appid, msg_id, status, now()],
+        )?;
+        Ok(())
+    }
+
     /// Records a job's mass/get status.
     pub fn set_status(&self, campaign: &str, index: u32, status: &str) -> Result<()> {
         self.conn.execute(

@@ -85,16 +85,29 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Article(cli::ArticleCommand::Render { file, out, theme }) => {
             article::render_page(file, out, theme.as_deref(), cli.json)
         }
-        Command::Mass(command) => commands::api::mass(&settings()?, command, cli.json).await,
+        Command::Mass(command) => {
+            let settings = settings()?;
+            let journal = journal_path(cli, &settings.paths);
+            commands::api::mass(&settings, &journal, command, cli.json).await
+        }
         Command::Speed { action } => {
             commands::api::speed(&settings()?, action.as_ref(), cli.json).await
         }
-        Command::Status { campaign, unknown } => {
+        Command::Status {
+            campaign,
+            unknown,
+            refresh,
+        } => {
             let journal = journal::Journal::open(&journal_path(cli, &config::Paths::from_env()?))?;
             if *unknown {
                 commands::status::stray_reports(&journal, cli.json)
             } else {
-                commands::status::status(&journal, campaign.as_deref(), cli.json)
+                let client = match refresh {
+                    true => Some(settings()?.client()?),
+                    false => None,
+                };
+                commands::status::status(&journal, campaign.as_deref(), client.as_ref(), cli.json)
+                    .await
             }
         }
         Command::Campaigns => {

@@ -174,9 +174,18 @@ fn tags_commands() {
             .iter()
             .any(|t| t["name"] == "上海")
     );
-    home.cmd().args(["tags", "delete", &id]).assert().success();
+    // Not undoable: asked first, refused without a terminal or --yes.
     home.cmd()
-        .args(["tags", "delete", "2"])
+        .args(["tags", "delete", &id])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("without --yes"));
+    home.cmd()
+        .args(["tags", "delete", &id, "-y"])
+        .assert()
+        .success();
+    home.cmd()
+        .args(["tags", "delete", "2", "--yes"])
         .assert()
         .failure()
         .stderr(predicate::str::contains("45058"));
@@ -326,7 +335,7 @@ fn media_preview_mass_and_speed() {
     let status = success_json(home.cmd().args(["mass", "get", &msg_id, "--json"]));
     assert_eq!(status["status"], "SEND_SUCCESS");
     home.cmd()
-        .args(["mass", "delete", &msg_id])
+        .args(["mass", "delete", &msg_id, "--yes"])
         .assert()
         .failure()
         .stderr(predicate::str::contains("40008"))

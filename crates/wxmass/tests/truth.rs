@@ -211,3 +211,57 @@ fn ctrl_c_says_where_it_stopped_exits_130_and_the_rerun_finishes_once() {
     let stats = admin(&url, "GET", "/_emulator/stats", "");
     assert_eq!(stats["duplicate_deliveries"], 0);
 }
+
+#[test]
+fn status_follows_a_deleted_job_and_refresh_asks_wechat() {
+    let home = tempfile::tempdir().expect("home");
+    let (_emu, url) = emulator(30, &[]);
+    let article = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo-article.md");
+    let sent = success_json(wxmass(home.path(), &url).args([
+        "send",
+        "--article",
+        article,
+        "--tag",
+        "100",
+        "--campaign",
+        "art",
+        "--json",
+    ]));
+    let msg_id = sent["batches"][0]["msg_id"]
+        .as_i64()
+        .expect("msg_id")
+        .to_string();
+    assert_eq!(sent["batches"][0]["status"], "SEND_SUCCESS");
+    wxmass(home.path(), &url)
+        .args(["mass", "delete", &msg_id])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("without --yes"));
+    wxmass(home.path(), &url)
+        .args(["mass", "delete", &msg_id, "--yes"])
+        .assert()
+        .success();
+    let status = success_json(wxmass(home.path(), &url).args(["status", "art", "--json"]));
+    assert_eq!(status["batches"][0]["status"], "DELETE");
+
+    // --no-wait: no status yet; --refresh asks mass/get.
+    wxmass(home.path(), &url)
+        .args([
+            "send",
+            "--text",
+            "later",
+            "--tag",
+            "100",
+            "--campaign",
+            "nw",
+            "--no-wait",
+        ])
+        .assert()
+        .success();
+    let before = success_json(wxmass(home.path(), &url).args(["status", "nw", "--json"]));
+    assert!(before["batches"][0]["status"].is_null(), "{before}");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let after =
+        success_json(wxmass(home.path(), &url).args(["status", "nw", "--refresh", "--json"]));
+    assert_eq!(after["batches"][0]["status"], "SEND_SUCCESS", "{after}");
+}

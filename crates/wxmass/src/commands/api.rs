@@ -81,7 +81,12 @@ pub async fn media(settings: &Settings, command: &MediaCommand, json: bool) -> R
     Ok(())
 }
 
-pub async fn mass(settings: &Settings, command: &MassCommand, json: bool) -> Result<()> {
+pub async fn mass(
+    settings: &Settings,
+    journal: &std::path::Path,
+    command: &MassCommand,
+    json: bool,
+) -> Result<()> {
     let client = settings.client()?;
     match command {
         MassCommand::Get { msg_id } => {
@@ -94,8 +99,26 @@ pub async fn mass(settings: &Settings, command: &MassCommand, json: bool) -> Res
         MassCommand::Delete {
             msg_id,
             article_idx,
+            yes,
         } => {
+            let what = match article_idx {
+                0 => format!("job {msg_id}"),
+                n => format!("article {n} of job {msg_id}"),
+            };
+            super::confirm(
+                &format!("Delete {what} from followers' chats? This cannot be undone."),
+                &format!("refusing to delete {what}"),
+                *yes,
+            )?;
             client.mass().delete(*msg_id, *article_idx).await?;
+            if *article_idx == 0 {
+                // The journal says what WeChat now says: mass/get answers DELETE.
+                crate::journal::Journal::open(journal)?.set_status_of_job(
+                    &settings.appid,
+                    *msg_id,
+                    "DELETE",
+                )?;
+            }
             super::print(
                 json,
                 &json!({"msg_id": msg_id, "article_idx": article_idx, "deleted": true}),

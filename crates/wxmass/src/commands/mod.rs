@@ -8,6 +8,27 @@ pub mod status;
 pub mod tags;
 pub mod token;
 
+/// Asks `question` on the terminal before something that cannot be undone;
+/// `yes` (`--yes`) answers for the user. Without a terminal and without
+/// `--yes` it refuses, saying `refused` and how to go ahead.
+pub fn confirm(question: &str, refused: &str, yes: bool) -> anyhow::Result<()> {
+    use std::io::{IsTerminal as _, Write as _};
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!("{refused} without --yes: there is no terminal to ask");
+    }
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    if !matches!(answer.trim(), "y" | "Y" | "yes") {
+        anyhow::bail!("not confirmed: nothing done");
+    }
+    Ok(())
+}
+
 /// Prints `value` as JSON, or `text` for people.
 pub fn print(json: bool, value: &serde_json::Value, text: impl FnOnce() -> String) {
     if json {

@@ -41,7 +41,7 @@ pub fn print_campaign(journal: &Journal, id: &str, json_out: bool) -> Result<()>
                 },
                 b.msg_id.map_or("-".into(), |m| m.to_string()),
                 b.state,
-                b.status.as_deref().unwrap_or("-"),
+                shown_status(b),
                 b.report.as_ref().map_or("-".into(), |r| format!(
                     "{} of {} ({})",
                     r.sent_count, r.total_count, r.status
@@ -53,8 +53,25 @@ pub fn print_campaign(journal: &Journal, id: &str, json_out: bool) -> Result<()>
     Ok(())
 }
 
-/// `wxmass status [CAMPAIGN]`.
-pub fn status(journal: &Journal, id: Option<&str>, json_out: bool) -> Result<()> {
+/// A batch's status: what mass/get said last, else what the report says
+/// (a campaign sent with --no-wait has a report before any mass/get).
+fn shown_status(b: &crate::journal::Batch) -> &str {
+    match (&b.status, &b.report) {
+        (Some(status), _) => status,
+        (None, Some(r)) if r.status == "send success" => "SEND_SUCCESS",
+        (None, Some(_)) => "SEND_FAIL",
+        (None, None) => "-",
+    }
+}
+
+/// `wxmass status [CAMPAIGN] [--refresh]`: with a client, each job's status
+/// is asked of WeChat first.
+pub async fn status(
+    journal: &Journal,
+    id: Option<&str>,
+    refresh: Option<&wxmass_api::Client>,
+    json_out: bool,
+) -> Result<()> {
     let id = match id {
         Some(id) => id.to_owned(),
         None => journal
@@ -63,6 +80,24 @@ pub fn status(journal: &Journal, id: Option<&str>, json_out: bool) -> Result<()>
             .map(|c| c.id.clone())
             .context("the journal has no campaigns yet")?,
     };
+    if let Some(client) = refresh {
+        let campaign = journal.campaign(&id)?.with_context(|| {
+            format!("no campaign {id:?} in the journal; see `wxmass campaigns`")
+        })?;
+        if campaign.appid != client.appid() {
+            anyhow::bail!(
+                "campaign {id} was sent from {}, not {}: pass --profile or --appid for that account",
+                campaign.appid,
+                client.appid()
+            );
+        }
+        for batch in journal.batches(&id)? {
+            if let Some(msg_id) = batch.msg_id {
+                let status = client.mass().get(msg_id).await?;
+                journal.set_status(&id, batch.index, status.as_str())?;
+            }
+        }
+    }
     print_campaign(journal, &id, json_out)
 }
 

@@ -37,7 +37,12 @@ pub async fn run(settings: &Settings, command: &TagsCommand, json: bool) -> Resu
                 format!("renamed tag {id} to {name:?}")
             });
         }
-        TagsCommand::Delete { id } => {
+        TagsCommand::Delete { id, yes } => {
+            super::confirm(
+                &format!("Delete tag {id}? Its followers keep following, untagged."),
+                &format!("refusing to delete tag {id}"),
+                *yes,
+            )?;
             tags.delete(*id).await?;
             super::print(json, &json!({"id": id, "deleted": true}), || {
                 format!("deleted tag {id}")
