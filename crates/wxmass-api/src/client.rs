@@ -156,11 +156,13 @@ impl ClientBuilder {
         }
         let mut hosts = Vec::with_capacity(self.hosts.len());
         for host in &self.hosts {
-            let url = url::Url::parse(host)
-                .map_err(|e| Error::Invalid(format!("base URL {host:?}: {e}")))?;
+            let usage = "give a whole URL such as https://api.weixin.qq.com, or http://127.0.0.1:8085 for the emulator";
+            let url = url::Url::parse(host).map_err(|e| {
+                Error::Invalid(format!("base URL {host:?} is not a URL ({e}): {usage}"))
+            })?;
             if !matches!(url.scheme(), "http" | "https") {
                 return Err(Error::Invalid(format!(
-                    "base URL {host:?} must be http or https"
+                    "base URL {host:?} must start with http:// or https://: {usage}"
                 )));
             }
             hosts.push(host.trim_end_matches('/').to_owned());

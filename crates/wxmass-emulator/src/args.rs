@@ -16,8 +16,9 @@ pub struct EmulatorArgs {
     /// The emulated account's AppID.
     #[arg(long, default_value = DEFAULT_APPID)]
     pub appid: String,
-    /// The emulated account's AppSecret.
-    #[arg(long, default_value = DEFAULT_SECRET, hide_default_value = true)]
+    /// The emulated account's AppSecret (a fixture, not a real account's:
+    /// it is printed at start).
+    #[arg(long, default_value = DEFAULT_SECRET)]
     pub secret: String,
     /// Service accounts may send to openid lists, 4 messages per follower a
     /// month; subscription accounts send once a day.

@@ -224,6 +224,11 @@ pub fn start(config: EmulatorConfig, listener: TcpListener) -> std::io::Result<R
 pub async fn run(args: &EmulatorArgs) -> Result<(), String> {
     use std::io::Write as _;
     let config = args.config()?;
+    let (appid, secret) = (config.appid.clone(), config.secret.clone());
+    let kind = match config.account_type {
+        config::AccountType::Service => "service",
+        config::AccountType::Subscription => "subscription",
+    };
     let listener = TcpListener::bind(&args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
@@ -232,6 +237,13 @@ pub async fn run(args: &EmulatorArgs) -> Result<(), String> {
     let _ = writeln!(
         stdout,
         "wxmass-emulator listening on {}",
+        running.base_url()
+    );
+    // The emulated account's own credentials: what a client needs to talk
+    // to it (no real account's secret is ever printed).
+    let _ = writeln!(
+        stdout,
+        "account: AppID {appid} AppSecret {secret} ({kind} account)\ntry: WXMASS_APPID={appid} WXMASS_SECRET={secret} WXMASS_API_BASE={} wxmass token",
         running.base_url()
     );
     let _ = stdout.flush();

@@ -356,6 +356,12 @@ pub async fn send(
 ) -> Result<()> {
     let json_out = report.unwrap_or(false);
     let quiet = report.is_none();
+    args.content.check()?;
+    if args.batch_size.is_some() && args.audience.openids.is_none() {
+        bail!(
+            "--batch-size goes with --openids only: a send to a tag or to all is one job; remove it"
+        );
+    }
     let client = settings.client()?;
     let content = read_content(
         &args.content,
@@ -387,7 +393,9 @@ pub async fn send(
         let digest = Sha256::digest(
             format!(
                 "{}|{}|{audience_digest}|{}",
-                settings.appid, content.json, args.batch_size
+                settings.appid,
+                content.json,
+                args.batch_size()
             )
             .as_bytes(),
         );
@@ -437,7 +445,7 @@ pub async fn send(
             bail!("the account has no followers: nothing to send");
         }
         let batch_count = match &openids {
-            Some(list) => list.count.div_ceil(u64::from(args.batch_size)),
+            Some(list) => list.count.div_ceil(u64::from(args.batch_size())),
             None => 1,
         };
         crate::quota::check(
@@ -482,7 +490,7 @@ pub async fn send(
         if let Some(list) = &openids {
             each_openid(&list.path, |openid| planner.add(openid))?;
         }
-        let planned = planner.finish(u64::from(args.batch_size), |i| {
+        let planned = planner.finish(u64::from(args.batch_size()), |i| {
             batch_clientmsgid(&campaign_id, i)
         })?;
         if let Some(list) = openids.as_ref().filter(|l| l.count > planned) {

@@ -204,6 +204,41 @@ pub struct FollowersArgs {
     pub out: Option<PathBuf>,
 }
 
+impl SendArgs {
+    /// Openids per mass/send.
+    pub fn batch_size(&self) -> u32 {
+        self.batch_size.unwrap_or(10_000)
+    }
+}
+
+impl ContentArgs {
+    /// Refuses flags that do not go with the content given: they would be
+    /// ignored, and the user would think they had an effect.
+    pub fn check(&self) -> anyhow::Result<()> {
+        let article_only = [
+            (self.draft, "--draft"),
+            (self.theme.is_some(), "--theme"),
+            (self.fetch_remote_images, "--fetch-remote-images"),
+        ];
+        if self.article.is_empty() {
+            if let Some((_, flag)) = article_only.iter().find(|(given, _)| *given) {
+                anyhow::bail!("{flag} goes with --article only; remove it");
+            }
+        }
+        if self.video.is_none() {
+            for (given, flag) in [
+                (self.title.is_some(), "--title"),
+                (self.description.is_some(), "--description"),
+            ] {
+                if given {
+                    anyhow::bail!("{flag} goes with --video only; remove it");
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Default, Args)]
 // One content flag is required; --title and --description go with --video
 // and so are not members of the group.
@@ -275,9 +310,9 @@ pub struct SendArgs {
     pub media_type: Option<String>,
     #[command(flatten)]
     pub audience: AudienceArgs,
-    /// Openids per mass/send (2 to 10,000).
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(2..=10_000))]
-    pub batch_size: u32,
+    /// With --openids: openids per mass/send (2 to 10,000; default 10,000).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..=10_000))]
+    pub batch_size: Option<u32>,
     /// The campaign's name (default: derived from content and audience, so an
     /// identical rerun resumes it).
     #[arg(long, value_name = "NAME")]

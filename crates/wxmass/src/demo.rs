@@ -25,7 +25,7 @@ const FOLLOWERS: u32 = 2_000;
 fn send_args(
     content: ContentArgs,
     audience: AudienceArgs,
-    batch_size: u32,
+    batch_size: Option<u32>,
     campaign: &str,
 ) -> SendArgs {
     SendArgs {
@@ -145,7 +145,7 @@ async fn run_in(dir: &Path, json: bool) -> Result<()> {
                 ..ContentArgs::default()
             },
             tag(vip.id),
-            10_000,
+            None,
             "demo-article",
         ),
         send_args(
@@ -154,10 +154,10 @@ async fn run_in(dir: &Path, json: bool) -> Result<()> {
                 ..ContentArgs::default()
             },
             tag(vip.id),
-            10_000,
+            None,
             "demo-image",
         ),
-        send_args(text("Hello from wxmass"), tag(vip.id), 10_000, "demo-text"),
+        send_args(text("Hello from wxmass"), tag(vip.id), None, "demo-text"),
         send_args(
             text("Hello, list"),
             AudienceArgs {
@@ -165,7 +165,7 @@ async fn run_in(dir: &Path, json: bool) -> Result<()> {
                 tag: None,
                 openids: Some(list),
             },
-            200,
+            Some(200),
             "demo-list",
         ),
     ];

@@ -174,9 +174,23 @@ impl Journal {
     /// Opens or creates the journal (mode 0600: it names followers), and
     /// upgrades an older one in place.
     pub fn open(path: &Path) -> Result<Journal> {
+        if path.is_dir() {
+            bail!(
+                "the journal {} is a folder: give a file, such as {}",
+                path.display(),
+                path.join("journal.db").display()
+            );
+        }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if dir.exists() && !dir.is_dir() {
+                bail!(
+                    "cannot put the journal {} in {}: that is a file, not a folder",
+                    path.display(),
+                    dir.display()
+                );
+            }
             std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
+                .with_context(|| format!("cannot create the journal's folder {}", dir.display()))?;
         }
         if !path.exists() {
             crate::config::write_private(path, b"")

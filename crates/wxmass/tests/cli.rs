@@ -282,7 +282,9 @@ fn media_preview_mass_and_speed() {
         .args(["--type", "thumb"])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("thumb must be one of"));
+        .stderr(predicate::str::contains(
+            "a thumb (cover picture) must be JPEG; this file is PNG",
+        ));
 
     let list = home.dir.path().join("f.txt");
     home.cmd()

@@ -265,3 +265,103 @@ fn status_follows_a_deleted_job_and_refresh_asks_wechat() {
         success_json(wxmass(home.path(), &url).args(["status", "nw", "--refresh", "--json"]));
     assert_eq!(after["batches"][0]["status"], "SEND_SUCCESS", "{after}");
 }
+
+#[test]
+fn flags_that_do_not_apply_and_bad_paths_are_explained() {
+    let home = tempfile::tempdir().expect("home");
+    let (_emu, url) = emulator(10, &[]);
+    for (flags, says) in [
+        (
+            &["--text", "hi", "--draft", "--tag", "100"][..],
+            "--draft goes with --article only",
+        ),
+        (
+            &["--text", "hi", "--theme", "t.toml", "--tag", "100"],
+            "--theme goes with --article only",
+        ),
+        (
+            &["--text", "hi", "--title", "T", "--tag", "100"],
+            "--title goes with --video only",
+        ),
+        (
+            &["--text", "hi", "--batch-size", "5", "--tag", "100"],
+            "--batch-size goes with --openids only",
+        ),
+    ] {
+        wxmass(home.path(), &url)
+            .arg("send")
+            .args(flags)
+            .assert()
+            .failure()
+            .stderr(predicates::str::contains(says));
+    }
+    assert_eq!(jobs(&url), 0);
+
+    // A PNG as a voice message: the formats by name, and the file's.
+    let png = home.path().join("a.png");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo-cover.png"),
+        &png,
+    )
+    .expect("png");
+    let out = wxmass(home.path(), &url)
+        .args(["media", "upload"])
+        .arg(&png)
+        .args(["--type", "voice"])
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("a voice message must be") && stderr.contains("this file is PNG"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains('[') && !stderr.contains("a image"),
+        "{stderr}"
+    );
+
+    wxmass(home.path(), "notaurl")
+        .arg("token")
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("is not a URL"))
+        .stderr(predicates::str::contains("https://api.weixin.qq.com"));
+    let folder = home.path().join("folder");
+    std::fs::create_dir(&folder).expect("dir");
+    wxmass(home.path(), &url)
+        .arg("--journal")
+        .arg(&folder)
+        .arg("status")
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("is a folder"));
+}
+
+#[test]
+fn the_emulator_says_which_account_it_emulates() {
+    let home = tempfile::tempdir().expect("home");
+    let mut child = wxmass_std(home.path(), "http://127.0.0.1:1")
+        .args(["emulator", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("emulator");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let first = lines.next().and_then(Result::ok).unwrap_or_default();
+    let second = lines.next().and_then(Result::ok).unwrap_or_default();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        first.starts_with("wxmass-emulator listening on http://127.0.0.1:"),
+        "{first}"
+    );
+    assert!(
+        second.contains(common::APPID) && second.contains(common::SECRET),
+        "{second}"
+    );
+    let help = wxmass_std(home.path(), "http://127.0.0.1:1")
+        .args(["emulator", "--help"])
+        .output()
+        .expect("help");
+    assert!(String::from_utf8_lossy(&help.stdout).contains(common::SECRET));
+}

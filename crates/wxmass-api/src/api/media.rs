@@ -31,6 +31,16 @@ impl MediaKind {
         }
     }
 
+    /// "an image", "a voice message", "a video", "a thumb": for messages.
+    pub fn with_article(self) -> &'static str {
+        match self {
+            MediaKind::Image => "an image",
+            MediaKind::Voice => "a voice message",
+            MediaKind::Video => "a video",
+            MediaKind::Thumb => "a thumb (cover picture)",
+        }
+    }
+
     /// The size limit in bytes.
     pub fn max_bytes(self) -> usize {
         match self {
@@ -102,6 +112,21 @@ impl Format {
         })
     }
 
+    /// Its usual name, as people write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Jpeg => "JPEG",
+            Format::Png => "PNG",
+            Format::Gif => "GIF",
+            Format::Bmp => "BMP",
+            Format::Amr => "AMR",
+            Format::Mp3 => "MP3",
+            Format::Wav => "WAV",
+            Format::Wma => "WMA",
+            Format::Mp4 => "MP4",
+        }
+    }
+
     /// The MIME type.
     pub fn mime(self) -> &'static str {
         match self {
@@ -124,25 +149,37 @@ pub fn check_file(kind: MediaKind, permanent: bool, data: &[u8]) -> Result<Forma
         return Err(Error::Invalid("the file is empty".into()));
     }
     let allowed = kind.formats(permanent);
+    let names: Vec<&str> = allowed.iter().map(|f| f.name()).collect();
     let format = Format::detect(data)
         .filter(|f| allowed.contains(f))
         .ok_or_else(|| {
             Error::Invalid(format!(
-                "a {} must be one of {allowed:?}; this file is {}",
-                kind.as_str(),
-                Format::detect(data)
-                    .map_or("of an unknown format".to_owned(), |f| format!("{f:?}"))
+                "{} must be {}; this file is {}",
+                kind.with_article(),
+                or_list(&names),
+                Format::detect(data).map_or("of an unknown format".to_owned(), |f| {
+                    format!("{}", f.name())
+                })
             ))
         })?;
     if data.len() > kind.max_bytes() {
         return Err(Error::Invalid(format!(
-            "a {} may be {} bytes at most; this file is {}",
-            kind.as_str(),
+            "{} may be {} bytes at most; this file is {} bytes",
+            kind.with_article(),
             kind.max_bytes(),
             data.len()
         )));
     }
     Ok(format)
+}
+
+/// "JPEG", "JPEG or PNG", "JPEG, PNG or GIF".
+fn or_list(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
 }
 
 /// `uploadimg` takes pictures under this many bytes (wechat-api.md §3).

@@ -17,6 +17,7 @@ fn media_kind(kind: &str) -> MediaKind {
 }
 
 pub async fn preview(settings: &Settings, args: &PreviewArgs, json: bool) -> Result<()> {
+    args.content.check()?;
     let client = settings.client()?;
     let message = crate::campaign::preview_message(&client, settings, args).await?;
     let to = match (&args.to, &args.wxname) {

@@ -53,7 +53,7 @@ pub async fn run(settings: &Settings, args: &FollowersArgs, json: bool) -> Resul
             listed.extend(page.iter().cloned());
         }
         for openid in &page {
-            writeln!(sink, "{openid}")?;
+            writeln!(sink, "{openid}").with_context(|| destination(args))?;
         }
         if let Some(progress) = &mut progress {
             progress.inc(page.len() as u64);
@@ -62,7 +62,7 @@ pub async fn run(settings: &Settings, args: &FollowersArgs, json: bool) -> Resul
     if let Some(progress) = progress {
         progress.finish();
     }
-    sink.flush()?;
+    sink.flush().with_context(|| destination(args))?;
     drop(sink);
     match (&args.out, args.count, json) {
         (Some(path), _, _) => super::print(json, &json!({"count": count, "out": path}), || {
@@ -73,4 +73,12 @@ pub async fn run(settings: &Settings, args: &FollowersArgs, json: bool) -> Resul
         (None, false, false) => {}
     }
     Ok(())
+}
+
+/// Where the openids go, for an error about writing them.
+fn destination(args: &FollowersArgs) -> String {
+    match &args.out {
+        Some(path) => format!("cannot write the openids to {}", path.display()),
+        None => "cannot write the openids to standard output".to_owned(),
+    }
 }
