@@ -158,7 +158,7 @@ pub fn check_file(kind: MediaKind, permanent: bool, data: &[u8]) -> Result<Forma
                 kind.with_article(),
                 or_list(&names),
                 Format::detect(data).map_or("of an unknown format".to_owned(), |f| {
-                    format!("{}", f.name())
+                    f.name().to_owned()
                 })
             ))
         })?;
