@@ -220,10 +220,10 @@ impl ContentArgs {
             (self.theme.is_some(), "--theme"),
             (self.fetch_remote_images, "--fetch-remote-images"),
         ];
-        if self.article.is_empty() {
-            if let Some((_, flag)) = article_only.iter().find(|(given, _)| *given) {
-                anyhow::bail!("{flag} goes with --article only; remove it");
-            }
+        if self.article.is_empty()
+            && let Some((_, flag)) = article_only.iter().find(|(given, _)| *given)
+        {
+            anyhow::bail!("{flag} goes with --article only; remove it");
         }
         if self.video.is_none() {
             for (given, flag) in [
