@@ -139,6 +139,50 @@ pub fn plan(c: &ContentArgs, ignore_reprint: bool) -> Result<Value> {
     }))
 }
 
+/// The uploads preparing planned `--article` content would make: pictures
+/// and covers the journal has no id for, remote pictures, and the news item
+/// itself unless a rerun finds it.
+pub fn planned_uploads(journal: &Journal, content: &Value) -> Result<Vec<String>> {
+    let draft = content["draft"].as_bool().unwrap_or(false);
+    let mut uploads = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for file in content["articles"].as_array().into_iter().flatten() {
+        let path = Path::new(file["path"].as_str().unwrap_or_default());
+        let article = Article::read(path)?;
+        for image in article.document.images()? {
+            if !seen.insert(image.src.clone()) {
+                continue;
+            }
+            if image.is_remote() {
+                uploads.push(format!("picture {} (downloaded first)", image.src));
+            } else {
+                let data = article.picture(&image)?;
+                if journal.media(&sha256_hex(&data), "uploadimg", 0)?.is_none() {
+                    uploads.push(format!("picture {}", image.src));
+                }
+            }
+        }
+        let (cover_path, cover) = article.cover()?;
+        let (key, after) = if draft {
+            ("thumb_permanent", 0)
+        } else {
+            (
+                "thumb",
+                crate::journal::now() - crate::campaign::TEMPORARY_REUSE_SECONDS,
+            )
+        };
+        if journal.media(&sha256_hex(&cover), key, after)?.is_none() {
+            uploads.push(format!("cover {}", cover_path.display()));
+        }
+    }
+    uploads.push(if draft {
+        "the draft (draft/add), unless a rerun finds it".to_owned()
+    } else {
+        "the articles (uploadnews), unless a rerun finds them".to_owned()
+    });
+    Ok(uploads)
+}
+
 /// Prepares planned `--article` content and returns the mpnews media id.
 pub async fn prepare(client: &Client, journal: &Journal, content: &Value) -> Result<String> {
     let draft = content["draft"].as_bool().unwrap_or(false);

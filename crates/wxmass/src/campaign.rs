@@ -44,6 +44,10 @@ fn read_content(
         if text.trim().is_empty() {
             bail!("--text is empty");
         }
+        // The same check the send makes, before anything is planned.
+        Message::text(text.as_str())
+            .validate()
+            .context("--text cannot be sent")?;
         json!({"type": "text", "text": text})
     } else if !c.image.is_empty() {
         let files = c
@@ -444,10 +448,6 @@ pub async fn send(
         if kind == "all" && size == 0 {
             bail!("the account has no followers: nothing to send");
         }
-        let batch_count = match &openids {
-            Some(list) => list.count.div_ceil(u64::from(args.batch_size())),
-            None => 1,
-        };
         crate::quota::check(
             &journal,
             &settings.appid,
@@ -456,18 +456,19 @@ pub async fn send(
             tag_id,
         )?;
         if args.dry_run {
-            let plan = json!({"campaign": campaign_id, "audience": kind, "tag_id": tag_id, "audience_size": size,
-                              "batches": batch_count, "content": content.json, "dry_run": true});
-            if !quiet {
-                crate::commands::print(json_out, &plan, || {
-                    format!(
-                        "dry run: campaign {campaign_id} would send {} to {size} followers ({kind}) in {} batch(es); nothing sent",
-                        content.json["type"].as_str().unwrap_or("?"),
-                        batch_count
-                    )
-                });
-            }
-            return Ok(());
+            return dry_run(
+                &mut journal,
+                &campaign_id,
+                settings,
+                &content,
+                kind,
+                tag_id,
+                size,
+                openids.as_ref(),
+                args,
+                json_out,
+                quiet,
+            );
         }
         if kind == "all" || size > CONFIRM_ABOVE {
             let what = match kind {
@@ -586,6 +587,129 @@ pub async fn send(
         crate::commands::status::print_campaign(&journal, &campaign_id, json_out)?;
     }
     failed_batches(&journal, &campaign_id)
+}
+
+/// WeChat takes this many mass sends a minute (§17).
+const SENDS_PER_MINUTE: u64 = 60;
+
+/// `send --dry-run`: the plan `send` would record, made by the journal's own
+/// planner and thrown away (the same dedup and batches), the uploads it
+/// would make, and how long WeChat's pace will take. Nothing is recorded or
+/// sent.
+#[allow(clippy::too_many_arguments)]
+fn dry_run(
+    journal: &mut Journal,
+    campaign_id: &str,
+    settings: &Settings,
+    content: &Content,
+    kind: &str,
+    tag_id: Option<u32>,
+    size: u64,
+    openids: Option<&OpenIdList>,
+    args: &SendArgs,
+    json_out: bool,
+    quiet: bool,
+) -> Result<()> {
+    let uploads = planned_uploads(journal, &content.json)?;
+    let campaign = Campaign {
+        id: campaign_id.to_owned(),
+        appid: settings.appid.clone(),
+        content: content.json.clone(),
+        audience_kind: kind.to_owned(),
+        tag_id,
+        audience_size: size as i64,
+        created_at: now(),
+    };
+    let mut planner = journal.plan(&campaign)?;
+    if let Some(list) = openids {
+        each_openid(&list.path, |openid| planner.add(openid))?;
+    }
+    let (distinct, sizes) = planner.rehearse(u64::from(args.batch_size()))?;
+    let followers = if openids.is_some() { distinct } else { size };
+    let repeated = openids.map_or(0, |l| l.count.saturating_sub(distinct));
+    let batches = sizes.len() as u64;
+    // The first 60 go at once; each further 60 waits for the next minute.
+    let minutes = (batches.saturating_sub(1)) / SENDS_PER_MINUTE;
+    let plan = json!({"campaign": campaign_id, "audience": kind, "tag_id": tag_id,
+                      "audience_size": followers, "repeated_openids": repeated,
+                      "batches": batches, "batch_sizes": sizes, "uploads": uploads,
+                      "pace_minutes": minutes, "content": content.json, "dry_run": true});
+    if quiet {
+        return Ok(());
+    }
+    crate::commands::print(json_out, &plan, || {
+        let mut out = format!(
+            "dry run: campaign {campaign_id} would send {} to {followers} followers ({}) in {batches} batch(es); nothing sent",
+            content.json["type"].as_str().unwrap_or("?"),
+            match tag_id {
+                Some(t) => format!("tag {t}"),
+                None => kind.to_owned(),
+            }
+        );
+        if repeated > 0 {
+            out.push_str(&format!(
+                "\n  {repeated} repeated openid(s) in the list would be skipped"
+            ));
+        }
+        if openids.is_some() {
+            let shown: Vec<String> = sizes.iter().take(5).map(u64::to_string).collect();
+            let more = if sizes.len() > 5 { ", ..." } else { "" };
+            out.push_str(&format!("\n  batch sizes: {}{more}", shown.join(", ")));
+        }
+        if uploads.is_empty() {
+            out.push_str("\n  uploads: none (everything is in the journal already)");
+        } else {
+            out.push_str(&format!("\n  uploads: {}", uploads.join("; ")));
+        }
+        out.push_str(&match minutes {
+            0 => "\n  pace: every batch goes within the first minute (WeChat takes 60 mass sends a minute)".to_owned(),
+            m => format!("\n  pace: about {m} minute(s) at WeChat's 60 mass sends a minute"),
+        });
+        out
+    });
+    Ok(())
+}
+
+/// The uploads a send of `content` would make: files the journal has no
+/// media id for yet.
+fn planned_uploads(journal: &Journal, content: &Value) -> Result<Vec<String>> {
+    let mut uploads = Vec::new();
+    let mut check = |file: &Value, key: &str, what: &str| -> Result<()> {
+        let hash = file["sha256"].as_str().unwrap_or_default();
+        if journal.media(hash, key, 0)?.is_none() {
+            uploads.push(format!("{what} {}", file["path"].as_str().unwrap_or("?")));
+        }
+        Ok(())
+    };
+    match content["type"].as_str().unwrap_or_default() {
+        "image" => {
+            for file in content["files"].as_array().into_iter().flatten() {
+                check(file, "image_permanent", "image")?;
+            }
+        }
+        "voice" if content.get("file").is_some() => {
+            check(&content["file"], "voice_permanent", "voice")?;
+        }
+        "mpvideo" if content.get("file").is_some() => {
+            let key = format!(
+                "mpvideo:{}",
+                hex(
+                    &Sha256::digest(format!(
+                        "{}\n{}",
+                        content["title"].as_str().unwrap_or_default(),
+                        content["description"].as_str().unwrap_or_default()
+                    )),
+                    8
+                )
+            );
+            check(&content["file"], &key, "video (then uploadvideo)")?;
+        }
+        "mpnews" if content.get("articles").is_some() => {
+            uploads.extend(crate::article::planned_uploads(journal, content)?);
+        }
+        _ => {}
+    }
+    Ok(uploads)
 }
 
 /// `send` stopped by Ctrl-C; `main` says so and exits 130.

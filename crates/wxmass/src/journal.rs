@@ -688,6 +688,25 @@ impl Planner<'_> {
     /// every follower or a tag, one batch without members. `clientmsgid`
     /// names each batch's.
     pub fn finish(self, batch_size: u64, clientmsgid: impl Fn(u32) -> String) -> Result<u64> {
+        let (openids, _) = self.batches(batch_size, &clientmsgid)?;
+        self.tx.commit()?;
+        Ok(openids)
+    }
+
+    /// The same plan as [`finish`](Self::finish), by the same code, then
+    /// thrown away: nothing is recorded. Returns the number of different
+    /// openids and each batch's size (0 for every follower or a tag).
+    pub fn rehearse(self, batch_size: u64) -> Result<(u64, Vec<u64>)> {
+        let plan = self.batches(batch_size, &|i| format!("rehearsal-{i}"))?;
+        self.tx.rollback()?;
+        Ok(plan)
+    }
+
+    fn batches(
+        &self,
+        batch_size: u64,
+        clientmsgid: &dyn Fn(u32) -> String,
+    ) -> Result<(u64, Vec<u64>)> {
         let openids = if self.added == 0 {
             0
         } else {
@@ -744,8 +763,7 @@ impl Planner<'_> {
                 ])?;
             }
         }
-        self.tx.commit()?;
-        Ok(openids)
+        Ok((openids, sizes))
     }
 }
 

@@ -365,3 +365,82 @@ fn the_emulator_says_which_account_it_emulates() {
         .expect("help");
     assert!(String::from_utf8_lossy(&help.stdout).contains(common::SECRET));
 }
+
+#[test]
+fn a_dry_run_is_the_real_plan_and_records_nothing() {
+    let home = tempfile::tempdir().expect("home");
+    let (_emu, url) = emulator(300, &[]);
+    // Three distinct openids, each twice.
+    let followers =
+        std::fs::read_to_string(common::follower_list(home.path(), &url)).expect("list");
+    let three: Vec<&str> = followers.lines().take(3).collect();
+    let list = home.path().join("six.txt");
+    std::fs::write(&list, [&three[..], &three[..]].concat().join("\n")).expect("write");
+    let plan = success_json(
+        wxmass(home.path(), &url)
+            .args(["send", "--text", "hi", "--dry-run", "--json", "--openids"])
+            .arg(&list),
+    );
+    assert_eq!(plan["audience_size"], 3, "{plan}");
+    assert_eq!(plan["repeated_openids"], 3);
+    assert_eq!(plan["batch_sizes"], serde_json::json!([3]));
+    assert_eq!(plan["pace_minutes"], 0);
+
+    // The whole list in batches of 2: 150 batches, 2 more minutes of pace.
+    let all = common::follower_list(home.path(), &url);
+    let plan = success_json(
+        wxmass(home.path(), &url)
+            .args([
+                "send",
+                "--text",
+                "hi",
+                "--dry-run",
+                "--json",
+                "--batch-size",
+                "2",
+                "--openids",
+            ])
+            .arg(&all),
+    );
+    assert_eq!(plan["batches"], 150);
+    assert_eq!(plan["pace_minutes"], 2);
+
+    // The same limit as the send: a 15,000-byte text is refused at once.
+    let long = "字".repeat(5000);
+    wxmass(home.path(), &url)
+        .args(["send", "--text", &long, "--tag", "100", "--dry-run"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("2048"));
+    // Uploads it would make; then none once the journal has them.
+    let picture = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo-chart.png");
+    let plan = success_json(wxmass(home.path(), &url).args([
+        "send",
+        "--image",
+        picture,
+        "--tag",
+        "100",
+        "--dry-run",
+        "--json",
+    ]));
+    assert_eq!(plan["uploads"].as_array().map(Vec::len), Some(1), "{plan}");
+    wxmass(home.path(), &url)
+        .args(["send", "--image", picture, "--tag", "100"])
+        .assert()
+        .success();
+    let plan = success_json(wxmass(home.path(), &url).args([
+        "send",
+        "--image",
+        picture,
+        "--tag",
+        "101",
+        "--dry-run",
+        "--json",
+    ]));
+    assert_eq!(plan["uploads"], serde_json::json!([]), "{plan}");
+
+    // Nothing of the dry runs is in the journal: only the one real send.
+    let campaigns = success_json(wxmass(home.path(), &url).args(["campaigns", "--json"]));
+    assert_eq!(campaigns.as_array().map(Vec::len), Some(1), "{campaigns}");
+    assert_eq!(jobs(&url), 1);
+}
