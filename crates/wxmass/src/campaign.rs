@@ -69,8 +69,14 @@ fn read_content(
         crate::article::plan(c, ignore_reprint)?
     } else if let Some(id) = &c.media_id {
         let kind = media_type.context("--media-id needs --type")?;
+        if id.trim().is_empty() {
+            bail!("--media-id is empty: give the id `wxmass media upload` printed");
+        }
         json!({"type": kind, "media_id": id, "ignore_reprint": ignore_reprint})
     } else if let Some(card) = &c.card {
+        Message::WxCard(card.clone())
+            .validate()
+            .context("--card cannot be sent")?;
         json!({"type": "wxcard", "card_id": card})
     } else {
         bail!(

@@ -232,3 +232,62 @@ fn serve_killed_while_pushes_arrive_loses_nothing_and_counts_nothing_twice() {
         accepted.len()
     );
 }
+
+/// msg_ids are numbered per account: two accounts' jobs with the same
+/// msg_id in one journal. A report `serve` receives for one account's job is
+/// joined to that account's campaign only.
+#[test]
+fn reports_belong_to_the_account_whose_job_it_was() {
+    const OTHER: &str = "wxbbbbbbbbbbbbbbbb";
+    let home = tempfile::tempdir().expect("home");
+    let (_serve, serve_url) = serve(home.path(), "127.0.0.1:0");
+    let (_a, a_url) = emulator_pushing_to(home.path(), &serve_url, 20, &["--job-delay-ms", "50"]);
+    let (_b, b_url) = common::emulator_with(Some(home.path()), 20, 1, &["--appid", OTHER]);
+    let sent_b = success_json(
+        wxmass(home.path(), &b_url)
+            .env("WXMASS_APPID", OTHER)
+            .args([
+                "send",
+                "--text",
+                "from B",
+                "--tag",
+                "100",
+                "--campaign",
+                "b1",
+                "--json",
+            ]),
+    );
+    let sent_a = success_json(wxmass(home.path(), &a_url).args([
+        "send",
+        "--text",
+        "from A",
+        "--tag",
+        "100",
+        "--campaign",
+        "a1",
+        "--json",
+    ]));
+    let id = |v: &Value| v["batches"][0]["msg_id"].as_i64().expect("msg_id");
+    assert_eq!(
+        id(&sent_a),
+        id(&sent_b),
+        "both accounts numbered the job alike"
+    );
+
+    for _ in 0..100 {
+        let a = success_json(wxmass(home.path(), &a_url).args(["status", "a1", "--json"]));
+        if a["batches"][0]["report"]["sent_count"].is_i64() {
+            let b = success_json(wxmass(home.path(), &a_url).args(["status", "b1", "--json"]));
+            assert!(
+                b["batches"][0]["report"].is_null(),
+                "A's report on B's campaign: {b}"
+            );
+            let strays =
+                success_json(wxmass(home.path(), &a_url).args(["status", "--unknown", "--json"]));
+            assert_eq!(strays, serde_json::json!([]));
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("A's report never reached the journal");
+}

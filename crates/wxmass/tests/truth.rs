@@ -444,3 +444,67 @@ fn a_dry_run_is_the_real_plan_and_records_nothing() {
     assert_eq!(campaigns.as_array().map(Vec::len), Some(1), "{campaigns}");
     assert_eq!(jobs(&url), 1);
 }
+
+#[test]
+fn a_journal_that_cannot_be_used_is_explained_and_never_thrown_away() {
+    let home = tempfile::tempdir().expect("home");
+    let run = |journal: &std::path::Path| {
+        let out = wxmass_std(home.path(), "http://127.0.0.1:1")
+            .arg("--journal")
+            .arg(journal)
+            .arg("campaigns")
+            .output()
+            .expect("run");
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            !stderr.contains("aside"),
+            "never advise moving a journal aside: {stderr}"
+        );
+        stderr
+    };
+    // Not a journal at all: said so, and the file is left as it was.
+    let text = home.path().join("notes.txt");
+    std::fs::write(&text, "my notes\n").expect("write");
+    let stderr = run(&text);
+    assert!(stderr.contains("is not a wxmass journal"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&text).expect("read"), "my notes\n");
+
+    // Written by a newer wxmass.
+    let newer = home.path().join("newer.db");
+    rusqlite::Connection::open(&newer)
+        .and_then(|c| c.pragma_update(None, "user_version", 99))
+        .expect("newer");
+    let stderr = run(&newer);
+    assert!(
+        stderr.contains("newer wxmass") && stderr.contains("upgrade wxmass"),
+        "{stderr}"
+    );
+
+    // An old journal that cannot be written to (immutable: even root cannot).
+    let old = home.path().join("old.db");
+    rusqlite::Connection::open(&old)
+        .and_then(|c| c.execute_batch("CREATE TABLE campaigns (id TEXT PRIMARY KEY);"))
+        .expect("old");
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
+    let immutable = std::process::Command::new("chattr")
+        .arg("+i")
+        .arg(&old)
+        .status();
+    if immutable.is_ok_and(|s| s.success()) {
+        let stderr = run(&old);
+        let _ = std::process::Command::new("chattr")
+            .arg("-i")
+            .arg(&old)
+            .status();
+        assert!(
+            stderr.contains("read-only") && stderr.contains("intact"),
+            "{stderr}"
+        );
+    } else {
+        eprintln!("chattr +i is not available here: the read-only case was not exercised");
+    }
+}
