@@ -390,10 +390,20 @@ impl Client {
             } else {
                 None
             };
+            let started = std::time::Instant::now();
             let attempt = self.attempt(&call, token.as_ref()).await;
+            // The path only: the token and secret travel in the query and
+            // body, never in a log line.
+            let elapsed_ms = started.elapsed().as_millis() as u64;
             let failure = match attempt {
                 Attempt::Answer(Answer::Json(body)) => {
                     let code = body.get("errcode").and_then(Value::as_i64).unwrap_or(0);
+                    tracing::debug!(
+                        path = call.path,
+                        errcode = code,
+                        elapsed_ms,
+                        "called WeChat"
+                    );
                     if code == 0 {
                         return Ok(Answer::Json(body));
                     }

@@ -575,6 +575,7 @@ pub async fn send(
             Sent::AlreadySubmitted { msg_id, .. } => (msg_id, None),
         };
         journal.mark_submitted(&campaign_id, batch.index, msg_id, data_id)?;
+        tracing::debug!(campaign = %campaign_id, batch = batch.index + 1, ?msg_id, "batch submitted");
         progress.inc(1);
     }
     progress.finish();
@@ -814,6 +815,10 @@ async fn send_batch(
                     eprintln!("WeChat takes 60 mass sends a minute: waiting for the next minute");
                     waiting = true;
                 }
+                tracing::debug!(
+                    clientmsgid,
+                    "45011: the minute's sends are used; trying again"
+                );
                 tokio::time::sleep(MINUTE_QUOTA_RETRY).await;
             }
             sent => return Ok(sent?),

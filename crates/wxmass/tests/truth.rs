@@ -508,3 +508,37 @@ fn a_journal_that_cannot_be_used_is_explained_and_never_thrown_away() {
         eprintln!("chattr +i is not available here: the read-only case was not exercised");
     }
 }
+
+#[test]
+fn debug_logs_say_what_was_called_and_never_a_secret() {
+    let home = tempfile::tempdir().expect("home");
+    let (_emu, url) = emulator(10, &[]);
+    for var in ["WXMASS_LOG", "RUST_LOG"] {
+        let out = wxmass(home.path(), &url)
+            .env(var, "debug")
+            .args([
+                "send",
+                "--text",
+                &format!("logged via {var}"),
+                "--tag",
+                "100",
+            ])
+            .assert()
+            .success();
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(
+            stderr.contains("called WeChat")
+                && stderr.contains("path=\"/cgi-bin/message/mass/sendall\""),
+            "{var}: {stderr}"
+        );
+        assert!(stderr.contains("batch submitted"), "{stderr}");
+        assert!(
+            !stderr.contains('\u{1b}'),
+            "no colours off a terminal: {stderr:?}"
+        );
+        assert!(
+            !stderr.contains(common::SECRET) && !stderr.contains("access_token="),
+            "{stderr}"
+        );
+    }
+}
