@@ -164,7 +164,7 @@ pub fn sha256_hex(data: &[u8]) -> String {
 
 /// Calls `f` with each openid of a list file (one per line; blank lines
 /// skipped), refusing any line that is not an openid, with its number.
-fn each_openid(path: &Path, mut f: impl FnMut(&str) -> Result<()>) -> Result<()> {
+pub fn each_openid(path: &Path, mut f: impl FnMut(&str) -> Result<()>) -> Result<()> {
     let file =
         std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut reader = std::io::BufReader::with_capacity(1 << 16, file);

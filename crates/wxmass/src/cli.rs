@@ -83,8 +83,11 @@ pub enum Command {
         #[arg(long)]
         refresh: bool,
     },
-    /// List, create, rename and delete tags.
-    #[command(subcommand)]
+    /// List, create, rename and delete tags; tag followers from a file.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  wxmass tags list\n  wxmass tags create VIP\n  wxmass tags add --tag 100 --openids vip.txt\n  wxmass tags delete 100 --yes"
+    )]
     Tags(TagsCommand),
     /// Count or list followers, all or those with a tag.
     #[command(
@@ -167,6 +170,10 @@ pub struct InitArgs {
     /// Make it the default profile.
     #[arg(long)]
     pub make_default: bool,
+    /// Write the profile without first checking, with a token fetch, that
+    /// WeChat accepts the AppID and AppSecret.
+    #[arg(long)]
+    pub no_check: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,10 +183,39 @@ pub enum TagsCommand {
     List,
     /// Create a tag (at most 30 bytes: 10 Chinese characters).
     #[command(after_help = "Example:\n  wxmass tags create 北京")]
-    Create { name: String },
+    Create {
+        /// The new tag's name.
+        name: String,
+    },
     /// Rename a tag.
     #[command(after_help = "Example:\n  wxmass tags rename 100 上海")]
-    Rename { id: u32, name: String },
+    Rename {
+        /// The tag's id (see `wxmass tags list`).
+        id: u32,
+        /// Its new name (at most 30 bytes).
+        name: String,
+    },
+    /// Tag followers listed in a file, 50 per request as WeChat takes them.
+    #[command(after_help = "Example:\n  wxmass tags add --tag 100 --openids vip.txt")]
+    Add {
+        /// The tag's id (see `wxmass tags list`).
+        #[arg(long, value_name = "ID")]
+        tag: u32,
+        /// Openids, one per line (`wxmass followers --out` writes one);
+        /// every line is checked before the first request.
+        #[arg(long, value_name = "FILE")]
+        openids: PathBuf,
+    },
+    /// Remove a tag from followers listed in a file, 50 per request.
+    #[command(after_help = "Example:\n  wxmass tags remove --tag 100 --openids left.txt")]
+    Remove {
+        /// The tag's id (see `wxmass tags list`).
+        #[arg(long, value_name = "ID")]
+        tag: u32,
+        /// Openids, one per line; every line is checked first.
+        #[arg(long, value_name = "FILE")]
+        openids: PathBuf,
+    },
     /// Delete a tag (WeChat refuses above 100,000 followers); asks first.
     #[command(after_help = "Example:\n  wxmass tags delete 100 --yes")]
     Delete {

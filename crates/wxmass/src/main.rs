@@ -71,7 +71,7 @@ fn overrides(cli: &Cli) -> Overrides {
 async fn run(cli: &Cli) -> anyhow::Result<()> {
     let settings = || Settings::resolve(&overrides(cli));
     match &cli.command {
-        Command::Init(args) => commands::init::run(&cli.account, args, cli.json),
+        Command::Init(args) => commands::init::run(&cli.account, args, cli.json).await,
         Command::Token { refresh } => commands::token::run(&settings()?, *refresh, cli.json).await,
         Command::Tags(command) => commands::tags::run(&settings()?, command, cli.json).await,
         Command::Followers(args) => commands::followers::run(&settings()?, args, cli.json).await,

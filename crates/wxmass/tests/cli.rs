@@ -53,11 +53,15 @@ fn init_writes_a_private_profile_that_later_commands_use() {
         .success()
         .stdout(predicate::str::contains("mode 600"));
     // A second profile, with --json.
-    let second = success_json(
-        home.bare()
-            .env("WXMASS_SECRET", SECRET)
-            .args(["init", "--appid", APPID, "--name", "other", "--json"]),
-    );
+    let second = success_json(home.bare().env("WXMASS_SECRET", SECRET).args([
+        "init",
+        "--appid",
+        APPID,
+        "--name",
+        "other",
+        "--json",
+        "--no-check",
+    ]));
     assert_eq!(second["profile"], "other");
     assert!(!second.to_string().contains(SECRET), "no secret in --json");
     let config = home.dir.path().join("config.toml");

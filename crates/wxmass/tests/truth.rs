@@ -542,3 +542,83 @@ fn debug_logs_say_what_was_called_and_never_a_secret() {
         );
     }
 }
+
+#[test]
+fn init_checks_the_credentials_and_tags_come_from_a_file() {
+    let home = tempfile::tempdir().expect("home");
+    let (_emu, url) = emulator(120, &[]);
+    wxmass(home.path(), &url)
+        .env("WXMASS_SECRET", "0000000000000000000000000000dead")
+        .args(["init", "--appid", common::APPID])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("were not accepted"));
+    assert!(!home.path().join("config.toml").exists(), "nothing written");
+    wxmass(home.path(), &url)
+        .args(["init", "--appid", common::APPID])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("accepted the credentials"));
+
+    // 120 followers onto a new tag: 3 requests of at most 50, then off again.
+    let list = common::follower_list(home.path(), &url);
+    let tag = success_json(wxmass(home.path(), &url).args(["tags", "create", "all120", "--json"]))
+        ["id"]
+        .to_string();
+    let before =
+        admin(&url, "GET", "/_emulator/stats", "")["calls"]["/cgi-bin/tags/members/batchtagging"]
+            .as_u64()
+            .unwrap_or(0);
+    let added = success_json(
+        wxmass(home.path(), &url)
+            .args(["tags", "add", "--tag", &tag, "--json", "--openids"])
+            .arg(&list),
+    );
+    assert_eq!(added["tagged"], 120);
+    let calls =
+        admin(&url, "GET", "/_emulator/stats", "")["calls"]["/cgi-bin/tags/members/batchtagging"]
+            .as_u64()
+            .unwrap_or(0);
+    assert_eq!(calls - before, 3);
+    let count = success_json(wxmass(home.path(), &url).args([
+        "followers",
+        "--tag",
+        &tag,
+        "--count",
+        "--json",
+    ]));
+    assert_eq!(count["count"], 120);
+
+    // A bad line anywhere: nothing is sent.
+    let bad = home.path().join("bad.txt");
+    let mut text = std::fs::read_to_string(&list).expect("list");
+    text.push_str("not an openid\n");
+    std::fs::write(&bad, text).expect("write");
+    wxmass(home.path(), &url)
+        .args(["tags", "remove", "--tag", &tag, "--openids"])
+        .arg(&bad)
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("line 121"));
+    let count = success_json(wxmass(home.path(), &url).args([
+        "followers",
+        "--tag",
+        &tag,
+        "--count",
+        "--json",
+    ]));
+    assert_eq!(count["count"], 120, "nothing was removed");
+    wxmass(home.path(), &url)
+        .args(["tags", "remove", "--tag", &tag, "--openids"])
+        .arg(&list)
+        .assert()
+        .success();
+    let count = success_json(wxmass(home.path(), &url).args([
+        "followers",
+        "--tag",
+        &tag,
+        "--count",
+        "--json",
+    ]));
+    assert_eq!(count["count"], 0);
+}
