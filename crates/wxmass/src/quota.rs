@@ -28,16 +28,21 @@ fn month_bounds(t: i64) -> (i64, i64) {
     (first * 86_400 - BEIJING, next * 86_400 - BEIJING)
 }
 
-/// `YYYY-MM-DD HH:MM` Beijing time.
-fn beijing(t: i64) -> String {
+/// `YYYY-MM-DD HH:MM` Beijing time, for a table column.
+pub fn beijing_minute(t: i64) -> String {
     let local = t + BEIJING;
     let (y, m, d) = civil_from_days(local.div_euclid(86_400));
     let secs = local.rem_euclid(86_400);
     format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} (Beijing time)",
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
         secs / 3600,
         secs % 3600 / 60
     )
+}
+
+/// `YYYY-MM-DD HH:MM (Beijing time)`.
+fn beijing(t: i64) -> String {
+    format!("{} (Beijing time)", beijing_minute(t))
 }
 
 /// Refuses a new campaign to `audience_kind` if the account's quota is spent.

@@ -68,12 +68,17 @@ fn a_campaign_runs_once_and_a_rerun_sends_nothing() {
     let list = success_json(wxmass(home.path(), &url).args(["campaigns", "--json"]));
     assert_eq!(list.as_array().map(Vec::len), Some(1));
     assert_eq!(list[0]["batches"], 1);
+    assert_eq!(list[0]["summary"], "hello");
+    assert_eq!(list[0]["appid"], common::APPID);
     wxmass(home.path(), &url)
         .args(["campaigns"])
         .assert()
         .success()
         .stdout(predicate::str::contains("CAMPAIGN"))
-        .stdout(predicate::str::contains("1/1"));
+        .stdout(predicate::str::contains("CREATED"))
+        .stdout(predicate::str::contains(common::APPID))
+        .stdout(predicate::str::contains("1/1"))
+        .stdout(predicate::str::contains("hello"));
     let status = success_json(wxmass(home.path(), &url).args(["status", "--json"]));
     assert_eq!(status["batches"][0]["status"], "SEND_SUCCESS");
     wxmass(home.path(), &url)

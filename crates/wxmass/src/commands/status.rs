@@ -108,28 +108,80 @@ pub fn campaigns(journal: &Journal, json_out: bool) -> Result<()> {
     for c in &list {
         let batches = journal.batches(&c.id)?;
         let submitted = batches.iter().filter(|b| b.state == "submitted").count();
-        rows.push(json!({"id": c.id, "type": c.content["type"], "audience": c.audience_kind, "tag_id": c.tag_id,
-                         "audience_size": c.audience_size, "batches": batches.len(), "submitted": submitted, "created_at": c.created_at}));
+        rows.push(json!({"id": c.id, "appid": c.appid, "type": c.content["type"], "summary": summary(&c.content),
+                         "audience": c.audience_kind, "tag_id": c.tag_id, "audience_size": c.audience_size,
+                         "batches": batches.len(), "submitted": submitted, "created_at": c.created_at}));
     }
     super::print(json_out, &json!(rows), || {
         let mut out = format!(
-            "{:<16}  {:<8}  {:<8}  {:>9}  BATCHES",
-            "CAMPAIGN", "TYPE", "AUDIENCE", "FOLLOWERS"
+            "{:<16}  {:<16}  {:<18}  {:<8}  {:<10}  {:>9}  {:<7}  CONTENT",
+            "CAMPAIGN", "CREATED", "ACCOUNT", "TYPE", "AUDIENCE", "FOLLOWERS", "BATCHES"
         );
-        for r in &rows {
+        for (r, c) in rows.iter().zip(&list) {
+            let audience = match c.tag_id {
+                Some(t) => format!("tag {t}"),
+                None => c.audience_kind.clone(),
+            };
             out.push_str(&format!(
-                "\n{:<16}  {:<8}  {:<8}  {:>9}  {}/{}",
-                r["id"].as_str().unwrap_or(""),
+                "\n{:<16}  {:<16}  {:<18}  {:<8}  {:<10}  {:>9}  {:<7}  {}",
+                c.id,
+                crate::quota::beijing_minute(c.created_at),
+                c.appid,
                 r["type"].as_str().unwrap_or(""),
-                r["audience"].as_str().unwrap_or(""),
-                r["audience_size"].as_i64().unwrap_or(0),
-                r["submitted"].as_u64().unwrap_or(0),
-                r["batches"].as_u64().unwrap_or(0)
+                audience,
+                c.audience_size,
+                format!("{}/{}", r["submitted"], r["batches"]),
+                r["summary"].as_str().unwrap_or("")
             ));
         }
         out
     });
     Ok(())
+}
+
+/// A line about a campaign's content: the text's start, the files' names,
+/// the articles' files.
+fn summary(content: &serde_json::Value) -> String {
+    let name = |v: &serde_json::Value| {
+        v["path"]
+            .as_str()
+            .map(|p| {
+                std::path::Path::new(p)
+                    .file_name()
+                    .map_or(p.to_owned(), |n| n.to_string_lossy().into_owned())
+            })
+            .unwrap_or_default()
+    };
+    let names = |list: &serde_json::Value| {
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .map(name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let text = match content["type"].as_str().unwrap_or_default() {
+        "text" => content["text"].as_str().unwrap_or_default().to_owned(),
+        "image" => names(&content["files"]),
+        "mpnews" if content.get("articles").is_some() => names(&content["articles"]),
+        "mpvideo" if content.get("title").is_some() => {
+            content["title"].as_str().unwrap_or_default().to_owned()
+        }
+        "voice" if content.get("file").is_some() => name(&content["file"]),
+        "wxcard" => content["card_id"].as_str().unwrap_or_default().to_owned(),
+        _ => content["media_id"].as_str().unwrap_or_default().to_owned(),
+    };
+    // One line, at most 40 characters, nothing that drives a terminal.
+    let line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(40)
+        .collect();
+    if text.chars().count() > 40 {
+        format!("{line}…")
+    } else {
+        line
+    }
 }
 
 /// `wxmass status --unknown`: reports `serve` recorded that belong to no
