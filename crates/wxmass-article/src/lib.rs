@@ -75,6 +75,25 @@ impl fmt::Display for ArticleError {
 
 impl std::error::Error for ArticleError {}
 
+/// Every problem found in an article at once, in file order, so that one
+/// run shows all there is to fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArticleErrors(pub Vec<ArticleError>);
+
+impl fmt::Display for ArticleErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ArticleErrors {}
+
 /// A parsed article file.
 #[derive(Debug, Clone)]
 pub struct Document {
@@ -137,56 +156,57 @@ impl Document {
 
     /// Checks the limits of wechat-api.md §5 that the front matter decides.
     /// `needs_cover`: sending needs one; a local preview does not.
-    pub fn check(&self, needs_cover: bool) -> Result<(), ArticleError> {
+    pub fn check(&self, needs_cover: bool) -> Result<(), ArticleErrors> {
         let f = &self.front;
+        let mut problems = Vec::new();
         let chars = |s: &str| s.chars().count();
-        let too_long = |field: &str, value: &str, max: usize| {
+        let mut too_long = |field: &str, value: &str, max: usize| {
             let n = chars(value);
-            (n > max).then(|| {
-                self.error(
+            if n > max {
+                problems.push(self.error(
                     Some(f.line_of(field)),
                     format!("{field} has {n} characters; WeChat takes {max}"),
-                )
-            })
+                ));
+            }
         };
-        if let Some(e) = too_long("title", &f.title, MAX_TITLE_CHARS) {
-            return Err(e);
-        }
-        if let Some(e) = too_long(
+        too_long("title", &f.title, MAX_TITLE_CHARS);
+        too_long(
             "author",
             f.author.as_deref().unwrap_or(""),
             MAX_AUTHOR_CHARS,
-        ) {
-            return Err(e);
-        }
-        if let Some(e) = too_long(
+        );
+        too_long(
             "digest",
             f.digest.as_deref().unwrap_or(""),
             MAX_DIGEST_CHARS,
-        ) {
-            return Err(e);
-        }
+        );
         if let Some(url) = &f.source_url {
             if url.len() > MAX_SOURCE_URL_BYTES {
-                return Err(self.error(
+                problems.push(self.error(
                     Some(f.line_of("source_url")),
                     format!("source_url is {} bytes; WeChat takes 1,024", url.len()),
                 ));
             }
             if !(url.starts_with("https://") || url.starts_with("http://")) {
-                return Err(self.error(
+                problems.push(self.error(
                     Some(f.line_of("source_url")),
                     format!("source_url {url:?} must start with https:// or http://"),
                 ));
             }
         }
         if needs_cover && f.cover.is_none() {
-            return Err(self.error(
+            problems.push(self.error(
                 Some(1),
                 "no cover: WeChat needs a cover picture for every article; add `cover: cover.jpg` to the front matter".into(),
             ));
         }
-        Ok(())
+        // In file order: the user fixes them top to bottom.
+        problems.sort_by_key(|p| p.line);
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ArticleErrors(problems))
+        }
     }
 
     /// The pictures in the body, in order, with their lines. Also refuses

@@ -177,6 +177,22 @@ fn content_over_twenty_thousand_characters_is_refused() {
 }
 
 #[test]
+fn every_problem_of_an_article_is_reported_at_once() {
+    let text = format!(
+        "---\ntitle: {}\nauthor: {}\nsource_url: ftp://x\n---\nbody\n",
+        "t".repeat(33),
+        "作".repeat(17)
+    );
+    let errors = Document::parse("a.md", &text)
+        .expect("parse")
+        .check(true)
+        .expect_err("four problems");
+    let lines: Vec<Option<usize>> = errors.0.iter().map(|e| e.line).collect();
+    assert_eq!(lines, [Some(1), Some(2), Some(3), Some(4)], "{errors}");
+    assert_eq!(errors.to_string().lines().count(), 4);
+}
+
+#[test]
 fn front_matter_limits_name_the_line() {
     let text = format!("---\ntitle: ok\nauthor: {}\n---\nbody\n", "作".repeat(17));
     let document = Document::parse("a.md", &text).expect("parse");
@@ -190,7 +206,7 @@ fn front_matter_limits_name_the_line() {
         .expect("parse")
         .check(false)
         .expect_err("title");
-    assert_eq!(error.line, Some(2));
+    assert_eq!(error.0[0].line, Some(2));
     let text = format!("---\ntitle: t\ndigest: {}\n---\nbody\n", "d".repeat(129));
     assert!(
         Document::parse("a.md", &text)

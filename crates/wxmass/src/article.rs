@@ -110,18 +110,36 @@ pub fn plan(c: &ContentArgs, ignore_reprint: bool) -> Result<Value> {
     let (_, theme) = read_theme(c.theme.as_deref())?;
     let mut files = Vec::new();
     let mut remote = Vec::new();
+    // Every problem of every article, so that one run shows all to fix.
+    let mut problems: Vec<String> = Vec::new();
     for path in &c.article {
         let article = Article::read(path)?;
-        article.document.check(true)?;
-        article.cover()?;
-        for image in article.document.images()? {
-            if image.is_remote() {
-                remote.push(format!("{}: {}", article.at(image.line), image.src));
-            } else {
-                article.picture(&image)?;
+        if let Err(errors) = article.document.check(true) {
+            problems.extend(errors.0.iter().map(ToString::to_string));
+        }
+        if article.document.front.cover.is_some()
+            && let Err(e) = article.cover()
+        {
+            problems.push(format!("{e:#}"));
+        }
+        match article.document.images() {
+            Ok(images) => {
+                for image in images {
+                    if image.is_remote() {
+                        remote.push(format!("{}: {}", article.at(image.line), image.src));
+                    } else if let Err(e) = article.picture(&image) {
+                        problems.push(format!("{e:#}"));
+                    }
+                }
             }
+            Err(e) => problems.push(e.to_string()),
         }
         files.push(json!({"path": path, "sha256": sha256_hex(article.text.as_bytes())}));
+    }
+    match problems.len() {
+        0 => {}
+        1 => bail!("{}", problems[0]),
+        n => bail!("{n} problems to fix first:\n  {}", problems.join("\n  ")),
     }
     if !remote.is_empty() && !c.fetch_remote_images {
         bail!(

@@ -622,3 +622,29 @@ fn init_checks_the_credentials_and_tags_come_from_a_file() {
     ]));
     assert_eq!(count["count"], 0);
 }
+
+#[test]
+fn an_article_with_three_problems_reports_all_three() {
+    let home = tempfile::tempdir().expect("home");
+    let (_emu, url) = emulator(10, &[]);
+    let article = home.path().join("post.md");
+    std::fs::write(
+        &article,
+        format!(
+            "---\ntitle: {}\ncover: missing-cover.png\n---\n# Hi\n\n![gone](gone.png)\n",
+            "长".repeat(40)
+        ),
+    )
+    .expect("write");
+    let out = wxmass(home.path(), &url)
+        .args(["send", "--tag", "100", "--article"])
+        .arg(&article)
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("3 problems to fix first"), "{stderr}");
+    for needle in ["title has 40 characters", "missing-cover.png", "gone.png"] {
+        assert!(stderr.contains(needle), "{needle}: {stderr}");
+    }
+    assert_eq!(jobs(&url), 0);
+}
