@@ -105,13 +105,22 @@ pub enum Command {
     )]
     Preview(PreviewArgs),
     /// Upload a file: temporary (3 days) or permanent material.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  wxmass media upload cover.jpg --type thumb\n  wxmass media upload a.png --type image --permanent"
+    )]
     Media(MediaCommand),
     /// Look at a Markdown article before anything is uploaded.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  wxmass article render post.md --out post.html"
+    )]
     Article(ArticleCommand),
     /// Look up or delete a sent job.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  wxmass mass get 1000000001\n  wxmass mass delete 1000000001 --yes"
+    )]
     Mass(MassCommand),
     /// Show or set the mass-send speed (0 fastest .. 4 slowest).
     #[command(after_help = "Examples:\n  wxmass speed\n  wxmass speed set 2")]
@@ -523,7 +532,8 @@ pub enum SpeedAction {
     Get,
     /// Set the speed level.
     Set {
-        #[arg(value_parser = clap::value_parser!(u8).range(0..=4))]
+        /// 0 (fastest: 800,000 messages a minute), 1 (600,000), 2 (450,000), 3 (300,000), 4 (slowest: 100,000).
+        #[arg(value_parser = clap::value_parser!(u8).range(0..=4), value_name = "0..4")]
         level: u8,
     },
 }
