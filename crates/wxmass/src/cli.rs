@@ -76,7 +76,7 @@ pub enum Command {
         after_help = "Example:\n  WXMASS_SECRET=... wxmass init --appid wx1234567890abcdef --account-type service"
     )]
     Init(InitArgs),
-    /// Show the access token's status (masked), or fetch a new one.
+    /// Show the access token's status (masked), or have WeChat issue a new one.
     #[command(after_help = "Example:\n  wxmass token --refresh")]
     Token {
         /// Have WeChat issue a new token now (stable_token with force_refresh: 20 a day, 30 s apart).
@@ -128,7 +128,7 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<SpeedAction>,
     },
-    /// Show campaigns: batches, msg_ids, statuses.
+    /// Show a campaign: batches, msg_ids, statuses, reports.
     #[command(
         after_help = "Examples:\n  wxmass status\n  wxmass status vip-2026-11 --refresh --json\n  wxmass status --unknown"
     )]

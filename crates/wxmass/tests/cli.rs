@@ -363,3 +363,47 @@ fn media_preview_mass_and_speed() {
     assert_eq!(speed["realspeed"], 30);
     home.cmd().args(["speed", "set", "9"]).assert().failure();
 }
+
+/// The README's command table is `wxmass --help`'s list, word for word.
+#[test]
+fn the_readme_lists_the_commands_as_help_does() {
+    let help = Command::new(env!("CARGO_BIN_EXE_wxmass"))
+        .arg("--help")
+        .output()
+        .expect("help");
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+        .expect("README");
+    let commands: Vec<(&str, &str)> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.trim().split_once(char::is_whitespace))
+        .filter(|(name, _)| *name != "help")
+        .collect();
+    assert!(commands.len() > 10, "{help}");
+    for (name, about) in &commands {
+        let row = format!("| `{name}` | {} |", about.trim());
+        assert!(readme.contains(&row), "README lacks {row}");
+    }
+    let rows = readme
+        .lines()
+        .filter(|l| l.starts_with("| `") && !l.contains("_emulator"))
+        .count();
+    let table_rows = readme
+        .split("| command | what it does |")
+        .nth(1)
+        .map(|rest| {
+            rest.lines()
+                .skip(2)
+                .take_while(|l| l.starts_with('|'))
+                .count()
+        })
+        .unwrap_or(0);
+    assert_eq!(
+        table_rows,
+        commands.len(),
+        "the README table has other rows ({rows} code rows in all)"
+    );
+}
