@@ -493,9 +493,18 @@ pub async fn send(
             audience_size: size as i64,
             created_at: now(),
         };
+        let guard = crate::quota::ListGuard::new(
+            &journal,
+            &settings.appid,
+            settings.account_type.as_deref(),
+            kind,
+        )?;
         let mut planner = journal.plan(&campaign)?;
         if let Some(list) = &openids {
             each_openid(&list.path, |openid| planner.add(openid))?;
+        }
+        if let Some(guard) = &guard {
+            guard.check(&planner)?;
         }
         let planned = planner.finish(u64::from(args.batch_size()), |i| {
             batch_clientmsgid(&campaign_id, i)
@@ -627,10 +636,20 @@ fn dry_run(
         audience_size: size as i64,
         created_at: now(),
     };
+    let guard = crate::quota::ListGuard::new(
+        journal,
+        &settings.appid,
+        settings.account_type.as_deref(),
+        kind,
+    )?;
     let mut planner = journal.plan(&campaign)?;
     if let Some(list) = openids {
         each_openid(&list.path, |openid| planner.add(openid))?;
     }
+    let capped = match &guard {
+        Some(guard) => guard.check(&planner)?,
+        None => 0,
+    };
     let (distinct, sizes) = planner.rehearse(u64::from(args.batch_size()))?;
     let followers = if openids.is_some() { distinct } else { size };
     let repeated = openids.map_or(0, |l| l.count.saturating_sub(distinct));
@@ -639,6 +658,7 @@ fn dry_run(
     let minutes = (batches.saturating_sub(1)) / SENDS_PER_MINUTE;
     let plan = json!({"campaign": campaign_id, "audience": kind, "tag_id": tag_id,
                       "audience_size": followers, "repeated_openids": repeated,
+                      "followers_at_monthly_cap": capped,
                       "batches": batches, "batch_sizes": sizes, "uploads": uploads,
                       "pace_minutes": minutes, "content": content.json, "dry_run": true});
     if quiet {

@@ -681,6 +681,38 @@ impl Planner<'_> {
         Ok(())
     }
 
+    /// Of the openids added so far: how many different ones there are, and
+    /// how many already had `cap` or more of `appid`'s campaigns submitted
+    /// to them since `since` (as members of earlier openid lists). A temporary
+    /// index makes this one pass over the month's members.
+    pub fn followers_at_cap(&self, appid: &str, since: i64, cap: i64) -> Result<(u64, u64)> {
+        if self.added == 0 {
+            return Ok((0, 0));
+        }
+        self.tx
+            .execute_batch("CREATE INDEX IF NOT EXISTS temp.staging_openid ON staging (openid);")?;
+        let distinct: i64 =
+            self.tx
+                .query_row("SELECT COUNT(DISTINCT openid) FROM temp.staging", [], |r| {
+                    r.get(0)
+                })?;
+        let distinct = u64::try_from(distinct).unwrap_or(0);
+        if cap <= 0 {
+            return Ok((distinct, distinct));
+        }
+        let capped: i64 = self.tx.query_row(
+            "SELECT COUNT(*) FROM (
+                 SELECT m.openid FROM members m JOIN campaigns c ON c.rowid = m.cid
+                 WHERE c.appid = ?1 AND m.cid != ?4
+                   AND c.id IN (SELECT campaign FROM batches WHERE submitted_at >= ?2)
+                   AND m.openid IN (SELECT openid FROM temp.staging)
+                 GROUP BY m.openid HAVING COUNT(DISTINCT m.cid) >= ?3)",
+            params![appid, since, cap, self.cid],
+            |r| r.get(0),
+        )?;
+        Ok((u64::try_from(capped).unwrap_or(0), distinct))
+    }
+
     /// Writes the batches and commits; returns the number of different
     /// openids. For an openid list, batches of `batch_size` in the order of
     /// first appearance, except that a last batch of one openid (mass/send

@@ -99,6 +99,63 @@ pub fn check(
     Ok(())
 }
 
+/// Each follower of a service account gets at most this many mass
+/// messages a month (§17).
+const PER_FOLLOWER_A_MONTH: i64 = 4;
+
+/// The per-follower count for an openid list on a service account: the
+/// followers of the list that this account's campaigns (earlier lists and
+/// sends to all, as the journal knows them) have already sent 4 messages
+/// this month. WeChat would filter them out.
+pub struct ListGuard {
+    appid: String,
+    since: i64,
+    next: i64,
+    /// Messages a follower may still get after this month's sends to all.
+    cap_left: i64,
+}
+
+impl ListGuard {
+    /// The guard for a new campaign, when it applies.
+    pub fn new(
+        journal: &Journal,
+        appid: &str,
+        account_type: Option<&str>,
+        audience_kind: &str,
+    ) -> Result<Option<ListGuard>> {
+        if account_type != Some("service") || audience_kind != "openids" {
+            return Ok(None);
+        }
+        let (since, next) = month_bounds(now());
+        let to_all = journal.campaigns_sent_since(appid, &["all"], since)?;
+        Ok(Some(ListGuard {
+            appid: appid.to_owned(),
+            since,
+            next,
+            cap_left: PER_FOLLOWER_A_MONTH - to_all,
+        }))
+    }
+
+    /// Refuses a list every follower of which is at the cap; warns when
+    /// some are. Returns how many are.
+    pub fn check(&self, planner: &crate::journal::Planner<'_>) -> Result<u64> {
+        let (capped, distinct) =
+            planner.followers_at_cap(&self.appid, self.since, self.cap_left)?;
+        if distinct > 0 && capped == distinct {
+            bail!(
+                "quota: every one of the list's {distinct} followers has had {PER_FOLLOWER_A_MONTH} mass messages from this account this month, and WeChat delivers no more to them: nothing would arrive. It returns at {}",
+                beijing(self.next)
+            );
+        }
+        if capped > 0 {
+            eprintln!(
+                "warning: {capped} of the list's {distinct} followers have had {PER_FOLLOWER_A_MONTH} mass messages from this account this month; WeChat will filter them out"
+            );
+        }
+        Ok(capped)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -648,3 +648,51 @@ fn an_article_with_three_problems_reports_all_three() {
     }
     assert_eq!(jobs(&url), 0);
 }
+
+#[test]
+fn the_quota_guard_counts_each_follower_of_an_openid_list() {
+    let home = tempfile::tempdir().expect("home");
+    let (_emu, url) = emulator(20, &["--mass-sends-per-minute", "100"]);
+    wxmass(home.path(), &url)
+        .args([
+            "init",
+            "--appid",
+            common::APPID,
+            "--account-type",
+            "service",
+        ])
+        .assert()
+        .success();
+    let all = std::fs::read_to_string(common::follower_list(home.path(), &url)).expect("list");
+    let openids: Vec<&str> = all.lines().collect();
+    let six = home.path().join("six.txt");
+    std::fs::write(&six, openids[..6].join("\n")).expect("six");
+    let ten = home.path().join("ten.txt");
+    std::fs::write(&ten, openids[..10].join("\n")).expect("ten");
+    for n in 1..=4 {
+        wxmass(home.path(), &url)
+            .args(["send", "--text", &format!("list {n}"), "--openids"])
+            .arg(&six)
+            .assert()
+            .success();
+    }
+    for dry in [true, false] {
+        let mut cmd = wxmass(home.path(), &url);
+        cmd.args(["send", "--text", "list 5", "--openids"])
+            .arg(&six);
+        if dry {
+            cmd.arg("--dry-run");
+        }
+        cmd.assert().failure().stderr(predicates::str::contains(
+            "every one of the list's 6 followers",
+        ));
+    }
+    assert_eq!(jobs(&url), 4);
+    let out = wxmass(home.path(), &url)
+        .args(["send", "--text", "list 6", "--openids"])
+        .arg(&ten)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("6 of the list's 10 followers"), "{stderr}");
+}
