@@ -54,7 +54,10 @@ fn route(path: &str) -> Option<Route> {
             (Method::POST, true, Json(media::batchget_material))
         }
         "/cgi-bin/material/add_news" => (Method::POST, true, Json(media::add_news_retired)),
+        "/cgi-bin/material/del_material" => (Method::POST, true, Json(media::del_material)),
         "/cgi-bin/draft/add" => (Method::POST, true, Json(news::draft_add)),
+        "/cgi-bin/draft/batchget" => (Method::POST, true, Json(news::draft_batchget)),
+        "/cgi-bin/draft/delete" => (Method::POST, true, Json(news::draft_delete)),
         "/cgi-bin/tags/create" => (Method::POST, true, Json(tags::create)),
         "/cgi-bin/tags/get" => (Method::GET, true, Json(tags::list)),
         "/cgi-bin/tags/update" => (Method::POST, true, Json(tags::update)),

@@ -847,6 +847,33 @@ impl Account {
         self.news.get(id)
     }
 
+    /// The draft box, newest first, for `draft/batchget`.
+    pub fn drafts(&self) -> Vec<(&String, &News)> {
+        let mut drafts: Vec<_> = self.news.iter().filter(|(_, n)| n.draft).collect();
+        drafts.sort_by(|a, b| b.1.created_at.cmp(&a.1.created_at).then(a.0.cmp(b.0)));
+        drafts
+    }
+
+    /// Removes a draft; false when `id` is no draft.
+    pub fn delete_draft(&mut self, id: &str) -> bool {
+        if self.news.get(id).is_some_and(|n| n.draft) {
+            self.news.remove(id);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Removes permanent material; false when `id` is none.
+    pub fn delete_material(&mut self, id: &str) -> bool {
+        if self.media.get(id).is_some_and(|m| m.permanent) {
+            self.media.remove(id);
+            true
+        } else {
+            false
+        }
+    }
+
     // ----- jobs -----------------------------------------------------------
 
     /// The mass-send quota checks of §17 and the per-minute limit, before a

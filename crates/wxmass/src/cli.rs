@@ -104,12 +104,18 @@ pub enum Command {
         after_help = "Examples:\n  wxmass preview --text 'Hello' --to oV5CrjpxgaGXNHIQigzNlgLTnwic\n  wxmass preview --article post.md --wxname my_wechat_id\n  wxmass preview --image a.jpg --wxname my_wechat_id"
     )]
     Preview(PreviewArgs),
-    /// Upload a file: temporary (3 days) or permanent material.
+    /// Upload a file (temporary, 3 days, or permanent); list or delete material.
     #[command(
         subcommand,
-        after_help = "Examples:\n  wxmass media upload cover.jpg --type thumb\n  wxmass media upload a.png --type image --permanent"
+        after_help = "Examples:\n  wxmass media upload cover.jpg --type thumb\n  wxmass media upload a.png --type image --permanent\n  wxmass media list --type image\n  wxmass media delete MEDIA_ID --yes"
     )]
     Media(MediaCommand),
+    /// List or delete drafts (`send --article --draft` makes them).
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  wxmass drafts list\n  wxmass drafts delete MEDIA_ID --yes"
+    )]
+    Drafts(DraftsCommand),
     /// Look at a Markdown article before anything is uploaded.
     #[command(
         subcommand,
@@ -469,6 +475,7 @@ pub enum MediaCommand {
         after_help = "Examples:\n  wxmass media upload cover.jpg --type thumb\n  wxmass media upload a.png --type image --permanent"
     )]
     Upload {
+        /// The file to upload.
         file: PathBuf,
         /// image, voice, video or thumb.
         #[arg(long = "type", value_parser = ["image", "voice", "video", "thumb"])]
@@ -482,6 +489,38 @@ pub enum MediaCommand {
         /// Introduction, for permanent videos.
         #[arg(long)]
         introduction: Option<String>,
+    },
+    /// List permanent material of one kind, newest first.
+    #[command(after_help = "Example:\n  wxmass media list --type image --json")]
+    List {
+        /// image, voice or video.
+        #[arg(long = "type", value_parser = ["image", "voice", "video"])]
+        kind: String,
+    },
+    /// Delete permanent material; asks first (messages already sent keep it).
+    #[command(after_help = "Example:\n  wxmass media delete MEDIA_ID --yes")]
+    Delete {
+        /// The material's media id (see `wxmass media list`).
+        media_id: String,
+        /// Do not ask.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DraftsCommand {
+    /// List the draft box, newest first.
+    #[command(after_help = "Example:\n  wxmass drafts list --json")]
+    List,
+    /// Delete a draft; asks first (what was sent from it stays).
+    #[command(after_help = "Example:\n  wxmass drafts delete MEDIA_ID --yes")]
+    Delete {
+        /// The draft's media id (see `wxmass drafts list`).
+        media_id: String,
+        /// Do not ask.
+        #[arg(long, short = 'y')]
+        yes: bool,
     },
 }
 

@@ -82,6 +82,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         }
         Command::Preview(args) => commands::api::preview(&settings()?, args, cli.json).await,
         Command::Media(command) => commands::api::media(&settings()?, command, cli.json).await,
+        Command::Drafts(command) => commands::api::drafts(&settings()?, command, cli.json).await,
         Command::Article(cli::ArticleCommand::Render { file, out, theme }) => {
             article::render_page(file, out, theme.as_deref(), cli.json)
         }

@@ -696,3 +696,72 @@ fn the_quota_guard_counts_each_follower_of_an_openid_list() {
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(stderr.contains("6 of the list's 10 followers"), "{stderr}");
 }
+
+#[test]
+fn drafts_and_permanent_material_are_listed_and_deleted() {
+    let home = tempfile::tempdir().expect("home");
+    let (_emu, url) = emulator(10, &[]);
+    let article = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo-article.md");
+    wxmass(home.path(), &url)
+        .args(["send", "--article", article, "--draft", "--tag", "100"])
+        .assert()
+        .success();
+    let drafts = success_json(wxmass(home.path(), &url).args(["drafts", "list", "--json"]));
+    let drafts = drafts.as_array().cloned().unwrap_or_default();
+    assert_eq!(drafts.len(), 1, "{drafts:?}");
+    assert!(
+        drafts[0]["titles"][0]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())
+    );
+    let id = drafts[0]["media_id"].as_str().expect("id").to_owned();
+    wxmass(home.path(), &url)
+        .args(["drafts", "delete", &id])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("without --yes"));
+    wxmass(home.path(), &url)
+        .args(["drafts", "delete", &id, "-y"])
+        .assert()
+        .success();
+    let drafts = success_json(wxmass(home.path(), &url).args(["drafts", "list", "--json"]));
+    assert_eq!(drafts, serde_json::json!([]));
+    wxmass(home.path(), &url)
+        .args(["drafts", "delete", &id, "--yes"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("40007"));
+
+    let picture = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo-chart.png");
+    let uploaded = success_json(wxmass(home.path(), &url).args([
+        "media",
+        "upload",
+        picture,
+        "--type",
+        "image",
+        "--permanent",
+        "--json",
+    ]));
+    let id = uploaded["media_id"].as_str().expect("id").to_owned();
+    let list = success_json(
+        wxmass(home.path(), &url).args(["media", "list", "--type", "image", "--json"]),
+    );
+    assert!(
+        list.as_array()
+            .is_some_and(|l| l.iter().any(|m| m["media_id"] == id.as_str())),
+        "{list}"
+    );
+    wxmass(home.path(), &url)
+        .args(["media", "delete", &id, "--yes"])
+        .assert()
+        .success();
+    let list = success_json(
+        wxmass(home.path(), &url).args(["media", "list", "--type", "image", "--json"]),
+    );
+    assert!(
+        !list
+            .as_array()
+            .is_some_and(|l| l.iter().any(|m| m["media_id"] == id.as_str())),
+        "{list}"
+    );
+}

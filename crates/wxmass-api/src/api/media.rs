@@ -224,6 +224,28 @@ pub enum MediaContent {
     VideoUrl(String),
 }
 
+/// One item of permanent material.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Material {
+    /// Its media id.
+    pub media_id: String,
+    /// The file name it was uploaded under.
+    pub name: String,
+    /// Unix seconds.
+    pub update_time: i64,
+    /// Its URL, for images.
+    pub url: Option<String>,
+}
+
+/// A page of permanent material.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MaterialPage {
+    /// Items of this kind in all.
+    pub total_count: u64,
+    /// This page's.
+    pub items: Vec<Material>,
+}
+
 /// Media calls.
 #[derive(Debug, Clone)]
 pub struct MediaHandler<'c> {
@@ -355,6 +377,67 @@ impl MediaHandler<'_> {
 
     /// Turns an uploaded video into the media id `mpvideo` sends use.
     ///
+    /// A page of permanent material of one kind, newest first.
+    ///
+    /// `POST /cgi-bin/material/batchget_material` (1 to 20 at a time).
+    pub async fn material_page(
+        &self,
+        kind: MediaKind,
+        offset: u64,
+        count: u32,
+    ) -> Result<MaterialPage> {
+        if !(1..=20).contains(&count) {
+            return Err(Error::Invalid(format!(
+                "batchget_material returns 1 to 20 items at a time, not {count}"
+            )));
+        }
+        let path = "/cgi-bin/material/batchget_material";
+        let body = self
+            .client
+            .call(Call::post(
+                path,
+                json!({"type": kind.as_str(), "offset": offset, "count": count}),
+            ))
+            .await?;
+        let items = body
+            .get("item")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|item| Material {
+                media_id: item["media_id"].as_str().unwrap_or_default().to_owned(),
+                name: item["name"].as_str().unwrap_or_default().to_owned(),
+                update_time: item["update_time"].as_i64().unwrap_or(0),
+                url: item["url"]
+                    .as_str()
+                    .filter(|u| !u.is_empty())
+                    .map(str::to_owned),
+            })
+            .collect();
+        Ok(MaterialPage {
+            total_count: body["total_count"].as_u64().unwrap_or(0),
+            items,
+        })
+    }
+
+    /// Deletes permanent material. It cannot be undone.
+    ///
+    /// `POST /cgi-bin/material/del_material` (not in our reference, which
+    /// covers adding, counting and listing; path and body follow WeChat's
+    /// api_delmaterial page).
+    pub async fn delete_material(&self, media_id: &str) -> Result<()> {
+        if media_id.trim().is_empty() {
+            return Err(Error::Invalid("material media_id is empty".into()));
+        }
+        self.client
+            .call(Call::post(
+                "/cgi-bin/material/del_material",
+                json!({"media_id": media_id}),
+            ))
+            .await?;
+        Ok(())
+    }
+
     /// `POST /cgi-bin/media/uploadvideo`.
     pub async fn upload_video(
         &self,

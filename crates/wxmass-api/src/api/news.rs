@@ -1,5 +1,10 @@
-//! Articles for mass send (wechat-api.md §5): `media/uploadnews` and
-//! `draft/add`. Reach it with [`Client::news`].
+//! Articles for mass send (wechat-api.md §5): `media/uploadnews`, and the
+//! draft box: `draft/add`, `draft/batchget`, `draft/delete`. Reach it with
+//! [`Client::news`].
+//!
+//! The list and delete calls are not in our reference (wechat-api.md covers
+//! `draft/add` only); their paths and fields follow WeChat's draft-box pages
+//! (api_draft_batchget, api_draft_delete).
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -116,7 +121,94 @@ fn check(articles: &[Article], draft: bool) -> Result<()> {
         .try_for_each(|(i, a)| a.validate(i, draft))
 }
 
+/// One draft in the draft box.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Draft {
+    /// Its media id (what `draft/delete` and mass sends take).
+    pub media_id: String,
+    /// Its articles' titles, in order.
+    pub titles: Vec<String>,
+    /// Unix seconds.
+    pub update_time: i64,
+}
+
+/// A page of the draft box.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DraftPage {
+    /// Drafts in the box.
+    pub total_count: u64,
+    /// This page's.
+    pub items: Vec<Draft>,
+}
+
+/// Most drafts `draft/batchget` returns at once.
+pub const DRAFTS_PER_PAGE: u32 = 20;
+
 impl NewsHandler<'_> {
+    /// A page of the draft box, newest first, without the articles' HTML.
+    ///
+    /// `POST /cgi-bin/draft/batchget`.
+    ///
+    /// ```no_run
+    /// # async fn run(client: wxmass_api::Client) -> wxmass_api::Result<()> {
+    /// let page = client.news().drafts_page(0, 20).await?;
+    /// for draft in &page.items {
+    ///     println!("{} {:?}", draft.media_id, draft.titles);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn drafts_page(&self, offset: u64, count: u32) -> Result<DraftPage> {
+        if !(1..=DRAFTS_PER_PAGE).contains(&count) {
+            return Err(Error::Invalid(format!(
+                "draft/batchget returns 1 to {DRAFTS_PER_PAGE} drafts at a time, not {count}"
+            )));
+        }
+        let path = "/cgi-bin/draft/batchget";
+        let body = self
+            .client
+            .call(Call::post(
+                path,
+                json!({"offset": offset, "count": count, "no_content": 1}),
+            ))
+            .await?;
+        let items = body
+            .get("item")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|item| Draft {
+                media_id: item["media_id"].as_str().unwrap_or_default().to_owned(),
+                titles: item["content"]["news_item"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|a| a["title"].as_str().unwrap_or_default().to_owned())
+                    .collect(),
+                update_time: item["update_time"].as_i64().unwrap_or(0),
+            })
+            .collect();
+        Ok(DraftPage {
+            total_count: body["total_count"].as_u64().unwrap_or(0),
+            items,
+        })
+    }
+
+    /// Deletes a draft. It cannot be undone; what was sent from it stays.
+    ///
+    /// `POST /cgi-bin/draft/delete`.
+    pub async fn delete_draft(&self, media_id: &str) -> Result<()> {
+        if media_id.trim().is_empty() {
+            return Err(Error::Invalid("draft media_id is empty".into()));
+        }
+        self.client
+            .call(Call::post(
+                "/cgi-bin/draft/delete",
+                json!({"media_id": media_id}),
+            ))
+            .await?;
+        Ok(())
+    }
+
     /// Uploads articles for a mass send; returns the news media id.
     ///
     /// `POST /cgi-bin/media/uploadnews`.

@@ -231,6 +231,16 @@ pub fn batchget_material(emulator: &Emulator, call: &Call) -> WxResult<Value> {
     Ok(json!({"total_count": all.len(), "item_count": items.len(), "item": items}))
 }
 
+/// `POST /cgi-bin/material/del_material` with `{"media_id"}`.
+pub fn del_material(emulator: &Emulator, call: &Call) -> WxResult<Value> {
+    let body = call.json()?;
+    let media_id = str_field(&body, "media_id", 40007)?;
+    if !emulator.account().delete_material(media_id) {
+        return Err(WxError::new(40007));
+    }
+    Ok(json!({}))
+}
+
 /// `POST /cgi-bin/material/add_news`: retired (§4.4).
 pub fn add_news_retired(_emulator: &Emulator, _call: &Call) -> WxResult<Value> {
     Err(WxError::new(45103))

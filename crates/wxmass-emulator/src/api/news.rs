@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::Emulator;
-use crate::call::{Call, opt_str, str_field};
+use crate::call::{Call, int_field, opt_int, opt_str, str_field};
 use crate::error::{WxError, WxResult};
 use crate::state::{Article, MediaKind, News};
 
@@ -131,4 +131,53 @@ fn image_sources(html: &str) -> impl Iterator<Item = &str> {
         let len = tag[start..].find('"')?;
         Some(&tag[start..start + len])
     })
+}
+
+/// `POST /cgi-bin/draft/batchget` with `{"offset","count","no_content"}`:
+/// the draft box, newest first, `count` 1..20.
+pub fn draft_batchget(emulator: &Emulator, call: &Call) -> WxResult<Value> {
+    let body = call.json()?;
+    let offset = int_field(&body, "offset", 47001)?;
+    let count = int_field(&body, "count", 47001)?;
+    let no_content = opt_int(&body, "no_content")?.unwrap_or(0) == 1;
+    if offset < 0 || !(1..=20).contains(&count) {
+        return Err(WxError::new(40035));
+    }
+    let mut account = emulator.account();
+    account.use_quota("draft", &emulator.clock)?;
+    let drafts = account.drafts();
+    let items: Vec<Value> = drafts
+        .iter()
+        .skip(offset as usize)
+        .take(count as usize)
+        .map(|(id, news)| {
+            let articles: Vec<Value> = news
+                .articles
+                .iter()
+                .map(|a| {
+                    let mut item = json!({"title": a.title, "author": a.author, "digest": a.digest,
+                        "content_source_url": a.content_source_url, "thumb_media_id": a.thumb_media_id,
+                        "url": format!("http://mp.weixin.qq.com/s?__biz=emulator&mid={id}")});
+                    if !no_content {
+                        item["content"] = json!(a.content);
+                    }
+                    item
+                })
+                .collect();
+            json!({"media_id": id, "content": {"news_item": articles}, "update_time": news.created_at})
+        })
+        .collect();
+    Ok(json!({"total_count": drafts.len(), "item_count": items.len(), "item": items}))
+}
+
+/// `POST /cgi-bin/draft/delete` with `{"media_id"}`.
+pub fn draft_delete(emulator: &Emulator, call: &Call) -> WxResult<Value> {
+    let body = call.json()?;
+    let media_id = str_field(&body, "media_id", 40007)?;
+    let mut account = emulator.account();
+    account.use_quota("draft", &emulator.clock)?;
+    if !account.delete_draft(media_id) {
+        return Err(WxError::new(40007));
+    }
+    Ok(json!({}))
 }

@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use serde_json::json;
 use wxmass_api::{MediaKind, PreviewTarget};
 
-use crate::cli::{MassCommand, MediaCommand, PreviewArgs, SpeedAction};
+use crate::cli::{DraftsCommand, MassCommand, MediaCommand, PreviewArgs, SpeedAction};
 use crate::config::Settings;
 
 fn media_kind(kind: &str) -> MediaKind {
@@ -37,13 +37,30 @@ pub async fn preview(settings: &Settings, args: &PreviewArgs, json: bool) -> Res
 
 pub async fn media(settings: &Settings, command: &MediaCommand, json: bool) -> Result<()> {
     let client = settings.client()?;
-    let MediaCommand::Upload {
-        file,
-        kind,
-        permanent,
-        title,
-        introduction,
-    } = command;
+    let (file, kind, permanent, title, introduction) = match command {
+        MediaCommand::Upload {
+            file,
+            kind,
+            permanent,
+            title,
+            introduction,
+        } => (file, kind, permanent, title, introduction),
+        MediaCommand::List { kind } => return list_material(&client, media_kind(kind), json).await,
+        MediaCommand::Delete { media_id, yes } => {
+            super::confirm(
+                &format!("Delete permanent material {media_id}? This cannot be undone."),
+                &format!("refusing to delete material {media_id}"),
+                *yes,
+            )?;
+            client.media().delete_material(media_id).await?;
+            super::print(
+                json,
+                &json!({"media_id": media_id, "deleted": true}),
+                || format!("deleted material {media_id}"),
+            );
+            return Ok(());
+        }
+    };
     let data = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let name = file
         .file_name()
@@ -79,6 +96,84 @@ pub async fn media(settings: &Settings, command: &MediaCommand, json: bool) -> R
             )
         },
     );
+    Ok(())
+}
+
+/// Every item of one kind, 20 a request.
+async fn list_material(client: &wxmass_api::Client, kind: MediaKind, json: bool) -> Result<()> {
+    let mut items = Vec::new();
+    loop {
+        let page = client
+            .media()
+            .material_page(kind, items.len() as u64, 20)
+            .await?;
+        let done =
+            page.items.is_empty() || items.len() + page.items.len() >= page.total_count as usize;
+        items.extend(page.items);
+        if done {
+            break;
+        }
+    }
+    super::print(json, &json!(items), || {
+        let mut out = format!("{:<64}  {:<16}  NAME", "MEDIA_ID", "UPDATED");
+        for m in &items {
+            out.push_str(&format!(
+                "\n{:<64}  {:<16}  {}",
+                m.media_id,
+                crate::quota::beijing_minute(m.update_time),
+                m.name.escape_debug()
+            ));
+        }
+        out
+    });
+    Ok(())
+}
+
+/// `wxmass drafts list|delete`.
+pub async fn drafts(settings: &Settings, command: &DraftsCommand, json: bool) -> Result<()> {
+    let client = settings.client()?;
+    match command {
+        DraftsCommand::List => {
+            let mut drafts = Vec::new();
+            loop {
+                let page = client
+                    .news()
+                    .drafts_page(drafts.len() as u64, wxmass_api::api::news::DRAFTS_PER_PAGE)
+                    .await?;
+                let done = page.items.is_empty()
+                    || drafts.len() + page.items.len() >= page.total_count as usize;
+                drafts.extend(page.items);
+                if done {
+                    break;
+                }
+            }
+            super::print(json, &json!(drafts), || {
+                let mut out = format!("{:<64}  {:<16}  TITLES", "MEDIA_ID", "UPDATED");
+                for d in &drafts {
+                    out.push_str(&format!(
+                        "\n{:<64}  {:<16}  {}",
+                        d.media_id,
+                        crate::quota::beijing_minute(d.update_time),
+                        d.titles.join(" | ").escape_debug()
+                    ));
+                }
+                out
+            });
+        }
+        DraftsCommand::Delete { media_id, yes } => {
+            super::confirm(
+                &format!("Delete draft {media_id}? This cannot be undone."),
+                &format!("refusing to delete draft {media_id}"),
+                *yes,
+            )?;
+            client.news().delete_draft(media_id).await?;
+            super::print(
+                json,
+                &json!({"media_id": media_id, "deleted": true}),
+                || format!("deleted draft {media_id}"),
+            );
+        }
+    }
     Ok(())
 }
 
