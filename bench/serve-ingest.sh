@@ -15,7 +15,9 @@ cd "$(dirname "$0")/.."
 bench_venv
 if [ -n "${QUICK:-}" ]; then OURS_PUSHES=5000 PY_PUSHES=1000; else OURS_PUSHES=200000 PY_PUSHES=20000; fi
 CONNECTIONS="${CONNECTIONS:-64}"
-cargo build --quiet --release --locked -p wxmass -p wxmass-callback --example push_load
+# Two builds: with --example, cargo would build only the example.
+cargo build --quiet --release --locked -p wxmass --bin wxmass
+cargo build --quiet --release --locked -p wxmass-callback --example push_load
 TOKEN=wxmassBench KEY=kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR APP=wx4f2a7c91d3e8b605
 work="$(mktemp -d)"
 pids=()
@@ -23,7 +25,12 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 200); do (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "nothing listens on $1" >&2; return 1; }
+wait_port() {
+  for _ in $(seq 200); do (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done
+  echo "nothing listens on $1; the receiver said:" >&2
+  cat "$work"/*.log >&2 2>/dev/null || true
+  return 1
+}
 load() { "$TARGET_DIR/release/examples/push_load" "http://127.0.0.1:$1/" "$TOKEN" "$KEY" "$APP" "$2" "$CONNECTIONS"; }
 count() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM pushes").fetchone()[0])' "$1"; }
 
@@ -41,7 +48,7 @@ ours_recorded=$(count "$work/serve/journal.db")
 port=$(free_port)
 RECEIVER_DB="$work/python.db" RECEIVER_TOKEN=$TOKEN RECEIVER_AES_KEY=$KEY RECEIVER_APPID=$APP \
   "$VENV/bin/uvicorn" --app-dir bench python_receiver:app --host 127.0.0.1 --port "$port" \
-  --loop uvloop --http httptools --no-access-log --log-level warning &
+  --loop uvloop --http httptools --no-access-log --log-level warning 2> "$work/python.log" &
 pids+=($!)
 wait_port "$port"
 theirs="$(load "$port" "$PY_PUSHES")"
