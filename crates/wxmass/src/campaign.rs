@@ -68,7 +68,12 @@ fn read_content(
     } else if !c.article.is_empty() {
         crate::article::plan(c, ignore_reprint)?
     } else if let Some(id) = &c.media_id {
-        let kind = media_type.context("--media-id needs --type")?;
+        // `video` is what `media upload --type` calls it; WeChat's msgtype
+        // is mpvideo.
+        let kind = match media_type.context("--media-id needs --type")? {
+            "video" => "mpvideo",
+            kind => kind,
+        };
         if id.trim().is_empty() {
             bail!("--media-id is empty: give the id `wxmass media upload` printed");
         }

@@ -357,7 +357,9 @@ pub struct SendArgs {
     #[command(flatten)]
     pub content: ContentArgs,
     /// The type of --media-id.
-    #[arg(long = "type", id = "media_type", value_parser = ["mpnews", "voice", "image", "mpvideo"])]
+    /// (mpnews: an article from uploadnews or a draft; image, voice; video:
+    /// an mpvideo id from uploadvideo.)
+    #[arg(long = "type", id = "media_type", value_name = "TYPE", value_parser = ["mpnews", "image", "voice", "video", "mpvideo"])]
     pub media_type: Option<String>,
     #[command(flatten)]
     pub audience: AudienceArgs,
@@ -458,7 +460,9 @@ pub struct PreviewArgs {
     #[command(flatten)]
     pub content: ContentArgs,
     /// The type of --media-id.
-    #[arg(long = "type", id = "media_type", value_parser = ["mpnews", "voice", "image", "mpvideo"])]
+    /// (mpnews: an article from uploadnews or a draft; image, voice; video:
+    /// an mpvideo id from uploadvideo.)
+    #[arg(long = "type", id = "media_type", value_name = "TYPE", value_parser = ["mpnews", "image", "voice", "video", "mpvideo"])]
     pub media_type: Option<String>,
     /// A follower's openid.
     #[arg(long, group = "preview_to", value_name = "OPENID")]
@@ -486,9 +490,10 @@ pub enum MediaCommand {
         /// Title, for permanent videos.
         #[arg(long)]
         title: Option<String>,
-        /// Introduction, for permanent videos.
-        #[arg(long)]
-        introduction: Option<String>,
+        /// Description, for permanent videos (WeChat's "introduction"; the
+        /// same flag as `send --video --description`).
+        #[arg(long, visible_alias = "introduction")]
+        description: Option<String>,
     },
     /// List permanent material of one kind, newest first.
     #[command(after_help = "Example:\n  wxmass media list --type image --json")]

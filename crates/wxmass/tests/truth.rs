@@ -326,6 +326,16 @@ fn flags_that_do_not_apply_and_bad_paths_are_explained() {
         .failure()
         .stderr(predicates::str::contains("is not a URL"))
         .stderr(predicates::str::contains("https://api.weixin.qq.com"));
+    // A full disk: the error names the file.
+    if std::path::Path::new("/dev/full").exists() {
+        wxmass(home.path(), &url)
+            .args(["followers", "--out", "/dev/full"])
+            .assert()
+            .failure()
+            .stderr(predicates::str::contains(
+                "cannot write the openids to /dev/full",
+            ));
+    }
     let folder = home.path().join("folder");
     std::fs::create_dir(&folder).expect("dir");
     wxmass(home.path(), &url)

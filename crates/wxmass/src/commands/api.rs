@@ -37,14 +37,14 @@ pub async fn preview(settings: &Settings, args: &PreviewArgs, json: bool) -> Res
 
 pub async fn media(settings: &Settings, command: &MediaCommand, json: bool) -> Result<()> {
     let client = settings.client()?;
-    let (file, kind, permanent, title, introduction) = match command {
+    let (file, kind, permanent, title, description) = match command {
         MediaCommand::Upload {
             file,
             kind,
             permanent,
             title,
-            introduction,
-        } => (file, kind, permanent, title, introduction),
+            description,
+        } => (file, kind, permanent, title, description),
         MediaCommand::List { kind } => return list_material(&client, media_kind(kind), json).await,
         MediaCommand::Delete { media_id, yes } => {
             super::confirm(
@@ -72,7 +72,7 @@ pub async fn media(settings: &Settings, command: &MediaCommand, json: bool) -> R
     let (media_id, url) = if *permanent {
         let video = title
             .as_deref()
-            .map(|t| (t, introduction.as_deref().unwrap_or("")));
+            .map(|t| (t, description.as_deref().unwrap_or("")));
         client
             .media()
             .add_material(kind, &name, data, video)
