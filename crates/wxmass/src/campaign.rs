@@ -466,15 +466,20 @@ pub async fn send(
             kind,
             tag_id,
         )?;
+        let campaign = Campaign {
+            id: campaign_id.clone(),
+            appid: settings.appid.clone(),
+            content: content.json.clone(),
+            audience_kind: kind.to_owned(),
+            tag_id,
+            audience_size: size as i64,
+            created_at: now(),
+        };
         if args.dry_run {
             return dry_run(
                 &mut journal,
-                &campaign_id,
                 settings,
-                &content,
-                kind,
-                tag_id,
-                size,
+                &campaign,
                 openids.as_ref(),
                 args,
                 json_out,
@@ -489,28 +494,7 @@ pub async fn send(
             };
             confirm(size, &what, args.yes)?;
         }
-        let campaign = Campaign {
-            id: campaign_id.clone(),
-            appid: settings.appid.clone(),
-            content: content.json.clone(),
-            audience_kind: kind.to_owned(),
-            tag_id,
-            audience_size: size as i64,
-            created_at: now(),
-        };
-        let guard = crate::quota::ListGuard::new(
-            &journal,
-            &settings.appid,
-            settings.account_type.as_deref(),
-            kind,
-        )?;
-        let mut planner = journal.plan(&campaign)?;
-        if let Some(list) = &openids {
-            each_openid(&list.path, |openid| planner.add(openid))?;
-        }
-        if let Some(guard) = &guard {
-            guard.check(&planner)?;
-        }
+        let (planner, _) = start_plan(&mut journal, settings, &campaign, openids.as_ref())?;
         let planned = planner.finish(u64::from(args.batch_size()), |i| {
             batch_clientmsgid(&campaign_id, i)
         })?;
@@ -617,46 +601,28 @@ const SENDS_PER_MINUTE: u64 = 60;
 /// planner and thrown away (the same dedup and batches), the uploads it
 /// would make, and how long WeChat's pace will take. Nothing is recorded or
 /// sent.
-#[allow(clippy::too_many_arguments)]
 fn dry_run(
     journal: &mut Journal,
-    campaign_id: &str,
     settings: &Settings,
-    content: &Content,
-    kind: &str,
-    tag_id: Option<u32>,
-    size: u64,
+    campaign: &Campaign,
     openids: Option<&OpenIdList>,
     args: &SendArgs,
     json_out: bool,
     quiet: bool,
 ) -> Result<()> {
-    let uploads = planned_uploads(journal, &content.json)?;
-    let campaign = Campaign {
-        id: campaign_id.to_owned(),
-        appid: settings.appid.clone(),
-        content: content.json.clone(),
-        audience_kind: kind.to_owned(),
-        tag_id,
-        audience_size: size as i64,
-        created_at: now(),
-    };
-    let guard = crate::quota::ListGuard::new(
-        journal,
-        &settings.appid,
-        settings.account_type.as_deref(),
-        kind,
-    )?;
-    let mut planner = journal.plan(&campaign)?;
-    if let Some(list) = openids {
-        each_openid(&list.path, |openid| planner.add(openid))?;
-    }
-    let capped = match &guard {
-        Some(guard) => guard.check(&planner)?,
-        None => 0,
-    };
+    let uploads = planned_uploads(journal, &campaign.content)?;
+    let (planner, capped) = start_plan(journal, settings, campaign, openids)?;
     let (distinct, sizes) = planner.rehearse(u64::from(args.batch_size()))?;
-    let followers = if openids.is_some() { distinct } else { size };
+    let (campaign_id, kind, tag_id) = (
+        &campaign.id,
+        campaign.audience_kind.as_str(),
+        campaign.tag_id,
+    );
+    let followers = if openids.is_some() {
+        distinct
+    } else {
+        campaign.audience_size as u64
+    };
     let repeated = openids.map_or(0, |l| l.count.saturating_sub(distinct));
     let batches = sizes.len() as u64;
     // The first 60 go at once; each further 60 waits for the next minute.
@@ -665,14 +631,14 @@ fn dry_run(
                       "audience_size": followers, "repeated_openids": repeated,
                       "followers_at_monthly_cap": capped,
                       "batches": batches, "batch_sizes": sizes, "uploads": uploads,
-                      "pace_minutes": minutes, "content": content.json, "dry_run": true});
+                      "pace_minutes": minutes, "content": campaign.content, "dry_run": true});
     if quiet {
         return Ok(());
     }
     crate::commands::print(json_out, &plan, || {
         let mut out = format!(
             "dry run: campaign {campaign_id} would send {} to {followers} followers ({}) in {batches} batch(es); nothing sent",
-            content.json["type"].as_str().unwrap_or("?"),
+            campaign.content["type"].as_str().unwrap_or("?"),
             match tag_id {
                 Some(t) => format!("tag {t}"),
                 None => kind.to_owned(),
@@ -700,6 +666,33 @@ fn dry_run(
         out
     });
     Ok(())
+}
+
+/// Starts recording `campaign`: its row, its openids streamed from the list,
+/// and the per-follower quota check of a service account. The caller
+/// finishes the plan, or rehearses it. Also returns how many of the list's
+/// followers are at the monthly cap.
+fn start_plan<'j>(
+    journal: &'j mut Journal,
+    settings: &Settings,
+    campaign: &Campaign,
+    openids: Option<&OpenIdList>,
+) -> Result<(crate::journal::Planner<'j>, u64)> {
+    let guard = crate::quota::ListGuard::new(
+        journal,
+        &settings.appid,
+        settings.account_type.as_deref(),
+        &campaign.audience_kind,
+    )?;
+    let mut planner = journal.plan(campaign)?;
+    if let Some(list) = openids {
+        each_openid(&list.path, |openid| planner.add(openid))?;
+    }
+    let capped = match &guard {
+        Some(guard) => guard.check(&planner)?,
+        None => 0,
+    };
+    Ok((planner, capped))
 }
 
 /// The uploads a send of `content` would make: files the journal has no

@@ -101,32 +101,47 @@ pub async fn media(settings: &Settings, command: &MediaCommand, json: bool) -> R
 
 /// Every item of one kind, 20 a request.
 async fn list_material(client: &wxmass_api::Client, kind: MediaKind, json: bool) -> Result<()> {
-    let mut items = Vec::new();
-    loop {
-        let page = client
-            .media()
-            .material_page(kind, items.len() as u64, 20)
-            .await?;
-        let done =
-            page.items.is_empty() || items.len() + page.items.len() >= page.total_count as usize;
-        items.extend(page.items);
-        if done {
-            break;
-        }
-    }
+    let items = every_page(async |offset| {
+        let page = client.media().material_page(kind, offset, 20).await?;
+        Ok((page.items, page.total_count))
+    })
+    .await?;
     super::print(json, &json!(items), || {
-        let mut out = format!("{:<64}  {:<16}  NAME", "MEDIA_ID", "UPDATED");
-        for m in &items {
-            out.push_str(&format!(
-                "\n{:<64}  {:<16}  {}",
-                m.media_id,
-                crate::quota::beijing_minute(m.update_time),
-                m.name.escape_debug()
-            ));
-        }
-        out
+        id_table(
+            "NAME",
+            items
+                .iter()
+                .map(|m| (m.media_id.as_str(), m.update_time, m.name.clone())),
+        )
     });
     Ok(())
+}
+
+/// Every item of a paged list: `page(offset)` gives a page and the total.
+async fn every_page<T>(page: impl AsyncFn(u64) -> Result<(Vec<T>, u64)>) -> Result<Vec<T>> {
+    let mut all = Vec::new();
+    loop {
+        let (items, total) = page(all.len() as u64).await?;
+        let done = items.is_empty() || (all.len() + items.len()) as u64 >= total;
+        all.extend(items);
+        if done {
+            return Ok(all);
+        }
+    }
+}
+
+/// A table of media ids, when each was updated (Beijing time), and a last
+/// column (names or titles, escaped: they come from WeChat).
+fn id_table<'a>(last: &str, rows: impl Iterator<Item = (&'a str, i64, String)>) -> String {
+    let mut out = format!("{:<64}  {:<16}  {last}", "MEDIA_ID", "UPDATED");
+    for (id, updated, text) in rows {
+        out.push_str(&format!(
+            "\n{id:<64}  {:<16}  {}",
+            crate::quota::beijing_minute(updated),
+            text.escape_debug()
+        ));
+    }
+    out
 }
 
 /// `wxmass drafts list|delete`.
@@ -134,30 +149,19 @@ pub async fn drafts(settings: &Settings, command: &DraftsCommand, json: bool) ->
     let client = settings.client()?;
     match command {
         DraftsCommand::List => {
-            let mut drafts = Vec::new();
-            loop {
-                let page = client
-                    .news()
-                    .drafts_page(drafts.len() as u64, wxmass_api::api::news::DRAFTS_PER_PAGE)
-                    .await?;
-                let done = page.items.is_empty()
-                    || drafts.len() + page.items.len() >= page.total_count as usize;
-                drafts.extend(page.items);
-                if done {
-                    break;
-                }
-            }
+            let drafts = every_page(async |offset| {
+                let per_page = wxmass_api::api::news::DRAFTS_PER_PAGE;
+                let page = client.news().drafts_page(offset, per_page).await?;
+                Ok((page.items, page.total_count))
+            })
+            .await?;
             super::print(json, &json!(drafts), || {
-                let mut out = format!("{:<64}  {:<16}  TITLES", "MEDIA_ID", "UPDATED");
-                for d in &drafts {
-                    out.push_str(&format!(
-                        "\n{:<64}  {:<16}  {}",
-                        d.media_id,
-                        crate::quota::beijing_minute(d.update_time),
-                        d.titles.join(" | ").escape_debug()
-                    ));
-                }
-                out
+                id_table(
+                    "TITLES",
+                    drafts
+                        .iter()
+                        .map(|d| (d.media_id.as_str(), d.update_time, d.titles.join(" | "))),
+                )
             });
         }
         DraftsCommand::Delete { media_id, yes } => {
