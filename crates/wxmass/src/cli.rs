@@ -159,19 +159,58 @@ pub enum Command {
     )]
     Serve(ServeArgs),
     /// Run a whole campaign on a built-in emulator: no account, no network.
-    #[command(after_help = "Example:\n  wxmass demo")]
-    Demo,
+    #[command(after_help = "Examples:\n  wxmass demo\n  wxmass demo --json")]
+    Demo {
+        #[command(flatten)]
+        unused: DemoUnused,
+    },
     /// Run the local WeChat emulator (the wxmass-emulator binary's flags).
     #[command(
         after_help = "Example:\n  wxmass emulator --listen 127.0.0.1:8085 --followers 10000 --tags 3"
     )]
-    Emulator(wxmass_emulator::EmulatorArgs),
+    Emulator {
+        #[command(flatten)]
+        args: wxmass_emulator::EmulatorArgs,
+        #[command(flatten)]
+        unused: EmulatorUnused,
+    },
     /// Print shell completions.
     #[command(after_help = "Example:\n  wxmass completions bash > /etc/bash_completion.d/wxmass")]
     Completions {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
     },
+}
+
+/// The global account and journal flags that `demo` never reads (it makes
+/// its own account and journal), defined here hidden: clap then leaves the
+/// globals out of `demo --help`, which lists only what the demo uses.
+#[derive(Debug, Args)]
+pub struct DemoUnused {
+    #[arg(long, hide = true)]
+    profile: Option<String>,
+    #[arg(long, hide = true)]
+    appid: Option<String>,
+    #[arg(long, hide = true)]
+    secret: Option<String>,
+    #[arg(long, hide = true)]
+    api_base: Option<String>,
+    #[arg(long, hide = true)]
+    journal: Option<PathBuf>,
+}
+
+/// The same for `emulator`, which has its own --appid and --secret and
+/// prints no JSON.
+#[derive(Debug, Args)]
+pub struct EmulatorUnused {
+    #[arg(long, hide = true)]
+    profile: Option<String>,
+    #[arg(long, hide = true)]
+    api_base: Option<String>,
+    #[arg(long, hide = true)]
+    journal: Option<PathBuf>,
+    #[arg(long, hide = true)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -145,8 +145,10 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             })
             .await
         }
-        Command::Demo => demo::run(cli.json).await,
-        Command::Emulator(args) => wxmass_emulator::run(args).await.map_err(anyhow::Error::msg),
+        Command::Demo { .. } => demo::run(cli.json).await,
+        Command::Emulator { args, .. } => {
+            wxmass_emulator::run(args).await.map_err(anyhow::Error::msg)
+        }
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(*shell, &mut Cli::command(), "wxmass", &mut script);

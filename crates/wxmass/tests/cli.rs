@@ -407,3 +407,42 @@ fn the_readme_lists_the_commands_as_help_does() {
         "the README table has other rows ({rows} code rows in all)"
     );
 }
+
+/// `demo` and `emulator` read none of the account and journal flags, so
+/// their --help does not offer them.
+#[test]
+fn demo_and_emulator_help_list_only_their_own_flags() {
+    for (command, absent) in [
+        (
+            "demo",
+            &[
+                "--profile",
+                "--appid",
+                "--secret",
+                "--api-base",
+                "--journal",
+            ][..],
+        ),
+        (
+            "emulator",
+            &["--profile", "--api-base", "--journal", "--json"][..],
+        ),
+    ] {
+        let help = Command::new(env!("CARGO_BIN_EXE_wxmass"))
+            .args([command, "--help"])
+            .output()
+            .expect("help");
+        let help = String::from_utf8_lossy(&help.stdout).into_owned();
+        for flag in absent {
+            assert!(
+                !help.contains(flag),
+                "{command} --help offers {flag}: {help}"
+            );
+        }
+    }
+    let send = Command::new(env!("CARGO_BIN_EXE_wxmass"))
+        .args(["send", "--help"])
+        .output()
+        .expect("help");
+    assert!(String::from_utf8_lossy(&send.stdout).contains("--api-base"));
+}
