@@ -657,6 +657,16 @@ fn an_article_with_three_problems_reports_all_three() {
         assert!(stderr.contains(needle), "{needle}: {stderr}");
     }
     assert_eq!(jobs(&url), 0);
+
+    // Neither that nor a text over WeChat's limit leaves a campaign behind
+    // that looks unfinished: both are refused before the journal is written.
+    wxmass(home.path(), &url)
+        .args(["send", "--text", &"字".repeat(5000), "--tag", "100"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("2048"));
+    let campaigns = success_json(wxmass(home.path(), &url).args(["campaigns", "--json"]));
+    assert_eq!(campaigns, serde_json::json!([]));
 }
 
 #[test]
