@@ -39,6 +39,8 @@ pub use client::{Client, ClientBuilder, DEFAULT_HOSTS, RetryPolicy, TokenMode};
 pub use error::{Errcode, Error, Reaction, Result};
 pub use message::{Audience, Message, PreviewTarget};
 pub use secret::Secret;
+#[cfg(feature = "postgres")]
+pub use token::PostgresStore;
 #[cfg(feature = "redis")]
 pub use token::RedisStore;
 pub use token::{CachedToken, MemoryStore, SqliteStore, TokenStore};

@@ -51,6 +51,11 @@ async fn token_worker() {
                 .await
                 .expect("connect redis"),
         ),
+        "postgres" => Arc::new(
+            wxmass_api::PostgresStore::connect(location)
+                .await
+                .expect("connect postgres"),
+        ),
         other => panic!("unknown store {other}"),
     };
     let client = Client::builder(DEFAULT_APPID, DEFAULT_SECRET)
@@ -117,14 +122,10 @@ async fn four_processes_sharing_redis_fetch_one_token() {
     assert_eq!(emu.token_fetches().await, 1);
 }
 
-#[tokio::test]
-async fn redis_lock_expires_and_is_compare_and_delete() {
-    let Some(redis) = start_redis() else {
-        return;
-    };
-    let store = wxmass_api::RedisStore::connect(&redis.url)
-        .await
-        .expect("connect");
+/// What every shared store must do: a lock that expires when its holder
+/// dies and that only its holder releases, and tokens deleted only if they
+/// are still the one that failed.
+async fn lock_expires_and_is_compare_and_delete(store: &dyn TokenStore) {
     let ttl = std::time::Duration::from_millis(200);
     assert!(store.try_lock("k", "dead", ttl).await.expect("lock"));
     assert!(!store.try_lock("k", "alive", ttl).await.expect("held"));
@@ -142,4 +143,39 @@ async fn redis_lock_expires_and_is_compare_and_delete() {
     assert_eq!(store.load("tok").await.expect("load"), Some(token));
     store.invalidate("tok", "t1").await.expect("invalidate");
     assert_eq!(store.load("tok").await.expect("load"), None);
+}
+
+#[tokio::test]
+async fn redis_lock_expires_and_is_compare_and_delete() {
+    let Some(redis) = start_redis() else {
+        return;
+    };
+    let store = wxmass_api::RedisStore::connect(&redis.url)
+        .await
+        .expect("connect");
+    lock_expires_and_is_compare_and_delete(&store).await;
+}
+
+#[tokio::test]
+async fn four_processes_sharing_postgres_fetch_one_token() {
+    let Some(postgres) = start_postgres() else {
+        return;
+    };
+    let emu = default_emulator().await;
+    let (spec, url) = (format!("postgres|{}", postgres.url), emu.url());
+    tokio::task::spawn_blocking(move || run_workers(&spec, &url))
+        .await
+        .expect("workers");
+    assert_eq!(emu.token_fetches().await, 1);
+}
+
+#[tokio::test]
+async fn postgres_lock_expires_and_is_compare_and_delete() {
+    let Some(postgres) = start_postgres() else {
+        return;
+    };
+    let store = wxmass_api::PostgresStore::connect(&postgres.url)
+        .await
+        .expect("connect");
+    lock_expires_and_is_compare_and_delete(&store).await;
 }

@@ -159,3 +159,121 @@ pub fn start_redis() -> Option<RedisServer> {
     }
     panic!("redis-server did not start listening on port {port}");
 }
+
+/// A throwaway PostgreSQL cluster of the test's own (initdb and pg_ctl from
+/// PostgreSQL 15, in a temporary folder, on a free loopback port); stopped
+/// and removed on drop.
+pub struct PostgresServer {
+    bin: std::path::PathBuf,
+    data: std::path::PathBuf,
+    as_postgres: bool,
+    pub url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl PostgresServer {
+    /// A PostgreSQL program, run as the `postgres` user when we are root
+    /// (initdb refuses to run as root).
+    fn program(bin: &std::path::Path, name: &str, as_postgres: bool) -> std::process::Command {
+        if as_postgres {
+            let mut cmd = std::process::Command::new("runuser");
+            cmd.args(["-u", "postgres", "--"]).arg(bin.join(name));
+            cmd
+        } else {
+            std::process::Command::new(bin.join(name))
+        }
+    }
+}
+
+impl Drop for PostgresServer {
+    fn drop(&mut self) {
+        let _ = Self::program(&self.bin, "pg_ctl", self.as_postgres)
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-m", "immediate", "stop"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+/// Starts PostgreSQL, or explains why not: without its binaries the test is
+/// skipped with a notice, unless `WXMASS_REQUIRE_POSTGRES=1` (as in CI).
+pub fn start_postgres() -> Option<PostgresServer> {
+    let required = std::env::var("WXMASS_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+    let bin = std::path::PathBuf::from(
+        std::env::var("WXMASS_POSTGRES_BIN")
+            .unwrap_or_else(|_| "/usr/lib/postgresql/15/bin".into()),
+    );
+    if !bin.join("initdb").exists() {
+        assert!(
+            !required,
+            "WXMASS_REQUIRE_POSTGRES=1 but there is no initdb in {}",
+            bin.display()
+        );
+        eprintln!(
+            "NOTICE: no PostgreSQL in {} (apt-get install postgresql); skipping the PostgreSQL test (set WXMASS_REQUIRE_POSTGRES=1 to fail instead)",
+            bin.display()
+        );
+        return None;
+    }
+    let as_postgres = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let dir = tempfile::tempdir().expect("tempdir");
+    if as_postgres {
+        let status = std::process::Command::new("chown")
+            .args(["postgres:postgres"])
+            .arg(dir.path())
+            .status()
+            .expect("chown");
+        assert!(
+            status.success(),
+            "cannot hand the cluster's folder to postgres"
+        );
+    }
+    let data = dir.path().join("data");
+    let initdb = PostgresServer::program(&bin, "initdb", as_postgres)
+        .arg("-D")
+        .arg(&data)
+        .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
+        .stdout(std::process::Stdio::null())
+        .output()
+        .expect("run initdb");
+    assert!(
+        initdb.status.success(),
+        "initdb failed: {}",
+        String::from_utf8_lossy(&initdb.stderr)
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let options = format!(
+        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+        dir.path().display()
+    );
+    let started = PostgresServer::program(&bin, "pg_ctl", as_postgres)
+        .arg("-D")
+        .arg(&data)
+        .args(["-o", &options, "-w", "-t", "60", "-l"])
+        .arg(dir.path().join("log"))
+        .arg("start")
+        .stdout(std::process::Stdio::null())
+        .output()
+        .expect("run pg_ctl");
+    let server = PostgresServer {
+        bin,
+        data,
+        as_postgres,
+        url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+        _dir: dir,
+    };
+    assert!(
+        started.status.success(),
+        "pg_ctl start failed: {}",
+        String::from_utf8_lossy(&started.stderr)
+    );
+    Some(server)
+}
