@@ -16,14 +16,17 @@ use crate::secret::Secret;
 
 /// The tables, created if absent. `CREATE TABLE IF NOT EXISTS` is not safe
 /// when several workers start at once (two can both try, and one fails on
-/// the catalog's unique index), so it runs under an advisory lock.
+/// the catalog's unique index), so it runs under an advisory lock held until
+/// the tables are committed (a session lock released before the commit
+/// still lets the next worker in too early).
 const SCHEMA: &str = "
-    SELECT pg_advisory_lock(hashtext('wxmass token store schema'));
+    BEGIN;
+    SELECT pg_advisory_xact_lock(hashtext('wxmass token store schema'));
     CREATE TABLE IF NOT EXISTS wxmass_tokens (
         key TEXT PRIMARY KEY, token TEXT NOT NULL, expires_at_ms BIGINT NOT NULL);
     CREATE TABLE IF NOT EXISTS wxmass_token_locks (
         key TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at_ms BIGINT NOT NULL);
-    SELECT pg_advisory_unlock(hashtext('wxmass token store schema'));";
+    COMMIT;";
 
 /// The database's clock, in milliseconds.
 const DB_NOW_MS: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
