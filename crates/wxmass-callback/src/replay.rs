@@ -38,8 +38,9 @@ pub struct SeenRequest {
 /// What the guard says of a request.
 #[derive(Debug)]
 pub(crate) enum Verdict {
-    /// Never seen: handle it, then [`ReplayGuard::settle`] it.
-    New,
+    /// Never seen: handle it (a durable recorder stores the entry), then
+    /// [`ReplayGuard::settle`] it.
+    New(SeenRequest),
     /// Seen and accepted before: a retry, to be answered `success` again.
     Retry,
     /// The same request is being handled now; the receiver gets `Some(true)`
@@ -78,16 +79,6 @@ impl ReplayGuard {
         }
     }
 
-    /// The entry a recorder stores for `key`.
-    pub(crate) fn seen_request(&self, key: &ReplayKey<'_>) -> SeenRequest {
-        SeenRequest {
-            timestamp: key.timestamp,
-            nonce: key.nonce.to_owned(),
-            content: key.content,
-            expires_at: key.timestamp.saturating_add(self.window),
-        }
-    }
-
     /// Takes back an entry recorded before a restart (already accepted).
     pub(crate) fn remember(&mut self, seen: SeenRequest, now_unix: i64) {
         if seen.expires_at < now_unix {
@@ -122,7 +113,12 @@ impl ReplayGuard {
         let expires_at = key.timestamp.saturating_add(self.window);
         let (outcome, _) = watch::channel(None);
         self.insert(id, key.content, expires_at, Some(outcome), now_unix);
-        Ok(Verdict::New)
+        Ok(Verdict::New(SeenRequest {
+            timestamp: key.timestamp,
+            nonce: key.nonce.to_owned(),
+            content: key.content,
+            expires_at,
+        }))
     }
 
     /// Records how a [`Verdict::New`] request ended: accepted, it is
@@ -216,7 +212,7 @@ mod tests {
     }
 
     fn accept(guard: &mut ReplayGuard, k: &ReplayKey<'_>, now: i64) {
-        assert!(matches!(guard.check(k, now), Ok(Verdict::New)));
+        assert!(matches!(guard.check(k, now), Ok(Verdict::New(_))));
         guard.settle(k.timestamp, k.nonce, true);
     }
 
@@ -234,7 +230,7 @@ mod tests {
         );
         assert!(matches!(
             guard.check(&key(1000, "m", 8), 1000),
-            Ok(Verdict::New)
+            Ok(Verdict::New(_))
         ));
     }
 
@@ -251,7 +247,7 @@ mod tests {
         // Once the window has closed, the timestamp check refuses it anyway.
         assert!(matches!(
             guard.check(&replay, 10_000 + 591),
-            Ok(Verdict::New)
+            Ok(Verdict::New(_))
         ));
     }
 
@@ -259,13 +255,13 @@ mod tests {
     fn a_refused_request_is_forgotten_and_waiters_are_told() {
         let mut guard = ReplayGuard::new(None, 1000);
         let k = key(5, "n", 1);
-        assert!(matches!(guard.check(&k, 5), Ok(Verdict::New)));
+        assert!(matches!(guard.check(&k, 5), Ok(Verdict::New(_))));
         let Ok(Verdict::InFlight(waiter)) = guard.check(&k, 5) else {
             panic!("a second copy must wait for the first")
         };
         guard.settle(5, "n", false);
         assert_eq!(*waiter.borrow(), Some(false));
-        assert!(matches!(guard.check(&k, 5), Ok(Verdict::New)));
+        assert!(matches!(guard.check(&k, 5), Ok(Verdict::New(_))));
         guard.settle(5, "n", true);
         assert!(matches!(guard.check(&k, 5), Ok(Verdict::Retry)));
     }
@@ -303,7 +299,7 @@ mod tests {
         // "a" closed first, so it made room.
         assert!(matches!(
             guard.check(&key(100, "a", 2), 300),
-            Ok(Verdict::New)
+            Ok(Verdict::New(_))
         ));
     }
 }

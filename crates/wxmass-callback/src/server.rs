@@ -249,10 +249,7 @@ where
     F: FnOnce(SeenRequest) -> Fut,
     Fut: Future<Output = Result<(), Rejection>>,
 {
-    let (verdict, request) = {
-        let mut guard = lock(&shared.replay);
-        (guard.check(key, now_unix())?, guard.seen_request(key))
-    };
+    let verdict = lock(&shared.replay).check(key, now_unix())?;
     match verdict {
         Verdict::Retry => {
             tracing::debug!("retry of an accepted request; answered without delivering");
@@ -267,7 +264,7 @@ where
                 )),
             }
         }
-        Verdict::New => {
+        Verdict::New(request) => {
             // Settles the guard even if this future is dropped half-way (the
             // client hung up): the request is then forgotten, so a retry
             // gets through, and copies waiting on it are told.

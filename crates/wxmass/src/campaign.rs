@@ -265,6 +265,15 @@ fn confirm(size: u64, what: &str, yes: bool) -> Result<()> {
     )
 }
 
+/// The journal key of an mpvideo upload: its id depends on the title and
+/// description as well as the bytes, so they are part of the key.
+fn mpvideo_key(title: &str, description: &str) -> String {
+    format!(
+        "mpvideo:{}",
+        hex(&Sha256::digest(format!("{title}\n{description}")), 8)
+    )
+}
+
 /// The message to send, uploading its files once (reused by content hash).
 async fn message(client: &Client, journal: &Journal, content: &Value) -> Result<Message> {
     let kind = content["type"].as_str().unwrap_or_default();
@@ -318,12 +327,7 @@ async fn message(client: &Client, journal: &Journal, content: &Value) -> Result<
         "voice" => Message::Voice(str_of("media_id")),
         "mpvideo" if content.get("file").is_some() => {
             let (title, description) = (str_of("title"), str_of("description"));
-            // The mpvideo id depends on title and description as well as the
-            // bytes, so they are part of its journal key.
-            let key = format!(
-                "mpvideo:{}",
-                hex(&Sha256::digest(format!("{title}\n{description}")), 8)
-            );
+            let key = mpvideo_key(&title, &description);
             let media_id = upload_planned(journal, &content["file"], &key, async |name, data| {
                 let video = media.upload(MediaKind::Video, name, data).await?;
                 let id = media
@@ -716,16 +720,9 @@ fn planned_uploads(journal: &Journal, content: &Value) -> Result<Vec<String>> {
             check(&content["file"], "voice_permanent", "voice")?;
         }
         "mpvideo" if content.get("file").is_some() => {
-            let key = format!(
-                "mpvideo:{}",
-                hex(
-                    &Sha256::digest(format!(
-                        "{}\n{}",
-                        content["title"].as_str().unwrap_or_default(),
-                        content["description"].as_str().unwrap_or_default()
-                    )),
-                    8
-                )
+            let key = mpvideo_key(
+                content["title"].as_str().unwrap_or_default(),
+                content["description"].as_str().unwrap_or_default(),
             );
             check(&content["file"], &key, "video (then uploadvideo)")?;
         }
