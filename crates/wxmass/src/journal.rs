@@ -192,18 +192,16 @@ impl Journal {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create the journal's folder {}", dir.display()))?;
         }
-        if !path.exists() {
-            crate::config::write_private(path, b"")
-                .with_context(|| format!("cannot create the journal {}", path.display()))?;
-        }
+        create_private(path)
+            .with_context(|| format!("cannot create the journal {}", path.display()))?;
         make_private(path)?;
         let conn = Connection::open(path)
             .with_context(|| format!("cannot open the journal {}", path.display()))?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.busy_timeout(BUSY_PATIENCE)?;
         let explain = |e: rusqlite::Error| explain_open_error(path, e);
+        switch_to_wal(&conn).map_err(explain)?;
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = FULL;
+            "PRAGMA synchronous = FULL;
              PRAGMA journal_size_limit = 8388608;",
         )
         .map_err(explain)?;
@@ -231,7 +229,16 @@ impl Journal {
             );
         }
         if version < 1 {
-            let tx = self.conn.transaction()?;
+            // Immediate: the write lock first, so two processes upgrading
+            // at once wait for each other instead of failing.
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            // Another process may have upgraded it while this one waited.
+            let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if version >= 1 {
+                return Ok(());
+            }
             tx.execute_batch(SCHEMA_V0)?;
             tx.execute_batch(MIGRATION_V1)?;
             tx.pragma_update(None, "user_version", 1)?;
@@ -590,6 +597,43 @@ impl Journal {
     }
 }
 
+/// How long a statement waits for another process's lock on the journal.
+const BUSY_PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Puts the journal in WAL mode (`serve` reads while `send` writes). The
+/// switch takes an exclusive lock without calling SQLite's busy handler, so
+/// processes opening a new journal at once are told "database is locked" at
+/// once: they try again until [`BUSY_PATIENCE`] is spent. Once the file is
+/// in WAL mode the switch is a no-op.
+fn switch_to_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let give_up = std::time::Instant::now() + BUSY_PATIENCE;
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+            Err(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && std::time::Instant::now() < give_up =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            other => return other.map(drop),
+        }
+    }
+}
+
+/// Creates the journal file with mode 0600 if it does not exist. Never
+/// replaces one: another process may have made it a moment ago and be
+/// writing to it.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path).map(drop)
+}
+
 /// Tightens the journal and its -wal and -shm files to 0600 (they name
 /// followers), or says how to.
 fn make_private(path: &Path) -> Result<()> {
@@ -896,6 +940,29 @@ mod tests {
         drop(journal);
         journal = Journal::open(&path).expect("reopened");
         assert_eq!(journal.push_count().expect("count"), 2);
+    }
+
+    /// Processes opening one new journal at once all succeed, and it is
+    /// made once.
+    #[test]
+    fn many_open_a_new_journal_at_once() {
+        for round in 0..20 {
+            let dir = tempfile::tempdir().expect("dir");
+            let path = dir.path().join(format!("j{round}.db"));
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(6));
+            let threads: Vec<_> = (0..6)
+                .map(|_| {
+                    let (path, barrier) = (path.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        Journal::open(&path).map(drop)
+                    })
+                })
+                .collect();
+            for t in threads {
+                t.join().expect("thread").expect("open");
+            }
+        }
     }
 
     #[test]

@@ -30,11 +30,10 @@ impl SqliteStore {
         let path = path.as_ref().to_path_buf();
         create_private(&path)?;
         let conn = Connection::open(&path).map_err(store_error)?;
-        conn.busy_timeout(Duration::from_secs(10))
-            .map_err(store_error)?;
+        conn.busy_timeout(BUSY_PATIENCE).map_err(store_error)?;
+        switch_to_wal(&conn).map_err(store_error)?;
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
-             CREATE TABLE IF NOT EXISTS tokens (key TEXT PRIMARY KEY, token TEXT NOT NULL, expires_at_ms INTEGER NOT NULL);
+            "CREATE TABLE IF NOT EXISTS tokens (key TEXT PRIMARY KEY, token TEXT NOT NULL, expires_at_ms INTEGER NOT NULL);
              CREATE TABLE IF NOT EXISTS locks (key TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at_ms INTEGER NOT NULL);",
         )
         .map_err(store_error)?;
@@ -66,6 +65,29 @@ impl SqliteStore {
             .await
             .map_err(store_error)?
         })
+    }
+}
+
+/// How long a call waits for another process's lock on the file.
+const BUSY_PATIENCE: Duration = Duration::from_secs(10);
+
+/// Puts the file in WAL mode (readers never wait for the writer). The
+/// switch takes an exclusive lock without calling SQLite's busy handler, so
+/// when several processes open a new store at once, all but one are told
+/// "database is locked" at once: they try again until [`BUSY_PATIENCE`] is
+/// spent. Once the file is in WAL mode the switch is a no-op.
+fn switch_to_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let give_up = std::time::Instant::now() + BUSY_PATIENCE;
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+            Err(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && std::time::Instant::now() < give_up =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            other => return other.map(drop),
+        }
     }
 }
 
@@ -164,5 +186,34 @@ impl TokenStore for SqliteStore {
             )
             .map(drop)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Connections creating one new store at once all succeed: the switch
+    /// to WAL mode is tried again while another holds the lock (CI saw
+    /// "database is locked" from one of four processes).
+    #[test]
+    fn many_open_a_new_store_at_once() {
+        for round in 0..40 {
+            let dir = tempfile::tempdir().expect("dir");
+            let path = dir.path().join(format!("t{round}.db"));
+            let barrier = Arc::new(std::sync::Barrier::new(6));
+            let threads: Vec<_> = (0..6)
+                .map(|_| {
+                    let (path, barrier) = (path.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        SqliteStore::open(&path).map(drop)
+                    })
+                })
+                .collect();
+            for t in threads {
+                t.join().expect("thread").expect("open");
+            }
+        }
     }
 }
