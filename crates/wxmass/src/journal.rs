@@ -621,17 +621,20 @@ fn switch_to_wal(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 /// Creates the journal file with mode 0600 if it does not exist. Never
-/// replaces one: another process may have made it a moment ago and be
-/// writing to it.
+/// replaces or opens one that does (another process may have made it a
+/// moment ago and be writing to it; it may be read-only).
 fn create_private(path: &Path) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(false);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    options.open(path).map(drop)
+    match options.open(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        other => other.map(drop),
+    }
 }
 
 /// Tightens the journal and its -wal and -shm files to 0600 (they name
