@@ -1,0 +1,63 @@
+//! The engine's errors, one variant per kind of refusal, so that each face
+//! can answer in its own way (the CLI with a sentence and an exit status,
+//! the server with an HTTP status).
+
+/// What went wrong, and what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The journal cannot be opened or used: the sentence says why and what
+    /// to do; the cause, when there is one, follows.
+    #[error("{advice}")]
+    Store {
+        /// What is wrong and what to do.
+        advice: String,
+        /// The database's own error.
+        #[source]
+        source: Option<rusqlite::Error>,
+    },
+    /// The journal was written by a newer wxmass.
+    #[error(
+        "the journal was written by a newer wxmass (schema {found}, this build knows {known}): upgrade wxmass; the journal is untouched"
+    )]
+    NewerSchema {
+        /// Its schema version.
+        found: i64,
+        /// The newest this build knows.
+        known: i64,
+    },
+    /// WeChat would refuse the send, or deliver it to nobody, for the
+    /// account's quota; the sentence says when it returns.
+    #[error("quota: {0}")]
+    Quota(String),
+    /// The input cannot become a campaign (the sentence names what and why).
+    #[error("{0}")]
+    Invalid(String),
+    /// A campaign exists under this id with other content.
+    #[error("campaign {0:?} already exists with other content; choose another --campaign")]
+    ContentChanged(String),
+    /// A file the campaign keeps is missing from the journal and changed on
+    /// disk since it was planned.
+    #[error("{0} changed since the campaign was planned; use a new --campaign")]
+    FileChanged(String),
+    /// A file could not be read.
+    #[error("cannot read {path}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Error {
+        Error::Store {
+            advice: "the journal".to_owned(),
+            source: Some(e),
+        }
+    }
+}
+
+/// The engine's results.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

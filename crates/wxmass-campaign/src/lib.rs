@@ -1,0 +1,49 @@
+//! The wxmass campaign engine's core: what a campaign is, the rules WeChat
+//! sets for mass sends, and the journal that makes every send happen
+//! exactly once. The CLI (and later the server) are faces on top of it;
+//! this crate knows no clap, no HTTP framework and no terminal.
+//!
+//! # Layout
+//! - [`spec`]: the types: [`Content`] (what is sent, files addressed by
+//!   their SHA-256), [`Audience`], [`Campaign`], [`Batch`] and its
+//!   [`BatchState`], [`Report`], and [`batch_clientmsgid`].
+//! - [`audience`]: openid lists: every line checked, repeats found without
+//!   holding the list, batches cut and streamed from the file.
+//! - [`quota`]: WeChat's per-day, per-month and per-follower quotas,
+//!   checked before anything is recorded.
+//! - [`sqlite`]: the journal in a SQLite file (schema versions, upgrade in
+//!   place, one row per batch with its openids as one blob).
+//! - [`openids`]: that blob's compact form.
+//! - [`legacy`]: what the first releases wrote, read into today's types.
+//! - [`beijing`]: WeChat's calendar (quota periods turn at midnight, UTC+8).
+//!
+//! # The flow
+//! 1. **Plan**: the face builds a [`Campaign`]; for a list, [`OpenIdList::read`]
+//!    checks it and finds repeats; [`quota::check`] and
+//!    [`quota::followers_at_cap`] refuse what WeChat would not deliver;
+//!    [`SqliteJournal::plan`] records the campaign, its files and its
+//!    batches in one transaction before anything is sent.
+//! 2. **Send**: each batch is [`SqliteJournal::mark_submitting`] before its
+//!    request and [`SqliteJournal::mark_submitted`] after, always with its
+//!    clientmsgid, so a rerun after any crash resends only what may not have
+//!    gone out and WeChat refuses a duplicate (45065).
+//! 3. **Track**: job statuses and MASSSENDJOBFINISH reports are recorded
+//!    against their batches ([`SqliteJournal::record_received`]).
+
+pub mod audience;
+pub mod beijing;
+mod error;
+pub mod legacy;
+pub mod openids;
+pub mod quota;
+pub mod spec;
+pub mod sqlite;
+
+pub use audience::OpenIdList;
+pub use error::{Error, Result};
+pub use quota::AccountType;
+pub use spec::{
+    ArticleFile, Audience, Batch, BatchState, Campaign, Content, FileRef, JobReport, MediaType,
+    PictureRef, Report, SeenRequest, batch_clientmsgid, sha256_hex,
+};
+pub use sqlite::{PlannedBatch, Recorded, SqliteJournal, StrayReport};

@@ -1,0 +1,128 @@
+//! WeChat's quotas for mass sends (wechat-api.md §17), checked before a
+//! campaign is planned so that a send the account cannot make costs
+//! nothing: refused with the time the quota returns, counted from what the
+//! journal knows the account sent.
+
+use serde::{Deserialize, Serialize};
+
+use crate::audience::OpenIdList;
+use crate::beijing;
+use crate::error::{Error, Result};
+use crate::spec::Audience;
+use crate::sqlite::SqliteJournal;
+
+/// The kind of Official Account, which decides its quotas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountType {
+    /// 服务号: `mass/send` to lists; each follower gets at most 4 mass
+    /// messages a month; at most 4 sends to all a month.
+    Service,
+    /// 订阅号: one mass message (to a tag or to all) a day; no lists.
+    Subscription,
+}
+
+impl AccountType {
+    /// The type a profile names (`service` or `subscription`).
+    pub fn parse(s: &str) -> Option<AccountType> {
+        match s {
+            "service" => Some(AccountType::Service),
+            "subscription" => Some(AccountType::Subscription),
+            _ => None,
+        }
+    }
+}
+
+/// Each follower of a service account gets at most this many mass
+/// messages a month; a service account sends to all at most this often.
+pub const PER_MONTH: u64 = 4;
+
+/// Refuses a new campaign of `appid` to `audience` at `now` if the
+/// account's quota is spent. Without a known account type nothing is
+/// checked (WeChat still refuses what it must).
+pub fn check(
+    journal: &SqliteJournal,
+    appid: &str,
+    account: Option<AccountType>,
+    audience: &Audience,
+    now: i64,
+) -> Result<()> {
+    let quota = |why: String| Err(Error::Quota(why));
+    match (account, audience) {
+        (Some(AccountType::Subscription), Audience::Openids) => Err(Error::Invalid(
+            "a subscription account cannot send to openid lists: mass/send needs a verified service account".into(),
+        )),
+        (Some(AccountType::Subscription), _) => {
+            let (start, next) = beijing::day_bounds(now);
+            let sent = journal.campaigns_sent_since(appid, "all", None, start)?
+                + journal.campaigns_sent_since(appid, "tag", None, start)?;
+            if sent >= 1 {
+                return quota(format!(
+                    "a subscription account sends one mass message a day, and today's has been sent; it returns at {}",
+                    beijing::shown(next)
+                ));
+            }
+            Ok(())
+        }
+        (Some(AccountType::Service), Audience::All) => {
+            let (start, next) = beijing::month_bounds(now);
+            let sent = journal.campaigns_sent_since(appid, "all", None, start)?;
+            if sent >= PER_MONTH {
+                return quota(format!(
+                    "a service account sends to all followers 4 times a month; {sent} sent this month; it returns at {}",
+                    beijing::shown(next)
+                ));
+            }
+            Ok(())
+        }
+        (Some(AccountType::Service), Audience::Tag { tag_id }) => {
+            // Each follower gets at most 4 mass messages a month. Counted
+            // per job: every send to all, and every send to this tag,
+            // reached its followers.
+            let (start, next) = beijing::month_bounds(now);
+            let sent = journal.campaigns_sent_since(appid, "all", None, start)?
+                + journal.campaigns_sent_since(appid, "tag", Some(*tag_id), start)?;
+            if sent >= PER_MONTH {
+                return quota(format!(
+                    "this tag's followers have had {sent} mass messages from this account this month (sends to all and to tag {tag_id}), and WeChat delivers at most 4 a month to each follower: this send would reach nobody who was in the tag for them. It returns at {}",
+                    beijing::shown(next)
+                ));
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The per-follower count for an openid list on a service account: how
+/// many of the list's followers this account's campaigns (earlier lists
+/// and sends to all, as the journal knows them) have already sent 4
+/// messages this month; WeChat would filter them out. A list of only such
+/// followers is refused. Campaign `except` (the one being planned) is not
+/// counted.
+pub fn followers_at_cap(
+    journal: &SqliteJournal,
+    appid: &str,
+    account: Option<AccountType>,
+    list: &OpenIdList,
+    except: &str,
+    now: i64,
+) -> Result<u64> {
+    if account != Some(AccountType::Service) {
+        return Ok(0);
+    }
+    let (since, next) = beijing::month_bounds(now);
+    let to_all = journal.campaigns_sent_since(appid, "all", None, since)?;
+    let cap = PER_MONTH.saturating_sub(to_all);
+    let capped = list.followers_at_cap(cap, |f| {
+        journal.each_recent_list_member(appid, since, except, f)
+    })?;
+    let distinct = list.distinct();
+    if distinct > 0 && capped == distinct {
+        return Err(Error::Quota(format!(
+            "every one of the list's {distinct} followers has had {PER_MONTH} mass messages from this account this month, and WeChat delivers no more to them: nothing would arrive. It returns at {}",
+            beijing::shown(next)
+        )));
+    }
+    Ok(capped)
+}

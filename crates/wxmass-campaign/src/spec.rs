@@ -1,0 +1,403 @@
+//! What a campaign is, as types: its content, its audience, its batches and
+//! their states, and the reports WeChat sends back. These are what the store
+//! keeps (as JSON in a versioned form) and what every face of wxmass builds.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// A file the message needs, addressed by its content: the bytes are kept
+/// in the store under `sha256` when the campaign is planned, so a send
+/// hours later (or on another host) never depends on the file still being
+/// where it was. `path` is where it was read, for messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRef {
+    /// Where the file was read when the campaign was planned.
+    pub path: PathBuf,
+    /// Hex SHA-256 of its bytes.
+    pub sha256: String,
+}
+
+impl FileRef {
+    /// The reference for `data` read from `path`.
+    pub fn new(path: impl Into<PathBuf>, data: &[u8]) -> FileRef {
+        FileRef {
+            path: path.into(),
+            sha256: sha256_hex(data),
+        }
+    }
+
+    /// The file's name, for an upload.
+    pub fn file_name(&self) -> &str {
+        self.path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("media")
+    }
+}
+
+/// A picture an article shows, as written in the Markdown (`src`), and the
+/// file it was when planned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PictureRef {
+    /// The picture's address in the Markdown.
+    pub src: String,
+    /// Its bytes.
+    pub file: FileRef,
+}
+
+/// One Markdown article of an mpnews message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArticleFile {
+    /// The Markdown.
+    pub file: FileRef,
+    /// Its cover. `None` in campaigns planned by the first releases, which
+    /// read the cover again when sending.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cover: Option<FileRef>,
+    /// Its local pictures (remote ones are fetched when preparing). Empty in
+    /// campaigns planned by the first releases.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pictures: Vec<PictureRef>,
+}
+
+/// The kind of an already uploaded media id sent as it is (`--media-id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaType {
+    /// An mpnews item (uploadnews or a draft).
+    Mpnews,
+    /// A permanent image.
+    Image,
+    /// A voice.
+    Voice,
+    /// An mpvideo (from uploadvideo).
+    Mpvideo,
+}
+
+impl MediaType {
+    /// WeChat's msgtype.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MediaType::Mpnews => "mpnews",
+            MediaType::Image => "image",
+            MediaType::Voice => "voice",
+            MediaType::Mpvideo => "mpvideo",
+        }
+    }
+
+    /// The msgtype for a `--type` value; `video` is what `media upload`
+    /// calls an mpvideo.
+    pub fn parse(s: &str) -> Option<MediaType> {
+        Some(match s {
+            "mpnews" => MediaType::Mpnews,
+            "image" => MediaType::Image,
+            "voice" => MediaType::Voice,
+            "mpvideo" | "video" => MediaType::Mpvideo,
+            _ => return None,
+        })
+    }
+}
+
+/// What a campaign sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Content {
+    /// A text message.
+    Text {
+        /// At most 2,048 bytes.
+        text: String,
+    },
+    /// One or more pictures, uploaded as permanent images.
+    Images {
+        /// In order.
+        files: Vec<FileRef>,
+    },
+    /// A voice, uploaded as permanent material.
+    Voice {
+        /// The audio.
+        file: FileRef,
+    },
+    /// A video: uploaded, then turned into an mpvideo with its title.
+    Video {
+        /// The video.
+        file: FileRef,
+        /// Not empty.
+        title: String,
+        /// May be empty.
+        description: String,
+    },
+    /// Markdown articles, uploaded with their pictures and covers.
+    Articles {
+        /// One to eight.
+        articles: Vec<ArticleFile>,
+        /// Through `draft/add` instead of `uploadnews`.
+        draft: bool,
+        /// A theme file, if not the default.
+        theme: Option<FileRef>,
+        /// Pictures on the web are downloaded and uploaded.
+        fetch_remote_images: bool,
+        /// Send even if WeChat judges it a reprint.
+        ignore_reprint: bool,
+    },
+    /// A media id uploaded before.
+    Uploaded {
+        /// Its kind.
+        media_type: MediaType,
+        /// The id.
+        media_id: String,
+        /// For mpnews: send even if WeChat judges it a reprint.
+        ignore_reprint: bool,
+    },
+    /// A card.
+    Card {
+        /// The card id.
+        card_id: String,
+    },
+}
+
+impl Content {
+    /// WeChat's msgtype for it.
+    pub fn msgtype(&self) -> &'static str {
+        match self {
+            Content::Text { .. } => "text",
+            Content::Images { .. } => "image",
+            Content::Voice { .. } => "voice",
+            Content::Video { .. } => "mpvideo",
+            Content::Articles { .. } => "mpnews",
+            Content::Uploaded { media_type, .. } => media_type.as_str(),
+            Content::Card { .. } => "wxcard",
+        }
+    }
+
+    /// Every file whose bytes the campaign keeps.
+    pub fn files(&self) -> Vec<&FileRef> {
+        match self {
+            Content::Images { files } => files.iter().collect(),
+            Content::Voice { file } | Content::Video { file, .. } => vec![file],
+            Content::Articles {
+                articles, theme, ..
+            } => articles
+                .iter()
+                .flat_map(|a| {
+                    std::iter::once(&a.file)
+                        .chain(a.cover.iter())
+                        .chain(a.pictures.iter().map(|p| &p.file))
+                })
+                .chain(theme.iter())
+                .collect(),
+            Content::Text { .. } | Content::Uploaded { .. } | Content::Card { .. } => vec![],
+        }
+    }
+
+    /// The form kept in the store (and hashed into a campaign's id).
+    pub fn to_json(&self) -> String {
+        // A derived Serialize of strings, bools and vectors cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Who a campaign goes to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Audience {
+    /// Every follower: one `sendall` job.
+    All,
+    /// The followers with a tag: one `sendall` job.
+    Tag {
+        /// The tag's id.
+        tag_id: u32,
+    },
+    /// A list of openids: one `mass/send` job per batch.
+    Openids,
+}
+
+impl Audience {
+    /// `all`, `tag` or `openids`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Audience::All => "all",
+            Audience::Tag { .. } => "tag",
+            Audience::Openids => "openids",
+        }
+    }
+
+    /// The tag, for a tag.
+    pub fn tag_id(&self) -> Option<u32> {
+        match self {
+            Audience::Tag { tag_id } => Some(*tag_id),
+            _ => None,
+        }
+    }
+}
+
+/// Where a batch is on its way to WeChat. Only forward: a batch is
+/// `Submitting` (committed) before its request leaves and `Submitted`, with
+/// its job, after WeChat answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BatchState {
+    /// Recorded, not yet sent.
+    Planned,
+    /// Its request may have left: a resend carries the same clientmsgid.
+    Submitting,
+    /// WeChat took it; `msg_id` names the job.
+    Submitted,
+}
+
+impl BatchState {
+    /// The name kept in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BatchState::Planned => "planned",
+            BatchState::Submitting => "submitting",
+            BatchState::Submitted => "submitted",
+        }
+    }
+
+    /// The state a stored name stands for.
+    pub fn parse(s: &str) -> Option<BatchState> {
+        Some(match s {
+            "planned" => BatchState::Planned,
+            "submitting" => BatchState::Submitting,
+            "submitted" => BatchState::Submitted,
+            _ => return None,
+        })
+    }
+}
+
+/// One campaign as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Campaign {
+    /// Its name.
+    pub id: String,
+    /// The account.
+    pub appid: String,
+    /// The message.
+    pub content: Content,
+    /// Who it goes to.
+    pub audience: Audience,
+    /// Followers addressed (known when planned).
+    pub audience_size: u64,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// One batch as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Batch {
+    /// 0-based.
+    pub index: u32,
+    /// The clientmsgid it is sent with.
+    pub clientmsgid: String,
+    /// Openids in it (0 for all/tag).
+    pub size: u64,
+    /// Where it is.
+    pub state: BatchState,
+    /// The job, once known.
+    pub msg_id: Option<i64>,
+    /// mass/get status, once polled.
+    pub status: Option<String>,
+    /// WeChat's MASSSENDJOBFINISH report, once received.
+    pub report: Option<Report>,
+}
+
+impl Batch {
+    /// Whether it may still have to be sent: not submitted, or submitted
+    /// without the job's id.
+    pub fn pending(&self) -> bool {
+        self.state != BatchState::Submitted || self.msg_id.is_none()
+    }
+}
+
+/// A MASSSENDJOBFINISH report, as kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    /// `send success`, `send fail` or `err(N)`.
+    pub status: String,
+    /// Followers addressed.
+    pub total_count: i64,
+    /// Left after filtering (quota, unfollowed).
+    pub filter_count: i64,
+    /// Delivered.
+    pub sent_count: i64,
+    /// Failed.
+    pub error_count: i64,
+    /// The copyright check's CheckState, for mpnews.
+    pub check_state: Option<i64>,
+    /// The sent articles' URLs.
+    pub article_urls: Vec<String>,
+}
+
+/// A job report received for an account, to be recorded: the report, and
+/// the whole event as received (kept to tell a retry from a contradiction).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobReport {
+    /// The job.
+    pub msg_id: i64,
+    /// Its counts.
+    pub report: Report,
+    /// The event, as JSON.
+    pub event: String,
+}
+
+/// A callback request the receiver accepted, remembered until its
+/// timestamp window closes so that it can never be replayed, even across a
+/// restart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenRequest {
+    /// The request's timestamp.
+    pub timestamp: i64,
+    /// Its nonce.
+    pub nonce: String,
+    /// A digest of what it carried.
+    pub content: [u8; 20],
+    /// Unix seconds after which it is forgotten.
+    pub expires_at: i64,
+}
+
+/// The clientmsgid of a batch: the same for every run of the campaign, on
+/// every host, so that WeChat refuses a resend as a duplicate (45065). At
+/// most 32 bytes, as WeChat requires.
+pub fn batch_clientmsgid(campaign: &str, index: u32) -> String {
+    let digest = Sha256::digest(format!("{campaign}:{index}").as_bytes());
+    format!("wxm{}", hex::encode(&digest[..12]))
+}
+
+/// The hex SHA-256 of some bytes: how files and uploads are addressed.
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clientmsgids_are_stable_and_short() {
+        let a = batch_clientmsgid("c-1", 0);
+        assert_eq!(a, batch_clientmsgid("c-1", 0));
+        assert_ne!(a, batch_clientmsgid("c-1", 1));
+        assert!(a.len() <= 32);
+        // The scheme of the first releases: journals they wrote resume
+        // with the same ids.
+        assert_eq!(a.len(), 27);
+    }
+
+    #[test]
+    fn content_round_trips_and_refuses_unknown_fields() {
+        let content = Content::Video {
+            file: FileRef::new("v.mp4", b"video"),
+            title: "t".into(),
+            description: String::new(),
+        };
+        let json = content.to_json();
+        assert_eq!(serde_json::from_str::<Content>(&json).ok(), Some(content));
+        assert!(
+            serde_json::from_str::<Content>(r#"{"type":"text","text":"x","extra":1}"#).is_err()
+        );
+        let state: BatchState = serde_json::from_str("\"submitting\"").expect("state");
+        assert_eq!(state, BatchState::Submitting);
+    }
+}

@@ -1,0 +1,142 @@
+//! A journal written by the release before this crate (schema 1, committed
+//! in tests/data) opens and is upgraded in place: every campaign, batch,
+//! openid, report and upload is still there, in today's types.
+
+use wxmass_campaign::sqlite::SCHEMA_VERSION;
+use wxmass_campaign::{Audience, BatchState, Content, MediaType, SqliteJournal};
+
+fn old_journal() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("journal.db");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/journal-v1.db"),
+        &path,
+    )
+    .expect("copy the fixture");
+    (dir, path)
+}
+
+#[test]
+fn a_schema_1_journal_is_upgraded_in_place() {
+    let (_dir, path) = old_journal();
+    let journal = SqliteJournal::open(&path).expect("upgraded");
+    assert_eq!(journal.version().expect("version"), SCHEMA_VERSION);
+    let ids: Vec<String> = journal
+        .campaigns()
+        .expect("campaigns")
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(ids.len(), 5, "{ids:?}");
+
+    // A finished list campaign: its batches, openids and reports.
+    let text = journal.campaign("v1-text").expect("read").expect("there");
+    assert_eq!(
+        text.content,
+        Content::Text {
+            text: "hello from v1".into()
+        }
+    );
+    assert_eq!((text.audience, text.audience_size), (Audience::Openids, 25));
+    let batches = journal.batches("v1-text").expect("batches");
+    let sizes: Vec<u64> = batches.iter().map(|b| b.size).collect();
+    assert_eq!(sizes, [10, 10, 5]);
+    assert!(batches.iter().all(|b| {
+        b.state == BatchState::Submitted
+            && b.report
+                .as_ref()
+                .is_some_and(|r| r.sent_count == b.size as i64)
+    }));
+    let mut all = Vec::new();
+    for b in &batches {
+        let openids = journal.openids("v1-text", b.index).expect("openids");
+        assert_eq!(openids.len() as u64, b.size);
+        all.extend(openids);
+    }
+    assert!(all.iter().all(|o| o.len() == 28 && o.starts_with('o')));
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 25, "no openid lost or repeated");
+
+    // An unfinished one resumes where it stopped, with the same ids.
+    let batches = journal.batches("v1-unfinished").expect("batches");
+    let states: Vec<BatchState> = batches.iter().map(|b| b.state).collect();
+    assert_eq!(states, [BatchState::Submitting, BatchState::Planned]);
+    assert_eq!(
+        batches[0].clientmsgid,
+        wxmass_campaign::batch_clientmsgid("v1-unfinished", 0)
+    );
+    assert_eq!(
+        journal.openids("v1-unfinished", 1).expect("openids").len(),
+        10
+    );
+
+    // Files, media ids and articles in their typed forms.
+    match journal
+        .campaign("v1-image")
+        .expect("read")
+        .map(|c| c.content)
+    {
+        Some(Content::Images { files }) => {
+            assert_eq!(files.len(), 1);
+            assert_eq!(files[0].path.to_str(), Some("red.png"));
+        }
+        other => panic!("v1-image: {other:?}"),
+    }
+    let media = journal.campaign("v1-media").expect("read").expect("there");
+    assert!(matches!(
+        media.content,
+        Content::Uploaded { media_type: MediaType::Voice, ref media_id, .. } if media_id == "abc123"
+    ));
+    match journal
+        .campaign("v1-article")
+        .expect("read")
+        .map(|c| c.content)
+    {
+        Some(Content::Articles {
+            articles,
+            draft: false,
+            ..
+        }) => {
+            assert_eq!(articles[0].file.path.to_str(), Some("art/a.md"));
+        }
+        other => panic!("v1-article: {other:?}"),
+    }
+    let report = journal.batches("v1-article").expect("batches")[0]
+        .report
+        .clone()
+        .expect("reported");
+    assert_eq!(report.sent_count, 60);
+    // The uploads stay journalled, so a rerun uploads nothing again.
+    let image = &journal.campaign("v1-image").expect("read").expect("there");
+    let Content::Images { files } = &image.content else {
+        unreachable!()
+    };
+    assert!(
+        journal
+            .media(&files[0].sha256, "image_permanent", 0)
+            .expect("media")
+            .is_some()
+    );
+    assert_eq!(journal.push_count().expect("pushes"), 5);
+    assert!(journal.stray_reports().expect("strays").is_empty());
+    drop(journal);
+
+    // Opening again changes nothing.
+    let journal = SqliteJournal::open(&path).expect("reopened");
+    assert_eq!(journal.batches("v1-text").expect("batches").len(), 3);
+}
+
+/// A journal from a newer wxmass is refused and not changed at all.
+#[test]
+fn a_newer_schema_is_refused_and_left_untouched() {
+    let (_dir, path) = old_journal();
+    // user_version is bytes 60..64 of the header, big-endian.
+    let mut bytes = std::fs::read(&path).expect("read");
+    bytes[60..64].copy_from_slice(&((SCHEMA_VERSION + 1) as u32).to_be_bytes());
+    std::fs::write(&path, &bytes).expect("write");
+    let error = SqliteJournal::open(&path).err().expect("refused");
+    assert!(error.to_string().contains("newer wxmass"), "{error}");
+    let after = std::fs::read(&path).expect("read");
+    assert!(after == bytes, "the newer journal was changed");
+}
