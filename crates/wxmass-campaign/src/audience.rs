@@ -29,7 +29,10 @@ const MAX_OPENID_LEN: usize = 64;
 /// Calls `f` with each openid of a list file (one per line; blank lines
 /// and surrounding white space skipped), refusing any line that is not an
 /// openid, with its number.
-pub fn each_openid(path: &Path, mut f: impl FnMut(&str) -> Result<()>) -> Result<()> {
+pub fn each_openid<E: From<Error>>(
+    path: &Path,
+    mut f: impl FnMut(&str) -> Result<(), E>,
+) -> Result<(), E> {
     let read_error = |source| Error::Read {
         path: path.display().to_string(),
         source,
@@ -54,7 +57,8 @@ pub fn each_openid(path: &Path, mut f: impl FnMut(&str) -> Result<()>) -> Result
             return Err(Error::Invalid(format!(
                 "{}: line {n} is not an openid: {openid:?}",
                 path.display()
-            )));
+            ))
+            .into());
         }
         f(openid)?;
     }
@@ -90,7 +94,7 @@ impl OpenIdList {
         let mut digest = Sha256::new();
         let mut keys: Vec<(u64, u32)> = Vec::new();
         let mut count: u64 = 0;
-        each_openid(path, |openid| {
+        each_openid::<Error>(path, |openid| {
             digest.update(openid.as_bytes());
             digest.update(b"\n");
             let position = u32::try_from(count).map_err(|_| {
@@ -131,7 +135,7 @@ impl OpenIdList {
             // and a second hash, every line after the first repeats it.
             let mut checked: Vec<(u32, u64, u32)> = Vec::with_capacity(maybe.len());
             let (mut position, mut next) = (0u32, maybe.iter().peekable());
-            each_openid(path, |openid| {
+            each_openid::<Error>(path, |openid| {
                 if let Some(&&(p, run)) = next.peek()
                     && p == position
                 {

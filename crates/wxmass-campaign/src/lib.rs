@@ -43,7 +43,7 @@ pub use audience::OpenIdList;
 pub use error::{Error, Result};
 pub use quota::AccountType;
 pub use spec::{
-    ArticleFile, Audience, Batch, BatchState, Campaign, Content, FileRef, JobReport, MediaType,
-    PictureRef, Report, SeenRequest, batch_clientmsgid, sha256_hex,
+    ArticleFile, Audience, Batch, BatchState, Campaign, Content, FileRef, Files, JobReport,
+    MediaType, PictureRef, Report, SeenRequest, batch_clientmsgid, sha256_hex,
 };
 pub use sqlite::{PlannedBatch, Recorded, SqliteJournal, StrayReport};

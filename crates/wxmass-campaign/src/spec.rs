@@ -37,6 +37,29 @@ impl FileRef {
     }
 }
 
+/// The bytes of the files a campaign sends, gathered while its content is
+/// read, to be kept in the journal with it (each distinct file once).
+#[derive(Debug, Default)]
+pub struct Files(Vec<(String, Vec<u8>)>);
+
+impl Files {
+    /// Adds the bytes read from `path` and returns their reference.
+    pub fn add(&mut self, path: impl Into<PathBuf>, data: Vec<u8>) -> FileRef {
+        let file = FileRef::new(path, &data);
+        if !self.0.iter().any(|(sha, _)| *sha == file.sha256) {
+            self.0.push((file.sha256.clone(), data));
+        }
+        file
+    }
+
+    /// (SHA-256, bytes) of each.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.0
+            .iter()
+            .map(|(sha, data)| (sha.as_str(), data.as_slice()))
+    }
+}
+
 /// A picture an article shows, as written in the Markdown (`src`), and the
 /// file it was when planned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -19,7 +19,10 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use crate::error::{Error, Result};
 use crate::legacy;
 use crate::openids;
-use crate::spec::{Audience, Batch, BatchState, Campaign, Content, JobReport, Report, SeenRequest};
+use crate::spec::{
+    Audience, Batch, BatchState, Campaign, Content, FileRef, Files, JobReport, Report, SeenRequest,
+    sha256_hex,
+};
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = 2;
@@ -329,7 +332,7 @@ impl SqliteJournal {
     pub fn plan(
         &mut self,
         campaign: &Campaign,
-        files: &[(&str, &[u8])],
+        files: &Files,
         batches: &mut dyn Iterator<Item = Result<PlannedBatch>>,
     ) -> Result<()> {
         let tx = self.conn.transaction()?;
@@ -349,7 +352,7 @@ impl SqliteJournal {
         {
             let mut blob =
                 tx.prepare("INSERT OR IGNORE INTO blobs (sha256, data) VALUES (?1, ?2)")?;
-            for (sha256, data) in files {
+            for (sha256, data) in files.iter() {
                 blob.execute(params![sha256, data])?;
             }
             let mut insert = tx.prepare(
@@ -702,6 +705,24 @@ impl SqliteJournal {
         Ok(())
     }
 
+    /// The bytes of a file a campaign sends: kept in the journal when the
+    /// campaign was planned; for campaigns planned by the first releases
+    /// (which kept only the path), read from the path if they are still
+    /// the bytes planned.
+    pub fn file(&self, file: &FileRef) -> Result<Vec<u8>> {
+        if let Some(data) = self.blob(&file.sha256)? {
+            return Ok(data);
+        }
+        let data = std::fs::read(&file.path).map_err(|source| Error::Read {
+            path: file.path.display().to_string(),
+            source,
+        })?;
+        if sha256_hex(&data) != file.sha256 {
+            return Err(Error::FileChanged(file.path.display().to_string()));
+        }
+        Ok(data)
+    }
+
     /// The bytes kept for a file when its campaign was planned.
     pub fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
         Ok(self
@@ -847,20 +868,21 @@ mod tests {
             Err(Error::Invalid("the list broke".into())),
         ]
         .into_iter();
-        assert!(journal.plan(&campaign("c"), &[], &mut failing).is_err());
+        assert!(
+            journal
+                .plan(&campaign("c"), &Files::default(), &mut failing)
+                .is_err()
+        );
         assert!(journal.campaign("c").expect("query").is_none());
         let mut ok = [batch(0, &["a", "b"]), batch(1, &["c", "d"])].into_iter();
-        journal
-            .plan(&campaign("c"), &[("ab", b"bytes")], &mut ok)
-            .expect("plan");
+        let mut files = Files::default();
+        let file = files.add("f.png", b"bytes".to_vec());
+        journal.plan(&campaign("c"), &files, &mut ok).expect("plan");
         assert_eq!(journal.openids("c", 1).expect("openids"), ["c", "d"]);
         let batches = journal.batches("c").expect("batches");
         assert_eq!(batches.len(), 2);
         assert_eq!(batches[0].state, BatchState::Planned);
-        assert_eq!(
-            journal.blob("ab").expect("blob").as_deref(),
-            Some(&b"bytes"[..])
-        );
+        assert_eq!(journal.file(&file).expect("file"), b"bytes");
         assert_eq!(journal.campaign("c").expect("c"), Some(campaign("c")));
     }
 

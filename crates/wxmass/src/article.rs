@@ -14,14 +14,15 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use serde_json::{Value, json};
+use serde_json::json;
 use wxmass_api::api::media::{ARTICLE_IMAGE_MAX_BYTES, Format, check_article_image};
 use wxmass_api::{Client, MediaKind};
 use wxmass_article::{Document, ImageRef, Theme};
+use wxmass_campaign::{ArticleFile, Content, Files, PictureRef, SqliteJournal, sha256_hex};
 
-use crate::campaign::{sha256_hex, upload_once};
+use crate::campaign::Planned;
 use crate::cli::ContentArgs;
-use crate::journal::Journal;
+use crate::uploads::{reusable_after, upload_once};
 
 /// One article file, read and checked.
 struct Article {
@@ -34,12 +35,23 @@ impl Article {
     fn read(path: &Path) -> Result<Article> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the article {}", path.display()))?;
+        Article::parse(path, text)
+    }
+
+    fn parse(path: &Path, text: String) -> Result<Article> {
         let document = Document::parse(&path.display().to_string(), &text)?;
         Ok(Article {
             path: path.to_owned(),
             text,
             document,
         })
+    }
+
+    /// An article as planned: its Markdown from the journal.
+    fn planned(journal: &SqliteJournal, file: &ArticleFile) -> Result<Article> {
+        let text = String::from_utf8(journal.file(&file.file)?)
+            .with_context(|| format!("the article {} is not UTF-8", file.file.path.display()))?;
+        Article::parse(&file.file.path, text)
     }
 
     /// A path in the article, relative to its file.
@@ -88,27 +100,32 @@ impl Article {
     }
 }
 
-fn read_theme(path: Option<&Path>) -> Result<(Theme, Value)> {
+/// The theme at `path` (the default without one), and its text.
+fn read_theme(path: Option<&Path>) -> Result<(Theme, Option<String>)> {
     let Some(path) = path else {
-        return Ok((Theme::default(), Value::Null));
+        return Ok((Theme::default(), None));
     };
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the theme {}", path.display()))?;
-    let theme = Theme::from_toml(&text)
-        .map_err(|e| anyhow::anyhow!("the theme {}: {e}", path.display()))?;
-    Ok((
-        theme,
-        json!({"path": path, "sha256": sha256_hex(text.as_bytes())}),
-    ))
+    Ok((parse_theme(path, &text)?, Some(text)))
+}
+
+fn parse_theme(path: &Path, text: &str) -> Result<Theme> {
+    Theme::from_toml(text).map_err(|e| anyhow::anyhow!("the theme {}: {e}", path.display()))
 }
 
 /// Plans `--article` content: every file read and checked, every local
-/// picture and cover present and usable, remote pictures allowed only with
+/// picture and cover present and usable (and kept, with the Markdown and
+/// the theme, by content), remote pictures allowed only with
 /// `--fetch-remote-images`. Nothing is uploaded.
-pub fn plan(c: &ContentArgs, ignore_reprint: bool) -> Result<Value> {
+pub fn plan(c: &ContentArgs, ignore_reprint: bool) -> Result<Planned> {
     wxmass_article::check_count(c.article.len()).map_err(anyhow::Error::msg)?;
-    let (_, theme) = read_theme(c.theme.as_deref())?;
-    let mut files = Vec::new();
+    let mut files = Files::default();
+    let theme = match (c.theme.as_deref(), read_theme(c.theme.as_deref())?) {
+        (Some(path), (_, Some(text))) => Some(files.add(path, text.into_bytes())),
+        _ => None,
+    };
+    let mut articles = Vec::new();
     let mut remote = Vec::new();
     // Every problem of every article, so that one run shows all to fix.
     let mut problems: Vec<String> = Vec::new();
@@ -117,24 +134,39 @@ pub fn plan(c: &ContentArgs, ignore_reprint: bool) -> Result<Value> {
         if let Err(errors) = article.document.check(true) {
             problems.extend(errors.0.iter().map(ToString::to_string));
         }
-        if article.document.front.cover.is_some()
-            && let Err(e) = article.cover()
-        {
-            problems.push(format!("{e:#}"));
+        let mut cover = None;
+        if article.document.front.cover.is_some() {
+            match article.cover() {
+                Ok((cover_path, data)) => cover = Some(files.add(cover_path, data)),
+                Err(e) => problems.push(format!("{e:#}")),
+            }
         }
+        let mut pictures: Vec<PictureRef> = Vec::new();
         match article.document.images() {
             Ok(images) => {
                 for image in images {
                     if image.is_remote() {
                         remote.push(format!("{}: {}", article.at(image.line), image.src));
-                    } else if let Err(e) = article.picture(&image) {
-                        problems.push(format!("{e:#}"));
+                    } else if pictures.iter().any(|p| p.src == image.src) {
+                        continue;
+                    } else {
+                        match article.picture(&image) {
+                            Ok(data) => pictures.push(PictureRef {
+                                file: files.add(article.beside(&image.src), data),
+                                src: image.src,
+                            }),
+                            Err(e) => problems.push(format!("{e:#}")),
+                        }
                     }
                 }
             }
             Err(e) => problems.push(e.to_string()),
         }
-        files.push(json!({"path": path, "sha256": sha256_hex(article.text.as_bytes())}));
+        articles.push(ArticleFile {
+            file: files.add(path, article.text.into_bytes()),
+            cover,
+            pictures,
+        });
     }
     match problems.len() {
         0 => {}
@@ -147,26 +179,60 @@ pub fn plan(c: &ContentArgs, ignore_reprint: bool) -> Result<Value> {
             remote.join("\n  ")
         );
     }
-    Ok(json!({
-        "type": "mpnews",
-        "articles": files,
-        "draft": c.draft,
-        "theme": theme,
-        "fetch_remote_images": c.fetch_remote_images,
-        "ignore_reprint": ignore_reprint,
-    }))
+    Ok(Planned {
+        content: Content::Articles {
+            articles,
+            draft: c.draft,
+            theme,
+            fetch_remote_images: c.fetch_remote_images,
+            ignore_reprint,
+        },
+        files,
+    })
+}
+
+/// A picture's bytes as planned (kept in the journal); campaigns planned
+/// by the first releases kept none, and read it beside the article, as
+/// they did.
+fn picture_bytes(
+    journal: &SqliteJournal,
+    file: &ArticleFile,
+    article: &Article,
+    image: &ImageRef,
+) -> Result<Vec<u8>> {
+    match file.pictures.iter().find(|p| p.src == image.src) {
+        Some(p) => Ok(journal.file(&p.file)?),
+        None => article.picture(image),
+    }
+}
+
+/// The cover's path and bytes as planned (or, for the first releases'
+/// campaigns, read beside the article).
+fn cover_bytes(
+    journal: &SqliteJournal,
+    file: &ArticleFile,
+    article: &Article,
+) -> Result<(PathBuf, Vec<u8>)> {
+    match &file.cover {
+        Some(cover) => Ok((cover.path.clone(), journal.file(cover)?)),
+        None => article.cover(),
+    }
 }
 
 /// The uploads preparing planned `--article` content would make: pictures
 /// and covers the journal has no id for, remote pictures, and the news item
 /// itself unless a rerun finds it.
-pub fn planned_uploads(journal: &Journal, content: &Value) -> Result<Vec<String>> {
-    let draft = content["draft"].as_bool().unwrap_or(false);
+pub fn planned_uploads(journal: &SqliteJournal, content: &Content) -> Result<Vec<String>> {
+    let Content::Articles {
+        articles, draft, ..
+    } = content
+    else {
+        return Ok(Vec::new());
+    };
     let mut uploads = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for file in content["articles"].as_array().into_iter().flatten() {
-        let path = Path::new(file["path"].as_str().unwrap_or_default());
-        let article = Article::read(path)?;
+    for file in articles {
+        let article = Article::planned(journal, file)?;
         for image in article.document.images()? {
             if !seen.insert(image.src.clone()) {
                 continue;
@@ -174,26 +240,22 @@ pub fn planned_uploads(journal: &Journal, content: &Value) -> Result<Vec<String>
             if image.is_remote() {
                 uploads.push(format!("picture {} (downloaded first)", image.src));
             } else {
-                let data = article.picture(&image)?;
+                let data = picture_bytes(journal, file, &article, &image)?;
                 if journal.media(&sha256_hex(&data), "uploadimg", 0)?.is_none() {
                     uploads.push(format!("picture {}", image.src));
                 }
             }
         }
-        let (cover_path, cover) = article.cover()?;
-        let (key, after) = if draft {
-            ("thumb_permanent", 0)
-        } else {
-            (
-                "thumb",
-                crate::journal::now() - crate::campaign::TEMPORARY_REUSE_SECONDS,
-            )
-        };
-        if journal.media(&sha256_hex(&cover), key, after)?.is_none() {
+        let (cover_path, cover) = cover_bytes(journal, file, &article)?;
+        let key = if *draft { "thumb_permanent" } else { "thumb" };
+        if journal
+            .media(&sha256_hex(&cover), key, reusable_after(!draft))?
+            .is_none()
+        {
             uploads.push(format!("cover {}", cover_path.display()));
         }
     }
-    uploads.push(if draft {
+    uploads.push(if *draft {
         "the draft (draft/add), unless a rerun finds it".to_owned()
     } else {
         "the articles (uploadnews), unless a rerun finds them".to_owned()
@@ -202,34 +264,45 @@ pub fn planned_uploads(journal: &Journal, content: &Value) -> Result<Vec<String>
 }
 
 /// Prepares planned `--article` content and returns the mpnews media id.
-pub async fn prepare(client: &Client, journal: &Journal, content: &Value) -> Result<String> {
-    let draft = content["draft"].as_bool().unwrap_or(false);
-    let theme_path = content["theme"]["path"].as_str().map(PathBuf::from);
-    let (theme, theme_json) = read_theme(theme_path.as_deref())?;
-    if theme_json["sha256"] != content["theme"]["sha256"] {
-        bail!("the theme changed since the campaign was planned; use a new --campaign");
-    }
+pub async fn prepare(
+    client: &Client,
+    journal: &SqliteJournal,
+    content: &Content,
+) -> Result<String> {
+    let Content::Articles {
+        articles: planned,
+        draft,
+        theme,
+        fetch_remote_images,
+        ..
+    } = content
+    else {
+        bail!("the campaign's content is not articles");
+    };
+    let draft = *draft;
+    let theme = match theme {
+        Some(file) => {
+            let text = String::from_utf8(journal.file(file)?)
+                .with_context(|| format!("the theme {} is not UTF-8", file.path.display()))?;
+            parse_theme(&file.path, &text)?
+        }
+        None => Theme::default(),
+    };
     let media = client.media();
     // One HTTP client for every remote picture, made only when asked for.
-    let web = match content["fetch_remote_images"].as_bool() {
-        Some(true) => Some(
+    let web = if *fetch_remote_images {
+        Some(
             reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .build()
                 .context("cannot make an HTTP client")?,
-        ),
-        _ => None,
+        )
+    } else {
+        None
     };
     let mut articles = Vec::new();
-    for file in content["articles"].as_array().into_iter().flatten() {
-        let path = Path::new(file["path"].as_str().unwrap_or_default());
-        let article = Article::read(path)?;
-        if sha256_hex(article.text.as_bytes()) != file["sha256"].as_str().unwrap_or_default() {
-            bail!(
-                "{} changed since the campaign was planned; use a new --campaign",
-                path.display()
-            );
-        }
+    for file in planned {
+        let article = Article::planned(journal, file)?;
         // Pictures: uploadimg once per distinct picture.
         let mut urls = HashMap::new();
         for image in article.document.images()? {
@@ -244,7 +317,7 @@ pub async fn prepare(client: &Client, journal: &Journal, content: &Value) -> Res
                     .await
                     .with_context(|| format!("{}: picture {}", article.at(image.line), image.src))?
             } else {
-                article.picture(&image)?
+                picture_bytes(journal, file, &article, &image)?
             };
             let name = image.src.rsplit('/').next().unwrap_or("picture").to_owned();
             let label = format!("{} ({})", image.src, article.at(image.line));
@@ -263,7 +336,7 @@ pub async fn prepare(client: &Client, journal: &Journal, content: &Value) -> Res
             urls.insert(image.src, url);
         }
         // The cover: a temporary thumb for uploadnews, permanent for drafts.
-        let (cover_path, cover) = article.cover()?;
+        let (cover_path, cover) = cover_bytes(journal, file, &article)?;
         let key = if draft { "thumb_permanent" } else { "thumb" };
         let label = format!("{} (cover)", cover_path.display());
         let thumb_id = upload_once(

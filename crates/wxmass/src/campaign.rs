@@ -1,46 +1,44 @@
-//! The campaign engine behind `wxmass send`: plan (journal first), prepare
-//! (uploads, journalled by content hash), send (each batch `submitting`
-//! before its request, `submitted` after, with a clientmsgid derived from
-//! campaign and batch), track (`mass/get` until final).
+//! `wxmass send` on the campaign engine (`wxmass-campaign`): plan (the
+//! content read and checked, the journal written first, files kept by
+//! content), prepare (uploads, journalled by content hash), send (each batch
+//! `submitting` before its request, `submitted` after, with a clientmsgid
+//! derived from campaign and batch), track (`mass/get` until final).
 
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use serde_json::{Value, json};
+use serde_json::json;
 use sha2::{Digest, Sha256};
-use wxmass_api::{Audience, Client, ClientMsgId, Errcode, MediaKind, Message, Sent};
+use wxmass_api::{Client, ClientMsgId, Errcode, MediaKind, Message, Sent};
+use wxmass_campaign::{
+    AccountType, Audience, Batch, Campaign, Content, Files, MediaType, OpenIdList, PlannedBatch,
+    SqliteJournal, batch_clientmsgid, beijing, legacy, quota,
+};
 
 use crate::cli::{ContentArgs, PreviewArgs, SendArgs};
 use crate::config::Settings;
-use crate::journal::{Batch, Campaign, Journal, now};
+use crate::uploads::upload_file;
 
 /// Audiences above this many followers ask for confirmation.
 pub const CONFIRM_ABOVE: u64 = 1_000;
 
-fn hex(bytes: &[u8], n: usize) -> String {
-    bytes.iter().take(n).map(|b| format!("{b:02x}")).collect()
-}
-
-/// The clientmsgid of a batch: the same for every run of the campaign.
-pub fn batch_clientmsgid(campaign: &str, index: u32) -> String {
-    let digest = Sha256::digest(format!("{campaign}:{index}").as_bytes());
-    format!("wxm{}", hex(&digest, 12))
-}
-
-/// What the user asked to send, before any upload.
-struct Content {
-    /// Recorded in the journal and hashed into the campaign id.
-    json: Value,
+/// What the user asked to send, read and checked, with the bytes of every
+/// file it needs (kept in the journal with the campaign).
+pub struct Planned {
+    /// The message.
+    pub content: Content,
+    /// Its files.
+    pub files: Files,
 }
 
 fn read_content(
     c: &ContentArgs,
     media_type: Option<&str>,
     ignore_reprint: bool,
-) -> Result<Content> {
-    let json = if let Some(text) = &c.text {
+) -> Result<Planned> {
+    let mut files = Files::default();
+    let content = if let Some(text) = &c.text {
         if text.trim().is_empty() {
             bail!("--text is empty");
         }
@@ -48,52 +46,60 @@ fn read_content(
         Message::text(text.as_str())
             .validate()
             .context("--text cannot be sent")?;
-        json!({"type": "text", "text": text})
+        Content::Text { text: text.clone() }
     } else if !c.image.is_empty() {
-        let files = c
-            .image
-            .iter()
-            .map(|path| local_file(path, MediaKind::Image, true))
-            .collect::<Result<Vec<_>>>()?;
-        json!({"type": "image", "files": files})
+        let mut refs = Vec::new();
+        for path in &c.image {
+            refs.push(files.add(path, local_file(path, MediaKind::Image, true)?));
+        }
+        Content::Images { files: refs }
     } else if let Some(path) = &c.voice {
-        json!({"type": "voice", "file": local_file(path, MediaKind::Voice, true)?})
+        Content::Voice {
+            file: files.add(path, local_file(path, MediaKind::Voice, true)?),
+        }
     } else if let Some(path) = &c.video {
         let title = c.title.as_deref().unwrap_or_default();
         if title.trim().is_empty() {
             bail!("--video needs a --title that is not empty");
         }
-        json!({"type": "mpvideo", "file": local_file(path, MediaKind::Video, false)?,
-               "title": title, "description": c.description.as_deref().unwrap_or_default()})
+        Content::Video {
+            file: files.add(path, local_file(path, MediaKind::Video, false)?),
+            title: title.to_owned(),
+            description: c.description.clone().unwrap_or_default(),
+        }
     } else if !c.article.is_empty() {
-        crate::article::plan(c, ignore_reprint)?
+        return crate::article::plan(c, ignore_reprint);
     } else if let Some(id) = &c.media_id {
-        // `video` is what `media upload --type` calls it; WeChat's msgtype
-        // is mpvideo.
-        let kind = match media_type.context("--media-id needs --type")? {
-            "video" => "mpvideo",
-            kind => kind,
-        };
+        let kind = media_type.context("--media-id needs --type")?;
+        let media_type = MediaType::parse(kind).with_context(|| {
+            format!("--type {kind:?} is not a kind of media id: give mpnews, image, voice or video")
+        })?;
         if id.trim().is_empty() {
             bail!("--media-id is empty: give the id `wxmass media upload` printed");
         }
-        json!({"type": kind, "media_id": id, "ignore_reprint": ignore_reprint})
+        Content::Uploaded {
+            media_type,
+            media_id: id.clone(),
+            ignore_reprint,
+        }
     } else if let Some(card) = &c.card {
         Message::WxCard(card.clone())
             .validate()
             .context("--card cannot be sent")?;
-        json!({"type": "wxcard", "card_id": card})
+        Content::Card {
+            card_id: card.clone(),
+        }
     } else {
         bail!(
             "nothing to send: give --text, --image, --voice, --video, --article, --media-id or --card"
         );
     };
-    Ok(Content { json })
+    Ok(Planned { content, files })
 }
 
 /// Reads and checks a file the message needs, before anything is planned or
-/// sent; the journal keeps its path and hash.
-fn local_file(path: &Path, kind: MediaKind, permanent: bool) -> Result<Value> {
+/// sent.
+fn local_file(path: &Path, kind: MediaKind, permanent: bool) -> Result<Vec<u8>> {
     let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     wxmass_api::api::media::check_file(kind, permanent, &data).with_context(|| {
         format!(
@@ -102,158 +108,44 @@ fn local_file(path: &Path, kind: MediaKind, permanent: bool) -> Result<Value> {
             kind.as_str()
         )
     })?;
-    Ok(json!({"path": path, "sha256": sha256_hex(&data)}))
+    Ok(data)
 }
 
-/// How long a temporary upload (3 days at WeChat) is reused: long enough
-/// for any rerun, short enough that the message is sent before it expires.
-pub const TEMPORARY_REUSE_SECONDS: i64 = 2 * 86_400;
-
-/// The id (and URL) the journal has for bytes hashing to `hash` under
-/// `key`, or the result of `upload`, journalled at once. `temporary`: reuse
-/// only a recent upload. `label` names the upload in the log.
-pub async fn upload_once(
-    journal: &Journal,
-    hash: &str,
-    key: &str,
-    temporary: bool,
-    label: &str,
-    upload: impl AsyncFnOnce() -> Result<(String, Option<String>)>,
-) -> Result<String> {
-    let after = if temporary {
-        now() - TEMPORARY_REUSE_SECONDS
-    } else {
-        0
-    };
-    if let Some(id) = journal.media(hash, key, after)? {
-        return Ok(id);
-    }
-    let working = crate::progress::Working::new(format!("uploading {label}"));
-    let (id, url) = upload().await?;
-    drop(working);
-    journal.record_media(hash, key, &id, url.as_deref())?;
-    eprintln!("uploaded {label}");
-    Ok(id)
+/// An openid list. Standard input is first copied to a private file,
+/// removed when this is dropped, since the list is read more than once.
+struct ListFile {
+    list: OpenIdList,
+    _spool: Option<Spool>,
 }
 
-/// [`upload_once`] for a file planned by [`local_file`]: its bytes must
-/// still be those planned.
-async fn upload_planned(
-    journal: &Journal,
-    file: &Value,
-    key: &str,
-    upload: impl AsyncFnOnce(&str, Vec<u8>) -> Result<(String, Option<String>)>,
-) -> Result<String> {
-    let hash = file["sha256"].as_str().unwrap_or_default();
-    let path = Path::new(file["path"].as_str().unwrap_or_default());
-    let label = path.display().to_string();
-    upload_once(journal, hash, key, false, &label, async || {
-        let data =
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        if sha256_hex(&data) != hash {
-            bail!(
-                "{} changed since the campaign was planned; use a new --campaign",
-                path.display()
-            );
-        }
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("media");
-        upload(name, data).await
-    })
-    .await
-}
+/// A file removed when dropped.
+struct Spool(PathBuf);
 
-/// The hex SHA-256 of some bytes: the journal's content key.
-pub fn sha256_hex(data: &[u8]) -> String {
-    hex(&Sha256::digest(data), 32)
-}
-
-/// Calls `f` with each openid of a list file (one per line; blank lines
-/// skipped), refusing any line that is not an openid, with its number.
-pub fn each_openid(path: &Path, mut f: impl FnMut(&str) -> Result<()>) -> Result<()> {
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
-    let mut line = String::new();
-    let mut n = 0u64;
-    loop {
-        line.clear();
-        n += 1;
-        let read = reader
-            .read_line(&mut line)
-            .with_context(|| format!("{}: line {n}", path.display()))?;
-        if read == 0 {
-            return Ok(());
-        }
-        let openid = line.trim();
-        if openid.is_empty() {
-            continue;
-        }
-        if openid.len() > 64 || openid.chars().any(char::is_whitespace) {
-            bail!("{}: line {n} is not an openid: {openid:?}", path.display());
-        }
-        f(openid)?;
-    }
-}
-
-/// An openid list, read once to check and fingerprint it; the journal
-/// reads it again when the campaign is planned, so memory stays flat
-/// however long it is. Standard input is first copied to a private file,
-/// removed when this is dropped.
-struct OpenIdList {
-    path: PathBuf,
-    /// Openids, repeats included.
-    count: u64,
-    /// Hex SHA-256 of the openids in order: part of the campaign's id.
-    digest: String,
-    spooled: bool,
-}
-
-impl OpenIdList {
-    fn read(path: &Path, spool_dir: &Path) -> Result<OpenIdList> {
-        let (path, spooled) = if path.as_os_str() == "-" {
-            std::fs::create_dir_all(spool_dir)
-                .with_context(|| format!("cannot create {}", spool_dir.display()))?;
-            let spool = spool_dir.join(format!("stdin-{}.openids", std::process::id()));
-            crate::config::write_private(&spool, b"")?;
-            let mut file = std::fs::OpenOptions::new().append(true).open(&spool)?;
-            std::io::copy(&mut std::io::stdin().lock(), &mut file)
-                .context("cannot read the openids from standard input")?;
-            (spool, true)
-        } else {
-            (path.to_owned(), false)
-        };
-        let mut list = OpenIdList {
-            path,
-            count: 0,
-            digest: String::new(),
-            spooled,
-        };
-        let mut hasher = Sha256::new();
-        let mut count = 0u64;
-        each_openid(&list.path, |openid| {
-            hasher.update(openid.as_bytes());
-            hasher.update(b"\n");
-            count += 1;
-            Ok(())
-        })?;
-        list.count = count;
-        list.digest = hex(&hasher.finalize(), 32);
-        if list.count < 2 {
-            bail!(
-                "mass/send needs at least 2 openids; {} has {}",
-                list.path.display(),
-                list.count
-            );
-        }
-        Ok(list)
-    }
-}
-
-impl Drop for OpenIdList {
+impl Drop for Spool {
     fn drop(&mut self) {
-        if self.spooled {
-            let _ = std::fs::remove_file(&self.path);
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+impl ListFile {
+    fn read(path: &Path, spool_dir: &Path) -> Result<ListFile> {
+        if path.as_os_str() != "-" {
+            return Ok(ListFile {
+                list: OpenIdList::read(path)?,
+                _spool: None,
+            });
         }
+        std::fs::create_dir_all(spool_dir)
+            .with_context(|| format!("cannot create {}", spool_dir.display()))?;
+        let spool = Spool(spool_dir.join(format!("stdin-{}.openids", std::process::id())));
+        crate::config::write_private(&spool.0, b"")?;
+        let mut file = std::fs::OpenOptions::new().append(true).open(&spool.0)?;
+        std::io::copy(&mut std::io::stdin().lock(), &mut file)
+            .context("cannot read the openids from standard input")?;
+        Ok(ListFile {
+            list: OpenIdList::read(&spool.0)?,
+            _spool: Some(spool),
+        })
     }
 }
 
@@ -268,16 +160,12 @@ fn confirm(size: u64, what: &str, yes: bool) -> Result<()> {
 /// The journal key of an mpvideo upload: its id depends on the title and
 /// description as well as the bytes, so they are part of the key.
 fn mpvideo_key(title: &str, description: &str) -> String {
-    format!(
-        "mpvideo:{}",
-        hex(&Sha256::digest(format!("{title}\n{description}")), 8)
-    )
+    let digest = Sha256::digest(format!("{title}\n{description}"));
+    format!("mpvideo:{}", hex::encode(&digest[..8]))
 }
 
 /// The message to send, uploading its files once (reused by content hash).
-async fn message(client: &Client, journal: &Journal, content: &Value) -> Result<Message> {
-    let kind = content["type"].as_str().unwrap_or_default();
-    let str_of = |field: &str| content[field].as_str().unwrap_or_default().to_owned();
+async fn message(client: &Client, journal: &SqliteJournal, content: &Content) -> Result<Message> {
     let media = client.media();
     let permanent = |kind: MediaKind| {
         let media = &media;
@@ -285,13 +173,13 @@ async fn message(client: &Client, journal: &Journal, content: &Value) -> Result<
             Ok(media.add_material(kind, name, data, None).await?)
         }
     };
-    Ok(match kind {
-        "text" => Message::text(content["text"].as_str().unwrap_or_default()),
-        "image" => {
+    Ok(match content {
+        Content::Text { text } => Message::text(text.as_str()),
+        Content::Images { files } => {
             let mut ids = Vec::new();
-            for file in content["files"].as_array().into_iter().flatten() {
+            for file in files {
                 ids.push(
-                    upload_planned(
+                    upload_file(
                         journal,
                         file,
                         "image_permanent",
@@ -307,31 +195,29 @@ async fn message(client: &Client, journal: &Journal, content: &Value) -> Result<
                 only_fans_can_comment: false,
             }
         }
-        "mpnews" if content.get("articles").is_some() => Message::MpNews {
+        Content::Articles { ignore_reprint, .. } => Message::MpNews {
             media_id: crate::article::prepare(client, journal, content).await?,
-            send_ignore_reprint: content["ignore_reprint"].as_bool().unwrap_or(false),
+            send_ignore_reprint: *ignore_reprint,
         },
-        "mpnews" => Message::MpNews {
-            media_id: str_of("media_id"),
-            send_ignore_reprint: content["ignore_reprint"].as_bool().unwrap_or(false),
-        },
-        "voice" if content.get("file").is_some() => Message::Voice(
-            upload_planned(
+        Content::Voice { file } => Message::Voice(
+            upload_file(
                 journal,
-                &content["file"],
+                file,
                 "voice_permanent",
                 permanent(MediaKind::Voice),
             )
             .await?,
         ),
-        "voice" => Message::Voice(str_of("media_id")),
-        "mpvideo" if content.get("file").is_some() => {
-            let (title, description) = (str_of("title"), str_of("description"));
-            let key = mpvideo_key(&title, &description);
-            let media_id = upload_planned(journal, &content["file"], &key, async |name, data| {
+        Content::Video {
+            file,
+            title,
+            description,
+        } => {
+            let key = mpvideo_key(title, description);
+            let media_id = upload_file(journal, file, &key, async |name, data| {
                 let video = media.upload(MediaKind::Video, name, data).await?;
                 let id = media
-                    .upload_video(&video.media_id, &title, &description)
+                    .upload_video(&video.media_id, title, description)
                     .await?;
                 Ok((id, None))
             })
@@ -342,25 +228,52 @@ async fn message(client: &Client, journal: &Journal, content: &Value) -> Result<
                 description: Some(description.clone()),
             }
         }
-        "mpvideo" => Message::MpVideo {
-            media_id: str_of("media_id"),
-            title: None,
-            description: None,
+        Content::Uploaded {
+            media_type,
+            media_id,
+            ignore_reprint,
+        } => match media_type {
+            MediaType::Mpnews => Message::MpNews {
+                media_id: media_id.clone(),
+                send_ignore_reprint: *ignore_reprint,
+            },
+            MediaType::Image => Message::Images {
+                media_ids: vec![media_id.clone()],
+                recommend: None,
+                need_open_comment: false,
+                only_fans_can_comment: false,
+            },
+            MediaType::Voice => Message::Voice(media_id.clone()),
+            MediaType::Mpvideo => Message::MpVideo {
+                media_id: media_id.clone(),
+                title: None,
+                description: None,
+            },
         },
-        "wxcard" => Message::WxCard(str_of("card_id")),
-        other => bail!("the journal holds an unknown message type {other:?}"),
+        Content::Card { card_id } => Message::WxCard(card_id.clone()),
     })
 }
 
-/// The message a preview sends (pictures uploaded once, as for `send`).
+/// The message a preview sends (files uploaded once, as for `send`, and
+/// journalled in the same journal).
 pub async fn preview_message(
     client: &Client,
-    settings: &Settings,
+    journal_path: &Path,
     args: &PreviewArgs,
 ) -> Result<Message> {
-    let content = read_content(&args.content, args.media_type.as_deref(), false)?;
-    let journal = Journal::open(&settings.paths.data.join("journal.db"))?;
-    message(client, &journal, &content.json).await
+    let planned = read_content(&args.content, args.media_type.as_deref(), false)?;
+    // A preview plans no campaign: its uploads read the files where they
+    // are (checked against the hashes just taken).
+    let journal = SqliteJournal::open(journal_path)?;
+    message(client, &journal, &planned.content).await
+}
+
+/// The account type from the profile.
+fn account_type(settings: &Settings) -> Option<AccountType> {
+    settings
+        .account_type
+        .as_deref()
+        .and_then(AccountType::parse)
 }
 
 /// `wxmass send`.
@@ -382,73 +295,67 @@ pub async fn send(
         );
     }
     let client = settings.client()?;
-    let content = read_content(
+    let planned = read_content(
         &args.content,
         args.media_type.as_deref(),
         args.ignore_reprint,
     )?;
     let a = &args.audience;
-    let (kind, tag_id, openids) = if a.all {
-        ("all", None, None)
-    } else if let Some(tag) = a.tag {
-        ("tag", Some(tag), None)
+    let (audience, mut list) = if a.all {
+        (Audience::All, None)
+    } else if let Some(tag_id) = a.tag {
+        (Audience::Tag { tag_id }, None)
     } else if let Some(path) = &a.openids {
         (
-            "openids",
-            None,
-            Some(OpenIdList::read(path, &settings.paths.data)?),
+            Audience::Openids,
+            Some(ListFile::read(path, &settings.paths.data)?),
         )
     } else {
         bail!("no audience: give --all, --tag ID or --openids FILE");
     };
-    let audience_digest = match &openids {
-        Some(list) => list.digest[..16].to_owned(),
+    let audience_digest = match &list {
+        Some(l) => l.list.digest()[..16].to_owned(),
         None => format!(
-            "{kind}{}",
-            tag_id.map(|t| t.to_string()).unwrap_or_default()
+            "{}{}",
+            audience.kind(),
+            audience.tag_id().map(|t| t.to_string()).unwrap_or_default()
         ),
     };
+    // Named as the first releases named it, so the command that planned a
+    // campaign before an upgrade finds it after.
     let campaign_id = args.campaign.clone().unwrap_or_else(|| {
         let digest = Sha256::digest(
             format!(
                 "{}|{}|{audience_digest}|{}",
                 settings.appid,
-                content.json,
+                legacy::id_json(&planned.content),
                 args.batch_size()
             )
             .as_bytes(),
         );
-        format!("c-{}", hex(&digest, 6))
+        format!("c-{}", hex::encode(&digest[..6]))
     });
-    let mut journal = Journal::open(journal_path)?;
+    let mut journal = SqliteJournal::open(journal_path)?;
 
     let existing = journal.campaign(&campaign_id)?;
     if let Some(existing) = &existing {
-        if existing.content != content.json {
-            bail!(
-                "campaign {campaign_id:?} already exists with other content; choose another --campaign"
-            );
+        if legacy::id_json(&existing.content) != legacy::id_json(&planned.content) {
+            return Err(wxmass_campaign::Error::ContentChanged(campaign_id).into());
         }
     } else {
-        // Plan: sizes, confirmation, then the journal, before any send.
-        let size = match kind {
-            "all" => client
+        // Plan: sizes, quotas, confirmation, then the journal, before any send.
+        let size = match &audience {
+            Audience::All => client
                 .users()
                 .followers_page(None)
                 .await?
                 .total
                 .unwrap_or(0),
-            "tag" => {
+            Audience::Tag { tag_id } => {
                 let tags = client.tags().list().await?;
-                let tag = tags
-                    .iter()
-                    .find(|t| Some(t.id) == tag_id)
-                    .with_context(|| {
-                        format!(
-                            "no tag {} on this account; see `wxmass tags list`",
-                            tag_id.unwrap_or(0)
-                        )
-                    })?;
+                let tag = tags.iter().find(|t| t.id == *tag_id).with_context(|| {
+                    format!("no tag {tag_id} on this account; see `wxmass tags list`")
+                })?;
                 if tag.count == 0 {
                     bail!(
                         "tag {} ({}) has no followers: nothing to send (a job would still count against the account's quota; on a subscription account it is the day's one mass message)",
@@ -458,63 +365,81 @@ pub async fn send(
                 }
                 tag.count
             }
-            _ => openids.as_ref().map_or(0, |l| l.count),
+            Audience::Openids => list.as_ref().map_or(0, |l| l.list.distinct()),
         };
-        if kind == "all" && size == 0 {
+        if audience == Audience::All && size == 0 {
             bail!("the account has no followers: nothing to send");
         }
-        crate::quota::check(
-            &journal,
-            &settings.appid,
-            settings.account_type.as_deref(),
-            kind,
-            tag_id,
-        )?;
+        let now = beijing::now();
+        let account = account_type(settings);
+        quota::check(&journal, &settings.appid, account, &audience, now)?;
+        let capped = match list.as_mut() {
+            Some(l) => {
+                let capped = quota::followers_at_cap(
+                    &journal,
+                    &settings.appid,
+                    account,
+                    &l.list,
+                    &campaign_id,
+                    now,
+                )?;
+                l.list.forget_hashes();
+                if capped > 0 {
+                    eprintln!(
+                        "warning: {capped} of the list's {} followers have had {} mass messages from this account this month; WeChat will filter them out",
+                        l.list.distinct(),
+                        quota::PER_MONTH
+                    );
+                }
+                capped
+            }
+            None => 0,
+        };
         let campaign = Campaign {
             id: campaign_id.clone(),
             appid: settings.appid.clone(),
-            content: content.json.clone(),
-            audience_kind: kind.to_owned(),
-            tag_id,
-            audience_size: size as i64,
-            created_at: now(),
+            content: planned.content.clone(),
+            audience: audience.clone(),
+            audience_size: size,
+            created_at: now,
         };
+        let list = list.as_ref().map(|l| &l.list);
         if args.dry_run {
-            return dry_run(
-                &mut journal,
-                settings,
-                &campaign,
-                openids.as_ref(),
-                args,
-                json_out,
-                quiet,
-            );
+            return dry_run(&journal, &campaign, list, capped, args, json_out, quiet);
         }
-        if kind == "all" || size > CONFIRM_ABOVE {
-            let what = match kind {
-                "all" => "every follower".to_owned(),
-                "tag" => format!("tag {}", tag_id.unwrap_or(0)),
-                _ => "the openid list".to_owned(),
+        if audience == Audience::All || size > CONFIRM_ABOVE {
+            let what = match &audience {
+                Audience::All => "every follower".to_owned(),
+                Audience::Tag { tag_id } => format!("tag {tag_id}"),
+                Audience::Openids => "the openid list".to_owned(),
             };
             confirm(size, &what, args.yes)?;
         }
-        let (planner, _) = start_plan(&mut journal, settings, &campaign, openids.as_ref())?;
-        let planned = planner.finish(u64::from(args.batch_size()), |i| {
-            batch_clientmsgid(&campaign_id, i)
-        })?;
-        if let Some(list) = openids.as_ref().filter(|l| l.count > planned) {
-            eprintln!(
-                "{} repeated openid(s) in the list skipped",
-                list.count - planned
-            );
+        match list {
+            Some(list) => {
+                let mut batches =
+                    list.batches(args.batch_size(), |i| batch_clientmsgid(&campaign_id, i))?;
+                journal.plan(&campaign, &planned.files, &mut batches)?;
+                if list.count() > list.distinct() {
+                    eprintln!(
+                        "{} repeated openid(s) in the list skipped",
+                        list.count() - list.distinct()
+                    );
+                }
+            }
+            None => {
+                let one = PlannedBatch {
+                    clientmsgid: batch_clientmsgid(&campaign_id, 0),
+                    openids: Vec::new(),
+                };
+                journal.plan(&campaign, &planned.files, &mut std::iter::once(Ok(one)))?;
+            }
         }
     }
+    drop(list);
 
     let batches = journal.batches(&campaign_id)?;
-    let pending: Vec<&Batch> = batches
-        .iter()
-        .filter(|b| b.state != "submitted" || b.msg_id.is_none())
-        .collect();
+    let pending: Vec<&Batch> = batches.iter().filter(|b| b.pending()).collect();
     if existing.is_some() && pending.is_empty() {
         let value =
             json!({"campaign": campaign_id, "already_sent": true, "batches": batches.len()});
@@ -556,12 +481,14 @@ pub async fn send(
             }
             .into());
         }
-        let audience = match campaign.audience_kind.as_str() {
-            "all" => Audience::All,
-            "tag" => Audience::Tag(campaign.tag_id.unwrap_or(0)),
-            _ => Audience::OpenIds(journal.members(&campaign_id, batch.index)?),
+        let audience = match campaign.audience {
+            Audience::All => wxmass_api::Audience::All,
+            Audience::Tag { tag_id } => wxmass_api::Audience::Tag(tag_id),
+            Audience::Openids => {
+                wxmass_api::Audience::OpenIds(journal.openids(&campaign_id, batch.index)?)
+            }
         };
-        journal.mark_submitting(&campaign_id, batch.index)?;
+        journal.mark_submitting(&campaign_id, batch.index, beijing::now())?;
         let sent = tokio::select! {
             sent = send_batch(&client, &message, &audience, &batch.clientmsgid) => sent?,
             () = interrupt.wait() => {
@@ -576,7 +503,7 @@ pub async fn send(
             } => (Some(msg_id), msg_data_id),
             Sent::AlreadySubmitted { msg_id, .. } => (msg_id, None),
         };
-        journal.mark_submitted(&campaign_id, batch.index, msg_id, data_id)?;
+        journal.mark_submitted(&campaign_id, batch.index, msg_id, data_id, beijing::now())?;
         tracing::debug!(campaign = %campaign_id, batch = batch.index + 1, ?msg_id, "batch submitted");
         progress.inc(1);
     }
@@ -601,33 +528,30 @@ pub async fn send(
 /// WeChat takes this many mass sends a minute (§17).
 const SENDS_PER_MINUTE: u64 = 60;
 
-/// `send --dry-run`: the plan `send` would record, made by the journal's own
-/// planner and thrown away (the same dedup and batches), the uploads it
-/// would make, and how long WeChat's pace will take. Nothing is recorded or
-/// sent.
+/// `send --dry-run`: the plan `send` would record (the same dedup and
+/// batches, by the same code), the uploads it would make, and how long
+/// WeChat's pace will take. Nothing is recorded or sent.
 fn dry_run(
-    journal: &mut Journal,
-    settings: &Settings,
+    journal: &SqliteJournal,
     campaign: &Campaign,
-    openids: Option<&OpenIdList>,
+    list: Option<&OpenIdList>,
+    capped: u64,
     args: &SendArgs,
     json_out: bool,
     quiet: bool,
 ) -> Result<()> {
     let uploads = planned_uploads(journal, &campaign.content)?;
-    let (planner, capped) = start_plan(journal, settings, campaign, openids)?;
-    let (distinct, sizes) = planner.rehearse(u64::from(args.batch_size()))?;
+    let sizes = match list {
+        Some(list) => list.batch_sizes(args.batch_size()),
+        None => vec![0],
+    };
     let (campaign_id, kind, tag_id) = (
         &campaign.id,
-        campaign.audience_kind.as_str(),
-        campaign.tag_id,
+        campaign.audience.kind(),
+        campaign.audience.tag_id(),
     );
-    let followers = if openids.is_some() {
-        distinct
-    } else {
-        campaign.audience_size as u64
-    };
-    let repeated = openids.map_or(0, |l| l.count.saturating_sub(distinct));
+    let followers = campaign.audience_size;
+    let repeated = list.map_or(0, |l| l.count() - l.distinct());
     let batches = sizes.len() as u64;
     // The first 60 go at once; each further 60 waits for the next minute.
     let minutes = (batches.saturating_sub(1)) / SENDS_PER_MINUTE;
@@ -642,7 +566,7 @@ fn dry_run(
     crate::commands::print(json_out, &plan, || {
         let mut out = format!(
             "dry run: campaign {campaign_id} would send {} to {followers} followers ({}) in {batches} batch(es); nothing sent",
-            campaign.content["type"].as_str().unwrap_or("?"),
+            campaign.content.msgtype(),
             match tag_id {
                 Some(t) => format!("tag {t}"),
                 None => kind.to_owned(),
@@ -653,7 +577,7 @@ fn dry_run(
                 "\n  {repeated} repeated openid(s) in the list would be skipped"
             ));
         }
-        if openids.is_some() {
+        if list.is_some() {
             let shown: Vec<String> = sizes.iter().take(5).map(u64::to_string).collect();
             let more = if sizes.len() > 5 { ", ..." } else { "" };
             out.push_str(&format!("\n  batch sizes: {}{more}", shown.join(", ")));
@@ -672,64 +596,36 @@ fn dry_run(
     Ok(())
 }
 
-/// Starts recording `campaign`: its row, its openids streamed from the list,
-/// and the per-follower quota check of a service account. The caller
-/// finishes the plan, or rehearses it. Also returns how many of the list's
-/// followers are at the monthly cap.
-fn start_plan<'j>(
-    journal: &'j mut Journal,
-    settings: &Settings,
-    campaign: &Campaign,
-    openids: Option<&OpenIdList>,
-) -> Result<(crate::journal::Planner<'j>, u64)> {
-    let guard = crate::quota::ListGuard::new(
-        journal,
-        &settings.appid,
-        settings.account_type.as_deref(),
-        &campaign.audience_kind,
-    )?;
-    let mut planner = journal.plan(campaign)?;
-    if let Some(list) = openids {
-        each_openid(&list.path, |openid| planner.add(openid))?;
-    }
-    let capped = match &guard {
-        Some(guard) => guard.check(&planner)?,
-        None => 0,
-    };
-    Ok((planner, capped))
-}
-
 /// The uploads a send of `content` would make: files the journal has no
 /// media id for yet.
-fn planned_uploads(journal: &Journal, content: &Value) -> Result<Vec<String>> {
+fn planned_uploads(journal: &SqliteJournal, content: &Content) -> Result<Vec<String>> {
     let mut uploads = Vec::new();
-    let mut check = |file: &Value, key: &str, what: &str| -> Result<()> {
-        let hash = file["sha256"].as_str().unwrap_or_default();
-        if journal.media(hash, key, 0)?.is_none() {
-            uploads.push(format!("{what} {}", file["path"].as_str().unwrap_or("?")));
+    let mut check = |file: &wxmass_campaign::FileRef, key: &str, what: &str| -> Result<()> {
+        if journal.media(&file.sha256, key, 0)?.is_none() {
+            uploads.push(format!("{what} {}", file.path.display()));
         }
         Ok(())
     };
-    match content["type"].as_str().unwrap_or_default() {
-        "image" => {
-            for file in content["files"].as_array().into_iter().flatten() {
+    match content {
+        Content::Images { files } => {
+            for file in files {
                 check(file, "image_permanent", "image")?;
             }
         }
-        "voice" if content.get("file").is_some() => {
-            check(&content["file"], "voice_permanent", "voice")?;
-        }
-        "mpvideo" if content.get("file").is_some() => {
-            let key = mpvideo_key(
-                content["title"].as_str().unwrap_or_default(),
-                content["description"].as_str().unwrap_or_default(),
-            );
-            check(&content["file"], &key, "video (then uploadvideo)")?;
-        }
-        "mpnews" if content.get("articles").is_some() => {
+        Content::Voice { file } => check(file, "voice_permanent", "voice")?,
+        Content::Video {
+            file,
+            title,
+            description,
+        } => check(
+            file,
+            &mpvideo_key(title, description),
+            "video (then uploadvideo)",
+        )?,
+        Content::Articles { .. } => {
             uploads.extend(crate::article::planned_uploads(journal, content)?);
         }
-        _ => {}
+        Content::Text { .. } | Content::Uploaded { .. } | Content::Card { .. } => {}
     }
     Ok(uploads)
 }
@@ -775,7 +671,7 @@ impl Interrupt {
 
 /// An error when WeChat reports that every batch failed (a job sent to
 /// nobody is no success), a warning when some did.
-fn failed_batches(journal: &Journal, campaign: &str) -> Result<()> {
+fn failed_batches(journal: &SqliteJournal, campaign: &str) -> Result<()> {
     let batches = journal.batches(campaign)?;
     let failed: Vec<&Batch> = batches
         .iter()
@@ -814,7 +710,7 @@ const MINUTE_QUOTA_PATIENCE: Duration = Duration::from_secs(180);
 async fn send_batch(
     client: &Client,
     message: &Message,
-    audience: &Audience,
+    audience: &wxmass_api::Audience,
     clientmsgid: &str,
 ) -> Result<Sent> {
     let give_up = tokio::time::Instant::now() + MINUTE_QUOTA_PATIENCE;
@@ -842,7 +738,7 @@ async fn send_batch(
 }
 
 /// Polls `mass/get` until every job is final (or a minute has passed).
-async fn track(client: &Client, journal: &Journal, campaign: &str) -> Result<()> {
+async fn track(client: &Client, journal: &SqliteJournal, campaign: &str) -> Result<()> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let mut open = 0;
@@ -853,7 +749,7 @@ async fn track(client: &Client, journal: &Journal, campaign: &str) -> Result<()>
             }
             let status = client.mass().get(msg_id).await?;
             let name = status.as_str();
-            journal.set_status(campaign, batch.index, name)?;
+            journal.set_status(campaign, batch.index, name, beijing::now())?;
             if !status.is_final() {
                 open += 1;
             }
@@ -862,18 +758,5 @@ async fn track(client: &Client, journal: &Journal, campaign: &str) -> Result<()>
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn clientmsgids_are_stable_and_short() {
-        let a = batch_clientmsgid("c-1", 0);
-        assert_eq!(a, batch_clientmsgid("c-1", 0));
-        assert_ne!(a, batch_clientmsgid("c-1", 1));
-        assert!(a.len() <= 32);
     }
 }

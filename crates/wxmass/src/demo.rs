@@ -12,7 +12,7 @@ use wxmass_emulator::{CallbackMode, CallbackTarget, EmulatorConfig};
 
 use crate::cli::{AudienceArgs, ContentArgs, SendArgs};
 use crate::config::{Paths, Settings};
-use crate::journal::Journal;
+use wxmass_campaign::SqliteJournal as Journal;
 
 /// The demo's article, its cover and its inline picture (shipped in
 /// `crates/wxmass/assets`).
@@ -60,7 +60,7 @@ pub async fn run(json: bool) -> Result<()> {
     let dir = std::env::temp_dir().join(format!(
         "wxmass-demo-{}-{}",
         std::process::id(),
-        crate::journal::now()
+        wxmass_campaign::beijing::now()
     ));
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let result = run_in(&dir, json).await;
@@ -83,7 +83,7 @@ async fn run_in(dir: &Path, json: bool) -> Result<()> {
         receiver_config,
         wxmass_callback::ServeLimits::default(),
         receiver,
-        crate::journal::Journal::open(&journal_path)?,
+        Journal::open(&journal_path)?,
         async {
             let _ = stop_rx.await;
         },

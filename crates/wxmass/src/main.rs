@@ -8,11 +8,10 @@ mod cli;
 mod commands;
 mod config;
 mod demo;
-mod journal;
 mod open_files;
 mod progress;
-mod quota;
 mod serve;
+mod uploads;
 
 use std::process::ExitCode;
 
@@ -80,7 +79,11 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             let journal = journal_path(cli, &settings.paths);
             campaign::send(&settings, &journal, args, Some(cli.json)).await
         }
-        Command::Preview(args) => commands::api::preview(&settings()?, args, cli.json).await,
+        Command::Preview(args) => {
+            let settings = settings()?;
+            let journal = journal_path(cli, &settings.paths);
+            commands::api::preview(&settings, &journal, args, cli.json).await
+        }
         Command::Media(command) => commands::api::media(&settings()?, command, cli.json).await,
         Command::Drafts(command) => commands::api::drafts(&settings()?, command, cli.json).await,
         Command::Article(cli::ArticleCommand::Render { file, out, theme }) => {
@@ -99,7 +102,10 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             unknown,
             refresh,
         } => {
-            let journal = journal::Journal::open(&journal_path(cli, &config::Paths::from_env()?))?;
+            let journal = wxmass_campaign::SqliteJournal::open(&journal_path(
+                cli,
+                &config::Paths::from_env()?,
+            ))?;
             if *unknown {
                 commands::status::stray_reports(&journal, cli.json)
             } else {
@@ -112,7 +118,10 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             }
         }
         Command::Campaigns => {
-            let journal = journal::Journal::open(&journal_path(cli, &config::Paths::from_env()?))?;
+            let journal = wxmass_campaign::SqliteJournal::open(&journal_path(
+                cli,
+                &config::Paths::from_env()?,
+            ))?;
             commands::status::campaigns(&journal, cli.json)
         }
         Command::Serve(args) => {
@@ -132,7 +141,8 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
                     );
                 }
             }
-            let journal = journal::Journal::open(&journal_path(cli, &settings.paths))?;
+            let journal =
+                wxmass_campaign::SqliteJournal::open(&journal_path(cli, &settings.paths))?;
             let listener = wxmass_callback::bind(&args.listen)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;

@@ -13,10 +13,12 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use tokio::sync::{mpsc, oneshot};
 
-use wxmass_callback::{CallbackConfig, Push, PushRecorder, RecordFuture, SeenRequest, ServeLimits};
+use wxmass_callback::{
+    CallbackConfig, MassSendJobFinish, Push, PushRecorder, RecordFuture, SeenRequest, ServeLimits,
+};
+use wxmass_campaign::{JobReport, Recorded, Report, SqliteJournal, beijing};
 
 use crate::cli::ServeArgs;
-use crate::journal::{Journal, Received, Recorded};
 
 /// Most requests written in one transaction.
 const GROUP_MAX: usize = 1024;
@@ -46,10 +48,51 @@ pub fn limits(args: &ServeArgs) -> ServeLimits {
     }
 }
 
+/// What an accepted request leaves in the journal: the report it
+/// carried, if any, and the replay guard's entry for it.
+type Received = (Option<JobReport>, wxmass_campaign::SeenRequest);
+
 /// One request waiting for the writer.
 struct Pending {
     received: Received,
     done: oneshot::Sender<Result<(), String>>,
+}
+
+/// The journal's form of a report: its counts, and the whole event (to
+/// tell WeChat's retry from a contradiction).
+fn job_report(job: &MassSendJobFinish) -> JobReport {
+    let urls = job
+        .article_url_result
+        .iter()
+        .flat_map(|r| r.items.iter().map(|i| i.article_url.clone()))
+        .collect();
+    JobReport {
+        msg_id: job.msg_id,
+        report: Report {
+            status: job.status.to_string(),
+            total_count: job.total_count.into(),
+            filter_count: job.filter_count.into(),
+            sent_count: job.sent_count.into(),
+            error_count: job.error_count.into(),
+            check_state: job
+                .copyright_check_result
+                .as_ref()
+                .map(|c| c.check_state.code()),
+            article_urls: urls,
+        },
+        // Serializing parsed strings and numbers cannot fail.
+        event: serde_json::to_string(job).unwrap_or_default(),
+    }
+}
+
+/// The journal's form of a replay-guard entry.
+fn seen(request: &SeenRequest) -> wxmass_campaign::SeenRequest {
+    wxmass_campaign::SeenRequest {
+        timestamp: request.timestamp,
+        nonce: request.nonce.clone(),
+        content: request.content,
+        expires_at: request.expires_at,
+    }
 }
 
 /// Hands each accepted request to the writer thread and waits for its
@@ -60,15 +103,11 @@ struct JournalRecorder {
 }
 
 impl JournalRecorder {
-    fn submit(
-        &self,
-        job: Option<wxmass_callback::MassSendJobFinish>,
-        request: SeenRequest,
-    ) -> RecordFuture {
+    fn submit(&self, job: Option<&MassSendJobFinish>, request: &SeenRequest) -> RecordFuture {
         let writer = self.writer.clone();
+        let received = (job.map(job_report), seen(request));
         Box::pin(async move {
             let (done, outcome) = oneshot::channel();
-            let received = Received { job, request };
             writer
                 .send(Pending { received, done })
                 .await
@@ -82,15 +121,15 @@ impl JournalRecorder {
 
 impl PushRecorder for JournalRecorder {
     fn record(&self, push: Push, request: SeenRequest) -> RecordFuture {
-        let job = match push {
+        let job = match &push {
             Push::MassSendJobFinish(job) => Some(job),
             Push::Other(_) => None,
         };
-        self.submit(job, request)
+        self.submit(job, &request)
     }
 
     fn record_request(&self, request: SeenRequest) -> RecordFuture {
-        self.submit(None, request)
+        self.submit(None, &request)
     }
 
     fn seen_requests(&self) -> Vec<SeenRequest> {
@@ -100,8 +139,8 @@ impl PushRecorder for JournalRecorder {
 
 /// The writer thread: waits for one request, takes all that are waiting
 /// with it, commits them together, then answers each.
-fn write_groups(mut journal: Journal, appid: String, mut queue: mpsc::Receiver<Pending>) {
-    let mut last_prune = crate::journal::now();
+fn write_groups(mut journal: SqliteJournal, appid: String, mut queue: mpsc::Receiver<Pending>) {
+    let mut last_prune = beijing::now();
     while let Some(first) = queue.blocking_recv() {
         let mut group = vec![first];
         while group.len() < GROUP_MAX {
@@ -112,7 +151,7 @@ fn write_groups(mut journal: Journal, appid: String, mut queue: mpsc::Receiver<P
         }
         let (received, waiting): (Vec<Received>, Vec<_>) =
             group.into_iter().map(|p| (p.received, p.done)).unzip();
-        match journal.record_received(&appid, &received) {
+        match journal.record_received(&appid, &received, beijing::now()) {
             Ok(outcomes) => {
                 log_reports(&received, &outcomes);
                 for done in waiting {
@@ -127,7 +166,7 @@ fn write_groups(mut journal: Journal, appid: String, mut queue: mpsc::Receiver<P
                 }
             }
         }
-        let now = crate::journal::now();
+        let now = beijing::now();
         if now - last_prune >= 60 {
             if let Err(error) = journal.prune_seen_requests(now) {
                 tracing::warn!(error = %format!("{error:#}"), "could not prune old callback requests");
@@ -141,8 +180,8 @@ fn write_groups(mut journal: Journal, appid: String, mut queue: mpsc::Receiver<P
 /// from the push is escaped: it cannot split a line or drive the terminal.
 fn log_reports(received: &[Received], outcomes: &[Recorded]) {
     let mut lines = String::new();
-    for (r, outcome) in received.iter().zip(outcomes) {
-        let Some(job) = &r.job else { continue };
+    for ((job, _), outcome) in received.iter().zip(outcomes) {
+        let Some(job) = job else { continue };
         let note = match outcome {
             Recorded::New { known: true } => "",
             Recorded::New { known: false } => {
@@ -157,9 +196,9 @@ fn log_reports(received: &[Received], outcomes: &[Recorded]) {
         lines.push_str(&format!(
             "job {} finished: {} ({} of {} sent){note}\n",
             job.msg_id,
-            job.status.to_string().escape_debug(),
-            job.sent_count,
-            job.total_count,
+            job.report.status.escape_debug(),
+            job.report.sent_count,
+            job.report.total_count,
         ));
     }
     if !lines.is_empty() {
@@ -172,12 +211,20 @@ pub async fn serve(
     config: CallbackConfig,
     limits: ServeLimits,
     listener: tokio::net::TcpListener,
-    journal: Journal,
+    journal: SqliteJournal,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let seen = journal
-        .seen_requests(crate::journal::now())
-        .context("cannot read the callback requests already used")?;
+        .seen_requests(beijing::now())
+        .context("cannot read the callback requests already used")?
+        .into_iter()
+        .map(|q| SeenRequest {
+            timestamp: q.timestamp,
+            nonce: q.nonce,
+            content: q.content,
+            expires_at: q.expires_at,
+        })
+        .collect();
     let (writer, queue) = mpsc::channel(GROUP_MAX * 4);
     let appid = config.appid().to_owned();
     let thread = std::thread::Builder::new()

@@ -16,10 +16,15 @@ fn media_kind(kind: &str) -> MediaKind {
     }
 }
 
-pub async fn preview(settings: &Settings, args: &PreviewArgs, json: bool) -> Result<()> {
+pub async fn preview(
+    settings: &Settings,
+    journal: &std::path::Path,
+    args: &PreviewArgs,
+    json: bool,
+) -> Result<()> {
     args.content.check()?;
     let client = settings.client()?;
-    let message = crate::campaign::preview_message(&client, settings, args).await?;
+    let message = crate::campaign::preview_message(&client, journal, args).await?;
     let to = match (&args.to, &args.wxname) {
         (Some(openid), _) => PreviewTarget::OpenId(openid.clone()),
         (None, Some(name)) => PreviewTarget::WeChatId(name.clone()),
@@ -137,7 +142,7 @@ fn id_table<'a>(last: &str, rows: impl Iterator<Item = (&'a str, i64, String)>) 
     for (id, updated, text) in rows {
         out.push_str(&format!(
             "\n{id:<64}  {:<16}  {}",
-            crate::quota::beijing_minute(updated),
+            wxmass_campaign::beijing::minute(updated),
             text.escape_debug()
         ));
     }
@@ -213,10 +218,11 @@ pub async fn mass(
             client.mass().delete(*msg_id, *article_idx).await?;
             if *article_idx == 0 {
                 // The journal says what WeChat now says: mass/get answers DELETE.
-                crate::journal::Journal::open(journal)?.set_status_of_job(
+                wxmass_campaign::SqliteJournal::open(journal)?.set_status_of_job(
                     &settings.appid,
                     *msg_id,
                     "DELETE",
+                    wxmass_campaign::beijing::now(),
                 )?;
             }
             super::print(

@@ -3,25 +3,25 @@
 use anyhow::{Context, Result};
 use serde_json::json;
 
-use crate::journal::Journal;
+use wxmass_campaign::{Audience, BatchState, Campaign, Content, SqliteJournal, beijing};
 
 /// Prints one campaign with its batches.
-pub fn print_campaign(journal: &Journal, id: &str, json_out: bool) -> Result<()> {
+pub fn print_campaign(journal: &SqliteJournal, id: &str, json_out: bool) -> Result<()> {
     let campaign = journal
         .campaign(id)?
         .with_context(|| format!("no campaign {id:?} in the journal; see `wxmass campaigns`"))?;
     let batches = journal.batches(id)?;
-    let submitted = batches.iter().filter(|b| b.state == "submitted").count();
+    let submitted = batches
+        .iter()
+        .filter(|b| b.state == BatchState::Submitted)
+        .count();
     let value = json!({"campaign": campaign, "batches": batches, "submitted": submitted, "total_batches": batches.len()});
     super::print(json_out, &value, || {
         let mut out = format!(
             "campaign {}: {} to {} ({} followers), {submitted}/{} batch(es) submitted",
             campaign.id,
-            campaign.content["type"].as_str().unwrap_or("?"),
-            match campaign.tag_id {
-                Some(t) => format!("tag {t}"),
-                None => campaign.audience_kind.clone(),
-            },
+            campaign.content.msgtype(),
+            audience(&campaign),
             campaign.audience_size,
             batches.len()
         );
@@ -34,13 +34,13 @@ pub fn print_campaign(journal: &Journal, id: &str, json_out: bool) -> Result<()>
                 "\n{:>6}  {:>7}  {:>12}  {:<12}  {:<14}  {}",
                 b.index + 1,
                 // Tag and all-follower jobs have no list of their own.
-                if campaign.audience_kind == "openids" {
+                if campaign.audience == Audience::Openids {
                     b.size.to_string()
                 } else {
                     "-".to_owned()
                 },
                 b.msg_id.map_or("-".into(), |m| m.to_string()),
-                b.state,
+                b.state.as_str(),
                 shown_status(b),
                 b.report.as_ref().map_or("-".into(), |r| format!(
                     "{} of {} ({})",
@@ -55,7 +55,7 @@ pub fn print_campaign(journal: &Journal, id: &str, json_out: bool) -> Result<()>
 
 /// A batch's status: what mass/get said last, else what the report says
 /// (a campaign sent with --no-wait has a report before any mass/get).
-fn shown_status(b: &crate::journal::Batch) -> &str {
+fn shown_status(b: &wxmass_campaign::Batch) -> &str {
     match (&b.status, &b.report) {
         (Some(status), _) => status,
         (None, Some(r)) if r.status == "send success" => "SEND_SUCCESS",
@@ -67,7 +67,7 @@ fn shown_status(b: &crate::journal::Batch) -> &str {
 /// `wxmass status [CAMPAIGN] [--refresh]`: with a client, each job's status
 /// is asked of WeChat first.
 pub async fn status(
-    journal: &Journal,
+    journal: &SqliteJournal,
     id: Option<&str>,
     refresh: Option<&wxmass_api::Client>,
     json_out: bool,
@@ -94,7 +94,7 @@ pub async fn status(
         for batch in journal.batches(&id)? {
             if let Some(msg_id) = batch.msg_id {
                 let status = client.mass().get(msg_id).await?;
-                journal.set_status(&id, batch.index, status.as_str())?;
+                journal.set_status(&id, batch.index, status.as_str(), beijing::now())?;
             }
         }
     }
@@ -102,14 +102,17 @@ pub async fn status(
 }
 
 /// `wxmass campaigns`.
-pub fn campaigns(journal: &Journal, json_out: bool) -> Result<()> {
+pub fn campaigns(journal: &SqliteJournal, json_out: bool) -> Result<()> {
     let list = journal.campaigns()?;
     let mut rows = Vec::new();
     for c in &list {
         let batches = journal.batches(&c.id)?;
-        let submitted = batches.iter().filter(|b| b.state == "submitted").count();
-        rows.push(json!({"id": c.id, "appid": c.appid, "type": c.content["type"], "summary": summary(&c.content),
-                         "audience": c.audience_kind, "tag_id": c.tag_id, "audience_size": c.audience_size,
+        let submitted = batches
+            .iter()
+            .filter(|b| b.state == BatchState::Submitted)
+            .count();
+        rows.push(json!({"id": c.id, "appid": c.appid, "type": c.content.msgtype(), "summary": summary(&c.content),
+                         "audience": c.audience.kind(), "tag_id": c.audience.tag_id(), "audience_size": c.audience_size,
                          "batches": batches.len(), "submitted": submitted, "created_at": c.created_at}));
     }
     super::print(json_out, &json!(rows), || {
@@ -118,17 +121,13 @@ pub fn campaigns(journal: &Journal, json_out: bool) -> Result<()> {
             "CAMPAIGN", "CREATED", "ACCOUNT", "TYPE", "AUDIENCE", "FOLLOWERS", "BATCHES"
         );
         for (r, c) in rows.iter().zip(&list) {
-            let audience = match c.tag_id {
-                Some(t) => format!("tag {t}"),
-                None => c.audience_kind.clone(),
-            };
             out.push_str(&format!(
                 "\n{:<16}  {:<16}  {:<18}  {:<8}  {:<10}  {:>9}  {:<7}  {}",
                 c.id,
-                crate::quota::beijing_minute(c.created_at),
+                beijing::minute(c.created_at),
                 c.appid,
                 r["type"].as_str().unwrap_or(""),
-                audience,
+                audience(c),
                 c.audience_size,
                 format!("{}/{}", r["submitted"], r["batches"]),
                 r["summary"].as_str().unwrap_or("")
@@ -139,37 +138,36 @@ pub fn campaigns(journal: &Journal, json_out: bool) -> Result<()> {
     Ok(())
 }
 
+/// `tag N`, `all` or `openids`.
+fn audience(c: &Campaign) -> String {
+    match c.audience {
+        Audience::Tag { tag_id } => format!("tag {tag_id}"),
+        ref other => other.kind().to_owned(),
+    }
+}
+
 /// A line about a campaign's content: the text's start, the files' names,
 /// the articles' files.
-fn summary(content: &serde_json::Value) -> String {
-    let name = |v: &serde_json::Value| {
-        v["path"]
-            .as_str()
-            .map(|p| {
-                std::path::Path::new(p)
-                    .file_name()
-                    .map_or(p.to_owned(), |n| n.to_string_lossy().into_owned())
+fn summary(content: &Content) -> String {
+    let name = |f: &wxmass_campaign::FileRef| {
+        f.path
+            .file_name()
+            .map_or(f.path.display().to_string(), |n| {
+                n.to_string_lossy().into_owned()
             })
-            .unwrap_or_default()
     };
-    let names = |list: &serde_json::Value| {
-        list.as_array()
-            .into_iter()
-            .flatten()
-            .map(name)
+    let text = match content {
+        Content::Text { text } => text.clone(),
+        Content::Images { files } => files.iter().map(name).collect::<Vec<_>>().join(", "),
+        Content::Articles { articles, .. } => articles
+            .iter()
+            .map(|a| name(&a.file))
             .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let text = match content["type"].as_str().unwrap_or_default() {
-        "text" => content["text"].as_str().unwrap_or_default().to_owned(),
-        "image" => names(&content["files"]),
-        "mpnews" if content.get("articles").is_some() => names(&content["articles"]),
-        "mpvideo" if content.get("title").is_some() => {
-            content["title"].as_str().unwrap_or_default().to_owned()
-        }
-        "voice" if content.get("file").is_some() => name(&content["file"]),
-        "wxcard" => content["card_id"].as_str().unwrap_or_default().to_owned(),
-        _ => content["media_id"].as_str().unwrap_or_default().to_owned(),
+            .join(", "),
+        Content::Video { title, .. } => title.clone(),
+        Content::Voice { file } => name(file),
+        Content::Card { card_id } => card_id.clone(),
+        Content::Uploaded { media_id, .. } => media_id.clone(),
     };
     // One line, at most 40 characters, nothing that drives a terminal.
     let line: String = text
@@ -186,7 +184,7 @@ fn summary(content: &serde_json::Value) -> String {
 
 /// `wxmass status --unknown`: reports `serve` recorded that belong to no
 /// campaign's batch, and reports that contradict the first for their job.
-pub fn stray_reports(journal: &Journal, json_out: bool) -> Result<()> {
+pub fn stray_reports(journal: &SqliteJournal, json_out: bool) -> Result<()> {
     let strays = journal.stray_reports()?;
     super::print(json_out, &json!(strays), || {
         if strays.is_empty() {

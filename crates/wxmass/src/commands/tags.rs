@@ -75,7 +75,7 @@ async fn batch_tag(
     call: impl AsyncFn(&[String]) -> wxmass_api::Result<()>,
 ) -> Result<u64> {
     let mut total = 0u64;
-    crate::campaign::each_openid(path, |_| {
+    wxmass_campaign::audience::each_openid::<anyhow::Error>(path, |_| {
         total += 1;
         Ok(())
     })?;
@@ -88,7 +88,7 @@ async fn batch_tag(
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<String>>(4);
     let path = path.to_owned();
     let reader = tokio::task::spawn_blocking(move || {
-        crate::campaign::each_openid(&path, |openid| {
+        wxmass_campaign::audience::each_openid::<anyhow::Error>(&path, |openid| {
             chunk.push(openid.to_owned());
             if chunk.len() == PER_REQUEST {
                 let full = std::mem::replace(&mut chunk, Vec::with_capacity(PER_REQUEST));
