@@ -15,8 +15,12 @@ pub const OPENIDS_PER_SEND: std::ops::RangeInclusive<usize> = 2..=10_000;
 /// Longest text message we send, in bytes.
 pub const MAX_TEXT_BYTES: usize = 2048;
 
-/// The content of a mass message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The content of a mass message. Its serde form is wxmass's own (a
+/// prepared message kept in the journal so that every worker sends the
+/// same), not WeChat's body: that is [`Message::validate`]d and built by
+/// the mass handler.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Message {
     /// Plain text.
     Text(String),

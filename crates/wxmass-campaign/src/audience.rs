@@ -193,29 +193,17 @@ impl OpenIdList {
         &self.digest
     }
 
-    /// How many of the list's followers `earlier` names at least `cap`
-    /// times, when `earlier` calls its argument once per earlier campaign
-    /// and follower. A follower is matched by a 64-bit hash: a count is off
-    /// only if two openids share one.
-    pub fn followers_at_cap(
-        &self,
-        cap: u64,
-        earlier: impl FnOnce(&mut dyn FnMut(&str)) -> Result<()>,
-    ) -> Result<u64> {
-        if cap == 0 {
-            return Ok(self.distinct);
+    /// A counter of how often earlier campaigns reached each of the
+    /// list's followers. A follower is matched by a 64-bit hash: a count
+    /// is off only if two openids share one.
+    pub fn follower_counts(&self) -> FollowerCounts<'_> {
+        FollowerCounts {
+            list: self,
+            counts: vec![0; self.hashes.len()],
         }
-        let mut counts = vec![0u8; self.hashes.len()];
-        earlier(&mut |openid| {
-            let h = hash_of(openid, 0);
-            if let Ok(i) = self.hashes.binary_search_by_key(&h, |&(h, _)| h) {
-                counts[i] = counts[i].saturating_add(1);
-            }
-        })?;
-        Ok(counts.iter().filter(|&&c| u64::from(c) >= cap).count() as u64)
     }
 
-    /// Frees what only [`followers_at_cap`](Self::followers_at_cap) needs.
+    /// Frees what only [`follower_counts`](Self::follower_counts) needs.
     pub fn forget_hashes(&mut self) {
         self.hashes = Vec::new();
     }
@@ -262,6 +250,29 @@ impl OpenIdList {
                 openids,
             })
         }))
+    }
+}
+
+/// See [`OpenIdList::follower_counts`].
+pub struct FollowerCounts<'a> {
+    list: &'a OpenIdList,
+    counts: Vec<u8>,
+}
+
+impl FollowerCounts<'_> {
+    /// Counts one earlier campaign's message to `openid` (ignored if the
+    /// list does not have it).
+    pub fn add(&mut self, openid: &str) {
+        let h = hash_of(openid, 0);
+        if let Ok(i) = self.list.hashes.binary_search_by_key(&h, |&(h, _)| h) {
+            self.counts[i] = self.counts[i].saturating_add(1);
+        }
+    }
+
+    /// The list's followers counted `cap` times or more (all of them for a
+    /// cap of 0).
+    pub fn at_least(&self, cap: u64) -> u64 {
+        self.counts.iter().filter(|&&c| u64::from(c) >= cap).count() as u64
     }
 }
 
@@ -401,14 +412,11 @@ mod tests {
         let lines: Vec<String> = (0..4).map(|i| format!("o{i}")).collect();
         let (_d, path) = list_of(&lines);
         let list = OpenIdList::read(&path).expect("read");
-        let capped = list
-            .followers_at_cap(2, |f| {
-                // Two earlier campaigns had o0; one had o1; o9 is not ours.
-                ["o0", "o1", "o9", "o0"].iter().for_each(|o| f(o));
-                Ok(())
-            })
-            .expect("count");
-        assert_eq!(capped, 1);
+        let mut counts = list.follower_counts();
+        // Two earlier campaigns had o0; one had o1; o9 is not ours.
+        ["o0", "o1", "o9", "o0"].iter().for_each(|o| counts.add(o));
+        assert_eq!(counts.at_least(2), 1);
+        assert_eq!(counts.at_least(0), 4);
     }
 
     proptest! {

@@ -39,6 +39,16 @@ pub enum Error {
     /// disk since it was planned.
     #[error("{0} changed since the campaign was planned; use a new --campaign")]
     FileChanged(String),
+    /// WeChat refused a batch (it is given back, `submitting`: a rerun
+    /// resends it with its clientmsgid).
+    #[error("batch {batch} was not sent")]
+    Send {
+        /// 1-based.
+        batch: u32,
+        /// WeChat's answer, or the network's.
+        #[source]
+        source: wxmass_api::Error,
+    },
     /// A file could not be read.
     #[error("cannot read {path}")]
     Read {

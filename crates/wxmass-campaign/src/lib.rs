@@ -32,18 +32,23 @@
 
 pub mod audience;
 pub mod beijing;
+pub mod engine;
 mod error;
+pub mod journal;
 pub mod legacy;
 pub mod openids;
+pub mod postgres;
 pub mod quota;
 pub mod spec;
 pub mod sqlite;
 
 pub use audience::OpenIdList;
 pub use error::{Error, Result};
+pub use journal::Journal;
+pub use postgres::PgJournal;
 pub use quota::AccountType;
 pub use spec::{
-    ArticleFile, Audience, Batch, BatchState, Campaign, Content, FileRef, Files, JobReport,
+    ArticleFile, Audience, Batch, BatchState, Campaign, Claim, Content, FileRef, Files, JobReport,
     MediaType, PictureRef, Report, SeenRequest, batch_clientmsgid, sha256_hex,
 };
 pub use sqlite::{PlannedBatch, Recorded, SqliteJournal, StrayReport};

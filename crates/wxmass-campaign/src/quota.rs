@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::audience::OpenIdList;
 use crate::beijing;
 use crate::error::{Error, Result};
+use crate::journal::Journal;
 use crate::spec::Audience;
-use crate::sqlite::SqliteJournal;
 
 /// The kind of Official Account, which decides its quotas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,8 +40,8 @@ pub const PER_MONTH: u64 = 4;
 /// Refuses a new campaign of `appid` to `audience` at `now` if the
 /// account's quota is spent. Without a known account type nothing is
 /// checked (WeChat still refuses what it must).
-pub fn check(
-    journal: &SqliteJournal,
+pub async fn check(
+    journal: &Journal,
     appid: &str,
     account: Option<AccountType>,
     audience: &Audience,
@@ -54,8 +54,8 @@ pub fn check(
         )),
         (Some(AccountType::Subscription), _) => {
             let (start, next) = beijing::day_bounds(now);
-            let sent = journal.campaigns_sent_since(appid, "all", None, start)?
-                + journal.campaigns_sent_since(appid, "tag", None, start)?;
+            let sent = journal.campaigns_sent_since(appid, "all", None, start).await?
+                + journal.campaigns_sent_since(appid, "tag", None, start).await?;
             if sent >= 1 {
                 return quota(format!(
                     "a subscription account sends one mass message a day, and today's has been sent; it returns at {}",
@@ -66,7 +66,7 @@ pub fn check(
         }
         (Some(AccountType::Service), Audience::All) => {
             let (start, next) = beijing::month_bounds(now);
-            let sent = journal.campaigns_sent_since(appid, "all", None, start)?;
+            let sent = journal.campaigns_sent_since(appid, "all", None, start).await?;
             if sent >= PER_MONTH {
                 return quota(format!(
                     "a service account sends to all followers 4 times a month; {sent} sent this month; it returns at {}",
@@ -80,8 +80,8 @@ pub fn check(
             // per job: every send to all, and every send to this tag,
             // reached its followers.
             let (start, next) = beijing::month_bounds(now);
-            let sent = journal.campaigns_sent_since(appid, "all", None, start)?
-                + journal.campaigns_sent_since(appid, "tag", Some(*tag_id), start)?;
+            let sent = journal.campaigns_sent_since(appid, "all", None, start).await?
+                + journal.campaigns_sent_since(appid, "tag", Some(*tag_id), start).await?;
             if sent >= PER_MONTH {
                 return quota(format!(
                     "this tag's followers have had {sent} mass messages from this account this month (sends to all and to tag {tag_id}), and WeChat delivers at most 4 a month to each follower: this send would reach nobody who was in the tag for them. It returns at {}",
@@ -100,8 +100,8 @@ pub fn check(
 /// messages this month; WeChat would filter them out. A list of only such
 /// followers is refused. Campaign `except` (the one being planned) is not
 /// counted.
-pub fn followers_at_cap(
-    journal: &SqliteJournal,
+pub async fn followers_at_cap(
+    journal: &Journal,
     appid: &str,
     account: Option<AccountType>,
     list: &OpenIdList,
@@ -112,11 +112,15 @@ pub fn followers_at_cap(
         return Ok(0);
     }
     let (since, next) = beijing::month_bounds(now);
-    let to_all = journal.campaigns_sent_since(appid, "all", None, since)?;
+    let to_all = journal
+        .campaigns_sent_since(appid, "all", None, since)
+        .await?;
     let cap = PER_MONTH.saturating_sub(to_all);
-    let capped = list.followers_at_cap(cap, |f| {
-        journal.each_recent_list_member(appid, since, except, f)
-    })?;
+    let mut counts = list.follower_counts();
+    journal
+        .each_recent_list_member(appid, since, except, &mut |o| counts.add(o))
+        .await?;
+    let capped = counts.at_least(cap);
     let distinct = list.distinct();
     if distinct > 0 && capped == distinct {
         return Err(Error::Quota(format!(

@@ -324,6 +324,25 @@ pub struct Batch {
     pub status: Option<String>,
     /// WeChat's MASSSENDJOBFINISH report, once received.
     pub report: Option<Report>,
+    /// The worker that recorded it submitted.
+    pub sent_by: Option<String>,
+    /// How often a worker took it over from another whose lease ran out
+    /// while it was `submitting` (and resent it with its clientmsgid).
+    pub takeovers: u32,
+}
+
+/// A batch a worker holds the lease of: it alone sends it until the lease
+/// runs out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    /// The campaign.
+    pub campaign: String,
+    /// The batch.
+    pub index: u32,
+    /// Its clientmsgid.
+    pub clientmsgid: String,
+    /// Another worker's lease on it ran out while it was `submitting`.
+    pub takeover: bool,
 }
 
 impl Batch {

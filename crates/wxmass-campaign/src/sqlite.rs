@@ -25,7 +25,7 @@ use crate::spec::{
 };
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The tables of the first release (user_version 0). A new journal is
 /// created through them and upgraded like an old one, so there is one path.
@@ -92,6 +92,20 @@ const MIGRATION_V2: &str = "
     DROP TABLE members;
     CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, data BLOB NOT NULL);
     CREATE INDEX batches_submitted ON batches (submitted_at);";
+
+/// Version 3: many workers, one delivery. A batch is claimed by a lease
+/// (owner and expiry) before it is sent, and says which worker recorded it
+/// and how often it was taken over; a campaign keeps its prepared message
+/// (media ids) so that any worker sends the same; the minute's sends per
+/// account are counted for WeChat's pace.
+const MIGRATION_V3: &str = "
+    ALTER TABLE campaigns ADD COLUMN message TEXT;
+    ALTER TABLE batches ADD COLUMN lease_owner TEXT;
+    ALTER TABLE batches ADD COLUMN lease_expires_at INTEGER;
+    ALTER TABLE batches ADD COLUMN sent_by TEXT;
+    ALTER TABLE batches ADD COLUMN takeovers INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE pace (appid TEXT NOT NULL, minute INTEGER NOT NULL, used INTEGER NOT NULL,
+                       PRIMARY KEY (appid, minute));";
 
 /// How long a statement waits for another process's lock on the journal.
 const BUSY_PATIENCE: Duration = Duration::from_secs(10);
@@ -253,6 +267,9 @@ impl SqliteJournal {
             }
             drop(update);
         }
+        if version < 3 {
+            tx.execute_batch(MIGRATION_V3)?;
+        }
         if version < SCHEMA_VERSION {
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         }
@@ -382,7 +399,8 @@ impl SqliteJournal {
         // that arrives before its batch is marked submitted still shows.
         let mut stmt = self.conn.prepare_cached(
             "SELECT b.idx, b.clientmsgid, b.size, b.state, b.msg_id, b.status,
-                    p.status, p.total_count, p.filter_count, p.sent_count, p.error_count, p.check_state, p.article_urls
+                    p.status, p.total_count, p.filter_count, p.sent_count, p.error_count, p.check_state, p.article_urls,
+                    b.sent_by, b.takeovers
              FROM batches b JOIN campaigns c ON c.id = b.campaign
              LEFT JOIN pushes p ON p.appid = c.appid AND p.msg_id = b.msg_id
              WHERE b.campaign = ?1 ORDER BY b.idx",
@@ -412,6 +430,8 @@ impl SqliteJournal {
                 msg_id: r.get(4)?,
                 status: r.get(5)?,
                 report,
+                sent_by: r.get(13)?,
+                takeovers: r.get(14)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -469,6 +489,180 @@ impl SqliteJournal {
             list.iter().for_each(|o| f(o));
         }
         Ok(())
+    }
+
+    /// Claims up to `max` batches of `campaign` for `worker` until
+    /// `now + ttl`, marking planned ones `submitting`, in one transaction
+    /// (one fsync) before any of them is sent. Claimable: not submitted
+    /// (with `unnamed`: submitted without WeChat naming the job, to send
+    /// again and learn it), of a prepared campaign, and leased by nobody,
+    /// by `worker` itself, or by a worker whose lease ran out.
+    pub fn claim(
+        &mut self,
+        campaign: &str,
+        worker: &str,
+        max: usize,
+        ttl: Duration,
+        unnamed: bool,
+        now: i64,
+    ) -> Result<Vec<crate::spec::Claim>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let rows: Vec<(u32, String, String, Option<String>)> = tx
+            .prepare_cached(
+                "SELECT b.idx, b.clientmsgid, b.state, b.lease_owner FROM batches b
+                 JOIN campaigns c ON c.id = b.campaign
+                 WHERE b.campaign = ?1 AND c.message IS NOT NULL
+                   AND CASE WHEN ?5 THEN b.state = 'submitted' AND b.msg_id IS NULL
+                            ELSE b.state != 'submitted' END
+                   AND (b.lease_owner IS NULL OR b.lease_owner = ?2 OR b.lease_expires_at < ?3)
+                 ORDER BY b.idx LIMIT ?4",
+            )?
+            .query_map(params![campaign, worker, now, max as i64, unnamed], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut claims = Vec::with_capacity(rows.len());
+        {
+            let mut update = tx.prepare_cached(
+                "UPDATE batches SET lease_owner = ?3, lease_expires_at = ?4, updated_at = ?5,
+                 state = CASE WHEN state = 'planned' THEN 'submitting' ELSE state END,
+                 takeovers = takeovers + ?6 WHERE campaign = ?1 AND idx = ?2",
+            )?;
+            for (index, clientmsgid, state, owner) in rows {
+                let takeover =
+                    state == "submitting" && owner.as_deref().is_some_and(|o| o != worker);
+                update.execute(params![
+                    campaign,
+                    index,
+                    worker,
+                    now + ttl.as_secs() as i64,
+                    now,
+                    i64::from(takeover)
+                ])?;
+                claims.push(crate::spec::Claim {
+                    campaign: campaign.to_owned(),
+                    index,
+                    clientmsgid,
+                    takeover,
+                });
+            }
+        }
+        tx.commit()?;
+        Ok(claims)
+    }
+
+    /// Records claimed batches as submitted (with WeChat's job, when it
+    /// named it) and releases them, in one transaction. A batch whose
+    /// lease `worker` no longer holds is left to the worker that took it
+    /// over (it resends with the same clientmsgid and records the job).
+    /// Returns how many were recorded.
+    pub fn record_submitted(
+        &mut self,
+        worker: &str,
+        done: &[(crate::spec::Claim, Option<i64>, Option<i64>)],
+        now: i64,
+    ) -> Result<usize> {
+        let tx = self.conn.transaction()?;
+        let mut recorded = 0;
+        {
+            let mut update = tx.prepare_cached(
+                "UPDATE batches SET state = 'submitted', msg_id = COALESCE(?3, msg_id),
+                 msg_data_id = COALESCE(?4, msg_data_id), submitted_at = COALESCE(submitted_at, ?6),
+                 updated_at = ?6, sent_by = ?5, lease_owner = NULL, lease_expires_at = NULL
+                 WHERE campaign = ?1 AND idx = ?2 AND lease_owner = ?5",
+            )?;
+            for (claim, msg_id, data_id) in done {
+                recorded += update.execute(params![
+                    claim.campaign,
+                    claim.index,
+                    msg_id,
+                    data_id,
+                    worker,
+                    now
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(recorded)
+    }
+
+    /// Gives claimed batches back unsent (their state stays, so a
+    /// `submitting` one is resent with its clientmsgid by whoever claims
+    /// it next).
+    pub fn release(&self, worker: &str, claims: &[crate::spec::Claim]) -> Result<()> {
+        let mut update = self.conn.prepare_cached(
+            "UPDATE batches SET lease_owner = NULL, lease_expires_at = NULL
+             WHERE campaign = ?1 AND idx = ?2 AND lease_owner = ?3",
+        )?;
+        for claim in claims {
+            update.execute(params![claim.campaign, claim.index, worker])?;
+        }
+        Ok(())
+    }
+
+    /// The campaign's prepared message (JSON), once its uploads are done.
+    pub fn prepared(&self, campaign: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT message FROM campaigns WHERE id = ?1",
+                params![campaign],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    /// Keeps the prepared message; the first one kept stays (every worker
+    /// then sends the same media ids).
+    pub fn set_prepared(&self, campaign: &str, message: &str) -> Result<String> {
+        self.conn.execute(
+            "UPDATE campaigns SET message = ?2 WHERE id = ?1 AND message IS NULL",
+            params![campaign, message],
+        )?;
+        Ok(self
+            .prepared(campaign)?
+            .unwrap_or_else(|| message.to_owned()))
+    }
+
+    /// Takes up to `want` of `appid`'s `limit` mass sends in the minute of
+    /// `now`; returns how many it got (0: wait for the next minute).
+    pub fn take_send_slots(&mut self, appid: &str, want: u32, limit: u32, now: i64) -> Result<u32> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let minute = now.div_euclid(60);
+        let used: u32 = tx
+            .query_row(
+                "SELECT used FROM pace WHERE appid = ?1 AND minute = ?2",
+                params![appid, minute],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0);
+        let granted = want.min(limit.saturating_sub(used));
+        if granted > 0 {
+            tx.execute(
+                "INSERT INTO pace (appid, minute, used) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (appid, minute) DO UPDATE SET used = excluded.used",
+                params![appid, minute, used + granted],
+            )?;
+            tx.execute("DELETE FROM pace WHERE minute < ?1", params![minute - 1])?;
+        }
+        tx.commit()?;
+        Ok(granted)
+    }
+
+    /// Batches of `campaign` not yet recorded submitted.
+    pub fn unsent(&self, campaign: &str) -> Result<u64> {
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM batches WHERE campaign = ?1 AND state != 'submitted'",
+            params![campaign],
+            |r| r.get(0),
+        )?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// Marks a batch as about to be sent. Committed before the request leaves.

@@ -18,7 +18,7 @@ use serde_json::json;
 use wxmass_api::api::media::{ARTICLE_IMAGE_MAX_BYTES, Format, check_article_image};
 use wxmass_api::{Client, MediaKind};
 use wxmass_article::{Document, ImageRef, Theme};
-use wxmass_campaign::{ArticleFile, Content, Files, PictureRef, SqliteJournal, sha256_hex};
+use wxmass_campaign::{ArticleFile, Content, Files, Journal, PictureRef, sha256_hex};
 
 use crate::campaign::Planned;
 use crate::cli::ContentArgs;
@@ -48,8 +48,8 @@ impl Article {
     }
 
     /// An article as planned: its Markdown from the journal.
-    fn planned(journal: &SqliteJournal, file: &ArticleFile) -> Result<Article> {
-        let text = String::from_utf8(journal.file(&file.file)?)
+    async fn planned(journal: &Journal, file: &ArticleFile) -> Result<Article> {
+        let text = String::from_utf8(journal.file(&file.file).await?)
             .with_context(|| format!("the article {} is not UTF-8", file.file.path.display()))?;
         Article::parse(&file.file.path, text)
     }
@@ -194,27 +194,27 @@ pub fn plan(c: &ContentArgs, ignore_reprint: bool) -> Result<Planned> {
 /// A picture's bytes as planned (kept in the journal); campaigns planned
 /// by the first releases kept none, and read it beside the article, as
 /// they did.
-fn picture_bytes(
-    journal: &SqliteJournal,
+async fn picture_bytes(
+    journal: &Journal,
     file: &ArticleFile,
     article: &Article,
     image: &ImageRef,
 ) -> Result<Vec<u8>> {
     match file.pictures.iter().find(|p| p.src == image.src) {
-        Some(p) => Ok(journal.file(&p.file)?),
+        Some(p) => Ok(journal.file(&p.file).await?),
         None => article.picture(image),
     }
 }
 
 /// The cover's path and bytes as planned (or, for the first releases'
 /// campaigns, read beside the article).
-fn cover_bytes(
-    journal: &SqliteJournal,
+async fn cover_bytes(
+    journal: &Journal,
     file: &ArticleFile,
     article: &Article,
 ) -> Result<(PathBuf, Vec<u8>)> {
     match &file.cover {
-        Some(cover) => Ok((cover.path.clone(), journal.file(cover)?)),
+        Some(cover) => Ok((cover.path.clone(), journal.file(cover).await?)),
         None => article.cover(),
     }
 }
@@ -222,7 +222,7 @@ fn cover_bytes(
 /// The uploads preparing planned `--article` content would make: pictures
 /// and covers the journal has no id for, remote pictures, and the news item
 /// itself unless a rerun finds it.
-pub fn planned_uploads(journal: &SqliteJournal, content: &Content) -> Result<Vec<String>> {
+pub async fn planned_uploads(journal: &Journal, content: &Content) -> Result<Vec<String>> {
     let Content::Articles {
         articles, draft, ..
     } = content
@@ -232,7 +232,7 @@ pub fn planned_uploads(journal: &SqliteJournal, content: &Content) -> Result<Vec
     let mut uploads = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for file in articles {
-        let article = Article::planned(journal, file)?;
+        let article = Article::planned(journal, file).await?;
         for image in article.document.images()? {
             if !seen.insert(image.src.clone()) {
                 continue;
@@ -240,16 +240,21 @@ pub fn planned_uploads(journal: &SqliteJournal, content: &Content) -> Result<Vec
             if image.is_remote() {
                 uploads.push(format!("picture {} (downloaded first)", image.src));
             } else {
-                let data = picture_bytes(journal, file, &article, &image)?;
-                if journal.media(&sha256_hex(&data), "uploadimg", 0)?.is_none() {
+                let data = picture_bytes(journal, file, &article, &image).await?;
+                if journal
+                    .media(&sha256_hex(&data), "uploadimg", 0)
+                    .await?
+                    .is_none()
+                {
                     uploads.push(format!("picture {}", image.src));
                 }
             }
         }
-        let (cover_path, cover) = cover_bytes(journal, file, &article)?;
+        let (cover_path, cover) = cover_bytes(journal, file, &article).await?;
         let key = if *draft { "thumb_permanent" } else { "thumb" };
         if journal
-            .media(&sha256_hex(&cover), key, reusable_after(!draft))?
+            .media(&sha256_hex(&cover), key, reusable_after(!draft))
+            .await?
             .is_none()
         {
             uploads.push(format!("cover {}", cover_path.display()));
@@ -264,11 +269,7 @@ pub fn planned_uploads(journal: &SqliteJournal, content: &Content) -> Result<Vec
 }
 
 /// Prepares planned `--article` content and returns the mpnews media id.
-pub async fn prepare(
-    client: &Client,
-    journal: &SqliteJournal,
-    content: &Content,
-) -> Result<String> {
+pub async fn prepare(client: &Client, journal: &Journal, content: &Content) -> Result<String> {
     let Content::Articles {
         articles: planned,
         draft,
@@ -282,7 +283,7 @@ pub async fn prepare(
     let draft = *draft;
     let theme = match theme {
         Some(file) => {
-            let text = String::from_utf8(journal.file(file)?)
+            let text = String::from_utf8(journal.file(file).await?)
                 .with_context(|| format!("the theme {} is not UTF-8", file.path.display()))?;
             parse_theme(&file.path, &text)?
         }
@@ -302,7 +303,7 @@ pub async fn prepare(
     };
     let mut articles = Vec::new();
     for file in planned {
-        let article = Article::planned(journal, file)?;
+        let article = Article::planned(journal, file).await?;
         // Pictures: uploadimg once per distinct picture.
         let mut urls = HashMap::new();
         for image in article.document.images()? {
@@ -317,7 +318,7 @@ pub async fn prepare(
                     .await
                     .with_context(|| format!("{}: picture {}", article.at(image.line), image.src))?
             } else {
-                picture_bytes(journal, file, &article, &image)?
+                picture_bytes(journal, file, &article, &image).await?
             };
             let name = image.src.rsplit('/').next().unwrap_or("picture").to_owned();
             let label = format!("{} ({})", image.src, article.at(image.line));
@@ -336,7 +337,7 @@ pub async fn prepare(
             urls.insert(image.src, url);
         }
         // The cover: a temporary thumb for uploadnews, permanent for drafts.
-        let (cover_path, cover) = cover_bytes(journal, file, &article)?;
+        let (cover_path, cover) = cover_bytes(journal, file, &article).await?;
         let key = if draft { "thumb_permanent" } else { "thumb" };
         let label = format!("{} (cover)", cover_path.display());
         let thumb_id = upload_once(

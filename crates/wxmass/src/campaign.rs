@@ -5,15 +5,18 @@
 //! derived from campaign and batch), track (`mass/get` until final).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use wxmass_api::{Client, ClientMsgId, Errcode, MediaKind, Message, Sent};
+use wxmass_api::{Client, MediaKind, Message};
+use wxmass_campaign::engine::{self, Observer, WorkOptions, Worked};
 use wxmass_campaign::{
-    AccountType, Audience, Batch, Campaign, Content, Files, MediaType, OpenIdList, PlannedBatch,
-    SqliteJournal, batch_clientmsgid, beijing, legacy, quota,
+    AccountType, Audience, Batch, Campaign, Claim, Content, Files, Journal, MediaType, OpenIdList,
+    PlannedBatch, batch_clientmsgid, beijing, legacy, quota,
 };
 
 use crate::cli::{ContentArgs, PreviewArgs, SendArgs};
@@ -165,7 +168,7 @@ fn mpvideo_key(title: &str, description: &str) -> String {
 }
 
 /// The message to send, uploading its files once (reused by content hash).
-async fn message(client: &Client, journal: &SqliteJournal, content: &Content) -> Result<Message> {
+async fn message(client: &Client, journal: &Journal, content: &Content) -> Result<Message> {
     let media = client.media();
     let permanent = |kind: MediaKind| {
         let media = &media;
@@ -258,14 +261,13 @@ async fn message(client: &Client, journal: &SqliteJournal, content: &Content) ->
 /// journalled in the same journal).
 pub async fn preview_message(
     client: &Client,
-    journal_path: &Path,
+    journal: &Journal,
     args: &PreviewArgs,
 ) -> Result<Message> {
     let planned = read_content(&args.content, args.media_type.as_deref(), false)?;
     // A preview plans no campaign: its uploads read the files where they
     // are (checked against the hashes just taken).
-    let journal = SqliteJournal::open(journal_path)?;
-    message(client, &journal, &planned.content).await
+    message(client, journal, &planned.content).await
 }
 
 /// The account type from the profile.
@@ -282,7 +284,7 @@ fn account_type(settings: &Settings) -> Option<AccountType> {
 /// stays quiet (the demo prints its own report).
 pub async fn send(
     settings: &Settings,
-    journal_path: &Path,
+    journal: &Journal,
     args: &SendArgs,
     report: Option<bool>,
 ) -> Result<()> {
@@ -335,9 +337,7 @@ pub async fn send(
         );
         format!("c-{}", hex::encode(&digest[..6]))
     });
-    let mut journal = SqliteJournal::open(journal_path)?;
-
-    let existing = journal.campaign(&campaign_id)?;
+    let existing = journal.campaign(&campaign_id).await?;
     if let Some(existing) = &existing {
         if legacy::id_json(&existing.content) != legacy::id_json(&planned.content) {
             return Err(wxmass_campaign::Error::ContentChanged(campaign_id).into());
@@ -372,17 +372,18 @@ pub async fn send(
         }
         let now = beijing::now();
         let account = account_type(settings);
-        quota::check(&journal, &settings.appid, account, &audience, now)?;
+        quota::check(journal, &settings.appid, account, &audience, now).await?;
         let capped = match list.as_mut() {
             Some(l) => {
                 let capped = quota::followers_at_cap(
-                    &journal,
+                    journal,
                     &settings.appid,
                     account,
                     &l.list,
                     &campaign_id,
                     now,
-                )?;
+                )
+                .await?;
                 l.list.forget_hashes();
                 if capped > 0 {
                     eprintln!(
@@ -405,7 +406,7 @@ pub async fn send(
         };
         let list = list.as_ref().map(|l| &l.list);
         if args.dry_run {
-            return dry_run(&journal, &campaign, list, capped, args, json_out, quiet);
+            return dry_run(journal, &campaign, list, capped, args, json_out, quiet).await;
         }
         if audience == Audience::All || size > CONFIRM_ABOVE {
             let what = match &audience {
@@ -419,7 +420,9 @@ pub async fn send(
             Some(list) => {
                 let mut batches =
                     list.batches(args.batch_size(), |i| batch_clientmsgid(&campaign_id, i))?;
-                journal.plan(&campaign, &planned.files, &mut batches)?;
+                journal
+                    .plan(&campaign, &planned.files, &mut batches)
+                    .await?;
                 if list.count() > list.distinct() {
                     eprintln!(
                         "{} repeated openid(s) in the list skipped",
@@ -432,15 +435,17 @@ pub async fn send(
                     clientmsgid: batch_clientmsgid(&campaign_id, 0),
                     openids: Vec::new(),
                 };
-                journal.plan(&campaign, &planned.files, &mut std::iter::once(Ok(one)))?;
+                journal
+                    .plan(&campaign, &planned.files, &mut std::iter::once(Ok(one)))
+                    .await?;
             }
         }
     }
     drop(list);
 
-    let batches = journal.batches(&campaign_id)?;
-    let pending: Vec<&Batch> = batches.iter().filter(|b| b.pending()).collect();
-    if existing.is_some() && pending.is_empty() {
+    let batches = journal.batches(&campaign_id).await?;
+    let pending = batches.iter().filter(|b| b.pending()).count();
+    if existing.is_some() && pending == 0 {
         let value =
             json!({"campaign": campaign_id, "already_sent": true, "batches": batches.len()});
         crate::commands::print(json_out, &value, || {
@@ -453,8 +458,7 @@ pub async fn send(
     }
     if existing.is_some() {
         eprintln!(
-            "resuming campaign {campaign_id}: {} of {} batch(es) to send",
-            pending.len(),
+            "resuming campaign {campaign_id}: {pending} of {} batch(es) to send",
             batches.len()
         );
     }
@@ -463,54 +467,48 @@ pub async fn send(
         return Ok(());
     }
     let campaign = journal
-        .campaign(&campaign_id)?
+        .campaign(&campaign_id)
+        .await?
         .context("campaign vanished from the journal")?;
-    let message = message(&client, &journal, &campaign.content).await?;
-    let mut progress = crate::progress::Progress::new("batches submitted", pending.len() as u64);
-    // Ctrl-C stops between batches, or during a wait for WeChat; a batch
-    // cut off mid-request stays `submitting` and is resent with its
+    let message = match engine::prepared_message(journal, &campaign_id).await? {
+        Some(message) => message,
+        None => {
+            let message = message(&client, journal, &campaign.content).await?;
+            engine::keep_prepared(journal, &campaign_id, &message).await?
+        }
+    };
+    let total = batches.len();
+    let progress = Arc::new(CliObserver::new(pending as u64));
+    // Ctrl-C lets the batches in flight finish and be recorded (at most a
+    // few seconds; a wait for WeChat's minute is cut short), then stops. A
+    // batch cut off mid-request stays `submitting` and is resent with its
     // clientmsgid by the rerun, which WeChat refuses as a duplicate.
     let interrupt = Interrupt::listen();
-    let total = batches.len();
-    let already = total - pending.len();
-    for (n, batch) in pending.iter().enumerate() {
-        if interrupt.happened() {
-            return Err(Interrupted {
-                done: already + n,
-                total,
-            }
-            .into());
+    let options = work_options(journal, args.sends_per_minute);
+    let worked = tokio::select! {
+        worked = engine::work(journal, &client, &campaign, &message, &options, progress.clone(), interrupt.wait()) => Some(worked),
+        () = async {
+            interrupt.wait().await;
+            tokio::time::sleep(IN_FLIGHT_GRACE).await;
+        } => None,
+    };
+    match worked {
+        Some(Ok(Worked::Done)) => {}
+        Some(Ok(Worked::Stopped)) | None => {
+            let done = submitted_count(journal, &campaign_id).await?;
+            return Err(Interrupted { done, total }.into());
         }
-        let audience = match campaign.audience {
-            Audience::All => wxmass_api::Audience::All,
-            Audience::Tag { tag_id } => wxmass_api::Audience::Tag(tag_id),
-            Audience::Openids => {
-                wxmass_api::Audience::OpenIds(journal.openids(&campaign_id, batch.index)?)
-            }
-        };
-        journal.mark_submitting(&campaign_id, batch.index, beijing::now())?;
-        let sent = tokio::select! {
-            sent = send_batch(&client, &message, &audience, &batch.clientmsgid) => sent?,
-            () = interrupt.wait() => {
-                return Err(Interrupted { done: already + n, total }.into());
-            }
-        };
-        let (msg_id, data_id) = match sent {
-            Sent::Submitted {
-                msg_id,
-                msg_data_id,
-                ..
-            } => (Some(msg_id), msg_data_id),
-            Sent::AlreadySubmitted { msg_id, .. } => (msg_id, None),
-        };
-        journal.mark_submitted(&campaign_id, batch.index, msg_id, data_id, beijing::now())?;
-        tracing::debug!(campaign = %campaign_id, batch = batch.index + 1, ?msg_id, "batch submitted");
-        progress.inc(1);
+        Some(Err(wxmass_campaign::Error::Send { batch, source })) => {
+            return Err(anyhow::Error::new(source).context(format!(
+                "batch {batch} of {total} was not sent; rerun the same command to resume"
+            )));
+        }
+        Some(Err(e)) => return Err(e.into()),
     }
     progress.finish();
     if !args.no_wait {
         tokio::select! {
-            tracked = track(&client, &journal, &campaign_id) => tracked?,
+            tracked = track(&client, journal, &campaign_id) => tracked?,
             () = interrupt.wait() => {
                 eprintln!(
                     "interrupted while waiting for WeChat's results: every batch was submitted; `wxmass status {campaign_id} --refresh` asks again"
@@ -520,19 +518,103 @@ pub async fn send(
         }
     }
     if !quiet {
-        crate::commands::status::print_campaign(&journal, &campaign_id, json_out)?;
+        crate::commands::status::print_campaign(journal, &campaign_id, json_out).await?;
     }
-    failed_batches(&journal, &campaign_id)
+    failed_batches(journal, &campaign_id).await
+}
+
+/// How long batches in flight may take to finish after Ctrl-C.
+const IN_FLIGHT_GRACE: Duration = Duration::from_secs(5);
+
+/// How this process sends: on a shared database under a name of its own
+/// and with the minute's sends counted for every worker; on a SQLite file
+/// under one name (a rerun takes back at once what a killed run held) and
+/// waiting out WeChat's 45011 instead.
+pub fn work_options(journal: &Journal, sends_per_minute: Option<u32>) -> WorkOptions {
+    let mut options = WorkOptions::new("cli");
+    if journal.is_shared() {
+        options.worker = worker_name();
+        options.sends_per_minute =
+            Some(sends_per_minute.unwrap_or(engine::WECHAT_SENDS_PER_MINUTE));
+    } else {
+        options.sends_per_minute = sends_per_minute;
+    }
+    options
+}
+
+/// `host:pid`, a worker's name in the journal's leases.
+pub fn worker_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into());
+    format!("{host}:{}", std::process::id())
+}
+
+async fn submitted_count(journal: &Journal, campaign: &str) -> Result<usize> {
+    Ok(journal
+        .batches(campaign)
+        .await?
+        .iter()
+        .filter(|b| !b.pending())
+        .count())
+}
+
+/// The batch bar, and the one line about WeChat's pace.
+struct CliObserver {
+    progress: std::sync::Mutex<Option<crate::progress::Progress>>,
+    waited: AtomicBool,
+}
+
+impl CliObserver {
+    fn new(total: u64) -> CliObserver {
+        CliObserver {
+            progress: std::sync::Mutex::new(Some(crate::progress::Progress::new(
+                "batches submitted",
+                total,
+            ))),
+            waited: AtomicBool::new(false),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(p) = self.progress.lock().ok().and_then(|mut p| p.take()) {
+            p.finish();
+        }
+    }
+}
+
+impl Observer for CliObserver {
+    fn submitted(&self, claim: &Claim, msg_id: Option<i64>) {
+        tracing::debug!(campaign = %claim.campaign, batch = claim.index + 1, ?msg_id, "batch submitted");
+        if let Some(p) = self.progress.lock().ok().as_mut().and_then(|p| p.as_mut()) {
+            p.inc(1);
+        }
+    }
+
+    fn waiting_for_pace(&self) {
+        if !self.waited.swap(true, Ordering::Relaxed) {
+            eprintln!("WeChat takes 60 mass sends a minute: waiting for the next minute");
+        }
+    }
+
+    fn failed(&self, claim: &Claim, error: &wxmass_api::Error) {
+        eprintln!(
+            "batch {} not sent ({error}); it is tried again",
+            claim.index + 1
+        );
+    }
 }
 
 /// WeChat takes this many mass sends a minute (§17).
-const SENDS_PER_MINUTE: u64 = 60;
+const SENDS_PER_MINUTE: u64 = engine::WECHAT_SENDS_PER_MINUTE as u64;
 
 /// `send --dry-run`: the plan `send` would record (the same dedup and
 /// batches, by the same code), the uploads it would make, and how long
 /// WeChat's pace will take. Nothing is recorded or sent.
-fn dry_run(
-    journal: &SqliteJournal,
+async fn dry_run(
+    journal: &Journal,
     campaign: &Campaign,
     list: Option<&OpenIdList>,
     capped: u64,
@@ -540,7 +622,7 @@ fn dry_run(
     json_out: bool,
     quiet: bool,
 ) -> Result<()> {
-    let uploads = planned_uploads(journal, &campaign.content)?;
+    let uploads = planned_uploads(journal, &campaign.content).await?;
     let sizes = match list {
         Some(list) => list.batch_sizes(args.batch_size()),
         None => vec![0],
@@ -598,34 +680,32 @@ fn dry_run(
 
 /// The uploads a send of `content` would make: files the journal has no
 /// media id for yet.
-fn planned_uploads(journal: &SqliteJournal, content: &Content) -> Result<Vec<String>> {
-    let mut uploads = Vec::new();
-    let mut check = |file: &wxmass_campaign::FileRef, key: &str, what: &str| -> Result<()> {
-        if journal.media(&file.sha256, key, 0)?.is_none() {
-            uploads.push(format!("{what} {}", file.path.display()));
-        }
-        Ok(())
-    };
-    match content {
-        Content::Images { files } => {
-            for file in files {
-                check(file, "image_permanent", "image")?;
-            }
-        }
-        Content::Voice { file } => check(file, "voice_permanent", "voice")?,
+async fn planned_uploads(journal: &Journal, content: &Content) -> Result<Vec<String>> {
+    let files: Vec<(&wxmass_campaign::FileRef, String, &str)> = match content {
+        Content::Images { files } => files
+            .iter()
+            .map(|f| (f, "image_permanent".to_owned(), "image"))
+            .collect(),
+        Content::Voice { file } => vec![(file, "voice_permanent".to_owned(), "voice")],
         Content::Video {
             file,
             title,
             description,
-        } => check(
+        } => vec![(
             file,
-            &mpvideo_key(title, description),
+            mpvideo_key(title, description),
             "video (then uploadvideo)",
-        )?,
+        )],
         Content::Articles { .. } => {
-            uploads.extend(crate::article::planned_uploads(journal, content)?);
+            return crate::article::planned_uploads(journal, content).await;
         }
-        Content::Text { .. } | Content::Uploaded { .. } | Content::Card { .. } => {}
+        Content::Text { .. } | Content::Uploaded { .. } | Content::Card { .. } => vec![],
+    };
+    let mut uploads = Vec::new();
+    for (file, key, what) in files {
+        if journal.media(&file.sha256, &key, 0).await?.is_none() {
+            uploads.push(format!("{what} {}", file.path.display()));
+        }
     }
     Ok(uploads)
 }
@@ -654,10 +734,6 @@ impl Interrupt {
         Interrupt(rx)
     }
 
-    fn happened(&self) -> bool {
-        *self.0.borrow()
-    }
-
     /// Resolves on Ctrl-C.
     async fn wait(&self) {
         let mut rx = self.0.clone();
@@ -671,8 +747,8 @@ impl Interrupt {
 
 /// An error when WeChat reports that every batch failed (a job sent to
 /// nobody is no success), a warning when some did.
-fn failed_batches(journal: &SqliteJournal, campaign: &str) -> Result<()> {
-    let batches = journal.batches(campaign)?;
+async fn failed_batches(journal: &Journal, campaign: &str) -> Result<()> {
+    let batches = journal.batches(campaign).await?;
     let failed: Vec<&Batch> = batches
         .iter()
         .filter(|b| {
@@ -699,57 +775,19 @@ fn failed_batches(journal: &SqliteJournal, campaign: &str) -> Result<()> {
     Ok(())
 }
 
-/// How often a batch refused for the per-minute limit is tried again.
-const MINUTE_QUOTA_RETRY: Duration = Duration::from_secs(3);
-/// How long to keep trying before giving up (the command can be rerun).
-const MINUTE_QUOTA_PATIENCE: Duration = Duration::from_secs(180);
-
-/// Sends one batch, waiting out WeChat's limit of 60 mass sends a minute
-/// (45011). WeChat refuses such a request before creating a job, so sending
-/// it again with the same clientmsgid cannot deliver twice.
-async fn send_batch(
-    client: &Client,
-    message: &Message,
-    audience: &wxmass_api::Audience,
-    clientmsgid: &str,
-) -> Result<Sent> {
-    let give_up = tokio::time::Instant::now() + MINUTE_QUOTA_PATIENCE;
-    let mut waiting = false;
-    loop {
-        let id = ClientMsgId::Given(clientmsgid.to_owned());
-        match client.mass().send_with(message, audience, id).await {
-            Err(e)
-                if e.errcode() == Some(Errcode::ApiMinuteQuota)
-                    && tokio::time::Instant::now() < give_up =>
-            {
-                if !waiting {
-                    eprintln!("WeChat takes 60 mass sends a minute: waiting for the next minute");
-                    waiting = true;
-                }
-                tracing::debug!(
-                    clientmsgid,
-                    "45011: the minute's sends are used; trying again"
-                );
-                tokio::time::sleep(MINUTE_QUOTA_RETRY).await;
-            }
-            sent => return Ok(sent?),
-        }
-    }
-}
-
 /// Polls `mass/get` until every job is final (or a minute has passed).
-async fn track(client: &Client, journal: &SqliteJournal, campaign: &str) -> Result<()> {
+async fn track(client: &Client, journal: &Journal, campaign: &str) -> Result<()> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let mut open = 0;
-        for batch in journal.batches(campaign)? {
+        for batch in journal.batches(campaign).await? {
             let Some(msg_id) = batch.msg_id else { continue };
             if batch.status.as_deref().is_some_and(|s| s != "SENDING") {
                 continue;
             }
             let status = client.mass().get(msg_id).await?;
             let name = status.as_str();
-            journal.set_status(campaign, batch.index, name, beijing::now())?;
+            journal.set_status(campaign, batch.index, name).await?;
             if !status.is_final() {
                 open += 1;
             }

@@ -23,6 +23,19 @@ pub struct Cli {
         help_heading = "Global options"
     )]
     pub journal: Option<PathBuf>,
+    /// Keep campaigns in PostgreSQL instead of the journal file, so that
+    /// several `wxmass worker`s (on any hosts) send them together, e.g.
+    /// postgres://wxmass@db.internal/wxmass.
+    #[arg(
+        long,
+        global = true,
+        env = "WXMASS_DATABASE_URL",
+        value_name = "URL",
+        conflicts_with = "journal",
+        help_heading = "Global options",
+        hide_env_values = true
+    )]
+    pub database: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -158,6 +171,11 @@ pub enum Command {
         after_help = "Example:\n  WXMASS_CALLBACK_TOKEN=mytoken WXMASS_CALLBACK_AES_KEY=... wxmass serve --appid wx... --listen 0.0.0.0:8080\n\nSet the account's server URL (mp.weixin.qq.com > Settings and Development > Basic Configuration)\nto this address, with the same token and EncodingAESKey, in safe mode. serve needs the AppID\n(--appid, WXMASS_APPID or the profile) but never the AppSecret: it calls no API.\n\nEach report is recorded in the journal before WeChat is answered; reports for jobs no campaign\nknows, and reports that contradict an earlier one, are listed by `wxmass status --unknown`.\nLogs go to stderr; WXMASS_LOG or RUST_LOG sets their level (e.g. WXMASS_LOG=debug)."
     )]
     Serve(ServeArgs),
+    /// Send the batches of campaigns in a shared database, beside other workers
+    #[command(
+        after_help = "Example:\n  WXMASS_DATABASE_URL=postgres://wxmass@db/wxmass wxmass worker\n\nEvery worker on the database sends the account's campaigns together: each batch is claimed\nby one worker under a lease; a worker that dies leaves its batches to the others when the\nlease runs out, and they resend them with the same clientmsgid, which WeChat refuses as a\nduplicate, so nothing is delivered twice. `wxmass --database URL send ...` plans a campaign\n(and sends with them). Ctrl-C or SIGTERM: stop claiming, finish what is in flight, exit."
+    )]
+    Worker(WorkerArgs),
     /// Run a whole campaign on a built-in emulator: no account, no network.
     #[command(after_help = "Examples:\n  wxmass demo\n  wxmass demo --json")]
     Demo {
@@ -182,6 +200,29 @@ pub enum Command {
     },
 }
 
+/// `wxmass worker`.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Only this campaign (default: every campaign of the account with
+    /// batches left).
+    #[arg(long, value_name = "NAME")]
+    pub campaign: Option<String>,
+    /// Exit when no batch is left to send, instead of waiting for more.
+    #[arg(long)]
+    pub once: bool,
+    /// Mass sends a minute to allow the account, counted for every worker
+    /// (WeChat allows 60). Raise it only for the emulator.
+    #[arg(long, value_name = "N", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
+    pub sends_per_minute: u32,
+    /// Batches claimed and sent at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub window: u32,
+    /// Seconds a claimed batch is this worker's alone; a worker that dies
+    /// holds its batches this long.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub lease: u64,
+}
+
 /// The global account and journal flags that `demo` never reads (it makes
 /// its own account and journal), defined here hidden: clap then leaves the
 /// globals out of `demo --help`, which lists only what the demo uses.
@@ -197,6 +238,8 @@ pub struct DemoUnused {
     api_base: Option<String>,
     #[arg(long, hide = true)]
     journal: Option<PathBuf>,
+    #[arg(long, hide = true)]
+    database: Option<String>,
 }
 
 /// The same for `emulator`, which has its own --appid and --secret and
@@ -209,6 +252,8 @@ pub struct EmulatorUnused {
     api_base: Option<String>,
     #[arg(long, hide = true)]
     journal: Option<PathBuf>,
+    #[arg(long, hide = true)]
+    database: Option<String>,
     #[arg(long, hide = true)]
     json: bool,
 }
@@ -418,6 +463,10 @@ pub struct SendArgs {
     /// Do not ask before sending to everyone or to more than 1,000 followers.
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Mass sends a minute to allow the account (WeChat allows 60; counted
+    /// for every worker with --database). Raise it only for the emulator.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub sends_per_minute: Option<u32>,
     /// Return once submitted, without waiting for the jobs to finish.
     #[arg(long)]
     pub no_wait: bool,

@@ -12,7 +12,7 @@ use wxmass_emulator::{CallbackMode, CallbackTarget, EmulatorConfig};
 
 use crate::cli::{AudienceArgs, ContentArgs, SendArgs};
 use crate::config::{Paths, Settings};
-use wxmass_campaign::SqliteJournal as Journal;
+use wxmass_campaign::{Journal, SqliteJournal};
 
 /// The demo's article, its cover and its inline picture (shipped in
 /// `crates/wxmass/assets`).
@@ -38,6 +38,7 @@ fn send_args(
         dry_run: false,
         yes: true,
         no_wait: false,
+        sends_per_minute: None,
     }
 }
 
@@ -83,7 +84,7 @@ async fn run_in(dir: &Path, json: bool) -> Result<()> {
         receiver_config,
         wxmass_callback::ServeLimits::default(),
         receiver,
-        Journal::open(&journal_path)?,
+        SqliteJournal::open(&journal_path)?,
         async {
             let _ = stop_rx.await;
         },
@@ -169,22 +170,23 @@ async fn run_in(dir: &Path, json: bool) -> Result<()> {
             "demo-list",
         ),
     ];
+    let journal = Journal::sqlite(&journal_path)?;
     for args in &campaigns {
         eprintln!("== campaign {}", args.campaign.as_deref().unwrap_or(""));
         // The status report comes at the end; keep stdout for it.
-        crate::campaign::send(&settings, &journal_path, args, None).await?;
+        crate::campaign::send(&settings, &journal, args, None).await?;
     }
 
     // Wait for every job's report.
-    let journal = Journal::open(&journal_path)?;
     let jobs = campaigns.len() as i64 + 2; // the list goes in three batches
+    let reports = || journal.lock_sqlite().map_or(Ok(0), |j| j.push_count());
     for _ in 0..100 {
-        if journal.push_count()? >= jobs {
+        if reports()? >= jobs {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    eprintln!("{} of {jobs} job reports received", journal.push_count()?);
+    eprintln!("{} of {jobs} job reports received", reports()?);
     let _ = stop_tx.send(());
     serve.await.context("receiver task")??;
     emulator.shutdown().await;
@@ -193,7 +195,7 @@ async fn run_in(dir: &Path, json: bool) -> Result<()> {
         let mut all = Vec::new();
         for args in &campaigns {
             let id = args.campaign.clone().unwrap_or_default();
-            all.push(serde_json::json!({"campaign": journal.campaign(&id)?, "batches": journal.batches(&id)?}));
+            all.push(serde_json::json!({"campaign": journal.campaign(&id).await?, "batches": journal.batches(&id).await?}));
         }
         crate::commands::emit(serde_json::Value::Array(all));
     } else {
@@ -202,7 +204,8 @@ async fn run_in(dir: &Path, json: bool) -> Result<()> {
                 &journal,
                 args.campaign.as_deref().unwrap_or(""),
                 false,
-            )?;
+            )
+            .await?;
             crate::commands::emit("");
         }
     }

@@ -12,6 +12,7 @@ mod open_files;
 mod progress;
 mod serve;
 mod uploads;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -76,12 +77,17 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Followers(args) => commands::followers::run(&settings()?, args, cli.json).await,
         Command::Send(args) => {
             let settings = settings()?;
-            let journal = journal_path(cli, &settings.paths);
+            let journal = open_journal(cli, &settings.paths).await?;
             campaign::send(&settings, &journal, args, Some(cli.json)).await
+        }
+        Command::Worker(args) => {
+            let settings = settings()?;
+            let journal = open_journal(cli, &settings.paths).await?;
+            worker::run(&settings, &journal, args).await
         }
         Command::Preview(args) => {
             let settings = settings()?;
-            let journal = journal_path(cli, &settings.paths);
+            let journal = open_journal(cli, &settings.paths).await?;
             commands::api::preview(&settings, &journal, args, cli.json).await
         }
         Command::Media(command) => commands::api::media(&settings()?, command, cli.json).await,
@@ -91,8 +97,13 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         }
         Command::Mass(command) => {
             let settings = settings()?;
-            let journal = journal_path(cli, &settings.paths);
-            commands::api::mass(&settings, &journal, command, cli.json).await
+            // The SQLite journal notes a deleted job; on PostgreSQL,
+            // `status --refresh` asks WeChat.
+            let journal = cli
+                .database
+                .is_none()
+                .then(|| journal_path(cli, &settings.paths));
+            commands::api::mass(&settings, journal.as_deref(), command, cli.json).await
         }
         Command::Speed { action } => {
             commands::api::speed(&settings()?, action.as_ref(), cli.json).await
@@ -102,11 +113,11 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             unknown,
             refresh,
         } => {
-            let journal = wxmass_campaign::SqliteJournal::open(&journal_path(
-                cli,
-                &config::Paths::from_env()?,
-            ))?;
+            let journal = open_journal(cli, &config::Paths::from_env()?).await?;
             if *unknown {
+                let journal = journal
+                    .lock_sqlite()
+                    .ok_or_else(|| wxmass_campaign::journal::sqlite_only("status --unknown"))?;
                 commands::status::stray_reports(&journal, cli.json)
             } else {
                 let client = match refresh {
@@ -118,15 +129,15 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             }
         }
         Command::Campaigns => {
-            let journal = wxmass_campaign::SqliteJournal::open(&journal_path(
-                cli,
-                &config::Paths::from_env()?,
-            ))?;
-            commands::status::campaigns(&journal, cli.json)
+            let journal = open_journal(cli, &config::Paths::from_env()?).await?;
+            commands::status::campaigns(&journal, cli.json).await
         }
         Command::Serve(args) => {
             // The internet-facing process holds no AppSecret: it calls no API.
             let settings = Settings::resolve_without_secret(&overrides(cli))?;
+            if cli.database.is_some() {
+                return Err(wxmass_campaign::journal::sqlite_only("serve").into());
+            }
             let config = serve::config(args, &settings.appid)?;
             let mut limits = serve::limits(args);
             limits.max_connections = open_files::room_for(args.max_connections);
@@ -173,6 +184,18 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
         cause
             .downcast_ref::<std::io::Error>()
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// The journal: PostgreSQL with `--database` (or WXMASS_DATABASE_URL),
+/// else the SQLite file of [`journal_path`].
+async fn open_journal(
+    cli: &Cli,
+    paths: &config::Paths,
+) -> anyhow::Result<wxmass_campaign::Journal> {
+    Ok(match &cli.database {
+        Some(url) => wxmass_campaign::Journal::postgres(url).await?,
+        None => wxmass_campaign::Journal::sqlite(&journal_path(cli, paths))?,
     })
 }
 

@@ -4,7 +4,7 @@
 //! again.
 
 use anyhow::Result;
-use wxmass_campaign::{FileRef, SqliteJournal, beijing};
+use wxmass_campaign::{FileRef, Journal, beijing};
 
 /// How long a temporary upload (3 days at WeChat) is reused: long enough
 /// for any rerun, short enough that the message is sent before it expires.
@@ -24,20 +24,20 @@ pub fn reusable_after(temporary: bool) -> i64 {
 /// `key`, or the result of `upload`, journalled at once. `temporary`: reuse
 /// only a recent upload. `label` names the upload on the terminal.
 pub async fn upload_once(
-    journal: &SqliteJournal,
+    journal: &Journal,
     hash: &str,
     key: &str,
     temporary: bool,
     label: &str,
     upload: impl AsyncFnOnce() -> Result<(String, Option<String>)>,
 ) -> Result<String> {
-    if let Some(id) = journal.media(hash, key, reusable_after(temporary))? {
+    if let Some(id) = journal.media(hash, key, reusable_after(temporary)).await? {
         return Ok(id);
     }
     let working = crate::progress::Working::new(format!("uploading {label}"));
     let (id, url) = upload().await?;
     drop(working);
-    journal.record_media(hash, key, &id, url.as_deref(), beijing::now())?;
+    journal.record_media(hash, key, &id, url.as_deref()).await?;
     eprintln!("uploaded {label}");
     Ok(id)
 }
@@ -45,14 +45,14 @@ pub async fn upload_once(
 /// [`upload_once`] for a file the campaign keeps: `upload` gets its name
 /// and the bytes planned (from the journal).
 pub async fn upload_file(
-    journal: &SqliteJournal,
+    journal: &Journal,
     file: &FileRef,
     key: &str,
     upload: impl AsyncFnOnce(&str, Vec<u8>) -> Result<(String, Option<String>)>,
 ) -> Result<String> {
     let label = file.path.display().to_string();
     upload_once(journal, &file.sha256, key, false, &label, async || {
-        let data = journal.file(file)?;
+        let data = journal.file(file).await?;
         upload(file.file_name(), data).await
     })
     .await

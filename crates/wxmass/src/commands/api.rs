@@ -18,7 +18,7 @@ fn media_kind(kind: &str) -> MediaKind {
 
 pub async fn preview(
     settings: &Settings,
-    journal: &std::path::Path,
+    journal: &wxmass_campaign::Journal,
     args: &PreviewArgs,
     json: bool,
 ) -> Result<()> {
@@ -188,7 +188,7 @@ pub async fn drafts(settings: &Settings, command: &DraftsCommand, json: bool) ->
 
 pub async fn mass(
     settings: &Settings,
-    journal: &std::path::Path,
+    journal: Option<&std::path::Path>,
     command: &MassCommand,
     json: bool,
 ) -> Result<()> {
@@ -216,7 +216,7 @@ pub async fn mass(
                 *yes,
             )?;
             client.mass().delete(*msg_id, *article_idx).await?;
-            if *article_idx == 0 {
+            if let Some(journal) = journal.filter(|_| *article_idx == 0) {
                 // The journal says what WeChat now says: mass/get answers DELETE.
                 wxmass_campaign::SqliteJournal::open(journal)?.set_status_of_job(
                     &settings.appid,

@@ -3,14 +3,15 @@
 use anyhow::{Context, Result};
 use serde_json::json;
 
-use wxmass_campaign::{Audience, BatchState, Campaign, Content, SqliteJournal, beijing};
+use wxmass_campaign::{Audience, BatchState, Campaign, Content, Journal, SqliteJournal, beijing};
 
 /// Prints one campaign with its batches.
-pub fn print_campaign(journal: &SqliteJournal, id: &str, json_out: bool) -> Result<()> {
+pub async fn print_campaign(journal: &Journal, id: &str, json_out: bool) -> Result<()> {
     let campaign = journal
-        .campaign(id)?
+        .campaign(id)
+        .await?
         .with_context(|| format!("no campaign {id:?} in the journal; see `wxmass campaigns`"))?;
-    let batches = journal.batches(id)?;
+    let batches = journal.batches(id).await?;
     let submitted = batches
         .iter()
         .filter(|b| b.state == BatchState::Submitted)
@@ -67,7 +68,7 @@ fn shown_status(b: &wxmass_campaign::Batch) -> &str {
 /// `wxmass status [CAMPAIGN] [--refresh]`: with a client, each job's status
 /// is asked of WeChat first.
 pub async fn status(
-    journal: &SqliteJournal,
+    journal: &Journal,
     id: Option<&str>,
     refresh: Option<&wxmass_api::Client>,
     json_out: bool,
@@ -75,13 +76,14 @@ pub async fn status(
     let id = match id {
         Some(id) => id.to_owned(),
         None => journal
-            .campaigns()?
+            .campaigns()
+            .await?
             .first()
             .map(|c| c.id.clone())
             .context("the journal has no campaigns yet")?,
     };
     if let Some(client) = refresh {
-        let campaign = journal.campaign(&id)?.with_context(|| {
+        let campaign = journal.campaign(&id).await?.with_context(|| {
             format!("no campaign {id:?} in the journal; see `wxmass campaigns`")
         })?;
         if campaign.appid != client.appid() {
@@ -91,22 +93,24 @@ pub async fn status(
                 client.appid()
             );
         }
-        for batch in journal.batches(&id)? {
+        for batch in journal.batches(&id).await? {
             if let Some(msg_id) = batch.msg_id {
                 let status = client.mass().get(msg_id).await?;
-                journal.set_status(&id, batch.index, status.as_str(), beijing::now())?;
+                journal
+                    .set_status(&id, batch.index, status.as_str())
+                    .await?;
             }
         }
     }
-    print_campaign(journal, &id, json_out)
+    print_campaign(journal, &id, json_out).await
 }
 
 /// `wxmass campaigns`.
-pub fn campaigns(journal: &SqliteJournal, json_out: bool) -> Result<()> {
-    let list = journal.campaigns()?;
+pub async fn campaigns(journal: &Journal, json_out: bool) -> Result<()> {
+    let list = journal.campaigns().await?;
     let mut rows = Vec::new();
     for c in &list {
-        let batches = journal.batches(&c.id)?;
+        let batches = journal.batches(&c.id).await?;
         let submitted = batches
             .iter()
             .filter(|b| b.state == BatchState::Submitted)

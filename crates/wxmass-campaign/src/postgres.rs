@@ -1,0 +1,674 @@
+//! The journal in PostgreSQL, for many workers on many hosts: the same
+//! tables as the SQLite journal (prefixed `wxmass_`), the same rules. What
+//! only a shared database needs is here: batches are claimed with
+//! `FOR UPDATE SKIP LOCKED` under a lease whose expiry is the database's
+//! clock (hosts' clocks may differ), and the minute's sends are counted in
+//! a row every worker updates.
+//!
+//! Why tokio-postgres without a pool: a worker does one thing at a time
+//! against the database (claim, record), so one connection per process is
+//! enough; it is made again when it fails. No TLS: the URL should point at
+//! a database on a trusted network or a Unix socket (say so in the README).
+
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+use tokio_postgres::{Client, NoTls};
+
+use crate::error::{Error, Result};
+use crate::openids;
+use crate::spec::{
+    Audience, Batch, BatchState, Campaign, Claim, Content, FileRef, Files, Report, sha256_hex,
+};
+use crate::sqlite::PlannedBatch;
+
+/// The schema version this build writes (`wxmass_schema.version`).
+pub const SCHEMA_VERSION: i32 = 1;
+
+/// The database's clock, in Unix seconds.
+const DB_NOW: &str = "extract(epoch from clock_timestamp())::bigint";
+
+/// Version 1, made under an advisory lock held until it commits, so that
+/// workers starting at once do not race into `CREATE TABLE`.
+const MIGRATION_V1: &str = "
+    CREATE TABLE wxmass_campaigns (
+        id TEXT PRIMARY KEY, appid TEXT NOT NULL, content TEXT NOT NULL,
+        audience_kind TEXT NOT NULL, tag_id BIGINT, audience_size BIGINT NOT NULL,
+        created_at BIGINT NOT NULL, message TEXT);
+    CREATE TABLE wxmass_batches (
+        campaign TEXT NOT NULL REFERENCES wxmass_campaigns (id), idx INTEGER NOT NULL,
+        clientmsgid TEXT NOT NULL, size BIGINT NOT NULL, state TEXT NOT NULL,
+        msg_id BIGINT, msg_data_id BIGINT, status TEXT, submitted_at BIGINT,
+        updated_at BIGINT NOT NULL, openids BYTEA, lease_owner TEXT, lease_expires_at BIGINT,
+        sent_by TEXT, takeovers INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (campaign, idx));
+    CREATE INDEX wxmass_batches_msg_id ON wxmass_batches (msg_id);
+    CREATE INDEX wxmass_batches_submitted ON wxmass_batches (submitted_at);
+    CREATE TABLE wxmass_pushes (
+        appid TEXT NOT NULL, msg_id BIGINT NOT NULL, status TEXT NOT NULL,
+        total_count BIGINT NOT NULL, filter_count BIGINT NOT NULL, sent_count BIGINT NOT NULL,
+        error_count BIGINT NOT NULL, check_state BIGINT, article_urls TEXT NOT NULL,
+        event TEXT NOT NULL, received_at BIGINT NOT NULL, PRIMARY KEY (appid, msg_id));
+    CREATE TABLE wxmass_media (
+        content_hash TEXT NOT NULL, kind TEXT NOT NULL, media_id TEXT NOT NULL,
+        url TEXT, uploaded_at BIGINT NOT NULL, PRIMARY KEY (content_hash, kind));
+    CREATE TABLE wxmass_blobs (sha256 TEXT PRIMARY KEY, data BYTEA NOT NULL);
+    CREATE TABLE wxmass_pace (appid TEXT NOT NULL, minute BIGINT NOT NULL, used INTEGER NOT NULL,
+        PRIMARY KEY (appid, minute));";
+
+/// The journal in a PostgreSQL database.
+pub struct PgJournal {
+    url: String,
+    client: Mutex<Option<Client>>,
+}
+
+impl std::fmt::Debug for PgJournal {
+    // The URL may hold a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PgJournal")
+    }
+}
+
+/// The server's own message (tokio-postgres shows only "db error"), with
+/// what to do for the usual ones. Never the URL: it may hold a password.
+fn db_error(e: tokio_postgres::Error) -> Error {
+    let advice = match e.as_db_error() {
+        Some(db) => {
+            let what = format!("PostgreSQL said {}: {}", db.code().code(), db.message());
+            match db.code().code() {
+                "42501" => format!(
+                    "{what}: the database user may not create or change wxmass's tables; grant it CREATE on the schema, or run once as the owner"
+                ),
+                "3D000" => format!("{what}: create the database first (createdb)"),
+                "28P01" | "28000" => format!("{what}: check the user and password in the URL"),
+                _ => what,
+            }
+        }
+        None => format!(
+            "cannot reach the PostgreSQL database ({e}): check the host, port and that it is running"
+        ),
+    };
+    Error::Store {
+        advice,
+        source: None,
+    }
+}
+
+fn unreadable(what: String) -> Error {
+    Error::Store {
+        advice: what,
+        source: None,
+    }
+}
+
+impl PgJournal {
+    /// Connects to `url` (`postgres://user@host:port/db`) and creates or
+    /// upgrades the tables. A database written by a newer wxmass is refused
+    /// before anything is changed.
+    pub async fn connect(url: &str) -> Result<PgJournal> {
+        url.parse::<tokio_postgres::Config>().map_err(|e| Error::Invalid(format!(
+            "the database URL is not a PostgreSQL URL ({e}): give one such as postgres://user@localhost/wxmass"
+        )))?;
+        let journal = PgJournal {
+            url: url.to_owned(),
+            client: Mutex::new(None),
+        };
+        journal.migrate().await?;
+        Ok(journal)
+    }
+
+    /// Runs `f` on the connection, connecting first if needed; a failed
+    /// connection is dropped so the next call makes a new one.
+    async fn with<T>(
+        &self,
+        f: impl AsyncFnOnce(&mut Client) -> std::result::Result<T, tokio_postgres::Error>,
+    ) -> Result<T> {
+        let mut guard = self.client.lock().await;
+        if guard.as_ref().is_none_or(|c| c.is_closed()) {
+            let (client, connection) = tokio_postgres::connect(&self.url, NoTls)
+                .await
+                .map_err(db_error)?;
+            tokio::spawn(async move {
+                let _ = connection.await;
+            });
+            *guard = Some(client);
+        }
+        let Some(client) = guard.as_mut() else {
+            return Err(unreadable("no database connection".into()));
+        };
+        let result = f(client).await;
+        if result.is_err() && client.is_closed() {
+            *guard = None;
+        }
+        result.map_err(db_error)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let found = self
+            .with(async |c| {
+                let tx = c.transaction().await?;
+                tx.batch_execute(
+                    "SELECT pg_advisory_xact_lock(hashtext('wxmass journal schema'));
+                     CREATE TABLE IF NOT EXISTS wxmass_schema (version INTEGER NOT NULL);",
+                )
+                .await?;
+                let version: Option<i32> = tx
+                    .query_opt("SELECT max(version) FROM wxmass_schema", &[])
+                    .await?
+                    .and_then(|r| r.get(0));
+                let version = version.unwrap_or(0);
+                if version > SCHEMA_VERSION {
+                    tx.rollback().await?;
+                    return Ok(version);
+                }
+                if version < 1 {
+                    tx.batch_execute(MIGRATION_V1).await?;
+                }
+                if version < SCHEMA_VERSION {
+                    tx.execute("DELETE FROM wxmass_schema", &[]).await?;
+                    tx.execute(
+                        "INSERT INTO wxmass_schema (version) VALUES ($1)",
+                        &[&SCHEMA_VERSION],
+                    )
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(version)
+            })
+            .await?;
+        if found > SCHEMA_VERSION {
+            return Err(Error::NewerSchema {
+                found: found.into(),
+                known: SCHEMA_VERSION.into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// A campaign by id.
+    pub async fn campaign(&self, id: &str) -> Result<Option<Campaign>> {
+        let row = self
+            .with(async |c| {
+                c.query_opt(
+                    "SELECT id, appid, content, audience_kind, tag_id, audience_size, created_at
+                     FROM wxmass_campaigns WHERE id = $1",
+                    &[&id],
+                )
+                .await
+            })
+            .await?;
+        row.map(|r| campaign_of(&r)).transpose()
+    }
+
+    /// Every campaign, newest first.
+    pub async fn campaigns(&self) -> Result<Vec<Campaign>> {
+        let rows = self
+            .with(async |c| {
+                c.query(
+                    "SELECT id, appid, content, audience_kind, tag_id, audience_size, created_at
+                     FROM wxmass_campaigns ORDER BY created_at DESC, id",
+                    &[],
+                )
+                .await
+            })
+            .await?;
+        rows.iter().map(campaign_of).collect()
+    }
+
+    /// Records a campaign, its files and its batches in one transaction.
+    pub async fn plan(
+        &self,
+        campaign: &Campaign,
+        files: &Files,
+        batches: &mut (dyn Iterator<Item = Result<PlannedBatch>> + Send),
+    ) -> Result<()> {
+        // The batches come from a file and may fail midway: collect the
+        // rows per batch inside the transaction, rolling back on error.
+        let content = campaign.content.to_json();
+        let size = i64::try_from(campaign.audience_size).unwrap_or(i64::MAX);
+        let tag = campaign.audience.tag_id().map(i64::from);
+        let mut failed = None;
+        self.with(async |c| {
+            let tx = c.transaction().await?;
+            tx.execute(
+                "INSERT INTO wxmass_campaigns (id, appid, content, audience_kind, tag_id, audience_size, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[&campaign.id, &campaign.appid, &content, &campaign.audience.kind(), &tag, &size, &campaign.created_at],
+            )
+            .await?;
+            for (sha, data) in files.iter() {
+                tx.execute(
+                    "INSERT INTO wxmass_blobs (sha256, data) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    &[&sha, &data],
+                )
+                .await?;
+            }
+            let insert = tx
+                .prepare(
+                    "INSERT INTO wxmass_batches (campaign, idx, clientmsgid, size, state, updated_at, openids)
+                     VALUES ($1, $2, $3, $4, 'planned', $5, $6)",
+                )
+                .await?;
+            for (index, batch) in batches.enumerate() {
+                let batch = match batch {
+                    Ok(b) => b,
+                    Err(e) => {
+                        failed = Some(e);
+                        return tx.rollback().await;
+                    }
+                };
+                let encoded = (!batch.openids.is_empty()).then(|| openids::encode(&batch.openids));
+                tx.execute(
+                    &insert,
+                    &[&campaign.id, &(index as i32), &batch.clientmsgid, &(batch.openids.len() as i64), &campaign.created_at, &encoded],
+                )
+                .await?;
+            }
+            tx.commit().await
+        })
+        .await?;
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// A campaign's batches, in order, with their reports.
+    pub async fn batches(&self, campaign: &str) -> Result<Vec<Batch>> {
+        let rows = self
+            .with(async |c| {
+                c.query(
+                    "SELECT b.idx, b.clientmsgid, b.size, b.state, b.msg_id, b.status,
+                            p.status, p.total_count, p.filter_count, p.sent_count, p.error_count,
+                            p.check_state, p.article_urls, b.sent_by, b.takeovers
+                     FROM wxmass_batches b JOIN wxmass_campaigns c ON c.id = b.campaign
+                     LEFT JOIN wxmass_pushes p ON p.appid = c.appid AND p.msg_id = b.msg_id
+                     WHERE b.campaign = $1 ORDER BY b.idx",
+                    &[&campaign],
+                )
+                .await
+            })
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let report = r.get::<_, Option<String>>(6).map(|status| Report {
+                    status,
+                    total_count: r.get(7),
+                    filter_count: r.get(8),
+                    sent_count: r.get(9),
+                    error_count: r.get(10),
+                    check_state: r.get(11),
+                    article_urls: serde_json::from_str(&r.get::<_, String>(12)).unwrap_or_default(),
+                });
+                Batch {
+                    index: r.get::<_, i32>(0) as u32,
+                    clientmsgid: r.get(1),
+                    size: u64::try_from(r.get::<_, i64>(2)).unwrap_or(0),
+                    state: BatchState::parse(r.get(3)).unwrap_or(BatchState::Submitting),
+                    msg_id: r.get(4),
+                    status: r.get(5),
+                    report,
+                    sent_by: r.get(13),
+                    takeovers: r.get::<_, i32>(14) as u32,
+                }
+            })
+            .collect())
+    }
+
+    /// A batch's openids.
+    pub async fn openids(&self, campaign: &str, index: u32) -> Result<Vec<String>> {
+        let idx = index as i32;
+        let blob: Option<Vec<u8>> = self
+            .with(async |c| {
+                c.query_opt(
+                    "SELECT openids FROM wxmass_batches WHERE campaign = $1 AND idx = $2",
+                    &[&campaign, &idx],
+                )
+                .await
+            })
+            .await?
+            .and_then(|r| r.get(0));
+        match blob {
+            None => Ok(Vec::new()),
+            Some(blob) => openids::decode(&blob).ok_or_else(|| {
+                unreadable(format!(
+                    "batch {} of campaign {campaign:?} holds openids this build cannot read",
+                    index + 1
+                ))
+            }),
+        }
+    }
+
+    /// See [`crate::SqliteJournal::each_recent_list_member`].
+    pub async fn each_recent_list_member(
+        &self,
+        appid: &str,
+        since: i64,
+        except: &str,
+        f: &mut (dyn FnMut(&str) + Send),
+    ) -> Result<()> {
+        let rows = self
+            .with(async |c| {
+                c.query(
+                    "SELECT b.openids FROM wxmass_batches b JOIN wxmass_campaigns c ON c.id = b.campaign
+                     WHERE c.appid = $1 AND c.audience_kind = 'openids' AND c.id != $3 AND b.openids IS NOT NULL
+                       AND c.id IN (SELECT campaign FROM wxmass_batches WHERE submitted_at >= $2)",
+                    &[&appid, &since, &except],
+                )
+                .await
+            })
+            .await?;
+        for row in rows {
+            let blob: Vec<u8> = row.get(0);
+            let list = openids::decode(&blob)
+                .ok_or_else(|| unreadable("a batch holds openids this build cannot read".into()))?;
+            list.iter().for_each(|o| f(o));
+        }
+        Ok(())
+    }
+
+    /// See [`crate::SqliteJournal::campaigns_sent_since`].
+    pub async fn campaigns_sent_since(
+        &self,
+        appid: &str,
+        kind: &str,
+        tag_id: Option<u32>,
+        since: i64,
+    ) -> Result<u64> {
+        let tag = tag_id.map(i64::from);
+        let n: i64 = self
+            .with(async |c| {
+                c.query_one(
+                    "SELECT COUNT(DISTINCT c.id) FROM wxmass_campaigns c JOIN wxmass_batches b ON b.campaign = c.id
+                     WHERE c.appid = $1 AND c.audience_kind = $2 AND ($3::BIGINT IS NULL OR c.tag_id = $3)
+                       AND b.submitted_at >= $4",
+                    &[&appid, &kind, &tag, &since],
+                )
+                .await
+            })
+            .await?
+            .get(0);
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// See [`crate::SqliteJournal::media`].
+    pub async fn media(&self, hash: &str, kind: &str, after: i64) -> Result<Option<String>> {
+        Ok(self
+            .with(async |c| {
+                c.query_opt(
+                    "SELECT media_id FROM wxmass_media WHERE content_hash = $1 AND kind = $2 AND uploaded_at > $3",
+                    &[&hash, &kind, &after],
+                )
+                .await
+            })
+            .await?
+            .map(|r| r.get(0)))
+    }
+
+    /// See [`crate::SqliteJournal::record_media`].
+    pub async fn record_media(
+        &self,
+        hash: &str,
+        kind: &str,
+        media_id: &str,
+        url: Option<&str>,
+        at: i64,
+    ) -> Result<()> {
+        self.with(async |c| {
+            c.execute(
+                "INSERT INTO wxmass_media (content_hash, kind, media_id, url, uploaded_at) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (content_hash, kind) DO UPDATE SET media_id = excluded.media_id, url = excluded.url,
+                 uploaded_at = excluded.uploaded_at",
+                &[&hash, &kind, &media_id, &url, &at],
+            )
+            .await
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// See [`crate::SqliteJournal::file`].
+    pub async fn file(&self, file: &FileRef) -> Result<Vec<u8>> {
+        let sha = &file.sha256;
+        let blob: Option<Vec<u8>> = self
+            .with(async |c| {
+                c.query_opt("SELECT data FROM wxmass_blobs WHERE sha256 = $1", &[sha])
+                    .await
+            })
+            .await?
+            .map(|r| r.get(0));
+        if let Some(data) = blob {
+            return Ok(data);
+        }
+        let data = std::fs::read(&file.path).map_err(|source| Error::Read {
+            path: file.path.display().to_string(),
+            source,
+        })?;
+        if sha256_hex(&data) != file.sha256 {
+            return Err(Error::FileChanged(file.path.display().to_string()));
+        }
+        Ok(data)
+    }
+
+    /// See [`crate::SqliteJournal::set_status`].
+    pub async fn set_status(&self, campaign: &str, index: u32, status: &str) -> Result<()> {
+        let idx = index as i32;
+        self.with(async |c| {
+            c.execute(
+                &format!("UPDATE wxmass_batches SET status = $3, updated_at = {DB_NOW} WHERE campaign = $1 AND idx = $2"),
+                &[&campaign, &idx, &status],
+            )
+            .await
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// See [`crate::SqliteJournal::claim`]: the same, with the database's
+    /// clock, and rows other workers are claiming skipped (`SKIP LOCKED`)
+    /// instead of waited for.
+    pub async fn claim(
+        &self,
+        campaign: &str,
+        worker: &str,
+        max: usize,
+        ttl: Duration,
+        unnamed: bool,
+    ) -> Result<Vec<Claim>> {
+        let (max, ttl) = (max as i64, ttl.as_secs() as i64);
+        let rows = self
+            .with(async |c| {
+                c.query(
+                    &format!(
+                        "WITH picked AS (
+                             SELECT b.campaign, b.idx, b.state AS old_state, b.lease_owner AS old_owner
+                             FROM wxmass_batches b JOIN wxmass_campaigns c ON c.id = b.campaign
+                             WHERE b.campaign = $1 AND c.message IS NOT NULL
+                               AND CASE WHEN $5 THEN b.state = 'submitted' AND b.msg_id IS NULL
+                                        ELSE b.state != 'submitted' END
+                               AND (b.lease_owner IS NULL OR b.lease_owner = $2 OR b.lease_expires_at < {DB_NOW})
+                             ORDER BY b.idx LIMIT $3 FOR UPDATE OF b SKIP LOCKED)
+                         UPDATE wxmass_batches b SET lease_owner = $2, lease_expires_at = {DB_NOW} + $4,
+                             updated_at = {DB_NOW},
+                             state = CASE WHEN b.state = 'planned' THEN 'submitting' ELSE b.state END,
+                             takeovers = b.takeovers + CASE WHEN p.old_state = 'submitting'
+                                 AND p.old_owner IS NOT NULL AND p.old_owner != $2 THEN 1 ELSE 0 END
+                         FROM picked p WHERE b.campaign = p.campaign AND b.idx = p.idx
+                         RETURNING b.idx, b.clientmsgid, p.old_state = 'submitting'
+                             AND p.old_owner IS NOT NULL AND p.old_owner != $2"
+                    ),
+                    &[&campaign, &worker, &max, &ttl, &unnamed],
+                )
+                .await
+            })
+            .await?;
+        let mut claims: Vec<Claim> = rows
+            .iter()
+            .map(|r| Claim {
+                campaign: campaign.to_owned(),
+                index: r.get::<_, i32>(0) as u32,
+                clientmsgid: r.get(1),
+                takeover: r.get(2),
+            })
+            .collect();
+        claims.sort_by_key(|c| c.index);
+        Ok(claims)
+    }
+
+    /// See [`crate::SqliteJournal::record_submitted`].
+    pub async fn record_submitted(
+        &self,
+        worker: &str,
+        done: &[(Claim, Option<i64>, Option<i64>)],
+    ) -> Result<usize> {
+        self.with(async |c| {
+            let tx = c.transaction().await?;
+            let update = tx
+                .prepare(&format!(
+                    "UPDATE wxmass_batches SET state = 'submitted', msg_id = COALESCE($3, msg_id),
+                     msg_data_id = COALESCE($4, msg_data_id), submitted_at = COALESCE(submitted_at, {DB_NOW}),
+                     updated_at = {DB_NOW}, sent_by = $5, lease_owner = NULL, lease_expires_at = NULL
+                     WHERE campaign = $1 AND idx = $2 AND lease_owner = $5"
+                ))
+                .await?;
+            let mut recorded = 0;
+            for (claim, msg_id, data_id) in done {
+                let idx = claim.index as i32;
+                recorded += tx
+                    .execute(&update, &[&claim.campaign, &idx, msg_id, data_id, &worker])
+                    .await? as usize;
+            }
+            tx.commit().await?;
+            Ok(recorded)
+        })
+        .await
+    }
+
+    /// See [`crate::SqliteJournal::release`].
+    pub async fn release(&self, worker: &str, claims: &[Claim]) -> Result<()> {
+        self.with(async |c| {
+            for claim in claims {
+                let idx = claim.index as i32;
+                c.execute(
+                    "UPDATE wxmass_batches SET lease_owner = NULL, lease_expires_at = NULL
+                     WHERE campaign = $1 AND idx = $2 AND lease_owner = $3",
+                    &[&claim.campaign, &idx, &worker],
+                )
+                .await?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// See [`crate::SqliteJournal::prepared`].
+    pub async fn prepared(&self, campaign: &str) -> Result<Option<String>> {
+        Ok(self
+            .with(async |c| {
+                c.query_opt(
+                    "SELECT message FROM wxmass_campaigns WHERE id = $1",
+                    &[&campaign],
+                )
+                .await
+            })
+            .await?
+            .and_then(|r| r.get(0)))
+    }
+
+    /// See [`crate::SqliteJournal::set_prepared`].
+    pub async fn set_prepared(&self, campaign: &str, message: &str) -> Result<String> {
+        self.with(async |c| {
+            c.execute(
+                "UPDATE wxmass_campaigns SET message = $2 WHERE id = $1 AND message IS NULL",
+                &[&campaign, &message],
+            )
+            .await
+        })
+        .await?;
+        Ok(self
+            .prepared(campaign)
+            .await?
+            .unwrap_or_else(|| message.to_owned()))
+    }
+
+    /// See [`crate::SqliteJournal::take_send_slots`], counted on the
+    /// database's clock for every worker of the account.
+    pub async fn take_send_slots(&self, appid: &str, want: u32, limit: u32) -> Result<u32> {
+        let (want, limit) = (want as i32, limit as i32);
+        let granted: i32 = self
+            .with(async |c| {
+                let tx = c.transaction().await?;
+                let minute: i64 = tx
+                    .query_one(&format!("SELECT {DB_NOW} / 60"), &[])
+                    .await?
+                    .get(0);
+                tx.execute(
+                    "INSERT INTO wxmass_pace (appid, minute, used) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING",
+                    &[&appid, &minute],
+                )
+                .await?;
+                let used: i32 = tx
+                    .query_one(
+                        "SELECT used FROM wxmass_pace WHERE appid = $1 AND minute = $2 FOR UPDATE",
+                        &[&appid, &minute],
+                    )
+                    .await?
+                    .get(0);
+                let granted = want.min((limit - used).max(0));
+                tx.execute(
+                    "UPDATE wxmass_pace SET used = used + $3 WHERE appid = $1 AND minute = $2",
+                    &[&appid, &minute, &granted],
+                )
+                .await?;
+                tx.execute(
+                    "DELETE FROM wxmass_pace WHERE minute < $1",
+                    &[&(minute - 1)],
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(granted)
+            })
+            .await?;
+        Ok(granted as u32)
+    }
+
+    /// See [`crate::SqliteJournal::unsent`].
+    pub async fn unsent(&self, campaign: &str) -> Result<u64> {
+        let n: i64 = self
+            .with(async |c| {
+                c.query_one(
+                    "SELECT COUNT(*) FROM wxmass_batches WHERE campaign = $1 AND state != 'submitted'",
+                    &[&campaign],
+                )
+                .await
+            })
+            .await?
+            .get(0);
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
+
+fn campaign_of(r: &tokio_postgres::Row) -> Result<Campaign> {
+    let id: String = r.get(0);
+    let bad = |what: &str| {
+        unreadable(format!(
+            "campaign {id:?} in the database has {what} this build cannot read: was it written by a newer wxmass?"
+        ))
+    };
+    let content: Content = serde_json::from_str(r.get::<_, &str>(2)).map_err(|_| bad("content"))?;
+    let tag: Option<i64> = r.get(4);
+    let audience = match (r.get::<_, &str>(3), tag.and_then(|t| u32::try_from(t).ok())) {
+        ("all", _) => Audience::All,
+        ("tag", Some(tag_id)) => Audience::Tag { tag_id },
+        ("openids", _) => Audience::Openids,
+        _ => return Err(bad("an audience")),
+    };
+    Ok(Campaign {
+        appid: r.get(1),
+        content,
+        audience,
+        audience_size: u64::try_from(r.get::<_, i64>(5)).unwrap_or(0),
+        created_at: r.get(6),
+        id,
+    })
+}

@@ -1,0 +1,140 @@
+//! `wxmass worker`: one of any number of processes, on any hosts, sending
+//! the account's campaigns from a shared journal (PostgreSQL) with the
+//! engine's leases. It sends only campaigns whose message is prepared (the
+//! `send` that planned them did the uploads), so every worker sends the
+//! same media ids.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::Result;
+use tokio::sync::watch;
+use wxmass_campaign::engine::{self, Observer, WorkOptions, Worked};
+use wxmass_campaign::{Claim, Journal};
+
+use crate::cli::WorkerArgs;
+use crate::config::Settings;
+
+/// Counts and logs what this worker sent.
+struct WorkerLog {
+    name: String,
+    sent: AtomicU64,
+    takeovers: AtomicU64,
+}
+
+impl Observer for WorkerLog {
+    fn submitted(&self, claim: &Claim, msg_id: Option<i64>) {
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        if claim.takeover {
+            self.takeovers.fetch_add(1, Ordering::Relaxed);
+        }
+        tracing::info!(worker = %self.name, campaign = %claim.campaign.escape_debug(), batch = claim.index + 1,
+                       ?msg_id, takeover = claim.takeover, "batch submitted");
+    }
+
+    fn waiting_for_pace(&self) {
+        tracing::debug!(worker = %self.name, "the minute's mass sends are used; waiting");
+    }
+
+    fn failed(&self, claim: &Claim, error: &wxmass_api::Error) {
+        tracing::warn!(worker = %self.name, campaign = %claim.campaign.escape_debug(), batch = claim.index + 1,
+                       %error, "batch not sent; given back to be tried again");
+    }
+}
+
+/// Resolves once Ctrl-C or SIGTERM has come.
+async fn stopped(mut rx: watch::Receiver<bool>) {
+    if rx.wait_for(|&s| s).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Ctrl-C and SIGTERM, as a signal every round can wait on.
+fn listen_for_stop() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            match signal(SignalKind::terminate()) {
+                Ok(mut term) => {
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = term.recv() => {}
+                    }
+                }
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+/// `wxmass worker`.
+pub async fn run(settings: &Settings, journal: &Journal, args: &WorkerArgs) -> Result<()> {
+    let client = settings.client()?;
+    let name = crate::campaign::worker_name();
+    let options = WorkOptions {
+        worker: name.clone(),
+        window: args.window as usize,
+        lease: Duration::from_secs(args.lease),
+        sends_per_minute: Some(args.sends_per_minute),
+        stop_on_error: false,
+    };
+    let log = Arc::new(WorkerLog {
+        name: name.clone(),
+        sent: AtomicU64::new(0),
+        takeovers: AtomicU64::new(0),
+    });
+    let stop = listen_for_stop();
+    eprintln!("worker {name} sending for {}", settings.appid);
+    'rounds: loop {
+        let campaigns = match &args.campaign {
+            Some(id) => journal.campaign(id).await?.into_iter().collect(),
+            None => journal.campaigns().await?,
+        };
+        let mut left = 0;
+        for campaign in campaigns.iter().filter(|c| c.appid == settings.appid) {
+            if journal.unsent(&campaign.id).await? == 0 {
+                continue;
+            }
+            left += 1;
+            // Not prepared yet: its sender is still uploading.
+            let Some(message) = engine::prepared_message(journal, &campaign.id).await? else {
+                continue;
+            };
+            let worked = engine::work(
+                journal,
+                &client,
+                campaign,
+                &message,
+                &options,
+                log.clone(),
+                stopped(stop.clone()),
+            )
+            .await?;
+            if worked == Worked::Stopped {
+                break 'rounds;
+            }
+        }
+        if left == 0 && args.once {
+            break;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            () = stopped(stop.clone()) => break,
+        }
+    }
+    eprintln!(
+        "worker {name}: {} batch(es) submitted ({} taken over from a worker that stopped)",
+        log.sent.load(Ordering::Relaxed),
+        log.takeovers.load(Ordering::Relaxed)
+    );
+    Ok(())
+}
