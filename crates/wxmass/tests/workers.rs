@@ -1,0 +1,166 @@
+//! Many workers, one delivery: a 200-batch campaign to 20,000 openids in
+//! PostgreSQL, sent by three `wxmass worker`s and the `send` that planned
+//! it, while WeChat fails 20% of sends and drops 5% of answers after
+//! acting on them, and a random worker is killed with SIGKILL ten times
+//! (and restarted). Every follower gets the message exactly once, and the
+//! journal names the worker that recorded each batch.
+
+mod common;
+
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{admin, emulator, follower_list, wxmass_std};
+use serde_json::Value;
+
+const FOLLOWERS: u32 = 20_000;
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn three_workers_killed_ten_times_deliver_each_openid_once() {
+    let Some(postgres) = wxmass_testkit::start_postgres() else {
+        return;
+    };
+    let (_emu, url) = emulator(
+        FOLLOWERS,
+        &["--no-quotas", "--mass-sends-per-minute", "100000"],
+    );
+    let home = tempfile::tempdir().expect("home");
+    let list = follower_list(home.path(), &url);
+    admin(
+        &url,
+        "POST",
+        "/_emulator/faults",
+        r#"{"paths": {"/cgi-bin/message/mass/send": {"latency_ms": 30, "errcode_rate": 0.2, "drop_rate": 0.05}}}"#,
+    );
+    let db = postgres.url.clone();
+    let worker = || {
+        let child = wxmass_std(home.path(), &url)
+            .args([
+                "--database",
+                &db,
+                "worker",
+                "--once",
+                "--lease",
+                "2",
+                "--window",
+                "1",
+            ])
+            .args(["--sends-per-minute", "100000"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("worker");
+        Killed(child)
+    };
+    // The planner prepares the message and sends beside the workers.
+    let mut send = Killed(
+        wxmass_std(home.path(), &url)
+            .args([
+                "--database",
+                &db,
+                "send",
+                "--text",
+                "exactly once, many hosts",
+                "--openids",
+            ])
+            .arg(&list)
+            .args([
+                "--batch-size",
+                "100",
+                "--campaign",
+                "multi",
+                "--yes",
+                "--no-wait",
+            ])
+            .args(["--sends-per-minute", "100000"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("send"),
+    );
+    let mut workers: Vec<Killed> = (0..3).map(|_| worker()).collect();
+    let mut kills = 0;
+    let mut pick = 7u64;
+    let started = Instant::now();
+    let status = || -> Value {
+        let out = wxmass_std(home.path(), &url)
+            .args(["--database", &db, "status", "multi", "--json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .output()
+            .expect("status");
+        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+    };
+    let submitted = |v: &Value| {
+        v["batches"].as_array().map_or(0, |b| {
+            b.iter().filter(|b| b["state"] == "submitted").count()
+        })
+    };
+    loop {
+        let now = status();
+        if submitted(&now) == 200 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the campaign never completed: {} of 200 batches",
+            submitted(&now)
+        );
+        if kills < 10 && submitted(&now) >= 10 + kills * 15 {
+            pick = pick.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let victim = (pick >> 33) as usize % workers.len();
+            let _ = workers[victim].0.kill(); // SIGKILL
+            let _ = workers[victim].0.wait();
+            workers[victim] = worker();
+            kills += 1;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(kills, 10, "the campaign finished before ten kills");
+    let _ = send.0.wait();
+    for w in &mut workers {
+        let _ = w.0.wait();
+    }
+
+    // WeChat's ledger: one job per batch, every follower once.
+    std::thread::sleep(Duration::from_millis(300));
+    let jobs = admin(&url, "GET", "/_emulator/jobs", "");
+    let jobs = jobs["jobs"].as_array().expect("jobs");
+    assert_eq!(jobs.len(), 200, "one job per batch, never two");
+    let stats = admin(&url, "GET", "/_emulator/stats", "");
+    assert_eq!(stats["deliveries"], FOLLOWERS, "{stats}");
+    assert_eq!(stats["duplicate_deliveries"], 0, "{stats}");
+
+    // The journal: each batch recorded by one worker, takeovers counted.
+    let done = status();
+    let batches = done["batches"].as_array().expect("batches");
+    assert!(
+        batches
+            .iter()
+            .all(|b| b["sent_by"].as_str().is_some_and(|w| w.contains(':'))),
+        "every batch names its worker"
+    );
+    let takeovers: u64 = batches.iter().filter_map(|b| b["takeovers"].as_u64()).sum();
+    let workers_seen: std::collections::HashSet<&str> = batches
+        .iter()
+        .filter_map(|b| b["sent_by"].as_str())
+        .collect();
+    eprintln!(
+        "200 batches by {} worker processes, {takeovers} taken over after a kill",
+        workers_seen.len()
+    );
+    assert!(
+        workers_seen.len() >= 4,
+        "the work was shared: {workers_seen:?}"
+    );
+}
