@@ -41,11 +41,17 @@ for r in results:
     elif b == "campaign":
         o, t, n = r["ours"], r["wechatpy"], r["followers"]
         rss = max(o["followers_rss_mb"], o["send_rss_mb"])
+        ratio = t["wall_seconds"] / o["wall_seconds"]
         row(f"campaign, {n:,} followers, 100 batches: wall time (s)", f"{o['wall_seconds']:.2f} (to every push recorded)",
-            f"wechatpy {t['wall_seconds']:.2f} (to every job final)", f"{t['wall_seconds'] / o['wall_seconds']:.2f}x", "", None)
+            f"wechatpy {t['wall_seconds']:.2f} (to every job final)", f"{ratio:.2f}x", ">= 1.5x", ratio >= 1.5)
+        row(f"campaign, {n:,} followers: journal (MB)", f"{o['journal_mb']:.1f}", "", "", "<= 30 at 1M",
+            o["journal_mb"] <= 30 if n >= 1_000_000 else None)
         row(f"campaign, {n:,} followers: peak RSS (MB)", f"{rss:.1f} (serve {o['serve_rss_mb']:.1f}); journal {o['journal_mb']:.1f} MB",
             f"wechatpy {t['peak_rss_mb']:.1f}", f"{t['peak_rss_mb'] / rss:.1f}x less",
             "flat; < 100 at 1M", rss < 100)
+    elif b == "workers":
+        row(f"workers on one PostgreSQL: batches claimed and submitted per second, {r['workers']} worker(s)",
+            f"{r['batches_per_sec']:,.0f} ({r['batches']:,} batches in {r['seconds']:.2f} s)", "", "", "", None)
     elif b == "emulator":
         if "mass_get" in r:
             row("emulator: mass/get requests/s, 64 connections", f"{r['mass_get']:,.0f}", "", "", "above every client figure", None)

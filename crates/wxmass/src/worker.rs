@@ -127,7 +127,7 @@ pub async fn run(settings: &Settings, journal: &Journal, args: &WorkerArgs) -> R
             break;
         }
         tokio::select! {
-            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            () = tokio::time::sleep(Duration::from_millis(250)) => {}
             () = stopped(stop.clone()) => break,
         }
     }

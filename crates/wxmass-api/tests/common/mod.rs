@@ -98,4 +98,5 @@ impl Emu {
     }
 }
 
+#[allow(unused_imports)] // each test binary uses some of them
 pub use wxmass_testkit::{start_postgres, start_redis};
