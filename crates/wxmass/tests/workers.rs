@@ -164,3 +164,71 @@ fn three_workers_killed_ten_times_deliver_each_openid_once() {
         "the work was shared: {workers_seen:?}"
     );
 }
+
+/// A database URL that is not one, a database that cannot be reached, a
+/// user who may not create the tables, a schema from a newer wxmass: each
+/// is said plainly, without the URL (it may hold a password).
+#[test]
+fn database_problems_are_explained() {
+    let home = tempfile::tempdir().expect("home");
+    let run = |url: &str| {
+        let out = wxmass_std(home.path(), "http://127.0.0.1:9")
+            .args(["--database", url, "campaigns"])
+            .output()
+            .expect("run");
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let e = run("mysql://somewhere");
+    assert!(e.contains("not a PostgreSQL URL"), "{e}");
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port");
+    let e = run(&format!("postgres://u:s3cret@127.0.0.1:{free}/db"));
+    assert!(e.contains("cannot reach the PostgreSQL database"), "{e}");
+    assert!(!e.contains("s3cret"), "the password leaked: {e}");
+
+    let Some(postgres) = wxmass_testkit::start_postgres() else {
+        return;
+    };
+    let psql = |sql: &str| {
+        let port = postgres
+            .url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.split('/').next())
+            .expect("port");
+        let status = std::process::Command::new("psql")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                port,
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-q",
+                "-c",
+                sql,
+            ])
+            .stdout(Stdio::null())
+            .status()
+            .expect("psql");
+        assert!(status.success(), "{sql}");
+        port.to_owned()
+    };
+    // PostgreSQL 15 lets only the owner create in `public`.
+    let port = psql("CREATE ROLE visitor LOGIN");
+    let e = run(&format!("postgres://visitor@127.0.0.1:{port}/postgres"));
+    assert!(e.contains("may not create"), "{e}");
+    // Made by a newer wxmass.
+    wxmass_std(home.path(), "http://127.0.0.1:9")
+        .args(["--database", &postgres.url, "campaigns"])
+        .output()
+        .expect("tables made");
+    psql("UPDATE wxmass_schema SET version = 99");
+    let e = run(&postgres.url);
+    assert!(e.contains("newer wxmass"), "{e}");
+}
