@@ -1,0 +1,187 @@
+//! The journal's rules, the same on both backends: each test runs on a
+//! SQLite file and on a throwaway PostgreSQL cluster.
+
+use std::time::Duration;
+
+use wxmass_campaign::{
+    Audience, BatchState, Campaign, Content, Files, Journal, PlannedBatch, batch_clientmsgid,
+};
+
+fn campaign(id: &str) -> Campaign {
+    Campaign {
+        id: id.into(),
+        appid: "wxA".into(),
+        content: Content::Text { text: "hi".into() },
+        audience: Audience::Openids,
+        audience_size: 6,
+        created_at: 1_700_000_000,
+    }
+}
+
+fn batches(id: &str) -> Vec<wxmass_campaign::Result<PlannedBatch>> {
+    (0..3)
+        .map(|i| {
+            Ok(PlannedBatch {
+                clientmsgid: batch_clientmsgid(id, i),
+                openids: vec![format!("o{i}a"), format!("o{i}b")],
+            })
+        })
+        .collect()
+}
+
+/// Plans, claims under leases, takes over an expired lease, records.
+async fn leases_and_takeovers(journal: &Journal) {
+    let mut files = Files::default();
+    let file = files.add("pic.png", b"picture".to_vec());
+    let mut planned = batches("c").into_iter();
+    journal
+        .plan(&campaign("c"), &files, &mut planned)
+        .await
+        .expect("plan");
+    assert_eq!(journal.file(&file).await.expect("file"), b"picture");
+    assert_eq!(
+        journal.openids("c", 2).await.expect("openids"),
+        ["o2a", "o2b"]
+    );
+    // Nothing is claimed before the message is prepared.
+    let lease = Duration::from_secs(1);
+    assert!(
+        journal
+            .claim("c", "w1", 8, lease, false)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    journal
+        .set_prepared("c", "{\"text\":\"hi\"}")
+        .await
+        .expect("prepare");
+    // The first prepared message stays.
+    assert_eq!(
+        journal
+            .set_prepared("c", "{\"text\":\"other\"}")
+            .await
+            .expect("again"),
+        "{\"text\":\"hi\"}"
+    );
+    let w1 = journal
+        .claim("c", "w1", 2, lease, false)
+        .await
+        .expect("claim");
+    assert_eq!(w1.iter().map(|c| c.index).collect::<Vec<_>>(), [0, 1]);
+    // w2 gets only what w1 does not hold.
+    let w2 = journal
+        .claim("c", "w2", 8, lease, false)
+        .await
+        .expect("claim");
+    assert_eq!(w2.iter().map(|c| c.index).collect::<Vec<_>>(), [2]);
+    let states: Vec<BatchState> = journal
+        .batches("c")
+        .await
+        .expect("b")
+        .iter()
+        .map(|b| b.state)
+        .collect();
+    assert_eq!(
+        states,
+        [BatchState::Submitting; 3],
+        "claimed means submitting"
+    );
+    // w2 records its batch; w1 dies holding two.
+    let done = [(w2[0].clone(), Some(1001), None)];
+    assert_eq!(
+        journal.record_submitted("w2", &done).await.expect("record"),
+        1
+    );
+    assert_eq!(journal.unsent("c").await.expect("unsent"), 2);
+    assert!(
+        journal
+            .claim("c", "w2", 8, lease, false)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let taken = journal
+        .claim("c", "w2", 8, lease, false)
+        .await
+        .expect("takeover");
+    assert_eq!(taken.len(), 2);
+    assert!(taken.iter().all(|c| c.takeover), "{taken:?}");
+    // w1 comes back too late: its record is refused, w2's stands.
+    let late = [(w1[0].clone(), Some(999), None)];
+    assert_eq!(
+        journal.record_submitted("w1", &late).await.expect("late"),
+        0
+    );
+    let done: Vec<_> = taken
+        .iter()
+        .map(|c| (c.clone(), Some(2000 + i64::from(c.index)), None))
+        .collect();
+    assert_eq!(
+        journal.record_submitted("w2", &done).await.expect("record"),
+        2
+    );
+    let all = journal.batches("c").await.expect("batches");
+    assert_eq!(
+        all.iter().map(|b| b.msg_id).collect::<Vec<_>>(),
+        [Some(2000), Some(2001), Some(1001)]
+    );
+    assert!(all.iter().all(|b| b.sent_by.as_deref() == Some("w2")));
+    assert_eq!(all.iter().map(|b| b.takeovers).sum::<u32>(), 2);
+    assert_eq!(journal.unsent("c").await.expect("unsent"), 0);
+    // A plan that fails midway leaves nothing.
+    let mut broken = vec![
+        batches("d").remove(0),
+        Err(wxmass_campaign::Error::Invalid("cut".into())),
+    ]
+    .into_iter();
+    assert!(
+        journal
+            .plan(&campaign("d"), &Files::default(), &mut broken)
+            .await
+            .is_err()
+    );
+    assert!(journal.campaign("d").await.expect("query").is_none());
+}
+
+/// The minute's sends, shared by every worker of the account. A run that
+/// straddles a minute is done again for another account.
+async fn pace(journal: &Journal) {
+    for attempt in 0..3 {
+        let (a, b) = (format!("wxP{attempt}"), format!("wxQ{attempt}"));
+        let minute = wxmass_campaign::beijing::now() / 60;
+        let got = [
+            journal.take_send_slots(&a, 8, 10).await.expect("slots"),
+            journal.take_send_slots(&a, 8, 10).await.expect("slots"),
+            journal.take_send_slots(&a, 8, 10).await.expect("slots"),
+            journal
+                .take_send_slots(&b, 3, 10)
+                .await
+                .expect("other account"),
+        ];
+        if wxmass_campaign::beijing::now() / 60 == minute {
+            assert_eq!(got, [8, 2, 0, 3]);
+            return;
+        }
+    }
+    panic!("three runs straddled a minute");
+}
+
+async fn both(test: impl AsyncFn(&Journal)) {
+    let dir = tempfile::tempdir().expect("dir");
+    test(&Journal::sqlite(&dir.path().join("j.db")).expect("sqlite")).await;
+    if let Some(postgres) = wxmass_testkit::start_postgres() {
+        test(&Journal::postgres(&postgres.url).await.expect("postgres")).await;
+    }
+}
+
+#[tokio::test]
+async fn leases_and_takeovers_on_both_backends() {
+    both(leases_and_takeovers).await;
+}
+
+#[tokio::test]
+async fn the_pace_is_shared_on_both_backends() {
+    both(pace).await;
+}
