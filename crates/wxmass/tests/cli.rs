@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{APPID, SECRET, emulator, json, success_json};
+use common::{APPID, SECRET, admin, emulator, json, success_json};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
@@ -319,6 +319,30 @@ fn media_preview_mass_and_speed() {
         .args(["--wxname", "someone"])
         .assert()
         .success();
+    // `--journal` holds a preview's uploads too: the second one reuses it.
+    let other = home.dir.path().join("other.db");
+    let uploads = || {
+        admin(&url, "GET", "/_emulator/stats", "")["calls"]["/cgi-bin/material/add_material"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let before = uploads();
+    for _ in 0..2 {
+        home.cmd()
+            .arg("--journal")
+            .arg(&other)
+            .args(["preview", "--image"])
+            .arg(&picture)
+            .args(["--wxname", "someone"])
+            .assert()
+            .success();
+    }
+    assert!(other.exists(), "the preview used the journal it was given");
+    assert_eq!(
+        uploads(),
+        before + 1,
+        "the second preview reused the upload"
+    );
     home.cmd()
         .args(["preview", "--text", "hi", "--to", "stranger"])
         .assert()
