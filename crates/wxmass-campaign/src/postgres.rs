@@ -17,9 +17,7 @@ use tokio_postgres::{Client, NoTls};
 
 use crate::error::{Error, Result};
 use crate::openids;
-use crate::spec::{
-    Audience, Batch, BatchState, Campaign, Claim, Content, FileRef, Files, Report, sha256_hex,
-};
+use crate::spec::{Audience, Batch, BatchState, Campaign, Claim, Content, FileRef, Files, Report};
 use crate::sqlite::PlannedBatch;
 
 /// The schema version this build writes (`wxmass_schema.version`).
@@ -440,14 +438,7 @@ impl PgJournal {
         if let Some(data) = blob {
             return Ok(data);
         }
-        let data = std::fs::read(&file.path).map_err(|source| Error::Read {
-            path: file.path.display().to_string(),
-            source,
-        })?;
-        if sha256_hex(&data) != file.sha256 {
-            return Err(Error::FileChanged(file.path.display().to_string()));
-        }
-        Ok(data)
+        file.read_as_planned()
     }
 
     /// See [`crate::SqliteJournal::set_status`].

@@ -28,6 +28,19 @@ impl FileRef {
         }
     }
 
+    /// The bytes at `path`, if they are still those planned: for campaigns
+    /// planned by the first releases, which kept only the path.
+    pub fn read_as_planned(&self) -> crate::Result<Vec<u8>> {
+        let data = std::fs::read(&self.path).map_err(|source| crate::Error::Read {
+            path: self.path.display().to_string(),
+            source,
+        })?;
+        if sha256_hex(&data) != self.sha256 {
+            return Err(crate::Error::FileChanged(self.path.display().to_string()));
+        }
+        Ok(data)
+    }
+
     /// The file's name, for an upload.
     pub fn file_name(&self) -> &str {
         self.path

@@ -21,7 +21,6 @@ use crate::legacy;
 use crate::openids;
 use crate::spec::{
     Audience, Batch, BatchState, Campaign, Content, FileRef, Files, JobReport, Report, SeenRequest,
-    sha256_hex,
 };
 
 /// The schema version this build writes.
@@ -907,14 +906,7 @@ impl SqliteJournal {
         if let Some(data) = self.blob(&file.sha256)? {
             return Ok(data);
         }
-        let data = std::fs::read(&file.path).map_err(|source| Error::Read {
-            path: file.path.display().to_string(),
-            source,
-        })?;
-        if sha256_hex(&data) != file.sha256 {
-            return Err(Error::FileChanged(file.path.display().to_string()));
-        }
-        Ok(data)
+        file.read_as_planned()
     }
 
     /// The bytes kept for a file when its campaign was planned.
