@@ -36,7 +36,7 @@ for n in 1 2 4; do
   "$WXMASS" followers --out "$home/list.txt" > /dev/null 2>&1
   pids=()
   for _ in $(seq 2 "$n"); do
-    "$WXMASS" --database "$url" worker --once --sends-per-minute 1000000 > /dev/null 2>&1 &
+    "$WXMASS" --database "$url" worker --once --campaign throughput --sends-per-minute 1000000 > /dev/null 2>&1 &
     pids+=($!)
   done
   start_ns=$(date +%s%N)

@@ -207,7 +207,8 @@ pub struct WorkerArgs {
     /// batches left).
     #[arg(long, value_name = "NAME")]
     pub campaign: Option<String>,
-    /// Exit when no batch is left to send, instead of waiting for more.
+    /// Exit when no batch is left to send, instead of waiting for more
+    /// (with --campaign: once that campaign, planned now or later, is sent).
     #[arg(long)]
     pub once: bool,
     /// Mass sends a minute to allow the account, counted for every worker

@@ -76,6 +76,61 @@ fn listen_for_stop() -> watch::Receiver<bool> {
     rx
 }
 
+/// How a round over the account's campaigns ended.
+enum Round {
+    /// Ctrl-C or SIGTERM.
+    Stopped,
+    /// This many campaigns still have batches to send.
+    Left(usize),
+}
+
+/// Sends every campaign of the account that has batches left and a
+/// prepared message.
+async fn one_round(
+    settings: &Settings,
+    journal: &Journal,
+    client: &wxmass_api::Client,
+    args: &WorkerArgs,
+    options: &WorkOptions,
+    log: &Arc<WorkerLog>,
+    stop: &watch::Receiver<bool>,
+) -> Result<Round> {
+    let campaigns = match &args.campaign {
+        // Not planned yet: wait for it.
+        Some(id) => match journal.campaign(id).await? {
+            Some(campaign) => vec![campaign],
+            None => return Ok(Round::Left(1)),
+        },
+        None => journal.campaigns().await?,
+    };
+    let mut left = 0;
+    for campaign in campaigns.iter().filter(|c| c.appid == settings.appid) {
+        if journal.unsent(&campaign.id).await? == 0 {
+            continue;
+        }
+        // Not prepared yet: its sender is still uploading.
+        let Some(message) = engine::prepared_message(journal, &campaign.id).await? else {
+            left += 1;
+            continue;
+        };
+        let worked = engine::work(
+            journal,
+            client,
+            campaign,
+            &message,
+            options,
+            log.clone(),
+            stopped(stop.clone()),
+        )
+        .await?;
+        match worked {
+            Worked::Stopped => return Ok(Round::Stopped),
+            Worked::Done => {}
+        }
+    }
+    Ok(Round::Left(left))
+}
+
 /// `wxmass worker`.
 pub async fn run(settings: &Settings, journal: &Journal, args: &WorkerArgs) -> Result<()> {
     let client = settings.client()?;
@@ -94,40 +149,25 @@ pub async fn run(settings: &Settings, journal: &Journal, args: &WorkerArgs) -> R
     });
     let stop = listen_for_stop();
     eprintln!("worker {name} sending for {}", settings.appid);
-    'rounds: loop {
-        let campaigns = match &args.campaign {
-            Some(id) => journal.campaign(id).await?.into_iter().collect(),
-            None => journal.campaigns().await?,
+    loop {
+        let round = one_round(settings, journal, &client, args, &options, &log, &stop).await;
+        let left = match round {
+            Ok(Round::Stopped) => break,
+            Ok(Round::Left(left)) => left,
+            // The database or the network failed: what this worker held
+            // stays leased until the lease runs out, and it tries again.
+            Err(error) => {
+                tracing::warn!(worker = %name, error = %format!("{error:#}"), "sending stopped; trying again in a second");
+                eprintln!("worker {name}: {error}; trying again in a second");
+                1
+            }
         };
-        let mut left = 0;
-        for campaign in campaigns.iter().filter(|c| c.appid == settings.appid) {
-            if journal.unsent(&campaign.id).await? == 0 {
-                continue;
-            }
-            left += 1;
-            // Not prepared yet: its sender is still uploading.
-            let Some(message) = engine::prepared_message(journal, &campaign.id).await? else {
-                continue;
-            };
-            let worked = engine::work(
-                journal,
-                &client,
-                campaign,
-                &message,
-                &options,
-                log.clone(),
-                stopped(stop.clone()),
-            )
-            .await?;
-            if worked == Worked::Stopped {
-                break 'rounds;
-            }
-        }
         if left == 0 && args.once {
             break;
         }
+        let idle = if left == 0 { 250 } else { 1000 };
         tokio::select! {
-            () = tokio::time::sleep(Duration::from_millis(250)) => {}
+            () = tokio::time::sleep(Duration::from_millis(idle)) => {}
             () = stopped(stop.clone()) => break,
         }
     }

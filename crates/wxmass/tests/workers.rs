@@ -50,6 +50,8 @@ fn three_workers_killed_ten_times_deliver_each_openid_once() {
                 &db,
                 "worker",
                 "--once",
+                "--campaign",
+                "multi",
                 "--lease",
                 "2",
                 "--window",
