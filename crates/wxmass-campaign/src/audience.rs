@@ -173,11 +173,6 @@ impl OpenIdList {
         })
     }
 
-    /// Where it was read.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Openids in the file, repeats included.
     pub fn count(&self) -> u64 {
         self.count

@@ -68,10 +68,6 @@ pub trait Observer: Send + Sync {
     fn failed(&self, _claim: &Claim, _error: &wxmass_api::Error) {}
 }
 
-/// An observer that says nothing.
-pub struct Quiet;
-impl Observer for Quiet {}
-
 /// How a run of [`work`] ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Worked {

@@ -248,12 +248,6 @@ fn lock(j: &Mutex<SqliteJournal>) -> MutexGuard<'_, SqliteJournal> {
     j.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-impl From<PgJournal> for Journal {
-    fn from(p: PgJournal) -> Journal {
-        Journal::Postgres(p)
-    }
-}
-
 /// Refuses what needs the SQLite journal on PostgreSQL, naming it.
 pub fn sqlite_only(what: &str) -> Error {
     Error::Invalid(format!(

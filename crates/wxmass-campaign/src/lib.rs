@@ -11,8 +11,11 @@
 //!   holding the list, batches cut and streamed from the file.
 //! - [`quota`]: WeChat's per-day, per-month and per-follower quotas,
 //!   checked before anything is recorded.
-//! - [`sqlite`]: the journal in a SQLite file (schema versions, upgrade in
-//!   place, one row per batch with its openids as one blob).
+//! - [`sqlite`] and [`postgres`]: the journal in a SQLite file (one host)
+//!   or a PostgreSQL database (many), with the same tables and rules
+//!   (schema versions, upgrade in place, one row per batch with its openids
+//!   as one blob, leases); [`journal`]: one [`Journal`] over both.
+//! - [`engine`]: sending, by any number of workers under leases.
 //! - [`openids`]: that blob's compact form.
 //! - [`legacy`]: what the first releases wrote, read into today's types.
 //! - [`beijing`]: WeChat's calendar (quota periods turn at midnight, UTC+8).
@@ -21,12 +24,13 @@
 //! 1. **Plan**: the face builds a [`Campaign`]; for a list, [`OpenIdList::read`]
 //!    checks it and finds repeats; [`quota::check`] and
 //!    [`quota::followers_at_cap`] refuse what WeChat would not deliver;
-//!    [`SqliteJournal::plan`] records the campaign, its files and its
-//!    batches in one transaction before anything is sent.
-//! 2. **Send**: each batch is [`SqliteJournal::mark_submitting`] before its
-//!    request and [`SqliteJournal::mark_submitted`] after, always with its
-//!    clientmsgid, so a rerun after any crash resends only what may not have
-//!    gone out and WeChat refuses a duplicate (45065).
+//!    [`Journal::plan`] records the campaign, its files and its batches in
+//!    one transaction before anything is sent.
+//! 2. **Send**: [`engine::work`] claims batches under a lease (they are
+//!    `submitting`, committed, before any request), sends them with their
+//!    clientmsgids and records them; a rerun, or another worker once the
+//!    lease runs out, resends only what may not have gone out, and WeChat
+//!    refuses a duplicate (45065).
 //! 3. **Track**: job statuses and MASSSENDJOBFINISH reports are recorded
 //!    against their batches ([`SqliteJournal::record_received`]).
 

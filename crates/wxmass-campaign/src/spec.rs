@@ -207,26 +207,6 @@ impl Content {
         }
     }
 
-    /// Every file whose bytes the campaign keeps.
-    pub fn files(&self) -> Vec<&FileRef> {
-        match self {
-            Content::Images { files } => files.iter().collect(),
-            Content::Voice { file } | Content::Video { file, .. } => vec![file],
-            Content::Articles {
-                articles, theme, ..
-            } => articles
-                .iter()
-                .flat_map(|a| {
-                    std::iter::once(&a.file)
-                        .chain(a.cover.iter())
-                        .chain(a.pictures.iter().map(|p| &p.file))
-                })
-                .chain(theme.iter())
-                .collect(),
-            Content::Text { .. } | Content::Uploaded { .. } | Content::Card { .. } => vec![],
-        }
-    }
-
     /// The form kept in the store (and hashed into a campaign's id).
     pub fn to_json(&self) -> String {
         // A derived Serialize of strings, bools and vectors cannot fail.

@@ -664,33 +664,6 @@ impl SqliteJournal {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    /// Marks a batch as about to be sent. Committed before the request leaves.
-    pub fn mark_submitting(&self, campaign: &str, index: u32, at: i64) -> Result<()> {
-        self.conn.execute(
-            "UPDATE batches SET state = 'submitting', updated_at = ?3
-             WHERE campaign = ?1 AND idx = ?2 AND state = 'planned'",
-            params![campaign, index, at],
-        )?;
-        Ok(())
-    }
-
-    /// Records a submitted batch.
-    pub fn mark_submitted(
-        &self,
-        campaign: &str,
-        index: u32,
-        msg_id: Option<i64>,
-        msg_data_id: Option<i64>,
-        at: i64,
-    ) -> Result<()> {
-        self.conn.execute(
-            "UPDATE batches SET state = 'submitted', msg_id = COALESCE(?3, msg_id), msg_data_id = COALESCE(?4, msg_data_id),
-             submitted_at = COALESCE(submitted_at, ?5), updated_at = ?5 WHERE campaign = ?1 AND idx = ?2",
-            params![campaign, index, msg_id, msg_data_id, at],
-        )?;
-        Ok(())
-    }
-
     /// Records the status of the job `msg_id` of `appid`, wherever it is.
     pub fn set_status_of_job(&self, appid: &str, msg_id: i64, status: &str, at: i64) -> Result<()> {
         self.conn.execute(
