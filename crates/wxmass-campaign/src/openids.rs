@@ -16,16 +16,18 @@ const PACKED: u8 = 1;
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-fn code(c: u8) -> Option<u8> {
-    Some(match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'-' => 62,
-        b'_' => 63,
-        _ => return None,
-    })
-}
+/// Each byte's 6-bit code, or `NONE` for bytes outside the alphabet (a
+/// table: the packing loop runs once per character of a million openids).
+const CODES: [u8; 256] = {
+    let mut codes = [NONE; 256];
+    let mut i = 0;
+    while i < 64 {
+        codes[ALPHABET[i] as usize] = i as u8;
+        i += 1;
+    }
+    codes
+};
+const NONE: u8 = 0xff;
 
 /// The blob for a batch (at least one openid; none contains `\n`).
 pub fn encode(openids: &[String]) -> Vec<u8> {
@@ -69,17 +71,26 @@ fn packed(openids: &[String]) -> Option<Vec<u8>> {
     out.extend([PACKED, prefix as u8]);
     out.extend_from_slice(&first[..prefix]);
     out.push(suffix as u8);
-    let (mut acc, mut bits) = (0u32, 0u32);
+    // Bits gather in a u64 and leave four bytes at a time.
+    let (mut acc, mut bits) = (0u64, 0u32);
     for o in openids {
         for &c in &o.as_bytes()[prefix..] {
-            acc = (acc << 6) | u32::from(code(c)?);
+            let code = CODES[usize::from(c)];
+            if code == NONE {
+                return None;
+            }
+            acc = (acc << 6) | u64::from(code);
             bits += 6;
-            if bits >= 8 {
-                bits -= 8;
-                out.push((acc >> bits) as u8);
+            if bits >= 32 {
+                bits -= 32;
+                out.extend_from_slice(&((acc >> bits) as u32).to_be_bytes());
                 acc &= (1 << bits) - 1;
             }
         }
+    }
+    while bits >= 8 {
+        bits -= 8;
+        out.push((acc >> bits) as u8);
     }
     if bits > 0 {
         out.push((acc << (8 - bits)) as u8);
@@ -110,19 +121,21 @@ pub fn decode(blob: &[u8]) -> Option<Vec<String>> {
             }
             let mut out = Vec::with_capacity(count);
             let (mut acc, mut bits, mut bytes) = (0u32, 0u32, packed.iter());
+            let mut openid = Vec::with_capacity(usize::from(prefix_len) + suffix);
             for _ in 0..count {
-                let mut openid = String::with_capacity(usize::from(prefix_len) + suffix);
-                openid.push_str(prefix);
+                openid.clear();
+                openid.extend_from_slice(prefix.as_bytes());
                 for _ in 0..suffix {
                     if bits < 6 {
                         acc = (acc << 8) | u32::from(*bytes.next()?);
                         bits += 8;
                     }
                     bits -= 6;
-                    openid.push(ALPHABET[((acc >> bits) & 63) as usize] as char);
+                    openid.push(ALPHABET[((acc >> bits) & 63) as usize]);
                     acc &= (1 << bits) - 1;
                 }
-                out.push(openid);
+                // The prefix is UTF-8 and the alphabet ASCII.
+                out.push(String::from_utf8(openid.clone()).ok()?);
             }
             Some(out)
         }

@@ -317,6 +317,10 @@ pub struct Account {
     tokens: Tokens,
     followers: Vec<Follower>,
     explicit: HashMap<Box<str>, u32>,
+    /// Followers with `subscribed` set, kept as they are added: every page
+    /// of `user/get` reports it, and counting a million each time made
+    /// paging quadratic.
+    subscribed: u64,
     tags: BTreeMap<u32, Tag>,
     next_tag_id: u32,
     media: HashMap<String, Media>,
@@ -345,6 +349,7 @@ impl Account {
             tokens: Tokens::default(),
             followers: Vec::new(),
             explicit: HashMap::new(),
+            subscribed: 0,
             tags: BTreeMap::new(),
             next_tag_id: 100,
             media: HashMap::new(),
@@ -570,6 +575,7 @@ impl Account {
                 subscribed: true,
             });
         }
+        self.subscribed += u64::from(count);
         (start..start + count).collect()
     }
 
@@ -590,6 +596,7 @@ impl Account {
                         subscribed: true,
                     });
                     self.explicit.insert(openid.as_str().into(), index);
+                    self.subscribed += 1;
                     index
                 }
             };
@@ -630,7 +637,7 @@ impl Account {
 
     /// Followers still subscribed.
     pub fn subscribed_count(&self) -> u64 {
-        self.followers.iter().filter(|f| f.subscribed).count() as u64
+        self.subscribed
     }
 
     /// One page of followers after `next_openid` (all, or those with `tag`).
