@@ -336,7 +336,7 @@ pub struct Account {
     next_msg_data_id: i64,
     quotas: Quotas,
     speed: u8,
-    delivered: HashSet<(u32, u64)>,
+    delivered: HashSet<(u32, u64), ids::IntHashing>,
     /// Counters.
     pub stats: Stats,
 }
@@ -363,7 +363,7 @@ impl Account {
             next_msg_data_id: 2_247_484_313,
             quotas: Quotas::default(),
             speed: 0,
-            delivered: HashSet::new(),
+            delivered: HashSet::default(),
             stats: Stats::default(),
             config,
         };
@@ -1074,7 +1074,8 @@ impl Account {
                 .map(|(i, _)| i as u32)
                 .collect(),
             Audience::OpenIds { openids } => {
-                let mut seen = HashSet::with_capacity(openids.len());
+                let mut seen =
+                    HashSet::with_capacity_and_hasher(openids.len(), ids::IntHashing::default());
                 openids
                     .iter()
                     .filter_map(|o| self.index_of(o))
