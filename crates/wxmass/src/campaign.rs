@@ -775,26 +775,53 @@ async fn failed_batches(journal: &Journal, campaign: &str) -> Result<()> {
     Ok(())
 }
 
-/// Polls `mass/get` until every job is final (or a minute has passed).
+/// Waits until every job is final or a minute has passed. A report pushed
+/// by WeChat settles a batch the moment `wxmass serve` records it in this
+/// journal (read every few milliseconds, a local query); the batches
+/// without one are asked with `mass/get`, a few at a time, soon at first
+/// and then less often (a real job takes seconds to minutes, and each ask
+/// counts against the account's daily API quota).
 async fn track(client: &Client, journal: &Journal, campaign: &str) -> Result<()> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    use futures_util::{StreamExt, TryStreamExt};
+    const JOURNAL_EVERY: Duration = Duration::from_millis(10);
+    const FIRST_ASK: Duration = Duration::from_millis(100);
+    const ASK_AT_MOST_EVERY: Duration = Duration::from_secs(5);
+    const ASKS_IN_FLIGHT: usize = 8;
+    let start = tokio::time::Instant::now();
+    let deadline = start + Duration::from_secs(60);
+    let (mut next_ask, mut ask_gap) = (start, FIRST_ASK);
     loop {
-        let mut open = 0;
-        for batch in journal.batches(campaign).await? {
-            let Some(msg_id) = batch.msg_id else { continue };
-            if batch.status.as_deref().is_some_and(|s| s != "SENDING") {
-                continue;
-            }
-            let status = client.mass().get(msg_id).await?;
-            let name = status.as_str();
-            journal.set_status(campaign, batch.index, name).await?;
-            if !status.is_final() {
-                open += 1;
-            }
-        }
-        if open == 0 || tokio::time::Instant::now() > deadline {
+        let open: Vec<(u32, i64, Option<String>)> = journal
+            .batches(campaign)
+            .await?
+            .into_iter()
+            .filter(|b| b.report.is_none() && b.status.as_deref().is_none_or(|s| s == "SENDING"))
+            .filter_map(|b| Some((b.index, b.msg_id?, b.status)))
+            .collect();
+        if open.is_empty() {
             return Ok(());
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        let now = tokio::time::Instant::now();
+        if now > deadline {
+            return Ok(());
+        }
+        if now >= next_ask {
+            futures_util::stream::iter(open)
+                .map(|(index, msg_id, known)| async move {
+                    let status = client.mass().get(msg_id).await?;
+                    // A write (and its fsync) only for news.
+                    if known.as_deref() != Some(status.as_str()) {
+                        journal.set_status(campaign, index, status.as_str()).await?;
+                    }
+                    anyhow::Ok(())
+                })
+                .buffer_unordered(ASKS_IN_FLIGHT)
+                .try_collect::<()>()
+                .await?;
+            next_ask = tokio::time::Instant::now() + ask_gap;
+            ask_gap = (ask_gap * 2).min(ASK_AT_MOST_EVERY);
+            continue;
+        }
+        tokio::time::sleep(JOURNAL_EVERY.min(next_ask - now)).await;
     }
 }
