@@ -11,10 +11,10 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::beijing;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::postgres::PgJournal;
-use crate::spec::{Batch, Campaign, Claim, FileRef, Files};
-use crate::sqlite::{PlannedBatch, SqliteJournal};
+use crate::spec::{Batch, Campaign, Claim, FileRef, Files, JobReport, SeenRequest};
+use crate::sqlite::{PlannedBatch, Recorded, SqliteJournal, StrayReport};
 
 /// Where campaigns are kept.
 pub enum Journal {
@@ -42,15 +42,6 @@ impl Journal {
     /// The journal in the PostgreSQL database at `url`.
     pub async fn postgres(url: &str) -> Result<Journal> {
         Ok(Journal::Postgres(PgJournal::connect(url).await?))
-    }
-
-    /// The SQLite journal, for what only it does so far (the push
-    /// receiver's records).
-    pub fn lock_sqlite(&self) -> Option<MutexGuard<'_, SqliteJournal>> {
-        match self {
-            Journal::Sqlite(j) => Some(lock(j)),
-            Journal::Postgres(_) => None,
-        }
     }
 
     /// Whether several hosts may share it.
@@ -240,17 +231,64 @@ impl Journal {
             Journal::Postgres(p) => p.unsent(campaign).await,
         }
     }
+
+    /// See [`SqliteJournal::set_status_of_job`].
+    pub async fn set_status_of_job(&self, appid: &str, msg_id: i64, status: &str) -> Result<()> {
+        match self {
+            Journal::Sqlite(j) => lock(j).set_status_of_job(appid, msg_id, status, beijing::now()),
+            Journal::Postgres(p) => p.set_status_of_job(appid, msg_id, status).await,
+        }
+    }
+
+    /// See [`SqliteJournal::record_received`]. On SQLite this waits for
+    /// the fsync on the calling thread: the receiver calls it from a thread
+    /// of its own.
+    pub async fn record_received(
+        &self,
+        appid: &str,
+        received: &[(Option<JobReport>, SeenRequest)],
+    ) -> Result<Vec<Recorded>> {
+        match self {
+            Journal::Sqlite(j) => lock(j).record_received(appid, received, beijing::now()),
+            Journal::Postgres(p) => p.record_received(appid, received).await,
+        }
+    }
+
+    /// See [`SqliteJournal::seen_requests`].
+    pub async fn seen_requests(&self, now: i64) -> Result<Vec<SeenRequest>> {
+        match self {
+            Journal::Sqlite(j) => lock(j).seen_requests(now),
+            Journal::Postgres(p) => p.seen_requests(now).await,
+        }
+    }
+
+    /// See [`SqliteJournal::prune_seen_requests`].
+    pub async fn prune_seen_requests(&self, now: i64) -> Result<usize> {
+        match self {
+            Journal::Sqlite(j) => lock(j).prune_seen_requests(now),
+            Journal::Postgres(p) => p.prune_seen_requests(now).await,
+        }
+    }
+
+    /// See [`SqliteJournal::stray_reports`].
+    pub async fn stray_reports(&self) -> Result<Vec<StrayReport>> {
+        match self {
+            Journal::Sqlite(j) => lock(j).stray_reports(),
+            Journal::Postgres(p) => p.stray_reports().await,
+        }
+    }
+
+    /// See [`SqliteJournal::push_count`].
+    pub async fn push_count(&self) -> Result<i64> {
+        match self {
+            Journal::Sqlite(j) => lock(j).push_count(),
+            Journal::Postgres(p) => p.push_count().await,
+        }
+    }
 }
 
 /// The SQLite journal; a panic while it was held cannot leave it half
 /// written (every change is a transaction), so a poisoned lock is used.
 fn lock(j: &Mutex<SqliteJournal>) -> MutexGuard<'_, SqliteJournal> {
     j.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Refuses what needs the SQLite journal on PostgreSQL, naming it.
-pub fn sqlite_only(what: &str) -> Error {
-    Error::Invalid(format!(
-        "{what} keeps its records in the SQLite journal for now: use --journal, not --database"
-    ))
 }

@@ -777,10 +777,10 @@ async fn failed_batches(journal: &Journal, campaign: &str) -> Result<()> {
 
 /// Waits until every job is final or a minute has passed. A report pushed
 /// by WeChat settles a batch the moment `wxmass serve` records it in this
-/// journal (read every few milliseconds, a local query); the batches
-/// without one are asked with `mass/get`, a few at a time, soon at first
-/// and then less often (a real job takes seconds to minutes, and each ask
-/// counts against the account's daily API quota).
+/// journal (read every few milliseconds, a local query), and its status is
+/// then asked once; the batches without one are asked with `mass/get`, a
+/// few at a time, soon at first and then less often (a real job takes
+/// seconds to minutes, and each ask counts against the daily API quota).
 async fn track(client: &Client, journal: &Journal, campaign: &str) -> Result<()> {
     use futures_util::{StreamExt, TryStreamExt};
     const JOURNAL_EVERY: Duration = Duration::from_millis(10);
@@ -790,13 +790,18 @@ async fn track(client: &Client, journal: &Journal, campaign: &str) -> Result<()>
     let start = tokio::time::Instant::now();
     let deadline = start + Duration::from_secs(60);
     let (mut next_ask, mut ask_gap) = (start, FIRST_ASK);
+    // Batches with a report whose status was asked after it came.
+    let mut settled = std::collections::HashSet::new();
     loop {
-        let open: Vec<(u32, i64, Option<String>)> = journal
+        let open: Vec<Batch> = journal
             .batches(campaign)
             .await?
             .into_iter()
-            .filter(|b| b.report.is_none() && b.status.as_deref().is_none_or(|s| s == "SENDING"))
-            .filter_map(|b| Some((b.index, b.msg_id?, b.status)))
+            .filter(|b| {
+                b.msg_id.is_some()
+                    && !settled.contains(&b.index)
+                    && b.status.as_deref().is_none_or(|s| s == "SENDING")
+            })
             .collect();
         if open.is_empty() {
             return Ok(());
@@ -805,23 +810,30 @@ async fn track(client: &Client, journal: &Journal, campaign: &str) -> Result<()>
         if now > deadline {
             return Ok(());
         }
-        if now >= next_ask {
-            futures_util::stream::iter(open)
-                .map(|(index, msg_id, known)| async move {
-                    let status = client.mass().get(msg_id).await?;
-                    // A write (and its fsync) only for news.
-                    if known.as_deref() != Some(status.as_str()) {
-                        journal.set_status(campaign, index, status.as_str()).await?;
-                    }
-                    anyhow::Ok(())
-                })
-                .buffer_unordered(ASKS_IN_FLIGHT)
-                .try_collect::<()>()
-                .await?;
-            next_ask = tokio::time::Instant::now() + ask_gap;
-            ask_gap = (ask_gap * 2).min(ASK_AT_MOST_EVERY);
+        let due = now >= next_ask;
+        let ask: Vec<&Batch> = open.iter().filter(|b| due || b.report.is_some()).collect();
+        if ask.is_empty() {
+            tokio::time::sleep(JOURNAL_EVERY.min(next_ask - now)).await;
             continue;
         }
-        tokio::time::sleep(JOURNAL_EVERY.min(next_ask - now)).await;
+        futures_util::stream::iter(ask)
+            .map(|b| async move {
+                let status = client.mass().get(b.msg_id.unwrap_or_default()).await?;
+                // A write (and its fsync) only for news.
+                if b.status.as_deref() != Some(status.as_str()) {
+                    journal
+                        .set_status(campaign, b.index, status.as_str())
+                        .await?;
+                }
+                anyhow::Ok(())
+            })
+            .buffer_unordered(ASKS_IN_FLIGHT)
+            .try_collect::<()>()
+            .await?;
+        settled.extend(open.iter().filter(|b| b.report.is_some()).map(|b| b.index));
+        if due {
+            next_ask = tokio::time::Instant::now() + ask_gap;
+            ask_gap = (ask_gap * 2).min(ASK_AT_MOST_EVERY);
+        }
     }
 }

@@ -12,7 +12,7 @@ use wxmass_emulator::{CallbackMode, CallbackTarget, EmulatorConfig};
 
 use crate::cli::{AudienceArgs, ContentArgs, SendArgs};
 use crate::config::{Paths, Settings};
-use wxmass_campaign::{Journal, SqliteJournal};
+use wxmass_campaign::Journal;
 
 /// The demo's article, its cover and its inline picture (shipped in
 /// `crates/wxmass/assets`).
@@ -84,7 +84,7 @@ async fn run_in(dir: &Path, json: bool) -> Result<()> {
         receiver_config,
         wxmass_callback::ServeLimits::default(),
         receiver,
-        SqliteJournal::open(&journal_path)?,
+        Journal::sqlite(&journal_path)?,
         async {
             let _ = stop_rx.await;
         },
@@ -179,14 +179,16 @@ async fn run_in(dir: &Path, json: bool) -> Result<()> {
 
     // Wait for every job's report.
     let jobs = campaigns.len() as i64 + 2; // the list goes in three batches
-    let reports = || journal.lock_sqlite().map_or(Ok(0), |j| j.push_count());
     for _ in 0..100 {
-        if reports()? >= jobs {
+        if journal.push_count().await? >= jobs {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    eprintln!("{} of {jobs} job reports received", reports()?);
+    eprintln!(
+        "{} of {jobs} job reports received",
+        journal.push_count().await?
+    );
     let _ = stop_tx.send(());
     serve.await.context("receiver task")??;
     emulator.shutdown().await;

@@ -97,13 +97,12 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         }
         Command::Mass(command) => {
             let settings = settings()?;
-            // The SQLite journal notes a deleted job; on PostgreSQL,
-            // `status --refresh` asks WeChat.
-            let journal = cli
-                .database
-                .is_none()
-                .then(|| journal_path(cli, &settings.paths));
-            commands::api::mass(&settings, journal.as_deref(), command, cli.json).await
+            // The journal notes a deleted job (only delete opens it).
+            let journal = match command {
+                cli::MassCommand::Delete { .. } => Some(open_journal(cli, &settings.paths).await?),
+                _ => None,
+            };
+            commands::api::mass(&settings, journal.as_ref(), command, cli.json).await
         }
         Command::Speed { action } => {
             commands::api::speed(&settings()?, action.as_ref(), cli.json).await
@@ -115,10 +114,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         } => {
             let journal = open_journal(cli, &config::Paths::from_env()?).await?;
             if *unknown {
-                let journal = journal
-                    .lock_sqlite()
-                    .ok_or_else(|| wxmass_campaign::journal::sqlite_only("status --unknown"))?;
-                commands::status::stray_reports(&journal, cli.json)
+                commands::status::stray_reports(&journal, cli.json).await
             } else {
                 let client = match refresh {
                     true => Some(settings()?.client()?),
@@ -135,9 +131,6 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Serve(args) => {
             // The internet-facing process holds no AppSecret: it calls no API.
             let settings = Settings::resolve_without_secret(&overrides(cli))?;
-            if cli.database.is_some() {
-                return Err(wxmass_campaign::journal::sqlite_only("serve").into());
-            }
             let config = serve::config(args, &settings.appid)?;
             let mut limits = serve::limits(args);
             limits.max_connections = open_files::room_for(args.max_connections);
@@ -152,8 +145,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
                     );
                 }
             }
-            let journal =
-                wxmass_campaign::SqliteJournal::open(&journal_path(cli, &settings.paths))?;
+            let journal = open_journal(cli, &settings.paths).await?;
             let listener = wxmass_callback::bind(&args.listen)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;

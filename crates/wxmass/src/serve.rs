@@ -5,7 +5,10 @@
 //! Recording is a group commit: one writer thread owns the journal, takes
 //! every push that is waiting, writes them in one transaction (one fsync),
 //! and only then lets each request answer `success`. A push that arrives
-//! alone costs one fsync, as before; a burst shares them.
+//! alone costs one fsync, as before; a burst shares them. The journal is the
+//! SQLite file or the PostgreSQL database the senders share (the thread
+//! runs its own small runtime: a SQLite commit waits there, not on a thread
+//! that answers WeChat).
 
 use std::io::Write as _;
 use std::time::Duration;
@@ -16,7 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 use wxmass_callback::{
     CallbackConfig, MassSendJobFinish, Push, PushRecorder, RecordFuture, SeenRequest, ServeLimits,
 };
-use wxmass_campaign::{JobReport, Recorded, Report, SqliteJournal, beijing};
+use wxmass_campaign::{JobReport, Journal, Recorded, Report, beijing};
 
 use crate::cli::ServeArgs;
 
@@ -137,11 +140,11 @@ impl PushRecorder for JournalRecorder {
     }
 }
 
-/// The writer thread: waits for one request, takes all that are waiting
-/// with it, commits them together, then answers each.
-fn write_groups(mut journal: SqliteJournal, appid: String, mut queue: mpsc::Receiver<Pending>) {
+/// The writer: waits for one request, takes all that are waiting with it,
+/// commits them together, then answers each.
+async fn write_groups(journal: Journal, appid: String, mut queue: mpsc::Receiver<Pending>) {
     let mut last_prune = beijing::now();
-    while let Some(first) = queue.blocking_recv() {
+    while let Some(first) = queue.recv().await {
         let mut group = vec![first];
         while group.len() < GROUP_MAX {
             match queue.try_recv() {
@@ -151,7 +154,7 @@ fn write_groups(mut journal: SqliteJournal, appid: String, mut queue: mpsc::Rece
         }
         let (received, waiting): (Vec<Received>, Vec<_>) =
             group.into_iter().map(|p| (p.received, p.done)).unzip();
-        match journal.record_received(&appid, &received, beijing::now()) {
+        match journal.record_received(&appid, &received).await {
             Ok(outcomes) => {
                 log_reports(&received, &outcomes);
                 for done in waiting {
@@ -168,7 +171,7 @@ fn write_groups(mut journal: SqliteJournal, appid: String, mut queue: mpsc::Rece
         }
         let now = beijing::now();
         if now - last_prune >= 60 {
-            if let Err(error) = journal.prune_seen_requests(now) {
+            if let Err(error) = journal.prune_seen_requests(now).await {
                 tracing::warn!(error = %format!("{error:#}"), "could not prune old callback requests");
             }
             last_prune = now;
@@ -211,11 +214,12 @@ pub async fn serve(
     config: CallbackConfig,
     limits: ServeLimits,
     listener: tokio::net::TcpListener,
-    journal: SqliteJournal,
+    journal: Journal,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let seen = journal
         .seen_requests(beijing::now())
+        .await
         .context("cannot read the callback requests already used")?
         .into_iter()
         .map(|q| SeenRequest {
@@ -229,7 +233,16 @@ pub async fn serve(
     let appid = config.appid().to_owned();
     let thread = std::thread::Builder::new()
         .name("journal-writer".into())
-        .spawn(move || write_groups(journal, appid, queue))
+        .spawn(move || {
+            match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime.block_on(write_groups(journal, appid, queue)),
+                // Dropping the queue fails every push, which WeChat retries.
+                Err(error) => tracing::error!(%error, "cannot start the journal writer"),
+            }
+        })
         .context("cannot start the journal writer")?;
     let router = wxmass_callback::router_with_recorder(config, JournalRecorder { writer, seen });
     wxmass_callback::serve(listener, router, limits, shutdown).await;

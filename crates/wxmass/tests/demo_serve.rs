@@ -14,17 +14,14 @@ const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 
 /// `wxmass serve` on `listen`, recording into `home`'s journal.
 fn serve(home: &std::path::Path, listen: &str) -> (common::Proc, String) {
+    serve_with(home, &["serve", "--listen", listen])
+}
+
+/// `wxmass ARGS --token .. --aes-key ..` (ARGS end with `serve`'s own).
+fn serve_with(home: &std::path::Path, args: &[&str]) -> (common::Proc, String) {
     spawn(
         Some(home),
-        &[
-            "serve",
-            "--listen",
-            listen,
-            "--token",
-            TOKEN,
-            "--aes-key",
-            AES_KEY,
-        ],
+        &[args, &["--token", TOKEN, "--aes-key", AES_KEY]].concat(),
     )
 }
 
@@ -108,6 +105,63 @@ fn serve_records_reports_against_their_batches() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     panic!("the report never reached the journal");
+}
+
+/// `serve --database` records into the PostgreSQL journal the senders
+/// share: the report joins its batch there, and `status --unknown` reads
+/// the same database.
+#[test]
+fn serve_records_reports_into_postgres() {
+    let Some(postgres) = wxmass_testkit::start_postgres() else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("home");
+    let db = postgres.url.as_str();
+    let (_serve, serve_url) = serve_with(
+        home.path(),
+        &["--database", db, "serve", "--listen", "127.0.0.1:0"],
+    );
+    let (_emu, emu_url) =
+        emulator_pushing_to(home.path(), &serve_url, 30, &["--job-delay-ms", "50"]);
+    let list = follower_list(home.path(), &emu_url);
+    wxmass(home.path(), &emu_url)
+        .args(["--database", db, "send", "--text", "to pg", "--openids"])
+        .arg(&list)
+        .args(["--batch-size", "10", "--campaign", "pg1", "--yes"])
+        .assert()
+        .success();
+    let mut reported = 0;
+    for _ in 0..100 {
+        let status = success_json(wxmass(home.path(), &emu_url).args([
+            "--database",
+            db,
+            "status",
+            "pg1",
+            "--json",
+        ]));
+        let batches = status["batches"].as_array().expect("batches").clone();
+        reported = batches
+            .iter()
+            .filter(|b| b["report"]["sent_count"].as_i64() == Some(10))
+            .count();
+        if reported == 3 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(reported, 3, "every batch's report in PostgreSQL");
+    let strays = success_json(wxmass(home.path(), &emu_url).args([
+        "--database",
+        db,
+        "status",
+        "--unknown",
+        "--json",
+    ]));
+    assert_eq!(strays, serde_json::json!([]), "no report outside a batch");
+    assert!(
+        !home.path().join("data/journal.db").exists(),
+        "nothing went to a SQLite file"
+    );
 }
 
 /// `serve` is killed (SIGKILL) at random moments while the emulator pushes a

@@ -188,7 +188,7 @@ pub async fn drafts(settings: &Settings, command: &DraftsCommand, json: bool) ->
 
 pub async fn mass(
     settings: &Settings,
-    journal: Option<&std::path::Path>,
+    journal: Option<&wxmass_campaign::Journal>,
     command: &MassCommand,
     json: bool,
 ) -> Result<()> {
@@ -218,12 +218,9 @@ pub async fn mass(
             client.mass().delete(*msg_id, *article_idx).await?;
             if let Some(journal) = journal.filter(|_| *article_idx == 0) {
                 // The journal says what WeChat now says: mass/get answers DELETE.
-                wxmass_campaign::SqliteJournal::open(journal)?.set_status_of_job(
-                    &settings.appid,
-                    *msg_id,
-                    "DELETE",
-                    wxmass_campaign::beijing::now(),
-                )?;
+                journal
+                    .set_status_of_job(&settings.appid, *msg_id, "DELETE")
+                    .await?;
             }
             super::print(
                 json,

@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 use serde_json::json;
 
-use wxmass_campaign::{Audience, BatchState, Campaign, Content, Journal, SqliteJournal, beijing};
+use wxmass_campaign::{Audience, BatchState, Campaign, Content, Journal, beijing};
 
 /// Prints one campaign with its batches.
 pub async fn print_campaign(journal: &Journal, id: &str, json_out: bool) -> Result<()> {
@@ -188,8 +188,8 @@ fn summary(content: &Content) -> String {
 
 /// `wxmass status --unknown`: reports `serve` recorded that belong to no
 /// campaign's batch, and reports that contradict the first for their job.
-pub fn stray_reports(journal: &SqliteJournal, json_out: bool) -> Result<()> {
-    let strays = journal.stray_reports()?;
+pub async fn stray_reports(journal: &Journal, json_out: bool) -> Result<()> {
+    let strays = journal.stray_reports().await?;
     super::print(json_out, &json!(strays), || {
         if strays.is_empty() {
             return "no reports outside the journal's campaigns, and no conflicting reports".into();
