@@ -49,3 +49,35 @@ emulator_send_text() {
     -d '{"filter":{"is_to_all":true},"text":{"content":"bench"},"msgtype":"text"}' |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["msg_id"])'
 }
+
+# A throwaway PostgreSQL 15 cluster (initdb + pg_ctl, as the postgres user
+# when root) on a free port, stopped and removed when the script exits.
+# Sets PG_BIN, PG_PORT and PG_RUN (the prefix that runs its tools).
+start_postgres() {
+  PG_BIN="${WXMASS_POSTGRES_BIN:-/usr/lib/postgresql/15/bin}"
+  PG_DIR="$(mktemp -d)"
+  PG_RUN=()
+  if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$PG_DIR"; PG_RUN=(runuser -u postgres --); fi
+  PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  "${PG_RUN[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 --no-sync > /dev/null
+  "${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1" \
+    -w -l "$PG_DIR/log" start > /dev/null
+  trap stop_postgres EXIT
+}
+
+stop_postgres() {
+  "${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop > /dev/null 2>&1 || true
+  rm -rf "$PG_DIR"
+}
+
+# A new database in the cluster; prints its URL.
+postgres_database() {
+  "${PG_RUN[@]}" "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres "$1"
+  echo "postgres://postgres@127.0.0.1:$PG_PORT/$1"
+}
+
+# Bytes the wxmass tables of database $1 take, indexes and TOAST included.
+postgres_bytes() {
+  "${PG_RUN[@]}" "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d "$1" -tAq -c \
+    "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c WHERE c.relkind = 'r' AND c.relname LIKE 'wxmass_%'"
+}

@@ -42,8 +42,14 @@ for r in results:
         o, t, n = r["ours"], r["wechatpy"], r["followers"]
         rss = max(o["followers_rss_mb"], o["send_rss_mb"])
         ratio = t["wall_seconds"] / o["wall_seconds"]
-        row(f"campaign, {n:,} followers, 100 batches: wall time (s)", f"{o['wall_seconds']:.2f} (to every push recorded)",
+        row(f"campaign, {n:,} followers, 100 batches: wall time (s), SQLite", f"{o['wall_seconds']:.2f} (to every push recorded)",
             f"wechatpy {t['wall_seconds']:.2f} (to every job final)", f"{ratio:.2f}x", ">= 1.5x", ratio >= 1.5)
+        if "ours_postgres" in r:
+            p = r["ours_postgres"]
+            ratio = t["wall_seconds"] / p["wall_seconds"]
+            row(f"campaign, {n:,} followers, 100 batches: wall time (s), PostgreSQL",
+                f"{p['wall_seconds']:.2f} (send peak RSS {p['send_rss_mb']:.1f} MB; journal {p['journal_mb']:.1f} MB)",
+                f"wechatpy {t['wall_seconds']:.2f}", f"{ratio:.2f}x", ">= 1.5x", ratio >= 1.5)
         row(f"campaign, {n:,} followers: journal (MB)", f"{o['journal_mb']:.1f}", "", "", "<= 30 at 1M",
             o["journal_mb"] <= 30 if n >= 1_000_000 else None)
         row(f"campaign, {n:,} followers: peak RSS (MB)", f"{rss:.1f} (serve {o['serve_rss_mb']:.1f}); journal {o['journal_mb']:.1f} MB",

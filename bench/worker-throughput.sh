@@ -12,24 +12,13 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 BATCHES="${BATCHES:-${QUICK:+300}}"
 BATCHES="${BATCHES:-2000}"
-PG_BIN="${WXMASS_POSTGRES_BIN:-/usr/lib/postgresql/15/bin}"
 cargo build --quiet --release --locked -p wxmass-emulator -p wxmass
 WXMASS="$TARGET_DIR/release/wxmass"
-
-pgdir="$(mktemp -d)"
-as_pg=()
-if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$pgdir"; as_pg=(runuser -u postgres --); fi
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"${as_pg[@]}" "$PG_BIN/initdb" -D "$pgdir/data" -U postgres --auth=trust -E UTF8 --no-sync > /dev/null
-"${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$pgdir/data" -o "-p $port -k $pgdir -c listen_addresses=127.0.0.1" -w -l "$pgdir/log" start > /dev/null
-cleanup() { "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$pgdir/data" -m immediate stop > /dev/null 2>&1 || true; rm -rf "$pgdir"; }
-trap cleanup EXIT
+start_postgres
 
 followers=$(( BATCHES * 5 ))
 for n in 1 2 4; do
-  db="bench$n"
-  "${as_pg[@]}" "$PG_BIN/createdb" -h 127.0.0.1 -p "$port" -U postgres "$db"
-  url="postgres://postgres@127.0.0.1:$port/$db"
+  url=$(postgres_database "bench$n")
   home="$(mktemp -d)"
   start_emulator --followers "$followers" --no-quotas --mass-sends-per-minute 1000000 --job-delay-ms 50
   export WXMASS_HOME="$home" WXMASS_APPID=$APPID WXMASS_SECRET=$SECRET WXMASS_API_BASE="$EMULATOR_URL"

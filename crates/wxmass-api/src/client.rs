@@ -413,7 +413,7 @@ impl Client {
                         .and_then(Value::as_str)
                         .unwrap_or_default();
                     let (errmsg, rid) = split_rid(errmsg);
-                    let msg_id = body.get("msg_id").and_then(crate::api::mass::as_i64);
+                    let msg_id = body.get("msg_id").and_then(as_i64);
                     let error = Error::Api {
                         path: call.path.to_owned(),
                         code: errcode,
@@ -738,4 +738,11 @@ impl TokenManager {
         }
         self.store.invalidate(&self.key, failed).await
     }
+}
+
+/// A number that may come as a JSON number or a numeric string (WeChat
+/// sends ids both ways).
+pub(crate) fn as_i64(v: &Value) -> Option<i64> {
+    v.as_i64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
 }

@@ -86,7 +86,26 @@ pub enum Rejection {
     QueueFull,
     /// The application's recorder failed: WeChat should retry later.
     #[error("push could not be recorded: {0}")]
-    NotRecorded(String),
+    NotRecorded(#[from] RecordError),
+}
+
+/// Why a [`crate::PushRecorder`] did not record a request. Each is
+/// answered 503, so that WeChat retries it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    /// The store failed the write; the text says why (it is logged).
+    #[error("{0}")]
+    Store(String),
+    /// The recorder is shutting down.
+    #[error("the recorder has stopped")]
+    Stopped,
+    /// Recording took longer than the enqueue timeout.
+    #[error("recording took too long")]
+    TimedOut,
+    /// An earlier copy of the same request is being recorded and was not
+    /// accepted in time.
+    #[error("an earlier copy of this request was not accepted; retry later")]
+    EarlierCopyPending,
 }
 
 impl Rejection {

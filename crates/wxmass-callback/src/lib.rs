@@ -66,7 +66,8 @@ pub mod xml;
 
 pub use config::{CallbackConfig, CallbackConfigBuilder, CallbackToken, ConfigError};
 pub use envelope::{
-    Envelope, OpenedPush, PushQuery, Rejection, ReplayKey, VerifiedUrl, open_push, verify_url,
+    Envelope, OpenedPush, PushQuery, RecordError, Rejection, ReplayKey, VerifiedUrl, open_push,
+    verify_url,
 };
 pub use event::{GenericPush, MassSendJobFinish, MassStatus, Push};
 pub use listener::{ServeLimits, bind, serve};

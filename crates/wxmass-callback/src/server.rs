@@ -22,7 +22,7 @@ use axum::routing::get;
 use tokio::sync::mpsc;
 
 use crate::config::CallbackConfig;
-use crate::envelope::{self, OpenedPush, PushQuery, Rejection, ReplayKey};
+use crate::envelope::{self, OpenedPush, PushQuery, RecordError, Rejection, ReplayKey};
 use crate::event::Push;
 use crate::expiring::ExpiringMap;
 use crate::replay::{ReplayGuard, SeenRequest, Verdict};
@@ -88,7 +88,8 @@ pub fn router_with_handler<H: PushHandler>(
 }
 
 /// A future a [`PushRecorder`] returns.
-pub type RecordFuture = std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+pub type RecordFuture =
+    std::pin::Pin<Box<dyn Future<Output = Result<(), crate::RecordError>> + Send>>;
 
 /// Makes a push durable before WeChat is answered: the router answers
 /// `success` only once `record` has succeeded, and 503 (so that WeChat
@@ -259,9 +260,7 @@ where
             let wait = outcome.wait_for(Option::is_some);
             match tokio::time::timeout(shared.config.enqueue_timeout, wait).await {
                 Ok(Ok(accepted)) if *accepted == Some(true) => Ok(()),
-                _ => Err(Rejection::NotRecorded(
-                    "an earlier copy of this request was not accepted; retry later".into(),
-                )),
+                _ => Err(Rejection::NotRecorded(RecordError::EarlierCopyPending)),
             }
         }
         Verdict::New(request) => {
@@ -301,7 +300,7 @@ async fn deliver(shared: &Shared, push: Push, request: SeenRequest) -> Result<()
         Sink::Recorder(recorder) => {
             match tokio::time::timeout(timeout, recorder.record(push, request)).await {
                 Ok(result) => result.map_err(Rejection::NotRecorded),
-                Err(_) => Err(Rejection::NotRecorded("recording took too long".into())),
+                Err(_) => Err(Rejection::NotRecorded(RecordError::TimedOut)),
             }
         }
         Sink::Queue(tx) => {

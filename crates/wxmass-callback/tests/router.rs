@@ -594,10 +594,13 @@ impl wxmass_callback::PushRecorder for FlakyRecorder {
         let recorded = self.recorded.clone();
         Box::pin(async move {
             if n == 0 {
-                return Err("disk full".to_owned());
+                return Err(wxmass_callback::RecordError::Store("disk full".into()));
             }
             if let Push::MassSendJobFinish(job) = push {
-                recorded.lock().map_err(|_| "poisoned")?.push(job.msg_id);
+                recorded
+                    .lock()
+                    .map_err(|_| wxmass_callback::RecordError::Store("poisoned".into()))?
+                    .push(job.msg_id);
             }
             Ok(())
         })
@@ -647,9 +650,15 @@ impl wxmass_callback::PushRecorder for MemoryRecorder {
         Box::pin(async move {
             tokio::time::sleep(this.delay).await;
             if let Push::MassSendJobFinish(job) = push {
-                this.pushes.lock().map_err(|_| "poisoned")?.push(job.msg_id);
+                this.pushes
+                    .lock()
+                    .map_err(|_| wxmass_callback::RecordError::Store("poisoned".into()))?
+                    .push(job.msg_id);
             }
-            this.requests.lock().map_err(|_| "poisoned")?.push(request);
+            this.requests
+                .lock()
+                .map_err(|_| wxmass_callback::RecordError::Store("poisoned".into()))?
+                .push(request);
             Ok(())
         })
     }

@@ -17,7 +17,8 @@ use anyhow::{Context, Result};
 use tokio::sync::{mpsc, oneshot};
 
 use wxmass_callback::{
-    CallbackConfig, MassSendJobFinish, Push, PushRecorder, RecordFuture, SeenRequest, ServeLimits,
+    CallbackConfig, MassSendJobFinish, Push, PushRecorder, RecordError, RecordFuture, SeenRequest,
+    ServeLimits,
 };
 use wxmass_campaign::{JobReport, Journal, Recorded, Report, beijing};
 
@@ -58,7 +59,7 @@ type Received = (Option<JobReport>, wxmass_campaign::SeenRequest);
 /// One request waiting for the writer.
 struct Pending {
     received: Received,
-    done: oneshot::Sender<Result<(), String>>,
+    done: oneshot::Sender<Result<(), RecordError>>,
 }
 
 /// The journal's form of a report: its counts, and the whole event (to
@@ -114,10 +115,8 @@ impl JournalRecorder {
             writer
                 .send(Pending { received, done })
                 .await
-                .map_err(|_| "the journal writer stopped".to_owned())?;
-            outcome
-                .await
-                .map_err(|_| "the journal writer stopped".to_owned())?
+                .map_err(|_| RecordError::Stopped)?;
+            outcome.await.map_err(|_| RecordError::Stopped)?
         })
     }
 }
@@ -165,7 +164,7 @@ async fn write_groups(journal: Journal, appid: String, mut queue: mpsc::Receiver
                 let reason = format!("{error:#}");
                 tracing::error!(error = %reason, "pushes not recorded; WeChat will retry them");
                 for done in waiting {
-                    let _ = done.send(Err(reason.clone()));
+                    let _ = done.send(Err(RecordError::Store(reason.clone())));
                 }
             }
         }

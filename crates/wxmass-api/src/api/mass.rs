@@ -175,9 +175,9 @@ impl MassHandler<'_> {
             Ok(body) => Ok(Sent::Submitted {
                 msg_id: body
                     .get("msg_id")
-                    .and_then(as_i64)
+                    .and_then(crate::client::as_i64)
                     .ok_or_else(|| decode(path, "no msg_id"))?,
-                msg_data_id: body.get("msg_data_id").and_then(as_i64),
+                msg_data_id: body.get("msg_data_id").and_then(crate::client::as_i64),
                 clientmsgid,
             }),
             Err(Error::Api {
@@ -211,7 +211,7 @@ impl MassHandler<'_> {
         let call = Call::post("/cgi-bin/message/mass/preview", preview_body(message, to))
             .unsafe_to_repeat();
         let body = self.client.call(call).await?;
-        Ok(body.get("msg_id").and_then(as_i64))
+        Ok(body.get("msg_id").and_then(crate::client::as_i64))
     }
 
     /// A job's status.
@@ -273,10 +273,4 @@ impl MassHandler<'_> {
             .await?;
         Ok(())
     }
-}
-
-/// A number that may come as a JSON number or a numeric string.
-pub(crate) fn as_i64(v: &Value) -> Option<i64> {
-    v.as_i64()
-        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
 }
