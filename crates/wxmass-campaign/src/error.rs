@@ -49,6 +49,9 @@ pub enum Error {
         #[source]
         source: wxmass_api::Error,
     },
+    /// WeChat (or the network to it) failed a call made while planning.
+    #[error(transparent)]
+    Api(#[from] wxmass_api::Error),
     /// A file could not be read.
     #[error("cannot read {path}")]
     Read {

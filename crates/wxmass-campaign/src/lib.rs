@@ -15,24 +15,28 @@
 //!   or a PostgreSQL database (many), with the same tables and rules
 //!   (schema versions, upgrade in place, one row per batch with its openids
 //!   as one blob, leases); [`journal`]: one [`Journal`] over both.
+//! - [`plan`]: a [`plan::CampaignSpec`] checked ([`plan::propose`]) and,
+//!   once the caller confirms, recorded ([`plan::commit`]).
 //! - [`engine`]: sending, by any number of workers under leases.
 //! - [`openids`]: that blob's compact form.
 //! - [`legacy`]: what the first releases wrote, read into today's types.
 //! - [`beijing`]: WeChat's calendar (quota periods turn at midnight, UTC+8).
 //!
 //! # The flow
-//! 1. **Plan**: the face builds a [`Campaign`]; for a list, [`OpenIdList::read`]
-//!    checks it and finds repeats; [`quota::check`] and
-//!    [`quota::followers_at_cap`] refuse what WeChat would not deliver;
-//!    [`Journal::plan`] records the campaign, its files and its batches in
-//!    one transaction before anything is sent.
+//! 1. **Plan**: the face builds a [`plan::CampaignSpec`]; for a list,
+//!    [`OpenIdList::read`] checks it and finds repeats; [`plan::propose`]
+//!    sizes the audience and refuses what WeChat would not deliver
+//!    ([`quota`]); the face confirms; [`plan::commit`] records the
+//!    campaign, its files and its batches in one transaction before
+//!    anything is sent.
 //! 2. **Send**: [`engine::work`] claims batches under a lease (they are
 //!    `submitting`, committed, before any request), sends them with their
 //!    clientmsgids and records them; a rerun, or another worker once the
 //!    lease runs out, resends only what may not have gone out, and WeChat
 //!    refuses a duplicate (45065).
 //! 3. **Track**: job statuses and MASSSENDJOBFINISH reports are recorded
-//!    against their batches ([`SqliteJournal::record_received`]).
+//!    against their batches ([`Journal::record_received`], by `wxmass
+//!    serve`, and [`Journal::set_status`]).
 
 pub mod audience;
 pub mod beijing;
@@ -41,6 +45,7 @@ mod error;
 pub mod journal;
 pub mod legacy;
 pub mod openids;
+pub mod plan;
 pub mod postgres;
 pub mod quota;
 pub mod spec;

@@ -14,9 +14,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use wxmass_api::{Client, MediaKind, Message};
 use wxmass_campaign::engine::{self, Observer, WorkOptions, Worked};
+use wxmass_campaign::plan::{self, CampaignSpec, NewCampaign, Proposal};
 use wxmass_campaign::{
-    AccountType, Audience, Batch, Campaign, Claim, Content, Files, Journal, MediaType, OpenIdList,
-    PlannedBatch, batch_clientmsgid, beijing, legacy, quota,
+    AccountType, Audience, Batch, Claim, Content, Files, Journal, MediaType, OpenIdList, quota,
 };
 
 use crate::cli::{ContentArgs, PreviewArgs, SendArgs};
@@ -315,137 +315,64 @@ pub async fn send(
     } else {
         bail!("no audience: give --all, --tag ID or --openids FILE");
     };
-    let audience_digest = match &list {
-        Some(l) => l.list.digest()[..16].to_owned(),
-        None => format!(
-            "{}{}",
-            audience.kind(),
-            audience.tag_id().map(|t| t.to_string()).unwrap_or_default()
-        ),
-    };
-    // Named as the first releases named it, so the command that planned a
-    // campaign before an upgrade finds it after.
+    let batch_size = args.batch_size();
     let campaign_id = args.campaign.clone().unwrap_or_else(|| {
-        let digest = Sha256::digest(
-            format!(
-                "{}|{}|{audience_digest}|{}",
-                settings.appid,
-                legacy::id_json(&planned.content),
-                args.batch_size()
-            )
-            .as_bytes(),
-        );
-        format!("c-{}", hex::encode(&digest[..6]))
+        plan::default_id(
+            &settings.appid,
+            &planned.content,
+            &audience,
+            list.as_ref().map(|l| &l.list),
+            batch_size,
+        )
     });
-    let existing = journal.campaign(&campaign_id).await?;
-    if let Some(existing) = &existing {
-        if legacy::id_json(&existing.content) != legacy::id_json(&planned.content) {
-            return Err(wxmass_campaign::Error::ContentChanged(campaign_id).into());
-        }
-    } else {
-        // Plan: sizes, quotas, confirmation, then the journal, before any send.
-        let size = match &audience {
-            Audience::All => client
-                .users()
-                .followers_page(None)
-                .await?
-                .total
-                .unwrap_or(0),
-            Audience::Tag { tag_id } => {
-                let tags = client.tags().list().await?;
-                let tag = tags.iter().find(|t| t.id == *tag_id).with_context(|| {
-                    format!("no tag {tag_id} on this account; see `wxmass tags list`")
-                })?;
-                if tag.count == 0 {
-                    bail!(
-                        "tag {} ({}) has no followers: nothing to send (a job would still count against the account's quota; on a subscription account it is the day's one mass message)",
-                        tag.id,
-                        tag.name.escape_debug()
-                    );
-                }
-                tag.count
-            }
-            Audience::Openids => list.as_ref().map_or(0, |l| l.list.distinct()),
-        };
-        if audience == Audience::All && size == 0 {
-            bail!("the account has no followers: nothing to send");
-        }
-        let now = beijing::now();
-        let account = account_type(settings);
-        quota::check(journal, &settings.appid, account, &audience, now).await?;
-        let capped = match list.as_mut() {
-            Some(l) => {
-                let capped = quota::followers_at_cap(
-                    journal,
-                    &settings.appid,
-                    account,
-                    &l.list,
-                    &campaign_id,
-                    now,
-                )
-                .await?;
-                l.list.forget_hashes();
-                if capped > 0 {
-                    eprintln!(
-                        "warning: {capped} of the list's {} followers have had {} mass messages from this account this month; WeChat will filter them out",
-                        l.list.distinct(),
-                        quota::PER_MONTH
-                    );
-                }
-                capped
-            }
-            None => 0,
-        };
-        let campaign = Campaign {
-            id: campaign_id.clone(),
-            appid: settings.appid.clone(),
-            content: planned.content.clone(),
-            audience: audience.clone(),
-            audience_size: size,
-            created_at: now,
-        };
+    let spec = CampaignSpec {
+        id: campaign_id.clone(),
+        appid: settings.appid.clone(),
+        account: account_type(settings),
+        content: planned.content,
+        files: planned.files,
+        audience,
+        batch_size,
+    };
+    let proposal = plan::propose(journal, &client, spec, list.as_mut().map(|l| &mut l.list))
+        .await
+        .map_err(engine_error)?;
+    let existing = matches!(proposal, Proposal::Existing(_));
+    if let Proposal::New(new) = &proposal {
         let list = list.as_ref().map(|l| &l.list);
-        if args.dry_run {
-            return dry_run(journal, &campaign, list, capped, args, json_out, quiet).await;
+        if let Some(list) = list.filter(|_| new.capped > 0) {
+            eprintln!(
+                "warning: {} of the list's {} followers have had {} mass messages from this account this month; WeChat will filter them out",
+                new.capped,
+                list.distinct(),
+                quota::PER_MONTH
+            );
         }
-        if audience == Audience::All || size > CONFIRM_ABOVE {
-            let what = match &audience {
+        if args.dry_run {
+            return dry_run(journal, new, list, json_out, quiet).await;
+        }
+        let (size, audience) = (new.campaign.audience_size, &new.campaign.audience);
+        if *audience == Audience::All || size > CONFIRM_ABOVE {
+            let what = match audience {
                 Audience::All => "every follower".to_owned(),
                 Audience::Tag { tag_id } => format!("tag {tag_id}"),
                 Audience::Openids => "the openid list".to_owned(),
             };
             confirm(size, &what, args.yes)?;
         }
-        match list {
-            Some(list) => {
-                let mut batches =
-                    list.batches(args.batch_size(), |i| batch_clientmsgid(&campaign_id, i))?;
-                journal
-                    .plan(&campaign, &planned.files, &mut batches)
-                    .await?;
-                if list.count() > list.distinct() {
-                    eprintln!(
-                        "{} repeated openid(s) in the list skipped",
-                        list.count() - list.distinct()
-                    );
-                }
-            }
-            None => {
-                let one = PlannedBatch {
-                    clientmsgid: batch_clientmsgid(&campaign_id, 0),
-                    openids: Vec::new(),
-                };
-                journal
-                    .plan(&campaign, &planned.files, &mut std::iter::once(Ok(one)))
-                    .await?;
-            }
+        plan::commit(journal, new, list).await?;
+        if let Some(list) = list.filter(|l| l.count() > l.distinct()) {
+            eprintln!(
+                "{} repeated openid(s) in the list skipped",
+                list.count() - list.distinct()
+            );
         }
     }
     drop(list);
 
     let batches = journal.batches(&campaign_id).await?;
     let pending = batches.iter().filter(|b| b.pending()).count();
-    if existing.is_some() && pending == 0 {
+    if existing && pending == 0 {
         let value =
             json!({"campaign": campaign_id, "already_sent": true, "batches": batches.len()});
         crate::commands::print(json_out, &value, || {
@@ -456,7 +383,7 @@ pub async fn send(
         });
         return Ok(());
     }
-    if existing.is_some() {
+    if existing {
         eprintln!(
             "resuming campaign {campaign_id}: {pending} of {} batch(es) to send",
             batches.len()
@@ -521,6 +448,15 @@ pub async fn send(
         crate::commands::status::print_campaign(journal, &campaign_id, json_out).await?;
     }
     failed_batches(journal, &campaign_id).await
+}
+
+/// The engine's error for the CLI: WeChat's own error unwrapped, so that
+/// its advice and exit status apply.
+fn engine_error(error: wxmass_campaign::Error) -> anyhow::Error {
+    match error {
+        wxmass_campaign::Error::Api(e) => e.into(),
+        e => e.into(),
+    }
 }
 
 /// How long batches in flight may take to finish after Ctrl-C.
@@ -615,18 +551,14 @@ const SENDS_PER_MINUTE: u64 = engine::WECHAT_SENDS_PER_MINUTE as u64;
 /// WeChat's pace will take. Nothing is recorded or sent.
 async fn dry_run(
     journal: &Journal,
-    campaign: &Campaign,
+    new: &NewCampaign,
     list: Option<&OpenIdList>,
-    capped: u64,
-    args: &SendArgs,
     json_out: bool,
     quiet: bool,
 ) -> Result<()> {
+    let (campaign, capped) = (&new.campaign, new.capped);
     let uploads = planned_uploads(journal, &campaign.content).await?;
-    let sizes = match list {
-        Some(list) => list.batch_sizes(args.batch_size()),
-        None => vec![0],
-    };
+    let sizes = new.batch_sizes(list);
     let (campaign_id, kind, tag_id) = (
         &campaign.id,
         campaign.audience.kind(),
