@@ -17,7 +17,11 @@
 //!   as one blob, leases); [`journal`]: one [`Journal`] over both.
 //! - [`plan`]: a [`plan::CampaignSpec`] checked ([`plan::propose`]) and,
 //!   once the caller confirms, recorded ([`plan::commit`]).
+//! - [`prepare`]: the message, with every upload it needs made once
+//!   (journalled by content hash); [`articles`]: the Markdown articles'
+//!   pictures, covers and news item.
 //! - [`engine`]: sending, by any number of workers under leases.
+//! - [`track`]: following the jobs until final, by push or `mass/get`.
 //! - [`openids`]: that blob's compact form.
 //! - [`legacy`]: what the first releases wrote, read into today's types.
 //! - [`beijing`]: WeChat's calendar (quota periods turn at midnight, UTC+8).
@@ -29,15 +33,19 @@
 //!    ([`quota`]); the face confirms; [`plan::commit`] records the
 //!    campaign, its files and its batches in one transaction before
 //!    anything is sent.
-//! 2. **Send**: [`engine::work`] claims batches under a lease (they are
+//! 2. **Prepare**: [`prepare::message`] uploads what the content needs, from
+//!    the files the journal kept; [`engine::keep_prepared`] keeps the
+//!    message on the campaign, so every worker sends the same one.
+//! 3. **Send**: [`engine::work`] claims batches under a lease (they are
 //!    `submitting`, committed, before any request), sends them with their
 //!    clientmsgids and records them; a rerun, or another worker once the
 //!    lease runs out, resends only what may not have gone out, and WeChat
 //!    refuses a duplicate (45065).
-//! 3. **Track**: job statuses and MASSSENDJOBFINISH reports are recorded
-//!    against their batches ([`Journal::record_received`], by `wxmass
-//!    serve`, and [`Journal::set_status`]).
+//! 4. **Track**: MASSSENDJOBFINISH reports are recorded against their
+//!    batches ([`Journal::record_received`], by `wxmass serve`), and
+//!    [`track::track`] waits for them, asking `mass/get` for the rest.
 
+pub mod articles;
 pub mod audience;
 pub mod beijing;
 pub mod engine;
@@ -47,9 +55,11 @@ pub mod legacy;
 pub mod openids;
 pub mod plan;
 pub mod postgres;
+pub mod prepare;
 pub mod quota;
 pub mod spec;
 pub mod sqlite;
+pub mod track;
 
 pub use audience::OpenIdList;
 pub use error::{Error, Result};

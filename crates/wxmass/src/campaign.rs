@@ -11,17 +11,17 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use wxmass_api::{Client, MediaKind, Message};
 use wxmass_campaign::engine::{self, Observer, WorkOptions, Worked};
 use wxmass_campaign::plan::{self, CampaignSpec, NewCampaign, Proposal};
+use wxmass_campaign::prepare::{self, UploadObserver};
+use wxmass_campaign::track;
 use wxmass_campaign::{
     AccountType, Audience, Batch, Claim, Content, Files, Journal, MediaType, OpenIdList, quota,
 };
 
 use crate::cli::{ContentArgs, PreviewArgs, SendArgs};
 use crate::config::Settings;
-use crate::uploads::upload_file;
 
 /// Audiences above this many followers ask for confirmation.
 pub const CONFIRM_ABOVE: u64 = 1_000;
@@ -160,103 +160,6 @@ fn confirm(size: u64, what: &str, yes: bool) -> Result<()> {
     )
 }
 
-/// The journal key of an mpvideo upload: its id depends on the title and
-/// description as well as the bytes, so they are part of the key.
-fn mpvideo_key(title: &str, description: &str) -> String {
-    let digest = Sha256::digest(format!("{title}\n{description}"));
-    format!("mpvideo:{}", hex::encode(&digest[..8]))
-}
-
-/// The message to send, uploading its files once (reused by content hash).
-async fn message(client: &Client, journal: &Journal, content: &Content) -> Result<Message> {
-    let media = client.media();
-    let permanent = |kind: MediaKind| {
-        let media = &media;
-        async move |name: &str, data: Vec<u8>| -> Result<(String, Option<String>)> {
-            Ok(media.add_material(kind, name, data, None).await?)
-        }
-    };
-    Ok(match content {
-        Content::Text { text } => Message::text(text.as_str()),
-        Content::Images { files } => {
-            let mut ids = Vec::new();
-            for file in files {
-                ids.push(
-                    upload_file(
-                        journal,
-                        file,
-                        "image_permanent",
-                        permanent(MediaKind::Image),
-                    )
-                    .await?,
-                );
-            }
-            Message::Images {
-                media_ids: ids,
-                recommend: None,
-                need_open_comment: false,
-                only_fans_can_comment: false,
-            }
-        }
-        Content::Articles { ignore_reprint, .. } => Message::MpNews {
-            media_id: crate::article::prepare(client, journal, content).await?,
-            send_ignore_reprint: *ignore_reprint,
-        },
-        Content::Voice { file } => Message::Voice(
-            upload_file(
-                journal,
-                file,
-                "voice_permanent",
-                permanent(MediaKind::Voice),
-            )
-            .await?,
-        ),
-        Content::Video {
-            file,
-            title,
-            description,
-        } => {
-            let key = mpvideo_key(title, description);
-            let media_id = upload_file(journal, file, &key, async |name, data| {
-                let video = media.upload(MediaKind::Video, name, data).await?;
-                let id = media
-                    .upload_video(&video.media_id, title, description)
-                    .await?;
-                Ok((id, None))
-            })
-            .await?;
-            Message::MpVideo {
-                media_id,
-                title: Some(title.clone()),
-                description: Some(description.clone()),
-            }
-        }
-        Content::Uploaded {
-            media_type,
-            media_id,
-            ignore_reprint,
-        } => match media_type {
-            MediaType::Mpnews => Message::MpNews {
-                media_id: media_id.clone(),
-                send_ignore_reprint: *ignore_reprint,
-            },
-            MediaType::Image => Message::Images {
-                media_ids: vec![media_id.clone()],
-                recommend: None,
-                need_open_comment: false,
-                only_fans_can_comment: false,
-            },
-            MediaType::Voice => Message::Voice(media_id.clone()),
-            MediaType::Mpvideo => Message::MpVideo {
-                media_id: media_id.clone(),
-                title: None,
-                description: None,
-            },
-        },
-        Content::Card { card_id } => Message::WxCard(card_id.clone()),
-    })
-}
-
 /// The message a preview sends (files uploaded once, as for `send`, and
 /// journalled in the same journal).
 pub async fn preview_message(
@@ -267,7 +170,7 @@ pub async fn preview_message(
     let planned = read_content(&args.content, args.media_type.as_deref(), false)?;
     // A preview plans no campaign: its uploads read the files where they
     // are (checked against the hashes just taken).
-    message(client, journal, &planned.content).await
+    Ok(prepare::message(client, journal, &planned.content, &CliUploads::default()).await?)
 }
 
 /// The account type from the profile.
@@ -400,7 +303,9 @@ pub async fn send(
     let message = match engine::prepared_message(journal, &campaign_id).await? {
         Some(message) => message,
         None => {
-            let message = message(&client, journal, &campaign.content).await?;
+            let message =
+                prepare::message(&client, journal, &campaign.content, &CliUploads::default())
+                    .await?;
             engine::keep_prepared(journal, &campaign_id, &message).await?
         }
     };
@@ -435,7 +340,7 @@ pub async fn send(
     progress.finish();
     if !args.no_wait {
         tokio::select! {
-            tracked = track(&client, journal, &campaign_id) => tracked?,
+            tracked = track::track(&client, journal, &campaign_id) => tracked.map_err(engine_error)?,
             () = interrupt.wait() => {
                 eprintln!(
                     "interrupted while waiting for WeChat's results: every batch was submitted; `wxmass status {campaign_id} --refresh` asks again"
@@ -557,7 +462,7 @@ async fn dry_run(
     quiet: bool,
 ) -> Result<()> {
     let (campaign, capped) = (&new.campaign, new.capped);
-    let uploads = planned_uploads(journal, &campaign.content).await?;
+    let uploads = prepare::planned_uploads(journal, &campaign.content).await?;
     let sizes = new.batch_sizes(list);
     let (campaign_id, kind, tag_id) = (
         &campaign.id,
@@ -610,36 +515,21 @@ async fn dry_run(
     Ok(())
 }
 
-/// The uploads a send of `content` would make: files the journal has no
-/// media id for yet.
-async fn planned_uploads(journal: &Journal, content: &Content) -> Result<Vec<String>> {
-    let files: Vec<(&wxmass_campaign::FileRef, String, &str)> = match content {
-        Content::Images { files } => files
-            .iter()
-            .map(|f| (f, "image_permanent".to_owned(), "image"))
-            .collect(),
-        Content::Voice { file } => vec![(file, "voice_permanent".to_owned(), "voice")],
-        Content::Video {
-            file,
-            title,
-            description,
-        } => vec![(
-            file,
-            mpvideo_key(title, description),
-            "video (then uploadvideo)",
-        )],
-        Content::Articles { .. } => {
-            return crate::article::planned_uploads(journal, content).await;
-        }
-        Content::Text { .. } | Content::Uploaded { .. } | Content::Card { .. } => vec![],
-    };
-    let mut uploads = Vec::new();
-    for (file, key, what) in files {
-        if journal.media(&file.sha256, &key, 0).await?.is_none() {
-            uploads.push(format!("{what} {}", file.path.display()));
-        }
+/// Uploads on the terminal: a spinner while one runs, a line once it is
+/// journalled.
+#[derive(Default)]
+pub struct CliUploads(std::sync::Mutex<Option<crate::progress::Working>>);
+
+impl UploadObserver for CliUploads {
+    fn uploading(&self, what: &str) {
+        let working = crate::progress::Working::new(format!("uploading {what}"));
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(working);
     }
-    Ok(uploads)
+
+    fn uploaded(&self, what: &str) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
+        eprintln!("uploaded {what}");
+    }
 }
 
 /// `send` stopped by Ctrl-C; `main` says so and exits 130.
@@ -705,67 +595,4 @@ async fn failed_batches(journal: &Journal, campaign: &str) -> Result<()> {
         batches.len()
     );
     Ok(())
-}
-
-/// Waits until every job is final or a minute has passed. A report pushed
-/// by WeChat settles a batch the moment `wxmass serve` records it in this
-/// journal (read every few milliseconds, a local query), and its status is
-/// then asked once; the batches without one are asked with `mass/get`, a
-/// few at a time, soon at first and then less often (a real job takes
-/// seconds to minutes, and each ask counts against the daily API quota).
-async fn track(client: &Client, journal: &Journal, campaign: &str) -> Result<()> {
-    use futures_util::{StreamExt, TryStreamExt};
-    const JOURNAL_EVERY: Duration = Duration::from_millis(10);
-    const FIRST_ASK: Duration = Duration::from_millis(100);
-    const ASK_AT_MOST_EVERY: Duration = Duration::from_secs(5);
-    const ASKS_IN_FLIGHT: usize = 8;
-    let start = tokio::time::Instant::now();
-    let deadline = start + Duration::from_secs(60);
-    let (mut next_ask, mut ask_gap) = (start, FIRST_ASK);
-    // Batches with a report whose status was asked after it came.
-    let mut settled = std::collections::HashSet::new();
-    loop {
-        let open: Vec<Batch> = journal
-            .batches(campaign)
-            .await?
-            .into_iter()
-            .filter(|b| {
-                b.msg_id.is_some()
-                    && !settled.contains(&b.index)
-                    && b.status.as_deref().is_none_or(|s| s == "SENDING")
-            })
-            .collect();
-        if open.is_empty() {
-            return Ok(());
-        }
-        let now = tokio::time::Instant::now();
-        if now > deadline {
-            return Ok(());
-        }
-        let due = now >= next_ask;
-        let ask: Vec<&Batch> = open.iter().filter(|b| due || b.report.is_some()).collect();
-        if ask.is_empty() {
-            tokio::time::sleep(JOURNAL_EVERY.min(next_ask - now)).await;
-            continue;
-        }
-        futures_util::stream::iter(ask)
-            .map(|b| async move {
-                let status = client.mass().get(b.msg_id.unwrap_or_default()).await?;
-                // A write (and its fsync) only for news.
-                if b.status.as_deref() != Some(status.as_str()) {
-                    journal
-                        .set_status(campaign, b.index, status.as_str())
-                        .await?;
-                }
-                anyhow::Ok(())
-            })
-            .buffer_unordered(ASKS_IN_FLIGHT)
-            .try_collect::<()>()
-            .await?;
-        settled.extend(open.iter().filter(|b| b.report.is_some()).map(|b| b.index));
-        if due {
-            next_ask = tokio::time::Instant::now() + ask_gap;
-            ask_gap = (ask_gap * 2).min(ASK_AT_MOST_EVERY);
-        }
-    }
 }

@@ -11,7 +11,6 @@ mod demo;
 mod open_files;
 mod progress;
 mod serve;
-mod uploads;
 mod worker;
 
 use std::process::ExitCode;

@@ -1,0 +1,227 @@
+//! Preparing: the message a campaign sends, made from its planned content
+//! with every upload it needs. Each upload is made once: its media id (and
+//! URL) is journalled under the hash of what was uploaded the moment
+//! WeChat hands it back, so a rerun, another worker, or another campaign
+//! with the same picture reuses it instead of uploading again. Files come
+//! from the journal (kept at plan time), never from the operator's disk.
+//!
+//! [`message`] prepares; [`keep_prepared`](crate::engine::keep_prepared)
+//! then keeps the result on the campaign, so that every worker sends the
+//! same message.
+
+use sha2::{Digest, Sha256};
+use wxmass_api::{Client, MediaKind, Message};
+
+use crate::articles;
+use crate::beijing;
+use crate::error::Result;
+use crate::journal::Journal;
+use crate::spec::{Content, FileRef, MediaType};
+
+/// What preparing tells its face (a spinner, a log line): each upload as
+/// it starts and once it is journalled.
+pub trait UploadObserver: Send + Sync {
+    /// `what` (a file, a picture of an article) is being uploaded.
+    fn uploading(&self, what: &str) {
+        let _ = what;
+    }
+    /// `what` was uploaded and its id journalled.
+    fn uploaded(&self, what: &str) {
+        let _ = what;
+    }
+}
+
+/// An observer that reports nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Silent;
+
+impl UploadObserver for Silent {}
+
+/// How long a temporary upload (3 days at WeChat) is reused: long enough
+/// for any rerun, short enough that the message is sent before it expires.
+pub const TEMPORARY_REUSE_SECONDS: i64 = 2 * 86_400;
+
+/// The upload time after which a journalled id is still good: any for
+/// permanent material, the last [`TEMPORARY_REUSE_SECONDS`] for temporary.
+pub fn reusable_after(temporary: bool) -> i64 {
+    if temporary {
+        beijing::now() - TEMPORARY_REUSE_SECONDS
+    } else {
+        0
+    }
+}
+
+/// The id the journal has for bytes hashing to `hash` under `key`, or the
+/// result of `upload`, journalled at once. `temporary`: reuse only a
+/// recent upload. `label` names it to the observer.
+pub async fn upload_once(
+    journal: &Journal,
+    hash: &str,
+    key: &str,
+    temporary: bool,
+    label: &str,
+    observer: &dyn UploadObserver,
+    upload: impl AsyncFnOnce() -> Result<(String, Option<String>)>,
+) -> Result<String> {
+    if let Some(id) = journal.media(hash, key, reusable_after(temporary)).await? {
+        return Ok(id);
+    }
+    observer.uploading(label);
+    let (id, url) = upload().await?;
+    journal.record_media(hash, key, &id, url.as_deref()).await?;
+    observer.uploaded(label);
+    Ok(id)
+}
+
+/// [`upload_once`] for a file the campaign keeps: `upload` gets its name
+/// and its bytes as planned.
+async fn upload_file(
+    journal: &Journal,
+    file: &FileRef,
+    key: &str,
+    observer: &dyn UploadObserver,
+    upload: impl AsyncFnOnce(&str, Vec<u8>) -> Result<(String, Option<String>)>,
+) -> Result<String> {
+    let label = file.path.display().to_string();
+    upload_once(
+        journal,
+        &file.sha256,
+        key,
+        false,
+        &label,
+        observer,
+        async || {
+            let data = journal.file(file).await?;
+            upload(file.file_name(), data).await
+        },
+    )
+    .await
+}
+
+/// The journal key of an mpvideo upload: its id depends on the title and
+/// description as well as the bytes, so they are part of the key.
+fn mpvideo_key(title: &str, description: &str) -> String {
+    let digest = Sha256::digest(format!("{title}\n{description}"));
+    format!("mpvideo:{}", hex::encode(&digest[..8]))
+}
+
+/// The message `content` sends, uploading what it needs once.
+pub async fn message(
+    client: &Client,
+    journal: &Journal,
+    content: &Content,
+    observer: &dyn UploadObserver,
+) -> Result<Message> {
+    let media = client.media();
+    let permanent = |kind: MediaKind| {
+        let media = &media;
+        async move |name: &str, data: Vec<u8>| -> Result<(String, Option<String>)> {
+            Ok(media.add_material(kind, name, data, None).await?)
+        }
+    };
+    Ok(match content {
+        Content::Text { text } => Message::text(text.as_str()),
+        Content::Images { files } => {
+            let mut ids = Vec::new();
+            for file in files {
+                let key = "image_permanent";
+                ids.push(
+                    upload_file(journal, file, key, observer, permanent(MediaKind::Image)).await?,
+                );
+            }
+            Message::Images {
+                media_ids: ids,
+                recommend: None,
+                need_open_comment: false,
+                only_fans_can_comment: false,
+            }
+        }
+        Content::Articles { ignore_reprint, .. } => Message::MpNews {
+            media_id: articles::prepare(client, journal, content, observer).await?,
+            send_ignore_reprint: *ignore_reprint,
+        },
+        Content::Voice { file } => Message::Voice(
+            upload_file(
+                journal,
+                file,
+                "voice_permanent",
+                observer,
+                permanent(MediaKind::Voice),
+            )
+            .await?,
+        ),
+        Content::Video {
+            file,
+            title,
+            description,
+        } => {
+            let key = mpvideo_key(title, description);
+            let media_id = upload_file(journal, file, &key, observer, async |name, data| {
+                let video = media.upload(MediaKind::Video, name, data).await?;
+                let id = media
+                    .upload_video(&video.media_id, title, description)
+                    .await?;
+                Ok((id, None))
+            })
+            .await?;
+            Message::MpVideo {
+                media_id,
+                title: Some(title.clone()),
+                description: Some(description.clone()),
+            }
+        }
+        Content::Uploaded {
+            media_type,
+            media_id,
+            ignore_reprint,
+        } => match media_type {
+            MediaType::Mpnews => Message::MpNews {
+                media_id: media_id.clone(),
+                send_ignore_reprint: *ignore_reprint,
+            },
+            MediaType::Image => Message::Images {
+                media_ids: vec![media_id.clone()],
+                recommend: None,
+                need_open_comment: false,
+                only_fans_can_comment: false,
+            },
+            MediaType::Voice => Message::Voice(media_id.clone()),
+            MediaType::Mpvideo => Message::MpVideo {
+                media_id: media_id.clone(),
+                title: None,
+                description: None,
+            },
+        },
+        Content::Card { card_id } => Message::WxCard(card_id.clone()),
+    })
+}
+
+/// The uploads preparing `content` would make (files the journal has no
+/// media id for yet), for a dry run.
+pub async fn planned_uploads(journal: &Journal, content: &Content) -> Result<Vec<String>> {
+    let files: Vec<(&FileRef, String, &str)> = match content {
+        Content::Images { files } => files
+            .iter()
+            .map(|f| (f, "image_permanent".to_owned(), "image"))
+            .collect(),
+        Content::Voice { file } => vec![(file, "voice_permanent".to_owned(), "voice")],
+        Content::Video {
+            file,
+            title,
+            description,
+        } => vec![(
+            file,
+            mpvideo_key(title, description),
+            "video (then uploadvideo)",
+        )],
+        Content::Articles { .. } => return articles::planned_uploads(journal, content).await,
+        Content::Text { .. } | Content::Uploaded { .. } | Content::Card { .. } => vec![],
+    };
+    let mut uploads = Vec::new();
+    for (file, key, what) in files {
+        if journal.media(&file.sha256, &key, 0).await?.is_none() {
+            uploads.push(format!("{what} {}", file.path.display()));
+        }
+    }
+    Ok(uploads)
+}

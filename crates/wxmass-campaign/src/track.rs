@@ -1,0 +1,75 @@
+//! Tracking: after its batches are submitted, a campaign's jobs are
+//! followed until WeChat calls each final, through the two ways WeChat
+//! tells: the MASSSENDJOBFINISH push (recorded in the journal by the
+//! receiver, `wxmass serve`) and `mass/get`.
+
+use std::time::Duration;
+
+use wxmass_api::Client;
+
+use crate::error::{Error, Result};
+use crate::journal::Journal;
+use crate::spec::Batch;
+
+/// Waits until every job is final or a minute has passed. A report pushed
+/// by WeChat settles a batch the moment `wxmass serve` records it in this
+/// journal (read every few milliseconds, a local query), and its status is
+/// then asked once; the batches without one are asked with `mass/get`, a
+/// few at a time, soon at first and then less often (a real job takes
+/// seconds to minutes, and each ask counts against the daily API quota).
+pub async fn track(client: &Client, journal: &Journal, campaign: &str) -> Result<()> {
+    use futures_util::{StreamExt, TryStreamExt};
+    const JOURNAL_EVERY: Duration = Duration::from_millis(10);
+    const FIRST_ASK: Duration = Duration::from_millis(100);
+    const ASK_AT_MOST_EVERY: Duration = Duration::from_secs(5);
+    const ASKS_IN_FLIGHT: usize = 8;
+    let start = tokio::time::Instant::now();
+    let deadline = start + Duration::from_secs(60);
+    let (mut next_ask, mut ask_gap) = (start, FIRST_ASK);
+    // Batches with a report whose status was asked after it came.
+    let mut settled = std::collections::HashSet::new();
+    loop {
+        let open: Vec<Batch> = journal
+            .batches(campaign)
+            .await?
+            .into_iter()
+            .filter(|b| {
+                b.msg_id.is_some()
+                    && !settled.contains(&b.index)
+                    && b.status.as_deref().is_none_or(|s| s == "SENDING")
+            })
+            .collect();
+        if open.is_empty() {
+            return Ok(());
+        }
+        let now = tokio::time::Instant::now();
+        if now > deadline {
+            return Ok(());
+        }
+        let due = now >= next_ask;
+        let ask: Vec<&Batch> = open.iter().filter(|b| due || b.report.is_some()).collect();
+        if ask.is_empty() {
+            tokio::time::sleep(JOURNAL_EVERY.min(next_ask - now)).await;
+            continue;
+        }
+        futures_util::stream::iter(ask)
+            .map(|b| async move {
+                let status = client.mass().get(b.msg_id.unwrap_or_default()).await?;
+                // A write (and its fsync) only for news.
+                if b.status.as_deref() != Some(status.as_str()) {
+                    journal
+                        .set_status(campaign, b.index, status.as_str())
+                        .await?;
+                }
+                Ok::<(), Error>(())
+            })
+            .buffer_unordered(ASKS_IN_FLIGHT)
+            .try_collect::<()>()
+            .await?;
+        settled.extend(open.iter().filter(|b| b.report.is_some()).map(|b| b.index));
+        if due {
+            next_ask = tokio::time::Instant::now() + ask_gap;
+            ask_gap = (ask_gap * 2).min(ASK_AT_MOST_EVERY);
+        }
+    }
+}
