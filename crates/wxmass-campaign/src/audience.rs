@@ -1,10 +1,10 @@
 //! Openid lists: read once to check every line and find the repeats, then
 //! cut into batches streamed from the file, so memory stays small however
-//! long the list is (16 bytes an openid while reading, one batch while
+//! long the list is (8 bytes an openid while reading, one batch while
 //! writing).
 //!
 //! Repeats are found without keeping the openids: each line's 64-bit hash
-//! and position are sorted; lines whose hashes are equal are read again and
+//! is sorted; the lines whose hash is shared are found by reading again and
 //! compared by a second, independent hash, so two different openids are
 //! taken for one only if both 64-bit hashes agree.
 
@@ -82,9 +82,9 @@ pub struct OpenIdList {
     /// Bit i: the i-th openid repeats an earlier one.
     repeats: Vec<u64>,
     distinct: u64,
-    /// (hash, position) of each distinct openid, by hash: kept for the
-    /// per-follower quota count, dropped with [`OpenIdList::forget_hashes`].
-    hashes: Vec<(u64, u32)>,
+    /// The openids' hashes, sorted, each once: kept for the per-follower
+    /// quota count, dropped with [`OpenIdList::forget_hashes`].
+    hashes: Vec<u64>,
 }
 
 impl OpenIdList {
@@ -92,19 +92,22 @@ impl OpenIdList {
     /// line an openid.
     pub fn read(path: &Path) -> Result<OpenIdList> {
         let mut digest = Sha256::new();
-        let mut keys: Vec<(u64, u32)> = Vec::new();
+        // Sized once from the file (an openid is 28 characters and a
+        // newline), not grown by doubling.
+        let expected = std::fs::metadata(path).map_or(0, |m| m.len() / 29) as usize;
+        let mut keys: Vec<u64> = Vec::with_capacity(expected.saturating_add(16));
         let mut count: u64 = 0;
         each_openid::<Error>(path, |openid| {
             digest.update(openid.as_bytes());
             digest.update(b"\n");
-            let position = u32::try_from(count).map_err(|_| {
-                Error::Invalid(format!(
+            if u32::try_from(count).is_err() {
+                return Err(Error::Invalid(format!(
                     "{} has more than {} openids; split it",
                     path.display(),
                     u32::MAX
-                ))
-            })?;
-            keys.push((hash_of(openid, 0), position));
+                )));
+            }
+            keys.push(hash_of(openid, 0));
             count += 1;
             Ok(())
         })?;
@@ -115,32 +118,24 @@ impl OpenIdList {
             )));
         }
         keys.sort_unstable();
-        // Lines that may repeat one another: every member of a run of equal
-        // hashes, with the run's number.
-        let mut maybe: Vec<(u32, u32)> = Vec::new();
-        let mut run = 0u32;
-        for (i, w) in keys.windows(2).enumerate() {
-            if w[0].0 == w[1].0 {
-                if i == 0 || keys[i - 1].0 != w[0].0 {
-                    run += 1;
-                    maybe.push((w[0].1, run));
-                }
-                maybe.push((w[1].1, run));
-            }
-        }
+        // Hashes more than one line has.
+        let mut shared: Vec<u64> = keys
+            .windows(2)
+            .filter(|w| w[0] == w[1])
+            .map(|w| w[0])
+            .collect();
+        shared.dedup();
         let mut repeats = vec![0u64; (count as usize).div_ceil(64)];
-        if !maybe.is_empty() {
-            maybe.sort_unstable();
-            // Read again: each candidate's second hash, then within a run
-            // and a second hash, every line after the first repeats it.
-            let mut checked: Vec<(u32, u64, u32)> = Vec::with_capacity(maybe.len());
-            let (mut position, mut next) = (0u32, maybe.iter().peekable());
+        if !shared.is_empty() {
+            // Read again: the lines with a shared hash, with a second hash;
+            // within equal pairs of hashes, every line after the first
+            // repeats it.
+            let mut checked: Vec<(u64, u64, u32)> = Vec::new();
+            let mut position = 0u32;
             each_openid::<Error>(path, |openid| {
-                if let Some(&&(p, run)) = next.peek()
-                    && p == position
-                {
-                    checked.push((run, hash_of(openid, 1), p));
-                    next.next();
+                let h = hash_of(openid, 0);
+                if shared.binary_search(&h).is_ok() {
+                    checked.push((h, hash_of(openid, 1), position));
                 }
                 position += 1;
                 Ok(())
@@ -153,10 +148,9 @@ impl OpenIdList {
                 }
             }
         }
-        let is_repeat = |p: u32| repeats[p as usize / 64] & (1 << (p % 64)) != 0;
-        keys.retain(|&(_, p)| !is_repeat(p));
-        keys.shrink_to_fit();
-        let distinct = keys.len() as u64;
+        let repeated: u64 = repeats.iter().map(|w| u64::from(w.count_ones())).sum();
+        let distinct = count - repeated;
+        keys.dedup();
         if distinct < MIN_BATCH {
             return Err(Error::Invalid(format!(
                 "mass/send needs at least 2 different openids; {} has {distinct}",
@@ -259,7 +253,7 @@ impl FollowerCounts<'_> {
     /// list does not have it).
     pub fn add(&mut self, openid: &str) {
         let h = hash_of(openid, 0);
-        if let Ok(i) = self.list.hashes.binary_search_by_key(&h, |&(h, _)| h) {
+        if let Ok(i) = self.list.hashes.binary_search(&h) {
             self.counts[i] = self.counts[i].saturating_add(1);
         }
     }

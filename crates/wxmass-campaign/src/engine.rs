@@ -29,7 +29,8 @@ pub struct WorkOptions {
     /// database; the CLI on a SQLite file uses one name, so a rerun takes
     /// back what a killed run held at once).
     pub worker: String,
-    /// Batches claimed and sent at once.
+    /// Batches claimed and sent at once (at most; fewer when they are
+    /// large, see [`OPENIDS_IN_FLIGHT`]).
     pub window: usize,
     /// How long a claim is the worker's alone.
     pub lease: Duration,
@@ -54,6 +55,10 @@ impl WorkOptions {
         }
     }
 }
+
+/// Openids a worker holds in flight at most (the window is narrowed for
+/// batches so large that a full window would exceed it).
+pub const OPENIDS_IN_FLIGHT: u64 = 40_000;
 
 /// WeChat takes this many mass sends a minute per account (§17).
 pub const WECHAT_SENDS_PER_MINUTE: u32 = 60;
@@ -125,6 +130,19 @@ pub async fn work(
         options,
         observer: &observer,
     };
+    // Each batch in flight holds its openids and its request body: a
+    // window of large batches is narrowed so that memory stays flat.
+    let largest = journal
+        .batches(&campaign.id)
+        .await?
+        .iter()
+        .map(|b| b.size)
+        .max()
+        .unwrap_or(0);
+    let window = options
+        .window
+        .min(usize::try_from(OPENIDS_IN_FLIGHT / largest.max(1)).unwrap_or(usize::MAX))
+        .max(1) as u32;
     let mut backoff = Duration::from_millis(100);
     // With `unnamed`, each batch is tried once: `tried` holds them.
     let mut unnamed = false;
@@ -136,7 +154,6 @@ pub async fn work(
         if !unnamed && journal.unsent(&campaign.id).await? == 0 {
             unnamed = true;
         }
-        let window = options.window.max(1) as u32;
         let slots = match options.sends_per_minute {
             Some(limit) => {
                 journal
