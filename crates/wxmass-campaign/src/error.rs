@@ -32,6 +32,9 @@ pub enum Error {
     /// The input cannot become a campaign (the sentence names what and why).
     #[error("{0}")]
     Invalid(String),
+    /// Something with that name exists already (a user, an account).
+    #[error("{0}")]
+    Exists(String),
     /// A campaign exists under this id with other content.
     #[error("campaign {0:?} already exists with other content; choose another --campaign")]
     ContentChanged(String),

@@ -289,6 +289,6 @@ impl Journal {
 
 /// The SQLite journal; a panic while it was held cannot leave it half
 /// written (every change is a transaction), so a poisoned lock is used.
-fn lock(j: &Mutex<SqliteJournal>) -> MutexGuard<'_, SqliteJournal> {
+pub(crate) fn lock(j: &Mutex<SqliteJournal>) -> MutexGuard<'_, SqliteJournal> {
     j.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -22,6 +22,8 @@
 //!   pictures, covers and news item.
 //! - [`engine`]: sending, by any number of workers under leases.
 //! - [`track`]: following the jobs until final, by push or `mass/get`.
+//! - [`people`]: the server's users, roles, API tokens, accounts (secrets
+//!   sealed) and audit log, in the same store.
 //! - [`openids`]: that blob's compact form.
 //! - [`legacy`]: what the first releases wrote, read into today's types.
 //! - [`beijing`]: WeChat's calendar (quota periods turn at midnight, UTC+8).
@@ -53,6 +55,7 @@ mod error;
 pub mod journal;
 pub mod legacy;
 pub mod openids;
+pub mod people;
 pub mod plan;
 pub mod postgres;
 pub mod prepare;

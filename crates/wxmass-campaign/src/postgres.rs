@@ -22,7 +22,7 @@ use crate::spec::{JobReport, SeenRequest};
 use crate::sqlite::{PlannedBatch, Recorded, StrayReport};
 
 /// The schema version this build writes (`wxmass_schema.version`).
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// The database's clock, in Unix seconds.
 const DB_NOW: &str = "extract(epoch from clock_timestamp())::bigint";
@@ -128,7 +128,7 @@ impl PgJournal {
 
     /// Runs `f` on the connection, connecting first if needed; a failed
     /// connection is dropped so the next call makes a new one.
-    async fn with<T>(
+    pub(crate) async fn with<T>(
         &self,
         f: impl AsyncFnOnce(&mut Client) -> std::result::Result<T, tokio_postgres::Error>,
     ) -> Result<T> {
@@ -175,6 +175,10 @@ impl PgJournal {
                 }
                 if version < 2 {
                     tx.batch_execute(MIGRATION_V2).await?;
+                }
+                // Version 3: the server's users, tokens, accounts and audit log.
+                if version < 3 {
+                    tx.batch_execute(crate::people::POSTGRES_TABLES).await?;
                 }
                 if version < SCHEMA_VERSION {
                     tx.execute("DELETE FROM wxmass_schema", &[]).await?;

@@ -24,7 +24,7 @@ use crate::spec::{
 };
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The tables of the first release (user_version 0). A new journal is
 /// created through them and upgraded like an old one, so there is one path.
@@ -159,6 +159,11 @@ pub struct SqliteJournal {
 }
 
 impl SqliteJournal {
+    /// The connection, for the other modules that keep tables here.
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
     /// Opens or creates the journal (mode 0600: it names followers), and
     /// upgrades an older one in place.
     pub fn open(path: &Path) -> Result<SqliteJournal> {
@@ -268,6 +273,10 @@ impl SqliteJournal {
         }
         if version < 3 {
             tx.execute_batch(MIGRATION_V3)?;
+        }
+        // Version 4: the server's users, tokens, accounts and audit log.
+        if version < 4 {
+            tx.execute_batch(crate::people::SQLITE_TABLES)?;
         }
         if version < SCHEMA_VERSION {
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;

@@ -176,6 +176,11 @@ pub enum Command {
         after_help = "Example:\n  WXMASS_DATABASE_URL=postgres://wxmass@db/wxmass wxmass worker\n\nEvery worker on the database sends the account's campaigns together: each batch is claimed\nby one worker under a lease; a worker that dies leaves its batches to the others when the\nlease runs out, and they resend them with the same clientmsgid, which WeChat refuses as a\nduplicate, so nothing is delivered twice. `wxmass --database URL send ...` plans a campaign\n(and sends with them). Ctrl-C or SIGTERM: stop claiming, finish what is in flight, exit."
     )]
     Worker(WorkerArgs),
+    /// Run the campaign service for teams: the HTTP API under /api/v1
+    #[command(
+        after_help = "Examples:\n  wxmass server init-admin --name alice        # the first user; prints an admin API token once\n  wxmass server --listen 127.0.0.1:8090\n  wxmass --database postgres://wxmass@db/wxmass server --listen 0.0.0.0:8090\n  curl -H 'Authorization: Bearer wxm_...' http://127.0.0.1:8090/api/v1/me\n\nThe store is the journal: the SQLite file (--journal, or --database sqlite:PATH) or PostgreSQL\n(--database postgres://..., shared by any number of instances). Accounts' secrets are sealed\nwith the server key: WXMASS_SERVER_KEY (32 bytes, base64) or the file --key-file (default\nserver.key in the data directory, made 0600 on first start). Every instance needs the same key.\nThe API is described at /api/v1/openapi.json."
+    )]
+    Server(ServerArgs),
     /// Run a whole campaign on a built-in emulator: no account, no network.
     #[command(after_help = "Examples:\n  wxmass demo\n  wxmass demo --json")]
     Demo {
@@ -471,6 +476,40 @@ pub struct SendArgs {
     /// Return once submitted, without waiting for the jobs to finish.
     #[arg(long)]
     pub no_wait: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ServerArgs {
+    #[command(subcommand)]
+    pub action: Option<ServerAction>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8090", value_name = "ADDR")]
+    pub listen: String,
+    /// The server key file (made, 0600, with a fresh key if missing);
+    /// WXMASS_SERVER_KEY, when set, is used instead.
+    #[arg(long, env = "WXMASS_SERVER_KEY_FILE", value_name = "PATH")]
+    pub key_file: Option<PathBuf>,
+    /// Seconds from a request's first byte to the end of its headers.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS", value_parser = positive_seconds, help_heading = "Limits")]
+    pub header_timeout: f64,
+    /// Seconds a connection may stay open with no request on it.
+    #[arg(long, default_value_t = 60.0, value_name = "SECS", value_parser = positive_seconds, help_heading = "Limits")]
+    pub idle_timeout: f64,
+    /// Open connections at most; more are closed as soon as they are accepted.
+    #[arg(long, default_value_t = 10_000, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000), help_heading = "Limits")]
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServerAction {
+    /// Make the first user (an admin) and print an admin API token, once.
+    /// The password comes from WXMASS_ADMIN_PASSWORD, else from stdin.
+    InitAdmin {
+        /// The user's login name.
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Debug, Args)]

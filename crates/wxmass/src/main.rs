@@ -11,6 +11,7 @@ mod demo;
 mod open_files;
 mod progress;
 mod serve;
+mod server;
 mod worker;
 
 use std::process::ExitCode;
@@ -157,6 +158,16 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             })
             .await
         }
+        Command::Server(args) => {
+            let paths = config::Paths::from_env()?;
+            let journal = open_journal(cli, &paths).await?;
+            match &args.action {
+                Some(cli::ServerAction::InitAdmin { name }) => {
+                    server::init_admin(&journal, name).await
+                }
+                None => server::run(args, journal, &paths.data).await,
+            }
+        }
         Command::Demo { .. } => demo::run(cli.json).await,
         Command::Emulator { args, .. } => {
             wxmass_emulator::run(args).await.map_err(anyhow::Error::msg)
@@ -178,14 +189,18 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
-/// The journal: PostgreSQL with `--database` (or WXMASS_DATABASE_URL),
-/// else the SQLite file of [`journal_path`].
+/// The journal: PostgreSQL with `--database postgres://...` (or
+/// WXMASS_DATABASE_URL), the SQLite file of `--database sqlite:PATH`, else
+/// the SQLite file of [`journal_path`].
 async fn open_journal(
     cli: &Cli,
     paths: &config::Paths,
 ) -> anyhow::Result<wxmass_campaign::Journal> {
     Ok(match &cli.database {
-        Some(url) => wxmass_campaign::Journal::postgres(url).await?,
+        Some(url) => match url.strip_prefix("sqlite:") {
+            Some(path) => wxmass_campaign::Journal::sqlite(std::path::Path::new(path))?,
+            None => wxmass_campaign::Journal::postgres(url).await?,
+        },
         None => wxmass_campaign::Journal::sqlite(&journal_path(cli, paths))?,
     })
 }

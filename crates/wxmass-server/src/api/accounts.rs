@@ -1,0 +1,163 @@
+//! Official Accounts (`/api/v1/accounts`): the AppID and kind every
+//! campaign is sent for, with the AppSecret, callback token and
+//! EncodingAESKey sealed by the server key before they are stored. The API
+//! takes secrets and never gives them back.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use wxmass_campaign::people::Account;
+use wxmass_campaign::{AccountType, beijing};
+
+use crate::AppState;
+use crate::auth::{Allowed, ToAdmin, ToRead};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::json::Body;
+
+/// An account, as shown: never its secrets.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountView {
+    /// Its AppID.
+    pub appid: String,
+    /// A name for people.
+    pub name: String,
+    /// `service` or `subscription`, when known.
+    pub account_type: Option<String>,
+    /// Where WeChat pushes its reports: `/callback/{appid}`.
+    pub callback_path: String,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+impl From<Account> for AccountView {
+    fn from(a: Account) -> AccountView {
+        AccountView {
+            callback_path: format!("/callback/{}", a.appid),
+            account_type: a.account_type.map(|t| type_name(t).to_owned()),
+            appid: a.appid,
+            name: a.name,
+            created_at: a.created_at,
+        }
+    }
+}
+
+fn type_name(t: AccountType) -> &'static str {
+    match t {
+        AccountType::Service => "service",
+        AccountType::Subscription => "subscription",
+    }
+}
+
+/// A new account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAccount {
+    /// The AppID (`wx` and 16 characters), from mp.weixin.qq.com > Settings and Development > Basic Configuration.
+    pub appid: String,
+    /// A name for people, 1 to 64 characters.
+    pub name: String,
+    /// `service` or `subscription`.
+    pub account_type: String,
+    /// The AppSecret (32 characters).
+    pub secret: String,
+    /// The callback token (3 to 32 letters and digits) set on the same page.
+    pub callback_token: String,
+    /// The EncodingAESKey (43 characters): pushes are taken in safe mode only.
+    pub aes_key: String,
+}
+
+/// What is sealed: the three secrets together.
+#[derive(Serialize)]
+struct Secrets<'a> {
+    secret: &'a str,
+    callback_token: &'a str,
+    aes_key: &'a str,
+}
+
+fn check(new: &NewAccount) -> Result<AccountType, ApiError> {
+    let appid_ok = new.appid.len() == 18
+        && new.appid.starts_with("wx")
+        && new.appid.bytes().all(|b| b.is_ascii_alphanumeric());
+    if !appid_ok {
+        return Err(ApiError::invalid(
+            "appid",
+            "an AppID is `wx` and 16 letters or digits",
+        ));
+    }
+    if !(1..=64).contains(&new.name.chars().count()) {
+        return Err(ApiError::invalid("name", "1 to 64 characters"));
+    }
+    let kind = AccountType::parse(&new.account_type)
+        .ok_or_else(|| ApiError::invalid("account_type", "`service` or `subscription`"))?;
+    if new.secret.len() != 32 || !new.secret.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(ApiError::invalid(
+            "secret",
+            "an AppSecret is 32 letters or digits",
+        ));
+    }
+    // The receiver's own checks, so that what is stored can serve pushes.
+    wxmass_callback::CallbackConfig::builder(new.callback_token.clone(), new.appid.clone())
+        .aes_key(new.aes_key.clone())
+        .build()
+        .map_err(|e| {
+            let field = if e.to_string().to_lowercase().contains("token") {
+                "callback_token"
+            } else {
+                "aes_key"
+            };
+            ApiError::invalid(field, e.to_string())
+        })?;
+    Ok(kind)
+}
+
+/// Every account.
+#[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts", security(("token" = ["read"])),
+    responses((status = 200, body = Vec<AccountView>), (status = 401, body = ErrorBody)))]
+pub async fn list_accounts(
+    _: Allowed<ToRead>,
+    State(state): State<AppState>,
+) -> ApiResult<Json<Vec<AccountView>>> {
+    let accounts = state.journal().accounts().await?;
+    Ok(Json(accounts.into_iter().map(AccountView::from).collect()))
+}
+
+/// Adds an account.
+#[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", security(("token" = ["admin"])),
+    request_body = NewAccount,
+    responses((status = 201, body = AccountView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn create_account(
+    Allowed(caller, _): Allowed<ToAdmin>,
+    State(state): State<AppState>,
+    Body(new): Body<NewAccount>,
+) -> ApiResult<(StatusCode, Json<AccountView>)> {
+    let kind = check(&new)?;
+    let secrets = serde_json::to_vec(&Secrets {
+        secret: &new.secret,
+        callback_token: &new.callback_token,
+        aes_key: &new.aes_key,
+    })
+    .map_err(|e| ApiError::internal(&e))?;
+    let now = beijing::now();
+    let account = Account {
+        appid: new.appid.clone(),
+        name: new.name.clone(),
+        account_type: Some(kind),
+        sealed: state.key().seal(&secrets),
+        created_at: now,
+    };
+    state.journal().create_account(&account).await?;
+    state
+        .journal()
+        .audit(
+            &caller.user.name,
+            "account.create",
+            &account.appid,
+            type_name(kind),
+            now,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(account.into())))
+}

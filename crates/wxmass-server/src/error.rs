@@ -1,0 +1,142 @@
+//! The API's errors: a status and a JSON body that says what was wrong
+//! and, for bad input, which field (`content.articles[2].title`). Bad input
+//! is always a 4xx; a 5xx means the server or its store failed, and its
+//! cause goes to the log, not to the client.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The body of every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// A stable name: `unauthorized`, `forbidden`, `invalid`, `exists`,
+    /// `not_found`, `conflict`, `internal`.
+    pub code: &'static str,
+    /// For people.
+    pub message: String,
+    /// The field at fault, as a path, when one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// An error answer.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    detail: ErrorDetail,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            detail: ErrorDetail {
+                code,
+                message: message.into(),
+                field: None,
+            },
+        }
+    }
+
+    /// 401: no credentials, or ones that are not valid.
+    pub fn unauthorized(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    /// 403: valid credentials, too weak a role.
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// 400 for `field`.
+    pub fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+        let mut e = ApiError::new(StatusCode::BAD_REQUEST, "invalid", message);
+        e.detail.field = Some(field.to_owned());
+        e
+    }
+
+    /// 404.
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// 500; `cause` is logged, the client reads a generic sentence.
+    pub fn internal(cause: &dyn std::fmt::Display) -> ApiError {
+        tracing::error!(error = %cause.to_string().escape_debug(), "request failed");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the server could not complete the request; see its log",
+        )
+    }
+
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The sentence for people (with the field, when one is at fault).
+    pub fn message(&self) -> String {
+        match &self.detail.field {
+            Some(field) => format!("{field}: {}", self.detail.message),
+            None => self.detail.message.clone(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(ErrorBody { error: self.detail })).into_response()
+    }
+}
+
+impl From<wxmass_campaign::Error> for ApiError {
+    fn from(e: wxmass_campaign::Error) -> ApiError {
+        use wxmass_campaign::Error as E;
+        match e {
+            E::Exists(why) => ApiError::new(StatusCode::CONFLICT, "exists", why),
+            E::Invalid(why) => ApiError::new(StatusCode::BAD_REQUEST, "invalid", why),
+            E::ContentChanged(_) | E::FileChanged(_) | E::Quota(_) => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
+            }
+            other => ApiError::internal(&other),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> ApiError {
+        let status = match r.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        // axum names the field path in its text: "name: unknown field ...".
+        let text = r.body_text();
+        let message = text
+            .strip_prefix("Failed to deserialize the JSON body into the target type: ")
+            .unwrap_or(&text)
+            .to_owned();
+        let field = message
+            .split_once(": ")
+            .map(|(path, _)| path.to_owned())
+            .filter(|p| !p.contains(' '));
+        let mut e = ApiError::new(status, "invalid", message);
+        e.detail.field = field;
+        e
+    }
+}
+
+/// What a handler returns.
+pub type ApiResult<T> = Result<T, ApiError>;

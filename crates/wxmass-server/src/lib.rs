@@ -1,0 +1,105 @@
+//! `wxmass server`: the campaign engine as a service for teams. One process
+//! serves a JSON API under `/api/v1` (its OpenAPI document at
+//! `/api/v1/openapi.json`), keeps users, roles, API tokens, Official
+//! Accounts and an audit log in the engine's store (SQLite, or PostgreSQL
+//! shared by any number of instances), and seals every account's secrets
+//! with a server key before they are stored.
+//!
+//! # Layout
+//! - [`api`]: the routes, one module per area, and the document.
+//! - [`auth`]: tokens, passwords, the [`auth::Caller`] of a request and the
+//!   permission check.
+//! - [`key`]: the server key and sealing.
+//! - [`error`]: the API's error answers; [`json`]: request bodies.
+//!
+//! # The flow of a request
+//! The listener (wxmass-callback's: header and idle timeouts, a connection
+//! cap) hands it to the router; a body over [`BODY_LIMIT`] is refused; the
+//! handler's [`auth::Caller`] extractor finds the token's user and role
+//! (401 without), the handler checks the permission it needs (403), checks
+//! its input (400, naming the field), and asks the store, which knows the
+//! SQL. What changes something is written to the audit log.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod json;
+pub mod key;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use wxmass_campaign::Journal;
+
+pub use key::{KeyError, ServerKey};
+
+/// The largest request body the API reads.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    journal: Journal,
+    key: ServerKey,
+}
+
+impl AppState {
+    /// The state of a server on `journal` with `key`.
+    pub fn new(journal: Journal, key: ServerKey) -> AppState {
+        AppState(Arc::new(Inner { journal, key }))
+    }
+
+    /// The store.
+    pub fn journal(&self) -> &Journal {
+        &self.0.journal
+    }
+
+    /// The server key.
+    pub fn key(&self) -> &ServerKey {
+        &self.0.key
+    }
+}
+
+/// The whole application.
+pub fn app(state: AppState) -> axum::Router {
+    api::with_document(state).layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
+
+/// The first user: an admin named `name`, and an admin API token for it
+/// (returned: it is shown once). Refused when the store has users already
+/// (add more through the API).
+pub async fn init_admin(
+    journal: &Journal,
+    name: &str,
+    password: &str,
+) -> Result<String, error::ApiError> {
+    use wxmass_campaign::people::Role;
+    api::people::check_name("name", name)?;
+    api::people::check_password("password", password)?;
+    if !journal.users().await?.is_empty() {
+        return Err(wxmass_campaign::Error::Exists(
+            "this server has users already: add more with POST /api/v1/users".into(),
+        )
+        .into());
+    }
+    let now = wxmass_campaign::beijing::now();
+    let user = journal
+        .create_user(name, Role::Admin, &auth::hash_password(password)?, now)
+        .await?;
+    let token = auth::new_token();
+    journal
+        .create_token(
+            user.id,
+            Role::Admin,
+            &auth::token_hash(&token),
+            "init-admin",
+            now,
+        )
+        .await?;
+    journal
+        .audit(name, "user.create", name, "admin (init-admin)", now)
+        .await?;
+    Ok(token)
+}

@@ -1,0 +1,362 @@
+//! `wxmass server`, the real binary: the first admin, people and tokens,
+//! accounts with sealed secrets, bad input answered 4xx with the field,
+//! the audit log, and a walk of every operation in the OpenAPI document:
+//! 401 without credentials, 403 for each role too weak for it.
+
+mod common;
+
+use std::process::Stdio;
+
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "correct horse battery staple";
+const SECRET: &str = "0123456789abcdef0123456789abcdef";
+const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+
+/// `wxmass [--database DB] server init-admin --name NAME` in `home`.
+fn init_admin(home: &std::path::Path, name: &str) -> std::process::Output {
+    common::wxmass_std(home, "http://127.0.0.1:9")
+        .args(["server", "init-admin", "--name", name])
+        .env("WXMASS_ADMIN_PASSWORD", PASSWORD)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run init-admin")
+}
+
+/// One call: (status, JSON body or Null).
+fn call(
+    base: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::new();
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = client.request(method, format!("{base}{path}"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    })
+}
+
+fn grants(role: &str, permission: &str) -> bool {
+    match role {
+        "admin" => true,
+        "editor" => matches!(permission, "read" | "edit"),
+        "approver" => matches!(permission, "read" | "send"),
+        _ => permission == "read",
+    }
+}
+
+#[test]
+fn server_people_accounts_and_every_route_checked() {
+    let home = tempfile::tempdir().expect("home");
+    let first = init_admin(home.path(), "alice");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let admin = String::from_utf8_lossy(&first.stdout).trim().to_owned();
+    assert!(admin.starts_with("wxm_"), "{admin}");
+    let again = init_admin(home.path(), "bob");
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("has users already"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+
+    let (_server, base) = common::spawn(Some(home.path()), &["server", "--listen", "127.0.0.1:0"]);
+    let (status, health) = call(&base, "GET", "/api/v1/health", None, None);
+    assert_eq!((status, health["status"].as_str()), (200, Some("ok")));
+    let (status, me) = call(&base, "GET", "/api/v1/me", Some(&admin), None);
+    assert_eq!(
+        (status, me["name"].as_str(), me["role"].as_str()),
+        (200, Some("alice"), Some("admin"))
+    );
+
+    // A user and a token for each role.
+    let mut tokens = vec![("admin".to_owned(), admin.clone())];
+    for role in ["editor", "approver", "viewer"] {
+        let name = format!("{role}1");
+        let (status, user) = call(
+            &base,
+            "POST",
+            "/api/v1/users",
+            Some(&admin),
+            Some(json!({"name": name, "role": role, "password": PASSWORD})),
+        );
+        assert_eq!(status, 201, "{user}");
+        let (status, token) = call(
+            &base,
+            "POST",
+            "/api/v1/tokens",
+            Some(&admin),
+            Some(json!({"user": name, "role": role, "label": "test"})),
+        );
+        assert_eq!(status, 201, "{token}");
+        tokens.push((
+            role.to_owned(),
+            token["token"].as_str().expect("token").to_owned(),
+        ));
+    }
+    let viewer = tokens[3].1.clone();
+
+    // Bad input: 4xx naming the field, nothing stored.
+    let bad = [
+        (
+            json!({"name": "x", "role": "viewer", "password": PASSWORD, "extra": 1}),
+            400,
+            None,
+        ),
+        (
+            json!({"name": "no spaces", "role": "viewer", "password": PASSWORD}),
+            400,
+            Some("name"),
+        ),
+        (
+            json!({"name": "carol", "role": "king", "password": PASSWORD}),
+            400,
+            Some("role"),
+        ),
+        (
+            json!({"name": "carol", "role": "viewer", "password": "short"}),
+            400,
+            Some("password"),
+        ),
+        (json!({"name": "carol", "role": "viewer"}), 400, None),
+        (
+            json!({"name": "editor1", "role": "viewer", "password": PASSWORD}),
+            409,
+            None,
+        ),
+    ];
+    for (body, want, field) in bad {
+        let (status, answer) = call(
+            &base,
+            "POST",
+            "/api/v1/users",
+            Some(&admin),
+            Some(body.clone()),
+        );
+        assert_eq!(status, want, "{body} -> {answer}");
+        if let Some(field) = field {
+            assert_eq!(answer["error"]["field"], field, "{answer}");
+        }
+    }
+    let (status, answer) = call(
+        &base,
+        "POST",
+        "/api/v1/tokens",
+        Some(&admin),
+        Some(json!({"user": "viewer1", "role": "admin", "label": "too much"})),
+    );
+    assert_eq!(
+        (status, answer["error"]["field"].as_str()),
+        (400, Some("role")),
+        "{answer}"
+    );
+
+    // An account: its secrets sealed, never shown.
+    let account = json!({"appid": "wx5e1f0c2a9b84d37e", "name": "Newsroom", "account_type": "service",
+                         "secret": SECRET, "callback_token": "servetoken", "aes_key": AES_KEY});
+    let mut short_key = account.clone();
+    short_key["aes_key"] = json!("short");
+    let (status, answer) = call(
+        &base,
+        "POST",
+        "/api/v1/accounts",
+        Some(&admin),
+        Some(short_key),
+    );
+    assert_eq!(
+        (status, answer["error"]["field"].as_str()),
+        (400, Some("aes_key")),
+        "{answer}"
+    );
+    let (status, created) = call(
+        &base,
+        "POST",
+        "/api/v1/accounts",
+        Some(&admin),
+        Some(account.clone()),
+    );
+    assert_eq!(status, 201, "{created}");
+    let (status, _) = call(
+        &base,
+        "POST",
+        "/api/v1/accounts",
+        Some(&admin),
+        Some(account),
+    );
+    assert_eq!(status, 409);
+    let (status, listed) = call(&base, "GET", "/api/v1/accounts", Some(&viewer), None);
+    assert_eq!(status, 200);
+    assert_eq!(listed[0]["callback_path"], "/callback/wx5e1f0c2a9b84d37e");
+    for shown in [created.to_string(), listed.to_string()] {
+        assert!(
+            !shown.contains(SECRET) && !shown.contains(AES_KEY) && !shown.contains("servetoken")
+        );
+    }
+    let mut stored = Vec::new();
+    for entry in std::fs::read_dir(home.path()).expect("home") {
+        let path = entry.expect("entry").path();
+        if path.to_string_lossy().contains("journal.db") {
+            stored.extend(std::fs::read(&path).expect("journal"));
+        }
+    }
+    assert!(!stored.is_empty());
+    let stored = String::from_utf8_lossy(&stored);
+    assert!(
+        !stored.contains(SECRET) && !stored.contains(AES_KEY),
+        "a secret is stored in the clear"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let key = std::fs::metadata(home.path().join("server.key")).expect("key");
+        assert_eq!(key.permissions().mode() & 0o777, 0o600);
+    }
+
+    // The audit log, newest first.
+    let (status, log) = call(&base, "GET", "/api/v1/audit?limit=50", Some(&admin), None);
+    assert_eq!(status, 200);
+    let actions: Vec<&str> = log
+        .as_array()
+        .expect("log")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(actions.first(), Some(&"account.create"), "{actions:?}");
+    assert_eq!(actions.iter().filter(|a| **a == "user.create").count(), 4);
+    assert_eq!(actions.iter().filter(|a| **a == "token.create").count(), 3);
+    let (status, _) = call(&base, "GET", "/api/v1/audit?limit=0", Some(&admin), None);
+    assert_eq!(status, 400);
+
+    // Every operation: 401 without credentials (or a wrong token), 403 for
+    // each role that lacks its permission, neither for those that have it.
+    let (status, doc) = call(&base, "GET", "/api/v1/openapi.json", None, None);
+    assert_eq!(status, 200);
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
+        "{}",
+        doc["openapi"]
+    );
+    let mut walked = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            let needs: Vec<&str> = op["security"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|req| req["token"].as_array())
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let method = method.to_uppercase();
+            let body = (method != "GET").then(|| json!({}));
+            if needs.is_empty() {
+                let (status, _) = call(&base, &method, path, None, body.clone());
+                assert!(
+                    status < 400,
+                    "{method} {path} is public but answered {status}"
+                );
+                continue;
+            }
+            walked += 1;
+            assert_eq!(
+                needs.len(),
+                1,
+                "{method} {path}: one permission per operation"
+            );
+            let (status, _) = call(&base, &method, path, None, body.clone());
+            assert_eq!(status, 401, "{method} {path} without credentials");
+            let (status, _) = call(&base, &method, path, Some("wxm_0000"), body.clone());
+            assert_eq!(status, 401, "{method} {path} with an unknown token");
+            for (role, token) in &tokens {
+                let (status, answer) = call(&base, &method, path, Some(token), body.clone());
+                if grants(role, needs[0]) {
+                    assert!(
+                        status != 401 && status != 403 && status < 500,
+                        "{method} {path} as {role}: {status} {answer}"
+                    );
+                } else {
+                    assert_eq!(status, 403, "{method} {path} as {role}: {answer}");
+                }
+            }
+        }
+    }
+    assert!(walked >= 7, "walked {walked} operations");
+}
+
+/// The same store on PostgreSQL (`--database postgres://...`).
+#[test]
+fn server_on_postgres() {
+    let Some(postgres) = wxmass_testkit::start_postgres() else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("home");
+    let out = common::wxmass_std(home.path(), "http://127.0.0.1:9")
+        .args([
+            "--database",
+            &postgres.url,
+            "server",
+            "init-admin",
+            "--name",
+            "alice",
+        ])
+        .env("WXMASS_ADMIN_PASSWORD", PASSWORD)
+        .stdin(Stdio::null())
+        .output()
+        .expect("init-admin");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let admin = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let (_server, base) = common::spawn(
+        Some(home.path()),
+        &[
+            "--database",
+            &postgres.url,
+            "server",
+            "--listen",
+            "127.0.0.1:0",
+        ],
+    );
+    let (status, created) = call(
+        &base,
+        "POST",
+        "/api/v1/users",
+        Some(&admin),
+        Some(json!({"name": "ed", "role": "editor", "password": PASSWORD})),
+    );
+    assert_eq!(status, 201, "{created}");
+    let (status, users) = call(&base, "GET", "/api/v1/users", Some(&admin), None);
+    assert_eq!(status, 200);
+    let names: Vec<&str> = users
+        .as_array()
+        .expect("users")
+        .iter()
+        .filter_map(|u| u["name"].as_str())
+        .collect();
+    assert_eq!(names, ["alice", "ed"]);
+}
