@@ -35,6 +35,15 @@ pub enum Error {
     /// Something with that name exists already (a user, an account).
     #[error("{0}")]
     Exists(String),
+    /// A step a campaign's state does not allow (approving a draft that
+    /// was not submitted, pausing a finished one).
+    #[error("campaign {id:?} is {state}: that cannot be done now")]
+    WrongState {
+        /// The campaign.
+        id: String,
+        /// Its state.
+        state: &'static str,
+    },
     /// A campaign exists under this id with other content.
     #[error("campaign {0:?} already exists with other content; choose another --campaign")]
     ContentChanged(String),

@@ -24,6 +24,8 @@
 //! - [`track`]: following the jobs until final, by push or `mass/get`.
 //! - [`people`]: the server's users, roles, API tokens, accounts (secrets
 //!   sealed) and audit log, in the same store.
+//! - [`lifecycle`]: a server's campaign from draft to finished, and which
+//!   step may follow which.
 //! - [`openids`]: that blob's compact form.
 //! - [`legacy`]: what the first releases wrote, read into today's types.
 //! - [`beijing`]: WeChat's calendar (quota periods turn at midnight, UTC+8).
@@ -54,6 +56,7 @@ pub mod engine;
 mod error;
 pub mod journal;
 pub mod legacy;
+pub mod lifecycle;
 pub mod openids;
 pub mod people;
 pub mod plan;

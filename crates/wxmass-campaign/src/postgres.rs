@@ -176,9 +176,11 @@ impl PgJournal {
                 if version < 2 {
                     tx.batch_execute(MIGRATION_V2).await?;
                 }
-                // Version 3: the server's users, tokens, accounts and audit log.
+                // Version 3: the server's users, tokens, accounts, audit log
+                // and campaigns' lifecycle.
                 if version < 3 {
                     tx.batch_execute(crate::people::POSTGRES_TABLES).await?;
+                    tx.batch_execute(crate::lifecycle::POSTGRES_TABLE).await?;
                 }
                 if version < SCHEMA_VERSION {
                     tx.execute("DELETE FROM wxmass_schema", &[]).await?;

@@ -274,9 +274,11 @@ impl SqliteJournal {
         if version < 3 {
             tx.execute_batch(MIGRATION_V3)?;
         }
-        // Version 4: the server's users, tokens, accounts and audit log.
+        // Version 4: the server's users, tokens, accounts, audit log and
+        // campaigns' lifecycle.
         if version < 4 {
             tx.execute_batch(crate::people::SQLITE_TABLES)?;
+            tx.execute_batch(crate::lifecycle::SQLITE_TABLE)?;
         }
         if version < SCHEMA_VERSION {
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;

@@ -21,7 +21,8 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// A stable name: `unauthorized`, `forbidden`, `invalid`, `exists`,
-    /// `not_found`, `conflict`, `internal`.
+    /// `not_found`, `wrong_state` (the message says the state it is in),
+    /// `conflict`, `internal`.
     pub code: &'static str,
     /// For people.
     pub message: String,
@@ -106,6 +107,9 @@ impl From<wxmass_campaign::Error> for ApiError {
         use wxmass_campaign::Error as E;
         match e {
             E::Exists(why) => ApiError::new(StatusCode::CONFLICT, "exists", why),
+            E::WrongState { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "wrong_state", e.to_string())
+            }
             E::Invalid(why) => ApiError::new(StatusCode::BAD_REQUEST, "invalid", why),
             E::ContentChanged(_) | E::FileChanged(_) | E::Quota(_) => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())

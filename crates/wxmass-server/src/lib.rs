@@ -10,6 +10,7 @@
 //! - [`auth`]: tokens, passwords, the [`auth::Caller`] of a request and the
 //!   permission check.
 //! - [`key`]: the server key and sealing.
+//! - [`runner`]: sending due campaigns, beside the other servers.
 //! - [`error`]: the API's error answers; [`json`]: request bodies.
 //!
 //! # The flow of a request
@@ -25,6 +26,7 @@ pub mod auth;
 pub mod error;
 pub mod json;
 pub mod key;
+pub mod runner;
 
 use std::sync::Arc;
 
@@ -43,12 +45,23 @@ pub struct AppState(Arc<Inner>);
 struct Inner {
     journal: Journal,
     key: ServerKey,
+    wechat: Option<String>,
 }
 
 impl AppState {
-    /// The state of a server on `journal` with `key`.
-    pub fn new(journal: Journal, key: ServerKey) -> AppState {
-        AppState(Arc::new(Inner { journal, key }))
+    /// The state of a server on `journal` with `key`, calling WeChat at
+    /// `wechat` (its API's base URL; `None`: WeChat's own).
+    pub fn new(journal: Journal, key: ServerKey, wechat: Option<String>) -> AppState {
+        AppState(Arc::new(Inner {
+            journal,
+            key,
+            wechat,
+        }))
+    }
+
+    /// Where WeChat's API is, when not WeChat's own (the emulator).
+    pub fn wechat_base(&self) -> Option<&str> {
+        self.0.wechat.as_deref()
     }
 
     /// The store.

@@ -165,7 +165,10 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
                 Some(cli::ServerAction::InitAdmin { name }) => {
                     server::init_admin(&journal, name).await
                 }
-                None => server::run(args, journal, &paths.data).await,
+                None => {
+                    let wechat = cli.account.api_base.clone();
+                    server::run(args, journal, &paths.data, wechat).await
+                }
             }
         }
         Command::Demo { .. } => demo::run(cli.json).await,

@@ -46,15 +46,23 @@ pub async fn init_admin(journal: &Journal, name: &str) -> Result<()> {
     Ok(())
 }
 
-/// `wxmass server`: serves until Ctrl-C or SIGTERM.
-pub async fn run(args: &ServerArgs, journal: Journal, data: &Path) -> Result<()> {
+/// `wxmass server`: serves, and sends due campaigns, until Ctrl-C or
+/// SIGTERM; then stops claiming batches, lets those in flight be recorded,
+/// and exits.
+pub async fn run(
+    args: &ServerArgs,
+    journal: Journal,
+    data: &Path,
+    wechat: Option<String>,
+) -> Result<()> {
     let key = server_key(args, data)?;
     if journal.users().await?.is_empty() {
         eprintln!(
             "warning: this server has no users yet: make the first with `wxmass server init-admin --name NAME`"
         );
     }
-    let app = wxmass_server::app(AppState::new(journal, key));
+    let state = AppState::new(journal, key, wechat);
+    let app = wxmass_server::app(state.clone());
     let listener = wxmass_callback::bind(&args.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
@@ -71,6 +79,20 @@ pub async fn run(args: &ServerArgs, journal: Journal, data: &Path) -> Result<()>
         max_connections: crate::open_files::room_for(args.max_connections),
         ..wxmass_callback::ServeLimits::default()
     };
-    wxmass_callback::serve(listener, app, limits, crate::worker::stop_requested()).await;
+    let (stopping, stopped) = tokio::sync::watch::channel(false);
+    let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|&s| s).await;
+    };
+    let runner = tokio::spawn(wxmass_server::runner::run(
+        state,
+        crate::campaign::worker_name(),
+        until_stopped(stopped.clone()),
+    ));
+    tokio::spawn(async move {
+        crate::worker::stop_requested().await;
+        let _ = stopping.send(true);
+    });
+    wxmass_callback::serve(listener, app, limits, until_stopped(stopped)).await;
+    runner.await.context("the campaign runner")?;
     Ok(())
 }

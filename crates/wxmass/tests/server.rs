@@ -360,3 +360,252 @@ fn server_on_postgres() {
         .collect();
     assert_eq!(names, ["alice", "ed"]);
 }
+
+/// Waits (up to 20 s) until campaign `id` is in `state`; returns it.
+fn wait_for_state(base: &str, token: &str, id: &str, state: &str) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..200 {
+        let (status, c) = call(
+            base,
+            "GET",
+            &format!("/api/v1/campaigns/{id}"),
+            Some(token),
+            None,
+        );
+        assert_eq!(status, 200, "{c}");
+        if c["state"] == state {
+            return c;
+        }
+        last = c;
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("campaign {id} never became {state}: {last}");
+}
+
+/// A campaign through its whole life on the real binary and the emulator:
+/// written by an editor, refused approval before it is submitted, approved
+/// by an approver, sent by the server when due, finished, every follower
+/// reached once; another scheduled for later, paused, resumed, cancelled.
+#[test]
+fn a_campaign_from_draft_to_finished() {
+    let (_emulator, emulator_url) = common::emulator(50, &[]);
+    let home = tempfile::tempdir().expect("home");
+    let first = init_admin(home.path(), "alice");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let admin = String::from_utf8_lossy(&first.stdout).trim().to_owned();
+    let (_server, base) = common::spawn(
+        Some(home.path()),
+        &[
+            "--api-base",
+            &emulator_url,
+            "server",
+            "--listen",
+            "127.0.0.1:0",
+        ],
+    );
+    let mut tokens = std::collections::HashMap::new();
+    for role in ["editor", "approver"] {
+        let (status, _) = call(
+            &base,
+            "POST",
+            "/api/v1/users",
+            Some(&admin),
+            Some(json!({"name": role, "role": role, "password": PASSWORD})),
+        );
+        assert_eq!(status, 201);
+        let (_, token) = call(
+            &base,
+            "POST",
+            "/api/v1/tokens",
+            Some(&admin),
+            Some(json!({"user": role, "role": role, "label": "test"})),
+        );
+        tokens.insert(role, token["token"].as_str().expect("token").to_owned());
+    }
+    let (editor, approver) = (&tokens["editor"], &tokens["approver"]);
+    let (status, answer) = call(
+        &base,
+        "POST",
+        "/api/v1/accounts",
+        Some(&admin),
+        Some(
+            json!({"appid": common::APPID, "name": "Emulated", "account_type": "service",
+                    "secret": common::SECRET, "callback_token": "servetoken", "aes_key": AES_KEY}),
+        ),
+    );
+    assert_eq!(status, 201, "{answer}");
+
+    let draft = |id: &str| {
+        json!({"id": id, "appid": common::APPID, "name": "Friday news",
+               "content": {"type": "text", "text": "hello from the server"}, "audience": {"kind": "all"}})
+    };
+    let (status, created) = call(
+        &base,
+        "POST",
+        "/api/v1/campaigns",
+        Some(editor),
+        Some(draft("c1")),
+    );
+    assert_eq!(
+        (status, created["state"].as_str()),
+        (201, Some("draft")),
+        "{created}"
+    );
+    let (status, _) = call(
+        &base,
+        "POST",
+        "/api/v1/campaigns",
+        Some(editor),
+        Some(draft("c1")),
+    );
+    assert_eq!(status, 409, "the id is taken");
+    let mut long = draft("c9");
+    long["content"]["text"] = json!("字".repeat(700));
+    let (status, answer) = call(&base, "POST", "/api/v1/campaigns", Some(editor), Some(long));
+    assert_eq!(
+        (status, answer["error"]["field"].as_str()),
+        (400, Some("content.text")),
+        "{answer}"
+    );
+
+    let now = wxmass_campaign::beijing::rfc3339(wxmass_campaign::beijing::now());
+    let approve = |id: &str, at: &str| {
+        call(
+            &base,
+            "POST",
+            &format!("/api/v1/campaigns/{id}/approve"),
+            Some(approver),
+            Some(json!({"send_at": at})),
+        )
+    };
+    let (status, answer) = approve("c1", &now);
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (409, Some("wrong_state")),
+        "{answer}"
+    );
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("draft")),
+        "{answer}"
+    );
+    let (status, _) = call(
+        &base,
+        "POST",
+        "/api/v1/campaigns/c1/submit",
+        Some(editor),
+        None,
+    );
+    assert_eq!(status, 200);
+    let (status, answer) = approve("c1", "tomorrow at nine");
+    assert_eq!(
+        (status, answer["error"]["field"].as_str()),
+        (400, Some("send_at")),
+        "{answer}"
+    );
+    let (status, approved) = approve("c1", &now);
+    assert_eq!(status, 200, "{approved}");
+    assert_eq!(approved["approved_by"], "approver");
+    assert!(
+        approved["send_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("+08:00")),
+        "{approved}"
+    );
+
+    let done = wait_for_state(&base, approver, "c1", "finished");
+    assert_eq!(
+        (done["batches"].as_u64(), done["submitted"].as_u64()),
+        (Some(1), Some(1)),
+        "{done}"
+    );
+    let stats = common::admin(&emulator_url, "GET", "/_emulator/stats", "");
+    assert_eq!(stats["jobs"], 1, "{stats}");
+    let (status, answer) = call(
+        &base,
+        "POST",
+        "/api/v1/campaigns/c1/pause",
+        Some(approver),
+        None,
+    );
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (409, Some("wrong_state")),
+        "{answer}"
+    );
+
+    // Later: scheduled, paused, resumed, cancelled; it never sends.
+    let (status, _) = call(
+        &base,
+        "POST",
+        "/api/v1/campaigns",
+        Some(editor),
+        Some(draft("c2")),
+    );
+    assert_eq!(status, 201);
+    call(
+        &base,
+        "POST",
+        "/api/v1/campaigns/c2/submit",
+        Some(editor),
+        None,
+    );
+    let later = wxmass_campaign::beijing::rfc3339(wxmass_campaign::beijing::now() + 3600);
+    let (status, scheduled) = approve("c2", &later);
+    assert_eq!(
+        (status, scheduled["state"].as_str()),
+        (200, Some("scheduled")),
+        "{scheduled}"
+    );
+    for (step, state) in [
+        ("pause", "paused"),
+        ("resume", "scheduled"),
+        ("cancel", "cancelled"),
+    ] {
+        let (status, c) = call(
+            &base,
+            "POST",
+            &format!("/api/v1/campaigns/c2/{step}"),
+            Some(approver),
+            None,
+        );
+        assert_eq!(
+            (status, c["state"].as_str()),
+            (200, Some(state)),
+            "{step}: {c}"
+        );
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let stats = common::admin(&emulator_url, "GET", "/_emulator/stats", "");
+    assert_eq!(
+        (
+            stats["jobs"].as_u64(),
+            stats["deliveries"].as_u64(),
+            stats["duplicate_deliveries"].as_u64()
+        ),
+        (Some(1), Some(50), Some(0)),
+        "{stats}"
+    );
+    let (_, log) = call(&base, "GET", "/api/v1/audit", Some(&admin), None);
+    let actions: Vec<&str> = log
+        .as_array()
+        .expect("log")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for action in [
+        "campaign.create",
+        "campaign.submit",
+        "campaign.approve",
+        "campaign.pause",
+        "campaign.resume",
+        "campaign.cancel",
+    ] {
+        assert!(actions.contains(&action), "{action} not in {actions:?}");
+    }
+}

@@ -7,6 +7,7 @@
 //! [`Caller::require`](crate::auth::Caller::require).
 
 pub mod accounts;
+pub mod campaigns;
 pub mod people;
 pub mod system;
 
@@ -60,6 +61,16 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(people::create_token))
         .routes(routes!(people::audit_log))
         .routes(routes!(accounts::list_accounts, accounts::create_account))
+        .routes(routes!(
+            campaigns::list_campaigns,
+            campaigns::create_campaign
+        ))
+        .routes(routes!(campaigns::get_campaign))
+        .routes(routes!(campaigns::submit_campaign))
+        .routes(routes!(campaigns::approve_campaign))
+        .routes(routes!(campaigns::pause_campaign))
+        .routes(routes!(campaigns::resume_campaign))
+        .routes(routes!(campaigns::cancel_campaign))
         .split_for_parts()
 }
 

@@ -1,0 +1,360 @@
+//! Campaigns (`/api/v1/campaigns`): an editor writes a draft and submits
+//! it; an approver approves it with a time to send (`send_at`, with an
+//! explicit offset), and may pause, resume or cancel it; the server sends
+//! it when its time comes. Each step is allowed only from the states the
+//! lifecycle allows (else 409 with the state it is in), and goes to the
+//! audit log.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use wxmass_campaign::lifecycle::{CampaignState, Change, ServerCampaign, Step};
+use wxmass_campaign::{Audience, Content, beijing};
+
+use crate::AppState;
+use crate::auth::{Allowed, Caller, ToEdit, ToRead, ToSend};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::json::Body;
+
+/// A campaign, as shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CampaignView {
+    /// Its id.
+    pub id: String,
+    /// The account it is sent for.
+    pub appid: String,
+    /// A name for people.
+    pub name: String,
+    /// `draft`, `awaiting_approval`, `scheduled`, `running`, `paused`,
+    /// `finished`, `cancelled` or `failed`.
+    pub state: String,
+    /// What it sends.
+    #[schema(value_type = Object)]
+    pub content: Content,
+    /// To whom.
+    #[schema(value_type = Object)]
+    pub audience: Audience,
+    /// When it is sent, Beijing time (RFC 3339).
+    pub send_at: Option<String>,
+    /// Who wrote it.
+    pub created_by: String,
+    /// Who approved it.
+    pub approved_by: Option<String>,
+    /// The last thing that happened to it.
+    pub note: String,
+    /// Its batches, once planned.
+    pub batches: u64,
+    /// Of those, submitted to WeChat.
+    pub submitted: u64,
+    /// Reports WeChat pushed for them.
+    pub reported: u64,
+}
+
+async fn view(state: &AppState, c: ServerCampaign) -> ApiResult<CampaignView> {
+    let batches = state.journal().batches(&c.id).await?;
+    Ok(CampaignView {
+        batches: batches.len() as u64,
+        submitted: batches.iter().filter(|b| !b.pending()).count() as u64,
+        reported: batches.iter().filter(|b| b.report.is_some()).count() as u64,
+        send_at: c.send_at.map(beijing::rfc3339),
+        state: c.state.as_str().to_owned(),
+        id: c.id,
+        appid: c.appid,
+        name: c.name,
+        content: c.content,
+        audience: c.audience,
+        created_by: c.created_by,
+        approved_by: c.approved_by,
+        note: c.note,
+    })
+}
+
+/// A new campaign (a draft).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCampaign {
+    /// Its id: 1 to 64 of `A-Z a-z 0-9 . _ -`, unique.
+    pub id: String,
+    /// The account (its AppID, added with POST /api/v1/accounts).
+    pub appid: String,
+    /// A name for people, 1 to 100 characters.
+    pub name: String,
+    /// What it sends; for now `{"type": "text", "text": "..."}`.
+    #[schema(value_type = Object)]
+    pub content: Content,
+    /// `{"kind": "all"}` or `{"kind": "tag", "tag_id": 100}`.
+    #[schema(value_type = Object)]
+    pub audience: Audience,
+}
+
+use wxmass_api::message::MAX_TEXT_BYTES as TEXT_MAX_BYTES;
+
+fn check(new: &NewCampaign) -> Result<(), ApiError> {
+    crate::api::people::check_name("id", &new.id)?;
+    if !(1..=100).contains(&new.name.chars().count()) {
+        return Err(ApiError::invalid("name", "1 to 100 characters"));
+    }
+    match &new.content {
+        Content::Text { text } => {
+            if text.trim().is_empty() {
+                return Err(ApiError::invalid("content.text", "empty"));
+            }
+            if text.len() > TEXT_MAX_BYTES {
+                return Err(ApiError::invalid(
+                    "content.text",
+                    format!("{} bytes, at most {TEXT_MAX_BYTES}", text.len()),
+                ));
+            }
+        }
+        _ => {
+            return Err(ApiError::invalid(
+                "content.type",
+                "the server sends texts for now; pictures, voice, video and articles go through the CLI",
+            ));
+        }
+    }
+    if new.audience == Audience::Openids {
+        return Err(ApiError::invalid(
+            "audience.kind",
+            "openid lists are not taken by the server yet: use `all` or a `tag`",
+        ));
+    }
+    Ok(())
+}
+
+/// Every campaign, newest first.
+#[utoipa::path(get, path = "/api/v1/campaigns", tag = "campaigns", security(("token" = ["read"])),
+    responses((status = 200, body = Vec<CampaignView>), (status = 401, body = ErrorBody)))]
+pub async fn list_campaigns(
+    _: Allowed<ToRead>,
+    State(state): State<AppState>,
+) -> ApiResult<Json<Vec<CampaignView>>> {
+    let mut all = Vec::new();
+    for c in state.journal().server_campaigns().await? {
+        all.push(view(&state, c).await?);
+    }
+    Ok(Json(all))
+}
+
+/// Writes a draft.
+#[utoipa::path(post, path = "/api/v1/campaigns", tag = "campaigns", security(("token" = ["edit"])),
+    request_body = NewCampaign,
+    responses((status = 201, body = CampaignView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn create_campaign(
+    Allowed(caller, _): Allowed<ToEdit>,
+    State(state): State<AppState>,
+    Body(new): Body<NewCampaign>,
+) -> ApiResult<(StatusCode, Json<CampaignView>)> {
+    check(&new)?;
+    if !state
+        .journal()
+        .accounts()
+        .await?
+        .iter()
+        .any(|a| a.appid == new.appid)
+    {
+        return Err(ApiError::invalid(
+            "appid",
+            "no such account: add it with POST /api/v1/accounts",
+        ));
+    }
+    let now = beijing::now();
+    let campaign = ServerCampaign {
+        id: new.id,
+        appid: new.appid,
+        name: new.name,
+        content: new.content,
+        audience: new.audience,
+        state: CampaignState::Draft,
+        send_at: None,
+        created_by: caller.user.name.clone(),
+        approved_by: None,
+        note: String::new(),
+        created_at: now,
+        updated_at: now,
+    };
+    state.journal().create_server_campaign(&campaign).await?;
+    state
+        .journal()
+        .audit(&caller.user.name, "campaign.create", &campaign.id, "", now)
+        .await?;
+    Ok((StatusCode::CREATED, Json(view(&state, campaign).await?)))
+}
+
+async fn find(state: &AppState, id: &str) -> ApiResult<ServerCampaign> {
+    state
+        .journal()
+        .server_campaign(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no campaign {id:?}")))
+}
+
+/// One campaign.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}", tag = "campaigns", security(("token" = ["read"])),
+    params(("id" = String, Path, description = "The campaign's id")),
+    responses((status = 200, body = CampaignView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_campaign(
+    _: Allowed<ToRead>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CampaignView>> {
+    let c = find(&state, &id).await?;
+    Ok(Json(view(&state, c).await?))
+}
+
+/// Takes `step` on campaign `id` for `caller`, and logs it.
+async fn take(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    step: Step,
+    change: Change,
+    action: &str,
+) -> ApiResult<Json<CampaignView>> {
+    let c = find(state, id).await?;
+    let now = beijing::now();
+    state
+        .journal()
+        .move_campaign(id, c.state, step, &change, now)
+        .await?;
+    let detail = change.send_at.map(beijing::shown).unwrap_or_default();
+    state
+        .journal()
+        .audit(&caller.user.name, action, id, &detail, now)
+        .await?;
+    Ok(Json(view(state, find(state, id).await?).await?))
+}
+
+/// Hands a draft to the approvers.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/submit", tag = "campaigns", security(("token" = ["edit"])),
+    params(("id" = String, Path, description = "The campaign's id")),
+    responses((status = 200, body = CampaignView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn submit_campaign(
+    Allowed(caller, _): Allowed<ToEdit>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CampaignView>> {
+    take(
+        &state,
+        &caller,
+        &id,
+        Step::Submit,
+        Change::default(),
+        "campaign.submit",
+    )
+    .await
+}
+
+/// An approval.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Approval {
+    /// When to send it: RFC 3339 with an offset, e.g.
+    /// `2026-12-04T09:00:00+08:00`; a time past sends at once.
+    pub send_at: String,
+}
+
+/// Approves a submitted campaign and schedules it.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/approve", tag = "campaigns", security(("token" = ["send"])),
+    params(("id" = String, Path, description = "The campaign's id")),
+    request_body = Approval,
+    responses((status = 200, body = CampaignView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn approve_campaign(
+    Allowed(caller, _): Allowed<ToSend>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Body(approval): Body<Approval>,
+) -> ApiResult<Json<CampaignView>> {
+    let send_at = beijing::parse_rfc3339(&approval.send_at).ok_or_else(|| {
+        ApiError::invalid(
+            "send_at",
+            format!(
+                "{:?} is not an RFC 3339 time with an offset, such as 2026-12-04T09:00:00+08:00",
+                approval.send_at
+            ),
+        )
+    })?;
+    let change = Change {
+        send_at: Some(send_at),
+        approved_by: Some(caller.user.name.clone()),
+        ..Change::default()
+    };
+    take(
+        &state,
+        &caller,
+        &id,
+        Step::Approve,
+        change,
+        "campaign.approve",
+    )
+    .await
+}
+
+/// Pauses a scheduled or running campaign (the batches in flight finish).
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/pause", tag = "campaigns", security(("token" = ["send"])),
+    params(("id" = String, Path, description = "The campaign's id")),
+    responses((status = 200, body = CampaignView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn pause_campaign(
+    Allowed(caller, _): Allowed<ToSend>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CampaignView>> {
+    take(
+        &state,
+        &caller,
+        &id,
+        Step::Pause,
+        Change::default(),
+        "campaign.pause",
+    )
+    .await
+}
+
+/// Resumes a paused campaign (it is scheduled again; past its time, it
+/// sends at once).
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/resume", tag = "campaigns", security(("token" = ["send"])),
+    params(("id" = String, Path, description = "The campaign's id")),
+    responses((status = 200, body = CampaignView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn resume_campaign(
+    Allowed(caller, _): Allowed<ToSend>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CampaignView>> {
+    take(
+        &state,
+        &caller,
+        &id,
+        Step::Resume,
+        Change::default(),
+        "campaign.resume",
+    )
+    .await
+}
+
+/// Cancels a campaign for good (what WeChat has already taken stays sent).
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/cancel", tag = "campaigns", security(("token" = ["send"])),
+    params(("id" = String, Path, description = "The campaign's id")),
+    responses((status = 200, body = CampaignView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn cancel_campaign(
+    Allowed(caller, _): Allowed<ToSend>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CampaignView>> {
+    take(
+        &state,
+        &caller,
+        &id,
+        Step::Cancel,
+        Change::default(),
+        "campaign.cancel",
+    )
+    .await
+}

@@ -1,0 +1,264 @@
+//! Sending: every second, the campaigns whose time has come are started
+//! (one server wins each start: the store moves `scheduled` to `running`
+//! once), and every running campaign is worked by this server beside any
+//! others on the same store, the engine's leases splitting the batches. A
+//! server that dies leaves its campaigns `running`; the others go on with
+//! them. A campaign past its time when the server starts (after downtime)
+//! runs once, and its note says how late.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use wxmass_api::Client;
+use wxmass_campaign::engine::{self, Observer, WorkOptions, Worked};
+use wxmass_campaign::lifecycle::{CampaignState, Change, ServerCampaign, Step};
+use wxmass_campaign::plan::{self, CampaignSpec, Proposal};
+use wxmass_campaign::prepare::{self, Silent};
+use wxmass_campaign::{Claim, Error, Files, beijing};
+
+use crate::AppState;
+
+/// How often due campaigns are looked for.
+pub const TICK: Duration = Duration::from_secs(1);
+
+/// How often a running campaign's state is read (a pause or a cancel stops
+/// the sending within this, once the batches in flight are recorded).
+const STATE_EVERY: Duration = Duration::from_millis(500);
+
+/// Started more than this after its time, a campaign's note says so.
+const LATE_AFTER: i64 = 60;
+
+/// Openids a batch, for campaigns to lists.
+const BATCH_SIZE: u32 = 10_000;
+
+/// Runs until `stop` resolves; then stops claiming and lets the batches in
+/// flight be recorded.
+pub async fn run(state: AppState, worker: String, stop: impl std::future::Future<Output = ()>) {
+    let working: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let (stopping, stopped) = tokio::sync::watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        if let Err(error) = start_due(&state, &worker, &working, &stopped, &mut tasks).await {
+            tracing::warn!(error = %error.to_string().escape_debug(), "could not look for due campaigns; trying again");
+        }
+        tokio::select! {
+            () = tokio::time::sleep(TICK) => {}
+            () = &mut stop => break,
+        }
+        while tasks.try_join_next().is_some() {}
+    }
+    let _ = stopping.send(true);
+    while tasks.join_next().await.is_some() {}
+}
+
+async fn start_due(
+    state: &AppState,
+    worker: &str,
+    working: &Arc<Mutex<HashSet<String>>>,
+    stopped: &tokio::sync::watch::Receiver<bool>,
+    tasks: &mut tokio::task::JoinSet<()>,
+) -> Result<(), Error> {
+    let now = beijing::now();
+    for campaign in state.journal().due_campaigns(now).await? {
+        if campaign.state == CampaignState::Scheduled {
+            let due = campaign.send_at.unwrap_or(now);
+            let note = (now - due > LATE_AFTER).then(|| {
+                format!(
+                    "ran late: due {}, started {}",
+                    beijing::shown(due),
+                    beijing::shown(now)
+                )
+            });
+            let change = Change {
+                note,
+                ..Change::default()
+            };
+            match state
+                .journal()
+                .move_campaign(
+                    &campaign.id,
+                    CampaignState::Scheduled,
+                    Step::Start,
+                    &change,
+                    now,
+                )
+                .await
+            {
+                Ok(_) => tracing::info!(campaign = %campaign.id.escape_debug(), "campaign started"),
+                // Another server started it (or a person paused it).
+                Err(Error::WrongState { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let mine = {
+            let mut working = working.lock().unwrap_or_else(|e| e.into_inner());
+            working.insert(campaign.id.clone())
+        };
+        if mine {
+            let (state, worker, working) = (state.clone(), worker.to_owned(), working.clone());
+            let mut stopped = stopped.clone();
+            tasks.spawn(async move {
+                let id = campaign.id.clone();
+                let shutdown = async move {
+                    let _ = stopped.wait_for(|&s| s).await;
+                };
+                work_campaign(&state, &worker, campaign, shutdown).await;
+                working
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&id);
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Works one campaign until its batches are all submitted (then it is
+/// finished), a person pauses or cancels it, the server stops, or an error
+/// fails it.
+async fn work_campaign(
+    state: &AppState,
+    worker: &str,
+    campaign: ServerCampaign,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    let id = campaign.id.clone();
+    let outcome = send(state, worker, campaign, shutdown).await;
+    let now = beijing::now();
+    let (step, note) = match outcome {
+        Ok(Worked::Done) => (Step::Finish, None),
+        Ok(Worked::Stopped) => return,
+        Err(e) => {
+            tracing::warn!(campaign = %id.escape_debug(), error = %e.to_string().escape_debug(), "campaign failed");
+            (Step::Fail, Some(e.to_string()))
+        }
+    };
+    let change = Change {
+        note,
+        ..Change::default()
+    };
+    match state
+        .journal()
+        .move_campaign(&id, CampaignState::Running, step, &change, now)
+        .await
+    {
+        Ok(to) => {
+            tracing::info!(campaign = %id.escape_debug(), state = to.as_str(), "campaign ended")
+        }
+        // Another server ended it first, or a person cancelled it.
+        Err(Error::WrongState { .. }) => {}
+        Err(e) => {
+            tracing::warn!(campaign = %id.escape_debug(), error = %e.to_string().escape_debug(), "could not record the campaign's end")
+        }
+    }
+}
+
+/// What the account's secrets open to.
+#[derive(serde::Deserialize)]
+struct Secrets {
+    secret: String,
+}
+
+async fn send(
+    state: &AppState,
+    worker: &str,
+    c: ServerCampaign,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<Worked, Error> {
+    let journal = state.journal();
+    let account = journal
+        .accounts()
+        .await?
+        .into_iter()
+        .find(|a| a.appid == c.appid)
+        .ok_or_else(|| Error::Invalid(format!("the account {} is gone", c.appid)))?;
+    let secrets: Secrets = state
+        .key()
+        .open(&account.sealed)
+        .ok()
+        .and_then(|plain| serde_json::from_slice(&plain).ok())
+        .ok_or_else(|| {
+            Error::Invalid(format!(
+                "the secrets of account {} do not open with this server's key",
+                c.appid
+            ))
+        })?;
+    let mut builder = Client::builder(c.appid.clone(), secrets.secret);
+    if let Some(base) = state.wechat_base() {
+        builder = builder.base_url(base);
+    }
+    let client = builder.build()?;
+    if journal.campaign(&c.id).await?.is_none() {
+        let spec = CampaignSpec {
+            id: c.id.clone(),
+            appid: c.appid.clone(),
+            account: account.account_type,
+            content: c.content.clone(),
+            files: Files::default(),
+            audience: c.audience.clone(),
+            batch_size: BATCH_SIZE,
+        };
+        if let Proposal::New(new) = plan::propose(journal, &client, spec, None).await? {
+            // Two servers may plan at once: the second finds the first's.
+            if let Err(e) = plan::commit(journal, &new, None).await
+                && journal.campaign(&c.id).await?.is_none()
+            {
+                return Err(e);
+            }
+        }
+    }
+    let planned = journal
+        .campaign(&c.id)
+        .await?
+        .ok_or_else(|| Error::Invalid(format!("campaign {} was not planned", c.id)))?;
+    let message = match engine::prepared_message(journal, &c.id).await? {
+        Some(m) => m,
+        None => {
+            let m = prepare::message(&client, journal, &planned.content, &Silent).await?;
+            engine::keep_prepared(journal, &c.id, &m).await?
+        }
+    };
+    let mut options = WorkOptions::new(worker);
+    options.stop_on_error = false;
+    let stop = async {
+        let still_running = async {
+            loop {
+                tokio::time::sleep(STATE_EVERY).await;
+                match journal.server_campaign(&c.id).await {
+                    Ok(Some(now)) if now.state == CampaignState::Running => {}
+                    Ok(_) => return,
+                    Err(_) => {}
+                }
+            }
+        };
+        tokio::select! {
+            () = still_running => {}
+            () = shutdown => {}
+        }
+    };
+    engine::work(
+        journal,
+        &client,
+        &planned,
+        &message,
+        &options,
+        Arc::new(Logged(c.id.clone())),
+        stop,
+    )
+    .await
+}
+
+/// The engine's news, as log lines.
+struct Logged(String);
+
+impl Observer for Logged {
+    fn submitted(&self, claim: &Claim, msg_id: Option<i64>) {
+        tracing::debug!(campaign = %self.0.escape_debug(), batch = claim.index + 1, ?msg_id, "batch submitted");
+    }
+
+    fn failed(&self, claim: &Claim, error: &wxmass_api::Error) {
+        tracing::warn!(campaign = %self.0.escape_debug(), batch = claim.index + 1, %error, "batch not sent; given back");
+    }
+}
