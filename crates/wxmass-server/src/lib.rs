@@ -11,6 +11,8 @@
 //!   permission check.
 //! - [`key`]: the server key and sealing.
 //! - [`runner`]: sending due campaigns, beside the other servers.
+//! - [`pushes`]: WeChat's pushes recorded before they are answered (group
+//!   commit), for `/callback/{appid}` and `wxmass serve`.
 //! - [`error`]: the API's error answers; [`json`]: request bodies.
 //!
 //! # The flow of a request
@@ -26,6 +28,7 @@ pub mod auth;
 pub mod error;
 pub mod json;
 pub mod key;
+pub mod pushes;
 pub mod runner;
 
 use std::sync::Arc;
@@ -72,6 +75,12 @@ impl AppState {
     /// The server key.
     pub fn key(&self) -> &ServerKey {
         &self.0.key
+    }
+}
+
+impl AsRef<Journal> for AppState {
+    fn as_ref(&self) -> &Journal {
+        self.journal()
     }
 }
 

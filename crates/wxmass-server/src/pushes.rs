@@ -1,0 +1,237 @@
+//! Recording WeChat's pushes in the store before WeChat is answered, for
+//! any number of accounts: each account's receiver (wxmass-callback's
+//! hardened router) hands every accepted request to one writer, which takes
+//! every push that is waiting, writes each account's in one transaction
+//! (one fsync), and only then lets each request answer `success`. A push
+//! that arrives alone costs one fsync; a burst shares them.
+//!
+//! The writer runs on a thread of its own with its own small runtime: a
+//! SQLite commit waits there, not on a thread that answers WeChat. Used by
+//! `wxmass serve` (one account) and by the server's `/callback/{appid}`.
+
+use std::io::Write as _;
+
+use tokio::sync::{mpsc, oneshot};
+use wxmass_callback::{
+    MassSendJobFinish, Push, PushRecorder, RecordError, RecordFuture, SeenRequest,
+};
+use wxmass_campaign::{JobReport, Journal, Recorded, Report, beijing};
+
+/// Most requests written in one group.
+const GROUP_MAX: usize = 1024;
+
+/// What an accepted request leaves in the store: the report it carried,
+/// if any, and the replay guard's entry for it.
+type Received = (Option<JobReport>, wxmass_campaign::SeenRequest);
+
+/// One request waiting for the writer.
+struct Pending {
+    appid: String,
+    received: Received,
+    done: oneshot::Sender<Result<(), RecordError>>,
+}
+
+/// The journal's form of a report: its counts, and the whole event (to
+/// tell WeChat's retry from a contradiction).
+fn job_report(job: &MassSendJobFinish) -> JobReport {
+    let urls = job
+        .article_url_result
+        .iter()
+        .flat_map(|r| r.items.iter().map(|i| i.article_url.clone()))
+        .collect();
+    JobReport {
+        msg_id: job.msg_id,
+        report: Report {
+            status: job.status.to_string(),
+            total_count: job.total_count.into(),
+            filter_count: job.filter_count.into(),
+            sent_count: job.sent_count.into(),
+            error_count: job.error_count.into(),
+            check_state: job
+                .copyright_check_result
+                .as_ref()
+                .map(|c| c.check_state.code()),
+            article_urls: urls,
+        },
+        // Serializing parsed strings and numbers cannot fail.
+        event: serde_json::to_string(job).unwrap_or_default(),
+    }
+}
+
+/// The journal's form of a replay-guard entry.
+fn seen(request: &SeenRequest) -> wxmass_campaign::SeenRequest {
+    wxmass_campaign::SeenRequest {
+        timestamp: request.timestamp,
+        nonce: request.nonce.clone(),
+        content: request.content,
+        expires_at: request.expires_at,
+    }
+}
+
+/// The writer's door: cheap to clone; the writer ends when the last one
+/// (and every recorder made from it) is dropped.
+#[derive(Clone, Debug)]
+pub struct PushWriter(mpsc::Sender<Pending>);
+
+impl PushWriter {
+    /// Starts the writer on `journal` (anything that holds one).
+    pub fn start<J>(journal: J) -> std::io::Result<(PushWriter, std::thread::JoinHandle<()>)>
+    where
+        J: AsRef<Journal> + Send + 'static,
+    {
+        let (writer, queue) = mpsc::channel(GROUP_MAX * 4);
+        let thread = std::thread::Builder::new()
+            .name("push-writer".into())
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime.block_on(write_groups(journal.as_ref(), queue)),
+                    // Dropping the queue fails every push, which WeChat retries.
+                    Err(error) => tracing::error!(%error, "cannot start the push writer"),
+                }
+            })?;
+        Ok((PushWriter(writer), thread))
+    }
+
+    /// A recorder of `appid`'s pushes; `seen` are the requests already used
+    /// (from [`Journal::seen_requests`]), so that a restart opens no replay.
+    pub fn recorder(&self, appid: &str, seen: &[wxmass_campaign::SeenRequest]) -> JournalRecorder {
+        JournalRecorder {
+            writer: self.0.clone(),
+            appid: appid.to_owned(),
+            seen: seen
+                .iter()
+                .map(|q| SeenRequest {
+                    timestamp: q.timestamp,
+                    nonce: q.nonce.clone(),
+                    content: q.content,
+                    expires_at: q.expires_at,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Hands each accepted request of one account to the writer and waits for
+/// its commit.
+#[derive(Debug)]
+pub struct JournalRecorder {
+    writer: mpsc::Sender<Pending>,
+    appid: String,
+    seen: Vec<SeenRequest>,
+}
+
+impl JournalRecorder {
+    fn submit(&self, job: Option<&MassSendJobFinish>, request: &SeenRequest) -> RecordFuture {
+        let writer = self.writer.clone();
+        let appid = self.appid.clone();
+        let received = (job.map(job_report), seen(request));
+        Box::pin(async move {
+            let (done, outcome) = oneshot::channel();
+            writer
+                .send(Pending {
+                    appid,
+                    received,
+                    done,
+                })
+                .await
+                .map_err(|_| RecordError::Stopped)?;
+            outcome.await.map_err(|_| RecordError::Stopped)?
+        })
+    }
+}
+
+impl PushRecorder for JournalRecorder {
+    fn record(&self, push: Push, request: SeenRequest) -> RecordFuture {
+        let job = match &push {
+            Push::MassSendJobFinish(job) => Some(job),
+            Push::Other(_) => None,
+        };
+        self.submit(job, &request)
+    }
+
+    fn record_request(&self, request: SeenRequest) -> RecordFuture {
+        self.submit(None, &request)
+    }
+
+    fn seen_requests(&self) -> Vec<SeenRequest> {
+        self.seen.clone()
+    }
+}
+
+/// The writer: waits for one request, takes all that are waiting with it,
+/// commits each account's together, then answers each.
+async fn write_groups(journal: &Journal, mut queue: mpsc::Receiver<Pending>) {
+    let mut last_prune = beijing::now();
+    while let Some(first) = queue.recv().await {
+        let mut group = vec![first];
+        while group.len() < GROUP_MAX {
+            match queue.try_recv() {
+                Ok(next) => group.push(next),
+                Err(_) => break,
+            }
+        }
+        while !group.is_empty() {
+            let appid = group[0].appid.clone();
+            let (mine, rest): (Vec<Pending>, Vec<Pending>) =
+                group.into_iter().partition(|p| p.appid == appid);
+            group = rest;
+            let (received, waiting): (Vec<Received>, Vec<_>) =
+                mine.into_iter().map(|p| (p.received, p.done)).unzip();
+            match journal.record_received(&appid, &received).await {
+                Ok(outcomes) => {
+                    log_reports(&received, &outcomes);
+                    for done in waiting {
+                        let _ = done.send(Ok(()));
+                    }
+                }
+                Err(error) => {
+                    let reason = format!("{error:#}");
+                    tracing::error!(error = %reason, "pushes not recorded; WeChat will retry them");
+                    for done in waiting {
+                        let _ = done.send(Err(RecordError::Store(reason.clone())));
+                    }
+                }
+            }
+        }
+        let now = beijing::now();
+        if now - last_prune >= 60 {
+            if let Err(error) = journal.prune_seen_requests(now).await {
+                tracing::warn!(error = %format!("{error:#}"), "could not prune old callback requests");
+            }
+            last_prune = now;
+        }
+    }
+}
+
+/// One line per recorded report, written at once for the group. Every value
+/// from the push is escaped: it cannot split a line or drive the terminal.
+fn log_reports(received: &[Received], outcomes: &[Recorded]) {
+    let mut lines = String::new();
+    for ((job, _), outcome) in received.iter().zip(outcomes) {
+        let Some(job) = job else { continue };
+        let note = match outcome {
+            Recorded::New { known: true } => "",
+            Recorded::New { known: false } => {
+                " (no campaign has this job yet: see `wxmass status --unknown`)"
+            }
+            Recorded::Duplicate => " (already recorded)",
+            Recorded::Conflict => {
+                " (CONFLICT: differs from the report recorded first, which is kept; see `wxmass status --unknown`)"
+            }
+            Recorded::NoReport => continue,
+        };
+        lines.push_str(&format!(
+            "job {} finished: {} ({} of {} sent){note}\n",
+            job.msg_id,
+            job.report.status.escape_debug(),
+            job.report.sent_count,
+            job.report.total_count,
+        ));
+    }
+    if !lines.is_empty() {
+        let _ = std::io::stderr().lock().write_all(lines.as_bytes());
+    }
+}
