@@ -121,6 +121,9 @@ pub struct Account {
     pub account_type: Option<AccountType>,
     /// AppSecret, callback token and EncodingAESKey, sealed by the server.
     pub sealed: String,
+    /// Where its API calls go when not to WeChat itself (a proxy with the
+    /// whitelisted IP, or the emulator).
+    pub api_base: Option<String>,
     /// Unix seconds.
     pub created_at: i64,
 }
@@ -146,7 +149,7 @@ pub struct AuditEntry {
 pub(crate) const SQLITE_TABLES: &str = "
     CREATE TABLE accounts (
         appid TEXT PRIMARY KEY, name TEXT NOT NULL, account_type TEXT,
-        sealed TEXT NOT NULL, created_at INTEGER NOT NULL);
+        sealed TEXT NOT NULL, api_base TEXT, created_at INTEGER NOT NULL);
     CREATE TABLE users (
         id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
         password_hash TEXT NOT NULL, created_at INTEGER NOT NULL);
@@ -161,7 +164,7 @@ pub(crate) const SQLITE_TABLES: &str = "
 pub(crate) const POSTGRES_TABLES: &str = "
     CREATE TABLE wxmass_accounts (
         appid TEXT PRIMARY KEY, name TEXT NOT NULL, account_type TEXT,
-        sealed TEXT NOT NULL, created_at BIGINT NOT NULL);
+        sealed TEXT NOT NULL, api_base TEXT, created_at BIGINT NOT NULL);
     CREATE TABLE wxmass_users (
         id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
         password_hash TEXT NOT NULL, created_at BIGINT NOT NULL);
@@ -401,15 +404,15 @@ impl SqliteJournal {
 
     fn create_account(&self, a: &Account) -> Result<bool> {
         let n = self.conn().execute(
-            "INSERT OR IGNORE INTO accounts (appid, name, account_type, sealed, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            rusqlite::params![a.appid, a.name, account_type_name(a.account_type), a.sealed, a.created_at],
+            "INSERT OR IGNORE INTO accounts (appid, name, account_type, sealed, api_base, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            rusqlite::params![a.appid, a.name, account_type_name(a.account_type), a.sealed, a.api_base, a.created_at],
         )?;
         Ok(n == 1)
     }
 
     fn accounts(&self) -> Result<Vec<Account>> {
         let mut stmt = self.conn().prepare(
-            "SELECT appid, name, account_type, sealed, created_at FROM accounts ORDER BY appid",
+            "SELECT appid, name, account_type, sealed, api_base, created_at FROM accounts ORDER BY appid",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok(Account {
@@ -417,7 +420,8 @@ impl SqliteJournal {
                 name: r.get(1)?,
                 account_type: account_type_of(r.get(2)?),
                 sealed: r.get(3)?,
-                created_at: r.get(4)?,
+                api_base: r.get(4)?,
+                created_at: r.get(5)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -567,9 +571,9 @@ impl PgJournal {
         let n = self
             .with(async |c| {
                 c.execute(
-                    "INSERT INTO wxmass_accounts (appid, name, account_type, sealed, created_at)
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (appid) DO NOTHING",
-                    &[&a.appid, &a.name, &kind, &a.sealed, &a.created_at],
+                    "INSERT INTO wxmass_accounts (appid, name, account_type, sealed, api_base, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (appid) DO NOTHING",
+                    &[&a.appid, &a.name, &kind, &a.sealed, &a.api_base, &a.created_at],
                 )
                 .await
             })
@@ -581,7 +585,7 @@ impl PgJournal {
         let rows = self
             .with(async |c| {
                 c.query(
-                    "SELECT appid, name, account_type, sealed, created_at FROM wxmass_accounts ORDER BY appid",
+                    "SELECT appid, name, account_type, sealed, api_base, created_at FROM wxmass_accounts ORDER BY appid",
                     &[],
                 )
                 .await
@@ -594,7 +598,8 @@ impl PgJournal {
                 name: r.get(1),
                 account_type: account_type_of(r.get(2)),
                 sealed: r.get(3),
-                created_at: r.get(4),
+                api_base: r.get(4),
+                created_at: r.get(5),
             })
             .collect())
     }

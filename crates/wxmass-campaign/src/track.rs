@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use wxmass_api::Client;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::journal::Journal;
 use crate::spec::Batch;
 
@@ -18,7 +18,6 @@ use crate::spec::Batch;
 /// few at a time, soon at first and then less often (a real job takes
 /// seconds to minutes, and each ask counts against the daily API quota).
 pub async fn track(client: &Client, journal: &Journal, campaign: &str) -> Result<()> {
-    use futures_util::{StreamExt, TryStreamExt};
     const JOURNAL_EVERY: Duration = Duration::from_millis(10);
     const FIRST_ASK: Duration = Duration::from_millis(100);
     const ASK_AT_MOST_EVERY: Duration = Duration::from_secs(5);
@@ -52,24 +51,35 @@ pub async fn track(client: &Client, journal: &Journal, campaign: &str) -> Result
             tokio::time::sleep(JOURNAL_EVERY.min(next_ask - now)).await;
             continue;
         }
-        futures_util::stream::iter(ask)
-            .map(|b| async move {
-                let status = client.mass().get(b.msg_id.unwrap_or_default()).await?;
-                // A write (and its fsync) only for news.
-                if b.status.as_deref() != Some(status.as_str()) {
-                    journal
-                        .set_status(campaign, b.index, status.as_str())
-                        .await?;
-                }
-                Ok::<(), Error>(())
-            })
-            .buffer_unordered(ASKS_IN_FLIGHT)
-            .try_collect::<()>()
-            .await?;
+        // A few at a time (a named future per ask keeps the whole `Send`
+        // for servers that spawn it).
+        for some in ask.chunks(ASKS_IN_FLIGHT) {
+            let asked = futures_util::future::join_all(
+                some.iter()
+                    .map(|b| ask_status(client, journal, campaign, b)),
+            )
+            .await;
+            asked.into_iter().collect::<Result<()>>()?;
+        }
         settled.extend(open.iter().filter(|b| b.report.is_some()).map(|b| b.index));
         if due {
             next_ask = tokio::time::Instant::now() + ask_gap;
             ask_gap = (ask_gap * 2).min(ASK_AT_MOST_EVERY);
         }
     }
+}
+
+/// Asks WeChat for one batch's job status and keeps it when it is news
+/// (a write, and its fsync, only then).
+async fn ask_status(client: &Client, journal: &Journal, campaign: &str, b: &Batch) -> Result<()> {
+    let Some(msg_id) = b.msg_id else {
+        return Ok(());
+    };
+    let status = client.mass().get(msg_id).await?;
+    if b.status.as_deref() != Some(status.as_str()) {
+        journal
+            .set_status(campaign, b.index, status.as_str())
+            .await?;
+    }
+    Ok(())
 }

@@ -12,7 +12,7 @@
 //! - [`key`]: the server key and sealing.
 //! - [`runner`]: sending due campaigns, beside the other servers.
 //! - [`pushes`]: WeChat's pushes recorded before they are answered (group
-//!   commit), for `/callback/{appid}` and `wxmass serve`.
+//!   commit), for `/callback/{appid}` ([`callbacks`]) and `wxmass serve`.
 //! - [`error`]: the API's error answers; [`json`]: request bodies.
 //!
 //! # The flow of a request
@@ -25,6 +25,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod callbacks;
 pub mod error;
 pub mod json;
 pub mod key;
@@ -46,20 +47,34 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 pub struct AppState(Arc<Inner>);
 
 struct Inner {
-    journal: Journal,
+    journal: Arc<Journal>,
     key: ServerKey,
     wechat: Option<String>,
+    callbacks: callbacks::Callbacks,
 }
 
 impl AppState {
     /// The state of a server on `journal` with `key`, calling WeChat at
-    /// `wechat` (its API's base URL; `None`: WeChat's own).
-    pub fn new(journal: Journal, key: ServerKey, wechat: Option<String>) -> AppState {
-        AppState(Arc::new(Inner {
+    /// `wechat` (its API's base URL; `None`: WeChat's own). Starts the
+    /// push writer, which ends when the state is dropped.
+    pub fn new(
+        journal: Journal,
+        key: ServerKey,
+        wechat: Option<String>,
+    ) -> std::io::Result<AppState> {
+        let journal = Arc::new(journal);
+        let (writer, _thread) = pushes::PushWriter::start(journal.clone())?;
+        Ok(AppState(Arc::new(Inner {
             journal,
             key,
             wechat,
-        }))
+            callbacks: callbacks::Callbacks::new(writer),
+        })))
+    }
+
+    /// Each account's push receiver.
+    pub fn callbacks(&self) -> &callbacks::Callbacks {
+        &self.0.callbacks
     }
 
     /// Where WeChat's API is, when not WeChat's own (the emulator).
@@ -86,7 +101,15 @@ impl AsRef<Journal> for AppState {
 
 /// The whole application.
 pub fn app(state: AppState) -> axum::Router {
-    api::with_document(state).layer(DefaultBodyLimit::max(BODY_LIMIT))
+    let callbacks = axum::Router::new()
+        .route(
+            "/callback/{appid}",
+            axum::routing::get(callbacks::handle).post(callbacks::handle),
+        )
+        .with_state(state.clone());
+    api::with_document(state)
+        .merge(callbacks)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 
 /// The first user: an admin named `name`, and an admin API token for it

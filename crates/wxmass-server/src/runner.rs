@@ -4,7 +4,9 @@
 //! others on the same store, the engine's leases splitting the batches. A
 //! server that dies leaves its campaigns `running`; the others go on with
 //! them. A campaign past its time when the server starts (after downtime)
-//! runs once, and its note says how late.
+//! runs once, and its note says how late. Once every batch is submitted,
+//! the jobs are followed until WeChat calls them final (its pushes, else
+//! `mass/get`).
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -125,14 +127,14 @@ async fn work_campaign(
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     let id = campaign.id.clone();
-    let outcome = send(state, worker, campaign, shutdown).await;
+    let outcome = send(state, worker, &campaign, shutdown).await;
     let now = beijing::now();
-    let (step, note) = match outcome {
-        Ok(Worked::Done) => (Step::Finish, None),
-        Ok(Worked::Stopped) => return,
+    let (step, note, client) = match outcome {
+        Ok((Worked::Done, client)) => (Step::Finish, None, Some(client)),
+        Ok((Worked::Stopped, _)) => return,
         Err(e) => {
             tracing::warn!(campaign = %id.escape_debug(), error = %e.to_string().escape_debug(), "campaign failed");
-            (Step::Fail, Some(e.to_string()))
+            (Step::Fail, Some(e.to_string()), None)
         }
     };
     let change = Change {
@@ -153,6 +155,14 @@ async fn work_campaign(
             tracing::warn!(campaign = %id.escape_debug(), error = %e.to_string().escape_debug(), "could not record the campaign's end")
         }
     }
+    // Its jobs' statuses: a report pushed to /callback/{appid} settles one
+    // at once; `mass/get` asks after the others, so a lost push still ends
+    // in a status.
+    if let Some(client) = client
+        && let Err(e) = wxmass_campaign::track::track(&client, state.journal(), &id).await
+    {
+        tracing::warn!(campaign = %id.escape_debug(), error = %e.to_string().escape_debug(), "could not follow the campaign's jobs");
+    }
 }
 
 /// What the account's secrets open to.
@@ -164,9 +174,9 @@ struct Secrets {
 async fn send(
     state: &AppState,
     worker: &str,
-    c: ServerCampaign,
+    c: &ServerCampaign,
     shutdown: impl std::future::Future<Output = ()>,
-) -> Result<Worked, Error> {
+) -> Result<(Worked, Client), Error> {
     let journal = state.journal();
     let account = journal
         .accounts()
@@ -186,7 +196,7 @@ async fn send(
             ))
         })?;
     let mut builder = Client::builder(c.appid.clone(), secrets.secret);
-    if let Some(base) = state.wechat_base() {
+    if let Some(base) = account.api_base.as_deref().or(state.wechat_base()) {
         builder = builder.base_url(base);
     }
     let client = builder.build()?;
@@ -238,7 +248,7 @@ async fn send(
             () = shutdown => {}
         }
     };
-    engine::work(
+    let worked = engine::work(
         journal,
         &client,
         &planned,
@@ -247,7 +257,8 @@ async fn send(
         Arc::new(Logged(c.id.clone())),
         stop,
     )
-    .await
+    .await?;
+    Ok((worked, client))
 }
 
 /// The engine's news, as log lines.

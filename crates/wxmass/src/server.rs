@@ -61,7 +61,7 @@ pub async fn run(
             "warning: this server has no users yet: make the first with `wxmass server init-admin --name NAME`"
         );
     }
-    let state = AppState::new(journal, key, wechat);
+    let state = AppState::new(journal, key, wechat).context("cannot start the push writer")?;
     let app = wxmass_server::app(state.clone());
     let listener = wxmass_callback::bind(&args.listen)
         .await

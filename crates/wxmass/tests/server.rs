@@ -388,7 +388,6 @@ fn wait_for_state(base: &str, token: &str, id: &str, state: &str) -> Value {
 /// reached once; another scheduled for later, paused, resumed, cancelled.
 #[test]
 fn a_campaign_from_draft_to_finished() {
-    let (_emulator, emulator_url) = common::emulator(50, &[]);
     let home = tempfile::tempdir().expect("home");
     let first = init_admin(home.path(), "alice");
     assert!(
@@ -397,16 +396,30 @@ fn a_campaign_from_draft_to_finished() {
         String::from_utf8_lossy(&first.stderr)
     );
     let admin = String::from_utf8_lossy(&first.stdout).trim().to_owned();
-    let (_server, base) = common::spawn(
-        Some(home.path()),
+    let (_server, base) = common::spawn(Some(home.path()), &["server", "--listen", "127.0.0.1:0"]);
+    // The emulator pushes every report to the server, in safe mode.
+    let callback = format!("{base}/callback/{}", common::APPID);
+    let (_emulator, emulator_url) = common::emulator(
+        50,
         &[
-            "--api-base",
-            &emulator_url,
-            "server",
-            "--listen",
-            "127.0.0.1:0",
+            "--callback-url",
+            &callback,
+            "--callback-token",
+            "servetoken",
+            "--callback-aes-key",
+            AES_KEY,
+            "--callback-mode",
+            "safe",
         ],
     );
+    let (status, _) = call(
+        &base,
+        "GET",
+        "/callback/wx0000000000000000?echostr=x",
+        None,
+        None,
+    );
+    assert_eq!(status, 404, "no such account");
     let mut tokens = std::collections::HashMap::new();
     for role in ["editor", "approver"] {
         let (status, _) = call(
@@ -434,7 +447,8 @@ fn a_campaign_from_draft_to_finished() {
         Some(&admin),
         Some(
             json!({"appid": common::APPID, "name": "Emulated", "account_type": "service",
-                    "secret": common::SECRET, "callback_token": "servetoken", "aes_key": AES_KEY}),
+                    "secret": common::SECRET, "callback_token": "servetoken", "aes_key": AES_KEY,
+                    "api_base": emulator_url}),
         ),
     );
     assert_eq!(status, 201, "{answer}");
@@ -524,6 +538,17 @@ fn a_campaign_from_draft_to_finished() {
         (Some(1), Some(1)),
         "{done}"
     );
+    // WeChat's report reaches /callback/{appid} and joins its batch.
+    let mut reported = Value::Null;
+    for _ in 0..100 {
+        let (_, c) = call(&base, "GET", "/api/v1/campaigns/c1", Some(approver), None);
+        if c["reported"] == 1 {
+            reported = c;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(reported["reported"], 1, "the push was not recorded");
     let stats = common::admin(&emulator_url, "GET", "/_emulator/stats", "");
     assert_eq!(stats["jobs"], 1, "{stats}");
     let (status, answer) = call(

@@ -27,6 +27,8 @@ pub struct AccountView {
     pub account_type: Option<String>,
     /// Where WeChat pushes its reports: `/callback/{appid}`.
     pub callback_path: String,
+    /// Where its API calls go, when not to WeChat itself.
+    pub api_base: Option<String>,
     /// Unix seconds.
     pub created_at: i64,
 }
@@ -36,6 +38,7 @@ impl From<Account> for AccountView {
         AccountView {
             callback_path: format!("/callback/{}", a.appid),
             account_type: a.account_type.map(|t| type_name(t).to_owned()),
+            api_base: a.api_base,
             appid: a.appid,
             name: a.name,
             created_at: a.created_at,
@@ -66,6 +69,9 @@ pub struct NewAccount {
     pub callback_token: String,
     /// The EncodingAESKey (43 characters): pushes are taken in safe mode only.
     pub aes_key: String,
+    /// Where its API calls go instead of WeChat's own (a proxy on the
+    /// whitelisted IP, or the emulator): an http(s) URL. Optional.
+    pub api_base: Option<String>,
 }
 
 /// What is sealed: the three secrets together.
@@ -96,6 +102,19 @@ fn check(new: &NewAccount) -> Result<AccountType, ApiError> {
             "secret",
             "an AppSecret is 32 letters or digits",
         ));
+    }
+    if let Some(base) = &new.api_base {
+        let ok = (base.starts_with("http://") || base.starts_with("https://"))
+            && base.len() <= 200
+            && !base
+                .bytes()
+                .any(|b| b.is_ascii_whitespace() || b.is_ascii_control());
+        if !ok {
+            return Err(ApiError::invalid(
+                "api_base",
+                "an http:// or https:// URL of at most 200 characters",
+            ));
+        }
     }
     // The receiver's own checks, so that what is stored can serve pushes.
     wxmass_callback::CallbackConfig::builder(new.callback_token.clone(), new.appid.clone())
@@ -146,6 +165,7 @@ pub async fn create_account(
         name: new.name.clone(),
         account_type: Some(kind),
         sealed: state.key().seal(&secrets),
+        api_base: new.api_base.clone(),
         created_at: now,
     };
     state.journal().create_account(&account).await?;
