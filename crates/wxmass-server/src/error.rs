@@ -22,7 +22,7 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// A stable name: `unauthorized`, `forbidden`, `invalid`, `exists`,
     /// `not_found`, `wrong_state` (the message says the state it is in),
-    /// `conflict`, `internal`.
+    /// `quota` (the message says when it frees), `conflict`, `internal`.
     pub code: &'static str,
     /// For people.
     pub message: String,
@@ -111,7 +111,8 @@ impl From<wxmass_campaign::Error> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "wrong_state", e.to_string())
             }
             E::Invalid(why) => ApiError::new(StatusCode::BAD_REQUEST, "invalid", why),
-            E::ContentChanged(_) | E::FileChanged(_) | E::Quota(_) => {
+            E::Quota(_) => ApiError::new(StatusCode::CONFLICT, "quota", e.to_string()),
+            E::ContentChanged(_) | E::FileChanged(_) => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
             }
             other => ApiError::internal(&other),

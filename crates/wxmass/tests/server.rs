@@ -634,3 +634,72 @@ fn a_campaign_from_draft_to_finished() {
         assert!(actions.contains(&action), "{action} not in {actions:?}");
     }
 }
+
+/// A subscription account sends one mass message a day: once today's has
+/// gone, approving another for today is refused, saying when it frees.
+#[test]
+fn approval_is_refused_when_the_days_quota_is_spent() {
+    let (_emulator, emulator_url) = common::emulator(20, &["--account-type", "subscription"]);
+    let home = tempfile::tempdir().expect("home");
+    let first = init_admin(home.path(), "alice");
+    assert!(first.status.success());
+    let admin = String::from_utf8_lossy(&first.stdout).trim().to_owned();
+    let (_server, base) = common::spawn(Some(home.path()), &["server", "--listen", "127.0.0.1:0"]);
+    let (status, answer) = call(
+        &base,
+        "POST",
+        "/api/v1/accounts",
+        Some(&admin),
+        Some(
+            json!({"appid": common::APPID, "name": "Daily", "account_type": "subscription",
+                    "secret": common::SECRET, "callback_token": "servetoken", "aes_key": AES_KEY,
+                    "api_base": emulator_url}),
+        ),
+    );
+    assert_eq!(status, 201, "{answer}");
+    let now = wxmass_campaign::beijing::rfc3339(wxmass_campaign::beijing::now());
+    for id in ["q1", "q2"] {
+        let (status, answer) = call(
+            &base,
+            "POST",
+            "/api/v1/campaigns",
+            Some(&admin),
+            Some(json!({"id": id, "appid": common::APPID, "name": "Today",
+                        "content": {"type": "text", "text": "today's news"}, "audience": {"kind": "all"}})),
+        );
+        assert_eq!(status, 201, "{answer}");
+        let (status, _) = call(
+            &base,
+            "POST",
+            &format!("/api/v1/campaigns/{id}/submit"),
+            Some(&admin),
+            None,
+        );
+        assert_eq!(status, 200);
+    }
+    let approve = |id: &str| {
+        call(
+            &base,
+            "POST",
+            &format!("/api/v1/campaigns/{id}/approve"),
+            Some(&admin),
+            Some(json!({"send_at": now})),
+        )
+    };
+    let (status, answer) = approve("q1");
+    assert_eq!(status, 200, "{answer}");
+    wait_for_state(&base, &admin, "q1", "finished");
+    let (status, answer) = approve("q2");
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (409, Some("quota")),
+        "{answer}"
+    );
+    let message = answer["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("one mass message a day") && message.contains("Beijing time"),
+        "{message}"
+    );
+    let (_, q2) = call(&base, "GET", "/api/v1/campaigns/q2", Some(&admin), None);
+    assert_eq!(q2["state"], "awaiting_approval", "nothing changed");
+}

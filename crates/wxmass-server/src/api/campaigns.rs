@@ -258,7 +258,8 @@ pub struct Approval {
     pub send_at: String,
 }
 
-/// Approves a submitted campaign and schedules it.
+/// Approves a submitted campaign and schedules it; refused (409) when the
+/// account's quota for that day or month is spent, with when it frees.
 #[utoipa::path(post, path = "/api/v1/campaigns/{id}/approve", tag = "campaigns", security(("token" = ["send"])),
     params(("id" = String, Path, description = "The campaign's id")),
     request_body = Approval,
@@ -279,6 +280,25 @@ pub async fn approve_campaign(
             ),
         )
     })?;
+    // The account's quota on the day (or month) it would be sent: refused
+    // now, with the time it frees, rather than failing at its hour.
+    let campaign = find(&state, &id).await?;
+    let account = state
+        .journal()
+        .accounts()
+        .await?
+        .into_iter()
+        .find(|a| a.appid == campaign.appid);
+    if let Some(account) = account {
+        wxmass_campaign::quota::check(
+            state.journal(),
+            &campaign.appid,
+            account.account_type,
+            &campaign.audience,
+            send_at.max(beijing::now()),
+        )
+        .await?;
+    }
     let change = Change {
         send_at: Some(send_at),
         approved_by: Some(caller.user.name.clone()),
