@@ -23,13 +23,6 @@ pub struct Callbacks {
     routers: tokio::sync::RwLock<HashMap<String, axum::Router>>,
 }
 
-/// What the account's secrets open to.
-#[derive(serde::Deserialize)]
-struct Secrets {
-    callback_token: String,
-    aes_key: String,
-}
-
 impl Callbacks {
     /// Receivers that record through `writer`.
     pub fn new(writer: PushWriter) -> Callbacks {
@@ -48,16 +41,12 @@ impl Callbacks {
             return Ok(Some(router.clone()));
         }
         let journal = state.journal();
-        let accounts = journal.accounts().await.map_err(|e| e.to_string())?;
-        let Some(account) = accounts.into_iter().find(|a| a.appid == appid) else {
+        let Some((_, secrets)) = crate::api::accounts::open(state, appid)
+            .await
+            .map_err(|e| e.to_string())?
+        else {
             return Ok(None);
         };
-        let secrets: Secrets = state
-            .key()
-            .open(&account.sealed)
-            .ok()
-            .and_then(|plain| serde_json::from_slice(&plain).ok())
-            .ok_or("the account's secrets do not open with this server's key")?;
         let config = wxmass_callback::CallbackConfig::builder(secrets.callback_token, appid)
             .aes_key(secrets.aes_key)
             .build()

@@ -22,7 +22,8 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// A stable name: `unauthorized`, `forbidden`, `invalid`, `exists`,
     /// `not_found`, `wrong_state` (the message says the state it is in),
-    /// `quota` (the message says when it frees), `conflict`, `internal`.
+    /// `quota` (the message says when it frees), `conflict`, `wechat`
+    /// (WeChat refused a call: 502), `internal`.
     pub code: &'static str,
     /// For people.
     pub message: String,
@@ -82,6 +83,12 @@ impl ApiError {
         )
     }
 
+    /// 502: WeChat refused or failed the call; its errcode is in the
+    /// message (never a token).
+    pub fn wechat(e: wxmass_api::Error) -> ApiError {
+        ApiError::new(StatusCode::BAD_GATEWAY, "wechat", format!("WeChat: {e}"))
+    }
+
     /// The status.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -115,6 +122,7 @@ impl From<wxmass_campaign::Error> for ApiError {
             E::ContentChanged(_) | E::FileChanged(_) => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
             }
+            E::Api(e) => ApiError::wechat(e),
             other => ApiError::internal(&other),
         }
     }

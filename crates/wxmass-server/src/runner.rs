@@ -165,12 +165,6 @@ async fn work_campaign(
     }
 }
 
-/// What the account's secrets open to.
-#[derive(serde::Deserialize)]
-struct Secrets {
-    secret: String,
-}
-
 async fn send(
     state: &AppState,
     worker: &str,
@@ -178,28 +172,7 @@ async fn send(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(Worked, Client), Error> {
     let journal = state.journal();
-    let account = journal
-        .accounts()
-        .await?
-        .into_iter()
-        .find(|a| a.appid == c.appid)
-        .ok_or_else(|| Error::Invalid(format!("the account {} is gone", c.appid)))?;
-    let secrets: Secrets = state
-        .key()
-        .open(&account.sealed)
-        .ok()
-        .and_then(|plain| serde_json::from_slice(&plain).ok())
-        .ok_or_else(|| {
-            Error::Invalid(format!(
-                "the secrets of account {} do not open with this server's key",
-                c.appid
-            ))
-        })?;
-    let mut builder = Client::builder(c.appid.clone(), secrets.secret);
-    if let Some(base) = account.api_base.as_deref().or(state.wechat_base()) {
-        builder = builder.base_url(base);
-    }
-    let client = builder.build()?;
+    let (account, client) = crate::api::accounts::client(state, &c.appid).await?;
     if journal.campaign(&c.id).await?.is_none() {
         let spec = CampaignSpec {
             id: c.id.clone(),

@@ -477,6 +477,38 @@ fn a_campaign_from_draft_to_finished() {
         Some(draft("c1")),
     );
     assert_eq!(status, 409, "the id is taken");
+    // Test sends, to a follower and to a WeChat ID, while it is a draft.
+    let followers = common::follower_list(home.path(), &emulator_url);
+    let openid = std::fs::read_to_string(&followers)
+        .expect("followers")
+        .lines()
+        .next()
+        .expect("a follower")
+        .to_owned();
+    for to in [json!({"openid": openid}), json!({"wechat_id": "tester-1"})] {
+        let (status, sent) = call(
+            &base,
+            "POST",
+            "/api/v1/campaigns/c1/test",
+            Some(editor),
+            Some(to.clone()),
+        );
+        assert_eq!(status, 200, "{to}: {sent}");
+    }
+    let (status, answer) = call(
+        &base,
+        "POST",
+        "/api/v1/campaigns/c1/test",
+        Some(editor),
+        Some(json!({"openid": openid, "wechat_id": "both"})),
+    );
+    assert_eq!(status, 400, "{answer}");
+    let stats = common::admin(&emulator_url, "GET", "/_emulator/stats", "");
+    assert_eq!(
+        (stats["previews"].as_u64(), stats["jobs"].as_u64()),
+        (Some(2), Some(0)),
+        "{stats}"
+    );
     let mut long = draft("c9");
     long["content"]["text"] = json!("字".repeat(700));
     let (status, answer) = call(&base, "POST", "/api/v1/campaigns", Some(editor), Some(long));

@@ -75,11 +75,56 @@ pub struct NewAccount {
 }
 
 /// What is sealed: the three secrets together.
-#[derive(Serialize)]
-struct Secrets<'a> {
-    secret: &'a str,
-    callback_token: &'a str,
-    aes_key: &'a str,
+#[derive(Serialize, Deserialize)]
+pub(crate) struct Secrets {
+    /// The AppSecret.
+    pub secret: String,
+    /// The callback token.
+    pub callback_token: String,
+    /// The EncodingAESKey.
+    pub aes_key: String,
+}
+
+/// The account `appid` and its secrets, opened with the server key.
+pub(crate) async fn open(
+    state: &AppState,
+    appid: &str,
+) -> Result<Option<(Account, Secrets)>, wxmass_campaign::Error> {
+    let Some(account) = state
+        .journal()
+        .accounts()
+        .await?
+        .into_iter()
+        .find(|a| a.appid == appid)
+    else {
+        return Ok(None);
+    };
+    let secrets = state
+        .key()
+        .open(&account.sealed)
+        .ok()
+        .and_then(|plain| serde_json::from_slice(&plain).ok())
+        .ok_or_else(|| {
+            wxmass_campaign::Error::Invalid(format!(
+                "the secrets of account {appid} do not open with this server's key (WXMASS_SERVER_KEY or the key file)"
+            ))
+        })?;
+    Ok(Some((account, secrets)))
+}
+
+/// A WeChat client for the account `appid`.
+pub(crate) async fn client(
+    state: &AppState,
+    appid: &str,
+) -> Result<(Account, wxmass_api::Client), wxmass_campaign::Error> {
+    let (account, secrets) = open(state, appid)
+        .await?
+        .ok_or_else(|| wxmass_campaign::Error::Invalid(format!("the account {appid} is gone")))?;
+    let mut builder = wxmass_api::Client::builder(appid.to_owned(), secrets.secret);
+    if let Some(base) = account.api_base.as_deref().or(state.wechat_base()) {
+        builder = builder.base_url(base);
+    }
+    Ok((account, builder.build()?))
 }
 
 fn check(new: &NewAccount) -> Result<AccountType, ApiError> {
@@ -154,9 +199,9 @@ pub async fn create_account(
 ) -> ApiResult<(StatusCode, Json<AccountView>)> {
     let kind = check(&new)?;
     let secrets = serde_json::to_vec(&Secrets {
-        secret: &new.secret,
-        callback_token: &new.callback_token,
-        aes_key: &new.aes_key,
+        secret: new.secret.clone(),
+        callback_token: new.callback_token.clone(),
+        aes_key: new.aes_key.clone(),
     })
     .map_err(|e| ApiError::internal(&e))?;
     let now = beijing::now();

@@ -378,3 +378,89 @@ pub async fn cancel_campaign(
     )
     .await
 }
+
+/// Whom a test send goes to: one of the two.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestSend {
+    /// A follower's openid.
+    pub openid: Option<String>,
+    /// A WeChat ID (the account allows 100 a day).
+    pub wechat_id: Option<String>,
+}
+
+/// What a test send did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TestSent {
+    /// WeChat's id for the preview, when it gives one.
+    pub msg_id: Option<i64>,
+}
+
+/// Sends the campaign to one tester's phone (`mass/preview`), at any stage
+/// before it runs.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/test", tag = "campaigns", security(("token" = ["edit"])),
+    params(("id" = String, Path, description = "The campaign's id")),
+    request_body = TestSend,
+    responses((status = 200, body = TestSent), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 502, body = ErrorBody)))]
+pub async fn test_campaign(
+    Allowed(caller, _): Allowed<ToEdit>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Body(to): Body<TestSend>,
+) -> ApiResult<Json<TestSent>> {
+    use wxmass_api::PreviewTarget;
+    let target = match (to.openid, to.wechat_id) {
+        (Some(o), None) if !o.trim().is_empty() && o.len() <= 64 => PreviewTarget::OpenId(o),
+        (None, Some(w)) if !w.trim().is_empty() && w.len() <= 64 => PreviewTarget::WeChatId(w),
+        _ => {
+            return Err(ApiError::invalid(
+                "openid",
+                "give one of openid or wechat_id (1 to 64 characters)",
+            ));
+        }
+    };
+    let c = find(&state, &id).await?;
+    if matches!(
+        c.state,
+        CampaignState::Running
+            | CampaignState::Finished
+            | CampaignState::Cancelled
+            | CampaignState::Failed
+    ) {
+        return Err(wxmass_campaign::Error::WrongState {
+            id: c.id,
+            state: c.state.as_str(),
+        }
+        .into());
+    }
+    let (_, client) = crate::api::accounts::client(&state, &c.appid).await?;
+    let message = wxmass_campaign::prepare::message(
+        &client,
+        state.journal(),
+        &c.content,
+        &wxmass_campaign::prepare::Silent,
+    )
+    .await?;
+    let msg_id = client
+        .mass()
+        .preview(&message, &target)
+        .await
+        .map_err(ApiError::wechat)?;
+    let who = match &target {
+        PreviewTarget::OpenId(o) => format!("openid {o}"),
+        PreviewTarget::WeChatId(w) => format!("WeChat ID {w}"),
+    };
+    state
+        .journal()
+        .audit(
+            &caller.user.name,
+            "campaign.test",
+            &c.id,
+            &who,
+            beijing::now(),
+        )
+        .await?;
+    Ok(Json(TestSent { msg_id }))
+}
