@@ -26,6 +26,7 @@
 //!   sealed) and audit log, in the same store.
 //! - [`lifecycle`]: a server's campaign from draft to finished, and which
 //!   step may follow which.
+//! - [`lists`]: openid lists saved by name in the store, for servers.
 //! - [`openids`]: that blob's compact form.
 //! - [`legacy`]: what the first releases wrote, read into today's types.
 //! - [`beijing`]: WeChat's calendar (quota periods turn at midnight, UTC+8).
@@ -57,6 +58,7 @@ mod error;
 pub mod journal;
 pub mod legacy;
 pub mod lifecycle;
+pub mod lists;
 pub mod openids;
 pub mod people;
 pub mod plan;

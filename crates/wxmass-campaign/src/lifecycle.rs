@@ -129,6 +129,8 @@ pub struct ServerCampaign {
     pub content: Content,
     /// To whom.
     pub audience: Audience,
+    /// The saved list, for an [`Audience::Openids`] campaign.
+    pub list: Option<String>,
     /// Where it is.
     pub state: CampaignState,
     /// When to send it (Unix seconds), once approved.
@@ -149,7 +151,7 @@ pub struct ServerCampaign {
 pub(crate) const SQLITE_TABLE: &str = "
     CREATE TABLE server_campaigns (
         id TEXT PRIMARY KEY, appid TEXT NOT NULL, name TEXT NOT NULL, content TEXT NOT NULL,
-        audience TEXT NOT NULL, state TEXT NOT NULL, send_at INTEGER, created_by TEXT NOT NULL,
+        audience TEXT NOT NULL, list TEXT, state TEXT NOT NULL, send_at INTEGER, created_by TEXT NOT NULL,
         approved_by TEXT, note TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
     CREATE INDEX server_campaigns_state ON server_campaigns (state, send_at);";
 
@@ -157,11 +159,11 @@ pub(crate) const SQLITE_TABLE: &str = "
 pub(crate) const POSTGRES_TABLE: &str = "
     CREATE TABLE wxmass_server_campaigns (
         id TEXT PRIMARY KEY, appid TEXT NOT NULL, name TEXT NOT NULL, content TEXT NOT NULL,
-        audience TEXT NOT NULL, state TEXT NOT NULL, send_at BIGINT, created_by TEXT NOT NULL,
+        audience TEXT NOT NULL, list TEXT, state TEXT NOT NULL, send_at BIGINT, created_by TEXT NOT NULL,
         approved_by TEXT, note TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);
     CREATE INDEX wxmass_server_campaigns_state ON wxmass_server_campaigns (state, send_at);";
 
-const COLUMNS: &str = "id, appid, name, content, audience, state, send_at, created_by, approved_by, note, created_at, updated_at";
+const COLUMNS: &str = "id, appid, name, content, audience, list, state, send_at, created_by, approved_by, note, created_at, updated_at";
 
 /// A row's columns, as read by either backend.
 type Row = (
@@ -170,6 +172,7 @@ type Row = (
     String,
     String,
     String,
+    Option<String>,
     String,
     Option<i64>,
     String,
@@ -190,16 +193,17 @@ fn from_row(r: Row) -> Result<ServerCampaign> {
     Ok(ServerCampaign {
         content: serde_json::from_str(&r.3).map_err(|_| bad("content"))?,
         audience: serde_json::from_str(&r.4).map_err(|_| bad("an audience"))?,
-        state: CampaignState::parse(&r.5)?,
+        state: CampaignState::parse(&r.6)?,
         id: r.0,
         appid: r.1,
         name: r.2,
-        send_at: r.6,
-        created_by: r.7,
-        approved_by: r.8,
-        note: r.9,
-        created_at: r.10,
-        updated_at: r.11,
+        list: r.5,
+        send_at: r.7,
+        created_by: r.8,
+        approved_by: r.9,
+        note: r.10,
+        created_at: r.11,
+        updated_at: r.12,
     })
 }
 
@@ -319,13 +323,14 @@ impl Journal {
 impl SqliteJournal {
     fn create_server_campaign(&self, c: &ServerCampaign) -> Result<bool> {
         let n = self.conn().execute(
-            &format!("INSERT OR IGNORE INTO server_campaigns ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
+            &format!("INSERT OR IGNORE INTO server_campaigns ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
             rusqlite::params![
                 c.id,
                 c.appid,
                 c.name,
                 json(&c.content),
                 json(&c.audience),
+                c.list,
                 c.state.as_str(),
                 c.send_at,
                 c.created_by,
@@ -357,6 +362,7 @@ impl SqliteJournal {
                 r.get(9)?,
                 r.get(10)?,
                 r.get(11)?,
+                r.get(12)?,
             ))
         };
         let rows = match which {
@@ -399,13 +405,14 @@ impl PgJournal {
         let n = self
             .with(async |db| {
                 db.execute(
-                    &format!("INSERT INTO wxmass_server_campaigns ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO NOTHING"),
+                    &format!("INSERT INTO wxmass_server_campaigns ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING"),
                     &[
                         &c.id,
                         &c.appid,
                         &c.name,
                         &content,
                         &audience,
+                        &c.list,
                         &c.state.as_str(),
                         &c.send_at,
                         &c.created_by,
@@ -449,6 +456,7 @@ impl PgJournal {
                     r.get(9),
                     r.get(10),
                     r.get(11),
+                    r.get(12),
                 )
             })
             .collect())

@@ -181,6 +181,7 @@ impl PgJournal {
                 if version < 3 {
                     tx.batch_execute(crate::people::POSTGRES_TABLES).await?;
                     tx.batch_execute(crate::lifecycle::POSTGRES_TABLE).await?;
+                    tx.batch_execute(crate::lists::POSTGRES_TABLE).await?;
                 }
                 if version < SCHEMA_VERSION {
                     tx.execute("DELETE FROM wxmass_schema", &[]).await?;

@@ -279,6 +279,7 @@ impl SqliteJournal {
         if version < 4 {
             tx.execute_batch(crate::people::SQLITE_TABLES)?;
             tx.execute_batch(crate::lifecycle::SQLITE_TABLE)?;
+            tx.execute_batch(crate::lists::SQLITE_TABLE)?;
         }
         if version < SCHEMA_VERSION {
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;

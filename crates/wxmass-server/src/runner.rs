@@ -17,7 +17,7 @@ use wxmass_campaign::engine::{self, Observer, WorkOptions, Worked};
 use wxmass_campaign::lifecycle::{CampaignState, Change, ServerCampaign, Step};
 use wxmass_campaign::plan::{self, CampaignSpec, Proposal};
 use wxmass_campaign::prepare::{self, Silent};
-use wxmass_campaign::{Claim, Error, Files, beijing};
+use wxmass_campaign::{Claim, Error, Files, OpenIdList, beijing};
 
 use crate::AppState;
 
@@ -174,6 +174,22 @@ async fn send(
     let journal = state.journal();
     let (account, client) = crate::api::accounts::client(state, &c.appid).await?;
     if journal.campaign(&c.id).await?.is_none() {
+        // A list is planned from its saved bytes, in a file of this
+        // server's own for the time it takes.
+        let mut spooled = None;
+        if let Some(name) = &c.list {
+            let data = journal
+                .list_data(name)
+                .await?
+                .ok_or_else(|| Error::Invalid(format!("the saved list {name:?} is gone")))?;
+            let spool = crate::Spool::new("plan");
+            std::fs::write(&spool.0, &data).map_err(|source| Error::Read {
+                path: spool.0.display().to_string(),
+                source,
+            })?;
+            let list = OpenIdList::read(&spool.0)?;
+            spooled = Some((spool, list));
+        }
         let spec = CampaignSpec {
             id: c.id.clone(),
             appid: c.appid.clone(),
@@ -183,9 +199,11 @@ async fn send(
             audience: c.audience.clone(),
             batch_size: BATCH_SIZE,
         };
-        if let Proposal::New(new) = plan::propose(journal, &client, spec, None).await? {
+        let list = spooled.as_mut().map(|(_, list)| list);
+        if let Proposal::New(new) = plan::propose(journal, &client, spec, list).await? {
+            let list = spooled.as_ref().map(|(_, list)| list);
             // Two servers may plan at once: the second finds the first's.
-            if let Err(e) = plan::commit(journal, &new, None).await
+            if let Err(e) = plan::commit(journal, &new, list).await
                 && journal.campaign(&c.id).await?.is_none()
             {
                 return Err(e);

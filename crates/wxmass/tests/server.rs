@@ -735,3 +735,141 @@ fn approval_is_refused_when_the_days_quota_is_spent() {
     let (_, q2) = call(&base, "GET", "/api/v1/campaigns/q2", Some(&admin), None);
     assert_eq!(q2["state"], "awaiting_approval", "nothing changed");
 }
+
+/// PUT a text body; (status, JSON answer).
+fn put_text(base: &str, path: &str, token: &str, body: String) -> (u16, Value) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let response = reqwest::Client::new()
+            .put(format!("{base}{path}"))
+            .bearer_auth(token)
+            .header("content-type", "text/plain")
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    })
+}
+
+/// A list saved by name (checked, repeats counted), a campaign to it in
+/// batches, every openid reached once.
+#[test]
+fn a_campaign_to_a_saved_list() {
+    let (_emulator, emulator_url) = common::emulator(300, &[]);
+    let home = tempfile::tempdir().expect("home");
+    let first = init_admin(home.path(), "alice");
+    assert!(first.status.success());
+    let admin = String::from_utf8_lossy(&first.stdout).trim().to_owned();
+    let (_server, base) = common::spawn(Some(home.path()), &["server", "--listen", "127.0.0.1:0"]);
+    let (status, answer) = call(
+        &base,
+        "POST",
+        "/api/v1/accounts",
+        Some(&admin),
+        Some(
+            json!({"appid": common::APPID, "name": "Lists", "account_type": "service",
+                    "secret": common::SECRET, "callback_token": "servetoken", "aes_key": AES_KEY,
+                    "api_base": emulator_url}),
+        ),
+    );
+    assert_eq!(status, 201, "{answer}");
+    let followers =
+        std::fs::read_to_string(common::follower_list(home.path(), &emulator_url)).expect("list");
+    let mut lines: Vec<&str> = followers.lines().collect();
+    let repeated = lines[0];
+    lines.push(repeated);
+    let (status, saved) = put_text(&base, "/api/v1/lists/crm-segment", &admin, lines.join("\n"));
+    assert_eq!(status, 201, "{saved}");
+    assert_eq!(
+        (saved["count"].as_u64(), saved["distinct"].as_u64()),
+        (Some(301), Some(300)),
+        "{saved}"
+    );
+    let (status, _) = put_text(&base, "/api/v1/lists/crm-segment", &admin, lines.join("\n"));
+    assert_eq!(status, 409, "a list does not change");
+    let (status, bad) = put_text(
+        &base,
+        "/api/v1/lists/bad",
+        &admin,
+        "not an openid\nalso not".into(),
+    );
+    assert_eq!(
+        (status, bad["error"]["field"].as_str()),
+        (400, Some("body")),
+        "{bad}"
+    );
+    let (_, all) = call(&base, "GET", "/api/v1/lists", Some(&admin), None);
+    assert_eq!(all.as_array().map(Vec::len), Some(1), "{all}");
+
+    let new = |list: Option<&str>| {
+        json!({"id": "l1", "appid": common::APPID, "name": "Segment",
+               "content": {"type": "text", "text": "for the segment"}, "audience": {"kind": "openids"}, "list": list})
+    };
+    let (status, answer) = call(
+        &base,
+        "POST",
+        "/api/v1/campaigns",
+        Some(&admin),
+        Some(new(None)),
+    );
+    assert_eq!(
+        (status, answer["error"]["field"].as_str()),
+        (400, Some("list")),
+        "{answer}"
+    );
+    let (status, answer) = call(
+        &base,
+        "POST",
+        "/api/v1/campaigns",
+        Some(&admin),
+        Some(new(Some("nope"))),
+    );
+    assert_eq!(
+        (status, answer["error"]["field"].as_str()),
+        (400, Some("list")),
+        "{answer}"
+    );
+    let (status, answer) = call(
+        &base,
+        "POST",
+        "/api/v1/campaigns",
+        Some(&admin),
+        Some(new(Some("crm-segment"))),
+    );
+    assert_eq!(status, 201, "{answer}");
+    call(
+        &base,
+        "POST",
+        "/api/v1/campaigns/l1/submit",
+        Some(&admin),
+        None,
+    );
+    let now = wxmass_campaign::beijing::rfc3339(wxmass_campaign::beijing::now());
+    let (status, answer) = call(
+        &base,
+        "POST",
+        "/api/v1/campaigns/l1/approve",
+        Some(&admin),
+        Some(json!({"send_at": now})),
+    );
+    assert_eq!(status, 200, "{answer}");
+    let done = wait_for_state(&base, &admin, "l1", "finished");
+    assert_eq!(done["batches"], done["submitted"], "{done}");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let stats = common::admin(&emulator_url, "GET", "/_emulator/stats", "");
+    assert_eq!(
+        (
+            stats["deliveries"].as_u64(),
+            stats["duplicate_deliveries"].as_u64()
+        ),
+        (Some(300), Some(0)),
+        "{stats}"
+    );
+}

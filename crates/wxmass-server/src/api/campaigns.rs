@@ -36,6 +36,8 @@ pub struct CampaignView {
     /// To whom.
     #[schema(value_type = Object)]
     pub audience: Audience,
+    /// The saved list of an `openids` campaign.
+    pub list: Option<String>,
     /// When it is sent, Beijing time (RFC 3339).
     pub send_at: Option<String>,
     /// Who wrote it.
@@ -65,6 +67,7 @@ async fn view(state: &AppState, c: ServerCampaign) -> ApiResult<CampaignView> {
         name: c.name,
         content: c.content,
         audience: c.audience,
+        list: c.list,
         created_by: c.created_by,
         approved_by: c.approved_by,
         note: c.note,
@@ -84,9 +87,12 @@ pub struct NewCampaign {
     /// What it sends; for now `{"type": "text", "text": "..."}`.
     #[schema(value_type = Object)]
     pub content: Content,
-    /// `{"kind": "all"}` or `{"kind": "tag", "tag_id": 100}`.
+    /// `{"kind": "all"}`, `{"kind": "tag", "tag_id": 100}` or
+    /// `{"kind": "openids"}` with `list`.
     #[schema(value_type = Object)]
     pub audience: Audience,
+    /// The saved list (PUT /api/v1/lists/{name}) of an `openids` campaign.
+    pub list: Option<String>,
 }
 
 use wxmass_api::message::MAX_TEXT_BYTES as TEXT_MAX_BYTES;
@@ -115,13 +121,17 @@ fn check(new: &NewCampaign) -> Result<(), ApiError> {
             ));
         }
     }
-    if new.audience == Audience::Openids {
-        return Err(ApiError::invalid(
-            "audience.kind",
-            "openid lists are not taken by the server yet: use `all` or a `tag`",
-        ));
+    match (&new.audience, &new.list) {
+        (Audience::Openids, None) => Err(ApiError::invalid(
+            "list",
+            "an `openids` campaign names its saved list (PUT /api/v1/lists/{name})",
+        )),
+        (Audience::All | Audience::Tag { .. }, Some(_)) => Err(ApiError::invalid(
+            "list",
+            "only an `openids` campaign has a list",
+        )),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// Every campaign, newest first.
@@ -149,6 +159,16 @@ pub async fn create_campaign(
     Body(new): Body<NewCampaign>,
 ) -> ApiResult<(StatusCode, Json<CampaignView>)> {
     check(&new)?;
+    if let Some(list) = &new.list
+        && !state
+            .journal()
+            .lists()
+            .await?
+            .iter()
+            .any(|l| &l.name == list)
+    {
+        return Err(ApiError::invalid("list", format!("no saved list {list:?}")));
+    }
     if !state
         .journal()
         .accounts()
@@ -168,6 +188,7 @@ pub async fn create_campaign(
         name: new.name,
         content: new.content,
         audience: new.audience,
+        list: new.list,
         state: CampaignState::Draft,
         send_at: None,
         created_by: caller.user.name.clone(),

@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod campaigns;
+pub mod lists;
 pub mod people;
 pub mod system;
 
@@ -72,6 +73,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(campaigns::resume_campaign))
         .routes(routes!(campaigns::cancel_campaign))
         .routes(routes!(campaigns::test_campaign))
+        .routes(routes!(lists::list_lists))
+        .routes(routes!(lists::save_list))
         .split_for_parts()
 }
 
