@@ -131,6 +131,8 @@ pub struct ServerCampaign {
     pub audience: Audience,
     /// The saved list, for an [`Audience::Openids`] campaign.
     pub list: Option<String>,
+    /// Openids a batch, for a list.
+    pub batch_size: Option<u32>,
     /// Where it is.
     pub state: CampaignState,
     /// When to send it (Unix seconds), once approved.
@@ -151,7 +153,7 @@ pub struct ServerCampaign {
 pub(crate) const SQLITE_TABLE: &str = "
     CREATE TABLE server_campaigns (
         id TEXT PRIMARY KEY, appid TEXT NOT NULL, name TEXT NOT NULL, content TEXT NOT NULL,
-        audience TEXT NOT NULL, list TEXT, state TEXT NOT NULL, send_at INTEGER, created_by TEXT NOT NULL,
+        audience TEXT NOT NULL, list TEXT, batch_size INTEGER, state TEXT NOT NULL, send_at INTEGER, created_by TEXT NOT NULL,
         approved_by TEXT, note TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
     CREATE INDEX server_campaigns_state ON server_campaigns (state, send_at);";
 
@@ -159,11 +161,11 @@ pub(crate) const SQLITE_TABLE: &str = "
 pub(crate) const POSTGRES_TABLE: &str = "
     CREATE TABLE wxmass_server_campaigns (
         id TEXT PRIMARY KEY, appid TEXT NOT NULL, name TEXT NOT NULL, content TEXT NOT NULL,
-        audience TEXT NOT NULL, list TEXT, state TEXT NOT NULL, send_at BIGINT, created_by TEXT NOT NULL,
+        audience TEXT NOT NULL, list TEXT, batch_size BIGINT, state TEXT NOT NULL, send_at BIGINT, created_by TEXT NOT NULL,
         approved_by TEXT, note TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);
     CREATE INDEX wxmass_server_campaigns_state ON wxmass_server_campaigns (state, send_at);";
 
-const COLUMNS: &str = "id, appid, name, content, audience, list, state, send_at, created_by, approved_by, note, created_at, updated_at";
+const COLUMNS: &str = "id, appid, name, content, audience, list, batch_size, state, send_at, created_by, approved_by, note, created_at, updated_at";
 
 /// A row's columns, as read by either backend.
 type Row = (
@@ -173,6 +175,7 @@ type Row = (
     String,
     String,
     Option<String>,
+    Option<i64>,
     String,
     Option<i64>,
     String,
@@ -193,17 +196,18 @@ fn from_row(r: Row) -> Result<ServerCampaign> {
     Ok(ServerCampaign {
         content: serde_json::from_str(&r.3).map_err(|_| bad("content"))?,
         audience: serde_json::from_str(&r.4).map_err(|_| bad("an audience"))?,
-        state: CampaignState::parse(&r.6)?,
+        state: CampaignState::parse(&r.7)?,
         id: r.0,
         appid: r.1,
         name: r.2,
         list: r.5,
-        send_at: r.7,
-        created_by: r.8,
-        approved_by: r.9,
-        note: r.10,
-        created_at: r.11,
-        updated_at: r.12,
+        batch_size: r.6.and_then(|n| u32::try_from(n).ok()),
+        send_at: r.8,
+        created_by: r.9,
+        approved_by: r.10,
+        note: r.11,
+        created_at: r.12,
+        updated_at: r.13,
     })
 }
 
@@ -323,7 +327,7 @@ impl Journal {
 impl SqliteJournal {
     fn create_server_campaign(&self, c: &ServerCampaign) -> Result<bool> {
         let n = self.conn().execute(
-            &format!("INSERT OR IGNORE INTO server_campaigns ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
+            &format!("INSERT OR IGNORE INTO server_campaigns ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
             rusqlite::params![
                 c.id,
                 c.appid,
@@ -331,6 +335,7 @@ impl SqliteJournal {
                 json(&c.content),
                 json(&c.audience),
                 c.list,
+                c.batch_size.map(i64::from),
                 c.state.as_str(),
                 c.send_at,
                 c.created_by,
@@ -363,6 +368,7 @@ impl SqliteJournal {
                 r.get(10)?,
                 r.get(11)?,
                 r.get(12)?,
+                r.get(13)?,
             ))
         };
         let rows = match which {
@@ -402,10 +408,11 @@ impl SqliteJournal {
 impl PgJournal {
     async fn create_server_campaign(&self, c: &ServerCampaign) -> Result<bool> {
         let (content, audience) = (json(&c.content), json(&c.audience));
+        let batch_size = c.batch_size.map(i64::from);
         let n = self
             .with(async |db| {
                 db.execute(
-                    &format!("INSERT INTO wxmass_server_campaigns ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING"),
+                    &format!("INSERT INTO wxmass_server_campaigns ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (id) DO NOTHING"),
                     &[
                         &c.id,
                         &c.appid,
@@ -413,6 +420,7 @@ impl PgJournal {
                         &content,
                         &audience,
                         &c.list,
+                        &batch_size,
                         &c.state.as_str(),
                         &c.send_at,
                         &c.created_by,
@@ -457,6 +465,7 @@ impl PgJournal {
                     r.get(10),
                     r.get(11),
                     r.get(12),
+                    r.get(13),
                 )
             })
             .collect())

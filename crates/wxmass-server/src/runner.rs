@@ -31,18 +31,22 @@ const STATE_EVERY: Duration = Duration::from_millis(500);
 /// Started more than this after its time, a campaign's note says so.
 const LATE_AFTER: i64 = 60;
 
-/// Openids a batch, for campaigns to lists.
+/// Openids a batch, for campaigns to lists that name none (WeChat's most).
 const BATCH_SIZE: u32 = 10_000;
 
 /// Runs until `stop` resolves; then stops claiming and lets the batches in
 /// flight be recorded.
-pub async fn run(state: AppState, worker: String, stop: impl std::future::Future<Output = ()>) {
+pub async fn run(
+    state: AppState,
+    options: WorkOptions,
+    stop: impl std::future::Future<Output = ()>,
+) {
     let working: Arc<Mutex<HashSet<String>>> = Arc::default();
     let (stopping, stopped) = tokio::sync::watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
     let mut stop = std::pin::pin!(stop);
     loop {
-        if let Err(error) = start_due(&state, &worker, &working, &stopped, &mut tasks).await {
+        if let Err(error) = start_due(&state, &options, &working, &stopped, &mut tasks).await {
             tracing::warn!(error = %error.to_string().escape_debug(), "could not look for due campaigns; trying again");
         }
         tokio::select! {
@@ -57,7 +61,7 @@ pub async fn run(state: AppState, worker: String, stop: impl std::future::Future
 
 async fn start_due(
     state: &AppState,
-    worker: &str,
+    options: &WorkOptions,
     working: &Arc<Mutex<HashSet<String>>>,
     stopped: &tokio::sync::watch::Receiver<bool>,
     tasks: &mut tokio::task::JoinSet<()>,
@@ -99,14 +103,14 @@ async fn start_due(
             working.insert(campaign.id.clone())
         };
         if mine {
-            let (state, worker, working) = (state.clone(), worker.to_owned(), working.clone());
+            let (state, options, working) = (state.clone(), options.clone(), working.clone());
             let mut stopped = stopped.clone();
             tasks.spawn(async move {
                 let id = campaign.id.clone();
                 let shutdown = async move {
                     let _ = stopped.wait_for(|&s| s).await;
                 };
-                work_campaign(&state, &worker, campaign, shutdown).await;
+                work_campaign(&state, &options, campaign, shutdown).await;
                 working
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
@@ -122,12 +126,12 @@ async fn start_due(
 /// fails it.
 async fn work_campaign(
     state: &AppState,
-    worker: &str,
+    options: &WorkOptions,
     campaign: ServerCampaign,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     let id = campaign.id.clone();
-    let outcome = send(state, worker, &campaign, shutdown).await;
+    let outcome = send(state, options, &campaign, shutdown).await;
     let now = beijing::now();
     let (step, note, client) = match outcome {
         Ok((Worked::Done, client)) => (Step::Finish, None, Some(client)),
@@ -167,7 +171,7 @@ async fn work_campaign(
 
 async fn send(
     state: &AppState,
-    worker: &str,
+    options: &WorkOptions,
     c: &ServerCampaign,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(Worked, Client), Error> {
@@ -197,7 +201,7 @@ async fn send(
             content: c.content.clone(),
             files: Files::default(),
             audience: c.audience.clone(),
-            batch_size: BATCH_SIZE,
+            batch_size: c.batch_size.unwrap_or(BATCH_SIZE),
         };
         let list = spooled.as_mut().map(|(_, list)| list);
         if let Proposal::New(new) = plan::propose(journal, &client, spec, list).await? {
@@ -221,8 +225,6 @@ async fn send(
             engine::keep_prepared(journal, &c.id, &m).await?
         }
     };
-    let mut options = WorkOptions::new(worker);
-    options.stop_on_error = false;
     let stop = async {
         let still_running = async {
             loop {
@@ -244,7 +246,7 @@ async fn send(
         &client,
         &planned,
         &message,
-        &options,
+        options,
         Arc::new(Logged(c.id.clone())),
         stop,
     )

@@ -216,6 +216,13 @@ pub struct WorkerArgs {
     /// (with --campaign: once that campaign, planned now or later, is sent).
     #[arg(long)]
     pub once: bool,
+    #[command(flatten)]
+    pub sending: SendingArgs,
+}
+
+/// How a worker (`wxmass worker`, each `wxmass server`) sends.
+#[derive(Debug, Args)]
+pub struct SendingArgs {
     /// Mass sends a minute to allow the account, counted for every worker
     /// (WeChat allows 60). Raise it only for the emulator.
     #[arg(long, value_name = "N", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
@@ -227,6 +234,18 @@ pub struct WorkerArgs {
     /// holds its batches this long.
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub lease: u64,
+}
+
+impl SendingArgs {
+    /// The engine's options for a worker named `worker`.
+    pub fn options(&self, worker: String) -> wxmass_campaign::engine::WorkOptions {
+        let mut options = wxmass_campaign::engine::WorkOptions::new(worker);
+        options.window = self.window as usize;
+        options.lease = std::time::Duration::from_secs(self.lease);
+        options.sends_per_minute = Some(self.sends_per_minute);
+        options.stop_on_error = false;
+        options
+    }
 }
 
 /// The global account and journal flags that `demo` never reads (it makes
@@ -490,6 +509,8 @@ pub struct ServerArgs {
     /// WXMASS_SERVER_KEY, when set, is used instead.
     #[arg(long, env = "WXMASS_SERVER_KEY_FILE", value_name = "PATH")]
     pub key_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub sending: SendingArgs,
     /// Seconds from a request's first byte to the end of its headers.
     #[arg(long, default_value_t = 10.0, value_name = "SECS", value_parser = positive_seconds, help_heading = "Limits")]
     pub header_timeout: f64,

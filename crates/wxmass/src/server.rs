@@ -85,7 +85,7 @@ pub async fn run(
     };
     let runner = tokio::spawn(wxmass_server::runner::run(
         state,
-        crate::campaign::worker_name(),
+        args.sending.options(crate::campaign::worker_name()),
         until_stopped(stopped.clone()),
     ));
     tokio::spawn(async move {

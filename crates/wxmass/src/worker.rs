@@ -140,13 +140,7 @@ async fn one_round(
 pub async fn run(settings: &Settings, journal: &Journal, args: &WorkerArgs) -> Result<()> {
     let client = settings.client()?;
     let name = crate::campaign::worker_name();
-    let options = WorkOptions {
-        worker: name.clone(),
-        window: args.window as usize,
-        lease: Duration::from_secs(args.lease),
-        sends_per_minute: Some(args.sends_per_minute),
-        stop_on_error: false,
-    };
+    let options = args.sending.options(name.clone());
     let log = Arc::new(WorkerLog {
         name: name.clone(),
         sent: AtomicU64::new(0),

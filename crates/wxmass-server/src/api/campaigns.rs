@@ -93,6 +93,8 @@ pub struct NewCampaign {
     pub audience: Audience,
     /// The saved list (PUT /api/v1/lists/{name}) of an `openids` campaign.
     pub list: Option<String>,
+    /// Openids a batch for a list: 2 to 10,000 (WeChat's most, the default).
+    pub batch_size: Option<u32>,
 }
 
 use wxmass_api::message::MAX_TEXT_BYTES as TEXT_MAX_BYTES;
@@ -130,6 +132,16 @@ fn check(new: &NewCampaign) -> Result<(), ApiError> {
             "list",
             "only an `openids` campaign has a list",
         )),
+        _ => Ok(()),
+    }?;
+    match new.batch_size {
+        Some(_) if new.list.is_none() => Err(ApiError::invalid(
+            "batch_size",
+            "only a campaign to a list is sent in batches",
+        )),
+        Some(n) if !(2..=10_000).contains(&n) => {
+            Err(ApiError::invalid("batch_size", format!("{n}: 2 to 10,000")))
+        }
         _ => Ok(()),
     }
 }
@@ -189,6 +201,7 @@ pub async fn create_campaign(
         content: new.content,
         audience: new.audience,
         list: new.list,
+        batch_size: new.batch_size,
         state: CampaignState::Draft,
         send_at: None,
         created_by: caller.user.name.clone(),
