@@ -112,6 +112,9 @@ pub async fn keep_prepared(
 /// submitted, then sends once more those WeChat took without naming the
 /// job (45066: a retry within a minute), to learn it; or until `stop`
 /// resolves (checked between rounds; batches in flight finish first).
+/// `stop` is polled now and then and left pending in between: it must not
+/// hold the journal while pending (watch a channel; read the store in a
+/// task of its own), or the next journal call waits for it forever.
 pub async fn work(
     journal: &Journal,
     client: &Client,

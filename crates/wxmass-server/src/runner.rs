@@ -225,19 +225,30 @@ async fn send(
             engine::keep_prepared(journal, &c.id, &m).await?
         }
     };
-    let stop = async {
-        let still_running = async {
+    // The campaign's state is watched by a task of its own: a future that
+    // reads the store must not sit half-polled inside the engine's stop
+    // check (on PostgreSQL it would hold the connection while the engine
+    // waits for it).
+    let (paused_tx, mut paused) = tokio::sync::watch::channel(false);
+    let watcher = {
+        let (state, id) = (state.clone(), c.id.clone());
+        AbortOnDrop(tokio::spawn(async move {
             loop {
                 tokio::time::sleep(STATE_EVERY).await;
-                match journal.server_campaign(&c.id).await {
+                match state.journal().server_campaign(&id).await {
                     Ok(Some(now)) if now.state == CampaignState::Running => {}
-                    Ok(_) => return,
+                    Ok(_) => {
+                        let _ = paused_tx.send(true);
+                        return;
+                    }
                     Err(_) => {}
                 }
             }
-        };
+        }))
+    };
+    let stop = async {
         tokio::select! {
-            () = still_running => {}
+            _ = paused.wait_for(|&p| p) => {}
             () = shutdown => {}
         }
     };
@@ -251,7 +262,17 @@ async fn send(
         stop,
     )
     .await?;
+    drop(watcher);
     Ok((worked, client))
+}
+
+/// A task that ends with its owner.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// The engine's news, as log lines.

@@ -37,7 +37,11 @@ fn call(
         .expect("runtime");
     runtime.block_on(async {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::new();
+        // A hung server fails the test instead of stalling it.
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .expect("client");
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut request = client.request(method, format!("{base}{path}"));
         if let Some(token) = token {
@@ -744,7 +748,10 @@ fn put_text(base: &str, path: &str, token: &str, body: String) -> (u16, Value) {
         .expect("runtime");
     runtime.block_on(async {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let response = reqwest::Client::new()
+        let response = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .expect("client")
             .put(format!("{base}{path}"))
             .bearer_auth(token)
             .header("content-type", "text/plain")
@@ -871,5 +878,199 @@ fn a_campaign_to_a_saved_list() {
         ),
         (Some(300), Some(0)),
         "{stats}"
+    );
+}
+
+/// Two servers on one PostgreSQL send a 200-batch campaign together; one is
+/// killed with SIGKILL mid-run and the other finishes it (taking over its
+/// batches when their lease runs out): every openid is delivered exactly
+/// once, and every job's report, pushed to the survivor, is recorded once.
+#[cfg(unix)]
+#[test]
+fn two_servers_one_killed_every_openid_once() {
+    let Some(postgres) = wxmass_testkit::start_postgres() else {
+        return;
+    };
+    const FOLLOWERS: u32 = 20_000;
+    let home = tempfile::tempdir().expect("home");
+    let db = postgres.url.as_str();
+    let out = common::wxmass_std(home.path(), "http://127.0.0.1:9")
+        .args(["--database", db, "server", "init-admin", "--name", "alice"])
+        .env("WXMASS_ADMIN_PASSWORD", PASSWORD)
+        .stdin(Stdio::null())
+        .output()
+        .expect("init-admin");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let admin = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    // Both share the store and the server key (the same key file).
+    let server = || {
+        common::spawn(
+            Some(home.path()),
+            &[
+                "--database",
+                db,
+                "server",
+                "--listen",
+                "127.0.0.1:0",
+                "--window",
+                "1",
+                "--lease",
+                "2",
+                "--sends-per-minute",
+                "100000",
+            ],
+        )
+    };
+    let (mut doomed, doomed_url) = server();
+    let (_survivor, base) = server();
+    let callback = format!("{base}/callback/{}", common::APPID);
+    let (_emulator, emulator_url) = common::emulator(
+        FOLLOWERS,
+        &[
+            "--no-quotas",
+            "--mass-sends-per-minute",
+            "100000",
+            "--callback-url",
+            &callback,
+            "--callback-token",
+            "servetoken",
+            "--callback-aes-key",
+            AES_KEY,
+            "--callback-mode",
+            "safe",
+        ],
+    );
+    common::admin(
+        &emulator_url,
+        "POST",
+        "/_emulator/faults",
+        r#"{"paths": {"/cgi-bin/message/mass/send": {"latency_ms": 30}}}"#,
+    );
+    let (status, answer) = call(
+        &doomed_url,
+        "POST",
+        "/api/v1/accounts",
+        Some(&admin),
+        Some(
+            json!({"appid": common::APPID, "name": "Two hosts", "account_type": "service",
+                    "secret": common::SECRET, "callback_token": "servetoken", "aes_key": AES_KEY,
+                    "api_base": emulator_url}),
+        ),
+    );
+    assert_eq!(status, 201, "{answer}");
+    let list =
+        std::fs::read_to_string(common::follower_list(home.path(), &emulator_url)).expect("list");
+    let (status, saved) = put_text(&base, "/api/v1/lists/everyone", &admin, list);
+    assert_eq!(
+        (status, saved["distinct"].as_u64()),
+        (201, Some(u64::from(FOLLOWERS))),
+        "{saved}"
+    );
+    let (status, answer) = call(
+        &base,
+        "POST",
+        "/api/v1/campaigns",
+        Some(&admin),
+        Some(
+            json!({"id": "two", "appid": common::APPID, "name": "Two hosts",
+                    "content": {"type": "text", "text": "exactly once, two servers"},
+                    "audience": {"kind": "openids"}, "list": "everyone", "batch_size": 100}),
+        ),
+    );
+    assert_eq!(status, 201, "{answer}");
+    call(
+        &base,
+        "POST",
+        "/api/v1/campaigns/two/submit",
+        Some(&admin),
+        None,
+    );
+    let soon = wxmass_campaign::beijing::rfc3339(wxmass_campaign::beijing::now() + 1);
+    let (status, answer) = call(
+        &base,
+        "POST",
+        "/api/v1/campaigns/two/approve",
+        Some(&admin),
+        Some(json!({"send_at": soon})),
+    );
+    assert_eq!(status, 200, "{answer}");
+
+    // Kill one server once a fifth of the batches are in.
+    let mut killed = false;
+    for _ in 0..600 {
+        let (_, c) = call(&base, "GET", "/api/v1/campaigns/two", Some(&admin), None);
+        if c["submitted"].as_u64().unwrap_or(0) >= 40 {
+            doomed.0.kill().expect("kill -9");
+            let _ = doomed.0.wait();
+            killed = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(killed, "the campaign never got going");
+    let mut done = Value::Null;
+    for _ in 0..600 {
+        let (_, c) = call(&base, "GET", "/api/v1/campaigns/two", Some(&admin), None);
+        done = c;
+        if done["state"] == "finished" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(
+        (
+            done["state"].as_str(),
+            done["batches"].as_u64(),
+            done["submitted"].as_u64()
+        ),
+        (Some("finished"), Some(200), Some(200)),
+        "{done}"
+    );
+    // The last jobs finish (and deliver) a moment after they are taken.
+    let mut stats = Value::Null;
+    for _ in 0..100 {
+        stats = common::admin(&emulator_url, "GET", "/_emulator/stats", "");
+        if stats["deliveries"] == FOLLOWERS {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(stats["deliveries"], FOLLOWERS, "{stats}");
+    assert_eq!(stats["duplicate_deliveries"], 0, "{stats}");
+    // Every job's report recorded once: against its batch, or (a batch the
+    // killed server had sent but not recorded, which the survivor learned
+    // was sent from WeChat's duplicate answer, without its job's id) kept
+    // as a report of a job no batch names; never a conflict.
+    let jobs = stats["jobs"].as_u64().expect("jobs");
+    let strays = || {
+        let out = common::wxmass_std(home.path(), "http://127.0.0.1:9")
+            .args(["--database", db, "status", "--unknown", "--json"])
+            .output()
+            .expect("status --unknown");
+        common::json(&out.stdout)
+    };
+    let mut seen = (0, Value::Null);
+    for _ in 0..300 {
+        let (_, c) = call(&base, "GET", "/api/v1/campaigns/two", Some(&admin), None);
+        let unknown = strays();
+        let recorded =
+            c["reported"].as_u64().unwrap_or(0) + unknown.as_array().map_or(0, |a| a.len() as u64);
+        seen = (recorded, unknown);
+        if recorded >= jobs {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(seen.0, jobs, "reports recorded vs jobs: {}", seen.1);
+    assert!(
+        seen.1
+            .as_array()
+            .is_some_and(|a| a.iter().all(|s| s["kind"] == "unknown job")),
+        "a conflicting report: {}",
+        seen.1
     );
 }

@@ -58,7 +58,12 @@ async fn view(state: &AppState, c: ServerCampaign) -> ApiResult<CampaignView> {
     let batches = state.journal().batches(&c.id).await?;
     Ok(CampaignView {
         batches: batches.len() as u64,
-        submitted: batches.iter().filter(|b| !b.pending()).count() as u64,
+        // Submitted, whether or not WeChat named the job (a batch resent
+        // after a takeover may learn only that it was sent before).
+        submitted: batches
+            .iter()
+            .filter(|b| b.state == wxmass_campaign::BatchState::Submitted)
+            .count() as u64,
         reported: batches.iter().filter(|b| b.report.is_some()).count() as u64,
         send_at: c.send_at.map(beijing::rfc3339),
         state: c.state.as_str().to_owned(),
