@@ -55,6 +55,10 @@ for r in results:
         row(f"campaign, {n:,} followers: peak RSS (MB)", f"{rss:.1f} (serve {o['serve_rss_mb']:.1f}); journal {o['journal_mb']:.1f} MB",
             f"wechatpy {t['peak_rss_mb']:.1f}", f"{t['peak_rss_mb'] / rss:.1f}x less",
             "flat; < 100 at 1M", rss < 100)
+    elif b == "server_api":
+        for name, m in (("campaign status reads", r["status"]), ("campaign creations", r["create"])):
+            row(f"server API, {r['backend']}: {name}/s, {m['connections']} connections",
+                f"{m['per_second']:,.0f} (p50 {m['p50_ms']:.1f} ms, p99 {m['p99_ms']:.1f} ms)", "", "", "", None)
     elif b == "workers":
         row(f"workers on one PostgreSQL: batches claimed and submitted per second, {r['workers']} worker(s)",
             f"{r['batches_per_sec']:,.0f} ({r['batches']:,} batches in {r['seconds']:.2f} s)", "", "", "", None)
