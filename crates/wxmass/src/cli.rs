@@ -509,6 +509,11 @@ pub struct ServerArgs {
     /// WXMASS_SERVER_KEY, when set, is used instead.
     #[arg(long, env = "WXMASS_SERVER_KEY_FILE", value_name = "PATH")]
     pub key_file: Option<PathBuf>,
+    /// Try it with no account and no network: a built-in emulator with
+    /// 2,000 followers, a throwaway store, an admin whose API token is
+    /// printed, and the emulator's account added (pushes included).
+    #[arg(long)]
+    pub demo: bool,
     #[command(flatten)]
     pub sending: SendingArgs,
     /// Seconds from a request's first byte to the end of its headers.

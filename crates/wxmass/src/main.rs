@@ -158,6 +158,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             })
             .await
         }
+        Command::Server(args) if args.demo => server::demo(args).await,
         Command::Server(args) => {
             let paths = config::Paths::from_env()?;
             let journal = open_journal(cli, &paths).await?;

@@ -62,10 +62,101 @@ pub async fn run(
         );
     }
     let state = AppState::new(journal, key, wechat).context("cannot start the push writer")?;
-    let app = wxmass_server::app(state.clone());
-    let listener = wxmass_callback::bind(&args.listen)
+    let listener = listen(args).await?;
+    serve_on(args, state, listener).await
+}
+
+async fn listen(args: &ServerArgs) -> Result<tokio::net::TcpListener> {
+    wxmass_callback::bind(&args.listen)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))
+}
+
+/// `wxmass server --demo`: the server on a throwaway store, with a built-in
+/// emulator (pushing to it) as its one account, and an admin whose token
+/// is printed.
+pub async fn demo(args: &ServerArgs) -> Result<()> {
+    use wxmass_emulator::config::{DEFAULT_APPID, DEFAULT_SECRET};
+    use wxmass_emulator::{CallbackMode, CallbackTarget, EmulatorConfig};
+    let dir = std::env::temp_dir().join(format!(
+        "wxmass-server-demo-{}-{}",
+        std::process::id(),
+        wxmass_campaign::beijing::now()
+    ));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let journal = Journal::sqlite(&dir.join("journal.db"))?;
+    let key = ServerKey::load_or_create(&dir.join("server.key"))?;
+    let listener = listen(args).await?;
+    let addr = listener.local_addr()?;
+    let random = |n: usize| {
+        use rand::RngExt as _;
+        let bytes: Vec<u8> = (0..n).map(|_| rand::rng().random()).collect();
+        hex::encode(bytes)
+    };
+    let aes_key = wxmass_callback::crypto::AesKey::from_bytes({
+        use rand::RngExt as _;
+        rand::rng().random()
+    })
+    .to_encoding_aes_key();
+    let callback_token = "wxmassdemo";
+    let emulator = wxmass_emulator::start(
+        EmulatorConfig {
+            followers: 2_000,
+            tags: 2,
+            job_delay: Duration::from_millis(300),
+            callback: Some(CallbackTarget {
+                url: format!("http://{addr}/callback/{DEFAULT_APPID}"),
+                token: callback_token.into(),
+                aes_key: Some(aes_key.clone()),
+                mode: CallbackMode::Safe,
+            }),
+            ..EmulatorConfig::default()
+        },
+        tokio::net::TcpListener::bind("127.0.0.1:0").await?,
+    )?;
+    let token = wxmass_server::init_admin(&journal, "demo", &random(16))
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    let state = AppState::new(journal, key, None).context("cannot start the push writer")?;
+    let account = wxmass_server::api::accounts::NewAccount {
+        appid: DEFAULT_APPID.into(),
+        name: "Demo (emulator)".into(),
+        account_type: "service".into(),
+        secret: DEFAULT_SECRET.into(),
+        callback_token: callback_token.into(),
+        aes_key,
+        api_base: Some(emulator.base_url()),
+    };
+    wxmass_server::api::accounts::add(&state, "demo", &account)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    let base = format!("http://{addr}");
+    eprintln!(
+        "demo: a throwaway store in {}, the emulator (2,000 followers) as account {DEFAULT_APPID}\n\
+         admin token (this run only): {token}\n\
+         try:\n  \
+         curl -H 'Authorization: Bearer {token}' {base}/api/v1/accounts\n  \
+         curl -H 'Authorization: Bearer {token}' -H 'content-type: application/json' {base}/api/v1/campaigns \\\n    \
+         -d '{{\"id\":\"hello\",\"appid\":\"{DEFAULT_APPID}\",\"name\":\"Hello\",\"content\":{{\"type\":\"text\",\"text\":\"Hello\"}},\"audience\":{{\"kind\":\"all\"}}}}'\n  \
+         then POST {base}/api/v1/campaigns/hello/submit and .../approve with {{\"send_at\":\"<now, e.g. {}>\"}}\n\
+         Ctrl-C ends the demo and removes the store.",
+        dir.display(),
+        wxmass_campaign::beijing::rfc3339(wxmass_campaign::beijing::now()),
+    );
+    let served = serve_on(args, state, listener).await;
+    emulator.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    served
+}
+
+/// Serves `state` on `listener` until Ctrl-C or SIGTERM, sending due
+/// campaigns meanwhile.
+async fn serve_on(
+    args: &ServerArgs,
+    state: AppState,
+    listener: tokio::net::TcpListener,
+) -> Result<()> {
+    let app = wxmass_server::app(state.clone());
     let addr = listener.local_addr()?;
     if !addr.ip().is_loopback() {
         eprintln!(

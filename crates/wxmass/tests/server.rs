@@ -1074,3 +1074,80 @@ fn two_servers_one_killed_every_openid_once() {
         seen.1
     );
 }
+
+/// `wxmass server --demo`: no account, no network; the token it prints
+/// runs a campaign to the built-in emulator through to its pushed report.
+#[test]
+fn the_server_demo_runs_a_campaign() {
+    use std::io::BufRead as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wxmass"))
+        .args(["server", "--demo", "--listen", "127.0.0.1:0"])
+        .env_clear()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("server --demo");
+    // Read stderr to its end on a thread of its own (a pipe closed early
+    // would make the server's next line fail); the token comes through a
+    // channel.
+    let stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if let Some((_, t)) = line.split_once("admin token (this run only): ") {
+                let _ = tx.send(t.trim().to_owned());
+            }
+        }
+    });
+    let token = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the demo prints a token");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("first line");
+    let base = line.trim().rsplit(' ').next().expect("url").to_owned();
+    let _server = common::Proc(child);
+    let (status, accounts) = call(&base, "GET", "/api/v1/accounts", Some(&token), None);
+    assert_eq!(status, 200, "{accounts}");
+    let appid = accounts[0]["appid"]
+        .as_str()
+        .expect("the emulator's account")
+        .to_owned();
+    let (status, answer) = call(
+        &base,
+        "POST",
+        "/api/v1/campaigns",
+        Some(&token),
+        Some(json!({"id": "hello", "appid": appid, "name": "Hello",
+                    "content": {"type": "text", "text": "Hello"}, "audience": {"kind": "all"}})),
+    );
+    assert_eq!(status, 201, "{answer}");
+    call(
+        &base,
+        "POST",
+        "/api/v1/campaigns/hello/submit",
+        Some(&token),
+        None,
+    );
+    let now = wxmass_campaign::beijing::rfc3339(wxmass_campaign::beijing::now());
+    let (status, answer) = call(
+        &base,
+        "POST",
+        "/api/v1/campaigns/hello/approve",
+        Some(&token),
+        Some(json!({"send_at": now})),
+    );
+    assert_eq!(status, 200, "{answer}");
+    wait_for_state(&base, &token, "hello", "finished");
+    let mut reported = Value::Null;
+    for _ in 0..100 {
+        let (_, c) = call(&base, "GET", "/api/v1/campaigns/hello", Some(&token), None);
+        reported = c["reported"].clone();
+        if reported == 1 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(reported, 1, "the emulator's report reached the server");
+}

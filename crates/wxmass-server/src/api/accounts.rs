@@ -197,7 +197,14 @@ pub async fn create_account(
     State(state): State<AppState>,
     Body(new): Body<NewAccount>,
 ) -> ApiResult<(StatusCode, Json<AccountView>)> {
-    let kind = check(&new)?;
+    let account = add(&state, &caller.user.name, &new).await?;
+    Ok((StatusCode::CREATED, Json(account.into())))
+}
+
+/// Checks `new`, seals its secrets and stores it, for `actor` (the audit
+/// log's name for who did it).
+pub async fn add(state: &AppState, actor: &str, new: &NewAccount) -> ApiResult<Account> {
+    let kind = check(new)?;
     let secrets = serde_json::to_vec(&Secrets {
         secret: new.secret.clone(),
         callback_token: new.callback_token.clone(),
@@ -217,12 +224,12 @@ pub async fn create_account(
     state
         .journal()
         .audit(
-            &caller.user.name,
+            actor,
             "account.create",
             &account.appid,
             type_name(kind),
             now,
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(account.into())))
+    Ok(account)
 }
