@@ -93,12 +93,6 @@ impl AppState {
     }
 }
 
-impl AsRef<Journal> for AppState {
-    fn as_ref(&self) -> &Journal {
-        self.journal()
-    }
-}
-
 /// A file of this server's own in the temporary folder, removed when
 /// dropped (an upload on its way in, a list being planned).
 pub(crate) struct Spool(pub std::path::PathBuf);

@@ -23,6 +23,34 @@ fn init_admin(home: &std::path::Path, name: &str) -> std::process::Output {
         .expect("run init-admin")
 }
 
+/// The first admin of `home`'s store (`server init-admin`); its token.
+fn first_admin(home: &std::path::Path) -> String {
+    let first = init_admin(home, "alice");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    String::from_utf8_lossy(&first.stdout).trim().to_owned()
+}
+
+/// Adds the emulator's account (its calls going to `emulator_url`) as
+/// `name` of `kind`, which must succeed.
+fn add_emulated_account(base: &str, admin: &str, name: &str, kind: &str, emulator_url: &str) {
+    let (status, answer) = call(
+        base,
+        "POST",
+        "/api/v1/accounts",
+        Some(admin),
+        Some(
+            json!({"appid": common::APPID, "name": name, "account_type": kind,
+                    "secret": common::SECRET, "callback_token": "servetoken", "aes_key": AES_KEY,
+                    "api_base": emulator_url}),
+        ),
+    );
+    assert_eq!(status, 201, "{answer}");
+}
+
 /// One call: (status, JSON body or Null).
 fn call(
     base: &str,
@@ -69,13 +97,7 @@ fn grants(role: &str, permission: &str) -> bool {
 #[test]
 fn server_people_accounts_and_every_route_checked() {
     let home = tempfile::tempdir().expect("home");
-    let first = init_admin(home.path(), "alice");
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
-    let admin = String::from_utf8_lossy(&first.stdout).trim().to_owned();
+    let admin = first_admin(home.path());
     assert!(admin.starts_with("wxm_"), "{admin}");
     let again = init_admin(home.path(), "bob");
     assert!(!again.status.success());
@@ -393,13 +415,7 @@ fn wait_for_state(base: &str, token: &str, id: &str, state: &str) -> Value {
 #[test]
 fn a_campaign_from_draft_to_finished() {
     let home = tempfile::tempdir().expect("home");
-    let first = init_admin(home.path(), "alice");
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
-    let admin = String::from_utf8_lossy(&first.stdout).trim().to_owned();
+    let admin = first_admin(home.path());
     let (_server, base) = common::spawn(Some(home.path()), &["server", "--listen", "127.0.0.1:0"]);
     // The emulator pushes every report to the server, in safe mode.
     let callback = format!("{base}/callback/{}", common::APPID);
@@ -444,18 +460,7 @@ fn a_campaign_from_draft_to_finished() {
         tokens.insert(role, token["token"].as_str().expect("token").to_owned());
     }
     let (editor, approver) = (&tokens["editor"], &tokens["approver"]);
-    let (status, answer) = call(
-        &base,
-        "POST",
-        "/api/v1/accounts",
-        Some(&admin),
-        Some(
-            json!({"appid": common::APPID, "name": "Emulated", "account_type": "service",
-                    "secret": common::SECRET, "callback_token": "servetoken", "aes_key": AES_KEY,
-                    "api_base": emulator_url}),
-        ),
-    );
-    assert_eq!(status, 201, "{answer}");
+    add_emulated_account(&base, &admin, "Emulated", "service", &emulator_url);
 
     let draft = |id: &str| {
         json!({"id": id, "appid": common::APPID, "name": "Friday news",
@@ -677,22 +682,9 @@ fn a_campaign_from_draft_to_finished() {
 fn approval_is_refused_when_the_days_quota_is_spent() {
     let (_emulator, emulator_url) = common::emulator(20, &["--account-type", "subscription"]);
     let home = tempfile::tempdir().expect("home");
-    let first = init_admin(home.path(), "alice");
-    assert!(first.status.success());
-    let admin = String::from_utf8_lossy(&first.stdout).trim().to_owned();
+    let admin = first_admin(home.path());
     let (_server, base) = common::spawn(Some(home.path()), &["server", "--listen", "127.0.0.1:0"]);
-    let (status, answer) = call(
-        &base,
-        "POST",
-        "/api/v1/accounts",
-        Some(&admin),
-        Some(
-            json!({"appid": common::APPID, "name": "Daily", "account_type": "subscription",
-                    "secret": common::SECRET, "callback_token": "servetoken", "aes_key": AES_KEY,
-                    "api_base": emulator_url}),
-        ),
-    );
-    assert_eq!(status, 201, "{answer}");
+    add_emulated_account(&base, &admin, "Daily", "subscription", &emulator_url);
     let now = wxmass_campaign::beijing::rfc3339(wxmass_campaign::beijing::now());
     for id in ["q1", "q2"] {
         let (status, answer) = call(
@@ -771,22 +763,9 @@ fn put_text(base: &str, path: &str, token: &str, body: String) -> (u16, Value) {
 fn a_campaign_to_a_saved_list() {
     let (_emulator, emulator_url) = common::emulator(300, &[]);
     let home = tempfile::tempdir().expect("home");
-    let first = init_admin(home.path(), "alice");
-    assert!(first.status.success());
-    let admin = String::from_utf8_lossy(&first.stdout).trim().to_owned();
+    let admin = first_admin(home.path());
     let (_server, base) = common::spawn(Some(home.path()), &["server", "--listen", "127.0.0.1:0"]);
-    let (status, answer) = call(
-        &base,
-        "POST",
-        "/api/v1/accounts",
-        Some(&admin),
-        Some(
-            json!({"appid": common::APPID, "name": "Lists", "account_type": "service",
-                    "secret": common::SECRET, "callback_token": "servetoken", "aes_key": AES_KEY,
-                    "api_base": emulator_url}),
-        ),
-    );
-    assert_eq!(status, 201, "{answer}");
+    add_emulated_account(&base, &admin, "Lists", "service", &emulator_url);
     let followers =
         std::fs::read_to_string(common::follower_list(home.path(), &emulator_url)).expect("list");
     let mut lines: Vec<&str> = followers.lines().collect();
@@ -950,18 +929,7 @@ fn two_servers_one_killed_every_openid_once() {
         "/_emulator/faults",
         r#"{"paths": {"/cgi-bin/message/mass/send": {"latency_ms": 30}}}"#,
     );
-    let (status, answer) = call(
-        &doomed_url,
-        "POST",
-        "/api/v1/accounts",
-        Some(&admin),
-        Some(
-            json!({"appid": common::APPID, "name": "Two hosts", "account_type": "service",
-                    "secret": common::SECRET, "callback_token": "servetoken", "aes_key": AES_KEY,
-                    "api_base": emulator_url}),
-        ),
-    );
-    assert_eq!(status, 201, "{answer}");
+    add_emulated_account(&doomed_url, &admin, "Two hosts", "service", &emulator_url);
     let list =
         std::fs::read_to_string(common::follower_list(home.path(), &emulator_url)).expect("list");
     let (status, saved) = put_text(&base, "/api/v1/lists/everyone", &admin, list);
