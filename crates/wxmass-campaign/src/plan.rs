@@ -110,6 +110,18 @@ pub async fn propose(
     spec: CampaignSpec,
     list: Option<&mut OpenIdList>,
 ) -> Result<Proposal> {
+    propose_at(journal, client, spec, list, beijing::now()).await
+}
+
+/// [`propose`] at `now` (Unix seconds): the day and month whose quota the
+/// campaign counts against, on a server whose clock tests move.
+pub async fn propose_at(
+    journal: &Journal,
+    client: &Client,
+    spec: CampaignSpec,
+    list: Option<&mut OpenIdList>,
+    now: i64,
+) -> Result<Proposal> {
     if let Some(existing) = journal.campaign(&spec.id).await? {
         if legacy::id_json(&existing.content) != legacy::id_json(&spec.content) {
             return Err(Error::ContentChanged(spec.id.clone()));
@@ -151,7 +163,6 @@ pub async fn propose(
             ));
         }
     };
-    let now = beijing::now();
     quota::check(journal, &spec.appid, spec.account, &spec.audience, now).await?;
     let capped = match list {
         Some(list) => {

@@ -73,6 +73,11 @@ impl ApiError {
         ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
     }
 
+    /// 409: not in a state that allows it (the message says which).
+    pub fn wrong_state(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::CONFLICT, "wrong_state", message)
+    }
+
     /// 404.
     pub fn not_found(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
@@ -114,9 +119,7 @@ impl From<wxmass_campaign::Error> for ApiError {
         use wxmass_campaign::Error as E;
         match e {
             E::Exists(why) => ApiError::new(StatusCode::CONFLICT, "exists", why),
-            E::WrongState { .. } => {
-                ApiError::new(StatusCode::CONFLICT, "wrong_state", e.to_string())
-            }
+            E::WrongState { .. } => ApiError::wrong_state(e.to_string()),
             E::Invalid(why) => ApiError::new(StatusCode::BAD_REQUEST, "invalid", why),
             E::Quota(_) => ApiError::new(StatusCode::CONFLICT, "quota", e.to_string()),
             E::ContentChanged(_) | E::FileChanged(_) => {

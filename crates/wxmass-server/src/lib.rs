@@ -10,7 +10,8 @@
 //! - [`auth`]: tokens, passwords, the [`auth::Caller`] of a request and the
 //!   permission check.
 //! - [`key`]: the server key and sealing.
-//! - [`runner`]: sending due campaigns, beside the other servers.
+//! - [`runner`]: sending due campaigns, beside the other servers, by
+//!   [`clock`] (the machine's, or one tests move).
 //! - [`pushes`]: WeChat's pushes recorded before they are answered (group
 //!   commit), for `/callback/{appid}` ([`callbacks`]) and `wxmass serve`.
 //! - [`error`]: the API's error answers; [`json`]: request bodies.
@@ -26,6 +27,7 @@
 pub mod api;
 pub mod auth;
 pub mod callbacks;
+pub mod clock;
 pub mod error;
 pub mod json;
 pub mod key;
@@ -51,6 +53,7 @@ struct Inner {
     key: ServerKey,
     wechat: Option<String>,
     callbacks: callbacks::Callbacks,
+    clock: clock::Clock,
 }
 
 impl AppState {
@@ -69,6 +72,7 @@ impl AppState {
             key,
             wechat,
             callbacks: callbacks::Callbacks::new(writer),
+            clock: clock::Clock::default(),
         })))
     }
 
@@ -85,6 +89,16 @@ impl AppState {
     /// The store.
     pub fn journal(&self) -> &Journal {
         &self.0.journal
+    }
+
+    /// The clock campaigns are scheduled by.
+    pub fn clock(&self) -> &clock::Clock {
+        &self.0.clock
+    }
+
+    /// Unix seconds now, on [`AppState::clock`].
+    pub fn now(&self) -> i64 {
+        self.0.clock.now()
     }
 
     /// The server key.

@@ -66,7 +66,7 @@ async fn start_due(
     stopped: &tokio::sync::watch::Receiver<bool>,
     tasks: &mut tokio::task::JoinSet<()>,
 ) -> Result<(), Error> {
-    let now = beijing::now();
+    let now = state.now();
     for campaign in state.journal().due_campaigns(now).await? {
         if campaign.state == CampaignState::Scheduled {
             let due = campaign.send_at.unwrap_or(now);
@@ -132,7 +132,7 @@ async fn work_campaign(
 ) {
     let id = campaign.id.clone();
     let outcome = send(state, options, &campaign, shutdown).await;
-    let now = beijing::now();
+    let now = state.now();
     let (step, note, client) = match outcome {
         Ok((Worked::Done, client)) => (Step::Finish, None, Some(client)),
         Ok((Worked::Stopped, _)) => return,
@@ -204,7 +204,9 @@ async fn send(
             batch_size: c.batch_size.unwrap_or(BATCH_SIZE),
         };
         let list = spooled.as_mut().map(|(_, list)| list);
-        if let Proposal::New(new) = plan::propose(journal, &client, spec, list).await? {
+        if let Proposal::New(new) =
+            plan::propose_at(journal, &client, spec, list, state.now()).await?
+        {
             let list = spooled.as_ref().map(|(_, list)| list);
             // Two servers may plan at once: the second finds the first's.
             if let Err(e) = plan::commit(journal, &new, list).await

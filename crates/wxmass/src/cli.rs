@@ -514,6 +514,12 @@ pub struct ServerArgs {
     /// printed, and the emulator's account added (pushes included).
     #[arg(long)]
     pub demo: bool,
+    /// For tests and demos: let an admin move the time campaigns are
+    /// scheduled by forward (`POST /api/v1/clock`), to run tomorrow's
+    /// campaign now. Pushes and leases keep the machine's time. (On with
+    /// --demo, where it moves the emulator's clock too.)
+    #[arg(long)]
+    pub movable_clock: bool,
     #[command(flatten)]
     pub sending: SendingArgs,
     /// Seconds from a request's first byte to the end of its headers.

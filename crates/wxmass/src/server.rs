@@ -62,6 +62,12 @@ pub async fn run(
         );
     }
     let state = AppState::new(journal, key, wechat).context("cannot start the push writer")?;
+    if args.movable_clock {
+        eprintln!(
+            "warning: --movable-clock: an admin may move this server's scheduling clock forward (for tests and demos)"
+        );
+        state.clock().make_movable(None);
+    }
     let listener = listen(args).await?;
     serve_on(args, state, listener).await
 }
@@ -118,6 +124,11 @@ pub async fn demo(args: &ServerArgs) -> Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
     let state = AppState::new(journal, key, None).context("cannot start the push writer")?;
+    let emulated = emulator.emulator.clone();
+    state.clock().make_movable(Some(Box::new(move |seconds| {
+        emulated.clock.advance(seconds);
+        emulated.jobs_changed();
+    })));
     let account = wxmass_server::api::accounts::NewAccount {
         appid: DEFAULT_APPID.into(),
         name: "Demo (emulator)".into(),
@@ -139,6 +150,7 @@ pub async fn demo(args: &ServerArgs) -> Result<()> {
          curl -H 'Authorization: Bearer {token}' -H 'content-type: application/json' {base}/api/v1/campaigns \\\n    \
          -d '{{\"id\":\"hello\",\"appid\":\"{DEFAULT_APPID}\",\"name\":\"Hello\",\"content\":{{\"type\":\"text\",\"text\":\"Hello\"}},\"audience\":{{\"kind\":\"all\"}}}}'\n  \
          then POST {base}/api/v1/campaigns/hello/submit and .../approve with {{\"send_at\":\"<now, e.g. {}>\"}}\n\
+         (a later send_at? POST {base}/api/v1/clock with {{\"advance_seconds\":3600}} moves the server's and the emulator's clocks)\n\
          Ctrl-C ends the demo and removes the store.",
         dir.display(),
         wxmass_campaign::beijing::rfc3339(wxmass_campaign::beijing::now()),

@@ -37,16 +37,19 @@ fn first_admin(home: &std::path::Path) -> String {
 /// Adds the emulator's account (its calls going to `emulator_url`) as
 /// `name` of `kind`, which must succeed.
 fn add_emulated_account(base: &str, admin: &str, name: &str, kind: &str, emulator_url: &str) {
+    add_account(base, admin, common::APPID, name, kind, emulator_url);
+}
+
+/// Adds the account `appid` of an emulator started with it.
+fn add_account(base: &str, admin: &str, appid: &str, name: &str, kind: &str, emulator_url: &str) {
     let (status, answer) = call(
         base,
         "POST",
         "/api/v1/accounts",
         Some(admin),
-        Some(
-            json!({"appid": common::APPID, "name": name, "account_type": kind,
+        Some(json!({"appid": appid, "name": name, "account_type": kind,
                     "secret": common::SECRET, "callback_token": "servetoken", "aes_key": AES_KEY,
-                    "api_base": emulator_url}),
-        ),
+                    "api_base": emulator_url})),
     );
     assert_eq!(status, 201, "{answer}");
 }
@@ -674,6 +677,230 @@ fn a_campaign_from_draft_to_finished() {
     ] {
         assert!(actions.contains(&action), "{action} not in {actions:?}");
     }
+}
+
+/// An emulator for `appid` of `kind` with `followers`, pushing its
+/// reports to the server at `base` in safe mode.
+fn emulator_pushing_to(
+    base: &str,
+    appid: &str,
+    kind: &str,
+    followers: u32,
+) -> (common::Proc, String) {
+    let callback = format!("{base}/callback/{appid}");
+    common::emulator(
+        followers,
+        &[
+            "--appid",
+            appid,
+            "--account-type",
+            kind,
+            "--callback-url",
+            &callback,
+            "--callback-token",
+            "servetoken",
+            "--callback-aes-key",
+            AES_KEY,
+            "--callback-mode",
+            "safe",
+        ],
+    )
+}
+
+/// Waits until every batch of campaign `id` has its pushed report.
+fn wait_for_reports(base: &str, token: &str, id: &str) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..200 {
+        let (_, c) = call(
+            base,
+            "GET",
+            &format!("/api/v1/campaigns/{id}"),
+            Some(token),
+            None,
+        );
+        if c["batches"].as_u64().is_some_and(|n| n > 0) && c["reported"] == c["batches"] {
+            return c;
+        }
+        last = c;
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("campaign {id}'s reports never all came: {last}");
+}
+
+/// Two accounts in one server, each with a campaign approved for tomorrow:
+/// nothing is sent today; once the server's clock and the emulators' move
+/// a day on, both run, on time, each to its own followers once, and each
+/// account's pushes report its own campaign. Moving the clock is an
+/// admin's, audited, and refused by a server without --movable-clock.
+#[test]
+fn campaigns_for_tomorrow_on_two_accounts_run_when_the_clocks_move() {
+    const OTHER: &str = "wx2222222222222222";
+    let home = tempfile::tempdir().expect("home");
+    let admin = first_admin(home.path());
+    let (_server, base) = common::spawn(
+        Some(home.path()),
+        &["server", "--listen", "127.0.0.1:0", "--movable-clock"],
+    );
+    let (_service, service_url) = emulator_pushing_to(&base, common::APPID, "service", 30);
+    let (_subscription, subscription_url) = emulator_pushing_to(&base, OTHER, "subscription", 20);
+    add_account(
+        &base,
+        &admin,
+        common::APPID,
+        "Service",
+        "service",
+        &service_url,
+    );
+    add_account(
+        &base,
+        &admin,
+        OTHER,
+        "Subscription",
+        "subscription",
+        &subscription_url,
+    );
+
+    let (_, clock) = call(&base, "GET", "/api/v1/clock", Some(&admin), None);
+    assert_eq!(
+        (clock["movable"].as_bool(), clock["offset_seconds"].as_i64()),
+        (Some(true), Some(0)),
+        "{clock}"
+    );
+    let tomorrow = wxmass_campaign::beijing::now() + 86_400;
+    let send_at = wxmass_campaign::beijing::rfc3339(tomorrow);
+    for (id, appid) in [
+        ("service-news", common::APPID),
+        ("subscription-news", OTHER),
+    ] {
+        let (status, c) = call(
+            &base,
+            "POST",
+            "/api/v1/campaigns",
+            Some(&admin),
+            Some(json!({"id": id, "appid": appid, "name": id,
+                        "content": {"type": "text", "text": format!("news for {appid}")},
+                        "audience": {"kind": "all"}})),
+        );
+        assert_eq!(status, 201, "{c}");
+        let (status, c) = call(
+            &base,
+            "POST",
+            &format!("/api/v1/campaigns/{id}/submit"),
+            Some(&admin),
+            None,
+        );
+        assert_eq!(status, 200, "{c}");
+        let (status, c) = call(
+            &base,
+            "POST",
+            &format!("/api/v1/campaigns/{id}/approve"),
+            Some(&admin),
+            Some(json!({"send_at": send_at})),
+        );
+        assert_eq!(
+            (status, c["state"].as_str()),
+            (200, Some("scheduled")),
+            "{c}"
+        );
+    }
+    // Several of the runner's rounds: still tomorrow's.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    for (id, url) in [
+        ("service-news", &service_url),
+        ("subscription-news", &subscription_url),
+    ] {
+        let (_, c) = call(
+            &base,
+            "GET",
+            &format!("/api/v1/campaigns/{id}"),
+            Some(&admin),
+            None,
+        );
+        assert_eq!(c["state"], "scheduled", "{c}");
+        assert_eq!(common::admin(url, "GET", "/_emulator/stats", "")["jobs"], 0);
+    }
+
+    let (status, answer) = call(
+        &base,
+        "POST",
+        "/api/v1/clock",
+        Some(&admin),
+        Some(json!({"advance_seconds": -60})),
+    );
+    assert_eq!(
+        (status, answer["error"]["field"].as_str()),
+        (400, Some("advance_seconds")),
+        "{answer}"
+    );
+    // A day on (and a second), for the server and for WeChat.
+    let advance = tomorrow - wxmass_campaign::beijing::now() + 1;
+    let (status, clock) = call(
+        &base,
+        "POST",
+        "/api/v1/clock",
+        Some(&admin),
+        Some(json!({"advance_seconds": advance})),
+    );
+    assert_eq!(status, 200, "{clock}");
+    assert!(
+        clock["offset_seconds"]
+            .as_i64()
+            .is_some_and(|o| o >= advance),
+        "{clock}"
+    );
+    for url in [&service_url, &subscription_url] {
+        common::admin(
+            url,
+            "POST",
+            "/_emulator/clock",
+            &json!({"advance_seconds": advance}).to_string(),
+        );
+    }
+    for (id, url, followers) in [
+        ("service-news", &service_url, 30),
+        ("subscription-news", &subscription_url, 20),
+    ] {
+        let done = wait_for_state(&base, &admin, id, "finished");
+        assert!(
+            !done["note"].as_str().unwrap_or_default().contains("late"),
+            "it ran on time: {done}"
+        );
+        let reported = wait_for_reports(&base, &admin, id);
+        assert_eq!(reported["reported"], 1, "{reported}");
+        let stats = common::admin(url, "GET", "/_emulator/stats", "");
+        assert_eq!(
+            (
+                stats["jobs"].as_u64(),
+                stats["deliveries"].as_u64(),
+                stats["duplicate_deliveries"].as_u64()
+            ),
+            (Some(1), Some(followers), Some(0)),
+            "{id}: {stats}"
+        );
+    }
+    let (_, log) = call(&base, "GET", "/api/v1/audit", Some(&admin), None);
+    assert!(
+        log.as_array()
+            .is_some_and(|l| l.iter().any(|e| e["action"] == "clock.move")),
+        "{log}"
+    );
+
+    // A server on the machine's time refuses to move it.
+    let other = tempfile::tempdir().expect("home");
+    let other_admin = first_admin(other.path());
+    let (_fixed, fixed) = common::spawn(Some(other.path()), &["server", "--listen", "127.0.0.1:0"]);
+    let (status, answer) = call(
+        &fixed,
+        "POST",
+        "/api/v1/clock",
+        Some(&other_admin),
+        Some(json!({"advance_seconds": 60})),
+    );
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (409, Some("wrong_state")),
+        "{answer}"
+    );
 }
 
 /// A subscription account sends one mass message a day: once today's has

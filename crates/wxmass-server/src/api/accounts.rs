@@ -8,8 +8,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use wxmass_campaign::AccountType;
 use wxmass_campaign::people::Account;
-use wxmass_campaign::{AccountType, beijing};
 
 use crate::AppState;
 use crate::auth::{Allowed, ToAdmin, ToRead};
@@ -211,7 +211,7 @@ pub async fn add(state: &AppState, actor: &str, new: &NewAccount) -> ApiResult<A
         aes_key: new.aes_key.clone(),
     })
     .map_err(|e| ApiError::internal(&e))?;
-    let now = beijing::now();
+    let now = state.now();
     let account = Account {
         appid: new.appid.clone(),
         name: new.name.clone(),

@@ -198,7 +198,7 @@ pub async fn create_campaign(
             "no such account: add it with POST /api/v1/accounts",
         ));
     }
-    let now = beijing::now();
+    let now = state.now();
     let campaign = ServerCampaign {
         id: new.id,
         appid: new.appid,
@@ -254,7 +254,7 @@ async fn take(
     action: &str,
 ) -> ApiResult<Json<CampaignView>> {
     let c = find(state, id).await?;
-    let now = beijing::now();
+    let now = state.now();
     state
         .journal()
         .move_campaign(id, c.state, step, &change, now)
@@ -334,7 +334,7 @@ pub async fn approve_campaign(
             &campaign.appid,
             account.account_type,
             &campaign.audience,
-            send_at.max(beijing::now()),
+            send_at.max(state.now()),
         )
         .await?;
     }
@@ -493,13 +493,7 @@ pub async fn test_campaign(
     };
     state
         .journal()
-        .audit(
-            &caller.user.name,
-            "campaign.test",
-            &c.id,
-            &who,
-            beijing::now(),
-        )
+        .audit(&caller.user.name, "campaign.test", &c.id, &who, state.now())
         .await?;
     Ok(Json(TestSent { msg_id }))
 }

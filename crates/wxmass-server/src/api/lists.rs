@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use serde::Serialize;
 use utoipa::ToSchema;
 use wxmass_campaign::lists::SavedList;
-use wxmass_campaign::{OpenIdList, beijing, sha256_hex};
+use wxmass_campaign::{OpenIdList, sha256_hex};
 
 use crate::AppState;
 use crate::auth::{Allowed, ToEdit, ToRead};
@@ -100,7 +100,7 @@ pub async fn save_list(
         .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::invalid("body", e.to_string()))?;
     let data = std::fs::read(&spool.0).map_err(|e| ApiError::internal(&e))?;
-    let now = beijing::now();
+    let now = state.now();
     let saved = SavedList {
         name,
         count: checked.count(),

@@ -58,6 +58,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(Doc::openapi())
         .routes(routes!(system::health))
         .routes(routes!(system::me))
+        .routes(routes!(system::get_clock, system::move_clock))
         .routes(routes!(people::list_users, people::create_user))
         .routes(routes!(people::create_token))
         .routes(routes!(people::audit_log))

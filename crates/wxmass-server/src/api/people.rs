@@ -6,7 +6,6 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use wxmass_campaign::beijing;
 use wxmass_campaign::people::{AuditEntry, Role, User};
 
 use crate::AppState;
@@ -118,7 +117,7 @@ pub async fn create_user(
     let role = role("role", &new.role)?;
     check_password("password", &new.password)?;
     let hash = hash_password(&new.password)?;
-    let now = beijing::now();
+    let now = state.now();
     let user = state
         .journal()
         .create_user(&new.name, role, &hash, now)
@@ -189,7 +188,7 @@ pub async fn create_token(
         ));
     }
     let token = new_token();
-    let now = beijing::now();
+    let now = state.now();
     let id = state
         .journal()
         .create_token(user.id, role, &token_hash(&token), &new.label, now)

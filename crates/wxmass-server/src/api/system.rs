@@ -1,14 +1,17 @@
 //! The server itself: `GET /api/v1/health` (no credentials: for load
-//! balancers) and `GET /api/v1/me` (who the credentials are).
+//! balancers), `GET /api/v1/me` (who the credentials are) and
+//! `/api/v1/clock` (the time campaigns are scheduled by; moved by tests).
 
 use axum::Json;
 use axum::extract::State;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use wxmass_campaign::beijing;
 
 use crate::AppState;
-use crate::auth::{Allowed, ToRead};
-use crate::error::{ApiResult, ErrorBody};
+use crate::auth::{Allowed, ToAdmin, ToRead};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::json::Body;
 
 /// The server's state.
 #[derive(Debug, Serialize, ToSchema)]
@@ -55,4 +58,81 @@ pub async fn me(Allowed(caller, _): Allowed<ToRead>) -> ApiResult<Json<Me>> {
         user_role: caller.user.role,
         role: caller.role,
     }))
+}
+
+/// The server's clock.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClockView {
+    /// Now, Beijing time (RFC 3339).
+    pub now: String,
+    /// Seconds ahead of the machine's clock.
+    pub offset_seconds: i64,
+    /// Whether an admin may move it (`--movable-clock`).
+    pub movable: bool,
+}
+
+fn clock_view(state: &AppState) -> ClockView {
+    let clock = state.clock();
+    ClockView {
+        now: beijing::rfc3339(clock.now()),
+        offset_seconds: clock.offset(),
+        movable: clock.is_movable(),
+    }
+}
+
+/// The time campaigns are scheduled by.
+#[utoipa::path(get, path = "/api/v1/clock", tag = "system", security(("token" = ["read"])),
+    responses((status = 200, body = ClockView), (status = 401, body = ErrorBody)))]
+pub async fn get_clock(_: Allowed<ToRead>, State(state): State<AppState>) -> Json<ClockView> {
+    Json(clock_view(&state))
+}
+
+/// A move of the clock.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClockMove {
+    /// Seconds forward: 0 to 34,560,000 (400 days).
+    pub advance_seconds: i64,
+}
+
+/// Moves the clock forward (a server started with `--movable-clock`: tests
+/// and demos), so that a campaign due tomorrow runs now. The pushes'
+/// replay window and the leases keep the machine's time.
+#[utoipa::path(post, path = "/api/v1/clock", tag = "system", security(("token" = ["admin"])),
+    request_body = ClockMove,
+    responses((status = 200, body = ClockView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn move_clock(
+    Allowed(caller, _): Allowed<ToAdmin>,
+    State(state): State<AppState>,
+    Body(request): Body<ClockMove>,
+) -> ApiResult<Json<ClockView>> {
+    if !(0..=crate::clock::MAX_ADVANCE).contains(&request.advance_seconds) {
+        return Err(ApiError::invalid(
+            "advance_seconds",
+            format!(
+                "{}: 0 to 34,560,000 (the clock moves forward only)",
+                request.advance_seconds
+            ),
+        ));
+    }
+    let now = state
+        .clock()
+        .advance(request.advance_seconds)
+        .map_err(ApiError::wrong_state)?;
+    state
+        .journal()
+        .audit(
+            &caller.user.name,
+            "clock.move",
+            "server",
+            &format!(
+                "+{} s, now {}",
+                request.advance_seconds,
+                beijing::shown(now)
+            ),
+            now,
+        )
+        .await?;
+    Ok(Json(clock_view(&state)))
 }
