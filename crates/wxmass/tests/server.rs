@@ -903,6 +903,135 @@ fn campaigns_for_tomorrow_on_two_accounts_run_when_the_clocks_move() {
     );
 }
 
+/// SIGTERM drains: the server stops claiming, lets its batches in flight
+/// be recorded (or released), and exits 0 mid-campaign; a server started
+/// again on the same store finishes the campaign at once (nothing left
+/// under a lease: it is 60 s here), every follower reached once.
+#[test]
+fn sigterm_drains_and_a_restart_finishes() {
+    const FOLLOWERS: u32 = 2_000;
+    let home = tempfile::tempdir().expect("home");
+    let admin = first_admin(home.path());
+    let args = [
+        "server",
+        "--listen",
+        "127.0.0.1:0",
+        "--window",
+        "2",
+        "--lease",
+        "60",
+        "--sends-per-minute",
+        "100000",
+    ];
+    let (mut first, base) = common::spawn(Some(home.path()), &args);
+    let (_emulator, emulator_url) = common::emulator(
+        FOLLOWERS,
+        &["--no-quotas", "--mass-sends-per-minute", "100000"],
+    );
+    common::admin(
+        &emulator_url,
+        "POST",
+        "/_emulator/faults",
+        r#"{"paths": {"/cgi-bin/message/mass/send": {"latency_ms": 150}}}"#,
+    );
+    add_emulated_account(&base, &admin, "Drained", "service", &emulator_url);
+    let list =
+        std::fs::read_to_string(common::follower_list(home.path(), &emulator_url)).expect("list");
+    let (status, saved) = put_text(&base, "/api/v1/lists/everyone", &admin, list);
+    assert_eq!(status, 201, "{saved}");
+    let (status, answer) = call(
+        &base,
+        "POST",
+        "/api/v1/campaigns",
+        Some(&admin),
+        Some(
+            json!({"id": "drain", "appid": common::APPID, "name": "Drained",
+                    "content": {"type": "text", "text": "drained, then finished"},
+                    "audience": {"kind": "openids"}, "list": "everyone", "batch_size": 100}),
+        ),
+    );
+    assert_eq!(status, 201, "{answer}");
+    call(
+        &base,
+        "POST",
+        "/api/v1/campaigns/drain/submit",
+        Some(&admin),
+        None,
+    );
+    let now = wxmass_campaign::beijing::rfc3339(wxmass_campaign::beijing::now());
+    let (status, answer) = call(
+        &base,
+        "POST",
+        "/api/v1/campaigns/drain/approve",
+        Some(&admin),
+        Some(json!({"send_at": now})),
+    );
+    assert_eq!(status, 200, "{answer}");
+    let mut submitted = 0;
+    for _ in 0..300 {
+        let (_, c) = call(&base, "GET", "/api/v1/campaigns/drain", Some(&admin), None);
+        submitted = c["submitted"].as_u64().unwrap_or(0);
+        if submitted >= 4 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(submitted >= 4, "the campaign never got going");
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &first.0.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(term.success());
+    let began = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = first.0.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            began.elapsed().as_secs() < 15,
+            "SIGTERM did not stop the server"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status}");
+    let stats = common::admin(&emulator_url, "GET", "/_emulator/stats", "");
+    let sent_before = stats["jobs"].as_u64().expect("jobs");
+    assert!(sent_before < 20, "it stopped mid-campaign: {stats}");
+
+    let (_second, base) = common::spawn(Some(home.path()), &args);
+    let (_, c) = call(&base, "GET", "/api/v1/campaigns/drain", Some(&admin), None);
+    assert_eq!(c["state"], "running", "{c}");
+    assert_eq!(
+        c["submitted"].as_u64(),
+        Some(sent_before),
+        "every job sent was recorded: {c}"
+    );
+    let restarted = std::time::Instant::now();
+    let done = wait_for_state(&base, &admin, "drain", "finished");
+    assert_eq!(done["submitted"], 20, "{done}");
+    assert!(
+        restarted.elapsed().as_secs() < 30,
+        "no batch waited for its 60 s lease"
+    );
+    let mut stats = Value::Null;
+    for _ in 0..100 {
+        stats = common::admin(&emulator_url, "GET", "/_emulator/stats", "");
+        if stats["deliveries"] == FOLLOWERS {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(
+        (
+            stats["jobs"].as_u64(),
+            stats["deliveries"].as_u64(),
+            stats["duplicate_deliveries"].as_u64()
+        ),
+        (Some(20), Some(u64::from(FOLLOWERS)), Some(0)),
+        "{stats}"
+    );
+}
+
 /// A subscription account sends one mass message a day: once today's has
 /// gone, approving another for today is refused, saying when it frees.
 #[test]
