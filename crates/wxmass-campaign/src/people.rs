@@ -109,6 +109,18 @@ pub struct User {
     pub created_at: i64,
 }
 
+/// A credential as the store keeps it: an API token, or a browser
+/// session (kept the same way, under its own label).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    /// What it may do (at most its user's role).
+    pub role: Role,
+    /// What it is for, e.g. `deploy bot`, or `session`.
+    pub label: String,
+    /// Unix seconds (sessions expire from this).
+    pub created_at: i64,
+}
+
 /// An Official Account the server sends for, as the API shows it (its
 /// secrets are in [`Account::sealed`], which the API never shows).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -246,11 +258,19 @@ impl Journal {
         }
     }
 
-    /// The user a token (by hash) belongs to, and the token's role.
-    pub async fn token_owner(&self, token_hash: &str) -> Result<Option<(User, Role)>> {
+    /// The user a token (by hash) belongs to, and the token.
+    pub async fn token_owner(&self, token_hash: &str) -> Result<Option<(User, Credential)>> {
         match self {
             Journal::Sqlite(j) => crate::journal::lock(j).token_owner(token_hash),
             Journal::Postgres(p) => p.token_owner(token_hash).await,
+        }
+    }
+
+    /// Forgets a token (by hash); whether it was there.
+    pub async fn revoke_token(&self, token_hash: &str) -> Result<bool> {
+        match self {
+            Journal::Sqlite(j) => crate::journal::lock(j).revoke_token(token_hash),
+            Journal::Postgres(p) => p.revoke_token(token_hash).await,
         }
     }
 
@@ -393,13 +413,52 @@ impl SqliteJournal {
         Ok(self.conn().last_insert_rowid())
     }
 
-    fn token_owner(&self, hash: &str) -> Result<Option<(User, Role)>> {
-        self.user_with(
-            "SELECT u.id, u.name, u.role, u.created_at, t.role FROM api_tokens t
-             JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?1",
-            hash,
-            |_, role| role_of(&role),
-        )
+    fn token_owner(&self, hash: &str) -> Result<Option<(User, Credential)>> {
+        use rusqlite::OptionalExtension as _;
+        type Row = (i64, String, String, i64, String, String, i64);
+        let row: Option<Row> = self
+            .conn()
+            .query_row(
+                "SELECT u.id, u.name, u.role, u.created_at, t.role, t.label, t.created_at
+                 FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?1",
+                rusqlite::params![hash],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                    ))
+                },
+            )
+            .optional()?;
+        row.map(|(id, name, role, created_at, t_role, label, t_created)| {
+            Ok((
+                User {
+                    id,
+                    name,
+                    role: role_of(&role)?,
+                    created_at,
+                },
+                Credential {
+                    role: role_of(&t_role)?,
+                    label,
+                    created_at: t_created,
+                },
+            ))
+        })
+        .transpose()
+    }
+
+    fn revoke_token(&self, hash: &str) -> Result<bool> {
+        let n = self.conn().execute(
+            "DELETE FROM api_tokens WHERE token_hash = ?1",
+            rusqlite::params![hash],
+        )?;
+        Ok(n == 1)
     }
 
     fn create_account(&self, a: &Account) -> Result<bool> {
@@ -541,12 +600,13 @@ impl PgJournal {
         Ok(row.get(0))
     }
 
-    async fn token_owner(&self, hash: &str) -> Result<Option<(User, Role)>> {
+    async fn token_owner(&self, hash: &str) -> Result<Option<(User, Credential)>> {
         let row = self
             .with(async |c| {
                 c.query_opt(
-                    "SELECT u.id, u.name, u.role, u.created_at, t.role FROM wxmass_api_tokens t
-                     JOIN wxmass_users u ON u.id = t.user_id WHERE t.token_hash = $1",
+                    "SELECT u.id, u.name, u.role, u.created_at, t.role, t.label, t.created_at
+                     FROM wxmass_api_tokens t JOIN wxmass_users u ON u.id = t.user_id
+                     WHERE t.token_hash = $1",
                     &[&hash],
                 )
                 .await
@@ -560,10 +620,27 @@ impl PgJournal {
                     role: role_of(r.get(2))?,
                     created_at: r.get(3),
                 },
-                role_of(r.get(4))?,
+                Credential {
+                    role: role_of(r.get(4))?,
+                    label: r.get(5),
+                    created_at: r.get(6),
+                },
             ))
         })
         .transpose()
+    }
+
+    async fn revoke_token(&self, hash: &str) -> Result<bool> {
+        let n = self
+            .with(async |c| {
+                c.execute(
+                    "DELETE FROM wxmass_api_tokens WHERE token_hash = $1",
+                    &[&hash],
+                )
+                .await
+            })
+            .await?;
+        Ok(n == 1)
     }
 
     async fn create_account(&self, a: &Account) -> Result<bool> {

@@ -1,17 +1,22 @@
 //! Who is calling, and whether they may: API tokens (`Authorization:
 //! Bearer wxm_...`, shown once, kept as a SHA-256 hash: they are 256 random
-//! bits, so a slow hash adds nothing), passwords (argon2id), and the
-//! permission each route needs, checked before anything else by its
-//! handler's [`Allowed`] argument. The API document names the same permission for
-//! each operation (its security requirement), and a test walks them all.
+//! bits, so a slow hash adds nothing), browser sessions (an HttpOnly,
+//! SameSite=Strict cookie holding another such secret, `wxs_...`, kept the
+//! same way, ending [`SESSION_SECONDS`] after sign-in; every request that
+//! changes something also carries the session's CSRF token in
+//! `X-CSRF-Token`), passwords (argon2id), and the permission each route
+//! needs, checked before anything else by its handler's [`Allowed`]
+//! argument. The API document names the same permission for each
+//! operation (its security requirement), and a test walks them all.
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use axum::extract::FromRequestParts;
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use rand::RngExt as _;
+use subtle::ConstantTimeEq as _;
 use wxmass_campaign::people::{Permission, Role, User};
 
 use crate::AppState;
@@ -26,9 +31,38 @@ pub fn new_token() -> String {
     format!("{TOKEN_PREFIX}{}", hex::encode(bytes))
 }
 
+/// The prefix of every session secret.
+const SESSION_PREFIX: &str = "wxs_";
+
+/// The cookie a browser session travels in.
+pub const SESSION_COOKIE: &str = "wxmass_session";
+
+/// The label a session is kept under among the tokens.
+pub const SESSION_LABEL: &str = "session";
+
+/// How long a session lasts from sign-in (a working day).
+pub const SESSION_SECONDS: i64 = 12 * 3600;
+
+/// The header a session's requests that change something carry its CSRF
+/// token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
 /// What the store keeps of a token.
 pub fn token_hash(token: &str) -> String {
     wxmass_campaign::sha256_hex(token.as_bytes())
+}
+
+/// A new session secret.
+pub fn new_session() -> String {
+    let bytes: [u8; 32] = rand::rng().random();
+    format!("{SESSION_PREFIX}{}", hex::encode(bytes))
+}
+
+/// The CSRF token of the session `secret`: derived from it, so a page
+/// that cannot read the cookie (it is HttpOnly), nor any other site, can
+/// make it; the server gives it to the page at sign-in.
+pub fn csrf_token(secret: &str) -> String {
+    wxmass_campaign::sha256_hex(format!("wxmass csrf\0{secret}").as_bytes())
 }
 
 /// Passwords shorter than this are refused.
@@ -58,6 +92,8 @@ pub struct Caller {
     pub user: User,
     /// What this credential may do (a token's role, at most its user's).
     pub role: Role,
+    /// The session's secret, when the caller is a signed-in browser.
+    pub session: Option<String>,
 }
 
 impl Caller {
@@ -130,30 +166,181 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("sign in: send `Authorization: Bearer TOKEN`"))?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| t.starts_with(TOKEN_PREFIX))
-            .ok_or_else(|| {
-                ApiError::unauthorized("the Authorization header is not `Bearer wxm_...`")
-            })?;
-        let (user, role) = state
+        if let Some(header) = parts.headers.get(AUTHORIZATION) {
+            let token = header
+                .to_str()
+                .ok()
+                .and_then(|h| h.strip_prefix("Bearer "))
+                .map(str::trim)
+                .filter(|t| t.starts_with(TOKEN_PREFIX))
+                .ok_or_else(|| {
+                    ApiError::unauthorized("the Authorization header is not `Bearer wxm_...`")
+                })?;
+            let (user, credential) = state
+                .journal()
+                .token_owner(&token_hash(token))
+                .await?
+                .ok_or_else(|| ApiError::unauthorized("this token is not known (revoked?)"))?;
+            return Ok(Caller::new(user, credential.role, None));
+        }
+        let Some(secret) = session_cookie(parts) else {
+            return Err(ApiError::unauthorized(
+                "sign in: send `Authorization: Bearer TOKEN`, or sign in with POST /api/v1/session",
+            ));
+        };
+        let (user, credential) = state
             .journal()
-            .token_owner(&token_hash(token))
+            .token_owner(&token_hash(&secret))
             .await?
-            .ok_or_else(|| ApiError::unauthorized("this token is not known (revoked?)"))?;
+            .filter(|(_, c)| c.label == SESSION_LABEL)
+            .ok_or_else(|| ApiError::unauthorized("this session has ended: sign in again"))?;
+        // Sessions end by the machine's clock, whatever the scheduling clock says.
+        if wxmass_campaign::beijing::now() >= credential.created_at + SESSION_SECONDS {
+            return Err(ApiError::unauthorized(
+                "this session has ended (12 hours): sign in again",
+            ));
+        }
+        if !parts.method.is_safe() {
+            let expected = csrf_token(&secret);
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .map(|v| v.as_bytes())
+                .unwrap_or_default();
+            if !bool::from(sent.ct_eq(expected.as_bytes())) {
+                return Err(ApiError::forbidden(
+                    "a signed-in browser's request that changes something carries X-CSRF-Token (from the sign-in answer or GET /api/v1/session)",
+                ));
+            }
+        }
+        Ok(Caller::new(user, credential.role, Some(secret)))
+    }
+}
+
+impl Caller {
+    fn new(user: User, role: Role, session: Option<String>) -> Caller {
         // A user whose role was lowered keeps no more through an old token.
         let role = if user.role.covers(role) {
             role
         } else {
             user.role
         };
-        Ok(Caller { user, role })
+        Caller {
+            user,
+            role,
+            session,
+        }
+    }
+}
+
+/// The session secret in the request's cookies, if one is there.
+fn session_cookie(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(|h| h.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, value)| *name == SESSION_COOKIE && value.starts_with(SESSION_PREFIX))
+        .map(|(_, value)| value.to_owned())
+}
+
+/// Failed sign-ins a name may have in [`SIGN_IN_WINDOW`] before it must
+/// wait.
+pub const SIGN_IN_FAILURES: usize = 5;
+
+/// The window failed sign-ins are counted over.
+pub const SIGN_IN_WINDOW: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Failed sign-ins over every name in [`SIGN_IN_WINDOW`] before all must
+/// wait (one guess at many names).
+pub const SIGN_IN_FAILURES_ALL: usize = 100;
+
+/// Failed sign-ins, by name, in this process (each server behind a load
+/// balancer counts its own: with `n` servers, a name gets `n` times
+/// [`SIGN_IN_FAILURES`]).
+#[derive(Default)]
+pub struct SignInLimiter {
+    failures: std::sync::Mutex<std::collections::HashMap<String, Vec<std::time::Instant>>>,
+}
+
+impl SignInLimiter {
+    /// `Err(wait)` while `name` (or everyone) has failed too often.
+    pub fn check(&self, name: &str) -> Result<(), std::time::Duration> {
+        let now = std::time::Instant::now();
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        failures.retain(|_, times| {
+            times.retain(|t| now.duration_since(*t) < SIGN_IN_WINDOW);
+            !times.is_empty()
+        });
+        let wait_for = |times: &[std::time::Instant]| {
+            times
+                .iter()
+                .min()
+                .map(|first| SIGN_IN_WINDOW.saturating_sub(now.duration_since(*first)))
+                .unwrap_or_default()
+        };
+        if let Some(times) = failures.get(&name.to_lowercase())
+            && times.len() >= SIGN_IN_FAILURES
+        {
+            return Err(wait_for(times));
+        }
+        let all: Vec<std::time::Instant> = failures.values().flatten().copied().collect();
+        if all.len() >= SIGN_IN_FAILURES_ALL {
+            return Err(wait_for(&all));
+        }
+        Ok(())
+    }
+
+    /// Counts a failure for `name`.
+    pub fn failed(&self, name: &str) {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        failures
+            .entry(name.to_lowercase())
+            .or_default()
+            .push(std::time::Instant::now());
+    }
+
+    /// Forgets `name`'s failures (it signed in).
+    pub fn succeeded(&self, name: &str) {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        failures.remove(&name.to_lowercase());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_waits_after_five_failures_and_a_success_clears_it() {
+        let limiter = SignInLimiter::default();
+        for _ in 0..SIGN_IN_FAILURES {
+            assert!(limiter.check("Alice").is_ok());
+            limiter.failed("Alice");
+        }
+        let wait = limiter.check("alice").expect_err("limited");
+        assert!(wait <= SIGN_IN_WINDOW && wait > SIGN_IN_WINDOW / 2);
+        assert!(limiter.check("bob").is_ok(), "others are not");
+        limiter.succeeded("alice");
+        assert!(limiter.check("alice").is_ok());
+    }
+
+    #[test]
+    fn many_names_failing_stops_everyone() {
+        let limiter = SignInLimiter::default();
+        for i in 0..SIGN_IN_FAILURES_ALL {
+            limiter.failed(&format!("user{i}"));
+        }
+        assert!(limiter.check("someone-else").is_err());
+    }
+
+    #[test]
+    fn the_csrf_token_is_the_sessions_own() {
+        let (a, b) = (new_session(), new_session());
+        assert_ne!(csrf_token(&a), csrf_token(&b));
+        assert_eq!(csrf_token(&a), csrf_token(&a));
+        assert!(a.starts_with(SESSION_PREFIX) && a.len() == 4 + 64);
     }
 }

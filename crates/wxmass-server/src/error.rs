@@ -23,7 +23,8 @@ pub struct ErrorDetail {
     /// A stable name: `unauthorized`, `forbidden`, `invalid`, `exists`,
     /// `not_found`, `wrong_state` (the message says the state it is in),
     /// `quota` (the message says when it frees), `conflict`, `wechat`
-    /// (WeChat refused a call: 502), `internal`.
+    /// (WeChat refused a call: 502), `too_large`, `too_many` (sign-ins:
+    /// `Retry-After` says when), `internal`.
     pub code: &'static str,
     /// For people.
     pub message: String,
@@ -37,6 +38,8 @@ pub struct ErrorDetail {
 pub struct ApiError {
     status: StatusCode,
     detail: ErrorDetail,
+    /// Seconds, for a `Retry-After` header.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -48,6 +51,7 @@ impl ApiError {
                 message: message.into(),
                 field: None,
             },
+            retry_after: None,
         }
     }
 
@@ -76,6 +80,13 @@ impl ApiError {
     /// 409: not in a state that allows it (the message says which).
     pub fn wrong_state(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::CONFLICT, "wrong_state", message)
+    }
+
+    /// 429, with when to try again.
+    pub fn too_many(message: impl Into<String>, retry_after: std::time::Duration) -> ApiError {
+        let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many", message);
+        e.retry_after = Some(retry_after.as_secs().max(1));
+        e
     }
 
     /// 404.
@@ -110,7 +121,13 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(ErrorBody { error: self.detail })).into_response()
+        let mut response = (self.status, Json(ErrorBody { error: self.detail })).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 

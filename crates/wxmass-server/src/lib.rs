@@ -54,6 +54,7 @@ struct Inner {
     wechat: Option<String>,
     callbacks: callbacks::Callbacks,
     clock: clock::Clock,
+    sign_ins: auth::SignInLimiter,
 }
 
 impl AppState {
@@ -73,6 +74,7 @@ impl AppState {
             wechat,
             callbacks: callbacks::Callbacks::new(writer),
             clock: clock::Clock::default(),
+            sign_ins: auth::SignInLimiter::default(),
         })))
     }
 
@@ -99,6 +101,11 @@ impl AppState {
     /// Unix seconds now, on [`AppState::clock`].
     pub fn now(&self) -> i64 {
         self.0.clock.now()
+    }
+
+    /// Failed sign-ins, for the rate limit.
+    pub fn sign_ins(&self) -> &auth::SignInLimiter {
+        &self.0.sign_ins
     }
 
     /// The server key.

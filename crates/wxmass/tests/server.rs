@@ -62,6 +62,23 @@ fn call(
     token: Option<&str>,
     body: Option<Value>,
 ) -> (u16, Value) {
+    let bearer = token.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = bearer
+        .iter()
+        .map(|b| ("authorization", b.as_str()))
+        .collect();
+    let (status, _, body) = call_with(base, method, path, &headers, body);
+    (status, body)
+}
+
+/// One call with `headers`: (status, the answer's headers, JSON body or Null).
+fn call_with(
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> (u16, reqwest::header::HeaderMap, Value) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -75,17 +92,63 @@ fn call(
             .expect("client");
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut request = client.request(method, format!("{base}{path}"));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         if let Some(body) = body {
             request = request.json(&body);
         }
         let response = request.send().await.expect("request");
         let status = response.status().as_u16();
+        let headers = response.headers().clone();
         let text = response.text().await.expect("body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        (
+            status,
+            headers,
+            serde_json::from_str(&text).unwrap_or(Value::Null),
+        )
     })
+}
+
+/// A signed-in browser's cookie and CSRF token.
+struct Session {
+    cookie: String,
+    csrf: String,
+}
+
+impl Session {
+    /// Signs `name` in, which must succeed.
+    fn sign_in(base: &str, name: &str, password: &str) -> Session {
+        let (status, headers, answer) = call_with(
+            base,
+            "POST",
+            "/api/v1/session",
+            &[],
+            Some(json!({"name": name, "password": password})),
+        );
+        assert_eq!(status, 200, "{answer}");
+        let set = headers
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .expect("a cookie");
+        assert!(
+            set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/"),
+            "{set}"
+        );
+        Session {
+            cookie: set.split(';').next().expect("name=value").to_owned(),
+            csrf: answer["csrf_token"].as_str().expect("csrf").to_owned(),
+        }
+    }
+
+    /// The request headers, with the CSRF token or not.
+    fn headers(&self, csrf: bool) -> Vec<(&str, &str)> {
+        let mut headers = vec![("cookie", self.cookie.as_str())];
+        if csrf {
+            headers.push(("x-csrf-token", self.csrf.as_str()));
+        }
+        headers
+    }
 }
 
 fn grants(role: &str, permission: &str) -> bool {
@@ -288,6 +351,15 @@ fn server_people_accounts_and_every_route_checked() {
         "{}",
         doc["openapi"]
     );
+    let sessions: Vec<(String, Session)> = [
+        ("admin", "alice"),
+        ("editor", "editor1"),
+        ("approver", "approver1"),
+        ("viewer", "viewer1"),
+    ]
+    .iter()
+    .map(|(role, name)| ((*role).to_owned(), Session::sign_in(&base, name, PASSWORD)))
+    .collect();
     let mut walked = 0;
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, op) in item.as_object().expect("item") {
@@ -304,7 +376,7 @@ fn server_people_accounts_and_every_route_checked() {
             if needs.is_empty() {
                 let (status, _) = call(&base, &method, path, None, body.clone());
                 assert!(
-                    status < 400,
+                    status != 401 && status != 403 && status < 500,
                     "{method} {path} is public but answered {status}"
                 );
                 continue;
@@ -330,9 +402,146 @@ fn server_people_accounts_and_every_route_checked() {
                     assert_eq!(status, 403, "{method} {path} as {role}: {answer}");
                 }
             }
+            // The same through each role's browser session; what changes
+            // something also needs the session's CSRF token.
+            for (role, session) in &sessions {
+                if method == "DELETE" && path == "/api/v1/session" {
+                    continue; // signing out would end the walk's session
+                }
+                let (status, _, answer) =
+                    call_with(&base, &method, path, &session.headers(false), body.clone());
+                if method != "GET" {
+                    assert_eq!(
+                        status, 403,
+                        "{method} {path} as {role}'s session without CSRF: {answer}"
+                    );
+                }
+                let (status, _, answer) =
+                    call_with(&base, &method, path, &session.headers(true), body.clone());
+                if grants(role, needs[0]) {
+                    assert!(
+                        status != 401 && status != 403 && status < 500,
+                        "{method} {path} as {role}'s session: {status} {answer}"
+                    );
+                } else {
+                    assert_eq!(status, 403, "{method} {path} as {role}'s session: {answer}");
+                }
+            }
         }
     }
     assert!(walked >= 7, "walked {walked} operations");
+}
+
+/// Browser sessions: signing in sets an HttpOnly, SameSite=Strict cookie
+/// (Secure behind HTTPS), a wrong password and an unknown name are refused
+/// alike, five failures make the name wait (429, Retry-After) while other
+/// names still sign in, and signing out ends the session on the server.
+#[test]
+fn browser_sessions_sign_in_out_and_are_rate_limited() {
+    let home = tempfile::tempdir().expect("home");
+    let admin = first_admin(home.path());
+    let (_server, base) = common::spawn(Some(home.path()), &["server", "--listen", "127.0.0.1:0"]);
+    let (status, _) = call(
+        &base,
+        "POST",
+        "/api/v1/users",
+        Some(&admin),
+        Some(json!({"name": "bob", "role": "viewer", "password": PASSWORD})),
+    );
+    assert_eq!(status, 201);
+    let sign_in = |name: &str, password: &str, extra: &[(&str, &str)]| {
+        call_with(
+            &base,
+            "POST",
+            "/api/v1/session",
+            extra,
+            Some(json!({"name": name, "password": password})),
+        )
+    };
+    let (status, headers, _) = sign_in("alice", PASSWORD, &[("x-forwarded-proto", "https")]);
+    assert_eq!(status, 200);
+    let set = headers["set-cookie"].to_str().expect("cookie");
+    assert!(
+        set.contains("; Secure") && set.contains("HttpOnly"),
+        "{set}"
+    );
+
+    let (_, _, wrong) = sign_in("alice", "not the password at all", &[]);
+    let (_, _, unknown) = sign_in("nobody", PASSWORD, &[]);
+    assert_eq!(
+        wrong["error"]["message"], unknown["error"]["message"],
+        "{wrong} / {unknown}"
+    );
+    for _ in 0..4 {
+        let (status, _, _) = sign_in("alice", "not the password at all", &[]);
+        assert_eq!(status, 401);
+    }
+    let (status, headers, answer) = sign_in("alice", PASSWORD, &[]);
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (429, Some("too_many")),
+        "{answer}"
+    );
+    let retry: u64 = headers["retry-after"]
+        .to_str()
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!((1..=300).contains(&retry), "{retry}");
+
+    let bob = Session::sign_in(&base, "bob", PASSWORD);
+    let (status, _, me) = call_with(&base, "GET", "/api/v1/me", &bob.headers(false), None);
+    assert_eq!(
+        (status, me["name"].as_str(), me["role"].as_str()),
+        (200, Some("bob"), Some("viewer")),
+        "{me}"
+    );
+    let (status, _, session) =
+        call_with(&base, "GET", "/api/v1/session", &bob.headers(false), None);
+    assert_eq!(status, 200);
+    assert_eq!(session["csrf_token"].as_str(), Some(bob.csrf.as_str()));
+    assert!(
+        session["expires_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("+08:00")),
+        "{session}"
+    );
+    let (status, _, _) = call_with(
+        &base,
+        "DELETE",
+        "/api/v1/session",
+        &bob.headers(false),
+        None,
+    );
+    assert_eq!(
+        status, 403,
+        "signing out is a change: it needs the CSRF token"
+    );
+    let (status, headers, _) =
+        call_with(&base, "DELETE", "/api/v1/session", &bob.headers(true), None);
+    assert_eq!(status, 204);
+    assert!(
+        headers["set-cookie"]
+            .to_str()
+            .is_ok_and(|c| c.contains("Max-Age=0"))
+    );
+    let (status, _, _) = call_with(&base, "GET", "/api/v1/me", &bob.headers(false), None);
+    assert_eq!(
+        status, 401,
+        "the session is over on the server, cookie or not"
+    );
+
+    let (_, log) = call(&base, "GET", "/api/v1/audit", Some(&admin), None);
+    let actions: Vec<&str> = log
+        .as_array()
+        .expect("log")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert!(
+        actions.contains(&"session.create") && actions.contains(&"session.delete"),
+        "{actions:?}"
+    );
 }
 
 /// The same store on PostgreSQL (`--database postgres://...`).

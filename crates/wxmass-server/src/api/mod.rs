@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod campaigns;
 pub mod lists;
 pub mod people;
+pub mod session;
 pub mod system;
 
 use std::sync::Arc;
@@ -45,7 +46,7 @@ impl utoipa::Modify for Security {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
-                        "An API token (`wxm_...`); the scopes listed on an operation are the permission it needs: read, edit, send or admin.",
+                        "An API token (`wxm_...`); the scopes listed on an operation are the permission it needs: read, edit, send or admin. A browser signed in with POST /api/v1/session may call the same operations with its session cookie instead, sending X-CSRF-Token with each that is not GET.",
                     ))
                     .build(),
             ),
@@ -59,6 +60,11 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(system::health))
         .routes(routes!(system::me))
         .routes(routes!(system::get_clock, system::move_clock))
+        .routes(routes!(
+            session::sign_in,
+            session::get_session,
+            session::sign_out
+        ))
         .routes(routes!(people::list_users, people::create_user))
         .routes(routes!(people::create_token))
         .routes(routes!(people::audit_log))
