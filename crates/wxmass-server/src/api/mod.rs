@@ -34,6 +34,75 @@ use crate::AppState;
 )]
 struct Doc;
 
+/// What every operation's answers have in common, added once the routes
+/// are in: to each that reads a body, the answers any body may get before
+/// its handler runs (413, over the size limit; 415, not the type it
+/// reads); and to every answer without one, the description its status
+/// means here (OpenAPI requires one).
+struct StandardAnswers;
+
+/// What each status means in this API.
+fn meaning(status: &str) -> &'static str {
+    match status {
+        "200" => "Done.",
+        "201" => "Made.",
+        "204" => "Done; nothing to answer.",
+        "400" => "Bad input: the error names the field and what was wrong.",
+        "401" => "No credentials, or ones that are not valid.",
+        "403" => "The credentials' role may not do this (or a browser left out X-CSRF-Token).",
+        "404" => "No such thing.",
+        "409" => "It exists already, or is not in a state that allows this (the error says which).",
+        "413" => "The body is larger than the server reads.",
+        "415" => "The body is not of the type the operation reads.",
+        "429" => "Too many tries: Retry-After says when to try again.",
+        "502" => "WeChat refused or failed the call (its errcode is in the message).",
+        _ => "The server or its store failed; the cause is in its log.",
+    }
+}
+
+impl utoipa::Modify for StandardAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let error = |status: &str| {
+            ResponseBuilder::new()
+                .description(meaning(status))
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let responses = &mut operation.responses.responses;
+                if operation.request_body.is_some() {
+                    for status in ["413", "415"] {
+                        responses
+                            .entry(status.to_owned())
+                            .or_insert_with(|| error(status).into());
+                    }
+                }
+                for (status, response) in responses.iter_mut() {
+                    if let RefOr::T(response) = response
+                        && response.description.is_empty()
+                    {
+                        response.description = meaning(status).to_owned();
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Adds the bearer-token scheme every secured operation names.
 struct Security;
 
@@ -56,7 +125,7 @@ impl utoipa::Modify for Security {
 
 /// The API's routes, and its document.
 pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(Doc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(Doc::openapi())
         .routes(routes!(system::health))
         .routes(routes!(system::me))
         .routes(routes!(system::get_clock, system::move_clock))
@@ -82,7 +151,10 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(campaigns::test_campaign))
         .routes(routes!(lists::list_lists))
         .routes(routes!(lists::save_list))
-        .split_for_parts()
+        .split_for_parts();
+    // After the routes: they bring the operations.
+    utoipa::Modify::modify(&StandardAnswers, &mut doc);
+    (router, doc)
 }
 
 /// The routes with `/api/v1/openapi.json` serving the document.

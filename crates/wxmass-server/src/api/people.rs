@@ -215,11 +215,13 @@ pub async fn create_token(
 
 /// Which lines of the audit log.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Lines before this id (for the next page).
     pub before: Option<i64>,
     /// At most this many (1 to 500; 100 by default).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 

@@ -167,7 +167,7 @@ pub async fn get_session(
 /// Signs out: the session ends here and on every other server, and the
 /// cookie is cleared. (An API token is revoked by an admin instead.)
 #[utoipa::path(delete, path = "/api/v1/session", tag = "people", security(("token" = ["read"])),
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 204, description = "Signed out; the cookie is cleared."), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody)))]
 pub async fn sign_out(
     Allowed(caller, _): Allowed<ToRead>,

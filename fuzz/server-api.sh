@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# openapi-spec-validator checking, then Schemathesis fuzzing, `wxmass server --demo` from its own OpenAPI
+# document (/api/v1/openapi.json) with an admin token: every operation, its
+# examples, the boundary cases and random inputs. Fails on a 5xx, a status
+# or Content-Type the document does not list, or a body that breaks its schema.
+#   fuzz/server-api.sh                 (MAX_TIME=60 seconds of fuzzing)
+#   MAX_TIME=600 fuzz/server-api.sh    (longer)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV="${SCHEMATHESIS_VENV:-fuzz/.venv}"
+if [ ! -x "$VENV/bin/st" ] || ! "$VENV/bin/python" -c 'import openapi_spec_validator' 2>/dev/null; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet "schemathesis==4.32.5" "openapi-spec-validator==0.9.0"
+fi
+cargo build --quiet --locked -p wxmass
+TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+work="$(mktemp -d)"
+"$TARGET_DIR/debug/wxmass" server --demo --listen 127.0.0.1:0 >"$work/out" 2>"$work/err" &
+server=$!
+trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 300); do
+  grep -q 'admin token' "$work/err" 2>/dev/null && grep -q 'listening on' "$work/out" && break
+  sleep 0.1
+done
+url="$(grep -o 'http://127.0.0.1:[0-9]*' "$work/out" | head -n 1)"
+token="$(grep -o 'wxm_[0-9a-f]*' "$work/err" | head -n 1)"
+[ -n "$url" ] && [ -n "$token" ] || { echo "the demo server did not start:"; cat "$work/err"; exit 1; }
+# The document is valid OpenAPI 3.1 (by openapi-spec-validator), then fuzzed.
+"$VENV/bin/python" - "$url/api/v1/openapi.json" <<'PY'
+import json, sys, urllib.request
+from openapi_spec_validator import validate
+from openapi_spec_validator.validation import OpenAPIV31SpecValidator
+doc = json.load(urllib.request.urlopen(sys.argv[1]))
+assert doc["openapi"].startswith("3.1"), doc["openapi"]
+validate(doc, cls=OpenAPIV31SpecValidator)
+print(f"the document is valid OpenAPI {doc['openapi']}: {sum(len(v) for v in doc['paths'].values())} operations")
+PY
+echo "fuzzing $url for ${MAX_TIME:-60} s"
+"$VENV/bin/st" run "$url/api/v1/openapi.json" \
+  --header "Authorization: Bearer $token" \
+  --checks "${CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance}" \
+  --phases "${PHASES:-examples,coverage,fuzzing}" \
+  --max-time "${MAX_TIME:-60}" \
+  --workers 2 \
+  --warnings off
+# The server survived it and still answers.
+curl -fsS "$url/api/v1/health" >/dev/null
