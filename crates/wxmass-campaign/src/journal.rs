@@ -155,6 +155,25 @@ impl Journal {
         }
     }
 
+    /// The bytes kept under `sha256`, if any: never read from a path (a
+    /// server's campaigns name only what was uploaded to it).
+    pub async fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        match self {
+            Journal::Sqlite(j) => lock(j).blob(sha256),
+            Journal::Postgres(p) => p.blob(sha256).await,
+        }
+    }
+
+    /// Keeps `data` (an upload to the server) and returns its hex SHA-256.
+    pub async fn store_blob(&self, data: &[u8]) -> Result<String> {
+        let sha256 = crate::sha256_hex(data);
+        match self {
+            Journal::Sqlite(j) => lock(j).store_blob(&sha256, data),
+            Journal::Postgres(p) => p.store_blob(&sha256, data).await,
+        }?;
+        Ok(sha256)
+    }
+
     /// See [`SqliteJournal::set_status`].
     pub async fn set_status(&self, campaign: &str, index: u32, status: &str) -> Result<()> {
         match self {

@@ -449,18 +449,37 @@ impl PgJournal {
 
     /// See [`crate::SqliteJournal::file`].
     pub async fn file(&self, file: &FileRef) -> Result<Vec<u8>> {
-        let sha = &file.sha256;
-        let blob: Option<Vec<u8>> = self
-            .with(async |c| {
-                c.query_opt("SELECT data FROM wxmass_blobs WHERE sha256 = $1", &[sha])
-                    .await
-            })
-            .await?
-            .map(|r| r.get(0));
-        if let Some(data) = blob {
+        if let Some(data) = self.blob(&file.sha256).await? {
             return Ok(data);
         }
         file.read_as_planned()
+    }
+
+    /// See [`crate::SqliteJournal::blob`].
+    pub async fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .with(async |c| {
+                c.query_opt(
+                    "SELECT data FROM wxmass_blobs WHERE sha256 = $1",
+                    &[&sha256],
+                )
+                .await
+            })
+            .await?
+            .map(|r| r.get(0)))
+    }
+
+    /// See [`crate::SqliteJournal::store_blob`].
+    pub async fn store_blob(&self, sha256: &str, data: &[u8]) -> Result<()> {
+        self.with(async |c| {
+            c.execute(
+                "INSERT INTO wxmass_blobs (sha256, data) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&sha256, &data],
+            )
+            .await
+        })
+        .await?;
+        Ok(())
     }
 
     /// See [`crate::SqliteJournal::set_status`].

@@ -894,7 +894,18 @@ impl SqliteJournal {
         file.read_as_planned()
     }
 
-    /// The bytes kept for a file when its campaign was planned.
+    /// Keeps `data` under its `sha256` ahead of any campaign (the server's
+    /// uploads), once.
+    pub fn store_blob(&self, sha256: &str, data: &[u8]) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO blobs (sha256, data) VALUES (?1, ?2)",
+            params![sha256, data],
+        )?;
+        Ok(())
+    }
+
+    /// The bytes kept for a file when its campaign was planned (or
+    /// uploaded to the server).
     pub fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
         Ok(self
             .conn

@@ -89,7 +89,10 @@ pub struct NewCampaign {
     pub appid: String,
     /// A name for people, 1 to 100 characters.
     pub name: String,
-    /// What it sends; for now `{"type": "text", "text": "..."}`.
+    /// What it sends: `{"type": "text", "text": "..."}`, `images` (`files`),
+    /// `voice` / `video` (`file`), `articles` (Markdown with its cover and
+    /// pictures), each file uploaded first (POST /api/v1/files) and named
+    /// `{"path": NAME, "sha256": HASH}`; `uploaded` (a media id) or `card`.
     #[schema(value_type = Object)]
     pub content: Content,
     /// `{"kind": "all"}`, `{"kind": "tag", "tag_id": 100}` or
@@ -102,31 +105,10 @@ pub struct NewCampaign {
     pub batch_size: Option<u32>,
 }
 
-use wxmass_api::message::MAX_TEXT_BYTES as TEXT_MAX_BYTES;
-
 fn check(new: &NewCampaign) -> Result<(), ApiError> {
     crate::api::people::check_name("id", &new.id)?;
     if !(1..=100).contains(&new.name.chars().count()) {
         return Err(ApiError::invalid("name", "1 to 100 characters"));
-    }
-    match &new.content {
-        Content::Text { text } => {
-            if text.trim().is_empty() {
-                return Err(ApiError::invalid("content.text", "empty"));
-            }
-            if text.len() > TEXT_MAX_BYTES {
-                return Err(ApiError::invalid(
-                    "content.text",
-                    format!("{} bytes, at most {TEXT_MAX_BYTES}", text.len()),
-                ));
-            }
-        }
-        _ => {
-            return Err(ApiError::invalid(
-                "content.type",
-                "the server sends texts for now; pictures, voice, video and articles go through the CLI",
-            ));
-        }
     }
     match (&new.audience, &new.list) {
         (Audience::Openids, None) => Err(ApiError::invalid(
@@ -176,6 +158,7 @@ pub async fn create_campaign(
     Body(new): Body<NewCampaign>,
 ) -> ApiResult<(StatusCode, Json<CampaignView>)> {
     check(&new)?;
+    crate::api::content::check(state.journal(), &new.content).await?;
     if let Some(list) = &new.list
         && !state
             .journal()

@@ -8,6 +8,8 @@
 
 pub mod accounts;
 pub mod campaigns;
+pub mod content;
+pub mod files;
 pub mod lists;
 pub mod people;
 pub mod session;
@@ -149,6 +151,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(campaigns::resume_campaign))
         .routes(routes!(campaigns::cancel_campaign))
         .routes(routes!(campaigns::test_campaign))
+        .routes(routes!(files::upload_file))
         .routes(routes!(lists::list_lists))
         .routes(routes!(lists::save_list))
         .split_for_parts();

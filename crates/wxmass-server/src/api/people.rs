@@ -2,7 +2,7 @@
 //! audit log (`/api/v1/audit`). All of it is the admin's.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -11,7 +11,7 @@ use wxmass_campaign::people::{AuditEntry, Role, User};
 use crate::AppState;
 use crate::auth::{Allowed, MIN_PASSWORD_CHARS, ToAdmin, hash_password, new_token, token_hash};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::json::Body;
+use crate::json::{Body, Params};
 
 /// A user.
 #[derive(Debug, Serialize, ToSchema)]
@@ -263,9 +263,8 @@ impl From<AuditEntry> for AuditView {
 pub async fn audit_log(
     _: Allowed<ToAdmin>,
     State(state): State<AppState>,
-    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+    Params(query): Params<AuditQuery>,
 ) -> ApiResult<Json<Vec<AuditView>>> {
-    let Query(query) = query.map_err(|e| ApiError::invalid("query", e.body_text()))?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::invalid("limit", format!("{limit}: 1 to 500")));
