@@ -1112,6 +1112,136 @@ fn campaigns_for_tomorrow_on_two_accounts_run_when_the_clocks_move() {
     );
 }
 
+/// Paused mid-run, a campaign stops sending once its batches in flight are
+/// recorded; resumed, it sends the rest, every follower once.
+#[test]
+fn a_running_campaign_paused_and_resumed() {
+    const FOLLOWERS: u32 = 2_000;
+    let home = tempfile::tempdir().expect("home");
+    let admin = first_admin(home.path());
+    let (_server, base) = common::spawn(
+        Some(home.path()),
+        &[
+            "server",
+            "--listen",
+            "127.0.0.1:0",
+            "--window",
+            "1",
+            "--sends-per-minute",
+            "100000",
+        ],
+    );
+    let (_emulator, emulator_url) = common::emulator(
+        FOLLOWERS,
+        &["--no-quotas", "--mass-sends-per-minute", "100000"],
+    );
+    common::admin(
+        &emulator_url,
+        "POST",
+        "/_emulator/faults",
+        r#"{"paths": {"/cgi-bin/message/mass/send": {"latency_ms": 150}}}"#,
+    );
+    add_emulated_account(&base, &admin, "Paused", "service", &emulator_url);
+    let list =
+        std::fs::read_to_string(common::follower_list(home.path(), &emulator_url)).expect("list");
+    let (status, saved) = put_text(&base, "/api/v1/lists/everyone", &admin, list);
+    assert_eq!(status, 201, "{saved}");
+    let (status, answer) = call(
+        &base,
+        "POST",
+        "/api/v1/campaigns",
+        Some(&admin),
+        Some(
+            json!({"id": "paused", "appid": common::APPID, "name": "Paused",
+                    "content": {"type": "text", "text": "paused, then resumed"},
+                    "audience": {"kind": "openids"}, "list": "everyone", "batch_size": 100}),
+        ),
+    );
+    assert_eq!(status, 201, "{answer}");
+    call(
+        &base,
+        "POST",
+        "/api/v1/campaigns/paused/submit",
+        Some(&admin),
+        None,
+    );
+    let now = wxmass_campaign::beijing::rfc3339(wxmass_campaign::beijing::now());
+    let (status, answer) = call(
+        &base,
+        "POST",
+        "/api/v1/campaigns/paused/approve",
+        Some(&admin),
+        Some(json!({"send_at": now})),
+    );
+    assert_eq!(status, 200, "{answer}");
+    let mut submitted = 0;
+    for _ in 0..300 {
+        let (_, c) = call(&base, "GET", "/api/v1/campaigns/paused", Some(&admin), None);
+        submitted = c["submitted"].as_u64().unwrap_or(0);
+        if submitted >= 3 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(submitted >= 3, "the campaign never got going");
+    let (status, c) = call(
+        &base,
+        "POST",
+        "/api/v1/campaigns/paused/pause",
+        Some(&admin),
+        None,
+    );
+    assert_eq!((status, c["state"].as_str()), (200, Some("paused")), "{c}");
+    // The batch in flight is recorded; then nothing more goes.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let jobs = || {
+        common::admin(&emulator_url, "GET", "/_emulator/stats", "")["jobs"]
+            .as_u64()
+            .expect("jobs")
+    };
+    let stopped_at = jobs();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(jobs(), stopped_at, "a paused campaign sent more");
+    assert!(
+        stopped_at < 20,
+        "it was paused mid-run, at {stopped_at} of 20"
+    );
+    let (_, c) = call(&base, "GET", "/api/v1/campaigns/paused", Some(&admin), None);
+    assert_eq!(
+        (c["state"].as_str(), c["submitted"].as_u64()),
+        (Some("paused"), Some(stopped_at)),
+        "{c}"
+    );
+
+    let (status, c) = call(
+        &base,
+        "POST",
+        "/api/v1/campaigns/paused/resume",
+        Some(&admin),
+        None,
+    );
+    assert_eq!(status, 200, "{c}");
+    let done = wait_for_state(&base, &admin, "paused", "finished");
+    assert_eq!(done["submitted"], 20, "{done}");
+    let mut stats = Value::Null;
+    for _ in 0..100 {
+        stats = common::admin(&emulator_url, "GET", "/_emulator/stats", "");
+        if stats["deliveries"] == FOLLOWERS {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(
+        (
+            stats["jobs"].as_u64(),
+            stats["deliveries"].as_u64(),
+            stats["duplicate_deliveries"].as_u64()
+        ),
+        (Some(20), Some(u64::from(FOLLOWERS)), Some(0)),
+        "{stats}"
+    );
+}
+
 /// SIGTERM drains: the server stops claiming, lets its batches in flight
 /// be recorded (or released), and exits 0 mid-campaign; a server started
 /// again on the same store finishes the campaign at once (nothing left
