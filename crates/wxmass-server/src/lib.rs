@@ -50,6 +50,7 @@ pub struct AppState(Arc<Inner>);
 
 struct Inner {
     journal: Arc<Journal>,
+    tokens: Arc<dyn wxmass_api::TokenStore>,
     key: ServerKey,
     wechat: Option<String>,
     callbacks: callbacks::Callbacks,
@@ -59,17 +60,22 @@ struct Inner {
 
 impl AppState {
     /// The state of a server on `journal` with `key`, calling WeChat at
-    /// `wechat` (its API's base URL; `None`: WeChat's own). Starts the
-    /// push writer, which ends when the state is dropped.
+    /// `wechat` (its API's base URL; `None`: WeChat's own), keeping each
+    /// account's access token in `tokens` (shared with every server and
+    /// worker on the same store: WeChat invalidates a token a few minutes
+    /// after the next is fetched, so they must not each fetch their own).
+    /// Starts the push writer, which ends when the state is dropped.
     pub fn new(
         journal: Journal,
         key: ServerKey,
         wechat: Option<String>,
+        tokens: Arc<dyn wxmass_api::TokenStore>,
     ) -> std::io::Result<AppState> {
         let journal = Arc::new(journal);
         let (writer, _thread) = pushes::PushWriter::start(journal.clone())?;
         Ok(AppState(Arc::new(Inner {
             journal,
+            tokens,
             key,
             wechat,
             callbacks: callbacks::Callbacks::new(writer),
@@ -106,6 +112,11 @@ impl AppState {
     /// Failed sign-ins, for the rate limit.
     pub fn sign_ins(&self) -> &auth::SignInLimiter {
         &self.0.sign_ins
+    }
+
+    /// Where the accounts' access tokens are kept.
+    pub fn tokens(&self) -> Arc<dyn wxmass_api::TokenStore> {
+        self.0.tokens.clone()
     }
 
     /// The server key.

@@ -226,20 +226,51 @@ impl Settings {
 
     /// A client for these settings, sharing tokens through the data directory.
     pub fn client(&self) -> Result<wxmass_api::Client> {
-        std::fs::create_dir_all(&self.paths.data)
-            .with_context(|| format!("cannot create {}", self.paths.data.display()))?;
-        let store = wxmass_api::SqliteStore::open(self.paths.token_store()).with_context(|| {
-            format!(
-                "cannot open the token cache {}",
-                self.paths.token_store().display()
-            )
-        })?;
+        self.client_with(sqlite_token_store(&self.paths)?)
+    }
+
+    /// A client for these settings, keeping tokens in `store`.
+    pub fn client_with(
+        &self,
+        store: std::sync::Arc<dyn wxmass_api::TokenStore>,
+    ) -> Result<wxmass_api::Client> {
         let mut builder = wxmass_api::Client::builder(self.appid.clone(), self.secret()?.clone())
-            .token_store(std::sync::Arc::new(store));
+            .token_store(store);
         if let Some(base) = &self.api_base {
             builder = builder.base_url(base.clone());
         }
         Ok(builder.build()?)
+    }
+}
+
+/// The data directory's SQLite token cache.
+fn sqlite_token_store(paths: &Paths) -> Result<std::sync::Arc<dyn wxmass_api::TokenStore>> {
+    std::fs::create_dir_all(&paths.data)
+        .with_context(|| format!("cannot create {}", paths.data.display()))?;
+    let store = wxmass_api::SqliteStore::open(paths.token_store()).with_context(|| {
+        format!(
+            "cannot open the token cache {}",
+            paths.token_store().display()
+        )
+    })?;
+    Ok(std::sync::Arc::new(store))
+}
+
+/// Where access tokens are kept beside the journal: in the same PostgreSQL
+/// database when `database` is one (every server and worker on it shares
+/// one token per account: WeChat invalidates a token a few minutes after
+/// the next is fetched), else in the data directory's SQLite token cache.
+pub async fn token_store(
+    database: Option<&str>,
+    paths: &Paths,
+) -> Result<std::sync::Arc<dyn wxmass_api::TokenStore>> {
+    match database {
+        Some(url) if !url.starts_with("sqlite:") => Ok(std::sync::Arc::new(
+            wxmass_api::PostgresStore::connect(url)
+                .await
+                .context("cannot open the token store in the database")?,
+        )),
+        _ => sqlite_token_store(paths),
     }
 }
 

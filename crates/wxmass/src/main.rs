@@ -83,7 +83,8 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Worker(args) => {
             let settings = settings()?;
             let journal = open_journal(cli, &settings.paths).await?;
-            worker::run(&settings, &journal, args).await
+            let tokens = config::token_store(cli.database.as_deref(), &settings.paths).await?;
+            worker::run(&settings.client_with(tokens)?, &settings, &journal, args).await
         }
         Command::Preview(args) => {
             let settings = settings()?;
@@ -168,7 +169,8 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
                 }
                 None => {
                     let wechat = cli.account.api_base.clone();
-                    server::run(args, journal, &paths.data, wechat).await
+                    let tokens = config::token_store(cli.database.as_deref(), &paths).await?;
+                    server::run(args, journal, &paths.data, wechat, tokens).await
                 }
             }
         }

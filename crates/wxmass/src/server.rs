@@ -54,6 +54,7 @@ pub async fn run(
     journal: Journal,
     data: &Path,
     wechat: Option<String>,
+    tokens: std::sync::Arc<dyn wxmass_api::TokenStore>,
 ) -> Result<()> {
     let key = server_key(args, data)?;
     if journal.users().await?.is_empty() {
@@ -61,7 +62,8 @@ pub async fn run(
             "warning: this server has no users yet: make the first with `wxmass server init-admin --name NAME`"
         );
     }
-    let state = AppState::new(journal, key, wechat).context("cannot start the push writer")?;
+    let state =
+        AppState::new(journal, key, wechat, tokens).context("cannot start the push writer")?;
     if args.movable_clock {
         eprintln!(
             "warning: --movable-clock: an admin may move this server's scheduling clock forward (for tests and demos)"
@@ -123,7 +125,9 @@ pub async fn demo(args: &ServerArgs) -> Result<()> {
     let token = wxmass_server::init_admin(&journal, "demo", &random(16))
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
-    let state = AppState::new(journal, key, None).context("cannot start the push writer")?;
+    let tokens = std::sync::Arc::new(wxmass_api::MemoryStore::new());
+    let state =
+        AppState::new(journal, key, None, tokens).context("cannot start the push writer")?;
     let emulated = emulator.emulator.clone();
     state.clock().make_movable(Some(Box::new(move |seconds| {
         emulated.clock.advance(seconds);

@@ -137,8 +137,12 @@ async fn one_round(
 }
 
 /// `wxmass worker`.
-pub async fn run(settings: &Settings, journal: &Journal, args: &WorkerArgs) -> Result<()> {
-    let client = settings.client()?;
+pub async fn run(
+    client: &wxmass_api::Client,
+    settings: &Settings,
+    journal: &Journal,
+    args: &WorkerArgs,
+) -> Result<()> {
     let name = crate::campaign::worker_name();
     let options = args.sending.options(name.clone());
     let log = Arc::new(WorkerLog {
@@ -149,7 +153,7 @@ pub async fn run(settings: &Settings, journal: &Journal, args: &WorkerArgs) -> R
     let stop = listen_for_stop();
     eprintln!("worker {name} sending for {}", settings.appid);
     loop {
-        let round = one_round(settings, journal, &client, args, &options, &log, &stop).await;
+        let round = one_round(settings, journal, client, args, &options, &log, &stop).await;
         let left = match round {
             Ok(Round::Stopped) => break,
             Ok(Round::Left(left)) => left,

@@ -110,6 +110,14 @@ fn call_with(
     })
 }
 
+/// Access tokens the emulator has handed out.
+fn tokens_fetched(stats: &Value) -> u64 {
+    ["/cgi-bin/token", "/cgi-bin/stable_token"]
+        .iter()
+        .map(|p| stats["calls"][p].as_u64().unwrap_or(0))
+        .sum()
+}
+
 /// A signed-in browser's cookie and CSRF token.
 struct Session {
     cookie: String,
@@ -1839,6 +1847,8 @@ fn two_servers_one_killed_every_openid_once() {
     add_emulated_account(&doomed_url, &admin, "Two hosts", "service", &emulator_url);
     let list =
         std::fs::read_to_string(common::follower_list(home.path(), &emulator_url)).expect("list");
+    let fetched_by_the_cli =
+        tokens_fetched(&common::admin(&emulator_url, "GET", "/_emulator/stats", ""));
     let (status, saved) = put_text(&base, "/api/v1/lists/everyone", &admin, list);
     assert_eq!(
         (status, saved["distinct"].as_u64()),
@@ -1916,6 +1926,13 @@ fn two_servers_one_killed_every_openid_once() {
     }
     assert_eq!(stats["deliveries"], FOLLOWERS, "{stats}");
     assert_eq!(stats["duplicate_deliveries"], 0, "{stats}");
+    // One access token between the two servers: kept in the database.
+    assert_eq!(
+        tokens_fetched(&stats) - fetched_by_the_cli,
+        1,
+        "{}",
+        stats["calls"]
+    );
     // Every job's report recorded once: against its batch, or (a batch the
     // killed server had sent but not recorded, which the survivor learned
     // was sent from WeChat's duplicate answer, without its job's id) kept
