@@ -69,6 +69,34 @@ pub async fn track(client: &Client, journal: &Journal, campaign: &str) -> Result
     }
 }
 
+/// Asks once about each job of `campaign` that has no report and no final
+/// status, a few at a time: the follow-up, after [`track`] gave up, for
+/// jobs that outlast it and reports lost on the way (or a server that
+/// restarted). Returns how many are still not final.
+pub async fn ask_open(client: &Client, journal: &Journal, campaign: &str) -> Result<usize> {
+    const ASKS_IN_FLIGHT: usize = 8;
+    let open = |batches: Vec<Batch>| -> Vec<Batch> {
+        batches
+            .into_iter()
+            .filter(|b| {
+                b.msg_id.is_some()
+                    && b.report.is_none()
+                    && b.status.as_deref().is_none_or(|s| s == "SENDING")
+            })
+            .collect()
+    };
+    let asking = open(journal.batches(campaign).await?);
+    for some in asking.chunks(ASKS_IN_FLIGHT) {
+        let asked = futures_util::future::join_all(
+            some.iter()
+                .map(|b| ask_status(client, journal, campaign, b)),
+        )
+        .await;
+        asked.into_iter().collect::<Result<()>>()?;
+    }
+    Ok(open(journal.batches(campaign).await?).len())
+}
+
 /// Asks WeChat for one batch's job status and keeps it when it is news
 /// (a write, and its fsync, only then).
 async fn ask_status(client: &Client, journal: &Journal, campaign: &str, b: &Batch) -> Result<()> {

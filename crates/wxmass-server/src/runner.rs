@@ -6,7 +6,8 @@
 //! them. A campaign past its time when the server starts (after downtime)
 //! runs once, and its note says how late. Once every batch is submitted,
 //! the jobs are followed until WeChat calls them final (its pushes, else
-//! `mass/get`).
+//! `mass/get`): for a minute by the server that sent them, then by a
+//! follow-up every minute on every server, for three days.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -34,6 +35,16 @@ const LATE_AFTER: i64 = 60;
 /// Openids a batch, for campaigns to lists that name none (WeChat's most).
 const BATCH_SIZE: u32 = 10_000;
 
+/// The first follow-up of unfinished jobs, after the server starts.
+const FOLLOW_UP_FIRST: Duration = Duration::from_secs(2);
+
+/// How often jobs WeChat has not called final are asked about again.
+const FOLLOW_UP_EVERY: Duration = Duration::from_secs(60);
+
+/// How long after its campaign finished a job is still asked about: a
+/// job WeChat has not settled in three days never will be.
+const FOLLOW_UP_FOR: i64 = 3 * 86_400;
+
 /// Runs until `stop` resolves; then stops claiming and lets the batches in
 /// flight be recorded.
 pub async fn run(
@@ -45,9 +56,23 @@ pub async fn run(
     let (stopping, stopped) = tokio::sync::watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
     let mut stop = std::pin::pin!(stop);
+    let following = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut next_follow_up = tokio::time::Instant::now() + FOLLOW_UP_FIRST;
     loop {
         if let Err(error) = start_due(&state, &options, &working, &stopped, &mut tasks).await {
             tracing::warn!(error = %error.to_string().escape_debug(), "could not look for due campaigns; trying again");
+        }
+        if tokio::time::Instant::now() >= next_follow_up
+            && !following.swap(true, std::sync::atomic::Ordering::AcqRel)
+        {
+            next_follow_up = tokio::time::Instant::now() + FOLLOW_UP_EVERY;
+            let (state, following) = (state.clone(), following.clone());
+            tasks.spawn(async move {
+                if let Err(error) = follow_up(&state).await {
+                    tracing::warn!(error = %error.to_string().escape_debug(), "could not follow up unfinished jobs; trying again later");
+                }
+                following.store(false, std::sync::atomic::Ordering::Release);
+            });
         }
         tokio::select! {
             () = tokio::time::sleep(TICK) => {}
@@ -116,6 +141,24 @@ async fn start_due(
                     .unwrap_or_else(|e| e.into_inner())
                     .remove(&id);
             });
+        }
+    }
+    Ok(())
+}
+
+/// Asks WeChat about the jobs of recently finished campaigns that have
+/// neither a report nor a final status: their push was lost, they outlast
+/// the follow-up after sending, or the server that sent them stopped.
+async fn follow_up(state: &AppState) -> Result<(), Error> {
+    let since = state.now() - FOLLOW_UP_FOR;
+    for c in state.journal().server_campaigns().await? {
+        if c.state != CampaignState::Finished || c.updated_at < since {
+            continue;
+        }
+        let (_, client) = crate::api::accounts::client(state, &c.appid).await?;
+        let open = wxmass_campaign::track::ask_open(&client, state.journal(), &c.id).await?;
+        if open > 0 {
+            tracing::debug!(campaign = %c.id.escape_debug(), open, "jobs not final yet");
         }
     }
     Ok(())

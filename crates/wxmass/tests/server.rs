@@ -1250,6 +1250,84 @@ fn a_running_campaign_paused_and_resumed() {
     );
 }
 
+/// A lost push: no report comes, and the server that sent the campaign
+/// dies before WeChat finishes the job. The server started again asks
+/// `mass/get` about it, and the job ends in its status.
+#[test]
+fn a_lost_report_is_followed_up_after_a_restart() {
+    let home = tempfile::tempdir().expect("home");
+    let admin = first_admin(home.path());
+    let args = ["server", "--listen", "127.0.0.1:0"];
+    let (mut first, base) = common::spawn(Some(home.path()), &args);
+    // No callback: the emulator pushes no report. Its job takes 3 s.
+    let (_emulator, emulator_url) = common::emulator_with(None, 30, 2, &["--job-delay-ms", "3000"]);
+    add_emulated_account(&base, &admin, "Lost", "service", &emulator_url);
+    let (status, answer) = call(
+        &base,
+        "POST",
+        "/api/v1/campaigns",
+        Some(&admin),
+        Some(json!({"id": "lost", "appid": common::APPID, "name": "Lost",
+                    "content": {"type": "text", "text": "its report is lost"},
+                    "audience": {"kind": "all"}})),
+    );
+    assert_eq!(status, 201, "{answer}");
+    call(
+        &base,
+        "POST",
+        "/api/v1/campaigns/lost/submit",
+        Some(&admin),
+        None,
+    );
+    let now = wxmass_campaign::beijing::rfc3339(wxmass_campaign::beijing::now());
+    let (status, answer) = call(
+        &base,
+        "POST",
+        "/api/v1/campaigns/lost/approve",
+        Some(&admin),
+        Some(json!({"send_at": now})),
+    );
+    assert_eq!(status, 200, "{answer}");
+    wait_for_state(&base, &admin, "lost", "finished");
+    first.0.kill().expect("kill -9");
+    let _ = first.0.wait();
+    // WeChat finishes the job while no server runs.
+    std::thread::sleep(std::time::Duration::from_millis(3500));
+
+    let (_second, base) = common::spawn(Some(home.path()), &args);
+    let status_of = || {
+        let (status, batches) = call(
+            &base,
+            "GET",
+            "/api/v1/campaigns/lost/batches",
+            Some(&admin),
+            None,
+        );
+        assert_eq!(status, 200, "{batches}");
+        assert!(batches[0]["msg_id"].as_i64().is_some(), "{batches}");
+        assert!(batches[0]["report"].is_null(), "no push came: {batches}");
+        batches[0]["status"].as_str().map(str::to_owned)
+    };
+    assert_ne!(
+        status_of().as_deref(),
+        Some("SEND_SUCCESS"),
+        "not known before the follow-up"
+    );
+    let mut last = None;
+    for _ in 0..100 {
+        last = status_of();
+        if last.as_deref() == Some("SEND_SUCCESS") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(
+        last.as_deref(),
+        Some("SEND_SUCCESS"),
+        "the follow-up never asked"
+    );
+}
+
 /// SIGTERM drains: the server stops claiming, lets its batches in flight
 /// be recorded (or released), and exits 0 mid-campaign; a server started
 /// again on the same store finishes the campaign at once (nothing left

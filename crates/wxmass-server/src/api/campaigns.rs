@@ -52,6 +52,73 @@ pub struct CampaignView {
     pub submitted: u64,
     /// Reports WeChat pushed for them.
     pub reported: u64,
+    /// Followers the reports say were addressed (`TotalCount`).
+    pub addressed: u64,
+    /// Followers the reports say received it (`SentCount`).
+    pub delivered: u64,
+}
+
+/// A batch of a campaign, as shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchView {
+    /// 0-based.
+    pub index: u32,
+    /// Openids in it (0 for all followers or a tag).
+    pub openids: u64,
+    /// `planned`, `submitting` or `submitted`.
+    pub state: String,
+    /// WeChat's job, once named.
+    pub msg_id: Option<i64>,
+    /// The job's status from `mass/get` (`SENDING`, `SEND_SUCCESS`, ...).
+    pub status: Option<String>,
+    /// The server or worker that sent it.
+    pub sent_by: Option<String>,
+    /// Times another took it over after a lease ran out.
+    pub takeovers: u32,
+    /// WeChat's MASSSENDJOBFINISH report, once pushed.
+    pub report: Option<ReportView>,
+}
+
+/// A job's report: the delivery funnel.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportView {
+    /// `send success`, `send fail` or `err(N)`.
+    pub status: String,
+    /// Followers addressed.
+    pub total: i64,
+    /// Left after WeChat's filtering (quota, unfollowed).
+    pub after_filtering: i64,
+    /// Delivered.
+    pub sent: i64,
+    /// Failed.
+    pub errors: i64,
+    /// The copyright check's CheckState, for articles.
+    pub check_state: Option<i64>,
+    /// The sent articles' URLs.
+    pub article_urls: Vec<String>,
+}
+
+impl From<wxmass_campaign::Batch> for BatchView {
+    fn from(b: wxmass_campaign::Batch) -> BatchView {
+        BatchView {
+            index: b.index,
+            openids: b.size,
+            state: b.state.as_str().to_owned(),
+            msg_id: b.msg_id,
+            status: b.status,
+            sent_by: b.sent_by,
+            takeovers: b.takeovers,
+            report: b.report.map(|r| ReportView {
+                status: r.status,
+                total: r.total_count,
+                after_filtering: r.filter_count,
+                sent: r.sent_count,
+                errors: r.error_count,
+                check_state: r.check_state,
+                article_urls: r.article_urls,
+            }),
+        }
+    }
 }
 
 async fn view(state: &AppState, c: ServerCampaign) -> ApiResult<CampaignView> {
@@ -65,6 +132,16 @@ async fn view(state: &AppState, c: ServerCampaign) -> ApiResult<CampaignView> {
             .filter(|b| b.state == wxmass_campaign::BatchState::Submitted)
             .count() as u64,
         reported: batches.iter().filter(|b| b.report.is_some()).count() as u64,
+        addressed: batches
+            .iter()
+            .filter_map(|b| b.report.as_ref())
+            .map(|r| r.total_count.max(0) as u64)
+            .sum(),
+        delivered: batches
+            .iter()
+            .filter_map(|b| b.report.as_ref())
+            .map(|r| r.sent_count.max(0) as u64)
+            .sum(),
         send_at: c.send_at.map(beijing::rfc3339),
         state: c.state.as_str().to_owned(),
         id: c.id,
@@ -225,6 +302,20 @@ pub async fn get_campaign(
 ) -> ApiResult<Json<CampaignView>> {
     let c = find(&state, &id).await?;
     Ok(Json(view(&state, c).await?))
+}
+
+/// A campaign's batches, in order: each job, its status and its report.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/batches", tag = "campaigns", security(("token" = ["read"])),
+    params(("id" = String, Path, description = "The campaign's id")),
+    responses((status = 200, body = Vec<BatchView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn campaign_batches(
+    _: Allowed<ToRead>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<BatchView>>> {
+    let c = find(&state, &id).await?;
+    let batches = state.journal().batches(&c.id).await?;
+    Ok(Json(batches.into_iter().map(BatchView::from).collect()))
 }
 
 /// Takes `step` on campaign `id` for `caller`, and logs it.

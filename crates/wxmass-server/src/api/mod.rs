@@ -145,6 +145,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
             campaigns::create_campaign
         ))
         .routes(routes!(campaigns::get_campaign))
+        .routes(routes!(campaigns::campaign_batches))
         .routes(routes!(campaigns::submit_campaign))
         .routes(routes!(campaigns::approve_campaign))
         .routes(routes!(campaigns::pause_campaign))
