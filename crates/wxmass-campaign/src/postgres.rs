@@ -68,8 +68,17 @@ const MIGRATION_V2: &str = "
 /// The journal in a PostgreSQL database.
 pub struct PgJournal {
     url: String,
-    client: Mutex<Option<Client>>,
+    /// Up to [`CONNECTIONS`] connections, made as they are first needed.
+    clients: Vec<Mutex<Option<Client>>>,
+    /// Where a caller that finds every connection busy waits.
+    next: std::sync::atomic::AtomicUsize,
 }
+
+/// Connections a journal opens at most: the API, the push writer, the
+/// runner and its campaigns each get one of their own under load, and a
+/// slow query holds up only its own caller. (Each server process opens up
+/// to this many: mind PostgreSQL's `max_connections` with many servers.)
+pub const CONNECTIONS: usize = 8;
 
 impl std::fmt::Debug for PgJournal {
     // The URL may hold a password.
@@ -120,19 +129,34 @@ impl PgJournal {
         )))?;
         let journal = PgJournal {
             url: url.to_owned(),
-            client: Mutex::new(None),
+            clients: (0..CONNECTIONS).map(|_| Mutex::new(None)).collect(),
+            next: std::sync::atomic::AtomicUsize::new(0),
         };
         journal.migrate().await?;
         Ok(journal)
     }
 
-    /// Runs `f` on the connection, connecting first if needed; a failed
-    /// connection is dropped so the next call makes a new one.
+    /// Runs `f` on a free connection (an open one first, else a new one;
+    /// when all are busy, waits for one), connecting first if needed; a
+    /// failed connection is dropped so the next call makes a new one.
     pub(crate) async fn with<T>(
         &self,
         f: impl AsyncFnOnce(&mut Client) -> std::result::Result<T, tokio_postgres::Error>,
     ) -> Result<T> {
-        let mut guard = self.client.lock().await;
+        let free = |open: bool| {
+            self.clients.iter().find_map(|m| {
+                m.try_lock()
+                    .ok()
+                    .filter(|g| g.as_ref().is_some_and(|c| !c.is_closed()) == open)
+            })
+        };
+        let mut guard = match free(true).or_else(|| free(false)) {
+            Some(guard) => guard,
+            None => {
+                let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.clients[i % CONNECTIONS].lock().await
+            }
+        };
         if guard.as_ref().is_none_or(|c| c.is_closed()) {
             let (client, connection) = tokio_postgres::connect(&self.url, NoTls)
                 .await
