@@ -1328,6 +1328,68 @@ fn a_lost_report_is_followed_up_after_a_restart() {
     );
 }
 
+/// A campaign whose time passed while no server looked (here: the clock
+/// jumps two hours past it at once) runs once, and its note says how late.
+#[test]
+fn a_campaign_past_its_time_runs_once_and_says_late() {
+    let home = tempfile::tempdir().expect("home");
+    let admin = first_admin(home.path());
+    let (_server, base) = common::spawn(
+        Some(home.path()),
+        &["server", "--listen", "127.0.0.1:0", "--movable-clock"],
+    );
+    let (_emulator, emulator_url) = common::emulator(10, &[]);
+    add_emulated_account(&base, &admin, "Late", "service", &emulator_url);
+    let (status, answer) = call(
+        &base,
+        "POST",
+        "/api/v1/campaigns",
+        Some(&admin),
+        Some(json!({"id": "late", "appid": common::APPID, "name": "Late",
+                    "content": {"type": "text", "text": "an hour late"},
+                    "audience": {"kind": "all"}})),
+    );
+    assert_eq!(status, 201, "{answer}");
+    call(
+        &base,
+        "POST",
+        "/api/v1/campaigns/late/submit",
+        Some(&admin),
+        None,
+    );
+    let in_an_hour = wxmass_campaign::beijing::rfc3339(wxmass_campaign::beijing::now() + 3600);
+    let (status, answer) = call(
+        &base,
+        "POST",
+        "/api/v1/campaigns/late/approve",
+        Some(&admin),
+        Some(json!({"send_at": in_an_hour})),
+    );
+    assert_eq!(status, 200, "{answer}");
+    let (status, _) = call(
+        &base,
+        "POST",
+        "/api/v1/clock",
+        Some(&admin),
+        Some(json!({"advance_seconds": 7200})),
+    );
+    assert_eq!(status, 200);
+    let done = wait_for_state(&base, &admin, "late", "finished");
+    assert!(
+        done["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("ran late")),
+        "{done}"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let stats = common::admin(&emulator_url, "GET", "/_emulator/stats", "");
+    assert_eq!(
+        (stats["jobs"].as_u64(), stats["deliveries"].as_u64()),
+        (Some(1), Some(10)),
+        "once: {stats}"
+    );
+}
+
 /// SIGTERM drains: the server stops claiming, lets its batches in flight
 /// be recorded (or released), and exits 0 mid-campaign; a server started
 /// again on the same store finishes the campaign at once (nothing left
