@@ -138,6 +138,9 @@ errcodes! {
     TagNameTooLong = 45158, Stop, "tag name over 30 bytes";
     InvalidTagId = 45159, Stop, "invalid tag id";
     UnsupportedContent = 45166, Stop, "unsupported article content or hyperlink";
+    DateFormat = 61500, Stop, "datacube: a date is not YYYY-MM-DD";
+    DateRange = 61501, Stop, "datacube: the range is too long, or ends today or later";
+    DataNotReady = 61503, Stop, "datacube: the figures are not ready yet (after 08:00 Beijing time the next day)";
     MediaNotExist = 46001, Stop, "media does not exist";
     UserNotExist = 46004, Stop, "user does not exist";
     DataFormatError = 47001, Stop, "malformed JSON or XML";
@@ -208,6 +211,26 @@ pub enum Error {
     /// The token store failed.
     #[error("token store: {0}")]
     TokenStore(String),
+    /// Datacube's figures are not ready yet (61503): WeChat publishes a
+    /// day's after 08:00 Beijing time the next day.
+    #[error("WeChat {path}: the figures are not ready yet; try again after {}", shown_beijing(*retry_at))]
+    NotReady {
+        /// The API path.
+        path: String,
+        /// Unix seconds from which to try again.
+        retry_at: i64,
+    },
+}
+
+/// `2026-12-04 08:00 (Beijing time)`.
+fn shown_beijing(unix: i64) -> String {
+    let day = crate::api::datacube::Date::of_unix(unix);
+    let minutes = (unix + 8 * 3600).rem_euclid(86_400) / 60;
+    format!(
+        "{day} {:02}:{:02} (Beijing time)",
+        minutes / 60,
+        minutes % 60
+    )
 }
 
 impl Error {

@@ -24,6 +24,10 @@ pub struct EmulatorArgs {
     /// month; subscription accounts send once a day.
     #[arg(long, value_enum, default_value_t = AccountType::Service)]
     pub account_type: AccountType,
+    /// Seeds what followers do after a delivery (datacube's reads, shares
+    /// and favourites): the same seed reads the same numbers.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub seed: u64,
     /// Seed this many followers with realistic 28-character openids.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub followers: u32,
@@ -104,6 +108,7 @@ impl EmulatorArgs {
             mass_sends_per_minute: self.mass_sends_per_minute,
             ip_whitelist: self.ip_whitelist.clone(),
             quotas: !self.no_quotas,
+            seed: self.seed,
             ..EmulatorConfig::default()
         })
     }

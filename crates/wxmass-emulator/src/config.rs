@@ -100,6 +100,9 @@ pub struct EmulatorConfig {
     /// Enforce the daily API quotas and the mass-send quotas (§17). Off
     /// only for load tests, which would otherwise measure the refusals.
     pub quotas: bool,
+    /// Seeds what followers do after a delivery (datacube's figures): the
+    /// same seed reads the same numbers.
+    pub seed: u64,
 }
 
 /// The AppID used when none is given.
@@ -121,6 +124,7 @@ impl Default for EmulatorConfig {
             mass_sends_per_minute: 60,
             ip_whitelist: Vec::new(),
             quotas: true,
+            seed: 1,
         }
     }
 }

@@ -15,7 +15,7 @@ use rand::RngExt as _;
 use serde::{Deserialize, Serialize};
 
 use crate::Emulator;
-use crate::api::{mass, media, news, tags, token, users};
+use crate::api::{datacube, mass, media, news, tags, token, users};
 use crate::call::{Call, Part};
 use crate::error::{WxError, WxResult};
 
@@ -86,6 +86,20 @@ fn route(path: &str) -> Option<Route> {
         "/cgi-bin/message/mass/speed/get" => (Method::POST, true, Json(mass::speed_get)),
         "/cgi-bin/message/mass/speed/set" => (Method::POST, true, Json(mass::speed_set)),
         "/cgi-bin/clear_quota" => (Method::POST, true, Json(mass::clear_quota)),
+        "/datacube/getusersummary" => (Method::POST, true, Json(datacube::user_summary)),
+        "/datacube/getusercumulate" => (Method::POST, true, Json(datacube::user_cumulate)),
+        "/datacube/getarticlesummary" => (Method::POST, true, Json(datacube::article_summary)),
+        "/datacube/getarticletotal" => (Method::POST, true, Json(datacube::article_total)),
+        "/datacube/getuserread" => (Method::POST, true, Json(datacube::user_read)),
+        "/datacube/getuserreadhour" => (Method::POST, true, Json(datacube::user_read_hour)),
+        "/datacube/getusershare" => (Method::POST, true, Json(datacube::user_share)),
+        "/datacube/getusersharehour" => (Method::POST, true, Json(datacube::user_share_hour)),
+        "/datacube/getarticleread" => (Method::POST, true, Json(datacube::article_read)),
+        "/datacube/getarticleshare" => (Method::POST, true, Json(datacube::article_share)),
+        "/datacube/getbizsummary" => (Method::POST, true, Json(datacube::biz_summary)),
+        "/datacube/getarticletotaldetail" => {
+            (Method::POST, true, Json(datacube::article_total_detail))
+        }
         _ => return None,
     };
     Some(Route {

@@ -251,6 +251,8 @@ pub struct Job {
     pub finished_at: Option<i64>,
     /// Articles and their URLs, for mpnews.
     pub article_urls: Vec<String>,
+    /// The articles' titles, for mpnews.
+    pub article_titles: Vec<String>,
     /// Indices of the followers it was delivered to.
     #[serde(skip)]
     pub recipients: Vec<u32>,

@@ -1,7 +1,8 @@
 //! One handler per API area, reached from the [`Client`](crate::Client):
-//! `client.mass()`, `client.media()`, `client.news()`, `client.tags()`,
-//! `client.users()`.
+//! `client.datacube()`, `client.mass()`, `client.media()`, `client.news()`,
+//! `client.tags()`, `client.users()`.
 
+pub mod datacube;
 pub mod mass;
 pub mod media;
 pub mod news;

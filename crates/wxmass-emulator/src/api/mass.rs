@@ -210,9 +210,14 @@ fn submit(
     account.check_clientmsgid(&clientmsgid, now_ms)?;
     account.check_mass_quota(audience == Audience::All, &emulator.clock)?;
     let audience_size = account.audience_size(&audience);
-    let articles = match &content.media_id {
-        Some(id) if content.msgtype == "mpnews" => account.news(id).map_or(1, |n| n.articles.len()),
-        _ => 0,
+    // The titles are kept with the job: a draft sent to all leaves the
+    // draft box, and datacube still names its articles.
+    let titles: Vec<String> = match &content.media_id {
+        Some(id) if content.msgtype == "mpnews" => account.news(id).map_or_else(
+            || vec![String::new()],
+            |n| n.articles.iter().map(|a| a.title.clone()).collect(),
+        ),
+        _ => Vec::new(),
     };
     if audience == Audience::All
         && content.msgtype == "mpnews"
@@ -238,9 +243,11 @@ fn submit(
         created_at: now_ms.div_euclid(1000),
         finishes_at_ms: now_ms + emulator.config.job_delay.as_millis() as i64,
         finished_at: None,
-        article_urls: (0..articles)
+        article_urls: titles
+            .iter()
             .map(|_| format!("http://mp.weixin.qq.com/s/{}", crate::ids::random_id(22)))
             .collect(),
+        article_titles: titles,
         recipients: Vec::new(),
     };
     let job = account.create_job(job, &emulator.clock);
