@@ -15,8 +15,14 @@ import time
 import urllib.parse
 
 import pytest
+import datetime
+import json
+import urllib.request
+
 from wechatpy import WeChatClient, parse_message
+from wechatpy.client.api import WeChatDataCube
 from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import WeChatClientException
 
 APPID = "wx1111222233334444"
 SECRET = "0123456789abcdef0123456789abcdef"
@@ -52,30 +58,41 @@ def sink():
     server.shutdown()
 
 
-@pytest.fixture(scope="module")
-def emulator(sink):
+def spawn_emulator(*extra):
+    """The emulator binary on a free port; (process, its URL)."""
     binary = os.environ["WXMASS_EMULATOR"]
     proc = subprocess.Popen(
-        [
-            binary, "--listen", "127.0.0.1:0", "--appid", APPID, "--secret", SECRET,
-            "--followers", "50", "--tags", "2", "--job-delay-ms", "50",
-            "--callback-url", sink, "--callback-token", TOKEN,
-            "--callback-aes-key", AES_KEY, "--callback-mode", "safe",
-        ],
+        [binary, "--listen", "127.0.0.1:0", "--appid", APPID, "--secret", SECRET, *extra],
         stdout=subprocess.PIPE,
         text=True,
     )
     line = proc.stdout.readline().strip()
     assert line.startswith("wxmass-emulator listening on "), line
-    yield line.rsplit(" ", 1)[1]
+    return proc, line.rsplit(" ", 1)[1]
+
+
+@pytest.fixture(scope="module")
+def emulator(sink):
+    proc, url = spawn_emulator(
+        "--followers", "50", "--tags", "2", "--job-delay-ms", "50",
+        "--callback-url", sink, "--callback-token", TOKEN,
+        "--callback-aes-key", AES_KEY, "--callback-mode", "safe",
+    )
+    yield url
     proc.terminate()
     proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def client(emulator):
+def client_for(emulator):
+    """wechatpy's client, its API_BASE_URLs (the client's and datacube's)
+    set to the emulator by subclassing, as wechatpy allows."""
+
+    class EmulatedDataCube(WeChatDataCube):
+        API_BASE_URL = emulator + "/datacube/"
+
     class EmulatorClient(WeChatClient):
         API_BASE_URL = emulator + "/cgi-bin/"
+        datacube = EmulatedDataCube()
 
         def fetch_access_token(self):
             return self._fetch_access_token(
@@ -84,6 +101,11 @@ def client(emulator):
             )
 
     return EmulatorClient(APPID, SECRET)
+
+
+@pytest.fixture(scope="module")
+def client(emulator):
+    return client_for(emulator)
 
 
 def test_token(client):
@@ -185,3 +207,55 @@ def test_safe_mode_push_decrypts_with_wechatcrypto(client):
             assert event.sent_count > 0
             return
     raise AssertionError("no push for the job")
+
+
+def admin(url, path, body=None):
+    """The emulator's admin API."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url + path, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read())
+
+
+BEIJING = datetime.timezone(datetime.timedelta(hours=8))
+
+
+def test_datacube_after_a_delivered_article():
+    """An article sent to every follower, a day on (09:00 Beijing time):
+    wechatpy's datacube calls read its figures."""
+    proc, url = spawn_emulator("--followers", "400", "--job-delay-ms", "20", "--seed", "3")
+    try:
+        client = client_for(url)
+        thumb = client.media.upload("thumb", ("c.jpg", JPEG))
+        news = client.media.upload_articles(
+            [
+                {"thumb_media_id": thumb["media_id"], "title": "第一篇", "content": "<p>1</p>"},
+                {"thumb_media_id": thumb["media_id"], "title": "Second", "content": "<p>2</p>"},
+            ]
+        )
+        sent = client.message.send_mass_article(None, news["media_id"], is_to_all=True)
+        assert wait_done(client, sent["msg_id"]) == "SEND_SUCCESS"
+        now = datetime.datetime.fromtimestamp(admin(url, "/_emulator/clock")["now"], BEIJING)
+        day = now.date()
+        nine_tomorrow = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time(9), BEIJING)
+        admin(url, "/_emulator/clock", {"advance_seconds": int((nine_tomorrow - now).total_seconds())})
+
+        summary = client.datacube.get_article_summary(day, day)
+        assert [row["title"] for row in summary] == ["第一篇", "Second"]
+        assert summary[0]["msgid"] == f"{sent['msg_data_id']}_1"
+        assert summary[0]["int_page_read_user"] > 0
+        total = client.datacube.get_article_total(day, day)
+        assert total[0]["details"][0]["target_user"] == 400
+        reads = client.datacube.get_user_read(day, day)
+        assert any(r["user_source"] == 99999999 for r in reads)
+        assert client.datacube.get_user_read_hour(day, day)
+        assert client.datacube.get_user_share(day, day)
+        assert client.datacube.get_user_share_hour(day, day)
+        assert client.datacube.get_user_summary(day, day)
+        assert client.datacube.get_user_cumulate(day, day)[0]["cumulate_user"] > 0
+        with pytest.raises(WeChatClientException) as refused:
+            client.datacube.get_user_read(day - datetime.timedelta(days=3), day)
+        assert refused.value.errcode == 61501
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -43,9 +43,33 @@ const ALL_SOURCES: i64 = 99_999_999;
 /// Share scenes and their shares (percent): 1 friends, 2 Moments, 255 other.
 const SCENES: [(i64, u64); 3] = [(1, 70), (2, 25), (255, 5)];
 
-/// Each hour's share of a day's reads and shares (percent), from midnight.
-const HOURS: [u64; 24] = [
-    1, 1, 0, 0, 0, 1, 2, 4, 7, 8, 6, 5, 7, 5, 4, 4, 4, 5, 6, 7, 8, 7, 5, 3,
+/// Each hour's share of a day's reads and shares (percent): (`ref_hour`
+/// as WeChat writes it, 1300 for 13:00 to 14:00; share).
+const HOURS: [(i64, u64); 24] = [
+    (0, 1),
+    (100, 1),
+    (200, 0),
+    (300, 0),
+    (400, 0),
+    (500, 1),
+    (600, 2),
+    (700, 4),
+    (800, 7),
+    (900, 8),
+    (1000, 6),
+    (1100, 5),
+    (1200, 7),
+    (1300, 5),
+    (1400, 4),
+    (1500, 4),
+    (1600, 4),
+    (1700, 5),
+    (1800, 6),
+    (1900, 7),
+    (2000, 8),
+    (2100, 7),
+    (2200, 5),
+    (2300, 3),
 ];
 
 /// A day number (days since 1970-01-01) from `YYYY-MM-DD`, strictly.
@@ -149,12 +173,16 @@ fn mix(seed: u64, parts: &[i64]) -> u64 {
     h
 }
 
-/// Splits `total` by `shares` (percent, adding up to 100), the rounding
-/// left to the first.
+/// Splits `total` by `shares` (percent, adding up to 100): each its part
+/// rounded down, what rounding left one each to the largest shares.
 fn split<const N: usize>(total: u64, shares: &[(i64, u64); N]) -> [(i64, u64); N] {
     let mut out = shares.map(|(key, pct)| (key, total * pct / 100));
     let given: u64 = out.iter().map(|(_, n)| n).sum();
-    out[0].1 += total - given;
+    let mut largest: Vec<usize> = (0..N).collect();
+    largest.sort_by_key(|&i| std::cmp::Reverse(shares[i].1));
+    for &i in largest.iter().cycle().take((total - given) as usize) {
+        out[i].1 += 1;
+    }
     out
 }
 
@@ -338,14 +366,14 @@ pub fn user_read_hour(emulator: &Emulator, call: &Call) -> WxResult<Value> {
     let (day, _) = range(emulator, call, 1)?;
     let mut list = Vec::new();
     for (source, figures) in by_source(emulator, day) {
-        for (hour, pct) in HOURS.iter().enumerate() {
-            let part = figures.only(figures.readers * pct / 100);
+        for (hour, readers) in split(figures.readers, &HOURS) {
+            let part = figures.only(readers);
             if part.weight() < 1 {
                 continue;
             }
             let mut row = part.read_fields();
             row["ref_date"] = json!(format_date(day));
-            row["ref_hour"] = json!(hour * 100);
+            row["ref_hour"] = json!(hour);
             row["user_source"] = json!(source);
             list.push(row);
         }
@@ -386,14 +414,14 @@ pub fn user_share_hour(emulator: &Emulator, call: &Call) -> WxResult<Value> {
     let (day, _) = range(emulator, call, 1)?;
     let all = all_on(emulator, day);
     let mut list = Vec::new();
-    for (hour, pct) in HOURS.iter().enumerate() {
-        let (count, user) = (all.shares * pct / 100, all.sharers * pct / 100);
+    let hourly_users = split(all.sharers, &HOURS);
+    for ((hour, count), (_, user)) in split(all.shares, &HOURS).into_iter().zip(hourly_users) {
         let users = split(user, &SCENES);
         for ((scene, count), (_, user)) in split(count, &SCENES).iter().zip(users) {
             if *count == 0 {
                 continue;
             }
-            list.push(json!({"ref_date": format_date(day), "ref_hour": hour * 100,
+            list.push(json!({"ref_date": format_date(day), "ref_hour": hour,
                              "share_scene": scene, "share_count": count, "share_user": user}));
         }
     }
@@ -633,7 +661,8 @@ mod tests {
             let parts = split(total, &SOURCES);
             assert_eq!(parts.iter().map(|(_, n)| n).sum::<u64>(), total);
         }
-        assert_eq!(HOURS.iter().sum::<u64>(), 100);
+        assert_eq!(HOURS.iter().map(|(_, p)| p).sum::<u64>(), 100);
+        assert_eq!(split(3, &HOURS).iter().filter(|(_, n)| *n > 0).count(), 3);
         assert_eq!(DECAY.iter().sum::<u64>(), 100);
     }
 }
