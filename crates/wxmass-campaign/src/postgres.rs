@@ -323,7 +323,8 @@ impl PgJournal {
                 c.query(
                     "SELECT b.idx, b.clientmsgid, b.size, b.state, b.msg_id, b.status,
                             p.status, p.total_count, p.filter_count, p.sent_count, p.error_count,
-                            p.check_state, p.article_urls, b.sent_by, b.takeovers
+                            p.check_state, p.article_urls, b.sent_by, b.takeovers,
+                            b.msg_data_id, b.submitted_at
                      FROM wxmass_batches b JOIN wxmass_campaigns c ON c.id = b.campaign
                      LEFT JOIN wxmass_pushes p ON p.appid = c.appid AND p.msg_id = b.msg_id
                      WHERE b.campaign = $1 ORDER BY b.idx",
@@ -354,6 +355,8 @@ impl PgJournal {
                     report,
                     sent_by: r.get(13),
                     takeovers: r.get::<_, i32>(14) as u32,
+                    msg_data_id: r.get(15),
+                    submitted_at: r.get(16),
                 }
             })
             .collect())

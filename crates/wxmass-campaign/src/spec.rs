@@ -313,6 +313,10 @@ pub struct Batch {
     pub state: BatchState,
     /// The job, once known.
     pub msg_id: Option<i64>,
+    /// For articles: what datacube and comments call the sent content.
+    pub msg_data_id: Option<i64>,
+    /// Unix seconds it was recorded submitted.
+    pub submitted_at: Option<i64>,
     /// mass/get status, once polled.
     pub status: Option<String>,
     /// WeChat's MASSSENDJOBFINISH report, once received.

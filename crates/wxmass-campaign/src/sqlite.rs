@@ -411,7 +411,7 @@ impl SqliteJournal {
         let mut stmt = self.conn.prepare_cached(
             "SELECT b.idx, b.clientmsgid, b.size, b.state, b.msg_id, b.status,
                     p.status, p.total_count, p.filter_count, p.sent_count, p.error_count, p.check_state, p.article_urls,
-                    b.sent_by, b.takeovers
+                    b.sent_by, b.takeovers, b.msg_data_id, b.submitted_at
              FROM batches b JOIN campaigns c ON c.id = b.campaign
              LEFT JOIN pushes p ON p.appid = c.appid AND p.msg_id = b.msg_id
              WHERE b.campaign = ?1 ORDER BY b.idx",
@@ -443,6 +443,8 @@ impl SqliteJournal {
                 report,
                 sent_by: r.get(13)?,
                 takeovers: r.get(14)?,
+                msg_data_id: r.get(15)?,
+                submitted_at: r.get(16)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

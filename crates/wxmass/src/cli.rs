@@ -166,6 +166,22 @@ pub enum Command {
     /// List the campaigns in the journal.
     #[command(after_help = "Example:\n  wxmass campaigns --json")]
     Campaigns,
+    /// How a campaign's articles were read: readers, read rate, shares, favourites, by day and source.
+    #[command(
+        after_help = "Examples:\n  wxmass stats weekly-news\n  wxmass stats weekly-news --csv > weekly-news.csv\n\nThe figures are WeChat's datacube (getarticletotal, for each day the campaign's jobs went out):\na day's are there from 08:00 Beijing time the next day, and grow for a week. --csv writes UTF-8\nwith a byte-order mark (Excel reads the Chinese titles), one row per article and day."
+    )]
+    Stats {
+        /// The campaign (`wxmass campaigns` lists them).
+        campaign: String,
+        /// Comma-separated values, for a spreadsheet.
+        #[arg(long)]
+        csv: bool,
+        /// WeChat's date, YYYY-MM-DD, when it is not this machine's (an
+        /// emulator whose clock was moved): datacube has figures up to the
+        /// day before.
+        #[arg(long, value_name = "DATE")]
+        today: Option<String>,
+    },
     /// Receive WeChat's pushes and record job reports in the journal.
     #[command(
         after_help = "Example:\n  WXMASS_CALLBACK_TOKEN=mytoken WXMASS_CALLBACK_AES_KEY=... wxmass serve --appid wx... --listen 0.0.0.0:8080\n\nSet the account's server URL (mp.weixin.qq.com > Settings and Development > Basic Configuration)\nto this address, with the same token and EncodingAESKey, in safe mode. serve needs the AppID\n(--appid, WXMASS_APPID or the profile) but never the AppSecret: it calls no API.\n\nEach report is recorded in the journal before WeChat is answered; reports for jobs no campaign\nknows, and reports that contradict an earlier one, are listed by `wxmass status --unknown`.\nLogs go to stderr; WXMASS_LOG or RUST_LOG sets their level (e.g. WXMASS_LOG=debug)."

@@ -125,6 +125,24 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
                     .await
             }
         }
+        Command::Stats {
+            campaign,
+            csv,
+            today,
+        } => {
+            let settings = settings()?;
+            let journal = open_journal(cli, &settings.paths).await?;
+            let client = settings.client()?;
+            commands::stats::stats(
+                &client,
+                &journal,
+                campaign,
+                today.as_deref(),
+                *csv,
+                cli.json,
+            )
+            .await
+        }
         Command::Campaigns => {
             let journal = open_journal(cli, &config::Paths::from_env()?).await?;
             commands::status::campaigns(&journal, cli.json).await

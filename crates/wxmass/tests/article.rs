@@ -414,3 +414,97 @@ window.addEventListener('load', () => {
         std::fs::copy(&shot, target).expect("copy screenshot");
     }
 }
+
+/// `wxmass stats`: a campaign of two articles, three days on, as a table a
+/// marketer reads (the same twice over), as CSV a spreadsheet opens (a BOM,
+/// a row per article and day) and as JSON; a text campaign is refused.
+#[test]
+fn stats_show_how_the_articles_were_read() {
+    use wxmass_api::api::datacube::Date;
+    let (_emu, url) = emulator(300, &["--seed", "5"]);
+    let home = tempfile::tempdir().expect("home");
+    let dir = home.path().join("posts");
+    two_articles(&dir);
+    let mut send = wxmass(home.path(), &url);
+    send.args(["send", "--article"])
+        .arg(dir.join("a.md"))
+        .arg("--article")
+        .arg(dir.join("b.md"))
+        .args(["--tag", "100", "--campaign", "news", "--json"]);
+    let sent = success_json(&mut send);
+    let delivered = sent["batches"][0]["report"]["sent_count"].as_u64();
+    let now = admin(&url, "GET", "/_emulator/clock", "")["now"]
+        .as_i64()
+        .expect("now");
+    let day = Date::of_unix(now);
+    let later = day.plus(3);
+    let advance = format!(r#"{{"advance_seconds": {}}}"#, later.unix_at(9) - now);
+    admin(&url, "POST", "/_emulator/clock", &advance);
+    let today = later.to_string();
+    let stats = |extra: &[&str]| {
+        let out = wxmass(home.path(), &url)
+            .args(["stats", "news", "--today", &today])
+            .args(extra)
+            .output()
+            .expect("stats");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("UTF-8")
+    };
+    let table = stats(&[]);
+    assert_eq!(table, stats(&[]), "the same figures twice");
+    for expected in [
+        "Campaign news: 2 article(s)",
+        "1 First article",
+        "2 Second article",
+        "READ RATE",
+        "Readers by day",
+        &day.to_string(),
+        "conversation",
+    ] {
+        assert!(table.contains(expected), "{expected:?} not in\n{table}");
+    }
+    let csv = stats(&["--csv"]);
+    assert!(
+        csv.starts_with("\u{feff}article,title,date,readers_that_day"),
+        "{csv}"
+    );
+    let rows: Vec<&str> = csv.trim_end().split("\r\n").collect();
+    assert_eq!(rows.len(), 1 + 2 * 3, "two articles, three days: {csv}");
+    assert!(
+        rows[1].starts_with(&format!("1,First article,{day},")),
+        "{csv}"
+    );
+    let json: Value = serde_json::from_str(&stats(&["--json"])).expect("json");
+    let first = &json["articles"][0];
+    assert!(first["readers"].as_u64().is_some_and(|n| n > 0), "{json}");
+    if let Some(delivered) = delivered {
+        assert_eq!(first["delivered"].as_u64(), Some(delivered), "{json}");
+    }
+    assert!(
+        first["read_rate"]
+            .as_f64()
+            .is_some_and(|r| r > 0.0 && r < 1.0)
+    );
+
+    let mut text = wxmass(home.path(), &url);
+    text.args([
+        "send",
+        "--text",
+        "hello",
+        "--tag",
+        "100",
+        "--campaign",
+        "hello",
+        "--json",
+    ]);
+    success_json(&mut text);
+    wxmass(home.path(), &url)
+        .args(["stats", "hello", "--today", &today])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("articles only"));
+}

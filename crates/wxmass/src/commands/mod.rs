@@ -4,6 +4,7 @@
 pub mod api;
 pub mod followers;
 pub mod init;
+pub mod stats;
 pub mod status;
 pub mod tags;
 pub mod token;

@@ -1,0 +1,343 @@
+//! `wxmass stats CAMPAIGN`: how a campaign's articles were read, from
+//! WeChat's datacube (`getarticletotal` for each day its jobs went out):
+//! per article, followers reached, readers, the read rate, shares and
+//! favourites; readers day by day and by where they came from. As a table
+//! for people, `--csv` for a spreadsheet (UTF-8 with a byte-order mark, so
+//! that Excel reads the Chinese titles), or `--json`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+use unicode_width::UnicodeWidthStr as _;
+use wxmass_api::Client;
+use wxmass_api::api::datacube::{ArticleTotal, Date, UserSource};
+use wxmass_campaign::{Content, Journal};
+
+/// Where readers came from, in the order shown.
+const SOURCES: [UserSource; 7] = [
+    UserSource::Conversation,
+    UserSource::Moments,
+    UserSource::Friends,
+    UserSource::History,
+    UserSource::Kanyikan,
+    UserSource::Souyisou,
+    UserSource::Other,
+];
+
+/// One article of the campaign, over all its jobs.
+#[derive(Debug, Default)]
+struct ArticleStats {
+    title: String,
+    delivered: u64,
+    readers: u64,
+    reads: u64,
+    sharers: u64,
+    shares: u64,
+    favouriters: u64,
+    /// Readers on each day (not cumulative).
+    by_day: BTreeMap<Date, u64>,
+    /// Readers by source, so far.
+    by_source: BTreeMap<UserSource, u64>,
+}
+
+impl ArticleStats {
+    fn read_rate(&self) -> f64 {
+        if self.delivered == 0 {
+            0.0
+        } else {
+            self.readers as f64 / self.delivered as f64
+        }
+    }
+
+    /// Adds one job's row of getarticletotal.
+    fn add(&mut self, row: &ArticleTotal) {
+        if self.title.is_empty() {
+            self.title = row.title.clone();
+        }
+        let Some(last) = row.details.last() else {
+            return;
+        };
+        self.delivered += last.target_user;
+        self.readers += last.figures.readers;
+        self.reads += last.figures.reads;
+        self.sharers += last.figures.sharers;
+        self.shares += last.figures.shares;
+        self.favouriters += last.figures.favouriters;
+        let mut before = 0;
+        for day in &row.details {
+            let so_far = day.figures.readers;
+            *self.by_day.entry(day.stat_date).or_default() += so_far.saturating_sub(before);
+            before = so_far;
+        }
+        for source in SOURCES {
+            *self.by_source.entry(source).or_default() += last.readers_from(source);
+        }
+    }
+}
+
+/// `wxmass stats CAMPAIGN`.
+pub async fn stats(
+    client: &Client,
+    journal: &Journal,
+    campaign: &str,
+    today: Option<&str>,
+    csv: bool,
+    json_out: bool,
+) -> Result<()> {
+    let c = journal.campaign(campaign).await?.with_context(|| {
+        format!("no campaign {campaign:?} in the journal: `wxmass campaigns` lists them")
+    })?;
+    if !matches!(
+        c.content,
+        Content::Articles { .. }
+            | Content::Uploaded {
+                media_type: wxmass_campaign::spec::MediaType::Mpnews,
+                ..
+            }
+    ) {
+        bail!(
+            "campaign {campaign} sent {}: WeChat's datacube counts the reads of articles only",
+            c.content.msgtype()
+        );
+    }
+    let batches = journal.batches(campaign).await?;
+    let data_ids: BTreeSet<i64> = batches.iter().filter_map(|b| b.msg_data_id).collect();
+    let days: BTreeSet<Date> = batches
+        .iter()
+        .filter(|b| b.msg_data_id.is_some())
+        .filter_map(|b| b.submitted_at)
+        .map(Date::of_unix)
+        .collect();
+    if data_ids.is_empty() {
+        bail!(
+            "campaign {campaign} has no job WeChat named yet: send it first (`wxmass status {campaign}`)"
+        );
+    }
+    let today = match today {
+        Some(t) => Date::parse(t)?,
+        None => Date::today(),
+    };
+    let datacube = client.datacube().as_of(today);
+    let mut articles: BTreeMap<u32, ArticleStats> = BTreeMap::new();
+    for day in &days {
+        if *day >= today {
+            bail!(
+                "campaign {campaign} went out on {day}: WeChat has its figures from 08:00 Beijing time on {}",
+                day.plus(1)
+            );
+        }
+        let rows = datacube
+            .article_total(*day)
+            .await
+            .with_context(|| format!("cannot read the figures of {day} (getarticletotal)"))?;
+        for row in rows
+            .iter()
+            .filter(|r| data_ids.contains(&r.msgid.msg_data_id))
+        {
+            articles.entry(row.msgid.index.get()).or_default().add(row);
+        }
+    }
+    if articles.is_empty() {
+        bail!(
+            "WeChat has no figures for campaign {campaign} yet (its jobs: {}); datacube leaves out articles nobody read",
+            data_ids
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let up_to = articles
+        .values()
+        .flat_map(|a| a.by_day.keys())
+        .max()
+        .copied()
+        .unwrap_or(today);
+    if csv {
+        super::emit_bytes(to_csv(&articles).as_bytes());
+        return Ok(());
+    }
+    let sent: Vec<String> = days.iter().map(Date::to_string).collect();
+    let value = to_json(campaign, &sent, up_to, &articles);
+    super::print(json_out, &value, || {
+        to_table(campaign, &sent, up_to, &articles)
+    });
+    Ok(())
+}
+
+fn to_json(
+    campaign: &str,
+    sent: &[String],
+    up_to: Date,
+    articles: &BTreeMap<u32, ArticleStats>,
+) -> Value {
+    let list: Vec<Value> = articles
+        .iter()
+        .map(|(index, a)| {
+            json!({
+                "index": index, "title": a.title, "delivered": a.delivered, "readers": a.readers,
+                "reads": a.reads, "read_rate": (a.read_rate() * 10_000.0).round() / 10_000.0,
+                "sharers": a.sharers, "shares": a.shares, "favourites": a.favouriters,
+                "by_day": a.by_day.iter().map(|(d, n)| json!({"date": d.to_string(), "readers": n})).collect::<Vec<_>>(),
+                "by_source": a.by_source.iter().map(|(s, n)| (s.label(), json!(n))).collect::<serde_json::Map<_, _>>(),
+            })
+        })
+        .collect();
+    json!({"campaign": campaign, "sent": sent, "up_to": up_to.to_string(), "articles": list})
+}
+
+/// `1,234`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `text` cut to `width` columns (CJK characters take two) and padded.
+fn cell(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        let mut next = out.clone();
+        next.push(c);
+        if next.width() > width {
+            break;
+        }
+        out = next;
+    }
+    let pad = width - out.width();
+    out + &" ".repeat(pad)
+}
+
+fn to_table(
+    campaign: &str,
+    sent: &[String],
+    up_to: Date,
+    articles: &BTreeMap<u32, ArticleStats>,
+) -> String {
+    let reached = articles.values().map(|a| a.delivered).max().unwrap_or(0);
+    let mut out = format!(
+        "Campaign {campaign}: {} article(s), sent {} to {} followers; figures up to {up_to} (WeChat's datacube)\n\n",
+        articles.len(),
+        sent.join(", "),
+        thousands(reached)
+    );
+    out.push_str(&format!(
+        "{}  {:>9}  {:>7}  {:>9}  {:>6}  {:>10}\n",
+        cell("ARTICLE", 30),
+        "DELIVERED",
+        "READERS",
+        "READ RATE",
+        "SHARES",
+        "FAVOURITES"
+    ));
+    for (index, a) in articles {
+        out.push_str(&format!(
+            "{}  {:>9}  {:>7}  {:>8.1}%  {:>6}  {:>10}\n",
+            cell(&format!("{index} {}", a.title), 30),
+            thousands(a.delivered),
+            thousands(a.readers),
+            a.read_rate() * 100.0,
+            thousands(a.shares),
+            thousands(a.favouriters)
+        ));
+    }
+    let days: BTreeSet<Date> = articles
+        .values()
+        .flat_map(|a| a.by_day.keys().copied())
+        .collect();
+    out.push_str("\nReaders by day\n");
+    out.push_str(&cell("DAY", 12));
+    for index in articles.keys() {
+        out.push_str(&format!("  {:>9}", format!("article {index}")));
+    }
+    for day in &days {
+        out.push('\n');
+        out.push_str(&cell(&day.to_string(), 12));
+        for a in articles.values() {
+            out.push_str(&format!(
+                "  {:>9}",
+                thousands(a.by_day.get(day).copied().unwrap_or(0))
+            ));
+        }
+    }
+    out.push_str("\n\nReaders by where they came from\n");
+    out.push_str(&cell("SOURCE", 12));
+    for index in articles.keys() {
+        out.push_str(&format!("  {:>9}", format!("article {index}")));
+    }
+    for source in SOURCES {
+        out.push('\n');
+        out.push_str(&cell(&source.label(), 12));
+        for a in articles.values() {
+            out.push_str(&format!(
+                "  {:>9}",
+                thousands(a.by_source.get(&source).copied().unwrap_or(0))
+            ));
+        }
+    }
+    out
+}
+
+/// A CSV field, quoted when it needs to be.
+fn field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+/// One row per article and day, with the totals and sources repeated on
+/// each, so that a pivot table needs nothing else. UTF-8 with a BOM.
+fn to_csv(articles: &BTreeMap<u32, ArticleStats>) -> String {
+    let mut out = String::from(
+        "\u{feff}article,title,date,readers_that_day,delivered,readers,read_rate,shares,favourites",
+    );
+    for source in SOURCES {
+        out.push_str(&format!(",from_{}", source.label()));
+    }
+    out.push_str("\r\n");
+    for (index, a) in articles {
+        for (day, readers) in &a.by_day {
+            out.push_str(&format!(
+                "{index},{},{day},{readers},{},{},{:.4},{},{}",
+                field(&a.title),
+                a.delivered,
+                a.readers,
+                a.read_rate(),
+                a.shares,
+                a.favouriters
+            ));
+            for source in SOURCES {
+                out.push_str(&format!(
+                    ",{}",
+                    a.by_source.get(&source).copied().unwrap_or(0)
+                ));
+            }
+            out.push_str("\r\n");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_count_chinese_as_two_columns() {
+        assert_eq!(cell("第一篇", 8).width(), 8);
+        assert_eq!(cell("第一篇文章很长很长", 8), "第一篇文");
+        assert_eq!(cell("ab", 4), "ab  ");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(12), "12");
+        assert_eq!(field("a,\"b\""), "\"a,\"\"b\"\"\"");
+    }
+}
