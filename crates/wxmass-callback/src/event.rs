@@ -1,5 +1,6 @@
-//! Typed pushes: MASSSENDJOBFINISH in full (wechat-api.md §15), and every other
-//! message or event kept whole as a [`GenericPush`].
+//! Typed pushes: MASSSENDJOBFINISH in full (wechat-api.md §15),
+//! PUBLISHJOBFINISH (free publishing, wechat-analytics.md §2), and every
+//! other message or event kept whole as a [`GenericPush`].
 //!
 //! Parsing is lenient where WeChat is inconsistent (absent counts are 0, empty
 //! result lists are fine, unknown elements are kept in `extra`) and strict
@@ -39,6 +40,8 @@ pub enum EventError {
 pub enum Push {
     /// The report of a finished mass send.
     MassSendJobFinish(MassSendJobFinish),
+    /// The report of a finished free publish.
+    PublishJobFinish(PublishJobFinish),
     /// Any other message or event, with all its elements.
     Other(GenericPush),
 }
@@ -74,6 +77,10 @@ impl Push {
         let event = root.child_text("Event").map(str::trim).unwrap_or("");
         if is_event && event.eq_ignore_ascii_case("MASSSENDJOBFINISH") {
             MassSendJobFinish::from_node(root).map(Push::MassSendJobFinish)
+        } else if is_event && event.eq_ignore_ascii_case("PUBLISHJOBFINISH") {
+            // One doc example writes FREEPUBLISHJOBFINISH; the reference
+            // takes PUBLISHJOBFINISH and keeps any other as it came.
+            PublishJobFinish::from_node(root).map(Push::PublishJobFinish)
         } else {
             Ok(Push::Other(GenericPush {
                 root: root.to_element().into_owned(),
@@ -87,6 +94,7 @@ impl Push {
     pub fn dedup_key(&self) -> Option<String> {
         match self {
             Push::MassSendJobFinish(job) => Some(format!("job:{}", job.msg_id)),
+            Push::PublishJobFinish(job) => Some(format!("publish:{}", job.publish_id)),
             Push::Other(push) => {
                 let root = &push.root;
                 if let Some(id) = root.child_text("MsgId").or(root.child_text("MsgID")) {
@@ -103,6 +111,7 @@ impl Push {
     pub fn to_user_name(&self) -> &str {
         match self {
             Push::MassSendJobFinish(job) => &job.to_user_name,
+            Push::PublishJobFinish(job) => &job.to_user_name,
             Push::Other(push) => push.field("ToUserName").unwrap_or(""),
         }
     }
@@ -245,6 +254,196 @@ impl MassSendJobFinish {
                 Ok(())
             }
         })
+    }
+}
+
+/// The PUBLISHJOBFINISH event: how a free publish (`freepublish/submit`)
+/// went. Its fields are inside `<PublishEventInfo>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishJobFinish {
+    /// The account's original id (`gh_...`).
+    pub to_user_name: String,
+    /// `mphelper`.
+    pub from_user_name: String,
+    /// Unix seconds.
+    pub create_time: i64,
+    /// The `publish_id` `freepublish/submit` returned.
+    pub publish_id: i64,
+    /// The outcome.
+    pub status: PublishStatus,
+    /// The published articles' id (for `freepublish/getarticle` and
+    /// `delete`), on success.
+    pub article_id: Option<String>,
+    /// Each published article's address, 1-based `idx`.
+    pub articles: Vec<PublishedArticleUrl>,
+    /// The 1-based indexes of the articles that failed.
+    pub fail_idx: Vec<u32>,
+    /// Elements of `<PublishEventInfo>` this version does not know.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra: Vec<Element<'static>>,
+}
+
+/// One published article.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedArticleUrl {
+    /// 1-based, as free publishing counts.
+    pub idx: u32,
+    /// Its address.
+    pub article_url: String,
+}
+
+/// `publish_status` (wechat-analytics.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "i64", from = "i64")]
+pub enum PublishStatus {
+    /// 0: published.
+    Success,
+    /// 1: still publishing.
+    Publishing,
+    /// 2: the originality check failed.
+    OriginalityFailed,
+    /// 3: a general failure.
+    Failed,
+    /// 4: rejected by review.
+    Rejected,
+    /// 5: deleted by the user after it succeeded.
+    DeletedByUser,
+    /// 6: banned by the system after it succeeded.
+    Banned,
+    /// A value the reference does not list.
+    Other(i64),
+}
+
+impl PublishStatus {
+    /// From WeChat's number.
+    pub fn from_code(code: i64) -> PublishStatus {
+        match code {
+            0 => PublishStatus::Success,
+            1 => PublishStatus::Publishing,
+            2 => PublishStatus::OriginalityFailed,
+            3 => PublishStatus::Failed,
+            4 => PublishStatus::Rejected,
+            5 => PublishStatus::DeletedByUser,
+            6 => PublishStatus::Banned,
+            other => PublishStatus::Other(other),
+        }
+    }
+
+    /// WeChat's number.
+    pub fn code(self) -> i64 {
+        match self {
+            PublishStatus::Success => 0,
+            PublishStatus::Publishing => 1,
+            PublishStatus::OriginalityFailed => 2,
+            PublishStatus::Failed => 3,
+            PublishStatus::Rejected => 4,
+            PublishStatus::DeletedByUser => 5,
+            PublishStatus::Banned => 6,
+            PublishStatus::Other(n) => n,
+        }
+    }
+
+    /// For people.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            PublishStatus::Success => "published",
+            PublishStatus::Publishing => "publishing",
+            PublishStatus::OriginalityFailed => "the originality check failed",
+            PublishStatus::Failed => "publishing failed",
+            PublishStatus::Rejected => "rejected by review",
+            PublishStatus::DeletedByUser => "deleted by the account after it was published",
+            PublishStatus::Banned => "banned by WeChat after it was published",
+            PublishStatus::Other(_) => "undocumented publish_status",
+        }
+    }
+
+    /// Whether WeChat is done with it.
+    pub fn is_final(self) -> bool {
+        self != PublishStatus::Publishing
+    }
+}
+
+impl From<PublishStatus> for i64 {
+    fn from(s: PublishStatus) -> i64 {
+        s.code()
+    }
+}
+
+impl From<i64> for PublishStatus {
+    fn from(code: i64) -> PublishStatus {
+        PublishStatus::from_code(code)
+    }
+}
+
+impl PublishJobFinish {
+    fn from_node(root: Node<'_, '_>) -> Result<Self, EventError> {
+        let mut job = PublishJobFinish {
+            to_user_name: root.child_text("ToUserName").unwrap_or("").to_owned(),
+            from_user_name: root.child_text("FromUserName").unwrap_or("").to_owned(),
+            create_time: parse_number("CreateTime", root.child_text("CreateTime").unwrap_or(""))?
+                .unwrap_or(0),
+            publish_id: 0,
+            status: PublishStatus::Other(-1),
+            article_id: None,
+            articles: Vec::new(),
+            fail_idx: Vec::new(),
+            extra: Vec::new(),
+        };
+        let info = root
+            .child("PublishEventInfo")
+            .ok_or(EventError::Missing("PublishEventInfo"))?;
+        let (mut publish_id, mut status) = (None, None);
+        for child in info.children() {
+            let text = child.text();
+            match child.name() {
+                "publish_id" => publish_id = parse_number::<i64>("publish_id", text)?,
+                "publish_status" => status = parse_number::<i64>("publish_status", text)?,
+                "article_id" if !text.trim().is_empty() => {
+                    job.article_id = Some(text.trim().to_owned())
+                }
+                "article_id" => {}
+                "article_detail" => {
+                    for item in child.children().filter(|c| c.name() == "item") {
+                        job.articles.push(PublishedArticleUrl {
+                            idx: parse_count("idx", item.child_text("idx").unwrap_or(""))?
+                                .unwrap_or(0),
+                            article_url: item
+                                .child_text("article_url")
+                                .unwrap_or("")
+                                .trim()
+                                .to_owned(),
+                        });
+                    }
+                }
+                "fail_idx" => {
+                    if let Some(i) = parse_count("fail_idx", text)? {
+                        job.fail_idx.push(i);
+                    }
+                }
+                _ => job.extra.push(child.to_element().into_owned()),
+            }
+        }
+        job.publish_id = publish_id.ok_or(EventError::Missing("publish_id"))?;
+        job.status = PublishStatus::from_code(status.ok_or(EventError::Missing("publish_status"))?);
+        let texts = job
+            .articles
+            .iter()
+            .map(|a| ("article_url", a.article_url.as_str()))
+            .chain(job.article_id.iter().map(|a| ("article_id", a.as_str())))
+            .chain([
+                ("ToUserName", job.to_user_name.as_str()),
+                ("FromUserName", job.from_user_name.as_str()),
+            ]);
+        for (element, text) in texts {
+            if text.chars().any(char::is_control) {
+                return Err(EventError::Field {
+                    element,
+                    value: text.chars().take(64).collect(),
+                    expected: "text without control characters",
+                });
+            }
+        }
+        Ok(job)
     }
 }
 
@@ -738,5 +937,70 @@ pub(crate) mod tests {
         assert!(json.contains("\"check_state\":2"));
         let back: Push = serde_json::from_str(&json).expect("back");
         assert_eq!(back, push);
+    }
+
+    /// PUBLISHJOBFINISH as the reference shows it: success with two
+    /// articles, and a failure naming the article that failed.
+    #[test]
+    fn publish_job_finish_success_and_failure() {
+        let success = "<xml><ToUserName><![CDATA[gh_4d00ed8d6399]]></ToUserName>\
+            <FromUserName><![CDATA[oV5CrjpxgaGXNHIQigzNlgLTnwic]]></FromUserName>\
+            <CreateTime>1481013459</CreateTime><MsgType><![CDATA[event]]></MsgType>\
+            <Event><![CDATA[PUBLISHJOBFINISH]]></Event><PublishEventInfo>\
+            <publish_id>2247503051</publish_id><publish_status>0</publish_status>\
+            <article_id><![CDATA[b5O2OUs25HBxRceL7hfReg-U9QGeq9zQjiDvy]]></article_id>\
+            <article_detail><count>2</count>\
+            <item><idx>1</idx><article_url><![CDATA[https://mp.weixin.qq.com/s/a]]></article_url></item>\
+            <item><idx>2</idx><article_url><![CDATA[https://mp.weixin.qq.com/s/b]]></article_url></item>\
+            </article_detail></PublishEventInfo></xml>";
+        let Push::PublishJobFinish(job) = Push::parse(success).expect("parses") else {
+            panic!("not a publish report");
+        };
+        assert_eq!(
+            (job.publish_id, job.status),
+            (2_247_503_051, PublishStatus::Success)
+        );
+        assert_eq!(
+            job.article_id.as_deref(),
+            Some("b5O2OUs25HBxRceL7hfReg-U9QGeq9zQjiDvy")
+        );
+        assert_eq!(job.articles.len(), 2);
+        assert_eq!(
+            (job.articles[1].idx, job.articles[1].article_url.as_str()),
+            (2, "https://mp.weixin.qq.com/s/b")
+        );
+        assert!(job.fail_idx.is_empty());
+        assert_eq!(
+            Push::PublishJobFinish(job.clone()).dedup_key().as_deref(),
+            Some("publish:2247503051")
+        );
+
+        let failed = "<xml><ToUserName><![CDATA[gh_4d00ed8d6399]]></ToUserName>\
+            <FromUserName><![CDATA[mphelper]]></FromUserName><CreateTime>1481013459</CreateTime>\
+            <MsgType><![CDATA[event]]></MsgType><Event><![CDATA[PUBLISHJOBFINISH]]></Event>\
+            <PublishEventInfo><publish_id>2247503052</publish_id><publish_status>2</publish_status>\
+            <fail_idx>1</fail_idx><fail_idx>2</fail_idx></PublishEventInfo></xml>";
+        let Push::PublishJobFinish(job) = Push::parse(failed).expect("parses") else {
+            panic!("not a publish report");
+        };
+        assert_eq!(job.status, PublishStatus::OriginalityFailed);
+        assert!(job.status.is_final() && job.article_id.is_none());
+        assert_eq!(job.fail_idx, vec![1, 2]);
+        let json = serde_json::to_string(&Push::PublishJobFinish(job.clone())).expect("json");
+        assert_eq!(
+            serde_json::from_str::<Push>(&json).expect("back"),
+            Push::PublishJobFinish(job)
+        );
+
+        for bad in [
+            failed.replace("<publish_id>2247503052</publish_id>", ""),
+            failed.replace("2247503052", "x"),
+            failed
+                .replace("<PublishEventInfo>", "<Other>")
+                .replace("</PublishEventInfo>", "</Other>"),
+        ] {
+            assert!(Push::parse(&bad).is_err(), "{bad}");
+        }
+        assert_eq!(PublishStatus::from_code(9), PublishStatus::Other(9));
     }
 }

@@ -265,7 +265,7 @@ mod tests {
         let doc = Document::parse(xml).ok()?;
         match Push::from_document(&doc).ok()? {
             Push::MassSendJobFinish(job) => Some(job),
-            Push::Other(_) => None,
+            _ => None,
         }
     }
 

@@ -69,7 +69,9 @@ pub use envelope::{
     Envelope, OpenedPush, PushQuery, RecordError, Rejection, ReplayKey, VerifiedUrl, open_push,
     verify_url,
 };
-pub use event::{GenericPush, MassSendJobFinish, MassStatus, Push};
+pub use event::{
+    GenericPush, MassSendJobFinish, MassStatus, PublishJobFinish, PublishStatus, Push,
+};
 pub use listener::{ServeLimits, bind, serve};
 pub use replay::SeenRequest;
 pub use server::{

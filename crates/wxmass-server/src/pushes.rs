@@ -147,7 +147,7 @@ impl PushRecorder for JournalRecorder {
     fn record(&self, push: Push, request: SeenRequest) -> RecordFuture {
         let job = match &push {
             Push::MassSendJobFinish(job) => Some(job),
-            Push::Other(_) => None,
+            _ => None,
         };
         self.submit(job, &request)
     }
