@@ -1,5 +1,6 @@
 //! The admin API under `/_emulator/` (JSON), for tests and users' CI: seed
-//! followers, read the delivery ledger and push log, inject faults, move the
+//! followers, read the delivery ledger and push log, inject faults, choose
+//! how the next free publishes end, move the
 //! clock.
 
 use std::sync::Arc;
@@ -28,6 +29,28 @@ pub fn router() -> Router<Arc<Emulator>> {
         .route("/_emulator/pushes", get(pushes))
         .route("/_emulator/account", get(account))
         .route("/_emulator/news/{media_id}", get(news))
+        .route("/_emulator/publish_outcome", post(publish_outcome))
+}
+
+/// `POST /_emulator/publish_outcome` with `{"status": N, "fail_idx": [..]}`:
+/// the next free publish ends so (0 success, 2 originality check failed,
+/// 3 failed, 4 rejected by review); several calls queue several endings.
+async fn publish_outcome(
+    State(emulator): State<Arc<Emulator>>,
+    body: axum::body::Bytes,
+) -> Response {
+    let outcome: crate::state::PublishOutcome = match parse(&body) {
+        Ok(o) => o,
+        Err(reason) => return bad_request(reason),
+    };
+    if !matches!(outcome.status, 0 | 2 | 3 | 4) {
+        return bad_request(
+            "status is how a publish ends: 0 success, 2 originality check failed, 3 failed, 4 rejected by review",
+        );
+    }
+    let mut account = emulator.account();
+    account.publish_outcomes.push_back(outcome);
+    Json(json!({"queued": account.publish_outcomes.len()})).into_response()
 }
 
 fn bad_request(message: impl Into<String>) -> Response {

@@ -147,6 +147,7 @@ pub fn message_for(code: i64) -> &'static str {
         47001 => "data format error",
         48001 => "api unauthorized",
         48006 => "forbid to clear quota because of reaching the limit",
+        53503 => "the draft did not pass the publish check",
         61500 => "date format error",
         61501 => "date range error",
         61503 => "data not ready, please try later",

@@ -15,7 +15,7 @@ use rand::RngExt as _;
 use serde::{Deserialize, Serialize};
 
 use crate::Emulator;
-use crate::api::{datacube, mass, media, news, tags, token, users};
+use crate::api::{datacube, mass, media, news, publish, tags, token, users};
 use crate::call::{Call, Part};
 use crate::error::{WxError, WxResult};
 
@@ -58,6 +58,11 @@ fn route(path: &str) -> Option<Route> {
         "/cgi-bin/draft/add" => (Method::POST, true, Json(news::draft_add)),
         "/cgi-bin/draft/batchget" => (Method::POST, true, Json(news::draft_batchget)),
         "/cgi-bin/draft/delete" => (Method::POST, true, Json(news::draft_delete)),
+        "/cgi-bin/freepublish/submit" => (Method::POST, true, Json(publish::submit)),
+        "/cgi-bin/freepublish/get" => (Method::POST, true, Json(publish::get)),
+        "/cgi-bin/freepublish/delete" => (Method::POST, true, Json(publish::delete)),
+        "/cgi-bin/freepublish/getarticle" => (Method::POST, true, Json(publish::get_article)),
+        "/cgi-bin/freepublish/batchget" => (Method::POST, true, Json(publish::batchget)),
         "/cgi-bin/tags/create" => (Method::POST, true, Json(tags::create)),
         "/cgi-bin/tags/get" => (Method::GET, true, Json(tags::list)),
         "/cgi-bin/tags/update" => (Method::POST, true, Json(tags::update)),

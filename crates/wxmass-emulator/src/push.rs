@@ -1,4 +1,5 @@
-//! Finishing jobs and reporting them: the MASSSENDJOBFINISH push to the
+//! Finishing jobs and reporting them: the MASSSENDJOBFINISH (and, for free
+//! publishing, PUBLISHJOBFINISH) push to the
 //! configured callback URL, plain, compatible or safe, signed and encrypted
 //! with `wxmass-callback`'s crypto, answered `success` (or empty) within 5 s,
 //! three attempts in all, as WeChat does (wechat-api.md §15–§16).
@@ -26,7 +27,9 @@ pub const MASS_HELPER: &str = "oV5CrjpxgaGXNHIQigzNlgLTnwic";
 /// One push attempt and how it went.
 #[derive(Debug, Clone, Serialize)]
 pub struct PushAttempt {
-    /// The job reported.
+    /// `MASSSENDJOBFINISH` or `PUBLISHJOBFINISH`.
+    pub event: &'static str,
+    /// The job reported (its `msg_id`, or a publish's `publish_id`).
     pub msg_id: i64,
     /// 1, 2 or 3.
     pub attempt: u32,
@@ -146,11 +149,43 @@ pub fn seal(
     Ok(SealedPush { query, body })
 }
 
+/// The PUBLISHJOBFINISH XML for an ended publish.
+pub fn publish_xml(p: &crate::state::Publish, original_id: &str) -> String {
+    let mut xml = String::with_capacity(512);
+    xml.push_str("<xml>");
+    write_cdata_element(&mut xml, "ToUserName", original_id);
+    write_cdata_element(&mut xml, "FromUserName", MASS_HELPER);
+    xml.push_str(&format!(
+        "<CreateTime>{}</CreateTime>",
+        p.finishes_at_ms.div_euclid(1000)
+    ));
+    write_cdata_element(&mut xml, "MsgType", "event");
+    write_cdata_element(&mut xml, "Event", "PUBLISHJOBFINISH");
+    xml.push_str("<PublishEventInfo>");
+    xml.push_str(&format!(
+        "<publish_id>{}</publish_id><publish_status>{}</publish_status>",
+        p.publish_id, p.status
+    ));
+    if let Some(id) = &p.article_id {
+        write_cdata_element(&mut xml, "article_id", id);
+        xml.push_str(&format!("<article_detail><count>{}</count>", p.urls.len()));
+        for (i, url) in p.urls.iter().enumerate() {
+            xml.push_str(&format!("<item><idx>{}</idx>", i + 1));
+            write_cdata_element(&mut xml, "article_url", url);
+            xml.push_str("</item>");
+        }
+        xml.push_str("</article_detail>");
+    } else {
+        for i in &p.outcome.fail_idx {
+            xml.push_str(&format!("<fail_idx>{i}</fail_idx>"));
+        }
+    }
+    xml.push_str("</PublishEventInfo></xml>");
+    xml
+}
+
 /// Pushes a finished job's report, retrying as WeChat does.
 pub async fn deliver(emulator: Arc<Emulator>, msg_id: i64) {
-    let Some(target) = emulator.config.callback.clone() else {
-        return;
-    };
     let original_id = emulator.config.original_id();
     let Some(xml) = emulator
         .account()
@@ -159,8 +194,33 @@ pub async fn deliver(emulator: Arc<Emulator>, msg_id: i64) {
     else {
         return;
     };
+    push_with_retries(emulator, "MASSSENDJOBFINISH", msg_id, xml).await;
+}
+
+/// Pushes an ended publish's report, retrying as WeChat does.
+pub async fn deliver_publish(emulator: Arc<Emulator>, publish_id: i64) {
+    let original_id = emulator.config.original_id();
+    let Some(xml) = emulator
+        .account()
+        .publishes
+        .iter()
+        .find(|p| p.publish_id == publish_id)
+        .map(|p| publish_xml(p, &original_id))
+    else {
+        return;
+    };
+    push_with_retries(emulator, "PUBLISHJOBFINISH", publish_id, xml).await;
+}
+
+/// Pushes `xml` to the callback, three attempts at most, as WeChat does.
+async fn push_with_retries(emulator: Arc<Emulator>, event: &'static str, msg_id: i64, xml: String) {
+    let Some(target) = emulator.config.callback.clone() else {
+        return;
+    };
+    let original_id = emulator.config.original_id();
     for attempt in 1..=ATTEMPTS {
         let mut record = PushAttempt {
+            event,
             msg_id,
             attempt,
             mode: target.mode,
@@ -195,7 +255,7 @@ pub async fn deliver(emulator: Arc<Emulator>, msg_id: i64) {
             }
         }
         let accepted = record.accepted;
-        tracing::debug!(msg_id, attempt, accepted, "MASSSENDJOBFINISH pushed");
+        tracing::debug!(event, msg_id, attempt, accepted, "report pushed");
         emulator.record_push(record);
         if accepted {
             return;
@@ -209,13 +269,24 @@ pub async fn deliver(emulator: Arc<Emulator>, msg_id: i64) {
 /// Finishes due jobs as the clock reaches them, and pushes their reports.
 pub async fn run_jobs(emulator: Arc<Emulator>) {
     loop {
-        let (finished, next_due) = {
+        let (finished, published, next_due) = {
             let mut account = emulator.account();
             let finished = account.finish_due_jobs(&emulator.clock);
-            (finished, account.next_job_due())
+            let published = crate::api::publish::finish_due(&mut account, emulator.clock.now_ms());
+            let next = [
+                account.next_job_due(),
+                crate::api::publish::next_due(&account),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            (finished, published, next)
         };
         for msg_id in finished {
             tokio::spawn(deliver(emulator.clone(), msg_id));
+        }
+        for publish_id in published {
+            tokio::spawn(deliver_publish(emulator.clone(), publish_id));
         }
         let wait = next_due
             .map(|due| (due - emulator.clock.now_ms()).clamp(1, 1000) as u64)
@@ -224,5 +295,61 @@ pub async fn run_jobs(emulator: Arc<Emulator>) {
             _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
             _ = emulator.jobs_notify.notified() => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{Publish, PublishOutcome};
+    use wxmass_callback::{PublishStatus, Push};
+
+    fn publish(status: i64, fail_idx: Vec<u32>) -> Publish {
+        Publish {
+            publish_id: 2_247_503_051,
+            msg_data_id: 7,
+            media_id: "m".into(),
+            articles: Vec::new(),
+            status,
+            article_id: (status == 0).then(|| "art-1".to_owned()),
+            urls: if status == 0 {
+                vec![
+                    "https://mp.weixin.qq.com/s/a".into(),
+                    "https://mp.weixin.qq.com/s/b".into(),
+                ]
+            } else {
+                Vec::new()
+            },
+            deleted: Vec::new(),
+            outcome: PublishOutcome { status, fail_idx },
+            finishes_at_ms: 1_700_000_000_000,
+            submitted_at: 1_700_000_000,
+        }
+    }
+
+    /// The emulator's PUBLISHJOBFINISH reads back through the receiver's
+    /// parser: the two are written apart and must agree.
+    #[test]
+    fn publish_reports_read_back_through_the_receiver() {
+        let Ok(Push::PublishJobFinish(ok)) = Push::parse(&publish_xml(&publish(0, vec![]), "gh_1"))
+        else {
+            panic!("not a publish report");
+        };
+        assert_eq!(
+            (ok.publish_id, ok.status),
+            (2_247_503_051, PublishStatus::Success)
+        );
+        assert_eq!(ok.article_id.as_deref(), Some("art-1"));
+        assert_eq!(
+            ok.articles.iter().map(|a| a.idx).collect::<Vec<_>>(),
+            [1, 2]
+        );
+        let Ok(Push::PublishJobFinish(failed)) =
+            Push::parse(&publish_xml(&publish(4, vec![1, 2]), "gh_1"))
+        else {
+            panic!("not a publish report");
+        };
+        assert_eq!(failed.status, PublishStatus::Rejected);
+        assert_eq!(failed.fail_idx, [1, 2]);
     }
 }

@@ -339,8 +339,51 @@ pub struct Account {
     quotas: Quotas,
     speed: u8,
     delivered: HashSet<(u32, u64), ids::IntHashing>,
+    /// Free publishing's jobs, in submission order.
+    pub publishes: Vec<Publish>,
+    /// How the next publishes end (`POST /_emulator/publish_outcome`):
+    /// success when empty.
+    pub publish_outcomes: std::collections::VecDeque<PublishOutcome>,
     /// Counters.
     pub stats: Stats,
+}
+
+/// How a free publish ends.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct PublishOutcome {
+    /// `publish_status`: 0 success, 2 originality check failed, 3 failed,
+    /// 4 rejected by review.
+    pub status: i64,
+    /// The failed articles, 1-based.
+    #[serde(default)]
+    pub fail_idx: Vec<u32>,
+}
+
+/// A free publish (`freepublish/submit`).
+#[derive(Debug, Clone)]
+pub struct Publish {
+    /// Its id.
+    pub publish_id: i64,
+    /// The content's id, as datacube and comments name it.
+    pub msg_data_id: i64,
+    /// The draft it was made from.
+    pub media_id: String,
+    /// The draft's articles.
+    pub articles: Vec<Article>,
+    /// 1 while publishing, then the outcome's.
+    pub status: i64,
+    /// On success.
+    pub article_id: Option<String>,
+    /// Each article's address, on success.
+    pub urls: Vec<String>,
+    /// Articles deleted since (`freepublish/delete`), 1-based.
+    pub deleted: Vec<u32>,
+    /// How it ends.
+    pub outcome: PublishOutcome,
+    /// Emulated milliseconds at which it ends.
+    pub finishes_at_ms: i64,
+    /// Unix seconds it was submitted.
+    pub submitted_at: i64,
 }
 
 impl Account {
@@ -366,6 +409,8 @@ impl Account {
             quotas: Quotas::default(),
             speed: 0,
             delivered: HashSet::default(),
+            publishes: Vec::new(),
+            publish_outcomes: std::collections::VecDeque::new(),
             stats: Stats::default(),
             config,
         };
@@ -924,8 +969,7 @@ impl Account {
         job.msg_id = self.next_msg_id;
         self.next_msg_id += 1;
         if job.msgtype == "mpnews" {
-            job.msg_data_id = Some(self.next_msg_data_id);
-            self.next_msg_data_id += 1;
+            job.msg_data_id = Some(self.take_msg_data_id());
         }
         self.clientmsgids
             .insert(job.clientmsgid.clone(), (job.msg_id, clock.now_ms()));
@@ -963,7 +1007,15 @@ impl Account {
         &self.jobs
     }
 
-    /// Removes a draft after a successful send-to-all (§5.2).
+    /// The next content id (`msg_data_id`), shared by mass sends and
+    /// publishing.
+    pub fn take_msg_data_id(&mut self) -> i64 {
+        let id = self.next_msg_data_id;
+        self.next_msg_data_id += 1;
+        id
+    }
+
+    /// Removes a draft after a successful send-to-all or publish (§5.2).
     pub fn remove_draft(&mut self, media_id: &str) {
         if self.news.get(media_id).is_some_and(|n| n.draft) {
             self.news.remove(media_id);

@@ -1,10 +1,11 @@
 //! One handler per API area, reached from the [`Client`](crate::Client):
 //! `client.datacube()`, `client.mass()`, `client.media()`, `client.news()`,
-//! `client.tags()`, `client.users()`.
+//! `client.publish()`, `client.tags()`, `client.users()`.
 
 pub mod datacube;
 pub mod mass;
 pub mod media;
 pub mod news;
+pub mod publish;
 pub mod tags;
 pub mod users;

@@ -7,6 +7,7 @@ pub mod datacube;
 pub mod mass;
 pub mod media;
 pub mod news;
+pub mod publish;
 pub mod tags;
 pub mod token;
 pub mod users;
