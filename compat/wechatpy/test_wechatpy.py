@@ -259,3 +259,28 @@ def test_datacube_after_a_delivered_article():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_draft_and_freepublish(client):
+    """wechatpy 1.8.18 has no draft or freepublish methods (they came
+    later): its generic client.post reaches them, unmodified."""
+    thumb = client.material.add("thumb", ("c.jpg", JPEG))
+    draft = client.post(
+        "draft/add",
+        data={"articles": [{"title": "草稿", "thumb_media_id": thumb["media_id"], "content": "<p>x</p>"}]},
+    )
+    submitted = client.post("freepublish/submit", data={"media_id": draft["media_id"]})
+    assert submitted["errcode"] == 0 and submitted["publish_id"]
+    for _ in range(200):
+        status = client.post("freepublish/get", data={"publish_id": submitted["publish_id"]})
+        if status["publish_status"] != 1:
+            break
+        time.sleep(0.02)
+    assert status["publish_status"] == 0, status
+    assert status["article_detail"]["item"][0]["idx"] == 1
+    listed = client.post("freepublish/batchget", data={"offset": 0, "count": 20, "no_content": 1})
+    assert listed["total_count"] >= 1
+    assert listed["item"][0]["content"]["news_item"][0]["title"] == "草稿"
+    with pytest.raises(WeChatClientException) as refused:
+        client.post("freepublish/submit", data={"media_id": draft["media_id"]})
+    assert refused.value.errcode == 40007  # published drafts leave the box
