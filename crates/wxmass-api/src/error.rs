@@ -140,6 +140,12 @@ errcodes! {
     UnsupportedContent = 45166, Stop, "unsupported article content or hyperlink";
     DateFormat = 61500, Stop, "datacube: a date is not YYYY-MM-DD";
     DateRange = 61501, Stop, "datacube: the range is too long, or ends today or later";
+    CommentsClosed = 88000, Stop, "comments are not open on this article (comment/open)";
+    NoSuchContent = 88001, Stop, "no sent content with this msg_data_id and index";
+    AlreadyReplied = 88005, Stop, "the comment has a reply already (delete it first)";
+    BadReply = 88007, Stop, "a reply is 1 to 600 characters";
+    NoSuchComment = 88008, Stop, "no such comment";
+    CommentCountOutOfRange = 88010, Stop, "comment/list takes under 50 a page";
     DataNotReady = 61503, Stop, "datacube: the figures are not ready yet (after 08:00 Beijing time the next day)";
     MediaNotExist = 46001, Stop, "media does not exist";
     UserNotExist = 46004, Stop, "user does not exist";

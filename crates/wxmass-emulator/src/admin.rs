@@ -30,6 +30,37 @@ pub fn router() -> Router<Arc<Emulator>> {
         .route("/_emulator/account", get(account))
         .route("/_emulator/news/{media_id}", get(news))
         .route("/_emulator/publish_outcome", post(publish_outcome))
+        .route("/_emulator/comments", post(add_comment))
+}
+
+/// A follower's comment.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewComment {
+    msg_data_id: i64,
+    /// 0-based, as the comment API counts.
+    #[serde(default)]
+    index: i64,
+    /// Who writes it (a made-up follower when absent).
+    openid: Option<String>,
+    content: String,
+}
+
+/// `POST /_emulator/comments` with `{"msg_data_id", "index" (0-based),
+/// "openid", "content"}`: a follower comments on a sent article (once its
+/// comments are open).
+async fn add_comment(State(emulator): State<Arc<Emulator>>, body: axum::body::Bytes) -> Response {
+    let new: NewComment = match parse(&body) {
+        Ok(n) => n,
+        Err(reason) => return bad_request(reason),
+    };
+    let openid = new
+        .openid
+        .unwrap_or_else(|| format!("o{}", crate::ids::random_id(27)));
+    match crate::api::comments::add(&emulator, new.msg_data_id, new.index, &openid, &new.content) {
+        Ok(id) => Json(json!({"user_comment_id": id})).into_response(),
+        Err(e) => bad_request(format!("errcode {}: {}", e.code, e.message)),
+    }
 }
 
 /// `POST /_emulator/publish_outcome` with `{"status": N, "fail_idx": [..]}`:

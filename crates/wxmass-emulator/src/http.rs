@@ -15,7 +15,7 @@ use rand::RngExt as _;
 use serde::{Deserialize, Serialize};
 
 use crate::Emulator;
-use crate::api::{datacube, mass, media, news, publish, tags, token, users};
+use crate::api::{comments, datacube, mass, media, news, publish, tags, token, users};
 use crate::call::{Call, Part};
 use crate::error::{WxError, WxResult};
 
@@ -58,6 +58,14 @@ fn route(path: &str) -> Option<Route> {
         "/cgi-bin/draft/add" => (Method::POST, true, Json(news::draft_add)),
         "/cgi-bin/draft/batchget" => (Method::POST, true, Json(news::draft_batchget)),
         "/cgi-bin/draft/delete" => (Method::POST, true, Json(news::draft_delete)),
+        "/cgi-bin/comment/open" => (Method::POST, true, Json(comments::open)),
+        "/cgi-bin/comment/close" => (Method::POST, true, Json(comments::close)),
+        "/cgi-bin/comment/list" => (Method::POST, true, Json(comments::list)),
+        "/cgi-bin/comment/markelect" => (Method::POST, true, Json(comments::mark_elect)),
+        "/cgi-bin/comment/unmarkelect" => (Method::POST, true, Json(comments::unmark_elect)),
+        "/cgi-bin/comment/delete" => (Method::POST, true, Json(comments::delete)),
+        "/cgi-bin/comment/reply/add" => (Method::POST, true, Json(comments::reply_add)),
+        "/cgi-bin/comment/reply/delete" => (Method::POST, true, Json(comments::reply_delete)),
         "/cgi-bin/freepublish/submit" => (Method::POST, true, Json(publish::submit)),
         "/cgi-bin/freepublish/get" => (Method::POST, true, Json(publish::get)),
         "/cgi-bin/freepublish/delete" => (Method::POST, true, Json(publish::delete)),

@@ -67,6 +67,7 @@ pub struct Emulator {
     calls: Mutex<BTreeMap<String, u64>>,
     business_calls: AtomicU64,
     pushes: Mutex<Vec<PushAttempt>>,
+    comments: Mutex<Vec<api::comments::Thread>>,
     jobs_notify: Notify,
     http: reqwest::Client,
 }
@@ -91,6 +92,7 @@ impl Emulator {
             calls: Mutex::new(BTreeMap::new()),
             business_calls: AtomicU64::new(0),
             pushes: Mutex::new(Vec::new()),
+            comments: Mutex::new(Vec::new()),
             jobs_notify: Notify::new(),
             http: reqwest::Client::builder()
                 .pool_max_idle_per_host(4)
@@ -112,6 +114,11 @@ impl Emulator {
     /// The account, locked.
     pub fn account(&self) -> MutexGuard<'_, Account> {
         lock(&self.account)
+    }
+
+    /// Comments on sent articles, by article.
+    pub fn comments(&self) -> MutexGuard<'_, Vec<api::comments::Thread>> {
+        lock(&self.comments)
     }
 
     /// The injected faults.

@@ -1,7 +1,8 @@
 //! One handler per API area, reached from the [`Client`](crate::Client):
-//! `client.datacube()`, `client.mass()`, `client.media()`, `client.news()`,
+//! `client.comments()`, `client.datacube()`, `client.mass()`, `client.media()`, `client.news()`,
 //! `client.publish()`, `client.tags()`, `client.users()`.
 
+pub mod comments;
 pub mod datacube;
 pub mod mass;
 pub mod media;

@@ -3,6 +3,7 @@
 //! [`Call`](crate::call::Call); routing, method checks, token checks, quotas
 //! and fault injection happen before, in [`crate::http`].
 
+pub mod comments;
 pub mod datacube;
 pub mod mass;
 pub mod media;
