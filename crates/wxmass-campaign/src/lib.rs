@@ -64,6 +64,7 @@ pub mod people;
 pub mod plan;
 pub mod postgres;
 pub mod prepare;
+pub mod publishes;
 pub mod quota;
 pub mod spec;
 pub mod sqlite;

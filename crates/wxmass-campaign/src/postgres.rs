@@ -22,7 +22,7 @@ use crate::spec::{JobReport, SeenRequest};
 use crate::sqlite::{PlannedBatch, Recorded, StrayReport};
 
 /// The schema version this build writes (`wxmass_schema.version`).
-pub const SCHEMA_VERSION: i32 = 3;
+pub const SCHEMA_VERSION: i32 = 4;
 
 /// The database's clock, in Unix seconds.
 const DB_NOW: &str = "extract(epoch from clock_timestamp())::bigint";
@@ -206,6 +206,10 @@ impl PgJournal {
                     tx.batch_execute(crate::people::POSTGRES_TABLES).await?;
                     tx.batch_execute(crate::lifecycle::POSTGRES_TABLE).await?;
                     tx.batch_execute(crate::lists::POSTGRES_TABLE).await?;
+                }
+                // Version 4: free publishing's submissions and reports.
+                if version < 4 {
+                    tx.batch_execute(crate::publishes::POSTGRES_TABLE).await?;
                 }
                 if version < SCHEMA_VERSION {
                     tx.execute("DELETE FROM wxmass_schema", &[]).await?;
@@ -544,6 +548,7 @@ impl PgJournal {
                              FROM wxmass_batches b JOIN wxmass_campaigns c ON c.id = b.campaign
                              WHERE b.campaign = $1 AND c.message IS NOT NULL
                                AND CASE WHEN $5 THEN b.state = 'submitted' AND b.msg_id IS NULL
+                                             AND coalesce(b.submitted_at, 0) >= {DB_NOW} - {within}
                                         ELSE b.state != 'submitted' END
                                AND (b.lease_owner IS NULL OR b.lease_owner = $2 OR b.lease_expires_at < {DB_NOW})
                              ORDER BY b.idx LIMIT $3 FOR UPDATE OF b SKIP LOCKED)
@@ -554,7 +559,8 @@ impl PgJournal {
                                  AND p.old_owner IS NOT NULL AND p.old_owner != $2 THEN 1 ELSE 0 END
                          FROM picked p WHERE b.campaign = p.campaign AND b.idx = p.idx
                          RETURNING b.idx, b.clientmsgid, p.old_state = 'submitting'
-                             AND p.old_owner IS NOT NULL AND p.old_owner != $2"
+                             AND p.old_owner IS NOT NULL AND p.old_owner != $2",
+                        within = crate::spec::NAME_BY_RESENDING_WITHIN
                     ),
                     &[&campaign, &worker, &max, &ttl, &unnamed],
                 )

@@ -328,6 +328,13 @@ pub struct Batch {
     pub takeovers: u32,
 }
 
+/// How long after a batch was sent without WeChat naming its job (a
+/// takeover that learned only that it had gone) it may be sent again to
+/// learn the msg_id from WeChat's 45065: WeChat recognises a clientmsgid
+/// for 24 hours, and after that a resend would be a second delivery.
+/// 20 hours leaves room for clocks that disagree.
+pub const NAME_BY_RESENDING_WITHIN: i64 = 20 * 3600;
+
 /// A batch a worker holds the lease of: it alone sends it until the lease
 /// runs out.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -24,7 +24,7 @@ use crate::spec::{
 };
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// The tables of the first release (user_version 0). A new journal is
 /// created through them and upgraded like an old one, so there is one path.
@@ -281,6 +281,10 @@ impl SqliteJournal {
             tx.execute_batch(crate::lifecycle::SQLITE_TABLE)?;
             tx.execute_batch(crate::lists::SQLITE_TABLE)?;
         }
+        // Version 5: free publishing's submissions and reports.
+        if version < 5 {
+            tx.execute_batch(crate::publishes::SQLITE_TABLE)?;
+        }
         if version < SCHEMA_VERSION {
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         }
@@ -508,7 +512,9 @@ impl SqliteJournal {
     /// `now + ttl`, marking planned ones `submitting`, in one transaction
     /// (one fsync) before any of them is sent. Claimable: not submitted
     /// (with `unnamed`: submitted without WeChat naming the job, to send
-    /// again and learn it), of a prepared campaign, and leased by nobody,
+    /// again and learn it, while WeChat's clientmsgid dedup still answers
+    /// for it: see [`crate::spec::NAME_BY_RESENDING_WITHIN`]), of a
+    /// prepared campaign, and leased by nobody,
     /// by `worker` itself, or by a worker whose lease ran out.
     pub fn claim(
         &mut self,
@@ -523,15 +529,17 @@ impl SqliteJournal {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let rows: Vec<(u32, String, String, Option<String>)> = tx
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT b.idx, b.clientmsgid, b.state, b.lease_owner FROM batches b
                  JOIN campaigns c ON c.id = b.campaign
                  WHERE b.campaign = ?1 AND c.message IS NOT NULL
                    AND CASE WHEN ?5 THEN b.state = 'submitted' AND b.msg_id IS NULL
+                                 AND coalesce(b.submitted_at, 0) >= ?3 - {within}
                             ELSE b.state != 'submitted' END
                    AND (b.lease_owner IS NULL OR b.lease_owner = ?2 OR b.lease_expires_at < ?3)
                  ORDER BY b.idx LIMIT ?4",
-            )?
+                within = crate::spec::NAME_BY_RESENDING_WITHIN
+            ))?
             .query_map(params![campaign, worker, now, max as i64, unnamed], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })?

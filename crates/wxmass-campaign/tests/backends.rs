@@ -185,3 +185,66 @@ async fn leases_and_takeovers_on_both_backends() {
 async fn the_pace_is_shared_on_both_backends() {
     both(pace).await;
 }
+
+/// Free publishing's records: a submission, its report joining it, WeChat's
+/// retry recognised, a contradicting report kept apart, a report no
+/// submission knows.
+async fn publishes(journal: &Journal) {
+    use wxmass_campaign::Recorded;
+    use wxmass_campaign::publishes::PublishReport;
+    let report = |id: i64, status: i64| PublishReport {
+        publish_id: id,
+        status,
+        article_id: (status == 0).then(|| format!("art-{id}")),
+        article_urls: if status == 0 {
+            vec!["https://mp.weixin.qq.com/s/a".into()]
+        } else {
+            vec![]
+        },
+        fail_idx: if status == 0 { vec![] } else { vec![1] },
+        event: format!("{{\"publish_id\":{id},\"status\":{status}}}"),
+    };
+    journal
+        .record_publish_submitted("wx1", 10, "draft-1", Some(77), Some("c1"), 1_000)
+        .await
+        .expect("submitted");
+    let outcomes = journal
+        .record_publish_reports("wx1", &[report(10, 0), report(11, 2)], 2_000)
+        .await
+        .expect("reports");
+    assert_eq!(
+        outcomes,
+        [
+            Recorded::New { known: true },
+            Recorded::New { known: false }
+        ]
+    );
+    let again = journal
+        .record_publish_reports("wx1", &[report(10, 0), report(11, 3)], 3_000)
+        .await
+        .expect("again");
+    assert_eq!(again, [Recorded::Duplicate, Recorded::Conflict]);
+    let all = journal.publishes().await.expect("publishes");
+    let ours = all.iter().find(|p| p.publish_id == 10).expect("10");
+    assert_eq!(
+        (
+            ours.campaign.as_deref(),
+            ours.msg_data_id,
+            ours.status,
+            ours.article_id.as_deref()
+        ),
+        (Some("c1"), Some(77), Some(0), Some("art-10"))
+    );
+    assert_eq!(ours.article_urls.len(), 1);
+    let stray = all.iter().find(|p| p.publish_id == 11).expect("11");
+    assert_eq!(
+        (stray.media_id.as_deref(), stray.status, stray.conflicting),
+        (None, Some(2), true)
+    );
+    assert_eq!(stray.fail_idx, [1], "the first report stays");
+}
+
+#[tokio::test]
+async fn publishes_on_both_backends() {
+    both(publishes).await;
+}

@@ -13,8 +13,9 @@ use std::io::Write as _;
 
 use tokio::sync::{mpsc, oneshot};
 use wxmass_callback::{
-    MassSendJobFinish, Push, PushRecorder, RecordError, RecordFuture, SeenRequest,
+    MassSendJobFinish, PublishJobFinish, Push, PushRecorder, RecordError, RecordFuture, SeenRequest,
 };
+use wxmass_campaign::publishes::PublishReport;
 use wxmass_campaign::{JobReport, Journal, Recorded, Report, beijing};
 
 /// Most requests written in one group.
@@ -28,7 +29,22 @@ type Received = (Option<JobReport>, wxmass_campaign::SeenRequest);
 struct Pending {
     appid: String,
     received: Received,
+    /// A free publish's report (PUBLISHJOBFINISH).
+    publish: Option<PublishReport>,
     done: oneshot::Sender<Result<(), RecordError>>,
+}
+
+/// The journal's form of a publish report.
+fn publish_report(job: &PublishJobFinish) -> PublishReport {
+    PublishReport {
+        publish_id: job.publish_id,
+        status: job.status.code(),
+        article_id: job.article_id.clone(),
+        article_urls: job.articles.iter().map(|a| a.article_url.clone()).collect(),
+        fail_idx: job.fail_idx.clone(),
+        // Serializing parsed strings and numbers cannot fail.
+        event: serde_json::to_string(job).unwrap_or_default(),
+    }
 }
 
 /// The journal's form of a report: its counts, and the whole event (to
@@ -124,16 +140,23 @@ pub struct JournalRecorder {
 }
 
 impl JournalRecorder {
-    fn submit(&self, job: Option<&MassSendJobFinish>, request: &SeenRequest) -> RecordFuture {
+    fn submit(
+        &self,
+        job: Option<&MassSendJobFinish>,
+        publish: Option<&PublishJobFinish>,
+        request: &SeenRequest,
+    ) -> RecordFuture {
         let writer = self.writer.clone();
         let appid = self.appid.clone();
         let received = (job.map(job_report), seen(request));
+        let publish = publish.map(publish_report);
         Box::pin(async move {
             let (done, outcome) = oneshot::channel();
             writer
                 .send(Pending {
                     appid,
                     received,
+                    publish,
                     done,
                 })
                 .await
@@ -145,15 +168,15 @@ impl JournalRecorder {
 
 impl PushRecorder for JournalRecorder {
     fn record(&self, push: Push, request: SeenRequest) -> RecordFuture {
-        let job = match &push {
-            Push::MassSendJobFinish(job) => Some(job),
-            _ => None,
-        };
-        self.submit(job, &request)
+        match &push {
+            Push::MassSendJobFinish(job) => self.submit(Some(job), None, &request),
+            Push::PublishJobFinish(job) => self.submit(None, Some(job), &request),
+            Push::Other(_) => self.submit(None, None, &request),
+        }
     }
 
     fn record_request(&self, request: SeenRequest) -> RecordFuture {
-        self.submit(None, &request)
+        self.submit(None, None, &request)
     }
 
     fn seen_requests(&self) -> Vec<SeenRequest> {
@@ -178,11 +201,27 @@ async fn write_groups(journal: &Journal, mut queue: mpsc::Receiver<Pending>) {
             let (mine, rest): (Vec<Pending>, Vec<Pending>) =
                 group.into_iter().partition(|p| p.appid == appid);
             group = rest;
+            let publishes: Vec<PublishReport> =
+                mine.iter().filter_map(|p| p.publish.clone()).collect();
             let (received, waiting): (Vec<Received>, Vec<_>) =
                 mine.into_iter().map(|p| (p.received, p.done)).unzip();
-            match journal.record_received(&appid, &received).await {
-                Ok(outcomes) => {
+            // Publish reports first: a crash between the two leaves a
+            // request not marked seen, whose retry is then a duplicate.
+            let recorded = async {
+                let published = if publishes.is_empty() {
+                    Vec::new()
+                } else {
+                    journal
+                        .record_publish_reports(&appid, &publishes, beijing::now())
+                        .await?
+                };
+                let outcomes = journal.record_received(&appid, &received).await?;
+                Ok::<_, wxmass_campaign::Error>((published, outcomes))
+            };
+            match recorded.await {
+                Ok((published, outcomes)) => {
                     log_reports(&received, &outcomes);
+                    log_publishes(&publishes, &published);
                     for done in waiting {
                         let _ = done.send(Ok(()));
                     }
@@ -203,6 +242,30 @@ async fn write_groups(journal: &Journal, mut queue: mpsc::Receiver<Pending>) {
             }
             last_prune = now;
         }
+    }
+}
+
+/// One line per recorded publish report.
+fn log_publishes(reports: &[PublishReport], outcomes: &[Recorded]) {
+    let mut lines = String::new();
+    for (r, outcome) in reports.iter().zip(outcomes) {
+        let note = match outcome {
+            Recorded::New { known: true } | Recorded::NoReport => "",
+            Recorded::New { known: false } => " (not submitted from this journal)",
+            Recorded::Duplicate => " (already recorded)",
+            Recorded::Conflict => {
+                " (CONFLICT: differs from the report recorded first, which is kept)"
+            }
+        };
+        let status = wxmass_callback::PublishStatus::from_code(r.status);
+        lines.push_str(&format!(
+            "publish {} finished: {}{note}\n",
+            r.publish_id,
+            status.meaning()
+        ));
+    }
+    if !lines.is_empty() {
+        let _ = std::io::stderr().lock().write_all(lines.as_bytes());
     }
 }
 

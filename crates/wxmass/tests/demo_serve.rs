@@ -345,3 +345,59 @@ fn reports_belong_to_the_account_whose_job_it_was() {
     }
     panic!("A's report never reached the journal");
 }
+
+/// PUBLISHJOBFINISH through `serve`: a publish that succeeds and one that
+/// fails (the emulator told so) are both recorded, with their status,
+/// article id or failed articles, and listed by `status --unknown` (this
+/// journal did not submit them).
+#[test]
+fn serve_records_publish_reports_success_and_failure() {
+    let home = tempfile::tempdir().expect("home");
+    let (_serve, serve_url) = serve(home.path(), "127.0.0.1:0");
+    let (_emu, emu_url) =
+        emulator_pushing_to(home.path(), &serve_url, 5, &["--job-delay-ms", "50"]);
+    admin(
+        &emu_url,
+        "POST",
+        "/_emulator/publish_outcome",
+        r#"{"status": 0}"#,
+    );
+    admin(
+        &emu_url,
+        "POST",
+        "/_emulator/publish_outcome",
+        r#"{"status": 2, "fail_idx": [1]}"#,
+    );
+    let ok = common::publish_a_draft(&emu_url, "Published");
+    let failed = common::publish_a_draft(&emu_url, "Copied");
+    for _ in 0..100 {
+        let listed =
+            success_json(wxmass(home.path(), &emu_url).args(["status", "--unknown", "--json"]));
+        let of = |id: i64| {
+            listed
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|p| p["publish_id"] == id)
+                .cloned()
+        };
+        if let (Some(ok), Some(failed)) = (of(ok), of(failed)) {
+            assert_eq!(
+                (ok["kind"].as_str(), ok["publish_status"].as_i64()),
+                (Some("unknown publish"), Some(0)),
+                "{ok}"
+            );
+            assert!(
+                ok["article_id"].as_str().is_some_and(|a| !a.is_empty()),
+                "{ok}"
+            );
+            assert_eq!(ok["articles"], 1);
+            assert_eq!(failed["publish_status"], 2, "{failed}");
+            assert_eq!(failed["status"], "the originality check failed");
+            assert_eq!(failed["fail_idx"], serde_json::json!([1]));
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the publish reports never reached the journal");
+}

@@ -1390,6 +1390,71 @@ fn a_campaign_past_its_time_runs_once_and_says_late() {
     );
 }
 
+/// PUBLISHJOBFINISH through the server's `/callback/{appid}`: a publish
+/// that succeeds and one the emulator fails, both recorded and shown by
+/// `GET /api/v1/publishes`.
+#[test]
+fn the_server_records_publish_reports() {
+    let home = tempfile::tempdir().expect("home");
+    let admin = first_admin(home.path());
+    let (_server, base) = common::spawn(Some(home.path()), &["server", "--listen", "127.0.0.1:0"]);
+    let (_emulator, emulator_url) = emulator_pushing_to(&base, common::APPID, "service", 5);
+    add_account(
+        &base,
+        &admin,
+        common::APPID,
+        "Publisher",
+        "service",
+        &emulator_url,
+    );
+    common::admin(
+        &emulator_url,
+        "POST",
+        "/_emulator/publish_outcome",
+        r#"{"status": 0}"#,
+    );
+    common::admin(
+        &emulator_url,
+        "POST",
+        "/_emulator/publish_outcome",
+        r#"{"status": 4, "fail_idx": [1]}"#,
+    );
+    let ok = common::publish_a_draft(&emulator_url, "Published");
+    let rejected = common::publish_a_draft(&emulator_url, "Rejected");
+    let mut last = Value::Null;
+    for _ in 0..100 {
+        let (status, listed) = call(&base, "GET", "/api/v1/publishes", Some(&admin), None);
+        assert_eq!(status, 200, "{listed}");
+        let of = |id: i64| {
+            listed
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|p| p["publish_id"] == id)
+                .cloned()
+        };
+        if let (Some(ok), Some(rejected)) = (of(ok), of(rejected)) {
+            assert_eq!(
+                (ok["publish_status"].as_i64(), ok["status"].as_str()),
+                (Some(0), Some("published")),
+                "{ok}"
+            );
+            assert_eq!(ok["article_urls"].as_array().map(Vec::len), Some(1));
+            assert_eq!(rejected["publish_status"], 4, "{rejected}");
+            assert_eq!(rejected["fail_idx"], json!([1]));
+            assert!(
+                rejected["reported_at"]
+                    .as_str()
+                    .is_some_and(|t| t.ends_with("+08:00"))
+            );
+            return;
+        }
+        last = listed;
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the publish reports never reached the server: {last}");
+}
+
 /// SIGTERM drains: the server stops claiming, lets its batches in flight
 /// be recorded (or released), and exits 0 mid-campaign; a server started
 /// again on the same store finishes the campaign at once (nothing left

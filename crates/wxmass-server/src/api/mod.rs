@@ -12,6 +12,7 @@ pub mod content;
 pub mod files;
 pub mod lists;
 pub mod people;
+pub mod publishes;
 pub mod session;
 pub mod system;
 
@@ -153,6 +154,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(campaigns::cancel_campaign))
         .routes(routes!(campaigns::test_campaign))
         .routes(routes!(files::upload_file))
+        .routes(routes!(publishes::list_publishes))
         .routes(routes!(lists::list_lists))
         .routes(routes!(lists::save_list))
         .split_for_parts();

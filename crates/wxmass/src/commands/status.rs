@@ -190,17 +190,34 @@ fn summary(content: &Content) -> String {
 /// campaign's batch, and reports that contradict the first for their job.
 pub async fn stray_reports(journal: &Journal, json_out: bool) -> Result<()> {
     let strays = journal.stray_reports().await?;
-    super::print(json_out, &json!(strays), || {
-        if strays.is_empty() {
+    // Free publishing's reports this journal did not submit, or that
+    // contradict the first: the same list, their kind says which.
+    let publishes: Vec<_> = journal
+        .publishes()
+        .await?
+        .into_iter()
+        .filter(|p| p.status.is_some() && (p.media_id.is_none() || p.conflicting))
+        .collect();
+    let mut listed: Vec<serde_json::Value> = strays.iter().map(|s| json!(s)).collect();
+    for p in &publishes {
+        let status = p.status.map(wxmass_callback::PublishStatus::from_code);
+        listed.push(json!({"appid": p.appid, "publish_id": p.publish_id,
+            "kind": if p.conflicting { "publish conflict" } else { "unknown publish" },
+            "publish_status": p.status, "status": status.map(|s| s.meaning()),
+            "article_id": p.article_id, "articles": p.article_urls.len(), "fail_idx": p.fail_idx,
+            "received_at": p.reported_at}));
+    }
+    super::print(json_out, &json!(listed), || {
+        if listed.is_empty() {
             return "no reports outside the journal's campaigns, and no conflicting reports".into();
         }
         let mut out = format!(
-            "{:<20}  {:>20}  {:<11}  {:<14}  SENT",
+            "{:<20}  {:>20}  {:<16}  {:<14}  SENT",
             "APPID", "MSG_ID", "KIND", "STATUS"
         );
         for s in &strays {
             out.push_str(&format!(
-                "\n{:<20}  {:>20}  {:<11}  {:<14}  {}",
+                "\n{:<20}  {:>20}  {:<16}  {:<14}  {}",
                 s.appid.escape_debug().to_string(),
                 s.msg_id,
                 s.kind,
@@ -208,8 +225,26 @@ pub async fn stray_reports(journal: &Journal, json_out: bool) -> Result<()> {
                 s.sent_count
             ));
         }
+        for p in &publishes {
+            let status = p
+                .status
+                .map(wxmass_callback::PublishStatus::from_code)
+                .map_or("", |s| s.meaning());
+            out.push_str(&format!(
+                "\n{:<20}  {:>20}  {:<16}  {:<14}  {} article(s)",
+                p.appid.escape_debug().to_string(),
+                p.publish_id,
+                if p.conflicting {
+                    "publish conflict"
+                } else {
+                    "unknown publish"
+                },
+                status,
+                p.article_urls.len()
+            ));
+        }
         out.push_str(
-            "\n\nAn unknown job is a report for a msg_id no batch has: another tool's send, or a report that\narrived before `send` recorded its msg_id (it joins its batch once recorded). A conflict is a\nsecond report for a job that differs from the first, which is kept; WeChat does not send those.",
+            "\n\nAn unknown job is a report for a msg_id no batch has: another tool's send, or a report that\narrived before `send` recorded its msg_id (it joins its batch once recorded). A conflict is a\nsecond report for a job that differs from the first, which is kept; WeChat does not send those.\nAn unknown publish is a PUBLISHJOBFINISH for a publish this journal did not submit (MSG_ID is\nits publish_id).",
         );
         out
     });

@@ -135,3 +135,38 @@ pub fn follower_list(home: &Path, url: &str) -> PathBuf {
 pub fn success_json(cmd: &mut assert_cmd::Command) -> Value {
     json(&cmd.assert().success().get_output().stdout)
 }
+
+/// Makes a one-article draft at the emulator and free-publishes it, as
+/// another tool would; its publish_id.
+pub fn publish_a_draft(emu_url: &str, title: &str) -> i64 {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = wxmass_api::Client::builder(APPID, SECRET)
+            .base_url(emu_url)
+            .build()
+            .expect("client");
+        const JPEG: &[u8] = &[
+            0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1,
+        ];
+        let (thumb, _) = client
+            .media()
+            .add_material(wxmass_api::MediaKind::Thumb, "c.jpg", JPEG, None)
+            .await
+            .expect("thumb");
+        let draft = client
+            .news()
+            .add_draft(&[wxmass_api::Article::new(title, &thumb, "<p>x</p>")])
+            .await
+            .expect("draft");
+        client
+            .publish()
+            .submit(&draft)
+            .await
+            .expect("submit")
+            .publish_id
+    })
+}
