@@ -248,3 +248,50 @@ async fn publishes(journal: &Journal) {
 async fn publishes_on_both_backends() {
     both(publishes).await;
 }
+
+/// A batch sent without WeChat naming its job is sent again to learn the
+/// job from 45065 only while WeChat still knows its clientmsgid: within
+/// 20 hours of its send, never after (a resend then would deliver twice).
+#[test]
+fn an_unnamed_batch_is_resent_only_within_20_hours() {
+    use wxmass_campaign::SqliteJournal;
+    use wxmass_campaign::spec::NAME_BY_RESENDING_WITHIN;
+    let dir = tempfile::tempdir().expect("dir");
+    let mut journal = SqliteJournal::open(&dir.path().join("j.db")).expect("journal");
+    journal
+        .plan(
+            &campaign("c"),
+            &Files::default(),
+            &mut batches("c").into_iter(),
+        )
+        .expect("plan");
+    journal
+        .set_prepared("c", "{\"text\":\"hi\"}")
+        .expect("prepare");
+    let sent = 1_800_000_000;
+    let lease = Duration::from_secs(30);
+    let claims = journal
+        .claim("c", "w1", 8, lease, false, sent)
+        .expect("claim");
+    assert_eq!(claims.len(), 3);
+    let unnamed: Vec<_> = claims.into_iter().map(|c| (c, None, None)).collect();
+    journal
+        .record_submitted("w1", &unnamed, sent)
+        .expect("record");
+    let soon = journal
+        .claim("c", "w2", 8, lease, true, sent + 60)
+        .expect("claim");
+    assert_eq!(soon.len(), 3, "a minute on, resending learns the job");
+    journal.release("w2", &soon).expect("release");
+    let late = journal
+        .claim(
+            "c",
+            "w2",
+            8,
+            lease,
+            true,
+            sent + NAME_BY_RESENDING_WITHIN + 1,
+        )
+        .expect("claim");
+    assert!(late.is_empty(), "past 20 hours, never resent: {late:?}");
+}
