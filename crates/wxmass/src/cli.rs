@@ -166,6 +166,33 @@ pub enum Command {
     /// List the campaigns in the journal.
     #[command(after_help = "Example:\n  wxmass campaigns --json")]
     Campaigns,
+    /// The comments on a campaign's articles: list, open, close, reply, feature, delete.
+    #[command(
+        group(clap::ArgGroup::new("action").args(["open", "close", "reply", "elect", "delete"])),
+        after_help = "Examples:\n  wxmass comments weekly-news --article 1 --open\n  wxmass comments weekly-news\n  wxmass comments weekly-news --article 1 --reply 3 \"谢谢！\"\n  wxmass comments weekly-news --article 1 --elect 3\n\nArticles count from 1 (the comment API's own index from 0 stays inside wxmass). Comment ids are\nthose the list shows; each comment takes one reply."
+    )]
+    Comments {
+        /// The campaign (`wxmass campaigns` lists them).
+        campaign: String,
+        /// Which article, from 1 (needed to act on a campaign of several).
+        #[arg(long, value_name = "N")]
+        article: Option<u32>,
+        /// Let followers comment on the article.
+        #[arg(long)]
+        open: bool,
+        /// Stop comments on the article.
+        #[arg(long)]
+        close: bool,
+        /// Reply TEXT to comment ID (1 to 600 characters).
+        #[arg(long, num_args = 2, value_names = ["ID", "TEXT"])]
+        reply: Option<Vec<String>>,
+        /// Feature (精选) comment ID.
+        #[arg(long, value_name = "ID")]
+        elect: Option<i64>,
+        /// Delete comment ID.
+        #[arg(long, value_name = "ID")]
+        delete: Option<i64>,
+    },
     /// How a campaign's articles were read: readers, read rate, shares, favourites, by day and source.
     #[command(
         after_help = "Examples:\n  wxmass stats weekly-news\n  wxmass stats weekly-news --csv > weekly-news.csv\n\nThe figures are WeChat's datacube (getarticletotal, for each day the campaign's jobs went out):\na day's are there from 08:00 Beijing time the next day, and grow for a week. --csv writes UTF-8\nwith a byte-order mark (Excel reads the Chinese titles), one row per article and day."

@@ -125,6 +125,41 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
                     .await
             }
         }
+        Command::Comments {
+            campaign,
+            article,
+            open,
+            close,
+            reply,
+            elect,
+            delete,
+        } => {
+            use commands::comments::Action;
+            let action = match (open, close, reply, elect, delete) {
+                (true, ..) => Action::Open,
+                (_, true, ..) => Action::Close,
+                (_, _, Some(reply), ..) => {
+                    let (id, text) = match reply.as_slice() {
+                        [id, text] => (id, text),
+                        _ => anyhow::bail!("--reply takes a comment ID and the TEXT"),
+                    };
+                    let id = id.parse().map_err(|_| {
+                        anyhow::anyhow!(
+                            "--reply {id:?}: the comment ID is a number (the list shows them)"
+                        )
+                    })?;
+                    Action::Reply(id, text.clone())
+                }
+                (_, _, _, Some(id), _) => Action::Elect(*id),
+                (_, _, _, _, Some(id)) => Action::Delete(*id),
+                _ => Action::List,
+            };
+            let settings = settings()?;
+            let journal = open_journal(cli, &settings.paths).await?;
+            let client = settings.client()?;
+            commands::comments::comments(&client, &journal, campaign, *article, action, cli.json)
+                .await
+        }
         Command::Stats {
             campaign,
             csv,

@@ -508,3 +508,72 @@ fn stats_show_how_the_articles_were_read() {
         .failure()
         .stderr(predicate::str::contains("articles only"));
 }
+
+/// `wxmass comments`: opened on the second article, followers' comments
+/// listed, one replied to and featured, one deleted; the article is named
+/// from 1 and acting on a campaign of two needs `--article`.
+#[test]
+fn comments_are_listed_replied_featured_and_deleted() {
+    let (_emu, url) = emulator(20, &[]);
+    let home = tempfile::tempdir().expect("home");
+    let dir = home.path().join("posts");
+    two_articles(&dir);
+    let mut send = wxmass(home.path(), &url);
+    send.args(["send", "--article"])
+        .arg(dir.join("a.md"))
+        .arg("--article")
+        .arg(dir.join("b.md"))
+        .args(["--tag", "100", "--campaign", "news", "--json"]);
+    let sent = success_json(&mut send);
+    let data_id = sent["batches"][0]["msg_data_id"].as_i64();
+    let status = success_json(wxmass(home.path(), &url).args(["status", "news", "--json"]));
+    let data_id = data_id
+        .or_else(|| status["batches"][0]["msg_data_id"].as_i64())
+        .expect("msg_data_id");
+    let comments = |args: &[&str]| {
+        let mut cmd = wxmass(home.path(), &url);
+        cmd.args(["comments", "news"]).args(args);
+        cmd
+    };
+    comments(&["--open"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--article N"));
+    comments(&["--article", "2", "--open"]).assert().success();
+    for text in ["好文章", "second thoughts"] {
+        let body = format!(r#"{{"msg_data_id": {data_id}, "index": 1, "content": "{text}"}}"#);
+        assert!(admin(&url, "POST", "/_emulator/comments", &body)["user_comment_id"].is_i64());
+    }
+    let listed = success_json(comments(&["--json"]).arg("--article").arg("2"));
+    let ids: Vec<i64> = listed
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|c| c["id"].as_i64().expect("id"))
+        .collect();
+    assert_eq!(ids.len(), 2, "{listed}");
+    assert_eq!(listed[0]["content"], "好文章");
+    assert_eq!(listed[0]["article"], 2);
+    let first = ids[0].to_string();
+    let second = ids[1].to_string();
+    comments(&["--article", "2", "--reply", &first, "谢谢！"])
+        .assert()
+        .success();
+    comments(&["--article", "2", "--elect", &first])
+        .assert()
+        .success();
+    comments(&["--article", "2", "--delete", &second])
+        .assert()
+        .success();
+    let table = comments(&["--article", "2"]).output().expect("list");
+    let table = String::from_utf8(table.stdout).expect("UTF-8");
+    assert!(
+        table.contains("好文章") && table.contains("↳ 谢谢！") && table.contains("yes"),
+        "{table}"
+    );
+    assert!(!table.contains("second thoughts"), "{table}");
+    comments(&["--article", "3", "--open"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("1 to 2"));
+}

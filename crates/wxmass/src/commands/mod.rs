@@ -2,6 +2,7 @@
 //! JSON with `--json`, on stdout; progress and logs go to stderr.
 
 pub mod api;
+pub mod comments;
 pub mod followers;
 pub mod init;
 pub mod stats;
