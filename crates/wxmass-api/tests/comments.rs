@@ -4,54 +4,17 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::*;
 use futures_util::TryStreamExt;
+use wxmass_api::Errcode;
 use wxmass_api::api::comments::{ArticleRef, Which};
 use wxmass_api::api::datacube::ArticleIndex;
-use wxmass_api::{Article, Audience, Errcode, MediaKind, Message, Sent};
-
-const JPEG: &[u8] = &[
-    0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1,
-];
 
 #[tokio::test]
 async fn comments_are_paged_featured_replied_and_deleted() {
     let emu = default_emulator().await;
     let client = emu.client();
-    let thumb = client
-        .media()
-        .upload(MediaKind::Thumb, "c.jpg", JPEG)
-        .await
-        .expect("thumb")
-        .media_id;
-    let news = client
-        .news()
-        .upload(&[
-            Article::new("One", &thumb, "<p>1</p>"),
-            Article::new("Two", &thumb, "<p>2</p>"),
-        ])
-        .await
-        .expect("news");
-    let Sent::Submitted {
-        msg_data_id: Some(data_id),
-        msg_id,
-        ..
-    } = client
-        .mass()
-        .send(&Message::mpnews(&news), &Audience::All)
-        .await
-        .expect("send")
-    else {
-        panic!("no msg_data_id");
-    };
-    for _ in 0..200 {
-        if client.mass().get(msg_id).await.expect("get").is_final() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let (_, data_id) = send_articles(&client, &["One", "Two"]).await;
     let second = ArticleRef::new(data_id, ArticleIndex::new(2).expect("2"));
     let comment = |n: usize| serde_json::json!({"msg_data_id": data_id, "index": 1, "content": format!("comment {n}")});
     let closed = emu.admin_post("/_emulator/comments", comment(0)).await;

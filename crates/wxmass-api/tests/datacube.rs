@@ -9,12 +9,8 @@ use std::time::Duration;
 
 use common::*;
 use wxmass_api::api::datacube::{self, Date, DateRange, Endpoint, UserSource};
-use wxmass_api::{Article, Audience, Client, Error, MediaKind, Message};
+use wxmass_api::{Client, Error};
 use wxmass_emulator::EmulatorConfig;
-
-const JPEG: &[u8] = &[
-    0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1,
-];
 
 /// An emulator of 1,000 followers at `seed`.
 async fn emulator_at(seed: u64) -> Emu {
@@ -27,42 +23,9 @@ async fn emulator_at(seed: u64) -> Emu {
     .await
 }
 
-/// Sends two articles to every follower and waits for the job; returns
-/// its msg_data_id.
+/// Sends two articles ("One", "Two") to every follower; the msg_data_id.
 async fn send_two_articles(client: &Client) -> i64 {
-    let thumb = client
-        .media()
-        .upload(MediaKind::Thumb, "c.jpg", JPEG)
-        .await
-        .expect("thumb")
-        .media_id;
-    let news = client
-        .news()
-        .upload(&[
-            Article::new("One", &thumb, "<p>1</p>"),
-            Article::new("Two", &thumb, "<p>2</p>"),
-        ])
-        .await
-        .expect("news");
-    let sent = client
-        .mass()
-        .send(&Message::mpnews(&news), &Audience::All)
-        .await
-        .expect("send");
-    let msg_id = sent.msg_id().expect("msg_id");
-    for _ in 0..200 {
-        if client.mass().get(msg_id).await.expect("get").is_final() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    match sent {
-        wxmass_api::Sent::Submitted {
-            msg_data_id: Some(id),
-            ..
-        } => id,
-        other => panic!("no msg_data_id: {other:?}"),
-    }
+    send_articles(client, &["One", "Two"]).await.1
 }
 
 impl Emu {

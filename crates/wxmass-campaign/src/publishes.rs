@@ -132,13 +132,13 @@ fn json_list<T: serde::de::DeserializeOwned>(text: &str) -> Vec<T> {
     serde_json::from_str(text).unwrap_or_default()
 }
 
-/// What recording one report came to: `Some(first event)` when a report
-/// was there already.
-fn outcome(inserted: bool, submitted: bool, first: Option<&str>, event: &str) -> Recorded {
-    match (inserted, first) {
-        (true, _) | (false, None) => Recorded::New { known: submitted },
-        (false, Some(first)) if first == event => Recorded::Duplicate,
-        (false, Some(_)) => Recorded::Conflict,
+/// What recording `event` comes to, given the report recorded `first`
+/// (if any) and whether this journal `submitted` the publish.
+fn outcome(submitted: bool, first: Option<&str>, event: &str) -> Recorded {
+    match first {
+        None => Recorded::New { known: submitted },
+        Some(first) if first == event => Recorded::Duplicate,
+        Some(_) => Recorded::Conflict,
     }
 }
 
@@ -182,7 +182,7 @@ impl SqliteJournal {
                 .optional()?;
             let submitted = before.as_ref().is_some_and(|(s, _)| *s);
             let first = before.and_then(|(_, e)| e);
-            let recorded = outcome(first.is_none(), submitted, first.as_deref(), &r.event);
+            let recorded = outcome(submitted, first.as_deref(), &r.event);
             match recorded {
                 Recorded::New { .. } => {
                     tx.execute(
@@ -286,7 +286,7 @@ impl PgJournal {
                     .map(|row| (row.get::<_, bool>(0), row.get::<_, Option<String>>(1)));
                 let submitted = before.as_ref().is_some_and(|(s, _)| *s);
                 let first = before.and_then(|(_, e)| e);
-                let recorded = outcome(first.is_none(), submitted, first.as_deref(), &r.event);
+                let recorded = outcome(submitted, first.as_deref(), &r.event);
                 let urls = serde_json::to_string(&r.article_urls).unwrap_or_default();
                 let failed = serde_json::to_string(&r.fail_idx).unwrap_or_default();
                 match recorded {

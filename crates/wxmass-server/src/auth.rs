@@ -92,8 +92,17 @@ pub struct Caller {
     pub user: User,
     /// What this credential may do (a token's role, at most its user's).
     pub role: Role,
-    /// The session's secret, when the caller is a signed-in browser.
-    pub session: Option<String>,
+    /// The session, when the caller is a signed-in browser.
+    pub session: Option<Session>,
+}
+
+/// A signed-in browser's session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// Its secret (the cookie's value).
+    pub secret: String,
+    /// Unix seconds it began (it ends [`SESSION_SECONDS`] later).
+    pub started_at: i64,
 }
 
 impl Caller {
@@ -213,12 +222,16 @@ impl FromRequestParts<AppState> for Caller {
                 ));
             }
         }
-        Ok(Caller::new(user, credential.role, Some(secret)))
+        let session = Session {
+            secret,
+            started_at: credential.created_at,
+        };
+        Ok(Caller::new(user, credential.role, Some(session)))
     }
 }
 
 impl Caller {
-    fn new(user: User, role: Role, session: Option<String>) -> Caller {
+    fn new(user: User, role: Role, session: Option<Session>) -> Caller {
         // A user whose role was lowered keeps no more through an old token.
         let role = if user.role.covers(role) {
             role

@@ -118,6 +118,20 @@ fn tokens_fetched(stats: &Value) -> u64 {
         .sum()
 }
 
+/// The emulator's stats once it has delivered `n` messages (jobs end a
+/// moment after they are taken), or after 5 s, whichever comes first.
+fn wait_for_deliveries(emulator_url: &str, n: u64) -> Value {
+    let mut stats = Value::Null;
+    for _ in 0..100 {
+        stats = common::admin(emulator_url, "GET", "/_emulator/stats", "");
+        if stats["deliveries"] == n {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    stats
+}
+
 /// A signed-in browser's cookie and CSRF token.
 struct Session {
     cookie: String,
@@ -1231,14 +1245,7 @@ fn a_running_campaign_paused_and_resumed() {
     assert_eq!(status, 200, "{c}");
     let done = wait_for_state(&base, &admin, "paused", "finished");
     assert_eq!(done["submitted"], 20, "{done}");
-    let mut stats = Value::Null;
-    for _ in 0..100 {
-        stats = common::admin(&emulator_url, "GET", "/_emulator/stats", "");
-        if stats["deliveries"] == FOLLOWERS {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let stats = wait_for_deliveries(&emulator_url, u64::from(FOLLOWERS));
     assert_eq!(
         (
             stats["jobs"].as_u64(),
@@ -1565,14 +1572,7 @@ fn sigterm_drains_and_a_restart_finishes() {
         restarted.elapsed().as_secs() < 30,
         "no batch waited for its 60 s lease"
     );
-    let mut stats = Value::Null;
-    for _ in 0..100 {
-        stats = common::admin(&emulator_url, "GET", "/_emulator/stats", "");
-        if stats["deliveries"] == FOLLOWERS {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let stats = wait_for_deliveries(&emulator_url, u64::from(FOLLOWERS));
     assert_eq!(
         (
             stats["jobs"].as_u64(),
@@ -1854,14 +1854,7 @@ body
     );
     assert_eq!(status, 200, "{answer}");
     wait_for_state(&base, &admin, "news", "finished");
-    let mut stats = Value::Null;
-    for _ in 0..100 {
-        stats = common::admin(&emulator_url, "GET", "/_emulator/stats", "");
-        if stats["deliveries"] == 20 {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let stats = wait_for_deliveries(&emulator_url, 20);
     assert_eq!(
         (
             stats["jobs"].as_u64(),
@@ -2121,14 +2114,7 @@ fn two_servers_one_killed_every_openid_once() {
         "{done}"
     );
     // The last jobs finish (and deliver) a moment after they are taken.
-    let mut stats = Value::Null;
-    for _ in 0..100 {
-        stats = common::admin(&emulator_url, "GET", "/_emulator/stats", "");
-        if stats["deliveries"] == FOLLOWERS {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let stats = wait_for_deliveries(&emulator_url, u64::from(FOLLOWERS));
     assert_eq!(stats["deliveries"], FOLLOWERS, "{stats}");
     assert_eq!(stats["duplicate_deliveries"], 0, "{stats}");
     // One access token between the two servers: kept in the database.

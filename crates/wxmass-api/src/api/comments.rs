@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::api::datacube::{ArticleIndex, MsgId};
+use crate::api::decode_list;
 use crate::client::{Call, Client};
 use crate::error::{Error, Result};
 
@@ -172,12 +173,7 @@ impl CommentsHandler<'_> {
         });
         let answer = self.post(path, body).await?;
         let total = answer.get("total").and_then(Value::as_u64).unwrap_or(0);
-        let comments = serde_json::from_value(answer.get("comment").cloned().unwrap_or(json!([])))
-            .map_err(|e| Error::Decode {
-                path: path.into(),
-                message: e.to_string(),
-            })?;
-        Ok((total, comments))
+        Ok((total, decode_list(path, answer.get("comment"))?))
     }
 
     /// Every comment, oldest first, a page at a time.

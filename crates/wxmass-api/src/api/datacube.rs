@@ -779,12 +779,7 @@ impl<'c> DatacubeHandler<'c> {
             }
             other => other?,
         };
-        serde_json::from_value(answer.get("list").cloned().unwrap_or(json!([]))).map_err(|e| {
-            Error::Decode {
-                path: path.into(),
-                message: e.to_string(),
-            }
-        })
+        crate::api::decode_list(path, answer.get("list"))
     }
 
     /// New and cancelled followers by day and source (at most 7 days).

@@ -12,6 +12,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
 use crate::api::datacube::ArticleIndex;
+use crate::api::{decode, decode_list};
 use crate::client::{Call, Client};
 use crate::error::{Error, Result};
 
@@ -170,22 +171,9 @@ impl<'de> Deserialize<'de> for ArticleIndex {
 
 /// WeChat writes some ids as strings and some as numbers.
 fn number_or_string<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<i64, D::Error> {
-    match Value::deserialize(d)? {
-        Value::Number(n) => n
-            .as_i64()
-            .ok_or_else(|| serde::de::Error::custom("not an integer")),
-        Value::String(s) => s.trim().parse().map_err(serde::de::Error::custom),
-        other => Err(serde::de::Error::custom(format!(
-            "expected an id, got {other}"
-        ))),
-    }
-}
-
-fn decode<T: for<'de> Deserialize<'de>>(path: &str, v: Value) -> Result<T> {
-    serde_json::from_value(v).map_err(|e| Error::Decode {
-        path: path.into(),
-        message: e.to_string(),
-    })
+    let v = Value::deserialize(d)?;
+    crate::client::as_i64(&v)
+        .ok_or_else(|| serde::de::Error::custom(format!("expected an id, got {v}")))
 }
 
 /// Free publishing calls.
@@ -217,7 +205,7 @@ impl PublishHandler<'_> {
             .client
             .call(Call::post(path, json!({"media_id": media_id})).unsafe_to_repeat())
             .await?;
-        decode(path, answer)
+        decode(path, Some(&answer))
     }
 
     /// How a publish stands.
@@ -232,7 +220,7 @@ impl PublishHandler<'_> {
                 json!({"publish_id": publish_id.to_string()}),
             ))
             .await?;
-        decode(path, answer)
+        decode(path, Some(&answer))
     }
 
     /// Deletes one article of a publish, or every one (`None`).
@@ -259,7 +247,7 @@ impl PublishHandler<'_> {
             .client
             .call(Call::post(path, json!({"article_id": article_id})))
             .await?;
-        decode(path, answer.get("news_item").cloned().unwrap_or(json!([])))
+        decode_list(path, answer.get("news_item"))
     }
 
     /// One page of what was published, newest first: `count` 1 to 20.
@@ -288,7 +276,7 @@ impl PublishHandler<'_> {
             .get("total_count")
             .and_then(Value::as_u64)
             .unwrap_or(0);
-        let items = decode(path, answer.get("item").cloned().unwrap_or(json!([])))?;
+        let items = decode_list(path, answer.get("item"))?;
         Ok((total, items))
     }
 

@@ -2,8 +2,9 @@
 
 use futures_util::Stream;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
+use crate::api::decode;
 use crate::api::users::{FollowerPage, page, stream_pages};
 use crate::client::{Call, Client};
 use crate::error::{Error, Result};
@@ -34,13 +35,6 @@ impl Client {
     pub fn tags(&self) -> TagsHandler<'_> {
         TagsHandler { client: self }
     }
-}
-
-fn decode<T: for<'de> Deserialize<'de>>(path: &str, v: Option<&Value>) -> Result<T> {
-    serde_json::from_value(v.cloned().unwrap_or_default()).map_err(|e| Error::Decode {
-        path: path.into(),
-        message: e.to_string(),
-    })
 }
 
 fn check_name(name: &str) -> Result<()> {

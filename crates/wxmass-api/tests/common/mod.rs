@@ -100,3 +100,45 @@ impl Emu {
 
 #[allow(unused_imports)] // each test binary uses some of them
 pub use wxmass_testkit::{start_postgres, start_redis};
+
+/// The smallest JPEG the emulator takes.
+pub const JPEG: &[u8] = &[
+    0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1,
+];
+
+/// Sends articles titled `titles` to every follower and waits for the
+/// job to end; its (msg_id, msg_data_id).
+pub async fn send_articles(client: &Client, titles: &[&str]) -> (i64, i64) {
+    use wxmass_api::{Article, Audience, MediaKind, Message, Sent};
+    let thumb = client
+        .media()
+        .upload(MediaKind::Thumb, "c.jpg", JPEG)
+        .await
+        .expect("thumb")
+        .media_id;
+    let articles: Vec<Article> = titles
+        .iter()
+        .map(|t| Article::new(*t, &thumb, "<p>body</p>"))
+        .collect();
+    let news = client.news().upload(&articles).await.expect("news");
+    let sent = client
+        .mass()
+        .send(&Message::mpnews(&news), &Audience::All)
+        .await
+        .expect("send");
+    let Sent::Submitted {
+        msg_id,
+        msg_data_id: Some(data_id),
+        ..
+    } = sent
+    else {
+        panic!("no msg_data_id: {sent:?}");
+    };
+    for _ in 0..200 {
+        if client.mass().get(msg_id).await.expect("get").is_final() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    (msg_id, data_id)
+}

@@ -321,11 +321,6 @@ fn seed(emulator: &Emulator) -> u64 {
     emulator.config.seed
 }
 
-/// Every day of `begin..=end`.
-fn days(begin: i64, end: i64) -> impl Iterator<Item = i64> {
-    begin..=end
-}
-
 /// The sum over every article of each source's part of `day`.
 fn by_source(emulator: &Emulator, day: i64) -> Vec<(i64, Day)> {
     let seed = seed(emulator);
@@ -347,7 +342,7 @@ fn by_source(emulator: &Emulator, day: i64) -> Vec<(i64, Day)> {
 pub fn user_read(emulator: &Emulator, call: &Call) -> WxResult<Value> {
     let (begin, end) = range(emulator, call, 3)?;
     let mut list = Vec::new();
-    for day in days(begin, end) {
+    for day in begin..=end {
         for (source, figures) in by_source(emulator, day) {
             if figures.weight() < 3 {
                 continue;
@@ -395,7 +390,7 @@ fn all_on(emulator: &Emulator, day: i64) -> Day {
 pub fn user_share(emulator: &Emulator, call: &Call) -> WxResult<Value> {
     let (begin, end) = range(emulator, call, 7)?;
     let mut list = Vec::new();
-    for day in days(begin, end) {
+    for day in begin..=end {
         let all = all_on(emulator, day);
         let users = split(all.sharers, &SCENES);
         for ((scene, count), (_, user)) in split(all.shares, &SCENES).iter().zip(users) {
@@ -506,7 +501,7 @@ fn growth(emulator: &Emulator, day: i64) -> (u64, u64) {
 pub fn user_summary(emulator: &Emulator, call: &Call) -> WxResult<Value> {
     let (begin, end) = range(emulator, call, 7)?;
     let mut list = Vec::new();
-    for day in days(begin, end) {
+    for day in begin..=end {
         let (new, cancelled) = growth(emulator, day);
         let by = [(30, new / 2), (1, new / 4), (17, new / 8)];
         let rest = new - by.iter().map(|(_, n)| n).sum::<u64>();
@@ -529,7 +524,7 @@ pub fn user_cumulate(emulator: &Emulator, call: &Call) -> WxResult<Value> {
     let today = emulator.clock.day();
     let now = emulator.account().subscribed_count() as i64;
     let mut list = Vec::new();
-    for day in days(begin, end) {
+    for day in begin..=end {
         let later: i64 = (day + 1..today)
             .map(|d| {
                 let (new, cancelled) = growth(emulator, d);
@@ -587,7 +582,7 @@ pub fn article_share(emulator: &Emulator, call: &Call) -> WxResult<Value> {
 /// by day.
 pub fn biz_summary(emulator: &Emulator, call: &Call) -> WxResult<Value> {
     let (begin, end) = range(emulator, call, 7)?;
-    let list: Vec<Value> = days(begin, end)
+    let list: Vec<Value> = (begin..=end)
         .map(|day| {
             let all = all_on(emulator, day);
             json!({"ref_date": format_date(day), "read_user": all.readers,

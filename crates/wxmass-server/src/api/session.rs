@@ -144,24 +144,16 @@ fn dummy_hash() -> &'static str {
 /// it here).
 #[utoipa::path(get, path = "/api/v1/session", tag = "people", security(("token" = ["read"])),
     responses((status = 200, body = SessionView), (status = 401, body = ErrorBody)))]
-pub async fn get_session(
-    Allowed(caller, _): Allowed<ToRead>,
-    State(state): State<AppState>,
-) -> ApiResult<Json<SessionView>> {
-    let expires_at = match &caller.session {
-        Some(secret) => state
-            .journal()
-            .token_owner(&token_hash(secret))
-            .await?
-            .map(|(_, c)| beijing::rfc3339(c.created_at + SESSION_SECONDS)),
-        None => None,
-    };
-    Ok(Json(SessionView {
+pub async fn get_session(Allowed(caller, _): Allowed<ToRead>) -> Json<SessionView> {
+    Json(SessionView {
         name: caller.user.name.clone(),
         role: caller.role.as_str().to_owned(),
-        csrf_token: caller.session.as_deref().map(csrf_token),
-        expires_at,
-    }))
+        csrf_token: caller.session.as_ref().map(|s| csrf_token(&s.secret)),
+        expires_at: caller
+            .session
+            .as_ref()
+            .map(|s| beijing::rfc3339(s.started_at + SESSION_SECONDS)),
+    })
 }
 
 /// Signs out: the session ends here and on every other server, and the
@@ -174,13 +166,16 @@ pub async fn sign_out(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let Some(secret) = &caller.session else {
+    let Some(session) = &caller.session else {
         return Err(ApiError::invalid(
             "Authorization",
             "an API token has no session to end",
         ));
     };
-    state.journal().revoke_token(&token_hash(secret)).await?;
+    state
+        .journal()
+        .revoke_token(&token_hash(&session.secret))
+        .await?;
     state
         .journal()
         .audit(

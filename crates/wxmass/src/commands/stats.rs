@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
-use unicode_width::UnicodeWidthStr as _;
+use unicode_width::UnicodeWidthChar as _;
 use wxmass_api::Client;
 use wxmass_api::api::datacube::{ArticleTotal, Date, UserSource};
 use wxmass_campaign::{Content, Journal};
@@ -203,16 +203,16 @@ fn thousands(n: u64) -> String {
 /// `text` cut to `width` columns (CJK characters take two) and padded.
 fn cell(text: &str, width: usize) -> String {
     let mut out = String::new();
+    let mut used = 0;
     for c in text.chars() {
-        let mut next = out.clone();
-        next.push(c);
-        if next.width() > width {
+        let w = c.width().unwrap_or(0);
+        if used + w > width {
             break;
         }
-        out = next;
+        out.push(c);
+        used += w;
     }
-    let pad = width - out.width();
-    out + &" ".repeat(pad)
+    out + &" ".repeat(width - used)
 }
 
 fn to_table(
@@ -330,6 +330,7 @@ fn to_csv(articles: &BTreeMap<u32, ArticleStats>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use unicode_width::UnicodeWidthStr as _;
 
     #[test]
     fn cells_count_chinese_as_two_columns() {
