@@ -193,22 +193,11 @@ pub enum Command {
         #[arg(long, value_name = "ID")]
         delete: Option<i64>,
     },
-    /// How a campaign's articles were read: readers, read rate, shares, favourites, by day and source.
+    /// How a campaign's articles were read, or the account's followers and reads by day.
     #[command(
-        after_help = "Examples:\n  wxmass stats weekly-news\n  wxmass stats weekly-news --csv > weekly-news.csv\n\nThe figures are WeChat's datacube (getarticletotal, for each day the campaign's jobs went out):\na day's are there from 08:00 Beijing time the next day, and grow for a week. --csv writes UTF-8\nwith a byte-order mark (Excel reads the Chinese titles), one row per article and day."
+        after_help = "Examples:\n  wxmass stats weekly-news\n  wxmass stats weekly-news --csv > weekly-news.csv\n  wxmass stats account --from 2026-11-01 --to 2026-11-30\n\nThe figures are WeChat's datacube (getarticletotal, for each day the campaign's jobs went out):\na day's are there from 08:00 Beijing time the next day, and grow for a week. --csv writes UTF-8\nwith a byte-order mark (Excel reads the Chinese titles), one row per article and day.\nA campaign named `account` is `wxmass stats -- account`."
     )]
-    Stats {
-        /// The campaign (`wxmass campaigns` lists them).
-        campaign: String,
-        /// Comma-separated values, for a spreadsheet.
-        #[arg(long)]
-        csv: bool,
-        /// WeChat's date, YYYY-MM-DD, when it is not this machine's (an
-        /// emulator whose clock was moved): datacube has figures up to the
-        /// day before.
-        #[arg(long, value_name = "DATE")]
-        today: Option<String>,
-    },
+    Stats(StatsArgs),
     /// Receive WeChat's pushes and record job reports in the journal.
     #[command(
         after_help = "Example:\n  WXMASS_CALLBACK_TOKEN=mytoken WXMASS_CALLBACK_AES_KEY=... wxmass serve --appid wx... --listen 0.0.0.0:8080\n\nSet the account's server URL (mp.weixin.qq.com > Settings and Development > Basic Configuration)\nto this address, with the same token and EncodingAESKey, in safe mode. serve needs the AppID\n(--appid, WXMASS_APPID or the profile) but never the AppSecret: it calls no API.\n\nEach report is recorded in the journal before WeChat is answered; reports for jobs no campaign\nknows, and reports that contradict an earlier one, are listed by `wxmass status --unknown`.\nLogs go to stderr; WXMASS_LOG or RUST_LOG sets their level (e.g. WXMASS_LOG=debug)."
@@ -782,5 +771,49 @@ pub enum SpeedAction {
         /// 0 (fastest: 800,000 messages a minute), 1 (600,000), 2 (450,000), 3 (300,000), 4 (slowest: 100,000).
         #[arg(value_parser = clap::value_parser!(u8).range(0..=4), value_name = "0..4")]
         level: u8,
+    },
+}
+
+/// `wxmass stats`: a campaign's figures, or `account`'s.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct StatsArgs {
+    /// The campaign (`wxmass campaigns` lists them).
+    #[arg(required = true)]
+    pub campaign: Option<String>,
+    #[command(flatten)]
+    pub output: StatsOutput,
+    #[command(subcommand)]
+    pub account: Option<StatsCommand>,
+}
+
+/// How `wxmass stats` prints, and as of when.
+#[derive(Debug, Args)]
+pub struct StatsOutput {
+    /// Comma-separated values, for a spreadsheet.
+    #[arg(long)]
+    pub csv: bool,
+    /// WeChat's date, YYYY-MM-DD, when it is not this machine's (an
+    /// emulator whose clock was moved): datacube has figures up to the
+    /// day before.
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StatsCommand {
+    /// The account's followers (at the end of each day, new, left) and reads, day by day.
+    #[command(
+        after_help = "Example:\n  wxmass stats account --from 2026-11-01 --to 2026-11-30 --csv > november.csv\n\nFrom getusercumulate, getusersummary and getuserread, walked in the spans WeChat allows\n(7, 7 and 3 days a call). Days whose reads, shares and favourites add up to under 3 have\nno row at WeChat and show 0."
+    )]
+    Account {
+        /// The first day, YYYY-MM-DD (default: a week before --to).
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// The last day, YYYY-MM-DD (default: yesterday, the last WeChat has).
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        #[command(flatten)]
+        output: StatsOutput,
     },
 }

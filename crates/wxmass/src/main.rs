@@ -160,23 +160,34 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             commands::comments::comments(&client, &journal, campaign, *article, action, cli.json)
                 .await
         }
-        Command::Stats {
-            campaign,
-            csv,
-            today,
-        } => {
+        Command::Stats(args) => {
             let settings = settings()?;
-            let journal = open_journal(cli, &settings.paths).await?;
             let client = settings.client()?;
-            commands::stats::stats(
-                &client,
-                &journal,
-                campaign,
-                today.as_deref(),
-                *csv,
-                cli.json,
-            )
-            .await
+            match &args.account {
+                Some(cli::StatsCommand::Account { from, to, output }) => {
+                    commands::stats::account(
+                        &client,
+                        from.as_deref(),
+                        to.as_deref(),
+                        output.today.as_deref(),
+                        output.csv,
+                        cli.json,
+                    )
+                    .await
+                }
+                None => {
+                    let journal = open_journal(cli, &settings.paths).await?;
+                    commands::stats::stats(
+                        &client,
+                        &journal,
+                        args.campaign.as_deref().unwrap_or_default(),
+                        args.output.today.as_deref(),
+                        args.output.csv,
+                        cli.json,
+                    )
+                    .await
+                }
+            }
         }
         Command::Campaigns => {
             let journal = open_journal(cli, &config::Paths::from_env()?).await?;

@@ -490,6 +490,52 @@ fn stats_show_how_the_articles_were_read() {
             .is_some_and(|r| r > 0.0 && r < 1.0)
     );
 
+    // The account over 23 days: walked in WeChat's spans (getuserread 3
+    // days a call, the follower endpoints 7), the send day's readers in it.
+    let from = day.plus(-20).to_string();
+    let to = later.plus(-1).to_string();
+    let account = |extra: &[&str]| {
+        let mut cmd = wxmass(home.path(), &url);
+        cmd.args(["stats", "account", "--from", &from, "--to", &to])
+            .args(["--today", &today])
+            .args(extra);
+        cmd
+    };
+    let json = success_json(&mut account(&["--json"]));
+    let days = json["days"].as_array().expect("days");
+    assert_eq!(days.len(), 23, "{json}");
+    let sent_day = days
+        .iter()
+        .find(|d| d["date"] == day.to_string())
+        .expect("the send day");
+    assert!(
+        sent_day["readers"].as_u64().is_some_and(|n| n > 0),
+        "{json}"
+    );
+    assert!(
+        days[22]["followers"].as_u64().is_some_and(|n| n >= 300),
+        "{json}"
+    );
+    let calls = admin(&url, "GET", "/_emulator/stats", "")["calls"].clone();
+    assert_eq!(calls["/datacube/getuserread"], 8, "{calls}");
+    assert_eq!(calls["/datacube/getusercumulate"], 4, "{calls}");
+    assert_eq!(calls["/datacube/getusersummary"], 4, "{calls}");
+    let table = account(&[]).output().expect("stats account");
+    let table = String::from_utf8(table.stdout).expect("UTF-8");
+    assert!(
+        table.contains("FOLLOWERS") && table.contains(&to),
+        "{table}"
+    );
+    let csv = account(&["--csv"]).output().expect("stats account --csv");
+    let csv = String::from_utf8(csv.stdout).expect("UTF-8");
+    assert!(csv.starts_with("\u{feff}date,followers,new,left"), "{csv}");
+    assert_eq!(csv.trim_end().split("\r\n").count(), 24, "{csv}");
+    wxmass(home.path(), &url)
+        .args(["stats", "account", "--to", &today, "--today", &today])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("up to yesterday"));
+
     let mut text = wxmass(home.path(), &url);
     text.args([
         "send",

@@ -4,6 +4,8 @@
 //! favourites; readers day by day and by where they came from. As a table
 //! for people, `--csv` for a spreadsheet (UTF-8 with a byte-order mark, so
 //! that Excel reads the Chinese titles), or `--json`.
+//!
+//! `wxmass stats account`: the account's followers and reads by day.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -325,6 +327,173 @@ fn to_csv(articles: &BTreeMap<u32, ArticleStats>) -> String {
         }
     }
     out
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// One day of the account: followers and what they read.
+#[derive(Debug, Default, Clone, Copy)]
+struct AccountDay {
+    /// At the end of the day.
+    followers: u64,
+    new: u64,
+    left: u64,
+    readers: u64,
+    reads: u64,
+    shares: u64,
+    favourites: u64,
+}
+
+/// `wxmass stats account --from --to`: follower growth and reads, day by
+/// day, from getusercumulate, getusersummary and getuserread, each walked
+/// in the spans WeChat allows (7, 7 and 3 days).
+pub async fn account(
+    client: &Client,
+    from: Option<&str>,
+    to: Option<&str>,
+    today: Option<&str>,
+    csv: bool,
+    json_out: bool,
+) -> Result<()> {
+    use wxmass_api::api::datacube::{DateRange, Endpoint, walk};
+    let today = match today {
+        Some(t) => Date::parse(t).context("--today")?,
+        None => Date::today(),
+    };
+    let to = match to {
+        Some(t) => Date::parse(t).context("--to")?,
+        // Yesterday's figures come at 08:00 Beijing time: before, the day
+        // before is the last there is.
+        None if today == Date::today() && unix_now() < today.unix_at(8) => today.plus(-2),
+        None => today.plus(-1),
+    };
+    let from = match from {
+        Some(f) => Date::parse(f).context("--from")?,
+        None => to.plus(-6),
+    };
+    if to >= today {
+        bail!(
+            "--to {to}: WeChat has an account's figures up to yesterday ({}), from 08:00 Beijing time the day after",
+            today.plus(-1)
+        );
+    }
+    let range = DateRange::new(from, to).context("--from and --to")?;
+    let datacube = client.datacube().as_of(today);
+    let mut days: BTreeMap<Date, AccountDay> = (0..range.days())
+        .map(|i| (from.plus(i), AccountDay::default()))
+        .collect();
+    let followers = walk(range, Endpoint::UserCumulate.max_span(), |part| {
+        datacube.user_cumulate(part)
+    })
+    .await
+    .context("cannot read the followers (getusercumulate)")?;
+    for row in followers {
+        if let Some(day) = days.get_mut(&row.ref_date) {
+            day.followers = row.cumulate_user;
+        }
+    }
+    let growth = walk(range, Endpoint::UserSummary.max_span(), |part| {
+        datacube.user_summary(part)
+    })
+    .await
+    .context("cannot read the follower growth (getusersummary)")?;
+    for row in growth {
+        if let Some(day) = days.get_mut(&row.ref_date) {
+            day.new += row.new_user;
+            day.left += row.cancel_user;
+        }
+    }
+    let reads = walk(range, Endpoint::UserRead.max_span(), |part| {
+        datacube.user_read(part)
+    })
+    .await
+    .context("cannot read the reads (getuserread)")?;
+    // The row of every source together; days under WeChat's threshold
+    // have none and stay at 0.
+    for row in reads.iter().filter(|r| r.user_source == UserSource::All) {
+        if let Some(day) = days.get_mut(&row.ref_date) {
+            day.readers = row.figures.readers;
+            day.reads = row.figures.reads;
+            day.shares = row.figures.shares;
+            day.favourites = row.figures.favourites;
+        }
+    }
+    if csv {
+        let mut out =
+            String::from("\u{feff}date,followers,new,left,net,readers,reads,shares,favourites\r\n");
+        for (date, d) in &days {
+            out.push_str(&format!(
+                "{date},{},{},{},{},{},{},{},{}\r\n",
+                d.followers,
+                d.new,
+                d.left,
+                d.new as i64 - d.left as i64,
+                d.readers,
+                d.reads,
+                d.shares,
+                d.favourites
+            ));
+        }
+        super::emit_bytes(out.as_bytes());
+        return Ok(());
+    }
+    let total = |f: fn(&AccountDay) -> u64| days.values().map(f).sum::<u64>();
+    let (new, left) = (total(|d| d.new), total(|d| d.left));
+    let first = days.values().next().copied().unwrap_or_default();
+    let last = days.values().last().copied().unwrap_or_default();
+    let value = json!({
+        "from": from.to_string(), "to": to.to_string(),
+        "followers": {"start": first.followers.saturating_sub(first.new).saturating_add(first.left),
+                      "end": last.followers, "new": new, "left": left},
+        "readers": total(|d| d.readers), "reads": total(|d| d.reads),
+        "shares": total(|d| d.shares), "favourites": total(|d| d.favourites),
+        "days": days.iter().map(|(date, d)| json!({
+            "date": date.to_string(), "followers": d.followers, "new": d.new, "left": d.left,
+            "readers": d.readers, "reads": d.reads, "shares": d.shares, "favourites": d.favourites,
+        })).collect::<Vec<_>>(),
+    });
+    super::print(json_out, &value, || {
+        let mut out = format!(
+            "Account, {from} to {to} (WeChat's datacube): {} followers at the end, {} new, {} left; {} reads by {} readers\n\n",
+            thousands(last.followers),
+            thousands(new),
+            thousands(left),
+            thousands(total(|d| d.reads)),
+            thousands(total(|d| d.readers)),
+        );
+        out.push_str(&format!(
+            "{}  {:>9}  {:>5}  {:>5}  {:>6}  {:>7}  {:>7}  {:>6}  {:>10}",
+            cell("DAY", 10),
+            "FOLLOWERS",
+            "NEW",
+            "LEFT",
+            "NET",
+            "READERS",
+            "READS",
+            "SHARES",
+            "FAVOURITES"
+        ));
+        for (date, d) in &days {
+            out.push_str(&format!(
+                "\n{}  {:>9}  {:>5}  {:>5}  {:>+6}  {:>7}  {:>7}  {:>6}  {:>10}",
+                cell(&date.to_string(), 10),
+                thousands(d.followers),
+                thousands(d.new),
+                thousands(d.left),
+                d.new as i64 - d.left as i64,
+                thousands(d.readers),
+                thousands(d.reads),
+                thousands(d.shares),
+                thousands(d.favourites)
+            ));
+        }
+        out
+    });
+    Ok(())
 }
 
 #[cfg(test)]
