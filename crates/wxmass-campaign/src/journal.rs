@@ -147,6 +147,15 @@ impl Journal {
         }
     }
 
+    /// Forgets `kind`'s `media_id` (WeChat no longer has it: a draft that
+    /// left the box), so that the next preparation uploads afresh.
+    pub async fn forget_media(&self, kind: &str, media_id: &str) -> Result<()> {
+        match self {
+            Journal::Sqlite(j) => lock(j).forget_media(kind, media_id),
+            Journal::Postgres(p) => p.forget_media(kind, media_id).await,
+        }
+    }
+
     /// See [`SqliteJournal::file`].
     pub async fn file(&self, file: &FileRef) -> Result<Vec<u8>> {
         match self {

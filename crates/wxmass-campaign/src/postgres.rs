@@ -456,6 +456,19 @@ impl PgJournal {
             .map(|r| r.get(0)))
     }
 
+    /// See [`Journal::forget_media`].
+    pub async fn forget_media(&self, kind: &str, media_id: &str) -> Result<()> {
+        self.with(async |c| {
+            c.execute(
+                "DELETE FROM wxmass_media WHERE kind = $1 AND media_id = $2",
+                &[&kind, &media_id],
+            )
+            .await
+        })
+        .await?;
+        Ok(())
+    }
+
     /// See [`crate::SqliteJournal::record_media`].
     pub async fn record_media(
         &self,

@@ -893,6 +893,15 @@ impl SqliteJournal {
         Ok(())
     }
 
+    /// See [`Journal::forget_media`].
+    pub fn forget_media(&self, kind: &str, media_id: &str) -> Result<()> {
+        self.conn.execute(
+            "DELETE FROM media WHERE kind = ?1 AND media_id = ?2",
+            params![kind, media_id],
+        )?;
+        Ok(())
+    }
+
     /// The bytes of a file a campaign sends: kept in the journal when the
     /// campaign was planned; for campaigns planned by the first releases
     /// (which kept only the path), read from the path if they are still

@@ -147,6 +147,11 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<SpeedAction>,
     },
+    /// Publish articles without notifying followers (发布): a draft, then freepublish, followed to its end.
+    #[command(
+        after_help = "Examples:\n  wxmass publish --article post.md --yes\n  wxmass publish --article a.md --article b.md --campaign weekly-2026-49 --json\n\nThe articles are saved as a draft (draft/add) and the draft is submitted (freepublish/submit):\nno notification, no mass-send quota, not in the history list. The submission is journalled at once;\nrerunning the same command follows that publish and never submits it twice. The end comes from the\nPUBLISHJOBFINISH report `wxmass serve` records in the same journal, or from freepublish/get."
+    )]
+    Publish(PublishArgs),
     /// Show a campaign: batches, msg_ids, statuses, reports.
     #[command(
         after_help = "Examples:\n  wxmass status\n  wxmass status vip-2026-11 --refresh --json\n  wxmass status --unknown"
@@ -816,4 +821,32 @@ pub enum StatsCommand {
         #[command(flatten)]
         output: StatsOutput,
     },
+}
+
+/// `wxmass publish`.
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// An article: Markdown with front matter (title, cover, ...). Repeat
+    /// for several, in order (at most 8).
+    #[arg(long, required = true, value_name = "FILE")]
+    pub article: Vec<PathBuf>,
+    /// Colours and fonts from a TOML file (see the README).
+    #[arg(long, value_name = "FILE")]
+    pub theme: Option<PathBuf>,
+    /// Download pictures given as http(s) URLs and upload them (otherwise
+    /// they are an error).
+    #[arg(long)]
+    pub fetch_remote_images: bool,
+    /// A name for it in the journal (default: derived from the draft).
+    #[arg(long, value_name = "NAME")]
+    pub campaign: Option<String>,
+    /// Return once submitted, without waiting for the end.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Seconds to wait for the end (WeChat's checks can take minutes).
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    pub timeout: u64,
+    /// Publish without asking.
+    #[arg(long)]
+    pub yes: bool,
 }

@@ -86,6 +86,11 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             let tokens = config::token_store(cli.database.as_deref(), &settings.paths).await?;
             worker::run(&settings.client_with(tokens)?, &settings, &journal, args).await
         }
+        Command::Publish(args) => {
+            let settings = settings()?;
+            let journal = open_journal(cli, &settings.paths).await?;
+            commands::publish::publish(&settings, &journal, args, cli.json).await
+        }
         Command::Preview(args) => {
             let settings = settings()?;
             let journal = open_journal(cli, &settings.paths).await?;

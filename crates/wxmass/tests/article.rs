@@ -623,3 +623,68 @@ fn comments_are_listed_replied_featured_and_deleted() {
         .failure()
         .stderr(predicate::str::contains("1 to 2"));
 }
+
+/// `wxmass publish`: two articles saved as a draft, submitted once and
+/// followed to the end; a rerun follows the same publish; a run whose
+/// submit went through unrecorded (the journal's row removed, as a kill
+/// between WeChat's answer and the record would leave it) submits nothing
+/// again; a rejected publish fails with the reason.
+#[test]
+fn publish_submits_once_and_follows_to_the_end() {
+    let (_emu, url) = emulator(20, &[]);
+    let home = tempfile::tempdir().expect("home");
+    let dir = home.path().join("posts");
+    two_articles(&dir);
+    let publish = |extra: &[&str]| {
+        let mut cmd = wxmass(home.path(), &url);
+        cmd.args(["publish", "--article"])
+            .arg(dir.join("a.md"))
+            .arg("--article")
+            .arg(dir.join("b.md"))
+            .args(["--yes", "--json"])
+            .args(extra);
+        cmd
+    };
+    let first = success_json(&mut publish(&[]));
+    assert_eq!(first["status"], "published", "{first}");
+    assert_eq!(first["told_by"], "freepublish/get", "{first}");
+    assert_eq!(first["article_urls"].as_array().map(Vec::len), Some(2));
+    assert!(first["msg_data_id"].as_i64().is_some(), "{first}");
+    let again = success_json(&mut publish(&[]));
+    assert_eq!(again["publish_id"], first["publish_id"], "{again}");
+    assert_eq!(count(&calls(&url), "/cgi-bin/freepublish/submit"), 1);
+    assert_eq!(count(&calls(&url), "/cgi-bin/draft/add"), 1);
+
+    // The submit went through, its record did not.
+    let journal = rusqlite::Connection::open(home.path().join("journal.db")).expect("db");
+    journal
+        .execute("DELETE FROM publishes", [])
+        .expect("forget the publish");
+    drop(journal);
+    publish(&[])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("were published already"));
+    assert_eq!(count(&calls(&url), "/cgi-bin/freepublish/submit"), 1);
+
+    // New words, and review says no.
+    admin(
+        &url,
+        "POST",
+        "/_emulator/publish_outcome",
+        r#"{"status": 4}"#,
+    );
+    std::fs::write(
+        dir.join("b.md"),
+        "---\ntitle: Second article, again\ncover: b.png\n---\nOther words.\n",
+    )
+    .expect("b.md");
+    publish(&[])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("rejected by review"));
+    assert_eq!(count(&calls(&url), "/cgi-bin/freepublish/submit"), 2);
+    let submitted = success_json(&mut publish(&["--no-wait"]));
+    assert_eq!(count(&calls(&url), "/cgi-bin/freepublish/submit"), 2);
+    assert!(submitted["publish_id"].as_i64().is_some(), "{submitted}");
+}

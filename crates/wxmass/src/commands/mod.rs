@@ -5,6 +5,7 @@ pub mod api;
 pub mod comments;
 pub mod followers;
 pub mod init;
+pub mod publish;
 pub mod stats;
 pub mod status;
 pub mod tags;
