@@ -6,27 +6,10 @@ mod common;
 use std::io::Cursor;
 use std::path::Path;
 
-use common::{admin, emulator, follower_list, success_json, wxmass};
+use common::{admin, emulator, follower_list, picture, success_json, wxmass};
 use predicates::prelude::*;
 use serde_json::Value;
 
-/// A small picture of one colour, as PNG or JPEG.
-fn picture(path: &Path, rgb: [u8; 3]) {
-    let image = image::RgbImage::from_pixel(64, 48, image::Rgb(rgb));
-    let format = if path.extension().is_some_and(|e| e == "jpg") {
-        image::ImageFormat::Jpeg
-    } else {
-        image::ImageFormat::Png
-    };
-    let mut out = Vec::new();
-    image::DynamicImage::ImageRgb8(image)
-        .write_to(&mut Cursor::new(&mut out), format)
-        .expect("encode");
-    std::fs::write(path, out).expect("write picture");
-}
-
-/// Two articles: covers a.png and b.png; pictures one.png, shared.png (in
-/// both) and three.jpg.
 fn two_articles(dir: &Path) {
     std::fs::create_dir_all(dir.join("pics")).expect("dir");
     picture(&dir.join("a.png"), [200, 40, 40]);

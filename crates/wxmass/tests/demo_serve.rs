@@ -405,3 +405,48 @@ fn serve_records_publish_reports_success_and_failure() {
     }
     panic!("the publish reports never reached the journal");
 }
+
+/// `wxmass publish` beside `serve`: the PUBLISHJOBFINISH report `serve`
+/// records is what a rerun reads (no second submit, no freepublish/get).
+#[test]
+fn publish_is_followed_to_the_report_serve_records() {
+    let home = tempfile::tempdir().expect("home");
+    let (_serve, serve_url) = serve(home.path(), "127.0.0.1:0");
+    let (_emu, emu_url) =
+        emulator_pushing_to(home.path(), &serve_url, 5, &["--job-delay-ms", "50"]);
+    common::picture(&home.path().join("cover.png"), [30, 90, 200]);
+    std::fs::write(
+        home.path().join("post.md"),
+        "---\ntitle: 发布测试\ncover: cover.png\n---\nPublished, not sent.\n",
+    )
+    .expect("post.md");
+    let publish = || {
+        let mut cmd = wxmass(home.path(), &emu_url);
+        cmd.args(["publish", "--yes", "--json", "--article"])
+            .arg(home.path().join("post.md"));
+        success_json(&mut cmd)
+    };
+    let first = publish();
+    assert_eq!(first["status"], "published", "{first}");
+    for _ in 0..100 {
+        let gets =
+            admin(&emu_url, "GET", "/_emulator/stats", "")["calls"]["/cgi-bin/freepublish/get"]
+                .as_u64()
+                .unwrap_or(0);
+        let again = publish();
+        assert_eq!(again["publish_id"], first["publish_id"], "{again}");
+        if again["told_by"] == "PUBLISHJOBFINISH" {
+            assert_eq!(again["article_id"], first["article_id"], "{again}");
+            let calls = admin(&emu_url, "GET", "/_emulator/stats", "")["calls"].clone();
+            assert_eq!(calls["/cgi-bin/freepublish/submit"], 1, "{calls}");
+            assert_eq!(
+                calls["/cgi-bin/freepublish/get"].as_u64(),
+                Some(gets),
+                "the recorded report was enough: {calls}"
+            );
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("serve never recorded the publish's report");
+}

@@ -170,3 +170,18 @@ pub fn publish_a_draft(emu_url: &str, title: &str) -> i64 {
             .publish_id
     })
 }
+
+/// A small picture of one colour, as PNG or JPEG (by the extension).
+pub fn picture(path: &Path, rgb: [u8; 3]) {
+    let image = image::RgbImage::from_pixel(64, 48, image::Rgb(rgb));
+    let format = if path.extension().is_some_and(|e| e == "jpg") {
+        image::ImageFormat::Jpeg
+    } else {
+        image::ImageFormat::Png
+    };
+    let mut out = Vec::new();
+    image::DynamicImage::ImageRgb8(image)
+        .write_to(&mut std::io::Cursor::new(&mut out), format)
+        .expect("encode");
+    std::fs::write(path, out).expect("write picture");
+}
