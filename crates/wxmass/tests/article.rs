@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::io::Cursor;
 use std::path::Path;
 
 use common::{admin, emulator, follower_list, picture, success_json, wxmass};
