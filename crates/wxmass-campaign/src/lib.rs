@@ -66,6 +66,7 @@ pub mod postgres;
 pub mod prepare;
 pub mod publishes;
 pub mod quota;
+pub mod reads;
 pub mod spec;
 pub mod sqlite;
 pub mod track;

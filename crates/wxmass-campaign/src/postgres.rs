@@ -22,7 +22,7 @@ use crate::spec::{JobReport, SeenRequest};
 use crate::sqlite::{PlannedBatch, Recorded, StrayReport};
 
 /// The schema version this build writes (`wxmass_schema.version`).
-pub const SCHEMA_VERSION: i32 = 4;
+pub const SCHEMA_VERSION: i32 = 5;
 
 /// The database's clock, in Unix seconds.
 const DB_NOW: &str = "extract(epoch from clock_timestamp())::bigint";
@@ -210,6 +210,10 @@ impl PgJournal {
                 // Version 4: free publishing's submissions and reports.
                 if version < 4 {
                     tx.batch_execute(crate::publishes::POSTGRES_TABLE).await?;
+                }
+                // Version 5: the series of reads the server pulls.
+                if version < 5 {
+                    tx.batch_execute(crate::reads::POSTGRES_TABLES).await?;
                 }
                 if version < SCHEMA_VERSION {
                     tx.execute("DELETE FROM wxmass_schema", &[]).await?;

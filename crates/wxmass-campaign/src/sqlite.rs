@@ -24,7 +24,7 @@ use crate::spec::{
 };
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// The tables of the first release (user_version 0). A new journal is
 /// created through them and upgraded like an old one, so there is one path.
@@ -284,6 +284,10 @@ impl SqliteJournal {
         // Version 5: free publishing's submissions and reports.
         if version < 5 {
             tx.execute_batch(crate::publishes::SQLITE_TABLE)?;
+        }
+        // Version 6: the series of reads the server pulls from datacube.
+        if version < 6 {
+            tx.execute_batch(crate::reads::SQLITE_TABLES)?;
         }
         if version < SCHEMA_VERSION {
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;

@@ -249,6 +249,67 @@ async fn publishes_on_both_backends() {
     both(publishes).await;
 }
 
+/// The series of reads: a pull kept, a later pull replacing the same days
+/// and adding the next, read back in order.
+async fn read_series(journal: &Journal) {
+    use wxmass_campaign::reads::ReadPoint;
+    let point = |article: u32, date: &str, readers: u64| ReadPoint {
+        article,
+        title: format!("文章 {article}"),
+        date: date.into(),
+        delivered: 100,
+        readers,
+        reads: readers * 2,
+        sharers: 1,
+        shares: 2,
+        favouriters: 3,
+    };
+    let empty = journal.read_series("c1").await.expect("series");
+    assert_eq!((empty.pulled_on, empty.points.len()), (None, 0));
+    journal
+        .record_read_series(
+            "c1",
+            "2026-12-02",
+            &[point(2, "2026-12-01", 5), point(1, "2026-12-01", 9)],
+            10,
+        )
+        .await
+        .expect("first pull");
+    journal
+        .record_read_series(
+            "c1",
+            "2026-12-03",
+            &[point(1, "2026-12-01", 9), point(1, "2026-12-02", 14)],
+            20,
+        )
+        .await
+        .expect("second pull");
+    let series = journal.read_series("c1").await.expect("series");
+    assert_eq!(series.pulled_on.as_deref(), Some("2026-12-03"));
+    assert_eq!(
+        series
+            .points
+            .iter()
+            .map(|p| (p.article, p.date.as_str(), p.readers))
+            .collect::<Vec<_>>(),
+        [
+            (1, "2026-12-01", 9),
+            (1, "2026-12-02", 14),
+            (2, "2026-12-01", 5)
+        ]
+    );
+    assert_eq!(series.points[0].title, "文章 1");
+    assert_eq!(
+        journal.read_series("c2").await.expect("other").points.len(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn read_series_on_both_backends() {
+    both(read_series).await;
+}
+
 /// A batch sent without WeChat naming its job is sent again to learn the
 /// job from 45065 only while WeChat still knows its clientmsgid: within
 /// 20 hours of its send, never after (a resend then would deliver twice).

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use unicode_width::UnicodeWidthChar as _;
 use wxmass_api::Client;
 use wxmass_api::api::datacube::{ArticleTotal, Date, UserSource};
-use wxmass_campaign::{Content, Journal};
+use wxmass_campaign::Journal;
 
 /// Where readers came from, in the order shown.
 const SOURCES: [UserSource; 7] = [
@@ -87,67 +87,21 @@ pub async fn stats(
     csv: bool,
     json_out: bool,
 ) -> Result<()> {
-    let c = journal.campaign(campaign).await?.with_context(|| {
-        format!("no campaign {campaign:?} in the journal: `wxmass campaigns` lists them")
-    })?;
-    if !matches!(
-        c.content,
-        Content::Articles { .. }
-            | Content::Uploaded {
-                media_type: wxmass_campaign::spec::MediaType::Mpnews,
-                ..
-            }
-    ) {
-        bail!(
-            "campaign {campaign} sent {}: WeChat's datacube counts the reads of articles only",
-            c.content.msgtype()
-        );
-    }
-    let batches = journal.batches(campaign).await?;
-    let data_ids: BTreeSet<i64> = batches.iter().filter_map(|b| b.msg_data_id).collect();
-    let days: BTreeSet<Date> = batches
-        .iter()
-        .filter(|b| b.msg_data_id.is_some())
-        .filter_map(|b| b.submitted_at)
-        .map(Date::of_unix)
-        .collect();
-    if data_ids.is_empty() {
-        bail!(
-            "campaign {campaign} has no job WeChat named yet: send it first (`wxmass status {campaign}`)"
-        );
-    }
     let today = match today {
         Some(t) => Date::parse(t)?,
         None => Date::today(),
     };
-    let datacube = client.datacube().as_of(today);
+    let rows = wxmass_campaign::reads::article_totals(client, journal, campaign, today)
+        .await
+        .context("cannot read the campaign's figures (getarticletotal)")?;
     let mut articles: BTreeMap<u32, ArticleStats> = BTreeMap::new();
-    for day in &days {
-        if *day >= today {
-            bail!(
-                "campaign {campaign} went out on {day}: WeChat has its figures from 08:00 Beijing time on {}",
-                day.plus(1)
-            );
-        }
-        let rows = datacube
-            .article_total(*day)
-            .await
-            .with_context(|| format!("cannot read the figures of {day} (getarticletotal)"))?;
-        for row in rows
-            .iter()
-            .filter(|r| data_ids.contains(&r.msgid.msg_data_id))
-        {
-            articles.entry(row.msgid.index.get()).or_default().add(row);
-        }
+    for row in &rows {
+        articles.entry(row.msgid.index.get()).or_default().add(row);
     }
+    let days: BTreeSet<Date> = rows.iter().map(|r| r.ref_date).collect();
     if articles.is_empty() {
         bail!(
-            "WeChat has no figures for campaign {campaign} yet (its jobs: {}); datacube leaves out articles nobody read",
-            data_ids
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
+            "WeChat has no figures for campaign {campaign} yet: datacube leaves out articles nobody read"
         );
     }
     let up_to = articles
