@@ -7,7 +7,9 @@
 //! runs once, and its note says how late. Once every batch is submitted,
 //! the jobs are followed until WeChat calls them final (its pushes, else
 //! `mass/get`): for a minute by the server that sent them, then by a
-//! follow-up every minute on every server, for three days.
+//! follow-up every minute on every server, for three days. The same sweep
+//! pulls, once a day after 08:00 Beijing time, how the articles of each
+//! campaign of the last week were read (datacube), for the dashboard.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -58,7 +60,13 @@ pub async fn run(
     let mut stop = std::pin::pin!(stop);
     let following = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut next_follow_up = tokio::time::Instant::now() + FOLLOW_UP_FIRST;
+    let mut offset = state.clock().offset();
     loop {
+        // A clock moved forward (tests, demos) has days to catch up on.
+        if state.clock().offset() != offset {
+            offset = state.clock().offset();
+            next_follow_up = next_follow_up.min(tokio::time::Instant::now() + FOLLOW_UP_FIRST);
+        }
         if let Err(error) = start_due(&state, &options, &working, &stopped, &mut tasks).await {
             tracing::warn!(error = %error.to_string().escape_debug(), "could not look for due campaigns; trying again");
         }
@@ -70,6 +78,9 @@ pub async fn run(
             tasks.spawn(async move {
                 if let Err(error) = follow_up(&state).await {
                     tracing::warn!(error = %error.to_string().escape_debug(), "could not follow up unfinished jobs; trying again later");
+                }
+                if let Err(error) = pull_reads(&state).await {
+                    tracing::warn!(error = %error.to_string().escape_debug(), "could not pull the campaigns' reads; trying again later");
                 }
                 following.store(false, std::sync::atomic::Ordering::Release);
             });
@@ -159,6 +170,51 @@ async fn follow_up(state: &AppState) -> Result<(), Error> {
         let open = wxmass_campaign::track::ask_open(&client, state.journal(), &c.id).await?;
         if open > 0 {
             tracing::debug!(campaign = %c.id.escape_debug(), open, "jobs not final yet");
+        }
+    }
+    Ok(())
+}
+
+/// Pulls how the articles of the campaigns finished in the last week were
+/// read (`getarticletotal` for the days they went out), once a day each,
+/// from 08:00 Beijing time, when WeChat has the day before. A day WeChat
+/// has not ready yet (61503) is tried again at the next sweep. Several
+/// servers may pull the same campaign at once: the series is replaced,
+/// never added to.
+async fn pull_reads(state: &AppState) -> Result<(), Error> {
+    use wxmass_api::api::datacube::Date;
+    use wxmass_campaign::reads::{self, PULL_FOR_DAYS};
+    let now = state.now();
+    let today = Date::of_unix(now);
+    if now < today.unix_at(8) {
+        return Ok(());
+    }
+    let since = now - (PULL_FOR_DAYS + 1) * 86_400;
+    for c in state.journal().server_campaigns().await? {
+        if c.state != CampaignState::Finished || c.updated_at < since {
+            continue;
+        }
+        let pulled = state.journal().read_series(&c.id).await?.pulled_on;
+        if pulled.as_deref() == Some(today.to_string().as_str()) {
+            continue;
+        }
+        let (_, client) = crate::api::accounts::client(state, &c.appid).await?;
+        match reads::article_totals(&client, state.journal(), &c.id, today).await {
+            Ok(rows) => {
+                state
+                    .journal()
+                    .record_read_series(&c.id, &today.to_string(), &reads::series(&rows), now)
+                    .await?;
+                tracing::info!(campaign = %c.id.escape_debug(), rows = rows.len(), "reads pulled");
+            }
+            // Not articles, or sent today: nothing to pull.
+            Err(Error::Invalid(_)) => {}
+            Err(Error::Api(wxmass_api::Error::NotReady { .. })) => {
+                tracing::debug!(campaign = %c.id.escape_debug(), "reads not ready yet");
+            }
+            Err(e) => {
+                tracing::warn!(campaign = %c.id.escape_debug(), error = %e.to_string().escape_debug(), "could not pull the reads")
+            }
         }
     }
     Ok(())

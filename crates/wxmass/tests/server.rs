@@ -1711,8 +1711,11 @@ fn png(rgb: [u8; 3]) -> Vec<u8> {
 fn articles_with_pictures_through_the_server() {
     let home = tempfile::tempdir().expect("home");
     let admin = first_admin(home.path());
-    let (_server, base) = common::spawn(Some(home.path()), &["server", "--listen", "127.0.0.1:0"]);
-    let (_emulator, emulator_url) = common::emulator(20, &[]);
+    let (_server, base) = common::spawn(
+        Some(home.path()),
+        &["server", "--listen", "127.0.0.1:0", "--movable-clock"],
+    );
+    let (_emulator, emulator_url) = common::emulator(20, &["--seed", "3"]);
     add_emulated_account(&base, &admin, "Articles", "service", &emulator_url);
     let (status, answer) = send_bytes(
         &base,
@@ -1868,6 +1871,81 @@ body
         stats["calls"]["/cgi-bin/media/uploadimg"], 1,
         "the picture once: {stats}"
     );
+
+    // How it was read: nothing before WeChat has the day; two days later,
+    // after 08:00, the series the server pulled on its own.
+    let (status, reads) = call(
+        &base,
+        "GET",
+        "/api/v1/campaigns/news/reads",
+        Some(&admin),
+        None,
+    );
+    assert_eq!(status, 200, "{reads}");
+    assert_eq!(
+        (
+            reads["pulled_on"].is_null(),
+            reads["articles"].as_array().map(Vec::len)
+        ),
+        (true, Some(0)),
+        "{reads}"
+    );
+    use wxmass_api::api::datacube::Date;
+    let now = wxmass_campaign::beijing::now();
+    let sent = Date::of_unix(now);
+    let advance = sent.plus(2).unix_at(9) - now;
+    common::admin(
+        &emulator_url,
+        "POST",
+        "/_emulator/clock",
+        &json!({"advance_seconds": advance}).to_string(),
+    );
+    let (status, clock) = call(
+        &base,
+        "POST",
+        "/api/v1/clock",
+        Some(&admin),
+        Some(json!({"advance_seconds": advance})),
+    );
+    assert_eq!(status, 200, "{clock}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let reads = loop {
+        let (_, reads) = call(
+            &base,
+            "GET",
+            "/api/v1/campaigns/news/reads",
+            Some(&admin),
+            None,
+        );
+        if !reads["pulled_on"].is_null() {
+            break reads;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never pulled: {reads}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(reads["pulled_on"], sent.plus(2).to_string(), "{reads}");
+    let article = &reads["articles"][0];
+    assert_eq!(article["title"], "From the server", "{reads}");
+    let days = article["days"].as_array().expect("days");
+    assert_eq!(days.len(), 2, "the send day and the next: {reads}");
+    assert_eq!(days[0]["date"], sent.to_string());
+    assert_eq!(days[0]["delivered"], 20, "{reads}");
+    assert!(
+        days[1]["readers"].as_u64() >= days[0]["readers"].as_u64()
+            && days[1]["readers"].as_u64() > Some(0),
+        "readers so far grow: {reads}"
+    );
+    let (status, missing) = call(
+        &base,
+        "GET",
+        "/api/v1/campaigns/nope/reads",
+        Some(&admin),
+        None,
+    );
+    assert_eq!(status, 404, "{missing}");
 }
 
 /// A list saved by name (checked, repeats counted), a campaign to it in

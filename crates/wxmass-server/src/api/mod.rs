@@ -13,6 +13,7 @@ pub mod files;
 pub mod lists;
 pub mod people;
 pub mod publishes;
+pub mod reads;
 pub mod session;
 pub mod system;
 
@@ -147,6 +148,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(campaigns::get_campaign))
         .routes(routes!(campaigns::campaign_batches))
+        .routes(routes!(reads::campaign_reads))
         .routes(routes!(campaigns::submit_campaign))
         .routes(routes!(campaigns::approve_campaign))
         .routes(routes!(campaigns::pause_campaign))
