@@ -1,5 +1,6 @@
 //! `wxmass demo`: a whole campaign on the built-in emulator, with `serve`
-//! receiving its reports, all on loopback in this process. No account, no
+//! receiving its reports, and how the article was read two days on (the
+//! emulator's clock moved), all on loopback in this process. No account, no
 //! network, and nothing left behind.
 
 use std::path::Path;
@@ -7,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use wxmass_api::Secret;
+use wxmass_api::api::datacube::Date;
 use wxmass_emulator::config::{DEFAULT_APPID, DEFAULT_SECRET};
 use wxmass_emulator::{CallbackMode, CallbackTarget, EmulatorConfig};
 
@@ -191,7 +193,16 @@ async fn run_in(dir: &Path, json: bool) -> Result<()> {
     );
     let _ = stop_tx.send(());
     serve.await.context("receiver task")??;
-    emulator.shutdown().await;
+
+    // Two days on, after 08:00 Beijing time, WeChat has the article's
+    // first day of reads (the emulator's seeded followers read it).
+    let now = emulator.emulator.clock.now_ms() / 1000;
+    let sent = Date::of_unix(now);
+    emulator
+        .emulator
+        .clock
+        .advance(sent.plus(2).unix_at(9) - now);
+    let today = sent.plus(2).to_string();
 
     if json {
         let mut all = Vec::new();
@@ -210,7 +221,18 @@ async fn run_in(dir: &Path, json: bool) -> Result<()> {
             .await?;
             crate::commands::emit("");
         }
+        eprintln!("== two days later: how the article was read");
+        crate::commands::stats::stats(
+            &client,
+            &journal,
+            "demo-article",
+            Some(&today),
+            false,
+            false,
+        )
+        .await?;
     }
+    emulator.shutdown().await;
     Ok(())
 }
 

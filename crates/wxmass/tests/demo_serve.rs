@@ -71,12 +71,26 @@ fn demo_runs_a_whole_campaign_offline() {
             "every report recorded: {b}"
         );
     }
-    let text = Command::new(env!("CARGO_BIN_EXE_wxmass"))
-        .arg("demo")
-        .env_clear()
-        .assert()
-        .success();
-    assert!(String::from_utf8_lossy(&text.get_output().stdout).contains("DELIVERED"));
+    // The table ends with how the article was read two days on: the
+    // emulator's seeded followers read the same way every run.
+    let stats = || {
+        let text = Command::new(env!("CARGO_BIN_EXE_wxmass"))
+            .arg("demo")
+            .env_clear()
+            .assert()
+            .success();
+        let out = String::from_utf8_lossy(&text.get_output().stdout).into_owned();
+        assert!(out.contains("DELIVERED"), "{out}");
+        let at = out
+            .find("Campaign demo-article: 1 article(s)")
+            .unwrap_or_else(|| panic!("no stats in\n{out}"));
+        out[at..].to_owned()
+    };
+    let first = stats();
+    for expected in ["READ RATE", "Readers by day", "conversation"] {
+        assert!(first.contains(expected), "{expected:?} not in\n{first}");
+    }
+    assert_eq!(first, stats(), "the same figures at the same seed");
 }
 
 #[test]
