@@ -15,6 +15,7 @@
 //! - [`pushes`]: WeChat's pushes recorded before they are answered (group
 //!   commit), for `/callback/{appid}` ([`callbacks`]) and `wxmass serve`.
 //! - [`error`]: the API's error answers; [`json`]: request bodies.
+//! - [`dashboard`]: the web pages under `/ui/`, embedded, over the API.
 //!
 //! # The flow of a request
 //! The listener (wxmass-callback's: header and idle timeouts, a connection
@@ -28,6 +29,7 @@ pub mod api;
 pub mod auth;
 pub mod callbacks;
 pub mod clock;
+pub mod dashboard;
 pub mod error;
 pub mod json;
 pub mod key;
@@ -153,6 +155,7 @@ pub fn app(state: AppState) -> axum::Router {
         .with_state(state.clone());
     api::with_document(state)
         .merge(callbacks)
+        .merge(dashboard::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 

@@ -1,0 +1,386 @@
+// The wxmass dashboard: a few pages over the server's JSON API (/api/v1),
+// signed in with the session cookie and its CSRF token. Everything it
+// shows comes from the API, which checks every call; the pages hold no
+// data of their own. Text from the server is set with textContent, never
+// as HTML.
+"use strict";
+
+const WORDS = {
+  en: {
+    loading: "Loading…", campaigns: "Campaigns", sign_out: "Sign out", sign_in: "Sign in",
+    name: "Name", password: "Password", signed_in_as: "Signed in as", state: "State",
+    account: "Account", audience: "Audience", schedule: "Schedule", delivered: "Delivered",
+    reads: "Readers", all_states: "All states", all_accounts: "All accounts", previous: "Previous",
+    next: "Next", page: "Page", none: "No campaigns yet.", batches: "Batches", funnel: "Delivery",
+    addressed: "Addressed", after_filtering: "After filtering", sent: "Sent", errors: "Errors",
+    copyright: "Copyright check", articles: "Articles", reads_chart: "Readers and shares by day",
+    not_pulled: "WeChat has no figures yet: they come after 08:00 Beijing time the day after the send.",
+    test_send: "Test send", openid: "Tester's openid", submit: "Submit for approval",
+    approve: "Approve and schedule", send_at: "Send at (Beijing time)", pause: "Pause",
+    resume: "Resume", cancel: "Cancel", back: "All campaigns", note: "Note", batch: "Batch",
+    msg_id: "msg_id", status: "Status", readers: "Readers", shares: "Shares", done: "Done.",
+    bad_sign_in: "Name or password is wrong.", audit: "Audit trail", who: "Who", what: "What",
+    when: "When", all: "all followers", tag: "tag", list: "list", of: "of",
+  },
+  zh: {
+    loading: "加载中…", campaigns: "群发活动", sign_out: "退出", sign_in: "登录",
+    name: "用户名", password: "密码", signed_in_as: "当前用户", state: "状态",
+    account: "公众号", audience: "对象", schedule: "发送时间", delivered: "送达",
+    reads: "阅读人数", all_states: "全部状态", all_accounts: "全部公众号", previous: "上一页",
+    next: "下一页", page: "页", none: "还没有群发活动。", batches: "批次", funnel: "送达情况",
+    addressed: "目标人数", after_filtering: "过滤后", sent: "发送成功", errors: "失败",
+    copyright: "原创校验", articles: "文章", reads_chart: "每日阅读与分享",
+    not_pulled: "微信还没有数据：发送次日北京时间 08:00 后可查。",
+    test_send: "预览", openid: "预览者 openid", submit: "提交审核",
+    approve: "批准并定时", send_at: "发送时间（北京时间）", pause: "暂停",
+    resume: "继续", cancel: "取消", back: "全部活动", note: "备注", batch: "批次",
+    msg_id: "msg_id", status: "状态", readers: "阅读人数", shares: "分享次数", done: "完成。",
+    bad_sign_in: "用户名或密码错误。", audit: "操作记录", who: "操作人", what: "操作",
+    when: "时间", all: "全部粉丝", tag: "标签", list: "名单", of: "/",
+  },
+};
+
+const STATES = ["draft", "awaiting_approval", "scheduled", "running", "paused", "finished", "cancelled", "failed"];
+const STATE_WORDS = {
+  en: { draft: "draft", awaiting_approval: "awaiting approval", scheduled: "scheduled", running: "running",
+        paused: "paused", finished: "finished", cancelled: "cancelled", failed: "failed" },
+  zh: { draft: "草稿", awaiting_approval: "待审核", scheduled: "已定时", running: "发送中",
+        paused: "已暂停", finished: "已完成", cancelled: "已取消", failed: "失败" },
+};
+const PAGE = 20;
+
+let lang = localStorage.getItem("wxmass.lang") || (navigator.language.startsWith("zh") ? "zh" : "en");
+let session = null; // {name, role, csrf_token}
+let refresh = null; // the timer that keeps the open page current
+
+function t(key) { return WORDS[lang][key] || WORDS.en[key] || key; }
+function stateWord(s) { return STATE_WORDS[lang][s] || s; }
+
+/// An element: el("td", {class: "n"}, "text", child, ...).
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === false || v === null || v === undefined) continue;
+    if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children) {
+    if (c === null || c === undefined) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.error && body.error.message) || `HTTP ${status}`);
+    this.status = status;
+  }
+}
+
+async function api(method, path, body) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET" && session && session.csrf_token) headers["X-CSRF-Token"] = session.csrf_token;
+  const response = await fetch(path, {
+    method, headers, credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  const value = text ? JSON.parse(text) : null;
+  if (response.status === 401 && path !== "/api/v1/session") {
+    session = null;
+    location.hash = "#/signin";
+  }
+  if (!response.ok) throw new ApiError(response.status, value);
+  return value;
+}
+
+/// What the session's role may do (the server checks it again).
+function may(permission) {
+  const role = session && session.role;
+  if (role === "admin") return true;
+  if (role === "editor") return permission === "read" || permission === "edit";
+  if (role === "approver") return permission === "read" || permission === "send";
+  return permission === "read";
+}
+
+function show(...nodes) {
+  const main = document.getElementById("main");
+  main.replaceChildren(...nodes);
+}
+
+function translateStatic() {
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  for (const e of document.querySelectorAll("[data-t]")) e.textContent = t(e.dataset.t);
+  document.getElementById("lang").textContent = lang === "zh" ? "English" : "中文";
+  const nav = document.getElementById("nav");
+  nav.hidden = !session;
+  document.getElementById("who").textContent = session ? `${t("signed_in_as")} ${session.name} (${session.role})` : "";
+}
+
+// ---- sign-in ----
+
+function signInPage() {
+  const message = el("p", { class: "error", role: "alert", id: "sign-in-error" });
+  const form = el("form", { class: "card narrow", id: "sign-in", onsubmit: async (e) => {
+    e.preventDefault();
+    message.textContent = "";
+    try {
+      session = await api("POST", "/api/v1/session", {
+        name: form.elements.name.value, password: form.elements.password.value,
+      });
+      location.hash = "#/campaigns";
+      route();
+    } catch (err) {
+      message.textContent = err.status === 401 ? t("bad_sign_in") : err.message;
+    }
+  } },
+    el("h1", {}, t("sign_in")),
+    el("label", { for: "name" }, t("name")),
+    el("input", { id: "name", name: "name", autocomplete: "username", required: true }),
+    el("label", { for: "password" }, t("password")),
+    el("input", { id: "password", name: "password", type: "password", autocomplete: "current-password", required: true }),
+    el("button", { type: "submit" }, t("sign_in")),
+    message);
+  show(form);
+  form.elements.name.focus();
+}
+
+// ---- campaigns ----
+
+/// Unix seconds as YYYY-MM-DD HH:MM, Beijing time.
+function beijing(unix) {
+  return new Date((unix + 8 * 3600) * 1000).toISOString().replace("T", " ").slice(0, 16);
+}
+
+function audienceText(c) {
+  const a = c.audience || {};
+  if (a.kind === "all") return t("all");
+  if (a.kind === "tag") return `${t("tag")} ${a.tag_id}`;
+  return `${t("list")} ${c.list || ""}`;
+}
+
+/// Readers so far of a campaign's articles (the last pulled day of each).
+function readersOf(reads) {
+  let n = 0;
+  for (const a of reads.articles) if (a.days.length) n += a.days[a.days.length - 1].readers;
+  return n;
+}
+
+async function campaignsPage(query) {
+  const all = await api("GET", "/api/v1/campaigns");
+  const params = new URLSearchParams(query);
+  const state = params.get("state") || "";
+  const account = params.get("account") || "";
+  const page = Math.max(1, Number(params.get("page")) || 1);
+  const shown = all.filter((c) => (!state || c.state === state) && (!account || c.appid === account));
+  const accounts = [...new Set(all.map((c) => c.appid))].sort();
+  const go = (changes) => {
+    const p = new URLSearchParams({ state, account, page: String(page), ...changes });
+    for (const [k, v] of [...p]) if (!v) p.delete(k);
+    location.hash = `#/campaigns?${p}`;
+  };
+  const filters = el("div", { class: "filters" },
+    el("label", { for: "filter-state" }, t("state")),
+    el("select", { id: "filter-state", onchange: (e) => go({ state: e.target.value, page: "1" }) },
+      el("option", { value: "" }, t("all_states")),
+      ...STATES.map((s) => el("option", { value: s, selected: s === state }, stateWord(s)))),
+    el("label", { for: "filter-account" }, t("account")),
+    el("select", { id: "filter-account", onchange: (e) => go({ account: e.target.value, page: "1" }) },
+      el("option", { value: "" }, t("all_accounts")),
+      ...accounts.map((a) => el("option", { value: a, selected: a === account }, a))));
+  const rows = shown.slice((page - 1) * PAGE, page * PAGE);
+  const body = el("tbody");
+  for (const c of rows) {
+    const readers = el("td", { class: "n", "data-label": t("reads") }, "–");
+    body.append(el("tr", { "data-campaign": c.id },
+      el("td", { "data-label": t("campaigns") }, el("a", { href: `#/campaigns/${encodeURIComponent(c.id)}` }, c.name)),
+      el("td", { "data-label": t("state") }, el("span", { class: `state ${c.state}` }, stateWord(c.state))),
+      el("td", { "data-label": t("account") }, c.appid),
+      el("td", { "data-label": t("audience") }, audienceText(c)),
+      el("td", { "data-label": t("schedule") }, c.send_at ? c.send_at.replace("T", " ").slice(0, 16) : "–"),
+      el("td", { class: "n delivered", "data-label": t("delivered") }, `${c.delivered} ${t("of")} ${c.addressed}`),
+      readers));
+    if (c.state === "finished") {
+      api("GET", `/api/v1/campaigns/${encodeURIComponent(c.id)}/reads`)
+        .then((r) => { if (r.pulled_on) readers.textContent = readersOf(r).toLocaleString(); })
+        .catch(() => {});
+    }
+  }
+  const pages = Math.max(1, Math.ceil(shown.length / PAGE));
+  const pager = el("div", { class: "pager" },
+    el("button", { type: "button", disabled: page <= 1, onclick: () => go({ page: String(page - 1) }) }, t("previous")),
+    el("span", {}, `${t("page")} ${page} / ${pages}`),
+    el("button", { type: "button", disabled: page >= pages, onclick: () => go({ page: String(page + 1) }) }, t("next")));
+  const table = el("table", { id: "campaigns" },
+    el("thead", {}, el("tr", {}, ...["campaigns", "state", "account", "audience", "schedule", "delivered", "reads"]
+      .map((k) => el("th", { scope: "col" }, t(k))))),
+    body);
+  show(el("h1", {}, t("campaigns")), filters, rows.length ? table : el("p", {}, t("none")), pager);
+  // Running and scheduled campaigns change by themselves.
+  if (all.some((c) => ["scheduled", "running"].includes(c.state))) refresh = setTimeout(route, 2000);
+}
+
+/// A line chart of readers and shares so far, one line each per article,
+/// drawn as SVG (no library, nothing fetched).
+function readsChart(reads) {
+  const W = 640, H = 240, L = 48, B = 28, R = 12, T = 12;
+  const dates = [...new Set(reads.articles.flatMap((a) => a.days.map((d) => d.date)))].sort();
+  const series = [];
+  reads.articles.forEach((a, i) => {
+    const by = Object.fromEntries(a.days.map((d) => [d.date, d]));
+    series.push({ name: `${a.index}. ${t("readers")}`, cls: `s${i % 4} readers`, values: dates.map((d) => (by[d] ? by[d].readers : 0)) });
+    series.push({ name: `${a.index}. ${t("shares")}`, cls: `s${i % 4} shares`, values: dates.map((d) => (by[d] ? by[d].shares : 0)) });
+  });
+  const max = Math.max(1, ...series.flatMap((s) => s.values));
+  const x = (i) => L + (dates.length === 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (dates.length - 1));
+  const y = (v) => T + (H - T - B) * (1 - v / max);
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  svg.setAttribute("role", "img");
+  svg.setAttribute("id", "reads-chart");
+  svg.setAttribute("aria-label", t("reads_chart"));
+  const add = (tag, attrs, text) => {
+    const e = document.createElementNS(ns, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    if (text !== undefined) e.textContent = text;
+    svg.append(e);
+    return e;
+  };
+  for (const v of [0, max / 2, max]) {
+    add("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), class: "grid" });
+    add("text", { x: L - 6, y: y(v) + 4, "text-anchor": "end", class: "axis" }, Math.round(v).toLocaleString());
+  }
+  dates.forEach((d, i) => add("text", { x: x(i), y: H - 8, "text-anchor": "middle", class: "axis" }, d.slice(5)));
+  for (const s of series) {
+    const points = s.values.map((v, i) => `${x(i)},${y(v)}`).join(" ");
+    add("polyline", { points, class: `line ${s.cls}` }).append(Object.assign(document.createElementNS(ns, "title"), { textContent: s.name }));
+    s.values.forEach((v, i) => add("circle", { cx: x(i), cy: y(v), r: 3, class: `dot ${s.cls}` }));
+  }
+  const legend = el("ul", { class: "legend" }, ...series.map((s) => el("li", { class: s.cls }, s.name)));
+  return el("figure", {}, svg, legend);
+}
+
+async function campaignPage(id) {
+  const path = `/api/v1/campaigns/${encodeURIComponent(id)}`;
+  const [c, batches, reads] = await Promise.all([
+    api("GET", path), api("GET", `${path}/batches`), api("GET", `${path}/reads`),
+  ]);
+  const funnel = { addressed: 0, after_filtering: 0, sent: 0, errors: 0 };
+  const urls = new Set();
+  let check = null;
+  for (const b of batches) {
+    if (!b.report) continue;
+    funnel.addressed += b.report.total;
+    funnel.after_filtering += b.report.after_filtering;
+    funnel.sent += b.report.sent;
+    funnel.errors += b.report.errors;
+    if (b.report.check_state !== null) check = b.report.check_state;
+    for (const u of b.report.article_urls) urls.add(u);
+  }
+  const message = el("p", { class: "message", role: "status", id: "action-message" });
+  const act = async (label, call) => {
+    message.textContent = "";
+    try { await call(); message.textContent = `${label}: ${t("done")}`; await route(); }
+    catch (err) { message.textContent = `${label}: ${err.message}`; }
+  };
+  const actions = el("div", { class: "actions", id: "actions" });
+  const before = ["draft", "awaiting_approval", "scheduled", "paused"].includes(c.state);
+  if (may("edit") && before) {
+    const openid = el("input", { id: "test-openid", autocomplete: "off" });
+    actions.append(el("form", { class: "inline", onsubmit: (e) => { e.preventDefault();
+      act(t("test_send"), () => api("POST", `${path}/test`, { openid: openid.value })); } },
+      el("label", { for: "test-openid" }, t("openid")), openid,
+      el("button", { type: "submit", id: "test-send" }, t("test_send"))));
+  }
+  if (may("edit") && c.state === "draft") {
+    actions.append(el("button", { type: "button", id: "submit", onclick: () => act(t("submit"), () => api("POST", `${path}/submit`)) }, t("submit")));
+  }
+  if (may("send") && c.state === "awaiting_approval") {
+    const at = el("input", { id: "send-at", type: "datetime-local", required: true });
+    actions.append(el("form", { class: "inline", onsubmit: (e) => { e.preventDefault();
+      act(t("approve"), () => api("POST", `${path}/approve`, { send_at: `${at.value}:00+08:00` })); } },
+      el("label", { for: "send-at" }, t("send_at")), at,
+      el("button", { type: "submit", id: "approve" }, t("approve"))));
+  }
+  for (const [step, states] of [["pause", ["scheduled", "running"]], ["resume", ["paused"]], ["cancel", ["draft", "awaiting_approval", "scheduled", "paused"]]]) {
+    if (may("send") && states.includes(c.state)) {
+      actions.append(el("button", { type: "button", id: step, onclick: () => act(t(step), () => api("POST", `${path}/${step}`)) }, t(step)));
+    }
+  }
+  const batchRows = batches.map((b) => el("tr", {},
+    el("td", { class: "n", "data-label": t("batch") }, b.index + 1),
+    el("td", { class: "n", "data-label": t("msg_id") }, b.msg_id ?? "–"),
+    el("td", { "data-label": t("state") }, b.state),
+    el("td", { "data-label": t("status") }, b.status ?? "–"),
+    el("td", { class: "n", "data-label": t("sent") }, b.report ? b.report.sent.toLocaleString() : "–")));
+  const figure = (label, value, id) => el("div", {}, el("dt", {}, label), el("dd", { id }, value));
+  const funnelList = el("dl", { class: "funnel", id: "funnel" },
+    ...["addressed", "after_filtering", "sent", "errors"].map((k) => figure(t(k), funnel[k].toLocaleString(), `funnel-${k}`)),
+    figure(t("copyright"), check === null ? "–" : String(check), "copyright-check"));
+  const sections = [
+    el("p", {}, el("a", { href: "#/campaigns" }, `← ${t("back")}`)),
+    el("h1", {}, c.name, " ", el("span", { class: `state ${c.state}`, id: "campaign-state" }, stateWord(c.state))),
+    el("p", { class: "meta" }, `${c.appid} · ${audienceText(c)} · ${c.send_at ? c.send_at.replace("T", " ").slice(0, 16) : "–"}`),
+    c.note ? el("p", { class: "note" }, `${t("note")}: ${c.note}`) : null,
+    actions, message,
+    el("h2", {}, t("funnel")), funnelList,
+    urls.size ? el("h2", {}, t("articles")) : null,
+    urls.size ? el("ul", {}, ...[...urls].map((u) => el("li", {}, el("a", { href: u, rel: "noreferrer" }, u)))) : null,
+    el("h2", {}, t("reads_chart")),
+    reads.pulled_on && reads.articles.length ? readsChart(reads) : el("p", {}, t("not_pulled")),
+    el("h2", {}, t("batches")),
+    el("table", { id: "batches" },
+      el("thead", {}, el("tr", {}, ...["batch", "msg_id", "state", "status", "sent"].map((k) => el("th", { scope: "col" }, t(k))))),
+      el("tbody", {}, ...batchRows)),
+  ];
+  if (may("admin")) {
+    const entries = await api("GET", "/api/v1/audit?limit=500").catch(() => []);
+    sections.push(el("h2", {}, t("audit")), el("table", { id: "audit" },
+      el("thead", {}, el("tr", {}, ...["when", "who", "what"].map((k) => el("th", { scope: "col" }, t(k))))),
+      el("tbody", {}, ...entries.filter((e) => e.target === id).map((e) => el("tr", {},
+        el("td", { "data-label": t("when") }, beijing(e.at)),
+        el("td", { "data-label": t("who") }, e.actor),
+        el("td", { "data-label": t("what") }, e.action))))));
+  }
+  show(...sections.filter(Boolean));
+  if (["scheduled", "running"].includes(c.state) || (c.state === "finished" && c.reported < c.submitted)) {
+    refresh = setTimeout(route, 1000);
+  }
+}
+
+// ---- routing ----
+
+async function route() {
+  clearTimeout(refresh);
+  if (!session) {
+    try { session = await api("GET", "/api/v1/session"); } catch { session = null; }
+  }
+  translateStatic();
+  const hash = location.hash.slice(1) || "/campaigns";
+  const [path, query] = hash.split("?");
+  try {
+    if (!session || path === "/signin") return signInPage();
+    const one = path.match(/^\/campaigns\/(.+)$/);
+    if (one) return await campaignPage(decodeURIComponent(one[1]));
+    return await campaignsPage(query || "");
+  } catch (err) {
+    if (err.status !== 401) show(el("p", { class: "error", role: "alert" }, err.message));
+  }
+}
+
+document.getElementById("lang").addEventListener("click", () => {
+  lang = lang === "zh" ? "en" : "zh";
+  localStorage.setItem("wxmass.lang", lang);
+  route();
+});
+document.getElementById("sign-out").addEventListener("click", async () => {
+  await api("DELETE", "/api/v1/session").catch(() => {});
+  session = null;
+  location.hash = "#/signin";
+  route();
+});
+window.addEventListener("hashchange", route);
+route();

@@ -1,0 +1,387 @@
+//! The dashboard in a real browser: Debian's headless Chromium driven
+//! through chromedriver (WebDriver), against the real `wxmass server` and
+//! the emulator. Skipped with a notice when chromium or chromedriver is
+//! missing, unless WXMASS_REQUIRE_CHROMIUM=1 (CI), when that fails.
+//!
+//! With WXMASS_SCREENSHOTS=DIR the pages are also saved there as PNG
+//! (`docs/` holds the ones the README shows).
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "correct horse battery staple";
+const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+
+/// The server's API, as an admin token sees it.
+struct Api {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn ok(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let (status, answer) = self.call(method, path, body).await;
+        assert!(
+            (200..300).contains(&status),
+            "{method} {path}: {status} {answer}"
+        );
+        answer
+    }
+
+    async fn upload(&self, name: &str, data: Vec<u8>) -> Value {
+        let response = self
+            .http
+            .post(format!("{}/api/v1/files?name={name}", self.base))
+            .bearer_auth(&self.token)
+            .header("content-type", "application/octet-stream")
+            .body(data)
+            .send()
+            .await
+            .expect("upload");
+        assert_eq!(response.status().as_u16(), 201, "upload {name}");
+        response.json().await.expect("file")
+    }
+
+    /// Waits until `check` holds for campaign `id`'s `what` (`""`, `/reads`).
+    async fn wait(&self, id: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (_, v) = self
+                .call("GET", &format!("/api/v1/campaigns/{id}{what}"), None)
+                .await;
+            if check(&v) {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "campaign {id}{what}: {v}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+fn png(rgb: [u8; 3]) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("p.png");
+    common::picture(&path, rgb);
+    std::fs::read(path).expect("png")
+}
+
+/// chromedriver on a free loopback port, killed when dropped.
+struct Driver {
+    _proc: common::Proc,
+    url: String,
+}
+
+fn chromedriver() -> Option<Driver> {
+    let required = std::env::var("WXMASS_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1");
+    let found = ["chromium", "chromedriver"].iter().all(|b| {
+        Command::new(b)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if !found {
+        assert!(
+            !required,
+            "WXMASS_REQUIRE_CHROMIUM=1 but chromium or chromedriver is missing (apt install chromium chromium-driver)"
+        );
+        eprintln!(
+            "skipped: chromium and chromedriver are needed (apt install chromium chromium-driver)"
+        );
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let child = Command::new("chromedriver")
+        .args([format!("--port={port}"), "--allowed-ips=127.0.0.1".into()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver");
+    let proc = common::Proc(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver never listened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(Driver {
+        _proc: proc,
+        url: format!("http://127.0.0.1:{port}"),
+    })
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                        "--window-size=1280,900", "--lang=en-US", "--no-first-run",
+                        "--disable-background-networking", "--disable-component-update"]}),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a Chromium session")
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.expect("screenshot");
+    if let Ok(dir) = std::env::var("WXMASS_SCREENSHOTS") {
+        std::fs::write(std::path::Path::new(&dir).join(name), &png).expect("write screenshot");
+    }
+}
+
+async fn sign_in(client: &Client, base: &str, name: &str) {
+    client.goto(&format!("{base}/")).await.expect("goto");
+    let form = client
+        .wait()
+        .for_element(Locator::Css("#sign-in"))
+        .await
+        .expect("the sign-in form");
+    form.find(Locator::Css("#name"))
+        .await
+        .expect("name")
+        .send_keys(name)
+        .await
+        .expect("type");
+    form.find(Locator::Css("#password"))
+        .await
+        .expect("password")
+        .send_keys(PASSWORD)
+        .await
+        .expect("type");
+    form.find(Locator::Css("button[type=submit]"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("click");
+    client
+        .wait()
+        .for_element(Locator::Css("#campaigns"))
+        .await
+        .expect("the campaigns after signing in");
+}
+
+/// The page scrolls sideways: its content is wider than the window.
+async fn scrolls_sideways(client: &Client) -> bool {
+    client
+        .execute(
+            "return document.documentElement.scrollWidth > document.documentElement.clientWidth;",
+            vec![],
+        )
+        .await
+        .expect("script")
+        .as_bool()
+        .unwrap_or(true)
+}
+
+/// Sign in; the campaigns; a finished campaign's funnel and reads chart;
+/// an approver's button for the admin and none for a viewer, whose API
+/// call is refused 403; the main pages at 390 px with no sideways
+/// scrolling; and not one request off the machine.
+#[test]
+fn the_dashboard_in_chromium() {
+    let Some(driver) = chromedriver() else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("home");
+    let init = common::wxmass_std(home.path(), "http://127.0.0.1:9")
+        .args(["server", "init-admin", "--name", "alice"])
+        .env("WXMASS_ADMIN_PASSWORD", PASSWORD)
+        .stdin(Stdio::null())
+        .output()
+        .expect("init-admin");
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let token = String::from_utf8_lossy(&init.stdout).trim().to_owned();
+    let (_server, base) = common::spawn(
+        Some(home.path()),
+        &["server", "--listen", "127.0.0.1:0", "--movable-clock"],
+    );
+    let callback = format!("{base}/callback/{}", common::APPID);
+    let (_emulator, emulator_url) = common::emulator(
+        30,
+        &[
+            "--callback-url",
+            &callback,
+            "--callback-token",
+            "servetoken",
+            "--callback-aes-key",
+            AES_KEY,
+            "--callback-mode",
+            "safe",
+            "--seed",
+            "7",
+        ],
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let api = Api {
+            base: base.clone(),
+            token,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("client"),
+        };
+        api.ok("POST", "/api/v1/accounts", Some(json!({"appid": common::APPID, "name": "Demo",
+            "account_type": "service", "secret": common::SECRET, "callback_token": "servetoken",
+            "aes_key": AES_KEY, "api_base": emulator_url}))).await;
+        api.ok("POST", "/api/v1/users", Some(json!({"name": "victor", "role": "viewer", "password": PASSWORD}))).await;
+
+        // A finished article campaign, read for two days.
+        let cover = api.upload("cover.png", png([7, 193, 96])).await;
+        let post = api
+            .upload("post.md", "---\ntitle: 秋季更新\ncover: cover.png\n---\nHello.\n".as_bytes().to_vec())
+            .await;
+        let article = json!({"file": post, "cover": cover, "pictures": []});
+        api.ok("POST", "/api/v1/campaigns", Some(json!({"id": "autumn", "appid": common::APPID,
+            "name": "Autumn update", "content": {"type": "articles", "articles": [article], "draft": false,
+            "theme": null, "fetch_remote_images": false, "ignore_reprint": false},
+            "audience": {"kind": "all"}}))).await;
+        api.ok("POST", "/api/v1/campaigns/autumn/submit", None).await;
+        let now = wxmass_campaign::beijing::rfc3339(wxmass_campaign::beijing::now());
+        api.ok("POST", "/api/v1/campaigns/autumn/approve", Some(json!({"send_at": now}))).await;
+        api.wait("autumn", "", |c| c["state"] == "finished" && c["reported"] == 1).await;
+        use wxmass_api::api::datacube::Date;
+        let now = wxmass_campaign::beijing::now();
+        let advance = Date::of_unix(now).plus(2).unix_at(9) - now;
+        let moved = api
+            .http
+            .post(format!("{emulator_url}/_emulator/clock"))
+            .json(&json!({"advance_seconds": advance}))
+            .send()
+            .await
+            .expect("emulator clock");
+        assert!(moved.status().is_success());
+        api.ok("POST", "/api/v1/clock", Some(json!({"advance_seconds": advance}))).await;
+        api.wait("autumn", "/reads", |r| !r["pulled_on"].is_null()).await;
+        // One waiting for approval.
+        api.ok("POST", "/api/v1/campaigns", Some(json!({"id": "weekend", "appid": common::APPID,
+            "name": "Weekend offer", "content": {"type": "text", "text": "周末见"},
+            "audience": {"kind": "tag", "tag_id": 100}}))).await;
+        api.ok("POST", "/api/v1/campaigns/weekend/submit", None).await;
+
+        let client = browser(&driver).await;
+        sign_in(&client, &base, "alice").await;
+        let rows = client.find_all(Locator::Css("#campaigns tbody tr")).await.expect("rows");
+        assert_eq!(rows.len(), 2);
+        let list = client.find(Locator::Css("#campaigns")).await.expect("list").text().await.expect("text");
+        assert!(list.contains("Autumn update") && list.contains("awaiting approval"), "{list}");
+        // The reads column fills in from the pulled series.
+        client
+            .wait()
+            .for_element(Locator::XPath("//tr[@data-campaign='autumn']/td[7][not(contains(., '–'))]"))
+            .await
+            .expect("readers in the list");
+        screenshot(&client, "dashboard-campaigns.png").await;
+
+        client
+            .find(Locator::LinkText("Autumn update"))
+            .await
+            .expect("link")
+            .click()
+            .await
+            .expect("click");
+        client
+            .wait()
+            .for_element(Locator::Css("#reads-chart polyline"))
+            .await
+            .expect("the reads chart");
+        let sent = client.find(Locator::Css("#funnel-sent")).await.expect("funnel").text().await.expect("text");
+        assert_eq!(sent, "30");
+        let points: Value = client
+            .execute("return document.querySelectorAll('#reads-chart circle').length;", vec![])
+            .await
+            .expect("script");
+        assert!(points.as_u64() >= Some(4), "two days of readers and shares: {points}");
+        screenshot(&client, "dashboard-campaign.png").await;
+
+        client.goto(&format!("{base}/ui/#/campaigns/weekend")).await.expect("goto");
+        client.wait().for_element(Locator::Css("#approve")).await.expect("the admin may approve");
+
+        // A viewer: no approve button, and the API says no.
+        client.find(Locator::Css("#sign-out")).await.expect("sign out").click().await.expect("click");
+        client.wait().for_element(Locator::Css("#sign-in")).await.expect("signed out");
+        sign_in(&client, &base, "victor").await;
+        client.goto(&format!("{base}/ui/#/campaigns/weekend")).await.expect("goto");
+        client.wait().for_element(Locator::Css("#campaign-state")).await.expect("the campaign");
+        assert!(
+            client.find_all(Locator::Css("#approve, #pause, #cancel, #test-send")).await.expect("find").is_empty(),
+            "a viewer is offered no action"
+        );
+        let refused = client
+            .execute_async(
+                "const done = arguments[0];
+                 fetch('/api/v1/session').then(r => r.json()).then(s =>
+                   fetch('/api/v1/campaigns/weekend/approve', {method: 'POST', credentials: 'same-origin',
+                     headers: {'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token},
+                     body: JSON.stringify({send_at: '2030-01-01T09:00:00+08:00'})}))
+                   .then(r => done(r.status));",
+                vec![],
+            )
+            .await
+            .expect("fetch");
+        assert_eq!(refused, json!(403));
+
+        // Phone width.
+        client.set_window_size(390, 844).await.expect("resize");
+        for (page, ready, shot) in [
+            ("#/campaigns", "#campaigns", "dashboard-phone-campaigns.png"),
+            ("#/campaigns/autumn", "#reads-chart", "dashboard-phone-campaign.png"),
+        ] {
+            client.goto(&format!("{base}/ui/{page}")).await.expect("goto");
+            client.wait().for_element(Locator::Css(ready)).await.expect("the page");
+            let width: Value = client.execute("return window.innerWidth;", vec![]).await.expect("width");
+            assert!(width.as_u64() <= Some(400), "the window is phone-wide: {width}");
+            assert!(!scrolls_sideways(&client).await, "{page} scrolls sideways at 390 px");
+            screenshot(&client, shot).await;
+        }
+
+        // Everything the pages loaded came from the server.
+        let requests: Value = client
+            .execute("return performance.getEntriesByType('resource').map(e => e.name).concat([location.href]);", vec![])
+            .await
+            .expect("requests");
+        let requests = requests.as_array().expect("list").clone();
+        assert!(!requests.is_empty());
+        for r in &requests {
+            let url = r.as_str().unwrap_or_default();
+            assert!(url.starts_with(&format!("{base}/")), "a request off the server: {url}");
+        }
+        client.close().await.expect("close");
+    });
+    drop(driver);
+}
