@@ -201,7 +201,8 @@ async fn scrolls_sideways(client: &Client) -> bool {
 
 /// Sign in; the campaigns; a finished campaign's funnel and reads chart;
 /// an approver's button for the admin and none for a viewer, whose API
-/// call is refused 403; the main pages at 390 px with no sideways
+/// call is refused 403; an approver scheduling for tomorrow, the clocks
+/// moved, and the page filling in the delivered count by itself; the main pages at 390 px with no sideways
 /// scrolling; and not one request off the machine.
 #[test]
 fn the_dashboard_in_chromium() {
@@ -259,7 +260,9 @@ fn the_dashboard_in_chromium() {
         api.ok("POST", "/api/v1/accounts", Some(json!({"appid": common::APPID, "name": "Demo",
             "account_type": "service", "secret": common::SECRET, "callback_token": "servetoken",
             "aes_key": AES_KEY, "api_base": emulator_url}))).await;
-        api.ok("POST", "/api/v1/users", Some(json!({"name": "victor", "role": "viewer", "password": PASSWORD}))).await;
+        for (name, role) in [("victor", "viewer"), ("bob", "approver")] {
+            api.ok("POST", "/api/v1/users", Some(json!({"name": name, "role": role, "password": PASSWORD}))).await;
+        }
 
         // A finished article campaign, read for two days.
         let cover = api.upload("cover.png", png([7, 193, 96])).await;
@@ -355,6 +358,46 @@ fn the_dashboard_in_chromium() {
             .await
             .expect("fetch");
         assert_eq!(refused, json!(403));
+
+        // An approver schedules it for tomorrow in the browser; the clocks
+        // move; the page shows it run and fills in what was delivered,
+        // with nobody reloading it.
+        client.find(Locator::Css("#sign-out")).await.expect("sign out").click().await.expect("click");
+        client.wait().for_element(Locator::Css("#sign-in")).await.expect("signed out");
+        sign_in(&client, &base, "bob").await;
+        client.goto(&format!("{base}/ui/#/campaigns/weekend")).await.expect("goto");
+        client.wait().for_element(Locator::Css("#approve")).await.expect("the approver may approve");
+        let clock = api.ok("GET", "/api/v1/clock", None).await;
+        let offset = clock["offset_seconds"].as_i64().expect("offset");
+        let tomorrow = wxmass_campaign::beijing::now() + offset + 86_400;
+        let local = wxmass_campaign::beijing::rfc3339(tomorrow)[..16].to_owned();
+        client
+            .execute("document.getElementById('send-at').value = arguments[0];", vec![json!(local)])
+            .await
+            .expect("set the time");
+        client.find(Locator::Css("#approve")).await.expect("approve").click().await.expect("click");
+        client
+            .wait()
+            .for_element(Locator::XPath("//span[@id='campaign-state'][contains(@class, 'scheduled')]"))
+            .await
+            .expect("scheduled");
+        let moved = api
+            .http
+            .post(format!("{emulator_url}/_emulator/clock"))
+            .json(&json!({"advance_seconds": 86_460}))
+            .send()
+            .await
+            .expect("emulator clock");
+        assert!(moved.status().is_success());
+        api.ok("POST", "/api/v1/clock", Some(json!({"advance_seconds": 86_460}))).await;
+        client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::XPath("//dd[@id='funnel-sent'][. != '0']"))
+            .await
+            .expect("the delivered count fills in by itself");
+        let state = client.find(Locator::Css("#campaign-state")).await.expect("state").text().await.expect("text");
+        assert_eq!(state, "finished");
 
         // Phone width.
         client.set_window_size(390, 844).await.expect("resize");
