@@ -18,9 +18,9 @@ use wxmass_campaign::Journal;
 
 /// The demo's article, its cover and its inline picture (shipped in
 /// `crates/wxmass/assets`).
-const ARTICLE: &str = include_str!("../assets/demo-article.md");
-const COVER: &[u8] = include_bytes!("../assets/demo-cover.png");
-const CHART: &[u8] = include_bytes!("../assets/demo-chart.png");
+pub const ARTICLE: &str = include_str!("../assets/demo-article.md");
+pub const COVER: &[u8] = include_bytes!("../assets/demo-cover.png");
+pub const CHART: &[u8] = include_bytes!("../assets/demo-chart.png");
 
 const FOLLOWERS: u32 = 2_000;
 

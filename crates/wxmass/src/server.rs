@@ -81,8 +81,9 @@ async fn listen(args: &ServerArgs) -> Result<tokio::net::TcpListener> {
 }
 
 /// `wxmass server --demo`: the server on a throwaway store, with a built-in
-/// emulator (pushing to it) as its one account, and an admin whose token
-/// is printed.
+/// emulator (pushing to it) as its one account, an admin whose password
+/// and token are printed, and a few campaigns of history
+/// ([`crate::demo_history`]).
 pub async fn demo(args: &ServerArgs) -> Result<()> {
     use wxmass_emulator::config::{DEFAULT_APPID, DEFAULT_SECRET};
     use wxmass_emulator::{CallbackMode, CallbackTarget, EmulatorConfig};
@@ -122,7 +123,8 @@ pub async fn demo(args: &ServerArgs) -> Result<()> {
         },
         tokio::net::TcpListener::bind("127.0.0.1:0").await?,
     )?;
-    let token = wxmass_server::init_admin(&journal, "demo", &random(16))
+    let password = random(8);
+    let token = wxmass_server::init_admin(&journal, "demo", &password)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
     let tokens = std::sync::Arc::new(wxmass_api::MemoryStore::new());
@@ -146,6 +148,18 @@ pub async fn demo(args: &ServerArgs) -> Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
     let base = format!("http://{addr}");
+    {
+        let (base, token) = (base.clone(), token.clone());
+        tokio::spawn(async move {
+            match crate::demo_history::seed(&base, &token, DEFAULT_APPID).await {
+                Ok(()) => eprintln!(
+                    "demo history ready: a finished article campaign read for two days, one scheduled, one awaiting approval (the clocks are two days on)"
+                ),
+                Err(e) => eprintln!("warning: the demo history could not be made: {e:#}"),
+            }
+        });
+    }
+    eprintln!("dashboard: {base}/  (sign in as demo, password {password})");
     eprintln!(
         "demo: a throwaway store in {}, the emulator (2,000 followers) as account {DEFAULT_APPID}\n\
          admin token (this run only): {token}\n\

@@ -2311,4 +2311,38 @@ fn the_server_demo_runs_a_campaign() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     assert_eq!(reported, 1, "the emulator's report reached the server");
+
+    // The history it starts with, for the dashboard.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let (_, all) = call(&base, "GET", "/api/v1/campaigns", Some(&token), None);
+        let state = |id: &str| {
+            all.as_array()
+                .into_iter()
+                .flatten()
+                .find(|c| c["id"] == id)
+                .map(|c| c["state"].clone())
+        };
+        let (_, reads) = call(
+            &base,
+            "GET",
+            "/api/v1/campaigns/autumn-news/reads",
+            Some(&token),
+            None,
+        );
+        if state("autumn-news") == Some(json!("finished"))
+            && state("weekend-offer") == Some(json!("scheduled"))
+            && state("winter-preview") == Some(json!("awaiting_approval"))
+            && reads["articles"][0]["days"]
+                .as_array()
+                .is_some_and(|d| !d.is_empty())
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no demo history: {all} {reads}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }
