@@ -14,8 +14,11 @@ const INDEX: &str = include_str!("../assets/ui/index.html");
 const SCRIPT: &str = include_str!("../assets/ui/app.js");
 const STYLE: &str = include_str!("../assets/ui/app.css");
 
-/// Only this server, for everything; no frames, no inline code.
-const POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+/// Only this server, for everything; no frames, no inline scripts. Inline
+/// styles are allowed for the article preview (a sandboxed frame of the
+/// page `wxmass article render` makes: WeChat's article HTML is styled
+/// inline), whose pictures are `data:` addresses.
+const POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
                       connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {

@@ -335,6 +335,99 @@ fn the_dashboard_in_chromium() {
         client.goto(&format!("{base}/ui/#/campaigns/weekend")).await.expect("goto");
         client.wait().for_element(Locator::Css("#approve")).await.expect("the admin may approve");
 
+        // Compose an article with a cover and a picture: the preview is the
+        // rendered article; a title too long is said as the CLI says it.
+        let pictures = home.path().join("pictures");
+        std::fs::create_dir_all(&pictures).expect("dir");
+        common::picture(&pictures.join("cover.png"), [7, 193, 96]);
+        common::picture(&pictures.join("photo.png"), [31, 111, 235]);
+        client.goto(&format!("{base}/ui/#/compose")).await.expect("goto");
+        client.wait().for_element(Locator::Css("#compose")).await.expect("the compose page");
+        let set = |id: &'static str, value: String| {
+            let client = client.clone();
+            async move {
+                client
+                    .execute(
+                        "const e = document.getElementById(arguments[0]); e.value = arguments[1];
+                         e.dispatchEvent(new Event('input', {bubbles: true}));",
+                        vec![json!(id), json!(value)],
+                    )
+                    .await
+                    .expect("type");
+            }
+        };
+        set("campaign-id", "spring".into()).await;
+        set("campaign-name", "Spring news".into()).await;
+        for (input, file) in [("#cover", "cover.png"), ("#pictures", "photo.png")] {
+            client
+                .find(Locator::Css(input))
+                .await
+                .expect("file input")
+                .send_keys(&pictures.join(file).to_string_lossy())
+                .await
+                .expect("choose the file");
+        }
+        client
+            .wait()
+            .for_element(Locator::XPath("//p[@id='uploaded'][contains(., 'photo.png')][contains(., 'cover.png')]"))
+            .await
+            .expect("both uploaded");
+        set("markdown", format!("---\ntitle: {}\ncover: cover.png\n---\n# Spring\n\n![a photo](photo.png)\n", "长".repeat(40))).await;
+        client
+            .wait()
+            .for_element(Locator::XPath("//ul[@id='problems']/li[contains(., 'title')]"))
+            .await
+            .expect("the title's length is a problem");
+        set("markdown", "---\ntitle: 春季新品\ncover: cover.png\n---\n# Spring\n\n![a photo](photo.png)\n".into()).await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let state: Value = client
+                .execute(
+                    "const f = document.getElementById('preview');
+                     return [document.querySelectorAll('#problems li').length, f.srcdoc.includes('春季新品'),
+                             f.srcdoc.includes('src=\"data:image/png;base64,')];",
+                    vec![],
+                )
+                .await
+                .expect("preview");
+            if state == json!([0, true, true]) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "no preview: {state}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        screenshot(&client, "dashboard-compose.png").await;
+        client.find(Locator::Css("#create")).await.expect("create").click().await.expect("click");
+        client.wait().for_element(Locator::Css("#test-send")).await.expect("the new campaign");
+        let openid = std::fs::read_to_string(common::follower_list(home.path(), &emulator_url))
+            .expect("followers")
+            .lines()
+            .next()
+            .expect("a follower")
+            .to_owned();
+        set("test-openid", openid).await;
+        client.find(Locator::Css("#test-send")).await.expect("test send").click().await.expect("click");
+        let said = client
+            .wait()
+            .for_element(Locator::XPath("//p[@id='action-message'][string-length(.) > 0]"))
+            .await
+            .expect("the test send's outcome")
+            .text()
+            .await
+            .expect("text");
+        assert!(said.ends_with("Done."), "{said}");
+        let previews = api
+            .http
+            .get(format!("{emulator_url}/_emulator/stats"))
+            .send()
+            .await
+            .expect("stats")
+            .json::<Value>()
+            .await
+            .expect("json")["previews"]
+            .clone();
+        assert_eq!(previews, 1, "one preview on the tester's phone");
+
         // A viewer: no approve button, and the API says no.
         client.find(Locator::Css("#sign-out")).await.expect("sign out").click().await.expect("click");
         client.wait().for_element(Locator::Css("#sign-in")).await.expect("signed out");
@@ -404,6 +497,7 @@ fn the_dashboard_in_chromium() {
         for (page, ready, shot) in [
             ("#/campaigns", "#campaigns", "dashboard-phone-campaigns.png"),
             ("#/campaigns/autumn", "#reads-chart", "dashboard-phone-campaign.png"),
+            ("#/compose", "#compose", "dashboard-phone-compose.png"),
         ] {
             client.goto(&format!("{base}/ui/{page}")).await.expect("goto");
             client.wait().for_element(Locator::Css(ready)).await.expect("the page");

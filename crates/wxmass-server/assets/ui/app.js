@@ -21,6 +21,12 @@ const WORDS = {
     msg_id: "msg_id", status: "Status", readers: "Readers", shares: "Shares", done: "Done.",
     bad_sign_in: "Name or password is wrong.", audit: "Audit trail", who: "Who", what: "What",
     when: "When", all: "all followers", tag: "tag", list: "list", of: "of",
+    compose: "Compose", kind: "Message", text: "Text", article: "Article (Markdown)", picture: "Picture",
+    campaign_id: "Id (letters, digits, - and _)", campaign_name: "Name", tag_id: "Tag id",
+    saved_list: "Saved list", markdown: "Markdown", pictures: "Pictures it shows", cover: "Cover",
+    preview: "Preview at phone width", create: "Save the draft", bytes_left: "bytes left of 2,048",
+    too_long: "The text is %n bytes; WeChat takes at most 2,048 bytes: shorten it.",
+    uploaded: "uploaded", characters: "characters of 20,000",
   },
   zh: {
     loading: "加载中…", campaigns: "群发活动", sign_out: "退出", sign_in: "登录",
@@ -37,6 +43,12 @@ const WORDS = {
     msg_id: "msg_id", status: "状态", readers: "阅读人数", shares: "分享次数", done: "完成。",
     bad_sign_in: "用户名或密码错误。", audit: "操作记录", who: "操作人", what: "操作",
     when: "时间", all: "全部粉丝", tag: "标签", list: "名单", of: "/",
+    compose: "新建", kind: "消息类型", text: "文字", article: "图文（Markdown）", picture: "图片",
+    campaign_id: "标识（字母、数字、- 和 _）", campaign_name: "名称", tag_id: "标签 id",
+    saved_list: "已存名单", markdown: "Markdown", pictures: "文中图片", cover: "封面",
+    preview: "手机预览", create: "保存草稿", bytes_left: "字节可用（共 2,048）",
+    too_long: "文字有 %n 字节；微信最多 2,048 字节：请缩短。",
+    uploaded: "已上传", characters: "字符（上限 20,000）",
   },
 };
 
@@ -52,6 +64,7 @@ const PAGE = 20;
 let lang = localStorage.getItem("wxmass.lang") || (navigator.language.startsWith("zh") ? "zh" : "en");
 let session = null; // {name, role, csrf_token}
 let refresh = null; // the timer that keeps the open page current
+let flash = ""; // what the last action on a campaign did
 
 function t(key) { return WORDS[lang][key] || WORDS.en[key] || key; }
 function stateWord(s) { return STATE_WORDS[lang][s] || s; }
@@ -116,6 +129,7 @@ function translateStatic() {
   document.getElementById("lang").textContent = lang === "zh" ? "English" : "中文";
   const nav = document.getElementById("nav");
   nav.hidden = !session;
+  document.getElementById("compose-link").hidden = !may("edit");
   document.getElementById("who").textContent = session ? `${t("signed_in_as")} ${session.name} (${session.role})` : "";
 }
 
@@ -280,10 +294,12 @@ async function campaignPage(id) {
     if (b.report.check_state !== null) check = b.report.check_state;
     for (const u of b.report.article_urls) urls.add(u);
   }
-  const message = el("p", { class: "message", role: "status", id: "action-message" });
+  // What the last action did, kept across the page being drawn again.
+  const message = el("p", { class: "message", role: "status", id: "action-message" }, flash);
+  flash = "";
   const act = async (label, call) => {
     message.textContent = "";
-    try { await call(); message.textContent = `${label}: ${t("done")}`; await route(); }
+    try { await call(); flash = `${label}: ${t("done")}`; await route(); }
     catch (err) { message.textContent = `${label}: ${err.message}`; }
   };
   const actions = el("div", { class: "actions", id: "actions" });
@@ -351,6 +367,125 @@ async function campaignPage(id) {
   }
 }
 
+
+// ---- compose ----
+
+/// Uploads a chosen file (POST /api/v1/files) and answers its reference.
+async function uploadFile(file) {
+  const headers = { "Content-Type": "application/octet-stream" };
+  if (session && session.csrf_token) headers["X-CSRF-Token"] = session.csrf_token;
+  const response = await fetch(`/api/v1/files?name=${encodeURIComponent(file.name)}`, {
+    method: "POST", headers, credentials: "same-origin", body: file,
+  });
+  const value = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(response.status, value);
+  return value;
+}
+
+async function composePage() {
+  const accounts = await api("GET", "/api/v1/accounts");
+  const lists = await api("GET", "/api/v1/lists").catch(() => []);
+  const uploads = { pictures: [], cover: null, images: [] };
+  const message = el("p", { class: "error", role: "alert", id: "compose-error" });
+  const field = (id, label, input) => el("div", { class: "field" }, el("label", { for: id }, label), input);
+  const kind = el("select", { id: "kind" },
+    el("option", { value: "articles" }, t("article")), el("option", { value: "text" }, t("text")),
+    el("option", { value: "images" }, t("picture")));
+  const audience = el("select", { id: "audience" },
+    el("option", { value: "all" }, t("all")), el("option", { value: "tag" }, t("tag")),
+    ...(lists.length ? [el("option", { value: "openids" }, t("saved_list"))] : []));
+  const tagId = el("input", { id: "tag-id", inputmode: "numeric", value: "100" });
+  const listName = el("select", { id: "list-name" }, ...lists.map((l) => el("option", { value: l.name }, l.name)));
+  const text = el("textarea", { id: "text", rows: 6 });
+  const textInfo = el("p", { class: "hint", id: "text-info", "aria-live": "polite" });
+  const markdown = el("textarea", { id: "markdown", rows: 14, spellcheck: "false" },
+    "---\ntitle: \ncover: cover.png\n---\n\n");
+  const problems = el("ul", { class: "problems", id: "problems", "aria-live": "polite" });
+  const info = el("p", { class: "hint", id: "preview-info" });
+  const frame = el("iframe", { id: "preview", title: t("preview"), sandbox: "" });
+  const pictures = el("input", { id: "pictures", type: "file", multiple: true, accept: "image/png,image/jpeg,image/gif" });
+  const cover = el("input", { id: "cover", type: "file", accept: "image/png,image/jpeg" });
+  const image = el("input", { id: "image", type: "file", accept: "image/png,image/jpeg,image/gif,image/bmp" });
+  const uploaded = el("p", { class: "hint", id: "uploaded" });
+  const showUploads = () => {
+    uploaded.textContent = [...uploads.pictures.map((p) => p.src), ...(uploads.cover ? [uploads.cover.path] : []),
+      ...uploads.images.map((f) => f.path)].map((n) => `${n} ✓`).join("  ");
+  };
+  let timer = null;
+  const preview = async () => {
+    const answer = await api("POST", "/api/v1/articles/preview", {
+      markdown: markdown.value, pictures: uploads.pictures, cover: uploads.cover,
+    });
+    problems.replaceChildren(...answer.problems.map((p) => el("li", {}, p)));
+    info.textContent = `${answer.characters.toLocaleString()} ${t("characters")}`;
+    frame.srcdoc = answer.html;
+  };
+  const later = () => { clearTimeout(timer); timer = setTimeout(() => preview().catch((e) => { message.textContent = e.message; }), 300); };
+  markdown.addEventListener("input", later);
+  const bytes = (s) => new TextEncoder().encode(s).length;
+  text.addEventListener("input", () => {
+    const n = bytes(text.value);
+    textInfo.textContent = n > 2048 ? t("too_long").replace("%n", n.toLocaleString()) : `${(2048 - n).toLocaleString()} ${t("bytes_left")}`;
+    textInfo.className = n > 2048 ? "error" : "hint";
+  });
+  pictures.addEventListener("change", async () => {
+    for (const f of pictures.files) {
+      try { uploads.pictures = uploads.pictures.filter((p) => p.src !== f.name).concat([{ src: f.name, file: await uploadFile(f) }]); }
+      catch (e) { message.textContent = `${f.name}: ${e.message}`; }
+    }
+    showUploads(); later();
+  });
+  cover.addEventListener("change", async () => {
+    try { uploads.cover = await uploadFile(cover.files[0]); } catch (e) { message.textContent = e.message; }
+    showUploads(); later();
+  });
+  image.addEventListener("change", async () => {
+    try { uploads.images = [await uploadFile(image.files[0])]; } catch (e) { message.textContent = e.message; }
+    showUploads();
+  });
+  const id = el("input", { id: "campaign-id", required: true, pattern: "[A-Za-z0-9_-]{1,64}", autocomplete: "off" });
+  const name = el("input", { id: "campaign-name", required: true });
+  const account = el("select", { id: "account" }, ...accounts.map((a) => el("option", { value: a.appid }, `${a.name} (${a.appid})`)));
+  const parts = {
+    text: el("div", {}, field("text", t("text"), text), textInfo),
+    articles: el("div", { class: "compose-article" },
+      el("div", {}, field("markdown", t("markdown"), markdown), field("cover", t("cover"), cover),
+        field("pictures", t("pictures"), pictures), problems, info),
+      el("div", {}, el("p", { class: "hint" }, t("preview")), frame)),
+    images: el("div", {}, field("image", t("picture"), image)),
+  };
+  const body = el("div", {});
+  const showKind = () => { body.replaceChildren(parts[kind.value], uploaded); if (kind.value === "articles") later(); };
+  kind.addEventListener("change", showKind);
+  const audienceBox = el("div", { class: "inline" });
+  const showAudience = () => audienceBox.replaceChildren(...(audience.value === "tag" ? [field("tag-id", t("tag_id"), tagId)]
+    : audience.value === "openids" ? [field("list-name", t("saved_list"), listName)] : []));
+  audience.addEventListener("change", showAudience);
+  const form = el("form", { id: "compose", onsubmit: async (e) => {
+    e.preventDefault();
+    message.textContent = "";
+    const content = kind.value === "text" ? { type: "text", text: text.value }
+      : kind.value === "images" ? { type: "images", files: uploads.images }
+      : { type: "articles", draft: false, theme: null, fetch_remote_images: false, ignore_reprint: false,
+          articles: [{ file: await uploadFile(new File([markdown.value], "article.md")), cover: uploads.cover, pictures: uploads.pictures }] };
+    const who = audience.value === "tag" ? { kind: "tag", tag_id: Number(tagId.value) } : { kind: audience.value };
+    try {
+      await api("POST", "/api/v1/campaigns", { id: id.value, appid: account.value, name: name.value, content, audience: who,
+        ...(audience.value === "openids" ? { list: listName.value } : {}) });
+      location.hash = `#/campaigns/${encodeURIComponent(id.value)}`;
+    } catch (err) {
+      message.textContent = err.message;
+    }
+  } },
+    el("h1", {}, t("compose")),
+    el("div", { class: "grid" }, field("campaign-id", t("campaign_id"), id), field("campaign-name", t("campaign_name"), name),
+      field("account", t("account"), account), field("kind", t("kind"), kind), field("audience", t("audience"), audience)),
+    audienceBox, body, message,
+    el("button", { type: "submit", id: "create" }, t("create")));
+  show(form);
+  showKind(); showAudience();
+}
+
 // ---- routing ----
 
 async function route() {
@@ -363,6 +498,7 @@ async function route() {
   const [path, query] = hash.split("?");
   try {
     if (!session || path === "/signin") return signInPage();
+    if (path === "/compose") return await composePage();
     const one = path.match(/^\/campaigns\/(.+)$/);
     if (one) return await campaignPage(decodeURIComponent(one[1]));
     return await campaignsPage(query || "");

@@ -12,6 +12,7 @@ pub mod content;
 pub mod files;
 pub mod lists;
 pub mod people;
+pub mod preview;
 pub mod publishes;
 pub mod reads;
 pub mod session;
@@ -156,6 +157,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(campaigns::cancel_campaign))
         .routes(routes!(campaigns::test_campaign))
         .routes(routes!(files::upload_file))
+        .routes(routes!(preview::preview_article))
         .routes(routes!(publishes::list_publishes))
         .routes(routes!(lists::list_lists))
         .routes(routes!(lists::save_list))

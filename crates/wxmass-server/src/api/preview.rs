@@ -1,0 +1,156 @@
+//! An article's phone-width preview (`POST /api/v1/articles/preview`), for
+//! the dashboard's compose page: the Markdown rendered by wxmass-article
+//! exactly as it is when the campaign is prepared (the same HTML uploaded,
+//! only the pictures' addresses differ: here the uploaded bytes inline,
+//! there WeChat's), in the page `wxmass article render` makes, with every
+//! problem the CLI would report. A problem is part of the answer, not an
+//! error, so that the page can show both while someone types.
+
+use axum::Json;
+use axum::extract::State;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use wxmass_article::{Document, Theme};
+use wxmass_campaign::{FileRef, PictureRef};
+
+use crate::AppState;
+use crate::auth::{Allowed, ToEdit};
+use crate::error::{ApiResult, ErrorBody};
+use crate::json::Body;
+
+/// The longest Markdown looked at: WeChat takes under 20,000 characters
+/// of HTML, which no longer Markdown becomes.
+const MAX_MARKDOWN_BYTES: usize = 256 * 1024;
+
+/// An article being written.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleDraft {
+    /// The Markdown, with its front matter (title, cover, ...).
+    pub markdown: String,
+    /// The pictures it shows, uploaded (`POST /api/v1/files`).
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub pictures: Vec<PictureRef>,
+    /// Its cover, uploaded.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub cover: Option<FileRef>,
+}
+
+/// The preview.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArticlePreview {
+    /// The title, once the front matter has one.
+    pub title: Option<String>,
+    /// The page: the article at phone width (empty when it cannot be
+    /// rendered).
+    pub html: String,
+    /// Characters of the article's HTML (WeChat takes under 20,000).
+    pub characters: u64,
+    /// What to fix before it can be sent, in the CLI's words.
+    pub problems: Vec<String>,
+}
+
+/// `data:` address of uploaded bytes (a picture's), if the store has them.
+async fn inline(state: &AppState, file: &FileRef) -> ApiResult<Option<String>> {
+    let Some(data) = state.journal().blob(&file.sha256).await? else {
+        return Ok(None);
+    };
+    let mime = match wxmass_api::api::media::Format::detect(&data) {
+        Some(wxmass_api::api::media::Format::Png) => "image/png",
+        Some(wxmass_api::api::media::Format::Gif) => "image/gif",
+        _ => "image/jpeg",
+    };
+    Ok(Some(format!(
+        "data:{mime};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(data)
+    )))
+}
+
+/// Renders an article being written as a follower's phone shows it, with
+/// the problems to fix.
+#[utoipa::path(post, path = "/api/v1/articles/preview", tag = "campaigns", security(("token" = ["edit"])),
+    request_body = ArticleDraft,
+    responses((status = 200, body = ArticlePreview), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+pub async fn preview_article(
+    _: Allowed<ToEdit>,
+    State(state): State<AppState>,
+    Body(draft): Body<ArticleDraft>,
+) -> ApiResult<Json<ArticlePreview>> {
+    if draft.markdown.len() > MAX_MARKDOWN_BYTES {
+        return Err(crate::error::ApiError::invalid(
+            "markdown",
+            format!(
+                "{} bytes; an article's Markdown is at most {MAX_MARKDOWN_BYTES}",
+                draft.markdown.len()
+            ),
+        ));
+    }
+    let document = match Document::parse("article.md", &draft.markdown) {
+        Ok(d) => d,
+        Err(e) => {
+            return Ok(Json(ArticlePreview {
+                title: None,
+                html: String::new(),
+                characters: 0,
+                problems: vec![e.to_string()],
+            }));
+        }
+    };
+    let mut problems: Vec<String> = match document.check(true) {
+        Ok(()) => Vec::new(),
+        Err(errors) => errors.0.iter().map(ToString::to_string).collect(),
+    };
+    let mut urls = std::collections::HashMap::new();
+    for image in document.images().unwrap_or_default() {
+        if image.is_remote() {
+            continue;
+        }
+        match draft.pictures.iter().find(|p| p.src == image.src) {
+            Some(p) => match inline(&state, &p.file).await? {
+                Some(url) => {
+                    urls.insert(image.src.clone(), url);
+                }
+                None => problems.push(format!("{}: not uploaded (POST /api/v1/files)", image.src)),
+            },
+            None => problems.push(format!(
+                "article.md:{}: the article shows {}: upload it",
+                image.line, image.src
+            )),
+        }
+    }
+    let cover = match (&document.front.cover, &draft.cover) {
+        (_, Some(file)) => inline(&state, file).await?,
+        (Some(name), None) => {
+            problems.push(format!(
+                "the front matter names the cover {name}: upload it"
+            ));
+            None
+        }
+        (None, None) => None,
+    };
+    // Pictures not uploaded yet show as their names.
+    let content = match document.render(&Theme::default(), &|src| {
+        Some(urls.get(src).cloned().unwrap_or_else(|| src.to_owned()))
+    }) {
+        Ok(html) => html,
+        Err(e) => {
+            problems.push(e.to_string());
+            String::new()
+        }
+    };
+    let html = if content.is_empty() {
+        String::new()
+    } else {
+        wxmass_article::page::page(&document, &content, cover.as_deref())
+    };
+    Ok(Json(ArticlePreview {
+        title: Some(document.front.title.clone()).filter(|t| !t.is_empty()),
+        characters: content.chars().count() as u64,
+        html,
+        problems,
+    }))
+}
