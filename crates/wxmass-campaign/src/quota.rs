@@ -130,3 +130,68 @@ pub async fn followers_at_cap(
     }
     Ok(capped)
 }
+
+/// What is left of an account's quota now, and each day's sends this
+/// month, for people to plan by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QuotaLeft {
+    /// `day` (a subscription account: one mass message a day) or `month`
+    /// (a service account: 4 sends to all a month, and 4 messages to each
+    /// follower).
+    pub period: &'static str,
+    /// What the period allows.
+    pub limit: u64,
+    /// Sent in it so far (to all, or to a tag, as the journal knows).
+    pub sent: u64,
+    /// Unix seconds the period ends and the quota returns.
+    pub resets_at: i64,
+    /// Each day of this month so far: its start (Unix seconds) and the mass
+    /// sends to all or to a tag that went out on it.
+    pub days: Vec<(i64, u64)>,
+}
+
+/// The quota of `appid` (of `account` type; `None` when unknown) at `now`.
+pub async fn left(
+    journal: &Journal,
+    appid: &str,
+    account: Option<AccountType>,
+    now: i64,
+) -> Result<QuotaLeft> {
+    let to_all_or_tag = async |since: i64| -> Result<u64> {
+        Ok(journal
+            .campaigns_sent_since(appid, "all", None, since)
+            .await?
+            + journal
+                .campaigns_sent_since(appid, "tag", None, since)
+                .await?)
+    };
+    let (month, next_month) = beijing::month_bounds(now);
+    let (today, tomorrow) = beijing::day_bounds(now);
+    let mut days = Vec::new();
+    let mut day = month;
+    let mut since_day = to_all_or_tag(day).await?;
+    while day <= today {
+        let since_next = to_all_or_tag(day + 86_400).await?;
+        days.push((day, since_day.saturating_sub(since_next)));
+        since_day = since_next;
+        day += 86_400;
+    }
+    Ok(match account {
+        Some(AccountType::Subscription) => QuotaLeft {
+            period: "day",
+            limit: 1,
+            sent: to_all_or_tag(today).await?,
+            resets_at: tomorrow,
+            days,
+        },
+        _ => QuotaLeft {
+            period: "month",
+            limit: PER_MONTH,
+            sent: journal
+                .campaigns_sent_since(appid, "all", None, month)
+                .await?,
+            resets_at: next_month,
+            days,
+        },
+    })
+}

@@ -428,6 +428,50 @@ fn the_dashboard_in_chromium() {
             .clone();
         assert_eq!(previews, 1, "one preview on the tester's phone");
 
+        // The account's quota as the API tells it; a token made once; the
+        // audit trail.
+        client.goto(&format!("{base}/ui/#/accounts")).await.expect("goto");
+        let left = client
+            .wait()
+            .for_element(Locator::Css(".account .left"))
+            .await
+            .expect("the quota")
+            .text()
+            .await
+            .expect("text");
+        let quota = api.ok("GET", &format!("/api/v1/accounts/{}/quota", common::APPID), None).await;
+        assert_eq!(left, quota["left"].to_string(), "{quota}");
+        let days = client.find_all(Locator::Css(".calendar li")).await.expect("days");
+        assert_eq!(days.len(), quota["days"].as_array().map_or(0, Vec::len));
+        screenshot(&client, "dashboard-accounts.png").await;
+        client.goto(&format!("{base}/ui/#/people")).await.expect("goto");
+        client.wait().for_element(Locator::Css("#new-token")).await.expect("the people page");
+        set("token-label", "crm".into()).await;
+        client
+            .execute("document.getElementById('token-user').value = 'victor'; document.getElementById('token-role').value = 'viewer';", vec![])
+            .await
+            .expect("choose");
+        client.find(Locator::Css("#new-token button")).await.expect("button").click().await.expect("click");
+        let made = client
+            .wait()
+            .for_element(Locator::Css("#new-token-value"))
+            .await
+            .expect("the token, once")
+            .text()
+            .await
+            .expect("text");
+        assert!(made.starts_with("wxm_"), "{made}");
+        client.goto(&format!("{base}/ui/#/audit")).await.expect("goto");
+        let log = client
+            .wait()
+            .for_element(Locator::Css("#audit-log"))
+            .await
+            .expect("the audit log")
+            .text()
+            .await
+            .expect("text");
+        assert!(log.contains("campaign.approve") && log.contains("token.create"), "{log}");
+
         // A viewer: no approve button, and the API says no.
         client.find(Locator::Css("#sign-out")).await.expect("sign out").click().await.expect("click");
         client.wait().for_element(Locator::Css("#sign-in")).await.expect("signed out");
@@ -498,6 +542,7 @@ fn the_dashboard_in_chromium() {
             ("#/campaigns", "#campaigns", "dashboard-phone-campaigns.png"),
             ("#/campaigns/autumn", "#reads-chart", "dashboard-phone-campaign.png"),
             ("#/compose", "#compose", "dashboard-phone-compose.png"),
+            ("#/accounts", ".calendar", "dashboard-phone-accounts.png"),
         ] {
             client.goto(&format!("{base}/ui/{page}")).await.expect("goto");
             client.wait().for_element(Locator::Css(ready)).await.expect("the page");

@@ -27,6 +27,10 @@ const WORDS = {
     preview: "Preview at phone width", create: "Save the draft", bytes_left: "bytes left of 2,048",
     too_long: "The text is %n bytes; WeChat takes at most 2,048 bytes: shorten it.",
     uploaded: "uploaded", characters: "characters of 20,000",
+    accounts: "Accounts", people: "People", quota_day: "left today of %l (one mass message a day)",
+    quota_month: "sends to all left this month of %l", resets: "returns", sends: "sends",
+    users: "Users", role: "Role", new_user: "Add a user", new_token: "Make an API token",
+    user: "User", label: "Label", token_once: "The token, shown this once:", detail: "Detail", older: "Older",
   },
   zh: {
     loading: "加载中…", campaigns: "群发活动", sign_out: "退出", sign_in: "登录",
@@ -49,6 +53,10 @@ const WORDS = {
     preview: "手机预览", create: "保存草稿", bytes_left: "字节可用（共 2,048）",
     too_long: "文字有 %n 字节；微信最多 2,048 字节：请缩短。",
     uploaded: "已上传", characters: "字符（上限 20,000）",
+    accounts: "公众号", people: "成员", quota_day: "今日剩余（每日 %l 次群发）",
+    quota_month: "本月剩余群发给全部粉丝次数（每月 %l 次）", resets: "恢复于", sends: "次群发",
+    users: "用户", role: "角色", new_user: "添加用户", new_token: "生成 API 令牌",
+    user: "用户", label: "标签", token_once: "令牌仅显示这一次：", detail: "详情", older: "更早",
   },
 };
 
@@ -130,6 +138,7 @@ function translateStatic() {
   const nav = document.getElementById("nav");
   nav.hidden = !session;
   document.getElementById("compose-link").hidden = !may("edit");
+  for (const id of ["people-link", "audit-link"]) document.getElementById(id).hidden = !may("admin");
   document.getElementById("who").textContent = session ? `${t("signed_in_as")} ${session.name} (${session.role})` : "";
 }
 
@@ -486,6 +495,81 @@ async function composePage() {
   showKind(); showAudience();
 }
 
+
+// ---- accounts, people, audit ----
+
+async function accountsPage() {
+  const accounts = await api("GET", "/api/v1/accounts");
+  const cards = [];
+  for (const a of accounts) {
+    const q = await api("GET", `/api/v1/accounts/${encodeURIComponent(a.appid)}/quota`);
+    const words = t(q.period === "day" ? "quota_day" : "quota_month").replace("%l", q.limit);
+    const calendar = el("ol", { class: "calendar", "aria-label": `${a.name}: ${t("sends")}` },
+      ...q.days.map((d) => el("li", { class: d.sends ? "sent" : "" },
+        el("span", { class: "date" }, d.date.slice(8)), el("span", { class: "n" }, d.sends ? `${d.sends}` : "·"))));
+    cards.push(el("section", { class: "card account", "data-appid": a.appid },
+      el("h2", {}, a.name),
+      el("p", { class: "meta" }, `${a.appid} · ${a.account_type || "?"}`),
+      el("p", { class: "quota" }, el("strong", { class: "left" }, String(q.left)), ` ${words} · ${t("resets")} ${q.resets_at.replace("T", " ").slice(0, 16)}`),
+      calendar));
+  }
+  show(el("h1", {}, t("accounts")), ...cards);
+}
+
+async function peoplePage() {
+  const users = await api("GET", "/api/v1/users");
+  const message = el("p", { class: "message", role: "status", id: "people-message" });
+  const roles = ["viewer", "editor", "approver", "admin"];
+  const roleSelect = (id) => el("select", { id }, ...roles.map((r) => el("option", { value: r }, r)));
+  const field = (id, label, input) => el("div", { class: "field" }, el("label", { for: id }, label), input);
+  const userForm = el("form", { class: "card", id: "new-user", onsubmit: async (e) => {
+    e.preventDefault();
+    try {
+      await api("POST", "/api/v1/users", { name: userForm.elements["user-name"].value,
+        role: userForm.elements["user-role"].value, password: userForm.elements["user-password"].value });
+      await route();
+    } catch (err) { message.textContent = err.message; }
+  } }, el("h2", {}, t("new_user")),
+    el("div", { class: "grid" },
+      field("user-name", t("name"), el("input", { id: "user-name", name: "user-name", required: true, autocomplete: "off" })),
+      field("user-role", t("role"), roleSelect("user-role")),
+      field("user-password", t("password"), el("input", { id: "user-password", name: "user-password", type: "password", required: true, autocomplete: "new-password", minlength: 12 }))),
+    el("button", { type: "submit" }, t("new_user")));
+  const tokenForm = el("form", { class: "card", id: "new-token", onsubmit: async (e) => {
+    e.preventDefault();
+    try {
+      const made = await api("POST", "/api/v1/tokens", { user: tokenForm.elements["token-user"].value,
+        role: tokenForm.elements["token-role"].value, label: tokenForm.elements["token-label"].value });
+      message.replaceChildren(t("token_once"), " ", el("code", { id: "new-token-value" }, made.token));
+    } catch (err) { message.textContent = err.message; }
+  } }, el("h2", {}, t("new_token")),
+    el("div", { class: "grid" },
+      field("token-user", t("user"), el("select", { id: "token-user", name: "token-user" }, ...users.map((u) => el("option", { value: u.name }, u.name)))),
+      field("token-role", t("role"), roleSelect("token-role")),
+      field("token-label", t("label"), el("input", { id: "token-label", name: "token-label", required: true }))),
+    el("button", { type: "submit" }, t("new_token")));
+  const table = el("table", { id: "users" },
+    el("thead", {}, el("tr", {}, ...["name", "role", "when"].map((k) => el("th", { scope: "col" }, t(k))))),
+    el("tbody", {}, ...users.map((u) => el("tr", {},
+      el("td", { "data-label": t("name") }, u.name), el("td", { "data-label": t("role") }, u.role),
+      el("td", { "data-label": t("when") }, beijing(u.created_at))))));
+  show(el("h1", {}, t("people")), el("h2", {}, t("users")), table, message, userForm, tokenForm);
+}
+
+async function auditPage(query) {
+  const before = new URLSearchParams(query).get("before");
+  const entries = await api("GET", `/api/v1/audit?limit=50${before ? `&before=${encodeURIComponent(before)}` : ""}`);
+  const table = el("table", { id: "audit-log" },
+    el("thead", {}, el("tr", {}, ...["when", "who", "what", "campaigns", "detail"].map((k) => el("th", { scope: "col" }, t(k))))),
+    el("tbody", {}, ...entries.map((e) => el("tr", {},
+      el("td", { "data-label": t("when") }, beijing(e.at)), el("td", { "data-label": t("who") }, e.actor),
+      el("td", { "data-label": t("what") }, e.action), el("td", { "data-label": t("campaigns") }, e.target),
+      el("td", { "data-label": t("detail") }, e.detail)))));
+  const last = entries[entries.length - 1];
+  show(el("h1", {}, t("audit")), table,
+    entries.length === 50 ? el("p", {}, el("a", { href: `#/audit?before=${last.id}` }, t("older"))) : null);
+}
+
 // ---- routing ----
 
 async function route() {
@@ -499,6 +583,9 @@ async function route() {
   try {
     if (!session || path === "/signin") return signInPage();
     if (path === "/compose") return await composePage();
+    if (path === "/accounts") return await accountsPage();
+    if (path === "/people" && may("admin")) return await peoplePage();
+    if (path === "/audit" && may("admin")) return await auditPage(query || "");
     const one = path.match(/^\/campaigns\/(.+)$/);
     if (one) return await campaignPage(decodeURIComponent(one[1]));
     return await campaignsPage(query || "");

@@ -188,6 +188,76 @@ pub async fn list_accounts(
     Ok(Json(accounts.into_iter().map(AccountView::from).collect()))
 }
 
+/// What is left of an account's mass-send quota, and this month's sends by day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuotaView {
+    /// The account.
+    pub appid: String,
+    /// `day` (a subscription account: one mass message a day) or `month`
+    /// (a service account: 4 sends to all a month; each follower gets at
+    /// most 4 mass messages a month).
+    pub period: String,
+    /// What the period allows.
+    pub limit: u64,
+    /// Sent in it so far.
+    pub sent: u64,
+    /// Left.
+    pub left: u64,
+    /// When it returns, Beijing time (RFC 3339).
+    pub resets_at: String,
+    /// Each day of this month so far.
+    pub days: Vec<QuotaDay>,
+}
+
+/// One day's mass sends.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuotaDay {
+    /// YYYY-MM-DD, Beijing time.
+    pub date: String,
+    /// Campaigns to all or to a tag that went out on it.
+    pub sends: u64,
+}
+
+/// An account's quota: what is left today or this month, and the month's
+/// sends by day (as the store knows them).
+#[utoipa::path(get, path = "/api/v1/accounts/{appid}/quota", tag = "accounts", security(("token" = ["read"])),
+    params(("appid" = String, Path, description = "The account's AppID")),
+    responses((status = 200, body = QuotaView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn account_quota(
+    _: Allowed<ToRead>,
+    State(state): State<AppState>,
+    axum::extract::Path(appid): axum::extract::Path<String>,
+) -> ApiResult<Json<QuotaView>> {
+    let Some(account) = state
+        .journal()
+        .accounts()
+        .await?
+        .into_iter()
+        .find(|a| a.appid == appid)
+    else {
+        return Err(ApiError::not_found(format!("no account {appid:?}")));
+    };
+    let q =
+        wxmass_campaign::quota::left(state.journal(), &appid, account.account_type, state.now())
+            .await?;
+    Ok(Json(QuotaView {
+        appid,
+        period: q.period.to_owned(),
+        limit: q.limit,
+        sent: q.sent,
+        left: q.limit.saturating_sub(q.sent),
+        resets_at: wxmass_campaign::beijing::rfc3339(q.resets_at),
+        days: q
+            .days
+            .into_iter()
+            .map(|(start, sends)| QuotaDay {
+                date: wxmass_campaign::beijing::rfc3339(start)[..10].to_owned(),
+                sends,
+            })
+            .collect(),
+    }))
+}
+
 /// Adds an account.
 #[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", security(("token" = ["admin"])),
     request_body = NewAccount,

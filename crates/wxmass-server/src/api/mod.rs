@@ -143,6 +143,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(people::create_token))
         .routes(routes!(people::audit_log))
         .routes(routes!(accounts::list_accounts, accounts::create_account))
+        .routes(routes!(accounts::account_quota))
         .routes(routes!(
             campaigns::list_campaigns,
             campaigns::create_campaign
