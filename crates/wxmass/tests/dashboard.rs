@@ -186,6 +186,28 @@ async fn sign_in(client: &Client, base: &str, name: &str) {
         .expect("the campaigns after signing in");
 }
 
+/// Fails unless every control of the page has a label (a `<label for>`,
+/// or `aria-label`) and can take the keyboard's focus.
+async fn unlabelled(client: &Client, page: &str) {
+    let missing = client
+        .execute(
+            "return [...document.querySelectorAll('input, select, textarea, button')]
+               .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+                            && !(e.tagName === 'BUTTON' && e.textContent.trim()))
+               .concat([...document.querySelectorAll('input, select, textarea, button, a[href]')]
+                 .filter(e => e.tabIndex < 0))
+               .map(e => e.outerHTML.slice(0, 80));",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(
+        missing,
+        json!([]),
+        "{page}: controls without a label or the keyboard"
+    );
+}
+
 /// The page scrolls sideways: its content is wider than the window.
 async fn scrolls_sideways(client: &Client) -> bool {
     client
@@ -310,6 +332,7 @@ fn the_dashboard_in_chromium() {
             .await
             .expect("readers in the list");
         screenshot(&client, "dashboard-campaigns.png").await;
+        unlabelled(&client, "the campaigns").await;
 
         client
             .find(Locator::LinkText("Autumn update"))
@@ -331,6 +354,7 @@ fn the_dashboard_in_chromium() {
             .expect("script");
         assert!(points.as_u64() >= Some(4), "two days of readers and shares: {points}");
         screenshot(&client, "dashboard-campaign.png").await;
+        unlabelled(&client, "a campaign").await;
 
         client.goto(&format!("{base}/ui/#/campaigns/weekend")).await.expect("goto");
         client.wait().for_element(Locator::Css("#approve")).await.expect("the admin may approve");
@@ -416,6 +440,13 @@ fn the_dashboard_in_chromium() {
             .await
             .expect("text");
         assert!(said.ends_with("Done."), "{said}");
+        unlabelled(&client, "the compose page and a draft").await;
+        client.find(Locator::Css("#submit")).await.expect("submit").click().await.expect("click");
+        client
+            .wait()
+            .for_element(Locator::XPath("//span[@id='campaign-state'][contains(@class, 'awaiting_approval')]"))
+            .await
+            .expect("submitted for approval");
         let previews = api
             .http
             .get(format!("{emulator_url}/_emulator/stats"))
@@ -461,6 +492,7 @@ fn the_dashboard_in_chromium() {
             .await
             .expect("text");
         assert!(made.starts_with("wxm_"), "{made}");
+        unlabelled(&client, "people").await;
         client.goto(&format!("{base}/ui/#/audit")).await.expect("goto");
         let log = client
             .wait()
@@ -496,13 +528,13 @@ fn the_dashboard_in_chromium() {
             .expect("fetch");
         assert_eq!(refused, json!(403));
 
-        // An approver schedules it for tomorrow in the browser; the clocks
+        // An approver schedules the composed article for tomorrow in the browser; the clocks
         // move; the page shows it run and fills in what was delivered,
         // with nobody reloading it.
         client.find(Locator::Css("#sign-out")).await.expect("sign out").click().await.expect("click");
         client.wait().for_element(Locator::Css("#sign-in")).await.expect("signed out");
         sign_in(&client, &base, "bob").await;
-        client.goto(&format!("{base}/ui/#/campaigns/weekend")).await.expect("goto");
+        client.goto(&format!("{base}/ui/#/campaigns/spring")).await.expect("goto");
         client.wait().for_element(Locator::Css("#approve")).await.expect("the approver may approve");
         let clock = api.ok("GET", "/api/v1/clock", None).await;
         let offset = clock["offset_seconds"].as_i64().expect("offset");
