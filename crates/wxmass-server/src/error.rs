@@ -110,6 +110,11 @@ impl ApiError {
         ApiError::new(StatusCode::BAD_GATEWAY, "wechat", format!("WeChat: {e}"))
     }
 
+    /// The HTTP status it is answered with.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
     /// The sentence for people (with the field, when one is at fault).
     pub fn message(&self) -> String {
         match &self.detail.field {

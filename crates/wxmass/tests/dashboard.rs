@@ -208,6 +208,31 @@ async fn unlabelled(client: &Client, page: &str) {
     );
 }
 
+/// Fails unless everything this page loaded since it was opened (its
+/// resources, its calls, itself) came from the server at `base`. Checked
+/// before each sign-out, which opens the page afresh.
+async fn only_the_server(client: &Client, base: &str) {
+    let requests: Value = client
+        .execute(
+            "return performance.getEntriesByType('resource').map(e => e.name).concat([location.href]);",
+            vec![],
+        )
+        .await
+        .expect("requests");
+    let requests = requests.as_array().expect("list").clone();
+    assert!(
+        requests.len() > 3,
+        "the page's requests were recorded: {requests:?}"
+    );
+    for r in &requests {
+        let url = r.as_str().unwrap_or_default();
+        assert!(
+            url.starts_with(&format!("{base}/")),
+            "a request off the server: {url}"
+        );
+    }
+}
+
 /// The page scrolls sideways: its content is wider than the window.
 async fn scrolls_sideways(client: &Client) -> bool {
     client
@@ -421,6 +446,50 @@ fn the_dashboard_in_chromium() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         screenshot(&client, "dashboard-compose.png").await;
+        // A text too long, said as creating the campaign (and the CLI) says
+        // it; a list uploaded from the page.
+        client
+            .execute("const k = document.getElementById('kind'); k.value = 'text'; k.dispatchEvent(new Event('change'));", vec![])
+            .await
+            .expect("text");
+        set("text", "长".repeat(1000)).await;
+        let said = client
+            .wait()
+            .for_element(Locator::XPath("//p[@id='text-info'][contains(., 'content.text')]"))
+            .await
+            .expect("the text's problem")
+            .text()
+            .await
+            .expect("text");
+        assert!(said.contains("2048") || said.contains("2,048"), "{said}");
+        client
+            .execute("const a = document.getElementById('audience'); a.value = 'openids'; a.dispatchEvent(new Event('change'));", vec![])
+            .await
+            .expect("audience");
+        set("new-list-name", "crm".into()).await;
+        let followers = common::follower_list(home.path(), &emulator_url);
+        client
+            .find(Locator::Css("#new-list"))
+            .await
+            .expect("list input")
+            .send_keys(&followers.to_string_lossy())
+            .await
+            .expect("choose the list");
+        client
+            .wait()
+            .for_element(Locator::XPath("//p[@id='list-info'][contains(., 'crm: 30 openids')]"))
+            .await
+            .expect("the list saved");
+        unlabelled(&client, "compose, a text to a list").await;
+        for (id, value) in [("kind", "articles"), ("audience", "all")] {
+            client
+                .execute(
+                    "const e = document.getElementById(arguments[0]); e.value = arguments[1]; e.dispatchEvent(new Event('change'));",
+                    vec![json!(id), json!(value)],
+                )
+                .await
+                .expect("back to the article");
+        }
         client.find(Locator::Css("#create")).await.expect("create").click().await.expect("click");
         client.wait().for_element(Locator::Css("#test-send")).await.expect("the new campaign");
         let openid = std::fs::read_to_string(common::follower_list(home.path(), &emulator_url))
@@ -504,6 +573,7 @@ fn the_dashboard_in_chromium() {
             .expect("text");
         assert!(log.contains("campaign.approve") && log.contains("token.create"), "{log}");
 
+        only_the_server(&client, &base).await;
         // A viewer: no approve button, and the API says no.
         client.find(Locator::Css("#sign-out")).await.expect("sign out").click().await.expect("click");
         client.wait().for_element(Locator::Css("#sign-in")).await.expect("signed out");
@@ -528,6 +598,7 @@ fn the_dashboard_in_chromium() {
             .expect("fetch");
         assert_eq!(refused, json!(403));
 
+        only_the_server(&client, &base).await;
         // An approver schedules the composed article for tomorrow in the browser; the clocks
         // move; the page shows it run and fills in what was delivered,
         // with nobody reloading it.
@@ -584,17 +655,7 @@ fn the_dashboard_in_chromium() {
             screenshot(&client, shot).await;
         }
 
-        // Everything the pages loaded came from the server.
-        let requests: Value = client
-            .execute("return performance.getEntriesByType('resource').map(e => e.name).concat([location.href]);", vec![])
-            .await
-            .expect("requests");
-        let requests = requests.as_array().expect("list").clone();
-        assert!(!requests.is_empty());
-        for r in &requests {
-            let url = r.as_str().unwrap_or_default();
-            assert!(url.starts_with(&format!("{base}/")), "a request off the server: {url}");
-        }
+        only_the_server(&client, &base).await;
         client.close().await.expect("close");
     });
     drop(driver);

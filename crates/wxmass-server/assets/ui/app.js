@@ -25,8 +25,8 @@ const WORDS = {
     campaign_id: "Id (letters, digits, - and _)", campaign_name: "Name", tag_id: "Tag id",
     saved_list: "Saved list", markdown: "Markdown", pictures: "Pictures it shows", cover: "Cover",
     preview: "Preview at phone width", create: "Save the draft", bytes_left: "bytes left of 2,048",
-    too_long: "The text is %n bytes; WeChat takes at most 2,048 bytes: shorten it.",
     uploaded: "uploaded", characters: "characters of 20,000",
+    new_list: "Or upload a list (one openid a line)", new_list_name: "Its name",
     accounts: "Accounts", people: "People", quota_day: "left today of %l (one mass message a day)",
     quota_month: "sends to all left this month of %l", resets: "returns", sends: "sends",
     users: "Users", role: "Role", new_user: "Add a user", new_token: "Make an API token",
@@ -51,8 +51,8 @@ const WORDS = {
     campaign_id: "标识（字母、数字、- 和 _）", campaign_name: "名称", tag_id: "标签 id",
     saved_list: "已存名单", markdown: "Markdown", pictures: "文中图片", cover: "封面",
     preview: "手机预览", create: "保存草稿", bytes_left: "字节可用（共 2,048）",
-    too_long: "文字有 %n 字节；微信最多 2,048 字节：请缩短。",
     uploaded: "已上传", characters: "字符（上限 20,000）",
+    new_list: "或上传名单（每行一个 openid）", new_list_name: "名单名称",
     accounts: "公众号", people: "成员", quota_day: "今日剩余（每日 %l 次群发）",
     quota_month: "本月剩余群发给全部粉丝次数（每月 %l 次）", resets: "恢复于", sends: "次群发",
     users: "用户", role: "角色", new_user: "添加用户", new_token: "生成 API 令牌",
@@ -402,9 +402,25 @@ async function composePage() {
     el("option", { value: "images" }, t("picture")));
   const audience = el("select", { id: "audience" },
     el("option", { value: "all" }, t("all")), el("option", { value: "tag" }, t("tag")),
-    ...(lists.length ? [el("option", { value: "openids" }, t("saved_list"))] : []));
+    el("option", { value: "openids" }, t("saved_list")));
   const tagId = el("input", { id: "tag-id", inputmode: "numeric", value: "100" });
-  const listName = el("select", { id: "list-name" }, ...lists.map((l) => el("option", { value: l.name }, l.name)));
+  const listName = el("select", { id: "list-name" }, ...lists.map((l) => el("option", { value: l.name }, `${l.name} (${l.distinct})`)));
+  // A new list: one openid a line, saved by name (PUT /api/v1/lists/{name}).
+  const newListName = el("input", { id: "new-list-name", autocomplete: "off" });
+  const newList = el("input", { id: "new-list", type: "file", accept: "text/plain,.txt,.csv" });
+  const listInfo = el("p", { class: "hint", id: "list-info", "aria-live": "polite" });
+  newList.addEventListener("change", async () => {
+    const name = newListName.value || newList.files[0].name.replace(/\.[^.]*$/, "");
+    const headers = { "Content-Type": "text/plain" };
+    if (session && session.csrf_token) headers["X-CSRF-Token"] = session.csrf_token;
+    const response = await fetch(`/api/v1/lists/${encodeURIComponent(name)}`, {
+      method: "PUT", headers, credentials: "same-origin", body: newList.files[0] });
+    const answer = await response.json().catch(() => null);
+    if (!response.ok) { listInfo.textContent = new ApiError(response.status, answer).message; listInfo.className = "error"; return; }
+    listName.append(el("option", { value: answer.name, selected: true }, `${answer.name} (${answer.distinct})`));
+    listInfo.textContent = `${answer.name}: ${answer.distinct.toLocaleString()} openids ✓`;
+    listInfo.className = "hint";
+  });
   const text = el("textarea", { id: "text", rows: 6 });
   const textInfo = el("p", { class: "hint", id: "text-info", "aria-live": "polite" });
   const markdown = el("textarea", { id: "markdown", rows: 14, spellcheck: "false" },
@@ -432,10 +448,18 @@ async function composePage() {
   const later = () => { clearTimeout(timer); timer = setTimeout(() => preview().catch((e) => { message.textContent = e.message; }), 300); };
   markdown.addEventListener("input", later);
   const bytes = (s) => new TextEncoder().encode(s).length;
+  // The server checks the text as creating the campaign would (the CLI's
+  // words); the count of bytes left is shown meanwhile.
+  let textTimer = null;
   text.addEventListener("input", () => {
     const n = bytes(text.value);
-    textInfo.textContent = n > 2048 ? t("too_long").replace("%n", n.toLocaleString()) : `${(2048 - n).toLocaleString()} ${t("bytes_left")}`;
-    textInfo.className = n > 2048 ? "error" : "hint";
+    textInfo.textContent = `${(2048 - n).toLocaleString()} ${t("bytes_left")}`;
+    textInfo.className = "hint";
+    clearTimeout(textTimer);
+    textTimer = setTimeout(async () => {
+      const answer = await api("POST", "/api/v1/content/check", { type: "text", text: text.value }).catch(() => null);
+      if (answer && answer.problem) { textInfo.textContent = answer.problem; textInfo.className = "error"; }
+    }, 300);
   });
   pictures.addEventListener("change", async () => {
     for (const f of pictures.files) {
@@ -468,7 +492,8 @@ async function composePage() {
   kind.addEventListener("change", showKind);
   const audienceBox = el("div", { class: "inline" });
   const showAudience = () => audienceBox.replaceChildren(...(audience.value === "tag" ? [field("tag-id", t("tag_id"), tagId)]
-    : audience.value === "openids" ? [field("list-name", t("saved_list"), listName)] : []));
+    : audience.value === "openids" ? [field("list-name", t("saved_list"), listName),
+        field("new-list-name", t("new_list_name"), newListName), field("new-list", t("new_list"), newList), listInfo] : []));
   audience.addEventListener("change", showAudience);
   const form = el("form", { id: "compose", onsubmit: async (e) => {
     e.preventDefault();

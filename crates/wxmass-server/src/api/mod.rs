@@ -159,6 +159,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(campaigns::test_campaign))
         .routes(routes!(files::upload_file))
         .routes(routes!(preview::preview_article))
+        .routes(routes!(preview::check_content))
         .routes(routes!(publishes::list_publishes))
         .routes(routes!(lists::list_lists))
         .routes(routes!(lists::save_list))

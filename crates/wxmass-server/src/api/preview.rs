@@ -3,8 +3,10 @@
 //! exactly as it is when the campaign is prepared (the same HTML uploaded,
 //! only the pictures' addresses differ: here the uploaded bytes inline,
 //! there WeChat's), in the page `wxmass article render` makes, with every
-//! problem the CLI would report. A problem is part of the answer, not an
-//! error, so that the page can show both while someone types.
+//! problem the CLI would report; and any message checked as creating its
+//! campaign would check it (`POST /api/v1/content/check`). A problem is
+//! part of the answer, not an error, so that the page can show it while
+//! someone types.
 
 use axum::Json;
 use axum::extract::State;
@@ -153,4 +155,32 @@ pub async fn preview_article(
         html,
         problems,
     }))
+}
+
+/// What a message being composed would be refused for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContentCheck {
+    /// The first problem, with the path of its field, in the words a
+    /// campaign's creation would answer (and the CLI print); none: it can
+    /// be sent.
+    pub problem: Option<String>,
+}
+
+/// Checks a message being composed (`content`, as a campaign names it)
+/// as creating the campaign would, without storing anything.
+#[utoipa::path(post, path = "/api/v1/content/check", tag = "campaigns", security(("token" = ["edit"])),
+    request_body(content = Object, description = "The `content` of a campaign"),
+    responses((status = 200, body = ContentCheck), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+pub async fn check_content(
+    _: Allowed<ToEdit>,
+    State(state): State<AppState>,
+    Body(content): Body<wxmass_campaign::Content>,
+) -> ApiResult<Json<ContentCheck>> {
+    let problem = match crate::api::content::check(state.journal(), &content).await {
+        Ok(()) => None,
+        Err(e) if e.status().is_client_error() => Some(e.message()),
+        Err(e) => return Err(e),
+    };
+    Ok(Json(ContentCheck { problem }))
 }
