@@ -358,6 +358,21 @@ fn the_dashboard_in_chromium() {
             .expect("readers in the list");
         screenshot(&client, "dashboard-campaigns.png").await;
         unlabelled(&client, "the campaigns").await;
+        // In Chinese, and back.
+        client.find(Locator::Css("#lang")).await.expect("lang").click().await.expect("click");
+        client
+            .wait()
+            .for_element(Locator::XPath("//h1[. = '群发活动']"))
+            .await
+            .expect("the campaigns in Chinese");
+        let state = client.find(Locator::Css("tr[data-campaign=weekend] .state")).await.expect("state").text().await.expect("text");
+        assert_eq!(state, "待审核");
+        client.find(Locator::Css("#lang")).await.expect("lang").click().await.expect("click");
+        client
+            .wait()
+            .for_element(Locator::XPath("//h1[. = 'Campaigns']"))
+            .await
+            .expect("back in English");
 
         client
             .find(Locator::LinkText("Autumn update"))
@@ -462,6 +477,24 @@ fn the_dashboard_in_chromium() {
             .await
             .expect("text");
         assert!(said.contains("2048") || said.contains("2,048"), "{said}");
+        client
+            .execute("const k = document.getElementById('kind'); k.value = 'images'; k.dispatchEvent(new Event('change'));", vec![])
+            .await
+            .expect("a picture");
+        let not_a_picture = home.path().join("notes.txt");
+        std::fs::write(&not_a_picture, "not a picture").expect("notes");
+        client
+            .find(Locator::Css("#image"))
+            .await
+            .expect("image input")
+            .send_keys(&not_a_picture.to_string_lossy())
+            .await
+            .expect("choose");
+        client
+            .wait()
+            .for_element(Locator::XPath("//p[@id='image-info'][contains(., 'content.files[0]')]"))
+            .await
+            .expect("the picture's problem");
         client
             .execute("const a = document.getElementById('audience'); a.value = 'openids'; a.dispatchEvent(new Event('change'));", vec![])
             .await

@@ -472,9 +472,14 @@ async function composePage() {
     try { uploads.cover = await uploadFile(cover.files[0]); } catch (e) { message.textContent = e.message; }
     showUploads(); later();
   });
+  const imageInfo = el("p", { class: "hint", id: "image-info", "aria-live": "polite" });
   image.addEventListener("change", async () => {
     try { uploads.images = [await uploadFile(image.files[0])]; } catch (e) { message.textContent = e.message; }
     showUploads();
+    // Checked for a mass-sent picture as creating the campaign would.
+    const answer = await api("POST", "/api/v1/content/check", { type: "images", files: uploads.images }).catch(() => null);
+    imageInfo.textContent = answer && answer.problem ? answer.problem : "";
+    imageInfo.className = answer && answer.problem ? "error" : "hint";
   });
   const id = el("input", { id: "campaign-id", required: true, pattern: "[A-Za-z0-9_-]{1,64}", autocomplete: "off" });
   const name = el("input", { id: "campaign-name", required: true });
@@ -485,7 +490,7 @@ async function composePage() {
       el("div", {}, field("markdown", t("markdown"), markdown), field("cover", t("cover"), cover),
         field("pictures", t("pictures"), pictures), problems, info),
       el("div", {}, el("p", { class: "hint" }, t("preview")), frame)),
-    images: el("div", {}, field("image", t("picture"), image)),
+    images: el("div", {}, field("image", t("picture"), image), imageInfo),
   };
   const body = el("div", {});
   const showKind = () => { body.replaceChildren(parts[kind.value], uploaded); if (kind.value === "articles") later(); };
