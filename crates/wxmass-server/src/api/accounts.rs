@@ -85,18 +85,22 @@ pub(crate) struct Secrets {
     pub aes_key: String,
 }
 
+/// The account `appid`, if the store has it.
+async fn find(state: &AppState, appid: &str) -> Result<Option<Account>, wxmass_campaign::Error> {
+    Ok(state
+        .journal()
+        .accounts()
+        .await?
+        .into_iter()
+        .find(|a| a.appid == appid))
+}
+
 /// The account `appid` and its secrets, opened with the server key.
 pub(crate) async fn open(
     state: &AppState,
     appid: &str,
 ) -> Result<Option<(Account, Secrets)>, wxmass_campaign::Error> {
-    let Some(account) = state
-        .journal()
-        .accounts()
-        .await?
-        .into_iter()
-        .find(|a| a.appid == appid)
-    else {
+    let Some(account) = find(state, appid).await? else {
         return Ok(None);
     };
     let secrets = state
@@ -228,13 +232,7 @@ pub async fn account_quota(
     State(state): State<AppState>,
     axum::extract::Path(appid): axum::extract::Path<String>,
 ) -> ApiResult<Json<QuotaView>> {
-    let Some(account) = state
-        .journal()
-        .accounts()
-        .await?
-        .into_iter()
-        .find(|a| a.appid == appid)
-    else {
+    let Some(account) = find(&state, &appid).await? else {
         return Err(ApiError::not_found(format!("no account {appid:?}")));
     };
     let q =
