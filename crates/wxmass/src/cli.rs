@@ -477,7 +477,13 @@ pub struct ContentArgs {
     #[arg(long, requires = "article")]
     pub fetch_remote_images: bool,
     /// Media already uploaded; needs --type.
-    #[arg(long, group = "content", requires = "media_type", value_name = "ID")]
+    #[arg(
+        long,
+        group = "content",
+        requires = "media_type",
+        value_name = "ID",
+        allow_hyphen_values = true
+    )]
     pub media_id: Option<String>,
     /// A card id.
     #[arg(long, group = "content", value_name = "ID")]
@@ -703,6 +709,8 @@ pub enum MediaCommand {
     #[command(after_help = "Example:\n  wxmass media delete MEDIA_ID --yes")]
     Delete {
         /// The material's media id (see `wxmass media list`).
+        // WeChat's ids are base64url: one may begin with `-`.
+        #[arg(allow_hyphen_values = true)]
         media_id: String,
         /// Do not ask.
         #[arg(long, short = 'y')]
@@ -719,6 +727,8 @@ pub enum DraftsCommand {
     #[command(after_help = "Example:\n  wxmass drafts delete MEDIA_ID --yes")]
     Delete {
         /// The draft's media id (see `wxmass drafts list`).
+        // WeChat's ids are base64url: one may begin with `-`.
+        #[arg(allow_hyphen_values = true)]
         media_id: String,
         /// Do not ask.
         #[arg(long, short = 'y')]
@@ -849,4 +859,38 @@ pub struct PublishArgs {
     /// Publish without asking.
     #[arg(long)]
     pub yes: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// WeChat's media ids are base64url and may begin with `-`: they are
+    /// still ids, not flags (a test's random id found it).
+    #[test]
+    fn media_ids_may_begin_with_a_hyphen() {
+        for args in [
+            &["wxmass", "media", "delete", "-Ie0iOWRT", "--yes"][..],
+            &["wxmass", "drafts", "delete", "-abc", "--yes"],
+            &[
+                "wxmass",
+                "send",
+                "--media-id",
+                "-abc",
+                "--type",
+                "image",
+                "--all",
+            ],
+        ] {
+            let cli = Cli::try_parse_from(args);
+            assert!(cli.is_ok(), "{args:?}: {:?}", cli.err());
+        }
+        match Cli::try_parse_from(["wxmass", "media", "delete", "-Ie0iOWRT", "--yes"]) {
+            Ok(Cli {
+                command: Command::Media(MediaCommand::Delete { media_id, yes }),
+                ..
+            }) => assert_eq!((media_id.as_str(), yes), ("-Ie0iOWRT", true)),
+            other => panic!("{other:?}"),
+        }
+    }
 }
