@@ -23,6 +23,18 @@ use crate::sqlite::SqliteJournal;
 /// details cover about a week).
 pub const PULL_FOR_DAYS: i64 = 7;
 
+/// Whether datacube counts the reads of `content`: articles only.
+pub fn is_read_counted(content: &Content) -> bool {
+    matches!(
+        content,
+        Content::Articles { .. }
+            | Content::Uploaded {
+                media_type: MediaType::Mpnews,
+                ..
+            }
+    )
+}
+
 /// The `getarticletotal` rows of `campaign`'s jobs, as of `today` (WeChat's
 /// Beijing day: data up to yesterday).
 pub async fn article_totals(
@@ -36,14 +48,7 @@ pub async fn article_totals(
             "no campaign {campaign:?} in the journal: `wxmass campaigns` lists them"
         ))
     })?;
-    if !matches!(
-        c.content,
-        Content::Articles { .. }
-            | Content::Uploaded {
-                media_type: MediaType::Mpnews,
-                ..
-            }
-    ) {
+    if !is_read_counted(&c.content) {
         return Err(Error::Invalid(format!(
             "campaign {campaign} sent {}: WeChat's datacube counts the reads of articles only",
             c.content.msgtype()

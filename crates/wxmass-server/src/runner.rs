@@ -191,7 +191,10 @@ async fn pull_reads(state: &AppState) -> Result<(), Error> {
     }
     let since = now - (PULL_FOR_DAYS + 1) * 86_400;
     for c in state.journal().server_campaigns().await? {
-        if c.state != CampaignState::Finished || c.updated_at < since {
+        if c.state != CampaignState::Finished
+            || c.updated_at < since
+            || !reads::is_read_counted(&c.content)
+        {
             continue;
         }
         let pulled = state.journal().read_series(&c.id).await?.pulled_on;
@@ -207,7 +210,7 @@ async fn pull_reads(state: &AppState) -> Result<(), Error> {
                     .await?;
                 tracing::info!(campaign = %c.id.escape_debug(), rows = rows.len(), "reads pulled");
             }
-            // Not articles, or sent today: nothing to pull.
+            // Sent today, or no job named: nothing to pull yet.
             Err(Error::Invalid(_)) => {}
             Err(Error::Api(wxmass_api::Error::NotReady { .. })) => {
                 tracing::debug!(campaign = %c.id.escape_debug(), "reads not ready yet");

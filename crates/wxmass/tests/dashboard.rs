@@ -233,6 +233,27 @@ async fn only_the_server(client: &Client, base: &str) {
     }
 }
 
+/// Clicks the element `css` finds.
+async fn click(client: &Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+/// Signs out, back to the sign-in form.
+async fn sign_out(client: &Client) {
+    click(client, "#sign-out").await;
+    client
+        .wait()
+        .for_element(Locator::Css("#sign-in"))
+        .await
+        .expect("signed out");
+}
+
 /// The page scrolls sideways: its content is wider than the window.
 async fn scrolls_sideways(client: &Client) -> bool {
     client
@@ -359,7 +380,7 @@ fn the_dashboard_in_chromium() {
         screenshot(&client, "dashboard-campaigns.png").await;
         unlabelled(&client, "the campaigns").await;
         // In Chinese, and back.
-        client.find(Locator::Css("#lang")).await.expect("lang").click().await.expect("click");
+        click(&client, "#lang").await;
         client
             .wait()
             .for_element(Locator::XPath("//h1[. = '群发活动']"))
@@ -367,7 +388,7 @@ fn the_dashboard_in_chromium() {
             .expect("the campaigns in Chinese");
         let state = client.find(Locator::Css("tr[data-campaign=weekend] .state")).await.expect("state").text().await.expect("text");
         assert_eq!(state, "待审核");
-        client.find(Locator::Css("#lang")).await.expect("lang").click().await.expect("click");
+        click(&client, "#lang").await;
         client
             .wait()
             .for_element(Locator::XPath("//h1[. = 'Campaigns']"))
@@ -523,7 +544,7 @@ fn the_dashboard_in_chromium() {
                 .await
                 .expect("back to the article");
         }
-        client.find(Locator::Css("#create")).await.expect("create").click().await.expect("click");
+        click(&client, "#create").await;
         client.wait().for_element(Locator::Css("#test-send")).await.expect("the new campaign");
         let openid = std::fs::read_to_string(common::follower_list(home.path(), &emulator_url))
             .expect("followers")
@@ -532,7 +553,7 @@ fn the_dashboard_in_chromium() {
             .expect("a follower")
             .to_owned();
         set("test-openid", openid).await;
-        client.find(Locator::Css("#test-send")).await.expect("test send").click().await.expect("click");
+        click(&client, "#test-send").await;
         let said = client
             .wait()
             .for_element(Locator::XPath("//p[@id='action-message'][string-length(.) > 0]"))
@@ -543,7 +564,7 @@ fn the_dashboard_in_chromium() {
             .expect("text");
         assert!(said.ends_with("Done."), "{said}");
         unlabelled(&client, "the compose page and a draft").await;
-        client.find(Locator::Css("#submit")).await.expect("submit").click().await.expect("click");
+        click(&client, "#submit").await;
         client
             .wait()
             .for_element(Locator::XPath("//span[@id='campaign-state'][contains(@class, 'awaiting_approval')]"))
@@ -584,7 +605,7 @@ fn the_dashboard_in_chromium() {
             .execute("document.getElementById('token-user').value = 'victor'; document.getElementById('token-role').value = 'viewer';", vec![])
             .await
             .expect("choose");
-        client.find(Locator::Css("#new-token button")).await.expect("button").click().await.expect("click");
+        click(&client, "#new-token button").await;
         let made = client
             .wait()
             .for_element(Locator::Css("#new-token-value"))
@@ -608,8 +629,7 @@ fn the_dashboard_in_chromium() {
 
         only_the_server(&client, &base).await;
         // A viewer: no approve button, and the API says no.
-        client.find(Locator::Css("#sign-out")).await.expect("sign out").click().await.expect("click");
-        client.wait().for_element(Locator::Css("#sign-in")).await.expect("signed out");
+        sign_out(&client).await;
         sign_in(&client, &base, "victor").await;
         client.goto(&format!("{base}/ui/#/campaigns/weekend")).await.expect("goto");
         client.wait().for_element(Locator::Css("#campaign-state")).await.expect("the campaign");
@@ -635,8 +655,7 @@ fn the_dashboard_in_chromium() {
         // An approver schedules the composed article for tomorrow in the browser; the clocks
         // move; the page shows it run and fills in what was delivered,
         // with nobody reloading it.
-        client.find(Locator::Css("#sign-out")).await.expect("sign out").click().await.expect("click");
-        client.wait().for_element(Locator::Css("#sign-in")).await.expect("signed out");
+        sign_out(&client).await;
         sign_in(&client, &base, "bob").await;
         client.goto(&format!("{base}/ui/#/campaigns/spring")).await.expect("goto");
         client.wait().for_element(Locator::Css("#approve")).await.expect("the approver may approve");
@@ -648,7 +667,7 @@ fn the_dashboard_in_chromium() {
             .execute("document.getElementById('send-at').value = arguments[0];", vec![json!(local)])
             .await
             .expect("set the time");
-        client.find(Locator::Css("#approve")).await.expect("approve").click().await.expect("click");
+        click(&client, "#approve").await;
         client
             .wait()
             .for_element(Locator::XPath("//span[@id='campaign-state'][contains(@class, 'scheduled')]"))

@@ -60,11 +60,7 @@ async fn inline(state: &AppState, file: &FileRef) -> ApiResult<Option<String>> {
     let Some(data) = state.journal().blob(&file.sha256).await? else {
         return Ok(None);
     };
-    let mime = match wxmass_api::api::media::Format::detect(&data) {
-        Some(wxmass_api::api::media::Format::Png) => "image/png",
-        Some(wxmass_api::api::media::Format::Gif) => "image/gif",
-        _ => "image/jpeg",
-    };
+    let mime = wxmass_api::api::media::Format::detect(&data).map_or("image/jpeg", |f| f.mime());
     Ok(Some(format!(
         "data:{mime};base64,{}",
         base64::engine::general_purpose::STANDARD.encode(data)

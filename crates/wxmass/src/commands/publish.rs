@@ -150,11 +150,18 @@ async fn prepare(
 
 /// The journal's record of a publish of `media_id` on `appid`.
 async fn recorded(journal: &Journal, appid: &str, media_id: &str) -> Result<Option<PublishRecord>> {
-    Ok(journal
-        .publishes()
-        .await?
-        .into_iter()
-        .find(|p| p.appid == appid && p.media_id.as_deref() == Some(media_id)))
+    find(journal, |p| {
+        p.appid == appid && p.media_id.as_deref() == Some(media_id)
+    })
+    .await
+}
+
+/// The first publish in the journal that `matches`.
+async fn find(
+    journal: &Journal,
+    matches: impl Fn(&PublishRecord) -> bool,
+) -> Result<Option<PublishRecord>> {
+    Ok(journal.publishes().await?.into_iter().find(|p| matches(p)))
 }
 
 /// Whether the draft box still holds `media_id`.
@@ -320,11 +327,11 @@ async fn follow(
 
 /// The report recorded for `record`'s publish, if one came.
 async fn recorded_report(journal: &Journal, record: &PublishRecord) -> Result<Option<Outcome>> {
-    Ok(journal
-        .publishes()
-        .await?
-        .into_iter()
-        .find(|p| p.appid == record.appid && p.publish_id == record.publish_id)
+    let now = find(journal, |p| {
+        p.appid == record.appid && p.publish_id == record.publish_id
+    })
+    .await?;
+    Ok(now
         .filter(|p| p.status.is_some())
         .map(|p| Outcome::from_record(&p)))
 }

@@ -87,10 +87,7 @@ pub async fn stats(
     csv: bool,
     json_out: bool,
 ) -> Result<()> {
-    let today = match today {
-        Some(t) => Date::parse(t)?,
-        None => Date::today(),
-    };
+    let today = wechat_today(today)?;
     let rows = wxmass_campaign::reads::article_totals(client, journal, campaign, today)
         .await
         .context("cannot read the campaign's figures (getarticletotal)")?;
@@ -283,10 +280,12 @@ fn to_csv(articles: &BTreeMap<u32, ArticleStats>) -> String {
     out
 }
 
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+/// WeChat's day: `--today`, else this machine's.
+fn wechat_today(today: Option<&str>) -> Result<Date> {
+    Ok(match today {
+        Some(t) => Date::parse(t).context("--today")?,
+        None => Date::today(),
+    })
 }
 
 /// One day of the account: followers and what they read.
@@ -314,15 +313,14 @@ pub async fn account(
     json_out: bool,
 ) -> Result<()> {
     use wxmass_api::api::datacube::{DateRange, Endpoint, walk};
-    let today = match today {
-        Some(t) => Date::parse(t).context("--today")?,
-        None => Date::today(),
-    };
+    let today = wechat_today(today)?;
     let to = match to {
         Some(t) => Date::parse(t).context("--to")?,
         // Yesterday's figures come at 08:00 Beijing time: before, the day
         // before is the last there is.
-        None if today == Date::today() && unix_now() < today.unix_at(8) => today.plus(-2),
+        None if today == Date::today() && wxmass_campaign::beijing::now() < today.unix_at(8) => {
+            today.plus(-2)
+        }
         None => today.plus(-1),
     };
     let from = match from {
