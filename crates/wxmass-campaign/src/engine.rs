@@ -20,6 +20,7 @@ use wxmass_api::{Client, ClientMsgId, Errcode, Message, Sent};
 
 use crate::error::{Error, Result};
 use crate::journal::Journal;
+use crate::openids;
 use crate::spec::{Audience, Campaign, Claim};
 
 /// How a worker sends.
@@ -236,26 +237,41 @@ impl Round<'_> {
     /// transaction, and gives back the others (returned with WeChat's
     /// answer).
     async fn send(&self, claims: &[Claim]) -> Result<Vec<(Claim, wxmass_api::Error)>> {
-        let mut sends = JoinSet::new();
+        let mut sends: JoinSet<Result<(usize, wxmass_api::Result<Sent>)>> = JoinSet::new();
         for (n, claim) in claims.iter().enumerate() {
-            let audience = match &self.campaign.audience {
-                Audience::All => wxmass_api::Audience::All,
-                Audience::Tag { tag_id } => wxmass_api::Audience::Tag(*tag_id),
-                Audience::Openids => wxmass_api::Audience::OpenIds(
-                    self.journal.openids(&self.campaign.id, claim.index).await?,
+            // Only the stored bytes are read here; each send decodes its
+            // own on its task, beside the others' requests.
+            let packed = match &self.campaign.audience {
+                Audience::Openids => Some(
+                    self.journal
+                        .packed_openids(&self.campaign.id, claim.index)
+                        .await?,
                 ),
+                _ => None,
             };
+            let audience = self.campaign.audience.clone();
             let (client, message) = (self.client.clone(), self.message.clone());
             let (id, observer) = (claim.clientmsgid.clone(), self.observer.clone());
+            let (campaign, index) = (self.campaign.id.clone(), claim.index);
             sends.spawn(async move {
-                let sent = send_batch(&client, &message, &audience, &id, &*observer).await;
-                (n, sent)
+                let audience = match (audience, packed) {
+                    (Audience::Tag { tag_id }, _) => wxmass_api::Audience::Tag(tag_id),
+                    (Audience::Openids, Some(packed)) => wxmass_api::Audience::OpenIds(
+                        openids::decode_batch(packed.as_deref(), &campaign, index)?,
+                    ),
+                    _ => wxmass_api::Audience::All,
+                };
+                Ok((
+                    n,
+                    send_batch(&client, &message, &audience, &id, &*observer).await,
+                ))
             });
         }
         let mut done = Vec::new();
         let mut failed = Vec::new();
         while let Some(joined) = sends.join_next().await {
-            let Ok((n, sent)) = joined else { continue };
+            let Ok(sent) = joined else { continue };
+            let (n, sent) = sent?;
             match sent {
                 Ok(sent) => {
                     let (msg_id, data_id) = match sent {

@@ -88,9 +88,16 @@ impl Journal {
 
     /// A batch's openids.
     pub async fn openids(&self, campaign: &str, index: u32) -> Result<Vec<String>> {
+        let blob = self.packed_openids(campaign, index).await?;
+        crate::openids::decode_batch(blob.as_deref(), campaign, index)
+    }
+
+    /// A batch's openids as stored (see [`crate::openids::decode_batch`]):
+    /// a sender decodes them on its own task, not under the journal.
+    pub async fn packed_openids(&self, campaign: &str, index: u32) -> Result<Option<Vec<u8>>> {
         match self {
-            Journal::Sqlite(j) => lock(j).openids(campaign, index),
-            Journal::Postgres(p) => p.openids(campaign, index).await,
+            Journal::Sqlite(j) => lock(j).packed_openids(campaign, index),
+            Journal::Postgres(p) => p.packed_openids(campaign, index).await,
         }
     }
 
@@ -183,11 +190,14 @@ impl Journal {
         Ok(sha256)
     }
 
-    /// See [`SqliteJournal::set_status`].
-    pub async fn set_status(&self, campaign: &str, index: u32, status: &str) -> Result<()> {
+    /// See [`SqliteJournal::set_statuses`].
+    pub async fn set_statuses(&self, campaign: &str, statuses: &[(u32, &str)]) -> Result<()> {
+        if statuses.is_empty() {
+            return Ok(());
+        }
         match self {
-            Journal::Sqlite(j) => lock(j).set_status(campaign, index, status, beijing::now()),
-            Journal::Postgres(p) => p.set_status(campaign, index, status).await,
+            Journal::Sqlite(j) => lock(j).set_statuses(campaign, statuses, beijing::now()),
+            Journal::Postgres(p) => p.set_statuses(campaign, statuses).await,
         }
     }
 

@@ -370,10 +370,10 @@ impl PgJournal {
             .collect())
     }
 
-    /// A batch's openids.
-    pub async fn openids(&self, campaign: &str, index: u32) -> Result<Vec<String>> {
+    /// See [`crate::SqliteJournal::packed_openids`].
+    pub async fn packed_openids(&self, campaign: &str, index: u32) -> Result<Option<Vec<u8>>> {
         let idx = index as i32;
-        let blob: Option<Vec<u8>> = self
+        Ok(self
             .with(async |c| {
                 c.query_opt(
                     "SELECT openids FROM wxmass_batches WHERE campaign = $1 AND idx = $2",
@@ -382,16 +382,7 @@ impl PgJournal {
                 .await
             })
             .await?
-            .and_then(|r| r.get(0));
-        match blob {
-            None => Ok(Vec::new()),
-            Some(blob) => openids::decode(&blob).ok_or_else(|| {
-                unreadable(format!(
-                    "batch {} of campaign {campaign:?} holds openids this build cannot read",
-                    index + 1
-                ))
-            }),
-        }
+            .and_then(|r| r.get(0)))
     }
 
     /// See [`crate::SqliteJournal::each_recent_list_member`].
@@ -530,12 +521,17 @@ impl PgJournal {
         Ok(())
     }
 
-    /// See [`crate::SqliteJournal::set_status`].
-    pub async fn set_status(&self, campaign: &str, index: u32, status: &str) -> Result<()> {
-        let idx = index as i32;
+    /// See [`crate::SqliteJournal::set_statuses`]: one statement.
+    pub async fn set_statuses(&self, campaign: &str, statuses: &[(u32, &str)]) -> Result<()> {
+        let idx: Vec<i32> = statuses.iter().map(|(i, _)| *i as i32).collect();
+        let status: Vec<&str> = statuses.iter().map(|(_, s)| *s).collect();
         self.with(async |c| {
             c.execute(
-                &format!("UPDATE wxmass_batches SET status = $3, updated_at = {DB_NOW} WHERE campaign = $1 AND idx = $2"),
+                &format!(
+                    "UPDATE wxmass_batches b SET status = u.status, updated_at = {DB_NOW}
+                     FROM unnest($2::int4[], $3::text[]) AS u(idx, status)
+                     WHERE b.campaign = $1 AND b.idx = u.idx"
+                ),
                 &[&campaign, &idx, &status],
             )
             .await

@@ -376,6 +376,21 @@ pub struct Report {
     pub article_urls: Vec<String>,
 }
 
+impl Report {
+    /// The job's status as `mass/get` names it, read from the report:
+    /// `send success` is `SEND_SUCCESS`; `send fail` and every `err(N)`
+    /// (the review refused it, or it timed out) are `SEND_FAIL`. (The
+    /// reference lists both vocabularies but not this mapping; it is what
+    /// a final job can be, `DELETE` coming only later.)
+    pub fn job_status(&self) -> &'static str {
+        if self.status == "send success" {
+            "SEND_SUCCESS"
+        } else {
+            "SEND_FAIL"
+        }
+    }
+}
+
 /// A job report received for an account, to be recorded: the report, and
 /// the whole event as received (kept to tell a retry from a contradiction).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -460,7 +460,14 @@ impl SqliteJournal {
 
     /// A batch's openids, in order (none for every follower or a tag).
     pub fn openids(&self, campaign: &str, index: u32) -> Result<Vec<String>> {
-        let blob: Option<Vec<u8>> = self
+        let blob = self.packed_openids(campaign, index)?;
+        openids::decode_batch(blob.as_deref(), campaign, index)
+    }
+
+    /// A batch's openids as stored, to be decoded with
+    /// [`openids::decode_batch`] by the caller, after the journal's lock.
+    pub fn packed_openids(&self, campaign: &str, index: u32) -> Result<Option<Vec<u8>>> {
+        Ok(self
             .conn
             .query_row(
                 "SELECT openids FROM batches WHERE campaign = ?1 AND idx = ?2",
@@ -468,17 +475,7 @@ impl SqliteJournal {
                 |r| r.get(0),
             )
             .optional()?
-            .flatten();
-        match blob {
-            None => Ok(Vec::new()),
-            Some(blob) => openids::decode(&blob).ok_or_else(|| Error::Store {
-                advice: format!(
-                    "batch {} of campaign {campaign:?} holds openids this build cannot read",
-                    index + 1
-                ),
-                source: None,
-            }),
-        }
+            .flatten())
     }
 
     /// Calls `f` with every openid of `appid`'s openid-list campaigns, other
@@ -700,12 +697,24 @@ impl SqliteJournal {
         Ok(())
     }
 
-    /// Records a batch's mass/get status.
-    pub fn set_status(&self, campaign: &str, index: u32, status: &str, at: i64) -> Result<()> {
-        self.conn.execute(
-            "UPDATE batches SET status = ?3, updated_at = ?4 WHERE campaign = ?1 AND idx = ?2",
-            params![campaign, index, status, at],
-        )?;
+    /// Records batches' job statuses (`mass/get`'s words), all in one
+    /// transaction: one fsync however many jobs ended together.
+    pub fn set_statuses(
+        &mut self,
+        campaign: &str,
+        statuses: &[(u32, &str)],
+        at: i64,
+    ) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut update = tx.prepare_cached(
+                "UPDATE batches SET status = ?3, updated_at = ?4 WHERE campaign = ?1 AND idx = ?2",
+            )?;
+            for (index, status) in statuses {
+                update.execute(params![campaign, index, status, at])?;
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 

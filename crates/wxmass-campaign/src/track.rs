@@ -13,58 +13,45 @@ use crate::spec::Batch;
 
 /// Waits until every job is final or a minute has passed. A report pushed
 /// by WeChat settles a batch the moment `wxmass serve` records it in this
-/// journal (read every few milliseconds, a local query), and its status is
-/// then asked once; the batches without one are asked with `mass/get`, a
-/// few at a time, soon at first and then less often (a real job takes
-/// seconds to minutes, and each ask counts against the daily API quota).
+/// journal (read every few milliseconds, a local query): its status is the
+/// report's, with no request. The batches without one are asked with
+/// `mass/get`, a few at a time, first once a job could have ended and then
+/// less often (a real job takes seconds to minutes, and each ask counts
+/// against the daily API quota).
 pub async fn track(client: &Client, journal: &Journal, campaign: &str) -> Result<()> {
     const JOURNAL_EVERY: Duration = Duration::from_millis(10);
-    const FIRST_ASK: Duration = Duration::from_millis(100);
+    // No job ends as it is submitted: the first ask waits a little.
+    const FIRST_ASK: Duration = Duration::from_millis(250);
     const ASK_AT_MOST_EVERY: Duration = Duration::from_secs(5);
-    const ASKS_IN_FLIGHT: usize = 8;
     let start = tokio::time::Instant::now();
     let deadline = start + Duration::from_secs(60);
-    let (mut next_ask, mut ask_gap) = (start, FIRST_ASK);
-    // Batches with a report whose status was asked after it came.
-    let mut settled = std::collections::HashSet::new();
+    let (mut next_ask, mut ask_gap) = (start + FIRST_ASK, FIRST_ASK);
     loop {
         let open: Vec<Batch> = journal
             .batches(campaign)
             .await?
             .into_iter()
-            .filter(|b| {
-                b.msg_id.is_some()
-                    && !settled.contains(&b.index)
-                    && b.status.as_deref().is_none_or(|s| s == "SENDING")
-            })
+            .filter(|b| b.msg_id.is_some() && b.status.as_deref().is_none_or(|s| s == "SENDING"))
             .collect();
         if open.is_empty() {
             return Ok(());
         }
+        let reported: Vec<(u32, &str)> = open
+            .iter()
+            .filter_map(|b| Some((b.index, b.report.as_ref()?.job_status())))
+            .collect();
+        journal.set_statuses(campaign, &reported).await?;
         let now = tokio::time::Instant::now();
         if now > deadline {
             return Ok(());
         }
-        let due = now >= next_ask;
-        let ask: Vec<&Batch> = open.iter().filter(|b| due || b.report.is_some()).collect();
-        if ask.is_empty() {
-            tokio::time::sleep(JOURNAL_EVERY.min(next_ask - now)).await;
-            continue;
-        }
-        // A few at a time (a named future per ask keeps the whole `Send`
-        // for servers that spawn it).
-        for some in ask.chunks(ASKS_IN_FLIGHT) {
-            let asked = futures_util::future::join_all(
-                some.iter()
-                    .map(|b| ask_status(client, journal, campaign, b)),
-            )
-            .await;
-            asked.into_iter().collect::<Result<()>>()?;
-        }
-        settled.extend(open.iter().filter(|b| b.report.is_some()).map(|b| b.index));
-        if due {
+        if now >= next_ask {
+            let unreported: Vec<&Batch> = open.iter().filter(|b| b.report.is_none()).collect();
+            ask_statuses(client, journal, campaign, &unreported).await?;
             next_ask = tokio::time::Instant::now() + ask_gap;
             ask_gap = (ask_gap * 2).min(ASK_AT_MOST_EVERY);
+        } else if reported.is_empty() {
+            tokio::time::sleep(JOURNAL_EVERY.min(next_ask - now)).await;
         }
     }
 }
@@ -74,7 +61,6 @@ pub async fn track(client: &Client, journal: &Journal, campaign: &str) -> Result
 /// jobs that outlast it and reports lost on the way (or a server that
 /// restarted). Returns how many are still not final.
 pub async fn ask_open(client: &Client, journal: &Journal, campaign: &str) -> Result<usize> {
-    const ASKS_IN_FLIGHT: usize = 8;
     let open = |batches: Vec<Batch>| -> Vec<Batch> {
         batches
             .into_iter()
@@ -86,28 +72,40 @@ pub async fn ask_open(client: &Client, journal: &Journal, campaign: &str) -> Res
             .collect()
     };
     let asking = open(journal.batches(campaign).await?);
-    for some in asking.chunks(ASKS_IN_FLIGHT) {
-        let asked = futures_util::future::join_all(
-            some.iter()
-                .map(|b| ask_status(client, journal, campaign, b)),
-        )
-        .await;
-        asked.into_iter().collect::<Result<()>>()?;
-    }
+    ask_statuses(
+        client,
+        journal,
+        campaign,
+        &asking.iter().collect::<Vec<_>>(),
+    )
+    .await?;
     Ok(open(journal.batches(campaign).await?).len())
 }
 
-/// Asks WeChat for one batch's job status and keeps it when it is news
-/// (a write, and its fsync, only then).
-async fn ask_status(client: &Client, journal: &Journal, campaign: &str, b: &Batch) -> Result<()> {
-    let Some(msg_id) = b.msg_id else {
-        return Ok(());
-    };
-    let status = client.mass().get(msg_id).await?;
-    if b.status.as_deref() != Some(status.as_str()) {
-        journal
-            .set_status(campaign, b.index, status.as_str())
-            .await?;
+/// Asks WeChat for these batches' job statuses, a few at a time (a named
+/// future per ask keeps the whole `Send` for servers that spawn it), and
+/// keeps those that are news in one write (and one fsync).
+pub async fn ask_statuses(
+    client: &Client,
+    journal: &Journal,
+    campaign: &str,
+    batches: &[&Batch],
+) -> Result<()> {
+    const ASKS_IN_FLIGHT: usize = 8;
+    let mut changed = Vec::new();
+    for some in batches.chunks(ASKS_IN_FLIGHT) {
+        let asked = futures_util::future::join_all(some.iter().filter_map(|b| {
+            let msg_id = b.msg_id?;
+            Some(async move { (b, client.mass().get(msg_id).await) })
+        }))
+        .await;
+        for (b, status) in asked {
+            let status = status?;
+            if b.status.as_deref() != Some(status.as_str()) {
+                changed.push((b.index, status));
+            }
+        }
     }
-    Ok(())
+    let changed: Vec<(u32, &str)> = changed.iter().map(|(i, s)| (*i, s.as_str())).collect();
+    journal.set_statuses(campaign, &changed).await
 }

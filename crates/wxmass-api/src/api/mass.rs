@@ -3,10 +3,10 @@
 
 use serde_json::{Value, json};
 
-use crate::client::{Call, Client};
+use crate::client::{Body, Call, Client};
 use crate::error::{Errcode, Error, Result};
 use crate::message::{
-    Audience, Message, PreviewTarget, derive_clientmsgid, preview_body, send_body,
+    Audience, Message, PreviewTarget, derive_clientmsgid, preview_body, send_body_json,
     validate_clientmsgid,
 };
 
@@ -166,7 +166,10 @@ impl MassHandler<'_> {
             Audience::OpenIds(_) => "/cgi-bin/message/mass/send",
             _ => "/cgi-bin/message/mass/sendall",
         };
-        let mut call = Call::post(path, send_body(message, audience, clientmsgid.as_deref()));
+        let mut call = Call::post_body(
+            path,
+            Body::Json(send_body_json(message, audience, clientmsgid.as_deref())),
+        );
         if clientmsgid.is_none() {
             // Without a clientmsgid a repeat could deliver twice.
             call = call.unsafe_to_repeat();

@@ -93,14 +93,14 @@ pub async fn status(
                 client.appid()
             );
         }
-        for batch in journal.batches(&id).await? {
-            if let Some(msg_id) = batch.msg_id {
-                let status = client.mass().get(msg_id).await?;
-                journal
-                    .set_status(&id, batch.index, status.as_str())
-                    .await?;
-            }
-        }
+        let batches = journal.batches(&id).await?;
+        wxmass_campaign::track::ask_statuses(
+            client,
+            journal,
+            &id,
+            &batches.iter().collect::<Vec<_>>(),
+        )
+        .await?;
     }
     print_campaign(journal, &id, json_out).await
 }
