@@ -254,12 +254,14 @@ impl Round<'_> {
             let (id, observer) = (claim.clientmsgid.clone(), self.observer.clone());
             let (campaign, index) = (self.campaign.id.clone(), claim.index);
             sends.spawn(async move {
-                let audience = match (audience, packed) {
-                    (Audience::Tag { tag_id }, _) => wxmass_api::Audience::Tag(tag_id),
-                    (Audience::Openids, Some(packed)) => wxmass_api::Audience::OpenIds(
-                        openids::decode_batch(packed.as_deref(), &campaign, index)?,
-                    ),
-                    _ => wxmass_api::Audience::All,
+                let audience = match audience {
+                    Audience::All => wxmass_api::Audience::All,
+                    Audience::Tag { tag_id } => wxmass_api::Audience::Tag(tag_id),
+                    Audience::Openids => wxmass_api::Audience::OpenIds(openids::decode_batch(
+                        packed.flatten().as_deref(),
+                        &campaign,
+                        index,
+                    )?),
                 };
                 Ok((
                     n,
