@@ -36,6 +36,27 @@ pub struct Cli {
         hide_env_values = true
     )]
     pub database: Option<String>,
+    /// Read the campaigns of a `wxmass server` instead of this machine's
+    /// journal (`campaigns` and `status`), e.g. https://wxmass.example.com.
+    /// Given before the command.
+    #[arg(
+        long,
+        env = "WXMASS_SERVER_URL",
+        value_name = "URL",
+        conflicts_with_all = ["journal", "database"],
+        help_heading = "Global options"
+    )]
+    pub server: Option<String>,
+    /// The API token for --server (prefer WXMASS_SERVER_TOKEN: shells keep
+    /// history). Any role may read.
+    #[arg(
+        long = "token",
+        env = "WXMASS_SERVER_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN",
+        help_heading = "Global options"
+    )]
+    pub server_token: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -154,7 +175,7 @@ pub enum Command {
     Publish(PublishArgs),
     /// Show a campaign: batches, msg_ids, statuses, reports.
     #[command(
-        after_help = "Examples:\n  wxmass status\n  wxmass status vip-2026-11 --refresh --json\n  wxmass status --unknown"
+        after_help = "Examples:\n  wxmass status\n  wxmass status vip-2026-11 --refresh --json\n  wxmass status --unknown\n  WXMASS_SERVER_TOKEN=wxm_... wxmass --server https://wxmass.example.com status autumn-news"
     )]
     Status {
         /// A campaign (default: the newest).
@@ -168,8 +189,10 @@ pub enum Command {
         #[arg(long, conflicts_with = "campaign")]
         unknown: bool,
     },
-    /// List the campaigns in the journal.
-    #[command(after_help = "Example:\n  wxmass campaigns --json")]
+    /// List the campaigns in the journal (or on a server, with --server).
+    #[command(
+        after_help = "Examples:\n  wxmass campaigns --json\n  WXMASS_SERVER_TOKEN=wxm_... wxmass --server https://wxmass.example.com campaigns"
+    )]
     Campaigns,
     /// The comments on a campaign's articles: list, open, close, reply, feature, delete.
     #[command(
@@ -864,6 +887,28 @@ pub struct PublishArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// clap's own checks of the whole tree: no flag defined twice where
+    /// it would clash (the top-level `--token` of `--server` beside
+    /// `serve --token`, WeChat's callback token).
+    #[test]
+    fn the_command_tree_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+        let server = Cli::try_parse_from([
+            "wxmass",
+            "--server",
+            "http://h",
+            "--token",
+            "wxm_a",
+            "campaigns",
+        ])
+        .expect("--server --token campaigns");
+        assert_eq!(server.server_token.as_deref(), Some("wxm_a"));
+        let serve =
+            Cli::try_parse_from(["wxmass", "serve", "--token", "cb"]).expect("serve --token");
+        assert!(serve.server_token.is_none() || std::env::var_os("WXMASS_SERVER_TOKEN").is_some());
+    }
 
     /// WeChat's media ids are base64url and may begin with `-`: they are
     /// still ids, not flags (a test's random id found it).

@@ -3,114 +3,43 @@
 //! every follower and read for two days (the clocks moved, the reads
 //! pulled), a text scheduled for tomorrow, and one awaiting approval.
 
-use std::time::Duration;
-
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
 use crate::demo::{ARTICLE, CHART, COVER};
+use crate::server_client::ServerClient;
 
-/// The API at `base`, as `token`.
-struct Api {
-    base: String,
-    token: String,
-    http: reqwest::Client,
-}
-
-impl Api {
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> Result<Value> {
-        let mut request = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request
-            .send()
-            .await
-            .with_context(|| format!("{method} {path}"))?;
-        let status = response.status();
-        let answer: Value = response.json().await.unwrap_or(Value::Null);
-        if !status.is_success() {
-            bail!("{method} {path}: {status} {answer}");
-        }
-        Ok(answer)
-    }
-
-    async fn post(&self, path: &str, body: Option<Value>) -> Result<Value> {
-        self.call(reqwest::Method::POST, path, body).await
-    }
-
-    async fn upload(&self, name: &str, data: &[u8]) -> Result<Value> {
-        let response = self
-            .http
-            .post(format!("{}/api/v1/files?name={name}", self.base))
-            .bearer_auth(&self.token)
-            .header("content-type", "application/octet-stream")
-            .body(data.to_vec())
-            .send()
-            .await?;
-        if !response.status().is_success() {
-            bail!("uploading {name}: {}", response.status());
-        }
-        Ok(response.json().await?)
-    }
-
-    /// Waits (at most a minute) until `check` holds for what `path` answers.
-    async fn until(&self, path: &str, check: impl Fn(&Value) -> bool) -> Result<()> {
-        for _ in 0..600 {
-            if check(&self.call(reqwest::Method::GET, path, None).await?) {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        bail!("{path} never became ready");
-    }
-
-    /// A draft campaign `id`, submitted for approval.
-    async fn submitted(
-        &self,
-        id: &str,
-        appid: &str,
-        name: &str,
-        content: Value,
-        audience: Value,
-    ) -> Result<()> {
-        self.post(
-            "/api/v1/campaigns",
-            Some(json!({"id": id, "appid": appid, "name": name, "content": content, "audience": audience})),
-        )
+/// A draft campaign `id`, submitted for approval.
+async fn submitted(
+    api: &ServerClient,
+    id: &str,
+    appid: &str,
+    name: &str,
+    content: Value,
+    audience: Value,
+) -> Result<()> {
+    api.post(
+        "/api/v1/campaigns",
+        Some(json!({"id": id, "appid": appid, "name": name, "content": content, "audience": audience})),
+    )
+    .await?;
+    api.post(&format!("/api/v1/campaigns/{id}/submit"), None)
         .await?;
-        self.post(&format!("/api/v1/campaigns/{id}/submit"), None)
-            .await?;
-        Ok(())
-    }
+    Ok(())
 }
-
 /// Makes the history on the server at `base` for `appid`, as the admin
 /// whose token is `token`. Moves the server's clock (and so the
 /// emulator's) two days on.
 pub async fn seed(base: &str, token: &str, appid: &str) -> Result<()> {
-    let api = Api {
-        base: base.to_owned(),
-        token: token.to_owned(),
-        http: reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()?,
-    };
+    let api = ServerClient::new(base, token)?;
     let cover = api.upload("demo-cover.png", COVER).await?;
     let chart = api.upload("demo-chart.png", CHART).await?;
     let post = api.upload("demo-article.md", ARTICLE.as_bytes()).await?;
     let article = json!({"type": "articles", "draft": false, "theme": null, "fetch_remote_images": false,
         "ignore_reprint": false,
         "articles": [{"file": post, "cover": cover, "pictures": [{"src": "demo-chart.png", "file": chart}]}]});
-    api.submitted(
+    submitted(
+        &api,
         "autumn-news",
         appid,
         "Autumn news",
@@ -118,9 +47,7 @@ pub async fn seed(base: &str, token: &str, appid: &str) -> Result<()> {
         json!({"kind": "all"}),
     )
     .await?;
-    let clock = api
-        .call(reqwest::Method::GET, "/api/v1/clock", None)
-        .await?;
+    let clock = api.get("/api/v1/clock").await?;
     let now = clock["now"].as_str().context("the clock")?.to_owned();
     api.post(
         "/api/v1/campaigns/autumn-news/approve",
@@ -144,7 +71,8 @@ pub async fn seed(base: &str, token: &str, appid: &str) -> Result<()> {
     .await?;
 
     let tomorrow = day.plus(3).unix_at(10);
-    api.submitted(
+    submitted(
+        &api,
         "weekend-offer",
         appid,
         "Weekend offer",
@@ -157,7 +85,8 @@ pub async fn seed(base: &str, token: &str, appid: &str) -> Result<()> {
         Some(json!({"send_at": wxmass_campaign::beijing::rfc3339(tomorrow)})),
     )
     .await?;
-    api.submitted(
+    submitted(
+        &api,
         "winter-preview",
         appid,
         "Winter preview",

@@ -13,6 +13,7 @@ mod open_files;
 mod progress;
 mod serve;
 mod server;
+mod server_client;
 mod worker;
 
 use std::process::ExitCode;
@@ -70,6 +71,9 @@ fn overrides(cli: &Cli) -> Overrides {
 }
 
 async fn run(cli: &Cli) -> anyhow::Result<()> {
+    if let Some(server) = &cli.server {
+        return on_server(cli, server).await;
+    }
     let settings = || Settings::resolve(&overrides(cli));
     match &cli.command {
         Command::Init(args) => commands::init::run(&cli.account, args, cli.json).await,
@@ -254,6 +258,27 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             commands::emit_bytes(&script);
             Ok(())
         }
+    }
+}
+
+/// `wxmass --server URL ...`: the commands that read a server's campaigns
+/// instead of the local journal.
+async fn on_server(cli: &Cli, server: &str) -> anyhow::Result<()> {
+    let client =
+        server_client::ServerClient::new(server, cli.server_token.as_deref().unwrap_or(""))?;
+    match &cli.command {
+        Command::Campaigns => commands::remote::campaigns(&client, cli.json).await,
+        Command::Status {
+            campaign,
+            unknown: false,
+            refresh: false,
+        } => commands::remote::status(&client, campaign.as_deref(), cli.json).await,
+        Command::Status { .. } => anyhow::bail!(
+            "--server: `status` shows a server's campaign as the server knows it (its own mass/get follow-up and the pushes it records); --refresh and --unknown are for a local journal"
+        ),
+        _ => anyhow::bail!(
+            "--server works with `campaigns` and `status`; the other commands act on this machine's journal and account (leave out --server and WXMASS_SERVER_URL). A server's campaigns are written, approved and sent through its API (/api/v1/openapi.json) or its dashboard"
+        ),
     }
 }
 

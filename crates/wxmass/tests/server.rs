@@ -2345,4 +2345,90 @@ fn the_server_demo_runs_a_campaign() {
         );
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
+
+    // The CLI reads the same campaigns through the API.
+    let home = tempfile::tempdir().expect("home");
+    let cli = |args: &[&str], token: Option<&str>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_wxmass"));
+        command
+            .env_clear()
+            .env("HOME", home.path())
+            .args(["--server", &base]);
+        if let Some(token) = token {
+            command.env("WXMASS_SERVER_TOKEN", token);
+        }
+        let out = command.args(args).output().expect("wxmass --server");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, listed, err) = cli(&["--json", "campaigns"], Some(&token));
+    assert!(ok, "{err}");
+    let (_, all) = call(&base, "GET", "/api/v1/campaigns", Some(&token), None);
+    assert_eq!(
+        serde_json::from_str::<Value>(&listed).expect("json"),
+        all,
+        "--json is what the API answers"
+    );
+    let (ok, table, err) = cli(&["campaigns"], Some(&token));
+    assert!(ok, "{err}");
+    let (_, news) = call(
+        &base,
+        "GET",
+        "/api/v1/campaigns/autumn-news",
+        Some(&token),
+        None,
+    );
+    let delivered = format!("{} of {}", news["delivered"], news["addressed"]);
+    assert!(
+        table.lines().any(|l| l.starts_with("autumn-news")
+            && l.contains("finished")
+            && l.contains(&delivered)),
+        "{table}"
+    );
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("winter-preview") && l.contains("awaiting_approval")),
+        "{table}"
+    );
+    let (_, batches) = call(
+        &base,
+        "GET",
+        "/api/v1/campaigns/autumn-news/batches",
+        Some(&token),
+        None,
+    );
+    let (ok, shown, err) = cli(&["status", "autumn-news"], Some(&token));
+    assert!(ok, "{err}");
+    let msg_id = batches[0]["msg_id"].to_string();
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.contains(&msg_id) && l.contains("SEND_SUCCESS")),
+        "{shown}"
+    );
+    // A wrong token, a campaign that is not there, a command that works on
+    // the local journal: each said, the token never shown.
+    let (ok, _, err) = cli(&["campaigns"], Some("wxm_not_a_token"));
+    assert!(
+        !ok && err.contains("401") && err.contains("WXMASS_SERVER_TOKEN"),
+        "{err}"
+    );
+    assert!(!err.contains("wxm_not_a_token"), "the token leaked: {err}");
+    let (ok, _, err) = cli(&["status", "no-such"], Some(&token));
+    assert!(
+        !ok && err.contains("404") && err.contains("campaigns` lists them"),
+        "{err}"
+    );
+    let (ok, _, err) = cli(&["send", "--text", "hi", "--all"], Some(&token));
+    assert!(
+        !ok && err.contains("--server works with `campaigns` and `status`"),
+        "{err}"
+    );
+    let (ok, _, err) = cli(&["campaigns"], None);
+    assert!(!ok && err.contains("needs an API token"), "{err}");
+    assert!(!err.contains(&token));
 }

@@ -6,6 +6,7 @@ pub mod comments;
 pub mod followers;
 pub mod init;
 pub mod publish;
+pub mod remote;
 pub mod stats;
 pub mod status;
 pub mod tags;
