@@ -23,7 +23,8 @@
 //! - [`engine`]: sending, by any number of workers under leases.
 //! - [`track`]: following the jobs until final, by push or `mass/get`.
 //! - [`people`]: the server's users, roles, API tokens, accounts (secrets
-//!   sealed) and audit log, in the same store.
+//!   sealed) and audit log, in the same store; [`sign_ins`]: failed
+//!   sign-ins, counted for every server on the store.
 //! - [`lifecycle`]: a server's campaign from draft to finished, and which
 //!   step may follow which.
 //! - [`lists`]: openid lists saved by name in the store, for servers.
@@ -67,6 +68,7 @@ pub mod prepare;
 pub mod publishes;
 pub mod quota;
 pub mod reads;
+pub mod sign_ins;
 pub mod spec;
 pub mod sqlite;
 pub mod track;

@@ -22,7 +22,7 @@ use crate::spec::{JobReport, SeenRequest};
 use crate::sqlite::{PlannedBatch, Recorded, StrayReport};
 
 /// The schema version this build writes (`wxmass_schema.version`).
-pub const SCHEMA_VERSION: i32 = 5;
+pub const SCHEMA_VERSION: i32 = 6;
 
 /// The database's clock, in Unix seconds.
 const DB_NOW: &str = "extract(epoch from clock_timestamp())::bigint";
@@ -214,6 +214,10 @@ impl PgJournal {
                 // Version 5: the series of reads the server pulls.
                 if version < 5 {
                     tx.batch_execute(crate::reads::POSTGRES_TABLES).await?;
+                }
+                // Version 6: failed sign-ins, counted for every server.
+                if version < 6 {
+                    tx.batch_execute(crate::sign_ins::POSTGRES_TABLE).await?;
                 }
                 if version < SCHEMA_VERSION {
                     tx.execute("DELETE FROM wxmass_schema", &[]).await?;

@@ -24,7 +24,7 @@ use crate::spec::{
 };
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// The tables of the first release (user_version 0). A new journal is
 /// created through them and upgraded like an old one, so there is one path.
@@ -288,6 +288,10 @@ impl SqliteJournal {
         // Version 6: the series of reads the server pulls from datacube.
         if version < 6 {
             tx.execute_batch(crate::reads::SQLITE_TABLES)?;
+        }
+        // Version 7: failed sign-ins, counted for every server on the store.
+        if version < 7 {
+            tx.execute_batch(crate::sign_ins::SQLITE_TABLE)?;
         }
         if version < SCHEMA_VERSION {
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;

@@ -17,6 +17,7 @@ use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use rand::RngExt as _;
 use subtle::ConstantTimeEq as _;
+use wxmass_campaign::Journal;
 use wxmass_campaign::people::{Permission, Role, User};
 
 use crate::AppState;
@@ -270,55 +271,56 @@ pub const SIGN_IN_WINDOW: std::time::Duration = std::time::Duration::from_secs(3
 /// wait (one guess at many names).
 pub const SIGN_IN_FAILURES_ALL: usize = 100;
 
-/// Failed sign-ins, by name, in this process (each server behind a load
-/// balancer counts its own: with `n` servers, a name gets `n` times
-/// [`SIGN_IN_FAILURES`]).
-#[derive(Default)]
-pub struct SignInLimiter {
-    failures: std::sync::Mutex<std::collections::HashMap<String, Vec<std::time::Instant>>>,
+/// Failed sign-ins, counted in the store: every server on it sees the same
+/// ones, so a name gets [`SIGN_IN_FAILURES`] tries however many servers
+/// share the load. Times are the machine's (not the movable scheduling
+/// clock, which would let an admin clear them).
+pub struct SignIns<'a> {
+    journal: &'a Journal,
 }
 
-impl SignInLimiter {
-    /// `Err(wait)` while `name` (or everyone) has failed too often.
-    pub fn check(&self, name: &str) -> Result<(), std::time::Duration> {
-        let now = std::time::Instant::now();
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        failures.retain(|_, times| {
-            times.retain(|t| now.duration_since(*t) < SIGN_IN_WINDOW);
-            !times.is_empty()
-        });
-        let wait_for = |times: &[std::time::Instant]| {
-            times
-                .iter()
-                .min()
-                .map(|first| SIGN_IN_WINDOW.saturating_sub(now.duration_since(*first)))
-                .unwrap_or_default()
-        };
-        if let Some(times) = failures.get(&name.to_lowercase())
-            && times.len() >= SIGN_IN_FAILURES
-        {
-            return Err(wait_for(times));
-        }
-        let all: Vec<std::time::Instant> = failures.values().flatten().copied().collect();
-        if all.len() >= SIGN_IN_FAILURES_ALL {
-            return Err(wait_for(&all));
-        }
-        Ok(())
+impl<'a> SignIns<'a> {
+    /// The sign-ins kept in `journal`.
+    pub fn new(journal: &'a Journal) -> SignIns<'a> {
+        SignIns { journal }
     }
 
-    /// Counts a failure for `name`.
-    pub fn failed(&self, name: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        failures
-            .entry(name.to_lowercase())
-            .or_default()
-            .push(std::time::Instant::now());
+    /// `Some(wait)` while `name` (or everyone) has failed too often.
+    pub async fn check(&self, name: &str) -> wxmass_campaign::Result<Option<std::time::Duration>> {
+        let window = SIGN_IN_WINDOW.as_secs() as i64;
+        let now = wxmass_campaign::beijing::now();
+        let failures = self
+            .journal
+            .sign_in_failures(&name.to_lowercase(), now - window)
+            .await?;
+        let wait = |oldest: Option<i64>| {
+            let left = oldest.map_or(window, |t| t + window - now).clamp(1, window);
+            std::time::Duration::from_secs(left as u64)
+        };
+        Ok(if failures.name >= SIGN_IN_FAILURES as u64 {
+            Some(wait(failures.name_oldest))
+        } else if failures.all >= SIGN_IN_FAILURES_ALL as u64 {
+            Some(wait(failures.all_oldest))
+        } else {
+            None
+        })
+    }
+
+    /// Counts a failure for `name` (and forgets those past the window).
+    pub async fn failed(&self, name: &str) -> wxmass_campaign::Result<()> {
+        let now = wxmass_campaign::beijing::now();
+        self.journal
+            .sign_in_failed(
+                &name.to_lowercase(),
+                now,
+                now - SIGN_IN_WINDOW.as_secs() as i64,
+            )
+            .await
     }
 
     /// Forgets `name`'s failures (it signed in).
-    pub fn succeeded(&self, name: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        failures.remove(&name.to_lowercase());
+    pub async fn succeeded(&self, name: &str) -> wxmass_campaign::Result<()> {
+        self.journal.sign_in_succeeded(&name.to_lowercase()).await
     }
 }
 
@@ -326,27 +328,68 @@ impl SignInLimiter {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_name_waits_after_five_failures_and_a_success_clears_it() {
-        let limiter = SignInLimiter::default();
+    #[tokio::test]
+    async fn a_name_waits_after_five_failures_and_a_success_clears_it() {
+        let dir = tempfile::tempdir().expect("dir");
+        let journal = Journal::sqlite(&dir.path().join("j.db")).expect("journal");
+        let sign_ins = SignIns::new(&journal);
         for _ in 0..SIGN_IN_FAILURES {
-            assert!(limiter.check("Alice").is_ok());
-            limiter.failed("Alice");
+            assert_eq!(sign_ins.check("Alice").await.expect("check"), None);
+            sign_ins.failed("Alice").await.expect("failed");
         }
-        let wait = limiter.check("alice").expect_err("limited");
-        assert!(wait <= SIGN_IN_WINDOW && wait > SIGN_IN_WINDOW / 2);
-        assert!(limiter.check("bob").is_ok(), "others are not");
-        limiter.succeeded("alice");
-        assert!(limiter.check("alice").is_ok());
+        let wait = sign_ins
+            .check("alice")
+            .await
+            .expect("check")
+            .expect("limited");
+        assert!(
+            wait <= SIGN_IN_WINDOW && wait > SIGN_IN_WINDOW / 2,
+            "{wait:?}"
+        );
+        assert_eq!(
+            sign_ins.check("bob").await.expect("check"),
+            None,
+            "others are not"
+        );
+        sign_ins.succeeded("ALICE").await.expect("succeeded");
+        assert_eq!(sign_ins.check("alice").await.expect("check"), None);
     }
 
-    #[test]
-    fn many_names_failing_stops_everyone() {
-        let limiter = SignInLimiter::default();
+    #[tokio::test]
+    async fn many_names_failing_stops_everyone() {
+        let dir = tempfile::tempdir().expect("dir");
+        let journal = Journal::sqlite(&dir.path().join("j.db")).expect("journal");
+        let sign_ins = SignIns::new(&journal);
         for i in 0..SIGN_IN_FAILURES_ALL {
-            limiter.failed(&format!("user{i}"));
+            sign_ins.failed(&format!("user{i}")).await.expect("failed");
         }
-        assert!(limiter.check("someone-else").is_err());
+        assert!(
+            sign_ins
+                .check("someone-else")
+                .await
+                .expect("check")
+                .is_some()
+        );
+    }
+
+    #[tokio::test]
+    async fn failures_past_the_window_are_forgotten() {
+        let dir = tempfile::tempdir().expect("dir");
+        let journal = Journal::sqlite(&dir.path().join("j.db")).expect("journal");
+        let window = SIGN_IN_WINDOW.as_secs() as i64;
+        let now = wxmass_campaign::beijing::now();
+        for _ in 0..SIGN_IN_FAILURES {
+            journal
+                .sign_in_failed("carol", now - window - 10, now - 10 * window)
+                .await
+                .expect("an old failure");
+        }
+        let sign_ins = SignIns::new(&journal);
+        assert_eq!(sign_ins.check("carol").await.expect("check"), None);
+        // A new failure removes the old rows.
+        sign_ins.failed("dave").await.expect("failed");
+        let all = journal.sign_in_failures("x", 0).await.expect("count").all;
+        assert_eq!(all, 1);
     }
 
     #[test]

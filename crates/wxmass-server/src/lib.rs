@@ -57,7 +57,6 @@ struct Inner {
     wechat: Option<String>,
     callbacks: callbacks::Callbacks,
     clock: clock::Clock,
-    sign_ins: auth::SignInLimiter,
 }
 
 impl AppState {
@@ -82,7 +81,6 @@ impl AppState {
             wechat,
             callbacks: callbacks::Callbacks::new(writer),
             clock: clock::Clock::default(),
-            sign_ins: auth::SignInLimiter::default(),
         })))
     }
 
@@ -111,9 +109,10 @@ impl AppState {
         self.0.clock.now()
     }
 
-    /// Failed sign-ins, for the rate limit.
-    pub fn sign_ins(&self) -> &auth::SignInLimiter {
-        &self.0.sign_ins
+    /// Failed sign-ins, for the rate limit (kept in the store, counted
+    /// for every server on it).
+    pub fn sign_ins(&self) -> auth::SignIns<'_> {
+        auth::SignIns::new(&self.0.journal)
     }
 
     /// Where the accounts' access tokens are kept.

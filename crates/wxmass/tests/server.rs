@@ -592,16 +592,14 @@ fn server_on_postgres() {
         String::from_utf8_lossy(&out.stderr)
     );
     let admin = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    let (_server, base) = common::spawn(
-        Some(home.path()),
-        &[
-            "--database",
-            &postgres.url,
-            "server",
-            "--listen",
-            "127.0.0.1:0",
-        ],
-    );
+    let server_args = [
+        "--database",
+        &postgres.url,
+        "server",
+        "--listen",
+        "127.0.0.1:0",
+    ];
+    let (_server, base) = common::spawn(Some(home.path()), &server_args);
     let (status, created) = call(
         &base,
         "POST",
@@ -619,6 +617,32 @@ fn server_on_postgres() {
         .filter_map(|u| u["name"].as_str())
         .collect();
     assert_eq!(names, ["alice", "ed"]);
+
+    // Two servers on the store count the same failed sign-ins: three
+    // wrong passwords at one and two at the other make the name wait at
+    // both (a load balancer does not multiply the tries).
+    let (_other, other) = common::spawn(Some(home.path()), &server_args);
+    let sign_in = |base: &str, password: &str| {
+        call_with(
+            base,
+            "POST",
+            "/api/v1/session",
+            &[],
+            Some(json!({"name": "Ed", "password": password})),
+        )
+    };
+    for base in [&base, &base, &base, &other, &other] {
+        let (status, _, answer) = sign_in(base, "not the password at all");
+        assert_eq!(status, 401, "{answer}");
+    }
+    for base in [&base, &other] {
+        let (status, _, answer) = sign_in(base, PASSWORD);
+        assert_eq!(
+            (status, answer["error"]["code"].as_str()),
+            (429, Some("too_many")),
+            "{answer}"
+        );
+    }
 }
 
 /// Waits (up to 20 s) until campaign `id` is in `state`; returns it.

@@ -3,8 +3,8 @@
 //! an HTTPS proxy that says so with `X-Forwarded-Proto: https`) and the
 //! session's CSRF token, which the page sends in `X-CSRF-Token` with every
 //! request that changes something. Failed sign-ins are limited per name
-//! (and over all names) with 429 and `Retry-After`. Machines use API
-//! tokens instead.
+//! (and over all names) with 429 and `Retry-After`, counted in the store
+//! for every server on it. Machines use API tokens instead.
 
 use axum::Json;
 use axum::extract::State;
@@ -83,7 +83,7 @@ pub async fn sign_in(
     if request.password.chars().count() > MAX_SIGN_IN_CHARS {
         return Err(ApiError::invalid("password", "at most 1,024 characters"));
     }
-    if let Err(wait) = state.sign_ins().check(name) {
+    if let Some(wait) = state.sign_ins().check(name).await? {
         return Err(ApiError::too_many(
             format!(
                 "too many failed sign-ins: try again in {} s",
@@ -103,11 +103,11 @@ pub async fn sign_in(
         .await
         .map_err(|e| ApiError::internal(&e))?;
     let Some((user, _)) = found.filter(|_| matches) else {
-        state.sign_ins().failed(name);
+        state.sign_ins().failed(name).await?;
         tracing::warn!(name = %name.escape_debug(), "a sign-in failed");
         return Err(ApiError::unauthorized("wrong name or password"));
     };
-    state.sign_ins().succeeded(name);
+    state.sign_ins().succeeded(name).await?;
     let secret = auth::new_session();
     let now = beijing::now();
     state
