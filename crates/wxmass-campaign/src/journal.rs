@@ -327,6 +327,11 @@ impl Journal {
 
 /// The SQLite journal; a panic while it was held cannot leave it half
 /// written (every change is a transaction), so a poisoned lock is used.
+/// A count as both databases return it (i64), as a count.
+pub(crate) fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
 pub(crate) fn lock(j: &Mutex<SqliteJournal>) -> MutexGuard<'_, SqliteJournal> {
     j.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::journal::Journal;
+use crate::journal::{Journal, count};
 use crate::postgres::PgJournal;
 use crate::sqlite::SqliteJournal;
 
@@ -71,10 +71,6 @@ impl Journal {
             Journal::Postgres(p) => p.list_data(name).await,
         }
     }
-}
-
-fn count(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
 }
 
 impl SqliteJournal {

@@ -14,7 +14,7 @@ use wxmass_api::Client;
 use wxmass_api::api::datacube::{ArticleTotal, Date};
 
 use crate::error::{Error, Result};
-use crate::journal::Journal;
+use crate::journal::{Journal, count};
 use crate::postgres::PgJournal;
 use crate::spec::{Content, MediaType};
 use crate::sqlite::SqliteJournal;
@@ -200,10 +200,6 @@ impl Journal {
 /// Figures go in as i64 (both databases' integer); they are counts.
 fn db(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-fn count(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
 }
 
 impl SqliteJournal {

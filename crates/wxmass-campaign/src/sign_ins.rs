@@ -8,7 +8,7 @@
 //! added, so the table holds at most one window's worth.
 
 use crate::error::Result;
-use crate::journal::Journal;
+use crate::journal::{Journal, count};
 use crate::postgres::PgJournal;
 use crate::sqlite::SqliteJournal;
 
@@ -62,10 +62,6 @@ impl Journal {
             Journal::Postgres(p) => p.sign_in_succeeded(name).await,
         }
     }
-}
-
-fn count(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
 }
 
 impl SqliteJournal {

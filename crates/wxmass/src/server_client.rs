@@ -79,7 +79,7 @@ impl ServerClient {
         }
         let said = answer["error"]["message"]
             .as_str()
-            .map(clean)
+            .map(crate::commands::clean)
             .unwrap_or_default();
         let advice = match status.as_u16() {
             401 => {
@@ -160,14 +160,6 @@ pub fn campaign_path(id: &str, rest: &str) -> String {
     format!("/api/v1/campaigns/{encoded}{rest}")
 }
 
-/// Text from the server, fit for a terminal: control characters become
-/// spaces.
-pub fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,10 +185,5 @@ mod tests {
         assert!(e("http://u:p@x", "t").is_some_and(|m| m.contains("no name or password")));
         assert!(e("http://x", " ").is_some_and(|m| m.contains("WXMASS_SERVER_TOKEN")));
         assert!(e("http://127.0.0.1:1/", "wxm_x").is_none());
-    }
-
-    #[test]
-    fn control_characters_do_not_reach_the_terminal() {
-        assert_eq!(clean("a\x1b[2Jb\n"), "a [2Jb ");
     }
 }

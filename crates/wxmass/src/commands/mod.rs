@@ -64,3 +64,11 @@ pub fn emit_bytes(bytes: &[u8]) {
         std::process::exit(1);
     }
 }
+
+/// Text from outside (a server, a file), fit for a terminal: control
+/// characters become spaces.
+pub fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}

@@ -6,12 +6,15 @@
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
-use crate::server_client::{ServerClient, campaign_path, clean};
+use wxmass_campaign::beijing;
+
+use super::clean;
+use crate::server_client::{ServerClient, campaign_path};
 
 /// `wxmass --server URL campaigns`.
 pub async fn campaigns(server: &ServerClient, json_out: bool) -> Result<()> {
     let list = server.get("/api/v1/campaigns").await?;
-    let rows = list.as_array().cloned().unwrap_or_default();
+    let rows = list.as_array().map_or(&[][..], Vec::as_slice);
     super::print(json_out, &list, || {
         if rows.is_empty() {
             return format!("no campaigns on {}", server.base());
@@ -27,7 +30,7 @@ pub async fn campaigns(server: &ServerClient, json_out: bool) -> Result<()> {
             "BATCHES",
             "DELIVERED"
         );
-        for c in &rows {
+        for c in rows {
             out.push_str(&format!(
                 "\n{:<20}  {:<17}  {:<18}  {:<8}  {:<10}  {:<16}  {:<7}  {:>19}  {}",
                 text(&c["id"]),
@@ -91,14 +94,14 @@ pub async fn status(server: &ServerClient, id: Option<&str>, json_out: bool) -> 
         if !note.is_empty() {
             out.push_str(&format!("\n{note}"));
         }
-        let rows = batches.as_array().cloned().unwrap_or_default();
+        let rows = batches.as_array().map_or(&[][..], Vec::as_slice);
         if !rows.is_empty() {
             out.push_str(&format!(
                 "\n{:>6}  {:>7}  {:>12}  {:<12}  {:<14}  {:<28}  SENT BY",
                 "BATCH", "SIZE", "MSG_ID", "STATE", "STATUS", "DELIVERED"
             ));
         }
-        for b in &rows {
+        for b in rows {
             let report = &b["report"];
             out.push_str(&format!(
                 "\n{:>6}  {:>7}  {:>12}  {:<12}  {:<14}  {:<28}  {}",
@@ -152,12 +155,11 @@ fn audience(a: &Value) -> String {
     }
 }
 
-/// `2026-12-08 10:00` from the API's RFC 3339 Beijing time.
+/// `2026-12-08 10:00` from the API's RFC 3339 time, in Beijing.
 fn minute(v: &Value) -> String {
-    match v.as_str().and_then(|t| t.get(..16)) {
-        Some(t) => clean(&t.replacen('T', " ", 1)),
-        None => "-".into(),
-    }
+    v.as_str()
+        .and_then(beijing::parse_rfc3339)
+        .map_or("-".into(), beijing::minute)
 }
 
 /// `delivered of addressed`, once any report came.
@@ -173,11 +175,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn control_characters_do_not_reach_the_terminal() {
+        assert_eq!(clean("a\x1b[2Jb\n"), "a [2Jb ");
+    }
+
+    #[test]
     fn fields_are_shown_briefly_and_safely() {
         assert_eq!(
             minute(&json!("2026-12-08T10:00:00+08:00")),
             "2026-12-08 10:00"
         );
+        assert_eq!(minute(&json!("2026-12-08T02:00:00Z")), "2026-12-08 10:00");
         assert_eq!(minute(&Value::Null), "-");
         assert_eq!(audience(&json!({"kind": "tag", "tag_id": 100})), "tag 100");
         assert_eq!(audience(&json!({"kind": "all"})), "all");

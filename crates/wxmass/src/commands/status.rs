@@ -174,11 +174,7 @@ fn summary(content: &Content) -> String {
         Content::Uploaded { media_id, .. } => media_id.clone(),
     };
     // One line, at most 40 characters, nothing that drives a terminal.
-    let line: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(40)
-        .collect();
+    let line: String = super::clean(&text).chars().take(40).collect();
     if text.chars().count() > 40 {
         format!("{line}…")
     } else {
