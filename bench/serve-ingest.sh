@@ -32,7 +32,7 @@ wait_port() {
   return 1
 }
 load() { "$TARGET_DIR/release/examples/push_load" "http://127.0.0.1:$1/" "$TOKEN" "$KEY" "$APP" "$2" "$CONNECTIONS"; }
-count() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM pushes").fetchone()[0])' "$1"; }
+count() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM wxmass_pushes").fetchone()[0])' "$1"; }
 
 # wxmass serve, safe mode, journal on this disk (synchronous=FULL).
 port=$(free_port)

@@ -71,6 +71,7 @@ pub mod reads;
 pub mod sign_ins;
 pub mod spec;
 pub mod sqlite;
+pub mod store;
 pub mod track;
 
 pub use audience::OpenIdList;

@@ -149,22 +149,6 @@ pub struct ServerCampaign {
     pub updated_at: i64,
 }
 
-/// SQLite (schema version 4, with the people's tables).
-pub(crate) const SQLITE_TABLE: &str = "
-    CREATE TABLE server_campaigns (
-        id TEXT PRIMARY KEY, appid TEXT NOT NULL, name TEXT NOT NULL, content TEXT NOT NULL,
-        audience TEXT NOT NULL, list TEXT, batch_size INTEGER, state TEXT NOT NULL, send_at INTEGER, created_by TEXT NOT NULL,
-        approved_by TEXT, note TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
-    CREATE INDEX server_campaigns_state ON server_campaigns (state, send_at);";
-
-/// PostgreSQL (schema version 3, with the people's tables).
-pub(crate) const POSTGRES_TABLE: &str = "
-    CREATE TABLE wxmass_server_campaigns (
-        id TEXT PRIMARY KEY, appid TEXT NOT NULL, name TEXT NOT NULL, content TEXT NOT NULL,
-        audience TEXT NOT NULL, list TEXT, batch_size BIGINT, state TEXT NOT NULL, send_at BIGINT, created_by TEXT NOT NULL,
-        approved_by TEXT, note TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);
-    CREATE INDEX wxmass_server_campaigns_state ON wxmass_server_campaigns (state, send_at);";
-
 const COLUMNS: &str = "id, appid, name, content, audience, list, batch_size, state, send_at, created_by, approved_by, note, created_at, updated_at";
 
 /// A row's columns, as read by either backend.
@@ -327,7 +311,7 @@ impl Journal {
 impl SqliteJournal {
     fn create_server_campaign(&self, c: &ServerCampaign) -> Result<bool> {
         let n = self.conn().execute(
-            &format!("INSERT OR IGNORE INTO server_campaigns ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
+            &format!("INSERT OR IGNORE INTO wxmass_server_campaigns ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
             rusqlite::params![
                 c.id,
                 c.appid,
@@ -350,7 +334,7 @@ impl SqliteJournal {
 
     fn server_campaigns_of(&self, which: Which<'_>) -> Result<Vec<Row>> {
         let mut stmt = self.conn().prepare(&format!(
-            "SELECT {COLUMNS} FROM server_campaigns WHERE {} ORDER BY created_at DESC, id",
+            "SELECT {COLUMNS} FROM wxmass_server_campaigns WHERE {} ORDER BY created_at DESC, id",
             which.condition()
         ))?;
         let read = |r: &rusqlite::Row<'_>| {
@@ -388,7 +372,7 @@ impl SqliteJournal {
         now: i64,
     ) -> Result<bool> {
         let n = self.conn().execute(
-            "UPDATE server_campaigns SET state = ?3, send_at = coalesce(?4, send_at),
+            "UPDATE wxmass_server_campaigns SET state = ?3, send_at = coalesce(?4, send_at),
                  approved_by = coalesce(?5, approved_by), note = coalesce(?6, note), updated_at = ?7
              WHERE id = ?1 AND state = ?2",
             rusqlite::params![

@@ -27,18 +27,6 @@ pub struct SavedList {
     pub created_at: i64,
 }
 
-/// SQLite (schema version 4).
-pub(crate) const SQLITE_TABLE: &str = "
-    CREATE TABLE lists (
-        name TEXT PRIMARY KEY, count INTEGER NOT NULL, distinct_count INTEGER NOT NULL,
-        sha256 TEXT NOT NULL, created_by TEXT NOT NULL, created_at INTEGER NOT NULL, data BLOB NOT NULL);";
-
-/// PostgreSQL (schema version 3).
-pub(crate) const POSTGRES_TABLE: &str = "
-    CREATE TABLE wxmass_lists (
-        name TEXT PRIMARY KEY, count BIGINT NOT NULL, distinct_count BIGINT NOT NULL,
-        sha256 TEXT NOT NULL, created_by TEXT NOT NULL, created_at BIGINT NOT NULL, data BYTEA NOT NULL);";
-
 impl Journal {
     /// Saves `data` as list `list.name`; [`Error::Exists`] if the name is
     /// taken (lists do not change).
@@ -76,7 +64,7 @@ impl Journal {
 impl SqliteJournal {
     fn save_list(&self, l: &SavedList, data: &[u8]) -> Result<bool> {
         let n = self.conn().execute(
-            "INSERT OR IGNORE INTO lists (name, count, distinct_count, sha256, created_by, created_at, data)
+            "INSERT OR IGNORE INTO wxmass_lists (name, count, distinct_count, sha256, created_by, created_at, data)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             rusqlite::params![
                 l.name,
@@ -93,7 +81,7 @@ impl SqliteJournal {
 
     fn lists(&self) -> Result<Vec<SavedList>> {
         let mut stmt = self.conn().prepare(
-            "SELECT name, count, distinct_count, sha256, created_by, created_at FROM lists ORDER BY name",
+            "SELECT name, count, distinct_count, sha256, created_by, created_at FROM wxmass_lists ORDER BY name",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok(SavedList {
@@ -113,7 +101,7 @@ impl SqliteJournal {
         Ok(self
             .conn()
             .query_row(
-                "SELECT data FROM lists WHERE name = ?1",
+                "SELECT data FROM wxmass_lists WHERE name = ?1",
                 rusqlite::params![name],
                 |r| r.get(0),
             )

@@ -157,36 +157,6 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
-/// SQLite, schema version 4.
-pub(crate) const SQLITE_TABLES: &str = "
-    CREATE TABLE accounts (
-        appid TEXT PRIMARY KEY, name TEXT NOT NULL, account_type TEXT,
-        sealed TEXT NOT NULL, api_base TEXT, created_at INTEGER NOT NULL);
-    CREATE TABLE users (
-        id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
-        password_hash TEXT NOT NULL, created_at INTEGER NOT NULL);
-    CREATE TABLE api_tokens (
-        id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id), role TEXT NOT NULL,
-        token_hash TEXT NOT NULL UNIQUE, label TEXT NOT NULL, created_at INTEGER NOT NULL);
-    CREATE TABLE audit (
-        id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
-        target TEXT NOT NULL, detail TEXT NOT NULL);";
-
-/// PostgreSQL, schema version 3.
-pub(crate) const POSTGRES_TABLES: &str = "
-    CREATE TABLE wxmass_accounts (
-        appid TEXT PRIMARY KEY, name TEXT NOT NULL, account_type TEXT,
-        sealed TEXT NOT NULL, api_base TEXT, created_at BIGINT NOT NULL);
-    CREATE TABLE wxmass_users (
-        id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
-        password_hash TEXT NOT NULL, created_at BIGINT NOT NULL);
-    CREATE TABLE wxmass_api_tokens (
-        id BIGSERIAL PRIMARY KEY, user_id BIGINT NOT NULL REFERENCES wxmass_users (id), role TEXT NOT NULL,
-        token_hash TEXT NOT NULL UNIQUE, label TEXT NOT NULL, created_at BIGINT NOT NULL);
-    CREATE TABLE wxmass_audit (
-        id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
-        target TEXT NOT NULL, detail TEXT NOT NULL);";
-
 fn role_of(s: &str) -> Result<Role> {
     Role::parse(s).ok_or_else(|| Error::Store {
         advice: format!(
@@ -337,7 +307,7 @@ fn account_type_name(t: Option<AccountType>) -> Option<&'static str> {
 impl SqliteJournal {
     fn create_user(&self, name: &str, role: Role, hash: &str, now: i64) -> Result<Option<i64>> {
         let n = self.conn().execute(
-            "INSERT OR IGNORE INTO users (name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT OR IGNORE INTO wxmass_users (name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
             rusqlite::params![name, role.as_str(), hash, now],
         )?;
         Ok((n == 1).then(|| self.conn().last_insert_rowid()))
@@ -345,7 +315,7 @@ impl SqliteJournal {
 
     fn user_by_name(&self, name: &str) -> Result<Option<(User, String)>> {
         self.user_with(
-            "SELECT id, name, role, created_at, password_hash FROM users WHERE name = ?1",
+            "SELECT id, name, role, created_at, password_hash FROM wxmass_users WHERE name = ?1",
             name,
             |_, extra| Ok(extra),
         )
@@ -382,7 +352,7 @@ impl SqliteJournal {
     fn users(&self) -> Result<Vec<User>> {
         let mut stmt = self
             .conn()
-            .prepare("SELECT id, name, role, created_at FROM users ORDER BY id")?;
+            .prepare("SELECT id, name, role, created_at FROM wxmass_users ORDER BY id")?;
         let rows: Vec<(i64, String, String, i64)> = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
             .collect::<rusqlite::Result<_>>()?;
@@ -407,7 +377,7 @@ impl SqliteJournal {
         now: i64,
     ) -> Result<i64> {
         self.conn().execute(
-            "INSERT INTO api_tokens (user_id, role, token_hash, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO wxmass_api_tokens (user_id, role, token_hash, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             rusqlite::params![user, role.as_str(), hash, label, now],
         )?;
         Ok(self.conn().last_insert_rowid())
@@ -420,7 +390,7 @@ impl SqliteJournal {
             .conn()
             .query_row(
                 "SELECT u.id, u.name, u.role, u.created_at, t.role, t.label, t.created_at
-                 FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?1",
+                 FROM wxmass_api_tokens t JOIN wxmass_users u ON u.id = t.user_id WHERE t.token_hash = ?1",
                 rusqlite::params![hash],
                 |r| {
                     Ok((
@@ -455,7 +425,7 @@ impl SqliteJournal {
 
     fn revoke_token(&self, hash: &str) -> Result<bool> {
         let n = self.conn().execute(
-            "DELETE FROM api_tokens WHERE token_hash = ?1",
+            "DELETE FROM wxmass_api_tokens WHERE token_hash = ?1",
             rusqlite::params![hash],
         )?;
         Ok(n == 1)
@@ -463,7 +433,7 @@ impl SqliteJournal {
 
     fn create_account(&self, a: &Account) -> Result<bool> {
         let n = self.conn().execute(
-            "INSERT OR IGNORE INTO accounts (appid, name, account_type, sealed, api_base, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT OR IGNORE INTO wxmass_accounts (appid, name, account_type, sealed, api_base, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             rusqlite::params![a.appid, a.name, account_type_name(a.account_type), a.sealed, a.api_base, a.created_at],
         )?;
         Ok(n == 1)
@@ -471,7 +441,7 @@ impl SqliteJournal {
 
     fn accounts(&self) -> Result<Vec<Account>> {
         let mut stmt = self.conn().prepare(
-            "SELECT appid, name, account_type, sealed, api_base, created_at FROM accounts ORDER BY appid",
+            "SELECT appid, name, account_type, sealed, api_base, created_at FROM wxmass_accounts ORDER BY appid",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok(Account {
@@ -488,7 +458,7 @@ impl SqliteJournal {
 
     fn audit(&self, actor: &str, action: &str, target: &str, detail: &str, now: i64) -> Result<()> {
         self.conn().execute(
-            "INSERT INTO audit (at, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO wxmass_audit (at, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
             rusqlite::params![now, actor, action, target, detail],
         )?;
         Ok(())
@@ -496,7 +466,7 @@ impl SqliteJournal {
 
     fn audit_log(&self, before: i64, limit: u32) -> Result<Vec<AuditEntry>> {
         let mut stmt = self.conn().prepare(
-            "SELECT id, at, actor, action, target, detail FROM audit WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+            "SELECT id, at, actor, action, target, detail FROM wxmass_audit WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
         )?;
         let rows = stmt.query_map(rusqlite::params![before, limit], |r| {
             Ok(AuditEntry {

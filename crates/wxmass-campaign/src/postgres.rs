@@ -22,48 +22,10 @@ use crate::spec::{JobReport, SeenRequest};
 use crate::sqlite::{PlannedBatch, Recorded, StrayReport};
 
 /// The schema version this build writes (`wxmass_schema.version`).
-pub const SCHEMA_VERSION: i32 = 6;
+pub const SCHEMA_VERSION: i64 = crate::store::migrations::LATEST;
 
 /// The database's clock, in Unix seconds.
 const DB_NOW: &str = "extract(epoch from clock_timestamp())::bigint";
-
-/// Version 1, made under an advisory lock held until it commits, so that
-/// workers starting at once do not race into `CREATE TABLE`.
-const MIGRATION_V1: &str = "
-    CREATE TABLE wxmass_campaigns (
-        id TEXT PRIMARY KEY, appid TEXT NOT NULL, content TEXT NOT NULL,
-        audience_kind TEXT NOT NULL, tag_id BIGINT, audience_size BIGINT NOT NULL,
-        created_at BIGINT NOT NULL, message TEXT);
-    CREATE TABLE wxmass_batches (
-        campaign TEXT NOT NULL REFERENCES wxmass_campaigns (id), idx INTEGER NOT NULL,
-        clientmsgid TEXT NOT NULL, size BIGINT NOT NULL, state TEXT NOT NULL,
-        msg_id BIGINT, msg_data_id BIGINT, status TEXT, submitted_at BIGINT,
-        updated_at BIGINT NOT NULL, openids BYTEA, lease_owner TEXT, lease_expires_at BIGINT,
-        sent_by TEXT, takeovers INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (campaign, idx));
-    CREATE INDEX wxmass_batches_msg_id ON wxmass_batches (msg_id);
-    CREATE INDEX wxmass_batches_submitted ON wxmass_batches (submitted_at);
-    CREATE TABLE wxmass_pushes (
-        appid TEXT NOT NULL, msg_id BIGINT NOT NULL, status TEXT NOT NULL,
-        total_count BIGINT NOT NULL, filter_count BIGINT NOT NULL, sent_count BIGINT NOT NULL,
-        error_count BIGINT NOT NULL, check_state BIGINT, article_urls TEXT NOT NULL,
-        event TEXT NOT NULL, received_at BIGINT NOT NULL, PRIMARY KEY (appid, msg_id));
-    CREATE TABLE wxmass_media (
-        content_hash TEXT NOT NULL, kind TEXT NOT NULL, media_id TEXT NOT NULL,
-        url TEXT, uploaded_at BIGINT NOT NULL, PRIMARY KEY (content_hash, kind));
-    CREATE TABLE wxmass_blobs (sha256 TEXT PRIMARY KEY, data BYTEA NOT NULL);
-    CREATE TABLE wxmass_pace (appid TEXT NOT NULL, minute BIGINT NOT NULL, used INTEGER NOT NULL,
-        PRIMARY KEY (appid, minute));";
-
-/// Version 2: what `wxmass serve` keeps, so that a receiver records into
-/// the database its workers share: requests for the replay guard, and
-/// reports that contradict the first one for their job.
-const MIGRATION_V2: &str = "
-    CREATE TABLE wxmass_seen_requests (
-        timestamp BIGINT NOT NULL, nonce TEXT NOT NULL, content BYTEA NOT NULL,
-        expires_at BIGINT NOT NULL, PRIMARY KEY (timestamp, nonce));
-    CREATE INDEX wxmass_seen_requests_expiry ON wxmass_seen_requests (expires_at);
-    CREATE TABLE wxmass_push_conflicts (
-        appid TEXT NOT NULL, msg_id BIGINT NOT NULL, event TEXT NOT NULL, received_at BIGINT NOT NULL);";
 
 /// The journal in a PostgreSQL database.
 pub struct PgJournal {
@@ -177,67 +139,8 @@ impl PgJournal {
     }
 
     async fn migrate(&self) -> Result<()> {
-        let found = self
-            .with(async |c| {
-                let tx = c.transaction().await?;
-                tx.batch_execute(
-                    "SELECT pg_advisory_xact_lock(hashtext('wxmass journal schema'));
-                     CREATE TABLE IF NOT EXISTS wxmass_schema (version INTEGER NOT NULL);",
-                )
-                .await?;
-                let version: Option<i32> = tx
-                    .query_opt("SELECT max(version) FROM wxmass_schema", &[])
-                    .await?
-                    .and_then(|r| r.get(0));
-                let version = version.unwrap_or(0);
-                if version > SCHEMA_VERSION {
-                    tx.rollback().await?;
-                    return Ok(version);
-                }
-                if version < 1 {
-                    tx.batch_execute(MIGRATION_V1).await?;
-                }
-                if version < 2 {
-                    tx.batch_execute(MIGRATION_V2).await?;
-                }
-                // Version 3: the server's users, tokens, accounts, audit log
-                // and campaigns' lifecycle.
-                if version < 3 {
-                    tx.batch_execute(crate::people::POSTGRES_TABLES).await?;
-                    tx.batch_execute(crate::lifecycle::POSTGRES_TABLE).await?;
-                    tx.batch_execute(crate::lists::POSTGRES_TABLE).await?;
-                }
-                // Version 4: free publishing's submissions and reports.
-                if version < 4 {
-                    tx.batch_execute(crate::publishes::POSTGRES_TABLE).await?;
-                }
-                // Version 5: the series of reads the server pulls.
-                if version < 5 {
-                    tx.batch_execute(crate::reads::POSTGRES_TABLES).await?;
-                }
-                // Version 6: failed sign-ins, counted for every server.
-                if version < 6 {
-                    tx.batch_execute(crate::sign_ins::POSTGRES_TABLE).await?;
-                }
-                if version < SCHEMA_VERSION {
-                    tx.execute("DELETE FROM wxmass_schema", &[]).await?;
-                    tx.execute(
-                        "INSERT INTO wxmass_schema (version) VALUES ($1)",
-                        &[&SCHEMA_VERSION],
-                    )
-                    .await?;
-                }
-                tx.commit().await?;
-                Ok(version)
-            })
-            .await?;
-        if found > SCHEMA_VERSION {
-            return Err(Error::NewerSchema {
-                found: found.into(),
-                known: SCHEMA_VERSION.into(),
-            });
-        }
-        Ok(())
+        self.with(async |c| crate::store::migrations::postgres(c).await)
+            .await?
     }
 
     /// A campaign by id.

@@ -61,22 +61,6 @@ pub struct PublishRecord {
 const COLUMNS: &str = "appid, publish_id, campaign, media_id, msg_data_id, submitted_at, status, article_id, \
                        article_urls, fail_idx, reported_at, conflicting_event IS NOT NULL";
 
-/// SQLite (schema version 5).
-pub(crate) const SQLITE_TABLE: &str = "
-    CREATE TABLE publishes (
-        appid TEXT NOT NULL, publish_id INTEGER NOT NULL, campaign TEXT, media_id TEXT,
-        msg_data_id INTEGER, submitted_at INTEGER, status INTEGER, article_id TEXT,
-        article_urls TEXT NOT NULL DEFAULT '[]', fail_idx TEXT NOT NULL DEFAULT '[]', event TEXT,
-        reported_at INTEGER, conflicting_event TEXT, PRIMARY KEY (appid, publish_id));";
-
-/// PostgreSQL (schema version 4).
-pub(crate) const POSTGRES_TABLE: &str = "
-    CREATE TABLE wxmass_publishes (
-        appid TEXT NOT NULL, publish_id BIGINT NOT NULL, campaign TEXT, media_id TEXT,
-        msg_data_id BIGINT, submitted_at BIGINT, status BIGINT, article_id TEXT,
-        article_urls TEXT NOT NULL DEFAULT '[]', fail_idx TEXT NOT NULL DEFAULT '[]', event TEXT,
-        reported_at BIGINT, conflicting_event TEXT, PRIMARY KEY (appid, publish_id));";
-
 impl Journal {
     /// Records a publish `campaign` (if any) submitted for `appid`.
     pub async fn record_publish_submitted(
@@ -153,7 +137,7 @@ impl SqliteJournal {
         at: i64,
     ) -> Result<()> {
         self.conn().execute(
-            "INSERT INTO publishes (appid, publish_id, campaign, media_id, msg_data_id, submitted_at)
+            "INSERT INTO wxmass_publishes (appid, publish_id, campaign, media_id, msg_data_id, submitted_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (appid, publish_id) DO UPDATE SET campaign = excluded.campaign,
                media_id = excluded.media_id, msg_data_id = excluded.msg_data_id,
@@ -175,7 +159,7 @@ impl SqliteJournal {
         for r in reports {
             let before: Option<(bool, Option<String>)> = tx
                 .query_row(
-                    "SELECT media_id IS NOT NULL, event FROM publishes WHERE appid = ?1 AND publish_id = ?2",
+                    "SELECT media_id IS NOT NULL, event FROM wxmass_publishes WHERE appid = ?1 AND publish_id = ?2",
                     rusqlite::params![appid, r.publish_id],
                     |row| Ok((row.get(0)?, row.get(1)?)),
                 )
@@ -186,7 +170,7 @@ impl SqliteJournal {
             match recorded {
                 Recorded::New { .. } => {
                     tx.execute(
-                        "INSERT INTO publishes (appid, publish_id, status, article_id, article_urls, fail_idx, event, reported_at)
+                        "INSERT INTO wxmass_publishes (appid, publish_id, status, article_id, article_urls, fail_idx, event, reported_at)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                          ON CONFLICT (appid, publish_id) DO UPDATE SET status = excluded.status,
                            article_id = excluded.article_id, article_urls = excluded.article_urls,
@@ -205,7 +189,7 @@ impl SqliteJournal {
                 }
                 Recorded::Conflict => {
                     tx.execute(
-                        "UPDATE publishes SET conflicting_event = ?3 WHERE appid = ?1 AND publish_id = ?2",
+                        "UPDATE wxmass_publishes SET conflicting_event = ?3 WHERE appid = ?1 AND publish_id = ?2",
                         rusqlite::params![appid, r.publish_id, r.event],
                     )?;
                 }
@@ -219,7 +203,7 @@ impl SqliteJournal {
 
     fn publishes(&self) -> Result<Vec<PublishRecord>> {
         let mut stmt = self.conn().prepare(&format!(
-            "SELECT {COLUMNS} FROM publishes ORDER BY max(coalesce(submitted_at, 0), coalesce(reported_at, 0)) DESC, publish_id DESC"
+            "SELECT {COLUMNS} FROM wxmass_publishes ORDER BY max(coalesce(submitted_at, 0), coalesce(reported_at, 0)) DESC, publish_id DESC"
         ))?;
         let rows = stmt.query_map([], |r| {
             Ok(PublishRecord {

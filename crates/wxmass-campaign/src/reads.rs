@@ -148,24 +148,6 @@ pub struct ReadSeries {
     pub points: Vec<ReadPoint>,
 }
 
-/// SQLite (schema version 6).
-pub(crate) const SQLITE_TABLES: &str = "
-    CREATE TABLE read_points (
-        campaign TEXT NOT NULL, article INTEGER NOT NULL, date TEXT NOT NULL, title TEXT NOT NULL,
-        delivered INTEGER NOT NULL, readers INTEGER NOT NULL, reads INTEGER NOT NULL,
-        sharers INTEGER NOT NULL, shares INTEGER NOT NULL, favouriters INTEGER NOT NULL,
-        PRIMARY KEY (campaign, article, date));
-    CREATE TABLE read_pulls (campaign TEXT PRIMARY KEY, pulled_on TEXT NOT NULL, at INTEGER NOT NULL);";
-
-/// PostgreSQL (schema version 5).
-pub(crate) const POSTGRES_TABLES: &str = "
-    CREATE TABLE wxmass_read_points (
-        campaign TEXT NOT NULL, article BIGINT NOT NULL, date TEXT NOT NULL, title TEXT NOT NULL,
-        delivered BIGINT NOT NULL, readers BIGINT NOT NULL, reads BIGINT NOT NULL,
-        sharers BIGINT NOT NULL, shares BIGINT NOT NULL, favouriters BIGINT NOT NULL,
-        PRIMARY KEY (campaign, article, date));
-    CREATE TABLE wxmass_read_pulls (campaign TEXT PRIMARY KEY, pulled_on TEXT NOT NULL, at BIGINT NOT NULL);";
-
 const COLUMNS: &str =
     "article, title, date, delivered, readers, reads, sharers, shares, favouriters";
 
@@ -214,7 +196,7 @@ impl SqliteJournal {
         for p in points {
             tx.execute(
                 &format!(
-                    "INSERT OR REPLACE INTO read_points (campaign, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                    "INSERT OR REPLACE INTO wxmass_read_points (campaign, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
                 ),
                 rusqlite::params![
                     campaign,
@@ -231,7 +213,7 @@ impl SqliteJournal {
             )?;
         }
         tx.execute(
-            "INSERT OR REPLACE INTO read_pulls (campaign, pulled_on, at) VALUES (?1, ?2, ?3)",
+            "INSERT OR REPLACE INTO wxmass_read_pulls (campaign, pulled_on, at) VALUES (?1, ?2, ?3)",
             rusqlite::params![campaign, pulled_on, at],
         )?;
         tx.commit()?;
@@ -243,13 +225,13 @@ impl SqliteJournal {
         let pulled_on = self
             .conn()
             .query_row(
-                "SELECT pulled_on FROM read_pulls WHERE campaign = ?1",
+                "SELECT pulled_on FROM wxmass_read_pulls WHERE campaign = ?1",
                 [campaign],
                 |r| r.get(0),
             )
             .optional()?;
         let mut stmt = self.conn().prepare(&format!(
-            "SELECT {COLUMNS} FROM read_points WHERE campaign = ?1 ORDER BY article, date"
+            "SELECT {COLUMNS} FROM wxmass_read_points WHERE campaign = ?1 ORDER BY article, date"
         ))?;
         let points = stmt
             .query_map([campaign], |r| {

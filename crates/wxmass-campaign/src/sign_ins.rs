@@ -12,18 +12,6 @@ use crate::journal::{Journal, count};
 use crate::postgres::PgJournal;
 use crate::sqlite::SqliteJournal;
 
-/// SQLite (schema version 7).
-pub(crate) const SQLITE_TABLE: &str = "
-    CREATE TABLE sign_in_failures (name TEXT NOT NULL, at INTEGER NOT NULL);
-    CREATE INDEX sign_in_failures_by_name ON sign_in_failures (name, at);
-    CREATE INDEX sign_in_failures_by_time ON sign_in_failures (at);";
-
-/// PostgreSQL (schema version 6).
-pub(crate) const POSTGRES_TABLE: &str = "
-    CREATE TABLE wxmass_sign_in_failures (name TEXT NOT NULL, at BIGINT NOT NULL);
-    CREATE INDEX wxmass_sign_in_failures_by_name ON wxmass_sign_in_failures (name, at);
-    CREATE INDEX wxmass_sign_in_failures_by_time ON wxmass_sign_in_failures (at);";
-
 /// Failed sign-ins since a time: for one name, and for every name.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SignInFailures {
@@ -68,11 +56,11 @@ impl SqliteJournal {
     fn sign_in_failed(&self, name: &str, now: i64, forget_before: i64) -> Result<()> {
         let tx = self.conn().unchecked_transaction()?;
         tx.execute(
-            "DELETE FROM sign_in_failures WHERE at < ?1",
+            "DELETE FROM wxmass_sign_in_failures WHERE at < ?1",
             [forget_before],
         )?;
         tx.execute(
-            "INSERT INTO sign_in_failures (name, at) VALUES (?1, ?2)",
+            "INSERT INTO wxmass_sign_in_failures (name, at) VALUES (?1, ?2)",
             rusqlite::params![name, now],
         )?;
         tx.commit()?;
@@ -82,7 +70,7 @@ impl SqliteJournal {
     fn sign_in_failures(&self, name: &str, since: i64) -> Result<SignInFailures> {
         Ok(self.conn().query_row(
             "SELECT count(*) FILTER (WHERE name = ?1), min(at) FILTER (WHERE name = ?1), count(*), min(at)
-             FROM sign_in_failures WHERE at > ?2",
+             FROM wxmass_sign_in_failures WHERE at > ?2",
             rusqlite::params![name, since],
             |r| {
                 Ok(SignInFailures {
@@ -96,8 +84,10 @@ impl SqliteJournal {
     }
 
     fn sign_in_succeeded(&self, name: &str) -> Result<()> {
-        self.conn()
-            .execute("DELETE FROM sign_in_failures WHERE name = ?1", [name])?;
+        self.conn().execute(
+            "DELETE FROM wxmass_sign_in_failures WHERE name = ?1",
+            [name],
+        )?;
         Ok(())
     }
 }

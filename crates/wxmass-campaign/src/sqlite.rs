@@ -17,94 +17,13 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::error::{Error, Result};
-use crate::legacy;
 use crate::openids;
 use crate::spec::{
     Audience, Batch, BatchState, Campaign, Content, FileRef, Files, JobReport, Report, SeenRequest,
 };
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 7;
-
-/// The tables of the first release (user_version 0). A new journal is
-/// created through them and upgraded like an old one, so there is one path.
-const SCHEMA_V0: &str = "
-    CREATE TABLE IF NOT EXISTS campaigns (
-        id TEXT PRIMARY KEY, appid TEXT NOT NULL, content TEXT NOT NULL,
-        audience_kind TEXT NOT NULL, tag_id INTEGER, audience_size INTEGER NOT NULL,
-        created_at INTEGER NOT NULL);
-    CREATE TABLE IF NOT EXISTS batches (
-        campaign TEXT NOT NULL, idx INTEGER NOT NULL, clientmsgid TEXT NOT NULL,
-        size INTEGER NOT NULL, state TEXT NOT NULL, msg_id INTEGER, msg_data_id INTEGER,
-        status TEXT, submitted_at INTEGER, updated_at INTEGER NOT NULL,
-        PRIMARY KEY (campaign, idx));
-    CREATE TABLE IF NOT EXISTS members (
-        cid INTEGER NOT NULL, idx INTEGER NOT NULL, openid TEXT NOT NULL);
-    CREATE INDEX IF NOT EXISTS members_batch ON members (cid, idx);
-    CREATE TABLE IF NOT EXISTS pushes (
-        msg_id INTEGER PRIMARY KEY, status TEXT NOT NULL, total_count INTEGER NOT NULL,
-        filter_count INTEGER NOT NULL, sent_count INTEGER NOT NULL, error_count INTEGER NOT NULL,
-        check_state INTEGER, article_urls TEXT NOT NULL, event TEXT NOT NULL, received_at INTEGER NOT NULL);
-    CREATE TABLE IF NOT EXISTS media (
-        content_hash TEXT NOT NULL, kind TEXT NOT NULL, media_id TEXT NOT NULL,
-        url TEXT, uploaded_at INTEGER NOT NULL, PRIMARY KEY (content_hash, kind));";
-
-/// Version 1: reports keyed by (appid, msg_id), since msg_ids are numbered
-/// per account; a second, different report for a job kept apart as a
-/// conflict; the callback queries the receiver has used, so that a restart
-/// opens no replay; batches found by msg_id.
-const MIGRATION_V1: &str = "
-    CREATE TABLE reports (
-        appid TEXT NOT NULL, msg_id INTEGER NOT NULL, status TEXT NOT NULL,
-        total_count INTEGER NOT NULL, filter_count INTEGER NOT NULL, sent_count INTEGER NOT NULL,
-        error_count INTEGER NOT NULL, check_state INTEGER, article_urls TEXT NOT NULL,
-        event TEXT NOT NULL, received_at INTEGER NOT NULL, PRIMARY KEY (appid, msg_id));
-    -- Old reports belong to the account of the campaign that sent the job.
-    INSERT INTO reports
-        SELECT COALESCE((SELECT c.appid FROM batches b JOIN campaigns c ON c.id = b.campaign
-                         WHERE b.msg_id = p.msg_id LIMIT 1), ''),
-               p.msg_id, p.status, p.total_count, p.filter_count, p.sent_count, p.error_count,
-               p.check_state, p.article_urls, p.event, p.received_at
-        FROM pushes p;
-    DROP TABLE pushes;
-    ALTER TABLE reports RENAME TO pushes;
-    CREATE TABLE push_conflicts (
-        appid TEXT NOT NULL, msg_id INTEGER NOT NULL, event TEXT NOT NULL, received_at INTEGER NOT NULL);
-    CREATE TABLE seen_requests (
-        timestamp INTEGER NOT NULL, nonce TEXT NOT NULL, content BLOB NOT NULL,
-        expires_at INTEGER NOT NULL, PRIMARY KEY (timestamp, nonce)) WITHOUT ROWID;
-    CREATE INDEX seen_requests_expiry ON seen_requests (expires_at);
-    CREATE INDEX batches_msg_id ON batches (msg_id);";
-
-/// Version 2: a batch's openids in one blob on its row instead of a row
-/// each (a million-follower list was 1M rows and 60 MB); the files a
-/// campaign sends kept by content; content in its typed form (converted
-/// in Rust, after this, by [`legacy::content`]).
-const MIGRATION_V2: &str = "
-    ALTER TABLE batches ADD COLUMN openids BLOB;
-    UPDATE batches SET openids = (
-        SELECT CAST(X'00' || group_concat(m.openid, char(10) ORDER BY m.rowid) AS BLOB)
-        FROM members m JOIN campaigns c ON c.rowid = m.cid
-        WHERE c.id = batches.campaign AND m.idx = batches.idx)
-    WHERE EXISTS (SELECT 1 FROM campaigns c JOIN members m ON m.cid = c.rowid
-                  WHERE c.id = batches.campaign AND m.idx = batches.idx);
-    DROP TABLE members;
-    CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, data BLOB NOT NULL);
-    CREATE INDEX batches_submitted ON batches (submitted_at);";
-
-/// Version 3: many workers, one delivery. A batch is claimed by a lease
-/// (owner and expiry) before it is sent, and says which worker recorded it
-/// and how often it was taken over; a campaign keeps its prepared message
-/// (media ids) so that any worker sends the same; the minute's sends per
-/// account are counted for WeChat's pace.
-const MIGRATION_V3: &str = "
-    ALTER TABLE campaigns ADD COLUMN message TEXT;
-    ALTER TABLE batches ADD COLUMN lease_owner TEXT;
-    ALTER TABLE batches ADD COLUMN lease_expires_at INTEGER;
-    ALTER TABLE batches ADD COLUMN sent_by TEXT;
-    ALTER TABLE batches ADD COLUMN takeovers INTEGER NOT NULL DEFAULT 0;
-    CREATE TABLE pace (appid TEXT NOT NULL, minute INTEGER NOT NULL, used INTEGER NOT NULL,
-                       PRIMARY KEY (appid, minute));";
+pub const SCHEMA_VERSION: i64 = crate::store::migrations::LATEST;
 
 /// How long a statement waits for another process's lock on the journal.
 const BUSY_PATIENCE: Duration = Duration::from_secs(10);
@@ -229,75 +148,9 @@ impl SqliteJournal {
         Ok(journal)
     }
 
-    /// Brings the schema to [`SCHEMA_VERSION`], in one transaction that
-    /// takes the write lock first, so two processes upgrading at once wait
-    /// for each other instead of failing.
+    /// Brings the schema to [`SCHEMA_VERSION`] (see [`crate::store::migrations`]).
     fn migrate(&mut self) -> Result<()> {
-        let version = self.version()?;
-        if version > SCHEMA_VERSION {
-            return Err(Error::NewerSchema {
-                found: version,
-                known: SCHEMA_VERSION,
-            });
-        }
-        if version == SCHEMA_VERSION {
-            return Ok(());
-        }
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // Another process may have upgraded it while this one waited.
-        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if version < 1 {
-            tx.execute_batch(SCHEMA_V0)?;
-            tx.execute_batch(MIGRATION_V1)?;
-        }
-        if version < 2 {
-            tx.execute_batch(MIGRATION_V2)?;
-            let rows: Vec<(String, String)> = tx
-                .prepare("SELECT id, content FROM campaigns")?
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?;
-            let mut update = tx.prepare("UPDATE campaigns SET content = ?2 WHERE id = ?1")?;
-            for (id, old) in rows {
-                let content = legacy::content(&old).ok_or_else(|| Error::Store {
-                    advice: format!(
-                        "campaign {id:?} in the journal holds content no wxmass release wrote: {}; the journal is untouched",
-                        old.escape_debug()
-                    ),
-                    source: None,
-                })?;
-                update.execute(params![id, content.to_json()])?;
-            }
-            drop(update);
-        }
-        if version < 3 {
-            tx.execute_batch(MIGRATION_V3)?;
-        }
-        // Version 4: the server's users, tokens, accounts, audit log and
-        // campaigns' lifecycle.
-        if version < 4 {
-            tx.execute_batch(crate::people::SQLITE_TABLES)?;
-            tx.execute_batch(crate::lifecycle::SQLITE_TABLE)?;
-            tx.execute_batch(crate::lists::SQLITE_TABLE)?;
-        }
-        // Version 5: free publishing's submissions and reports.
-        if version < 5 {
-            tx.execute_batch(crate::publishes::SQLITE_TABLE)?;
-        }
-        // Version 6: the series of reads the server pulls from datacube.
-        if version < 6 {
-            tx.execute_batch(crate::reads::SQLITE_TABLES)?;
-        }
-        // Version 7: failed sign-ins, counted for every server on the store.
-        if version < 7 {
-            tx.execute_batch(crate::sign_ins::SQLITE_TABLE)?;
-        }
-        if version < SCHEMA_VERSION {
-            tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-        }
-        tx.commit()?;
-        Ok(())
+        crate::store::migrations::sqlite(&mut self.conn)
     }
 
     /// The schema version of the file.
@@ -313,7 +166,7 @@ impl SqliteJournal {
             .conn
             .query_row(
                 "SELECT id, appid, content, audience_kind, tag_id, audience_size, created_at
-                 FROM campaigns WHERE id = ?1",
+                 FROM wxmass_campaigns WHERE id = ?1",
                 params![id],
                 |r| {
                     Ok((
@@ -358,7 +211,7 @@ impl SqliteJournal {
     pub fn campaigns(&self) -> Result<Vec<Campaign>> {
         let ids: Vec<String> = self
             .conn
-            .prepare("SELECT id FROM campaigns ORDER BY created_at DESC, id")?
+            .prepare("SELECT id FROM wxmass_campaigns ORDER BY created_at DESC, id")?
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         ids.iter()
@@ -377,7 +230,7 @@ impl SqliteJournal {
     ) -> Result<()> {
         let tx = self.conn.transaction()?;
         tx.execute(
-            "INSERT INTO campaigns (id, appid, content, audience_kind, tag_id, audience_size, created_at)
+            "INSERT INTO wxmass_campaigns (id, appid, content, audience_kind, tag_id, audience_size, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 campaign.id,
@@ -391,12 +244,12 @@ impl SqliteJournal {
         )?;
         {
             let mut blob =
-                tx.prepare("INSERT OR IGNORE INTO blobs (sha256, data) VALUES (?1, ?2)")?;
+                tx.prepare("INSERT OR IGNORE INTO wxmass_blobs (sha256, data) VALUES (?1, ?2)")?;
             for (sha256, data) in files.iter() {
                 blob.execute(params![sha256, data])?;
             }
             let mut insert = tx.prepare(
-                "INSERT INTO batches (campaign, idx, clientmsgid, size, state, updated_at, openids)
+                "INSERT INTO wxmass_batches (campaign, idx, clientmsgid, size, state, updated_at, openids)
                  VALUES (?1, ?2, ?3, ?4, 'planned', ?5, ?6)",
             )?;
             for (index, batch) in batches.enumerate() {
@@ -424,8 +277,8 @@ impl SqliteJournal {
             "SELECT b.idx, b.clientmsgid, b.size, b.state, b.msg_id, b.status,
                     p.status, p.total_count, p.filter_count, p.sent_count, p.error_count, p.check_state, p.article_urls,
                     b.sent_by, b.takeovers, b.msg_data_id, b.submitted_at
-             FROM batches b JOIN campaigns c ON c.id = b.campaign
-             LEFT JOIN pushes p ON p.appid = c.appid AND p.msg_id = b.msg_id
+             FROM wxmass_batches b JOIN wxmass_campaigns c ON c.id = b.campaign
+             LEFT JOIN wxmass_pushes p ON p.appid = c.appid AND p.msg_id = b.msg_id
              WHERE b.campaign = ?1 ORDER BY b.idx",
         )?;
         let rows = stmt.query_map(params![campaign], |r| {
@@ -474,7 +327,7 @@ impl SqliteJournal {
         Ok(self
             .conn
             .query_row(
-                "SELECT openids FROM batches WHERE campaign = ?1 AND idx = ?2",
+                "SELECT openids FROM wxmass_batches WHERE campaign = ?1 AND idx = ?2",
                 params![campaign, index],
                 |r| r.get(0),
             )
@@ -493,9 +346,9 @@ impl SqliteJournal {
         f: &mut dyn FnMut(&str),
     ) -> Result<()> {
         let mut stmt = self.conn.prepare(
-            "SELECT b.campaign, b.idx, b.openids FROM batches b JOIN campaigns c ON c.id = b.campaign
+            "SELECT b.campaign, b.idx, b.openids FROM wxmass_batches b JOIN wxmass_campaigns c ON c.id = b.campaign
              WHERE c.appid = ?1 AND c.audience_kind = 'openids' AND c.id != ?3 AND b.openids IS NOT NULL
-               AND c.id IN (SELECT campaign FROM batches WHERE submitted_at >= ?2)",
+               AND c.id IN (SELECT campaign FROM wxmass_batches WHERE submitted_at >= ?2)",
         )?;
         let mut rows = stmt.query(params![appid, since, except])?;
         while let Some(row) = rows.next()? {
@@ -535,8 +388,8 @@ impl SqliteJournal {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let rows: Vec<(u32, String, String, Option<String>)> = tx
             .prepare_cached(&format!(
-                "SELECT b.idx, b.clientmsgid, b.state, b.lease_owner FROM batches b
-                 JOIN campaigns c ON c.id = b.campaign
+                "SELECT b.idx, b.clientmsgid, b.state, b.lease_owner FROM wxmass_batches b
+                 JOIN wxmass_campaigns c ON c.id = b.campaign
                  WHERE b.campaign = ?1 AND c.message IS NOT NULL
                    AND CASE WHEN ?5 THEN b.state = 'submitted' AND b.msg_id IS NULL
                                  AND coalesce(b.submitted_at, 0) >= ?3 - {within}
@@ -552,7 +405,7 @@ impl SqliteJournal {
         let mut claims = Vec::with_capacity(rows.len());
         {
             let mut update = tx.prepare_cached(
-                "UPDATE batches SET lease_owner = ?3, lease_expires_at = ?4, updated_at = ?5,
+                "UPDATE wxmass_batches SET lease_owner = ?3, lease_expires_at = ?4, updated_at = ?5,
                  state = CASE WHEN state = 'planned' THEN 'submitting' ELSE state END,
                  takeovers = takeovers + ?6 WHERE campaign = ?1 AND idx = ?2",
             )?;
@@ -594,7 +447,7 @@ impl SqliteJournal {
         let mut recorded = 0;
         {
             let mut update = tx.prepare_cached(
-                "UPDATE batches SET state = 'submitted', msg_id = COALESCE(?3, msg_id),
+                "UPDATE wxmass_batches SET state = 'submitted', msg_id = COALESCE(?3, msg_id),
                  msg_data_id = COALESCE(?4, msg_data_id), submitted_at = COALESCE(submitted_at, ?6),
                  updated_at = ?6, sent_by = ?5, lease_owner = NULL, lease_expires_at = NULL
                  WHERE campaign = ?1 AND idx = ?2 AND lease_owner = ?5",
@@ -619,7 +472,7 @@ impl SqliteJournal {
     /// it next).
     pub fn release(&self, worker: &str, claims: &[crate::spec::Claim]) -> Result<()> {
         let mut update = self.conn.prepare_cached(
-            "UPDATE batches SET lease_owner = NULL, lease_expires_at = NULL
+            "UPDATE wxmass_batches SET lease_owner = NULL, lease_expires_at = NULL
              WHERE campaign = ?1 AND idx = ?2 AND lease_owner = ?3",
         )?;
         for claim in claims {
@@ -633,7 +486,7 @@ impl SqliteJournal {
         Ok(self
             .conn
             .query_row(
-                "SELECT message FROM campaigns WHERE id = ?1",
+                "SELECT message FROM wxmass_campaigns WHERE id = ?1",
                 params![campaign],
                 |r| r.get(0),
             )
@@ -645,7 +498,7 @@ impl SqliteJournal {
     /// then sends the same media ids).
     pub fn set_prepared(&self, campaign: &str, message: &str) -> Result<String> {
         self.conn.execute(
-            "UPDATE campaigns SET message = ?2 WHERE id = ?1 AND message IS NULL",
+            "UPDATE wxmass_campaigns SET message = ?2 WHERE id = ?1 AND message IS NULL",
             params![campaign, message],
         )?;
         Ok(self
@@ -662,7 +515,7 @@ impl SqliteJournal {
         let minute = now.div_euclid(60);
         let used: u32 = tx
             .query_row(
-                "SELECT used FROM pace WHERE appid = ?1 AND minute = ?2",
+                "SELECT used FROM wxmass_pace WHERE appid = ?1 AND minute = ?2",
                 params![appid, minute],
                 |r| r.get(0),
             )
@@ -671,11 +524,14 @@ impl SqliteJournal {
         let granted = want.min(limit.saturating_sub(used));
         if granted > 0 {
             tx.execute(
-                "INSERT INTO pace (appid, minute, used) VALUES (?1, ?2, ?3)
+                "INSERT INTO wxmass_pace (appid, minute, used) VALUES (?1, ?2, ?3)
                  ON CONFLICT (appid, minute) DO UPDATE SET used = excluded.used",
                 params![appid, minute, used + granted],
             )?;
-            tx.execute("DELETE FROM pace WHERE minute < ?1", params![minute - 1])?;
+            tx.execute(
+                "DELETE FROM wxmass_pace WHERE minute < ?1",
+                params![minute - 1],
+            )?;
         }
         tx.commit()?;
         Ok(granted)
@@ -684,7 +540,7 @@ impl SqliteJournal {
     /// Batches of `campaign` not yet recorded submitted.
     pub fn unsent(&self, campaign: &str) -> Result<u64> {
         let n: i64 = self.conn.query_row(
-            "SELECT COUNT(*) FROM batches WHERE campaign = ?1 AND state != 'submitted'",
+            "SELECT COUNT(*) FROM wxmass_batches WHERE campaign = ?1 AND state != 'submitted'",
             params![campaign],
             |r| r.get(0),
         )?;
@@ -694,8 +550,8 @@ impl SqliteJournal {
     /// Records the status of the job `msg_id` of `appid`, wherever it is.
     pub fn set_status_of_job(&self, appid: &str, msg_id: i64, status: &str, at: i64) -> Result<()> {
         self.conn.execute(
-            "UPDATE batches SET status = ?3, updated_at = ?4 WHERE msg_id = ?2
-             AND campaign IN (SELECT id FROM campaigns WHERE appid = ?1)",
+            "UPDATE wxmass_batches SET status = ?3, updated_at = ?4 WHERE msg_id = ?2
+             AND campaign IN (SELECT id FROM wxmass_campaigns WHERE appid = ?1)",
             params![appid, msg_id, status, at],
         )?;
         Ok(())
@@ -712,7 +568,7 @@ impl SqliteJournal {
         let tx = self.conn.transaction()?;
         {
             let mut update = tx.prepare_cached(
-                "UPDATE batches SET status = ?3, updated_at = ?4 WHERE campaign = ?1 AND idx = ?2",
+                "UPDATE wxmass_batches SET status = ?3, updated_at = ?4 WHERE campaign = ?1 AND idx = ?2",
             )?;
             for (index, status) in statuses {
                 update.execute(params![campaign, index, status, at])?;
@@ -737,21 +593,22 @@ impl SqliteJournal {
         let mut outcomes = Vec::with_capacity(received.len());
         {
             let mut seen = tx.prepare_cached(
-                "INSERT OR IGNORE INTO seen_requests (timestamp, nonce, content, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT OR IGNORE INTO wxmass_seen_requests (timestamp, nonce, content, expires_at) VALUES (?1, ?2, ?3, ?4)",
             )?;
             let mut insert = tx.prepare_cached(
-                "INSERT OR IGNORE INTO pushes (appid, msg_id, status, total_count, filter_count, sent_count,
+                "INSERT OR IGNORE INTO wxmass_pushes (appid, msg_id, status, total_count, filter_count, sent_count,
                  error_count, check_state, article_urls, event, received_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?;
             let mut known = tx.prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM batches b JOIN campaigns c ON c.id = b.campaign
+                "SELECT EXISTS (SELECT 1 FROM wxmass_batches b JOIN wxmass_campaigns c ON c.id = b.campaign
                  WHERE b.msg_id = ?2 AND c.appid = ?1)",
             )?;
-            let mut earlier =
-                tx.prepare_cached("SELECT event FROM pushes WHERE appid = ?1 AND msg_id = ?2")?;
+            let mut earlier = tx.prepare_cached(
+                "SELECT event FROM wxmass_pushes WHERE appid = ?1 AND msg_id = ?2",
+            )?;
             let mut conflict = tx.prepare_cached(
-                "INSERT INTO push_conflicts (appid, msg_id, event, received_at) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO wxmass_push_conflicts (appid, msg_id, event, received_at) VALUES (?1, ?2, ?3, ?4)",
             )?;
             for (job, q) in received {
                 seen.execute(params![q.timestamp, q.nonce, &q.content[..], q.expires_at])?;
@@ -797,7 +654,7 @@ impl SqliteJournal {
     /// The callback requests whose timestamp window is still open at `now`.
     pub fn seen_requests(&self, now: i64) -> Result<Vec<SeenRequest>> {
         let mut stmt = self.conn.prepare(
-            "SELECT timestamp, nonce, content, expires_at FROM seen_requests WHERE expires_at >= ?1",
+            "SELECT timestamp, nonce, content, expires_at FROM wxmass_seen_requests WHERE expires_at >= ?1",
         )?;
         let rows = stmt.query_map(params![now], |r| {
             let content: Vec<u8> = r.get(2)?;
@@ -814,7 +671,7 @@ impl SqliteJournal {
     /// Forgets requests whose window closed before `now`.
     pub fn prune_seen_requests(&self, now: i64) -> Result<usize> {
         Ok(self.conn.execute(
-            "DELETE FROM seen_requests WHERE expires_at < ?1",
+            "DELETE FROM wxmass_seen_requests WHERE expires_at < ?1",
             params![now],
         )?)
     }
@@ -823,12 +680,12 @@ impl SqliteJournal {
     /// first one recorded for their job.
     pub fn stray_reports(&self) -> Result<Vec<StrayReport>> {
         let mut stmt = self.conn.prepare(
-            "SELECT p.appid, p.msg_id, 'unknown job', p.status, p.sent_count, p.received_at FROM pushes p
-             WHERE NOT EXISTS (SELECT 1 FROM batches b JOIN campaigns c ON c.id = b.campaign
+            "SELECT p.appid, p.msg_id, 'unknown job', p.status, p.sent_count, p.received_at FROM wxmass_pushes p
+             WHERE NOT EXISTS (SELECT 1 FROM wxmass_batches b JOIN wxmass_campaigns c ON c.id = b.campaign
                                WHERE b.msg_id = p.msg_id AND c.appid = p.appid)
              UNION ALL
              SELECT appid, msg_id, 'conflict', json_extract(event, '$.status'),
-                    json_extract(event, '$.sent_count'), received_at FROM push_conflicts
+                    json_extract(event, '$.sent_count'), received_at FROM wxmass_push_conflicts
              ORDER BY 6, 2",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -853,7 +710,7 @@ impl SqliteJournal {
     pub fn push_count(&self) -> Result<i64> {
         Ok(self
             .conn
-            .query_row("SELECT COUNT(*) FROM pushes", [], |r| r.get(0))?)
+            .query_row("SELECT COUNT(*) FROM wxmass_pushes", [], |r| r.get(0))?)
     }
 
     /// Campaigns of `appid` to audiences of `kind` (`all`, `tag` or
@@ -867,7 +724,7 @@ impl SqliteJournal {
         since: i64,
     ) -> Result<u64> {
         let n: i64 = self.conn.query_row(
-            "SELECT COUNT(DISTINCT c.id) FROM campaigns c JOIN batches b ON b.campaign = c.id
+            "SELECT COUNT(DISTINCT c.id) FROM wxmass_campaigns c JOIN wxmass_batches b ON b.campaign = c.id
              WHERE c.appid = ?1 AND c.audience_kind = ?2 AND (?3 IS NULL OR c.tag_id = ?3)
                AND b.submitted_at >= ?4",
             params![appid, kind, tag_id, since],
@@ -887,7 +744,7 @@ impl SqliteJournal {
         Ok(self
             .conn
             .query_row(
-                "SELECT media_id FROM media WHERE content_hash = ?1 AND kind = ?2 AND uploaded_at > ?3",
+                "SELECT media_id FROM wxmass_media WHERE content_hash = ?1 AND kind = ?2 AND uploaded_at > ?3",
                 params![content_hash, kind, uploaded_after],
                 |r| r.get(0),
             )
@@ -904,7 +761,7 @@ impl SqliteJournal {
         at: i64,
     ) -> Result<()> {
         self.conn.execute(
-            "INSERT OR REPLACE INTO media (content_hash, kind, media_id, url, uploaded_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT OR REPLACE INTO wxmass_media (content_hash, kind, media_id, url, uploaded_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![content_hash, kind, media_id, url, at],
         )?;
         Ok(())
@@ -913,7 +770,7 @@ impl SqliteJournal {
     /// See [`Journal::forget_media`].
     pub fn forget_media(&self, kind: &str, media_id: &str) -> Result<()> {
         self.conn.execute(
-            "DELETE FROM media WHERE kind = ?1 AND media_id = ?2",
+            "DELETE FROM wxmass_media WHERE kind = ?1 AND media_id = ?2",
             params![kind, media_id],
         )?;
         Ok(())
@@ -934,7 +791,7 @@ impl SqliteJournal {
     /// uploads), once.
     pub fn store_blob(&self, sha256: &str, data: &[u8]) -> Result<()> {
         self.conn.execute(
-            "INSERT OR IGNORE INTO blobs (sha256, data) VALUES (?1, ?2)",
+            "INSERT OR IGNORE INTO wxmass_blobs (sha256, data) VALUES (?1, ?2)",
             params![sha256, data],
         )?;
         Ok(())
@@ -946,7 +803,7 @@ impl SqliteJournal {
         Ok(self
             .conn
             .query_row(
-                "SELECT data FROM blobs WHERE sha256 = ?1",
+                "SELECT data FROM wxmass_blobs WHERE sha256 = ?1",
                 params![sha256],
                 |r| r.get(0),
             )

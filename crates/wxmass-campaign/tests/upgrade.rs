@@ -140,3 +140,135 @@ fn a_newer_schema_is_refused_and_left_untouched() {
     let after = std::fs::read(&path).expect("read");
     assert!(after == bytes, "the newer journal was changed");
 }
+
+/// The frozen schema steps of `backend`, in order, read from the source
+/// tree: an old database is made by applying the first ones, as the
+/// release that stopped there did.
+fn steps(backend: &str) -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src/store/migrations")
+        .join(backend);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("the migrations folder")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).expect("read a step"))
+        .collect()
+}
+
+/// A text campaign with one planned batch, in the tables of that version.
+fn old_campaign_sql(campaigns: &str, batches: &str) -> String {
+    let content = Content::Text {
+        text: "written by an old release".into(),
+    }
+    .to_json()
+    .replace('\'', "''");
+    format!(
+        "INSERT INTO {campaigns} (id, appid, content, audience_kind, tag_id, audience_size, created_at)
+         VALUES ('old', 'wxA', '{content}', 'all', NULL, 0, 1700000000);
+         INSERT INTO {batches} (campaign, idx, clientmsgid, size, state, updated_at)
+         VALUES ('old', 0, 'old-0', 0, 'planned', 1700000000);"
+    )
+}
+
+fn assert_old_campaign_reads(campaign: Option<wxmass_campaign::Campaign>, batches: usize) {
+    let campaign = campaign.expect("the old campaign is there");
+    assert_eq!(
+        campaign.content,
+        Content::Text {
+            text: "written by an old release".into()
+        }
+    );
+    assert_eq!(campaign.audience, Audience::All);
+    assert_eq!(batches, 1);
+}
+
+/// Every SQLite schema a release wrote (0, the first release's unnumbered
+/// tables, to 7, the last before the frozen files) opens and is upgraded.
+#[test]
+fn every_sqlite_schema_a_release_wrote_is_upgraded_in_place() {
+    let steps = steps("sqlite");
+    for version in 0..=7usize {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("journal.db");
+        {
+            let conn = rusqlite::Connection::open(&path).expect("create");
+            if version == 0 {
+                // The first release: 0001's `IF NOT EXISTS` tables alone.
+                let first = steps[0].split("CREATE TABLE reports").next().expect("0001");
+                conn.execute_batch(first)
+                    .expect("the first release's tables");
+            }
+            for step in &steps[..version] {
+                conn.execute_batch(step).expect("an old step");
+            }
+            conn.pragma_update(None, "user_version", version as i64)
+                .expect("version");
+            conn.execute_batch(&old_campaign_sql("campaigns", "batches"))
+                .expect("an old campaign");
+        }
+        let journal = SqliteJournal::open(&path).unwrap_or_else(|e| panic!("v{version}: {e}"));
+        assert_eq!(journal.version().expect("version"), SCHEMA_VERSION);
+        assert_old_campaign_reads(
+            journal.campaign("old").expect("read"),
+            journal.batches("old").expect("batches").len(),
+        );
+    }
+}
+
+/// Every PostgreSQL schema a release wrote (1 to 6, numbered one behind
+/// SQLite's then) opens and is upgraded; a newer one is refused.
+#[tokio::test]
+async fn every_postgres_schema_a_release_wrote_is_upgraded_in_place() {
+    let Some(postgres) = wxmass_testkit::start_postgres() else {
+        return;
+    };
+    let steps = steps("postgres");
+    let (client, connection) = tokio_postgres::connect(&postgres.url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(connection);
+    for old in 1..=6usize {
+        client
+            .batch_execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+            .await
+            .expect("an empty database");
+        // The old numbering's version N was the frozen steps 1..=N+1.
+        for step in &steps[..=old] {
+            client.batch_execute(step).await.expect("an old step");
+        }
+        client
+            .batch_execute(&format!(
+                "CREATE TABLE wxmass_schema (version INTEGER NOT NULL);
+                 INSERT INTO wxmass_schema VALUES ({old});
+                 {}",
+                old_campaign_sql("wxmass_campaigns", "wxmass_batches")
+            ))
+            .await
+            .expect("an old campaign");
+        let journal = wxmass_campaign::Journal::postgres(&postgres.url)
+            .await
+            .unwrap_or_else(|e| panic!("v{old}: {e}"));
+        assert_old_campaign_reads(
+            journal.campaign("old").await.expect("read"),
+            journal.batches("old").await.expect("batches").len(),
+        );
+        let version: i32 = client
+            .query_one("SELECT version FROM wxmass_schema", &[])
+            .await
+            .expect("version")
+            .get(0);
+        assert_eq!(i64::from(version), SCHEMA_VERSION);
+    }
+    client
+        .batch_execute("UPDATE wxmass_schema SET version = version + 1")
+        .await
+        .expect("newer");
+    let Err(error) = wxmass_campaign::Journal::postgres(&postgres.url).await else {
+        panic!("a newer database was opened");
+    };
+    assert!(error.to_string().contains("newer wxmass"), "{error}");
+}

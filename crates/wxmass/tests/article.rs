@@ -640,7 +640,7 @@ fn publish_submits_once_and_follows_to_the_end() {
     // The submit went through, its record did not.
     let journal = rusqlite::Connection::open(home.path().join("journal.db")).expect("db");
     journal
-        .execute("DELETE FROM publishes", [])
+        .execute("DELETE FROM wxmass_publishes", [])
         .expect("forget the publish");
     drop(journal);
     publish(&[])

@@ -191,7 +191,7 @@ fn journal_path(home: &Path) -> PathBuf {
 fn recorded_msg_ids(home: &Path) -> Vec<i64> {
     let conn = rusqlite::Connection::open(journal_path(home)).expect("open journal");
     let mut stmt = conn
-        .prepare("SELECT msg_id FROM pushes ORDER BY msg_id")
+        .prepare("SELECT msg_id FROM wxmass_pushes ORDER BY msg_id")
         .expect("query");
     stmt.query_map([], |r| r.get(0))
         .expect("rows")
@@ -300,7 +300,7 @@ fn a_query_is_remembered_until_its_own_timestamp_window_closes() {
     let conn = rusqlite::Connection::open(journal_path(home.path())).expect("journal");
     let expires: i64 = conn
         .query_row(
-            "SELECT expires_at FROM seen_requests WHERE nonce = 'f1'",
+            "SELECT expires_at FROM wxmass_seen_requests WHERE nonce = 'f1'",
             [],
             |r| r.get(0),
         )
