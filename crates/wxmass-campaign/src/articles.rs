@@ -16,9 +16,9 @@ use wxmass_api::{Client, MediaKind};
 use wxmass_article::{Document, ImageRef, Theme};
 
 use crate::error::{Error, Result};
-use crate::journal::Journal;
-use crate::prepare::{UploadObserver, reusable_after, upload_once};
 use crate::spec::{ArticleFile, Content, sha256_hex};
+use crate::store::prelude::*;
+use crate::uploads::{UploadObserver, reusable_after, upload_once};
 
 /// One article file, read and checked.
 #[derive(Debug)]
@@ -51,7 +51,7 @@ impl Article {
     }
 
     /// An article as planned: its Markdown from the journal.
-    pub async fn planned(journal: &Journal, file: &ArticleFile) -> Result<Article> {
+    pub async fn planned(journal: &dyn Store, file: &ArticleFile) -> Result<Article> {
         let text = String::from_utf8(journal.file(&file.file).await?).map_err(|_| {
             Error::Invalid(format!(
                 "the article {} is not UTF-8",
@@ -122,7 +122,7 @@ pub fn parse_theme(path: &Path, text: &str) -> Result<Theme> {
 /// by the first releases kept none, and read it beside the article, as
 /// they did.
 async fn picture_bytes(
-    journal: &Journal,
+    journal: &dyn Store,
     file: &ArticleFile,
     article: &Article,
     image: &ImageRef,
@@ -136,7 +136,7 @@ async fn picture_bytes(
 /// The cover's path and bytes as planned (or, for the first releases'
 /// campaigns, read beside the article).
 async fn cover_bytes(
-    journal: &Journal,
+    journal: &dyn Store,
     file: &ArticleFile,
     article: &Article,
 ) -> Result<(PathBuf, Vec<u8>)> {
@@ -149,7 +149,7 @@ async fn cover_bytes(
 /// The uploads preparing planned articles would make: pictures and covers
 /// the journal has no id for, remote pictures, and the news item itself
 /// unless a rerun finds it.
-pub async fn planned_uploads(journal: &Journal, content: &Content) -> Result<Vec<String>> {
+pub async fn planned_uploads(journal: &dyn Store, content: &Content) -> Result<Vec<String>> {
     let Content::Articles {
         articles, draft, ..
     } = content
@@ -205,7 +205,7 @@ fn images(article: &Article) -> Result<Vec<ImageRef>> {
 /// Prepares planned articles and returns the mpnews media id.
 pub async fn prepare(
     client: &Client,
-    journal: &Journal,
+    journal: &dyn Store,
     content: &Content,
     observer: &dyn UploadObserver,
 ) -> Result<String> {

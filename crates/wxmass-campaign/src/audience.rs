@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::sqlite::PlannedBatch;
+use crate::spec::PlannedBatch;
 
 /// The most openids one `mass/send` takes, and the fewest.
 pub const MAX_BATCH: u32 = 10_000;

@@ -2,11 +2,11 @@
 //! each server) send one campaign's batches together, each batch by one
 //! worker at a time.
 //!
-//! A worker takes a few of the minute's sends ([`Journal::take_send_slots`],
+//! A worker takes a few of the minute's sends ([`BatchStore::take_send_slots`],
 //! counted for every worker of the account), claims as many batches
-//! ([`Journal::claim`]: they are `submitting`, under its lease, committed
+//! ([`BatchStore::claim`]: they are `submitting`, under its lease, committed
 //! before any request), sends them at once with their clientmsgids, and
-//! records them ([`Journal::record_submitted`]) in one transaction. A
+//! records them ([`BatchStore::record_submitted`]) in one transaction. A
 //! worker that dies leaves its batches `submitting`; when its lease runs
 //! out another claims them and sends them again with the same
 //! clientmsgid, which WeChat refuses as a duplicate (45065, or 45066
@@ -19,9 +19,9 @@ use tokio::task::JoinSet;
 use wxmass_api::{Client, ClientMsgId, Errcode, Message, Sent};
 
 use crate::error::{Error, Result};
-use crate::journal::Journal;
 use crate::openids;
 use crate::spec::{Audience, Campaign, Claim};
+use crate::store::prelude::*;
 
 /// How a worker sends.
 #[derive(Debug, Clone)]
@@ -85,7 +85,7 @@ pub enum Worked {
 
 /// The message a campaign sends, as prepared (its media ids), from the
 /// journal.
-pub async fn prepared_message(journal: &Journal, campaign: &str) -> Result<Option<Message>> {
+pub async fn prepared_message(journal: &dyn Store, campaign: &str) -> Result<Option<Message>> {
     match journal.prepared(campaign).await? {
         None => Ok(None),
         Some(json) => serde_json::from_str(&json).map(Some).map_err(|_| Error::Store {
@@ -100,7 +100,7 @@ pub async fn prepared_message(journal: &Journal, campaign: &str) -> Result<Optio
 /// Keeps `message` as the campaign's prepared message and returns the one
 /// kept (another worker's, if it prepared first).
 pub async fn keep_prepared(
-    journal: &Journal,
+    journal: &dyn Store,
     campaign: &str,
     message: &Message,
 ) -> Result<Message> {
@@ -117,7 +117,7 @@ pub async fn keep_prepared(
 /// hold the journal while pending (watch a channel; read the store in a
 /// task of its own), or the next journal call waits for it forever.
 pub async fn work(
-    journal: &Journal,
+    journal: &dyn Store,
     client: &Client,
     campaign: &Campaign,
     message: &Message,
@@ -224,7 +224,7 @@ pub async fn work(
 
 /// What one round of sending needs.
 struct Round<'a> {
-    journal: &'a Journal,
+    journal: &'a dyn Store,
     client: &'a Client,
     campaign: &'a Campaign,
     message: &'a Message,

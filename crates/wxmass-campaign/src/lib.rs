@@ -56,31 +56,28 @@ pub mod audience;
 pub mod beijing;
 pub mod engine;
 mod error;
-pub mod journal;
 pub mod legacy;
 pub mod lifecycle;
 pub mod lists;
 pub mod openids;
 pub mod people;
 pub mod plan;
-pub mod postgres;
 pub mod prepare;
 pub mod publishes;
 pub mod quota;
 pub mod reads;
 pub mod sign_ins;
 pub mod spec;
-pub mod sqlite;
 pub mod store;
 pub mod track;
+pub mod uploads;
 
 pub use audience::OpenIdList;
 pub use error::{Error, Result};
-pub use journal::Journal;
-pub use postgres::PgJournal;
 pub use quota::AccountType;
 pub use spec::{
     ArticleFile, Audience, Batch, BatchState, Campaign, Claim, Content, FileRef, Files, JobReport,
-    MediaType, PictureRef, Report, SeenRequest, batch_clientmsgid, sha256_hex,
+    MediaType, PictureRef, PlannedBatch, Recorded, Report, SeenRequest, StrayReport,
+    batch_clientmsgid, sha256_hex,
 };
-pub use sqlite::{PlannedBatch, Recorded, SqliteJournal, StrayReport};
+pub use store::Store;

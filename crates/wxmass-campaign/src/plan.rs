@@ -16,10 +16,10 @@ use wxmass_api::Client;
 
 use crate::audience::OpenIdList;
 use crate::error::{Error, Result};
-use crate::journal::Journal;
 use crate::quota::{self, AccountType};
+use crate::spec::PlannedBatch;
 use crate::spec::{Audience, Campaign, Content, Files, batch_clientmsgid};
-use crate::sqlite::PlannedBatch;
+use crate::store::prelude::*;
 use crate::{beijing, legacy};
 
 /// A campaign as its face describes it.
@@ -105,7 +105,7 @@ pub fn default_id(
 /// openid list of an [`Audience::Openids`] campaign (its follower hashes
 /// are used and then freed).
 pub async fn propose(
-    journal: &Journal,
+    journal: &dyn Store,
     client: &Client,
     spec: CampaignSpec,
     list: Option<&mut OpenIdList>,
@@ -116,7 +116,7 @@ pub async fn propose(
 /// [`propose`] at `now` (Unix seconds): the day and month whose quota the
 /// campaign counts against, on a server whose clock tests move.
 pub async fn propose_at(
-    journal: &Journal,
+    journal: &dyn Store,
     client: &Client,
     spec: CampaignSpec,
     list: Option<&mut OpenIdList>,
@@ -191,7 +191,11 @@ pub async fn propose_at(
 
 /// Step 2: records the campaign, its files and its batches (cut from
 /// `list`, repeats skipped) in one transaction.
-pub async fn commit(journal: &Journal, new: &NewCampaign, list: Option<&OpenIdList>) -> Result<()> {
+pub async fn commit(
+    journal: &dyn Store,
+    new: &NewCampaign,
+    list: Option<&OpenIdList>,
+) -> Result<()> {
     let id = &new.campaign.id;
     match list {
         Some(list) => {

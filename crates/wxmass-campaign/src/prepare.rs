@@ -13,70 +13,17 @@ use sha2::{Digest, Sha256};
 use wxmass_api::{Client, MediaKind, Message};
 
 use crate::articles;
-use crate::beijing;
 use crate::error::Result;
-use crate::journal::Journal;
 use crate::spec::{Content, FileRef, MediaType};
-
-/// What preparing tells its face (a spinner, a log line): each upload as
-/// it starts and once it is journalled.
-pub trait UploadObserver: Send + Sync {
-    /// `what` (a file, a picture of an article) is being uploaded.
-    fn uploading(&self, what: &str) {
-        let _ = what;
-    }
-    /// `what` was uploaded and its id journalled.
-    fn uploaded(&self, what: &str) {
-        let _ = what;
-    }
-}
-
-/// An observer that reports nothing.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Silent;
-
-impl UploadObserver for Silent {}
-
-/// How long a temporary upload (3 days at WeChat) is reused: long enough
-/// for any rerun, short enough that the message is sent before it expires.
-pub const TEMPORARY_REUSE_SECONDS: i64 = 2 * 86_400;
-
-/// The upload time after which a journalled id is still good: any for
-/// permanent material, the last [`TEMPORARY_REUSE_SECONDS`] for temporary.
-pub fn reusable_after(temporary: bool) -> i64 {
-    if temporary {
-        beijing::now() - TEMPORARY_REUSE_SECONDS
-    } else {
-        0
-    }
-}
-
-/// The id the journal has for bytes hashing to `hash` under `key`, or the
-/// result of `upload`, journalled at once. `temporary`: reuse only a
-/// recent upload. `label` names it to the observer.
-pub async fn upload_once(
-    journal: &Journal,
-    hash: &str,
-    key: &str,
-    temporary: bool,
-    label: &str,
-    observer: &dyn UploadObserver,
-    upload: impl AsyncFnOnce() -> Result<(String, Option<String>)>,
-) -> Result<String> {
-    if let Some(id) = journal.media(hash, key, reusable_after(temporary)).await? {
-        return Ok(id);
-    }
-    observer.uploading(label);
-    let (id, url) = upload().await?;
-    journal.record_media(hash, key, &id, url.as_deref()).await?;
-    observer.uploaded(label);
-    Ok(id)
-}
+use crate::store::prelude::*;
+pub use crate::uploads::{
+    Silent, TEMPORARY_REUSE_SECONDS, UploadObserver, reusable_after, upload_once,
+};
 
 /// [`upload_once`] for a file the campaign keeps: `upload` gets its name
 /// and its bytes as planned.
 async fn upload_file(
-    journal: &Journal,
+    journal: &dyn Store,
     file: &FileRef,
     key: &str,
     observer: &dyn UploadObserver,
@@ -108,7 +55,7 @@ fn mpvideo_key(title: &str, description: &str) -> String {
 /// The message `content` sends, uploading what it needs once.
 pub async fn message(
     client: &Client,
-    journal: &Journal,
+    journal: &dyn Store,
     content: &Content,
     observer: &dyn UploadObserver,
 ) -> Result<Message> {
@@ -198,7 +145,7 @@ pub async fn message(
 
 /// The uploads preparing `content` would make (files the journal has no
 /// media id for yet), for a dry run.
-pub async fn planned_uploads(journal: &Journal, content: &Content) -> Result<Vec<String>> {
+pub async fn planned_uploads(journal: &dyn Store, content: &Content) -> Result<Vec<String>> {
     let files: Vec<(&FileRef, String, &str)> = match content {
         Content::Images { files } => files
             .iter()

@@ -3,35 +3,15 @@
 //! nothing: refused with the time the quota returns, counted from what the
 //! journal knows the account sent.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::audience::OpenIdList;
 use crate::beijing;
 use crate::error::{Error, Result};
-use crate::journal::Journal;
 use crate::spec::Audience;
+use crate::store::prelude::*;
 
-/// The kind of Official Account, which decides its quotas.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AccountType {
-    /// 服务号: `mass/send` to lists; each follower gets at most 4 mass
-    /// messages a month; at most 4 sends to all a month.
-    Service,
-    /// 订阅号: one mass message (to a tag or to all) a day; no lists.
-    Subscription,
-}
-
-impl AccountType {
-    /// The type a profile names (`service` or `subscription`).
-    pub fn parse(s: &str) -> Option<AccountType> {
-        match s {
-            "service" => Some(AccountType::Service),
-            "subscription" => Some(AccountType::Subscription),
-            _ => None,
-        }
-    }
-}
+pub use crate::people::AccountType;
 
 /// Each follower of a service account gets at most this many mass
 /// messages a month; a service account sends to all at most this often.
@@ -41,7 +21,7 @@ pub const PER_MONTH: u64 = 4;
 /// account's quota is spent. Without a known account type nothing is
 /// checked (WeChat still refuses what it must).
 pub async fn check(
-    journal: &Journal,
+    journal: &dyn Store,
     appid: &str,
     account: Option<AccountType>,
     audience: &Audience,
@@ -101,7 +81,7 @@ pub async fn check(
 /// followers is refused. Campaign `except` (the one being planned) is not
 /// counted.
 pub async fn followers_at_cap(
-    journal: &Journal,
+    journal: &dyn Store,
     appid: &str,
     account: Option<AccountType>,
     list: &OpenIdList,
@@ -152,7 +132,7 @@ pub struct QuotaLeft {
 
 /// The quota of `appid` (of `account` type; `None` when unknown) at `now`.
 pub async fn left(
-    journal: &Journal,
+    journal: &dyn Store,
     appid: &str,
     account: Option<AccountType>,
     now: i64,

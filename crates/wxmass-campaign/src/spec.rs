@@ -431,6 +431,83 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
 
+/// A batch to record: its openids (empty for all/tag) and clientmsgid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedBatch {
+    /// The clientmsgid it will be sent with.
+    pub clientmsgid: String,
+    /// Its openids, in order; empty for every follower or a tag.
+    pub openids: Vec<String>,
+}
+
+/// What became of a report handed to [`crate::store::PushStore::record_received`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// Recorded; `known` says whether a batch of a campaign has its job
+    /// (a report can also arrive before the sender has written the msg_id).
+    New {
+        /// A batch has this job.
+        known: bool,
+    },
+    /// The same report was recorded before (WeChat's retry, or a restart).
+    Duplicate,
+    /// A different report for a job already reported: kept apart, the first
+    /// stays.
+    Conflict,
+    /// The request carried no job report.
+    NoReport,
+}
+
+/// A report no batch knows, or a second report that contradicts the first.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StrayReport {
+    /// The account.
+    pub appid: String,
+    /// The job.
+    pub msg_id: i64,
+    /// `unknown job` or `conflict`.
+    pub kind: &'static str,
+    /// The report's status.
+    pub status: String,
+    /// Delivered, as reported.
+    pub sent_count: i64,
+    /// Unix seconds.
+    pub received_at: i64,
+}
+
+/// One article's figures so far on one day (summed over the campaign's
+/// jobs), as the server keeps them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReadPoint {
+    /// The article, from 1.
+    pub article: u32,
+    /// Its title.
+    pub title: String,
+    /// The day, YYYY-MM-DD.
+    pub date: String,
+    /// Followers it reached.
+    pub delivered: u64,
+    /// People who read it, so far.
+    pub readers: u64,
+    /// Reads, so far.
+    pub reads: u64,
+    /// People who shared it, so far.
+    pub sharers: u64,
+    /// Shares, so far.
+    pub shares: u64,
+    /// People who added it to favourites, so far.
+    pub favouriters: u64,
+}
+
+/// A campaign's kept series and the day it was last pulled.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReadSeries {
+    /// WeChat's day of the last pull, YYYY-MM-DD (none yet: `None`).
+    pub pulled_on: Option<String>,
+    /// Per article and day, in that order.
+    pub points: Vec<ReadPoint>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,8 +8,8 @@ use std::time::Duration;
 use wxmass_api::Client;
 
 use crate::error::Result;
-use crate::journal::Journal;
 use crate::spec::Batch;
+use crate::store::prelude::*;
 
 /// Waits until every job is final or a minute has passed. A report pushed
 /// by WeChat settles a batch the moment `wxmass serve` records it in this
@@ -18,7 +18,7 @@ use crate::spec::Batch;
 /// `mass/get`, a few at a time, first once a job could have ended and then
 /// less often (a real job takes seconds to minutes, and each ask counts
 /// against the daily API quota).
-pub async fn track(client: &Client, journal: &Journal, campaign: &str) -> Result<()> {
+pub async fn track(client: &Client, journal: &dyn Store, campaign: &str) -> Result<()> {
     const JOURNAL_EVERY: Duration = Duration::from_millis(10);
     // No job ends as it is submitted: the first ask waits a little.
     const FIRST_ASK: Duration = Duration::from_millis(250);
@@ -60,7 +60,7 @@ pub async fn track(client: &Client, journal: &Journal, campaign: &str) -> Result
 /// status, a few at a time: the follow-up, after [`track`] gave up, for
 /// jobs that outlast it and reports lost on the way (or a server that
 /// restarted). Returns how many are still not final.
-pub async fn ask_open(client: &Client, journal: &Journal, campaign: &str) -> Result<usize> {
+pub async fn ask_open(client: &Client, journal: &dyn Store, campaign: &str) -> Result<usize> {
     let open = |batches: Vec<Batch>| -> Vec<Batch> {
         batches
             .into_iter()
@@ -87,7 +87,7 @@ pub async fn ask_open(client: &Client, journal: &Journal, campaign: &str) -> Res
 /// keeps those that are news in one write (and one fsync).
 pub async fn ask_statuses(
     client: &Client,
-    journal: &Journal,
+    journal: &dyn Store,
     campaign: &str,
     batches: &[&Batch],
 ) -> Result<()> {

@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
+use wxmass_campaign::store::{self, prelude::*};
 use wxmass_campaign::{
-    Audience, BatchState, Campaign, Content, Files, Journal, PlannedBatch, batch_clientmsgid,
+    Audience, BatchState, Campaign, Content, Files, PlannedBatch, batch_clientmsgid,
 };
 
 fn campaign(id: &str) -> Campaign {
@@ -30,7 +31,7 @@ fn batches(id: &str) -> Vec<wxmass_campaign::Result<PlannedBatch>> {
 }
 
 /// Plans, claims under leases, takes over an expired lease, records.
-async fn leases_and_takeovers(journal: &Journal) {
+async fn leases_and_takeovers(journal: &dyn Store) {
     let mut files = Files::default();
     let file = files.add("pic.png", b"picture".to_vec());
     let mut planned = batches("c").into_iter();
@@ -147,7 +148,7 @@ async fn leases_and_takeovers(journal: &Journal) {
 
 /// The minute's sends, shared by every worker of the account. A run that
 /// straddles a minute is done again for another account.
-async fn pace(journal: &Journal) {
+async fn pace(journal: &dyn Store) {
     for attempt in 0..3 {
         let (a, b) = (format!("wxP{attempt}"), format!("wxQ{attempt}"));
         let minute = wxmass_campaign::beijing::now() / 60;
@@ -168,11 +169,11 @@ async fn pace(journal: &Journal) {
     panic!("three runs straddled a minute");
 }
 
-async fn both(test: impl AsyncFn(&Journal)) {
+async fn both(test: impl AsyncFn(&dyn Store)) {
     let dir = tempfile::tempdir().expect("dir");
-    test(&Journal::sqlite(&dir.path().join("j.db")).expect("sqlite")).await;
+    test(&*store::open_sqlite(&dir.path().join("j.db")).expect("sqlite")).await;
     if let Some(postgres) = wxmass_testkit::start_postgres() {
-        test(&Journal::postgres(&postgres.url).await.expect("postgres")).await;
+        test(&*store::open(&postgres.url).await.expect("postgres")).await;
     }
 }
 
@@ -189,7 +190,7 @@ async fn the_pace_is_shared_on_both_backends() {
 /// Free publishing's records: a submission, its report joining it, WeChat's
 /// retry recognised, a contradicting report kept apart, a report no
 /// submission knows.
-async fn publishes(journal: &Journal) {
+async fn publishes(journal: &dyn Store) {
     use wxmass_campaign::Recorded;
     use wxmass_campaign::publishes::PublishReport;
     let report = |id: i64, status: i64| PublishReport {
@@ -251,7 +252,7 @@ async fn publishes_on_both_backends() {
 
 /// The series of reads: a pull kept, a later pull replacing the same days
 /// and adding the next, read back in order.
-async fn read_series(journal: &Journal) {
+async fn read_series(journal: &dyn Store) {
     use wxmass_campaign::reads::ReadPoint;
     let point = |article: u32, date: &str, readers: u64| ReadPoint {
         article,
@@ -313,39 +314,41 @@ async fn read_series_on_both_backends() {
 /// A batch sent without WeChat naming its job is sent again to learn the
 /// job from 45065 only while WeChat still knows its clientmsgid: within
 /// 20 hours of its send, never after (a resend then would deliver twice).
-#[test]
-fn an_unnamed_batch_is_resent_only_within_20_hours() {
-    use wxmass_campaign::SqliteJournal;
+#[tokio::test]
+async fn an_unnamed_batch_is_resent_only_within_20_hours() {
     use wxmass_campaign::spec::NAME_BY_RESENDING_WITHIN;
+    use wxmass_campaign::store::SqliteStore;
     let dir = tempfile::tempdir().expect("dir");
-    let mut journal = SqliteJournal::open(&dir.path().join("j.db")).expect("journal");
+    let journal = SqliteStore::open(&dir.path().join("j.db")).expect("journal");
     journal
         .plan(
             &campaign("c"),
             &Files::default(),
             &mut batches("c").into_iter(),
         )
+        .await
         .expect("plan");
     journal
         .set_prepared("c", "{\"text\":\"hi\"}")
+        .await
         .expect("prepare");
     let sent = 1_800_000_000;
     let lease = Duration::from_secs(30);
     let claims = journal
-        .claim("c", "w1", 8, lease, false, sent)
+        .claim_at("c", "w1", 8, lease, false, sent)
         .expect("claim");
     assert_eq!(claims.len(), 3);
     let unnamed: Vec<_> = claims.into_iter().map(|c| (c, None, None)).collect();
     journal
-        .record_submitted("w1", &unnamed, sent)
+        .record_submitted_at("w1", &unnamed, sent)
         .expect("record");
     let soon = journal
-        .claim("c", "w2", 8, lease, true, sent + 60)
+        .claim_at("c", "w2", 8, lease, true, sent + 60)
         .expect("claim");
     assert_eq!(soon.len(), 3, "a minute on, resending learns the job");
-    journal.release("w2", &soon).expect("release");
+    journal.release("w2", &soon).await.expect("release");
     let late = journal
-        .claim(
+        .claim_at(
             "c",
             "w2",
             8,

@@ -6,7 +6,8 @@
 
 use wxmass_api::Client;
 use wxmass_campaign::plan::{self, CampaignSpec, Proposal};
-use wxmass_campaign::{AccountType, Audience, Content, Error, Files, Journal, OpenIdList};
+use wxmass_campaign::store::{self, Store};
+use wxmass_campaign::{AccountType, Audience, Content, Error, Files, OpenIdList};
 use wxmass_emulator::EmulatorConfig;
 use wxmass_emulator::config::{DEFAULT_APPID, DEFAULT_SECRET};
 
@@ -22,7 +23,7 @@ fn spec(id: &str, text: &str, audience: Audience) -> CampaignSpec {
     }
 }
 
-async fn planning(journal: &Journal) {
+async fn planning(journal: &dyn Store) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -131,8 +132,8 @@ async fn planning(journal: &Journal) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn planning_on_both_backends() {
     let dir = tempfile::tempdir().expect("dir");
-    planning(&Journal::sqlite(&dir.path().join("j.db")).expect("sqlite")).await;
+    planning(&*store::open_sqlite(&dir.path().join("j.db")).expect("sqlite")).await;
     if let Some(postgres) = wxmass_testkit::start_postgres() {
-        planning(&Journal::postgres(&postgres.url).await.expect("postgres")).await;
+        planning(&*store::open(&postgres.url).await.expect("postgres")).await;
     }
 }

@@ -2,8 +2,9 @@
 //! in tests/data) opens and is upgraded in place: every campaign, batch,
 //! openid, report and upload is still there, in today's types.
 
-use wxmass_campaign::sqlite::SCHEMA_VERSION;
-use wxmass_campaign::{Audience, BatchState, Content, MediaType, SqliteJournal};
+use wxmass_campaign::store::migrations::LATEST as SCHEMA_VERSION;
+use wxmass_campaign::store::{SqliteStore, prelude::*};
+use wxmass_campaign::{Audience, BatchState, Content, MediaType};
 
 fn old_journal() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().expect("dir");
@@ -16,13 +17,14 @@ fn old_journal() -> (tempfile::TempDir, std::path::PathBuf) {
     (dir, path)
 }
 
-#[test]
-fn a_schema_1_journal_is_upgraded_in_place() {
+#[tokio::test]
+async fn a_schema_1_journal_is_upgraded_in_place() {
     let (_dir, path) = old_journal();
-    let journal = SqliteJournal::open(&path).expect("upgraded");
+    let journal = SqliteStore::open(&path).expect("upgraded");
     assert_eq!(journal.version().expect("version"), SCHEMA_VERSION);
     let ids: Vec<String> = journal
         .campaigns()
+        .await
         .expect("campaigns")
         .into_iter()
         .map(|c| c.id)
@@ -30,7 +32,11 @@ fn a_schema_1_journal_is_upgraded_in_place() {
     assert_eq!(ids.len(), 5, "{ids:?}");
 
     // A finished list campaign: its batches, openids and reports.
-    let text = journal.campaign("v1-text").expect("read").expect("there");
+    let text = journal
+        .campaign("v1-text")
+        .await
+        .expect("read")
+        .expect("there");
     assert_eq!(
         text.content,
         Content::Text {
@@ -38,7 +44,7 @@ fn a_schema_1_journal_is_upgraded_in_place() {
         }
     );
     assert_eq!((text.audience, text.audience_size), (Audience::Openids, 25));
-    let batches = journal.batches("v1-text").expect("batches");
+    let batches = journal.batches("v1-text").await.expect("batches");
     let sizes: Vec<u64> = batches.iter().map(|b| b.size).collect();
     assert_eq!(sizes, [10, 10, 5]);
     assert!(batches.iter().all(|b| {
@@ -49,7 +55,7 @@ fn a_schema_1_journal_is_upgraded_in_place() {
     }));
     let mut all = Vec::new();
     for b in &batches {
-        let openids = journal.openids("v1-text", b.index).expect("openids");
+        let openids = journal.openids("v1-text", b.index).await.expect("openids");
         assert_eq!(openids.len() as u64, b.size);
         all.extend(openids);
     }
@@ -59,7 +65,7 @@ fn a_schema_1_journal_is_upgraded_in_place() {
     assert_eq!(all.len(), 25, "no openid lost or repeated");
 
     // An unfinished one resumes where it stopped, with the same ids.
-    let batches = journal.batches("v1-unfinished").expect("batches");
+    let batches = journal.batches("v1-unfinished").await.expect("batches");
     let states: Vec<BatchState> = batches.iter().map(|b| b.state).collect();
     assert_eq!(states, [BatchState::Submitting, BatchState::Planned]);
     assert_eq!(
@@ -67,13 +73,18 @@ fn a_schema_1_journal_is_upgraded_in_place() {
         wxmass_campaign::batch_clientmsgid("v1-unfinished", 0)
     );
     assert_eq!(
-        journal.openids("v1-unfinished", 1).expect("openids").len(),
+        journal
+            .openids("v1-unfinished", 1)
+            .await
+            .expect("openids")
+            .len(),
         10
     );
 
     // Files, media ids and articles in their typed forms.
     match journal
         .campaign("v1-image")
+        .await
         .expect("read")
         .map(|c| c.content)
     {
@@ -83,13 +94,18 @@ fn a_schema_1_journal_is_upgraded_in_place() {
         }
         other => panic!("v1-image: {other:?}"),
     }
-    let media = journal.campaign("v1-media").expect("read").expect("there");
+    let media = journal
+        .campaign("v1-media")
+        .await
+        .expect("read")
+        .expect("there");
     assert!(matches!(
         media.content,
         Content::Uploaded { media_type: MediaType::Voice, ref media_id, .. } if media_id == "abc123"
     ));
     match journal
         .campaign("v1-article")
+        .await
         .expect("read")
         .map(|c| c.content)
     {
@@ -102,29 +118,34 @@ fn a_schema_1_journal_is_upgraded_in_place() {
         }
         other => panic!("v1-article: {other:?}"),
     }
-    let report = journal.batches("v1-article").expect("batches")[0]
+    let report = journal.batches("v1-article").await.expect("batches")[0]
         .report
         .clone()
         .expect("reported");
     assert_eq!(report.sent_count, 60);
     // The uploads stay journalled, so a rerun uploads nothing again.
-    let image = &journal.campaign("v1-image").expect("read").expect("there");
+    let image = &journal
+        .campaign("v1-image")
+        .await
+        .expect("read")
+        .expect("there");
     let Content::Images { files } = &image.content else {
         unreachable!()
     };
     assert!(
         journal
             .media(&files[0].sha256, "image_permanent", 0)
+            .await
             .expect("media")
             .is_some()
     );
-    assert_eq!(journal.push_count().expect("pushes"), 5);
-    assert!(journal.stray_reports().expect("strays").is_empty());
+    assert_eq!(journal.push_count().await.expect("pushes"), 5);
+    assert!(journal.stray_reports().await.expect("strays").is_empty());
     drop(journal);
 
     // Opening again changes nothing.
-    let journal = SqliteJournal::open(&path).expect("reopened");
-    assert_eq!(journal.batches("v1-text").expect("batches").len(), 3);
+    let journal = SqliteStore::open(&path).expect("reopened");
+    assert_eq!(journal.batches("v1-text").await.expect("batches").len(), 3);
 }
 
 /// A journal from a newer wxmass is refused and not changed at all.
@@ -135,7 +156,7 @@ fn a_newer_schema_is_refused_and_left_untouched() {
     let mut bytes = std::fs::read(&path).expect("read");
     bytes[60..64].copy_from_slice(&((SCHEMA_VERSION + 1) as u32).to_be_bytes());
     std::fs::write(&path, &bytes).expect("write");
-    let error = SqliteJournal::open(&path).err().expect("refused");
+    let error = SqliteStore::open(&path).expect_err("refused");
     assert!(error.to_string().contains("newer wxmass"), "{error}");
     let after = std::fs::read(&path).expect("read");
     assert!(after == bytes, "the newer journal was changed");
@@ -188,8 +209,8 @@ fn assert_old_campaign_reads(campaign: Option<wxmass_campaign::Campaign>, batche
 
 /// Every SQLite schema a release wrote (0, the first release's unnumbered
 /// tables, to 7, the last before the frozen files) opens and is upgraded.
-#[test]
-fn every_sqlite_schema_a_release_wrote_is_upgraded_in_place() {
+#[tokio::test]
+async fn every_sqlite_schema_a_release_wrote_is_upgraded_in_place() {
     let steps = steps("sqlite");
     for version in 0..=7usize {
         let dir = tempfile::tempdir().expect("dir");
@@ -210,11 +231,11 @@ fn every_sqlite_schema_a_release_wrote_is_upgraded_in_place() {
             conn.execute_batch(&old_campaign_sql("campaigns", "batches"))
                 .expect("an old campaign");
         }
-        let journal = SqliteJournal::open(&path).unwrap_or_else(|e| panic!("v{version}: {e}"));
+        let journal = SqliteStore::open(&path).unwrap_or_else(|e| panic!("v{version}: {e}"));
         assert_eq!(journal.version().expect("version"), SCHEMA_VERSION);
         assert_old_campaign_reads(
-            journal.campaign("old").expect("read"),
-            journal.batches("old").expect("batches").len(),
+            journal.campaign("old").await.expect("read"),
+            journal.batches("old").await.expect("batches").len(),
         );
     }
 }
@@ -249,7 +270,7 @@ async fn every_postgres_schema_a_release_wrote_is_upgraded_in_place() {
             ))
             .await
             .expect("an old campaign");
-        let journal = wxmass_campaign::Journal::postgres(&postgres.url)
+        let journal = wxmass_campaign::store::open(&postgres.url)
             .await
             .unwrap_or_else(|e| panic!("v{old}: {e}"));
         assert_old_campaign_reads(
@@ -267,7 +288,7 @@ async fn every_postgres_schema_a_release_wrote_is_upgraded_in_place() {
         .batch_execute("UPDATE wxmass_schema SET version = version + 1")
         .await
         .expect("newer");
-    let Err(error) = wxmass_campaign::Journal::postgres(&postgres.url).await else {
+    let Err(error) = wxmass_campaign::store::open(&postgres.url).await else {
         panic!("a newer database was opened");
     };
     assert!(error.to_string().contains("newer wxmass"), "{error}");

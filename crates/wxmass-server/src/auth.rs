@@ -17,8 +17,8 @@ use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use rand::RngExt as _;
 use subtle::ConstantTimeEq as _;
-use wxmass_campaign::Journal;
 use wxmass_campaign::people::{Permission, Role, User};
+use wxmass_campaign::store::prelude::*;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -276,12 +276,12 @@ pub const SIGN_IN_FAILURES_ALL: usize = 100;
 /// share the load. Times are the machine's (not the movable scheduling
 /// clock, which would let an admin clear them).
 pub struct SignIns<'a> {
-    journal: &'a Journal,
+    journal: &'a dyn Store,
 }
 
 impl<'a> SignIns<'a> {
     /// The sign-ins kept in `journal`.
-    pub fn new(journal: &'a Journal) -> SignIns<'a> {
+    pub fn new(journal: &'a dyn Store) -> SignIns<'a> {
         SignIns { journal }
     }
 
@@ -331,8 +331,9 @@ mod tests {
     #[tokio::test]
     async fn a_name_waits_after_five_failures_and_a_success_clears_it() {
         let dir = tempfile::tempdir().expect("dir");
-        let journal = Journal::sqlite(&dir.path().join("j.db")).expect("journal");
-        let sign_ins = SignIns::new(&journal);
+        let journal =
+            wxmass_campaign::store::open_sqlite(&dir.path().join("j.db")).expect("journal");
+        let sign_ins = SignIns::new(&*journal);
         for _ in 0..SIGN_IN_FAILURES {
             assert_eq!(sign_ins.check("Alice").await.expect("check"), None);
             sign_ins.failed("Alice").await.expect("failed");
@@ -358,8 +359,9 @@ mod tests {
     #[tokio::test]
     async fn many_names_failing_stops_everyone() {
         let dir = tempfile::tempdir().expect("dir");
-        let journal = Journal::sqlite(&dir.path().join("j.db")).expect("journal");
-        let sign_ins = SignIns::new(&journal);
+        let journal =
+            wxmass_campaign::store::open_sqlite(&dir.path().join("j.db")).expect("journal");
+        let sign_ins = SignIns::new(&*journal);
         for i in 0..SIGN_IN_FAILURES_ALL {
             sign_ins.failed(&format!("user{i}")).await.expect("failed");
         }
@@ -375,7 +377,8 @@ mod tests {
     #[tokio::test]
     async fn failures_past_the_window_are_forgotten() {
         let dir = tempfile::tempdir().expect("dir");
-        let journal = Journal::sqlite(&dir.path().join("j.db")).expect("journal");
+        let journal =
+            wxmass_campaign::store::open_sqlite(&dir.path().join("j.db")).expect("journal");
         let window = SIGN_IN_WINDOW.as_secs() as i64;
         let now = wxmass_campaign::beijing::now();
         for _ in 0..SIGN_IN_FAILURES {
@@ -384,7 +387,7 @@ mod tests {
                 .await
                 .expect("an old failure");
         }
-        let sign_ins = SignIns::new(&journal);
+        let sign_ins = SignIns::new(&*journal);
         assert_eq!(sign_ins.check("carol").await.expect("check"), None);
         // A new failure removes the old rows.
         sign_ins.failed("dave").await.expect("failed");

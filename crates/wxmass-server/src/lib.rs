@@ -39,7 +39,7 @@ pub mod runner;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use wxmass_campaign::Journal;
+use wxmass_campaign::store::prelude::*;
 
 pub use key::{KeyError, ServerKey};
 
@@ -51,7 +51,7 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 pub struct AppState(Arc<Inner>);
 
 struct Inner {
-    journal: Arc<Journal>,
+    journal: Arc<dyn Store>,
     tokens: Arc<dyn wxmass_api::TokenStore>,
     key: ServerKey,
     wechat: Option<String>,
@@ -67,12 +67,11 @@ impl AppState {
     /// after the next is fetched, so they must not each fetch their own).
     /// Starts the push writer, which ends when the state is dropped.
     pub fn new(
-        journal: Journal,
+        journal: Arc<dyn Store>,
         key: ServerKey,
         wechat: Option<String>,
         tokens: Arc<dyn wxmass_api::TokenStore>,
     ) -> std::io::Result<AppState> {
-        let journal = Arc::new(journal);
         let (writer, _thread) = pushes::PushWriter::start(journal.clone())?;
         Ok(AppState(Arc::new(Inner {
             journal,
@@ -95,8 +94,8 @@ impl AppState {
     }
 
     /// The store.
-    pub fn journal(&self) -> &Journal {
-        &self.0.journal
+    pub fn journal(&self) -> &dyn Store {
+        &*self.0.journal
     }
 
     /// The clock campaigns are scheduled by.
@@ -112,7 +111,7 @@ impl AppState {
     /// Failed sign-ins, for the rate limit (kept in the store, counted
     /// for every server on it).
     pub fn sign_ins(&self) -> auth::SignIns<'_> {
-        auth::SignIns::new(&self.0.journal)
+        auth::SignIns::new(&*self.0.journal)
     }
 
     /// Where the accounts' access tokens are kept.
@@ -162,7 +161,7 @@ pub fn app(state: AppState) -> axum::Router {
 /// (returned: it is shown once). Refused when the store has users already
 /// (add more through the API).
 pub async fn init_admin(
-    journal: &Journal,
+    journal: &dyn Store,
     name: &str,
     password: &str,
 ) -> Result<String, error::ApiError> {

@@ -16,7 +16,8 @@ use wxmass_callback::{
     MassSendJobFinish, PublishJobFinish, Push, PushRecorder, RecordError, RecordFuture, SeenRequest,
 };
 use wxmass_campaign::publishes::PublishReport;
-use wxmass_campaign::{JobReport, Journal, Recorded, Report, beijing};
+use wxmass_campaign::store::prelude::*;
+use wxmass_campaign::{JobReport, Recorded, Report, beijing};
 
 /// Most requests written in one group.
 const GROUP_MAX: usize = 1024;
@@ -91,10 +92,9 @@ pub struct PushWriter(mpsc::Sender<Pending>);
 
 impl PushWriter {
     /// Starts the writer on `journal` (anything that holds one).
-    pub fn start<J>(journal: J) -> std::io::Result<(PushWriter, std::thread::JoinHandle<()>)>
-    where
-        J: AsRef<Journal> + Send + 'static,
-    {
+    pub fn start(
+        journal: std::sync::Arc<dyn Store>,
+    ) -> std::io::Result<(PushWriter, std::thread::JoinHandle<()>)> {
         let (writer, queue) = mpsc::channel(GROUP_MAX * 4);
         let thread = std::thread::Builder::new()
             .name("push-writer".into())
@@ -103,7 +103,7 @@ impl PushWriter {
                     .enable_all()
                     .build()
                 {
-                    Ok(runtime) => runtime.block_on(write_groups(journal.as_ref(), queue)),
+                    Ok(runtime) => runtime.block_on(write_groups(&*journal, queue)),
                     // Dropping the queue fails every push, which WeChat retries.
                     Err(error) => tracing::error!(%error, "cannot start the push writer"),
                 }
@@ -112,7 +112,7 @@ impl PushWriter {
     }
 
     /// A recorder of `appid`'s pushes; `seen` are the requests already used
-    /// (from [`Journal::seen_requests`]), so that a restart opens no replay.
+    /// (from [`PushStore::seen_requests`]), so that a restart opens no replay.
     pub fn recorder(&self, appid: &str, seen: &[wxmass_campaign::SeenRequest]) -> JournalRecorder {
         JournalRecorder {
             writer: self.0.clone(),
@@ -186,7 +186,7 @@ impl PushRecorder for JournalRecorder {
 
 /// The writer: waits for one request, takes all that are waiting with it,
 /// commits each account's together, then answers each.
-async fn write_groups(journal: &Journal, mut queue: mpsc::Receiver<Pending>) {
+async fn write_groups(journal: &dyn Store, mut queue: mpsc::Receiver<Pending>) {
     let mut last_prune = beijing::now();
     while let Some(first) = queue.recv().await {
         let mut group = vec![first];

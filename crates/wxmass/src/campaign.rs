@@ -15,9 +15,10 @@ use wxmass_api::{Client, MediaKind, Message};
 use wxmass_campaign::engine::{self, Observer, WorkOptions, Worked};
 use wxmass_campaign::plan::{self, CampaignSpec, NewCampaign, Proposal};
 use wxmass_campaign::prepare::{self, UploadObserver};
+use wxmass_campaign::store::prelude::*;
 use wxmass_campaign::track;
 use wxmass_campaign::{
-    AccountType, Audience, Batch, Claim, Content, Files, Journal, MediaType, OpenIdList, quota,
+    AccountType, Audience, Batch, Claim, Content, Files, MediaType, OpenIdList, quota,
 };
 
 use crate::cli::{ContentArgs, PreviewArgs, SendArgs};
@@ -164,7 +165,7 @@ fn confirm(size: u64, what: &str, yes: bool) -> Result<()> {
 /// journalled in the same journal).
 pub async fn preview_message(
     client: &Client,
-    journal: &Journal,
+    journal: &dyn Store,
     args: &PreviewArgs,
 ) -> Result<Message> {
     let planned = read_content(&args.content, args.media_type.as_deref(), false)?;
@@ -187,7 +188,7 @@ fn account_type(settings: &Settings) -> Option<AccountType> {
 /// stays quiet (the demo prints its own report).
 pub async fn send(
     settings: &Settings,
-    journal: &Journal,
+    journal: &dyn Store,
     args: &SendArgs,
     report: Option<bool>,
 ) -> Result<()> {
@@ -371,7 +372,7 @@ const IN_FLIGHT_GRACE: Duration = Duration::from_secs(5);
 /// and with the minute's sends counted for every worker; on a SQLite file
 /// under one name (a rerun takes back at once what a killed run held) and
 /// waiting out WeChat's 45011 instead.
-pub fn work_options(journal: &Journal, sends_per_minute: Option<u32>) -> WorkOptions {
+pub fn work_options(journal: &dyn Store, sends_per_minute: Option<u32>) -> WorkOptions {
     let mut options = WorkOptions::new("cli");
     if journal.is_shared() {
         options.worker = worker_name();
@@ -393,7 +394,7 @@ pub fn worker_name() -> String {
     format!("{host}:{}", std::process::id())
 }
 
-async fn submitted_count(journal: &Journal, campaign: &str) -> Result<usize> {
+async fn submitted_count(journal: &dyn Store, campaign: &str) -> Result<usize> {
     Ok(journal
         .batches(campaign)
         .await?
@@ -455,7 +456,7 @@ const SENDS_PER_MINUTE: u64 = engine::WECHAT_SENDS_PER_MINUTE as u64;
 /// batches, by the same code), the uploads it would make, and how long
 /// WeChat's pace will take. Nothing is recorded or sent.
 async fn dry_run(
-    journal: &Journal,
+    journal: &dyn Store,
     new: &NewCampaign,
     list: Option<&OpenIdList>,
     json_out: bool,
@@ -569,7 +570,7 @@ impl Interrupt {
 
 /// An error when WeChat reports that every batch failed (a job sent to
 /// nobody is no success), a warning when some did.
-async fn failed_batches(journal: &Journal, campaign: &str) -> Result<()> {
+async fn failed_batches(journal: &dyn Store, campaign: &str) -> Result<()> {
     let batches = journal.batches(campaign).await?;
     let failed: Vec<&Batch> = batches
         .iter()

@@ -14,7 +14,6 @@ use wxmass_emulator::{CallbackMode, CallbackTarget, EmulatorConfig};
 
 use crate::cli::{AudienceArgs, ContentArgs, SendArgs};
 use crate::config::{Paths, Settings};
-use wxmass_campaign::Journal;
 
 /// The demo's article, its cover and its inline picture (shipped in
 /// `crates/wxmass/assets`).
@@ -86,7 +85,7 @@ async fn run_in(dir: &Path, json: bool) -> Result<()> {
         receiver_config,
         wxmass_callback::ServeLimits::default(),
         receiver,
-        Journal::sqlite(&journal_path)?,
+        wxmass_campaign::store::open_sqlite(&journal_path)?,
         async {
             let _ = stop_rx.await;
         },
@@ -172,11 +171,11 @@ async fn run_in(dir: &Path, json: bool) -> Result<()> {
             "demo-list",
         ),
     ];
-    let journal = Journal::sqlite(&journal_path)?;
+    let journal = wxmass_campaign::store::open_sqlite(&journal_path)?;
     for args in &campaigns {
         eprintln!("== campaign {}", args.campaign.as_deref().unwrap_or(""));
         // The status report comes at the end; keep stdout for it.
-        crate::campaign::send(&settings, &journal, args, None).await?;
+        crate::campaign::send(&settings, &*journal, args, None).await?;
     }
 
     // Wait for every job's report.
@@ -214,7 +213,7 @@ async fn run_in(dir: &Path, json: bool) -> Result<()> {
     } else {
         for args in &campaigns {
             crate::commands::status::print_campaign(
-                &journal,
+                &*journal,
                 args.campaign.as_deref().unwrap_or(""),
                 false,
             )
@@ -224,7 +223,7 @@ async fn run_in(dir: &Path, json: bool) -> Result<()> {
         eprintln!("== two days later: how the article was read");
         crate::commands::stats::stats(
             &client,
-            &journal,
+            &*journal,
             "demo-article",
             Some(&today),
             false,

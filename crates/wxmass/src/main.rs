@@ -83,23 +83,23 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Send(args) => {
             let settings = settings()?;
             let journal = open_journal(cli, &settings.paths).await?;
-            campaign::send(&settings, &journal, args, Some(cli.json)).await
+            campaign::send(&settings, &*journal, args, Some(cli.json)).await
         }
         Command::Worker(args) => {
             let settings = settings()?;
             let journal = open_journal(cli, &settings.paths).await?;
             let tokens = config::token_store(cli.database.as_deref(), &settings.paths).await?;
-            worker::run(&settings.client_with(tokens)?, &settings, &journal, args).await
+            worker::run(&settings.client_with(tokens)?, &settings, &*journal, args).await
         }
         Command::Publish(args) => {
             let settings = settings()?;
             let journal = open_journal(cli, &settings.paths).await?;
-            commands::publish::publish(&settings, &journal, args, cli.json).await
+            commands::publish::publish(&settings, &*journal, args, cli.json).await
         }
         Command::Preview(args) => {
             let settings = settings()?;
             let journal = open_journal(cli, &settings.paths).await?;
-            commands::api::preview(&settings, &journal, args, cli.json).await
+            commands::api::preview(&settings, &*journal, args, cli.json).await
         }
         Command::Media(command) => commands::api::media(&settings()?, command, cli.json).await,
         Command::Drafts(command) => commands::api::drafts(&settings()?, command, cli.json).await,
@@ -113,7 +113,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
                 cli::MassCommand::Delete { .. } => Some(open_journal(cli, &settings.paths).await?),
                 _ => None,
             };
-            commands::api::mass(&settings, journal.as_ref(), command, cli.json).await
+            commands::api::mass(&settings, journal.as_deref(), command, cli.json).await
         }
         Command::Speed { action } => {
             commands::api::speed(&settings()?, action.as_ref(), cli.json).await
@@ -125,13 +125,13 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         } => {
             let journal = open_journal(cli, &config::Paths::from_env()?).await?;
             if *unknown {
-                commands::status::stray_reports(&journal, cli.json).await
+                commands::status::stray_reports(&*journal, cli.json).await
             } else {
                 let client = match refresh {
                     true => Some(settings()?.client()?),
                     false => None,
                 };
-                commands::status::status(&journal, campaign.as_deref(), client.as_ref(), cli.json)
+                commands::status::status(&*journal, campaign.as_deref(), client.as_ref(), cli.json)
                     .await
             }
         }
@@ -167,7 +167,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             let settings = settings()?;
             let journal = open_journal(cli, &settings.paths).await?;
             let client = settings.client()?;
-            commands::comments::comments(&client, &journal, campaign, *article, action, cli.json)
+            commands::comments::comments(&client, &*journal, campaign, *article, action, cli.json)
                 .await
         }
         Command::Stats(args) => {
@@ -189,7 +189,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
                     let journal = open_journal(cli, &settings.paths).await?;
                     commands::stats::stats(
                         &client,
-                        &journal,
+                        &*journal,
                         args.campaign.as_deref().unwrap_or_default(),
                         args.output.today.as_deref(),
                         args.output.csv,
@@ -201,7 +201,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         }
         Command::Campaigns => {
             let journal = open_journal(cli, &config::Paths::from_env()?).await?;
-            commands::status::campaigns(&journal, cli.json).await
+            commands::status::campaigns(&*journal, cli.json).await
         }
         Command::Serve(args) => {
             // The internet-facing process holds no AppSecret: it calls no API.
@@ -239,7 +239,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             let journal = open_journal(cli, &paths).await?;
             match &args.action {
                 Some(cli::ServerAction::InitAdmin { name }) => {
-                    server::init_admin(&journal, name).await
+                    server::init_admin(&*journal, name).await
                 }
                 None => {
                     let wechat = cli.account.api_base.clone();
@@ -296,13 +296,10 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 async fn open_journal(
     cli: &Cli,
     paths: &config::Paths,
-) -> anyhow::Result<wxmass_campaign::Journal> {
+) -> anyhow::Result<std::sync::Arc<dyn wxmass_campaign::Store>> {
     Ok(match &cli.database {
-        Some(url) => match url.strip_prefix("sqlite:") {
-            Some(path) => wxmass_campaign::Journal::sqlite(std::path::Path::new(path))?,
-            None => wxmass_campaign::Journal::postgres(url).await?,
-        },
-        None => wxmass_campaign::Journal::sqlite(&journal_path(cli, paths))?,
+        Some(url) => wxmass_campaign::store::open(url).await?,
+        None => wxmass_campaign::store::open_sqlite(&journal_path(cli, paths))?,
     })
 }
 

@@ -6,12 +6,12 @@
 //! server's `/callback/{appid}`): each push is in the journal, the SQLite
 //! file or the PostgreSQL database the senders share, before `success`.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use wxmass_callback::{CallbackConfig, ServeLimits};
-use wxmass_campaign::{Journal, beijing};
+use wxmass_campaign::beijing;
+use wxmass_campaign::store::prelude::*;
 use wxmass_server::pushes::PushWriter;
 
 use crate::cli::ServeArgs;
@@ -46,7 +46,7 @@ pub async fn serve(
     config: CallbackConfig,
     limits: ServeLimits,
     listener: tokio::net::TcpListener,
-    journal: Journal,
+    journal: std::sync::Arc<dyn Store>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let seen = journal
@@ -54,8 +54,7 @@ pub async fn serve(
         .await
         .context("cannot read the callback requests already used")?;
     let appid = config.appid().to_owned();
-    let (writer, thread) =
-        PushWriter::start(Arc::new(journal)).context("cannot start the journal writer")?;
+    let (writer, thread) = PushWriter::start(journal).context("cannot start the journal writer")?;
     let router = wxmass_callback::router_with_recorder(config, writer.recorder(&appid, &seen));
     drop(writer);
     wxmass_callback::serve(listener, router, limits, shutdown).await;

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use wxmass_campaign::Journal;
+use wxmass_campaign::store::prelude::*;
 use wxmass_server::{AppState, ServerKey};
 
 use crate::cli::ServerArgs;
@@ -25,7 +25,7 @@ fn server_key(args: &ServerArgs, data: &Path) -> Result<ServerKey> {
 }
 
 /// `wxmass server init-admin --name NAME`: prints the token on stdout.
-pub async fn init_admin(journal: &Journal, name: &str) -> Result<()> {
+pub async fn init_admin(journal: &dyn Store, name: &str) -> Result<()> {
     let password = match std::env::var("WXMASS_ADMIN_PASSWORD") {
         Ok(p) => p,
         Err(_) => {
@@ -51,7 +51,7 @@ pub async fn init_admin(journal: &Journal, name: &str) -> Result<()> {
 /// and exits.
 pub async fn run(
     args: &ServerArgs,
-    journal: Journal,
+    journal: std::sync::Arc<dyn Store>,
     data: &Path,
     wechat: Option<String>,
     tokens: std::sync::Arc<dyn wxmass_api::TokenStore>,
@@ -93,7 +93,7 @@ pub async fn demo(args: &ServerArgs) -> Result<()> {
         wxmass_campaign::beijing::now()
     ));
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let journal = Journal::sqlite(&dir.join("journal.db"))?;
+    let journal = wxmass_campaign::store::open_sqlite(&dir.join("journal.db"))?;
     let key = ServerKey::load_or_create(&dir.join("server.key"))?;
     let listener = listen(args).await?;
     let addr = listener.local_addr()?;
@@ -124,7 +124,7 @@ pub async fn demo(args: &ServerArgs) -> Result<()> {
         tokio::net::TcpListener::bind("127.0.0.1:0").await?,
     )?;
     let password = random(8);
-    let token = wxmass_server::init_admin(&journal, "demo", &password)
+    let token = wxmass_server::init_admin(&*journal, "demo", &password)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
     let tokens = std::sync::Arc::new(wxmass_api::MemoryStore::new());

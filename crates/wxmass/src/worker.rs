@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use anyhow::Result;
 use tokio::sync::watch;
+use wxmass_campaign::Claim;
 use wxmass_campaign::engine::{self, Observer, WorkOptions, Worked};
-use wxmass_campaign::{Claim, Journal};
+use wxmass_campaign::store::prelude::*;
 
 use crate::cli::WorkerArgs;
 use crate::config::Settings;
@@ -93,7 +94,7 @@ enum Round {
 /// prepared message.
 async fn one_round(
     settings: &Settings,
-    journal: &Journal,
+    journal: &dyn Store,
     client: &wxmass_api::Client,
     args: &WorkerArgs,
     options: &WorkOptions,
@@ -140,7 +141,7 @@ async fn one_round(
 pub async fn run(
     client: &wxmass_api::Client,
     settings: &Settings,
-    journal: &Journal,
+    journal: &dyn Store,
     args: &WorkerArgs,
 ) -> Result<()> {
     let name = crate::campaign::worker_name();

@@ -1,3 +1,468 @@
-//! The store: every table wxmass keeps, on SQLite or PostgreSQL.
+//! The store: every fact wxmass keeps, declared once here as one trait per
+//! aggregate and implemented once per backend, in files named after the
+//! aggregate: [`sqlite`]`/<aggregate>.rs` (one host) and
+//! [`postgres`]`/<aggregate>.rs` (many workers on many hosts). The schema
+//! is the frozen history in [`migrations`]; only this module knows SQL.
+//!
+//! [`open`] is the one place that chooses a backend. Everything else holds
+//! an `Arc<dyn Store>` (or `&dyn Store`) and calls the aggregates' methods;
+//! `use wxmass_campaign::store::prelude::*` brings them into scope.
+//!
+//! Adding a stored fact: a migration file per backend, a line in the
+//! aggregate's trait below, and its implementation in the two backend
+//! files of that aggregate.
+//!
+//! SQLite calls are short and local: they run on the calling task, behind a
+//! mutex (one connection per process). PostgreSQL calls are async.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::error::{Error, Result};
+use crate::lifecycle::{CampaignState, Change, ServerCampaign, Step, Which};
+use crate::lists::SavedList;
+use crate::people::{Account, AuditEntry, Credential, Role, User};
+use crate::publishes::{PublishRecord, PublishReport};
+use crate::sign_ins::SignInFailures;
+use crate::spec::{
+    Batch, Campaign, Claim, FileRef, Files, JobReport, PlannedBatch, ReadPoint, ReadSeries,
+    Recorded, SeenRequest, StrayReport,
+};
 
 pub mod migrations;
+pub mod postgres;
+pub(crate) mod rows;
+pub mod sqlite;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// The traits of every aggregate, to call the store's methods.
+pub mod prelude {
+    pub use super::{
+        BatchStore, CampaignStore, ListStore, MediaStore, PeopleStore, PublishStore, PushStore,
+        ReadStore, ServerCampaignStore, SignInStore, Store,
+    };
+}
+
+/// Where campaigns are kept: every aggregate, on one backend.
+pub trait Store:
+    CampaignStore
+    + BatchStore
+    + PushStore
+    + MediaStore
+    + PeopleStore
+    + ServerCampaignStore
+    + ListStore
+    + PublishStore
+    + ReadStore
+    + SignInStore
+    + std::fmt::Debug
+    + Send
+    + Sync
+{
+    /// Whether several hosts may share it.
+    fn is_shared(&self) -> bool;
+}
+
+/// Opens the store at `url`: `sqlite:PATH` for a SQLite file, else a
+/// PostgreSQL URL (`postgres://user@host/db`; anything else is refused with
+/// what to give). Creates or upgrades its tables; a store a newer wxmass
+/// wrote is refused before anything is changed.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    match url.strip_prefix("sqlite:") {
+        Some(path) => open_sqlite(Path::new(path)),
+        None => Ok(Arc::new(PgStore::connect(url).await?)),
+    }
+}
+
+/// Opens (or creates) the SQLite store at `path`.
+pub fn open_sqlite(path: &Path) -> Result<Arc<dyn Store>> {
+    Ok(Arc::new(SqliteStore::open(path)?))
+}
+
+/// Campaigns as the engine sends them, and what their planning records.
+#[async_trait]
+pub trait CampaignStore: Send + Sync {
+    /// A campaign by id.
+    async fn campaign(&self, id: &str) -> Result<Option<Campaign>>;
+    /// Every campaign, newest first.
+    async fn campaigns(&self) -> Result<Vec<Campaign>>;
+    /// Records a campaign, the files it sends (by content) and its batches,
+    /// in one transaction: all of it, or (on any error, including one from
+    /// `batches`) nothing.
+    async fn plan(
+        &self,
+        campaign: &Campaign,
+        files: &Files,
+        batches: &mut (dyn Iterator<Item = Result<PlannedBatch>> + Send),
+    ) -> Result<()>;
+    /// The campaign's prepared message (JSON), once its uploads are done.
+    async fn prepared(&self, campaign: &str) -> Result<Option<String>>;
+    /// Keeps the prepared message; the first one kept stays (every worker
+    /// then sends the same media ids), and is returned.
+    async fn set_prepared(&self, campaign: &str, message: &str) -> Result<String>;
+    /// Campaigns of `appid` to audiences of `kind` (`all`, `tag` or
+    /// `openids`; with `tag_id`, that tag only) that had a batch submitted
+    /// at or after `since` (Unix seconds).
+    async fn campaigns_sent_since(
+        &self,
+        appid: &str,
+        kind: &str,
+        tag_id: Option<u32>,
+        since: i64,
+    ) -> Result<u64>;
+    /// Calls `f` with every openid of `appid`'s openid-list campaigns, other
+    /// than `except`, that had a batch submitted at or after `since`: once
+    /// per campaign and follower (a campaign's list has no repeats).
+    async fn each_recent_list_member(
+        &self,
+        appid: &str,
+        since: i64,
+        except: &str,
+        f: &mut (dyn for<'a> FnMut(&'a str) + Send),
+    ) -> Result<()>;
+}
+
+/// Batches: their claims under leases, what was sent, WeChat's pace.
+#[async_trait]
+pub trait BatchStore: Send + Sync {
+    /// A campaign's batches, in order, with their reports.
+    async fn batches(&self, campaign: &str) -> Result<Vec<Batch>>;
+    /// A batch's openids as stored (see [`crate::openids::decode_batch`]):
+    /// a sender decodes them on its own task, not under the store.
+    async fn packed_openids(&self, campaign: &str, index: u32) -> Result<Option<Vec<u8>>>;
+    /// A batch's openids, in order (none for every follower or a tag).
+    async fn openids(&self, campaign: &str, index: u32) -> Result<Vec<String>> {
+        let blob = self.packed_openids(campaign, index).await?;
+        crate::openids::decode_batch(blob.as_deref(), campaign, index)
+    }
+    /// Claims up to `max` batches of `campaign` for `worker` for `ttl`,
+    /// marking planned ones `submitting`, in one transaction before any of
+    /// them is sent. Claimable: not submitted (with `unnamed`: submitted
+    /// without WeChat naming the job, to send again and learn it, while
+    /// WeChat's clientmsgid dedup still answers for it: see
+    /// [`crate::spec::NAME_BY_RESENDING_WITHIN`]), of a prepared campaign,
+    /// and leased by nobody, by `worker` itself, or by a worker whose lease
+    /// ran out.
+    async fn claim(
+        &self,
+        campaign: &str,
+        worker: &str,
+        max: usize,
+        ttl: Duration,
+        unnamed: bool,
+    ) -> Result<Vec<Claim>>;
+    /// Records claimed batches as submitted (with WeChat's job and
+    /// msg_data_id, when it named them) and releases them, in one
+    /// transaction. A batch whose lease `worker` no longer holds is left to
+    /// the worker that took it over. Returns how many were recorded.
+    async fn record_submitted(
+        &self,
+        worker: &str,
+        done: &[(Claim, Option<i64>, Option<i64>)],
+    ) -> Result<usize>;
+    /// Gives claimed batches back unsent (their state stays, so a
+    /// `submitting` one is resent with its clientmsgid by whoever claims it
+    /// next).
+    async fn release(&self, worker: &str, claims: &[Claim]) -> Result<()>;
+    /// Records batches' job statuses (`mass/get`'s words), all in one
+    /// transaction.
+    async fn set_statuses(&self, campaign: &str, statuses: &[(u32, &str)]) -> Result<()>;
+    /// Takes up to `want` of `appid`'s `limit` mass sends in this minute;
+    /// returns how many it got (0: wait for the next minute).
+    async fn take_send_slots(&self, appid: &str, want: u32, limit: u32) -> Result<u32>;
+    /// Batches of `campaign` not yet recorded submitted.
+    async fn unsent(&self, campaign: &str) -> Result<u64>;
+    /// Records the status of the job `msg_id` of `appid`, wherever it is.
+    async fn set_status_of_job(&self, appid: &str, msg_id: i64, status: &str) -> Result<()>;
+}
+
+/// What the push receiver accepted: job reports and the replay guard.
+#[async_trait]
+pub trait PushStore: Send + Sync {
+    /// Records what the receiver accepted for `appid`, all in one
+    /// transaction: each request for the replay guard, each report once per
+    /// (appid, msg_id). A report for a job recorded before is a duplicate
+    /// when it says the same, and a conflict, kept apart, when it does not.
+    async fn record_received(
+        &self,
+        appid: &str,
+        received: &[(Option<JobReport>, SeenRequest)],
+    ) -> Result<Vec<Recorded>>;
+    /// The callback requests whose timestamp window is still open at `now`.
+    async fn seen_requests(&self, now: i64) -> Result<Vec<SeenRequest>>;
+    /// Forgets requests whose window closed before `now`.
+    async fn prune_seen_requests(&self, now: i64) -> Result<usize>;
+    /// Reports that no batch knows (yet), and reports that contradict the
+    /// first one recorded for their job.
+    async fn stray_reports(&self) -> Result<Vec<StrayReport>>;
+    /// Reports received so far.
+    async fn push_count(&self) -> Result<i64>;
+}
+
+/// Uploads made to WeChat, and the files campaigns send, by content.
+#[async_trait]
+pub trait MediaStore: Send + Sync {
+    /// A media id of `kind` uploaded for these bytes after `uploaded_after`
+    /// (Unix seconds; temporary media expire).
+    async fn media(&self, hash: &str, kind: &str, uploaded_after: i64) -> Result<Option<String>>;
+    /// Records an upload as soon as it exists.
+    async fn record_media(
+        &self,
+        hash: &str,
+        kind: &str,
+        media_id: &str,
+        url: Option<&str>,
+    ) -> Result<()>;
+    /// Forgets `kind`'s `media_id` (WeChat no longer has it: a draft that
+    /// left the box), so that the next preparation uploads afresh.
+    async fn forget_media(&self, kind: &str, media_id: &str) -> Result<()>;
+    /// The bytes kept under `sha256`, if any.
+    async fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>>;
+    /// Keeps `data` under its `sha256`, once.
+    async fn keep_blob(&self, sha256: &str, data: &[u8]) -> Result<()>;
+    /// Keeps `data` (an upload to the server) and returns its hex SHA-256.
+    async fn store_blob(&self, data: &[u8]) -> Result<String> {
+        let sha256 = crate::sha256_hex(data);
+        self.keep_blob(&sha256, data).await?;
+        Ok(sha256)
+    }
+    /// The bytes of a file a campaign sends: kept when the campaign was
+    /// planned; for campaigns planned by the first releases (which kept
+    /// only the path), read from the path if they are still the bytes
+    /// planned.
+    async fn file(&self, file: &FileRef) -> Result<Vec<u8>> {
+        match self.blob(&file.sha256).await? {
+            Some(data) => Ok(data),
+            None => file.read_as_planned(),
+        }
+    }
+}
+
+/// The server's users, API tokens, accounts and audit log.
+#[async_trait]
+pub trait PeopleStore: Send + Sync {
+    /// Adds a user: its id, or `None` if the name is taken.
+    async fn insert_user(
+        &self,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+        now: i64,
+    ) -> Result<Option<i64>>;
+    /// Adds a user; [`Error::Exists`] if the name is taken.
+    async fn create_user(
+        &self,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+        now: i64,
+    ) -> Result<User> {
+        let id = self
+            .insert_user(name, role, password_hash, now)
+            .await?
+            .ok_or_else(|| Error::Exists(format!("a user named {name:?} exists already")))?;
+        Ok(User {
+            id,
+            name: name.to_owned(),
+            role,
+            created_at: now,
+        })
+    }
+    /// The user named `name`, with its password hash.
+    async fn user_by_name(&self, name: &str) -> Result<Option<(User, String)>>;
+    /// Every user, by id.
+    async fn users(&self) -> Result<Vec<User>>;
+    /// Keeps a token (its hash) for `user` with `role`.
+    async fn create_token(
+        &self,
+        user: i64,
+        role: Role,
+        token_hash: &str,
+        label: &str,
+        now: i64,
+    ) -> Result<i64>;
+    /// The user a token (by hash) belongs to, and the token.
+    async fn token_owner(&self, token_hash: &str) -> Result<Option<(User, Credential)>>;
+    /// Forgets a token (by hash); whether it was there.
+    async fn revoke_token(&self, token_hash: &str) -> Result<bool>;
+    /// Adds an account; whether it was new.
+    async fn insert_account(&self, account: &Account) -> Result<bool>;
+    /// Adds an account; [`Error::Exists`] if its AppID is there already.
+    async fn create_account(&self, account: &Account) -> Result<()> {
+        if !self.insert_account(account).await? {
+            return Err(Error::Exists(format!(
+                "the account {} exists already",
+                account.appid
+            )));
+        }
+        Ok(())
+    }
+    /// Every account, by AppID.
+    async fn accounts(&self) -> Result<Vec<Account>>;
+    /// Appends to the audit log.
+    async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        detail: &str,
+        now: i64,
+    ) -> Result<()>;
+    /// The audit log, newest first, at most `limit` lines before `before`
+    /// (an id; none for the newest).
+    async fn audit_log(&self, before: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>>;
+}
+
+/// The server's campaigns, from draft to finished.
+#[async_trait]
+pub trait ServerCampaignStore: Send + Sync {
+    /// Keeps a new campaign (a draft); whether its id was free.
+    async fn insert_server_campaign(&self, c: &ServerCampaign) -> Result<bool>;
+    /// Keeps a new campaign (a draft); [`Error::Exists`] if the id is taken.
+    async fn create_server_campaign(&self, c: &ServerCampaign) -> Result<()> {
+        if !self.insert_server_campaign(c).await? {
+            return Err(Error::Exists(format!(
+                "a campaign {:?} exists already",
+                c.id
+            )));
+        }
+        Ok(())
+    }
+    /// The campaigns `which` names, newest first.
+    async fn server_campaigns_of(&self, which: Which<'_>) -> Result<Vec<ServerCampaign>>;
+    /// A campaign by id.
+    async fn server_campaign(&self, id: &str) -> Result<Option<ServerCampaign>> {
+        Ok(self
+            .server_campaigns_of(Which::Id(id))
+            .await?
+            .into_iter()
+            .next())
+    }
+    /// Every campaign, newest first.
+    async fn server_campaigns(&self) -> Result<Vec<ServerCampaign>> {
+        self.server_campaigns_of(Which::All).await
+    }
+    /// The campaigns a server should be sending at `now`: scheduled ones
+    /// whose time has come, and running ones (another server may have died
+    /// while sending them).
+    async fn due_campaigns(&self, now: i64) -> Result<Vec<ServerCampaign>> {
+        self.server_campaigns_of(Which::Due(now)).await
+    }
+    /// Moves campaign `id` from `from` to `to` with `change`, if it is still
+    /// in `from`; whether it moved.
+    async fn set_campaign_state(
+        &self,
+        id: &str,
+        from: CampaignState,
+        to: CampaignState,
+        change: &Change,
+        now: i64,
+    ) -> Result<bool>;
+    /// Takes `step` on campaign `id` if it is still in the state `from`:
+    /// the new state, or [`Error::WrongState`] with the state it is in (or
+    /// the one it was asked from, if the step cannot be taken from there).
+    async fn move_campaign(
+        &self,
+        id: &str,
+        from: CampaignState,
+        step: Step,
+        change: &Change,
+        now: i64,
+    ) -> Result<CampaignState> {
+        let to = from.after(step).ok_or(Error::WrongState {
+            id: id.to_owned(),
+            state: from.as_str(),
+        })?;
+        if self.set_campaign_state(id, from, to, change, now).await? {
+            return Ok(to);
+        }
+        let state = self
+            .server_campaign(id)
+            .await?
+            .map_or("gone", |c| c.state.as_str());
+        Err(Error::WrongState {
+            id: id.to_owned(),
+            state,
+        })
+    }
+}
+
+/// Openid lists saved by name, for servers.
+#[async_trait]
+pub trait ListStore: Send + Sync {
+    /// Saves `data` as list `list.name`; whether the name was free.
+    async fn insert_list(&self, list: &SavedList, data: &[u8]) -> Result<bool>;
+    /// Saves `data` as list `list.name`; [`Error::Exists`] if the name is
+    /// taken (lists do not change).
+    async fn save_list(&self, list: &SavedList, data: &[u8]) -> Result<()> {
+        if !self.insert_list(list, data).await? {
+            return Err(Error::Exists(format!(
+                "a list named {:?} exists already (lists do not change: save it under a new name)",
+                list.name
+            )));
+        }
+        Ok(())
+    }
+    /// Every saved list, by name.
+    async fn lists(&self) -> Result<Vec<SavedList>>;
+    /// The bytes of list `name`.
+    async fn list_data(&self, name: &str) -> Result<Option<Vec<u8>>>;
+}
+
+/// Free publishing's submissions and reports.
+#[async_trait]
+pub trait PublishStore: Send + Sync {
+    /// Records a publish of `campaign` (if any) submitted for `appid`.
+    async fn record_publish_submitted(
+        &self,
+        appid: &str,
+        publish_id: i64,
+        media_id: &str,
+        msg_data_id: Option<i64>,
+        campaign: Option<&str>,
+        at: i64,
+    ) -> Result<()>;
+    /// Records `appid`'s publish reports, in one transaction.
+    async fn record_publish_reports(
+        &self,
+        appid: &str,
+        reports: &[PublishReport],
+        at: i64,
+    ) -> Result<Vec<Recorded>>;
+    /// Every publish, newest submission or report first.
+    async fn publishes(&self) -> Result<Vec<PublishRecord>>;
+}
+
+/// The series of reads pulled from datacube.
+#[async_trait]
+pub trait ReadStore: Send + Sync {
+    /// Keeps `points` (replacing what an earlier pull kept for the same
+    /// article and day) and notes `campaign` pulled on `pulled_on`, in one
+    /// transaction.
+    async fn record_read_series(
+        &self,
+        campaign: &str,
+        pulled_on: &str,
+        points: &[ReadPoint],
+        at: i64,
+    ) -> Result<()>;
+    /// `campaign`'s kept series.
+    async fn read_series(&self, campaign: &str) -> Result<ReadSeries>;
+}
+
+/// Failed sign-ins, counted for every server on the store.
+#[async_trait]
+pub trait SignInStore: Send + Sync {
+    /// Notes a failed sign-in for `name` at `now`, and forgets failures
+    /// from before `forget_before`.
+    async fn sign_in_failed(&self, name: &str, now: i64, forget_before: i64) -> Result<()>;
+    /// Failed sign-ins after `since` (Unix seconds), for `name` and for all.
+    async fn sign_in_failures(&self, name: &str, since: i64) -> Result<SignInFailures>;
+    /// Forgets `name`'s failed sign-ins (it has signed in).
+    async fn sign_in_succeeded(&self, name: &str) -> Result<()>;
+}

@@ -8,13 +8,14 @@
 use wxmass_api::MediaKind;
 use wxmass_api::api::media::{Format, check_article_image, check_file};
 use wxmass_api::message::Message;
+use wxmass_campaign::Content;
 use wxmass_campaign::spec::{ArticleFile, FileRef};
-use wxmass_campaign::{Content, Journal};
+use wxmass_campaign::store::prelude::*;
 
 use crate::error::{ApiError, ApiResult};
 
 /// Checks `content`; `Ok` means the server can prepare and send it.
-pub async fn check(journal: &Journal, content: &Content) -> ApiResult<()> {
+pub async fn check(journal: &dyn Store, content: &Content) -> ApiResult<()> {
     match content {
         Content::Text { text } => {
             if text.trim().is_empty() {
@@ -85,7 +86,7 @@ pub async fn check(journal: &Journal, content: &Content) -> ApiResult<()> {
 }
 
 /// The bytes of an uploaded file, or 400 for `field`.
-async fn uploaded(journal: &Journal, field: &str, file: &FileRef) -> ApiResult<Vec<u8>> {
+async fn uploaded(journal: &dyn Store, field: &str, file: &FileRef) -> ApiResult<Vec<u8>> {
     let hex = file.sha256.len() == 64 && file.sha256.bytes().all(|b| b.is_ascii_hexdigit());
     let found = if hex {
         journal.blob(&file.sha256.to_ascii_lowercase()).await?
@@ -111,7 +112,7 @@ fn for_use(field: &str, checked: wxmass_api::Result<Format>) -> ApiResult<()> {
 }
 
 async fn check_article(
-    journal: &Journal,
+    journal: &dyn Store,
     i: usize,
     file: &ArticleFile,
     fetch_remote_images: bool,

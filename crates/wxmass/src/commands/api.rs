@@ -18,7 +18,7 @@ fn media_kind(kind: &str) -> MediaKind {
 
 pub async fn preview(
     settings: &Settings,
-    journal: &wxmass_campaign::Journal,
+    journal: &dyn wxmass_campaign::Store,
     args: &PreviewArgs,
     json: bool,
 ) -> Result<()> {
@@ -188,7 +188,7 @@ pub async fn drafts(settings: &Settings, command: &DraftsCommand, json: bool) ->
 
 pub async fn mass(
     settings: &Settings,
-    journal: Option<&wxmass_campaign::Journal>,
+    journal: Option<&dyn wxmass_campaign::Store>,
     command: &MassCommand,
     json: bool,
 ) -> Result<()> {

@@ -11,7 +11,8 @@ use serde_json::json;
 use wxmass_api::Client;
 use wxmass_api::api::comments::{ArticleRef, Which};
 use wxmass_api::api::datacube::ArticleIndex;
-use wxmass_campaign::{Content, Journal, beijing};
+use wxmass_campaign::store::prelude::*;
+use wxmass_campaign::{Content, beijing};
 
 /// What to do, besides listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +34,7 @@ pub enum Action {
 /// `wxmass comments CAMPAIGN`.
 pub async fn comments(
     client: &Client,
-    journal: &Journal,
+    journal: &dyn Store,
     campaign: &str,
     article: Option<u32>,
     action: Action,

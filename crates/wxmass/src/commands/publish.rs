@@ -16,8 +16,9 @@ use anyhow::{Context, Result, bail};
 use serde_json::json;
 use wxmass_api::Client;
 use wxmass_api::api::publish::{Publish, PublishStatus};
+use wxmass_campaign::Content;
 use wxmass_campaign::publishes::PublishRecord;
-use wxmass_campaign::{Content, Journal};
+use wxmass_campaign::store::prelude::*;
 
 use crate::cli::{ContentArgs, PublishArgs};
 use crate::config::Settings;
@@ -28,7 +29,7 @@ const DRAFT: &str = "draft";
 /// `wxmass publish`.
 pub async fn publish(
     settings: &Settings,
-    journal: &Journal,
+    journal: &dyn Store,
     args: &PublishArgs,
     json_out: bool,
 ) -> Result<()> {
@@ -141,7 +142,7 @@ pub async fn publish(
 /// The draft's media id for the planned articles (saved once, journalled).
 async fn prepare(
     client: &Client,
-    journal: &Journal,
+    journal: &dyn Store,
     content: &Content,
     uploads: &crate::campaign::CliUploads,
 ) -> Result<String> {
@@ -149,7 +150,11 @@ async fn prepare(
 }
 
 /// The journal's record of a publish of `media_id` on `appid`.
-async fn recorded(journal: &Journal, appid: &str, media_id: &str) -> Result<Option<PublishRecord>> {
+async fn recorded(
+    journal: &dyn Store,
+    appid: &str,
+    media_id: &str,
+) -> Result<Option<PublishRecord>> {
     find(journal, |p| {
         p.appid == appid && p.media_id.as_deref() == Some(media_id)
     })
@@ -158,7 +163,7 @@ async fn recorded(journal: &Journal, appid: &str, media_id: &str) -> Result<Opti
 
 /// The first publish in the journal that `matches`.
 async fn find(
-    journal: &Journal,
+    journal: &dyn Store,
     matches: impl Fn(&PublishRecord) -> bool,
 ) -> Result<Option<PublishRecord>> {
     Ok(journal.publishes().await?.into_iter().find(|p| matches(p)))
@@ -185,7 +190,7 @@ async fn in_draft_box(client: &Client, media_id: &str) -> Result<bool> {
 }
 
 /// The planned articles' titles, in order.
-async fn titles(content: &Content, journal: &Journal) -> Result<Vec<String>> {
+async fn titles(content: &Content, journal: &dyn Store) -> Result<Vec<String>> {
     let Content::Articles { articles, .. } = content else {
         return Ok(Vec::new());
     };
@@ -298,7 +303,7 @@ impl Outcome {
 /// (a report `serve` recorded), then WeChat.
 async fn follow(
     client: &Client,
-    journal: &Journal,
+    journal: &dyn Store,
     record: &PublishRecord,
     timeout: Duration,
 ) -> Result<Outcome> {
@@ -326,7 +331,7 @@ async fn follow(
 }
 
 /// The report recorded for `record`'s publish, if one came.
-async fn recorded_report(journal: &Journal, record: &PublishRecord) -> Result<Option<Outcome>> {
+async fn recorded_report(journal: &dyn Store, record: &PublishRecord) -> Result<Option<Outcome>> {
     let now = find(journal, |p| {
         p.appid == record.appid && p.publish_id == record.publish_id
     })

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use unicode_width::UnicodeWidthChar as _;
 use wxmass_api::Client;
 use wxmass_api::api::datacube::{ArticleTotal, Date, UserSource};
-use wxmass_campaign::Journal;
+use wxmass_campaign::store::prelude::*;
 
 /// Where readers came from, in the order shown.
 const SOURCES: [UserSource; 7] = [
@@ -81,7 +81,7 @@ impl ArticleStats {
 /// `wxmass stats CAMPAIGN`.
 pub async fn stats(
     client: &Client,
-    journal: &Journal,
+    journal: &dyn Store,
     campaign: &str,
     today: Option<&str>,
     csv: bool,

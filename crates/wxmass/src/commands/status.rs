@@ -3,10 +3,11 @@
 use anyhow::{Context, Result};
 use serde_json::json;
 
-use wxmass_campaign::{Audience, BatchState, Campaign, Content, Journal, beijing};
+use wxmass_campaign::store::prelude::*;
+use wxmass_campaign::{Audience, BatchState, Campaign, Content, beijing};
 
 /// Prints one campaign with its batches.
-pub async fn print_campaign(journal: &Journal, id: &str, json_out: bool) -> Result<()> {
+pub async fn print_campaign(journal: &dyn Store, id: &str, json_out: bool) -> Result<()> {
     let campaign = journal
         .campaign(id)
         .await?
@@ -68,7 +69,7 @@ fn shown_status(b: &wxmass_campaign::Batch) -> &str {
 /// `wxmass status [CAMPAIGN] [--refresh]`: with a client, each job's status
 /// is asked of WeChat first.
 pub async fn status(
-    journal: &Journal,
+    journal: &dyn Store,
     id: Option<&str>,
     refresh: Option<&wxmass_api::Client>,
     json_out: bool,
@@ -106,7 +107,7 @@ pub async fn status(
 }
 
 /// `wxmass campaigns`.
-pub async fn campaigns(journal: &Journal, json_out: bool) -> Result<()> {
+pub async fn campaigns(journal: &dyn Store, json_out: bool) -> Result<()> {
     let list = journal.campaigns().await?;
     let mut rows = Vec::new();
     for c in &list {
@@ -184,7 +185,7 @@ fn summary(content: &Content) -> String {
 
 /// `wxmass status --unknown`: reports `serve` recorded that belong to no
 /// campaign's batch, and reports that contradict the first for their job.
-pub async fn stray_reports(journal: &Journal, json_out: bool) -> Result<()> {
+pub async fn stray_reports(journal: &dyn Store, json_out: bool) -> Result<()> {
     let strays = journal.stray_reports().await?;
     // Free publishing's reports this journal did not submit, or that
     // contradict the first: the same list, their kind says which.

@@ -1,0 +1,207 @@
+//! Campaigns as the engine sends them, and their planning, in PostgreSQL.
+
+use async_trait::async_trait;
+
+use super::{PgStore, unreadable};
+use crate::error::Result;
+use crate::openids;
+use crate::spec::*;
+use crate::store::*;
+
+#[async_trait]
+impl CampaignStore for PgStore {
+    /// A campaign by id.
+    async fn campaign(&self, id: &str) -> Result<Option<Campaign>> {
+        let row = self
+            .with(async |c| {
+                c.query_opt(
+                    "SELECT id, appid, content, audience_kind, tag_id, audience_size, created_at
+                     FROM wxmass_campaigns WHERE id = $1",
+                    &[&id],
+                )
+                .await
+            })
+            .await?;
+        row.map(|r| campaign_of(&r)).transpose()
+    }
+
+    /// Every campaign, newest first.
+    async fn campaigns(&self) -> Result<Vec<Campaign>> {
+        let rows = self
+            .with(async |c| {
+                c.query(
+                    "SELECT id, appid, content, audience_kind, tag_id, audience_size, created_at
+                     FROM wxmass_campaigns ORDER BY created_at DESC, id",
+                    &[],
+                )
+                .await
+            })
+            .await?;
+        rows.iter().map(campaign_of).collect()
+    }
+
+    /// Records a campaign, its files and its batches in one transaction.
+    async fn plan(
+        &self,
+        campaign: &Campaign,
+        files: &Files,
+        batches: &mut (dyn Iterator<Item = Result<PlannedBatch>> + Send),
+    ) -> Result<()> {
+        // The batches come from a file and may fail midway: collect the
+        // rows per batch inside the transaction, rolling back on error.
+        let content = campaign.content.to_json();
+        let size = i64::try_from(campaign.audience_size).unwrap_or(i64::MAX);
+        let tag = campaign.audience.tag_id().map(i64::from);
+        let mut failed = None;
+        self.with(async |c| {
+            let tx = c.transaction().await?;
+            tx.execute(
+                "INSERT INTO wxmass_campaigns (id, appid, content, audience_kind, tag_id, audience_size, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[&campaign.id, &campaign.appid, &content, &campaign.audience.kind(), &tag, &size, &campaign.created_at],
+            )
+            .await?;
+            for (sha, data) in files.iter() {
+                tx.execute(
+                    "INSERT INTO wxmass_blobs (sha256, data) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    &[&sha, &data],
+                )
+                .await?;
+            }
+            let insert = tx
+                .prepare(
+                    "INSERT INTO wxmass_batches (campaign, idx, clientmsgid, size, state, updated_at, openids)
+                     VALUES ($1, $2, $3, $4, 'planned', $5, $6)",
+                )
+                .await?;
+            for (index, batch) in batches.enumerate() {
+                let batch = match batch {
+                    Ok(b) => b,
+                    Err(e) => {
+                        failed = Some(e);
+                        return tx.rollback().await;
+                    }
+                };
+                let encoded = (!batch.openids.is_empty()).then(|| openids::encode(&batch.openids));
+                tx.execute(
+                    &insert,
+                    &[&campaign.id, &(index as i32), &batch.clientmsgid, &(batch.openids.len() as i64), &campaign.created_at, &encoded],
+                )
+                .await?;
+            }
+            tx.commit().await
+        })
+        .await?;
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// See [`crate::SqliteJournal::each_recent_list_member`].
+    async fn each_recent_list_member(
+        &self,
+        appid: &str,
+        since: i64,
+        except: &str,
+        f: &mut (dyn for<'a> FnMut(&'a str) + Send),
+    ) -> Result<()> {
+        let rows = self
+            .with(async |c| {
+                c.query(
+                    "SELECT b.openids FROM wxmass_batches b JOIN wxmass_campaigns c ON c.id = b.campaign
+                     WHERE c.appid = $1 AND c.audience_kind = 'openids' AND c.id != $3 AND b.openids IS NOT NULL
+                       AND c.id IN (SELECT campaign FROM wxmass_batches WHERE submitted_at >= $2)",
+                    &[&appid, &since, &except],
+                )
+                .await
+            })
+            .await?;
+        for row in rows {
+            let blob: Vec<u8> = row.get(0);
+            let list = openids::decode(&blob)
+                .ok_or_else(|| unreadable("a batch holds openids this build cannot read".into()))?;
+            list.iter().for_each(|o| f(o));
+        }
+        Ok(())
+    }
+
+    /// See [`crate::SqliteJournal::campaigns_sent_since`].
+    async fn campaigns_sent_since(
+        &self,
+        appid: &str,
+        kind: &str,
+        tag_id: Option<u32>,
+        since: i64,
+    ) -> Result<u64> {
+        let tag = tag_id.map(i64::from);
+        let n: i64 = self
+            .with(async |c| {
+                c.query_one(
+                    "SELECT COUNT(DISTINCT c.id) FROM wxmass_campaigns c JOIN wxmass_batches b ON b.campaign = c.id
+                     WHERE c.appid = $1 AND c.audience_kind = $2 AND ($3::BIGINT IS NULL OR c.tag_id = $3)
+                       AND b.submitted_at >= $4",
+                    &[&appid, &kind, &tag, &since],
+                )
+                .await
+            })
+            .await?
+            .get(0);
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// See [`crate::SqliteJournal::prepared`].
+    async fn prepared(&self, campaign: &str) -> Result<Option<String>> {
+        Ok(self
+            .with(async |c| {
+                c.query_opt(
+                    "SELECT message FROM wxmass_campaigns WHERE id = $1",
+                    &[&campaign],
+                )
+                .await
+            })
+            .await?
+            .and_then(|r| r.get(0)))
+    }
+
+    /// See [`crate::SqliteJournal::set_prepared`].
+    async fn set_prepared(&self, campaign: &str, message: &str) -> Result<String> {
+        self.with(async |c| {
+            c.execute(
+                "UPDATE wxmass_campaigns SET message = $2 WHERE id = $1 AND message IS NULL",
+                &[&campaign, &message],
+            )
+            .await
+        })
+        .await?;
+        Ok(self
+            .prepared(campaign)
+            .await?
+            .unwrap_or_else(|| message.to_owned()))
+    }
+}
+
+fn campaign_of(r: &tokio_postgres::Row) -> Result<Campaign> {
+    let id: String = r.get(0);
+    let bad = |what: &str| {
+        unreadable(format!(
+            "campaign {id:?} in the database has {what} this build cannot read: was it written by a newer wxmass?"
+        ))
+    };
+    let content: Content = serde_json::from_str(r.get::<_, &str>(2)).map_err(|_| bad("content"))?;
+    let tag: Option<i64> = r.get(4);
+    let audience = match (r.get::<_, &str>(3), tag.and_then(|t| u32::try_from(t).ok())) {
+        ("all", _) => Audience::All,
+        ("tag", Some(tag_id)) => Audience::Tag { tag_id },
+        ("openids", _) => Audience::Openids,
+        _ => return Err(bad("an audience")),
+    };
+    Ok(Campaign {
+        appid: r.get(1),
+        content,
+        audience,
+        audience_size: u64::try_from(r.get::<_, i64>(5)).unwrap_or(0),
+        created_at: r.get(6),
+        id,
+    })
+}

@@ -1,0 +1,87 @@
+//! Uploads to WeChat and the files campaigns send, by content, in PostgreSQL.
+
+use async_trait::async_trait;
+
+use super::PgStore;
+use crate::beijing;
+use crate::error::Result;
+use crate::store::*;
+
+#[async_trait]
+impl MediaStore for PgStore {
+    /// See [`crate::SqliteJournal::media`].
+    async fn media(&self, hash: &str, kind: &str, after: i64) -> Result<Option<String>> {
+        Ok(self
+            .with(async |c| {
+                c.query_opt(
+                    "SELECT media_id FROM wxmass_media WHERE content_hash = $1 AND kind = $2 AND uploaded_at > $3",
+                    &[&hash, &kind, &after],
+                )
+                .await
+            })
+            .await?
+            .map(|r| r.get(0)))
+    }
+
+    /// See [`Journal::forget_media`].
+    async fn forget_media(&self, kind: &str, media_id: &str) -> Result<()> {
+        self.with(async |c| {
+            c.execute(
+                "DELETE FROM wxmass_media WHERE kind = $1 AND media_id = $2",
+                &[&kind, &media_id],
+            )
+            .await
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// See [`crate::SqliteJournal::record_media`].
+    async fn record_media(
+        &self,
+        hash: &str,
+        kind: &str,
+        media_id: &str,
+        url: Option<&str>,
+    ) -> Result<()> {
+        let at = beijing::now();
+        self.with(async |c| {
+            c.execute(
+                "INSERT INTO wxmass_media (content_hash, kind, media_id, url, uploaded_at) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (content_hash, kind) DO UPDATE SET media_id = excluded.media_id, url = excluded.url,
+                 uploaded_at = excluded.uploaded_at",
+                &[&hash, &kind, &media_id, &url, &at],
+            )
+            .await
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// See [`crate::SqliteJournal::blob`].
+    async fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .with(async |c| {
+                c.query_opt(
+                    "SELECT data FROM wxmass_blobs WHERE sha256 = $1",
+                    &[&sha256],
+                )
+                .await
+            })
+            .await?
+            .map(|r| r.get(0)))
+    }
+
+    /// See [`crate::SqliteJournal::store_blob`].
+    async fn keep_blob(&self, sha256: &str, data: &[u8]) -> Result<()> {
+        self.with(async |c| {
+            c.execute(
+                "INSERT INTO wxmass_blobs (sha256, data) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&sha256, &data],
+            )
+            .await
+        })
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,225 @@
+//! The server's users, API tokens, accounts and audit log, in PostgreSQL.
+
+use async_trait::async_trait;
+
+use super::PgStore;
+use crate::error::Result;
+use crate::people::*;
+use crate::store::rows::*;
+use crate::store::*;
+
+#[async_trait]
+impl PeopleStore for PgStore {
+    async fn insert_user(
+        &self,
+        name: &str,
+        role: Role,
+        hash: &str,
+        now: i64,
+    ) -> Result<Option<i64>> {
+        let row = self
+            .with(async |c| {
+                c.query_opt(
+                    "INSERT INTO wxmass_users (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (name) DO NOTHING RETURNING id",
+                    &[&name, &role.as_str(), &hash, &now],
+                )
+                .await
+            })
+            .await?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    async fn user_by_name(&self, name: &str) -> Result<Option<(User, String)>> {
+        let row = self
+            .with(async |c| {
+                c.query_opt(
+                    "SELECT id, name, role, created_at, password_hash FROM wxmass_users WHERE name = $1",
+                    &[&name],
+                )
+                .await
+            })
+            .await?;
+        row.map(|r| {
+            Ok((
+                User {
+                    id: r.get(0),
+                    name: r.get(1),
+                    role: role_of(r.get(2))?,
+                    created_at: r.get(3),
+                },
+                r.get(4),
+            ))
+        })
+        .transpose()
+    }
+
+    async fn users(&self) -> Result<Vec<User>> {
+        let rows = self
+            .with(async |c| {
+                c.query(
+                    "SELECT id, name, role, created_at FROM wxmass_users ORDER BY id",
+                    &[],
+                )
+                .await
+            })
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(User {
+                    id: r.get(0),
+                    name: r.get(1),
+                    role: role_of(r.get(2))?,
+                    created_at: r.get(3),
+                })
+            })
+            .collect()
+    }
+
+    async fn create_token(
+        &self,
+        user: i64,
+        role: Role,
+        hash: &str,
+        label: &str,
+        now: i64,
+    ) -> Result<i64> {
+        let row = self
+            .with(async |c| {
+                c.query_one(
+                    "INSERT INTO wxmass_api_tokens (user_id, role, token_hash, label, created_at)
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    &[&user, &role.as_str(), &hash, &label, &now],
+                )
+                .await
+            })
+            .await?;
+        Ok(row.get(0))
+    }
+
+    async fn token_owner(&self, hash: &str) -> Result<Option<(User, Credential)>> {
+        let row = self
+            .with(async |c| {
+                c.query_opt(
+                    "SELECT u.id, u.name, u.role, u.created_at, t.role, t.label, t.created_at
+                     FROM wxmass_api_tokens t JOIN wxmass_users u ON u.id = t.user_id
+                     WHERE t.token_hash = $1",
+                    &[&hash],
+                )
+                .await
+            })
+            .await?;
+        row.map(|r| {
+            Ok((
+                User {
+                    id: r.get(0),
+                    name: r.get(1),
+                    role: role_of(r.get(2))?,
+                    created_at: r.get(3),
+                },
+                Credential {
+                    role: role_of(r.get(4))?,
+                    label: r.get(5),
+                    created_at: r.get(6),
+                },
+            ))
+        })
+        .transpose()
+    }
+
+    async fn revoke_token(&self, hash: &str) -> Result<bool> {
+        let n = self
+            .with(async |c| {
+                c.execute(
+                    "DELETE FROM wxmass_api_tokens WHERE token_hash = $1",
+                    &[&hash],
+                )
+                .await
+            })
+            .await?;
+        Ok(n == 1)
+    }
+
+    async fn insert_account(&self, a: &Account) -> Result<bool> {
+        let kind = account_type_name(a.account_type);
+        let n = self
+            .with(async |c| {
+                c.execute(
+                    "INSERT INTO wxmass_accounts (appid, name, account_type, sealed, api_base, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (appid) DO NOTHING",
+                    &[&a.appid, &a.name, &kind, &a.sealed, &a.api_base, &a.created_at],
+                )
+                .await
+            })
+            .await?;
+        Ok(n == 1)
+    }
+
+    async fn accounts(&self) -> Result<Vec<Account>> {
+        let rows = self
+            .with(async |c| {
+                c.query(
+                    "SELECT appid, name, account_type, sealed, api_base, created_at FROM wxmass_accounts ORDER BY appid",
+                    &[],
+                )
+                .await
+            })
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Account {
+                appid: r.get(0),
+                name: r.get(1),
+                account_type: account_type_of(r.get(2)),
+                sealed: r.get(3),
+                api_base: r.get(4),
+                created_at: r.get(5),
+            })
+            .collect())
+    }
+
+    async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        detail: &str,
+        now: i64,
+    ) -> Result<()> {
+        self.with(async |c| {
+            c.execute(
+                "INSERT INTO wxmass_audit (at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)",
+                &[&now, &actor, &action, &target, &detail],
+            )
+            .await
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn audit_log(&self, before: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>> {
+        let before = before.unwrap_or(i64::MAX);
+        let limit = i64::from(limit);
+        let rows = self
+            .with(async |c| {
+                c.query(
+                    "SELECT id, at, actor, action, target, detail FROM wxmass_audit
+                     WHERE id < $1 ORDER BY id DESC LIMIT $2",
+                    &[&before, &limit],
+                )
+                .await
+            })
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| AuditEntry {
+                id: r.get(0),
+                at: r.get(1),
+                actor: r.get(2),
+                action: r.get(3),
+                target: r.get(4),
+                detail: r.get(5),
+            })
+            .collect())
+    }
+}

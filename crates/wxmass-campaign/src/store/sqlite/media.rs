@@ -1,0 +1,81 @@
+//! Uploads to WeChat and the files campaigns send, by content, in SQLite.
+
+use async_trait::async_trait;
+use rusqlite::{OptionalExtension, params};
+
+use super::SqliteStore;
+use crate::beijing;
+use crate::error::Result;
+use crate::store::*;
+
+#[async_trait]
+impl MediaStore for SqliteStore {
+    /// A media id uploaded for these bytes after `uploaded_after` (Unix
+    /// seconds; temporary media expire).
+    async fn media(
+        &self,
+        content_hash: &str,
+        kind: &str,
+        uploaded_after: i64,
+    ) -> Result<Option<String>> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row(
+                "SELECT media_id FROM wxmass_media WHERE content_hash = ?1 AND kind = ?2 AND uploaded_at > ?3",
+                params![content_hash, kind, uploaded_after],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Records an upload as soon as it exists.
+    async fn record_media(
+        &self,
+        content_hash: &str,
+        kind: &str,
+        media_id: &str,
+        url: Option<&str>,
+    ) -> Result<()> {
+        let conn = self.conn();
+        let at = beijing::now();
+        conn.execute(
+            "INSERT OR REPLACE INTO wxmass_media (content_hash, kind, media_id, url, uploaded_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![content_hash, kind, media_id, url, at],
+        )?;
+        Ok(())
+    }
+
+    /// See [`Journal::forget_media`].
+    async fn forget_media(&self, kind: &str, media_id: &str) -> Result<()> {
+        let conn = self.conn();
+        conn.execute(
+            "DELETE FROM wxmass_media WHERE kind = ?1 AND media_id = ?2",
+            params![kind, media_id],
+        )?;
+        Ok(())
+    }
+
+    /// Keeps `data` under its `sha256` ahead of any campaign (the server's
+    /// uploads), once.
+    async fn keep_blob(&self, sha256: &str, data: &[u8]) -> Result<()> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT OR IGNORE INTO wxmass_blobs (sha256, data) VALUES (?1, ?2)",
+            params![sha256, data],
+        )?;
+        Ok(())
+    }
+
+    /// The bytes kept for a file when its campaign was planned (or
+    /// uploaded to the server).
+    async fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row(
+                "SELECT data FROM wxmass_blobs WHERE sha256 = ?1",
+                params![sha256],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+}

@@ -1,0 +1,211 @@
+//! The server's users, API tokens, accounts and audit log, in SQLite.
+
+use async_trait::async_trait;
+
+use super::SqliteStore;
+use crate::error::Result;
+use crate::people::*;
+use crate::store::rows::*;
+use crate::store::*;
+
+#[async_trait]
+impl PeopleStore for SqliteStore {
+    async fn insert_user(
+        &self,
+        name: &str,
+        role: Role,
+        hash: &str,
+        now: i64,
+    ) -> Result<Option<i64>> {
+        let conn = self.conn();
+        let n = conn.execute(
+            "INSERT OR IGNORE INTO wxmass_users (name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![name, role.as_str(), hash, now],
+        )?;
+        Ok((n == 1).then(|| conn.last_insert_rowid()))
+    }
+
+    async fn user_by_name(&self, name: &str) -> Result<Option<(User, String)>> {
+        self.user_with(
+            "SELECT id, name, role, created_at, password_hash FROM wxmass_users WHERE name = ?1",
+            name,
+            |_, extra| Ok(extra),
+        )
+    }
+
+    async fn users(&self) -> Result<Vec<User>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT id, name, role, created_at FROM wxmass_users ORDER BY id")?;
+        let rows: Vec<(i64, String, String, i64)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        rows.into_iter()
+            .map(|(id, name, role, created_at)| {
+                Ok(User {
+                    id,
+                    name,
+                    role: role_of(&role)?,
+                    created_at,
+                })
+            })
+            .collect()
+    }
+
+    async fn create_token(
+        &self,
+        user: i64,
+        role: Role,
+        hash: &str,
+        label: &str,
+        now: i64,
+    ) -> Result<i64> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO wxmass_api_tokens (user_id, role, token_hash, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            rusqlite::params![user, role.as_str(), hash, label, now],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    async fn token_owner(&self, hash: &str) -> Result<Option<(User, Credential)>> {
+        let conn = self.conn();
+        use rusqlite::OptionalExtension as _;
+        type ServerCampaignRow = (i64, String, String, i64, String, String, i64);
+        let row: Option<ServerCampaignRow> = conn
+            .query_row(
+                "SELECT u.id, u.name, u.role, u.created_at, t.role, t.label, t.created_at
+                 FROM wxmass_api_tokens t JOIN wxmass_users u ON u.id = t.user_id WHERE t.token_hash = ?1",
+                rusqlite::params![hash],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                    ))
+                },
+            )
+            .optional()?;
+        row.map(|(id, name, role, created_at, t_role, label, t_created)| {
+            Ok((
+                User {
+                    id,
+                    name,
+                    role: role_of(&role)?,
+                    created_at,
+                },
+                Credential {
+                    role: role_of(&t_role)?,
+                    label,
+                    created_at: t_created,
+                },
+            ))
+        })
+        .transpose()
+    }
+
+    async fn revoke_token(&self, hash: &str) -> Result<bool> {
+        let conn = self.conn();
+        let n = conn.execute(
+            "DELETE FROM wxmass_api_tokens WHERE token_hash = ?1",
+            rusqlite::params![hash],
+        )?;
+        Ok(n == 1)
+    }
+
+    async fn insert_account(&self, a: &Account) -> Result<bool> {
+        let conn = self.conn();
+        let n = conn.execute(
+            "INSERT OR IGNORE INTO wxmass_accounts (appid, name, account_type, sealed, api_base, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            rusqlite::params![a.appid, a.name, account_type_name(a.account_type), a.sealed, a.api_base, a.created_at],
+        )?;
+        Ok(n == 1)
+    }
+
+    async fn accounts(&self) -> Result<Vec<Account>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT appid, name, account_type, sealed, api_base, created_at FROM wxmass_accounts ORDER BY appid",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Account {
+                appid: r.get(0)?,
+                name: r.get(1)?,
+                account_type: account_type_of(r.get(2)?),
+                sealed: r.get(3)?,
+                api_base: r.get(4)?,
+                created_at: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        detail: &str,
+        now: i64,
+    ) -> Result<()> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO wxmass_audit (at, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+            rusqlite::params![now, actor, action, target, detail],
+        )?;
+        Ok(())
+    }
+
+    async fn audit_log(&self, before: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>> {
+        let before = before.unwrap_or(i64::MAX);
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, at, actor, action, target, detail FROM wxmass_audit WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(rusqlite::params![before, limit], |r| {
+            Ok(AuditEntry {
+                id: r.get(0)?,
+                at: r.get(1)?,
+                actor: r.get(2)?,
+                action: r.get(3)?,
+                target: r.get(4)?,
+                detail: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+impl SqliteStore {
+    /// The user (its first four columns) of `sql`'s one row, if any, and
+    /// what `then` makes of it and the fifth column.
+    fn user_with<T>(
+        &self,
+        sql: &str,
+        key: &str,
+        then: impl FnOnce(&User, String) -> Result<T>,
+    ) -> Result<Option<(User, T)>> {
+        use rusqlite::OptionalExtension as _;
+        let row: Option<(i64, String, String, i64, String)> = self
+            .conn()
+            .query_row(sql, rusqlite::params![key], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .optional()?;
+        row.map(|(id, name, role, created_at, extra)| {
+            let user = User {
+                id,
+                name,
+                role: role_of(&role)?,
+                created_at,
+            };
+            let extra = then(&user, extra)?;
+            Ok((user, extra))
+        })
+        .transpose()
+    }
+}

@@ -1,0 +1,95 @@
+//! The server's campaigns, from draft to finished, in SQLite.
+
+use async_trait::async_trait;
+
+use super::SqliteStore;
+use crate::error::Result;
+use crate::lifecycle::*;
+use crate::store::rows::*;
+use crate::store::*;
+
+#[async_trait]
+impl ServerCampaignStore for SqliteStore {
+    async fn insert_server_campaign(&self, c: &ServerCampaign) -> Result<bool> {
+        let conn = self.conn();
+        let n = conn.execute(
+            &format!("INSERT OR IGNORE INTO wxmass_server_campaigns ({SERVER_CAMPAIGN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
+            rusqlite::params![
+                c.id,
+                c.appid,
+                c.name,
+                json(&c.content),
+                json(&c.audience),
+                c.list,
+                c.batch_size.map(i64::from),
+                c.state.as_str(),
+                c.send_at,
+                c.created_by,
+                c.approved_by,
+                c.note,
+                c.created_at,
+                c.updated_at
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
+    async fn server_campaigns_of(&self, which: Which<'_>) -> Result<Vec<ServerCampaign>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {SERVER_CAMPAIGN_COLUMNS} FROM wxmass_server_campaigns WHERE {} ORDER BY created_at DESC, id",
+            which_condition(which)
+        ))?;
+        let read = |r: &rusqlite::Row<'_>| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+                r.get(10)?,
+                r.get(11)?,
+                r.get(12)?,
+                r.get(13)?,
+            ))
+        };
+        let rows = match which {
+            Which::Id(id) => stmt.query_map(rusqlite::params![id], read)?,
+            Which::All => stmt.query_map([], read)?,
+            Which::Due(now) => stmt.query_map(rusqlite::params![now], read)?,
+        };
+        let rows: Vec<ServerCampaignRow> = rows.collect::<rusqlite::Result<_>>()?;
+        rows.into_iter().map(server_campaign_of).collect()
+    }
+
+    async fn set_campaign_state(
+        &self,
+        id: &str,
+        from: CampaignState,
+        to: CampaignState,
+        change: &Change,
+        now: i64,
+    ) -> Result<bool> {
+        let conn = self.conn();
+        let n = conn.execute(
+            "UPDATE wxmass_server_campaigns SET state = ?3, send_at = coalesce(?4, send_at),
+                 approved_by = coalesce(?5, approved_by), note = coalesce(?6, note), updated_at = ?7
+             WHERE id = ?1 AND state = ?2",
+            rusqlite::params![
+                id,
+                from.as_str(),
+                to.as_str(),
+                change.send_at,
+                change.approved_by,
+                change.note,
+                now
+            ],
+        )?;
+        Ok(n == 1)
+    }
+}
