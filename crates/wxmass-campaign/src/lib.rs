@@ -1,7 +1,7 @@
 //! The wxmass campaign engine's core: what a campaign is, the rules WeChat
-//! sets for mass sends, and the journal that makes every send happen
-//! exactly once. The CLI (and later the server) are faces on top of it;
-//! this crate knows no clap, no HTTP framework and no terminal.
+//! sets for mass sends, and the store that makes every send happen exactly
+//! once. The CLI and the server are faces on top of it; this crate knows
+//! no clap, no HTTP framework and no terminal, and only [`store`] knows SQL.
 //!
 //! # Layout
 //! - [`spec`]: the types: [`Content`] (what is sent, files addressed by
@@ -11,15 +11,16 @@
 //!   holding the list, batches cut and streamed from the file.
 //! - [`quota`]: WeChat's per-day, per-month and per-follower quotas,
 //!   checked before anything is recorded.
-//! - [`sqlite`] and [`postgres`]: the journal in a SQLite file (one host)
-//!   or a PostgreSQL database (many), with the same tables and rules
-//!   (schema versions, upgrade in place, one row per batch with its openids
-//!   as one blob, leases); [`journal`]: one [`Journal`] over both.
+//! - [`store`]: every fact kept, declared once as a trait per aggregate
+//!   ([`store::CampaignStore`], [`store::BatchStore`], ...) and implemented
+//!   in a SQLite file (one host) and a PostgreSQL database (many), one file
+//!   per backend and aggregate, on the frozen schema of
+//!   [`store::migrations`]; [`store::open`] chooses the backend.
 //! - [`plan`]: a [`plan::CampaignSpec`] checked ([`plan::propose`]) and,
 //!   once the caller confirms, recorded ([`plan::commit`]).
 //! - [`prepare`]: the message, with every upload it needs made once
-//!   (journalled by content hash); [`articles`]: the Markdown articles'
-//!   pictures, covers and news item.
+//!   ([`uploads`]: kept by content hash); [`articles`]: the Markdown
+//!   articles' pictures, covers and news item.
 //! - [`engine`]: sending, by any number of workers under leases.
 //! - [`track`]: following the jobs until final, by push or `mass/get`.
 //! - [`people`]: the server's users, roles, API tokens, accounts (secrets
@@ -40,7 +41,7 @@
 //!    campaign, its files and its batches in one transaction before
 //!    anything is sent.
 //! 2. **Prepare**: [`prepare::message`] uploads what the content needs, from
-//!    the files the journal kept; [`engine::keep_prepared`] keeps the
+//!    the files the store kept; [`engine::keep_prepared`] keeps the
 //!    message on the campaign, so every worker sends the same one.
 //! 3. **Send**: [`engine::work`] claims batches under a lease (they are
 //!    `submitting`, committed, before any request), sends them with their
@@ -48,7 +49,7 @@
 //!    lease runs out, resends only what may not have gone out, and WeChat
 //!    refuses a duplicate (45065).
 //! 4. **Track**: MASSSENDJOBFINISH reports are recorded against their
-//!    batches ([`Journal::record_received`], by `wxmass serve`), and
+//!    batches ([`store::PushStore::record_received`], by `wxmass serve`), and
 //!    [`track::track`] waits for them, asking `mass/get` for the rest.
 
 pub mod articles;

@@ -54,8 +54,6 @@ impl BatchStore for PgStore {
             })
             .collect())
     }
-
-    /// See [`crate::SqliteJournal::packed_openids`].
     async fn packed_openids(&self, campaign: &str, index: u32) -> Result<Option<Vec<u8>>> {
         let idx = index as i32;
         Ok(self
@@ -70,7 +68,7 @@ impl BatchStore for PgStore {
             .and_then(|r| r.get(0)))
     }
 
-    /// See [`crate::SqliteJournal::set_statuses`]: one statement.
+    /// As on SQLite: one statement.
     async fn set_statuses(&self, campaign: &str, statuses: &[(u32, &str)]) -> Result<()> {
         let idx: Vec<i32> = statuses.iter().map(|(i, _)| *i as i32).collect();
         let status: Vec<&str> = statuses.iter().map(|(_, s)| *s).collect();
@@ -89,7 +87,7 @@ impl BatchStore for PgStore {
         Ok(())
     }
 
-    /// See [`crate::SqliteJournal::claim`]: the same, with the database's
+    /// As on SQLite: the same, with the database's
     /// clock, and rows other workers are claiming skipped (`SKIP LOCKED`)
     /// instead of waited for.
     async fn claim(
@@ -141,8 +139,6 @@ impl BatchStore for PgStore {
         claims.sort_by_key(|c| c.index);
         Ok(claims)
     }
-
-    /// See [`crate::SqliteJournal::record_submitted`].
     async fn record_submitted(
         &self,
         worker: &str,
@@ -170,8 +166,6 @@ impl BatchStore for PgStore {
         })
         .await
     }
-
-    /// See [`crate::SqliteJournal::release`].
     async fn release(&self, worker: &str, claims: &[Claim]) -> Result<()> {
         self.with(async |c| {
             for claim in claims {
@@ -188,7 +182,7 @@ impl BatchStore for PgStore {
         .await
     }
 
-    /// See [`crate::SqliteJournal::take_send_slots`], counted on the
+    /// As on SQLite, counted on the
     /// database's clock for every worker of the account.
     async fn take_send_slots(&self, appid: &str, want: u32, limit: u32) -> Result<u32> {
         let (want, limit) = (want as i32, limit as i32);
@@ -228,8 +222,6 @@ impl BatchStore for PgStore {
             .await?;
         Ok(granted as u32)
     }
-
-    /// See [`crate::SqliteJournal::set_status_of_job`].
     async fn set_status_of_job(&self, appid: &str, msg_id: i64, status: &str) -> Result<()> {
         self.with(async |c| {
             c.execute(
@@ -244,8 +236,6 @@ impl BatchStore for PgStore {
         .await?;
         Ok(())
     }
-
-    /// See [`crate::SqliteJournal::unsent`].
     async fn unsent(&self, campaign: &str) -> Result<u64> {
         let n: i64 = self
             .with(async |c| {

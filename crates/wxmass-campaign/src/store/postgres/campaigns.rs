@@ -97,8 +97,6 @@ impl CampaignStore for PgStore {
             None => Ok(()),
         }
     }
-
-    /// See [`crate::SqliteJournal::each_recent_list_member`].
     async fn each_recent_list_member(
         &self,
         appid: &str,
@@ -125,8 +123,6 @@ impl CampaignStore for PgStore {
         }
         Ok(())
     }
-
-    /// See [`crate::SqliteJournal::campaigns_sent_since`].
     async fn campaigns_sent_since(
         &self,
         appid: &str,
@@ -149,8 +145,6 @@ impl CampaignStore for PgStore {
             .get(0);
         Ok(u64::try_from(n).unwrap_or(0))
     }
-
-    /// See [`crate::SqliteJournal::prepared`].
     async fn prepared(&self, campaign: &str) -> Result<Option<String>> {
         Ok(self
             .with(async |c| {
@@ -163,8 +157,6 @@ impl CampaignStore for PgStore {
             .await?
             .and_then(|r| r.get(0)))
     }
-
-    /// See [`crate::SqliteJournal::set_prepared`].
     async fn set_prepared(&self, campaign: &str, message: &str) -> Result<String> {
         self.with(async |c| {
             c.execute(

@@ -9,7 +9,6 @@ use crate::store::*;
 
 #[async_trait]
 impl MediaStore for PgStore {
-    /// See [`crate::SqliteJournal::media`].
     async fn media(&self, hash: &str, kind: &str, after: i64) -> Result<Option<String>> {
         Ok(self
             .with(async |c| {
@@ -22,8 +21,6 @@ impl MediaStore for PgStore {
             .await?
             .map(|r| r.get(0)))
     }
-
-    /// See [`Journal::forget_media`].
     async fn forget_media(&self, kind: &str, media_id: &str) -> Result<()> {
         self.with(async |c| {
             c.execute(
@@ -35,8 +32,6 @@ impl MediaStore for PgStore {
         .await?;
         Ok(())
     }
-
-    /// See [`crate::SqliteJournal::record_media`].
     async fn record_media(
         &self,
         hash: &str,
@@ -57,8 +52,6 @@ impl MediaStore for PgStore {
         .await?;
         Ok(())
     }
-
-    /// See [`crate::SqliteJournal::blob`].
     async fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
         Ok(self
             .with(async |c| {
@@ -71,8 +64,6 @@ impl MediaStore for PgStore {
             .await?
             .map(|r| r.get(0)))
     }
-
-    /// See [`crate::SqliteJournal::store_blob`].
     async fn keep_blob(&self, sha256: &str, data: &[u8]) -> Result<()> {
         self.with(async |c| {
             c.execute(

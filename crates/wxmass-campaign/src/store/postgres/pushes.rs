@@ -9,7 +9,7 @@ use crate::store::*;
 
 #[async_trait]
 impl PushStore for PgStore {
-    /// See [`crate::SqliteJournal::record_received`]: the same, in one
+    /// As on SQLite: the same, in one
     /// transaction, stamped with the database's clock.
     async fn record_received(
         &self,
@@ -92,8 +92,6 @@ impl PushStore for PgStore {
         })
         .await
     }
-
-    /// See [`crate::SqliteJournal::seen_requests`].
     async fn seen_requests(&self, now: i64) -> Result<Vec<SeenRequest>> {
         let rows = self
             .with(async |c| {
@@ -114,8 +112,6 @@ impl PushStore for PgStore {
             })
             .collect())
     }
-
-    /// See [`crate::SqliteJournal::prune_seen_requests`].
     async fn prune_seen_requests(&self, now: i64) -> Result<usize> {
         let n = self
             .with(async |c| {
@@ -128,8 +124,6 @@ impl PushStore for PgStore {
             .await?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
-
-    /// See [`crate::SqliteJournal::stray_reports`].
     async fn stray_reports(&self) -> Result<Vec<StrayReport>> {
         let rows = self
             .with(async |c| {
@@ -163,8 +157,6 @@ impl PushStore for PgStore {
             })
             .collect())
     }
-
-    /// See [`crate::SqliteJournal::push_count`].
     async fn push_count(&self) -> Result<i64> {
         Ok(self
             .with(async |c| c.query_one("SELECT COUNT(*) FROM wxmass_pushes", &[]).await)

@@ -44,8 +44,6 @@ impl MediaStore for SqliteStore {
         )?;
         Ok(())
     }
-
-    /// See [`Journal::forget_media`].
     async fn forget_media(&self, kind: &str, media_id: &str) -> Result<()> {
         let conn = self.conn();
         conn.execute(
