@@ -32,7 +32,8 @@ wait_port() {
   return 1
 }
 load() { "$TARGET_DIR/release/examples/push_load" "http://127.0.0.1:$1/" "$TOKEN" "$KEY" "$APP" "$2" "$CONNECTIONS"; }
-count() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM wxmass_pushes").fetchone()[0])' "$1"; }
+# Rows of table $2 in the SQLite file $1 (ours is wxmass_pushes, the Python receiver's pushes).
+count() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(f"SELECT COUNT(*) FROM {sys.argv[2]}").fetchone()[0])' "$1" "$2"; }
 
 # wxmass serve, safe mode, journal on this disk (synchronous=FULL).
 port=$(free_port)
@@ -41,7 +42,7 @@ WXMASS_HOME="$work/serve" WXMASS_APPID=$APP WXMASS_CALLBACK_TOKEN=$TOKEN WXMASS_
 pids+=($!)
 wait_port "$port"
 ours="$(load "$port" "$OURS_PUSHES")"
-ours_recorded=$(count "$work/serve/journal.db")
+ours_recorded=$(count "$work/serve/journal.db" wxmass_pushes)
 
 # The Python receiver: one uvicorn worker (two measured the same: each
 # commit's fsync is the bound).
@@ -52,7 +53,7 @@ RECEIVER_DB="$work/python.db" RECEIVER_TOKEN=$TOKEN RECEIVER_AES_KEY=$KEY RECEIV
 pids+=($!)
 wait_port "$port"
 theirs="$(load "$port" "$PY_PUSHES")"
-theirs_recorded=$(count "$work/python.db")
+theirs_recorded=$(count "$work/python.db" pushes)
 
 python3 - "$ours" "$ours_recorded" "$theirs" "$theirs_recorded" <<'PY'
 import json, sys
