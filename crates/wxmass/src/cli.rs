@@ -36,6 +36,19 @@ pub struct Cli {
         hide_env_values = true
     )]
     pub database: Option<String>,
+    /// How many connections a PostgreSQL --database opens at most, per
+    /// process (mind PostgreSQL's max_connections with many servers and
+    /// workers).
+    #[arg(
+        long,
+        global = true,
+        env = "WXMASS_DATABASE_CONNECTIONS",
+        value_name = "N",
+        default_value_t = wxmass_campaign::store::DEFAULT_CONNECTIONS as u16,
+        value_parser = clap::value_parser!(u16).range(1..=1000),
+        help_heading = "Global options"
+    )]
+    pub database_connections: u16,
     /// Read the campaigns of a `wxmass server` instead of this machine's
     /// journal (`campaigns` and `status`), e.g. https://wxmass.example.com.
     /// Given before the command.

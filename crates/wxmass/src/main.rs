@@ -298,7 +298,7 @@ async fn open_journal(
     paths: &config::Paths,
 ) -> anyhow::Result<std::sync::Arc<dyn wxmass_campaign::Store>> {
     Ok(match &cli.database {
-        Some(url) => wxmass_campaign::store::open(url).await?,
+        Some(url) => wxmass_campaign::store::open(url, cli.database_connections.into()).await?,
         None => wxmass_campaign::store::open_sqlite(&journal_path(cli, paths))?,
     })
 }

@@ -68,14 +68,20 @@ pub trait Store:
     fn is_shared(&self) -> bool;
 }
 
+/// Connections a PostgreSQL store opens at most unless told otherwise: the
+/// API, the push writer, the runner and its campaigns each get one of their
+/// own under load. (Mind PostgreSQL's `max_connections` with many servers.)
+pub const DEFAULT_CONNECTIONS: usize = 16;
+
 /// Opens the store at `url`: `sqlite:PATH` for a SQLite file, else a
 /// PostgreSQL URL (`postgres://user@host/db`; anything else is refused with
-/// what to give). Creates or upgrades its tables; a store a newer wxmass
-/// wrote is refused before anything is changed.
-pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+/// what to give), with up to `connections` connections. Creates or
+/// upgrades its tables; a store a newer wxmass wrote is refused before
+/// anything is changed.
+pub async fn open(url: &str, connections: usize) -> Result<Arc<dyn Store>> {
     match url.strip_prefix("sqlite:") {
         Some(path) => open_sqlite(Path::new(path)),
-        None => Ok(Arc::new(PgStore::connect(url).await?)),
+        None => Ok(Arc::new(PgStore::connect(url, connections).await?)),
     }
 }
 

@@ -6,10 +6,11 @@
 //! clock (hosts' clocks may differ), and the minute's sends are counted in
 //! a row every worker updates.
 //!
-//! Why tokio-postgres without a pool: a worker does one thing at a time
-//! against the database (claim, record), so one connection per process is
-//! enough; it is made again when it fails. No TLS: the URL should point at
-//! a database on a trusted network or a Unix socket (say so in the README).
+//! Connections come from a deadpool-postgres pool (`--database-connections`,
+//! [`super::DEFAULT_CONNECTIONS`] by default): it hands the next free
+//! connection to whichever caller waits first, and replaces one that
+//! closed. No TLS: the URL should point at a database on a trusted network
+//! or a Unix socket (the README says so).
 
 mod batches;
 mod campaigns;
@@ -22,7 +23,7 @@ mod reads;
 mod server_campaigns;
 mod sign_ins;
 
-use tokio::sync::Mutex;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod};
 use tokio_postgres::{Client, NoTls};
 
 use crate::error::{Error, Result};
@@ -36,18 +37,8 @@ pub(super) const DB_NOW: &str = "extract(epoch from clock_timestamp())::bigint";
 
 /// The store in a PostgreSQL database.
 pub struct PgStore {
-    url: String,
-    /// Up to [`CONNECTIONS`] connections, made as they are first needed.
-    clients: Vec<Mutex<Option<Client>>>,
-    /// Where a caller that finds every connection busy waits.
-    next: std::sync::atomic::AtomicUsize,
+    pool: Pool,
 }
-
-/// Connections a journal opens at most: the API, the push writer, the
-/// runner and its campaigns each get one of their own under load, and a
-/// slow query holds up only its own caller. (Each server process opens up
-/// to this many: mind PostgreSQL's `max_connections` with many servers.)
-pub const CONNECTIONS: usize = 8;
 
 impl super::Store for PgStore {
     fn is_shared(&self) -> bool {
@@ -95,60 +86,45 @@ pub(super) fn unreadable(what: String) -> Error {
 }
 
 impl PgStore {
-    /// Connects to `url` (`postgres://user@host:port/db`) and creates or
-    /// upgrades the tables. A database written by a newer wxmass is refused
-    /// before anything is changed.
-    pub async fn connect(url: &str) -> Result<PgStore> {
-        url.parse::<tokio_postgres::Config>().map_err(|e| Error::Invalid(format!(
+    /// Connects to `url` (`postgres://user@host:port/db`) with up to
+    /// `connections` connections, and creates or upgrades the tables. A
+    /// database written by a newer wxmass is refused before anything is
+    /// changed.
+    pub async fn connect(url: &str, connections: usize) -> Result<PgStore> {
+        let config = url.parse::<tokio_postgres::Config>().map_err(|e| Error::Invalid(format!(
             "the database URL is not a PostgreSQL URL ({e}): give one such as postgres://user@localhost/wxmass"
         )))?;
-        let journal = PgStore {
-            url: url.to_owned(),
-            clients: (0..CONNECTIONS).map(|_| Mutex::new(None)).collect(),
-            next: std::sync::atomic::AtomicUsize::new(0),
-        };
-        journal.migrate().await?;
-        Ok(journal)
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                // A closed connection is found (and replaced) without a
+                // round trip; a broken one fails its caller once.
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(connections.max(1))
+            .build()
+            .map_err(|e| Error::Invalid(format!("cannot make the database pool: {e}")))?;
+        let store = PgStore { pool };
+        store.migrate().await?;
+        Ok(store)
     }
 
-    /// Runs `f` on a free connection (an open one first, else a new one;
-    /// when all are busy, waits for one), connecting first if needed; a
-    /// failed connection is dropped so the next call makes a new one.
+    /// Runs `f` on a connection of the pool (waiting for a free one,
+    /// connecting if the pool has room).
     pub(crate) async fn with<T>(
         &self,
         f: impl AsyncFnOnce(&mut Client) -> std::result::Result<T, tokio_postgres::Error>,
     ) -> Result<T> {
-        let free = |open: bool| {
-            self.clients.iter().find_map(|m| {
-                m.try_lock()
-                    .ok()
-                    .filter(|g| g.as_ref().is_some_and(|c| !c.is_closed()) == open)
-            })
-        };
-        let mut guard = match free(true).or_else(|| free(false)) {
-            Some(guard) => guard,
-            None => {
-                let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                self.clients[i % CONNECTIONS].lock().await
-            }
-        };
-        if guard.as_ref().is_none_or(|c| c.is_closed()) {
-            let (client, connection) = tokio_postgres::connect(&self.url, NoTls)
-                .await
-                .map_err(db_error)?;
-            tokio::spawn(async move {
-                let _ = connection.await;
-            });
-            *guard = Some(client);
-        }
-        let Some(client) = guard.as_mut() else {
-            return Err(unreadable("no database connection".into()));
-        };
-        let result = f(client).await;
-        if result.is_err() && client.is_closed() {
-            *guard = None;
-        }
-        result.map_err(db_error)
+        let mut client = self.pool.get().await.map_err(|e| match e {
+            PoolError::Backend(e) => db_error(e),
+            other => unreadable(format!(
+                "no database connection could be had ({other}): check that PostgreSQL is running"
+            )),
+        })?;
+        f(&mut client).await.map_err(db_error)
     }
 
     async fn migrate(&self) -> Result<()> {
