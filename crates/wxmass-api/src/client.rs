@@ -445,12 +445,12 @@ impl Client {
                     path: call.path.to_owned(),
                     message,
                 },
-                Attempt::Lost(message) if call.safe_to_repeat => Error::Transport {
+                Attempt::Lost(message) if call.safe_to_repeat => Error::AnswerLost {
                     path: call.path.to_owned(),
                     message,
                 },
                 Attempt::Lost(message) => {
-                    return Err(Error::Transport {
+                    return Err(Error::AnswerLost {
                         path: call.path.to_owned(),
                         message,
                     });
@@ -533,11 +533,12 @@ impl Client {
             let response = match request.send().await {
                 Ok(r) => r,
                 Err(e) if e.is_connect() => {
-                    tracing::debug!(host = %host, error = %e, "cannot connect; trying the next host");
-                    last_error = format!("{host}: {}", error_chain(&e));
+                    let error = transport_error(e);
+                    tracing::debug!(host = %host, %error, "cannot connect; trying the next host");
+                    last_error = format!("{host}: {error}");
                     continue;
                 }
-                Err(e) => return Attempt::Lost(error_chain(&e)),
+                Err(e) => return Attempt::Lost(transport_error(e)),
             };
             let status = response.status().as_u16();
             if status != 200 {
@@ -551,7 +552,7 @@ impl Client {
                 .to_owned();
             let data = match response.bytes().await {
                 Ok(d) => d,
-                Err(e) => return Attempt::Lost(error_chain(&e)),
+                Err(e) => return Attempt::Lost(transport_error(e)),
             };
             // Detect JSON by the body: WeChat's Content-Type is not reliable.
             let looks_json = data.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
@@ -628,6 +629,13 @@ fn push_encoded(out: &mut String, value: &str) {
 }
 
 /// The error and its sources, one line.
+/// What a failed request says, without its URL: a WeChat URL carries the
+/// access token (and, for the classic token call, the AppSecret) in its
+/// query, and reqwest's message names the URL.
+fn transport_error(e: reqwest::Error) -> String {
+    error_chain(&e.without_url())
+}
+
 fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut out = e.to_string();
     let mut source = e.source();

@@ -190,9 +190,18 @@ pub enum Error {
     /// The request was refused before it left: nothing was sent, no quota spent.
     #[error("invalid request: {0}")]
     Invalid(String),
-    /// No answer: connection refused, reset, or timed out.
+    /// Nothing reached WeChat: every host refused the connection.
     #[error("WeChat {path} unreachable: {message}")]
     Transport {
+        /// The API path.
+        path: String,
+        /// What happened.
+        message: String,
+    },
+    /// The request left, but no whole answer came back (reset, timed out,
+    /// cut short): WeChat may have acted on it.
+    #[error("WeChat {path} may have acted, but its answer was lost: {message}")]
+    AnswerLost {
         /// The API path.
         path: String,
         /// What happened.

@@ -75,7 +75,7 @@ async fn a_send_without_clientmsgid_is_never_repeated_after_a_drop() {
         .send_with(&Message::text("once"), &Audience::All, ClientMsgId::Omit)
         .await
         .expect_err("the answer was lost");
-    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert!(matches!(err, Error::AnswerLost { .. }), "{err:?}");
     let calls = emu.stats().await["calls"]["/cgi-bin/message/mass/sendall"].as_u64();
     assert_eq!(calls, Some(1), "not retried");
     // With a clientmsgid the retry is safe, and recognised.
@@ -101,4 +101,28 @@ async fn a_send_without_clientmsgid_is_never_repeated_after_a_drop() {
     assert!(sent.msg_id().is_some() || matches!(sent, wxmass_api::Sent::AlreadySubmitted { .. }));
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert_eq!(emu.stats().await["duplicate_deliveries"], 0);
+}
+
+/// A request whose answer is lost carries its access token in its URL;
+/// the error says what happened and where, never the URL's query.
+#[tokio::test]
+async fn a_lost_answer_never_shows_the_token_or_the_secret() {
+    let emu = default_emulator().await;
+    let client = emu.client();
+    let token = client.access_token().await.expect("token");
+    emu.admin_post(
+        "/_emulator/faults",
+        json!({"paths": {"/cgi-bin/tags/get": {"drop_rate": 1.0}}}),
+    )
+    .await;
+    let err = client.tags().list().await.expect_err("the answer was lost");
+    assert!(matches!(err, Error::AnswerLost { .. }), "{err:?}");
+    let shown = format!("{err} {err:?}");
+    assert!(shown.contains("/cgi-bin/tags/get"), "{shown}");
+    assert!(!shown.contains(token.expose()), "the token leaked: {shown}");
+    assert!(!shown.contains("access_token"), "the URL leaked: {shown}");
+    assert!(
+        !shown.contains(DEFAULT_SECRET),
+        "the secret leaked: {shown}"
+    );
 }

@@ -173,7 +173,12 @@ async fn both(test: impl AsyncFn(&dyn Store)) {
     let dir = tempfile::tempdir().expect("dir");
     test(&*store::open_sqlite(&dir.path().join("j.db")).expect("sqlite")).await;
     if let Some(postgres) = wxmass_testkit::start_postgres() {
-        test(&*store::open(&postgres.url, wxmass_campaign::store::DEFAULT_CONNECTIONS).await.expect("postgres")).await;
+        test(
+            &*store::open(&postgres.url, wxmass_campaign::store::DEFAULT_CONNECTIONS)
+                .await
+                .expect("postgres"),
+        )
+        .await;
     }
 }
 

@@ -134,6 +134,11 @@ async fn planning_on_both_backends() {
     let dir = tempfile::tempdir().expect("dir");
     planning(&*store::open_sqlite(&dir.path().join("j.db")).expect("sqlite")).await;
     if let Some(postgres) = wxmass_testkit::start_postgres() {
-        planning(&*store::open(&postgres.url, wxmass_campaign::store::DEFAULT_CONNECTIONS).await.expect("postgres")).await;
+        planning(
+            &*store::open(&postgres.url, wxmass_campaign::store::DEFAULT_CONNECTIONS)
+                .await
+                .expect("postgres"),
+        )
+        .await;
     }
 }

@@ -270,9 +270,12 @@ async fn every_postgres_schema_a_release_wrote_is_upgraded_in_place() {
             ))
             .await
             .expect("an old campaign");
-        let journal = wxmass_campaign::store::open(&postgres.url, wxmass_campaign::store::DEFAULT_CONNECTIONS)
-            .await
-            .unwrap_or_else(|e| panic!("v{old}: {e}"));
+        let journal = wxmass_campaign::store::open(
+            &postgres.url,
+            wxmass_campaign::store::DEFAULT_CONNECTIONS,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("v{old}: {e}"));
         assert_old_campaign_reads(
             journal.campaign("old").await.expect("read"),
             journal.batches("old").await.expect("batches").len(),
@@ -288,7 +291,10 @@ async fn every_postgres_schema_a_release_wrote_is_upgraded_in_place() {
         .batch_execute("UPDATE wxmass_schema SET version = version + 1")
         .await
         .expect("newer");
-    let Err(error) = wxmass_campaign::store::open(&postgres.url, wxmass_campaign::store::DEFAULT_CONNECTIONS).await else {
+    let Err(error) =
+        wxmass_campaign::store::open(&postgres.url, wxmass_campaign::store::DEFAULT_CONNECTIONS)
+            .await
+    else {
         panic!("a newer database was opened");
     };
     assert!(error.to_string().contains("newer wxmass"), "{error}");

@@ -13,6 +13,9 @@ pub fn advice(error: &anyhow::Error) -> Option<String> {
             Error::Transport { .. } => {
                 Some("WeChat could not be reached: check the network, or --api-base".into())
             }
+            Error::AnswerLost { .. } => Some(
+                "the request reached WeChat but its answer was lost: rerun the same command, which sends nothing twice, or `wxmass status --refresh` to learn what became of a send".into(),
+            ),
             _ => None,
         };
     };
