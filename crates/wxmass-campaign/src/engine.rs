@@ -42,6 +42,11 @@ pub struct WorkOptions {
     /// Stop at the first batch WeChat refuses (the CLI); else give it back
     /// and carry on (a worker).
     pub stop_on_error: bool,
+    /// Once every batch is sent, wait for the minute after which a batch
+    /// WeChat took without naming its job may be sent again to learn it
+    /// (see [`crate::spec::NAME_AFTER`]); else name only those ready now
+    /// and leave the rest to whoever runs later.
+    pub wait_to_name: bool,
 }
 
 impl WorkOptions {
@@ -53,6 +58,7 @@ impl WorkOptions {
             lease: Duration::from_secs(30),
             sends_per_minute: Some(WECHAT_SENDS_PER_MINUTE),
             stop_on_error: true,
+            wait_to_name: true,
         }
     }
 }
@@ -68,11 +74,21 @@ pub const WECHAT_SENDS_PER_MINUTE: u32 = 60;
 pub trait Observer: Send + Sync {
     /// A batch was recorded submitted (`msg_id` when WeChat named the job).
     fn submitted(&self, _claim: &Claim, _msg_id: Option<i64>) {}
+    /// A batch sent before was sent again to learn its job: `msg_id` if
+    /// WeChat named it this time.
+    fn named(&self, _claim: &Claim, _msg_id: Option<i64>) {}
     /// The minute's sends are used: waiting for the next minute.
     fn waiting_for_pace(&self) {}
     /// A batch was refused and given back.
     fn failed(&self, _claim: &Claim, _error: &wxmass_api::Error) {}
+    /// `unnamed` batches were taken by WeChat without naming their job;
+    /// the first may be sent again to learn it in `ready_in`.
+    fn waiting_to_name(&self, _unnamed: u64, _ready_in: Duration) {}
 }
+
+/// How often one run sends a batch again to learn its job before leaving
+/// it to a later run (each try waits out its clientmsgid's minute).
+pub const NAMING_TRIES: u32 = 3;
 
 /// How a run of [`work`] ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,12 +126,14 @@ pub async fn keep_prepared(
 }
 
 /// Sends `campaign`'s batches with `client` until every one is recorded
-/// submitted, then sends once more those WeChat took without naming the
-/// job (45066: a retry within a minute), to learn it; or until `stop`
-/// resolves (checked between rounds; batches in flight finish first).
-/// `stop` is polled now and then and left pending in between: it must not
-/// hold the journal while pending (watch a channel; read the store in a
-/// task of its own), or the next journal call waits for it forever.
+/// submitted; then sends again, once its clientmsgid's minute has passed,
+/// each batch WeChat took without naming the job (45066: a retry within a
+/// minute), to learn it from 45065 (see [`WorkOptions::wait_to_name`]);
+/// or until `stop` resolves (checked between rounds; batches in flight
+/// finish first). `stop` is polled now and then and left pending in
+/// between: it must not hold the store while pending (watch a channel;
+/// read the store in a task of its own), or the next store call waits for
+/// it forever.
 pub async fn work(
     journal: &dyn Store,
     client: &Client,
@@ -148,15 +166,33 @@ pub async fn work(
         .min(usize::try_from(OPENIDS_IN_FLIGHT / largest.max(1)).unwrap_or(usize::MAX))
         .max(1) as u32;
     let mut backoff = Duration::from_millis(100);
-    // With `unnamed`, each batch is tried once: `tried` holds them.
-    let mut unnamed = false;
-    let mut tried = std::collections::HashSet::new();
+    // Naming: every batch is sent; those WeChat took without naming the
+    // job are sent again, each at most NAMING_TRIES times in this run.
+    let mut naming = false;
+    let mut tries = std::collections::HashMap::<u32, u32>::new();
+    let mut gave_up = std::collections::HashSet::<u32>::new();
     loop {
         if stopped(stop.as_mut()).await {
             return Ok(Worked::Stopped);
         }
-        if !unnamed && journal.unsent(&campaign.id).await? == 0 {
-            unnamed = true;
+        if !naming && journal.unsent(&campaign.id).await? == 0 {
+            naming = true;
+        }
+        if naming {
+            let left = journal.unnamed(&campaign.id).await?;
+            if left.count <= gave_up.len() as u64 {
+                return Ok(Worked::Done);
+            }
+            if !left.ready_in.is_zero() {
+                if !options.wait_to_name {
+                    return Ok(Worked::Done);
+                }
+                observer.waiting_to_name(left.count, left.ready_in);
+                if pause(left.ready_in.min(Duration::from_secs(5)), stop.as_mut()).await {
+                    return Ok(Worked::Stopped);
+                }
+                continue;
+            }
         }
         let slots = match options.sends_per_minute {
             Some(limit) => {
@@ -177,21 +213,24 @@ pub async fn work(
             .claim(
                 &campaign.id,
                 &options.worker,
-                slots as usize + tried.len(),
+                slots as usize + gave_up.len(),
                 options.lease,
-                unnamed,
+                naming,
             )
             .await?;
-        if unnamed {
+        if naming {
             let (again, fresh): (Vec<Claim>, Vec<Claim>) =
-                claims.into_iter().partition(|c| tried.contains(&c.index));
+                claims.into_iter().partition(|c| gave_up.contains(&c.index));
             journal.release(&options.worker, &again).await?;
             claims = fresh.into_iter().take(slots as usize).collect();
-            if claims.is_empty() {
+            for claim in &claims {
+                *tries.entry(claim.index).or_default() += 1;
+            }
+        }
+        if claims.is_empty() {
+            if naming && !options.wait_to_name {
                 return Ok(Worked::Done);
             }
-            tried.extend(claims.iter().map(|c| c.index));
-        } else if claims.is_empty() {
             // Others hold the rest: wait for them to finish, or for their
             // leases to run out.
             if pause(Duration::from_millis(200), stop.as_mut()).await {
@@ -199,7 +238,22 @@ pub async fn work(
             }
             continue;
         }
-        let mut failed = round.send(&claims).await?;
+        let (named, mut failed) = round.send(&claims, naming).await?;
+        if naming {
+            // A naming resend that fails is tried again after its minute:
+            // the batch is sent already, so no error ends the run.
+            for (claim, error) in &failed {
+                observer.failed(claim, error);
+            }
+            for claim in &claims {
+                if !named.contains(&claim.index)
+                    && tries.get(&claim.index).copied().unwrap_or(0) >= NAMING_TRIES
+                {
+                    gave_up.insert(claim.index);
+                }
+            }
+            continue;
+        }
         if failed.is_empty() {
             backoff = Duration::from_millis(100);
             continue;
@@ -222,6 +276,47 @@ pub async fn work(
     }
 }
 
+/// Sends again, each once, the batches of a fully sent `campaign` that
+/// WeChat took without naming the job and whose clientmsgid's minute has
+/// passed, to learn the job (45065 names it); sends nothing else, and
+/// waits for nothing: `status --refresh` and a server's follow-up call it.
+/// Returns how many batches are still without their job.
+pub async fn name_unnamed(
+    journal: &dyn Store,
+    client: &Client,
+    campaign: &Campaign,
+    options: &WorkOptions,
+) -> Result<u64> {
+    let unnamed = journal.unnamed(&campaign.id).await?.count;
+    if unnamed == 0 || journal.unsent(&campaign.id).await? > 0 {
+        // Nothing to learn, or the campaign is still its sender's.
+        return Ok(unnamed);
+    }
+    let Some(message) = prepared_message(journal, &campaign.id).await? else {
+        return Ok(unnamed);
+    };
+    let options = WorkOptions {
+        wait_to_name: false,
+        ..options.clone()
+    };
+    work(
+        journal,
+        client,
+        campaign,
+        &message,
+        &options,
+        Arc::new(Unobserved),
+        std::future::pending(),
+    )
+    .await?;
+    Ok(journal.unnamed(&campaign.id).await?.count)
+}
+
+/// An observer told nothing.
+struct Unobserved;
+
+impl Observer for Unobserved {}
+
 /// What one round of sending needs.
 struct Round<'a> {
     journal: &'a dyn Store,
@@ -234,9 +329,16 @@ struct Round<'a> {
 
 impl Round<'_> {
     /// Sends claimed batches at once, records those WeChat took in one
-    /// transaction, and gives back the others (returned with WeChat's
-    /// answer).
-    async fn send(&self, claims: &[Claim]) -> Result<Vec<(Claim, wxmass_api::Error)>> {
+    /// transaction, and gives back the others. Returns the batches whose
+    /// job WeChat named, and those given back with WeChat's answer.
+    async fn send(
+        &self,
+        claims: &[Claim],
+        naming: bool,
+    ) -> Result<(
+        std::collections::HashSet<u32>,
+        Vec<(Claim, wxmass_api::Error)>,
+    )> {
         let mut sends: JoinSet<Result<(usize, wxmass_api::Result<Sent>)>> = JoinSet::new();
         for (n, claim) in claims.iter().enumerate() {
             // Only the stored bytes are read here; each send decodes its
@@ -294,13 +396,22 @@ impl Round<'_> {
             .record_submitted(&self.options.worker, &done)
             .await?;
         for (claim, msg_id, _) in &done {
-            self.observer.submitted(claim, *msg_id);
+            if naming {
+                self.observer.named(claim, *msg_id);
+            } else {
+                self.observer.submitted(claim, *msg_id);
+            }
         }
         let given_back: Vec<Claim> = failed.iter().map(|(c, _)| c.clone()).collect();
         self.journal
             .release(&self.options.worker, &given_back)
             .await?;
-        Ok(failed)
+        let named = done
+            .iter()
+            .filter(|(_, msg_id, _)| msg_id.is_some())
+            .map(|(c, ..)| c.index)
+            .collect();
+        Ok((named, failed))
     }
 }
 

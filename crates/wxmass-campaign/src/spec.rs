@@ -335,6 +335,24 @@ pub struct Batch {
 /// 20 hours leaves room for clocks that disagree.
 pub const NAME_BY_RESENDING_WITHIN: i64 = 20 * 3600;
 
+/// Seconds after a batch's last request before it is sent again to learn
+/// the job WeChat took without naming: WeChat answers a clientmsgid sent
+/// within the last minute with 45066 and no msg_id, and one sent earlier
+/// (within 24 hours) with 45065 and the job's msg_id. A minute, and a
+/// margin for the two clocks.
+pub const NAME_AFTER: i64 = 75;
+
+/// A campaign's batches WeChat took without naming the job, that may
+/// still be sent again to learn it (see [`NAME_BY_RESENDING_WITHIN`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Unnamed {
+    /// How many.
+    pub count: u64,
+    /// How long until the first of them may be sent again (see
+    /// [`NAME_AFTER`]); zero: now.
+    pub ready_in: std::time::Duration,
+}
+
 /// A batch a worker holds the lease of: it alone sends it until the lease
 /// runs out.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -317,11 +317,13 @@ async fn read_series_on_both_backends() {
 }
 
 /// A batch sent without WeChat naming its job is sent again to learn the
-/// job from 45065 only while WeChat still knows its clientmsgid: within
-/// 20 hours of its send, never after (a resend then would deliver twice).
+/// job from 45065 only once its clientmsgid's minute has passed (within
+/// it WeChat answers 45066 again), and only while WeChat still knows its
+/// clientmsgid: within 20 hours of its send, never after (a resend then
+/// would deliver twice).
 #[tokio::test]
 async fn an_unnamed_batch_is_resent_only_within_20_hours() {
-    use wxmass_campaign::spec::NAME_BY_RESENDING_WITHIN;
+    use wxmass_campaign::spec::{NAME_AFTER, NAME_BY_RESENDING_WITHIN};
     use wxmass_campaign::store::SqliteStore;
     let dir = tempfile::tempdir().expect("dir");
     let journal = SqliteStore::open(&dir.path().join("j.db")).expect("journal");
@@ -347,8 +349,15 @@ async fn an_unnamed_batch_is_resent_only_within_20_hours() {
     journal
         .record_submitted_at("w1", &unnamed, sent)
         .expect("record");
+    let within_the_minute = journal
+        .claim_at("c", "w2", 8, lease, true, sent + 30)
+        .expect("claim");
+    assert!(
+        within_the_minute.is_empty(),
+        "within its clientmsgid's minute WeChat answers 45066 again: {within_the_minute:?}"
+    );
     let soon = journal
-        .claim_at("c", "w2", 8, lease, true, sent + 60)
+        .claim_at("c", "w2", 8, lease, true, sent + NAME_AFTER)
         .expect("claim");
     assert_eq!(soon.len(), 3, "a minute on, resending learns the job");
     journal.release("w2", &soon).await.expect("release");

@@ -74,9 +74,9 @@ pub async fn run(
             && !following.swap(true, std::sync::atomic::Ordering::AcqRel)
         {
             next_follow_up = tokio::time::Instant::now() + FOLLOW_UP_EVERY;
-            let (state, following) = (state.clone(), following.clone());
+            let (state, following, options) = (state.clone(), following.clone(), options.clone());
             tasks.spawn(async move {
-                if let Err(error) = follow_up(&state).await {
+                if let Err(error) = follow_up(&state, &options).await {
                     tracing::warn!(error = %error.to_string().escape_debug(), "could not follow up unfinished jobs; trying again later");
                 }
                 if let Err(error) = pull_reads(&state).await {
@@ -160,13 +160,18 @@ async fn start_due(
 /// Asks WeChat about the jobs of recently finished campaigns that have
 /// neither a report nor a final status: their push was lost, they outlast
 /// the follow-up after sending, or the server that sent them stopped.
-async fn follow_up(state: &AppState) -> Result<(), Error> {
+async fn follow_up(state: &AppState, options: &WorkOptions) -> Result<(), Error> {
     let since = state.now() - FOLLOW_UP_FOR;
     for c in state.journal().server_campaigns().await? {
         if c.state != CampaignState::Finished || c.updated_at < since {
             continue;
         }
         let (_, client) = crate::api::accounts::client(state, &c.appid).await?;
+        // Batches WeChat took without naming the job (their sender stopped
+        // before their minute passed) are sent again to learn it.
+        if let Some(planned) = state.journal().campaign(&c.id).await? {
+            engine::name_unnamed(state.journal(), &client, &planned, options).await?;
+        }
         let open = wxmass_campaign::track::ask_open(&client, state.journal(), &c.id).await?;
         if open > 0 {
             tracing::debug!(campaign = %c.id.escape_debug(), open, "jobs not final yet");

@@ -317,7 +317,10 @@ pub async fn send(
     // batch cut off mid-request stays `submitting` and is resent with its
     // clientmsgid by the rerun, which WeChat refuses as a duplicate.
     let interrupt = Interrupt::listen();
-    let options = work_options(journal, args.sends_per_minute);
+    let mut options = work_options(journal, args.sends_per_minute);
+    // With --no-wait, batches WeChat took without naming the job are left
+    // to `status --refresh` or a worker instead of waited for.
+    options.wait_to_name = !args.no_wait;
     let worked = tokio::select! {
         worked = engine::work(journal, &client, &campaign, &message, &options, progress.clone(), interrupt.wait()) => Some(worked),
         () = async {
@@ -407,6 +410,7 @@ async fn submitted_count(journal: &dyn Store, campaign: &str) -> Result<usize> {
 struct CliObserver {
     progress: std::sync::Mutex<Option<crate::progress::Progress>>,
     waited: AtomicBool,
+    naming: AtomicBool,
 }
 
 impl CliObserver {
@@ -417,6 +421,7 @@ impl CliObserver {
                 total,
             ))),
             waited: AtomicBool::new(false),
+            naming: AtomicBool::new(false),
         }
     }
 
@@ -446,6 +451,19 @@ impl Observer for CliObserver {
             "batch {} not sent ({error}); it is tried again",
             claim.index + 1
         );
+    }
+
+    fn waiting_to_name(&self, unnamed: u64, ready_in: Duration) {
+        if !self.naming.swap(true, Ordering::Relaxed) {
+            eprintln!(
+                "WeChat took {unnamed} batch(es) without naming the job (an answer was lost, and the retry came within its minute): sending them again in {}s to learn it; nothing is delivered twice (Ctrl-C leaves this to `wxmass status --refresh`)",
+                ready_in.as_secs().max(1)
+            );
+        }
+    }
+
+    fn named(&self, claim: &Claim, msg_id: Option<i64>) {
+        tracing::debug!(campaign = %claim.campaign, batch = claim.index + 1, ?msg_id, "batch sent again to learn its job");
     }
 }
 

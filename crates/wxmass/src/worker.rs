@@ -42,6 +42,16 @@ impl Observer for WorkerLog {
         tracing::warn!(worker = %self.name, campaign = %claim.campaign.escape_debug(), batch = claim.index + 1,
                        %error, "batch not sent; given back to be tried again");
     }
+
+    fn waiting_to_name(&self, unnamed: u64, ready_in: Duration) {
+        tracing::info!(worker = %self.name, unnamed, ready_in_s = ready_in.as_secs(),
+                       "batches taken without naming their job: waiting out their minute to learn it");
+    }
+
+    fn named(&self, claim: &Claim, msg_id: Option<i64>) {
+        tracing::info!(worker = %self.name, campaign = %claim.campaign.escape_debug(), batch = claim.index + 1,
+                       ?msg_id, "batch sent again to learn its job");
+    }
 }
 
 /// Resolves once Ctrl-C or SIGTERM has come.
@@ -111,7 +121,10 @@ async fn one_round(
     };
     let mut left = 0;
     for campaign in campaigns.iter().filter(|c| c.appid == settings.appid) {
-        if journal.unsent(&campaign.id).await? == 0 {
+        // Sent, and every job named (or too old to learn it): nothing to do.
+        if journal.unsent(&campaign.id).await? == 0
+            && journal.unnamed(&campaign.id).await?.count == 0
+        {
             continue;
         }
         // Not prepared yet: its sender is still uploading.

@@ -2,8 +2,11 @@
 //! PostgreSQL, sent by three `wxmass worker`s and the `send` that planned
 //! it, while WeChat fails 20% of sends and drops 5% of answers after
 //! acting on them, and a random worker is killed with SIGKILL ten times
-//! (and restarted). Every follower gets the message exactly once, and the
-//! journal names the worker that recorded each batch.
+//! (and restarted). Every follower gets the message exactly once; the
+//! store names the worker that recorded each batch and, once the workers
+//! have learnt the jobs WeChat took without naming them, every batch's
+//! job, its final status and its report, received by a `serve` on the same
+//! database; the delivered count is WeChat's.
 
 mod common;
 
@@ -14,6 +17,10 @@ use common::{admin, emulator, follower_list, wxmass_std};
 use serde_json::Value;
 
 const FOLLOWERS: u32 = 20_000;
+
+/// The callback token and EncodingAESKey `serve` and the emulator share.
+const CALLBACK_TOKEN: &str = "workers";
+const CALLBACK_AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 
 struct Killed(Child);
 
@@ -30,11 +37,39 @@ fn three_workers_killed_ten_times_deliver_each_openid_once() {
     let Some(postgres) = wxmass_testkit::start_postgres() else {
         return;
     };
+    let home = tempfile::tempdir().expect("home");
+    let db = postgres.url.clone();
+    // WeChat's reports go to a `serve` recording into the same database.
+    let (_serve, serve_url) = common::spawn(
+        Some(home.path()),
+        &[
+            "--database",
+            &db,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--token",
+            CALLBACK_TOKEN,
+            "--aes-key",
+            CALLBACK_AES_KEY,
+        ],
+    );
     let (_emu, url) = emulator(
         FOLLOWERS,
-        &["--no-quotas", "--mass-sends-per-minute", "100000"],
+        &[
+            "--no-quotas",
+            "--mass-sends-per-minute",
+            "100000",
+            "--callback-url",
+            &serve_url,
+            "--callback-token",
+            CALLBACK_TOKEN,
+            "--callback-aes-key",
+            CALLBACK_AES_KEY,
+            "--callback-mode",
+            "safe",
+        ],
     );
-    let home = tempfile::tempdir().expect("home");
     let list = follower_list(home.path(), &url);
     admin(
         &url,
@@ -42,7 +77,6 @@ fn three_workers_killed_ten_times_deliver_each_openid_once() {
         "/_emulator/faults",
         r#"{"paths": {"/cgi-bin/message/mass/send": {"latency_ms": 30, "errcode_rate": 0.2, "drop_rate": 0.05}}}"#,
     );
-    let db = postgres.url.clone();
     // Each worker's stderr is kept, to be shown if the test fails.
     let started_workers = std::cell::Cell::new(0);
     let worker = || {
@@ -135,8 +169,28 @@ fn three_workers_killed_ten_times_deliver_each_openid_once() {
     }
     assert_eq!(kills, 10, "the campaign finished before ten kills");
     let _ = send.0.wait();
+    // The workers end once every batch's job is learnt: a batch WeChat took
+    // without naming it (a lost answer, then a retry within its minute) is
+    // sent again after the minute, and WeChat names it (45065).
+    let worker_logs = || {
+        (1..=started_workers.get())
+            .map(|n| {
+                std::fs::read_to_string(home.path().join(format!("worker-{n}.log")))
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let named_by = Instant::now() + Duration::from_secs(300);
     for w in &mut workers {
-        let _ = w.0.wait();
+        while w.0.try_wait().expect("worker").is_none() {
+            assert!(
+                Instant::now() < named_by,
+                "a worker never finished naming the jobs\n{}",
+                worker_logs()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     // WeChat's ledger: one job per batch, every follower once.
@@ -148,8 +202,62 @@ fn three_workers_killed_ten_times_deliver_each_openid_once() {
     assert_eq!(stats["deliveries"], FOLLOWERS, "{stats}");
     assert_eq!(stats["duplicate_deliveries"], 0, "{stats}");
 
+    // The store: every batch with its job, every report joined to its
+    // batch, the delivered count WeChat's own.
+    let reported = |v: &Value| {
+        v["batches"].as_array().map_or(0, |b| {
+            b.iter()
+                .filter(|b| b["report"]["sent_count"].is_i64())
+                .count()
+        })
+    };
+    let reports_by = Instant::now() + Duration::from_secs(60);
+    let mut done = status();
+    while reported(&done) < 200 && Instant::now() < reports_by {
+        std::thread::sleep(Duration::from_millis(200));
+        done = status();
+    }
+    let batches = done["batches"].as_array().expect("batches");
+    let unnamed: Vec<u64> = batches
+        .iter()
+        .filter(|b| !b["msg_id"].is_i64())
+        .filter_map(|b| b["index"].as_u64())
+        .collect();
+    assert!(
+        unnamed.is_empty(),
+        "batches without their job: {unnamed:?}\n{}",
+        worker_logs()
+    );
+    assert_eq!(reported(&done), 200, "every batch has its report: {done}");
+    let delivered: i64 = batches
+        .iter()
+        .filter_map(|b| b["report"]["sent_count"].as_i64())
+        .sum();
+    assert_eq!(
+        delivered,
+        i64::from(FOLLOWERS),
+        "delivered as WeChat's ledger says"
+    );
+    let refreshed = wxmass_std(home.path(), &url)
+        .args(["--database", &db, "status", "multi", "--refresh", "--json"])
+        .output()
+        .expect("status --refresh");
+    let refreshed: Value = serde_json::from_slice(&refreshed.stdout).unwrap_or(Value::Null);
+    let statuses = refreshed["batches"].as_array().map_or(0, |b| {
+        b.iter().filter(|b| b["status"] == "SEND_SUCCESS").count()
+    });
+    assert_eq!(statuses, 200, "every batch's job is final: {refreshed}");
+    let strays = wxmass_std(home.path(), &url)
+        .args(["--database", &db, "status", "--unknown", "--json"])
+        .output()
+        .expect("status --unknown");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&strays.stdout).unwrap_or(Value::Null),
+        serde_json::json!([]),
+        "every report is joined to its batch"
+    );
+
     // The journal: each batch recorded by one worker, takeovers counted.
-    let done = status();
     let batches = done["batches"].as_array().expect("batches");
     assert!(
         batches
@@ -171,15 +279,7 @@ fn three_workers_killed_ten_times_deliver_each_openid_once() {
     // How many processes get a share depends on the machine's load (a
     // restarted worker needs a moment to connect); that the planner was
     // not alone, and that kills caught batches in flight, does not.
-    let logs = || {
-        (1..=started_workers.get())
-            .map(|n| {
-                std::fs::read_to_string(home.path().join(format!("worker-{n}.log")))
-                    .unwrap_or_default()
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let logs = worker_logs;
     assert!(
         by_worker.len() >= 2,
         "the work was shared: {by_worker:?}\n{}",

@@ -59,6 +59,7 @@ const MIGRATIONS: &[Migration] = migrations![
     6 "0006_reads",
     7 "0007_sign_ins",
     8 "0008_one_set_of_names",
+    9 "0009_last_sent_at",
 ];
 
 /// The schema version this build writes.

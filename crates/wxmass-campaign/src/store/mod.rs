@@ -29,7 +29,7 @@ use crate::publishes::{PublishRecord, PublishReport};
 use crate::sign_ins::SignInFailures;
 use crate::spec::{
     Batch, Campaign, Claim, FileRef, Files, JobReport, PlannedBatch, ReadPoint, ReadSeries,
-    Recorded, SeenRequest, StrayReport,
+    Recorded, SeenRequest, StrayReport, Unnamed,
 };
 
 pub mod migrations;
@@ -183,6 +183,9 @@ pub trait BatchStore: Send + Sync {
     async fn take_send_slots(&self, appid: &str, want: u32, limit: u32) -> Result<u32>;
     /// Batches of `campaign` not yet recorded submitted.
     async fn unsent(&self, campaign: &str) -> Result<u64>;
+    /// Batches of `campaign` WeChat took without naming the job, that may
+    /// still be sent again to learn it, and when the first of them may.
+    async fn unnamed(&self, campaign: &str) -> Result<Unnamed>;
     /// Records the status of the job `msg_id` of `appid`, wherever it is.
     async fn set_status_of_job(&self, appid: &str, msg_id: i64, status: &str) -> Result<()>;
 }

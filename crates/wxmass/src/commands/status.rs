@@ -94,6 +94,10 @@ pub async fn status(
                 client.appid()
             );
         }
+        // Batches WeChat took without naming the job are sent again to
+        // learn it, once their minute has passed.
+        let options = crate::campaign::work_options(journal, None);
+        wxmass_campaign::engine::name_unnamed(journal, client, &campaign, &options).await?;
         let batches = journal.batches(&id).await?;
         wxmass_campaign::track::ask_statuses(
             client,

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use super::{DB_NOW, PgStore};
 use crate::error::Result;
 use crate::spec::*;
+use crate::store::rows::count;
 use crate::store::*;
 
 #[async_trait]
@@ -109,18 +110,20 @@ impl BatchStore for PgStore {
                              WHERE b.campaign = $1 AND c.message IS NOT NULL
                                AND CASE WHEN $5 THEN b.state = 'submitted' AND b.msg_id IS NULL
                                              AND coalesce(b.submitted_at, 0) >= {DB_NOW} - {within}
+                                             AND coalesce(b.last_sent_at, b.submitted_at, 0) <= {DB_NOW} - {after}
                                         ELSE b.state != 'submitted' END
                                AND (b.lease_owner IS NULL OR b.lease_owner = $2 OR b.lease_expires_at < {DB_NOW})
                              ORDER BY b.idx LIMIT $3 FOR UPDATE OF b SKIP LOCKED)
                          UPDATE wxmass_batches b SET lease_owner = $2, lease_expires_at = {DB_NOW} + $4,
-                             updated_at = {DB_NOW},
+                             updated_at = {DB_NOW}, last_sent_at = {DB_NOW},
                              state = CASE WHEN b.state = 'planned' THEN 'submitting' ELSE b.state END,
                              takeovers = b.takeovers + CASE WHEN p.old_state = 'submitting'
                                  AND p.old_owner IS NOT NULL AND p.old_owner != $2 THEN 1 ELSE 0 END
                          FROM picked p WHERE b.campaign = p.campaign AND b.idx = p.idx
                          RETURNING b.idx, b.clientmsgid, p.old_state = 'submitting'
                              AND p.old_owner IS NOT NULL AND p.old_owner != $2",
-                        within = crate::spec::NAME_BY_RESENDING_WITHIN
+                        within = crate::spec::NAME_BY_RESENDING_WITHIN,
+                        after = crate::spec::NAME_AFTER,
                     ),
                     &[&campaign, &worker, &max, &ttl, &unnamed],
                 )
@@ -150,7 +153,7 @@ impl BatchStore for PgStore {
                 .prepare(&format!(
                     "UPDATE wxmass_batches SET state = 'submitted', msg_id = COALESCE($3, msg_id),
                      msg_data_id = COALESCE($4, msg_data_id), submitted_at = COALESCE(submitted_at, {DB_NOW}),
-                     updated_at = {DB_NOW}, sent_by = $5, lease_owner = NULL, lease_expires_at = NULL
+                     updated_at = {DB_NOW}, sent_by = COALESCE(sent_by, $5), lease_owner = NULL, lease_expires_at = NULL
                      WHERE campaign = $1 AND idx = $2 AND lease_owner = $5"
                 ))
                 .await?;
@@ -248,5 +251,29 @@ impl BatchStore for PgStore {
             .await?
             .get(0);
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn unnamed(&self, campaign: &str) -> Result<Unnamed> {
+        let row = self
+            .with(async |c| {
+                c.query_one(
+                    &format!(
+                        "SELECT COUNT(*), GREATEST(0, coalesce(MIN(coalesce(last_sent_at, submitted_at, 0))
+                                + {after} - {DB_NOW}, 0))
+                         FROM wxmass_batches
+                         WHERE campaign = $1 AND state = 'submitted' AND msg_id IS NULL
+                           AND coalesce(submitted_at, 0) >= {DB_NOW} - {within}",
+                        after = crate::spec::NAME_AFTER,
+                        within = crate::spec::NAME_BY_RESENDING_WITHIN,
+                    ),
+                    &[&campaign],
+                )
+                .await
+            })
+            .await?;
+        Ok(Unnamed {
+            count: count(row.get(0)),
+            ready_in: Duration::from_secs(u64::try_from(row.get::<_, i64>(1)).unwrap_or(0)),
+        })
     }
 }

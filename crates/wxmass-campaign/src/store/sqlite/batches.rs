@@ -7,6 +7,7 @@ use super::SqliteStore;
 use crate::beijing;
 use crate::error::Result;
 use crate::spec::*;
+use crate::store::rows::count;
 use crate::store::*;
 
 #[async_trait]
@@ -148,6 +149,25 @@ impl BatchStore for SqliteStore {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
+    async fn unnamed(&self, campaign: &str) -> Result<Unnamed> {
+        let now = beijing::now();
+        let (n, first): (i64, Option<i64>) = self.conn().query_row(
+            &format!(
+                "SELECT COUNT(*), MIN(coalesce(last_sent_at, submitted_at, 0)) FROM wxmass_batches
+                 WHERE campaign = ?1 AND state = 'submitted' AND msg_id IS NULL
+                   AND coalesce(submitted_at, 0) >= ?2 - {within}",
+                within = crate::spec::NAME_BY_RESENDING_WITHIN
+            ),
+            params![campaign, now],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let ready_at = first.unwrap_or(now) + crate::spec::NAME_AFTER;
+        Ok(Unnamed {
+            count: count(n),
+            ready_in: Duration::from_secs(u64::try_from(ready_at - now).unwrap_or(0)),
+        })
+    }
+
     /// Records the status of the job `msg_id` of `appid`, wherever it is.
     async fn set_status_of_job(&self, appid: &str, msg_id: i64, status: &str) -> Result<()> {
         let conn = self.conn();
@@ -208,10 +228,12 @@ impl SqliteStore {
                  WHERE b.campaign = ?1 AND c.message IS NOT NULL
                    AND CASE WHEN ?5 THEN b.state = 'submitted' AND b.msg_id IS NULL
                                  AND coalesce(b.submitted_at, 0) >= ?3 - {within}
+                                 AND coalesce(b.last_sent_at, b.submitted_at, 0) <= ?3 - {after}
                             ELSE b.state != 'submitted' END
                    AND (b.lease_owner IS NULL OR b.lease_owner = ?2 OR b.lease_expires_at < ?3)
                  ORDER BY b.idx LIMIT ?4",
-                within = crate::spec::NAME_BY_RESENDING_WITHIN
+                within = crate::spec::NAME_BY_RESENDING_WITHIN,
+                after = crate::spec::NAME_AFTER,
             ))?
             .query_map(params![campaign, worker, now, max as i64, unnamed], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
@@ -221,6 +243,7 @@ impl SqliteStore {
         {
             let mut update = tx.prepare_cached(
                 "UPDATE wxmass_batches SET lease_owner = ?3, lease_expires_at = ?4, updated_at = ?5,
+                 last_sent_at = ?5,
                  state = CASE WHEN state = 'planned' THEN 'submitting' ELSE state END,
                  takeovers = takeovers + ?6 WHERE campaign = ?1 AND idx = ?2",
             )?;
@@ -265,7 +288,7 @@ impl SqliteStore {
             let mut update = tx.prepare_cached(
                 "UPDATE wxmass_batches SET state = 'submitted', msg_id = COALESCE(?3, msg_id),
                  msg_data_id = COALESCE(?4, msg_data_id), submitted_at = COALESCE(submitted_at, ?6),
-                 updated_at = ?6, sent_by = ?5, lease_owner = NULL, lease_expires_at = NULL
+                 updated_at = ?6, sent_by = COALESCE(sent_by, ?5), lease_owner = NULL, lease_expires_at = NULL
                  WHERE campaign = ?1 AND idx = ?2 AND lease_owner = ?5",
             )?;
             for (claim, msg_id, data_id) in done {
