@@ -249,6 +249,68 @@ fn shown_beijing(unix: i64) -> String {
 }
 
 impl Error {
+    /// What to do about this error, in a line, when there is something to
+    /// say: both faces (the CLI's `what to do`, the server's campaign
+    /// notes) show the same words.
+    pub fn advice(&self) -> Option<String> {
+        let (code, errmsg, path) = match self {
+            Error::Api {
+                code, errmsg, path, ..
+            } => (code, errmsg, path),
+            Error::Transport { .. } => {
+                return Some(
+                    "WeChat could not be reached: check the network, or --api-base".into(),
+                );
+            }
+            Error::AnswerLost { .. } => {
+                return Some("the request reached WeChat but its answer was lost: rerun the same command, which sends nothing twice, or `wxmass status --refresh` to learn what became of a send".into());
+            }
+            _ => return None,
+        };
+        Some(match code {
+            Errcode::IpNotWhitelisted => {
+                let ip = errmsg.split_whitespace().nth(2).unwrap_or("this machine's IP");
+                format!("add {ip} to the API IP whitelist: mp.weixin.qq.com > Settings and Development > Basic Configuration > IP whitelist")
+            }
+            Errcode::InvalidCredential if path.contains("token") => {
+                "the AppSecret does not match the AppID: copy it again from mp.weixin.qq.com > Basic Configuration, or reset it".into()
+            }
+            Errcode::InvalidAppSecret | Errcode::InvalidAppId => {
+                "check the AppID and AppSecret (mp.weixin.qq.com > Basic Configuration)".into()
+            }
+            Errcode::NoMassSendQuota => {
+                "the mass-send quota is spent: a subscription account sends once a day, a service account 4 times a month per follower; it returns at the next period (midnight, Beijing time)".into()
+            }
+            Errcode::InvalidMessageType if path.contains("mass/delete") => {
+                "only article (mpnews) and video jobs can be deleted; texts, pictures and voice stay".into()
+            }
+            Errcode::ApiMinuteQuota => {
+                "WeChat takes 60 mass sends a minute: rerun the same command in a minute; it resumes and sends nothing twice".into()
+            }
+            Errcode::ApiFreqOutOfLimit => "the daily API quota is spent: it resets at midnight, Beijing time (or POST /cgi-bin/clear_quota)".into(),
+            Errcode::ApiUnauthorized if path.contains("mass/send") => {
+                "sending to an openid list (mass/send) needs a verified service account".into()
+            }
+            Errcode::ApiUnauthorized => "this account may not use this API (verification or account type)".into(),
+            Errcode::InvalidMediaId => {
+                "WeChat does not know this media id for this account (uploads belong to one account, and temporary ones last 3 days): upload the file again".into()
+            }
+            _ => return None,
+        })
+    }
+
+    /// Whether sending the same request again cannot succeed: WeChat
+    /// refused it for what it says (a bad media id, no permission), or it
+    /// was refused before it left. Quotas, pace, the network and WeChat's
+    /// own failures pass.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            Error::Api { code, .. } => code.reaction() == Reaction::Stop,
+            Error::Invalid(_) => true,
+            _ => false,
+        }
+    }
+
     /// The errcode, for API errors.
     pub fn errcode(&self) -> Option<Errcode> {
         match self {

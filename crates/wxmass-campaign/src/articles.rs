@@ -149,7 +149,11 @@ async fn cover_bytes(
 /// The uploads preparing planned articles would make: pictures and covers
 /// the journal has no id for, remote pictures, and the news item itself
 /// unless a rerun finds it.
-pub async fn planned_uploads(journal: &dyn Store, content: &Content) -> Result<Vec<String>> {
+pub async fn planned_uploads(
+    journal: &dyn Store,
+    appid: &str,
+    content: &Content,
+) -> Result<Vec<String>> {
     let Content::Articles {
         articles, draft, ..
     } = content
@@ -169,7 +173,7 @@ pub async fn planned_uploads(journal: &dyn Store, content: &Content) -> Result<V
             } else {
                 let data = picture_bytes(journal, file, &article, &image).await?;
                 if journal
-                    .media(&sha256_hex(&data), "uploadimg", 0)
+                    .media(appid, &sha256_hex(&data), "uploadimg", 0)
                     .await?
                     .is_none()
                 {
@@ -180,7 +184,7 @@ pub async fn planned_uploads(journal: &dyn Store, content: &Content) -> Result<V
         let (cover_path, cover) = cover_bytes(journal, file, &article).await?;
         let key = if *draft { "thumb_permanent" } else { "thumb" };
         if journal
-            .media(&sha256_hex(&cover), key, reusable_after(!draft))
+            .media(appid, &sha256_hex(&cover), key, reusable_after(!draft))
             .await?
             .is_none()
         {
@@ -270,6 +274,7 @@ pub async fn prepare(
             let label = format!("{} ({})", image.src, article.at(image.line));
             let url = upload_once(
                 journal,
+                client.appid(),
                 &sha256_hex(&data),
                 "uploadimg",
                 false,
@@ -289,6 +294,7 @@ pub async fn prepare(
         let label = format!("{} (cover)", cover_path.display());
         let thumb_id = upload_once(
             journal,
+            client.appid(),
             &sha256_hex(&cover),
             key,
             !draft,
@@ -338,6 +344,7 @@ pub async fn prepare(
     let news = client.news();
     upload_once(
         journal,
+        client.appid(),
         &sha256_hex(&body),
         key,
         !draft,

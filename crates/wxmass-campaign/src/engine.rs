@@ -40,7 +40,9 @@ pub struct WorkOptions {
     /// waited out instead (one sender on one host).
     pub sends_per_minute: Option<u32>,
     /// Stop at the first batch WeChat refuses (the CLI); else give it back
-    /// and carry on (a worker).
+    /// and carry on (a worker), unless WeChat refused it for good
+    /// ([`wxmass_api::Error::is_permanent`]): that always ends the run, as
+    /// sending it again cannot succeed.
     pub stop_on_error: bool,
     /// Once every batch is sent, wait for the minute after which a batch
     /// WeChat took without naming its job may be sent again to learn it
@@ -259,8 +261,12 @@ pub async fn work(
             continue;
         }
         failed.sort_by_key(|(c, _)| c.index);
-        if options.stop_on_error {
-            let (claim, error) = failed.swap_remove(0);
+        let ending = match failed.iter().position(|(_, e)| e.is_permanent()) {
+            Some(permanent) => Some(permanent),
+            None => options.stop_on_error.then_some(0),
+        };
+        if let Some(i) = ending {
+            let (claim, error) = failed.swap_remove(i);
             return Err(Error::Send {
                 batch: claim.index + 1,
                 source: error,

@@ -24,6 +24,7 @@ pub use crate::uploads::{
 /// and its bytes as planned.
 async fn upload_file(
     journal: &dyn Store,
+    appid: &str,
     file: &FileRef,
     key: &str,
     observer: &dyn UploadObserver,
@@ -32,6 +33,7 @@ async fn upload_file(
     let label = file.path.display().to_string();
     upload_once(
         journal,
+        appid,
         &file.sha256,
         key,
         false,
@@ -73,7 +75,15 @@ pub async fn message(
             for file in files {
                 let key = "image_permanent";
                 ids.push(
-                    upload_file(journal, file, key, observer, permanent(MediaKind::Image)).await?,
+                    upload_file(
+                        journal,
+                        client.appid(),
+                        file,
+                        key,
+                        observer,
+                        permanent(MediaKind::Image),
+                    )
+                    .await?,
                 );
             }
             Message::Images {
@@ -90,6 +100,7 @@ pub async fn message(
         Content::Voice { file } => Message::Voice(
             upload_file(
                 journal,
+                client.appid(),
                 file,
                 "voice_permanent",
                 observer,
@@ -103,13 +114,20 @@ pub async fn message(
             description,
         } => {
             let key = mpvideo_key(title, description);
-            let media_id = upload_file(journal, file, &key, observer, async |name, data| {
-                let video = media.upload(MediaKind::Video, name, data).await?;
-                let id = media
-                    .upload_video(&video.media_id, title, description)
-                    .await?;
-                Ok((id, None))
-            })
+            let media_id = upload_file(
+                journal,
+                client.appid(),
+                file,
+                &key,
+                observer,
+                async |name, data| {
+                    let video = media.upload(MediaKind::Video, name, data).await?;
+                    let id = media
+                        .upload_video(&video.media_id, title, description)
+                        .await?;
+                    Ok((id, None))
+                },
+            )
             .await?;
             Message::MpVideo {
                 media_id,
@@ -145,7 +163,11 @@ pub async fn message(
 
 /// The uploads preparing `content` would make (files the journal has no
 /// media id for yet), for a dry run.
-pub async fn planned_uploads(journal: &dyn Store, content: &Content) -> Result<Vec<String>> {
+pub async fn planned_uploads(
+    journal: &dyn Store,
+    appid: &str,
+    content: &Content,
+) -> Result<Vec<String>> {
     let files: Vec<(&FileRef, String, &str)> = match content {
         Content::Images { files } => files
             .iter()
@@ -161,12 +183,14 @@ pub async fn planned_uploads(journal: &dyn Store, content: &Content) -> Result<V
             mpvideo_key(title, description),
             "video (then uploadvideo)",
         )],
-        Content::Articles { .. } => return articles::planned_uploads(journal, content).await,
+        Content::Articles { .. } => {
+            return articles::planned_uploads(journal, appid, content).await;
+        }
         Content::Text { .. } | Content::Uploaded { .. } | Content::Card { .. } => vec![],
     };
     let mut uploads = Vec::new();
     for (file, key, what) in files {
-        if journal.media(&file.sha256, &key, 0).await?.is_none() {
+        if journal.media(appid, &file.sha256, &key, 0).await?.is_none() {
             uploads.push(format!("{what} {}", file.path.display()));
         }
     }

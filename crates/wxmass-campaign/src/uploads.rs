@@ -39,11 +39,13 @@ pub fn reusable_after(temporary: bool) -> i64 {
     }
 }
 
-/// The id the journal has for bytes hashing to `hash` under `key`, or the
-/// result of `upload`, journalled at once. `temporary`: reuse only a
+/// The id `appid`'s uploads have for bytes hashing to `hash` under `key`,
+/// or the result of `upload`, kept at once. `temporary`: reuse only a
 /// recent upload. `label` names it to the observer.
+#[allow(clippy::too_many_arguments)] // each is a distinct fact of the upload
 pub async fn upload_once(
     journal: &dyn Store,
+    appid: &str,
     hash: &str,
     key: &str,
     temporary: bool,
@@ -51,12 +53,17 @@ pub async fn upload_once(
     observer: &dyn UploadObserver,
     upload: impl AsyncFnOnce() -> Result<(String, Option<String>)>,
 ) -> Result<String> {
-    if let Some(id) = journal.media(hash, key, reusable_after(temporary)).await? {
+    if let Some(id) = journal
+        .media(appid, hash, key, reusable_after(temporary))
+        .await?
+    {
         return Ok(id);
     }
     observer.uploading(label);
     let (id, url) = upload().await?;
-    journal.record_media(hash, key, &id, url.as_deref()).await?;
+    journal
+        .record_media(appid, hash, key, &id, url.as_deref())
+        .await?;
     observer.uploaded(label);
     Ok(id)
 }

@@ -134,7 +134,7 @@ async fn a_schema_1_journal_is_upgraded_in_place() {
     };
     assert!(
         journal
-            .media(&files[0].sha256, "image_permanent", 0)
+            .media(&image.appid, &files[0].sha256, "image_permanent", 0)
             .await
             .expect("media")
             .is_some()

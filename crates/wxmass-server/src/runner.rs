@@ -244,8 +244,9 @@ async fn work_campaign(
         Ok((Worked::Done, client)) => (Step::Finish, None, Some(client)),
         Ok((Worked::Stopped, _)) => return,
         Err(e) => {
-            tracing::warn!(campaign = %id.escape_debug(), error = %e.to_string().escape_debug(), "campaign failed");
-            (Step::Fail, Some(e.to_string()), None)
+            let note = failure_note(&e);
+            tracing::warn!(campaign = %id.escape_debug(), error = %note.escape_debug(), "campaign failed");
+            (Step::Fail, Some(note), None)
         }
     };
     let change = Change {
@@ -274,6 +275,30 @@ async fn work_campaign(
     {
         tracing::warn!(campaign = %id.escape_debug(), error = %e.to_string().escape_debug(), "could not follow the campaign's jobs");
     }
+}
+
+/// A failed campaign's note: what failed, WeChat's answer (its errcode and
+/// words), and what to do, as the CLI would say it.
+fn failure_note(error: &Error) -> String {
+    let mut note = error.to_string();
+    let mut advice = match error {
+        Error::Api(api) => api.advice(),
+        _ => None,
+    };
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        note.push_str(": ");
+        note.push_str(&cause.to_string());
+        if let Some(api) = cause.downcast_ref::<wxmass_api::Error>() {
+            advice = advice.or_else(|| api.advice());
+        }
+        source = cause.source();
+    }
+    if let Some(advice) = advice {
+        note.push_str("; what to do: ");
+        note.push_str(&advice);
+    }
+    note
 }
 
 async fn send(

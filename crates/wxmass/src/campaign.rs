@@ -481,7 +481,7 @@ async fn dry_run(
     quiet: bool,
 ) -> Result<()> {
     let (campaign, capped) = (&new.campaign, new.capped);
-    let uploads = prepare::planned_uploads(journal, &campaign.content).await?;
+    let uploads = prepare::planned_uploads(journal, &campaign.appid, &campaign.content).await?;
     let sizes = new.batch_sizes(list);
     let (campaign_id, kind, tag_id) = (
         &campaign.id,

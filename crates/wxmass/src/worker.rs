@@ -17,11 +17,27 @@ use wxmass_campaign::store::prelude::*;
 use crate::cli::WorkerArgs;
 use crate::config::Settings;
 
-/// Counts and logs what this worker sent.
+/// Counts and logs what this worker sent, and remembers the campaigns
+/// WeChat refused a batch of for good (left until the worker restarts).
 struct WorkerLog {
     name: String,
     sent: AtomicU64,
     takeovers: AtomicU64,
+    refused: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+impl WorkerLog {
+    fn refused(&self, campaign: &str) -> bool {
+        self.refused
+            .lock()
+            .is_ok_and(|refused| refused.contains(campaign))
+    }
+
+    fn refuse(&self, campaign: &str) {
+        if let Ok(mut refused) = self.refused.lock() {
+            refused.insert(campaign.to_owned());
+        }
+    }
 }
 
 impl Observer for WorkerLog {
@@ -121,6 +137,9 @@ async fn one_round(
     };
     let mut left = 0;
     for campaign in campaigns.iter().filter(|c| c.appid == settings.appid) {
+        if log.refused(&campaign.id) {
+            continue;
+        }
         // Sent, and every job named (or too old to learn it): nothing to do.
         if journal.unsent(&campaign.id).await? == 0
             && journal.unnamed(&campaign.id).await?.count == 0
@@ -141,10 +160,27 @@ async fn one_round(
             log.clone(),
             stopped(stop.clone()),
         )
-        .await?;
+        .await;
         match worked {
-            Worked::Stopped => return Ok(Round::Stopped),
-            Worked::Done => {}
+            Ok(Worked::Stopped) => return Ok(Round::Stopped),
+            Ok(Worked::Done) => {}
+            // WeChat refused a batch for good: sending it again cannot
+            // help, so this worker leaves the campaign until it restarts.
+            Err(wxmass_campaign::Error::Send { batch, source }) => {
+                let advice = source
+                    .advice()
+                    .map(|a| format!("; what to do: {a}"))
+                    .unwrap_or_default();
+                tracing::warn!(worker = %log.name, campaign = %campaign.id.escape_debug(), batch, error = %source,
+                               "WeChat refused a batch for good; leaving the campaign");
+                eprintln!(
+                    "worker {}: campaign {} stopped: batch {batch} was refused ({source}){advice}",
+                    log.name,
+                    campaign.id.escape_debug()
+                );
+                log.refuse(&campaign.id);
+            }
+            Err(e) => return Err(e.into()),
         }
     }
     Ok(Round::Left(left))
@@ -163,6 +199,7 @@ pub async fn run(
         name: name.clone(),
         sent: AtomicU64::new(0),
         takeovers: AtomicU64::new(0),
+        refused: std::sync::Mutex::default(),
     });
     let stop = listen_for_stop();
     eprintln!("worker {name} sending for {}", settings.appid);

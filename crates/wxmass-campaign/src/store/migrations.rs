@@ -60,6 +60,7 @@ const MIGRATIONS: &[Migration] = migrations![
     7 "0007_sign_ins",
     8 "0008_one_set_of_names",
     9 "0009_last_sent_at",
+    10 "0010_media_per_account",
 ];
 
 /// The schema version this build writes.

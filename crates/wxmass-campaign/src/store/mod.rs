@@ -216,12 +216,20 @@ pub trait PushStore: Send + Sync {
 /// Uploads made to WeChat, and the files campaigns send, by content.
 #[async_trait]
 pub trait MediaStore: Send + Sync {
-    /// A media id of `kind` uploaded for these bytes after `uploaded_after`
-    /// (Unix seconds; temporary media expire).
-    async fn media(&self, hash: &str, kind: &str, uploaded_after: i64) -> Result<Option<String>>;
-    /// Records an upload as soon as it exists.
+    /// A media id of `kind` that `appid` uploaded for these bytes after
+    /// `uploaded_after` (Unix seconds; temporary media expire). A media id
+    /// is the uploading account's alone: WeChat answers another 40007.
+    async fn media(
+        &self,
+        appid: &str,
+        hash: &str,
+        kind: &str,
+        uploaded_after: i64,
+    ) -> Result<Option<String>>;
+    /// Records `appid`'s upload as soon as it exists.
     async fn record_media(
         &self,
+        appid: &str,
         hash: &str,
         kind: &str,
         media_id: &str,
@@ -229,7 +237,7 @@ pub trait MediaStore: Send + Sync {
     ) -> Result<()>;
     /// Forgets `kind`'s `media_id` (WeChat no longer has it: a draft that
     /// left the box), so that the next preparation uploads afresh.
-    async fn forget_media(&self, kind: &str, media_id: &str) -> Result<()>;
+    async fn forget_media(&self, appid: &str, kind: &str, media_id: &str) -> Result<()>;
     /// The bytes kept under `sha256`, if any.
     async fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>>;
     /// Keeps `data` under its `sha256`, once.

@@ -78,7 +78,9 @@ pub async fn publish(
                     );
                 }
                 // Mass-sent or deleted since: save the articles afresh.
-                journal.forget_media(DRAFT, &media_id).await?;
+                journal
+                    .forget_media(client.appid(), DRAFT, &media_id)
+                    .await?;
                 media_id = prepare(&client, journal, &planned.content, &uploads).await?;
             }
             crate::commands::confirm(

@@ -9,23 +9,30 @@ use crate::store::*;
 
 #[async_trait]
 impl MediaStore for PgStore {
-    async fn media(&self, hash: &str, kind: &str, after: i64) -> Result<Option<String>> {
+    async fn media(
+        &self,
+        appid: &str,
+        hash: &str,
+        kind: &str,
+        after: i64,
+    ) -> Result<Option<String>> {
         Ok(self
             .with(async |c| {
                 c.query_opt(
-                    "SELECT media_id FROM wxmass_media WHERE content_hash = $1 AND kind = $2 AND uploaded_at > $3",
-                    &[&hash, &kind, &after],
+                    "SELECT media_id FROM wxmass_media
+                     WHERE appid = $1 AND content_hash = $2 AND kind = $3 AND uploaded_at > $4",
+                    &[&appid, &hash, &kind, &after],
                 )
                 .await
             })
             .await?
             .map(|r| r.get(0)))
     }
-    async fn forget_media(&self, kind: &str, media_id: &str) -> Result<()> {
+    async fn forget_media(&self, appid: &str, kind: &str, media_id: &str) -> Result<()> {
         self.with(async |c| {
             c.execute(
-                "DELETE FROM wxmass_media WHERE kind = $1 AND media_id = $2",
-                &[&kind, &media_id],
+                "DELETE FROM wxmass_media WHERE appid = $1 AND kind = $2 AND media_id = $3",
+                &[&appid, &kind, &media_id],
             )
             .await
         })
@@ -34,6 +41,7 @@ impl MediaStore for PgStore {
     }
     async fn record_media(
         &self,
+        appid: &str,
         hash: &str,
         kind: &str,
         media_id: &str,
@@ -42,10 +50,11 @@ impl MediaStore for PgStore {
         let at = beijing::now();
         self.with(async |c| {
             c.execute(
-                "INSERT INTO wxmass_media (content_hash, kind, media_id, url, uploaded_at) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (content_hash, kind) DO UPDATE SET media_id = excluded.media_id, url = excluded.url,
-                 uploaded_at = excluded.uploaded_at",
-                &[&hash, &kind, &media_id, &url, &at],
+                "INSERT INTO wxmass_media (appid, content_hash, kind, media_id, url, uploaded_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (appid, content_hash, kind) DO UPDATE SET media_id = excluded.media_id,
+                 url = excluded.url, uploaded_at = excluded.uploaded_at",
+                &[&appid, &hash, &kind, &media_id, &url, &at],
             )
             .await
         })

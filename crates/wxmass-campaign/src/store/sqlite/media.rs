@@ -10,10 +10,9 @@ use crate::store::*;
 
 #[async_trait]
 impl MediaStore for SqliteStore {
-    /// A media id uploaded for these bytes after `uploaded_after` (Unix
-    /// seconds; temporary media expire).
     async fn media(
         &self,
+        appid: &str,
         content_hash: &str,
         kind: &str,
         uploaded_after: i64,
@@ -21,16 +20,17 @@ impl MediaStore for SqliteStore {
         let conn = self.conn();
         Ok(conn
             .query_row(
-                "SELECT media_id FROM wxmass_media WHERE content_hash = ?1 AND kind = ?2 AND uploaded_at > ?3",
-                params![content_hash, kind, uploaded_after],
+                "SELECT media_id FROM wxmass_media
+                 WHERE appid = ?1 AND content_hash = ?2 AND kind = ?3 AND uploaded_at > ?4",
+                params![appid, content_hash, kind, uploaded_after],
                 |r| r.get(0),
             )
             .optional()?)
     }
 
-    /// Records an upload as soon as it exists.
     async fn record_media(
         &self,
+        appid: &str,
         content_hash: &str,
         kind: &str,
         media_id: &str,
@@ -39,16 +39,17 @@ impl MediaStore for SqliteStore {
         let conn = self.conn();
         let at = beijing::now();
         conn.execute(
-            "INSERT OR REPLACE INTO wxmass_media (content_hash, kind, media_id, url, uploaded_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![content_hash, kind, media_id, url, at],
+            "INSERT OR REPLACE INTO wxmass_media (appid, content_hash, kind, media_id, url, uploaded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![appid, content_hash, kind, media_id, url, at],
         )?;
         Ok(())
     }
-    async fn forget_media(&self, kind: &str, media_id: &str) -> Result<()> {
+    async fn forget_media(&self, appid: &str, kind: &str, media_id: &str) -> Result<()> {
         let conn = self.conn();
         conn.execute(
-            "DELETE FROM wxmass_media WHERE kind = ?1 AND media_id = ?2",
-            params![kind, media_id],
+            "DELETE FROM wxmass_media WHERE appid = ?1 AND kind = ?2 AND media_id = ?3",
+            params![appid, kind, media_id],
         )?;
         Ok(())
     }
