@@ -10,17 +10,24 @@
 //!   closed after [`ServeLimits::idle_timeout`];
 //! - **headers**: a request has begun but its headers are not complete:
 //!   closed after [`ServeLimits::header_timeout`] (slow-loris);
-//! - **busy**: the router has the request. Reading its body is bounded by
-//!   the router's own body timeout ([`crate::CallbackConfigBuilder::body_timeout`]).
+//! - **busy**: the router has the request. Its body must arrive whole within
+//!   [`ServeLimits::body_timeout`] of the end of its headers (a body
+//!   trickled a byte at a time fails, and the connection closes).
 //!
-//! Connections beyond [`ServeLimits::max_connections`] are closed as soon as
-//! they are accepted, so `accept` itself never blocks and never runs out of
-//! descriptors before the cap does.
+//! A byte arriving on an idle connection wakes the watchdog at once, so the
+//! header deadline runs from a request's first byte, not from whenever the
+//! idle one would have fallen due.
+//!
+//! Connections beyond [`ServeLimits::max_connections`], or beyond
+//! [`ServeLimits::max_connections_per_address`] from one address, are
+//! closed as soon as they are accepted, so `accept` itself never blocks,
+//! never runs out of descriptors before the cap does, and one address
+//! cannot take every slot.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -43,8 +50,15 @@ pub struct ServeLimits {
     /// How long a connection may stay open with no request on it, new or
     /// kept alive after a response (default 15 s).
     pub idle_timeout: Duration,
+    /// From the end of a request's headers to the end of its body (default
+    /// 30 s).
+    pub body_timeout: Duration,
     /// Open connections at most; more are closed on accept (default 10,000).
     pub max_connections: usize,
+    /// Open connections from one address at most; more are closed on
+    /// accept (default 256). Behind a reverse proxy every client has the
+    /// proxy's address: raise it to the global cap there.
+    pub max_connections_per_address: usize,
     /// Largest request head, in bytes (default 16 KiB; a push's is < 1 KiB).
     pub max_header_bytes: usize,
     /// How long a shutdown waits for requests in progress (default 5 s).
@@ -56,7 +70,9 @@ impl Default for ServeLimits {
         ServeLimits {
             header_timeout: Duration::from_secs(5),
             idle_timeout: Duration::from_secs(15),
+            body_timeout: Duration::from_secs(30),
             max_connections: 10_000,
+            max_connections_per_address: 256,
             max_header_bytes: 16 * 1024,
             shutdown_grace: Duration::from_secs(5),
         }
@@ -113,6 +129,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let per_address = Arc::new(PerAddress::default());
     let mut connections = tokio::task::JoinSet::new();
     let mut last_accept_warning: Option<Instant> = None;
     let mut last_cap_warning: Option<Instant> = None;
@@ -125,8 +142,8 @@ pub async fn serve(
             // Reap finished connection tasks as they end.
             Some(_) = connections.join_next(), if !connections.is_empty() => continue,
         };
-        let stream = match accepted {
-            Ok((stream, _peer)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(error) => {
                 // Out of descriptors, or a connection reset before accept:
                 // back off a little instead of spinning, and say so at most
@@ -150,11 +167,23 @@ pub async fn serve(
             drop(stream);
             continue;
         };
+        let Some(held) = per_address.hold(peer.ip(), limits.max_connections_per_address) else {
+            if last_cap_warning.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+                tracing::warn!(
+                    max_connections_per_address = limits.max_connections_per_address,
+                    "one address holds its cap of connections; its new ones are closed at once"
+                );
+                last_cap_warning = Some(Instant::now());
+            }
+            drop(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
         let stop = stop.clone();
         connections.spawn(async move {
             connection(stream, router, limits, stop).await;
+            drop(held);
             drop(slot);
         });
     }
@@ -170,6 +199,38 @@ pub async fn serve(
     }
 }
 
+/// Open connections by address.
+#[derive(Default)]
+struct PerAddress(std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>);
+
+impl PerAddress {
+    /// Counts one more connection from `ip`, unless it holds `cap` already.
+    fn hold(self: &Arc<Self>, ip: std::net::IpAddr, cap: usize) -> Option<Held> {
+        let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.entry(ip).or_default();
+        if *n >= cap.max(1) {
+            return None;
+        }
+        *n += 1;
+        Some(Held(self.clone(), ip))
+    }
+}
+
+/// One counted connection; uncounted when dropped.
+struct Held(Arc<PerAddress>, std::net::IpAddr);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let mut open = (self.0).0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.1);
+            }
+        }
+    }
+}
+
 /// The phases of a connection, as the watchdog sees them.
 const IDLE: u8 = 0;
 const HEADERS: u8 = 1;
@@ -180,6 +241,8 @@ struct Activity {
     start: Instant,
     phase: AtomicU8,
     since_ms: AtomicU64,
+    /// Wakes the watchdog when the phase changes.
+    changed: tokio::sync::Notify,
 }
 
 impl Activity {
@@ -188,6 +251,7 @@ impl Activity {
             start: Instant::now(),
             phase: AtomicU8::new(IDLE),
             since_ms: AtomicU64::new(0),
+            changed: tokio::sync::Notify::new(),
         }
     }
 
@@ -198,6 +262,8 @@ impl Activity {
     fn enter(&self, phase: u8) {
         self.since_ms.store(self.now_ms(), Ordering::Relaxed);
         self.phase.store(phase, Ordering::Release);
+        // A permit is kept if the watchdog is not waiting right now.
+        self.changed.notify_one();
     }
 
     /// Bytes arrived: an idle connection has begun a request.
@@ -237,9 +303,18 @@ async fn connection(
         hyper::service::service_fn(move |request: Request<Incoming>| {
             activity.enter(BUSY);
             let activity = activity.clone();
-            let response = router.clone().oneshot(request.map(Body::new));
+            let deadline = tokio::time::Instant::now() + limits.body_timeout;
+            let expired = Arc::new(AtomicBool::new(false));
+            let request =
+                request.map(|body| Body::new(Deadline::new(body, deadline, expired.clone())));
+            let response = router.clone().oneshot(request);
             async move {
-                let response = response.await;
+                let mut response = response.await;
+                if expired.load(Ordering::Acquire) {
+                    // Whatever the handler made of a body cut short, the
+                    // client was too slow: 408, and the connection closes.
+                    response = Ok(too_slow());
+                }
                 activity.enter(IDLE);
                 response
             }
@@ -269,6 +344,8 @@ async fn connection(
                     return;
                 }
             }
+            // A request began (or ended): its phase has another deadline.
+            () = activity.changed.notified() => {}
         }
     }
 }
@@ -321,5 +398,63 @@ impl AsyncWrite for Watched {
 
     fn is_write_vectored(&self) -> bool {
         self.inner.is_write_vectored()
+    }
+}
+
+/// A request body that fails once `deadline` passes before its end: a body
+/// trickled in a byte at a time cannot hold a connection (and a handler)
+/// for longer than [`ServeLimits::body_timeout`].
+struct Deadline {
+    inner: Incoming,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+    /// Set when the deadline cut the body short.
+    expired: Arc<AtomicBool>,
+}
+
+impl Deadline {
+    fn new(inner: Incoming, deadline: tokio::time::Instant, expired: Arc<AtomicBool>) -> Self {
+        Deadline {
+            inner,
+            sleep: Box::pin(tokio::time::sleep_until(deadline)),
+            expired,
+        }
+    }
+}
+
+/// 408, closing the connection.
+fn too_slow() -> axum::response::Response {
+    axum::response::Response::builder()
+        .status(axum::http::StatusCode::REQUEST_TIMEOUT)
+        .header(axum::http::header::CONNECTION, "close")
+        .body(Body::from("the request body took too long\n"))
+        .unwrap_or_default()
+}
+
+impl hyper::body::Body for Deadline {
+    type Data = bytes::Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        if let Poll::Ready(frame) = Pin::new(&mut self.inner).poll_frame(cx) {
+            return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
+        }
+        match self.sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => {
+                self.expired.store(true, Ordering::Release);
+                Poll::Ready(Some(Err("the request body took too long".into())))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
     }
 }

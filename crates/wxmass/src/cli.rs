@@ -604,12 +604,21 @@ pub struct ServerArgs {
     /// Seconds from a request's first byte to the end of its headers.
     #[arg(long, default_value_t = 10.0, value_name = "SECS", value_parser = positive_seconds, help_heading = "Limits")]
     pub header_timeout: f64,
+    /// Seconds from the end of a request's headers to the end of its body
+    /// (an upload on a slow link needs room; a trickle cannot hold a slot).
+    #[arg(long, default_value_t = 60.0, value_name = "SECS", value_parser = positive_seconds, help_heading = "Limits")]
+    pub body_timeout: f64,
     /// Seconds a connection may stay open with no request on it.
     #[arg(long, default_value_t = 60.0, value_name = "SECS", value_parser = positive_seconds, help_heading = "Limits")]
     pub idle_timeout: f64,
     /// Open connections at most; more are closed as soon as they are accepted.
     #[arg(long, default_value_t = 10_000, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000), help_heading = "Limits")]
     pub max_connections: u32,
+    /// Open connections from one client address at most; more are closed as
+    /// soon as they are accepted. Behind a reverse proxy every client has the
+    /// proxy's address: raise it to --max-connections there.
+    #[arg(long, default_value_t = 256, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000), help_heading = "Limits")]
+    pub max_connections_per_address: u32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -677,6 +686,12 @@ pub struct ServeArgs {
     /// Open connections at most; more are closed as soon as they are accepted.
     #[arg(long, default_value_t = 10_000, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000), help_heading = "Limits")]
     pub max_connections: u32,
+    /// Open connections from one client address at most; more are closed as
+    /// soon as they are accepted (WeChat pushes from many addresses). Behind
+    /// a reverse proxy every client has the proxy's address: raise it to
+    /// --max-connections there.
+    #[arg(long, default_value_t = 256, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000), help_heading = "Limits")]
+    pub max_connections_per_address: u32,
 }
 
 /// A number of seconds above zero and at most a day.

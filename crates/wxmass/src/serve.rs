@@ -36,7 +36,10 @@ pub fn limits(args: &ServeArgs) -> ServeLimits {
     ServeLimits {
         header_timeout: Duration::from_secs_f64(args.header_timeout),
         idle_timeout: Duration::from_secs_f64(args.idle_timeout),
+        body_timeout: Duration::from_secs_f64(args.body_timeout),
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        max_connections_per_address: usize::try_from(args.max_connections_per_address)
+            .unwrap_or(usize::MAX),
         ..ServeLimits::default()
     }
 }

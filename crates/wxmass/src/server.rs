@@ -197,7 +197,10 @@ async fn serve_on(
     let limits = wxmass_callback::ServeLimits {
         header_timeout: Duration::from_secs_f64(args.header_timeout),
         idle_timeout: Duration::from_secs_f64(args.idle_timeout),
+        body_timeout: Duration::from_secs_f64(args.body_timeout),
         max_connections: crate::open_files::room_for(args.max_connections),
+        max_connections_per_address: usize::try_from(args.max_connections_per_address)
+            .unwrap_or(usize::MAX),
         ..wxmass_callback::ServeLimits::default()
     };
     let (stopping, stopped) = tokio::sync::watch::channel(false);
