@@ -182,7 +182,7 @@ pub async fn serve(
         let router = router.clone();
         let stop = stop.clone();
         connections.spawn(async move {
-            connection(stream, router, limits, stop).await;
+            connection(stream, peer, router, limits, stop).await;
             drop(held);
             drop(slot);
         });
@@ -285,10 +285,12 @@ impl Activity {
     }
 }
 
-/// One connection: HTTP/1.1 with keep-alive, closed by the watchdog when a
-/// phase outlasts its limit.
+/// One connection from `peer`: HTTP/1.1 with keep-alive, closed by the
+/// watchdog when a phase outlasts its limit. Each request carries
+/// `ConnectInfo(peer)`.
 async fn connection(
     stream: TcpStream,
+    peer: std::net::SocketAddr,
     router: Router,
     limits: ServeLimits,
     mut stop: tokio::sync::watch::Receiver<bool>,
@@ -300,8 +302,13 @@ async fn connection(
     });
     let service = {
         let activity = activity.clone();
-        hyper::service::service_fn(move |request: Request<Incoming>| {
+        hyper::service::service_fn(move |mut request: Request<Incoming>| {
             activity.enter(BUSY);
+            // Who is asking, for handlers that limit by address (axum's
+            // ConnectInfo extractor reads it).
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
             let activity = activity.clone();
             let deadline = tokio::time::Instant::now() + limits.body_timeout;
             let expired = Arc::new(AtomicBool::new(false));

@@ -260,21 +260,37 @@ fn session_cookie(parts: &Parts) -> Option<String> {
         .map(|(_, value)| value.to_owned())
 }
 
-/// Failed sign-ins a name may have in [`SIGN_IN_WINDOW`] before it must
-/// wait.
+/// Failed sign-ins for one name from one address in [`SIGN_IN_WINDOW`]
+/// before that address must wait to try the name again.
 pub const SIGN_IN_FAILURES: usize = 5;
+
+/// Failed sign-ins from one address, for any names, in [`SIGN_IN_WINDOW`]
+/// before it must wait (one guess at many names).
+pub const SIGN_IN_FAILURES_HERE: usize = 20;
 
 /// The window failed sign-ins are counted over.
 pub const SIGN_IN_WINDOW: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// Failed sign-ins over every name in [`SIGN_IN_WINDOW`] before all must
-/// wait (one guess at many names).
-pub const SIGN_IN_FAILURES_ALL: usize = 100;
+/// The longest a sign-in for a name failing from many addresses is slowed.
+pub const SIGN_IN_SLOWEST: std::time::Duration = std::time::Duration::from_secs(8);
+
+/// What a sign-in attempt may do now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInTurn {
+    /// Go on, after this long (a name that fails from many addresses is
+    /// slowed, never locked: its owner can still sign in).
+    Go(std::time::Duration),
+    /// Refused (429) for this long: this address failed too often, for
+    /// this name or for any.
+    Wait(std::time::Duration),
+}
 
 /// Failed sign-ins, counted in the store: every server on it sees the same
-/// ones, so a name gets [`SIGN_IN_FAILURES`] tries however many servers
-/// share the load. Times are the machine's (not the movable scheduling
-/// clock, which would let an admin clear them).
+/// ones, so an address gets its few tries however many servers share the
+/// load. Limits are per address and per name from an address, never on
+/// everyone: a stranger can slow a name down but not lock its owner out.
+/// Times are the machine's (not the movable scheduling clock, which would
+/// let an admin clear them).
 pub struct SignIns<'a> {
     journal: &'a dyn Store,
 }
@@ -285,114 +301,223 @@ impl<'a> SignIns<'a> {
         SignIns { journal }
     }
 
-    /// `Some(wait)` while `name` (or everyone) has failed too often.
-    pub async fn check(&self, name: &str) -> wxmass_campaign::Result<Option<std::time::Duration>> {
+    /// What a sign-in for `name` from `address` may do now.
+    pub async fn check(&self, name: &str, address: &str) -> wxmass_campaign::Result<SignInTurn> {
         let window = SIGN_IN_WINDOW.as_secs() as i64;
         let now = wxmass_campaign::beijing::now();
         let failures = self
             .journal
-            .sign_in_failures(&name.to_lowercase(), now - window)
+            .sign_in_failures(&name.to_lowercase(), address, now - window)
             .await?;
         let wait = |oldest: Option<i64>| {
             let left = oldest.map_or(window, |t| t + window - now).clamp(1, window);
             std::time::Duration::from_secs(left as u64)
         };
-        Ok(if failures.name >= SIGN_IN_FAILURES as u64 {
-            Some(wait(failures.name_oldest))
-        } else if failures.all >= SIGN_IN_FAILURES_ALL as u64 {
-            Some(wait(failures.all_oldest))
+        Ok(if failures.here >= SIGN_IN_FAILURES_HERE as u64 {
+            SignInTurn::Wait(wait(failures.here_oldest))
+        } else if failures.name_here >= SIGN_IN_FAILURES as u64 {
+            SignInTurn::Wait(wait(failures.name_here_oldest))
         } else {
-            None
+            // A second for each failure past the fifth, from anywhere.
+            let past = failures.name.saturating_sub(SIGN_IN_FAILURES as u64 - 1);
+            SignInTurn::Go(std::time::Duration::from_secs(past).min(SIGN_IN_SLOWEST))
         })
     }
 
-    /// Counts a failure for `name` (and forgets those past the window).
-    pub async fn failed(&self, name: &str) -> wxmass_campaign::Result<()> {
+    /// Counts a failure for `name` from `address` (and forgets those past
+    /// the window).
+    pub async fn failed(&self, name: &str, address: &str) -> wxmass_campaign::Result<()> {
         let now = wxmass_campaign::beijing::now();
         self.journal
             .sign_in_failed(
                 &name.to_lowercase(),
+                address,
                 now,
                 now - SIGN_IN_WINDOW.as_secs() as i64,
             )
             .await
     }
 
-    /// Forgets `name`'s failures (it signed in).
-    pub async fn succeeded(&self, name: &str) -> wxmass_campaign::Result<()> {
-        self.journal.sign_in_succeeded(&name.to_lowercase()).await
+    /// Forgets `name`'s failures from `address` (it signed in there).
+    pub async fn succeeded(&self, name: &str, address: &str) -> wxmass_campaign::Result<()> {
+        self.journal
+            .sign_in_succeeded(&name.to_lowercase(), address)
+            .await
     }
+}
+
+/// The client's address, as [`client_address`] finds it.
+pub struct ClientAddress(pub String);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<ClientAddress, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        Ok(ClientAddress(client_address(
+            peer,
+            &parts.headers,
+            state.trusted_proxies(),
+        )))
+    }
+}
+
+/// The address a request came from: the connection's peer, or, when the
+/// peer is one of `trusted` proxies, the last address in X-Forwarded-For
+/// that is not one (a client may write any X-Forwarded-For of its own:
+/// only what the proxies appended is believed).
+pub fn client_address(
+    peer: Option<std::net::IpAddr>,
+    headers: &axum::http::HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> String {
+    let Some(peer) = peer else {
+        return "unknown".into();
+    };
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+        .rev()
+        .find(|a| !trusted.contains(a))
+        .unwrap_or(peer)
+        .to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn store(dir: &tempfile::TempDir) -> std::sync::Arc<dyn Store> {
+        wxmass_campaign::store::open_sqlite(&dir.path().join("j.db")).expect("journal")
+    }
+
     #[tokio::test]
-    async fn a_name_waits_after_five_failures_and_a_success_clears_it() {
+    async fn a_name_waits_after_five_failures_from_one_address_and_a_success_clears_it() {
         let dir = tempfile::tempdir().expect("dir");
-        let journal =
-            wxmass_campaign::store::open_sqlite(&dir.path().join("j.db")).expect("journal");
+        let journal = store(&dir);
         let sign_ins = SignIns::new(&*journal);
+        let go = SignInTurn::Go(std::time::Duration::ZERO);
         for _ in 0..SIGN_IN_FAILURES {
-            assert_eq!(sign_ins.check("Alice").await.expect("check"), None);
-            sign_ins.failed("Alice").await.expect("failed");
+            assert_eq!(
+                sign_ins.check("Alice", "10.0.0.1").await.expect("check"),
+                go
+            );
+            sign_ins.failed("Alice", "10.0.0.1").await.expect("failed");
         }
-        let wait = sign_ins
-            .check("alice")
-            .await
-            .expect("check")
-            .expect("limited");
+        let SignInTurn::Wait(wait) = sign_ins.check("alice", "10.0.0.1").await.expect("check")
+        else {
+            panic!("not limited");
+        };
         assert!(
             wait <= SIGN_IN_WINDOW && wait > SIGN_IN_WINDOW / 2,
             "{wait:?}"
         );
         assert_eq!(
-            sign_ins.check("bob").await.expect("check"),
-            None,
-            "others are not"
+            sign_ins.check("bob", "10.0.0.1").await.expect("check"),
+            go,
+            "other names are not"
         );
-        sign_ins.succeeded("ALICE").await.expect("succeeded");
-        assert_eq!(sign_ins.check("alice").await.expect("check"), None);
+        // From elsewhere (its owner), Alice is slowed, never refused.
+        assert_eq!(
+            sign_ins.check("alice", "10.0.0.2").await.expect("check"),
+            SignInTurn::Go(std::time::Duration::from_secs(1))
+        );
+        sign_ins
+            .succeeded("ALICE", "10.0.0.1")
+            .await
+            .expect("succeeded");
+        assert_eq!(
+            sign_ins.check("alice", "10.0.0.1").await.expect("check"),
+            go
+        );
     }
 
     #[tokio::test]
-    async fn many_names_failing_stops_everyone() {
+    async fn many_names_failing_stop_only_their_address() {
         let dir = tempfile::tempdir().expect("dir");
-        let journal =
-            wxmass_campaign::store::open_sqlite(&dir.path().join("j.db")).expect("journal");
+        let journal = store(&dir);
         let sign_ins = SignIns::new(&*journal);
-        for i in 0..SIGN_IN_FAILURES_ALL {
-            sign_ins.failed(&format!("user{i}")).await.expect("failed");
-        }
-        assert!(
+        for i in 0..100 {
             sign_ins
-                .check("someone-else")
+                .failed(&format!("user{i}"), "10.0.0.66")
                 .await
-                .expect("check")
-                .is_some()
+                .expect("failed");
+        }
+        assert!(matches!(
+            sign_ins
+                .check("someone-else", "10.0.0.66")
+                .await
+                .expect("check"),
+            SignInTurn::Wait(_)
+        ));
+        assert_eq!(
+            sign_ins
+                .check("someone-else", "10.0.0.7")
+                .await
+                .expect("check"),
+            SignInTurn::Go(std::time::Duration::ZERO),
+            "never a lockout of everyone"
         );
     }
 
     #[tokio::test]
     async fn failures_past_the_window_are_forgotten() {
         let dir = tempfile::tempdir().expect("dir");
-        let journal =
-            wxmass_campaign::store::open_sqlite(&dir.path().join("j.db")).expect("journal");
+        let journal = store(&dir);
         let window = SIGN_IN_WINDOW.as_secs() as i64;
         let now = wxmass_campaign::beijing::now();
         for _ in 0..SIGN_IN_FAILURES {
             journal
-                .sign_in_failed("carol", now - window - 10, now - 10 * window)
+                .sign_in_failed("carol", "10.0.0.1", now - window - 10, now - 10 * window)
                 .await
                 .expect("an old failure");
         }
         let sign_ins = SignIns::new(&*journal);
-        assert_eq!(sign_ins.check("carol").await.expect("check"), None);
+        assert_eq!(
+            sign_ins.check("carol", "10.0.0.1").await.expect("check"),
+            SignInTurn::Go(std::time::Duration::ZERO)
+        );
         // A new failure removes the old rows.
-        sign_ins.failed("dave").await.expect("failed");
-        let all = journal.sign_in_failures("x", 0).await.expect("count").all;
-        assert_eq!(all, 1);
+        sign_ins.failed("dave", "10.0.0.1").await.expect("failed");
+        let here = journal
+            .sign_in_failures("x", "10.0.0.1", 0)
+            .await
+            .expect("count")
+            .here;
+        assert_eq!(here, 1);
+    }
+
+    #[test]
+    fn only_a_trusted_proxy_names_the_client() {
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "6.6.6.6, 203.0.113.9".parse().expect("header"),
+        );
+        let proxy: std::net::IpAddr = "10.0.0.1".parse().expect("ip");
+        let stranger: std::net::IpAddr = "198.51.100.4".parse().expect("ip");
+        assert_eq!(
+            client_address(Some(proxy), &headers, &[proxy]),
+            "203.0.113.9"
+        );
+        assert_eq!(
+            client_address(Some(stranger), &headers, &[proxy]),
+            "198.51.100.4",
+            "a client's own header is not believed"
+        );
+        assert_eq!(client_address(Some(proxy), &headers, &[]), "10.0.0.1");
     }
 
     #[test]

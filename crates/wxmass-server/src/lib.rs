@@ -57,6 +57,8 @@ struct Inner {
     wechat: Option<String>,
     callbacks: callbacks::Callbacks,
     clock: clock::Clock,
+    /// Proxies whose X-Forwarded-For names the client (`--trusted-proxy`).
+    trusted_proxies: std::sync::OnceLock<Vec<std::net::IpAddr>>,
 }
 
 impl AppState {
@@ -80,7 +82,20 @@ impl AppState {
             wechat,
             callbacks: callbacks::Callbacks::new(writer),
             clock: clock::Clock::default(),
+            trusted_proxies: std::sync::OnceLock::new(),
         })))
+    }
+
+    /// Believes X-Forwarded-For from these proxies (and from no other
+    /// address): the client a sign-in is limited by is the one they name.
+    /// Set once, at start.
+    pub fn trust_proxies(&self, proxies: Vec<std::net::IpAddr>) {
+        let _ = self.0.trusted_proxies.set(proxies);
+    }
+
+    /// The proxies whose X-Forwarded-For is believed.
+    pub fn trusted_proxies(&self) -> &[std::net::IpAddr] {
+        self.0.trusted_proxies.get().map_or(&[], Vec::as_slice)
     }
 
     /// Each account's push receiver.

@@ -599,6 +599,11 @@ pub struct ServerArgs {
     /// --demo, where it moves the emulator's clock too.)
     #[arg(long)]
     pub movable_clock: bool,
+    /// The address of a reverse proxy in front of this server (repeat for
+    /// several): only from these is X-Forwarded-For believed, to limit
+    /// failed sign-ins by the client's address rather than the proxy's.
+    #[arg(long, value_name = "IP")]
+    pub trusted_proxy: Vec<std::net::IpAddr>,
     #[command(flatten)]
     pub sending: SendingArgs,
     /// Seconds from a request's first byte to the end of its headers.

@@ -70,6 +70,7 @@ pub async fn run(
         );
         state.clock().make_movable(None);
     }
+    state.trust_proxies(args.trusted_proxy.clone());
     let listener = listen(args).await?;
     serve_on(args, state, listener).await
 }

@@ -61,6 +61,7 @@ const MIGRATIONS: &[Migration] = migrations![
     8 "0008_one_set_of_names",
     9 "0009_last_sent_at",
     10 "0010_media_per_account",
+    11 "0011_sign_in_addresses",
 ];
 
 /// The schema version this build writes.

@@ -475,11 +475,23 @@ pub trait ReadStore: Send + Sync {
 /// Failed sign-ins, counted for every server on the store.
 #[async_trait]
 pub trait SignInStore: Send + Sync {
-    /// Notes a failed sign-in for `name` at `now`, and forgets failures
-    /// from before `forget_before`.
-    async fn sign_in_failed(&self, name: &str, now: i64, forget_before: i64) -> Result<()>;
-    /// Failed sign-ins after `since` (Unix seconds), for `name` and for all.
-    async fn sign_in_failures(&self, name: &str, since: i64) -> Result<SignInFailures>;
-    /// Forgets `name`'s failed sign-ins (it has signed in).
-    async fn sign_in_succeeded(&self, name: &str) -> Result<()>;
+    /// Notes a failed sign-in for `name` from `address` at `now`, and
+    /// forgets failures from before `forget_before`.
+    async fn sign_in_failed(
+        &self,
+        name: &str,
+        address: &str,
+        now: i64,
+        forget_before: i64,
+    ) -> Result<()>;
+    /// Failed sign-ins after `since` (Unix seconds): `name`'s, `name`'s
+    /// from `address`, and `address`'s.
+    async fn sign_in_failures(
+        &self,
+        name: &str,
+        address: &str,
+        since: i64,
+    ) -> Result<SignInFailures>;
+    /// Forgets `name`'s failed sign-ins from `address` (it signed in there).
+    async fn sign_in_succeeded(&self, name: &str, address: &str) -> Result<()>;
 }

@@ -70,6 +70,7 @@ fn cookie(headers: &HeaderMap, value: &str, max_age: i64) -> ApiResult<HeaderVal
         (status = 429, body = ErrorBody)))]
 pub async fn sign_in(
     State(state): State<AppState>,
+    auth::ClientAddress(address): auth::ClientAddress,
     headers: HeaderMap,
     Body(request): Body<SignIn>,
 ) -> ApiResult<Response> {
@@ -83,14 +84,18 @@ pub async fn sign_in(
     if request.password.chars().count() > MAX_SIGN_IN_CHARS {
         return Err(ApiError::invalid("password", "at most 1,024 characters"));
     }
-    if let Some(wait) = state.sign_ins().check(name).await? {
-        return Err(ApiError::too_many(
-            format!(
-                "too many failed sign-ins: try again in {} s",
-                wait.as_secs().max(1)
-            ),
-            wait,
-        ));
+    match state.sign_ins().check(name, &address).await? {
+        auth::SignInTurn::Wait(wait) => {
+            return Err(ApiError::too_many(
+                format!(
+                    "too many failed sign-ins from this address: try again in {} s",
+                    wait.as_secs().max(1)
+                ),
+                wait,
+            ));
+        }
+        // A name failing from many addresses is slowed, never locked.
+        auth::SignInTurn::Go(delay) => tokio::time::sleep(delay).await,
     }
     let found = state.journal().user_by_name(name).await?;
     // Unknown names cost the same hash as wrong passwords: timing says
@@ -103,11 +108,21 @@ pub async fn sign_in(
         .await
         .map_err(|e| ApiError::internal(&e))?;
     let Some((user, _)) = found.filter(|_| matches) else {
-        state.sign_ins().failed(name).await?;
-        tracing::warn!(name = %name.escape_debug(), "a sign-in failed");
+        state.sign_ins().failed(name, &address).await?;
+        tracing::warn!(name = %name.escape_debug(), %address, "a sign-in failed");
+        state
+            .journal()
+            .audit(
+                name,
+                "session.failed",
+                name,
+                &format!("wrong name or password, from {address}"),
+                state.now(),
+            )
+            .await?;
         return Err(ApiError::unauthorized("wrong name or password"));
     };
-    state.sign_ins().succeeded(name).await?;
+    state.sign_ins().succeeded(name, &address).await?;
     let secret = auth::new_session();
     let now = beijing::now();
     state
@@ -120,7 +135,7 @@ pub async fn sign_in(
             &user.name,
             "session.create",
             &user.name,
-            "signed in",
+            &format!("signed in from {address}"),
             state.now(),
         )
         .await?;
