@@ -1,7 +1,7 @@
 //! `wxmass server`, the real binary: the first admin, people and tokens,
 //! accounts with sealed secrets, bad input answered 4xx with the field,
-//! the audit log, and a walk of every operation in the OpenAPI document:
-//! 401 without credentials, 403 for each role too weak for it.
+//! the audit log. (The walk of every operation's permission is in process,
+//! in crates/wxmass-server/tests/api.)
 
 mod common;
 
@@ -173,17 +173,8 @@ impl Session {
     }
 }
 
-fn grants(role: &str, permission: &str) -> bool {
-    match role {
-        "admin" => true,
-        "editor" => matches!(permission, "read" | "edit"),
-        "approver" => matches!(permission, "read" | "send"),
-        _ => permission == "read",
-    }
-}
-
 #[test]
-fn server_people_accounts_and_every_route_checked() {
+fn server_people_and_accounts_with_secrets_sealed() {
     let home = tempfile::tempdir().expect("home");
     let admin = first_admin(home.path());
     assert!(admin.starts_with("wxm_"), "{admin}");
@@ -362,96 +353,12 @@ fn server_people_accounts_and_every_route_checked() {
     let (status, _) = call(&base, "GET", "/api/v1/audit?limit=0", Some(&admin), None);
     assert_eq!(status, 400);
 
-    // Every operation: 401 without credentials (or a wrong token), 403 for
-    // each role that lacks its permission, neither for those that have it.
+    // Every operation's permission is walked in process, by
+    // crates/wxmass-server/tests/api/walk.rs; here the binary serves the
+    // document.
     let (status, doc) = call(&base, "GET", "/api/v1/openapi.json", None, None);
     assert_eq!(status, 200);
-    assert!(
-        doc["openapi"]
-            .as_str()
-            .is_some_and(|v| v.starts_with("3.1")),
-        "{}",
-        doc["openapi"]
-    );
-    let sessions: Vec<(String, Session)> = [
-        ("admin", "alice"),
-        ("editor", "editor1"),
-        ("approver", "approver1"),
-        ("viewer", "viewer1"),
-    ]
-    .iter()
-    .map(|(role, name)| ((*role).to_owned(), Session::sign_in(&base, name, PASSWORD)))
-    .collect();
-    let mut walked = 0;
-    for (path, item) in doc["paths"].as_object().expect("paths") {
-        for (method, op) in item.as_object().expect("item") {
-            let needs: Vec<&str> = op["security"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|req| req["token"].as_array())
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
-            let method = method.to_uppercase();
-            let body = (method != "GET").then(|| json!({}));
-            if needs.is_empty() {
-                let (status, _) = call(&base, &method, path, None, body.clone());
-                assert!(
-                    status != 401 && status != 403 && status < 500,
-                    "{method} {path} is public but answered {status}"
-                );
-                continue;
-            }
-            walked += 1;
-            assert_eq!(
-                needs.len(),
-                1,
-                "{method} {path}: one permission per operation"
-            );
-            let (status, _) = call(&base, &method, path, None, body.clone());
-            assert_eq!(status, 401, "{method} {path} without credentials");
-            let (status, _) = call(&base, &method, path, Some("wxm_0000"), body.clone());
-            assert_eq!(status, 401, "{method} {path} with an unknown token");
-            for (role, token) in &tokens {
-                let (status, answer) = call(&base, &method, path, Some(token), body.clone());
-                if grants(role, needs[0]) {
-                    assert!(
-                        status != 401 && status != 403 && status < 500,
-                        "{method} {path} as {role}: {status} {answer}"
-                    );
-                } else {
-                    assert_eq!(status, 403, "{method} {path} as {role}: {answer}");
-                }
-            }
-            // The same through each role's browser session; what changes
-            // something also needs the session's CSRF token.
-            for (role, session) in &sessions {
-                if method == "DELETE" && path == "/api/v1/session" {
-                    continue; // signing out would end the walk's session
-                }
-                let (status, _, answer) =
-                    call_with(&base, &method, path, &session.headers(false), body.clone());
-                if method != "GET" {
-                    assert_eq!(
-                        status, 403,
-                        "{method} {path} as {role}'s session without CSRF: {answer}"
-                    );
-                }
-                let (status, _, answer) =
-                    call_with(&base, &method, path, &session.headers(true), body.clone());
-                if grants(role, needs[0]) {
-                    assert!(
-                        status != 401 && status != 403 && status < 500,
-                        "{method} {path} as {role}'s session: {status} {answer}"
-                    );
-                } else {
-                    assert_eq!(status, 403, "{method} {path} as {role}'s session: {answer}");
-                }
-            }
-        }
-    }
-    assert!(walked >= 7, "walked {walked} operations");
+    assert!(doc["paths"].as_object().is_some_and(|p| !p.is_empty()));
 }
 
 /// Browser sessions: signing in sets an HttpOnly, SameSite=Strict cookie

@@ -1,0 +1,130 @@
+//! The app of one test, and calls to it.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request};
+use serde_json::Value;
+use tower::ServiceExt as _;
+use wxmass_server::{AppState, ServerKey};
+
+/// A password every test user has.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// One test's server: its app, its state and the folder of its store.
+pub struct TestApp {
+    pub app: axum::Router,
+    pub state: AppState,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// A server on a new SQLite store, with no users yet.
+    pub fn new() -> TestApp {
+        let dir = tempfile::tempdir().expect("dir");
+        let store =
+            wxmass_campaign::store::open_sqlite(&dir.path().join("journal.db")).expect("store");
+        let key = ServerKey::load_or_create(&dir.path().join("server.key")).expect("key");
+        let tokens = Arc::new(wxmass_api::MemoryStore::new());
+        let state = AppState::new(store, key, None, tokens).expect("state");
+        TestApp {
+            app: wxmass_server::app(state.clone()),
+            state,
+            _dir: dir,
+        }
+    }
+
+    /// The first admin, `alice`; its API token.
+    pub async fn first_admin(&self) -> String {
+        wxmass_server::init_admin(self.state.journal(), "alice", PASSWORD)
+            .await
+            .expect("init admin")
+    }
+
+    /// One call with a bearer `token` (or none): status and JSON body.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let bearer = token.map(|t| format!("Bearer {t}"));
+        let headers: Vec<(&str, &str)> = bearer
+            .iter()
+            .map(|b| ("authorization", b.as_str()))
+            .collect();
+        let (status, _, body) = self.call_with(method, path, &headers, body).await;
+        (status, body)
+    }
+
+    /// One call with `headers`: status, the answer's headers, JSON body.
+    pub async fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> (u16, HeaderMap, Value) {
+        let mut request = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = match body {
+            Some(body) => request
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string())),
+            None => request.body(Body::empty()),
+        }
+        .expect("request");
+        let response = self.app.clone().oneshot(request).await.expect("answer");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        (
+            status,
+            headers,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+}
+
+/// A signed-in browser's cookie and CSRF token.
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+impl Session {
+    /// Signs `name` in, which must succeed.
+    pub async fn sign_in(app: &TestApp, name: &str) -> Session {
+        let (status, headers, answer) = app
+            .call_with(
+                "POST",
+                "/api/v1/session",
+                &[],
+                Some(serde_json::json!({"name": name, "password": PASSWORD})),
+            )
+            .await;
+        assert_eq!(status, 200, "{answer}");
+        let set = headers
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .expect("a cookie");
+        Session {
+            cookie: set.split(';').next().expect("name=value").to_owned(),
+            csrf: answer["csrf_token"].as_str().expect("csrf").to_owned(),
+        }
+    }
+
+    /// The request headers, with the CSRF token or not.
+    pub fn headers(&self, csrf: bool) -> Vec<(&str, &str)> {
+        let mut headers = vec![("cookie", self.cookie.as_str())];
+        if csrf {
+            headers.push(("x-csrf-token", self.csrf.as_str()));
+        }
+        headers
+    }
+}
