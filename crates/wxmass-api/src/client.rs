@@ -395,6 +395,10 @@ impl Client {
             // The path only: the token and secret travel in the query and
             // body, never in a log line.
             let elapsed_ms = started.elapsed().as_millis() as u64;
+            // For whoever installs a metrics recorder (the server's
+            // /metrics); a no-op otherwise.
+            metrics::histogram!("wxmass_wechat_call_seconds", "path" => call.path)
+                .record(started.elapsed().as_secs_f64());
             let failure = match attempt {
                 Attempt::Answer(Answer::Json(body)) => {
                     let code = body.get("errcode").and_then(Value::as_i64).unwrap_or(0);
@@ -594,6 +598,7 @@ impl Client {
             },
         };
         let path = call.path;
+        metrics::counter!("wxmass_token_fetches_total").increment(1);
         // Boxed: a business call may need a token, whose fetch is a call.
         let body = Box::pin(self.call(call)).await?;
         let token = body

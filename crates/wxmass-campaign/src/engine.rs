@@ -401,6 +401,13 @@ impl Round<'_> {
         self.journal
             .record_submitted(&self.options.worker, &done)
             .await?;
+        metrics::counter!("wxmass_batches_sent_total").increment(done.len() as u64);
+        for (_, error) in &failed {
+            let errcode = error
+                .errcode()
+                .map_or_else(|| "none".to_owned(), |c| c.code().to_string());
+            metrics::counter!("wxmass_batches_refused_total", "errcode" => errcode).increment(1);
+        }
         for (claim, msg_id, _) in &done {
             if naming {
                 self.observer.named(claim, *msg_id);

@@ -24,7 +24,8 @@ pub struct ErrorDetail {
     /// `not_found`, `wrong_state` (the message says the state it is in),
     /// `quota` (the message says when it frees), `conflict`, `wechat`
     /// (WeChat refused a call: 502), `too_large`, `too_many` (sign-ins:
-    /// `Retry-After` says when), `internal`.
+    /// `Retry-After` says when), `unavailable` (503: the store does not
+    /// answer), `internal`.
     pub code: &'static str,
     /// For people.
     pub message: String,
@@ -87,6 +88,18 @@ impl ApiError {
         let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many", message);
         e.retry_after = Some(retry_after.as_secs().max(1));
         e
+    }
+
+    /// 503: the server cannot serve now (its store does not answer); the
+    /// cause is logged, the client reads that much.
+    pub fn unavailable(cause: impl Into<String>) -> ApiError {
+        let cause = cause.into();
+        tracing::warn!(error = %cause.escape_debug(), "not ready");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the server's store does not answer; see its log",
+        )
     }
 
     /// 404.

@@ -33,6 +33,7 @@ pub mod dashboard;
 pub mod error;
 pub mod json;
 pub mod key;
+pub mod metrics;
 pub mod pushes;
 pub mod runner;
 
@@ -166,9 +167,11 @@ pub fn app(state: AppState) -> axum::Router {
             axum::routing::get(callbacks::handle).post(callbacks::handle),
         )
         .with_state(state.clone());
+    metrics::handle();
     api::with_document(state)
         .merge(callbacks)
         .merge(dashboard::routes())
+        .layer(axum::middleware::from_fn(metrics::count_requests))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 

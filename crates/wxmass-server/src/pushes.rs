@@ -220,6 +220,8 @@ async fn write_groups(journal: &dyn Store, mut queue: mpsc::Receiver<Pending>) {
             };
             match recorded.await {
                 Ok((published, outcomes)) => {
+                    metrics::counter!("wxmass_pushes_recorded_total")
+                        .increment(outcomes.len() as u64);
                     log_reports(&received, &outcomes);
                     log_publishes(&publishes, &published);
                     for done in waiting {

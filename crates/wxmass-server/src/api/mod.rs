@@ -132,6 +132,8 @@ impl utoipa::Modify for Security {
 pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(Doc::openapi())
         .routes(routes!(system::health))
+        .routes(routes!(system::ready))
+        .routes(routes!(system::metrics))
         .routes(routes!(system::me))
         .routes(routes!(system::get_clock, system::move_clock))
         .routes(routes!(

@@ -1,6 +1,8 @@
-//! The server itself: `GET /api/v1/health` (no credentials: for load
-//! balancers), `GET /api/v1/me` (who the credentials are) and
-//! `/api/v1/clock` (the time campaigns are scheduled by; moved by tests).
+//! The server itself: `GET /api/v1/health` (no credentials: the process
+//! answers, for liveness), `GET /api/v1/ready` (no credentials: its store
+//! answers too, for load balancers), `GET /metrics` (Prometheus text),
+//! `GET /api/v1/me` (who the credentials are) and `/api/v1/clock` (the
+//! time campaigns are scheduled by; moved by tests).
 
 use axum::Json;
 use axum::extract::State;
@@ -22,15 +24,57 @@ pub struct Health {
     pub version: &'static str,
 }
 
-/// Whether the server and its store answer.
+/// Whether the server answers (liveness: it does not ask the store, so a
+/// database outage does not get healthy instances restarted).
 #[utoipa::path(get, path = "/api/v1/health", tag = "system", security(()),
-    responses((status = 200, body = Health), (status = 500, body = ErrorBody)))]
-pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
-    state.journal().campaigns().await?;
-    Ok(Json(Health {
+    responses((status = 200, body = Health)))]
+pub async fn health() -> Json<Health> {
+    Json(Health {
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),
+    })
+}
+
+/// Whether the server can serve: its store answers a query (readiness:
+/// 503 while it does not, so a load balancer sends requests elsewhere).
+#[utoipa::path(get, path = "/api/v1/ready", tag = "system", security(()),
+    responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
+pub async fn ready(State(state): State<AppState>) -> ApiResult<Json<Health>> {
+    // One lookup by key: cheap whatever the store holds.
+    if let Err(error) = state.journal().campaign("").await {
+        return Err(ApiError::unavailable(format!(
+            "the store does not answer: {error}"
+        )));
+    }
+    Ok(Json(Health {
+        status: "ready",
+        version: env!("CARGO_PKG_VERSION"),
     }))
+}
+
+/// The server's figures in Prometheus text: requests by route and status,
+/// WeChat calls' latency, token fetches, batches sent and refused by
+/// errcode, pushes recorded, campaigns by state.
+#[utoipa::path(get, path = "/metrics", tag = "system", security(("token" = ["read"])),
+    responses((status = 200, body = String, content_type = "text/plain"), (status = 401, body = ErrorBody)))]
+pub async fn metrics(
+    _: Allowed<ToRead>,
+    State(state): State<AppState>,
+) -> ApiResult<([(axum::http::HeaderName, &'static str); 1], String)> {
+    let mut by_state = std::collections::BTreeMap::<&'static str, u64>::new();
+    for c in state.journal().server_campaigns().await? {
+        *by_state.entry(c.state.as_str()).or_default() += 1;
+    }
+    for (name, n) in by_state {
+        metrics::gauge!("wxmass_campaigns", "state" => name).set(n as f64);
+    }
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        crate::metrics::handle().render(),
+    ))
 }
 
 /// The caller.

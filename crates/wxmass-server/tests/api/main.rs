@@ -5,4 +5,5 @@
 //! `crates/wxmass/tests`.
 
 mod helpers;
+mod operators;
 mod walk;
