@@ -183,7 +183,13 @@ impl From<JsonRejection> for ApiError {
             .split_once(": ")
             .map(|(path, _)| path.to_owned())
             .filter(|p| !p.contains(' '));
-        let mut e = ApiError::new(status, "invalid", message);
+        // Too large is not invalid: the client must send less, not other.
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "too_large"
+        } else {
+            "invalid"
+        };
+        let mut e = ApiError::new(status, code, message);
         e.detail.field = field;
         e
     }

@@ -142,9 +142,7 @@ fn check(new: &NewAccount) -> Result<AccountType, ApiError> {
             "an AppID is `wx` and 16 letters or digits",
         ));
     }
-    if !(1..=64).contains(&new.name.chars().count()) {
-        return Err(ApiError::invalid("name", "1 to 64 characters"));
-    }
+    crate::api::people::check_display_name("name", &new.name, 64)?;
     let kind = AccountType::parse(&new.account_type)
         .ok_or_else(|| ApiError::invalid("account_type", "`service` or `subscription`"))?;
     if new.secret.len() != 32 || !new.secret.bytes().all(|b| b.is_ascii_alphanumeric()) {

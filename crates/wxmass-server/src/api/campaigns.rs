@@ -184,9 +184,7 @@ pub struct NewCampaign {
 
 fn check(new: &NewCampaign) -> Result<(), ApiError> {
     crate::api::people::check_name("id", &new.id)?;
-    if !(1..=100).contains(&new.name.chars().count()) {
-        return Err(ApiError::invalid("name", "1 to 100 characters"));
-    }
+    crate::api::people::check_display_name("name", &new.name, 100)?;
     match (&new.audience, &new.list) {
         (Audience::Openids, None) => Err(ApiError::invalid(
             "list",

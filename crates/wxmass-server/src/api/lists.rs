@@ -95,10 +95,13 @@ pub async fn save_list(
     file.sync_all().map_err(|e| ApiError::internal(&e))?;
     drop(file);
     let path = spool.0.clone();
+    // The reader names the file it read: the client's is "the list", not
+    // this server's temporary path.
+    let shown = spool.0.display().to_string();
     let checked = tokio::task::spawn_blocking(move || OpenIdList::read(&path))
         .await
         .map_err(|e| ApiError::internal(&e))?
-        .map_err(|e| ApiError::invalid("body", e.to_string()))?;
+        .map_err(|e| ApiError::invalid("body", e.to_string().replace(&shown, "the list")))?;
     let data = std::fs::read(&spool.0).map_err(|e| ApiError::internal(&e))?;
     let now = state.now();
     let saved = SavedList {

@@ -65,6 +65,40 @@ pub fn check_name(field: &str, name: &str) -> Result<(), ApiError> {
     }
 }
 
+/// Checks a name people read (a campaign's, an account's, a token's
+/// label): 1 to `max` characters, none of them a control character (NUL,
+/// a newline) or one that reorders or hides text (bidi overrides and
+/// isolates, zero-width marks), which could make a name read as another in
+/// a list, a log or the audit trail.
+pub fn check_display_name(field: &str, name: &str, max: usize) -> Result<(), ApiError> {
+    let n = name.chars().count();
+    if !(1..=max).contains(&n) {
+        return Err(ApiError::invalid(field, format!("1 to {max} characters")));
+    }
+    if let Some(c) = name.chars().find(|&c| hides_or_reorders(c)) {
+        return Err(ApiError::invalid(
+            field,
+            format!(
+                "U+{:04X} is not allowed in a name (control characters and ones that reorder or hide text)",
+                u32::from(c)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Control characters, and the format characters that reorder or hide text.
+fn hides_or_reorders(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            // zero-width space, LRM and RLM (not the joiners emoji and
+            // some scripts need)
+            '\u{200B}' | '\u{200E}' | '\u{200F}'
+            | '\u{202A}'..='\u{202E}' // embeddings and overrides
+            | '\u{2060}'..='\u{2069}' // word joiner .. isolates
+            | '\u{FEFF}')
+}
+
 /// Checks a password's length.
 pub fn check_password(field: &str, password: &str) -> Result<(), ApiError> {
     let n = password.chars().count();
@@ -169,9 +203,7 @@ pub async fn create_token(
     Body(new): Body<NewToken>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     let role = role("role", &new.role)?;
-    if !(1..=100).contains(&new.label.chars().count()) {
-        return Err(ApiError::invalid("label", "1 to 100 characters"));
-    }
+    check_display_name("label", &new.label, 100)?;
     let (user, _) = state
         .journal()
         .user_by_name(&new.user)

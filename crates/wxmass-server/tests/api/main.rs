@@ -5,5 +5,6 @@
 //! `crates/wxmass/tests`.
 
 mod helpers;
+mod input;
 mod operators;
 mod walk;
