@@ -71,8 +71,8 @@ impl PeopleStore for SqliteStore {
     async fn token_owner(&self, hash: &str) -> Result<Option<(User, Credential)>> {
         let conn = self.conn();
         use rusqlite::OptionalExtension as _;
-        type ServerCampaignRow = (i64, String, String, i64, String, String, i64);
-        let row: Option<ServerCampaignRow> = conn
+        type TokenRow = (i64, String, String, i64, String, String, i64);
+        let row: Option<TokenRow> = conn
             .query_row(
                 "SELECT u.id, u.name, u.role, u.created_at, t.role, t.label, t.created_at
                  FROM wxmass_api_tokens t JOIN wxmass_users u ON u.id = t.user_id WHERE t.token_hash = ?1",
