@@ -101,6 +101,23 @@ pub struct User {
     pub role: Role,
     /// Unix seconds.
     pub created_at: i64,
+    /// An admin disabled it: it cannot sign in and has no credentials.
+    pub disabled: bool,
+}
+
+/// An API token or browser session as an admin lists it (never its hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// Its id.
+    pub id: i64,
+    /// Whose (the user's name).
+    pub user: String,
+    /// What it may do.
+    pub role: Role,
+    /// What it is for, or `session`.
+    pub label: String,
+    /// Unix seconds.
+    pub created_at: i64,
 }
 
 /// A credential as the store keeps it: an API token, or a browser

@@ -175,6 +175,36 @@ pub fn app(state: AppState) -> axum::Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 
+/// For an admin locked out of the web (`wxmass server reset-password`): sets
+/// user `name`'s password, enables it if disabled, ends its tokens and
+/// sessions (returns how many), and logs it.
+pub async fn reset_password(
+    journal: &dyn Store,
+    name: &str,
+    password: &str,
+) -> Result<u64, error::ApiError> {
+    api::people::check_password("password", password)?;
+    let (user, _) = journal
+        .user_by_name(name)
+        .await?
+        .ok_or_else(|| error::ApiError::not_found(format!("no user named {name:?}")))?;
+    journal
+        .set_password(user.id, &auth::hash_password(password)?)
+        .await?;
+    journal.set_disabled(user.id, None).await?;
+    let ended = journal.end_credentials(user.id).await?;
+    journal
+        .audit(
+            "wxmass server reset-password",
+            "user.password_reset",
+            &user.name,
+            &format!("on the server's machine; {ended} token(s) and session(s) ended"),
+            wxmass_campaign::beijing::now(),
+        )
+        .await?;
+    Ok(ended)
+}
+
 /// The first user: an admin named `name`, and an admin API token for it
 /// (returned: it is shown once). Refused when the store has users already
 /// (add more through the API).

@@ -635,6 +635,14 @@ pub enum ServerAction {
         #[arg(long)]
         name: String,
     },
+    /// For an admin locked out of the web: set a user's password (from
+    /// WXMASS_ADMIN_PASSWORD, else stdin), enable it if it was disabled, and
+    /// end its tokens and sessions. Run on a machine with the store.
+    ResetPassword {
+        /// The user's login name.
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -241,6 +241,9 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
                 Some(cli::ServerAction::InitAdmin { name }) => {
                     server::init_admin(&*journal, name).await
                 }
+                Some(cli::ServerAction::ResetPassword { name }) => {
+                    server::reset_password(&*journal, name).await
+                }
                 None => {
                     let wechat = cli.account.api_base.clone();
                     let tokens = config::token_store(cli.database.as_deref(), &paths).await?;

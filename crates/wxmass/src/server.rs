@@ -24,9 +24,9 @@ fn server_key(args: &ServerArgs, data: &Path) -> Result<ServerKey> {
     Ok(ServerKey::load_or_create(&path)?)
 }
 
-/// `wxmass server init-admin --name NAME`: prints the token on stdout.
-pub async fn init_admin(journal: &dyn Store, name: &str) -> Result<()> {
-    let password = match std::env::var("WXMASS_ADMIN_PASSWORD") {
+/// A password for `name`: WXMASS_ADMIN_PASSWORD, else a line of stdin.
+fn admin_password(name: &str) -> Result<String> {
+    Ok(match std::env::var("WXMASS_ADMIN_PASSWORD") {
         Ok(p) => p,
         Err(_) => {
             eprintln!("password for {name} (at least 12 characters), then Enter:");
@@ -37,7 +37,22 @@ pub async fn init_admin(journal: &dyn Store, name: &str) -> Result<()> {
                 .context("cannot read the password from stdin")?;
             line.trim_end_matches(['\r', '\n']).to_owned()
         }
-    };
+    })
+}
+
+/// `wxmass server reset-password --name NAME`.
+pub async fn reset_password(journal: &dyn Store, name: &str) -> Result<()> {
+    let password = admin_password(name)?;
+    let ended = wxmass_server::reset_password(journal, name, &password)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    eprintln!("{name} can sign in with the new password; {ended} of its tokens and sessions ended");
+    Ok(())
+}
+
+/// `wxmass server init-admin --name NAME`: prints the token on stdout.
+pub async fn init_admin(journal: &dyn Store, name: &str) -> Result<()> {
+    let password = admin_password(name)?;
     let token = wxmass_server::init_admin(journal, name, &password)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message()))?;

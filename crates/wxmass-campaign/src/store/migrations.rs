@@ -62,6 +62,7 @@ const MIGRATIONS: &[Migration] = migrations![
     9 "0009_last_sent_at",
     10 "0010_media_per_account",
     11 "0011_sign_in_addresses",
+    12 "0012_users_disabled",
 ];
 
 /// The schema version this build writes.

@@ -24,7 +24,7 @@ use async_trait::async_trait;
 use crate::error::{Error, Result};
 use crate::lifecycle::{CampaignState, Change, ServerCampaign, Step, Which};
 use crate::lists::SavedList;
-use crate::people::{Account, AuditEntry, Credential, Role, User};
+use crate::people::{Account, AuditEntry, Credential, Role, TokenRecord, User};
 use crate::publishes::{PublishRecord, PublishReport};
 use crate::sign_ins::SignInFailures;
 use crate::spec::{
@@ -288,6 +288,7 @@ pub trait PeopleStore: Send + Sync {
             name: name.to_owned(),
             role,
             created_at: now,
+            disabled: false,
         })
     }
     /// The user named `name`, with its password hash.
@@ -307,6 +308,19 @@ pub trait PeopleStore: Send + Sync {
     async fn token_owner(&self, token_hash: &str) -> Result<Option<(User, Credential)>>;
     /// Forgets a token (by hash); whether it was there.
     async fn revoke_token(&self, token_hash: &str) -> Result<bool>;
+    /// Every token and session, oldest first.
+    async fn tokens(&self) -> Result<Vec<TokenRecord>>;
+    /// Forgets token `id`; whether it was there.
+    async fn revoke_token_id(&self, id: i64) -> Result<bool>;
+    /// Ends every token and session of user `user`; how many there were.
+    async fn end_credentials(&self, user: i64) -> Result<u64>;
+    /// Disables user `user` at `at` (or enables it with `None`).
+    async fn set_disabled(&self, user: i64, at: Option<i64>) -> Result<()>;
+    /// Sets user `user`'s password hash.
+    async fn set_password(&self, user: i64, password_hash: &str) -> Result<()>;
+    /// Removes user `user` and its credentials (its name stays in the
+    /// audit log).
+    async fn remove_user(&self, user: i64) -> Result<()>;
     /// Adds an account; whether it was new.
     async fn insert_account(&self, account: &Account) -> Result<bool>;
     /// Adds an account; [`Error::Exists`] if its AppID is there already.

@@ -1,15 +1,20 @@
-//! People: users (`/api/v1/users`), API tokens (`/api/v1/tokens`) and the
-//! audit log (`/api/v1/audit`). All of it is the admin's.
+//! People: users (`/api/v1/users`: added, disabled, enabled, removed, their
+//! passwords reset), API tokens and sessions (`/api/v1/tokens`: made,
+//! listed, revoked) and the audit log (`/api/v1/audit`). All of it is the
+//! admin's, but for one's own password (`/api/v1/me/password`).
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use wxmass_campaign::people::{AuditEntry, Role, User};
 
 use crate::AppState;
-use crate::auth::{Allowed, MIN_PASSWORD_CHARS, ToAdmin, hash_password, new_token, token_hash};
+use crate::auth::{
+    Allowed, MIN_PASSWORD_CHARS, SESSION_LABEL, ToAdmin, ToRead, hash_password, new_token,
+    token_hash, verify_password,
+};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::json::{Body, Params};
 
@@ -24,6 +29,8 @@ pub struct UserView {
     pub role: String,
     /// Unix seconds.
     pub created_at: i64,
+    /// Disabled by an admin: it cannot sign in and has no credentials.
+    pub disabled: bool,
 }
 
 impl From<User> for UserView {
@@ -33,6 +40,7 @@ impl From<User> for UserView {
             name: u.name,
             role: u.role.as_str().to_owned(),
             created_at: u.created_at,
+            disabled: u.disabled,
         }
     }
 }
@@ -303,4 +311,305 @@ pub async fn audit_log(
     }
     let log = state.journal().audit_log(query.before, limit).await?;
     Ok(Json(log.into_iter().map(AuditView::from).collect()))
+}
+
+/// A token or a browser session, as an admin lists it (never the secret).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenView {
+    /// Its id.
+    pub id: i64,
+    /// Whose (a user's name).
+    pub user: String,
+    /// What it may do.
+    pub role: String,
+    /// What it is for, or `session` for a browser's.
+    pub label: String,
+    /// Whether it is a browser session (signed in with a password).
+    pub session: bool,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+impl From<wxmass_campaign::people::TokenRecord> for TokenView {
+    fn from(t: wxmass_campaign::people::TokenRecord) -> TokenView {
+        TokenView {
+            session: t.label == SESSION_LABEL,
+            id: t.id,
+            user: t.user,
+            role: t.role.as_str().to_owned(),
+            label: t.label,
+            created_at: t.created_at,
+        }
+    }
+}
+
+/// Every API token and browser session, oldest first.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "people", security(("token" = ["admin"])),
+    responses((status = 200, body = Vec<TokenView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_tokens(
+    _: Allowed<ToAdmin>,
+    State(state): State<AppState>,
+) -> ApiResult<Json<Vec<TokenView>>> {
+    let tokens = state.journal().tokens().await?;
+    Ok(Json(tokens.into_iter().map(TokenView::from).collect()))
+}
+
+async fn token(state: &AppState, id: i64) -> ApiResult<TokenView> {
+    state
+        .journal()
+        .tokens()
+        .await?
+        .into_iter()
+        .find(|t| t.id == id)
+        .map(TokenView::from)
+        .ok_or_else(|| ApiError::not_found(format!("no token {id}")))
+}
+
+/// One token or session.
+#[utoipa::path(get, path = "/api/v1/tokens/{id}", tag = "people", security(("token" = ["admin"])),
+    params(("id" = i64, Path, description = "The token's id")),
+    responses((status = 200, body = TokenView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_token(
+    _: Allowed<ToAdmin>,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<TokenView>> {
+    Ok(Json(token(&state, id).await?))
+}
+
+/// Revokes a token, or ends a session: the next request with it is 401.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "people", security(("token" = ["admin"])),
+    params(("id" = i64, Path, description = "The token's id")),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn revoke_token(
+    Allowed(caller, _): Allowed<ToAdmin>,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    let revoked = token(&state, id).await?;
+    if !state.journal().revoke_token_id(id).await? {
+        return Err(ApiError::not_found(format!("no token {id}")));
+    }
+    state
+        .journal()
+        .audit(
+            &caller.user.name,
+            "token.revoke",
+            &revoked.user,
+            &format!("{} {:?} (id {id})", revoked.role, revoked.label),
+            state.now(),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// User `name`, or 404.
+async fn user_named(state: &AppState, name: &str) -> ApiResult<User> {
+    Ok(state
+        .journal()
+        .user_by_name(name)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no user named {name:?}")))?
+        .0)
+}
+
+/// Refuses what would leave the server with no admin able to sign in, or
+/// an admin acting on itself.
+async fn check_not_last_admin(state: &AppState, caller: &User, target: &User) -> ApiResult<()> {
+    if caller.id == target.id {
+        return Err(ApiError::wrong_state(
+            "an admin does not disable or remove itself: another admin does",
+        ));
+    }
+    let admins = state
+        .journal()
+        .users()
+        .await?
+        .into_iter()
+        .filter(|u| u.role == Role::Admin && !u.disabled && u.id != target.id)
+        .count();
+    if target.role == Role::Admin && admins == 0 {
+        return Err(ApiError::wrong_state(format!(
+            "{} is the last admin who can sign in",
+            target.name
+        )));
+    }
+    Ok(())
+}
+
+/// Disables a user: it cannot sign in, and its tokens and sessions end.
+#[utoipa::path(post, path = "/api/v1/users/{name}/disable", tag = "people", security(("token" = ["admin"])),
+    params(("name" = String, Path, description = "The user's name")),
+    responses((status = 200, body = UserView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn disable_user(
+    Allowed(caller, _): Allowed<ToAdmin>,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<UserView>> {
+    let mut user = user_named(&state, &name).await?;
+    check_not_last_admin(&state, &caller.user, &user).await?;
+    let now = state.now();
+    state.journal().set_disabled(user.id, Some(now)).await?;
+    let ended = state.journal().end_credentials(user.id).await?;
+    state
+        .journal()
+        .audit(
+            &caller.user.name,
+            "user.disable",
+            &user.name,
+            &format!("{ended} token(s) and session(s) ended"),
+            now,
+        )
+        .await?;
+    user.disabled = true;
+    Ok(Json(user.into()))
+}
+
+/// Enables a disabled user (it signs in again with its password; its old
+/// tokens stay ended).
+#[utoipa::path(post, path = "/api/v1/users/{name}/enable", tag = "people", security(("token" = ["admin"])),
+    params(("name" = String, Path, description = "The user's name")),
+    responses((status = 200, body = UserView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn enable_user(
+    Allowed(caller, _): Allowed<ToAdmin>,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<UserView>> {
+    let mut user = user_named(&state, &name).await?;
+    state.journal().set_disabled(user.id, None).await?;
+    state
+        .journal()
+        .audit(
+            &caller.user.name,
+            "user.enable",
+            &user.name,
+            "",
+            state.now(),
+        )
+        .await?;
+    user.disabled = false;
+    Ok(Json(user.into()))
+}
+
+/// Removes a user and ends its tokens and sessions (the audit log keeps
+/// its name).
+#[utoipa::path(delete, path = "/api/v1/users/{name}", tag = "people", security(("token" = ["admin"])),
+    params(("name" = String, Path, description = "The user's name")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn remove_user(
+    Allowed(caller, _): Allowed<ToAdmin>,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    let user = user_named(&state, &name).await?;
+    check_not_last_admin(&state, &caller.user, &user).await?;
+    state.journal().remove_user(user.id).await?;
+    state
+        .journal()
+        .audit(
+            &caller.user.name,
+            "user.remove",
+            &user.name,
+            user.role.as_str(),
+            state.now(),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A new password.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPassword {
+    /// At least 12 characters.
+    pub password: String,
+}
+
+/// Resets a user's password and ends its tokens and sessions (for one who
+/// forgot it, or whose password may be known to others).
+#[utoipa::path(put, path = "/api/v1/users/{name}/password", tag = "people", security(("token" = ["admin"])),
+    params(("name" = String, Path, description = "The user's name")),
+    request_body = NewPassword,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn reset_password(
+    Allowed(caller, _): Allowed<ToAdmin>,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Body(new): Body<NewPassword>,
+) -> ApiResult<StatusCode> {
+    check_password("password", &new.password)?;
+    let user = user_named(&state, &name).await?;
+    state
+        .journal()
+        .set_password(user.id, &hash_password(&new.password)?)
+        .await?;
+    let ended = state.journal().end_credentials(user.id).await?;
+    state
+        .journal()
+        .audit(
+            &caller.user.name,
+            "user.password_reset",
+            &user.name,
+            &format!("{ended} token(s) and session(s) ended"),
+            state.now(),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// One's own new password, with the current one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    /// The password now.
+    pub current: String,
+    /// The new one: at least 12 characters.
+    pub password: String,
+}
+
+/// Changes the caller's own password (the current one is asked again:
+/// a session left open is not enough).
+#[utoipa::path(put, path = "/api/v1/me/password", tag = "people", security(("token" = ["read"])),
+    request_body = PasswordChange,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+pub async fn change_password(
+    Allowed(caller, _): Allowed<ToRead>,
+    State(state): State<AppState>,
+    Body(change): Body<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    check_password("password", &change.password)?;
+    let (user, hash) = state
+        .journal()
+        .user_by_name(&caller.user.name)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("the user is gone"))?;
+    let current = change.current;
+    let matches = tokio::task::spawn_blocking(move || verify_password(&current, &hash))
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    if !matches {
+        return Err(ApiError::invalid("current", "not the current password"));
+    }
+    state
+        .journal()
+        .set_password(user.id, &hash_password(&change.password)?)
+        .await?;
+    state
+        .journal()
+        .audit(
+            &user.name,
+            "user.password_change",
+            &user.name,
+            "",
+            state.now(),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

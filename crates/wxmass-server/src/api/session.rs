@@ -107,7 +107,9 @@ pub async fn sign_in(
     let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
         .map_err(|e| ApiError::internal(&e))?;
-    let Some((user, _)) = found.filter(|_| matches) else {
+    // A disabled user is refused as a wrong password is: the answer says
+    // nothing of who exists.
+    let Some((user, _)) = found.filter(|(user, _)| matches && !user.disabled) else {
         state.sign_ins().failed(name, &address).await?;
         tracing::warn!(name = %name.escape_debug(), %address, "a sign-in failed");
         state

@@ -7,4 +7,5 @@
 mod helpers;
 mod input;
 mod operators;
+mod people;
 mod walk;

@@ -34,7 +34,8 @@ impl PeopleStore for PgStore {
         let row = self
             .with(async |c| {
                 c.query_opt(
-                    "SELECT id, name, role, created_at, password_hash FROM wxmass_users WHERE name = $1",
+                    "SELECT id, name, role, created_at, disabled_at IS NOT NULL, password_hash
+                     FROM wxmass_users WHERE name = $1",
                     &[&name],
                 )
                 .await
@@ -47,8 +48,9 @@ impl PeopleStore for PgStore {
                     name: r.get(1),
                     role: role_of(r.get(2))?,
                     created_at: r.get(3),
+                    disabled: r.get(4),
                 },
-                r.get(4),
+                r.get(5),
             ))
         })
         .transpose()
@@ -58,7 +60,7 @@ impl PeopleStore for PgStore {
         let rows = self
             .with(async |c| {
                 c.query(
-                    "SELECT id, name, role, created_at FROM wxmass_users ORDER BY id",
+                    "SELECT id, name, role, created_at, disabled_at IS NOT NULL FROM wxmass_users ORDER BY id",
                     &[],
                 )
                 .await
@@ -71,6 +73,7 @@ impl PeopleStore for PgStore {
                     name: r.get(1),
                     role: role_of(r.get(2))?,
                     created_at: r.get(3),
+                    disabled: r.get(4),
                 })
             })
             .collect()
@@ -103,7 +106,7 @@ impl PeopleStore for PgStore {
                 c.query_opt(
                     "SELECT u.id, u.name, u.role, u.created_at, t.role, t.label, t.created_at
                      FROM wxmass_api_tokens t JOIN wxmass_users u ON u.id = t.user_id
-                     WHERE t.token_hash = $1",
+                     WHERE t.token_hash = $1 AND u.disabled_at IS NULL",
                     &[&hash],
                 )
                 .await
@@ -116,6 +119,7 @@ impl PeopleStore for PgStore {
                     name: r.get(1),
                     role: role_of(r.get(2))?,
                     created_at: r.get(3),
+                    disabled: false,
                 },
                 Credential {
                     role: role_of(r.get(4))?,
@@ -138,6 +142,84 @@ impl PeopleStore for PgStore {
             })
             .await?;
         Ok(n == 1)
+    }
+
+    async fn tokens(&self) -> Result<Vec<TokenRecord>> {
+        let rows = self
+            .with(async |c| {
+                c.query(
+                    "SELECT t.id, u.name, t.role, t.label, t.created_at
+                     FROM wxmass_api_tokens t JOIN wxmass_users u ON u.id = t.user_id ORDER BY t.id",
+                    &[],
+                )
+                .await
+            })
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TokenRecord {
+                    id: r.get(0),
+                    user: r.get(1),
+                    role: role_of(r.get(2))?,
+                    label: r.get(3),
+                    created_at: r.get(4),
+                })
+            })
+            .collect()
+    }
+
+    async fn revoke_token_id(&self, id: i64) -> Result<bool> {
+        let n = self
+            .with(async |c| {
+                c.execute("DELETE FROM wxmass_api_tokens WHERE id = $1", &[&id])
+                    .await
+            })
+            .await?;
+        Ok(n == 1)
+    }
+
+    async fn end_credentials(&self, user: i64) -> Result<u64> {
+        self.with(async |c| {
+            c.execute("DELETE FROM wxmass_api_tokens WHERE user_id = $1", &[&user])
+                .await
+        })
+        .await
+    }
+
+    async fn set_disabled(&self, user: i64, at: Option<i64>) -> Result<()> {
+        self.with(async |c| {
+            c.execute(
+                "UPDATE wxmass_users SET disabled_at = $2 WHERE id = $1",
+                &[&user, &at],
+            )
+            .await
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn set_password(&self, user: i64, password_hash: &str) -> Result<()> {
+        self.with(async |c| {
+            c.execute(
+                "UPDATE wxmass_users SET password_hash = $2 WHERE id = $1",
+                &[&user, &password_hash],
+            )
+            .await
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn remove_user(&self, user: i64) -> Result<()> {
+        self.with(async |c| {
+            let tx = c.transaction().await?;
+            tx.execute("DELETE FROM wxmass_api_tokens WHERE user_id = $1", &[&user])
+                .await?;
+            tx.execute("DELETE FROM wxmass_users WHERE id = $1", &[&user])
+                .await?;
+            tx.commit().await
+        })
+        .await
     }
 
     async fn insert_account(&self, a: &Account) -> Result<bool> {

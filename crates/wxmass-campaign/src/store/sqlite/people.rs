@@ -27,7 +27,8 @@ impl PeopleStore for SqliteStore {
 
     async fn user_by_name(&self, name: &str) -> Result<Option<(User, String)>> {
         self.user_with(
-            "SELECT id, name, role, created_at, password_hash FROM wxmass_users WHERE name = ?1",
+            "SELECT id, name, role, created_at, disabled_at IS NOT NULL, password_hash
+             FROM wxmass_users WHERE name = ?1",
             name,
             |_, extra| Ok(extra),
         )
@@ -36,17 +37,20 @@ impl PeopleStore for SqliteStore {
     async fn users(&self) -> Result<Vec<User>> {
         let conn = self.conn();
         let mut stmt =
-            conn.prepare("SELECT id, name, role, created_at FROM wxmass_users ORDER BY id")?;
-        let rows: Vec<(i64, String, String, i64)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            conn.prepare("SELECT id, name, role, created_at, disabled_at IS NOT NULL FROM wxmass_users ORDER BY id")?;
+        let rows: Vec<(i64, String, String, i64, bool)> = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?
             .collect::<rusqlite::Result<_>>()?;
         rows.into_iter()
-            .map(|(id, name, role, created_at)| {
+            .map(|(id, name, role, created_at, disabled)| {
                 Ok(User {
                     id,
                     name,
                     role: role_of(&role)?,
                     created_at,
+                    disabled,
                 })
             })
             .collect()
@@ -75,7 +79,8 @@ impl PeopleStore for SqliteStore {
         let row: Option<TokenRow> = conn
             .query_row(
                 "SELECT u.id, u.name, u.role, u.created_at, t.role, t.label, t.created_at
-                 FROM wxmass_api_tokens t JOIN wxmass_users u ON u.id = t.user_id WHERE t.token_hash = ?1",
+                 FROM wxmass_api_tokens t JOIN wxmass_users u ON u.id = t.user_id
+                 WHERE t.token_hash = ?1 AND u.disabled_at IS NULL",
                 rusqlite::params![hash],
                 |r| {
                     Ok((
@@ -97,6 +102,7 @@ impl PeopleStore for SqliteStore {
                     name,
                     role: role_of(&role)?,
                     created_at,
+                    disabled: false,
                 },
                 Credential {
                     role: role_of(&t_role)?,
@@ -115,6 +121,69 @@ impl PeopleStore for SqliteStore {
             rusqlite::params![hash],
         )?;
         Ok(n == 1)
+    }
+
+    async fn tokens(&self) -> Result<Vec<TokenRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT t.id, u.name, t.role, t.label, t.created_at
+             FROM wxmass_api_tokens t JOIN wxmass_users u ON u.id = t.user_id ORDER BY t.id",
+        )?;
+        let rows: Vec<(i64, String, String, String, i64)> = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        rows.into_iter()
+            .map(|(id, user, role, label, created_at)| {
+                Ok(TokenRecord {
+                    id,
+                    user,
+                    role: role_of(&role)?,
+                    label,
+                    created_at,
+                })
+            })
+            .collect()
+    }
+
+    async fn revoke_token_id(&self, id: i64) -> Result<bool> {
+        let n = self
+            .conn()
+            .execute("DELETE FROM wxmass_api_tokens WHERE id = ?1", [id])?;
+        Ok(n == 1)
+    }
+
+    async fn end_credentials(&self, user: i64) -> Result<u64> {
+        let n = self
+            .conn()
+            .execute("DELETE FROM wxmass_api_tokens WHERE user_id = ?1", [user])?;
+        Ok(n as u64)
+    }
+
+    async fn set_disabled(&self, user: i64, at: Option<i64>) -> Result<()> {
+        self.conn().execute(
+            "UPDATE wxmass_users SET disabled_at = ?2 WHERE id = ?1",
+            rusqlite::params![user, at],
+        )?;
+        Ok(())
+    }
+
+    async fn set_password(&self, user: i64, password_hash: &str) -> Result<()> {
+        self.conn().execute(
+            "UPDATE wxmass_users SET password_hash = ?2 WHERE id = ?1",
+            rusqlite::params![user, password_hash],
+        )?;
+        Ok(())
+    }
+
+    async fn remove_user(&self, user: i64) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM wxmass_api_tokens WHERE user_id = ?1", [user])?;
+        tx.execute("DELETE FROM wxmass_users WHERE id = ?1", [user])?;
+        tx.commit()?;
+        Ok(())
     }
 
     async fn insert_account(&self, a: &Account) -> Result<bool> {
@@ -181,8 +250,8 @@ impl PeopleStore for SqliteStore {
 }
 
 impl SqliteStore {
-    /// The user (its first four columns) of `sql`'s one row, if any, and
-    /// what `then` makes of it and the fifth column.
+    /// The user (its first five columns) of `sql`'s one row, if any, and
+    /// what `then` makes of it and the sixth column.
     fn user_with<T>(
         &self,
         sql: &str,
@@ -190,18 +259,26 @@ impl SqliteStore {
         then: impl FnOnce(&User, String) -> Result<T>,
     ) -> Result<Option<(User, T)>> {
         use rusqlite::OptionalExtension as _;
-        let row: Option<(i64, String, String, i64, String)> = self
+        let row: Option<(i64, String, String, i64, bool, String)> = self
             .conn()
             .query_row(sql, rusqlite::params![key], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
             })
             .optional()?;
-        row.map(|(id, name, role, created_at, extra)| {
+        row.map(|(id, name, role, created_at, disabled, extra)| {
             let user = User {
                 id,
                 name,
                 role: role_of(&role)?,
                 created_at,
+                disabled,
             };
             let extra = then(&user, extra)?;
             Ok((user, extra))
