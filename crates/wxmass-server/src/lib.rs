@@ -60,6 +60,8 @@ struct Inner {
     clock: clock::Clock,
     /// Proxies whose X-Forwarded-For names the client (`--trusted-proxy`).
     trusted_proxies: std::sync::OnceLock<Vec<std::net::IpAddr>>,
+    /// Nobody approves a campaign they made (`--require-second-approver`).
+    second_approver: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
@@ -84,7 +86,23 @@ impl AppState {
             callbacks: callbacks::Callbacks::new(writer),
             clock: clock::Clock::default(),
             trusted_proxies: std::sync::OnceLock::new(),
+            second_approver: std::sync::atomic::AtomicBool::new(false),
         })))
+    }
+
+    /// From now on, nobody approves a campaign they made: a second person
+    /// does (the two-person rule).
+    pub fn require_second_approver(&self) {
+        self.0
+            .second_approver
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the two-person rule holds.
+    pub fn second_approver_required(&self) -> bool {
+        self.0
+            .second_approver
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Believes X-Forwarded-For from these proxies (and from no other

@@ -604,6 +604,10 @@ pub struct ServerArgs {
     /// failed sign-ins by the client's address rather than the proxy's.
     #[arg(long, value_name = "IP")]
     pub trusted_proxy: Vec<std::net::IpAddr>,
+    /// The two-person rule: nobody approves a campaign they made; another
+    /// approver (or admin) does.
+    #[arg(long)]
+    pub require_second_approver: bool,
     #[command(flatten)]
     pub sending: SendingArgs,
     /// Seconds from a request's first byte to the end of its headers.

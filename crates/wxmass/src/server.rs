@@ -86,6 +86,9 @@ pub async fn run(
         state.clock().make_movable(None);
     }
     state.trust_proxies(args.trusted_proxy.clone());
+    if args.require_second_approver {
+        state.require_second_approver();
+    }
     let listener = listen(args).await?;
     serve_on(args, state, listener).await
 }

@@ -394,6 +394,12 @@ pub async fn approve_campaign(
     // The account's quota on the day (or month) it would be sent: refused
     // now, with the time it frees, rather than failing at its hour.
     let campaign = find(&state, &id).await?;
+    if state.second_approver_required() && campaign.created_by == caller.user.name {
+        return Err(ApiError::forbidden(format!(
+            "{} made this campaign: under the two-person rule another approver approves it",
+            caller.user.name
+        )));
+    }
     let account = state
         .journal()
         .accounts()
