@@ -3,6 +3,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use wxmass_api::api::datacube::Date;
+
 /// Seconds east of UTC.
 const OFFSET: i64 = 8 * 3600;
 
@@ -14,33 +16,17 @@ pub fn now() -> i64 {
         .unwrap_or(0)
 }
 
-/// Days since 1970-01-01 in Beijing of the instant `t`.
-fn day_number(t: i64) -> i64 {
-    (t + OFFSET).div_euclid(86_400)
+/// The Beijing day of the instant `t`: wxmass-api's [`Date`], the one
+/// owner of the civil-date arithmetic on this side (the emulator keeps its
+/// own on purpose: a double must not share the client's bugs).
+fn day_of(t: i64) -> Date {
+    Date::of_unix(t)
 }
 
-/// (year, month, day) of a day number (Howard Hinnant's algorithm).
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
-}
-
-/// The day number of (year, month, day) (the inverse of [`civil`]).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// (year, month, day) of a Beijing day.
+fn civil(day: Date) -> (i64, u32, u32) {
+    let (y, m, d) = day.ymd();
+    (y, m as u32, d as u32)
 }
 
 /// An RFC 3339 time with an explicit offset (`2026-12-04T09:00:00+08:00`,
@@ -92,19 +78,20 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
         return None;
     }
-    let days = days_from_civil(y, mo as u32, d as u32);
+    let day = Date::from_ymd(y, mo, d);
     // 31 February and the like: the date must come back the same.
-    if civil(days) != (y, mo as u32, d as u32) {
+    if day.ymd() != (y, mo, d) {
         return None;
     }
-    Some(days * 86_400 + h * 3600 + mi * 60 + sec.min(59) - offset)
+    // Midnight of that date in UTC: `unix_at` counts from Beijing's.
+    let midnight_utc = day.unix_at(0) + OFFSET;
+    Some(midnight_utc + h * 3600 + mi * 60 + sec.min(59) - offset)
 }
 
 /// `t` in RFC 3339, Beijing time (`2026-12-04T09:00:00+08:00`).
 pub fn rfc3339(t: i64) -> String {
-    let local = t + OFFSET;
-    let (y, m, d) = civil(local.div_euclid(86_400));
-    let secs = local.rem_euclid(86_400);
+    let (y, m, d) = civil(day_of(t));
+    let secs = (t + OFFSET).rem_euclid(86_400);
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+08:00",
         secs / 3600,
@@ -115,27 +102,26 @@ pub fn rfc3339(t: i64) -> String {
 
 /// Start of the Beijing day containing `t`, and of the next (Unix seconds).
 pub fn day_bounds(t: i64) -> (i64, i64) {
-    let start = day_number(t) * 86_400 - OFFSET;
+    let start = day_of(t).unix_at(0);
     (start, start + 86_400)
 }
 
 /// Start of the Beijing month containing `t`, and of the next.
 pub fn month_bounds(t: i64) -> (i64, i64) {
-    let day = day_number(t);
+    let day = day_of(t);
     let (_, _, d) = civil(day);
-    let first = day - i64::from(d) + 1;
+    let first = day.plus(1 - i64::from(d));
     // 32 days after the 1st is in the next month; step back to its 1st.
-    let probe = first + 32;
+    let probe = first.plus(32);
     let (_, _, pd) = civil(probe);
-    let next = probe - i64::from(pd) + 1;
-    (first * 86_400 - OFFSET, next * 86_400 - OFFSET)
+    let next = probe.plus(1 - i64::from(pd));
+    (first.unix_at(0), next.unix_at(0))
 }
 
 /// `YYYY-MM-DD HH:MM`, Beijing time.
 pub fn minute(t: i64) -> String {
-    let local = t + OFFSET;
-    let (y, m, d) = civil(local.div_euclid(86_400));
-    let secs = local.rem_euclid(86_400);
+    let (y, m, d) = civil(day_of(t));
+    let secs = (t + OFFSET).rem_euclid(86_400);
     format!(
         "{y:04}-{m:02}-{d:02} {:02}:{:02}",
         secs / 3600,
@@ -188,5 +174,34 @@ mod tests {
         for t in [0, 951_782_400, 1_709_164_800, 4_102_444_800] {
             assert_eq!(parse_rfc3339(&rfc3339(t)), Some(t));
         }
+    }
+
+    /// Every day from 1900 to 2100 (leap years, centuries, 2000): the
+    /// text round-trips, and each day and month holds its instants.
+    #[test]
+    fn two_centuries_of_days_round_trip() {
+        let mut t = parse_rfc3339("1900-01-01T12:34:56+08:00").expect("start");
+        let end = parse_rfc3339("2100-12-31T00:00:00+08:00").expect("end");
+        while t < end {
+            assert_eq!(parse_rfc3339(&rfc3339(t)), Some(t), "{}", rfc3339(t));
+            let (day, next_day) = day_bounds(t);
+            assert!(day <= t && t < next_day && next_day - day == 86_400);
+            let (month, next_month) = month_bounds(t);
+            assert!(month <= day && next_day <= next_month);
+            assert!((28..=31).contains(&((next_month - month) / 86_400)));
+            assert!(rfc3339(month).ends_with("-01T00:00:00+08:00"));
+            t += 86_400;
+        }
+        assert_eq!(
+            parse_rfc3339("2000-02-29T00:00:00+08:00")
+                .map(rfc3339)
+                .as_deref(),
+            Some("2000-02-29T00:00:00+08:00")
+        );
+        assert_eq!(
+            parse_rfc3339("1900-02-29T00:00:00+08:00"),
+            None,
+            "1900 was no leap year"
+        );
     }
 }

@@ -159,6 +159,14 @@ async fn stable(emu: &Emu, force: bool) -> serde_json::Value {
 #[tokio::test]
 async fn stable_token_reuse_rotation_and_force() {
     let emu = start_default().await;
+    // The steps below span about 2.5 hours of the emulator's clock, and the
+    // 20 forced refreshes are a day's: start just after a Beijing midnight,
+    // or a run late in the day sees the count reset halfway.
+    let now = emu.admin_get("/_emulator/clock").await["now"]
+        .as_i64()
+        .expect("now");
+    emu.advance(86_400 - (now + 8 * 3600).rem_euclid(86_400) + 60)
+        .await;
     let first = stable(&emu, false).await;
     let again = stable(&emu, false).await;
     assert_eq!(
