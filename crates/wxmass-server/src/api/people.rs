@@ -373,9 +373,19 @@ async fn token(state: &AppState, id: i64) -> ApiResult<TokenView> {
 pub async fn get_token(
     _: Allowed<ToAdmin>,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
 ) -> ApiResult<Json<TokenView>> {
-    Ok(Json(token(&state, id).await?))
+    Ok(Json(token(&state, token_id(&id)?).await?))
+}
+
+/// A token's id from the path: axum's own refusal would be plain text.
+fn token_id(id: &str) -> ApiResult<i64> {
+    id.parse().map_err(|_| {
+        ApiError::invalid(
+            "id",
+            "a token's id: a whole number, as GET /api/v1/tokens lists them",
+        )
+    })
 }
 
 /// Revokes a token, or ends a session: the next request with it is 401.
@@ -386,8 +396,9 @@ pub async fn get_token(
 pub async fn revoke_token(
     Allowed(caller, _): Allowed<ToAdmin>,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
+    let id = token_id(&id)?;
     let revoked = token(&state, id).await?;
     if !state.journal().revoke_token_id(id).await? {
         return Err(ApiError::not_found(format!("no token {id}")));

@@ -127,3 +127,18 @@ async fn a_bad_list_is_explained_without_the_servers_paths() {
         "a server path leaked: {text}"
     );
 }
+
+#[tokio::test]
+async fn a_token_id_that_is_no_number_is_a_json_400() {
+    let (app, admin) = with_account().await;
+    for path in ["/api/v1/tokens/9223372036854775808", "/api/v1/tokens/x"] {
+        for method in ["GET", "DELETE"] {
+            let (status, answer) = app.call(method, path, Some(&admin), None).await;
+            assert_eq!(
+                (status, answer["error"]["field"].as_str()),
+                (400, Some("id")),
+                "{method} {path}: {answer}"
+            );
+        }
+    }
+}
