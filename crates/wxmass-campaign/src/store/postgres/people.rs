@@ -41,19 +41,7 @@ impl PeopleStore for PgStore {
                 .await
             })
             .await?;
-        row.map(|r| {
-            Ok((
-                User {
-                    id: r.get(0),
-                    name: r.get(1),
-                    role: role_of(r.get(2))?,
-                    created_at: r.get(3),
-                    disabled: r.get(4),
-                },
-                r.get(5),
-            ))
-        })
-        .transpose()
+        row.map(|r| Ok((user_of(&r)?, r.get(5)))).transpose()
     }
 
     async fn users(&self) -> Result<Vec<User>> {
@@ -66,17 +54,7 @@ impl PeopleStore for PgStore {
                 .await
             })
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(User {
-                    id: r.get(0),
-                    name: r.get(1),
-                    role: role_of(r.get(2))?,
-                    created_at: r.get(3),
-                    disabled: r.get(4),
-                })
-            })
-            .collect()
+        rows.iter().map(user_of).collect()
     }
 
     async fn create_token(
@@ -104,7 +82,8 @@ impl PeopleStore for PgStore {
         let row = self
             .with(async |c| {
                 c.query_opt(
-                    "SELECT u.id, u.name, u.role, u.created_at, t.role, t.label, t.created_at
+                    "SELECT u.id, u.name, u.role, u.created_at, u.disabled_at IS NOT NULL,
+                            t.role, t.label, t.created_at
                      FROM wxmass_api_tokens t JOIN wxmass_users u ON u.id = t.user_id
                      WHERE t.token_hash = $1 AND u.disabled_at IS NULL",
                     &[&hash],
@@ -114,17 +93,11 @@ impl PeopleStore for PgStore {
             .await?;
         row.map(|r| {
             Ok((
-                User {
-                    id: r.get(0),
-                    name: r.get(1),
-                    role: role_of(r.get(2))?,
-                    created_at: r.get(3),
-                    disabled: false,
-                },
+                user_of(&r)?,
                 Credential {
-                    role: role_of(r.get(4))?,
-                    label: r.get(5),
-                    created_at: r.get(6),
+                    role: role_of(r.get(5))?,
+                    label: r.get(6),
+                    created_at: r.get(7),
                 },
             ))
         })
@@ -304,4 +277,16 @@ impl PeopleStore for PgStore {
             })
             .collect())
     }
+}
+
+/// The user of a row whose first five columns are id, name, role,
+/// created_at and whether it is disabled.
+fn user_of(r: &tokio_postgres::Row) -> Result<User> {
+    Ok(User {
+        id: r.get(0),
+        name: r.get(1),
+        role: role_of(r.get(2))?,
+        created_at: r.get(3),
+        disabled: r.get(4),
+    })
 }

@@ -26,34 +26,28 @@ impl PeopleStore for SqliteStore {
     }
 
     async fn user_by_name(&self, name: &str) -> Result<Option<(User, String)>> {
-        self.user_with(
-            "SELECT id, name, role, created_at, disabled_at IS NOT NULL, password_hash
-             FROM wxmass_users WHERE name = ?1",
-            name,
-            |_, extra| Ok(extra),
-        )
+        use rusqlite::OptionalExtension as _;
+        let row: Option<(UserRow, String)> = self
+            .conn()
+            .query_row(
+                "SELECT id, name, role, created_at, disabled_at IS NOT NULL, password_hash
+                 FROM wxmass_users WHERE name = ?1",
+                [name],
+                |r| Ok((user_columns(r)?, r.get(5)?)),
+            )
+            .optional()?;
+        row.map(|(user, hash)| Ok((user_of(user)?, hash)))
+            .transpose()
     }
 
     async fn users(&self) -> Result<Vec<User>> {
         let conn = self.conn();
         let mut stmt =
             conn.prepare("SELECT id, name, role, created_at, disabled_at IS NOT NULL FROM wxmass_users ORDER BY id")?;
-        let rows: Vec<(i64, String, String, i64, bool)> = stmt
-            .query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })?
+        let rows: Vec<UserRow> = stmt
+            .query_map([], user_columns)?
             .collect::<rusqlite::Result<_>>()?;
-        rows.into_iter()
-            .map(|(id, name, role, created_at, disabled)| {
-                Ok(User {
-                    id,
-                    name,
-                    role: role_of(&role)?,
-                    created_at,
-                    disabled,
-                })
-            })
-            .collect()
+        rows.into_iter().map(user_of).collect()
     }
 
     async fn create_token(
@@ -75,39 +69,23 @@ impl PeopleStore for SqliteStore {
     async fn token_owner(&self, hash: &str) -> Result<Option<(User, Credential)>> {
         let conn = self.conn();
         use rusqlite::OptionalExtension as _;
-        type TokenRow = (i64, String, String, i64, String, String, i64);
-        let row: Option<TokenRow> = conn
+        let row: Option<(UserRow, (String, String, i64))> = conn
             .query_row(
-                "SELECT u.id, u.name, u.role, u.created_at, t.role, t.label, t.created_at
+                "SELECT u.id, u.name, u.role, u.created_at, u.disabled_at IS NOT NULL,
+                        t.role, t.label, t.created_at
                  FROM wxmass_api_tokens t JOIN wxmass_users u ON u.id = t.user_id
                  WHERE t.token_hash = ?1 AND u.disabled_at IS NULL",
                 rusqlite::params![hash],
-                |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                    ))
-                },
+                |r| Ok((user_columns(r)?, (r.get(5)?, r.get(6)?, r.get(7)?))),
             )
             .optional()?;
-        row.map(|(id, name, role, created_at, t_role, label, t_created)| {
+        row.map(|(user, (role, label, created_at))| {
             Ok((
-                User {
-                    id,
-                    name,
-                    role: role_of(&role)?,
-                    created_at,
-                    disabled: false,
-                },
+                user_of(user)?,
                 Credential {
-                    role: role_of(&t_role)?,
+                    role: role_of(&role)?,
                     label,
-                    created_at: t_created,
+                    created_at,
                 },
             ))
         })
@@ -249,40 +227,22 @@ impl PeopleStore for SqliteStore {
     }
 }
 
-impl SqliteStore {
-    /// The user (its first five columns) of `sql`'s one row, if any, and
-    /// what `then` makes of it and the sixth column.
-    fn user_with<T>(
-        &self,
-        sql: &str,
-        key: &str,
-        then: impl FnOnce(&User, String) -> Result<T>,
-    ) -> Result<Option<(User, T)>> {
-        use rusqlite::OptionalExtension as _;
-        let row: Option<(i64, String, String, i64, bool, String)> = self
-            .conn()
-            .query_row(sql, rusqlite::params![key], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            })
-            .optional()?;
-        row.map(|(id, name, role, created_at, disabled, extra)| {
-            let user = User {
-                id,
-                name,
-                role: role_of(&role)?,
-                created_at,
-                disabled,
-            };
-            let extra = then(&user, extra)?;
-            Ok((user, extra))
-        })
-        .transpose()
-    }
+/// A user's columns: id, name, role, created_at, and whether it is
+/// disabled.
+type UserRow = (i64, String, String, i64, bool);
+
+/// The first five columns of `r`, as [`UserRow`].
+fn user_columns(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+/// The user of those columns.
+fn user_of((id, name, role, created_at, disabled): UserRow) -> Result<User> {
+    Ok(User {
+        id,
+        name,
+        role: role_of(&role)?,
+        created_at,
+        disabled,
+    })
 }
