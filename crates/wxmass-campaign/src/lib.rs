@@ -22,7 +22,9 @@
 //!   ([`uploads`]: kept by content hash); [`articles`]: the Markdown
 //!   articles' pictures, covers and news item.
 //! - [`engine`]: sending, by any number of workers under leases.
-//! - [`track`]: following the jobs until final, by push or `mass/get`.
+//! - [`track`]: following the jobs until final, by push or `mass/get`;
+//!   [`summary`]: what a campaign's batches add up to, confirmed figures
+//!   and "sent, no report" apart.
 //! - [`people`]: the server's users, roles, API tokens, accounts (secrets
 //!   sealed) and audit log, in the same store; [`sign_ins`]: failed
 //!   sign-ins, counted for every server on the store.
@@ -70,6 +72,7 @@ pub mod reads;
 pub mod sign_ins;
 pub mod spec;
 pub mod store;
+pub mod summary;
 pub mod track;
 pub mod uploads;
 
@@ -82,3 +85,4 @@ pub use spec::{
     batch_clientmsgid, sha256_hex,
 };
 pub use store::Store;
+pub use summary::Summary;

@@ -31,6 +31,7 @@ const WORDS = {
     quota_month: "sends to all left this month of %l", resets: "returns", sends: "sends",
     users: "Users", role: "Role", new_user: "Add a user", new_token: "Make an API token",
     user: "User", label: "Label", token_once: "The token, shown this once:", detail: "Detail", older: "Older",
+    unreported: "Sent, no report", unreported_note: "batch(es) sent with no report: not counted above",
   },
   zh: {
     loading: "加载中…", campaigns: "群发活动", sign_out: "退出", sign_in: "登录",
@@ -57,6 +58,7 @@ const WORDS = {
     quota_month: "本月剩余群发给全部粉丝次数（每月 %l 次）", resets: "恢复于", sends: "次群发",
     users: "用户", role: "角色", new_user: "添加用户", new_token: "生成 API 令牌",
     user: "用户", label: "标签", token_once: "令牌仅显示这一次：", detail: "详情", older: "更早",
+    unreported: "已发送、无报告", unreported_note: "个批次已发送但没有报告：未计入上面的数字",
   },
 };
 
@@ -184,6 +186,13 @@ function audienceText(c) {
   return `${t("list")} ${c.list || ""}`;
 }
 
+/// `delivered of addressed`, from reports only, and the batches sent
+/// whose report never came, apart.
+function deliveredText(c) {
+  const confirmed = `${c.delivered.toLocaleString()} ${t("of")} ${c.addressed.toLocaleString()}`;
+  return c.unreported ? `${confirmed} · ${c.unreported} ${t("unreported_note")}` : confirmed;
+}
+
 /// Readers so far of a campaign's articles (the last pulled day of each).
 function readersOf(reads) {
   let n = 0;
@@ -223,7 +232,7 @@ async function campaignsPage(query) {
       el("td", { "data-label": t("account") }, c.appid),
       el("td", { "data-label": t("audience") }, audienceText(c)),
       el("td", { "data-label": t("schedule") }, c.send_at ? c.send_at.replace("T", " ").slice(0, 16) : "–"),
-      el("td", { class: "n delivered", "data-label": t("delivered") }, `${c.delivered} ${t("of")} ${c.addressed}`),
+      el("td", { class: "n delivered", "data-label": t("delivered") }, deliveredText(c)),
       readers));
     if (c.state === "finished") {
       api("GET", `/api/v1/campaigns/${encodeURIComponent(c.id)}/reads`)
@@ -291,15 +300,13 @@ async function campaignPage(id) {
   const [c, batches, reads] = await Promise.all([
     api("GET", path), api("GET", `${path}/batches`), api("GET", `${path}/reads`),
   ]);
-  const funnel = { addressed: 0, after_filtering: 0, sent: 0, errors: 0 };
+  // The figures are the server's summary (reports only); batches sent
+  // without a report are shown apart, never added in.
+  const funnel = { addressed: c.addressed, after_filtering: c.after_filtering, sent: c.delivered, errors: c.errors };
   const urls = new Set();
   let check = null;
   for (const b of batches) {
     if (!b.report) continue;
-    funnel.addressed += b.report.total;
-    funnel.after_filtering += b.report.after_filtering;
-    funnel.sent += b.report.sent;
-    funnel.errors += b.report.errors;
     if (b.report.check_state !== null) check = b.report.check_state;
     for (const u of b.report.article_urls) urls.add(u);
   }
@@ -344,6 +351,7 @@ async function campaignPage(id) {
   const figure = (label, value, id) => el("div", {}, el("dt", {}, label), el("dd", { id }, value));
   const funnelList = el("dl", { class: "funnel", id: "funnel" },
     ...["addressed", "after_filtering", "sent", "errors"].map((k) => figure(t(k), funnel[k].toLocaleString(), `funnel-${k}`)),
+    figure(t("unreported"), c.unreported ? `${c.unreported.toLocaleString()}${c.unreported_openids ? ` (${c.unreported_openids.toLocaleString()} openids)` : ""}` : "0", "funnel-unreported"),
     figure(t("copyright"), check === null ? "–" : String(check), "copyright-check"));
   const sections = [
     el("p", {}, el("a", { href: "#/campaigns" }, `← ${t("back")}`)),

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use wxmass_campaign::lifecycle::{CampaignState, Change, ServerCampaign, Step};
-use wxmass_campaign::{Audience, Content, beijing};
+use wxmass_campaign::{Audience, Content, Summary, beijing};
 
 use crate::AppState;
 use crate::auth::{Allowed, Caller, ToEdit, ToRead, ToSend};
@@ -54,8 +54,20 @@ pub struct CampaignView {
     pub reported: u64,
     /// Followers the reports say were addressed (`TotalCount`).
     pub addressed: u64,
-    /// Followers the reports say received it (`SentCount`).
+    /// Left after WeChat's filtering, by the reports (`FilterCount`).
+    pub after_filtering: u64,
+    /// Followers the reports say received it (`SentCount`): confirmed.
     pub delivered: u64,
+    /// Followers the reports say it failed for (`ErrorCount`).
+    pub errors: u64,
+    /// Submitted batches with no report: sent, their counts unknown (not
+    /// in `delivered`).
+    pub unreported: u64,
+    /// Openids in those batches (a list's batches only).
+    pub unreported_openids: u64,
+    /// Of the unreported batches, those `mass/get` calls ended: their
+    /// report will not come.
+    pub unreported_settled: u64,
 }
 
 /// A batch of a campaign, as shown.
@@ -122,26 +134,18 @@ impl From<wxmass_campaign::Batch> for BatchView {
 }
 
 async fn view(state: &AppState, c: ServerCampaign) -> ApiResult<CampaignView> {
-    let batches = state.journal().batches(&c.id).await?;
+    let s = Summary::of(&state.journal().batches(&c.id).await?);
     Ok(CampaignView {
-        batches: batches.len() as u64,
-        // Submitted, whether or not WeChat named the job (a batch resent
-        // after a takeover may learn only that it was sent before).
-        submitted: batches
-            .iter()
-            .filter(|b| b.state == wxmass_campaign::BatchState::Submitted)
-            .count() as u64,
-        reported: batches.iter().filter(|b| b.report.is_some()).count() as u64,
-        addressed: batches
-            .iter()
-            .filter_map(|b| b.report.as_ref())
-            .map(|r| r.total_count.max(0) as u64)
-            .sum(),
-        delivered: batches
-            .iter()
-            .filter_map(|b| b.report.as_ref())
-            .map(|r| r.sent_count.max(0) as u64)
-            .sum(),
+        batches: s.batches,
+        submitted: s.submitted,
+        reported: s.reported,
+        addressed: s.addressed,
+        after_filtering: s.after_filtering,
+        delivered: s.delivered,
+        errors: s.errors,
+        unreported: s.unreported,
+        unreported_openids: s.unreported_openids,
+        unreported_settled: s.unreported_settled,
         send_at: c.send_at.map(beijing::rfc3339),
         state: c.state.as_str().to_owned(),
         id: c.id,

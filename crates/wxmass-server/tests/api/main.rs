@@ -5,6 +5,7 @@
 //! `crates/wxmass/tests`.
 
 mod approval;
+mod counts;
 mod helpers;
 mod input;
 mod operators;

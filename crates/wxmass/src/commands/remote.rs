@@ -162,11 +162,20 @@ fn minute(v: &Value) -> String {
         .map_or("-".into(), beijing::minute)
 }
 
-/// `delivered of addressed`, once any report came.
+/// `delivered of addressed`, once any report came, and the batches sent
+/// with no report apart (they are not in `delivered`).
 fn delivered(c: &Value) -> String {
-    match number(&c["reported"]) {
-        0 => "-".into(),
-        _ => format!("{} of {}", number(&c["delivered"]), number(&c["addressed"])),
+    let unreported = match number(&c["unreported"]) {
+        0 => String::new(),
+        n => format!(" +{n} unreported"),
+    };
+    match (number(&c["reported"]), unreported.is_empty()) {
+        (0, true) => "-".into(),
+        _ => format!(
+            "{} of {}{unreported}",
+            number(&c["delivered"]),
+            number(&c["addressed"])
+        ),
     }
 }
 
@@ -195,5 +204,11 @@ mod tests {
             "1990 of 2000"
         );
         assert_eq!(delivered(&json!({"reported": 0})), "-");
+        assert_eq!(
+            delivered(
+                &json!({"reported": 5, "delivered": 5040, "addressed": 5040, "unreported": 1})
+            ),
+            "5040 of 5040 +1 unreported"
+        );
     }
 }

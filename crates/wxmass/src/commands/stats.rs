@@ -15,6 +15,7 @@ use unicode_width::UnicodeWidthChar as _;
 use wxmass_api::Client;
 use wxmass_api::api::datacube::{ArticleTotal, Date, UserSource};
 use wxmass_campaign::store::prelude::*;
+use wxmass_campaign::summary::thousands;
 
 /// Where readers came from, in the order shown.
 const SOURCES: [UserSource; 7] = [
@@ -138,19 +139,6 @@ fn to_json(
         })
         .collect();
     json!({"campaign": campaign, "sent": sent, "up_to": up_to.to_string(), "articles": list})
-}
-
-/// `1,234`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// `text` cut to `width` columns (CJK characters take two) and padded.

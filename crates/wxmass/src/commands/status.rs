@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use serde_json::json;
 
 use wxmass_campaign::store::prelude::*;
-use wxmass_campaign::{Audience, BatchState, Campaign, Content, beijing};
+use wxmass_campaign::{Audience, Campaign, Content, Summary, beijing};
 
 /// Prints one campaign with its batches.
 pub async fn print_campaign(journal: &dyn Store, id: &str, json_out: bool) -> Result<()> {
@@ -13,19 +13,19 @@ pub async fn print_campaign(journal: &dyn Store, id: &str, json_out: bool) -> Re
         .await?
         .with_context(|| format!("no campaign {id:?} in the journal; see `wxmass campaigns`"))?;
     let batches = journal.batches(id).await?;
-    let submitted = batches
-        .iter()
-        .filter(|b| b.state == BatchState::Submitted)
-        .count();
-    let value = json!({"campaign": campaign, "batches": batches, "submitted": submitted, "total_batches": batches.len()});
+    let summary = Summary::of(&batches);
+    let value = json!({"campaign": campaign, "batches": batches, "submitted": summary.submitted,
+                       "total_batches": summary.batches, "summary": summary});
     super::print(json_out, &value, || {
         let mut out = format!(
-            "campaign {}: {} to {} ({} followers), {submitted}/{} batch(es) submitted",
+            "campaign {}: {} to {} ({} followers), {}/{} batch(es) submitted; {}",
             campaign.id,
             campaign.content.msgtype(),
             audience(&campaign),
             campaign.audience_size,
-            batches.len()
+            summary.submitted,
+            summary.batches,
+            summary.delivery()
         );
         out.push_str(&format!(
             "\n{:>6}  {:>7}  {:>12}  {:<12}  {:<14}  DELIVERED",
@@ -115,14 +115,11 @@ pub async fn campaigns(journal: &dyn Store, json_out: bool) -> Result<()> {
     let list = journal.campaigns().await?;
     let mut rows = Vec::new();
     for c in &list {
-        let batches = journal.batches(&c.id).await?;
-        let submitted = batches
-            .iter()
-            .filter(|b| b.state == BatchState::Submitted)
-            .count();
+        let counts = Summary::of(&journal.batches(&c.id).await?);
         rows.push(json!({"id": c.id, "appid": c.appid, "type": c.content.msgtype(), "summary": summary(&c.content),
                          "audience": c.audience.kind(), "tag_id": c.audience.tag_id(), "audience_size": c.audience_size,
-                         "batches": batches.len(), "submitted": submitted, "created_at": c.created_at}));
+                         "batches": counts.batches, "submitted": counts.submitted, "counts": counts,
+                         "created_at": c.created_at}));
     }
     super::print(json_out, &json!(rows), || {
         let mut out = format!(
