@@ -145,6 +145,46 @@ pub async fn work(
     observer: Arc<dyn Observer>,
     stop: impl Future<Output = ()>,
 ) -> Result<Worked> {
+    let worked = rounds(journal, client, campaign, message, options, observer, stop).await?;
+    if matches!(worked, Worked::Done) {
+        finish_unmanaged(journal, &campaign.id).await?;
+    }
+    Ok(worked)
+}
+
+/// A campaign no server runs (sent with the CLI or a worker: it has no
+/// creator) is finished once every batch is submitted, by whoever records
+/// the last; a server finishes its own.
+async fn finish_unmanaged(journal: &dyn Store, id: &str) -> Result<()> {
+    use crate::lifecycle::{CampaignState, Change};
+    if let Some(c) = journal.server_campaign(id).await?
+        && c.created_by.is_none()
+        && c.state == CampaignState::Running
+    {
+        let now = crate::beijing::now();
+        journal
+            .set_campaign_state(
+                id,
+                CampaignState::Running,
+                CampaignState::Finished,
+                &Change::default(),
+                now,
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// [`work`]'s rounds.
+async fn rounds(
+    journal: &dyn Store,
+    client: &Client,
+    campaign: &Campaign,
+    message: &Message,
+    options: &WorkOptions,
+    observer: Arc<dyn Observer>,
+    stop: impl Future<Output = ()>,
+) -> Result<Worked> {
     let mut stop = std::pin::pin!(stop);
     let round = Round {
         journal,

@@ -134,8 +134,9 @@ pub struct ServerCampaign {
     pub state: CampaignState,
     /// When to send it (Unix seconds), once approved.
     pub send_at: Option<i64>,
-    /// Who wrote it.
-    pub created_by: String,
+    /// Who wrote it; `None`: sent with the CLI (or a worker), which a
+    /// server shows but does not run.
+    pub created_by: Option<String>,
     /// Who approved it.
     pub approved_by: Option<String>,
     /// The last thing that happened to it, for people (an error, "ran late").
@@ -144,6 +145,8 @@ pub struct ServerCampaign {
     pub created_at: i64,
     /// Unix seconds.
     pub updated_at: i64,
+    /// Followers addressed, once planned (0 before).
+    pub audience_size: u64,
 }
 
 /// Which campaigns to read.

@@ -299,3 +299,121 @@ async fn every_postgres_schema_a_release_wrote_is_upgraded_in_place() {
     };
     assert!(error.to_string().contains("newer wxmass"), "{error}");
 }
+
+/// Schema 12's two campaign tables: a campaign sent with the CLI (every
+/// batch submitted), a server's draft to a tag, and a server campaign it
+/// planned and finished (a row in both).
+fn two_campaign_tables_sql() -> String {
+    let content = Content::Text { text: "hi".into() }
+        .to_json()
+        .replace('\'', "''");
+    format!(
+        "INSERT INTO wxmass_campaigns (id, appid, content, audience_kind, tag_id, audience_size, created_at)
+         VALUES ('cli', 'wxA', '{content}', 'all', NULL, 900, 1700000000),
+                ('sent', 'wxA', '{content}', 'openids', NULL, 20, 1700000500);
+         INSERT INTO wxmass_batches (campaign, idx, clientmsgid, size, state, msg_id, updated_at)
+         VALUES ('cli', 0, 'cli-0', 0, 'submitted', 1, 1700000000),
+                ('sent', 0, 'sent-0', 20, 'submitted', 2, 1700000500);
+         INSERT INTO wxmass_server_campaigns (id, appid, name, content, audience, list, batch_size, state,
+             send_at, created_by, approved_by, note, created_at, updated_at)
+         VALUES ('draft', 'wxA', 'A draft', '{content}', '{{\"kind\":\"tag\",\"tag_id\":7}}', NULL, NULL,
+                 'draft', NULL, 'bob', NULL, '', 1700000100, 1700000100),
+                ('sent', 'wxA', 'Sent', '{content}', '{{\"kind\":\"openids\"}}', 'readers', 10, 'finished',
+                 1700000400, 'bob', 'alice', 'ran late', 1700000300, 1700000600);"
+    )
+}
+
+/// After schema 12, one campaign table: every campaign, whoever sent it,
+/// is read in its life; the engine sees the planned ones only.
+async fn assert_one_campaign_table(store: &dyn wxmass_campaign::Store) {
+    use wxmass_campaign::lifecycle::CampaignState;
+    let all = store.server_campaigns().await.expect("campaigns");
+    let ids: Vec<&str> = all.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["sent", "draft", "cli"], "newest first");
+    let cli = &all[2];
+    assert_eq!(
+        (cli.name.as_str(), cli.state, cli.created_by.as_deref()),
+        ("cli", CampaignState::Finished, None)
+    );
+    assert_eq!(cli.audience_size, 900);
+    let draft = &all[1];
+    assert_eq!(
+        (draft.name.as_str(), draft.state),
+        ("A draft", CampaignState::Draft)
+    );
+    assert_eq!(draft.audience, Audience::Tag { tag_id: 7 });
+    assert_eq!(draft.created_by.as_deref(), Some("bob"));
+    let sent = &all[0];
+    assert_eq!(
+        (sent.name.as_str(), sent.state, sent.note.as_str()),
+        ("Sent", CampaignState::Finished, "ran late")
+    );
+    assert_eq!(
+        (
+            sent.approved_by.as_deref(),
+            sent.list.as_deref(),
+            sent.batch_size
+        ),
+        (Some("alice"), Some("readers"), Some(10))
+    );
+    assert_eq!(
+        (&sent.audience, sent.audience_size, sent.created_at),
+        (&Audience::Openids, 20, 1700000300)
+    );
+    let planned: Vec<String> = store
+        .campaigns()
+        .await
+        .expect("planned")
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(planned, ["sent", "cli"], "a draft is not the engine's yet");
+    assert!(store.campaign("draft").await.expect("read").is_none());
+}
+
+#[tokio::test]
+async fn schema_12s_two_campaign_tables_become_one_on_sqlite() {
+    let steps = steps("sqlite");
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("journal.db");
+    {
+        let conn = rusqlite::Connection::open(&path).expect("create");
+        for step in &steps[..12] {
+            conn.execute_batch(step).expect("an old step");
+        }
+        conn.pragma_update(None, "user_version", 12)
+            .expect("version");
+        conn.execute_batch(&two_campaign_tables_sql())
+            .expect("campaigns");
+    }
+    let store = wxmass_campaign::store::open_sqlite(&path).expect("open");
+    assert_one_campaign_table(store.as_ref()).await;
+}
+
+#[tokio::test]
+async fn schema_12s_two_campaign_tables_become_one_on_postgres() {
+    let Some(postgres) = wxmass_testkit::start_postgres() else {
+        return;
+    };
+    let steps = steps("postgres");
+    let (client, connection) = tokio_postgres::connect(&postgres.url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(connection);
+    for step in &steps[..12] {
+        client.batch_execute(step).await.expect("an old step");
+    }
+    client
+        .batch_execute(&format!(
+            "CREATE TABLE wxmass_schema (version INTEGER NOT NULL);
+             INSERT INTO wxmass_schema VALUES (12);
+             {}",
+            two_campaign_tables_sql()
+        ))
+        .await
+        .expect("campaigns");
+    let store = wxmass_campaign::store::open(&postgres.url, 4)
+        .await
+        .expect("open");
+    assert_one_campaign_table(store.as_ref()).await;
+}

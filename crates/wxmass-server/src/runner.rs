@@ -163,7 +163,8 @@ async fn start_due(
 async fn follow_up(state: &AppState, options: &WorkOptions) -> Result<(), Error> {
     let since = state.now() - FOLLOW_UP_FOR;
     for c in state.journal().server_campaigns().await? {
-        if c.state != CampaignState::Finished || c.updated_at < since {
+        // A campaign sent with the CLI is followed by its sender.
+        if c.state != CampaignState::Finished || c.updated_at < since || c.created_by.is_none() {
             continue;
         }
         let (_, client) = crate::api::accounts::client(state, &c.appid).await?;
@@ -198,6 +199,7 @@ async fn pull_reads(state: &AppState) -> Result<(), Error> {
     for c in state.journal().server_campaigns().await? {
         if c.state != CampaignState::Finished
             || c.updated_at < since
+            || c.created_by.is_none()
             || !reads::is_read_counted(&c.content)
         {
             continue;

@@ -444,3 +444,94 @@ fn wechat_refusals_say_what_to_do() {
         "{error}"
     );
 }
+
+/// One campaign table: a server's draft in the same store is listed by
+/// `wxmass campaigns` beside what the CLI sent, each with its state, and
+/// the CLI cannot send the server's campaign past its approval.
+#[test]
+fn the_cli_lists_a_servers_campaigns_and_cannot_send_them() {
+    let (_emu, url) = emulator(100, &[]);
+    let home = tempfile::tempdir().expect("home");
+    let journal = home.path().join("shared.db");
+    let with_journal = || {
+        let mut cmd = wxmass(home.path(), &url);
+        cmd.arg("--journal").arg(&journal);
+        cmd
+    };
+    success_json(with_journal().args([
+        "send",
+        "--text",
+        "from the CLI",
+        "--tag",
+        "100",
+        "--json",
+        "--campaign",
+        "cli",
+    ]));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let store = wxmass_campaign::store::open_sqlite(&journal).expect("store");
+        let now = wxmass_campaign::beijing::now();
+        store
+            .create_server_campaign(&wxmass_campaign::lifecycle::ServerCampaign {
+                id: "draft".into(),
+                appid: common::APPID.into(),
+                name: "A server's draft".into(),
+                content: wxmass_campaign::Content::Text {
+                    text: "from the server".into(),
+                },
+                audience: wxmass_campaign::Audience::Tag { tag_id: 100 },
+                list: None,
+                batch_size: None,
+                state: wxmass_campaign::lifecycle::CampaignState::Draft,
+                send_at: None,
+                created_by: Some("bob".into()),
+                approved_by: None,
+                note: String::new(),
+                created_at: now + 1,
+                updated_at: now + 1,
+                audience_size: 0,
+            })
+            .await
+            .expect("a server's draft");
+    });
+    let list = success_json(with_journal().args(["campaigns", "--json"]));
+    let states: Vec<(&str, &str)> = list
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap_or(""),
+                c["state"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(states, [("draft", "draft"), ("cli", "finished")], "{list}");
+    assert_eq!(list[1]["created_by"], serde_json::Value::Null, "{list}");
+    assert_eq!(list[0]["created_by"], "bob", "{list}");
+    with_journal()
+        .args(["campaigns"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("STATE"))
+        .stdout(predicate::str::contains("draft"));
+    // The draft is the server's: the CLI does not send it.
+    with_journal()
+        .args([
+            "send",
+            "--text",
+            "from the server",
+            "--tag",
+            "100",
+            "--campaign",
+            "draft",
+            "--yes",
+        ])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("exists already"));
+    assert_eq!(admin(&url, "GET", "/_emulator/stats", "")["jobs"], 1);
+}

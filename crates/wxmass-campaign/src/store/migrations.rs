@@ -63,6 +63,7 @@ const MIGRATIONS: &[Migration] = migrations![
     10 "0010_media_per_account",
     11 "0011_sign_in_addresses",
     12 "0012_users_disabled",
+    13 "0013_one_campaign_table",
 ];
 
 /// The schema version this build writes.

@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::lifecycle::{CampaignState, ServerCampaign, Which};
 use crate::people::{AccountType, Role};
-use crate::spec::Recorded;
+use crate::spec::{Audience, Recorded};
 
 pub(super) fn role_of(s: &str) -> Result<Role> {
     Role::parse(s).ok_or_else(|| Error::Store {
@@ -28,7 +28,36 @@ pub(super) fn account_type_name(t: Option<AccountType>) -> Option<&'static str> 
     })
 }
 
-pub(super) const SERVER_CAMPAIGN_COLUMNS: &str = "id, appid, name, content, audience, list, batch_size, state, send_at, created_by, approved_by, note, created_at, updated_at";
+/// A campaign's columns, in [`ServerCampaignRow`]'s order. A campaign
+/// sent with the CLI has no name (its id stands for it) and no creator.
+pub(super) const SERVER_CAMPAIGN_COLUMNS: &str = "id, appid, coalesce(name, id), content, audience_kind, tag_id, list, batch_size, \
+     state, send_at, created_by, approved_by, note, created_at, coalesce(updated_at, created_at), audience_size";
+
+/// The columns written for a new campaign, numbered as in
+/// [`SERVER_CAMPAIGN_COLUMNS`] (less the ones only read).
+pub(super) const NEW_CAMPAIGN_COLUMNS: &str = "id, appid, name, content, audience_kind, tag_id, list, batch_size, \
+     state, send_at, created_by, approved_by, note, created_at, updated_at, audience_size";
+
+/// Records a planned campaign (parameters: id, appid, content, audience
+/// kind, tag id, audience size, now). A campaign sent from the CLI is new
+/// and running from now; a server's campaign is there already, and is
+/// planned only once and only while running (never a draft or one awaiting
+/// approval: the CLI cannot send those). No row changed: the id is taken.
+pub(super) const PLAN_CAMPAIGN_SQL: &str = "INSERT INTO wxmass_campaigns \
+     (id, appid, content, audience_kind, tag_id, audience_size, created_at, name, state, send_at, updated_at, planned_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?1, 'running', ?7, ?7, ?7) \
+     ON CONFLICT (id) DO UPDATE SET audience_size = excluded.audience_size, planned_at = excluded.planned_at \
+     WHERE wxmass_campaigns.planned_at IS NULL AND wxmass_campaigns.state = 'running'";
+
+/// Why [`PLAN_CAMPAIGN_SQL`] changed no row.
+pub(super) fn taken(id: &str) -> Error {
+    Error::Exists(format!(
+        "a campaign {id:?} exists already: choose another id, or, for a server's campaign, let the server send it once approved"
+    ))
+}
+
+/// The condition of reading planned campaigns only (the engine's view).
+pub(super) const PLANNED: &str = "planned_at IS NOT NULL";
 
 /// A row's columns, as read by either backend.
 pub(super) type ServerCampaignRow = (
@@ -37,16 +66,28 @@ pub(super) type ServerCampaignRow = (
     String,
     String,
     String,
+    Option<i64>,
     Option<String>,
     Option<i64>,
     String,
     Option<i64>,
-    String,
+    Option<String>,
     Option<String>,
     String,
+    i64,
     i64,
     i64,
 );
+
+/// The audience kept as its kind and tag.
+pub(super) fn audience_of(kind: &str, tag_id: Option<i64>) -> Option<Audience> {
+    match (kind, tag_id.and_then(|t| u32::try_from(t).ok())) {
+        ("all", _) => Some(Audience::All),
+        ("tag", Some(tag_id)) => Some(Audience::Tag { tag_id }),
+        ("openids", _) => Some(Audience::Openids),
+        _ => None,
+    }
+}
 
 pub(super) fn server_campaign_of(r: ServerCampaignRow) -> Result<ServerCampaign> {
     let bad = |what: &str| Error::Store {
@@ -58,19 +99,20 @@ pub(super) fn server_campaign_of(r: ServerCampaignRow) -> Result<ServerCampaign>
     };
     Ok(ServerCampaign {
         content: serde_json::from_str(&r.3).map_err(|_| bad("content"))?,
-        audience: serde_json::from_str(&r.4).map_err(|_| bad("an audience"))?,
-        state: CampaignState::parse(&r.7)?,
+        audience: audience_of(&r.4, r.5).ok_or_else(|| bad("an audience"))?,
+        state: CampaignState::parse(&r.8)?,
+        list: r.6,
+        batch_size: r.7.and_then(|n| u32::try_from(n).ok()),
+        send_at: r.9,
+        created_by: r.10,
+        approved_by: r.11,
+        note: r.12,
+        created_at: r.13,
+        updated_at: r.14,
+        audience_size: u64::try_from(r.15).unwrap_or(0),
         id: r.0,
         appid: r.1,
         name: r.2,
-        list: r.5,
-        batch_size: r.6.and_then(|n| u32::try_from(n).ok()),
-        send_at: r.8,
-        created_by: r.9,
-        approved_by: r.10,
-        note: r.11,
-        created_at: r.12,
-        updated_at: r.13,
     })
 }
 
@@ -110,7 +152,10 @@ pub(super) fn which_condition(which: Which<'_>) -> &'static str {
     match which {
         Which::Id(_) => "id = ?1",
         Which::All => "TRUE",
-        Which::Due(_) => "(state = 'scheduled' AND send_at <= ?1) OR state = 'running'",
+        // A campaign sent with the CLI (no creator) is its sender's to run.
+        Which::Due(_) => {
+            "created_by IS NOT NULL AND ((state = 'scheduled' AND send_at <= ?1) OR state = 'running')"
+        }
     }
 }
 

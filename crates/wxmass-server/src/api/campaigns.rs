@@ -40,12 +40,15 @@ pub struct CampaignView {
     pub list: Option<String>,
     /// When it is sent, Beijing time (RFC 3339).
     pub send_at: Option<String>,
-    /// Who wrote it.
-    pub created_by: String,
+    /// Who wrote it; `null`: sent with the CLI (or a worker), shown here
+    /// and run by its sender, not by the server.
+    pub created_by: Option<String>,
     /// Who approved it.
     pub approved_by: Option<String>,
     /// The last thing that happened to it.
     pub note: String,
+    /// Followers addressed, once planned (0 before).
+    pub audience_size: u64,
     /// Its batches, once planned.
     pub batches: u64,
     /// Of those, submitted to WeChat.
@@ -136,6 +139,7 @@ impl From<wxmass_campaign::Batch> for BatchView {
 async fn view(state: &AppState, c: ServerCampaign) -> ApiResult<CampaignView> {
     let s = Summary::of(&state.journal().batches(&c.id).await?);
     Ok(CampaignView {
+        audience_size: c.audience_size,
         batches: s.batches,
         submitted: s.submitted,
         reported: s.reported,
@@ -271,11 +275,12 @@ pub async fn create_campaign(
         batch_size: new.batch_size,
         state: CampaignState::Draft,
         send_at: None,
-        created_by: caller.user.name.clone(),
+        created_by: Some(caller.user.name.clone()),
         approved_by: None,
         note: String::new(),
         created_at: now,
         updated_at: now,
+        audience_size: 0,
     };
     state.journal().create_server_campaign(&campaign).await?;
     state
@@ -291,6 +296,18 @@ async fn find(state: &AppState, id: &str) -> ApiResult<ServerCampaign> {
         .server_campaign(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no campaign {id:?}")))
+}
+
+/// Campaign `id`, to act on: one sent with the CLI is its sender's (the
+/// server did not plan it and does not run it), shown but not moved.
+async fn find_managed(state: &AppState, id: &str) -> ApiResult<ServerCampaign> {
+    let c = find(state, id).await?;
+    if c.created_by.is_none() {
+        return Err(ApiError::wrong_state(format!(
+            "campaign {id:?} was sent with the CLI: the server shows it but does not run it; act on it with `wxmass` where it was sent"
+        )));
+    }
+    Ok(c)
 }
 
 /// One campaign.
@@ -329,7 +346,7 @@ async fn take(
     change: Change,
     action: &str,
 ) -> ApiResult<Json<CampaignView>> {
-    let c = find(state, id).await?;
+    let c = find_managed(state, id).await?;
     let now = state.now();
     state
         .journal()
@@ -397,8 +414,10 @@ pub async fn approve_campaign(
     })?;
     // The account's quota on the day (or month) it would be sent: refused
     // now, with the time it frees, rather than failing at its hour.
-    let campaign = find(&state, &id).await?;
-    if state.second_approver_required() && campaign.created_by == caller.user.name {
+    let campaign = find_managed(&state, &id).await?;
+    if state.second_approver_required()
+        && campaign.created_by.as_deref() == Some(caller.user.name.as_str())
+    {
         return Err(ApiError::forbidden(format!(
             "{} made this campaign: under the two-person rule another approver approves it",
             caller.user.name
@@ -542,7 +561,7 @@ pub async fn test_campaign(
             ));
         }
     };
-    let c = find(&state, &id).await?;
+    let c = find_managed(&state, &id).await?;
     if matches!(
         c.state,
         CampaignState::Running

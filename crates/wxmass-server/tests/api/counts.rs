@@ -40,13 +40,14 @@ async fn a_batch_settled_by_mass_get_without_a_report_is_not_counted_delivered()
             audience: Audience::Openids,
             list: Some("readers".into()),
             batch_size: Some(2),
-            state: CampaignState::Finished,
+            state: CampaignState::Running,
             send_at: Some(now),
-            created_by: "alice".into(),
+            created_by: Some("alice".into()),
             approved_by: Some("alice".into()),
             note: String::new(),
             created_at: now,
             updated_at: now,
+            audience_size: 0,
         })
         .await
         .expect("campaign");
@@ -127,4 +128,61 @@ async fn a_batch_settled_by_mass_get_without_a_report_is_not_counted_delivered()
     assert_eq!(c["unreported"], 1, "{c}");
     assert_eq!(c["unreported_openids"], 2, "{c}");
     assert_eq!(c["unreported_settled"], 1, "{c}");
+}
+
+/// One campaign table: a campaign the CLI planned in the same store is
+/// listed and shown by the API, with no creator, and the server does not
+/// move it (it is its sender's to run).
+#[tokio::test]
+async fn a_campaign_sent_with_the_cli_is_listed_and_left_alone() {
+    let app = TestApp::new();
+    let admin = app.first_admin().await;
+    let store = app.state.journal();
+    let now = wxmass_campaign::beijing::now();
+    let campaign = Campaign {
+        id: "from-cli".into(),
+        appid: APPID.into(),
+        content: Content::Text { text: "hi".into() },
+        audience: Audience::Tag { tag_id: 100 },
+        audience_size: 40,
+        created_at: now,
+    };
+    let mut batches = std::iter::once(Ok(PlannedBatch {
+        clientmsgid: wxmass_campaign::batch_clientmsgid("from-cli", 0),
+        openids: vec![],
+    }));
+    store
+        .plan(&campaign, &Files::default(), &mut batches)
+        .await
+        .expect("plan");
+    let (status, list) = app
+        .call("GET", "/api/v1/campaigns", Some(&admin), None)
+        .await;
+    assert_eq!(status, 200, "{list}");
+    let listed = list
+        .as_array()
+        .and_then(|l| l.iter().find(|c| c["id"] == "from-cli"))
+        .unwrap_or_else(|| panic!("the CLI's campaign is listed: {list}"));
+    assert_eq!(listed["state"], "running", "{listed}");
+    assert_eq!(listed["created_by"], serde_json::Value::Null, "{listed}");
+    assert_eq!(listed["audience_size"], 40, "{listed}");
+    assert_eq!(listed["batches"], 1, "{listed}");
+    for step in ["pause", "cancel"] {
+        let (status, answer) = app
+            .call(
+                "POST",
+                &format!("/api/v1/campaigns/from-cli/{step}"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_eq!(status, 409, "{step}: {answer}");
+        assert!(
+            answer["error"]["message"].as_str().unwrap_or("").contains("CLI"),
+            "{answer}"
+        );
+    }
+    // The server does not pick it up to send.
+    let due = store.due_campaigns(now + 60).await.expect("due");
+    assert!(due.iter().all(|c| c.id != "from-cli"));
 }

@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use serde_json::json;
 
 use wxmass_campaign::store::prelude::*;
-use wxmass_campaign::{Audience, Campaign, Content, Summary, beijing};
+use wxmass_campaign::{Audience, Content, Summary, beijing};
 
 /// Prints one campaign with its batches.
 pub async fn print_campaign(journal: &dyn Store, id: &str, json_out: bool) -> Result<()> {
@@ -21,7 +21,7 @@ pub async fn print_campaign(journal: &dyn Store, id: &str, json_out: bool) -> Re
             "campaign {}: {} to {} ({} followers), {}/{} batch(es) submitted; {}",
             campaign.id,
             campaign.content.msgtype(),
-            audience(&campaign),
+            audience(&campaign.audience),
             campaign.audience_size,
             summary.submitted,
             summary.batches,
@@ -110,30 +110,33 @@ pub async fn status(
     print_campaign(journal, &id, json_out).await
 }
 
-/// `wxmass campaigns`.
+/// `wxmass campaigns`: every campaign in the store, whoever sends it (the
+/// CLI, a worker, or a server: its drafts and schedules too).
 pub async fn campaigns(journal: &dyn Store, json_out: bool) -> Result<()> {
-    let list = journal.campaigns().await?;
+    let list = journal.server_campaigns().await?;
     let mut rows = Vec::new();
     for c in &list {
         let counts = Summary::of(&journal.batches(&c.id).await?);
-        rows.push(json!({"id": c.id, "appid": c.appid, "type": c.content.msgtype(), "summary": summary(&c.content),
+        rows.push(json!({"id": c.id, "name": c.name, "state": c.state.as_str(), "appid": c.appid,
+                         "type": c.content.msgtype(), "summary": summary(&c.content),
                          "audience": c.audience.kind(), "tag_id": c.audience.tag_id(), "audience_size": c.audience_size,
                          "batches": counts.batches, "submitted": counts.submitted, "counts": counts,
-                         "created_at": c.created_at}));
+                         "created_by": c.created_by, "created_at": c.created_at}));
     }
     super::print(json_out, &json!(rows), || {
         let mut out = format!(
-            "{:<16}  {:<16}  {:<18}  {:<8}  {:<10}  {:>9}  {:<7}  CONTENT",
-            "CAMPAIGN", "CREATED", "ACCOUNT", "TYPE", "AUDIENCE", "FOLLOWERS", "BATCHES"
+            "{:<16}  {:<16}  {:<18}  {:<17}  {:<8}  {:<10}  {:>9}  {:<7}  CONTENT",
+            "CAMPAIGN", "CREATED", "ACCOUNT", "STATE", "TYPE", "AUDIENCE", "FOLLOWERS", "BATCHES"
         );
         for (r, c) in rows.iter().zip(&list) {
             out.push_str(&format!(
-                "\n{:<16}  {:<16}  {:<18}  {:<8}  {:<10}  {:>9}  {:<7}  {}",
-                c.id,
+                "\n{:<16}  {:<16}  {:<18}  {:<17}  {:<8}  {:<10}  {:>9}  {:<7}  {}",
+                super::clean(&c.id),
                 beijing::minute(c.created_at),
-                c.appid,
+                super::clean(&c.appid),
+                c.state.as_str(),
                 r["type"].as_str().unwrap_or(""),
-                audience(c),
+                audience(&c.audience),
                 c.audience_size,
                 format!("{}/{}", r["submitted"], r["batches"]),
                 r["summary"].as_str().unwrap_or("")
@@ -145,10 +148,10 @@ pub async fn campaigns(journal: &dyn Store, json_out: bool) -> Result<()> {
 }
 
 /// `tag N`, `all` or `openids`.
-fn audience(c: &Campaign) -> String {
-    match c.audience {
+fn audience(audience: &Audience) -> String {
+    match audience {
         Audience::Tag { tag_id } => format!("tag {tag_id}"),
-        ref other => other.kind().to_owned(),
+        other => other.kind().to_owned(),
     }
 }
 

@@ -6,6 +6,7 @@ use super::{PgStore, unreadable};
 use crate::error::Result;
 use crate::openids;
 use crate::spec::*;
+use crate::store::rows::*;
 use crate::store::*;
 
 #[async_trait]
@@ -15,8 +16,10 @@ impl CampaignStore for PgStore {
         let row = self
             .with(async |c| {
                 c.query_opt(
-                    "SELECT id, appid, content, audience_kind, tag_id, audience_size, created_at
-                     FROM wxmass_campaigns WHERE id = $1",
+                    &format!(
+                        "SELECT id, appid, content, audience_kind, tag_id, audience_size, created_at
+                         FROM wxmass_campaigns WHERE id = $1 AND {PLANNED}"
+                    ),
                     &[&id],
                 )
                 .await
@@ -30,8 +33,10 @@ impl CampaignStore for PgStore {
         let rows = self
             .with(async |c| {
                 c.query(
-                    "SELECT id, appid, content, audience_kind, tag_id, audience_size, created_at
-                     FROM wxmass_campaigns ORDER BY created_at DESC, id",
+                    &format!(
+                        "SELECT id, appid, content, audience_kind, tag_id, audience_size, created_at
+                         FROM wxmass_campaigns WHERE {PLANNED} ORDER BY created_at DESC, id"
+                    ),
                     &[],
                 )
                 .await
@@ -55,12 +60,16 @@ impl CampaignStore for PgStore {
         let mut failed = None;
         self.with(async |c| {
             let tx = c.transaction().await?;
-            tx.execute(
-                "INSERT INTO wxmass_campaigns (id, appid, content, audience_kind, tag_id, audience_size, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                &[&campaign.id, &campaign.appid, &content, &campaign.audience.kind(), &tag, &size, &campaign.created_at],
-            )
-            .await?;
+            let planned = tx
+                .execute(
+                    &PLAN_CAMPAIGN_SQL.replace('?', "$"),
+                    &[&campaign.id, &campaign.appid, &content, &campaign.audience.kind(), &tag, &size, &campaign.created_at],
+                )
+                .await?;
+            if planned == 0 {
+                failed = Some(taken(&campaign.id));
+                return tx.rollback().await;
+            }
             for (sha, data) in files.iter() {
                 tx.execute(
                     "INSERT INTO wxmass_blobs (sha256, data) VALUES ($1, $2) ON CONFLICT DO NOTHING",
@@ -181,13 +190,7 @@ fn campaign_of(r: &tokio_postgres::Row) -> Result<Campaign> {
         ))
     };
     let content: Content = serde_json::from_str(r.get::<_, &str>(2)).map_err(|_| bad("content"))?;
-    let tag: Option<i64> = r.get(4);
-    let audience = match (r.get::<_, &str>(3), tag.and_then(|t| u32::try_from(t).ok())) {
-        ("all", _) => Audience::All,
-        ("tag", Some(tag_id)) => Audience::Tag { tag_id },
-        ("openids", _) => Audience::Openids,
-        _ => return Err(bad("an audience")),
-    };
+    let audience = audience_of(r.get(3), r.get(4)).ok_or_else(|| bad("an audience"))?;
     Ok(Campaign {
         appid: r.get(1),
         content,

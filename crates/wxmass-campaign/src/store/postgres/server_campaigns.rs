@@ -1,4 +1,4 @@
-//! The server's campaigns, from draft to finished, in PostgreSQL.
+//! Campaigns in their life, from draft to finished, in PostgreSQL.
 
 use async_trait::async_trait;
 
@@ -11,18 +11,20 @@ use crate::store::*;
 #[async_trait]
 impl ServerCampaignStore for PgStore {
     async fn insert_server_campaign(&self, c: &ServerCampaign) -> Result<bool> {
-        let (content, audience) = (json(&c.content), json(&c.audience));
+        let content = json(&c.content);
+        let tag = c.audience.tag_id().map(i64::from);
         let batch_size = c.batch_size.map(i64::from);
         let n = self
             .with(async |db| {
                 db.execute(
-                    &format!("INSERT INTO wxmass_server_campaigns ({SERVER_CAMPAIGN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (id) DO NOTHING"),
+                    &format!("INSERT INTO wxmass_campaigns ({NEW_CAMPAIGN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 0) ON CONFLICT (id) DO NOTHING"),
                     &[
                         &c.id,
                         &c.appid,
                         &c.name,
                         &content,
-                        &audience,
+                        &c.audience.kind(),
+                        &tag,
                         &c.list,
                         &batch_size,
                         &c.state.as_str(),
@@ -42,7 +44,7 @@ impl ServerCampaignStore for PgStore {
 
     async fn server_campaigns_of(&self, which: Which<'_>) -> Result<Vec<ServerCampaign>> {
         let sql = format!(
-            "SELECT {SERVER_CAMPAIGN_COLUMNS} FROM wxmass_server_campaigns WHERE {} ORDER BY created_at DESC, id",
+            "SELECT {SERVER_CAMPAIGN_COLUMNS} FROM wxmass_campaigns WHERE {} ORDER BY created_at DESC, id",
             which_condition(which).replace("?1", "$1")
         );
         let rows = self
@@ -69,6 +71,8 @@ impl ServerCampaignStore for PgStore {
                     r.get(11),
                     r.get(12),
                     r.get(13),
+                    r.get(14),
+                    r.get(15),
                 ))
             })
             .collect()
@@ -85,7 +89,7 @@ impl ServerCampaignStore for PgStore {
         let n = self
             .with(async |db| {
                 db.execute(
-                    "UPDATE wxmass_server_campaigns SET state = $3, send_at = coalesce($4, send_at),
+                    "UPDATE wxmass_campaigns SET state = $3, send_at = coalesce($4, send_at),
                          approved_by = coalesce($5, approved_by), note = coalesce($6, note), updated_at = $7
                      WHERE id = $1 AND state = $2",
                     &[

@@ -7,6 +7,7 @@ use super::SqliteStore;
 use crate::error::{Error, Result};
 use crate::openids;
 use crate::spec::*;
+use crate::store::rows::*;
 use crate::store::*;
 
 #[async_trait]
@@ -19,7 +20,9 @@ impl CampaignStore for SqliteStore {
     async fn campaigns(&self) -> Result<Vec<Campaign>> {
         let conn = self.conn();
         let ids: Vec<String> = conn
-            .prepare("SELECT id FROM wxmass_campaigns ORDER BY created_at DESC, id")?
+            .prepare(&format!(
+                "SELECT id FROM wxmass_campaigns WHERE {PLANNED} ORDER BY created_at DESC, id"
+            ))?
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         ids.iter()
@@ -38,9 +41,8 @@ impl CampaignStore for SqliteStore {
     ) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO wxmass_campaigns (id, appid, content, audience_kind, tag_id, audience_size, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        let planned = tx.execute(
+            PLAN_CAMPAIGN_SQL,
             params![
                 campaign.id,
                 campaign.appid,
@@ -51,6 +53,9 @@ impl CampaignStore for SqliteStore {
                 campaign.created_at
             ],
         )?;
+        if planned == 0 {
+            return Err(taken(&campaign.id));
+        }
         {
             let mut blob =
                 tx.prepare("INSERT OR IGNORE INTO wxmass_blobs (sha256, data) VALUES (?1, ?2)")?;
@@ -152,8 +157,10 @@ impl CampaignStore for SqliteStore {
 fn campaign_in(conn: &rusqlite::Connection, id: &str) -> Result<Option<Campaign>> {
     let row = conn
         .query_row(
-            "SELECT id, appid, content, audience_kind, tag_id, audience_size, created_at
-             FROM wxmass_campaigns WHERE id = ?1",
+            &format!(
+                "SELECT id, appid, content, audience_kind, tag_id, audience_size, created_at
+                 FROM wxmass_campaigns WHERE id = ?1 AND {PLANNED}"
+            ),
             params![id],
             |r| {
                 Ok((
@@ -161,7 +168,7 @@ fn campaign_in(conn: &rusqlite::Connection, id: &str) -> Result<Option<Campaign>
                     r.get::<_, String>(1)?,
                     r.get::<_, String>(2)?,
                     r.get::<_, String>(3)?,
-                    r.get::<_, Option<u32>>(4)?,
+                    r.get::<_, Option<i64>>(4)?,
                     r.get::<_, i64>(5)?,
                     r.get::<_, i64>(6)?,
                 ))
@@ -178,12 +185,7 @@ fn campaign_in(conn: &rusqlite::Connection, id: &str) -> Result<Option<Campaign>
         source: None,
     };
     let content: Content = serde_json::from_str(&content).map_err(|_| unreadable("content"))?;
-    let audience = match (kind.as_str(), tag_id) {
-        ("all", _) => Audience::All,
-        ("tag", Some(tag_id)) => Audience::Tag { tag_id },
-        ("openids", _) => Audience::Openids,
-        _ => return Err(unreadable("an audience")),
-    };
+    let audience = audience_of(&kind, tag_id).ok_or_else(|| unreadable("an audience"))?;
     Ok(Some(Campaign {
         id,
         appid,

@@ -1,4 +1,4 @@
-//! The server's campaigns, from draft to finished, in SQLite.
+//! Campaigns in their life, from draft to finished, in SQLite.
 
 use async_trait::async_trait;
 
@@ -13,13 +13,14 @@ impl ServerCampaignStore for SqliteStore {
     async fn insert_server_campaign(&self, c: &ServerCampaign) -> Result<bool> {
         let conn = self.conn();
         let n = conn.execute(
-            &format!("INSERT OR IGNORE INTO wxmass_server_campaigns ({SERVER_CAMPAIGN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
+            &format!("INSERT OR IGNORE INTO wxmass_campaigns ({NEW_CAMPAIGN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 0)"),
             rusqlite::params![
                 c.id,
                 c.appid,
                 c.name,
                 json(&c.content),
-                json(&c.audience),
+                c.audience.kind(),
+                c.audience.tag_id(),
                 c.list,
                 c.batch_size.map(i64::from),
                 c.state.as_str(),
@@ -37,7 +38,7 @@ impl ServerCampaignStore for SqliteStore {
     async fn server_campaigns_of(&self, which: Which<'_>) -> Result<Vec<ServerCampaign>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
-            "SELECT {SERVER_CAMPAIGN_COLUMNS} FROM wxmass_server_campaigns WHERE {} ORDER BY created_at DESC, id",
+            "SELECT {SERVER_CAMPAIGN_COLUMNS} FROM wxmass_campaigns WHERE {} ORDER BY created_at DESC, id",
             which_condition(which)
         ))?;
         let read = |r: &rusqlite::Row<'_>| {
@@ -56,6 +57,8 @@ impl ServerCampaignStore for SqliteStore {
                 r.get(11)?,
                 r.get(12)?,
                 r.get(13)?,
+                r.get(14)?,
+                r.get(15)?,
             ))
         };
         let rows = match which {
@@ -77,7 +80,7 @@ impl ServerCampaignStore for SqliteStore {
     ) -> Result<bool> {
         let conn = self.conn();
         let n = conn.execute(
-            "UPDATE wxmass_server_campaigns SET state = ?3, send_at = coalesce(?4, send_at),
+            "UPDATE wxmass_campaigns SET state = ?3, send_at = coalesce(?4, send_at),
                  approved_by = coalesce(?5, approved_by), note = coalesce(?6, note), updated_at = ?7
              WHERE id = ?1 AND state = ?2",
             rusqlite::params![
