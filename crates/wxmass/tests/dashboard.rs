@@ -659,6 +659,16 @@ fn the_dashboard_in_chromium() {
         sign_in(&client, &base, "bob").await;
         client.goto(&format!("{base}/ui/#/campaigns/spring")).await.expect("goto");
         client.wait().for_element(Locator::Css("#approve")).await.expect("the approver may approve");
+        // What they approve is on the page: the article as it will be sent.
+        let shown = client
+            .find(Locator::Css("#message-article-1"))
+            .await
+            .expect("the article on the campaign's page")
+            .attr("srcdoc")
+            .await
+            .expect("srcdoc")
+            .unwrap_or_default();
+        assert!(shown.contains("Spring") && shown.contains("data:image/png;base64,"), "the article with its picture");
         let clock = api.ok("GET", "/api/v1/clock", None).await;
         let offset = clock["offset_seconds"].as_i64().expect("offset");
         let tomorrow = wxmass_campaign::beijing::now() + offset + 86_400;

@@ -32,6 +32,8 @@ const WORDS = {
     users: "Users", role: "Role", new_user: "Add a user", new_token: "Make an API token",
     user: "User", label: "Label", token_once: "The token, shown this once:", detail: "Detail", older: "Older",
     unreported: "Sent, no report", unreported_note: "batch(es) sent with no report: not counted above",
+    the_message: "The message, as it will be sent", sent_with_cli: "Sent with the CLI: shown here, run by its sender.",
+    media_id: "Media id", card: "Card", video_title: "Title", file_name: "File",
   },
   zh: {
     loading: "加载中…", campaigns: "群发活动", sign_out: "退出", sign_in: "登录",
@@ -59,6 +61,8 @@ const WORDS = {
     users: "用户", role: "角色", new_user: "添加用户", new_token: "生成 API 令牌",
     user: "用户", label: "标签", token_once: "令牌仅显示这一次：", detail: "详情", older: "更早",
     unreported: "已发送、无报告", unreported_note: "个批次已发送但没有报告：未计入上面的数字",
+    the_message: "消息内容（与发送时一致）", sent_with_cli: "由命令行发送：此处只显示，由发送者执行。",
+    media_id: "素材 id", card: "卡券", video_title: "标题", file_name: "文件",
   },
 };
 
@@ -186,6 +190,24 @@ function audienceText(c) {
   return `${t("list")} ${c.list || ""}`;
 }
 
+/// A campaign's message as it will be sent (GET .../message): the text,
+/// the pictures, each article at phone width in a sandboxed frame.
+function messageView(m) {
+  const parts = [];
+  if (m.text !== null) parts.push(el("p", { class: "message-text", id: "message-text" }, m.text));
+  for (const src of m.pictures) parts.push(el("img", { class: "message-picture", src, alt: "" }));
+  m.articles.forEach((a, i) => {
+    const frame = el("iframe", { class: "message-article", id: `message-article-${i + 1}`, title: a.title || "", sandbox: "" });
+    frame.srcdoc = a.html;
+    parts.push(frame);
+    if (a.problems.length) parts.push(el("ul", { class: "problems" }, ...a.problems.map((p) => el("li", {}, p))));
+  });
+  for (const [key, value] of [["video_title", m.title], ["detail", m.description], ["file_name", m.file], ["media_id", m.media_id], ["card", m.card_id]]) {
+    if (value) parts.push(el("p", {}, `${t(key)}: ${value}`));
+  }
+  return el("div", { class: "message-shown", id: "message-shown" }, ...parts);
+}
+
 /// `delivered of addressed`, from reports only, and the batches sent
 /// whose report never came, apart.
 function deliveredText(c) {
@@ -297,8 +319,8 @@ function readsChart(reads) {
 
 async function campaignPage(id) {
   const path = `/api/v1/campaigns/${encodeURIComponent(id)}`;
-  const [c, batches, reads] = await Promise.all([
-    api("GET", path), api("GET", `${path}/batches`), api("GET", `${path}/reads`),
+  const [c, batches, reads, shown] = await Promise.all([
+    api("GET", path), api("GET", `${path}/batches`), api("GET", `${path}/reads`), api("GET", `${path}/message`),
   ]);
   // The figures are the server's summary (reports only); batches sent
   // without a report are shown apart, never added in.
@@ -319,7 +341,9 @@ async function campaignPage(id) {
     catch (err) { message.textContent = `${label}: ${err.message}`; }
   };
   const actions = el("div", { class: "actions", id: "actions" });
-  const before = ["draft", "awaiting_approval", "scheduled", "paused"].includes(c.state);
+  // A campaign sent with the CLI is its sender's: no action here.
+  const managed = c.created_by !== null;
+  const before = managed && ["draft", "awaiting_approval", "scheduled", "paused"].includes(c.state);
   if (may("edit") && before) {
     const openid = el("input", { id: "test-openid", autocomplete: "off" });
     actions.append(el("form", { class: "inline", onsubmit: (e) => { e.preventDefault();
@@ -338,7 +362,7 @@ async function campaignPage(id) {
       el("button", { type: "submit", id: "approve" }, t("approve"))));
   }
   for (const [step, states] of [["pause", ["scheduled", "running"]], ["resume", ["paused"]], ["cancel", ["draft", "awaiting_approval", "scheduled", "paused"]]]) {
-    if (may("send") && states.includes(c.state)) {
+    if (managed && may("send") && states.includes(c.state)) {
       actions.append(el("button", { type: "button", id: step, onclick: () => act(t(step), () => api("POST", `${path}/${step}`)) }, t(step)));
     }
   }
@@ -358,7 +382,9 @@ async function campaignPage(id) {
     el("h1", {}, c.name, " ", el("span", { class: `state ${c.state}`, id: "campaign-state" }, stateWord(c.state))),
     el("p", { class: "meta" }, `${c.appid} · ${audienceText(c)} · ${c.send_at ? c.send_at.replace("T", " ").slice(0, 16) : "–"}`),
     c.note ? el("p", { class: "note" }, `${t("note")}: ${c.note}`) : null,
+    managed ? null : el("p", { class: "note", id: "sent-with-cli" }, t("sent_with_cli")),
     actions, message,
+    el("h2", {}, t("the_message")), messageView(shown),
     el("h2", {}, t("funnel")), funnelList,
     urls.size ? el("h2", {}, t("articles")) : null,
     urls.size ? el("ul", {}, ...[...urls].map((u) => el("li", {}, el("a", { href: u, rel: "noreferrer" }, u)))) : null,

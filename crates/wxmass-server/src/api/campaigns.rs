@@ -290,7 +290,7 @@ pub async fn create_campaign(
     Ok((StatusCode::CREATED, Json(view(&state, campaign).await?)))
 }
 
-async fn find(state: &AppState, id: &str) -> ApiResult<ServerCampaign> {
+pub(crate) async fn find(state: &AppState, id: &str) -> ApiResult<ServerCampaign> {
     state
         .journal()
         .server_campaign(id)

@@ -158,6 +158,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(campaigns::get_campaign))
         .routes(routes!(campaigns::campaign_batches))
+        .routes(routes!(preview::campaign_message))
         .routes(routes!(reads::campaign_reads))
         .routes(routes!(campaigns::submit_campaign))
         .routes(routes!(campaigns::approve_campaign))

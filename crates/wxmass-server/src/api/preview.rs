@@ -1,5 +1,7 @@
-//! An article's phone-width preview (`POST /api/v1/articles/preview`), for
-//! the dashboard's compose page: the Markdown rendered by wxmass-article
+//! A campaign's message as it will be sent (`GET
+//! /api/v1/campaigns/{id}/message`), for the approver; an article's
+//! phone-width preview (`POST /api/v1/articles/preview`), for the
+//! dashboard's compose page: the Markdown rendered by wxmass-article
 //! exactly as it is when the campaign is prepared (the same HTML uploaded,
 //! only the pictures' addresses differ: here the uploaded bytes inline,
 //! there WeChat's), in the page `wxmass article render` makes, with every
@@ -9,15 +11,15 @@
 //! someone types.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use wxmass_article::{Document, Theme};
-use wxmass_campaign::{FileRef, PictureRef};
+use wxmass_campaign::{Content, FileRef, PictureRef};
 
 use crate::AppState;
-use crate::auth::{Allowed, ToEdit};
+use crate::auth::{Allowed, ToEdit, ToRead};
 use crate::error::{ApiResult, ErrorBody};
 use crate::json::Body;
 
@@ -87,15 +89,36 @@ pub async fn preview_article(
             ),
         ));
     }
-    let document = match Document::parse("article.md", &draft.markdown) {
+    Ok(Json(
+        render(
+            &state,
+            &draft.markdown,
+            &draft.pictures,
+            draft.cover.as_ref(),
+            &Theme::default(),
+        )
+        .await?,
+    ))
+}
+
+/// An article as a follower's phone shows it, with its pictures from the
+/// store, and the problems to fix.
+async fn render(
+    state: &AppState,
+    markdown: &str,
+    pictures: &[PictureRef],
+    cover: Option<&FileRef>,
+    theme: &Theme,
+) -> ApiResult<ArticlePreview> {
+    let document = match Document::parse("article.md", markdown) {
         Ok(d) => d,
         Err(e) => {
-            return Ok(Json(ArticlePreview {
+            return Ok(ArticlePreview {
                 title: None,
                 html: String::new(),
                 characters: 0,
                 problems: vec![e.to_string()],
-            }));
+            });
         }
     };
     let mut problems: Vec<String> = match document.check(true) {
@@ -107,8 +130,8 @@ pub async fn preview_article(
         if image.is_remote() {
             continue;
         }
-        match draft.pictures.iter().find(|p| p.src == image.src) {
-            Some(p) => match inline(&state, &p.file).await? {
+        match pictures.iter().find(|p| p.src == image.src) {
+            Some(p) => match inline(state, &p.file).await? {
                 Some(url) => {
                     urls.insert(image.src.clone(), url);
                 }
@@ -120,8 +143,8 @@ pub async fn preview_article(
             )),
         }
     }
-    let cover = match (&document.front.cover, &draft.cover) {
-        (_, Some(file)) => inline(&state, file).await?,
+    let cover = match (&document.front.cover, cover) {
+        (_, Some(file)) => inline(state, file).await?,
         (Some(name), None) => {
             problems.push(format!(
                 "the front matter names the cover {name}: upload it"
@@ -131,7 +154,7 @@ pub async fn preview_article(
         (None, None) => None,
     };
     // Pictures not uploaded yet show as their names.
-    let content = match document.render(&Theme::default(), &|src| {
+    let content = match document.render(theme, &|src| {
         Some(urls.get(src).cloned().unwrap_or_else(|| src.to_owned()))
     }) {
         Ok(html) => html,
@@ -145,12 +168,111 @@ pub async fn preview_article(
     } else {
         wxmass_article::page::page(&document, &content, cover.as_deref())
     };
-    Ok(Json(ArticlePreview {
+    Ok(ArticlePreview {
         title: Some(document.front.title.clone()).filter(|t| !t.is_empty()),
         characters: content.chars().count() as u64,
         html,
         problems,
-    }))
+    })
+}
+
+/// A campaign's message, as it will be sent: what an approver reads
+/// before approving.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageView {
+    /// WeChat's msgtype: `text`, `image`, `voice`, `mpvideo`, `mpnews` or
+    /// `wxcard`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// A text message's text.
+    pub text: Option<String>,
+    /// Pictures (`data:` addresses of the uploaded bytes), in order.
+    pub pictures: Vec<String>,
+    /// Articles, each at phone width as a follower's phone shows it.
+    pub articles: Vec<ArticlePreview>,
+    /// A voice's or video's file name.
+    pub file: Option<String>,
+    /// A video's title.
+    pub title: Option<String>,
+    /// A video's description.
+    pub description: Option<String>,
+    /// A media id sent as it is (its content is WeChat's: not shown).
+    pub media_id: Option<String>,
+    /// A card's id.
+    pub card_id: Option<String>,
+}
+
+/// A campaign's message as it will be sent: the text, the pictures, the
+/// articles rendered at phone width with their pictures and covers.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/message", tag = "campaigns", security(("token" = ["read"])),
+    params(("id" = String, Path, description = "The campaign's id")),
+    responses((status = 200, body = MessageView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn campaign_message(
+    _: Allowed<ToRead>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<MessageView>> {
+    let c = crate::api::campaigns::find(&state, &id).await?;
+    let mut view = MessageView {
+        kind: c.content.msgtype(),
+        text: None,
+        pictures: Vec::new(),
+        articles: Vec::new(),
+        file: None,
+        title: None,
+        description: None,
+        media_id: None,
+        card_id: None,
+    };
+    let name = |f: &FileRef| f.path.display().to_string();
+    match &c.content {
+        Content::Text { text } => view.text = Some(text.clone()),
+        Content::Images { files } => {
+            for file in files {
+                view.pictures
+                    .push(inline(&state, file).await?.unwrap_or_else(|| name(file)));
+            }
+        }
+        Content::Voice { file } => view.file = Some(name(file)),
+        Content::Video {
+            file,
+            title,
+            description,
+        } => {
+            view.file = Some(name(file));
+            view.title = Some(title.clone());
+            view.description = Some(description.clone());
+        }
+        Content::Articles {
+            articles, theme, ..
+        } => {
+            let theme = match theme {
+                Some(file) => {
+                    let text =
+                        String::from_utf8(state.journal().file(file).await?).unwrap_or_default();
+                    Theme::from_toml(&text).unwrap_or_default()
+                }
+                None => Theme::default(),
+            };
+            for article in articles {
+                let markdown = String::from_utf8(state.journal().file(&article.file).await?)
+                    .unwrap_or_default();
+                view.articles.push(
+                    render(
+                        &state,
+                        &markdown,
+                        &article.pictures,
+                        article.cover.as_ref(),
+                        &theme,
+                    )
+                    .await?,
+                );
+            }
+        }
+        Content::Uploaded { media_id, .. } => view.media_id = Some(media_id.clone()),
+        Content::Card { card_id } => view.card_id = Some(card_id.clone()),
+    }
+    Ok(Json(view))
 }
 
 /// What a message being composed would be refused for.

@@ -178,7 +178,10 @@ async fn a_campaign_sent_with_the_cli_is_listed_and_left_alone() {
             .await;
         assert_eq!(status, 409, "{step}: {answer}");
         assert!(
-            answer["error"]["message"].as_str().unwrap_or("").contains("CLI"),
+            answer["error"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("CLI"),
             "{answer}"
         );
     }

@@ -8,6 +8,7 @@ mod approval;
 mod counts;
 mod helpers;
 mod input;
+mod message;
 mod operators;
 mod people;
 mod walk;
