@@ -151,6 +151,23 @@ pub struct Account {
     pub created_at: i64,
 }
 
+/// Who may receive an account's test sends.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Testers {
+    /// Followers, by openid.
+    pub openids: Vec<String>,
+    /// People, by WeChat ID (微信号).
+    pub wechat_ids: Vec<String>,
+}
+
+impl Testers {
+    /// Whether `openid` (or, with `wechat_id`, that WeChat ID) is one.
+    pub fn includes(&self, openid: Option<&str>, wechat_id: Option<&str>) -> bool {
+        openid.is_some_and(|o| self.openids.iter().any(|t| t == o))
+            || wechat_id.is_some_and(|w| self.wechat_ids.iter().any(|t| t == w))
+    }
+}
+
 /// One line of the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditEntry {

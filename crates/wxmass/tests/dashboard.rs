@@ -552,6 +552,12 @@ fn the_dashboard_in_chromium() {
             .next()
             .expect("a follower")
             .to_owned();
+        api.ok(
+            "PUT",
+            &format!("/api/v1/accounts/{}/testers", common::APPID),
+            Some(json!({"openids": [openid.clone()], "wechat_ids": []})),
+        )
+        .await;
         set("test-openid", openid).await;
         click(&client, "#test-send").await;
         let said = client

@@ -659,6 +659,36 @@ fn a_campaign_from_draft_to_finished() {
         .next()
         .expect("a follower")
         .to_owned();
+    // Test sends go to the account's testers, whom an admin names.
+    let (status, answer) = call(
+        &base,
+        "POST",
+        "/api/v1/campaigns/c1/test",
+        Some(editor),
+        Some(json!({"openid": openid})),
+    );
+    assert_eq!(
+        (status, answer["error"]["field"].as_str()),
+        (400, Some("openid")),
+        "not a tester yet: {answer}"
+    );
+    let testers = json!({"openids": [openid], "wechat_ids": ["tester-1"]});
+    let (status, answer) = call(
+        &base,
+        "PUT",
+        &format!("/api/v1/accounts/{}/testers", common::APPID),
+        Some(editor),
+        Some(testers.clone()),
+    );
+    assert_eq!(status, 403, "an admin names testers: {answer}");
+    let (status, answer) = call(
+        &base,
+        "PUT",
+        &format!("/api/v1/accounts/{}/testers", common::APPID),
+        Some(&admin),
+        Some(testers),
+    );
+    assert_eq!(status, 200, "{answer}");
     for to in [json!({"openid": openid}), json!({"wechat_id": "tester-1"})] {
         let (status, sent) = call(
             &base,
@@ -1763,6 +1793,13 @@ body
         .next()
         .expect("one")
         .to_owned();
+    call(
+        &base,
+        "PUT",
+        &format!("/api/v1/accounts/{}/testers", common::APPID),
+        Some(&admin),
+        Some(json!({"openids": [openid], "wechat_ids": []})),
+    );
     let (status, sent) = call(
         &base,
         "POST",

@@ -64,6 +64,7 @@ const MIGRATIONS: &[Migration] = migrations![
     11 "0011_sign_in_addresses",
     12 "0012_users_disabled",
     13 "0013_one_campaign_table",
+    14 "0014_testers",
 ];
 
 /// The schema version this build writes.

@@ -24,7 +24,7 @@ use async_trait::async_trait;
 use crate::error::{Error, Result};
 use crate::lifecycle::{CampaignState, Change, ServerCampaign, Step, Which};
 use crate::lists::SavedList;
-use crate::people::{Account, AuditEntry, Credential, Role, TokenRecord, User};
+use crate::people::{Account, AuditEntry, Credential, Role, Testers, TokenRecord, User};
 use crate::publishes::{PublishRecord, PublishReport};
 use crate::sign_ins::SignInFailures;
 use crate::spec::{
@@ -335,6 +335,10 @@ pub trait PeopleStore: Send + Sync {
     }
     /// Every account, by AppID.
     async fn accounts(&self) -> Result<Vec<Account>>;
+    /// Replaces `appid`'s testers, in one transaction.
+    async fn set_testers(&self, appid: &str, testers: &Testers) -> Result<()>;
+    /// `appid`'s testers, sorted.
+    async fn testers(&self, appid: &str) -> Result<Testers>;
     /// Appends to the audit log.
     async fn audit(
         &self,

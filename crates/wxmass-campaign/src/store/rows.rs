@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::lifecycle::{CampaignState, ServerCampaign, Which};
-use crate::people::{AccountType, Role};
+use crate::people::{AccountType, Role, Testers};
 use crate::spec::{Audience, Recorded};
 
 pub(super) fn role_of(s: &str) -> Result<Role> {
@@ -114,6 +114,24 @@ pub(super) fn server_campaign_of(r: ServerCampaignRow) -> Result<ServerCampaign>
         appid: r.1,
         name: r.2,
     })
+}
+
+/// Testers as rows: (kind, value).
+pub(super) fn tester_rows(t: &Testers) -> impl Iterator<Item = (&'static str, &str)> {
+    let openids = t.openids.iter().map(|o| ("openid", o.as_str()));
+    openids.chain(t.wechat_ids.iter().map(|w| ("wechat_id", w.as_str())))
+}
+
+/// Testers from their rows.
+pub(super) fn testers_of(rows: Vec<(String, String)>) -> Testers {
+    let mut t = Testers::default();
+    for (kind, value) in rows {
+        match kind.as_str() {
+            "openid" => t.openids.push(value),
+            _ => t.wechat_ids.push(value),
+        }
+    }
+    t
 }
 
 pub(super) fn json<T: Serialize>(value: &T) -> String {

@@ -34,6 +34,8 @@ const WORDS = {
     unreported: "Sent, no report", unreported_note: "batch(es) sent with no report: not counted above",
     the_message: "The message, as it will be sent", sent_with_cli: "Sent with the CLI: shown here, run by its sender.",
     media_id: "Media id", card: "Card", video_title: "Title", file_name: "File",
+    testers: "Testers (test sends go to them only)", tester_openids: "Openids, one a line",
+    tester_wechat_ids: "WeChat IDs, one a line", save_testers: "Save the testers", no_testers: "No testers yet: an admin names them on the Accounts page.",
   },
   zh: {
     loading: "加载中…", campaigns: "群发活动", sign_out: "退出", sign_in: "登录",
@@ -63,6 +65,8 @@ const WORDS = {
     unreported: "已发送、无报告", unreported_note: "个批次已发送但没有报告：未计入上面的数字",
     the_message: "消息内容（与发送时一致）", sent_with_cli: "由命令行发送：此处只显示，由发送者执行。",
     media_id: "素材 id", card: "卡券", video_title: "标题", file_name: "文件",
+    testers: "预览者（预览只发给他们）", tester_openids: "openid，每行一个",
+    tester_wechat_ids: "微信号，每行一个", save_testers: "保存预览者", no_testers: "还没有预览者：管理员在“公众号”页添加。",
   },
 };
 
@@ -345,7 +349,11 @@ async function campaignPage(id) {
   const managed = c.created_by !== null;
   const before = managed && ["draft", "awaiting_approval", "scheduled", "paused"].includes(c.state);
   if (may("edit") && before) {
-    const openid = el("input", { id: "test-openid", autocomplete: "off" });
+    // The account's testers, offered as the input's choices.
+    const testers = await api("GET", `/api/v1/accounts/${encodeURIComponent(c.appid)}/testers`).catch(() => ({ openids: [] }));
+    const choices = el("datalist", { id: "testers" }, ...testers.openids.map((o) => el("option", { value: o })));
+    actions.append(choices);
+    const openid = el("input", { id: "test-openid", autocomplete: "off", list: "testers" });
     actions.append(el("form", { class: "inline", onsubmit: (e) => { e.preventDefault();
       act(t("test_send"), () => api("POST", `${path}/test`, { openid: openid.value })); } },
       el("label", { for: "test-openid" }, t("openid")), openid,
@@ -571,11 +579,26 @@ async function accountsPage() {
     const calendar = el("ol", { class: "calendar", "aria-label": `${a.name}: ${t("sends")}` },
       ...q.days.map((d) => el("li", { class: d.sends ? "sent" : "" },
         el("span", { class: "date" }, d.date.slice(8)), el("span", { class: "n" }, d.sends ? `${d.sends}` : "·"))));
+    const testersPath = `/api/v1/accounts/${encodeURIComponent(a.appid)}/testers`;
+    const testers = await api("GET", testersPath);
+    const lines = (v) => v.split("\n").map((l) => l.trim()).filter(Boolean);
+    const openids = el("textarea", { id: `testers-openids-${a.appid}`, rows: 3 }, testers.openids.join("\n"));
+    const wechatIds = el("textarea", { id: `testers-wechat-${a.appid}`, rows: 2 }, testers.wechat_ids.join("\n"));
+    const said = el("p", { class: "message", role: "status" });
+    const testerForm = may("admin") ? el("form", { class: "testers", onsubmit: async (e) => {
+      e.preventDefault();
+      try { await api("PUT", testersPath, { openids: lines(openids.value), wechat_ids: lines(wechatIds.value) }); said.textContent = t("done"); }
+      catch (err) { said.textContent = err.message; }
+    } },
+      el("label", { for: openids.id }, t("tester_openids")), openids,
+      el("label", { for: wechatIds.id }, t("tester_wechat_ids")), wechatIds,
+      el("button", { type: "submit" }, t("save_testers")), said)
+      : el("p", { class: "meta" }, [...testers.openids, ...testers.wechat_ids].join(" · ") || t("no_testers"));
     cards.push(el("section", { class: "card account", "data-appid": a.appid },
       el("h2", {}, a.name),
       el("p", { class: "meta" }, `${a.appid} · ${a.account_type || "?"}`),
       el("p", { class: "quota" }, el("strong", { class: "left" }, String(q.left)), ` ${words} · ${t("resets")} ${q.resets_at.replace("T", " ").slice(0, 16)}`),
-      calendar));
+      calendar, el("h3", {}, t("testers")), testerForm));
   }
   show(el("h1", {}, t("accounts")), ...cards);
 }

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use wxmass_campaign::AccountType;
-use wxmass_campaign::people::Account;
+use wxmass_campaign::people::{Account, Testers};
 
 use crate::AppState;
 use crate::auth::{Allowed, ToAdmin, ToRead};
@@ -299,4 +299,109 @@ pub async fn add(state: &AppState, actor: &str, new: &NewAccount) -> ApiResult<A
         )
         .await?;
     Ok(account)
+}
+
+/// The most testers an account has: enough for a team's phones, few
+/// enough that a test send stays a test.
+const MAX_TESTERS: usize = 100;
+
+/// An account's testers: the only people its test sends go to.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestersBody {
+    /// Followers' openids, each 1 to 64 of `A-Z a-z 0-9 _ -`.
+    #[schema(max_items = 100)]
+    pub openids: Vec<String>,
+    /// WeChat IDs (微信号), each 1 to 64 of `A-Z a-z 0-9 _ -`.
+    #[schema(max_items = 100)]
+    pub wechat_ids: Vec<String>,
+}
+
+fn check_testers(body: &TestersBody) -> Result<(), ApiError> {
+    if body.openids.len() + body.wechat_ids.len() > MAX_TESTERS {
+        return Err(ApiError::invalid(
+            "openids",
+            format!("at most {MAX_TESTERS} testers an account"),
+        ));
+    }
+    for (field, values) in [("openids", &body.openids), ("wechat_ids", &body.wechat_ids)] {
+        for (i, v) in values.iter().enumerate() {
+            let fine = (1..=64).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            if !fine {
+                return Err(ApiError::invalid(
+                    &format!("{field}[{i}]"),
+                    format!(
+                        "{:?} is not one: 1 to 64 of A-Z a-z 0-9 _ -",
+                        v.escape_debug().to_string()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An account's testers.
+#[utoipa::path(get, path = "/api/v1/accounts/{appid}/testers", tag = "accounts", security(("token" = ["read"])),
+    params(("appid" = String, Path, description = "The account's AppID")),
+    responses((status = 200, body = TestersBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn account_testers(
+    _: Allowed<ToRead>,
+    State(state): State<AppState>,
+    axum::extract::Path(appid): axum::extract::Path<String>,
+) -> ApiResult<Json<TestersBody>> {
+    if find(&state, &appid).await?.is_none() {
+        return Err(ApiError::not_found(format!("no account {appid:?}")));
+    }
+    let t = state.journal().testers(&appid).await?;
+    Ok(Json(TestersBody {
+        openids: t.openids,
+        wechat_ids: t.wechat_ids,
+    }))
+}
+
+/// Names an account's testers (replacing the list): test sends of its
+/// campaigns go to them and nobody else.
+#[utoipa::path(put, path = "/api/v1/accounts/{appid}/testers", tag = "accounts", security(("token" = ["admin"])),
+    params(("appid" = String, Path, description = "The account's AppID")),
+    request_body = TestersBody,
+    responses((status = 200, body = TestersBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn set_account_testers(
+    Allowed(caller, _): Allowed<ToAdmin>,
+    State(state): State<AppState>,
+    axum::extract::Path(appid): axum::extract::Path<String>,
+    Body(body): Body<TestersBody>,
+) -> ApiResult<Json<TestersBody>> {
+    if find(&state, &appid).await?.is_none() {
+        return Err(ApiError::not_found(format!("no account {appid:?}")));
+    }
+    check_testers(&body)?;
+    let testers = Testers {
+        openids: body.openids,
+        wechat_ids: body.wechat_ids,
+    };
+    state.journal().set_testers(&appid, &testers).await?;
+    let detail = format!(
+        "{} openid(s), {} WeChat ID(s)",
+        testers.openids.len(),
+        testers.wechat_ids.len()
+    );
+    state
+        .journal()
+        .audit(
+            &caller.user.name,
+            "account.testers",
+            &appid,
+            &detail,
+            state.now(),
+        )
+        .await?;
+    let t = state.journal().testers(&appid).await?;
+    Ok(Json(TestersBody {
+        openids: t.openids,
+        wechat_ids: t.wechat_ids,
+    }))
 }

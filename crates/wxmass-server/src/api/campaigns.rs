@@ -519,7 +519,8 @@ pub async fn cancel_campaign(
     .await
 }
 
-/// Whom a test send goes to: one of the two.
+/// Whom a test send goes to: one of the two, a tester of the campaign's
+/// account (GET /api/v1/accounts/{appid}/testers).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TestSend {
@@ -537,7 +538,8 @@ pub struct TestSent {
 }
 
 /// Sends the campaign to one tester's phone (`mass/preview`), at any stage
-/// before it runs.
+/// before it runs; to one of the account's testers only (400 naming the
+/// field otherwise).
 #[utoipa::path(post, path = "/api/v1/campaigns/{id}/test", tag = "campaigns", security(("token" = ["edit"])),
     params(("id" = String, Path, description = "The campaign's id")),
     request_body = TestSend,
@@ -574,6 +576,28 @@ pub async fn test_campaign(
             state: c.state.as_str(),
         }
         .into());
+    }
+    // Test sends go to the account's testers only: a draft nobody
+    // approved reaches nobody else's phone.
+    let testers = state.journal().testers(&c.appid).await?;
+    let (field, who) = match &target {
+        PreviewTarget::OpenId(o) => ("openid", o),
+        PreviewTarget::WeChatId(w) => ("wechat_id", w),
+    };
+    let allowed = match &target {
+        PreviewTarget::OpenId(o) => testers.includes(Some(o), None),
+        PreviewTarget::WeChatId(w) => testers.includes(None, Some(w)),
+    };
+    if !allowed {
+        return Err(ApiError::invalid(
+            field,
+            format!(
+                "{:?} is not a tester of {}: an admin names testers with PUT /api/v1/accounts/{}/testers",
+                who.escape_debug().to_string(),
+                c.appid,
+                c.appid
+            ),
+        ));
     }
     let (_, client) = crate::api::accounts::client(&state, &c.appid).await?;
     let message = wxmass_campaign::prepare::message(

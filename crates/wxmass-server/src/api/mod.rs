@@ -153,6 +153,10 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(accounts::list_accounts, accounts::create_account))
         .routes(routes!(accounts::account_quota))
         .routes(routes!(
+            accounts::account_testers,
+            accounts::set_account_testers
+        ))
+        .routes(routes!(
             campaigns::list_campaigns,
             campaigns::create_campaign
         ))

@@ -11,4 +11,5 @@ mod input;
 mod message;
 mod operators;
 mod people;
+mod testers;
 mod walk;

@@ -233,6 +233,40 @@ impl PeopleStore for PgStore {
             .collect())
     }
 
+    async fn set_testers(&self, appid: &str, testers: &Testers) -> Result<()> {
+        let rows: Vec<(&str, &str)> = tester_rows(testers).collect();
+        self.with(async |c| {
+            let tx = c.transaction().await?;
+            tx.execute("DELETE FROM wxmass_testers WHERE appid = $1", &[&appid])
+                .await?;
+            for (kind, value) in &rows {
+                tx.execute(
+                    "INSERT INTO wxmass_testers (appid, kind, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                    &[&appid, kind, value],
+                )
+                .await?;
+            }
+            tx.commit().await
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn testers(&self, appid: &str) -> Result<Testers> {
+        let rows = self
+            .with(async |c| {
+                c.query(
+                    "SELECT kind, value FROM wxmass_testers WHERE appid = $1 ORDER BY kind, value",
+                    &[&appid],
+                )
+                .await
+            })
+            .await?;
+        Ok(testers_of(
+            rows.iter().map(|r| (r.get(0), r.get(1))).collect(),
+        ))
+    }
+
     async fn audit(
         &self,
         actor: &str,

@@ -191,6 +191,33 @@ impl PeopleStore for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    async fn set_testers(&self, appid: &str, testers: &Testers) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM wxmass_testers WHERE appid = ?1", [appid])?;
+        {
+            let mut insert = tx.prepare(
+                "INSERT OR IGNORE INTO wxmass_testers (appid, kind, value) VALUES (?1, ?2, ?3)",
+            )?;
+            for (kind, value) in tester_rows(testers) {
+                insert.execute(rusqlite::params![appid, kind, value])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    async fn testers(&self, appid: &str) -> Result<Testers> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT kind, value FROM wxmass_testers WHERE appid = ?1 ORDER BY kind, value",
+        )?;
+        let rows = stmt
+            .query_map([appid], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<Vec<(String, String)>>>()?;
+        Ok(testers_of(rows))
+    }
+
     async fn audit(
         &self,
         actor: &str,
