@@ -85,6 +85,14 @@ impl CampaignState {
         })
     }
 
+    /// Whether it is over: finished, cancelled or failed.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            CampaignState::Finished | CampaignState::Cancelled | CampaignState::Failed
+        )
+    }
+
     /// Its name.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -194,6 +194,27 @@ pub enum Content {
 }
 
 impl Content {
+    /// Every file it sends or is made from (pictures, covers, articles,
+    /// a theme, a voice or video), in order.
+    pub fn files(&self) -> Vec<&FileRef> {
+        match self {
+            Content::Images { files } => files.iter().collect(),
+            Content::Voice { file } | Content::Video { file, .. } => vec![file],
+            Content::Articles {
+                articles, theme, ..
+            } => articles
+                .iter()
+                .flat_map(|a| {
+                    std::iter::once(&a.file)
+                        .chain(a.cover.as_ref())
+                        .chain(a.pictures.iter().map(|p| &p.file))
+                })
+                .chain(theme.as_ref())
+                .collect(),
+            Content::Text { .. } | Content::Uploaded { .. } | Content::Card { .. } => vec![],
+        }
+    }
+
     /// WeChat's msgtype for it.
     pub fn msgtype(&self) -> &'static str {
         match self {

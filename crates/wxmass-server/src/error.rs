@@ -83,6 +83,11 @@ impl ApiError {
         ApiError::new(StatusCode::CONFLICT, "wrong_state", message)
     }
 
+    /// 409: still in use (the message says by what).
+    pub fn conflict(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::CONFLICT, "conflict", message)
+    }
+
     /// 429, with when to try again.
     pub fn too_many(message: impl Into<String>, retry_after: std::time::Duration) -> ApiError {
         let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many", message);

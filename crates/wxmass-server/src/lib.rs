@@ -62,7 +62,14 @@ struct Inner {
     trusted_proxies: std::sync::OnceLock<Vec<std::net::IpAddr>>,
     /// Nobody approves a campaign they made (`--require-second-approver`).
     second_approver: std::sync::atomic::AtomicBool,
+    /// Bytes the saved lists and files may take together (`--max-storage-mb`).
+    storage_limit: std::sync::atomic::AtomicU64,
 }
+
+/// What saved lists and files may take together unless told otherwise:
+/// room for dozens of million-follower lists and a year of pictures,
+/// and a bound on what an editor's uploads can fill.
+pub const DEFAULT_STORAGE_LIMIT: u64 = 2 * 1024 * 1024 * 1024;
 
 impl AppState {
     /// The state of a server on `journal` with `key`, calling WeChat at
@@ -87,7 +94,34 @@ impl AppState {
             clock: clock::Clock::default(),
             trusted_proxies: std::sync::OnceLock::new(),
             second_approver: std::sync::atomic::AtomicBool::new(false),
+            storage_limit: std::sync::atomic::AtomicU64::new(DEFAULT_STORAGE_LIMIT),
         })))
+    }
+
+    /// Bytes saved lists and files may take together; more is refused
+    /// (413) until some are deleted.
+    pub fn limit_storage(&self, bytes: u64) {
+        self.0
+            .storage_limit
+            .store(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Refuses (413) an upload of `adding` bytes that would take the saved
+    /// lists and files past their limit together.
+    pub async fn check_storage(&self, adding: u64) -> Result<(), crate::error::ApiError> {
+        let limit = self
+            .0
+            .storage_limit
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let used = self.journal().lists_bytes().await? + self.journal().blobs_bytes().await?;
+        if used.saturating_add(adding) > limit {
+            return Err(crate::error::ApiError::too_large(format!(
+                "saved lists and files take {} of the {} MB this server allows (--max-storage-mb): delete ones no campaign uses (DELETE /api/v1/lists/{{name}}, DELETE /api/v1/files/{{sha256}})",
+                used.div_ceil(1024 * 1024),
+                limit / (1024 * 1024)
+            )));
+        }
+        Ok(())
     }
 
     /// From now on, nobody approves a campaign they made: a second person

@@ -608,6 +608,15 @@ pub struct ServerArgs {
     /// approver (or admin) does.
     #[arg(long)]
     pub require_second_approver: bool,
+    /// Megabytes saved openid lists and uploaded files may take together in
+    /// the store; an upload past it is refused until some are deleted.
+    #[arg(
+        long,
+        default_value_t = 2048,
+        value_name = "MB",
+        help_heading = "Limits"
+    )]
+    pub max_storage_mb: u64,
     #[command(flatten)]
     pub sending: SendingArgs,
     /// Seconds from a request's first byte to the end of its headers.

@@ -89,6 +89,7 @@ pub async fn run(
     if args.require_second_approver {
         state.require_second_approver();
     }
+    state.limit_storage(args.max_storage_mb.saturating_mul(1024 * 1024));
     let listener = listen(args).await?;
     serve_on(args, state, listener).await
 }

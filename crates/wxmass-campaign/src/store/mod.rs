@@ -242,6 +242,10 @@ pub trait MediaStore: Send + Sync {
     async fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>>;
     /// Keeps `data` under its `sha256`, once.
     async fn keep_blob(&self, sha256: &str, data: &[u8]) -> Result<()>;
+    /// Forgets the bytes `sha256`; whether they were kept.
+    async fn delete_blob(&self, sha256: &str) -> Result<bool>;
+    /// Bytes every kept file takes, together.
+    async fn blobs_bytes(&self) -> Result<u64>;
     /// Keeps `data` (an upload to the server) and returns its hex SHA-256.
     async fn store_blob(&self, data: &[u8]) -> Result<String> {
         let sha256 = crate::sha256_hex(data);
@@ -388,6 +392,11 @@ pub trait ServerCampaignStore: Send + Sync {
     async fn due_campaigns(&self, now: i64) -> Result<Vec<ServerCampaign>> {
         self.server_campaigns_of(Which::Due(now)).await
     }
+    /// Replaces draft `c.id`'s name, content, audience, list and batch size,
+    /// if it is still a draft; whether it was.
+    async fn update_draft(&self, c: &ServerCampaign, now: i64) -> Result<bool>;
+    /// Deletes campaign `id` if it is still a draft; whether it was.
+    async fn delete_draft(&self, id: &str) -> Result<bool>;
     /// Moves campaign `id` from `from` to `to` with `change`, if it is still
     /// in `from`; whether it moved.
     async fn set_campaign_state(
@@ -445,6 +454,10 @@ pub trait ListStore: Send + Sync {
     }
     /// Every saved list, by name.
     async fn lists(&self) -> Result<Vec<SavedList>>;
+    /// Deletes list `name`; whether it was there.
+    async fn delete_list(&self, name: &str) -> Result<bool>;
+    /// Bytes every saved list takes, together.
+    async fn lists_bytes(&self) -> Result<u64>;
     /// The bytes of list `name`.
     async fn list_data(&self, name: &str) -> Result<Option<Vec<u8>>>;
 }

@@ -34,6 +34,8 @@ const WORDS = {
     unreported: "Sent, no report", unreported_note: "batch(es) sent with no report: not counted above",
     the_message: "The message, as it will be sent", sent_with_cli: "Sent with the CLI: shown here, run by its sender.",
     media_id: "Media id", card: "Card", video_title: "Title", file_name: "File",
+    delete_draft: "Delete the draft", clone: "Copy as a new draft", clone_id: "The copy's id",
+    retime: "Send at another time", save_draft: "Save the changes",
     testers: "Testers (test sends go to them only)", tester_openids: "Openids, one a line",
     tester_wechat_ids: "WeChat IDs, one a line", save_testers: "Save the testers", no_testers: "No testers yet: an admin names them on the Accounts page.",
   },
@@ -65,6 +67,8 @@ const WORDS = {
     unreported: "已发送、无报告", unreported_note: "个批次已发送但没有报告：未计入上面的数字",
     the_message: "消息内容（与发送时一致）", sent_with_cli: "由命令行发送：此处只显示，由发送者执行。",
     media_id: "素材 id", card: "卡券", video_title: "标题", file_name: "文件",
+    delete_draft: "删除草稿", clone: "复制为新草稿", clone_id: "新草稿标识",
+    retime: "改期发送", save_draft: "保存修改",
     testers: "预览者（预览只发给他们）", tester_openids: "openid，每行一个",
     tester_wechat_ids: "微信号，每行一个", save_testers: "保存预览者", no_testers: "还没有预览者：管理员在“公众号”页添加。",
   },
@@ -110,6 +114,11 @@ class ApiError extends Error {
 }
 
 async function api(method, path, body) {
+  return (await request(method, path, body)).value;
+}
+
+/// One call: its JSON and the response (for headers such as X-Total-Count).
+async function request(method, path, body) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (method !== "GET" && session && session.csrf_token) headers["X-CSRF-Token"] = session.csrf_token;
@@ -124,7 +133,7 @@ async function api(method, path, body) {
     location.hash = "#/signin";
   }
   if (!response.ok) throw new ApiError(response.status, value);
-  return value;
+  return { value, response };
 }
 
 /// What the session's role may do (the server checks it again).
@@ -227,13 +236,20 @@ function readersOf(reads) {
 }
 
 async function campaignsPage(query) {
-  const all = await api("GET", "/api/v1/campaigns");
   const params = new URLSearchParams(query);
   const state = params.get("state") || "";
   const account = params.get("account") || "";
   const page = Math.max(1, Number(params.get("page")) || 1);
-  const shown = all.filter((c) => (!state || c.state === state) && (!account || c.appid === account));
-  const accounts = [...new Set(all.map((c) => c.appid))].sort();
+  // The server filters and pages: only this page's campaigns come.
+  const asked = new URLSearchParams({ limit: String(PAGE), offset: String((page - 1) * PAGE) });
+  if (state) asked.set("state", state);
+  if (account) asked.set("appid", account);
+  const [listed, accountList] = await Promise.all([
+    request("GET", `/api/v1/campaigns?${asked}`), api("GET", "/api/v1/accounts"),
+  ]);
+  const rows = listed.value;
+  const total = Number(listed.response.headers.get("X-Total-Count")) || rows.length;
+  const accounts = accountList.map((a) => a.appid).sort();
   const go = (changes) => {
     const p = new URLSearchParams({ state, account, page: String(page), ...changes });
     for (const [k, v] of [...p]) if (!v) p.delete(k);
@@ -248,7 +264,6 @@ async function campaignsPage(query) {
     el("select", { id: "filter-account", onchange: (e) => go({ account: e.target.value, page: "1" }) },
       el("option", { value: "" }, t("all_accounts")),
       ...accounts.map((a) => el("option", { value: a, selected: a === account }, a))));
-  const rows = shown.slice((page - 1) * PAGE, page * PAGE);
   const body = el("tbody");
   for (const c of rows) {
     const readers = el("td", { class: "n", "data-label": t("reads") }, "–");
@@ -266,7 +281,7 @@ async function campaignsPage(query) {
         .catch(() => {});
     }
   }
-  const pages = Math.max(1, Math.ceil(shown.length / PAGE));
+  const pages = Math.max(1, Math.ceil(total / PAGE));
   const pager = el("div", { class: "pager" },
     el("button", { type: "button", disabled: page <= 1, onclick: () => go({ page: String(page - 1) }) }, t("previous")),
     el("span", {}, `${t("page")} ${page} / ${pages}`),
@@ -277,7 +292,7 @@ async function campaignsPage(query) {
     body);
   show(el("h1", {}, t("campaigns")), filters, rows.length ? table : el("p", {}, t("none")), pager);
   // Running and scheduled campaigns change by themselves.
-  if (all.some((c) => ["scheduled", "running"].includes(c.state))) refresh = setTimeout(route, 2000);
+  if (rows.some((c) => ["scheduled", "running"].includes(c.state))) refresh = setTimeout(route, 2000);
 }
 
 /// A line chart of readers and shares so far, one line each per article,
@@ -373,6 +388,36 @@ async function campaignPage(id) {
     if (managed && may("send") && states.includes(c.state)) {
       actions.append(el("button", { type: "button", id: step, onclick: () => act(t(step), () => api("POST", `${path}/${step}`)) }, t(step)));
     }
+  }
+  if (managed && may("edit") && c.state === "draft") {
+    // The draft's name, and a text message's text, edited in place.
+    const newName = el("input", { id: "edit-name", value: c.name, required: true, maxlength: 100 });
+    const newText = c.content.type === "text" ? el("textarea", { id: "edit-text", rows: 4 }, c.content.text) : null;
+    actions.append(el("form", { class: "inline", id: "edit-draft", onsubmit: (e) => { e.preventDefault();
+      const content = newText ? { type: "text", text: newText.value } : c.content;
+      act(t("save_draft"), () => api("PUT", path, { name: newName.value, content, audience: c.audience,
+        list: c.list, batch_size: c.batch_size })); } },
+      el("label", { for: "edit-name" }, t("campaign_name")), newName,
+      newText ? el("label", { for: "edit-text" }, t("text")) : null, newText,
+      el("button", { type: "submit", id: "save-draft" }, t("save_draft"))));
+    actions.append(el("button", { type: "button", id: "delete-draft", onclick: async () => {
+      try { await api("DELETE", path); location.hash = "#/campaigns"; }
+      catch (err) { message.textContent = `${t("delete_draft")}: ${err.message}`; } } }, t("delete_draft")));
+  }
+  if (may("edit")) {
+    const copyId = el("input", { id: "clone-id", autocomplete: "off", required: true });
+    actions.append(el("form", { class: "inline", onsubmit: async (e) => { e.preventDefault();
+      try { const made = await api("POST", `${path}/clone`, { id: copyId.value }); location.hash = `#/campaigns/${encodeURIComponent(made.id)}`; }
+      catch (err) { message.textContent = `${t("clone")}: ${err.message}`; } } },
+      el("label", { for: "clone-id" }, t("clone_id")), copyId,
+      el("button", { type: "submit", id: "clone" }, t("clone"))));
+  }
+  if (managed && may("send") && ["scheduled", "paused"].includes(c.state)) {
+    const at = el("input", { id: "retime-at", type: "datetime-local", required: true });
+    actions.append(el("form", { class: "inline", onsubmit: (e) => { e.preventDefault();
+      act(t("retime"), () => api("POST", `${path}/reschedule`, { send_at: `${at.value}:00+08:00` })); } },
+      el("label", { for: "retime-at" }, t("send_at")), at,
+      el("button", { type: "submit", id: "retime" }, t("retime"))));
   }
   const batchRows = batches.map((b) => el("tr", {},
     el("td", { class: "n", "data-label": t("batch") }, b.index + 1),

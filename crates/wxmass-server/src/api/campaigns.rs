@@ -9,14 +9,14 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use wxmass_campaign::lifecycle::{CampaignState, Change, ServerCampaign, Step};
 use wxmass_campaign::{Audience, Content, Summary, beijing};
 
 use crate::AppState;
 use crate::auth::{Allowed, Caller, ToEdit, ToRead, ToSend};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::json::Body;
+use crate::json::{Body, Params};
 
 /// A campaign, as shown.
 #[derive(Debug, Serialize, ToSchema)]
@@ -38,6 +38,8 @@ pub struct CampaignView {
     pub audience: Audience,
     /// The saved list of an `openids` campaign.
     pub list: Option<String>,
+    /// Openids a batch, for a list (WeChat's most when none).
+    pub batch_size: Option<u32>,
     /// When it is sent, Beijing time (RFC 3339).
     pub send_at: Option<String>,
     /// Who wrote it; `null`: sent with the CLI (or a worker), shown here
@@ -136,7 +138,7 @@ impl From<wxmass_campaign::Batch> for BatchView {
     }
 }
 
-async fn view(state: &AppState, c: ServerCampaign) -> ApiResult<CampaignView> {
+pub(crate) async fn view(state: &AppState, c: ServerCampaign) -> ApiResult<CampaignView> {
     let s = Summary::of(&state.journal().batches(&c.id).await?);
     Ok(CampaignView {
         audience_size: c.audience_size,
@@ -158,6 +160,7 @@ async fn view(state: &AppState, c: ServerCampaign) -> ApiResult<CampaignView> {
         content: c.content,
         audience: c.audience,
         list: c.list,
+        batch_size: c.batch_size,
         created_by: c.created_by,
         approved_by: c.approved_by,
         note: c.note,
@@ -216,18 +219,90 @@ fn check(new: &NewCampaign) -> Result<(), ApiError> {
     }
 }
 
-/// Every campaign, newest first.
+/// Which campaigns to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignQuery {
+    /// Only those in this state: `draft`, `awaiting_approval`,
+    /// `scheduled`, `running`, `paused`, `finished`, `cancelled` or
+    /// `failed`.
+    pub state: Option<String>,
+    /// Only this account's.
+    pub appid: Option<String>,
+    /// At most this many: 1 to 1,000 (100 when not given).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
+    /// After skipping this many (0 when not given).
+    pub offset: Option<u64>,
+}
+
+/// The most campaigns one page lists, and the page when none is asked.
+const PAGE_MAX: u32 = 1000;
+const PAGE_DEFAULT: u32 = 100;
+
+/// Campaigns, newest first, filtered and a page at a time; `X-Total-Count`
+/// says how many match.
 #[utoipa::path(get, path = "/api/v1/campaigns", tag = "campaigns", security(("token" = ["read"])),
-    responses((status = 200, body = Vec<CampaignView>), (status = 401, body = ErrorBody)))]
+    params(CampaignQuery),
+    responses((status = 200, body = Vec<CampaignView>,
+        headers(("X-Total-Count" = u64, description = "Campaigns that match, on every page"))),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn list_campaigns(
     _: Allowed<ToRead>,
     State(state): State<AppState>,
-) -> ApiResult<Json<Vec<CampaignView>>> {
-    let mut all = Vec::new();
-    for c in state.journal().server_campaigns().await? {
-        all.push(view(&state, c).await?);
+    Params(query): Params<CampaignQuery>,
+) -> ApiResult<(
+    [(axum::http::HeaderName, String); 1],
+    Json<Vec<CampaignView>>,
+)> {
+    let wanted = match &query.state {
+        None => None,
+        Some(s) => Some(
+            CampaignState::ALL
+                .into_iter()
+                .find(|c| c.as_str() == s)
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "state",
+                        format!(
+                            "{:?} is not a state: one of {}",
+                            s.escape_debug().to_string(),
+                            CampaignState::ALL.map(|c| c.as_str()).join(", ")
+                        ),
+                    )
+                })?,
+        ),
+    };
+    let limit = query.limit.unwrap_or(PAGE_DEFAULT);
+    if !(1..=PAGE_MAX).contains(&limit) {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("{limit}: 1 to {PAGE_MAX}"),
+        ));
     }
-    Ok(Json(all))
+    let matching: Vec<ServerCampaign> = state
+        .journal()
+        .server_campaigns()
+        .await?
+        .into_iter()
+        .filter(|c| wanted.is_none_or(|w| c.state == w))
+        .filter(|c| query.appid.as_ref().is_none_or(|a| &c.appid == a))
+        .collect();
+    let total = matching.len();
+    // Only the page's campaigns have their batches counted.
+    let mut page = Vec::new();
+    let skip = usize::try_from(query.offset.unwrap_or(0)).unwrap_or(usize::MAX);
+    for c in matching.into_iter().skip(skip).take(limit as usize) {
+        page.push(view(&state, c).await?);
+    }
+    Ok((
+        [(
+            axum::http::HeaderName::from_static("x-total-count"),
+            total.to_string(),
+        )],
+        Json(page),
+    ))
 }
 
 /// Writes a draft.
@@ -240,30 +315,7 @@ pub async fn create_campaign(
     State(state): State<AppState>,
     Body(new): Body<NewCampaign>,
 ) -> ApiResult<(StatusCode, Json<CampaignView>)> {
-    check(&new)?;
-    crate::api::content::check(state.journal(), &new.content).await?;
-    if let Some(list) = &new.list
-        && !state
-            .journal()
-            .lists()
-            .await?
-            .iter()
-            .any(|l| &l.name == list)
-    {
-        return Err(ApiError::invalid("list", format!("no saved list {list:?}")));
-    }
-    if !state
-        .journal()
-        .accounts()
-        .await?
-        .iter()
-        .any(|a| a.appid == new.appid)
-    {
-        return Err(ApiError::invalid(
-            "appid",
-            "no such account: add it with POST /api/v1/accounts",
-        ));
-    }
+    check_new(&state, &new).await?;
     let now = state.now();
     let campaign = ServerCampaign {
         id: new.id,
@@ -290,6 +342,36 @@ pub async fn create_campaign(
     Ok((StatusCode::CREATED, Json(view(&state, campaign).await?)))
 }
 
+/// Every check a new or edited draft passes: its fields, its content as
+/// the CLI checks it, its list and its account.
+pub(crate) async fn check_new(state: &AppState, new: &NewCampaign) -> ApiResult<()> {
+    check(new)?;
+    crate::api::content::check(state.journal(), &new.content).await?;
+    if let Some(list) = &new.list
+        && !state
+            .journal()
+            .lists()
+            .await?
+            .iter()
+            .any(|l| &l.name == list)
+    {
+        return Err(ApiError::invalid("list", format!("no saved list {list:?}")));
+    }
+    if !state
+        .journal()
+        .accounts()
+        .await?
+        .iter()
+        .any(|a| a.appid == new.appid)
+    {
+        return Err(ApiError::invalid(
+            "appid",
+            "no such account: add it with POST /api/v1/accounts",
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) async fn find(state: &AppState, id: &str) -> ApiResult<ServerCampaign> {
     state
         .journal()
@@ -300,7 +382,7 @@ pub(crate) async fn find(state: &AppState, id: &str) -> ApiResult<ServerCampaign
 
 /// Campaign `id`, to act on: one sent with the CLI is its sender's (the
 /// server did not plan it and does not run it), shown but not moved.
-async fn find_managed(state: &AppState, id: &str) -> ApiResult<ServerCampaign> {
+pub(crate) async fn find_managed(state: &AppState, id: &str) -> ApiResult<ServerCampaign> {
     let c = find(state, id).await?;
     if c.created_by.is_none() {
         return Err(ApiError::wrong_state(format!(
@@ -403,17 +485,6 @@ pub async fn approve_campaign(
     Path(id): Path<String>,
     Body(approval): Body<Approval>,
 ) -> ApiResult<Json<CampaignView>> {
-    let send_at = beijing::parse_rfc3339(&approval.send_at).ok_or_else(|| {
-        ApiError::invalid(
-            "send_at",
-            format!(
-                "{:?} is not an RFC 3339 time with an offset, such as 2026-12-04T09:00:00+08:00",
-                approval.send_at
-            ),
-        )
-    })?;
-    // The account's quota on the day (or month) it would be sent: refused
-    // now, with the time it frees, rather than failing at its hour.
     let campaign = find_managed(&state, &id).await?;
     if state.second_approver_required()
         && campaign.created_by.as_deref() == Some(caller.user.name.as_str())
@@ -423,22 +494,7 @@ pub async fn approve_campaign(
             caller.user.name
         )));
     }
-    let account = state
-        .journal()
-        .accounts()
-        .await?
-        .into_iter()
-        .find(|a| a.appid == campaign.appid);
-    if let Some(account) = account {
-        wxmass_campaign::quota::check(
-            state.journal(),
-            &campaign.appid,
-            account.account_type,
-            &campaign.audience,
-            send_at.max(state.now()),
-        )
-        .await?;
-    }
+    let send_at = send_time(&state, &campaign, &approval.send_at).await?;
     let change = Change {
         send_at: Some(send_at),
         approved_by: Some(caller.user.name.clone()),
@@ -453,6 +509,41 @@ pub async fn approve_campaign(
         "campaign.approve",
     )
     .await
+}
+
+/// `send_at` read (RFC 3339 with an offset) and checked against the
+/// account's quota on the day (or month) `campaign` would be sent: refused
+/// now, with the time it frees, rather than failing at its hour.
+pub(crate) async fn send_time(
+    state: &AppState,
+    campaign: &ServerCampaign,
+    send_at: &str,
+) -> ApiResult<i64> {
+    let at = beijing::parse_rfc3339(send_at).ok_or_else(|| {
+        ApiError::invalid(
+            "send_at",
+            format!(
+                "{send_at:?} is not an RFC 3339 time with an offset, such as 2026-12-04T09:00:00+08:00"
+            ),
+        )
+    })?;
+    let account = state
+        .journal()
+        .accounts()
+        .await?
+        .into_iter()
+        .find(|a| a.appid == campaign.appid);
+    if let Some(account) = account {
+        wxmass_campaign::quota::check(
+            state.journal(),
+            &campaign.appid,
+            account.account_type,
+            &campaign.audience,
+            at.max(state.now()),
+        )
+        .await?;
+    }
+    Ok(at)
 }
 
 /// Pauses a scheduled or running campaign (the batches in flight finish).

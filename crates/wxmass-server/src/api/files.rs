@@ -91,6 +91,7 @@ pub async fn upload_file(
     if data.is_empty() {
         return Err(ApiError::invalid("body", "the file is empty"));
     }
+    state.check_storage(data.len() as u64).await?;
     let sha256 = state.journal().store_blob(&data).await?;
     state
         .journal()
@@ -111,4 +112,40 @@ pub async fn upload_file(
             format: Format::detect(&data).map(|f| f.name().to_lowercase()),
         }),
     ))
+}
+
+/// Forgets a kept file no campaign still uses (a campaign not yet
+/// finished, cancelled or failed whose message names it is named in the
+/// 409).
+#[utoipa::path(delete, path = "/api/v1/files/{sha256}", tag = "campaigns", security(("token" = ["edit"])),
+    params(("sha256" = String, Path, description = "The file's hex SHA-256, as POST /api/v1/files answered")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn delete_file(
+    Allowed(caller, _): Allowed<ToEdit>,
+    State(state): State<AppState>,
+    axum::extract::Path(sha256): axum::extract::Path<String>,
+) -> ApiResult<StatusCode> {
+    let users: Vec<String> = state
+        .journal()
+        .server_campaigns()
+        .await?
+        .into_iter()
+        .filter(|c| !c.state.is_final() && c.content.files().iter().any(|f| f.sha256 == sha256))
+        .map(|c| c.id)
+        .collect();
+    if !users.is_empty() {
+        return Err(ApiError::conflict(format!(
+            "the file {sha256} is still used by campaign(s) {}: cancel or finish them first",
+            users.join(", ")
+        )));
+    }
+    if !state.journal().delete_blob(&sha256).await? {
+        return Err(ApiError::not_found(format!("no file {sha256:?}")));
+    }
+    state
+        .journal()
+        .audit(&caller.user.name, "file.delete", &sha256, "", state.now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -103,6 +103,7 @@ pub async fn save_list(
         .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::invalid("body", e.to_string().replace(&shown, "the list")))?;
     let data = std::fs::read(&spool.0).map_err(|e| ApiError::internal(&e))?;
+    state.check_storage(data.len() as u64).await?;
     let now = state.now();
     let saved = SavedList {
         name,
@@ -124,4 +125,39 @@ pub async fn save_list(
         )
         .await?;
     Ok((StatusCode::CREATED, Json(saved.into())))
+}
+
+/// Deletes a saved list no campaign still uses (a campaign not yet
+/// finished, cancelled or failed that names it is named in the 409).
+#[utoipa::path(delete, path = "/api/v1/lists/{name}", tag = "lists", security(("token" = ["edit"])),
+    params(("name" = String, Path, description = "The list's name")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn delete_list(
+    Allowed(caller, _): Allowed<ToEdit>,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    let users: Vec<String> = state
+        .journal()
+        .server_campaigns()
+        .await?
+        .into_iter()
+        .filter(|c| !c.state.is_final() && c.list.as_deref() == Some(name.as_str()))
+        .map(|c| c.id)
+        .collect();
+    if !users.is_empty() {
+        return Err(ApiError::conflict(format!(
+            "the list {name:?} is still used by campaign(s) {}: cancel or finish them first",
+            users.join(", ")
+        )));
+    }
+    if !state.journal().delete_list(&name).await? {
+        return Err(ApiError::not_found(format!("no list {name:?}")));
+    }
+    state
+        .journal()
+        .audit(&caller.user.name, "list.delete", &name, "", state.now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

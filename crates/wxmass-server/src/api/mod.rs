@@ -7,6 +7,7 @@
 //! [`Caller::require`](crate::auth::Caller::require).
 
 pub mod accounts;
+pub mod campaign_edits;
 pub mod campaigns;
 pub mod content;
 pub mod files;
@@ -160,7 +161,13 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
             campaigns::list_campaigns,
             campaigns::create_campaign
         ))
-        .routes(routes!(campaigns::get_campaign))
+        .routes(routes!(
+            campaigns::get_campaign,
+            campaign_edits::edit_campaign,
+            campaign_edits::delete_campaign
+        ))
+        .routes(routes!(campaign_edits::clone_campaign))
+        .routes(routes!(campaign_edits::reschedule_campaign))
         .routes(routes!(campaigns::campaign_batches))
         .routes(routes!(preview::campaign_message))
         .routes(routes!(reads::campaign_reads))
@@ -171,11 +178,12 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(campaigns::cancel_campaign))
         .routes(routes!(campaigns::test_campaign))
         .routes(routes!(files::upload_file))
+        .routes(routes!(files::delete_file))
         .routes(routes!(preview::preview_article))
         .routes(routes!(preview::check_content))
         .routes(routes!(publishes::list_publishes))
         .routes(routes!(lists::list_lists))
-        .routes(routes!(lists::save_list))
+        .routes(routes!(lists::save_list, lists::delete_list))
         .split_for_parts();
     // After the routes: they bring the operations.
     utoipa::Modify::modify(&StandardAnswers, &mut doc);

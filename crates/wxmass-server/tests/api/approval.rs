@@ -10,19 +10,7 @@ async fn under_the_two_person_rule_a_maker_does_not_approve_its_own() {
     let app = TestApp::new();
     app.state.require_second_approver();
     let admin = app.first_admin().await;
-    let (status, _) = app
-        .call(
-            "POST",
-            "/api/v1/accounts",
-            Some(&admin),
-            Some(
-                json!({"appid": "wx5e1f0c2a9b84d37e", "name": "Newsroom", "account_type": "service",
-                        "secret": "0123456789abcdef0123456789abcdef", "callback_token": "t0ken",
-                        "aes_key": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"}),
-            ),
-        )
-        .await;
-    assert_eq!(status, 201);
+    app.account(&admin, "wx5e1f0c2a9b84d37e").await;
     let (status, _) = app
         .call(
             "POST",

@@ -91,6 +91,64 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// One call with a bearer `token` and a raw body of `content_type`
+    /// (an upload): status and JSON body.
+    pub async fn upload(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (u16, Value) {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", content_type)
+            .body(Body::from(body))
+            .expect("request");
+        let response = self.app.clone().oneshot(request).await.expect("answer");
+        let status = response.status().as_u16();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    /// An account, added by `admin`, whose API calls go nowhere (tests
+    /// that reach WeChat use the emulator in crates/wxmass/tests).
+    pub async fn account(&self, admin: &str, appid: &str) {
+        let (status, answer) = self
+            .call(
+                "POST",
+                "/api/v1/accounts",
+                Some(admin),
+                Some(
+                    serde_json::json!({"appid": appid, "name": "Newsroom", "account_type": "service",
+                        "secret": "0123456789abcdef0123456789abcdef", "callback_token": "t0ken",
+                        "aes_key": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"}),
+                ),
+            )
+            .await;
+        assert_eq!(status, 201, "{answer}");
+    }
+}
+
+/// A small PNG of one colour.
+pub fn png(rgb: [u8; 3]) -> Vec<u8> {
+    let image = image::RgbImage::from_pixel(64, 48, image::Rgb(rgb));
+    let mut out = Vec::new();
+    image::DynamicImage::ImageRgb8(image)
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .expect("encode");
+    out
+}
+
 /// A signed-in browser's cookie and CSRF token.
 pub struct Session {
     pub cookie: String,

@@ -6,6 +6,7 @@
 
 mod approval;
 mod counts;
+mod edits;
 mod helpers;
 mod input;
 mod message;

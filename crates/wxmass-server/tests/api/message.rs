@@ -3,18 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, png};
 
 const APPID: &str = "wx5e1f0c2a9b84d37e";
-
-fn png(rgb: [u8; 3]) -> Vec<u8> {
-    let image = image::RgbImage::from_pixel(64, 48, image::Rgb(rgb));
-    let mut out = Vec::new();
-    image::DynamicImage::ImageRgb8(image)
-        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
-        .expect("encode");
-    out
-}
 
 /// A file kept as POST /api/v1/files keeps it; its reference.
 async fn keep(app: &TestApp, name: &str, data: &[u8]) -> Value {
@@ -26,19 +17,7 @@ async fn keep(app: &TestApp, name: &str, data: &[u8]) -> Value {
 async fn a_campaigns_page_shows_its_message_as_it_will_be_sent() {
     let app = TestApp::new();
     let admin = app.first_admin().await;
-    let (status, answer) = app
-        .call(
-            "POST",
-            "/api/v1/accounts",
-            Some(&admin),
-            Some(
-                json!({"appid": APPID, "name": "Newsroom", "account_type": "service",
-                        "secret": "0123456789abcdef0123456789abcdef", "callback_token": "t0ken",
-                        "aes_key": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"}),
-            ),
-        )
-        .await;
-    assert_eq!(status, 201, "{answer}");
+    app.account(&admin, APPID).await;
     let cover = keep(&app, "cover.png", &png([200, 40, 40])).await;
     let photo = keep(&app, "photo.png", &png([10, 200, 10])).await;
     let post = keep(

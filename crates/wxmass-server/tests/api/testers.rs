@@ -11,19 +11,7 @@ const APPID: &str = "wx5e1f0c2a9b84d37e";
 async fn test_sends_go_to_the_accounts_testers_only() {
     let app = TestApp::new();
     let admin = app.first_admin().await;
-    let (status, answer) = app
-        .call(
-            "POST",
-            "/api/v1/accounts",
-            Some(&admin),
-            Some(
-                json!({"appid": APPID, "name": "Newsroom", "account_type": "service",
-                        "secret": "0123456789abcdef0123456789abcdef", "callback_token": "t0ken",
-                        "aes_key": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"}),
-            ),
-        )
-        .await;
-    assert_eq!(status, 201, "{answer}");
+    app.account(&admin, APPID).await;
     app.call(
         "POST",
         "/api/v1/users",

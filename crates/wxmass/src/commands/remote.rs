@@ -13,7 +13,24 @@ use crate::server_client::{ServerClient, campaign_path};
 
 /// `wxmass --server URL campaigns`.
 pub async fn campaigns(server: &ServerClient, json_out: bool) -> Result<()> {
-    let list = server.get("/api/v1/campaigns").await?;
+    // The server answers a page at a time: every page, in order.
+    const PAGE: usize = 1000;
+    let mut all = Vec::new();
+    loop {
+        let page = server
+            .get(&format!(
+                "/api/v1/campaigns?limit={PAGE}&offset={}",
+                all.len()
+            ))
+            .await?;
+        let rows = page.as_array().cloned().unwrap_or_default();
+        let last = rows.len() < PAGE;
+        all.extend(rows);
+        if last {
+            break;
+        }
+    }
+    let list = Value::Array(all);
     let rows = list.as_array().map_or(&[][..], Vec::as_slice);
     super::print(json_out, &list, || {
         if rows.is_empty() {
@@ -54,7 +71,7 @@ pub async fn status(server: &ServerClient, id: Option<&str>, json_out: bool) -> 
     let id = match id {
         Some(id) => id.to_owned(),
         None => server
-            .get("/api/v1/campaigns")
+            .get("/api/v1/campaigns?limit=1")
             .await?
             .get(0)
             .and_then(|c| c["id"].as_str())

@@ -48,6 +48,29 @@ impl ListStore for PgStore {
             .collect())
     }
 
+    async fn delete_list(&self, name: &str) -> Result<bool> {
+        let n = self
+            .with(async |c| {
+                c.execute("DELETE FROM wxmass_lists WHERE name = $1", &[&name])
+                    .await
+            })
+            .await?;
+        Ok(n == 1)
+    }
+
+    async fn lists_bytes(&self) -> Result<u64> {
+        let row = self
+            .with(async |c| {
+                c.query_one(
+                    "SELECT coalesce(sum(octet_length(data)), 0)::BIGINT FROM wxmass_lists",
+                    &[],
+                )
+                .await
+            })
+            .await?;
+        Ok(count(row.get(0)))
+    }
+
     async fn list_data(&self, name: &str) -> Result<Option<Vec<u8>>> {
         let row = self
             .with(async |db| {

@@ -61,6 +61,29 @@ impl MediaStore for PgStore {
         .await?;
         Ok(())
     }
+    async fn delete_blob(&self, sha256: &str) -> Result<bool> {
+        let n = self
+            .with(async |c| {
+                c.execute("DELETE FROM wxmass_blobs WHERE sha256 = $1", &[&sha256])
+                    .await
+            })
+            .await?;
+        Ok(n == 1)
+    }
+
+    async fn blobs_bytes(&self) -> Result<u64> {
+        let row = self
+            .with(async |c| {
+                c.query_one(
+                    "SELECT coalesce(sum(octet_length(data)), 0)::BIGINT FROM wxmass_blobs",
+                    &[],
+                )
+                .await
+            })
+            .await?;
+        Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+    }
+
     async fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
         Ok(self
             .with(async |c| {

@@ -78,6 +78,37 @@ impl ServerCampaignStore for PgStore {
             .collect()
     }
 
+    async fn update_draft(&self, c: &ServerCampaign, now: i64) -> Result<bool> {
+        let content = json(&c.content);
+        let tag = c.audience.tag_id().map(i64::from);
+        let batch_size = c.batch_size.map(i64::from);
+        let n = self
+            .with(async |db| {
+                db.execute(
+                    "UPDATE wxmass_campaigns SET name = $2, content = $3, audience_kind = $4, tag_id = $5, list = $6,
+                         batch_size = $7, updated_at = $8
+                     WHERE id = $1 AND state = 'draft' AND planned_at IS NULL",
+                    &[&c.id, &c.name, &content, &c.audience.kind(), &tag, &c.list, &batch_size, &now],
+                )
+                .await
+            })
+            .await?;
+        Ok(n == 1)
+    }
+
+    async fn delete_draft(&self, id: &str) -> Result<bool> {
+        let n = self
+            .with(async |db| {
+                db.execute(
+                    "DELETE FROM wxmass_campaigns WHERE id = $1 AND state = 'draft' AND planned_at IS NULL",
+                    &[&id],
+                )
+                .await
+            })
+            .await?;
+        Ok(n == 1)
+    }
+
     async fn set_campaign_state(
         &self,
         id: &str,

@@ -46,6 +46,22 @@ impl ListStore for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    async fn delete_list(&self, name: &str) -> Result<bool> {
+        let conn = self.conn();
+        let n = conn.execute("DELETE FROM wxmass_lists WHERE name = ?1", [name])?;
+        Ok(n == 1)
+    }
+
+    async fn lists_bytes(&self) -> Result<u64> {
+        let conn = self.conn();
+        let n: i64 = conn.query_row(
+            "SELECT coalesce(sum(length(data)), 0) FROM wxmass_lists",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(count(n))
+    }
+
     async fn list_data(&self, name: &str) -> Result<Option<Vec<u8>>> {
         let conn = self.conn();
         use rusqlite::OptionalExtension as _;

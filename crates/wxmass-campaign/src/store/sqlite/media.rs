@@ -67,6 +67,22 @@ impl MediaStore for SqliteStore {
 
     /// The bytes kept for a file when its campaign was planned (or
     /// uploaded to the server).
+    async fn delete_blob(&self, sha256: &str) -> Result<bool> {
+        let conn = self.conn();
+        let n = conn.execute("DELETE FROM wxmass_blobs WHERE sha256 = ?1", [sha256])?;
+        Ok(n == 1)
+    }
+
+    async fn blobs_bytes(&self) -> Result<u64> {
+        let conn = self.conn();
+        let n: i64 = conn.query_row(
+            "SELECT coalesce(sum(length(data)), 0) FROM wxmass_blobs",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     async fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
         let conn = self.conn();
         Ok(conn

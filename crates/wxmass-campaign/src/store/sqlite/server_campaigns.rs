@@ -70,6 +70,35 @@ impl ServerCampaignStore for SqliteStore {
         rows.into_iter().map(server_campaign_of).collect()
     }
 
+    async fn update_draft(&self, c: &ServerCampaign, now: i64) -> Result<bool> {
+        let conn = self.conn();
+        let n = conn.execute(
+            "UPDATE wxmass_campaigns SET name = ?2, content = ?3, audience_kind = ?4, tag_id = ?5, list = ?6,
+                 batch_size = ?7, updated_at = ?8
+             WHERE id = ?1 AND state = 'draft' AND planned_at IS NULL",
+            rusqlite::params![
+                c.id,
+                c.name,
+                json(&c.content),
+                c.audience.kind(),
+                c.audience.tag_id(),
+                c.list,
+                c.batch_size.map(i64::from),
+                now
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
+    async fn delete_draft(&self, id: &str) -> Result<bool> {
+        let conn = self.conn();
+        let n = conn.execute(
+            "DELETE FROM wxmass_campaigns WHERE id = ?1 AND state = 'draft' AND planned_at IS NULL",
+            [id],
+        )?;
+        Ok(n == 1)
+    }
+
     async fn set_campaign_state(
         &self,
         id: &str,
