@@ -126,11 +126,11 @@ mod tests {
     fn old_content_converts_and_keeps_its_id() {
         let olds = [
             r#"{"text":"hello from v1","type":"text"}"#,
-            r#"{"files":[{"path":"red.png","sha256":"b8"}],"type":"image"}"#,
-            r#"{"file":{"path":"v.amr","sha256":"aa"},"type":"voice"}"#,
-            r#"{"description":"","file":{"path":"v.mp4","sha256":"bb"},"title":"T","type":"mpvideo"}"#,
-            r#"{"articles":[{"path":"art/a.md","sha256":"e0"}],"draft":false,"fetch_remote_images":false,"ignore_reprint":false,"theme":null,"type":"mpnews"}"#,
-            r#"{"articles":[{"path":"a.md","sha256":"e0"}],"draft":true,"fetch_remote_images":true,"ignore_reprint":true,"theme":{"path":"t.toml","sha256":"cc"},"type":"mpnews"}"#,
+            r#"{"files":[{"path":"red.png","sha256":"b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8"}],"type":"image"}"#,
+            r#"{"file":{"path":"v.amr","sha256":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},"type":"voice"}"#,
+            r#"{"description":"","file":{"path":"v.mp4","sha256":"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"},"title":"T","type":"mpvideo"}"#,
+            r#"{"articles":[{"path":"art/a.md","sha256":"e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0"}],"draft":false,"fetch_remote_images":false,"ignore_reprint":false,"theme":null,"type":"mpnews"}"#,
+            r#"{"articles":[{"path":"a.md","sha256":"e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0"}],"draft":true,"fetch_remote_images":true,"ignore_reprint":true,"theme":{"path":"t.toml","sha256":"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"},"type":"mpnews"}"#,
             r#"{"ignore_reprint":false,"media_id":"abc123","type":"voice"}"#,
             r#"{"ignore_reprint":true,"media_id":"n1","type":"mpnews"}"#,
             r#"{"card_id":"pX","type":"wxcard"}"#,

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::spec::{Audience, Content};
 
 /// Where a campaign is.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CampaignState {

@@ -11,12 +11,31 @@ use sha2::{Digest, Sha256};
 /// in the store under `sha256` when the campaign is planned, so a send
 /// hours later (or on another host) never depends on the file still being
 /// where it was. `path` is where it was read, for messages.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FileRef {
-    /// Where the file was read when the campaign was planned.
+    /// Where the file was read when the campaign was planned (on a server:
+    /// the name it was uploaded under).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub path: PathBuf,
-    /// Hex SHA-256 of its bytes.
+    /// Hex SHA-256 of its bytes (64 lowercase hex digits: anything else
+    /// is refused as it is read).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]
+    #[serde(deserialize_with = "sha256_of")]
     pub sha256: String,
+}
+
+/// A SHA-256 as the store writes it, or an error.
+fn sha256_of<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    if s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        Ok(s)
+    } else {
+        Err(serde::de::Error::custom(
+            "a sha256 is 64 lowercase hex digits, as POST /api/v1/files answers",
+        ))
+    }
 }
 
 impl FileRef {
@@ -75,7 +94,9 @@ impl Files {
 
 /// A picture an article shows, as written in the Markdown (`src`), and the
 /// file it was when planned.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PictureRef {
     /// The picture's address in the Markdown.
     pub src: String,
@@ -84,7 +105,9 @@ pub struct PictureRef {
 }
 
 /// One Markdown article of an mpnews message.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ArticleFile {
     /// The Markdown.
     pub file: FileRef,
@@ -99,6 +122,7 @@ pub struct ArticleFile {
 }
 
 /// The kind of an already uploaded media id sent as it is (`--media-id`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MediaType {
@@ -137,17 +161,20 @@ impl MediaType {
 }
 
 /// What a campaign sends.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Content {
     /// A text message.
     Text {
-        /// At most 2,048 bytes.
+        /// At most 2,048 bytes of UTF-8.
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2048))]
         text: String,
     },
     /// One or more pictures, uploaded as permanent images.
     Images {
         /// In order.
+        #[cfg_attr(feature = "openapi", schema(min_items = 1))]
         files: Vec<FileRef>,
     },
     /// A voice, uploaded as permanent material.
@@ -160,21 +187,29 @@ pub enum Content {
         /// The video.
         file: FileRef,
         /// Not empty.
+        #[cfg_attr(feature = "openapi", schema(min_length = 1))]
         title: String,
-        /// May be empty.
+        /// May be empty (default: empty).
+        #[serde(default)]
         description: String,
     },
     /// Markdown articles, uploaded with their pictures and covers.
     Articles {
         /// One to eight.
+        #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 8))]
         articles: Vec<ArticleFile>,
-        /// Through `draft/add` instead of `uploadnews`.
+        /// Through `draft/add` instead of `uploadnews` (default: false).
+        #[serde(default)]
         draft: bool,
         /// A theme file, if not the default.
+        #[serde(default)]
         theme: Option<FileRef>,
-        /// Pictures on the web are downloaded and uploaded.
+        /// Pictures on the web are downloaded and uploaded (default:
+        /// false).
+        #[serde(default)]
         fetch_remote_images: bool,
-        /// Send even if WeChat judges it a reprint.
+        /// Send even if WeChat judges it a reprint (default: false).
+        #[serde(default)]
         ignore_reprint: bool,
     },
     /// A media id uploaded before.
@@ -183,7 +218,9 @@ pub enum Content {
         media_type: MediaType,
         /// The id.
         media_id: String,
-        /// For mpnews: send even if WeChat judges it a reprint.
+        /// For mpnews: send even if WeChat judges it a reprint (default:
+        /// false).
+        #[serde(default)]
         ignore_reprint: bool,
     },
     /// A card.
@@ -236,8 +273,9 @@ impl Content {
 }
 
 /// Who a campaign goes to.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum Audience {
     /// Every follower: one `sendall` job.
     All,

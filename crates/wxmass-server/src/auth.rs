@@ -59,6 +59,31 @@ pub fn new_session() -> String {
     format!("{SESSION_PREFIX}{}", hex::encode(bytes))
 }
 
+/// Whether a browser's request comes from this server's own page: its
+/// `Origin`, when it sends one, names the host the request is for. (A
+/// request without one is an older browser's or not a browser's; the CSRF
+/// token still holds it.) Checked beside the token, so that a token that
+/// leaked into another site's page is still refused there.
+pub fn same_origin(headers: &axum::http::HeaderMap) -> bool {
+    let Some(origin) = headers.get(axum::http::header::ORIGIN) else {
+        return true;
+    };
+    let Some(authority) = origin.to_str().ok().and_then(|o| {
+        o.strip_prefix("https://")
+            .or_else(|| o.strip_prefix("http://"))
+    }) else {
+        return false;
+    };
+    // The host asked for, or the one a proxy in front says it was asked
+    // for (another site's page cannot set X-Forwarded-Host: it is not a
+    // header a cross-site request may carry without the server's consent).
+    ["host", "x-forwarded-host"]
+        .iter()
+        .filter_map(|name| headers.get(*name)?.to_str().ok())
+        .filter_map(|v| v.split(',').next())
+        .any(|host| host.trim().eq_ignore_ascii_case(authority))
+}
+
 /// The CSRF token of the session `secret`: derived from it, so a page
 /// that cannot read the cookie (it is HttpOnly), nor any other site, can
 /// make it; the server gives it to the page at sign-in.
@@ -68,6 +93,10 @@ pub fn csrf_token(secret: &str) -> String {
 
 /// Passwords shorter than this are refused.
 pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// The longest password taken, in characters (a passphrase fits; a
+/// megabyte to hash does not).
+pub const MAX_PASSWORD_CHARS: usize = 256;
 
 /// An argon2id hash (PHC string, salted) of `password`.
 pub fn hash_password(password: &str) -> Result<String, ApiError> {
@@ -211,6 +240,11 @@ impl FromRequestParts<AppState> for Caller {
             ));
         }
         if !parts.method.is_safe() {
+            if !same_origin(&parts.headers) {
+                return Err(ApiError::forbidden(
+                    "this request comes from another site's page (its Origin is not this server)",
+                ));
+            }
             let expected = csrf_token(&secret);
             let sent = parts
                 .headers

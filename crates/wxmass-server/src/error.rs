@@ -66,6 +66,14 @@ impl ApiError {
         ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
     }
 
+    /// 403 for `field`: a value the caller may not use (a test send to
+    /// someone not a tester).
+    pub fn forbidden_field(field: &str, message: impl Into<String>) -> ApiError {
+        let mut e = ApiError::new(StatusCode::FORBIDDEN, "forbidden", message);
+        e.detail.field = Some(field.to_owned());
+        e
+    }
+
     /// 400 for `field`.
     pub fn invalid(field: &str, message: impl Into<String>) -> ApiError {
         let mut e = ApiError::new(StatusCode::BAD_REQUEST, "invalid", message);

@@ -669,7 +669,7 @@ fn a_campaign_from_draft_to_finished() {
     );
     assert_eq!(
         (status, answer["error"]["field"].as_str()),
-        (400, Some("openid")),
+        (403, Some("openid")),
         "not a tester yet: {answer}"
     );
     let testers = json!({"openids": [openid], "wechat_ids": ["tester-1"]});

@@ -58,19 +58,32 @@ fn type_name(t: AccountType) -> &'static str {
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
     /// The AppID (`wx` and 16 characters), from mp.weixin.qq.com > Settings and Development > Basic Configuration.
+    #[schema(pattern = "^wx[A-Za-z0-9]{16}$", min_length = 18, max_length = 18)]
     pub appid: String,
     /// A name for people, 1 to 64 characters.
+    #[schema(
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u200e\\u200f\\u202a-\\u202e\\u2060-\\u2069\\ufeff]*$",
+        min_length = 1,
+        max_length = 64
+    )]
     pub name: String,
     /// `service` or `subscription`.
+    #[schema(value_type = wxmass_campaign::AccountType)]
     pub account_type: String,
-    /// The AppSecret (32 characters).
+    /// The AppSecret (32 letters or digits).
+    #[schema(pattern = "^[A-Za-z0-9]{32}$", min_length = 32, max_length = 32)]
     pub secret: String,
     /// The callback token (3 to 32 letters and digits) set on the same page.
+    #[schema(pattern = "^[A-Za-z0-9]{3,32}$", min_length = 3, max_length = 32)]
     pub callback_token: String,
-    /// The EncodingAESKey (43 characters): pushes are taken in safe mode only.
+    /// The EncodingAESKey (43 letters, digits, `+` or `/`): pushes are
+    /// taken in safe mode only.
+    #[schema(pattern = "^[A-Za-z0-9+/]{43}$", min_length = 43, max_length = 43)]
     pub aes_key: String,
     /// Where its API calls go instead of WeChat's own (a proxy on the
-    /// whitelisted IP, or the emulator): an http(s) URL. Optional.
+    /// whitelisted IP, or the emulator): an http(s) URL of at most 200
+    /// characters. Optional.
+    #[schema(pattern = "^https?://[^\\u0000-\\u0020\\u007f]*$", max_length = 200)]
     pub api_base: Option<String>,
 }
 
@@ -153,7 +166,7 @@ fn check(new: &NewAccount) -> Result<AccountType, ApiError> {
     }
     if let Some(base) = &new.api_base {
         let ok = (base.starts_with("http://") || base.starts_with("https://"))
-            && base.len() <= 200
+            && base.chars().count() <= 200
             && !base
                 .bytes()
                 .any(|b| b.is_ascii_whitespace() || b.is_ascii_control());
@@ -163,6 +176,17 @@ fn check(new: &NewAccount) -> Result<AccountType, ApiError> {
                 "an http:// or https:// URL of at most 200 characters",
             ));
         }
+    }
+    let key_ok = new.aes_key.len() == 43
+        && new
+            .aes_key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/');
+    if !key_ok {
+        return Err(ApiError::invalid(
+            "aes_key",
+            "an EncodingAESKey is 43 letters, digits, `+` or `/`",
+        ));
     }
     // The receiver's own checks, so that what is stored can serve pushes.
     wxmass_callback::CallbackConfig::builder(new.callback_token.clone(), new.appid.clone())
@@ -309,13 +333,20 @@ const MAX_TESTERS: usize = 100;
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TestersBody {
-    /// Followers' openids, each 1 to 64 of `A-Z a-z 0-9 _ -`.
-    #[schema(max_items = 100)]
+    /// Followers' openids, each 1 to 64 of `A-Z a-z 0-9 _ -`; at most 100
+    /// testers in all.
+    #[schema(max_items = 100, value_type = Vec<TesterId>)]
     pub openids: Vec<String>,
     /// WeChat IDs (微信号), each 1 to 64 of `A-Z a-z 0-9 _ -`.
-    #[schema(max_items = 100)]
+    #[schema(max_items = 100, value_type = Vec<TesterId>)]
     pub wechat_ids: Vec<String>,
 }
+
+/// An openid or a WeChat ID, as the document describes it.
+#[derive(ToSchema)]
+#[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", min_length = 1, max_length = 64)]
+#[allow(dead_code)]
+pub struct TesterId(String);
 
 fn check_testers(body: &TestersBody) -> Result<(), ApiError> {
     if body.openids.len() + body.wechat_ids.len() > MAX_TESTERS {

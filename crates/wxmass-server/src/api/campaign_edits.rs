@@ -24,16 +24,21 @@ use crate::json::Body;
 #[serde(deny_unknown_fields)]
 pub struct CampaignEdit {
     /// A name for people, 1 to 100 characters.
+    #[schema(
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u200e\\u200f\\u202a-\\u202e\\u2060-\\u2069\\ufeff]*$",
+        min_length = 1,
+        max_length = 100
+    )]
     pub name: String,
     /// What it sends, as when it was created.
-    #[schema(value_type = Object)]
     pub content: Content,
     /// To whom, as when it was created.
-    #[schema(value_type = Object)]
     pub audience: Audience,
     /// The saved list of an `openids` campaign.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$", min_length = 1, max_length = 64)]
     pub list: Option<String>,
     /// Openids a batch for a list: 2 to 10,000.
+    #[schema(minimum = 2, maximum = 10000)]
     pub batch_size: Option<u32>,
 }
 
@@ -126,8 +131,14 @@ pub async fn delete_campaign(
 #[serde(deny_unknown_fields)]
 pub struct CloneOf {
     /// The copy's id: 1 to 64 of `A-Z a-z 0-9 . _ -`, unique.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$", min_length = 1, max_length = 64)]
     pub id: String,
     /// Its name (the original's, if none).
+    #[schema(
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u200e\\u200f\\u202a-\\u202e\\u2060-\\u2069\\ufeff]*$",
+        min_length = 1,
+        max_length = 100
+    )]
     pub name: Option<String>,
 }
 

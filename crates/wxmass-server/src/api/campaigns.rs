@@ -27,14 +27,11 @@ pub struct CampaignView {
     pub appid: String,
     /// A name for people.
     pub name: String,
-    /// `draft`, `awaiting_approval`, `scheduled`, `running`, `paused`,
-    /// `finished`, `cancelled` or `failed`.
-    pub state: String,
+    /// Where it is in its life.
+    pub state: CampaignState,
     /// What it sends.
-    #[schema(value_type = Object)]
     pub content: Content,
     /// To whom.
-    #[schema(value_type = Object)]
     pub audience: Audience,
     /// The saved list of an `openids` campaign.
     pub list: Option<String>,
@@ -153,7 +150,7 @@ pub(crate) async fn view(state: &AppState, c: ServerCampaign) -> ApiResult<Campa
         unreported_openids: s.unreported_openids,
         unreported_settled: s.unreported_settled,
         send_at: c.send_at.map(beijing::rfc3339),
-        state: c.state.as_str().to_owned(),
+        state: c.state,
         id: c.id,
         appid: c.appid,
         name: c.name,
@@ -172,24 +169,33 @@ pub(crate) async fn view(state: &AppState, c: ServerCampaign) -> ApiResult<Campa
 #[serde(deny_unknown_fields)]
 pub struct NewCampaign {
     /// Its id: 1 to 64 of `A-Z a-z 0-9 . _ -`, unique.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$", min_length = 1, max_length = 64)]
     pub id: String,
     /// The account (its AppID, added with POST /api/v1/accounts).
+    #[schema(pattern = "^wx[A-Za-z0-9]{16}$", min_length = 18, max_length = 18)]
     pub appid: String,
-    /// A name for people, 1 to 100 characters.
+    /// A name for people, 1 to 100 characters, none of them a control
+    /// character or one that reorders or hides text.
+    #[schema(
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u200e\\u200f\\u202a-\\u202e\\u2060-\\u2069\\ufeff]*$",
+        min_length = 1,
+        max_length = 100
+    )]
     pub name: String,
-    /// What it sends: `{"type": "text", "text": "..."}`, `images` (`files`),
-    /// `voice` / `video` (`file`), `articles` (Markdown with its cover and
-    /// pictures), each file uploaded first (POST /api/v1/files) and named
-    /// `{"path": NAME, "sha256": HASH}`; `uploaded` (a media id) or `card`.
-    #[schema(value_type = Object)]
+    /// What it sends, by `type`; each file uploaded first (POST
+    /// /api/v1/files) and named `{"path": NAME, "sha256": HASH}`. It is
+    /// checked as the CLI checks it (the text's bytes, the files' formats
+    /// and sizes, the articles' Markdown): a problem is a 400 naming the
+    /// field.
     pub content: Content,
-    /// `{"kind": "all"}`, `{"kind": "tag", "tag_id": 100}` or
-    /// `{"kind": "openids"}` with `list`.
-    #[schema(value_type = Object)]
+    /// To whom, by `kind`: every follower, a tag, or (`openids`) the saved
+    /// `list`.
     pub audience: Audience,
     /// The saved list (PUT /api/v1/lists/{name}) of an `openids` campaign.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$", min_length = 1, max_length = 64)]
     pub list: Option<String>,
     /// Openids a batch for a list: 2 to 10,000 (WeChat's most, the default).
+    #[schema(minimum = 2, maximum = 10000)]
     pub batch_size: Option<u32>,
 }
 
@@ -224,22 +230,23 @@ fn check(new: &NewCampaign) -> Result<(), ApiError> {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CampaignQuery {
-    /// Only those in this state: `draft`, `awaiting_approval`,
-    /// `scheduled`, `running`, `paused`, `finished`, `cancelled` or
-    /// `failed`.
+    /// Only those in this state.
+    #[param(value_type = Option<CampaignState>)]
     pub state: Option<String>,
     /// Only this account's.
     pub appid: Option<String>,
     /// At most this many: 1 to 1,000 (100 when not given).
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
-    /// After skipping this many (0 when not given).
+    /// After skipping this many: 0 (when not given) to 1,000,000,000.
+    #[param(minimum = 0, maximum = 1000000000)]
     pub offset: Option<u64>,
 }
 
 /// The most campaigns one page lists, and the page when none is asked.
 const PAGE_MAX: u32 = 1000;
 const PAGE_DEFAULT: u32 = 100;
+const OFFSET_MAX: u64 = 1_000_000_000;
 
 /// Campaigns, newest first, filtered and a page at a time; `X-Total-Count`
 /// says how many match.
@@ -281,6 +288,13 @@ pub async fn list_campaigns(
             format!("{limit}: 1 to {PAGE_MAX}"),
         ));
     }
+    let offset = query.offset.unwrap_or(0);
+    if offset > OFFSET_MAX {
+        return Err(ApiError::invalid(
+            "offset",
+            format!("{offset}: 0 to {OFFSET_MAX}"),
+        ));
+    }
     let matching: Vec<ServerCampaign> = state
         .journal()
         .server_campaigns()
@@ -292,7 +306,7 @@ pub async fn list_campaigns(
     let total = matching.len();
     // Only the page's campaigns have their batches counted.
     let mut page = Vec::new();
-    let skip = usize::try_from(query.offset.unwrap_or(0)).unwrap_or(usize::MAX);
+    let skip = usize::try_from(offset).unwrap_or(usize::MAX);
     for c in matching.into_iter().skip(skip).take(limit as usize) {
         page.push(view(&state, c).await?);
     }
@@ -469,6 +483,7 @@ pub async fn submit_campaign(
 pub struct Approval {
     /// When to send it: RFC 3339 with an offset, e.g.
     /// `2026-12-04T09:00:00+08:00`; a time past sends at once.
+    #[schema(format = DateTime)]
     pub send_at: String,
 }
 
@@ -613,12 +628,20 @@ pub async fn cancel_campaign(
 /// Whom a test send goes to: one of the two, a tester of the campaign's
 /// account (GET /api/v1/accounts/{appid}/testers).
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TestSend {
-    /// A follower's openid.
-    pub openid: Option<String>,
-    /// A WeChat ID (the account allows 100 a day).
-    pub wechat_id: Option<String>,
+#[serde(untagged, deny_unknown_fields)]
+pub enum TestSend {
+    /// A follower, by openid.
+    OpenId {
+        /// The openid.
+        #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", min_length = 1, max_length = 64)]
+        openid: String,
+    },
+    /// A person, by WeChat ID (the account allows 100 a day).
+    WeChatId {
+        /// The WeChat ID.
+        #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", min_length = 1, max_length = 64)]
+        wechat_id: String,
+    },
 }
 
 /// What a test send did.
@@ -644,15 +667,9 @@ pub async fn test_campaign(
     Body(to): Body<TestSend>,
 ) -> ApiResult<Json<TestSent>> {
     use wxmass_api::PreviewTarget;
-    let target = match (to.openid, to.wechat_id) {
-        (Some(o), None) if !o.trim().is_empty() && o.len() <= 64 => PreviewTarget::OpenId(o),
-        (None, Some(w)) if !w.trim().is_empty() && w.len() <= 64 => PreviewTarget::WeChatId(w),
-        _ => {
-            return Err(ApiError::invalid(
-                "openid",
-                "give one of openid or wechat_id (1 to 64 characters)",
-            ));
-        }
+    let target = match to {
+        TestSend::OpenId { openid } => PreviewTarget::OpenId(openid),
+        TestSend::WeChatId { wechat_id } => PreviewTarget::WeChatId(wechat_id),
     };
     let c = find_managed(&state, &id).await?;
     if matches!(
@@ -680,7 +697,7 @@ pub async fn test_campaign(
         PreviewTarget::WeChatId(w) => testers.includes(None, Some(w)),
     };
     if !allowed {
-        return Err(ApiError::invalid(
+        return Err(ApiError::forbidden_field(
             field,
             format!(
                 "{:?} is not a tester of {}: an admin names testers with PUT /api/v1/accounts/{}/testers",

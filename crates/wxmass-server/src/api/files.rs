@@ -29,7 +29,12 @@ pub const FILE_MAX_BYTES: usize = 10 * 1024 * 1024;
 pub struct FileQuery {
     /// Its name, as the content names it (a Markdown article's pictures by
     /// the address it writes, e.g. `photo.png`): 1 to 128 characters, no
-    /// `/`, `\` or control characters.
+    /// `/`, `\` or control characters, not `.` or `..`.
+    #[param(
+        pattern = "^(?!\\.{1,2}$)[^/\\\\\\u0000-\\u001f\\u007f-\\u009f]{1,128}$",
+        min_length = 1,
+        max_length = 128
+    )]
     pub name: String,
 }
 

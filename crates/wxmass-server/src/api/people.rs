@@ -12,8 +12,8 @@ use wxmass_campaign::people::{AuditEntry, Role, User};
 
 use crate::AppState;
 use crate::auth::{
-    Allowed, MIN_PASSWORD_CHARS, SESSION_LABEL, ToAdmin, ToRead, hash_password, new_token,
-    token_hash, verify_password,
+    Allowed, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, SESSION_LABEL, ToAdmin, ToRead, hash_password,
+    new_token, token_hash, verify_password,
 };
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::json::{Body, Params};
@@ -50,10 +50,13 @@ impl From<User> for UserView {
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     /// Login name: 1 to 64 of `A-Z a-z 0-9 . _ -`.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$", min_length = 1, max_length = 64)]
     pub name: String,
     /// `admin`, `editor`, `approver` or `viewer`.
+    #[schema(value_type = wxmass_campaign::people::Role)]
     pub role: String,
-    /// At least 12 characters.
+    /// 12 to 256 characters.
+    #[schema(min_length = 12, max_length = 256)]
     pub password: String,
 }
 
@@ -116,8 +119,11 @@ pub fn check_password(field: &str, password: &str) -> Result<(), ApiError> {
             format!("{n} characters, at least {MIN_PASSWORD_CHARS}"),
         ));
     }
-    if password.len() > 1024 {
-        return Err(ApiError::invalid(field, "more than 1024 bytes"));
+    if n > MAX_PASSWORD_CHARS {
+        return Err(ApiError::invalid(
+            field,
+            format!("{n} characters, at most {MAX_PASSWORD_CHARS}"),
+        ));
     }
     Ok(())
 }
@@ -182,10 +188,18 @@ pub async fn create_user(
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// Whose (a user's name).
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$", min_length = 1, max_length = 64)]
     pub user: String,
     /// What it may do: the user's role or a weaker one.
+    #[schema(value_type = wxmass_campaign::people::Role)]
     pub role: String,
-    /// What it is for (a machine's name), 1 to 100 characters.
+    /// What it is for (a machine's name), 1 to 100 characters, none of
+    /// them a control character or one that reorders or hides text.
+    #[schema(
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u200e\\u200f\\u202a-\\u202e\\u2060-\\u2069\\ufeff]*$",
+        min_length = 1,
+        max_length = 100
+    )]
     pub label: String,
 }
 
@@ -537,7 +551,8 @@ pub async fn remove_user(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPassword {
-    /// At least 12 characters.
+    /// 12 to 256 characters.
+    #[schema(min_length = 12, max_length = 256)]
     pub password: String,
 }
 
@@ -579,8 +594,10 @@ pub async fn reset_password(
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     /// The password now.
+    #[schema(min_length = 1, max_length = 256)]
     pub current: String,
-    /// The new one: at least 12 characters.
+    /// The new one: 12 to 256 characters.
+    #[schema(min_length = 12, max_length = 256)]
     pub password: String,
 }
 

@@ -35,11 +35,9 @@ pub struct ArticleDraft {
     pub markdown: String,
     /// The pictures it shows, uploaded (`POST /api/v1/files`).
     #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
     pub pictures: Vec<PictureRef>,
     /// Its cover, uploaded.
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
     pub cover: Option<FileRef>,
 }
 
@@ -287,7 +285,7 @@ pub struct ContentCheck {
 /// Checks a message being composed (`content`, as a campaign names it)
 /// as creating the campaign would, without storing anything.
 #[utoipa::path(post, path = "/api/v1/content/check", tag = "campaigns", security(("token" = ["edit"])),
-    request_body(content = Object, description = "The `content` of a campaign"),
+    request_body(content = Content, description = "The `content` of a campaign"),
     responses((status = 200, body = ContentCheck), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody)))]
 pub async fn check_content(

@@ -27,9 +27,11 @@ use crate::json::Body;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignIn {
-    /// The user's name.
+    /// The user's name (surrounding spaces ignored).
+    #[schema(pattern = "\\S", min_length = 1, max_length = 1024)]
     pub name: String,
     /// The user's password.
+    #[schema(max_length = 1024)]
     pub password: String,
 }
 
@@ -74,11 +76,16 @@ pub async fn sign_in(
     headers: HeaderMap,
     Body(request): Body<SignIn>,
 ) -> ApiResult<Response> {
+    if !auth::same_origin(&headers) {
+        return Err(ApiError::forbidden(
+            "this sign-in comes from another site's page (its Origin is not this server)",
+        ));
+    }
     let name = request.name.trim();
     if name.is_empty() || name.chars().count() > MAX_SIGN_IN_CHARS {
         return Err(ApiError::invalid(
             "name",
-            "the user's name, 1 to 64 characters",
+            "the user's name, 1 to 1,024 characters, not only spaces",
         ));
     }
     if request.password.chars().count() > MAX_SIGN_IN_CHARS {
@@ -177,16 +184,15 @@ pub async fn get_session(Allowed(caller, _): Allowed<ToRead>) -> Json<SessionVie
 /// cookie is cleared. (An API token is revoked by an admin instead.)
 #[utoipa::path(delete, path = "/api/v1/session", tag = "people", security(("token" = ["read"])),
     responses((status = 204, description = "Signed out; the cookie is cleared."), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody)))]
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "Called with an API token, which has no session")))]
 pub async fn sign_out(
     Allowed(caller, _): Allowed<ToRead>,
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let Some(session) = &caller.session else {
-        return Err(ApiError::invalid(
-            "Authorization",
-            "an API token has no session to end",
+        return Err(ApiError::wrong_state(
+            "an API token has no session to end (an admin revokes a token: DELETE /api/v1/tokens/{id})",
         ));
     };
     state

@@ -136,6 +136,7 @@ pub async fn get_clock(_: Allowed<ToRead>, State(state): State<AppState>) -> Jso
 #[serde(deny_unknown_fields)]
 pub struct ClockMove {
     /// Seconds forward: 0 to 34,560,000 (400 days).
+    #[schema(minimum = 0, maximum = 34560000)]
     pub advance_seconds: i64,
 }
 

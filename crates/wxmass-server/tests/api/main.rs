@@ -11,6 +11,7 @@ mod helpers;
 mod input;
 mod message;
 mod operators;
+mod origin;
 mod people;
 mod testers;
 mod walk;

@@ -9,6 +9,7 @@ const APPID: &str = "wx5e1f0c2a9b84d37e";
 
 #[tokio::test]
 async fn test_sends_go_to_the_accounts_testers_only() {
+    // A test send to anyone else is forbidden (403), naming the field.
     let app = TestApp::new();
     let admin = app.first_admin().await;
     app.account(&admin, APPID).await;
@@ -85,7 +86,7 @@ async fn test_sends_go_to_the_accounts_testers_only() {
             .await;
         assert_eq!(
             (status, answer["error"]["field"].as_str()),
-            (400, Some(field)),
+            (403, Some(field)),
             "{answer}"
         );
         assert!(
