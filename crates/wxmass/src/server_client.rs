@@ -131,7 +131,10 @@ impl ServerClient {
                 response.status()
             );
         }
-        Ok(response.json().await?)
+        let kept: Value = response.json().await?;
+        // The reference a content names the file by: its name and hash
+        // (the answer's size and format are not part of it).
+        Ok(serde_json::json!({"path": kept["path"], "sha256": kept["sha256"]}))
     }
 
     /// Waits (at most a minute) until `check` holds for what `path` answers.

@@ -60,7 +60,8 @@ impl Api {
             .await
             .expect("upload");
         assert_eq!(response.status().as_u16(), 201, "upload {name}");
-        response.json().await.expect("file")
+        let kept: Value = response.json().await.expect("file");
+        json!({"path": kept["path"], "sha256": kept["sha256"]})
     }
 
     /// Waits until `check` holds for campaign `id`'s `what` (`""`, `/reads`).

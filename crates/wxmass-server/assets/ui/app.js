@@ -475,7 +475,8 @@ async function uploadFile(file) {
   });
   const value = await response.json().catch(() => null);
   if (!response.ok) throw new ApiError(response.status, value);
-  return value;
+  // The reference a campaign's content names the file by.
+  return { path: value.path, sha256: value.sha256 };
 }
 
 async function composePage() {
