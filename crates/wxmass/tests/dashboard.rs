@@ -723,6 +723,30 @@ fn the_dashboard_in_chromium() {
             assert!(!scrolls_sideways(&client).await, "{page} scrolls sideways at 390 px");
             screenshot(&client, shot).await;
         }
+        // An admin's pages at phone width: the audit trail (long targets and
+        // details wrap, and nothing stray such as `null` is drawn), people
+        // with their tokens and actions, and one's own password.
+        sign_out(&client).await;
+        sign_in(&client, &base, "alice").await;
+        for (page, ready) in [("#/audit", "#audit-log"), ("#/people", "#tokens"), ("#/me", "#change-password")] {
+            client.goto(&format!("{base}/ui/{page}")).await.expect("goto");
+            client.wait().for_element(Locator::Css(ready)).await.expect("the page");
+            assert!(!scrolls_sideways(&client).await, "{page} scrolls sideways at 390 px");
+            let text = client.find(Locator::Css("main")).await.expect("main").text().await.expect("text");
+            assert!(!text.trim_end().ends_with("null"), "{page} ends with null: {text}");
+        }
+        let header = client.find(Locator::Css("#audit-log thead")).await;
+        assert!(header.is_err(), "the audit trail is not the open page any more");
+        client.goto(&format!("{base}/ui/#/audit")).await.expect("goto");
+        let headers = client
+            .wait()
+            .for_element(Locator::Css("#audit-log thead"))
+            .await
+            .expect("the header")
+            .text()
+            .await
+            .expect("text");
+        assert!(!headers.contains("Campaigns"), "the target column is not headed Campaigns: {headers}");
 
         only_the_server(&client, &base).await;
         client.close().await.expect("close");

@@ -36,6 +36,10 @@ const WORDS = {
     media_id: "Media id", card: "Card", video_title: "Title", file_name: "File",
     delete_draft: "Delete the draft", clone: "Copy as a new draft", clone_id: "The copy's id",
     retime: "Send at another time", save_draft: "Save the changes",
+    target: "On what", tokens: "API tokens and sessions", revoke: "Revoke", disable: "Disable", enable: "Enable",
+    remove: "Remove", reset_password: "Set a new password", new_password: "New password", current_password: "Current password",
+    my_password: "My password", change_password: "Change my password", disabled: "disabled", session_word: "browser session",
+    confirm_remove: "Remove this user for good? Their name stays in the audit trail.",
     testers: "Testers (test sends go to them only)", tester_openids: "Openids, one a line",
     tester_wechat_ids: "WeChat IDs, one a line", save_testers: "Save the testers", no_testers: "No testers yet: an admin names them on the Accounts page.",
   },
@@ -69,6 +73,10 @@ const WORDS = {
     media_id: "素材 id", card: "卡券", video_title: "标题", file_name: "文件",
     delete_draft: "删除草稿", clone: "复制为新草稿", clone_id: "新草稿标识",
     retime: "改期发送", save_draft: "保存修改",
+    target: "对象", tokens: "API 令牌与登录会话", revoke: "吊销", disable: "停用", enable: "启用",
+    remove: "删除", reset_password: "设置新密码", new_password: "新密码", current_password: "当前密码",
+    my_password: "我的密码", change_password: "修改我的密码", disabled: "已停用", session_word: "浏览器会话",
+    confirm_remove: "永久删除此用户？其名字仍保留在操作记录中。",
     testers: "预览者（预览只发给他们）", tester_openids: "openid，每行一个",
     tester_wechat_ids: "微信号，每行一个", save_testers: "保存预览者", no_testers: "还没有预览者：管理员在“公众号”页添加。",
   },
@@ -90,6 +98,20 @@ let flash = ""; // what the last action on a campaign did
 
 function t(key) { return WORDS[lang][key] || WORDS.en[key] || key; }
 function stateWord(s) { return STATE_WORDS[lang][s] || s; }
+const ROLE_WORDS = {
+  en: { admin: "admin", editor: "editor", approver: "approver", viewer: "viewer" },
+  zh: { admin: "管理员", editor: "编辑", approver: "审核人", viewer: "只读" },
+};
+function roleWord(r) { return ROLE_WORDS[lang][r] || r; }
+const BATCH_WORDS = { zh: { planned: "待发送", submitting: "发送中", submitted: "已提交" } };
+function batchWord(s) { return (BATCH_WORDS[lang] || {})[s] || s; }
+/// The server's error, led by what its code means in Chinese (the
+/// server's own words follow: they name the field and the value).
+const ERROR_WORDS = { zh: {
+  unauthorized: "未登录或凭据无效", forbidden: "无权执行此操作", invalid: "输入有误", exists: "已存在",
+  not_found: "未找到", wrong_state: "当前状态不允许此操作", quota: "群发额度不足", conflict: "仍在使用中",
+  wechat: "微信拒绝了请求", too_large: "内容过大", too_many: "尝试过于频繁", unavailable: "服务暂不可用",
+  internal: "服务器内部错误" } };
 
 /// An element: el("td", {class: "n"}, "text", child, ...).
 function el(tag, attrs, ...children) {
@@ -108,7 +130,10 @@ function el(tag, attrs, ...children) {
 
 class ApiError extends Error {
   constructor(status, body) {
-    super((body && body.error && body.error.message) || `HTTP ${status}`);
+    const e = (body && body.error) || {};
+    const said = e.message || `HTTP ${status}`;
+    const word = (ERROR_WORDS[lang] || {})[e.code];
+    super(word ? `${word}：${said}` : said);
     this.status = status;
   }
 }
@@ -147,7 +172,7 @@ function may(permission) {
 
 function show(...nodes) {
   const main = document.getElementById("main");
-  main.replaceChildren(...nodes);
+  main.replaceChildren(...nodes.filter((n) => n !== null && n !== undefined));
 }
 
 function translateStatic() {
@@ -158,7 +183,7 @@ function translateStatic() {
   nav.hidden = !session;
   document.getElementById("compose-link").hidden = !may("edit");
   for (const id of ["people-link", "audit-link"]) document.getElementById(id).hidden = !may("admin");
-  document.getElementById("who").textContent = session ? `${t("signed_in_as")} ${session.name} (${session.role})` : "";
+  document.getElementById("who").textContent = session ? `${t("signed_in_as")} ${session.name} (${roleWord(session.role)})` : "";
 }
 
 // ---- sign-in ----
@@ -303,8 +328,10 @@ function readsChart(reads) {
   const series = [];
   reads.articles.forEach((a, i) => {
     const by = Object.fromEntries(a.days.map((d) => [d.date, d]));
-    series.push({ name: `${a.index}. ${t("readers")}`, cls: `s${i % 4} readers`, values: dates.map((d) => (by[d] ? by[d].readers : 0)) });
-    series.push({ name: `${a.index}. ${t("shares")}`, cls: `s${i % 4} shares`, values: dates.map((d) => (by[d] ? by[d].shares : 0)) });
+    // Each line its own colour (and shares dashed too), so that no two
+    // lines of an article read as one.
+    series.push({ name: `${a.index}. ${t("readers")}`, cls: `s${(2 * i) % 4} readers`, values: dates.map((d) => (by[d] ? by[d].readers : 0)) });
+    series.push({ name: `${a.index}. ${t("shares")}`, cls: `s${(2 * i + 1) % 4} shares`, values: dates.map((d) => (by[d] ? by[d].shares : 0)) });
   });
   const max = Math.max(1, ...series.flatMap((s) => s.values));
   const x = (i) => L + (dates.length === 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (dates.length - 1));
@@ -326,7 +353,9 @@ function readsChart(reads) {
     add("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), class: "grid" });
     add("text", { x: L - 6, y: y(v) + 4, "text-anchor": "end", class: "axis" }, Math.round(v).toLocaleString());
   }
-  dates.forEach((d, i) => add("text", { x: x(i), y: H - 8, "text-anchor": "middle", class: "axis" }, d.slice(5)));
+  // The first and last dates are anchored inside the chart, not cut at its edges.
+  const anchor = (i) => (dates.length === 1 ? "middle" : i === 0 ? "start" : i === dates.length - 1 ? "end" : "middle");
+  dates.forEach((d, i) => add("text", { x: x(i), y: H - 8, "text-anchor": anchor(i), class: "axis" }, d.slice(5)));
   for (const s of series) {
     const points = s.values.map((v, i) => `${x(i)},${y(v)}`).join(" ");
     add("polyline", { points, class: `line ${s.cls}` }).append(Object.assign(document.createElementNS(ns, "title"), { textContent: s.name }));
@@ -422,7 +451,7 @@ async function campaignPage(id) {
   const batchRows = batches.map((b) => el("tr", {},
     el("td", { class: "n", "data-label": t("batch") }, b.index + 1),
     el("td", { class: "n", "data-label": t("msg_id") }, b.msg_id ?? "–"),
-    el("td", { "data-label": t("state") }, b.state),
+    el("td", { "data-label": t("state") }, batchWord(b.state)),
     el("td", { "data-label": t("status") }, b.status ?? "–"),
     el("td", { class: "n", "data-label": t("sent") }, b.report ? b.report.sent.toLocaleString() : "–")));
   const figure = (label, value, id) => el("div", {}, el("dt", {}, label), el("dd", { id }, value));
@@ -653,7 +682,7 @@ async function peoplePage() {
   const users = await api("GET", "/api/v1/users");
   const message = el("p", { class: "message", role: "status", id: "people-message" });
   const roles = ["viewer", "editor", "approver", "admin"];
-  const roleSelect = (id) => el("select", { id }, ...roles.map((r) => el("option", { value: r }, r)));
+  const roleSelect = (id) => el("select", { id }, ...roles.map((r) => el("option", { value: r }, roleWord(r))));
   const field = (id, label, input) => el("div", { class: "field" }, el("label", { for: id }, label), input);
   const userForm = el("form", { class: "card", id: "new-user", onsubmit: async (e) => {
     e.preventDefault();
@@ -681,22 +710,65 @@ async function peoplePage() {
       field("token-role", t("role"), roleSelect("token-role")),
       field("token-label", t("label"), el("input", { id: "token-label", name: "token-label", required: true }))),
     el("button", { type: "submit" }, t("new_token")));
+  const act = async (call) => {
+    try { await call(); await route(); } catch (err) { message.textContent = err.message; }
+  };
+  const userPath = (u) => `/api/v1/users/${encodeURIComponent(u.name)}`;
   const table = el("table", { id: "users" },
-    el("thead", {}, el("tr", {}, ...["name", "role", "when"].map((k) => el("th", { scope: "col" }, t(k))))),
-    el("tbody", {}, ...users.map((u) => el("tr", {},
-      el("td", { "data-label": t("name") }, u.name), el("td", { "data-label": t("role") }, u.role),
-      el("td", { "data-label": t("when") }, beijing(u.created_at))))));
-  show(el("h1", {}, t("people")), el("h2", {}, t("users")), table, message, userForm, tokenForm);
+    el("thead", {}, el("tr", {}, ...["name", "role", "when", "detail"].map((k) => el("th", { scope: "col" }, t(k))))),
+    el("tbody", {}, ...users.map((u) => {
+      const password = el("input", { type: "password", id: `reset-${u.name}`, autocomplete: "new-password", minlength: 12, required: true });
+      return el("tr", { "data-user": u.name },
+        el("td", { "data-label": t("name") }, u.name, u.disabled ? ` (${t("disabled")})` : ""),
+        el("td", { "data-label": t("role") }, roleWord(u.role)),
+        el("td", { "data-label": t("when") }, beijing(u.created_at)),
+        el("td", { "data-label": t("detail") },
+          el("button", { type: "button", class: u.disabled ? "enable" : "disable",
+            onclick: () => act(() => api("POST", `${userPath(u)}/${u.disabled ? "enable" : "disable"}`)) }, t(u.disabled ? "enable" : "disable")),
+          el("form", { class: "inline", onsubmit: (e) => { e.preventDefault();
+            act(() => api("PUT", `${userPath(u)}/password`, { password: password.value })); } },
+            el("label", { for: password.id }, t("reset_password")), password, el("button", { type: "submit" }, t("reset_password"))),
+          el("button", { type: "button", class: "remove", onclick: () => {
+            if (confirm(t("confirm_remove"))) act(() => api("DELETE", userPath(u)));
+          } }, t("remove"))));
+    })));
+  const tokens = await api("GET", "/api/v1/tokens");
+  const tokenTable = el("table", { id: "tokens" },
+    el("thead", {}, el("tr", {}, ...["user", "role", "label", "when", "detail"].map((k) => el("th", { scope: "col" }, t(k))))),
+    el("tbody", {}, ...tokens.map((k) => el("tr", { "data-token": String(k.id) },
+      el("td", { "data-label": t("user") }, k.user), el("td", { "data-label": t("role") }, roleWord(k.role)),
+      el("td", { "data-label": t("label") }, k.session ? t("session_word") : k.label),
+      el("td", { "data-label": t("when") }, beijing(k.created_at)),
+      el("td", { "data-label": t("detail") }, el("button", { type: "button", class: "revoke",
+        onclick: () => act(() => api("DELETE", `/api/v1/tokens/${k.id}`)) }, t("revoke")))))));
+  show(el("h1", {}, t("people")), el("h2", {}, t("users")), table, message, userForm, tokenForm,
+    el("h2", {}, t("tokens")), tokenTable);
+}
+
+/// One's own password, changed with the current one (every role).
+function passwordPage() {
+  const message = el("p", { class: "message", role: "status", id: "password-message" });
+  const current = el("input", { type: "password", id: "current-password", autocomplete: "current-password", required: true });
+  const next = el("input", { type: "password", id: "new-password", autocomplete: "new-password", minlength: 12, required: true });
+  const form = el("form", { class: "card", id: "change-password", onsubmit: async (e) => {
+    e.preventDefault();
+    try { await api("PUT", "/api/v1/me/password", { current: current.value, password: next.value }); message.textContent = t("done"); }
+    catch (err) { message.textContent = err.message; }
+  } },
+    el("div", { class: "field" }, el("label", { for: current.id }, t("current_password")), current),
+    el("div", { class: "field" }, el("label", { for: next.id }, t("new_password")), next),
+    el("button", { type: "submit" }, t("change_password")));
+  show(el("h1", {}, t("my_password")), form, message);
 }
 
 async function auditPage(query) {
   const before = new URLSearchParams(query).get("before");
   const entries = await api("GET", `/api/v1/audit?limit=50${before ? `&before=${encodeURIComponent(before)}` : ""}`);
   const table = el("table", { id: "audit-log" },
-    el("thead", {}, el("tr", {}, ...["when", "who", "what", "campaigns", "detail"].map((k) => el("th", { scope: "col" }, t(k))))),
+    el("thead", {}, el("tr", {}, ...["when", "who", "what", "target", "detail"].map((k) => el("th", { scope: "col" }, t(k))))),
     el("tbody", {}, ...entries.map((e) => el("tr", {},
       el("td", { "data-label": t("when") }, beijing(e.at)), el("td", { "data-label": t("who") }, e.actor),
-      el("td", { "data-label": t("what") }, e.action), el("td", { "data-label": t("campaigns") }, e.target),
+      el("td", { "data-label": t("what") }, e.action), el("td", { "data-label": t("target") }, e.target),
       el("td", { "data-label": t("detail") }, e.detail)))));
   const last = entries[entries.length - 1];
   show(el("h1", {}, t("audit")), table,
@@ -718,6 +790,7 @@ async function route() {
     if (path === "/compose") return await composePage();
     if (path === "/accounts") return await accountsPage();
     if (path === "/people" && may("admin")) return await peoplePage();
+    if (path === "/me") return passwordPage();
     if (path === "/audit" && may("admin")) return await auditPage(query || "");
     const one = path.match(/^\/campaigns\/(.+)$/);
     if (one) return await campaignPage(decodeURIComponent(one[1]));
