@@ -373,3 +373,32 @@ async fn an_unnamed_batch_is_resent_only_within_20_hours() {
         .expect("claim");
     assert!(late.is_empty(), "past 20 hours, never resent: {late:?}");
 }
+
+/// User names are the same whatever their case: `Alice` is `alice` when
+/// signing in, and a second `ALICE` is refused.
+async fn names_in_any_case(store: &dyn Store) {
+    use wxmass_campaign::people::Role;
+    store
+        .create_user("Alice", Role::Admin, "hash-1", 1)
+        .await
+        .expect("alice");
+    let error = store
+        .create_user("ALICE", Role::Viewer, "hash-2", 2)
+        .await
+        .expect_err("the same name in another case");
+    assert!(error.to_string().contains("exists already"), "{error}");
+    for asked in ["alice", "ALICE", "Alice"] {
+        let (user, hash) = store
+            .user_by_name(asked)
+            .await
+            .expect("read")
+            .unwrap_or_else(|| panic!("{asked} finds Alice"));
+        assert_eq!((user.name.as_str(), hash.as_str()), ("Alice", "hash-1"));
+    }
+    assert!(store.user_by_name("bob").await.expect("read").is_none());
+}
+
+#[tokio::test]
+async fn user_names_are_the_same_in_any_case_on_both_backends() {
+    both(names_in_any_case).await;
+}

@@ -267,7 +267,7 @@ pub trait MediaStore: Send + Sync {
 /// The server's users, API tokens, accounts and audit log.
 #[async_trait]
 pub trait PeopleStore: Send + Sync {
-    /// Adds a user: its id, or `None` if the name is taken.
+    /// Adds a user: its id, or `None` if the name is taken (in any case).
     async fn insert_user(
         &self,
         name: &str,
@@ -286,7 +286,11 @@ pub trait PeopleStore: Send + Sync {
         let id = self
             .insert_user(name, role, password_hash, now)
             .await?
-            .ok_or_else(|| Error::Exists(format!("a user named {name:?} exists already")))?;
+            .ok_or_else(|| {
+                Error::Exists(format!(
+                    "a user named {name:?} exists already (names are the same whatever their case)"
+                ))
+            })?;
         Ok(User {
             id,
             name: name.to_owned(),
@@ -295,7 +299,9 @@ pub trait PeopleStore: Send + Sync {
             disabled: false,
         })
     }
-    /// The user named `name`, with its password hash.
+    /// The user named `name`, whatever its case (`Alice` is `alice`; of
+    /// names a release before this one let differ only in case, the exact
+    /// one, else the first made), with its password hash.
     async fn user_by_name(&self, name: &str) -> Result<Option<(User, String)>>;
     /// Every user, by id.
     async fn users(&self) -> Result<Vec<User>>;

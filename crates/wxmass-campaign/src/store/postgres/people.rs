@@ -20,7 +20,8 @@ impl PeopleStore for PgStore {
         let row = self
             .with(async |c| {
                 c.query_opt(
-                    "INSERT INTO wxmass_users (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4)
+                    "INSERT INTO wxmass_users (name, role, password_hash, created_at)
+                     SELECT $1::TEXT, $2::TEXT, $3::TEXT, $4::BIGINT WHERE NOT EXISTS (SELECT 1 FROM wxmass_users WHERE lower(name) = lower($1))
                      ON CONFLICT (name) DO NOTHING RETURNING id",
                     &[&name, &role.as_str(), &hash, &now],
                 )
@@ -35,7 +36,7 @@ impl PeopleStore for PgStore {
             .with(async |c| {
                 c.query_opt(
                     "SELECT id, name, role, created_at, disabled_at IS NOT NULL, password_hash
-                     FROM wxmass_users WHERE name = $1",
+                     FROM wxmass_users WHERE lower(name) = lower($1) ORDER BY name = $1 DESC, id LIMIT 1",
                     &[&name],
                 )
                 .await

@@ -19,7 +19,8 @@ impl PeopleStore for SqliteStore {
     ) -> Result<Option<i64>> {
         let conn = self.conn();
         let n = conn.execute(
-            "INSERT OR IGNORE INTO wxmass_users (name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT OR IGNORE INTO wxmass_users (name, role, password_hash, created_at)
+             SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM wxmass_users WHERE lower(name) = lower(?1))",
             rusqlite::params![name, role.as_str(), hash, now],
         )?;
         Ok((n == 1).then(|| conn.last_insert_rowid()))
@@ -31,7 +32,7 @@ impl PeopleStore for SqliteStore {
             .conn()
             .query_row(
                 "SELECT id, name, role, created_at, disabled_at IS NOT NULL, password_hash
-                 FROM wxmass_users WHERE name = ?1",
+                 FROM wxmass_users WHERE lower(name) = lower(?1) ORDER BY name = ?1 DESC, id LIMIT 1",
                 [name],
                 |r| Ok((user_columns(r)?, r.get(5)?)),
             )
