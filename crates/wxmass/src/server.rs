@@ -148,8 +148,11 @@ pub async fn demo(args: &ServerArgs) -> Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
     let tokens = std::sync::Arc::new(wxmass_api::MemoryStore::new());
-    let state =
-        AppState::new(journal, key, None, tokens).context("cannot start the push writer")?;
+    // The demo's whole WeChat is the emulator: an account added from the
+    // dashboard is tried there too (and refused unless it is the one
+    // emulated), never at WeChat's own hosts.
+    let state = AppState::new(journal, key, Some(emulator.base_url()), tokens)
+        .context("cannot start the push writer")?;
     let emulated = emulator.emulator.clone();
     state.clock().make_movable(Some(Box::new(move |seconds| {
         emulated.clock.advance(seconds);

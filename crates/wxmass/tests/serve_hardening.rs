@@ -132,13 +132,18 @@ fn plain(xml: &str, ts: i64, nonce: &str) -> Signed {
 
 /// One HTTP/1.1 request on a fresh connection; the status and body.
 fn request(addr: &str, method: &str, query: &str, body: &str) -> (u16, String) {
+    request_to(addr, method, "/", query, body)
+}
+
+/// [`request`] to `path`.
+fn request_to(addr: &str, method: &str, path: &str, query: &str, body: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
     write!(
         stream,
-        "{method} /?{query} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path}?{query} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .expect("write");
@@ -531,6 +536,139 @@ fn a_flood_from_one_address_leaves_pushes_from_others_answered() {
     }
     assert_eq!(open, 0, "flood connections still open");
     assert_eq!(recorded_msg_ids(home.path()).len(), 10);
+}
+
+/// The same flood against `wxmass server`, which shares the listener: 5,000
+/// connections from one address trickle headers to the API or a body to
+/// `/callback/{appid}`; meanwhile, from another address, an API call with
+/// a token and a signed push to the account's callback are each answered
+/// within a second, and every flood connection is closed long before the
+/// idle timeout.
+#[test]
+fn a_flood_from_one_address_leaves_the_servers_api_and_pushes_answered() {
+    room_for_sockets(12_000);
+    let home = tempfile::tempdir().expect("home");
+    let init = Command::new(env!("CARGO_BIN_EXE_wxmass"))
+        .args(["server", "init-admin", "--name", "alice"])
+        .env_clear()
+        .env("WXMASS_HOME", home.path())
+        .env("WXMASS_ADMIN_PASSWORD", "correct horse battery staple")
+        .output()
+        .expect("init-admin");
+    let admin = String::from_utf8_lossy(&init.stdout)
+        .split_whitespace()
+        .find(|w| w.starts_with("wxm_"))
+        .unwrap_or_else(|| panic!("no token: {}", String::from_utf8_lossy(&init.stderr)))
+        .to_owned();
+    let (_emulator, emulator_url) = common::emulator(5, &[]);
+    let (_server, base) = common::spawn(
+        Some(home.path()),
+        &[
+            "server",
+            "--listen",
+            "127.0.0.1:0",
+            "--header-timeout",
+            "2",
+            "--body-timeout",
+            "2",
+            "--idle-timeout",
+            "60",
+            "--max-connections-per-address",
+            "200",
+        ],
+    );
+    let addr = base.trim_start_matches("http://").to_owned();
+    let account = serde_json::json!({"appid": APPID, "name": "Newsroom", "account_type": "service",
+        "secret": common::SECRET, "callback_token": TOKEN, "aes_key": KEY, "api_base": emulator_url});
+    let (status, answer) = api(
+        &addr,
+        "POST",
+        "/api/v1/accounts",
+        &admin,
+        &account.to_string(),
+    );
+    assert_eq!(status, 201, "{answer}");
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut flood = Vec::new();
+    for i in 0..5000 {
+        let Some(mut stream) = connect_from(&runtime, "127.0.0.2", &addr) else {
+            continue;
+        };
+        let _ = if i % 2 == 0 {
+            stream.write_all(b"POST /api/v1/session HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        } else {
+            stream.write_all(
+                format!("POST /callback/{APPID}?timestamp=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 1073741824\r\n\r\n<xml>").as_bytes(),
+            )
+        };
+        flood.push(stream);
+    }
+    assert!(
+        flood.len() > 4000,
+        "the flood could not connect: {}",
+        flood.len()
+    );
+    for n in 0..10u32 {
+        for stream in flood.iter_mut().take(400) {
+            let _ = stream.write_all(b"x");
+        }
+        let started = Instant::now();
+        let (status, me) = api(&addr, "GET", "/api/v1/me", &admin, "");
+        assert_eq!(status, 200, "{me}");
+        let push = safe(
+            &job_xml(&(7_000_001 + n).to_string(), "send success", "5"),
+            now(),
+            &format!("serverflood{n}"),
+        );
+        let (status, body) = request_to(
+            &addr,
+            "POST",
+            &format!("/callback/{APPID}"),
+            &push.query,
+            &push.body,
+        );
+        assert_eq!((status, body.as_str()), (200, "success"));
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(1), "round {n} took {took:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let mut open = 0;
+    for stream in &mut flood {
+        if !closed_within(stream, Duration::from_secs(15)) {
+            open += 1;
+        }
+    }
+    assert_eq!(open, 0, "flood connections still open");
+}
+
+/// One API call with a bearer token on a fresh connection: status and body.
+fn api(addr: &str, method: &str, path: &str, token: &str, body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::process::Stdio;
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery staple";
-const SECRET: &str = "0123456789abcdef0123456789abcdef";
+const SECRET: &str = common::SECRET;
 const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 
 /// `wxmass [--database DB] server init-admin --name NAME` in `home`.
@@ -277,9 +277,12 @@ fn server_people_and_accounts_with_secrets_sealed() {
         "{answer}"
     );
 
-    // An account: its secrets sealed, never shown.
+    // An account: its credentials tried at an emulated WeChat, its secrets
+    // sealed, never shown.
+    let (_emulator, emulator_url) = common::emulator(5, &[]);
     let account = json!({"appid": "wx5e1f0c2a9b84d37e", "name": "Newsroom", "account_type": "service",
-                         "secret": SECRET, "callback_token": "servetoken", "aes_key": AES_KEY});
+                         "secret": SECRET, "callback_token": "servetoken", "aes_key": AES_KEY,
+                         "api_base": emulator_url});
     let mut short_key = account.clone();
     short_key["aes_key"] = json!("short");
     let (status, answer) = call(
@@ -2088,11 +2091,16 @@ fn two_servers_one_killed_every_openid_once() {
         "/_emulator/faults",
         r#"{"paths": {"/cgi-bin/message/mass/send": {"latency_ms": 30}}}"#,
     );
+    // Adding the account tries its credentials: the servers' one token,
+    // kept in the database for both.
     add_emulated_account(&doomed_url, &admin, "Two hosts", "service", &emulator_url);
+    let before_the_cli =
+        tokens_fetched(&common::admin(&emulator_url, "GET", "/_emulator/stats", ""));
     let list =
         std::fs::read_to_string(common::follower_list(home.path(), &emulator_url)).expect("list");
     let fetched_by_the_cli =
-        tokens_fetched(&common::admin(&emulator_url, "GET", "/_emulator/stats", ""));
+        tokens_fetched(&common::admin(&emulator_url, "GET", "/_emulator/stats", ""))
+            - before_the_cli;
     let (status, saved) = put_text(&base, "/api/v1/lists/everyone", &admin, list);
     assert_eq!(
         (status, saved["distinct"].as_u64()),

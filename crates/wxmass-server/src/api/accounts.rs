@@ -145,6 +145,55 @@ pub(crate) async fn client(
     Ok((account, builder.build()?))
 }
 
+/// Asks WeChat for the account's access token with the AppID and
+/// AppSecret given, so that a wrong one is said now rather than by the
+/// first send (40013, 40125). The token is the stable one: fetching it
+/// changes nothing at WeChat, and it is kept for the sends to come. An
+/// `api_base` that cannot be reached is a 400 naming it; WeChat itself
+/// unreachable is a 502. Nothing is stored unchecked.
+async fn try_credentials(state: &AppState, new: &NewAccount) -> ApiResult<()> {
+    let mut builder = wxmass_api::Client::builder(new.appid.clone(), new.secret.clone())
+        .token_store(state.tokens())
+        .timeout(std::time::Duration::from_secs(5))
+        .retry(wxmass_api::RetryPolicy {
+            max_retries: 1,
+            base_delay: std::time::Duration::from_millis(200),
+            max_delay: std::time::Duration::from_secs(1),
+        });
+    if let Some(base) = new.api_base.as_deref().or(state.wechat_base()) {
+        builder = builder.base_url(base);
+    }
+    let client = builder.build().map_err(|e| {
+        ApiError::invalid("api_base", format!("not an address calls can go to: {e}"))
+    })?;
+    // WeChat's answers to a token request that say the credentials (or
+    // this server's address) are wrong: the AppID (40013), the AppSecret
+    // (40001 when fetching a token, 40125), or an address not whitelisted
+    // (40164, 61004). Anything else is WeChat or the network failing.
+    let refused = |code: i64| matches!(code, 40001 | 40013 | 40125 | 40164 | 61004);
+    match client.access_token().await {
+        Ok(_) => Ok(()),
+        Err(e) if e.errcode().is_some_and(|c| refused(c.code())) => {
+            let field = match e.errcode().map(|c| c.code()) {
+                Some(40013) => "appid",
+                Some(40164 | 61004) => "api_base",
+                _ => "secret",
+            };
+            let advice = e.advice().map(|a| format!("; {a}")).unwrap_or_default();
+            Err(ApiError::invalid(
+                field,
+                format!("WeChat refused these credentials: {e}{advice}"),
+            ))
+        }
+        // The address the admin gave is the one at fault.
+        Err(e) if new.api_base.is_some() => Err(ApiError::invalid(
+            "api_base",
+            format!("could not ask it for a token: {e}"),
+        )),
+        Err(e) => Err(ApiError::wechat(e)),
+    }
+}
+
 fn check(new: &NewAccount) -> Result<AccountType, ApiError> {
     let appid_ok = new.appid.len() == 18
         && new.appid.starts_with("wx")
@@ -282,7 +331,7 @@ pub async fn account_quota(
 #[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", security(("token" = ["admin"])),
     request_body = NewAccount,
     responses((status = 201, body = AccountView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody, description = "WeChat could not be reached to try the credentials")))]
 pub async fn create_account(
     Allowed(caller, _): Allowed<ToAdmin>,
     State(state): State<AppState>,
@@ -296,6 +345,7 @@ pub async fn create_account(
 /// log's name for who did it).
 pub async fn add(state: &AppState, actor: &str, new: &NewAccount) -> ApiResult<Account> {
     let kind = check(new)?;
+    try_credentials(state, new).await?;
     let secrets = serde_json::to_vec(&Secrets {
         secret: new.secret.clone(),
         callback_token: new.callback_token.clone(),

@@ -11,25 +11,38 @@ use wxmass_server::{AppState, ServerKey};
 /// A password every test user has.
 pub const PASSWORD: &str = "correct horse battery staple";
 
-/// One test's server: its app, its state and the folder of its store.
+/// The account the test WeChat emulates, and its AppSecret.
+pub use wxmass_emulator::config::{DEFAULT_APPID as APPID, DEFAULT_SECRET as SECRET};
+
+/// One test's server: its app, its state, the folder of its store, and the
+/// emulated WeChat it calls (on a loopback port of its own).
 pub struct TestApp {
     pub app: axum::Router,
     pub state: AppState,
+    /// Kept running for the test's length (dropped: stopped).
+    _wechat: wxmass_emulator::RunningEmulator,
     _dir: tempfile::TempDir,
 }
 
 impl TestApp {
-    /// A server on a new SQLite store, with no users yet.
+    /// A server on a new SQLite store, with no users yet, calling an
+    /// emulated WeChat whose account is [`APPID`].
     pub fn new() -> TestApp {
         let dir = tempfile::tempdir().expect("dir");
         let store =
             wxmass_campaign::store::open_sqlite(&dir.path().join("journal.db")).expect("store");
         let key = ServerKey::load_or_create(&dir.path().join("server.key")).expect("key");
         let tokens = Arc::new(wxmass_api::MemoryStore::new());
-        let state = AppState::new(store, key, None, tokens).expect("state");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+        let wechat = wxmass_emulator::start(wxmass_emulator::EmulatorConfig::default(), listener)
+            .expect("emulator");
+        let state = AppState::new(store, key, Some(wechat.base_url()), tokens).expect("state");
         TestApp {
             app: wxmass_server::app(state.clone()),
             state,
+            _wechat: wechat,
             _dir: dir,
         }
     }
@@ -120,8 +133,8 @@ impl TestApp {
         )
     }
 
-    /// An account, added by `admin`, whose API calls go nowhere (tests
-    /// that reach WeChat use the emulator in crates/wxmass/tests).
+    /// An account of the emulated WeChat, added by `admin` (its
+    /// credentials tried there, as any account's are).
     pub async fn account(&self, admin: &str, appid: &str) {
         let (status, answer) = self
             .call(
@@ -130,7 +143,7 @@ impl TestApp {
                 Some(admin),
                 Some(
                     serde_json::json!({"appid": appid, "name": "Newsroom", "account_type": "service",
-                        "secret": "0123456789abcdef0123456789abcdef", "callback_token": "t0ken",
+                        "secret": SECRET, "callback_token": "t0ken",
                         "aes_key": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"}),
                 ),
             )

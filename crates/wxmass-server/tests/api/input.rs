@@ -10,19 +10,7 @@ const ACCOUNT: &str = "wx5e1f0c2a9b84d37e";
 async fn with_account() -> (TestApp, String) {
     let app = TestApp::new();
     let admin = app.first_admin().await;
-    let (status, answer) = app
-        .call(
-            "POST",
-            "/api/v1/accounts",
-            Some(&admin),
-            Some(
-                json!({"appid": ACCOUNT, "name": "Newsroom", "account_type": "service",
-                        "secret": "0123456789abcdef0123456789abcdef", "callback_token": "t0ken",
-                        "aes_key": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"}),
-            ),
-        )
-        .await;
-    assert_eq!(status, 201, "{answer}");
+    app.account(&admin, ACCOUNT).await;
     (app, admin)
 }
 

@@ -18,19 +18,7 @@ async fn health_ready_and_metrics_behind_a_token() {
     );
 
     // A draft, so that campaigns are counted by state.
-    let (status, account) = app
-        .call(
-            "POST",
-            "/api/v1/accounts",
-            Some(&admin),
-            Some(
-                json!({"appid": "wx5e1f0c2a9b84d37e", "name": "Newsroom", "account_type": "service",
-                        "secret": "0123456789abcdef0123456789abcdef", "callback_token": "t0ken",
-                        "aes_key": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"}),
-            ),
-        )
-        .await;
-    assert_eq!(status, 201, "{account}");
+    app.account(&admin, "wx5e1f0c2a9b84d37e").await;
     let (status, draft) = app
         .call(
             "POST",
@@ -89,4 +77,55 @@ async fn metrics_text(app: &TestApp, token: &str) -> String {
         .await
         .expect("body");
     String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// An account's credentials are tried when it is added: a wrong AppSecret
+/// or AppID is said then (naming the field, with WeChat's errcode), not by
+/// the first send; a WeChat that cannot be reached stores nothing.
+#[tokio::test]
+async fn an_accounts_credentials_are_tried_when_it_is_added() {
+    use crate::helpers::{APPID, SECRET};
+    let app = TestApp::new();
+    let admin = app.first_admin().await;
+    let account = |appid: &str, secret: &str| {
+        json!({"appid": appid, "name": "Newsroom", "account_type": "service",
+               "secret": secret, "callback_token": "t0ken",
+               "aes_key": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"})
+    };
+    for (body, field) in [
+        (account(APPID, "0123456789abcdef0123456789abcdef"), "secret"),
+        (account("wx0000000000000000", SECRET), "appid"),
+    ] {
+        let (status, answer) = app
+            .call("POST", "/api/v1/accounts", Some(&admin), Some(body))
+            .await;
+        assert_eq!(
+            (status, answer["error"]["field"].as_str()),
+            (400, Some(field)),
+            "{answer}"
+        );
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("WeChat refused") && !m.contains(SECRET)),
+            "{answer}"
+        );
+    }
+    for base in ["http://127.0.0.1:9", "http://"] {
+        let mut unreachable = account(APPID, SECRET);
+        unreachable["api_base"] = json!(base);
+        let (status, answer) = app
+            .call("POST", "/api/v1/accounts", Some(&admin), Some(unreachable))
+            .await;
+        assert_eq!(
+            (status, answer["error"]["field"].as_str()),
+            (400, Some("api_base")),
+            "{base}: {answer}"
+        );
+    }
+    let (_, accounts) = app
+        .call("GET", "/api/v1/accounts", Some(&admin), None)
+        .await;
+    assert_eq!(accounts, json!([]), "nothing stored unchecked");
+    app.account(&admin, APPID).await;
 }
