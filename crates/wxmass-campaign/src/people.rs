@@ -125,6 +125,8 @@ pub struct TokenRecord {
 /// session (kept the same way, under its own label).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credential {
+    /// Its id (a token's, as `GET /api/v1/tokens` lists it).
+    pub id: i64,
     /// What it may do (at most its user's role).
     pub role: Role,
     /// What it is for, e.g. `deploy bot`, or `session`.
@@ -150,6 +152,35 @@ pub struct Account {
     pub api_base: Option<String>,
     /// Unix seconds.
     pub created_at: i64,
+}
+
+/// What a scope belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scoped {
+    /// A user (by id).
+    User,
+    /// An API token or a browser session (by id).
+    Token,
+}
+
+impl Scoped {
+    /// Its name in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scoped::User => "user",
+            Scoped::Token => "token",
+        }
+    }
+}
+
+/// The accounts a caller sees: a user's scope narrowed by its token's.
+/// `None` is every account.
+pub fn narrowed(user: Option<Vec<String>>, token: Option<Vec<String>>) -> Option<Vec<String>> {
+    match (user, token) {
+        (None, token) => token,
+        (user, None) => user,
+        (Some(user), Some(token)) => Some(user.into_iter().filter(|a| token.contains(a)).collect()),
+    }
 }
 
 /// Who may receive an account's test sends.

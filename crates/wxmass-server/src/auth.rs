@@ -124,6 +124,9 @@ pub struct Caller {
     pub role: Role,
     /// The session, when the caller is a signed-in browser.
     pub session: Option<Session>,
+    /// The accounts it sees and acts on: its user's scope narrowed by its
+    /// token's; `None`: every account.
+    pub accounts: Option<Vec<String>>,
 }
 
 /// A signed-in browser's session.
@@ -220,7 +223,8 @@ impl FromRequestParts<AppState> for Caller {
                 .token_owner(&token_hash(token))
                 .await?
                 .ok_or_else(|| ApiError::unauthorized("this token is not known (revoked?)"))?;
-            return Ok(Caller::new(user, credential.role, None));
+            let accounts = scope_of(state, &user, &credential).await?;
+            return Ok(Caller::new(user, credential.role, None, accounts));
         }
         let Some(secret) = session_cookie(parts) else {
             return Err(ApiError::unauthorized(
@@ -261,12 +265,18 @@ impl FromRequestParts<AppState> for Caller {
             secret,
             started_at: credential.created_at,
         };
-        Ok(Caller::new(user, credential.role, Some(session)))
+        let accounts = scope_of(state, &user, &credential).await?;
+        Ok(Caller::new(user, credential.role, Some(session), accounts))
     }
 }
 
 impl Caller {
-    fn new(user: User, role: Role, session: Option<Session>) -> Caller {
+    fn new(
+        user: User,
+        role: Role,
+        session: Option<Session>,
+        accounts: Option<Vec<String>>,
+    ) -> Caller {
         // A user whose role was lowered keeps no more through an old token.
         let role = if user.role.covers(role) {
             role
@@ -277,8 +287,41 @@ impl Caller {
             user,
             role,
             session,
+            accounts,
         }
     }
+
+    /// Whether it sees and acts on account `appid`.
+    pub fn sees(&self, appid: &str) -> bool {
+        self.accounts
+            .as_ref()
+            .is_none_or(|a| a.iter().any(|x| x == appid))
+    }
+
+    /// Refuses (403) a scoped caller: what it asks spans every account.
+    pub fn require_every_account(&self) -> Result<(), ApiError> {
+        match self.accounts {
+            None => Ok(()),
+            Some(_) => Err(ApiError::forbidden(
+                "this credential is scoped to some accounts; this covers every account",
+            )),
+        }
+    }
+}
+
+/// The accounts a user's credential sees: its user's scope narrowed by the
+/// credential's own.
+async fn scope_of(
+    state: &AppState,
+    user: &User,
+    credential: &wxmass_campaign::people::Credential,
+) -> Result<Option<Vec<String>>, ApiError> {
+    use wxmass_campaign::people::{Scoped, narrowed};
+    let journal = state.journal();
+    Ok(narrowed(
+        journal.scope(Scoped::User, user.id).await?,
+        journal.scope(Scoped::Token, credential.id).await?,
+    ))
 }
 
 /// The session secret in the request's cookies, if one is there.

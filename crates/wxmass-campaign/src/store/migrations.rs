@@ -65,6 +65,7 @@ const MIGRATIONS: &[Migration] = migrations![
     12 "0012_users_disabled",
     13 "0013_one_campaign_table",
     14 "0014_testers",
+    15 "0015_account_scopes",
 ];
 
 /// The schema version this build writes.

@@ -24,7 +24,7 @@ use async_trait::async_trait;
 use crate::error::{Error, Result};
 use crate::lifecycle::{CampaignState, Change, ServerCampaign, Step, Which};
 use crate::lists::SavedList;
-use crate::people::{Account, AuditEntry, Credential, Role, Testers, TokenRecord, User};
+use crate::people::{Account, AuditEntry, Credential, Role, Scoped, Testers, TokenRecord, User};
 use crate::publishes::{PublishRecord, PublishReport};
 use crate::sign_ins::SignInFailures;
 use crate::spec::{
@@ -345,6 +345,10 @@ pub trait PeopleStore: Send + Sync {
     }
     /// Every account, by AppID.
     async fn accounts(&self) -> Result<Vec<Account>>;
+    /// Scopes a user or a token to `accounts` (`None`: every account).
+    async fn set_scope(&self, kind: Scoped, owner: i64, accounts: Option<&[String]>) -> Result<()>;
+    /// The accounts a user or a token is scoped to (`None`: every one).
+    async fn scope(&self, kind: Scoped, owner: i64) -> Result<Option<Vec<String>>>;
     /// Replaces `appid`'s testers, in one transaction.
     async fn set_testers(&self, appid: &str, testers: &Testers) -> Result<()>;
     /// `appid`'s testers, sorted.

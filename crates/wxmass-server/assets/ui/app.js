@@ -715,12 +715,13 @@ async function peoplePage() {
   };
   const userPath = (u) => `/api/v1/users/${encodeURIComponent(u.name)}`;
   const table = el("table", { id: "users" },
-    el("thead", {}, el("tr", {}, ...["name", "role", "when", "detail"].map((k) => el("th", { scope: "col" }, t(k))))),
+    el("thead", {}, el("tr", {}, ...["name", "role", "accounts", "when", "detail"].map((k) => el("th", { scope: "col" }, t(k))))),
     el("tbody", {}, ...users.map((u) => {
       const password = el("input", { type: "password", id: `reset-${u.name}`, autocomplete: "new-password", minlength: 12, required: true });
       return el("tr", { "data-user": u.name },
         el("td", { "data-label": t("name") }, u.name, u.disabled ? ` (${t("disabled")})` : ""),
         el("td", { "data-label": t("role") }, roleWord(u.role)),
+        el("td", { "data-label": t("accounts") }, u.accounts ? u.accounts.join(", ") : t("all_accounts")),
         el("td", { "data-label": t("when") }, beijing(u.created_at)),
         el("td", { "data-label": t("detail") },
           el("button", { type: "button", class: u.disabled ? "enable" : "disable",

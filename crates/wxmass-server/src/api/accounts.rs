@@ -256,11 +256,17 @@ fn check(new: &NewAccount) -> Result<AccountType, ApiError> {
 #[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts", security(("token" = ["read"])),
     responses((status = 200, body = Vec<AccountView>), (status = 401, body = ErrorBody)))]
 pub async fn list_accounts(
-    _: Allowed<ToRead>,
+    Allowed(caller, _): Allowed<ToRead>,
     State(state): State<AppState>,
 ) -> ApiResult<Json<Vec<AccountView>>> {
     let accounts = state.journal().accounts().await?;
-    Ok(Json(accounts.into_iter().map(AccountView::from).collect()))
+    Ok(Json(
+        accounts
+            .into_iter()
+            .filter(|a| caller.sees(&a.appid))
+            .map(AccountView::from)
+            .collect(),
+    ))
 }
 
 /// What is left of an account's mass-send quota, and this month's sends by day.
@@ -299,11 +305,14 @@ pub struct QuotaDay {
     params(("appid" = String, Path, description = "The account's AppID")),
     responses((status = 200, body = QuotaView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn account_quota(
-    _: Allowed<ToRead>,
+    Allowed(caller, _): Allowed<ToRead>,
     State(state): State<AppState>,
     axum::extract::Path(appid): axum::extract::Path<String>,
 ) -> ApiResult<Json<QuotaView>> {
-    let Some(account) = find(&state, &appid).await? else {
+    let Some(account) = find(&state, &appid)
+        .await?
+        .filter(|a| caller.sees(&a.appid))
+    else {
         return Err(ApiError::not_found(format!("no account {appid:?}")));
     };
     let q =
@@ -429,11 +438,11 @@ fn check_testers(body: &TestersBody) -> Result<(), ApiError> {
     params(("appid" = String, Path, description = "The account's AppID")),
     responses((status = 200, body = TestersBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn account_testers(
-    _: Allowed<ToRead>,
+    Allowed(caller, _): Allowed<ToRead>,
     State(state): State<AppState>,
     axum::extract::Path(appid): axum::extract::Path<String>,
 ) -> ApiResult<Json<TestersBody>> {
-    if find(&state, &appid).await?.is_none() {
+    if find(&state, &appid).await?.is_none() || !caller.sees(&appid) {
         return Err(ApiError::not_found(format!("no account {appid:?}")));
     }
     let t = state.journal().testers(&appid).await?;

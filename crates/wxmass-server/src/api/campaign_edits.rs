@@ -63,7 +63,7 @@ pub async fn edit_campaign(
     Path(id): Path<String>,
     Body(edit): Body<CampaignEdit>,
 ) -> ApiResult<Json<CampaignView>> {
-    let c = find_managed(&state, &id).await?;
+    let c = find_managed(&state, &caller, &id).await?;
     if c.state != CampaignState::Draft {
         return Err(not_draft(&c, "edited"));
     }
@@ -76,7 +76,7 @@ pub async fn edit_campaign(
         list: edit.list,
         batch_size: edit.batch_size,
     };
-    check_new(&state, &new).await?;
+    check_new(&state, &caller, &new).await?;
     let edited = ServerCampaign {
         name: new.name,
         content: new.content,
@@ -88,14 +88,14 @@ pub async fn edit_campaign(
     let now = state.now();
     if !state.journal().update_draft(&edited, now).await? {
         // Submitted (or deleted) meanwhile.
-        let c = find(&state, &id).await?;
+        let c = find(&state, &caller, &id).await?;
         return Err(not_draft(&c, "edited"));
     }
     state
         .journal()
         .audit(&caller.user.name, "campaign.edit", &id, "", now)
         .await?;
-    Ok(Json(view(&state, find(&state, &id).await?).await?))
+    Ok(Json(view(&state, find(&state, &caller, &id).await?).await?))
 }
 
 /// Deletes a draft.
@@ -108,9 +108,9 @@ pub async fn delete_campaign(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let c = find_managed(&state, &id).await?;
+    let c = find_managed(&state, &caller, &id).await?;
     if c.state != CampaignState::Draft || !state.journal().delete_draft(&id).await? {
-        let c = find(&state, &id).await?;
+        let c = find(&state, &caller, &id).await?;
         return Err(not_draft(&c, "deleted"));
     }
     state
@@ -155,7 +155,7 @@ pub async fn clone_campaign(
     Path(id): Path<String>,
     Body(copy): Body<CloneOf>,
 ) -> ApiResult<(StatusCode, Json<CampaignView>)> {
-    let c = find(&state, &id).await?;
+    let c = find(&state, &caller, &id).await?;
     if c.audience == Audience::Openids && c.list.is_none() {
         return Err(ApiError::invalid(
             "id",
@@ -173,7 +173,7 @@ pub async fn clone_campaign(
         list: c.list.clone(),
         batch_size: c.batch_size,
     };
-    check_new(&state, &new).await?;
+    check_new(&state, &caller, &new).await?;
     let now = state.now();
     let draft = ServerCampaign {
         id: new.id,
@@ -220,7 +220,7 @@ pub async fn reschedule_campaign(
     Path(id): Path<String>,
     Body(when): Body<Approval>,
 ) -> ApiResult<Json<CampaignView>> {
-    let c = find_managed(&state, &id).await?;
+    let c = find_managed(&state, &caller, &id).await?;
     if !matches!(c.state, CampaignState::Scheduled | CampaignState::Paused) {
         return Err(ApiError::wrong_state(format!(
             "campaign {id:?} is {}: only a scheduled or paused campaign is given another time",
@@ -238,7 +238,7 @@ pub async fn reschedule_campaign(
         .set_campaign_state(&id, c.state, c.state, &change, now)
         .await?
     {
-        let c = find(&state, &id).await?;
+        let c = find(&state, &caller, &id).await?;
         return Err(ApiError::wrong_state(format!(
             "campaign {id:?} is {} now: only a scheduled or paused campaign is given another time",
             c.state.as_str()
@@ -254,5 +254,5 @@ pub async fn reschedule_campaign(
             now,
         )
         .await?;
-    Ok(Json(view(&state, find(&state, &id).await?).await?))
+    Ok(Json(view(&state, find(&state, &caller, &id).await?).await?))
 }

@@ -256,7 +256,7 @@ const OFFSET_MAX: u64 = 1_000_000_000;
         headers(("X-Total-Count" = u64, description = "Campaigns that match, on every page"))),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn list_campaigns(
-    _: Allowed<ToRead>,
+    Allowed(caller, _): Allowed<ToRead>,
     State(state): State<AppState>,
     Params(query): Params<CampaignQuery>,
 ) -> ApiResult<(
@@ -300,6 +300,7 @@ pub async fn list_campaigns(
         .server_campaigns()
         .await?
         .into_iter()
+        .filter(|c| caller.sees(&c.appid))
         .filter(|c| wanted.is_none_or(|w| c.state == w))
         .filter(|c| query.appid.as_ref().is_none_or(|a| &c.appid == a))
         .collect();
@@ -329,7 +330,7 @@ pub async fn create_campaign(
     State(state): State<AppState>,
     Body(new): Body<NewCampaign>,
 ) -> ApiResult<(StatusCode, Json<CampaignView>)> {
-    check_new(&state, &new).await?;
+    check_new(&state, &caller, &new).await?;
     let now = state.now();
     let campaign = ServerCampaign {
         id: new.id,
@@ -358,8 +359,21 @@ pub async fn create_campaign(
 
 /// Every check a new or edited draft passes: its fields, its content as
 /// the CLI checks it, its list and its account.
-pub(crate) async fn check_new(state: &AppState, new: &NewCampaign) -> ApiResult<()> {
+pub(crate) async fn check_new(
+    state: &AppState,
+    caller: &Caller,
+    new: &NewCampaign,
+) -> ApiResult<()> {
     check(new)?;
+    if !caller.sees(&new.appid) {
+        return Err(ApiError::forbidden_field(
+            "appid",
+            format!(
+                "{} is not one of the accounts this credential is scoped to",
+                new.appid
+            ),
+        ));
+    }
     crate::api::content::check(state.journal(), &new.content).await?;
     if let Some(list) = &new.list
         && !state
@@ -386,18 +400,25 @@ pub(crate) async fn check_new(state: &AppState, new: &NewCampaign) -> ApiResult<
     Ok(())
 }
 
-pub(crate) async fn find(state: &AppState, id: &str) -> ApiResult<ServerCampaign> {
+/// Campaign `id`, if `caller` sees its account (a campaign of an account
+/// outside a scoped caller's is not there, for it).
+pub(crate) async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<ServerCampaign> {
     state
         .journal()
         .server_campaign(id)
         .await?
+        .filter(|c| caller.sees(&c.appid))
         .ok_or_else(|| ApiError::not_found(format!("no campaign {id:?}")))
 }
 
 /// Campaign `id`, to act on: one sent with the CLI is its sender's (the
 /// server did not plan it and does not run it), shown but not moved.
-pub(crate) async fn find_managed(state: &AppState, id: &str) -> ApiResult<ServerCampaign> {
-    let c = find(state, id).await?;
+pub(crate) async fn find_managed(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<ServerCampaign> {
+    let c = find(state, caller, id).await?;
     if c.created_by.is_none() {
         return Err(ApiError::wrong_state(format!(
             "campaign {id:?} was sent with the CLI: the server shows it but does not run it; act on it with `wxmass` where it was sent"
@@ -411,11 +432,11 @@ pub(crate) async fn find_managed(state: &AppState, id: &str) -> ApiResult<Server
     params(("id" = String, Path, description = "The campaign's id")),
     responses((status = 200, body = CampaignView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_campaign(
-    _: Allowed<ToRead>,
+    Allowed(caller, _): Allowed<ToRead>,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<CampaignView>> {
-    let c = find(&state, &id).await?;
+    let c = find(&state, &caller, &id).await?;
     Ok(Json(view(&state, c).await?))
 }
 
@@ -424,11 +445,11 @@ pub async fn get_campaign(
     params(("id" = String, Path, description = "The campaign's id")),
     responses((status = 200, body = Vec<BatchView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn campaign_batches(
-    _: Allowed<ToRead>,
+    Allowed(caller, _): Allowed<ToRead>,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<BatchView>>> {
-    let c = find(&state, &id).await?;
+    let c = find(&state, &caller, &id).await?;
     let batches = state.journal().batches(&c.id).await?;
     Ok(Json(batches.into_iter().map(BatchView::from).collect()))
 }
@@ -442,7 +463,7 @@ async fn take(
     change: Change,
     action: &str,
 ) -> ApiResult<Json<CampaignView>> {
-    let c = find_managed(state, id).await?;
+    let c = find_managed(state, caller, id).await?;
     let now = state.now();
     state
         .journal()
@@ -453,7 +474,7 @@ async fn take(
         .journal()
         .audit(&caller.user.name, action, id, &detail, now)
         .await?;
-    Ok(Json(view(state, find(state, id).await?).await?))
+    Ok(Json(view(state, find(state, caller, id).await?).await?))
 }
 
 /// Hands a draft to the approvers.
@@ -500,7 +521,7 @@ pub async fn approve_campaign(
     Path(id): Path<String>,
     Body(approval): Body<Approval>,
 ) -> ApiResult<Json<CampaignView>> {
-    let campaign = find_managed(&state, &id).await?;
+    let campaign = find_managed(&state, &caller, &id).await?;
     if state.second_approver_required()
         && campaign.created_by.as_deref() == Some(caller.user.name.as_str())
     {
@@ -671,7 +692,7 @@ pub async fn test_campaign(
         TestSend::OpenId { openid } => PreviewTarget::OpenId(openid),
         TestSend::WeChatId { wechat_id } => PreviewTarget::WeChatId(wechat_id),
     };
-    let c = find_managed(&state, &id).await?;
+    let c = find_managed(&state, &caller, &id).await?;
     if matches!(
         c.state,
         CampaignState::Running

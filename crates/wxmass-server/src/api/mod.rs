@@ -149,6 +149,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(people::disable_user))
         .routes(routes!(people::enable_user))
         .routes(routes!(people::reset_password))
+        .routes(routes!(people::scope_user))
         .routes(routes!(people::change_password))
         .routes(routes!(people::audit_log))
         .routes(routes!(accounts::list_accounts, accounts::create_account))

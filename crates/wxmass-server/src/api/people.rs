@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use wxmass_campaign::people::{AuditEntry, Role, User};
+use wxmass_campaign::people::{AuditEntry, Role, Scoped, User};
 
 use crate::AppState;
 use crate::auth::{
@@ -31,18 +31,58 @@ pub struct UserView {
     pub created_at: i64,
     /// Disabled by an admin: it cannot sign in and has no credentials.
     pub disabled: bool,
+    /// The accounts (AppIDs) it sees and acts on; `null`: every account.
+    pub accounts: Option<Vec<String>>,
 }
 
-impl From<User> for UserView {
-    fn from(u: User) -> UserView {
-        UserView {
+impl UserView {
+    /// `u` with its scope.
+    async fn of(state: &AppState, u: User) -> ApiResult<UserView> {
+        let accounts = state.journal().scope(Scoped::User, u.id).await?;
+        Ok(UserView {
             id: u.id,
             name: u.name,
             role: u.role.as_str().to_owned(),
             created_at: u.created_at,
             disabled: u.disabled,
+            accounts,
+        })
+    }
+}
+
+/// An AppID, as a scope names it.
+#[derive(ToSchema)]
+#[schema(pattern = "^wx[A-Za-z0-9]{16}$", min_length = 18, max_length = 18)]
+#[allow(dead_code)]
+pub struct AppId(String);
+
+/// Checks a scope's AppIDs; an admin's role cannot be scoped (it manages
+/// users, who could then see every account).
+fn check_scope(field: &str, role: Role, accounts: &Option<Vec<String>>) -> Result<(), ApiError> {
+    let Some(accounts) = accounts else {
+        return Ok(());
+    };
+    if role == Role::Admin {
+        return Err(ApiError::invalid(
+            field,
+            "an admin sees every account: scope an editor, approver or viewer",
+        ));
+    }
+    if accounts.len() > 1000 {
+        return Err(ApiError::invalid(field, "at most 1,000 accounts"));
+    }
+    for (i, appid) in accounts.iter().enumerate() {
+        let ok = appid.len() == 18
+            && appid.starts_with("wx")
+            && appid.bytes().all(|b| b.is_ascii_alphanumeric());
+        if !ok {
+            return Err(ApiError::invalid(
+                &format!("{field}[{i}]"),
+                "an AppID is `wx` and 16 letters or digits",
+            ));
         }
     }
+    Ok(())
 }
 
 /// A new user.
@@ -58,6 +98,11 @@ pub struct NewUser {
     /// 12 to 256 characters.
     #[schema(min_length = 12, max_length = 256)]
     pub password: String,
+    /// The accounts (AppIDs) it sees and acts on; absent or `null`: every
+    /// account. Not for an admin.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<AppId>>, max_items = 1000)]
+    pub accounts: Option<Vec<String>>,
 }
 
 /// Checks a login name.
@@ -147,8 +192,11 @@ pub async fn list_users(
     _: Allowed<ToAdmin>,
     State(state): State<AppState>,
 ) -> ApiResult<Json<Vec<UserView>>> {
-    let users = state.journal().users().await?;
-    Ok(Json(users.into_iter().map(UserView::from).collect()))
+    let mut views = Vec::new();
+    for u in state.journal().users().await? {
+        views.push(UserView::of(&state, u).await?);
+    }
+    Ok(Json(views))
 }
 
 /// Adds a user.
@@ -164,11 +212,17 @@ pub async fn create_user(
     check_name("name", &new.name)?;
     let role = role("role", &new.role)?;
     check_password("password", &new.password)?;
+    check_scope("accounts", role, &new.accounts)?;
     let hash = hash_password(&new.password)?;
     let now = state.now();
     let user = state
         .journal()
         .create_user(&new.name, role, &hash, now)
+        .await?;
+    // Set even when none: an id a removed user had starts unscoped.
+    state
+        .journal()
+        .set_scope(Scoped::User, user.id, new.accounts.as_deref())
         .await?;
     state
         .journal()
@@ -180,7 +234,56 @@ pub async fn create_user(
             now,
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(user.into())))
+    Ok((StatusCode::CREATED, Json(UserView::of(&state, user).await?)))
+}
+
+/// A user's accounts.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserAccounts {
+    /// The accounts (AppIDs) it sees and acts on; `null`: every account.
+    #[schema(value_type = Option<Vec<AppId>>, max_items = 1000)]
+    pub accounts: Option<Vec<String>>,
+}
+
+/// Scopes a user to some accounts (or, with `null`, to every one): its
+/// tokens and sessions see and act on those only, at once.
+#[utoipa::path(put, path = "/api/v1/users/{name}/accounts", tag = "people", security(("token" = ["admin"])),
+    params(("name" = String, Path, description = "The user's name")),
+    request_body = UserAccounts,
+    responses((status = 200, body = UserView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn scope_user(
+    Allowed(caller, _): Allowed<ToAdmin>,
+    State(state): State<AppState>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    Body(scope): Body<UserAccounts>,
+) -> ApiResult<Json<UserView>> {
+    let (user, _) = state
+        .journal()
+        .user_by_name(&name)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no user named {name:?}")))?;
+    check_scope("accounts", user.role, &scope.accounts)?;
+    state
+        .journal()
+        .set_scope(Scoped::User, user.id, scope.accounts.as_deref())
+        .await?;
+    let detail = scope
+        .accounts
+        .as_ref()
+        .map_or("every account".to_owned(), |a| a.join(", "));
+    state
+        .journal()
+        .audit(
+            &caller.user.name,
+            "user.scope",
+            &user.name,
+            &detail,
+            state.now(),
+        )
+        .await?;
+    Ok(Json(UserView::of(&state, user).await?))
 }
 
 /// A new API token.
@@ -201,6 +304,11 @@ pub struct NewToken {
         max_length = 100
     )]
     pub label: String,
+    /// The accounts (AppIDs) it sees and acts on, among its user's;
+    /// absent or `null`: all its user's. Not for an admin token.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<AppId>>, max_items = 1000)]
+    pub accounts: Option<Vec<String>>,
 }
 
 /// A token, shown this once.
@@ -241,11 +349,26 @@ pub async fn create_token(
             ),
         ));
     }
+    check_scope("accounts", role, &new.accounts)?;
+    if let (Some(wanted), Some(users)) = (
+        &new.accounts,
+        state.journal().scope(Scoped::User, user.id).await?,
+    ) && let Some(outside) = wanted.iter().find(|a| !users.contains(a))
+    {
+        return Err(ApiError::invalid(
+            "accounts",
+            format!("{} sees only its accounts; {outside} is not one", user.name),
+        ));
+    }
     let token = new_token();
     let now = state.now();
     let id = state
         .journal()
         .create_token(user.id, role, &token_hash(&token), &new.label, now)
+        .await?;
+    state
+        .journal()
+        .set_scope(Scoped::Token, id, new.accounts.as_deref())
         .await?;
     state
         .journal()
@@ -342,18 +465,24 @@ pub struct TokenView {
     pub session: bool,
     /// Unix seconds.
     pub created_at: i64,
+    /// The accounts it is narrowed to, among its user's; `null`: all its
+    /// user's.
+    pub accounts: Option<Vec<String>>,
 }
 
-impl From<wxmass_campaign::people::TokenRecord> for TokenView {
-    fn from(t: wxmass_campaign::people::TokenRecord) -> TokenView {
-        TokenView {
+impl TokenView {
+    /// `t` with its own scope.
+    async fn of(state: &AppState, t: wxmass_campaign::people::TokenRecord) -> ApiResult<TokenView> {
+        let accounts = state.journal().scope(Scoped::Token, t.id).await?;
+        Ok(TokenView {
             session: t.label == SESSION_LABEL,
             id: t.id,
             user: t.user,
             role: t.role.as_str().to_owned(),
             label: t.label,
             created_at: t.created_at,
-        }
+            accounts,
+        })
     }
 }
 
@@ -364,19 +493,22 @@ pub async fn list_tokens(
     _: Allowed<ToAdmin>,
     State(state): State<AppState>,
 ) -> ApiResult<Json<Vec<TokenView>>> {
-    let tokens = state.journal().tokens().await?;
-    Ok(Json(tokens.into_iter().map(TokenView::from).collect()))
+    let mut views = Vec::new();
+    for t in state.journal().tokens().await? {
+        views.push(TokenView::of(&state, t).await?);
+    }
+    Ok(Json(views))
 }
 
 async fn token(state: &AppState, id: i64) -> ApiResult<TokenView> {
-    state
+    let t = state
         .journal()
         .tokens()
         .await?
         .into_iter()
         .find(|t| t.id == id)
-        .map(TokenView::from)
-        .ok_or_else(|| ApiError::not_found(format!("no token {id}")))
+        .ok_or_else(|| ApiError::not_found(format!("no token {id}")))?;
+    TokenView::of(state, t).await
 }
 
 /// One token or session.
@@ -490,7 +622,7 @@ pub async fn disable_user(
         )
         .await?;
     user.disabled = true;
-    Ok(Json(user.into()))
+    Ok(Json(UserView::of(&state, user).await?))
 }
 
 /// Enables a disabled user (it signs in again with its password; its old
@@ -517,7 +649,7 @@ pub async fn enable_user(
         )
         .await?;
     user.disabled = false;
-    Ok(Json(user.into()))
+    Ok(Json(UserView::of(&state, user).await?))
 }
 
 /// Removes a user and ends its tokens and sessions (the audit log keeps

@@ -206,11 +206,11 @@ pub struct MessageView {
     params(("id" = String, Path, description = "The campaign's id")),
     responses((status = 200, body = MessageView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn campaign_message(
-    _: Allowed<ToRead>,
+    Allowed(caller, _): Allowed<ToRead>,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<MessageView>> {
-    let c = crate::api::campaigns::find(&state, &id).await?;
+    let c = crate::api::campaigns::find(&state, &caller, &id).await?;
     let mut view = MessageView {
         kind: c.content.msgtype(),
         text: None,

@@ -68,9 +68,14 @@ impl From<PublishRecord> for PublishView {
 #[utoipa::path(get, path = "/api/v1/publishes", tag = "campaigns", security(("token" = ["read"])),
     responses((status = 200, body = Vec<PublishView>), (status = 401, body = ErrorBody)))]
 pub async fn list_publishes(
-    _: Allowed<ToRead>,
+    Allowed(caller, _): Allowed<ToRead>,
     State(state): State<AppState>,
 ) -> ApiResult<Json<Vec<PublishView>>> {
     let all = state.journal().publishes().await?;
-    Ok(Json(all.into_iter().map(PublishView::from).collect()))
+    Ok(Json(
+        all.into_iter()
+            .filter(|p| caller.sees(&p.appid))
+            .map(PublishView::from)
+            .collect(),
+    ))
 }

@@ -11,7 +11,7 @@ use wxmass_campaign::reads::ReadSeries;
 
 use crate::AppState;
 use crate::auth::{Allowed, ToRead};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 
 /// A campaign's reads.
 #[derive(Debug, Serialize, ToSchema)]
@@ -92,13 +92,11 @@ impl ReadsView {
     params(("id" = String, Path, description = "The campaign's id")),
     responses((status = 200, body = ReadsView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn campaign_reads(
-    _: Allowed<ToRead>,
+    Allowed(caller, _): Allowed<ToRead>,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ReadsView>> {
-    if state.journal().server_campaign(&id).await?.is_none() {
-        return Err(ApiError::not_found(format!("no campaign {id:?}")));
-    }
+    crate::api::campaigns::find(&state, &caller, &id).await?;
     let series = state.journal().read_series(&id).await?;
     Ok(Json(ReadsView::new(id, series)))
 }

@@ -56,11 +56,14 @@ pub async fn ready(State(state): State<AppState>) -> ApiResult<Json<Health>> {
 /// WeChat calls' latency, token fetches, batches sent and refused by
 /// errcode, pushes recorded, campaigns by state.
 #[utoipa::path(get, path = "/metrics", tag = "system", security(("token" = ["read"])),
-    responses((status = 200, body = String, content_type = "text/plain"), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = String, content_type = "text/plain"), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "A credential scoped to some accounts")))]
 pub async fn metrics(
-    _: Allowed<ToRead>,
+    Allowed(caller, _): Allowed<ToRead>,
     State(state): State<AppState>,
 ) -> ApiResult<([(axum::http::HeaderName, &'static str); 1], String)> {
+    // The figures span every account.
+    caller.require_every_account()?;
     let mut by_state = std::collections::BTreeMap::<&'static str, u64>::new();
     for c in state.journal().server_campaigns().await? {
         *by_state.entry(c.state.as_str()).or_default() += 1;

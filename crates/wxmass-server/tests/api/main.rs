@@ -13,5 +13,6 @@ mod message;
 mod operators;
 mod origin;
 mod people;
+mod scopes;
 mod testers;
 mod walk;

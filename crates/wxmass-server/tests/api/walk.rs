@@ -10,12 +10,26 @@ use crate::helpers::{PASSWORD, Session, TestApp};
 
 /// Whether `role` has `permission` (the roles' rule, read from outside).
 fn grants(role: &str, permission: &str) -> bool {
-    match role {
+    match role.trim_end_matches(SCOPED) {
         "admin" => true,
         "editor" => matches!(permission, "read" | "edit"),
         "approver" => matches!(permission, "read" | "send"),
         _ => permission == "read",
     }
+}
+
+/// The label of a caller scoped to one account: its role's permissions,
+/// but a 403 for what spans every account (saying so).
+const SCOPED: &str = " (scoped)";
+
+/// Whether `answer` is a scoped caller's refusal of what spans every
+/// account.
+fn refused_as_scoped(role: &str, status: u16, answer: &Value) -> bool {
+    role.ends_with(SCOPED)
+        && status == 403
+        && answer["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("scoped to some accounts"))
 }
 
 #[tokio::test]
@@ -48,6 +62,33 @@ async fn every_operation_refuses_the_anonymous_and_the_roles_too_weak_for_it() {
             token["token"].as_str().expect("token").to_owned(),
         ));
     }
+    // A caller scoped to one account has its role's permissions, no more
+    // and no fewer (what it sees is tested in scopes.rs).
+    let (status, user) = app
+        .call(
+            "POST",
+            "/api/v1/users",
+            Some(&admin),
+            Some(
+                json!({"name": "scoped1", "role": "editor", "password": PASSWORD,
+                        "accounts": ["wx0000000000000001"]}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{user}");
+    let (status, token) = app
+        .call(
+            "POST",
+            "/api/v1/tokens",
+            Some(&admin),
+            Some(json!({"user": "scoped1", "role": "editor", "label": "test"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{token}");
+    tokens.push((
+        format!("editor{SCOPED}"),
+        token["token"].as_str().expect("token").to_owned(),
+    ));
     let (status, doc) = app.call("GET", "/api/v1/openapi.json", None, None).await;
     assert_eq!(status, 200);
     assert!(
@@ -63,6 +104,7 @@ async fn every_operation_refuses_the_anonymous_and_the_roles_too_weak_for_it() {
         ("editor", "editor1"),
         ("approver", "approver1"),
         ("viewer", "viewer1"),
+        ("editor (scoped)", "scoped1"),
     ] {
         sessions.push((role, Session::sign_in(&app, name).await));
     }
@@ -118,7 +160,9 @@ async fn every_operation_refuses_the_anonymous_and_the_roles_too_weak_for_it() {
                 let (status, answer) = app.call(&method, path, Some(token), body.clone()).await;
                 if grants(role, needs[0]) {
                     assert!(
-                        status != 401 && status != 403 && status < 500,
+                        status != 401
+                            && (status != 403 || refused_as_scoped(role, status, &answer))
+                            && status < 500,
                         "{method} {path} as {role}: {status} {answer}"
                     );
                 } else {
@@ -145,7 +189,9 @@ async fn every_operation_refuses_the_anonymous_and_the_roles_too_weak_for_it() {
                     .await;
                 if grants(role, needs[0]) {
                     assert!(
-                        status != 401 && status != 403 && status < 500,
+                        status != 401
+                            && (status != 403 || refused_as_scoped(role, status, &answer))
+                            && status < 500,
                         "{method} {path} as {role}'s session: {status} {answer}"
                     );
                 } else {

@@ -84,7 +84,7 @@ impl PeopleStore for PgStore {
             .with(async |c| {
                 c.query_opt(
                     "SELECT u.id, u.name, u.role, u.created_at, u.disabled_at IS NOT NULL,
-                            t.role, t.label, t.created_at
+                            t.role, t.label, t.created_at, t.id
                      FROM wxmass_api_tokens t JOIN wxmass_users u ON u.id = t.user_id
                      WHERE t.token_hash = $1 AND u.disabled_at IS NULL",
                     &[&hash],
@@ -96,6 +96,7 @@ impl PeopleStore for PgStore {
             Ok((
                 user_of(&r)?,
                 Credential {
+                    id: r.get(8),
                     role: role_of(r.get(5))?,
                     label: r.get(6),
                     created_at: r.get(7),
@@ -191,6 +192,11 @@ impl PeopleStore for PgStore {
                 .await?;
             tx.execute("DELETE FROM wxmass_users WHERE id = $1", &[&user])
                 .await?;
+            tx.execute(
+                "DELETE FROM wxmass_scopes WHERE kind = 'user' AND owner = $1",
+                &[&user],
+            )
+            .await?;
             tx.commit().await
         })
         .await
@@ -232,6 +238,42 @@ impl PeopleStore for PgStore {
                 created_at: r.get(5),
             })
             .collect())
+    }
+
+    async fn set_scope(&self, kind: Scoped, owner: i64, accounts: Option<&[String]>) -> Result<()> {
+        let listed = accounts.map(|a| json(&a));
+        self.with(async |c| match &listed {
+            None => {
+                c.execute(
+                    "DELETE FROM wxmass_scopes WHERE kind = $1 AND owner = $2",
+                    &[&kind.as_str(), &owner],
+                )
+                .await
+            }
+            Some(listed) => {
+                c.execute(
+                    "INSERT INTO wxmass_scopes (kind, owner, accounts) VALUES ($1, $2, $3)
+                     ON CONFLICT (kind, owner) DO UPDATE SET accounts = excluded.accounts",
+                    &[&kind.as_str(), &owner, listed],
+                )
+                .await
+            }
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn scope(&self, kind: Scoped, owner: i64) -> Result<Option<Vec<String>>> {
+        let row = self
+            .with(async |c| {
+                c.query_opt(
+                    "SELECT accounts FROM wxmass_scopes WHERE kind = $1 AND owner = $2",
+                    &[&kind.as_str(), &owner],
+                )
+                .await
+            })
+            .await?;
+        Ok(row.map(|r| json_list(r.get::<_, &str>(0))))
     }
 
     async fn set_testers(&self, appid: &str, testers: &Testers) -> Result<()> {

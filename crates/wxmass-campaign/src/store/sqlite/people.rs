@@ -70,20 +70,26 @@ impl PeopleStore for SqliteStore {
     async fn token_owner(&self, hash: &str) -> Result<Option<(User, Credential)>> {
         let conn = self.conn();
         use rusqlite::OptionalExtension as _;
-        let row: Option<(UserRow, (String, String, i64))> = conn
+        let row: Option<(UserRow, (String, String, i64, i64))> = conn
             .query_row(
                 "SELECT u.id, u.name, u.role, u.created_at, u.disabled_at IS NOT NULL,
-                        t.role, t.label, t.created_at
+                        t.role, t.label, t.created_at, t.id
                  FROM wxmass_api_tokens t JOIN wxmass_users u ON u.id = t.user_id
                  WHERE t.token_hash = ?1 AND u.disabled_at IS NULL",
                 rusqlite::params![hash],
-                |r| Ok((user_columns(r)?, (r.get(5)?, r.get(6)?, r.get(7)?))),
+                |r| {
+                    Ok((
+                        user_columns(r)?,
+                        (r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?),
+                    ))
+                },
             )
             .optional()?;
-        row.map(|(user, (role, label, created_at))| {
+        row.map(|(user, (role, label, created_at, id))| {
             Ok((
                 user_of(user)?,
                 Credential {
+                    id,
                     role: role_of(&role)?,
                     label,
                     created_at,
@@ -161,6 +167,10 @@ impl PeopleStore for SqliteStore {
         let tx = conn.transaction()?;
         tx.execute("DELETE FROM wxmass_api_tokens WHERE user_id = ?1", [user])?;
         tx.execute("DELETE FROM wxmass_users WHERE id = ?1", [user])?;
+        tx.execute(
+            "DELETE FROM wxmass_scopes WHERE kind = 'user' AND owner = ?1",
+            [user],
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -190,6 +200,35 @@ impl PeopleStore for SqliteStore {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    async fn set_scope(&self, kind: Scoped, owner: i64, accounts: Option<&[String]>) -> Result<()> {
+        let conn = self.conn();
+        match accounts {
+            None => conn.execute(
+                "DELETE FROM wxmass_scopes WHERE kind = ?1 AND owner = ?2",
+                rusqlite::params![kind.as_str(), owner],
+            )?,
+            Some(accounts) => conn.execute(
+                "INSERT INTO wxmass_scopes (kind, owner, accounts) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (kind, owner) DO UPDATE SET accounts = excluded.accounts",
+                rusqlite::params![kind.as_str(), owner, json(&accounts)],
+            )?,
+        };
+        Ok(())
+    }
+
+    async fn scope(&self, kind: Scoped, owner: i64) -> Result<Option<Vec<String>>> {
+        use rusqlite::OptionalExtension as _;
+        let text: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT accounts FROM wxmass_scopes WHERE kind = ?1 AND owner = ?2",
+                rusqlite::params![kind.as_str(), owner],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(text.map(|t| json_list(&t)))
     }
 
     async fn set_testers(&self, appid: &str, testers: &Testers) -> Result<()> {
