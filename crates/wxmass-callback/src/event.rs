@@ -12,6 +12,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::xml::{Document, Element, Node, XmlError};
+pub use wxmass_vocab::PublishStatus;
 
 /// Why a push could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -290,89 +291,6 @@ pub struct PublishedArticleUrl {
     pub idx: u32,
     /// Its address.
     pub article_url: String,
-}
-
-/// `publish_status` (wechat-analytics.md §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(into = "i64", from = "i64")]
-pub enum PublishStatus {
-    /// 0: published.
-    Success,
-    /// 1: still publishing.
-    Publishing,
-    /// 2: the originality check failed.
-    OriginalityFailed,
-    /// 3: a general failure.
-    Failed,
-    /// 4: rejected by review.
-    Rejected,
-    /// 5: deleted by the user after it succeeded.
-    DeletedByUser,
-    /// 6: banned by the system after it succeeded.
-    Banned,
-    /// A value the reference does not list.
-    Other(i64),
-}
-
-impl PublishStatus {
-    /// From WeChat's number.
-    pub fn from_code(code: i64) -> PublishStatus {
-        match code {
-            0 => PublishStatus::Success,
-            1 => PublishStatus::Publishing,
-            2 => PublishStatus::OriginalityFailed,
-            3 => PublishStatus::Failed,
-            4 => PublishStatus::Rejected,
-            5 => PublishStatus::DeletedByUser,
-            6 => PublishStatus::Banned,
-            other => PublishStatus::Other(other),
-        }
-    }
-
-    /// WeChat's number.
-    pub fn code(self) -> i64 {
-        match self {
-            PublishStatus::Success => 0,
-            PublishStatus::Publishing => 1,
-            PublishStatus::OriginalityFailed => 2,
-            PublishStatus::Failed => 3,
-            PublishStatus::Rejected => 4,
-            PublishStatus::DeletedByUser => 5,
-            PublishStatus::Banned => 6,
-            PublishStatus::Other(n) => n,
-        }
-    }
-
-    /// For people.
-    pub fn meaning(self) -> &'static str {
-        match self {
-            PublishStatus::Success => "published",
-            PublishStatus::Publishing => "publishing",
-            PublishStatus::OriginalityFailed => "the originality check failed",
-            PublishStatus::Failed => "publishing failed",
-            PublishStatus::Rejected => "rejected by review",
-            PublishStatus::DeletedByUser => "deleted by the account after it was published",
-            PublishStatus::Banned => "banned by WeChat after it was published",
-            PublishStatus::Other(_) => "undocumented publish_status",
-        }
-    }
-
-    /// Whether WeChat is done with it.
-    pub fn is_final(self) -> bool {
-        self != PublishStatus::Publishing
-    }
-}
-
-impl From<PublishStatus> for i64 {
-    fn from(s: PublishStatus) -> i64 {
-        s.code()
-    }
-}
-
-impl From<i64> for PublishStatus {
-    fn from(code: i64) -> PublishStatus {
-        PublishStatus::from_code(code)
-    }
 }
 
 impl PublishJobFinish {

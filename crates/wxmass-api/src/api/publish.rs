@@ -30,54 +30,7 @@ pub struct Submitted {
     pub msg_data_id: Option<i64>,
 }
 
-/// `publish_status`: 0 success, 1 publishing, 2..=6 the ways it ends
-/// otherwise (the same values as the push's).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PublishStatus {
-    /// 0: published.
-    Success,
-    /// 1: still publishing.
-    Publishing,
-    /// 2: the originality check failed.
-    OriginalityFailed,
-    /// 3: a general failure.
-    Failed,
-    /// 4: rejected by review.
-    Rejected,
-    /// 5: deleted by the account after it was published.
-    DeletedByUser,
-    /// 6: banned by WeChat after it was published.
-    Banned,
-    /// A value the reference does not list.
-    Other(i64),
-}
-
-impl PublishStatus {
-    /// From WeChat's number.
-    pub fn from_code(code: i64) -> PublishStatus {
-        match code {
-            0 => PublishStatus::Success,
-            1 => PublishStatus::Publishing,
-            2 => PublishStatus::OriginalityFailed,
-            3 => PublishStatus::Failed,
-            4 => PublishStatus::Rejected,
-            5 => PublishStatus::DeletedByUser,
-            6 => PublishStatus::Banned,
-            other => PublishStatus::Other(other),
-        }
-    }
-
-    /// Whether WeChat is done with it.
-    pub fn is_final(self) -> bool {
-        self != PublishStatus::Publishing
-    }
-}
-
-impl<'de> Deserialize<'de> for PublishStatus {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<PublishStatus, D::Error> {
-        Ok(PublishStatus::from_code(i64::deserialize(d)?))
-    }
-}
+pub use wxmass_vocab::PublishStatus;
 
 /// A publish job, as `freepublish/get` tells it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

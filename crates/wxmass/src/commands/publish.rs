@@ -343,16 +343,11 @@ async fn recorded_report(journal: &dyn Store, record: &PublishRecord) -> Result<
         .map(|p| Outcome::from_record(&p)))
 }
 
-/// For people and `--json`.
+/// For people and `--json`: the vocabulary's words, and an undocumented
+/// value by its number.
 fn label(status: PublishStatus) -> String {
     match status {
-        PublishStatus::Success => "published".to_owned(),
-        PublishStatus::Publishing => "publishing".to_owned(),
-        PublishStatus::OriginalityFailed => "failed the originality check".to_owned(),
-        PublishStatus::Failed => "failed".to_owned(),
-        PublishStatus::Rejected => "rejected by review".to_owned(),
-        PublishStatus::DeletedByUser => "deleted by the account".to_owned(),
-        PublishStatus::Banned => "banned by WeChat".to_owned(),
         PublishStatus::Other(n) => format!("status {n}"),
+        known => known.meaning().to_owned(),
     }
 }
