@@ -94,7 +94,6 @@ impl From<i64> for PublishStatus {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
