@@ -22,18 +22,7 @@ use crate::envelope::ReplayKey;
 use crate::signature::{Sha1Digest, SignatureError};
 
 /// A request the guard remembers, as a durable recorder stores it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SeenRequest {
-    /// The request's timestamp (Unix seconds).
-    pub timestamp: i64,
-    /// Its nonce.
-    pub nonce: String,
-    /// What it carried (see [`ReplayKey::content`]).
-    pub content: Sha1Digest,
-    /// Unix seconds after which the timestamp is refused anyway, so the
-    /// entry can be forgotten.
-    pub expires_at: i64,
-}
+pub use wxmass_vocab::SeenRequest;
 
 /// What the guard says of a request.
 #[derive(Debug)]

@@ -480,20 +480,8 @@ pub struct JobReport {
     pub event: String,
 }
 
-/// A callback request the receiver accepted, remembered until its
-/// timestamp window closes so that it can never be replayed, even across a
-/// restart.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SeenRequest {
-    /// The request's timestamp.
-    pub timestamp: i64,
-    /// Its nonce.
-    pub nonce: String,
-    /// A digest of what it carried.
-    pub content: [u8; 20],
-    /// Unix seconds after which it is forgotten.
-    pub expires_at: i64,
-}
+/// The replay guard's entry, kept as the receiver made it.
+pub use wxmass_vocab::SeenRequest;
 
 /// The clientmsgid of a batch: the same for every run of the campaign, on
 /// every host, so that WeChat refuses a resend as a duplicate (45065). At

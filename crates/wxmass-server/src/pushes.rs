@@ -75,16 +75,6 @@ fn job_report(job: &MassSendJobFinish) -> JobReport {
     }
 }
 
-/// The journal's form of a replay-guard entry.
-fn seen(request: &SeenRequest) -> wxmass_campaign::SeenRequest {
-    wxmass_campaign::SeenRequest {
-        timestamp: request.timestamp,
-        nonce: request.nonce.clone(),
-        content: request.content,
-        expires_at: request.expires_at,
-    }
-}
-
 /// The writer's door: cheap to clone; the writer ends when the last one
 /// (and every recorder made from it) is dropped.
 #[derive(Clone, Debug)]
@@ -117,15 +107,7 @@ impl PushWriter {
         JournalRecorder {
             writer: self.0.clone(),
             appid: appid.to_owned(),
-            seen: seen
-                .iter()
-                .map(|q| SeenRequest {
-                    timestamp: q.timestamp,
-                    nonce: q.nonce.clone(),
-                    content: q.content,
-                    expires_at: q.expires_at,
-                })
-                .collect(),
+            seen: seen.to_vec(),
         }
     }
 }
@@ -148,7 +130,7 @@ impl JournalRecorder {
     ) -> RecordFuture {
         let writer = self.writer.clone();
         let appid = self.appid.clone();
-        let received = (job.map(job_report), seen(request));
+        let received = (job.map(job_report), request.clone());
         let publish = publish.map(publish_report);
         Box::pin(async move {
             let (done, outcome) = oneshot::channel();

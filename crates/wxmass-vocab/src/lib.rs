@@ -1,8 +1,9 @@
 //! WeChat's words that more than one wxmass crate reads, each with one
 //! owner: what `freepublish/get` answers and what a PUBLISHJOBFINISH push
 //! says are the same `publish_status`, so the client (wxmass-api), the
-//! receiver (wxmass-callback) and the faces read it from here. Each crate
-//! re-exports what it uses at its old path.
+//! receiver (wxmass-callback) and the faces read it from here; the replay
+//! guard's entry is the receiver's and the store keeps it as it is. Each
+//! crate re-exports what it uses at its old path.
 //!
 //! Kept to plain types (serde only): the receiver's fuzz targets and the
 //! client both build it without pulling the other in.
@@ -92,6 +93,22 @@ impl From<i64> for PublishStatus {
     fn from(code: i64) -> PublishStatus {
         PublishStatus::from_code(code)
     }
+}
+
+/// A callback request the receiver accepted, remembered until its
+/// timestamp window closes so that it can never be replayed, even across a
+/// restart: the replay guard's entry, as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenRequest {
+    /// The request's timestamp (Unix seconds).
+    pub timestamp: i64,
+    /// Its nonce.
+    pub nonce: String,
+    /// A SHA-1 digest of what it carried.
+    pub content: [u8; 20],
+    /// Unix seconds after which the timestamp is refused anyway, so the
+    /// entry can be forgotten.
+    pub expires_at: i64,
 }
 
 #[cfg(test)]
