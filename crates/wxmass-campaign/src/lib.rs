@@ -22,6 +22,8 @@
 //!   ([`uploads`]: kept by content hash); [`articles`]: the Markdown
 //!   articles' pictures, covers and news item.
 //! - [`engine`]: sending, by any number of workers under leases.
+//! - `pushes` (feature `receiver`): WeChat's pushes written to the store,
+//!   grouped, before each is answered.
 //! - [`track`]: following the jobs until final, by push or `mass/get`;
 //!   [`summary`]: what a campaign's batches add up to, confirmed figures
 //!   and "sent, no report" apart.
@@ -67,6 +69,8 @@ pub mod people;
 pub mod plan;
 pub mod prepare;
 pub mod publishes;
+#[cfg(feature = "receiver")]
+pub mod pushes;
 pub mod quota;
 pub mod reads;
 pub mod sign_ins;

@@ -14,7 +14,7 @@ use tower::ServiceExt as _;
 use wxmass_campaign::beijing;
 
 use crate::AppState;
-use crate::pushes::PushWriter;
+use wxmass_campaign::pushes::PushWriter;
 
 /// Each account's receiver, made on its first push.
 #[derive(Debug)]

@@ -12,8 +12,8 @@
 //! - [`key`]: the server key and sealing.
 //! - [`runner`]: sending due campaigns, beside the other servers, by
 //!   [`clock`] (the machine's, or one tests move).
-//! - [`pushes`]: WeChat's pushes recorded before they are answered (group
-//!   commit), for `/callback/{appid}` ([`callbacks`]) and `wxmass serve`.
+//! - [`callbacks`]: `/callback/{appid}`, each account's receiver, writing
+//!   through the engine's push writer (`wxmass_campaign::pushes`).
 //! - [`error`]: the API's error answers; [`json`]: request bodies.
 //! - [`dashboard`]: the web pages under `/ui/`, embedded, over the API.
 //!
@@ -34,7 +34,6 @@ pub mod error;
 pub mod json;
 pub mod key;
 pub mod metrics;
-pub mod pushes;
 pub mod runner;
 
 use std::sync::Arc;
@@ -84,7 +83,7 @@ impl AppState {
         wechat: Option<String>,
         tokens: Arc<dyn wxmass_api::TokenStore>,
     ) -> std::io::Result<AppState> {
-        let (writer, _thread) = pushes::PushWriter::start(journal.clone())?;
+        let (writer, _thread) = wxmass_campaign::pushes::PushWriter::start(journal.clone())?;
         Ok(AppState(Arc::new(Inner {
             journal,
             tokens,

@@ -11,8 +11,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use wxmass_callback::{CallbackConfig, ServeLimits};
 use wxmass_campaign::beijing;
+use wxmass_campaign::pushes::PushWriter;
 use wxmass_campaign::store::prelude::*;
-use wxmass_server::pushes::PushWriter;
 
 use crate::cli::ServeArgs;
 

@@ -7,24 +7,25 @@
 //!
 //! The writer runs on a thread of its own with its own small runtime: a
 //! SQLite commit waits there, not on a thread that answers WeChat. Used by
-//! `wxmass serve` (one account) and by the server's `/callback/{appid}`.
+//! `wxmass serve` (one account) and by the server's `/callback/{appid}`;
+//! it is the engine's (feature `receiver`), so neither face owns it.
 
 use std::io::Write as _;
 
+use crate::publishes::PublishReport;
+use crate::store::prelude::*;
+use crate::{JobReport, Recorded, Report, beijing};
 use tokio::sync::{mpsc, oneshot};
 use wxmass_callback::{
     MassSendJobFinish, PublishJobFinish, Push, PushRecorder, RecordError, RecordFuture, SeenRequest,
 };
-use wxmass_campaign::publishes::PublishReport;
-use wxmass_campaign::store::prelude::*;
-use wxmass_campaign::{JobReport, Recorded, Report, beijing};
 
 /// Most requests written in one group.
 const GROUP_MAX: usize = 1024;
 
 /// What an accepted request leaves in the store: the report it carried,
 /// if any, and the replay guard's entry for it.
-type Received = (Option<JobReport>, wxmass_campaign::SeenRequest);
+type Received = (Option<JobReport>, crate::SeenRequest);
 
 /// One request waiting for the writer.
 struct Pending {
@@ -103,7 +104,7 @@ impl PushWriter {
 
     /// A recorder of `appid`'s pushes; `seen` are the requests already used
     /// (from [`PushStore::seen_requests`]), so that a restart opens no replay.
-    pub fn recorder(&self, appid: &str, seen: &[wxmass_campaign::SeenRequest]) -> JournalRecorder {
+    pub fn recorder(&self, appid: &str, seen: &[crate::SeenRequest]) -> JournalRecorder {
         JournalRecorder {
             writer: self.0.clone(),
             appid: appid.to_owned(),
@@ -198,7 +199,7 @@ async fn write_groups(journal: &dyn Store, mut queue: mpsc::Receiver<Pending>) {
                         .await?
                 };
                 let outcomes = journal.record_received(&appid, &received).await?;
-                Ok::<_, wxmass_campaign::Error>((published, outcomes))
+                Ok::<_, crate::Error>((published, outcomes))
             };
             match recorded.await {
                 Ok((published, outcomes)) => {
