@@ -13,10 +13,13 @@ SECONDS_EACH="${SECONDS_EACH:-5}"
 CONNECTIONS="${CONNECTIONS:-64}"
 cargo build --quiet --release --locked -p wxmass
 cargo build --quiet --release --locked -p wxmass-server --example api_load
+cargo build --quiet --release --locked -p wxmass-emulator
 WXMASS="$TARGET_DIR/release/wxmass"
 LOAD="$TARGET_DIR/release/examples/api_load"
 KEY=abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG
 start_postgres
+# The account's credentials are tried when it is added: at this emulator.
+start_emulator --followers 10
 
 for backend in sqlite postgres; do
   home="$(mktemp -d)"
@@ -30,8 +33,9 @@ for backend in sqlite postgres; do
   until [ -s "$log" ]; do sleep 0.01; done
   url=$(head -n 1 "$log" | awk '{print $5}')
   post() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" -H 'content-type: application/json' -d "$2" "$url$1"; }
-  post /api/v1/accounts "{\"appid\":\"$APPID\",\"name\":\"bench\",\"account_type\":\"service\",\"secret\":\"$SECRET\",\"callback_token\":\"bench\",\"aes_key\":\"$KEY\"}" > /dev/null
-  post /api/v1/campaigns "{\"id\":\"load-0\",\"appid\":\"$APPID\",\"name\":\"load\",\"content\":{\"type\":\"text\",\"text\":\"load\"},\"audience\":{\"kind\":\"all\"}}" > /dev/null
+  added=$(post /api/v1/accounts "{\"appid\":\"$APPID\",\"name\":\"bench\",\"account_type\":\"service\",\"secret\":\"$SECRET\",\"callback_token\":\"bench\",\"aes_key\":\"$KEY\",\"api_base\":\"$EMULATOR_URL\"}")
+  made=$(post /api/v1/campaigns "{\"id\":\"load-0\",\"appid\":\"$APPID\",\"name\":\"load\",\"content\":{\"type\":\"text\",\"text\":\"load\"},\"audience\":{\"kind\":\"all\"}}")
+  [ "$added $made" = "201 201" ] || { echo "server-api: the account or the campaign was refused ($added $made)" >&2; exit 1; }
   status=$("$LOAD" status "$url" "$token" "$CONNECTIONS" "$SECONDS_EACH")
   create=$("$LOAD" create "$url" "$token" "$CONNECTIONS" "$SECONDS_EACH")
   kill $pid; wait $pid 2>/dev/null || true
@@ -47,3 +51,4 @@ for name, r in (("campaign status reads", status), ("campaign creations", create
 print("RESULT " + json.dumps({"bench": "server_api", "backend": backend, "status": status, "create": create}))
 PY
 done
+stop_emulator

@@ -14,5 +14,6 @@ mod operators;
 mod origin;
 mod people;
 mod scopes;
+mod sign_ins;
 mod testers;
 mod walk;
