@@ -137,13 +137,24 @@ fn request(addr: &str, method: &str, query: &str, body: &str) -> (u16, String) {
 
 /// [`request`] to `path`.
 fn request_to(addr: &str, method: &str, path: &str, query: &str, body: &str) -> (u16, String) {
+    exchange(
+        addr,
+        &format!("{method} {path}?{query}"),
+        "Content-Type: text/xml\r\n",
+        body,
+    )
+}
+
+/// `line` (method and target) with `headers` and `body` on a fresh
+/// connection, closed after; the status and body.
+fn exchange(addr: &str, line: &str, headers: &str, body: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
     write!(
         stream,
-        "{method} {path}?{query} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{line} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .expect("write");
@@ -647,28 +658,12 @@ fn a_flood_from_one_address_leaves_the_servers_api_and_pushes_answered() {
 
 /// One API call with a bearer token on a fresh connection: status and body.
 fn api(addr: &str, method: &str, path: &str, token: &str, body: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
+    exchange(
+        addr,
+        &format!("{method} {path}"),
+        &format!("Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"),
+        body,
     )
-    .expect("write");
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    let status = response
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
 }
 
 #[test]

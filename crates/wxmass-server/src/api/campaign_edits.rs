@@ -13,7 +13,7 @@ use wxmass_campaign::{Audience, Content, beijing};
 
 use crate::AppState;
 use crate::api::campaigns::{
-    Approval, CampaignView, NewCampaign, check_new, find, find_managed, send_time, view,
+    Approval, CampaignView, NewCampaign, check_new, draft, find, find_managed, send_time, view,
 };
 use crate::auth::{Allowed, ToEdit, ToSend};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -175,23 +175,7 @@ pub async fn clone_campaign(
     };
     check_new(&state, &caller, &new).await?;
     let now = state.now();
-    let draft = ServerCampaign {
-        id: new.id,
-        appid: new.appid,
-        name: new.name,
-        content: new.content,
-        audience: new.audience,
-        list: new.list,
-        batch_size: new.batch_size,
-        state: CampaignState::Draft,
-        send_at: None,
-        created_by: Some(caller.user.name.clone()),
-        approved_by: None,
-        note: String::new(),
-        created_at: now,
-        updated_at: now,
-        audience_size: 0,
-    };
+    let draft = draft(new, &caller.user.name, now);
     state.journal().create_server_campaign(&draft).await?;
     state
         .journal()

@@ -332,23 +332,7 @@ pub async fn create_campaign(
 ) -> ApiResult<(StatusCode, Json<CampaignView>)> {
     check_new(&state, &caller, &new).await?;
     let now = state.now();
-    let campaign = ServerCampaign {
-        id: new.id,
-        appid: new.appid,
-        name: new.name,
-        content: new.content,
-        audience: new.audience,
-        list: new.list,
-        batch_size: new.batch_size,
-        state: CampaignState::Draft,
-        send_at: None,
-        created_by: Some(caller.user.name.clone()),
-        approved_by: None,
-        note: String::new(),
-        created_at: now,
-        updated_at: now,
-        audience_size: 0,
-    };
+    let campaign = draft(new, &caller.user.name, now);
     state.journal().create_server_campaign(&campaign).await?;
     state
         .journal()
@@ -545,6 +529,51 @@ pub async fn approve_campaign(
         "campaign.approve",
     )
     .await
+}
+
+/// Refuses (409, naming them) to remove `what` while a campaign not yet
+/// over `uses` it.
+pub(crate) async fn refuse_if_used(
+    state: &AppState,
+    what: &str,
+    uses: impl Fn(&ServerCampaign) -> bool,
+) -> ApiResult<()> {
+    let users: Vec<String> = state
+        .journal()
+        .server_campaigns()
+        .await?
+        .into_iter()
+        .filter(|c| !c.state.is_final() && uses(c))
+        .map(|c| c.id)
+        .collect();
+    if users.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::conflict(format!(
+        "{what} is still used by campaign(s) {}: cancel or finish them first",
+        users.join(", ")
+    )))
+}
+
+/// A new draft of `new`, written by `by` at `now`.
+pub(crate) fn draft(new: NewCampaign, by: &str, now: i64) -> ServerCampaign {
+    ServerCampaign {
+        id: new.id,
+        appid: new.appid,
+        name: new.name,
+        content: new.content,
+        audience: new.audience,
+        list: new.list,
+        batch_size: new.batch_size,
+        state: CampaignState::Draft,
+        send_at: None,
+        created_by: Some(by.to_owned()),
+        approved_by: None,
+        note: String::new(),
+        created_at: now,
+        updated_at: now,
+        audience_size: 0,
+    }
 }
 
 /// `send_at` read (RFC 3339 with an offset) and checked against the

@@ -131,20 +131,10 @@ pub async fn delete_file(
     State(state): State<AppState>,
     axum::extract::Path(sha256): axum::extract::Path<String>,
 ) -> ApiResult<StatusCode> {
-    let users: Vec<String> = state
-        .journal()
-        .server_campaigns()
-        .await?
-        .into_iter()
-        .filter(|c| !c.state.is_final() && c.content.files().iter().any(|f| f.sha256 == sha256))
-        .map(|c| c.id)
-        .collect();
-    if !users.is_empty() {
-        return Err(ApiError::conflict(format!(
-            "the file {sha256} is still used by campaign(s) {}: cancel or finish them first",
-            users.join(", ")
-        )));
-    }
+    crate::api::campaigns::refuse_if_used(&state, &format!("the file {sha256}"), |c| {
+        c.content.files().iter().any(|f| f.sha256 == sha256)
+    })
+    .await?;
     if !state.journal().delete_blob(&sha256).await? {
         return Err(ApiError::not_found(format!("no file {sha256:?}")));
     }

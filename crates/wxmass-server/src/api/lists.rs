@@ -138,20 +138,10 @@ pub async fn delete_list(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let users: Vec<String> = state
-        .journal()
-        .server_campaigns()
-        .await?
-        .into_iter()
-        .filter(|c| !c.state.is_final() && c.list.as_deref() == Some(name.as_str()))
-        .map(|c| c.id)
-        .collect();
-    if !users.is_empty() {
-        return Err(ApiError::conflict(format!(
-            "the list {name:?} is still used by campaign(s) {}: cancel or finish them first",
-            users.join(", ")
-        )));
-    }
+    crate::api::campaigns::refuse_if_used(&state, &format!("the list {name:?}"), |c| {
+        c.list.as_deref() == Some(name.as_str())
+    })
+    .await?;
     if !state.journal().delete_list(&name).await? {
         return Err(ApiError::not_found(format!("no list {name:?}")));
     }
