@@ -239,7 +239,7 @@ pub enum Error {
 
 /// `2026-12-04 08:00 (Beijing time)`.
 fn shown_beijing(unix: i64) -> String {
-    let day = crate::api::datacube::Date::of_unix(unix);
+    let day = crate::date::Date::of_unix(unix);
     let minutes = (unix + 8 * 3600).rem_euclid(86_400) / 60;
     format!(
         "{day} {:02}:{:02} (Beijing time)",

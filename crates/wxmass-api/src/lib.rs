@@ -24,6 +24,7 @@
 
 pub mod api;
 mod client;
+mod date;
 pub mod error;
 mod ids;
 pub mod message;

@@ -35,7 +35,8 @@ pub enum EventError {
     Missing(&'static str),
 }
 
-/// A push from WeChat: a message or an event.
+/// A push from WeChat: a message or an event. [`Push::parse`] (in
+/// [`crate::layout`], beside the fast path it tries first) reads one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Push {
@@ -48,29 +49,6 @@ pub enum Push {
 }
 
 impl Push {
-    /// Parses a decrypted push body.
-    ///
-    /// ```
-    /// use wxmass_callback::event::{MassStatus, Push};
-    /// let xml = "<xml><ToUserName><![CDATA[gh_1]]></ToUserName><FromUserName><![CDATA[mphelper]]></FromUserName>\
-    ///     <CreateTime>1650896441</CreateTime><MsgType><![CDATA[event]]></MsgType>\
-    ///     <Event><![CDATA[MASSSENDJOBFINISH]]></Event><MsgID>1000000003</MsgID>\
-    ///     <Status><![CDATA[err(30003)]]></Status><TotalCount>4</TotalCount></xml>";
-    /// let Push::MassSendJobFinish(job) = Push::parse(xml)? else { panic!() };
-    /// assert_eq!(job.msg_id, 1000000003);
-    /// assert_eq!(job.status, MassStatus::Error(30003));
-    /// assert_eq!(job.total_count, 4);
-    /// # Ok::<(), wxmass_callback::event::EventError>(())
-    /// ```
-    pub fn parse(xml: &str) -> Result<Push, EventError> {
-        // WeChat's own layout of the report takes the fast path; anything
-        // else, the general reader.
-        if let Some(job) = crate::layout::mass_send_job_finish(xml) {
-            return Ok(Push::MassSendJobFinish(job));
-        }
-        Push::from_document(&Document::parse(xml)?)
-    }
-
     /// Reads a push from a parsed document.
     pub fn from_document(doc: &Document<'_>) -> Result<Push, EventError> {
         let root = doc.root();

@@ -19,10 +19,35 @@
 //! target hold the two paths to the same answer.
 
 use crate::event::{
-    ArticleUrl, ArticleUrlResult, CheckState, CopyrightCheckItem, CopyrightCheckResult,
-    MassSendJobFinish, MassStatus,
+    ArticleUrl, ArticleUrlResult, CheckState, CopyrightCheckItem, CopyrightCheckResult, EventError,
+    MassSendJobFinish, MassStatus, Push,
 };
 use crate::xml;
+
+impl Push {
+    /// Parses a decrypted push body.
+    ///
+    /// ```
+    /// use wxmass_callback::event::{MassStatus, Push};
+    /// let xml = "<xml><ToUserName><![CDATA[gh_1]]></ToUserName><FromUserName><![CDATA[mphelper]]></FromUserName>\
+    ///     <CreateTime>1650896441</CreateTime><MsgType><![CDATA[event]]></MsgType>\
+    ///     <Event><![CDATA[MASSSENDJOBFINISH]]></Event><MsgID>1000000003</MsgID>\
+    ///     <Status><![CDATA[err(30003)]]></Status><TotalCount>4</TotalCount></xml>";
+    /// let Push::MassSendJobFinish(job) = Push::parse(xml)? else { panic!() };
+    /// assert_eq!(job.msg_id, 1000000003);
+    /// assert_eq!(job.status, MassStatus::Error(30003));
+    /// assert_eq!(job.total_count, 4);
+    /// # Ok::<(), wxmass_callback::event::EventError>(())
+    /// ```
+    pub fn parse(xml: &str) -> Result<Push, EventError> {
+        // WeChat's own layout of the report takes the fast path; anything
+        // else, the general reader.
+        if let Some(job) = mass_send_job_finish(xml) {
+            return Ok(Push::MassSendJobFinish(job));
+        }
+        Push::from_document(&xml::Document::parse(xml)?)
+    }
+}
 
 /// Reads `xml` if it is a MASSSENDJOBFINISH in WeChat's layout; `None` when
 /// the general reader must decide.

@@ -16,8 +16,16 @@ use wxmass_article::Theme;
 use wxmass_campaign::articles::{Article, parse_theme};
 use wxmass_campaign::{ArticleFile, Content, Files, PictureRef};
 
-use crate::campaign::Planned;
 use crate::cli::ContentArgs;
+
+/// What the user asked to send, read and checked, with the bytes of every
+/// file it needs (kept in the journal with the campaign).
+pub struct Planned {
+    /// The message.
+    pub content: Content,
+    /// Its files.
+    pub files: Files,
+}
 
 /// The theme at `path` (the default without one), and its text.
 fn read_theme(path: Option<&Path>) -> Result<(Theme, Option<String>)> {
@@ -133,7 +141,7 @@ pub fn render_page(file: &Path, out: &Path, theme: Option<&Path>, json_out: bool
     std::fs::write(out, &page).with_context(|| format!("cannot write {}", out.display()))?;
     let value = json!({"out": out, "title": article.document.front.title, "pictures": images.len(),
                        "content_characters": content.chars().count()});
-    crate::commands::print(json_out, &value, || {
+    crate::output::print(json_out, &value, || {
         format!(
             "wrote {} ({} picture(s), {} of WeChat's 20,000 characters); open it in a browser",
             out.display(),

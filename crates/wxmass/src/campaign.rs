@@ -21,20 +21,12 @@ use wxmass_campaign::{
     AccountType, Audience, Batch, Claim, Content, Files, MediaType, OpenIdList, quota,
 };
 
+use crate::article::Planned;
 use crate::cli::{ContentArgs, PreviewArgs, SendArgs};
 use crate::config::Settings;
 
 /// Audiences above this many followers ask for confirmation.
 pub const CONFIRM_ABOVE: u64 = 1_000;
-
-/// What the user asked to send, read and checked, with the bytes of every
-/// file it needs (kept in the journal with the campaign).
-pub struct Planned {
-    /// The message.
-    pub content: Content,
-    /// Its files.
-    pub files: Files,
-}
 
 fn read_content(
     c: &ContentArgs,
@@ -154,7 +146,7 @@ impl ListFile {
 }
 
 fn confirm(size: u64, what: &str, yes: bool) -> Result<()> {
-    crate::commands::confirm(
+    crate::output::confirm(
         &format!("Send to {what} ({size} followers)?"),
         &format!("refusing to send to {what} ({size} followers)"),
         yes,
@@ -279,7 +271,7 @@ pub async fn send(
     if existing && pending == 0 {
         let value =
             json!({"campaign": campaign_id, "already_sent": true, "batches": batches.len()});
-        crate::commands::print(json_out, &value, || {
+        crate::output::print(json_out, &value, || {
             format!(
                 "campaign {campaign_id} was already sent ({} batch(es)); nothing sent. See `wxmass status {campaign_id}`",
                 batches.len()
@@ -354,7 +346,7 @@ pub async fn send(
         }
     }
     if !quiet {
-        crate::commands::status::print_campaign(journal, &campaign_id, json_out).await?;
+        crate::campaign_view::print_campaign(journal, &campaign_id, json_out).await?;
     }
     failed_batches(journal, &campaign_id).await
 }
@@ -501,7 +493,7 @@ async fn dry_run(
     if quiet {
         return Ok(());
     }
-    crate::commands::print(json_out, &plan, || {
+    crate::output::print(json_out, &plan, || {
         let mut out = format!(
             "dry run: campaign {campaign_id} would send {} to {followers} followers ({}) in {batches} batch(es); nothing sent",
             campaign.content.msgtype(),

@@ -212,7 +212,7 @@ async fn run_in(dir: &Path, json: bool) -> Result<()> {
         crate::commands::emit(serde_json::Value::Array(all));
     } else {
         for args in &campaigns {
-            crate::commands::status::print_campaign(
+            crate::campaign_view::print_campaign(
                 &*journal,
                 args.campaign.as_deref().unwrap_or(""),
                 false,

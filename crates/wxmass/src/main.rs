@@ -4,12 +4,14 @@
 mod advice;
 mod article;
 mod campaign;
+mod campaign_view;
 mod cli;
 mod commands;
 mod config;
 mod demo;
 mod demo_history;
 mod open_files;
+mod output;
 mod progress;
 mod serve;
 mod server;

@@ -79,7 +79,7 @@ impl ServerClient {
         }
         let said = answer["error"]["message"]
             .as_str()
-            .map(crate::commands::clean)
+            .map(crate::output::clean)
             .unwrap_or_default();
         let advice = match status.as_u16() {
             401 => {
