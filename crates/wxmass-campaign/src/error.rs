@@ -61,6 +61,30 @@ pub enum Error {
         #[source]
         source: wxmass_api::Error,
     },
+    /// The articles were published by an earlier submit the store did not
+    /// record (its sender stopped between WeChat's answer and the record):
+    /// nothing was submitted again.
+    #[error(
+        "these articles were published already (article_id {article_id}): an earlier submit went through but was not recorded; nothing submitted again"
+    )]
+    AlreadyPublished {
+        /// What WeChat published.
+        article_id: String,
+        /// Each article's address.
+        urls: Vec<String>,
+    },
+    /// WeChat took a publish that could not be recorded: submitting again
+    /// would publish twice.
+    #[error(
+        "publish {publish_id} was submitted but could not be recorded; do not submit again before the publish list shows it"
+    )]
+    PublishUnrecorded {
+        /// WeChat's id for it.
+        publish_id: i64,
+        /// Why it was not recorded.
+        #[source]
+        source: Box<Error>,
+    },
     /// WeChat (or the network to it) failed a call made while planning.
     #[error(transparent)]
     Api(#[from] wxmass_api::Error),

@@ -353,7 +353,7 @@ pub async fn send(
 
 /// The engine's error for the CLI: WeChat's own error unwrapped, so that
 /// its advice and exit status apply.
-fn engine_error(error: wxmass_campaign::Error) -> anyhow::Error {
+pub fn engine_error(error: wxmass_campaign::Error) -> anyhow::Error {
     match error {
         wxmass_campaign::Error::Api(e) => e.into(),
         e => e.into(),
