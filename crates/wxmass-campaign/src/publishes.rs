@@ -93,7 +93,10 @@ pub struct PublishPlan {
 impl PublishPlan {
     /// The name a publish is kept under when none is given: from its draft.
     pub fn default_name(&self) -> String {
-        format!("publish-{}", &crate::sha256_hex(self.media_id.as_bytes())[..12])
+        format!(
+            "publish-{}",
+            &crate::sha256_hex(self.media_id.as_bytes())[..12]
+        )
     }
 }
 

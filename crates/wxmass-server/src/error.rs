@@ -23,7 +23,8 @@ pub struct ErrorDetail {
     /// A stable name: `unauthorized`, `forbidden`, `invalid`, `exists`,
     /// `not_found`, `wrong_state` (the message says the state it is in),
     /// `quota` (the message says when it frees), `conflict`, `wechat`
-    /// (WeChat refused a call: 502), `too_large`, `too_many` (sign-ins:
+    /// (WeChat refused a call: 502), `too_large`, `unrecorded` (WeChat took a publish the store could
+    /// not record: do not submit again), `too_many` (sign-ins:
     /// `Retry-After` says when), `unavailable` (503: the store does not
     /// answer), `internal`.
     pub code: &'static str,
@@ -32,6 +33,13 @@ pub struct ErrorDetail {
     /// The field at fault, as a path, when one is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// WeChat's errcode, when WeChat refused the call (`code` is `wechat`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errcode: Option<i64>,
+    /// What to do about it, when there is advice for it (the same words
+    /// the CLI shows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub what_to_do: Option<String>,
 }
 
 /// An error answer.
@@ -51,6 +59,8 @@ impl ApiError {
                 code,
                 message: message.into(),
                 field: None,
+                errcode: None,
+                what_to_do: None,
             },
             retry_after: None,
         }
@@ -133,7 +143,10 @@ impl ApiError {
     /// 502: WeChat refused or failed the call; its errcode is in the
     /// message (never a token).
     pub fn wechat(e: wxmass_api::Error) -> ApiError {
-        ApiError::new(StatusCode::BAD_GATEWAY, "wechat", format!("WeChat: {e}"))
+        let mut error = ApiError::new(StatusCode::BAD_GATEWAY, "wechat", format!("WeChat: {e}"));
+        error.detail.errcode = e.errcode().map(|c| c.code());
+        error.detail.what_to_do = e.advice();
+        error
     }
 
     /// The HTTP status it is answered with.
@@ -174,6 +187,19 @@ impl From<wxmass_campaign::Error> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
             }
             E::Api(e) => ApiError::wechat(e),
+            E::AlreadyPublished { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
+            }
+            E::PublishUnrecorded { publish_id, source } => {
+                tracing::error!(publish_id, error = %source, "a publish WeChat took was not recorded");
+                ApiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    "unrecorded",
+                    format!(
+                        "publish {publish_id} was submitted but could not be recorded; do not submit again before GET /api/v1/publishes shows it"
+                    ),
+                )
+            }
             other => ApiError::internal(&other),
         }
     }

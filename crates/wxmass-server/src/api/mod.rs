@@ -182,7 +182,10 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(files::delete_file))
         .routes(routes!(preview::preview_article))
         .routes(routes!(preview::check_content))
-        .routes(routes!(publishes::list_publishes))
+        .routes(routes!(
+            publishes::list_publishes,
+            publishes::submit_publish
+        ))
         .routes(routes!(lists::list_lists))
         .routes(routes!(lists::save_list, lists::delete_list))
         .split_for_parts();

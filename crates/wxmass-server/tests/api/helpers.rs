@@ -105,6 +105,15 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// A client of the emulated WeChat, as [`APPID`]: to see what reached
+    /// it, or to act behind the server's back.
+    pub fn wechat(&self) -> wxmass_api::Client {
+        wxmass_api::Client::builder(APPID, SECRET)
+            .base_url(self._wechat.base_url())
+            .build()
+            .expect("client")
+    }
+
     /// One call with a bearer `token` and a raw body of `content_type`
     /// (an upload): status and JSON body.
     pub async fn upload(

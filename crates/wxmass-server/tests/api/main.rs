@@ -13,6 +13,7 @@ mod message;
 mod operators;
 mod origin;
 mod people;
+mod publishes;
 mod scopes;
 mod sign_ins;
 mod testers;
