@@ -417,6 +417,24 @@ fn the_dashboard_in_chromium() {
         assert!(points.as_u64() >= Some(4), "two days of readers and shares: {points}");
         screenshot(&client, "dashboard-campaign.png").await;
         unlabelled(&client, "a campaign").await;
+        // Its articles published without notifying, once however often
+        // the button is pressed; WeChat's report shows once it is pushed.
+        click(&client, "#publish").await;
+        client
+            .wait()
+            .for_element(Locator::XPath("//ul[@id='publishes']/li[contains(., ': published')]"))
+            .await
+            .expect("the publish and its report");
+        click(&client, "#publish").await;
+        client
+            .wait()
+            .for_element(Locator::XPath("//p[@id='action-message'][contains(., 'not again')]"))
+            .await
+            .expect("pressed again: the same publish");
+        let shown = client.find_all(Locator::Css("#publishes li")).await.expect("publishes");
+        assert_eq!(shown.len(), 1, "one publish");
+        let all = api.ok("GET", "/api/v1/publishes", None).await;
+        assert_eq!(all.as_array().map(Vec::len), Some(1), "{all}");
 
         client.goto(&format!("{base}/ui/#/campaigns/weekend")).await.expect("goto");
         client.wait().for_element(Locator::Css("#approve")).await.expect("the admin may approve");

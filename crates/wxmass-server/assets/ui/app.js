@@ -17,6 +17,9 @@ const WORDS = {
     not_pulled: "WeChat has no figures yet: they come after 08:00 Beijing time the day after the send.",
     test_send: "Test send", openid: "Tester's openid", submit: "Submit for approval",
     approve: "Approve and schedule", send_at: "Send at (Beijing time)", pause: "Pause",
+    publish: "Publish without notifying", publishes: "Published without notifying",
+    publish_waiting: "submitted; WeChat's report has not come yet",
+    publish_now: "submitted", publish_again: "was submitted before: not again",
     resume: "Resume", cancel: "Cancel", back: "All campaigns", note: "Note", batch: "Batch",
     msg_id: "msg_id", status: "Status", readers: "Readers", shares: "Shares", done: "Done.",
     bad_sign_in: "Name or password is wrong.", audit: "Audit trail", who: "Who", what: "What",
@@ -54,6 +57,9 @@ const WORDS = {
     not_pulled: "微信还没有数据：发送次日北京时间 08:00 后可查。",
     test_send: "预览", openid: "预览者 openid", submit: "提交审核",
     approve: "批准并定时", send_at: "发送时间（北京时间）", pause: "暂停",
+    publish: "发布（不通知粉丝）", publishes: "已发布（不通知粉丝）",
+    publish_waiting: "已提交，尚未收到微信的结果",
+    publish_now: "已提交", publish_again: "此前已提交，未重复提交",
     resume: "继续", cancel: "取消", back: "全部活动", note: "备注", batch: "批次",
     msg_id: "msg_id", status: "状态", readers: "阅读人数", shares: "分享次数", done: "完成。",
     bad_sign_in: "用户名或密码错误。", audit: "操作记录", who: "操作人", what: "操作",
@@ -367,9 +373,11 @@ function readsChart(reads) {
 
 async function campaignPage(id) {
   const path = `/api/v1/campaigns/${encodeURIComponent(id)}`;
-  const [c, batches, reads, shown] = await Promise.all([
+  const [c, batches, reads, shown, allPublishes] = await Promise.all([
     api("GET", path), api("GET", `${path}/batches`), api("GET", `${path}/reads`), api("GET", `${path}/message`),
+    api("GET", "/api/v1/publishes"),
   ]);
+  const publishes = allPublishes.filter((p) => p.campaign === id && p.appid === c.appid);
   // The figures are the server's summary (reports only); batches sent
   // without a report are shown apart, never added in.
   const funnel = { addressed: c.addressed, after_filtering: c.after_filtering, sent: c.delivered, errors: c.errors };
@@ -448,6 +456,20 @@ async function campaignPage(id) {
       el("label", { for: "retime-at" }, t("send_at")), at,
       el("button", { type: "submit", id: "retime" }, t("retime"))));
   }
+  if (may("send") && c.content.type === "articles") {
+    // Free publishing: the server submits these articles once, however
+    // often this is pressed; the list below shows what WeChat said.
+    actions.append(el("button", { type: "button", id: "publish", onclick: async () => {
+      message.textContent = "";
+      try {
+        const r = await api("POST", "/api/v1/publishes", { appid: c.appid, name: c.id, content: c.content });
+        flash = `${t("publish")}: publish ${r.publish.publish_id} ${t(r.submitted_now ? "publish_now" : "publish_again")}`;
+        await route();
+      } catch (err) { message.textContent = `${t("publish")}: ${err.message}`; } } }, t("publish")));
+  }
+  const publishList = el("ul", { id: "publishes" }, ...publishes.map((p) => el("li", {},
+    `publish ${p.publish_id}: ${p.status ?? t("publish_waiting")}`,
+    ...p.article_urls.map((u) => el("span", {}, " ", el("a", { href: u, rel: "noreferrer" }, u))))));
   const batchRows = batches.map((b) => el("tr", {},
     el("td", { class: "n", "data-label": t("batch") }, b.index + 1),
     el("td", { class: "n", "data-label": t("msg_id") }, b.msg_id ?? "–"),
@@ -467,6 +489,7 @@ async function campaignPage(id) {
     managed ? null : el("p", { class: "note", id: "sent-with-cli" }, t("sent_with_cli")),
     actions, message,
     el("h2", {}, t("the_message")), messageView(shown),
+    publishes.length ? el("h2", {}, t("publishes")) : null, publishes.length ? publishList : null,
     el("h2", {}, t("funnel")), funnelList,
     urls.size ? el("h2", {}, t("articles")) : null,
     urls.size ? el("ul", {}, ...[...urls].map((u) => el("li", {}, el("a", { href: u, rel: "noreferrer" }, u)))) : null,
@@ -487,7 +510,8 @@ async function campaignPage(id) {
         el("td", { "data-label": t("what") }, e.action))))));
   }
   show(...sections.filter(Boolean));
-  if (["scheduled", "running"].includes(c.state) || (c.state === "finished" && c.reported < c.submitted)) {
+  if (["scheduled", "running"].includes(c.state) || (c.state === "finished" && c.reported < c.submitted)
+      || publishes.some((p) => p.status === null)) {
     refresh = setTimeout(route, 1000);
   }
 }
