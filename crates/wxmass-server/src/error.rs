@@ -46,7 +46,7 @@ pub struct ErrorDetail {
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    detail: ErrorDetail,
+    detail: Box<ErrorDetail>,
     /// Seconds, for a `Retry-After` header.
     retry_after: Option<u64>,
 }
@@ -55,13 +55,13 @@ impl ApiError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
-            detail: ErrorDetail {
+            detail: Box::new(ErrorDetail {
                 code,
                 message: message.into(),
                 field: None,
                 errcode: None,
                 what_to_do: None,
-            },
+            }),
             retry_after: None,
         }
     }
@@ -165,7 +165,13 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, Json(ErrorBody { error: self.detail })).into_response();
+        let mut response = (
+            self.status,
+            Json(ErrorBody {
+                error: *self.detail,
+            }),
+        )
+            .into_response();
         if let Some(seconds) = self.retry_after {
             response
                 .headers_mut()
