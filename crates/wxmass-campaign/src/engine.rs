@@ -86,6 +86,8 @@ pub trait Observer: Send + Sync {
     /// `unnamed` batches were taken by WeChat without naming their job;
     /// the first may be sent again to learn it in `ready_in`.
     fn waiting_to_name(&self, _unnamed: u64, _ready_in: Duration) {}
+    /// Every batch is submitted (and named, or left to a later run).
+    fn all_submitted(&self) {}
 }
 
 /// How often one run sends a batch again to learn its job before leaving

@@ -21,7 +21,10 @@
 //! - [`prepare`]: the message, with every upload it needs made once
 //!   ([`uploads`]: kept by content hash); [`articles`]: the Markdown
 //!   articles' pictures, covers and news item.
-//! - [`engine`]: sending, by any number of workers under leases.
+//! - [`engine`]: sending, by any number of workers under leases;
+//!   [`pipeline`]: the send every face calls ([`pipeline::send_campaign`]:
+//!   prepare once, work, track) and the workers' lease loop
+//!   ([`pipeline::worker`]).
 //! - `pushes` (feature `receiver`): WeChat's pushes written to the store,
 //!   grouped, before each is answered.
 //! - [`track`]: following the jobs until final, by push or `mass/get`;
@@ -66,6 +69,7 @@ pub mod lifecycle;
 pub mod lists;
 pub mod openids;
 pub mod people;
+pub mod pipeline;
 pub mod plan;
 pub mod prepare;
 pub mod publishes;

@@ -16,10 +16,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use wxmass_api::Client;
-use wxmass_campaign::engine::{self, Observer, WorkOptions, Worked};
+use wxmass_campaign::engine::{self, Observer, WorkOptions};
 use wxmass_campaign::lifecycle::{CampaignState, Change, ServerCampaign, Step};
+use wxmass_campaign::pipeline::{self, Sent, Told};
 use wxmass_campaign::plan::{self, CampaignSpec, Proposal};
-use wxmass_campaign::prepare::{self, Silent};
+use wxmass_campaign::prepare::Silent;
 use wxmass_campaign::{Claim, Error, Files, OpenIdList, beijing};
 
 use crate::AppState;
@@ -243,8 +244,8 @@ async fn work_campaign(
     let outcome = send(state, options, &campaign, shutdown).await;
     let now = state.now();
     let (step, note, client) = match outcome {
-        Ok((Worked::Done, client)) => (Step::Finish, None, Some(client)),
-        Ok((Worked::Stopped, _)) => return,
+        Ok((Sent::Done, client)) => (Step::Finish, None, Some(client)),
+        Ok((Sent::Stopped | Sent::StoppedTracking, _)) => return,
         Err(e) => {
             let note = failure_note(&e);
             tracing::warn!(campaign = %id.escape_debug(), error = %note.escape_debug(), "campaign failed");
@@ -308,7 +309,7 @@ async fn send(
     options: &WorkOptions,
     c: &ServerCampaign,
     shutdown: impl std::future::Future<Output = ()>,
-) -> Result<(Worked, Client), Error> {
+) -> Result<(Sent, Client), Error> {
     let journal = state.journal();
     let (account, client) = crate::api::accounts::client(state, &c.appid).await?;
     if journal.campaign(&c.id).await?.is_none() {
@@ -350,17 +351,6 @@ async fn send(
             }
         }
     }
-    let planned = journal
-        .campaign(&c.id)
-        .await?
-        .ok_or_else(|| Error::Invalid(format!("campaign {} was not planned", c.id)))?;
-    let message = match engine::prepared_message(journal, &c.id).await? {
-        Some(m) => m,
-        None => {
-            let m = prepare::message(&client, journal, &planned.content, &Silent).await?;
-            engine::keep_prepared(journal, &c.id, &m).await?
-        }
-    };
     // The campaign's state is watched by a task of its own: a future that
     // reads the store must not sit half-polled inside the engine's stop
     // check (on PostgreSQL it would hold the connection while the engine
@@ -388,18 +378,22 @@ async fn send(
             () = shutdown => {}
         }
     };
-    let worked = engine::work(
+    // Tracked by this server once the campaign is finished (below).
+    let sent = pipeline::send_campaign(
         journal,
         &client,
-        &planned,
-        &message,
+        &c.id,
         options,
-        Arc::new(Logged(c.id.clone())),
+        false,
+        Told {
+            batches: Arc::new(Logged(c.id.clone())),
+            uploads: &Silent,
+        },
         stop,
     )
     .await?;
     drop(watcher);
-    Ok((worked, client))
+    Ok((sent, client))
 }
 
 /// A task that ends with its owner.

@@ -12,11 +12,11 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde_json::json;
 use wxmass_api::{Client, MediaKind, Message};
-use wxmass_campaign::engine::{self, Observer, WorkOptions, Worked};
+use wxmass_campaign::engine::{self, Observer, WorkOptions};
+use wxmass_campaign::pipeline::{self, Sent, Told};
 use wxmass_campaign::plan::{self, CampaignSpec, NewCampaign, Proposal};
 use wxmass_campaign::prepare::{self, UploadObserver};
 use wxmass_campaign::store::prelude::*;
-use wxmass_campaign::track;
 use wxmass_campaign::{
     AccountType, Audience, Batch, Claim, Content, Files, MediaType, OpenIdList, quota,
 };
@@ -289,40 +289,38 @@ pub async fn send(
         eprintln!("dry run: nothing sent");
         return Ok(());
     }
-    let campaign = journal
-        .campaign(&campaign_id)
-        .await?
-        .context("campaign vanished from the journal")?;
-    let message = match engine::prepared_message(journal, &campaign_id).await? {
-        Some(message) => message,
-        None => {
-            let message =
-                prepare::message(&client, journal, &campaign.content, &CliUploads::default())
-                    .await?;
-            engine::keep_prepared(journal, &campaign_id, &message).await?
-        }
-    };
     let total = batches.len();
     let progress = Arc::new(CliObserver::new(pending as u64));
-    // Ctrl-C lets the batches in flight finish and be recorded (at most a
-    // few seconds; a wait for WeChat's minute is cut short), then stops. A
-    // batch cut off mid-request stays `submitting` and is resent with its
-    // clientmsgid by the rerun, which WeChat refuses as a duplicate.
-    let interrupt = Interrupt::listen();
+    // Ctrl-C (or SIGTERM) lets the batches in flight finish and be
+    // recorded (at most a few seconds; a wait for WeChat's minute is cut
+    // short), then stops. A batch cut off mid-request stays `submitting`
+    // and is resent with its clientmsgid by the rerun, which WeChat
+    // refuses as a duplicate.
+    let interrupt = crate::stop::Stop::listen();
     let mut options = work_options(journal, args.sends_per_minute);
     // With --no-wait, batches WeChat took without naming the job are left
-    // to `status --refresh` or a worker instead of waited for.
+    // to `status --refresh` or a worker instead of waited for, and the
+    // jobs are not followed.
     options.wait_to_name = !args.no_wait;
-    let worked = tokio::select! {
-        worked = engine::work(journal, &client, &campaign, &message, &options, progress.clone(), interrupt.wait()) => Some(worked),
+    let uploads = CliUploads::default();
+    let sent = tokio::select! {
+        sent = pipeline::send_campaign(journal, &client, &campaign_id, &options, !args.no_wait,
+                                       Told { batches: progress.clone(), uploads: &uploads },
+                                       interrupt.wait()) => Some(sent),
         () = async {
             interrupt.wait().await;
             tokio::time::sleep(IN_FLIGHT_GRACE).await;
         } => None,
     };
-    match worked {
-        Some(Ok(Worked::Done)) => {}
-        Some(Ok(Worked::Stopped)) | None => {
+    match sent {
+        Some(Ok(Sent::Done)) => {}
+        Some(Ok(Sent::StoppedTracking)) => {
+            eprintln!(
+                "interrupted while waiting for WeChat's results: every batch was submitted; `wxmass status {campaign_id} --refresh` asks again"
+            );
+            return Err(Interrupted { done: total, total }.into());
+        }
+        Some(Ok(Sent::Stopped)) | None => {
             let done = submitted_count(journal, &campaign_id).await?;
             return Err(Interrupted { done, total }.into());
         }
@@ -331,19 +329,7 @@ pub async fn send(
                 "batch {batch} of {total} was not sent; rerun the same command to resume"
             )));
         }
-        Some(Err(e)) => return Err(e.into()),
-    }
-    progress.finish();
-    if !args.no_wait {
-        tokio::select! {
-            tracked = track::track(&client, journal, &campaign_id) => tracked.map_err(engine_error)?,
-            () = interrupt.wait() => {
-                eprintln!(
-                    "interrupted while waiting for WeChat's results: every batch was submitted; `wxmass status {campaign_id} --refresh` asks again"
-                );
-                return Err(Interrupted { done: total, total }.into());
-            }
-        }
+        Some(Err(e)) => return Err(engine_error(e)),
     }
     if !quiet {
         crate::campaign_view::print_campaign(journal, &campaign_id, json_out).await?;
@@ -425,6 +411,10 @@ impl CliObserver {
 }
 
 impl Observer for CliObserver {
+    fn all_submitted(&self) {
+        self.finish();
+    }
+
     fn submitted(&self, claim: &Claim, msg_id: Option<i64>) {
         tracing::debug!(campaign = %claim.campaign, batch = claim.index + 1, ?msg_id, "batch submitted");
         if let Some(p) = self.progress.lock().ok().as_mut().and_then(|p| p.as_mut()) {
@@ -551,31 +541,6 @@ pub struct Interrupted {
     pub done: usize,
     /// Batches in the campaign.
     pub total: usize,
-}
-
-/// Ctrl-C, noticed from the moment `listen` is called.
-struct Interrupt(tokio::sync::watch::Receiver<bool>);
-
-impl Interrupt {
-    fn listen() -> Interrupt {
-        let (tx, rx) = tokio::sync::watch::channel(false);
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                let _ = tx.send(true);
-            }
-        });
-        Interrupt(rx)
-    }
-
-    /// Resolves on Ctrl-C.
-    async fn wait(&self) {
-        let mut rx = self.0.clone();
-        let _ = rx.wait_for(|&pressed| pressed).await;
-        if !*rx.borrow() {
-            // The listener is gone (no signal support): never resolve.
-            std::future::pending::<()>().await;
-        }
-    }
 }
 
 /// An error when WeChat reports that every batch failed (a job sent to

@@ -16,6 +16,7 @@ mod progress;
 mod serve;
 mod server;
 mod server_client;
+mod stop;
 mod worker;
 
 use std::process::ExitCode;

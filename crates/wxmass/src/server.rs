@@ -236,7 +236,7 @@ async fn serve_on(
         until_stopped(stopped.clone()),
     ));
     tokio::spawn(async move {
-        crate::worker::stop_requested().await;
+        crate::stop::requested().await;
         let _ = stopping.send(true);
     });
     wxmass_callback::serve(listener, app, limits, until_stopped(stopped)).await;

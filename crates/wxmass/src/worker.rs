@@ -1,42 +1,50 @@
 //! `wxmass worker`: one of any number of processes, on any hosts, sending
 //! the account's campaigns from a shared journal (PostgreSQL) with the
-//! engine's leases. It sends only campaigns whose message is prepared (the
-//! `send` that planned them did the uploads), so every worker sends the
-//! same media ids.
+//! engine's leases: the engine's lease loop ([`pipeline::worker`]), with
+//! this worker's log lines. It sends only campaigns whose message is
+//! prepared (the `send` that planned them did the uploads), so every worker
+//! sends the same media ids.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Result;
-use tokio::sync::watch;
 use wxmass_campaign::Claim;
-use wxmass_campaign::engine::{self, Observer, WorkOptions, Worked};
+use wxmass_campaign::engine::Observer;
+use wxmass_campaign::pipeline::{self, WorkerObserver, WorkerPlan};
 use wxmass_campaign::store::prelude::*;
 
 use crate::cli::WorkerArgs;
 use crate::config::Settings;
 
-/// Counts and logs what this worker sent, and remembers the campaigns
-/// WeChat refused a batch of for good (left until the worker restarts).
+/// Counts and logs what this worker sent.
 struct WorkerLog {
     name: String,
     sent: AtomicU64,
     takeovers: AtomicU64,
-    refused: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
-impl WorkerLog {
-    fn refused(&self, campaign: &str) -> bool {
-        self.refused
-            .lock()
-            .is_ok_and(|refused| refused.contains(campaign))
+impl WorkerObserver for WorkerLog {
+    fn left_campaign(&self, campaign: &str, batch: u32, error: &wxmass_api::Error) {
+        let advice = error
+            .advice()
+            .map(|a| format!("; what to do: {a}"))
+            .unwrap_or_default();
+        tracing::warn!(worker = %self.name, campaign = %campaign.escape_debug(), batch, %error,
+                       "WeChat refused a batch for good; leaving the campaign");
+        eprintln!(
+            "worker {}: campaign {} stopped: batch {batch} was refused ({error}){advice}",
+            self.name,
+            campaign.escape_debug()
+        );
     }
 
-    fn refuse(&self, campaign: &str) {
-        if let Ok(mut refused) = self.refused.lock() {
-            refused.insert(campaign.to_owned());
-        }
+    // The database or the network failed: what this worker held stays
+    // leased until the lease runs out, and it tries again.
+    fn round_failed(&self, error: &wxmass_campaign::Error) {
+        tracing::warn!(worker = %self.name, error = %format!("{error:#}"), "sending stopped; trying again in a second");
+        eprintln!("worker {}: {error}; trying again in a second", self.name);
     }
 }
 
@@ -70,122 +78,6 @@ impl Observer for WorkerLog {
     }
 }
 
-/// Resolves once Ctrl-C or SIGTERM has come.
-async fn stopped(mut rx: watch::Receiver<bool>) {
-    if rx.wait_for(|&s| s).await.is_err() {
-        std::future::pending::<()>().await;
-    }
-}
-
-/// Resolves once Ctrl-C or SIGTERM has come.
-pub async fn stop_requested() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
-}
-
-/// Ctrl-C and SIGTERM, as a signal every round can wait on.
-fn listen_for_stop() -> watch::Receiver<bool> {
-    let (tx, rx) = watch::channel(false);
-    tokio::spawn(async move {
-        stop_requested().await;
-        let _ = tx.send(true);
-    });
-    rx
-}
-
-/// How a round over the account's campaigns ended.
-enum Round {
-    /// Ctrl-C or SIGTERM.
-    Stopped,
-    /// This many campaigns still have batches to send.
-    Left(usize),
-}
-
-/// Sends every campaign of the account that has batches left and a
-/// prepared message.
-async fn one_round(
-    settings: &Settings,
-    journal: &dyn Store,
-    client: &wxmass_api::Client,
-    args: &WorkerArgs,
-    options: &WorkOptions,
-    log: &Arc<WorkerLog>,
-    stop: &watch::Receiver<bool>,
-) -> Result<Round> {
-    let campaigns = match &args.campaign {
-        // Not planned yet: wait for it.
-        Some(id) => match journal.campaign(id).await? {
-            Some(campaign) => vec![campaign],
-            None => return Ok(Round::Left(1)),
-        },
-        None => journal.campaigns().await?,
-    };
-    let mut left = 0;
-    for campaign in campaigns.iter().filter(|c| c.appid == settings.appid) {
-        if log.refused(&campaign.id) {
-            continue;
-        }
-        // Sent, and every job named (or too old to learn it): nothing to do.
-        if journal.unsent(&campaign.id).await? == 0
-            && journal.unnamed(&campaign.id).await?.count == 0
-        {
-            continue;
-        }
-        // Not prepared yet: its sender is still uploading.
-        let Some(message) = engine::prepared_message(journal, &campaign.id).await? else {
-            left += 1;
-            continue;
-        };
-        let worked = engine::work(
-            journal,
-            client,
-            campaign,
-            &message,
-            options,
-            log.clone(),
-            stopped(stop.clone()),
-        )
-        .await;
-        match worked {
-            Ok(Worked::Stopped) => return Ok(Round::Stopped),
-            Ok(Worked::Done) => {}
-            // WeChat refused a batch for good: sending it again cannot
-            // help, so this worker leaves the campaign until it restarts.
-            Err(wxmass_campaign::Error::Send { batch, source }) => {
-                let advice = source
-                    .advice()
-                    .map(|a| format!("; what to do: {a}"))
-                    .unwrap_or_default();
-                tracing::warn!(worker = %log.name, campaign = %campaign.id.escape_debug(), batch, error = %source,
-                               "WeChat refused a batch for good; leaving the campaign");
-                eprintln!(
-                    "worker {}: campaign {} stopped: batch {batch} was refused ({source}){advice}",
-                    log.name,
-                    campaign.id.escape_debug()
-                );
-                log.refuse(&campaign.id);
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(Round::Left(left))
-}
-
 /// `wxmass worker`.
 pub async fn run(
     client: &wxmass_api::Client,
@@ -199,32 +91,22 @@ pub async fn run(
         name: name.clone(),
         sent: AtomicU64::new(0),
         takeovers: AtomicU64::new(0),
-        refused: std::sync::Mutex::default(),
     });
-    let stop = listen_for_stop();
+    let plan = WorkerPlan {
+        appid: settings.appid.clone(),
+        campaign: args.campaign.clone(),
+        once: args.once,
+    };
     eprintln!("worker {name} sending for {}", settings.appid);
-    loop {
-        let round = one_round(settings, journal, client, args, &options, &log, &stop).await;
-        let left = match round {
-            Ok(Round::Stopped) => break,
-            Ok(Round::Left(left)) => left,
-            // The database or the network failed: what this worker held
-            // stays leased until the lease runs out, and it tries again.
-            Err(error) => {
-                tracing::warn!(worker = %name, error = %format!("{error:#}"), "sending stopped; trying again in a second");
-                eprintln!("worker {name}: {error}; trying again in a second");
-                1
-            }
-        };
-        if left == 0 && args.once {
-            break;
-        }
-        let idle = if left == 0 { 250 } else { 1000 };
-        tokio::select! {
-            () = tokio::time::sleep(Duration::from_millis(idle)) => {}
-            () = stopped(stop.clone()) => break,
-        }
-    }
+    pipeline::worker(
+        journal,
+        client,
+        &plan,
+        &options,
+        log.clone(),
+        crate::stop::requested(),
+    )
+    .await;
     eprintln!(
         "worker {name}: {} batch(es) submitted ({} taken over from a worker that stopped)",
         log.sent.load(Ordering::Relaxed),
