@@ -425,3 +425,61 @@ mod tests {
         }
     }
 }
+
+/// A private file (0600, removed when dropped) for an openid list that is
+/// read more than once but did not come as a file: standard input, a
+/// request's body, a list saved in the store.
+#[derive(Debug)]
+pub struct Spool(tempfile::NamedTempFile);
+
+impl Spool {
+    /// A new, empty spool in `dir` (the system's temporary folder if none).
+    pub fn new_in(dir: Option<&Path>) -> Result<Spool> {
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("wxmass-").suffix(".openids");
+        let made = match dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir).map_err(|source| Error::Read {
+                    path: dir.display().to_string(),
+                    source,
+                })?;
+                builder.tempfile_in(dir)
+            }
+            None => builder.tempfile(),
+        };
+        made.map(Spool).map_err(|source| Error::Read {
+            path: dir.map_or_else(
+                || std::env::temp_dir().display().to_string(),
+                |d| d.display().to_string(),
+            ),
+            source,
+        })
+    }
+
+    /// A spool holding `data`.
+    pub fn of(data: &[u8]) -> Result<Spool> {
+        let mut spool = Spool::new_in(None)?;
+        spool.write(data)?;
+        Ok(spool)
+    }
+
+    /// Appends `data`.
+    pub fn write(&mut self, data: &[u8]) -> Result<()> {
+        use std::io::Write as _;
+        let path = self.path().display().to_string();
+        self.0
+            .as_file_mut()
+            .write_all(data)
+            .map_err(|source| Error::Read { path, source })
+    }
+
+    /// The file, to write to (`std::io::copy`).
+    pub fn file(&mut self) -> &mut std::fs::File {
+        self.0.as_file_mut()
+    }
+
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        self.0.path()
+    }
+}

@@ -192,24 +192,6 @@ impl AppState {
     }
 }
 
-/// A file of this server's own in the temporary folder, removed when
-/// dropped (an upload on its way in, a list being planned).
-pub(crate) struct Spool(pub std::path::PathBuf);
-
-impl Spool {
-    /// A new name, `wxmass-{what}-RANDOM.txt`.
-    pub fn new(what: &str) -> Spool {
-        let random: u64 = rand::RngExt::random(&mut rand::rng());
-        Spool(std::env::temp_dir().join(format!("wxmass-{what}-{random:016x}.txt")))
-    }
-}
-
-impl Drop for Spool {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 /// The whole application.
 pub fn app(state: AppState) -> axum::Router {
     let callbacks = axum::Router::new()

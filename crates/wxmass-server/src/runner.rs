@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use wxmass_api::Client;
+use wxmass_campaign::audience::Spool;
 use wxmass_campaign::engine::{self, Observer, WorkOptions};
 use wxmass_campaign::lifecycle::{CampaignState, Change, ServerCampaign, Step};
 use wxmass_campaign::pipeline::{self, Sent, Told};
@@ -321,12 +322,8 @@ async fn send(
                 .list_data(name)
                 .await?
                 .ok_or_else(|| Error::Invalid(format!("the saved list {name:?} is gone")))?;
-            let spool = crate::Spool::new("plan");
-            std::fs::write(&spool.0, &data).map_err(|source| Error::Read {
-                path: spool.0.display().to_string(),
-                source,
-            })?;
-            let list = OpenIdList::read(&spool.0)?;
+            let spool = Spool::of(&data)?;
+            let list = OpenIdList::read(spool.path())?;
             spooled = Some((spool, list));
         }
         let spec = CampaignSpec {

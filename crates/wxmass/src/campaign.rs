@@ -4,7 +4,7 @@
 //! `submitting` before its request, `submitted` after, with a clientmsgid
 //! derived from campaign and batch), track (`mass/get` until final).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -12,6 +12,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde_json::json;
 use wxmass_api::{Client, MediaKind, Message};
+use wxmass_campaign::audience::Spool;
 use wxmass_campaign::engine::{self, Observer, WorkOptions};
 use wxmass_campaign::pipeline::{self, Sent, Told};
 use wxmass_campaign::plan::{self, CampaignSpec, NewCampaign, Proposal};
@@ -114,15 +115,6 @@ struct ListFile {
     _spool: Option<Spool>,
 }
 
-/// A file removed when dropped.
-struct Spool(PathBuf);
-
-impl Drop for Spool {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 impl ListFile {
     fn read(path: &Path, spool_dir: &Path) -> Result<ListFile> {
         if path.as_os_str() != "-" {
@@ -131,15 +123,11 @@ impl ListFile {
                 _spool: None,
             });
         }
-        std::fs::create_dir_all(spool_dir)
-            .with_context(|| format!("cannot create {}", spool_dir.display()))?;
-        let spool = Spool(spool_dir.join(format!("stdin-{}.openids", std::process::id())));
-        crate::config::write_private(&spool.0, b"")?;
-        let mut file = std::fs::OpenOptions::new().append(true).open(&spool.0)?;
-        std::io::copy(&mut std::io::stdin().lock(), &mut file)
+        let mut spool = Spool::new_in(Some(spool_dir))?;
+        std::io::copy(&mut std::io::stdin().lock(), spool.file())
             .context("cannot read the openids from standard input")?;
         Ok(ListFile {
-            list: OpenIdList::read(&spool.0)?,
+            list: OpenIdList::read(spool.path())?,
             _spool: Some(spool),
         })
     }

@@ -4,14 +4,13 @@
 //! under a name that campaigns then name (`"audience": {"kind":
 //! "openids"}, "list": NAME`). A list does not change once saved.
 
-use std::io::Write as _;
-
 use axum::Json;
 use axum::body::Body as RequestBody;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Serialize;
 use utoipa::ToSchema;
+use wxmass_campaign::audience::Spool;
 use wxmass_campaign::lists::SavedList;
 use wxmass_campaign::{OpenIdList, sha256_hex};
 
@@ -76,8 +75,7 @@ pub async fn save_list(
     body: RequestBody,
 ) -> ApiResult<(StatusCode, Json<ListView>)> {
     crate::api::people::check_name("name", &name)?;
-    let spool = crate::Spool::new("list");
-    let mut file = std::fs::File::create(&spool.0).map_err(|e| ApiError::internal(&e))?;
+    let mut spool = Spool::new_in(None).map_err(|e| ApiError::internal(&e))?;
     let mut stream = body.into_data_stream();
     let mut size = 0usize;
     while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
@@ -90,19 +88,17 @@ pub async fn save_list(
                 LIST_MAX_BYTES / (1024 * 1024)
             )));
         }
-        file.write_all(&chunk).map_err(|e| ApiError::internal(&e))?;
+        spool.write(&chunk).map_err(|e| ApiError::internal(&e))?;
     }
-    file.sync_all().map_err(|e| ApiError::internal(&e))?;
-    drop(file);
-    let path = spool.0.clone();
+    let path = spool.path().to_owned();
     // The reader names the file it read: the client's is "the list", not
     // this server's temporary path.
-    let shown = spool.0.display().to_string();
+    let shown = path.display().to_string();
     let checked = tokio::task::spawn_blocking(move || OpenIdList::read(&path))
         .await
         .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::invalid("body", e.to_string().replace(&shown, "the list")))?;
-    let data = std::fs::read(&spool.0).map_err(|e| ApiError::internal(&e))?;
+    let data = std::fs::read(spool.path()).map_err(|e| ApiError::internal(&e))?;
     state.check_storage(data.len() as u64).await?;
     let now = state.now();
     let saved = SavedList {
