@@ -24,7 +24,8 @@
 //! - [`engine`]: sending, by any number of workers under leases;
 //!   [`pipeline`]: the send every face calls ([`pipeline::send_campaign`]:
 //!   prepare once, work, track) and the workers' lease loop
-//!   ([`pipeline::worker`]).
+//!   ([`pipeline::worker`]); [`publishing`]: free publishing, exactly
+//!   once ([`publishes`]: its records).
 //! - `pushes` (feature `receiver`): WeChat's pushes written to the store,
 //!   grouped, before each is answered.
 //! - [`track`]: following the jobs until final, by push or `mass/get`;
@@ -73,6 +74,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod prepare;
 pub mod publishes;
+pub mod publishing;
 #[cfg(feature = "receiver")]
 pub mod pushes;
 pub mod quota;

@@ -10,7 +10,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use wxmass_campaign::publishes::{self, PublishRecord};
+use wxmass_campaign::publishes::PublishRecord;
+use wxmass_campaign::publishing;
 use wxmass_campaign::{Content, beijing};
 
 use crate::AppState;
@@ -157,7 +158,7 @@ pub async fn submit_publish(
             e => e.into(),
         })?;
     let journal = state.journal();
-    let plan = publishes::plan(
+    let plan = publishing::plan(
         &client,
         journal,
         &new.content,
@@ -165,7 +166,7 @@ pub async fn submit_publish(
     )
     .await?;
     let name = new.name.clone().unwrap_or_else(|| plan.default_name());
-    let record = publishes::submit(&client, journal, &plan, &name, state.now()).await?;
+    let record = publishing::submit(&client, journal, &plan, &name, state.now()).await?;
     let submitted_now = plan.recorded.is_none();
     if submitted_now {
         journal

@@ -106,7 +106,7 @@ async fn a_submit_that_went_through_unrecorded_is_not_repeated() {
     let content = articles(&app, "Lost answer").await;
     let parsed: Content = serde_json::from_value(content.clone()).expect("content");
     let wechat = app.wechat();
-    let plan = wxmass_campaign::publishes::plan(
+    let plan = wxmass_campaign::publishing::plan(
         &wechat,
         app.state.journal(),
         &parsed,

@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde_json::json;
 use wxmass_api::api::publish::PublishStatus;
-use wxmass_campaign::publishes::{self, Outcome};
+use wxmass_campaign::publishing::{self, Outcome};
 use wxmass_campaign::store::prelude::*;
 
 use crate::cli::{ContentArgs, PublishArgs};
@@ -35,7 +35,7 @@ pub async fn publish(
     let planned = crate::article::plan(&content, false)?;
     let client = settings.client()?;
     let uploads = crate::campaign::CliUploads::default();
-    let plan = match publishes::plan(&client, journal, &planned.content, &uploads).await {
+    let plan = match publishing::plan(&client, journal, &planned.content, &uploads).await {
         Ok(plan) => plan,
         Err(wxmass_campaign::Error::AlreadyPublished { article_id, urls }) => bail!(
             "these articles were published already (article_id {article_id}, {}): an earlier run's submit went through but was not recorded; nothing submitted again. `wxmass status --unknown` lists its report once serve has it",
@@ -61,7 +61,7 @@ pub async fn publish(
             args.yes,
         )?;
     }
-    let record = publishes::submit(
+    let record = publishing::submit(
         &client,
         journal,
         &plan,
@@ -84,7 +84,7 @@ pub async fn publish(
         let working =
             crate::progress::Working::new(format!("publish {}: publishing", record.publish_id));
         let outcome =
-            publishes::follow(&client, journal, &record, Duration::from_secs(args.timeout))
+            publishing::follow(&client, journal, &record, Duration::from_secs(args.timeout))
                 .await
                 .map_err(crate::campaign::engine_error)
                 .context("cannot ask how the publish stands (freepublish/get)")?;
@@ -93,7 +93,7 @@ pub async fn publish(
     };
     let value = json!({
         "campaign": record.campaign, "media_id": record.media_id, "publish_id": record.publish_id,
-        "msg_data_id": record.msg_data_id, "status": outcome.status.map(publishes::label),
+        "msg_data_id": record.msg_data_id, "status": outcome.status.map(publishing::label),
         "article_id": outcome.article_id, "article_urls": outcome.article_urls,
         "fail_idx": outcome.fail_idx, "told_by": outcome.told_by,
     });
@@ -102,7 +102,7 @@ pub async fn publish(
         bail!(
             "publish {} ended {}: the draft stays in the box; fix the articles and run again",
             record.publish_id,
-            outcome.status.map(publishes::label).unwrap_or_default()
+            outcome.status.map(publishing::label).unwrap_or_default()
         );
     }
     Ok(())
@@ -131,7 +131,7 @@ fn sentence(outcome: &Outcome) -> String {
         }
         Some(other) => format!(
             "publish {publish_id}: {} (articles {:?}), per {}",
-            publishes::label(other),
+            publishing::label(other),
             outcome.fail_idx,
             outcome.told_by
         ),
