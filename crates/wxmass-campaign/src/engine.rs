@@ -159,7 +159,7 @@ pub async fn work(
 /// the last; a server finishes its own.
 async fn finish_unmanaged(journal: &dyn Store, id: &str) -> Result<()> {
     use crate::lifecycle::{CampaignState, Change};
-    if let Some(c) = journal.server_campaign(id).await?
+    if let Some(c) = journal.campaign(id).await?
         && c.created_by.is_none()
         && c.state == CampaignState::Running
     {

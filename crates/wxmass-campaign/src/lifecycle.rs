@@ -8,7 +8,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::spec::{Audience, Content};
 
 /// Where a campaign is.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -122,42 +121,6 @@ impl CampaignState {
     }
 }
 
-/// A campaign as a server keeps it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerCampaign {
-    /// Its id (the engine's campaign id once it runs).
-    pub id: String,
-    /// The account it is sent for.
-    pub appid: String,
-    /// A name for people.
-    pub name: String,
-    /// What it sends.
-    pub content: Content,
-    /// To whom.
-    pub audience: Audience,
-    /// The saved list, for an [`Audience::Openids`] campaign.
-    pub list: Option<String>,
-    /// Openids a batch, for a list.
-    pub batch_size: Option<u32>,
-    /// Where it is.
-    pub state: CampaignState,
-    /// When to send it (Unix seconds), once approved.
-    pub send_at: Option<i64>,
-    /// Who wrote it; `None`: sent with the CLI (or a worker), which a
-    /// server shows but does not run.
-    pub created_by: Option<String>,
-    /// Who approved it.
-    pub approved_by: Option<String>,
-    /// The last thing that happened to it, for people (an error, "ran late").
-    pub note: String,
-    /// Unix seconds.
-    pub created_at: i64,
-    /// Unix seconds.
-    pub updated_at: i64,
-    /// Followers addressed, once planned (0 before).
-    pub audience_size: u64,
-}
-
 /// Which campaigns to read.
 #[derive(Debug, Clone, Copy)]
 pub enum Which<'a> {
@@ -165,11 +128,15 @@ pub enum Which<'a> {
     Id(&'a str),
     /// Every one.
     All,
+    /// The one with this id, if it is planned (its batches recorded).
+    PlannedId(&'a str),
+    /// Every planned one.
+    Planned,
     /// Those a server should be sending at this time (Unix seconds).
     Due(i64),
 }
 
-/// What a [`crate::store::ServerCampaignStore::move_campaign`] also changes.
+/// What a [`crate::store::LifecycleStore::move_campaign`] also changes.
 #[derive(Debug, Clone, Default)]
 pub struct Change {
     /// A new time to send.

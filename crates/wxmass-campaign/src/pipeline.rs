@@ -52,7 +52,7 @@ pub async fn prepared(
         return Ok(message);
     }
     let planned = store
-        .campaign(campaign)
+        .planned_campaign(campaign)
         .await?
         .ok_or_else(|| Error::Invalid(format!("campaign {campaign:?} was not planned")))?;
     let message = prepare::message(client, store, &planned.content, uploads).await?;
@@ -78,7 +78,7 @@ pub async fn send_campaign(
         uploads,
     } = told;
     let planned = store
-        .campaign(campaign)
+        .planned_campaign(campaign)
         .await?
         .ok_or_else(|| Error::Invalid(format!("campaign {campaign:?} was not planned")))?;
     let message = prepared(store, client, campaign, uploads).await?;
@@ -225,11 +225,11 @@ async fn one_round<F: Future<Output = ()>>(
 ) -> Result<Option<usize>> {
     let campaigns = match &plan.campaign {
         // Not planned yet: wait for it.
-        Some(id) => match store.campaign(id).await? {
+        Some(id) => match store.planned_campaign(id).await? {
             Some(campaign) => vec![campaign],
             None => return Ok(Some(1)),
         },
-        None => store.campaigns().await?,
+        None => store.planned_campaigns().await?,
     };
     let mut left = 0;
     for campaign in campaigns.iter().filter(|c| c.appid == plan.appid) {

@@ -122,7 +122,7 @@ pub async fn propose_at(
     list: Option<&mut OpenIdList>,
     now: i64,
 ) -> Result<Proposal> {
-    if let Some(existing) = journal.campaign(&spec.id).await? {
+    if let Some(existing) = journal.planned_campaign(&spec.id).await? {
         if legacy::id_json(&existing.content) != legacy::id_json(&spec.content) {
             return Err(Error::ContentChanged(spec.id.clone()));
         }
@@ -175,14 +175,7 @@ pub async fn propose_at(
         None => 0,
     };
     Ok(Proposal::New(NewCampaign {
-        campaign: Campaign {
-            id: spec.id,
-            appid: spec.appid,
-            content: spec.content,
-            audience: spec.audience,
-            audience_size: size,
-            created_at: now,
-        },
+        campaign: Campaign::sent_now(spec.id, spec.appid, spec.content, spec.audience, size, now),
         capped,
         files: spec.files,
         batch_size: spec.batch_size,

@@ -41,7 +41,7 @@ pub async fn article_totals(
     campaign: &str,
     today: Date,
 ) -> Result<Vec<ArticleTotal>> {
-    let c = journal.campaign(campaign).await?.ok_or_else(|| {
+    let c = journal.planned_campaign(campaign).await?.ok_or_else(|| {
         Error::Invalid(format!(
             "no campaign {campaign:?} in the journal: `wxmass campaigns` lists them"
         ))

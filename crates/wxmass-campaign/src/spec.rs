@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+
+use crate::lifecycle::CampaignState;
 use sha2::{Digest, Sha256};
 
 /// A file the message needs, addressed by its content: the bytes are kept
@@ -342,21 +344,76 @@ impl BatchState {
     }
 }
 
-/// One campaign as recorded.
+/// A campaign: what it sends, to whom, and where it is in its life. One
+/// model for every face: a server's campaign is written as a draft and
+/// approved; a CLI send is created running, with no creator (a server shows
+/// it, read-only); both are planned (their batches recorded) when they
+/// start, and the engine sends them the same way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Campaign {
-    /// Its name.
+    /// Its id.
     pub id: String,
-    /// The account.
+    /// The account it is sent for.
     pub appid: String,
-    /// The message.
+    /// A name for people (the id, for a CLI send).
+    pub name: String,
+    /// What it sends.
     pub content: Content,
-    /// Who it goes to.
+    /// To whom.
     pub audience: Audience,
-    /// Followers addressed (known when planned).
-    pub audience_size: u64,
+    /// A server's saved list, for an [`Audience::Openids`] campaign.
+    pub list: Option<String>,
+    /// Openids a batch, for a list.
+    pub batch_size: Option<u32>,
+    /// Where it is.
+    pub state: CampaignState,
+    /// When to send it (Unix seconds), once approved (a CLI send: when it
+    /// was sent).
+    pub send_at: Option<i64>,
+    /// Who wrote it; `None`: sent with the CLI (or a worker), which a
+    /// server shows but does not run.
+    pub created_by: Option<String>,
+    /// Who approved it.
+    pub approved_by: Option<String>,
+    /// The last thing that happened to it, for people (an error, "ran late").
+    pub note: String,
     /// Unix seconds.
     pub created_at: i64,
+    /// Unix seconds.
+    pub updated_at: i64,
+    /// Followers addressed, once planned (0 before).
+    pub audience_size: u64,
+}
+
+impl Campaign {
+    /// A campaign sent now by whoever plans it (the CLI's `send`): running
+    /// from `now`, named by its id, with no creator.
+    pub fn sent_now(
+        id: String,
+        appid: String,
+        content: Content,
+        audience: Audience,
+        audience_size: u64,
+        now: i64,
+    ) -> Campaign {
+        Campaign {
+            name: id.clone(),
+            id,
+            appid,
+            content,
+            audience,
+            list: None,
+            batch_size: None,
+            state: CampaignState::Running,
+            send_at: Some(now),
+            created_by: None,
+            approved_by: None,
+            note: String::new(),
+            created_at: now,
+            updated_at: now,
+            audience_size,
+        }
+    }
 }
 
 /// One batch as recorded.

@@ -9,14 +9,14 @@ use wxmass_campaign::{
 };
 
 fn campaign(id: &str) -> Campaign {
-    Campaign {
-        id: id.into(),
-        appid: "wxA".into(),
-        content: Content::Text { text: "hi".into() },
-        audience: Audience::Openids,
-        audience_size: 6,
-        created_at: 1_700_000_000,
-    }
+    Campaign::sent_now(
+        id.into(),
+        "wxA".into(),
+        Content::Text { text: "hi".into() },
+        Audience::Openids,
+        6,
+        1_700_000_000,
+    )
 }
 
 fn batches(id: &str) -> Vec<wxmass_campaign::Result<PlannedBatch>> {
@@ -143,7 +143,13 @@ async fn leases_and_takeovers(journal: &dyn Store) {
             .await
             .is_err()
     );
-    assert!(journal.campaign("d").await.expect("query").is_none());
+    assert!(
+        journal
+            .planned_campaign("d")
+            .await
+            .expect("query")
+            .is_none()
+    );
 }
 
 /// The minute's sends, shared by every worker of the account. A run that

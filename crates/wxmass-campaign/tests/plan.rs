@@ -64,7 +64,11 @@ async fn planning(journal: &dyn Store) {
     assert_eq!(sizes.iter().sum::<u64>(), 5);
     assert!(sizes.iter().all(|&s| s >= 2), "{sizes:?}");
     assert!(
-        journal.campaign("p1").await.expect("read").is_none(),
+        journal
+            .planned_campaign("p1")
+            .await
+            .expect("read")
+            .is_none(),
         "nothing is written before commit"
     );
     plan::commit(journal, &new, Some(&list))
@@ -125,7 +129,13 @@ async fn planning(journal: &dyn Store) {
         matches!(&missing, Err(Error::Invalid(why)) if why.contains("no tag 999")),
         "{missing:?}"
     );
-    assert!(journal.campaign("t2").await.expect("read").is_none());
+    assert!(
+        journal
+            .planned_campaign("t2")
+            .await
+            .expect("read")
+            .is_none()
+    );
     emulator.shutdown().await;
 }
 

@@ -23,7 +23,7 @@ async fn a_schema_1_journal_is_upgraded_in_place() {
     let journal = SqliteStore::open(&path).expect("upgraded");
     assert_eq!(journal.version().expect("version"), SCHEMA_VERSION);
     let ids: Vec<String> = journal
-        .campaigns()
+        .planned_campaigns()
         .await
         .expect("campaigns")
         .into_iter()
@@ -33,7 +33,7 @@ async fn a_schema_1_journal_is_upgraded_in_place() {
 
     // A finished list campaign: its batches, openids and reports.
     let text = journal
-        .campaign("v1-text")
+        .planned_campaign("v1-text")
         .await
         .expect("read")
         .expect("there");
@@ -83,7 +83,7 @@ async fn a_schema_1_journal_is_upgraded_in_place() {
 
     // Files, media ids and articles in their typed forms.
     match journal
-        .campaign("v1-image")
+        .planned_campaign("v1-image")
         .await
         .expect("read")
         .map(|c| c.content)
@@ -95,7 +95,7 @@ async fn a_schema_1_journal_is_upgraded_in_place() {
         other => panic!("v1-image: {other:?}"),
     }
     let media = journal
-        .campaign("v1-media")
+        .planned_campaign("v1-media")
         .await
         .expect("read")
         .expect("there");
@@ -104,7 +104,7 @@ async fn a_schema_1_journal_is_upgraded_in_place() {
         Content::Uploaded { media_type: MediaType::Voice, ref media_id, .. } if media_id == "abc123"
     ));
     match journal
-        .campaign("v1-article")
+        .planned_campaign("v1-article")
         .await
         .expect("read")
         .map(|c| c.content)
@@ -125,7 +125,7 @@ async fn a_schema_1_journal_is_upgraded_in_place() {
     assert_eq!(report.sent_count, 60);
     // The uploads stay journalled, so a rerun uploads nothing again.
     let image = &journal
-        .campaign("v1-image")
+        .planned_campaign("v1-image")
         .await
         .expect("read")
         .expect("there");
@@ -234,7 +234,7 @@ async fn every_sqlite_schema_a_release_wrote_is_upgraded_in_place() {
         let journal = SqliteStore::open(&path).unwrap_or_else(|e| panic!("v{version}: {e}"));
         assert_eq!(journal.version().expect("version"), SCHEMA_VERSION);
         assert_old_campaign_reads(
-            journal.campaign("old").await.expect("read"),
+            journal.planned_campaign("old").await.expect("read"),
             journal.batches("old").await.expect("batches").len(),
         );
     }
@@ -277,7 +277,7 @@ async fn every_postgres_schema_a_release_wrote_is_upgraded_in_place() {
         .await
         .unwrap_or_else(|e| panic!("v{old}: {e}"));
         assert_old_campaign_reads(
-            journal.campaign("old").await.expect("read"),
+            journal.planned_campaign("old").await.expect("read"),
             journal.batches("old").await.expect("batches").len(),
         );
         let version: i32 = client
@@ -327,7 +327,7 @@ fn two_campaign_tables_sql() -> String {
 /// is read in its life; the engine sees the planned ones only.
 async fn assert_one_campaign_table(store: &dyn wxmass_campaign::Store) {
     use wxmass_campaign::lifecycle::CampaignState;
-    let all = store.server_campaigns().await.expect("campaigns");
+    let all = store.campaigns().await.expect("campaigns");
     let ids: Vec<&str> = all.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids, ["sent", "draft", "cli"], "newest first");
     let cli = &all[2];
@@ -361,14 +361,20 @@ async fn assert_one_campaign_table(store: &dyn wxmass_campaign::Store) {
         (&Audience::Openids, 20, 1700000300)
     );
     let planned: Vec<String> = store
-        .campaigns()
+        .planned_campaigns()
         .await
         .expect("planned")
         .into_iter()
         .map(|c| c.id)
         .collect();
     assert_eq!(planned, ["sent", "cli"], "a draft is not the engine's yet");
-    assert!(store.campaign("draft").await.expect("read").is_none());
+    assert!(
+        store
+            .planned_campaign("draft")
+            .await
+            .expect("read")
+            .is_none()
+    );
 }
 
 #[tokio::test]

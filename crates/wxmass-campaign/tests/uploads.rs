@@ -89,14 +89,14 @@ async fn a_batch_refused_for_good_ends_the_run_with_the_errcode() {
     let dir = tempfile::tempdir().expect("dir");
     let store = store::open_sqlite(&dir.path().join("j.db")).expect("store");
     let (_emulator, client) = account("wx1111111111111111").await;
-    let campaign = Campaign {
-        id: "refused".into(),
-        appid: "wx1111111111111111".into(),
-        content: Content::Text { text: "-".into() },
-        audience: Everyone::All,
-        audience_size: 5,
-        created_at: wxmass_campaign::beijing::now(),
-    };
+    let campaign = Campaign::sent_now(
+        "refused".into(),
+        "wx1111111111111111".into(),
+        Content::Text { text: "-".into() },
+        Everyone::All,
+        5,
+        wxmass_campaign::beijing::now(),
+    );
     let mut batches = std::iter::once(Ok(PlannedBatch {
         clientmsgid: wxmass_campaign::batch_clientmsgid("refused", 0),
         openids: vec![],

@@ -16,9 +16,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use wxmass_api::Client;
+use wxmass_campaign::Campaign;
 use wxmass_campaign::audience::Spool;
 use wxmass_campaign::engine::{self, Observer, WorkOptions};
-use wxmass_campaign::lifecycle::{CampaignState, Change, ServerCampaign, Step};
+use wxmass_campaign::lifecycle::{CampaignState, Change, Step};
 use wxmass_campaign::pipeline::{self, Sent, Told};
 use wxmass_campaign::plan::{self, CampaignSpec, Proposal};
 use wxmass_campaign::prepare::Silent;
@@ -164,7 +165,7 @@ async fn start_due(
 /// the follow-up after sending, or the server that sent them stopped.
 async fn follow_up(state: &AppState, options: &WorkOptions) -> Result<(), Error> {
     let since = state.now() - FOLLOW_UP_FOR;
-    for c in state.journal().server_campaigns().await? {
+    for c in state.journal().campaigns().await? {
         // A campaign sent with the CLI is followed by its sender.
         if c.state != CampaignState::Finished || c.updated_at < since || c.created_by.is_none() {
             continue;
@@ -172,7 +173,7 @@ async fn follow_up(state: &AppState, options: &WorkOptions) -> Result<(), Error>
         let (_, client) = crate::api::accounts::client(state, &c.appid).await?;
         // Batches WeChat took without naming the job (their sender stopped
         // before their minute passed) are sent again to learn it.
-        if let Some(planned) = state.journal().campaign(&c.id).await? {
+        if let Some(planned) = state.journal().planned_campaign(&c.id).await? {
             engine::name_unnamed(state.journal(), &client, &planned, options).await?;
         }
         let open = wxmass_campaign::track::ask_open(&client, state.journal(), &c.id).await?;
@@ -198,7 +199,7 @@ async fn pull_reads(state: &AppState) -> Result<(), Error> {
         return Ok(());
     }
     let since = now - (PULL_FOR_DAYS + 1) * 86_400;
-    for c in state.journal().server_campaigns().await? {
+    for c in state.journal().campaigns().await? {
         if c.state != CampaignState::Finished
             || c.updated_at < since
             || c.created_by.is_none()
@@ -238,7 +239,7 @@ async fn pull_reads(state: &AppState) -> Result<(), Error> {
 async fn work_campaign(
     state: &AppState,
     options: &WorkOptions,
-    campaign: ServerCampaign,
+    campaign: Campaign,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     let id = campaign.id.clone();
@@ -308,12 +309,12 @@ fn failure_note(error: &Error) -> String {
 async fn send(
     state: &AppState,
     options: &WorkOptions,
-    c: &ServerCampaign,
+    c: &Campaign,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(Sent, Client), Error> {
     let journal = state.journal();
     let (account, client) = crate::api::accounts::client(state, &c.appid).await?;
-    if journal.campaign(&c.id).await?.is_none() {
+    if journal.planned_campaign(&c.id).await?.is_none() {
         // A list is planned from its saved bytes, in a file of this
         // server's own for the time it takes.
         let mut spooled = None;
@@ -342,7 +343,7 @@ async fn send(
             let list = spooled.as_ref().map(|(_, list)| list);
             // Two servers may plan at once: the second finds the first's.
             if let Err(e) = plan::commit(journal, &new, list).await
-                && journal.campaign(&c.id).await?.is_none()
+                && journal.planned_campaign(&c.id).await?.is_none()
             {
                 return Err(e);
             }
@@ -358,7 +359,7 @@ async fn send(
         AbortOnDrop(tokio::spawn(async move {
             loop {
                 tokio::time::sleep(STATE_EVERY).await;
-                match state.journal().server_campaign(&id).await {
+                match state.journal().campaign(&id).await {
                     Ok(Some(now)) if now.state == CampaignState::Running => {}
                     Ok(_) => {
                         let _ = paused_tx.send(true);

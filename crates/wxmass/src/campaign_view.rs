@@ -10,7 +10,7 @@ use wxmass_campaign::{Audience, Summary};
 /// Prints one campaign with its batches.
 pub async fn print_campaign(journal: &dyn Store, id: &str, json_out: bool) -> Result<()> {
     let campaign = journal
-        .campaign(id)
+        .planned_campaign(id)
         .await?
         .with_context(|| format!("no campaign {id:?} in the journal; see `wxmass campaigns`"))?;
     let batches = journal.batches(id).await?;

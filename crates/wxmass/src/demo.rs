@@ -207,7 +207,7 @@ async fn run_in(dir: &Path, json: bool) -> Result<()> {
         let mut all = Vec::new();
         for args in &campaigns {
             let id = args.campaign.clone().unwrap_or_default();
-            all.push(serde_json::json!({"campaign": journal.campaign(&id).await?, "batches": journal.batches(&id).await?}));
+            all.push(serde_json::json!({"campaign": journal.planned_campaign(&id).await?, "batches": journal.batches(&id).await?}));
         }
         crate::commands::emit(serde_json::Value::Array(all));
     } else {

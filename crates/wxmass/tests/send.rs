@@ -475,7 +475,7 @@ fn the_cli_lists_a_servers_campaigns_and_cannot_send_them() {
         let store = wxmass_campaign::store::open_sqlite(&journal).expect("store");
         let now = wxmass_campaign::beijing::now();
         store
-            .create_server_campaign(&wxmass_campaign::lifecycle::ServerCampaign {
+            .create_campaign(&wxmass_campaign::Campaign {
                 id: "draft".into(),
                 appid: common::APPID.into(),
                 name: "A server's draft".into(),

@@ -22,7 +22,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::error::{Error, Result};
-use crate::lifecycle::{CampaignState, Change, ServerCampaign, Step, Which};
+use crate::lifecycle::{CampaignState, Change, Step, Which};
 use crate::lists::SavedList;
 use crate::people::{Account, AuditEntry, Credential, Role, Scoped, Testers, TokenRecord, User};
 use crate::publishes::{PublishRecord, PublishReport};
@@ -43,8 +43,8 @@ pub use sqlite::SqliteStore;
 /// The traits of every aggregate, to call the store's methods.
 pub mod prelude {
     pub use super::{
-        BatchStore, CampaignStore, ListStore, MediaStore, PeopleStore, PublishStore, PushStore,
-        ReadStore, ServerCampaignStore, SignInStore, Store,
+        BatchStore, CampaignStore, LifecycleStore, ListStore, MediaStore, PeopleStore,
+        PublishStore, PushStore, ReadStore, SignInStore, Store,
     };
 }
 
@@ -55,7 +55,7 @@ pub trait Store:
     + PushStore
     + MediaStore
     + PeopleStore
-    + ServerCampaignStore
+    + LifecycleStore
     + ListStore
     + PublishStore
     + ReadStore
@@ -90,13 +90,10 @@ pub fn open_sqlite(path: &Path) -> Result<Arc<dyn Store>> {
     Ok(Arc::new(SqliteStore::open(path)?))
 }
 
-/// Campaigns as the engine sends them, and what their planning records.
+/// What a campaign's planning records (its batches, files and prepared
+/// message); the campaigns themselves are read with [`LifecycleStore`].
 #[async_trait]
 pub trait CampaignStore: Send + Sync {
-    /// A campaign by id.
-    async fn campaign(&self, id: &str) -> Result<Option<Campaign>>;
-    /// Every campaign, newest first.
-    async fn campaigns(&self) -> Result<Vec<Campaign>>;
     /// Records a campaign, the files it sends (by content) and its batches,
     /// in one transaction: all of it, or (on any error, including one from
     /// `batches`) nothing.
@@ -367,14 +364,15 @@ pub trait PeopleStore: Send + Sync {
     async fn audit_log(&self, before: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>>;
 }
 
-/// The server's campaigns, from draft to finished.
+/// Every campaign (the CLI's and the servers', one table, one
+/// [`Campaign`]), read, and moved through its life from draft to finished.
 #[async_trait]
-pub trait ServerCampaignStore: Send + Sync {
+pub trait LifecycleStore: Send + Sync {
     /// Keeps a new campaign (a draft); whether its id was free.
-    async fn insert_server_campaign(&self, c: &ServerCampaign) -> Result<bool>;
+    async fn insert_campaign(&self, c: &Campaign) -> Result<bool>;
     /// Keeps a new campaign (a draft); [`Error::Exists`] if the id is taken.
-    async fn create_server_campaign(&self, c: &ServerCampaign) -> Result<()> {
-        if !self.insert_server_campaign(c).await? {
+    async fn create_campaign(&self, c: &Campaign) -> Result<()> {
+        if !self.insert_campaign(c).await? {
             return Err(Error::Exists(format!(
                 "a campaign {:?} exists already",
                 c.id
@@ -383,28 +381,37 @@ pub trait ServerCampaignStore: Send + Sync {
         Ok(())
     }
     /// The campaigns `which` names, newest first.
-    async fn server_campaigns_of(&self, which: Which<'_>) -> Result<Vec<ServerCampaign>>;
+    async fn campaigns_of(&self, which: Which<'_>) -> Result<Vec<Campaign>>;
     /// A campaign by id.
-    async fn server_campaign(&self, id: &str) -> Result<Option<ServerCampaign>> {
+    async fn campaign(&self, id: &str) -> Result<Option<Campaign>> {
+        Ok(self.campaigns_of(Which::Id(id)).await?.into_iter().next())
+    }
+    /// Every campaign, newest first.
+    async fn campaigns(&self) -> Result<Vec<Campaign>> {
+        self.campaigns_of(Which::All).await
+    }
+    /// Campaign `id` if it is planned (its batches recorded): the engine's
+    /// view, what a worker may send.
+    async fn planned_campaign(&self, id: &str) -> Result<Option<Campaign>> {
         Ok(self
-            .server_campaigns_of(Which::Id(id))
+            .campaigns_of(Which::PlannedId(id))
             .await?
             .into_iter()
             .next())
     }
-    /// Every campaign, newest first.
-    async fn server_campaigns(&self) -> Result<Vec<ServerCampaign>> {
-        self.server_campaigns_of(Which::All).await
+    /// Every planned campaign, newest first.
+    async fn planned_campaigns(&self) -> Result<Vec<Campaign>> {
+        self.campaigns_of(Which::Planned).await
     }
     /// The campaigns a server should be sending at `now`: scheduled ones
     /// whose time has come, and running ones (another server may have died
     /// while sending them).
-    async fn due_campaigns(&self, now: i64) -> Result<Vec<ServerCampaign>> {
-        self.server_campaigns_of(Which::Due(now)).await
+    async fn due_campaigns(&self, now: i64) -> Result<Vec<Campaign>> {
+        self.campaigns_of(Which::Due(now)).await
     }
     /// Replaces draft `c.id`'s name, content, audience, list and batch size,
     /// if it is still a draft; whether it was.
-    async fn update_draft(&self, c: &ServerCampaign, now: i64) -> Result<bool>;
+    async fn update_draft(&self, c: &Campaign, now: i64) -> Result<bool>;
     /// Deletes campaign `id` if it is still a draft; whether it was.
     async fn delete_draft(&self, id: &str) -> Result<bool>;
     /// Moves campaign `id` from `from` to `to` with `change`, if it is still
@@ -436,7 +443,7 @@ pub trait ServerCampaignStore: Send + Sync {
             return Ok(to);
         }
         let state = self
-            .server_campaign(id)
+            .campaign(id)
             .await?
             .map_or("gone", |c| c.state.as_str());
         Err(Error::WrongState {

@@ -2,8 +2,9 @@
 
 use serde::Serialize;
 
+use crate::Campaign;
 use crate::error::{Error, Result};
-use crate::lifecycle::{CampaignState, ServerCampaign, Which};
+use crate::lifecycle::{CampaignState, Which};
 use crate::people::{AccountType, Role, Testers};
 use crate::spec::{Audience, Recorded};
 
@@ -28,13 +29,13 @@ pub(super) fn account_type_name(t: Option<AccountType>) -> Option<&'static str> 
     })
 }
 
-/// A campaign's columns, in [`ServerCampaignRow`]'s order. A campaign
+/// A campaign's columns, in [`CampaignRow`]'s order. A campaign
 /// sent with the CLI has no name (its id stands for it) and no creator.
-pub(super) const SERVER_CAMPAIGN_COLUMNS: &str = "id, appid, coalesce(name, id), content, audience_kind, tag_id, list, batch_size, \
+pub(super) const CAMPAIGN_COLUMNS: &str = "id, appid, coalesce(name, id), content, audience_kind, tag_id, list, batch_size, \
      state, send_at, created_by, approved_by, note, created_at, coalesce(updated_at, created_at), audience_size";
 
 /// The columns written for a new campaign, numbered as in
-/// [`SERVER_CAMPAIGN_COLUMNS`] (less the ones only read).
+/// [`CAMPAIGN_COLUMNS`] (less the ones only read).
 pub(super) const NEW_CAMPAIGN_COLUMNS: &str = "id, appid, name, content, audience_kind, tag_id, list, batch_size, \
      state, send_at, created_by, approved_by, note, created_at, updated_at, audience_size";
 
@@ -56,11 +57,8 @@ pub(super) fn taken(id: &str) -> Error {
     ))
 }
 
-/// The condition of reading planned campaigns only (the engine's view).
-pub(super) const PLANNED: &str = "planned_at IS NOT NULL";
-
 /// A row's columns, as read by either backend.
-pub(super) type ServerCampaignRow = (
+pub(super) type CampaignRow = (
     String,
     String,
     String,
@@ -89,7 +87,7 @@ pub(super) fn audience_of(kind: &str, tag_id: Option<i64>) -> Option<Audience> {
     }
 }
 
-pub(super) fn server_campaign_of(r: ServerCampaignRow) -> Result<ServerCampaign> {
+pub(super) fn campaign_row(r: CampaignRow) -> Result<Campaign> {
     let bad = |what: &str| Error::Store {
         advice: format!(
             "campaign {:?} in the store has {what} this build cannot read: was it written by a newer wxmass?",
@@ -97,7 +95,7 @@ pub(super) fn server_campaign_of(r: ServerCampaignRow) -> Result<ServerCampaign>
         ),
         source: None,
     };
-    Ok(ServerCampaign {
+    Ok(Campaign {
         content: serde_json::from_str(&r.3).map_err(|_| bad("content"))?,
         audience: audience_of(&r.4, r.5).ok_or_else(|| bad("an audience"))?,
         state: CampaignState::parse(&r.8)?,
@@ -170,6 +168,8 @@ pub(super) fn which_condition(which: Which<'_>) -> &'static str {
     match which {
         Which::Id(_) => "id = ?1",
         Which::All => "TRUE",
+        Which::PlannedId(_) => "id = ?1 AND planned_at IS NOT NULL",
+        Which::Planned => "planned_at IS NOT NULL",
         // A campaign sent with the CLI (no creator) is its sender's to run.
         Which::Due(_) => {
             "created_by IS NOT NULL AND ((state = 'scheduled' AND send_at <= ?1) OR state = 'running')"

@@ -8,7 +8,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
-use wxmass_campaign::lifecycle::{CampaignState, Change, ServerCampaign};
+use wxmass_campaign::Campaign;
+use wxmass_campaign::lifecycle::{CampaignState, Change};
 use wxmass_campaign::{Audience, Content, beijing};
 
 use crate::AppState;
@@ -42,7 +43,7 @@ pub struct CampaignEdit {
     pub batch_size: Option<u32>,
 }
 
-fn not_draft(c: &ServerCampaign, what: &str) -> ApiError {
+fn not_draft(c: &Campaign, what: &str) -> ApiError {
     ApiError::wrong_state(format!(
         "campaign {:?} is {}: only a draft is {what}",
         c.id,
@@ -77,7 +78,7 @@ pub async fn edit_campaign(
         batch_size: edit.batch_size,
     };
     check_new(&state, &caller, &new).await?;
-    let edited = ServerCampaign {
+    let edited = Campaign {
         name: new.name,
         content: new.content,
         audience: new.audience,
@@ -176,7 +177,7 @@ pub async fn clone_campaign(
     check_new(&state, &caller, &new).await?;
     let now = state.now();
     let draft = draft(new, &caller.user.name, now);
-    state.journal().create_server_campaign(&draft).await?;
+    state.journal().create_campaign(&draft).await?;
     state
         .journal()
         .audit(

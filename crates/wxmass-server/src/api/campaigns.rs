@@ -10,7 +10,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use wxmass_campaign::lifecycle::{CampaignState, Change, ServerCampaign, Step};
+use wxmass_campaign::Campaign;
+use wxmass_campaign::lifecycle::{CampaignState, Change, Step};
 use wxmass_campaign::{Audience, Content, Summary, beijing};
 
 use crate::AppState;
@@ -135,7 +136,7 @@ impl From<wxmass_campaign::Batch> for BatchView {
     }
 }
 
-pub(crate) async fn view(state: &AppState, c: ServerCampaign) -> ApiResult<CampaignView> {
+pub(crate) async fn view(state: &AppState, c: Campaign) -> ApiResult<CampaignView> {
     let s = Summary::of(&state.journal().batches(&c.id).await?);
     Ok(CampaignView {
         audience_size: c.audience_size,
@@ -295,9 +296,9 @@ pub async fn list_campaigns(
             format!("{offset}: 0 to {OFFSET_MAX}"),
         ));
     }
-    let matching: Vec<ServerCampaign> = state
+    let matching: Vec<Campaign> = state
         .journal()
-        .server_campaigns()
+        .campaigns()
         .await?
         .into_iter()
         .filter(|c| caller.sees(&c.appid))
@@ -333,7 +334,7 @@ pub async fn create_campaign(
     check_new(&state, &caller, &new).await?;
     let now = state.now();
     let campaign = draft(new, &caller.user.name, now);
-    state.journal().create_server_campaign(&campaign).await?;
+    state.journal().create_campaign(&campaign).await?;
     state
         .journal()
         .audit(&caller.user.name, "campaign.create", &campaign.id, "", now)
@@ -386,10 +387,10 @@ pub(crate) async fn check_new(
 
 /// Campaign `id`, if `caller` sees its account (a campaign of an account
 /// outside a scoped caller's is not there, for it).
-pub(crate) async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<ServerCampaign> {
+pub(crate) async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Campaign> {
     state
         .journal()
-        .server_campaign(id)
+        .campaign(id)
         .await?
         .filter(|c| caller.sees(&c.appid))
         .ok_or_else(|| ApiError::not_found(format!("no campaign {id:?}")))
@@ -401,7 +402,7 @@ pub(crate) async fn find_managed(
     state: &AppState,
     caller: &Caller,
     id: &str,
-) -> ApiResult<ServerCampaign> {
+) -> ApiResult<Campaign> {
     let c = find(state, caller, id).await?;
     if c.created_by.is_none() {
         return Err(ApiError::wrong_state(format!(
@@ -536,11 +537,11 @@ pub async fn approve_campaign(
 pub(crate) async fn refuse_if_used(
     state: &AppState,
     what: &str,
-    uses: impl Fn(&ServerCampaign) -> bool,
+    uses: impl Fn(&Campaign) -> bool,
 ) -> ApiResult<()> {
     let users: Vec<String> = state
         .journal()
-        .server_campaigns()
+        .campaigns()
         .await?
         .into_iter()
         .filter(|c| !c.state.is_final() && uses(c))
@@ -556,8 +557,8 @@ pub(crate) async fn refuse_if_used(
 }
 
 /// A new draft of `new`, written by `by` at `now`.
-pub(crate) fn draft(new: NewCampaign, by: &str, now: i64) -> ServerCampaign {
-    ServerCampaign {
+pub(crate) fn draft(new: NewCampaign, by: &str, now: i64) -> Campaign {
+    Campaign {
         id: new.id,
         appid: new.appid,
         name: new.name,
@@ -581,7 +582,7 @@ pub(crate) fn draft(new: NewCampaign, by: &str, now: i64) -> ServerCampaign {
 /// now, with the time it frees, rather than failing at its hour.
 pub(crate) async fn send_time(
     state: &AppState,
-    campaign: &ServerCampaign,
+    campaign: &Campaign,
     send_at: &str,
 ) -> ApiResult<i64> {
     let at = beijing::parse_rfc3339(send_at).ok_or_else(|| {

@@ -41,7 +41,7 @@ pub async fn health() -> Json<Health> {
     responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
 pub async fn ready(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     // One lookup by key: cheap whatever the store holds.
-    if let Err(error) = state.journal().campaign("").await {
+    if let Err(error) = state.journal().planned_campaign("").await {
         return Err(ApiError::unavailable(format!(
             "the store does not answer: {error}"
         )));
@@ -65,7 +65,7 @@ pub async fn metrics(
     // The figures span every account.
     caller.require_every_account()?;
     let mut by_state = std::collections::BTreeMap::<&'static str, u64>::new();
-    for c in state.journal().server_campaigns().await? {
+    for c in state.journal().campaigns().await? {
         *by_state.entry(c.state.as_str()).or_default() += 1;
     }
     for (name, n) in by_state {

@@ -3,10 +3,9 @@
 
 use std::time::Duration;
 
-use wxmass_campaign::lifecycle::{CampaignState, ServerCampaign};
-use wxmass_campaign::{
-    Audience, Campaign, Content, Files, JobReport, PlannedBatch, Report, SeenRequest,
-};
+use wxmass_campaign::Campaign;
+use wxmass_campaign::lifecycle::CampaignState;
+use wxmass_campaign::{Audience, Content, Files, JobReport, PlannedBatch, Report, SeenRequest};
 
 use crate::helpers::TestApp;
 
@@ -32,7 +31,7 @@ async fn a_batch_settled_by_mass_get_without_a_report_is_not_counted_delivered()
     let now = wxmass_campaign::beijing::now();
     let content = Content::Text { text: "hi".into() };
     store
-        .create_server_campaign(&ServerCampaign {
+        .create_campaign(&Campaign {
             id: "news".into(),
             appid: APPID.into(),
             name: "news".into(),
@@ -53,14 +52,14 @@ async fn a_batch_settled_by_mass_get_without_a_report_is_not_counted_delivered()
         .expect("campaign");
     // Three batches of two: the first two reported, the third settled by
     // mass/get after the receiver missed WeChat's pushes.
-    let campaign = Campaign {
-        id: "news".into(),
-        appid: APPID.into(),
+    let campaign = Campaign::sent_now(
+        "news".into(),
+        APPID.into(),
         content,
-        audience: Audience::Openids,
-        audience_size: 6,
-        created_at: now,
-    };
+        Audience::Openids,
+        6,
+        now,
+    );
     let mut batches = (0..3u32).map(|i| {
         Ok(PlannedBatch {
             clientmsgid: wxmass_campaign::batch_clientmsgid("news", i),
@@ -139,14 +138,14 @@ async fn a_campaign_sent_with_the_cli_is_listed_and_left_alone() {
     let admin = app.first_admin().await;
     let store = app.state.journal();
     let now = wxmass_campaign::beijing::now();
-    let campaign = Campaign {
-        id: "from-cli".into(),
-        appid: APPID.into(),
-        content: Content::Text { text: "hi".into() },
-        audience: Audience::Tag { tag_id: 100 },
-        audience_size: 40,
-        created_at: now,
-    };
+    let campaign = Campaign::sent_now(
+        "from-cli".into(),
+        APPID.into(),
+        Content::Text { text: "hi".into() },
+        Audience::Tag { tag_id: 100 },
+        40,
+        now,
+    );
     let mut batches = std::iter::once(Ok(PlannedBatch {
         clientmsgid: wxmass_campaign::batch_clientmsgid("from-cli", 0),
         openids: vec![],

@@ -40,7 +40,7 @@ pub async fn comments(
     action: Action,
     json_out: bool,
 ) -> Result<()> {
-    let c = journal.campaign(campaign).await?.with_context(|| {
+    let c = journal.planned_campaign(campaign).await?.with_context(|| {
         format!("no campaign {campaign:?} in the journal: `wxmass campaigns` lists them")
     })?;
     let articles = match &c.content {

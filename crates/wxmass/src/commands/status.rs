@@ -20,14 +20,14 @@ pub async fn status(
     let id = match id {
         Some(id) => id.to_owned(),
         None => journal
-            .campaigns()
+            .planned_campaigns()
             .await?
             .first()
             .map(|c| c.id.clone())
             .context("the journal has no campaigns yet")?,
     };
     if let Some(client) = refresh {
-        let campaign = journal.campaign(&id).await?.with_context(|| {
+        let campaign = journal.planned_campaign(&id).await?.with_context(|| {
             format!("no campaign {id:?} in the journal; see `wxmass campaigns`")
         })?;
         if campaign.appid != client.appid() {
@@ -56,7 +56,7 @@ pub async fn status(
 /// `wxmass campaigns`: every campaign in the store, whoever sends it (the
 /// CLI, a worker, or a server: its drafts and schedules too).
 pub async fn campaigns(journal: &dyn Store, json_out: bool) -> Result<()> {
-    let list = journal.server_campaigns().await?;
+    let list = journal.campaigns().await?;
     let mut rows = Vec::new();
     for c in &list {
         let counts = Summary::of(&journal.batches(&c.id).await?);

@@ -11,40 +11,6 @@ use crate::store::*;
 
 #[async_trait]
 impl CampaignStore for PgStore {
-    /// A campaign by id.
-    async fn campaign(&self, id: &str) -> Result<Option<Campaign>> {
-        let row = self
-            .with(async |c| {
-                c.query_opt(
-                    &format!(
-                        "SELECT id, appid, content, audience_kind, tag_id, audience_size, created_at
-                         FROM wxmass_campaigns WHERE id = $1 AND {PLANNED}"
-                    ),
-                    &[&id],
-                )
-                .await
-            })
-            .await?;
-        row.map(|r| campaign_of(&r)).transpose()
-    }
-
-    /// Every campaign, newest first.
-    async fn campaigns(&self) -> Result<Vec<Campaign>> {
-        let rows = self
-            .with(async |c| {
-                c.query(
-                    &format!(
-                        "SELECT id, appid, content, audience_kind, tag_id, audience_size, created_at
-                         FROM wxmass_campaigns WHERE {PLANNED} ORDER BY created_at DESC, id"
-                    ),
-                    &[],
-                )
-                .await
-            })
-            .await?;
-        rows.iter().map(campaign_of).collect()
-    }
-
     /// Records a campaign, its files and its batches in one transaction.
     async fn plan(
         &self,
@@ -180,23 +146,4 @@ impl CampaignStore for PgStore {
             .await?
             .unwrap_or_else(|| message.to_owned()))
     }
-}
-
-fn campaign_of(r: &tokio_postgres::Row) -> Result<Campaign> {
-    let id: String = r.get(0);
-    let bad = |what: &str| {
-        unreadable(format!(
-            "campaign {id:?} in the database has {what} this build cannot read: was it written by a newer wxmass?"
-        ))
-    };
-    let content: Content = serde_json::from_str(r.get::<_, &str>(2)).map_err(|_| bad("content"))?;
-    let audience = audience_of(r.get(3), r.get(4)).ok_or_else(|| bad("an audience"))?;
-    Ok(Campaign {
-        appid: r.get(1),
-        content,
-        audience,
-        audience_size: u64::try_from(r.get::<_, i64>(5)).unwrap_or(0),
-        created_at: r.get(6),
-        id,
-    })
 }

@@ -14,13 +14,13 @@
 
 mod batches;
 mod campaigns;
+mod lifecycle;
 mod lists;
 mod media;
 mod people;
 mod publishes;
 mod pushes;
 mod reads;
-mod server_campaigns;
 mod sign_ins;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod};

@@ -12,24 +12,6 @@ use crate::store::*;
 
 #[async_trait]
 impl CampaignStore for SqliteStore {
-    async fn campaign(&self, id: &str) -> Result<Option<Campaign>> {
-        campaign_in(&self.conn(), id)
-    }
-
-    /// Every campaign, newest first.
-    async fn campaigns(&self) -> Result<Vec<Campaign>> {
-        let conn = self.conn();
-        let ids: Vec<String> = conn
-            .prepare(&format!(
-                "SELECT id FROM wxmass_campaigns WHERE {PLANNED} ORDER BY created_at DESC, id"
-            ))?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        ids.iter()
-            .filter_map(|id| campaign_in(&conn, id).transpose())
-            .collect()
-    }
-
     /// Records a campaign, the files it sends (by content) and its batches,
     /// in one transaction: all of it, or (on any error, including one from
     /// `batches`) nothing.
@@ -151,49 +133,6 @@ impl CampaignStore for SqliteStore {
         )?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
-}
-
-/// Campaign `id`, read on `conn`.
-fn campaign_in(conn: &rusqlite::Connection, id: &str) -> Result<Option<Campaign>> {
-    let row = conn
-        .query_row(
-            &format!(
-                "SELECT id, appid, content, audience_kind, tag_id, audience_size, created_at
-                 FROM wxmass_campaigns WHERE id = ?1 AND {PLANNED}"
-            ),
-            params![id],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, Option<i64>>(4)?,
-                    r.get::<_, i64>(5)?,
-                    r.get::<_, i64>(6)?,
-                ))
-            },
-        )
-        .optional()?;
-    let Some((id, appid, content, kind, tag_id, size, created_at)) = row else {
-        return Ok(None);
-    };
-    let unreadable = |what: &str| Error::Store {
-        advice: format!(
-            "campaign {id:?} in the journal has {what} this build cannot read: was it written by a newer wxmass?"
-        ),
-        source: None,
-    };
-    let content: Content = serde_json::from_str(&content).map_err(|_| unreadable("content"))?;
-    let audience = audience_of(&kind, tag_id).ok_or_else(|| unreadable("an audience"))?;
-    Ok(Some(Campaign {
-        id,
-        appid,
-        content,
-        audience,
-        audience_size: u64::try_from(size).unwrap_or(0),
-        created_at,
-    }))
 }
 
 /// Campaign `campaign`'s prepared message, read on `conn`.

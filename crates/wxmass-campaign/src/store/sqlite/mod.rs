@@ -10,13 +10,13 @@
 
 mod batches;
 mod campaigns;
+mod lifecycle;
 mod lists;
 mod media;
 mod people;
 mod publishes;
 mod pushes;
 mod reads;
-mod server_campaigns;
 mod sign_ins;
 
 use std::path::Path;
@@ -241,14 +241,14 @@ mod tests {
     use crate::store::prelude::*;
 
     fn campaign(id: &str) -> Campaign {
-        Campaign {
-            id: id.into(),
-            appid: "wx".into(),
-            content: Content::Text { text: "hi".into() },
-            audience: Audience::Openids,
-            audience_size: 3,
-            created_at: 1,
-        }
+        Campaign::sent_now(
+            id.into(),
+            "wx".into(),
+            Content::Text { text: "hi".into() },
+            Audience::Openids,
+            3,
+            1,
+        )
     }
 
     fn batch(n: u32, openids: &[&str]) -> Result<PlannedBatch> {
@@ -273,7 +273,13 @@ mod tests {
                 .await
                 .is_err()
         );
-        assert!(journal.campaign("c").await.expect("query").is_none());
+        assert!(
+            journal
+                .planned_campaign("c")
+                .await
+                .expect("query")
+                .is_none()
+        );
         let mut ok = [batch(0, &["a", "b"]), batch(1, &["c", "d"])].into_iter();
         let mut files = Files::default();
         let file = files.add("f.png", b"bytes".to_vec());
@@ -286,7 +292,10 @@ mod tests {
         assert_eq!(batches.len(), 2);
         assert_eq!(batches[0].state, BatchState::Planned);
         assert_eq!(journal.file(&file).await.expect("file"), b"bytes");
-        assert_eq!(journal.campaign("c").await.expect("c"), Some(campaign("c")));
+        assert_eq!(
+            journal.planned_campaign("c").await.expect("c"),
+            Some(campaign("c"))
+        );
     }
 
     /// Processes opening one new journal at once all succeed, and it is

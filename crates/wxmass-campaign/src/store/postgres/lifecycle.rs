@@ -9,8 +9,8 @@ use crate::store::rows::*;
 use crate::store::*;
 
 #[async_trait]
-impl ServerCampaignStore for PgStore {
-    async fn insert_server_campaign(&self, c: &ServerCampaign) -> Result<bool> {
+impl LifecycleStore for PgStore {
+    async fn insert_campaign(&self, c: &Campaign) -> Result<bool> {
         let content = json(&c.content);
         let tag = c.audience.tag_id().map(i64::from);
         let batch_size = c.batch_size.map(i64::from);
@@ -42,21 +42,21 @@ impl ServerCampaignStore for PgStore {
         Ok(n == 1)
     }
 
-    async fn server_campaigns_of(&self, which: Which<'_>) -> Result<Vec<ServerCampaign>> {
+    async fn campaigns_of(&self, which: Which<'_>) -> Result<Vec<Campaign>> {
         let sql = format!(
-            "SELECT {SERVER_CAMPAIGN_COLUMNS} FROM wxmass_campaigns WHERE {} ORDER BY created_at DESC, id",
+            "SELECT {CAMPAIGN_COLUMNS} FROM wxmass_campaigns WHERE {} ORDER BY created_at DESC, id",
             which_condition(which).replace("?1", "$1")
         );
         let rows = self
             .with(async |db| match which {
-                Which::Id(id) => db.query(&sql, &[&id]).await,
-                Which::All => db.query(&sql, &[]).await,
+                Which::Id(id) | Which::PlannedId(id) => db.query(&sql, &[&id]).await,
+                Which::All | Which::Planned => db.query(&sql, &[]).await,
                 Which::Due(now) => db.query(&sql, &[&now]).await,
             })
             .await?;
         rows.iter()
             .map(|r| {
-                server_campaign_of((
+                campaign_row((
                     r.get(0),
                     r.get(1),
                     r.get(2),
@@ -78,7 +78,7 @@ impl ServerCampaignStore for PgStore {
             .collect()
     }
 
-    async fn update_draft(&self, c: &ServerCampaign, now: i64) -> Result<bool> {
+    async fn update_draft(&self, c: &Campaign, now: i64) -> Result<bool> {
         let content = json(&c.content);
         let tag = c.audience.tag_id().map(i64::from);
         let batch_size = c.batch_size.map(i64::from);

@@ -9,8 +9,8 @@ use crate::store::rows::*;
 use crate::store::*;
 
 #[async_trait]
-impl ServerCampaignStore for SqliteStore {
-    async fn insert_server_campaign(&self, c: &ServerCampaign) -> Result<bool> {
+impl LifecycleStore for SqliteStore {
+    async fn insert_campaign(&self, c: &Campaign) -> Result<bool> {
         let conn = self.conn();
         let n = conn.execute(
             &format!("INSERT OR IGNORE INTO wxmass_campaigns ({NEW_CAMPAIGN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 0)"),
@@ -35,10 +35,10 @@ impl ServerCampaignStore for SqliteStore {
         Ok(n == 1)
     }
 
-    async fn server_campaigns_of(&self, which: Which<'_>) -> Result<Vec<ServerCampaign>> {
+    async fn campaigns_of(&self, which: Which<'_>) -> Result<Vec<Campaign>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
-            "SELECT {SERVER_CAMPAIGN_COLUMNS} FROM wxmass_campaigns WHERE {} ORDER BY created_at DESC, id",
+            "SELECT {CAMPAIGN_COLUMNS} FROM wxmass_campaigns WHERE {} ORDER BY created_at DESC, id",
             which_condition(which)
         ))?;
         let read = |r: &rusqlite::Row<'_>| {
@@ -62,15 +62,15 @@ impl ServerCampaignStore for SqliteStore {
             ))
         };
         let rows = match which {
-            Which::Id(id) => stmt.query_map(rusqlite::params![id], read)?,
-            Which::All => stmt.query_map([], read)?,
+            Which::Id(id) | Which::PlannedId(id) => stmt.query_map(rusqlite::params![id], read)?,
+            Which::All | Which::Planned => stmt.query_map([], read)?,
             Which::Due(now) => stmt.query_map(rusqlite::params![now], read)?,
         };
-        let rows: Vec<ServerCampaignRow> = rows.collect::<rusqlite::Result<_>>()?;
-        rows.into_iter().map(server_campaign_of).collect()
+        let rows: Vec<CampaignRow> = rows.collect::<rusqlite::Result<_>>()?;
+        rows.into_iter().map(campaign_row).collect()
     }
 
-    async fn update_draft(&self, c: &ServerCampaign, now: i64) -> Result<bool> {
+    async fn update_draft(&self, c: &Campaign, now: i64) -> Result<bool> {
         let conn = self.conn();
         let n = conn.execute(
             "UPDATE wxmass_campaigns SET name = ?2, content = ?3, audience_kind = ?4, tag_id = ?5, list = ?6,
