@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use wxmass_api::api::media::{ARTICLE_IMAGE_MAX_BYTES, Format, check_article_image};
+use wxmass_api::api::media::{ARTICLE_IMAGE_MAX_BYTES, check_article_image};
 use wxmass_api::{Client, MediaKind};
 use wxmass_article::{Document, ImageRef, Theme};
 
@@ -37,10 +37,11 @@ impl Article {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Error::Invalid(format!("cannot read the article {}: {e}", path.display()))
         })?;
-        Article::parse(path, text)
+        Article::from_text(path, text)
     }
 
-    fn parse(path: &Path, text: String) -> Result<Article> {
+    /// Parses `text`, read from (or uploaded as) `path`.
+    pub fn from_text(path: &Path, text: String) -> Result<Article> {
         let document = Document::parse(&path.display().to_string(), &text)
             .map_err(|e| Error::Invalid(e.to_string()))?;
         Ok(Article {
@@ -58,7 +59,7 @@ impl Article {
                 file.file.path.display()
             ))
         })?;
-        Article::parse(&file.file.path, text)
+        Article::from_text(&file.file.path, text)
     }
 
     /// A path in the article, relative to its file.
@@ -71,27 +72,19 @@ impl Article {
         format!("{}:{line}", self.path.display())
     }
 
-    /// Reads a local picture and checks it can go in an article.
+    /// Reads a local picture (checked for its use by [`crate::checks`]).
     pub fn picture(&self, image: &ImageRef) -> Result<Vec<u8>> {
         let path = self.beside(&image.src);
-        let data = std::fs::read(&path).map_err(|e| {
+        std::fs::read(&path).map_err(|e| {
             Error::Invalid(format!(
                 "{}: cannot read the picture {}: {e}",
                 self.at(image.line),
                 path.display()
             ))
-        })?;
-        check_article_image(&data).map_err(|e| {
-            Error::Invalid(format!(
-                "{}: picture {}: {e}",
-                self.at(image.line),
-                image.src
-            ))
-        })?;
-        Ok(data)
+        })
     }
 
-    /// The cover's path and bytes, checked.
+    /// The cover's path and bytes (checked by [`crate::checks`]).
     pub fn cover(&self) -> Result<(PathBuf, Vec<u8>)> {
         let cover = self.document.front.cover.as_deref().unwrap_or_default();
         let line = self.document.front.line_of("cover");
@@ -103,12 +96,6 @@ impl Article {
                 path.display()
             ))
         })?;
-        if !matches!(Format::detect(&data), Some(Format::Jpeg | Format::Png)) {
-            return Err(Error::Invalid(format!(
-                "{}: the cover {cover} must be a JPEG or PNG picture",
-                self.at(line)
-            )));
-        }
         Ok((path, data))
     }
 }

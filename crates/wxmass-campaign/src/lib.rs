@@ -16,6 +16,8 @@
 //!   in a SQLite file (one host) and a PostgreSQL database (many), one file
 //!   per backend and aggregate, on the frozen schema of
 //!   [`store::migrations`]; [`store::open`] chooses the backend.
+//! - [`checks`]: what a campaign sends, checked for every face, each
+//!   problem named by its field and file.
 //! - [`plan`]: a [`plan::CampaignSpec`] checked ([`plan::propose`]) and,
 //!   once the caller confirms, recorded ([`plan::commit`]).
 //! - [`prepare`]: the message, with every upload it needs made once
@@ -63,6 +65,7 @@
 pub mod articles;
 pub mod audience;
 pub mod beijing;
+pub mod checks;
 pub mod engine;
 mod error;
 pub mod legacy;

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use serde_json::json;
 use wxmass_article::Theme;
 use wxmass_campaign::articles::{Article, parse_theme};
@@ -37,26 +37,22 @@ fn read_theme(path: Option<&Path>) -> Result<(Theme, Option<String>)> {
     Ok((parse_theme(path, &text)?, Some(text)))
 }
 
-/// Plans `--article` content: every file read and checked, every local
-/// picture and cover present and usable (and kept, with the Markdown and
-/// the theme, by content), remote pictures allowed only with
-/// `--fetch-remote-images`. Nothing is uploaded.
-pub fn plan(c: &ContentArgs, ignore_reprint: bool) -> Result<Planned> {
-    wxmass_article::check_count(c.article.len()).map_err(anyhow::Error::msg)?;
+/// Plans `--article` content: every file read, and every local picture,
+/// cover and theme kept with the Markdown by content, before anything is
+/// uploaded; and what could not be read, said with its file and line. The
+/// content itself (front matter, limits, pictures' kinds, pictures on the
+/// web) is checked by the engine's checker (`campaign::read_checked`).
+pub fn plan(c: &ContentArgs, ignore_reprint: bool) -> Result<(Planned, Vec<String>)> {
     let mut files = Files::default();
     let theme = match (c.theme.as_deref(), read_theme(c.theme.as_deref())?) {
         (Some(path), (_, Some(text))) => Some(files.add(path, text.into_bytes())),
         _ => None,
     };
     let mut articles = Vec::new();
-    let mut remote = Vec::new();
     // Every problem of every article, so that one run shows all to fix.
     let mut problems: Vec<String> = Vec::new();
     for path in &c.article {
         let article = Article::read(path)?;
-        if let Err(errors) = article.document.check(true) {
-            problems.extend(errors.0.iter().map(ToString::to_string));
-        }
         let mut cover = None;
         if article.document.front.cover.is_some() {
             match article.cover() {
@@ -65,25 +61,18 @@ pub fn plan(c: &ContentArgs, ignore_reprint: bool) -> Result<Planned> {
             }
         }
         let mut pictures: Vec<PictureRef> = Vec::new();
-        match article.document.images() {
-            Ok(images) => {
-                for image in images {
-                    if image.is_remote() {
-                        remote.push(format!("{}: {}", article.at(image.line), image.src));
-                    } else if pictures.iter().any(|p| p.src == image.src) {
-                        continue;
-                    } else {
-                        match article.picture(&image) {
-                            Ok(data) => pictures.push(PictureRef {
-                                file: files.add(article.beside(&image.src), data),
-                                src: image.src,
-                            }),
-                            Err(e) => problems.push(format!("{e:#}")),
-                        }
-                    }
-                }
+        // An article whose pictures cannot be found is the checker's to say.
+        for image in article.document.images().unwrap_or_default() {
+            if image.is_remote() || pictures.iter().any(|p| p.src == image.src) {
+                continue;
             }
-            Err(e) => problems.push(e.to_string()),
+            match article.picture(&image) {
+                Ok(data) => pictures.push(PictureRef {
+                    file: files.add(article.beside(&image.src), data),
+                    src: image.src,
+                }),
+                Err(e) => problems.push(format!("{e:#}")),
+            }
         }
         articles.push(ArticleFile {
             file: files.add(path, article.text.into_bytes()),
@@ -91,18 +80,7 @@ pub fn plan(c: &ContentArgs, ignore_reprint: bool) -> Result<Planned> {
             pictures,
         });
     }
-    match problems.len() {
-        0 => {}
-        1 => bail!("{}", problems[0]),
-        n => bail!("{n} problems to fix first:\n  {}", problems.join("\n  ")),
-    }
-    if !remote.is_empty() && !c.fetch_remote_images {
-        bail!(
-            "pictures on the web cannot go in an article as they are (WeChat shows only pictures uploaded with uploadimg):\n  {}\nsave them next to the article, or pass --fetch-remote-images to download and upload them",
-            remote.join("\n  ")
-        );
-    }
-    Ok(Planned {
+    let planned = Planned {
         content: Content::Articles {
             articles,
             draft: c.draft,
@@ -111,7 +89,8 @@ pub fn plan(c: &ContentArgs, ignore_reprint: bool) -> Result<Planned> {
             ignore_reprint,
         },
         files,
-    })
+    };
+    Ok((planned, problems))
 }
 
 /// `wxmass article render`: the local page, pictures from local files.

@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde_json::json;
-use wxmass_api::{Client, MediaKind, Message};
+use wxmass_api::{Client, Message};
 use wxmass_campaign::audience::Spool;
+use wxmass_campaign::checks;
 use wxmass_campaign::engine::{self, Observer, WorkOptions};
 use wxmass_campaign::pipeline::{self, Sent, Told};
 use wxmass_campaign::plan::{self, CampaignSpec, NewCampaign, Proposal};
@@ -29,39 +30,78 @@ use crate::config::Settings;
 /// Audiences above this many followers ask for confirmation.
 pub const CONFIRM_ABOVE: u64 = 1_000;
 
-fn read_content(
+/// Reads what `c` asks to send, with the bytes of every file it names,
+/// and checks it with the engine's checker, as a server checks a campaign:
+/// every problem at once, each said with its file or its flag.
+pub async fn read_checked(
     c: &ContentArgs,
     media_type: Option<&str>,
     ignore_reprint: bool,
 ) -> Result<Planned> {
+    let (planned, mut problems) = read_content(c, media_type, ignore_reprint)?;
+    let found = checks::check(&planned.files, &planned.content).await?;
+    // A file named but missing here is one this run could not read: that
+    // is among `problems` already, said with the reason.
+    problems.extend(
+        found
+            .iter()
+            .filter(|p| p.kind != checks::Kind::Missing)
+            .map(|p| said(p, &planned.content)),
+    );
+    match problems.len() {
+        0 => Ok(planned),
+        1 => bail!("{}", problems[0]),
+        n => bail!("{n} problems to fix first:\n  {}", problems.join("\n  ")),
+    }
+}
+
+/// A checker's problem for people at a terminal: the file at fault, or
+/// the flag that gave the field.
+fn said(problem: &checks::Problem, content: &Content) -> String {
+    if problem.at.is_some() {
+        return problem.in_file();
+    }
+    let root = problem.field.split(['.', '[']).nth(1).unwrap_or_default();
+    let flag = match (root, content) {
+        ("text", _) => "--text",
+        ("files", _) => "--image",
+        ("file", Content::Voice { .. }) => "--voice",
+        ("file", _) => "--video",
+        ("title", _) => "--title",
+        ("media_id", _) => "--media-id",
+        ("card_id", _) => "--card",
+        ("articles", _) => "--article",
+        ("theme", _) => "--theme",
+        ("fetch_remote_images", _) => "--fetch-remote-images",
+        _ => return problem.in_file(),
+    };
+    format!("{flag}: {}", problem.message)
+}
+
+/// What `c` asks to send and the bytes of its files, read; and what could
+/// not be read (said, to be reported beside the checker's problems).
+fn read_content(
+    c: &ContentArgs,
+    media_type: Option<&str>,
+    ignore_reprint: bool,
+) -> Result<(Planned, Vec<String>)> {
     let mut files = Files::default();
     let content = if let Some(text) = &c.text {
-        if text.trim().is_empty() {
-            bail!("--text is empty");
-        }
-        // The same check the send makes, before anything is planned.
-        Message::text(text.as_str())
-            .validate()
-            .context("--text cannot be sent")?;
         Content::Text { text: text.clone() }
     } else if !c.image.is_empty() {
         let mut refs = Vec::new();
         for path in &c.image {
-            refs.push(files.add(path, local_file(path, MediaKind::Image, true)?));
+            refs.push(files.add(path, local_file(path)?));
         }
         Content::Images { files: refs }
     } else if let Some(path) = &c.voice {
         Content::Voice {
-            file: files.add(path, local_file(path, MediaKind::Voice, true)?),
+            file: files.add(path, local_file(path)?),
         }
     } else if let Some(path) = &c.video {
-        let title = c.title.as_deref().unwrap_or_default();
-        if title.trim().is_empty() {
-            bail!("--video needs a --title that is not empty");
-        }
         Content::Video {
-            file: files.add(path, local_file(path, MediaKind::Video, false)?),
-            title: title.to_owned(),
+            file: files.add(path, local_file(path)?),
+            title: c.title.clone().unwrap_or_default(),
             description: c.description.clone().unwrap_or_default(),
         }
     } else if !c.article.is_empty() {
@@ -71,18 +111,12 @@ fn read_content(
         let media_type = MediaType::parse(kind).with_context(|| {
             format!("--type {kind:?} is not a kind of media id: give mpnews, image, voice or video")
         })?;
-        if id.trim().is_empty() {
-            bail!("--media-id is empty: give the id `wxmass media upload` printed");
-        }
         Content::Uploaded {
             media_type,
             media_id: id.clone(),
             ignore_reprint,
         }
     } else if let Some(card) = &c.card {
-        Message::WxCard(card.clone())
-            .validate()
-            .context("--card cannot be sent")?;
         Content::Card {
             card_id: card.clone(),
         }
@@ -91,21 +125,13 @@ fn read_content(
             "nothing to send: give --text, --image, --voice, --video, --article, --media-id or --card"
         );
     };
-    Ok(Planned { content, files })
+    Ok((Planned { content, files }, Vec::new()))
 }
 
-/// Reads and checks a file the message needs, before anything is planned or
-/// sent.
-fn local_file(path: &Path, kind: MediaKind, permanent: bool) -> Result<Vec<u8>> {
-    let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    wxmass_api::api::media::check_file(kind, permanent, &data).with_context(|| {
-        format!(
-            "{} cannot be sent as the message's {}",
-            path.display(),
-            kind.as_str()
-        )
-    })?;
-    Ok(data)
+/// Reads a file the message needs (checked with the content, before
+/// anything is planned or sent).
+fn local_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
 /// An openid list. Standard input is first copied to a private file,
@@ -148,7 +174,7 @@ pub async fn preview_message(
     journal: &dyn Store,
     args: &PreviewArgs,
 ) -> Result<Message> {
-    let planned = read_content(&args.content, args.media_type.as_deref(), false)?;
+    let planned = read_checked(&args.content, args.media_type.as_deref(), false).await?;
     // A preview plans no campaign: its uploads read the files where they
     // are (checked against the hashes just taken).
     Ok(prepare::message(client, journal, &planned.content, &CliUploads::default()).await?)
@@ -181,11 +207,12 @@ pub async fn send(
         );
     }
     let client = settings.client()?;
-    let planned = read_content(
+    let planned = read_checked(
         &args.content,
         args.media_type.as_deref(),
         args.ignore_reprint,
-    )?;
+    )
+    .await?;
     let a = &args.audience;
     let (audience, mut list) = if a.all {
         (Audience::All, None)

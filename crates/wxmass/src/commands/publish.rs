@@ -32,7 +32,7 @@ pub async fn publish(
         draft: true,
         ..ContentArgs::default()
     };
-    let planned = crate::article::plan(&content, false)?;
+    let planned = crate::campaign::read_checked(&content, None, false).await?;
     let client = settings.client()?;
     let uploads = crate::campaign::CliUploads::default();
     let plan = match publishing::plan(&client, journal, &planned.content, &uploads).await {
