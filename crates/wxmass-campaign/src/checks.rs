@@ -121,7 +121,10 @@ pub async fn check(files: &dyn FileSource, content: &Content) -> Result<Vec<Prob
     match content {
         Content::Text { text } => {
             if text.trim().is_empty() {
-                problems.push(Problem::new("content.text", "the text is empty: nothing to send"));
+                problems.push(Problem::new(
+                    "content.text",
+                    "the text is empty: nothing to send",
+                ));
             } else if let Err(e) = Message::text(text.as_str()).validate() {
                 problems.push(Problem::new("content.text", e.to_string()));
             }

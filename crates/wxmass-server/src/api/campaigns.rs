@@ -19,8 +19,8 @@ use crate::auth::{Allowed, Caller, ToEdit, ToRead, ToSend};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::json::{Body, Params};
 
-/// A campaign, as shown.
-#[derive(Debug, Serialize, ToSchema)]
+/// A campaign, as shown (and read back by `wxmass --server`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CampaignView {
     /// Its id.
     pub id: String,
@@ -73,8 +73,27 @@ pub struct CampaignView {
     pub unreported_settled: u64,
 }
 
+impl CampaignView {
+    /// Its figures, as the engine counts them (for the one wording of
+    /// [`wxmass_campaign::Summary::delivery`]).
+    pub fn summary(&self) -> wxmass_campaign::Summary {
+        wxmass_campaign::Summary {
+            batches: self.batches,
+            submitted: self.submitted,
+            reported: self.reported,
+            addressed: self.addressed,
+            after_filtering: self.after_filtering,
+            delivered: self.delivered,
+            errors: self.errors,
+            unreported: self.unreported,
+            unreported_openids: self.unreported_openids,
+            unreported_settled: self.unreported_settled,
+        }
+    }
+}
+
 /// A batch of a campaign, as shown.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct BatchView {
     /// 0-based.
     pub index: u32,
@@ -95,7 +114,7 @@ pub struct BatchView {
 }
 
 /// A job's report: the delivery funnel.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ReportView {
     /// `send success`, `send fail` or `err(N)`.
     pub status: String,

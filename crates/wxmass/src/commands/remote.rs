@@ -1,12 +1,13 @@
 //! `wxmass --server URL --token T campaigns` and `... status [CAMPAIGN]`:
 //! a server's campaigns, read through its API (`GET /api/v1/campaigns`,
 //! `/api/v1/campaigns/{id}` and `/batches`), shown as the local commands
-//! show the journal's. `--json` prints what the API answered.
+//! show the journal's, from the API's own types (`CampaignView`,
+//! `BatchView`). `--json` prints what the API answered.
 
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
-
-use wxmass_campaign::beijing;
+use wxmass_campaign::{Audience, Summary, beijing};
+use wxmass_server::api::campaigns::{BatchView, CampaignView};
 
 use super::clean;
 use crate::server_client::{ServerClient, campaign_path};
@@ -31,8 +32,12 @@ pub async fn campaigns(server: &ServerClient, json_out: bool) -> Result<()> {
         }
     }
     let list = Value::Array(all);
-    let rows = list.as_array().map_or(&[][..], Vec::as_slice);
-    super::print(json_out, &list, || {
+    if json_out {
+        super::print(true, &list, String::new);
+        return Ok(());
+    }
+    let rows: Vec<CampaignView> = typed(server, list)?;
+    super::print(false, &Value::Null, || {
         if rows.is_empty() {
             return format!("no campaigns on {}", server.base());
         }
@@ -47,23 +52,34 @@ pub async fn campaigns(server: &ServerClient, json_out: bool) -> Result<()> {
             "BATCHES",
             "DELIVERED"
         );
-        for c in rows {
+        for c in &rows {
             out.push_str(&format!(
                 "\n{:<20}  {:<17}  {:<18}  {:<8}  {:<10}  {:<16}  {:<7}  {:>19}  {}",
-                text(&c["id"]),
-                text(&c["state"]),
-                text(&c["appid"]),
-                text(&c["content"]["type"]),
-                audience(&c["audience"]),
-                minute(&c["send_at"]),
-                format!("{}/{}", number(&c["submitted"]), number(&c["batches"])),
-                delivered(c),
-                text(&c["name"]),
+                clean(&c.id),
+                c.state.as_str(),
+                clean(&c.appid),
+                c.content.msgtype(),
+                audience(&c.audience),
+                minute(c.send_at.as_deref()),
+                format!("{}/{}", c.submitted, c.batches),
+                delivered(&c.summary()),
+                clean(&c.name),
             ));
         }
         out
     });
     Ok(())
+}
+
+/// What the server answered, as the types it answers with; a server of
+/// another version that answers otherwise is said so.
+fn typed<T: serde::de::DeserializeOwned>(server: &ServerClient, value: Value) -> Result<T> {
+    serde_json::from_value(value).with_context(|| {
+        format!(
+            "{} answered in a form this wxmass does not read: is it another version? (`--json` prints the answer as it is)",
+            server.base()
+        )
+    })
 }
 
 /// `wxmass --server URL status [CAMPAIGN]` (default: the newest).
@@ -86,64 +102,64 @@ pub async fn status(server: &ServerClient, id: Option<&str>, json_out: bool) -> 
         )
     })?;
     let batches = server.get(&campaign_path(&id, "/batches")).await?;
-    let value = json!({"campaign": campaign, "batches": batches});
-    super::print(json_out, &value, || {
-        let c = &campaign;
+    if json_out {
+        super::print(
+            true,
+            &json!({"campaign": campaign, "batches": batches}),
+            String::new,
+        );
+        return Ok(());
+    }
+    let c: CampaignView = typed(server, campaign)?;
+    let rows: Vec<BatchView> = typed(server, batches)?;
+    super::print(false, &Value::Null, || {
         let mut out = format!(
             "campaign {} ({}): {}; {} to {}",
-            text(&c["id"]),
-            text(&c["name"]),
-            text(&c["state"]),
-            text(&c["content"]["type"]),
-            audience(&c["audience"]),
+            clean(&c.id),
+            clean(&c.name),
+            c.state.as_str(),
+            c.content.msgtype(),
+            audience(&c.audience),
         );
-        if !c["send_at"].is_null() {
-            out.push_str(&format!("; sends {} Beijing time", minute(&c["send_at"])));
+        if let Some(at) = &c.send_at {
+            out.push_str(&format!("; sends {} Beijing time", minute(Some(at))));
         }
         out.push_str(&format!(
-            "\n{}/{} batch(es) submitted, {} reported, {} delivered",
-            number(&c["submitted"]),
-            number(&c["batches"]),
-            number(&c["reported"]),
-            delivered(c)
+            "\n{}/{} batch(es) submitted, {} reported: {}",
+            c.submitted,
+            c.batches,
+            c.reported,
+            c.summary().delivery()
         ));
-        let note = text(&c["note"]);
-        if !note.is_empty() {
-            out.push_str(&format!("\n{note}"));
+        if !c.note.is_empty() {
+            out.push_str(&format!("\n{}", clean(&c.note)));
         }
-        let rows = batches.as_array().map_or(&[][..], Vec::as_slice);
         if !rows.is_empty() {
             out.push_str(&format!(
                 "\n{:>6}  {:>7}  {:>12}  {:<12}  {:<14}  {:<28}  SENT BY",
                 "BATCH", "SIZE", "MSG_ID", "STATE", "STATUS", "DELIVERED"
             ));
         }
-        for b in rows {
-            let report = &b["report"];
+        for b in &rows {
             out.push_str(&format!(
                 "\n{:>6}  {:>7}  {:>12}  {:<12}  {:<14}  {:<28}  {}",
-                b["index"]
-                    .as_u64()
-                    .map_or("-".into(), |i| (i + 1).to_string()),
+                b.index + 1,
                 // Tag and all-follower jobs have no list of their own.
-                match b["openids"].as_u64() {
-                    Some(n) if n > 0 => n.to_string(),
-                    _ => "-".into(),
-                },
-                b["msg_id"].as_i64().map_or("-".into(), |m| m.to_string()),
-                text(&b["state"]),
-                or_dash(text(&b["status"])),
-                if report.is_null() {
-                    "-".to_owned()
+                if b.openids > 0 {
+                    b.openids.to_string()
                 } else {
-                    format!(
-                        "{} of {} ({})",
-                        number(&report["sent"]),
-                        number(&report["total"]),
-                        text(&report["status"])
-                    )
+                    "-".into()
                 },
-                or_dash(text(&b["sent_by"])),
+                b.msg_id.map_or("-".into(), |m| m.to_string()),
+                clean(&b.state),
+                b.status.as_deref().map_or("-".into(), clean),
+                b.report.as_ref().map_or("-".to_owned(), |r| format!(
+                    "{} of {} ({})",
+                    r.sent,
+                    r.total,
+                    clean(&r.status)
+                )),
+                b.sent_by.as_deref().map_or("-".into(), clean),
             ));
         }
         out
@@ -151,48 +167,30 @@ pub async fn status(server: &ServerClient, id: Option<&str>, json_out: bool) -> 
     Ok(())
 }
 
-/// A string field, fit for a terminal ("" when absent).
-fn text(v: &Value) -> String {
-    v.as_str().map(clean).unwrap_or_default()
-}
-
-fn or_dash(s: String) -> String {
-    if s.is_empty() { "-".into() } else { s }
-}
-
-fn number(v: &Value) -> u64 {
-    v.as_u64().unwrap_or(0)
-}
-
 /// `all`, `tag N` or `openids`.
-fn audience(a: &Value) -> String {
-    match (a["kind"].as_str(), a["tag_id"].as_u64()) {
-        (Some("tag"), Some(tag)) => format!("tag {tag}"),
-        (kind, _) => clean(kind.unwrap_or("-")),
+fn audience(a: &Audience) -> String {
+    match a {
+        Audience::Tag { tag_id } => format!("tag {tag_id}"),
+        other => other.kind().to_owned(),
     }
 }
 
 /// `2026-12-08 10:00` from the API's RFC 3339 time, in Beijing.
-fn minute(v: &Value) -> String {
-    v.as_str()
-        .and_then(beijing::parse_rfc3339)
+fn minute(at: Option<&str>) -> String {
+    at.and_then(beijing::parse_rfc3339)
         .map_or("-".into(), beijing::minute)
 }
 
 /// `delivered of addressed`, once any report came, and the batches sent
 /// with no report apart (they are not in `delivered`).
-fn delivered(c: &Value) -> String {
-    let unreported = match number(&c["unreported"]) {
+fn delivered(s: &Summary) -> String {
+    let unreported = match s.unreported {
         0 => String::new(),
         n => format!(" +{n} unreported"),
     };
-    match (number(&c["reported"]), unreported.is_empty()) {
+    match (s.reported, unreported.is_empty()) {
         (0, true) => "-".into(),
-        _ => format!(
-            "{} of {}{unreported}",
-            number(&c["delivered"]),
-            number(&c["addressed"])
-        ),
+        _ => format!("{} of {}{unreported}", s.delivered, s.addressed),
     }
 }
 
@@ -208,23 +206,24 @@ mod tests {
     #[test]
     fn fields_are_shown_briefly_and_safely() {
         assert_eq!(
-            minute(&json!("2026-12-08T10:00:00+08:00")),
+            minute(Some("2026-12-08T10:00:00+08:00")),
             "2026-12-08 10:00"
         );
-        assert_eq!(minute(&json!("2026-12-08T02:00:00Z")), "2026-12-08 10:00");
-        assert_eq!(minute(&Value::Null), "-");
-        assert_eq!(audience(&json!({"kind": "tag", "tag_id": 100})), "tag 100");
-        assert_eq!(audience(&json!({"kind": "all"})), "all");
-        assert_eq!(text(&json!("a\u{1b}]0;x\u{7}")), "a ]0;x ");
+        assert_eq!(minute(Some("2026-12-08T02:00:00Z")), "2026-12-08 10:00");
+        assert_eq!(minute(None), "-");
+        assert_eq!(audience(&Audience::Tag { tag_id: 100 }), "tag 100");
+        assert_eq!(audience(&Audience::All), "all");
+        let figures = |reported, delivered, addressed, unreported| Summary {
+            reported,
+            delivered,
+            addressed,
+            unreported,
+            ..Summary::default()
+        };
+        assert_eq!(delivered(&figures(2, 1990, 2000, 0)), "1990 of 2000");
+        assert_eq!(delivered(&figures(0, 0, 0, 0)), "-");
         assert_eq!(
-            delivered(&json!({"reported": 2, "delivered": 1990, "addressed": 2000})),
-            "1990 of 2000"
-        );
-        assert_eq!(delivered(&json!({"reported": 0})), "-");
-        assert_eq!(
-            delivered(
-                &json!({"reported": 5, "delivered": 5040, "addressed": 5040, "unreported": 1})
-            ),
+            delivered(&figures(5, 5040, 5040, 1)),
             "5040 of 5040 +1 unreported"
         );
     }
