@@ -2,7 +2,7 @@
 //! upgrades it in place, shows its campaigns as they were, and resumes the
 //! campaign it left unfinished, each follower getting the message once.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -1,7 +1,7 @@
 //! The `wxmass` binary against an emulator started with `wxmass emulator`:
 //! real processes on loopback, a private WXMASS_HOME per test.
 
-mod common;
+use crate::common;
 
 use common::{APPID, SECRET, admin, emulator, json, success_json};
 

@@ -1,7 +1,7 @@
 //! `wxmass send`, `status` and `campaigns` against the emulator: journalled
 //! campaigns, confirmation, resume, nothing delivered twice.
 
-mod common;
+use crate::common;
 
 use common::{admin, emulator, follower_list, json, success_json, wxmass, wxmass_std};
 use predicates::prelude::*;

@@ -2,7 +2,7 @@
 //! at 20 random moments and rerun until it completes; every follower gets
 //! the message exactly once. Then the same with WeChat failing calls.
 
-mod common;
+use crate::common;
 
 use std::process::Stdio;
 use std::time::Duration;

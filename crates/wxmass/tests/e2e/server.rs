@@ -3,7 +3,7 @@
 //! the audit log. (The walk of every operation's permission is in process,
 //! in crates/wxmass-server/tests/api.)
 
-mod common;
+use crate::common;
 
 use std::process::Stdio;
 

@@ -8,7 +8,7 @@
 //! job, its final status and its report, received by a `serve` on the same
 //! database; the delivered count is WeChat's.
 
-mod common;
+use crate::common;
 
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};

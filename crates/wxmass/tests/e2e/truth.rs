@@ -2,7 +2,7 @@
 //! against `wxmass emulator` and checks that its words and exit status
 //! match what the emulator saw.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;

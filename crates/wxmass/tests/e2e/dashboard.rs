@@ -6,7 +6,7 @@
 //! With WXMASS_SCREENSHOTS=DIR the pages are also saved there as PNG
 //! (`docs/` holds the ones the README shows).
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

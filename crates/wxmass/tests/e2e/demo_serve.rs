@@ -1,7 +1,7 @@
 //! `wxmass demo`, and `wxmass serve` recording the emulator's reports into
 //! the journal that `send` writes.
 
-mod common;
+use crate::common;
 
 use common::{admin, follower_list, spawn, success_json, wxmass, wxmass_std};
 

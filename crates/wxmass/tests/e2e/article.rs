@@ -1,7 +1,7 @@
 //! `--article`: Markdown files to a sent mpnews message against the
 //! emulator, each picture uploaded once; `article render` in a real browser.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -5,7 +5,7 @@
 //! idle connections, counts that overflow, control characters, and serving
 //! without the AppSecret.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
