@@ -218,12 +218,9 @@ impl FromRequestParts<AppState> for Caller {
                 .ok_or_else(|| {
                     ApiError::unauthorized("the Authorization header is not `Bearer wxm_...`")
                 })?;
-            let (user, credential) = state
-                .journal()
-                .token_owner(&token_hash(token))
+            let (user, credential, accounts) = owner(state, parts, &token_hash(token))
                 .await?
                 .ok_or_else(|| ApiError::unauthorized("this token is not known (revoked?)"))?;
-            let accounts = scope_of(state, &user, &credential).await?;
             return Ok(Caller::new(user, credential.role, None, accounts));
         }
         let Some(secret) = session_cookie(parts) else {
@@ -231,11 +228,9 @@ impl FromRequestParts<AppState> for Caller {
                 "sign in: send `Authorization: Bearer TOKEN`, or sign in with POST /api/v1/session",
             ));
         };
-        let (user, credential) = state
-            .journal()
-            .token_owner(&token_hash(&secret))
+        let (user, credential, accounts) = owner(state, parts, &token_hash(&secret))
             .await?
-            .filter(|(_, c)| c.label == SESSION_LABEL)
+            .filter(|(_, c, _)| c.label == SESSION_LABEL)
             .ok_or_else(|| ApiError::unauthorized("this session has ended: sign in again"))?;
         // Sessions end by the machine's clock, whatever the scheduling clock says.
         if wxmass_campaign::beijing::now() >= credential.created_at + SESSION_SECONDS {
@@ -265,7 +260,6 @@ impl FromRequestParts<AppState> for Caller {
             secret,
             started_at: credential.created_at,
         };
-        let accounts = scope_of(state, &user, &credential).await?;
         Ok(Caller::new(user, credential.role, Some(session), accounts))
     }
 }
@@ -311,6 +305,105 @@ impl Caller {
 
 /// The accounts a user's credential sees: its user's scope narrowed by the
 /// credential's own.
+/// A credential's owner: its user, the credential, and the accounts it is
+/// scoped to.
+type Owner = (
+    User,
+    wxmass_campaign::people::Credential,
+    Option<Vec<String>>,
+);
+
+/// How long a credential looked up is taken as it was, for reads.
+const OWNER_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Most credentials remembered at once (then all are forgotten).
+const OWNERS_MAX: usize = 10_000;
+
+/// Credentials looked up in the last second, by their hash: a burst of
+/// reads (a dashboard's page, a script polling a campaign) costs the store
+/// one lookup of the token, its user and their scopes, not one each. Only
+/// reads use it, and any request that changes something forgets them all
+/// first, so a revocation, a disabled user or a narrowed scope holds on
+/// this server at once; on another server on the same store, within
+/// [`OWNER_FOR`].
+#[derive(Debug, Default)]
+pub struct Owners {
+    remembered: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Owner)>>,
+    /// Bumped by every change: a lookup that began before one is not kept.
+    generation: std::sync::atomic::AtomicU64,
+}
+
+impl Owners {
+    fn get(&self, hash: &str) -> Option<Owner> {
+        let owners = self.remembered.lock().unwrap_or_else(|e| e.into_inner());
+        owners
+            .get(hash)
+            .filter(|(at, _)| at.elapsed() < OWNER_FOR)
+            .map(|(_, owner)| owner.clone())
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Keeps `owner`, looked up in `generation`, unless a change came since.
+    fn keep(&self, hash: &str, owner: &Owner, generation: u64) {
+        let mut owners = self.remembered.lock().unwrap_or_else(|e| e.into_inner());
+        if self.generation() != generation {
+            return;
+        }
+        if owners.len() >= OWNERS_MAX {
+            owners.clear();
+        }
+        owners.insert(hash.to_owned(), (std::time::Instant::now(), owner.clone()));
+    }
+
+    fn forget_all(&self) {
+        let mut owners = self.remembered.lock().unwrap_or_else(|e| e.into_inner());
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        owners.clear();
+    }
+}
+
+/// Forgets every remembered credential once a request that may have
+/// changed one is answered (and [`owner`] forgets them before it runs).
+pub async fn forget_owners_after_changes(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let changes = !request.method().is_safe();
+    let response = next.run(request).await;
+    if changes {
+        state.owners().forget_all();
+    }
+    response
+}
+
+/// The owner of the credential with hash `hash`: remembered for a read,
+/// looked up otherwise.
+async fn owner(state: &AppState, parts: &Parts, hash: &str) -> Result<Option<Owner>, ApiError> {
+    let reading = parts.method.is_safe();
+    if reading {
+        if let Some(owner) = state.owners().get(hash) {
+            return Ok(Some(owner));
+        }
+    } else {
+        state.owners().forget_all();
+    }
+    let generation = state.owners().generation();
+    let Some((user, credential)) = state.journal().token_owner(hash).await? else {
+        return Ok(None);
+    };
+    let accounts = scope_of(state, &user, &credential).await?;
+    let owner = (user, credential, accounts);
+    if reading {
+        state.owners().keep(hash, &owner, generation);
+    }
+    Ok(Some(owner))
+}
+
 async fn scope_of(
     state: &AppState,
     user: &User,
@@ -475,6 +568,35 @@ pub fn client_address(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lookup_that_began_before_a_change_is_not_remembered() {
+        let owners = Owners::default();
+        let owner: Owner = (
+            User {
+                id: 1,
+                name: "bob".into(),
+                role: Role::Editor,
+                created_at: 0,
+                disabled: false,
+            },
+            wxmass_campaign::people::Credential {
+                id: 2,
+                role: Role::Editor,
+                label: "bot".into(),
+                created_at: 0,
+            },
+            None,
+        );
+        let before = owners.generation();
+        owners.forget_all();
+        owners.keep("h", &owner, before);
+        assert!(owners.get("h").is_none(), "kept across a change");
+        owners.keep("h", &owner, owners.generation());
+        assert_eq!(owners.get("h"), Some(owner));
+        owners.forget_all();
+        assert!(owners.get("h").is_none(), "a change forgets every owner");
+    }
 
     fn store(dir: &tempfile::TempDir) -> std::sync::Arc<dyn Store> {
         wxmass_campaign::store::open_sqlite(&dir.path().join("j.db")).expect("journal")

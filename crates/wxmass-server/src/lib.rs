@@ -63,6 +63,8 @@ struct Inner {
     second_approver: std::sync::atomic::AtomicBool,
     /// Bytes the saved lists and files may take together (`--max-storage-mb`).
     storage_limit: std::sync::atomic::AtomicU64,
+    /// Credentials looked up in the last second (see [`auth::Owners`]).
+    owners: auth::Owners,
 }
 
 /// What saved lists and files may take together unless told otherwise:
@@ -94,6 +96,7 @@ impl AppState {
             trusted_proxies: std::sync::OnceLock::new(),
             second_approver: std::sync::atomic::AtomicBool::new(false),
             storage_limit: std::sync::atomic::AtomicU64::new(DEFAULT_STORAGE_LIMIT),
+            owners: auth::Owners::default(),
         })))
     }
 
@@ -165,6 +168,11 @@ impl AppState {
         &*self.0.journal
     }
 
+    /// Credentials looked up lately.
+    pub(crate) fn owners(&self) -> &auth::Owners {
+        &self.0.owners
+    }
+
     /// The clock campaigns are scheduled by.
     pub fn clock(&self) -> &clock::Clock {
         &self.0.clock
@@ -201,9 +209,13 @@ pub fn app(state: AppState) -> axum::Router {
         )
         .with_state(state.clone());
     metrics::handle();
-    api::with_document(state)
+    api::with_document(state.clone())
         .merge(callbacks)
         .merge(dashboard::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            auth::forget_owners_after_changes,
+        ))
         .layer(axum::middleware::from_fn(metrics::count_requests))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
