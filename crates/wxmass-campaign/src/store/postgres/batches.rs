@@ -15,13 +15,16 @@ impl BatchStore for PgStore {
         let rows = self
             .with(async |c| {
                 c.query(
-                    "SELECT b.idx, b.clientmsgid, b.size, b.state, b.msg_id, b.status,
+                    &c.prepare_cached(
+                        "SELECT b.idx, b.clientmsgid, b.size, b.state, b.msg_id, b.status,
                             p.status, p.total_count, p.filter_count, p.sent_count, p.error_count,
                             p.check_state, p.article_urls, b.sent_by, b.takeovers,
                             b.msg_data_id, b.submitted_at
                      FROM wxmass_batches b JOIN wxmass_campaigns c ON c.id = b.campaign
                      LEFT JOIN wxmass_pushes p ON p.appid = c.appid AND p.msg_id = b.msg_id
                      WHERE b.campaign = $1 ORDER BY b.idx",
+                    )
+                    .await?,
                     &[&campaign],
                 )
                 .await
@@ -60,7 +63,10 @@ impl BatchStore for PgStore {
         Ok(self
             .with(async |c| {
                 c.query_opt(
-                    "SELECT openids FROM wxmass_batches WHERE campaign = $1 AND idx = $2",
+                    &c.prepare_cached(
+                        "SELECT openids FROM wxmass_batches WHERE campaign = $1 AND idx = $2",
+                    )
+                    .await?,
                     &[&campaign, &idx],
                 )
                 .await
@@ -174,8 +180,11 @@ impl BatchStore for PgStore {
             for claim in claims {
                 let idx = claim.index as i32;
                 c.execute(
-                    "UPDATE wxmass_batches SET lease_owner = NULL, lease_expires_at = NULL
+                    &c.prepare_cached(
+                        "UPDATE wxmass_batches SET lease_owner = NULL, lease_expires_at = NULL
                      WHERE campaign = $1 AND idx = $2 AND lease_owner = $3",
+                    )
+                    .await?,
                     &[&claim.campaign, &idx, &worker],
                 )
                 .await?;
@@ -243,7 +252,7 @@ impl BatchStore for PgStore {
         let n: i64 = self
             .with(async |c| {
                 c.query_one(
-                    "SELECT COUNT(*) FROM wxmass_batches WHERE campaign = $1 AND state != 'submitted'",
+                    &c.prepare_cached("SELECT COUNT(*) FROM wxmass_batches WHERE campaign = $1 AND state != 'submitted'").await?,
                     &[&campaign],
                 )
                 .await

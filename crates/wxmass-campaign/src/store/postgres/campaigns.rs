@@ -82,9 +82,9 @@ impl CampaignStore for PgStore {
         let rows = self
             .with(async |c| {
                 c.query(
-                    "SELECT b.openids FROM wxmass_batches b JOIN wxmass_campaigns c ON c.id = b.campaign
+                    &c.prepare_cached("SELECT b.openids FROM wxmass_batches b JOIN wxmass_campaigns c ON c.id = b.campaign
                      WHERE c.appid = $1 AND c.audience_kind = 'openids' AND c.id != $3 AND b.openids IS NOT NULL
-                       AND c.id IN (SELECT campaign FROM wxmass_batches WHERE submitted_at >= $2)",
+                       AND c.id IN (SELECT campaign FROM wxmass_batches WHERE submitted_at >= $2)").await?,
                     &[&appid, &since, &except],
                 )
                 .await
@@ -109,9 +109,9 @@ impl CampaignStore for PgStore {
         let n: i64 = self
             .with(async |c| {
                 c.query_one(
-                    "SELECT COUNT(DISTINCT c.id) FROM wxmass_campaigns c JOIN wxmass_batches b ON b.campaign = c.id
+                    &c.prepare_cached("SELECT COUNT(DISTINCT c.id) FROM wxmass_campaigns c JOIN wxmass_batches b ON b.campaign = c.id
                      WHERE c.appid = $1 AND c.audience_kind = $2 AND ($3::BIGINT IS NULL OR c.tag_id = $3)
-                       AND b.submitted_at >= $4",
+                       AND b.submitted_at >= $4").await?,
                     &[&appid, &kind, &tag, &since],
                 )
                 .await
@@ -124,7 +124,8 @@ impl CampaignStore for PgStore {
         Ok(self
             .with(async |c| {
                 c.query_opt(
-                    "SELECT message FROM wxmass_campaigns WHERE id = $1",
+                    &c.prepare_cached("SELECT message FROM wxmass_campaigns WHERE id = $1")
+                        .await?,
                     &[&campaign],
                 )
                 .await
@@ -135,7 +136,10 @@ impl CampaignStore for PgStore {
     async fn set_prepared(&self, campaign: &str, message: &str) -> Result<String> {
         self.with(async |c| {
             c.execute(
-                "UPDATE wxmass_campaigns SET message = $2 WHERE id = $1 AND message IS NULL",
+                &c.prepare_cached(
+                    "UPDATE wxmass_campaigns SET message = $2 WHERE id = $1 AND message IS NULL",
+                )
+                .await?,
                 &[&campaign, &message],
             )
             .await

@@ -49,9 +49,11 @@ impl LifecycleStore for PgStore {
         );
         let rows = self
             .with(async |db| match which {
-                Which::Id(id) | Which::PlannedId(id) => db.query(&sql, &[&id]).await,
-                Which::All | Which::Planned => db.query(&sql, &[]).await,
-                Which::Due(now) => db.query(&sql, &[&now]).await,
+                Which::Id(id) | Which::PlannedId(id) => {
+                    db.query(&db.prepare_cached(&sql).await?, &[&id]).await
+                }
+                Which::All | Which::Planned => db.query(&db.prepare_cached(&sql).await?, &[]).await,
+                Which::Due(now) => db.query(&db.prepare_cached(&sql).await?, &[&now]).await,
             })
             .await?;
         rows.iter()
@@ -85,9 +87,9 @@ impl LifecycleStore for PgStore {
         let n = self
             .with(async |db| {
                 db.execute(
-                    "UPDATE wxmass_campaigns SET name = $2, content = $3, audience_kind = $4, tag_id = $5, list = $6,
+                    &db.prepare_cached("UPDATE wxmass_campaigns SET name = $2, content = $3, audience_kind = $4, tag_id = $5, list = $6,
                          batch_size = $7, updated_at = $8
-                     WHERE id = $1 AND state = 'draft' AND planned_at IS NULL",
+                     WHERE id = $1 AND state = 'draft' AND planned_at IS NULL").await?,
                     &[&c.id, &c.name, &content, &c.audience.kind(), &tag, &c.list, &batch_size, &now],
                 )
                 .await
@@ -100,7 +102,7 @@ impl LifecycleStore for PgStore {
         let n = self
             .with(async |db| {
                 db.execute(
-                    "DELETE FROM wxmass_campaigns WHERE id = $1 AND state = 'draft' AND planned_at IS NULL",
+                    &db.prepare_cached("DELETE FROM wxmass_campaigns WHERE id = $1 AND state = 'draft' AND planned_at IS NULL").await?,
                     &[&id],
                 )
                 .await
@@ -120,9 +122,9 @@ impl LifecycleStore for PgStore {
         let n = self
             .with(async |db| {
                 db.execute(
-                    "UPDATE wxmass_campaigns SET state = $3, send_at = coalesce($4, send_at),
+                    &db.prepare_cached("UPDATE wxmass_campaigns SET state = $3, send_at = coalesce($4, send_at),
                          approved_by = coalesce($5, approved_by), note = coalesce($6, note), updated_at = $7
-                     WHERE id = $1 AND state = $2",
+                     WHERE id = $1 AND state = $2").await?,
                     &[
                         &id,
                         &from.as_str(),

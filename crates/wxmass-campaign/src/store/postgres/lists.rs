@@ -15,8 +15,8 @@ impl ListStore for PgStore {
         let n = self
             .with(async |db| {
                 db.execute(
-                    "INSERT INTO wxmass_lists (name, count, distinct_count, sha256, created_by, created_at, data)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING",
+                    &db.prepare_cached("INSERT INTO wxmass_lists (name, count, distinct_count, sha256, created_by, created_at, data)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING").await?,
                     &[&l.name, &c, &d, &l.sha256, &l.created_by, &l.created_at, &data],
                 )
                 .await
@@ -29,7 +29,7 @@ impl ListStore for PgStore {
         let rows = self
             .with(async |db| {
                 db.query(
-                    "SELECT name, count, distinct_count, sha256, created_by, created_at FROM wxmass_lists ORDER BY name",
+                    &db.prepare_cached("SELECT name, count, distinct_count, sha256, created_by, created_at FROM wxmass_lists ORDER BY name").await?,
                     &[],
                 )
                 .await
@@ -51,8 +51,12 @@ impl ListStore for PgStore {
     async fn delete_list(&self, name: &str) -> Result<bool> {
         let n = self
             .with(async |c| {
-                c.execute("DELETE FROM wxmass_lists WHERE name = $1", &[&name])
-                    .await
+                c.execute(
+                    &c.prepare_cached("DELETE FROM wxmass_lists WHERE name = $1")
+                        .await?,
+                    &[&name],
+                )
+                .await
             })
             .await?;
         Ok(n == 1)
@@ -62,7 +66,10 @@ impl ListStore for PgStore {
         let row = self
             .with(async |c| {
                 c.query_one(
-                    "SELECT coalesce(sum(octet_length(data)), 0)::BIGINT FROM wxmass_lists",
+                    &c.prepare_cached(
+                        "SELECT coalesce(sum(octet_length(data)), 0)::BIGINT FROM wxmass_lists",
+                    )
+                    .await?,
                     &[],
                 )
                 .await
@@ -74,8 +81,12 @@ impl ListStore for PgStore {
     async fn list_data(&self, name: &str) -> Result<Option<Vec<u8>>> {
         let row = self
             .with(async |db| {
-                db.query_opt("SELECT data FROM wxmass_lists WHERE name = $1", &[&name])
-                    .await
+                db.query_opt(
+                    &db.prepare_cached("SELECT data FROM wxmass_lists WHERE name = $1")
+                        .await?,
+                    &[&name],
+                )
+                .await
             })
             .await?;
         Ok(row.map(|r| r.get(0)))

@@ -19,8 +19,11 @@ impl MediaStore for PgStore {
         Ok(self
             .with(async |c| {
                 c.query_opt(
-                    "SELECT media_id FROM wxmass_media
+                    &c.prepare_cached(
+                        "SELECT media_id FROM wxmass_media
                      WHERE appid = $1 AND content_hash = $2 AND kind = $3 AND uploaded_at > $4",
+                    )
+                    .await?,
                     &[&appid, &hash, &kind, &after],
                 )
                 .await
@@ -31,7 +34,10 @@ impl MediaStore for PgStore {
     async fn forget_media(&self, appid: &str, kind: &str, media_id: &str) -> Result<()> {
         self.with(async |c| {
             c.execute(
-                "DELETE FROM wxmass_media WHERE appid = $1 AND kind = $2 AND media_id = $3",
+                &c.prepare_cached(
+                    "DELETE FROM wxmass_media WHERE appid = $1 AND kind = $2 AND media_id = $3",
+                )
+                .await?,
                 &[&appid, &kind, &media_id],
             )
             .await
@@ -50,10 +56,10 @@ impl MediaStore for PgStore {
         let at = beijing::now();
         self.with(async |c| {
             c.execute(
-                "INSERT INTO wxmass_media (appid, content_hash, kind, media_id, url, uploaded_at)
+                &c.prepare_cached("INSERT INTO wxmass_media (appid, content_hash, kind, media_id, url, uploaded_at)
                  VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (appid, content_hash, kind) DO UPDATE SET media_id = excluded.media_id,
-                 url = excluded.url, uploaded_at = excluded.uploaded_at",
+                 url = excluded.url, uploaded_at = excluded.uploaded_at").await?,
                 &[&appid, &hash, &kind, &media_id, &url, &at],
             )
             .await
@@ -64,8 +70,12 @@ impl MediaStore for PgStore {
     async fn delete_blob(&self, sha256: &str) -> Result<bool> {
         let n = self
             .with(async |c| {
-                c.execute("DELETE FROM wxmass_blobs WHERE sha256 = $1", &[&sha256])
-                    .await
+                c.execute(
+                    &c.prepare_cached("DELETE FROM wxmass_blobs WHERE sha256 = $1")
+                        .await?,
+                    &[&sha256],
+                )
+                .await
             })
             .await?;
         Ok(n == 1)
@@ -75,7 +85,10 @@ impl MediaStore for PgStore {
         let row = self
             .with(async |c| {
                 c.query_one(
-                    "SELECT coalesce(sum(octet_length(data)), 0)::BIGINT FROM wxmass_blobs",
+                    &c.prepare_cached(
+                        "SELECT coalesce(sum(octet_length(data)), 0)::BIGINT FROM wxmass_blobs",
+                    )
+                    .await?,
                     &[],
                 )
                 .await
@@ -88,7 +101,8 @@ impl MediaStore for PgStore {
         Ok(self
             .with(async |c| {
                 c.query_opt(
-                    "SELECT data FROM wxmass_blobs WHERE sha256 = $1",
+                    &c.prepare_cached("SELECT data FROM wxmass_blobs WHERE sha256 = $1")
+                        .await?,
                     &[&sha256],
                 )
                 .await
@@ -99,7 +113,7 @@ impl MediaStore for PgStore {
     async fn keep_blob(&self, sha256: &str, data: &[u8]) -> Result<()> {
         self.with(async |c| {
             c.execute(
-                "INSERT INTO wxmass_blobs (sha256, data) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &c.prepare_cached("INSERT INTO wxmass_blobs (sha256, data) VALUES ($1, $2) ON CONFLICT DO NOTHING").await?,
                 &[&sha256, &data],
             )
             .await

@@ -24,7 +24,7 @@ mod reads;
 mod sign_ins;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod};
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::NoTls;
 
 use crate::error::{Error, Result};
 use crate::store::migrations;
@@ -116,7 +116,9 @@ impl PgStore {
     /// connecting if the pool has room).
     pub(crate) async fn with<T>(
         &self,
-        f: impl AsyncFnOnce(&mut Client) -> std::result::Result<T, tokio_postgres::Error>,
+        f: impl AsyncFnOnce(
+            &mut deadpool_postgres::Client,
+        ) -> std::result::Result<T, tokio_postgres::Error>,
     ) -> Result<T> {
         let mut client = self.pool.get().await.map_err(|e| match e {
             PoolError::Backend(e) => db_error(e),

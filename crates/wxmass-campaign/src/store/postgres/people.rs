@@ -20,9 +20,9 @@ impl PeopleStore for PgStore {
         let row = self
             .with(async |c| {
                 c.query_opt(
-                    "INSERT INTO wxmass_users (name, role, password_hash, created_at)
+                    &c.prepare_cached("INSERT INTO wxmass_users (name, role, password_hash, created_at)
                      SELECT $1::TEXT, $2::TEXT, $3::TEXT, $4::BIGINT WHERE NOT EXISTS (SELECT 1 FROM wxmass_users WHERE lower(name) = lower($1))
-                     ON CONFLICT (name) DO NOTHING RETURNING id",
+                     ON CONFLICT (name) DO NOTHING RETURNING id").await?,
                     &[&name, &role.as_str(), &hash, &now],
                 )
                 .await
@@ -35,8 +35,8 @@ impl PeopleStore for PgStore {
         let row = self
             .with(async |c| {
                 c.query_opt(
-                    "SELECT id, name, role, created_at, disabled_at IS NOT NULL, password_hash
-                     FROM wxmass_users WHERE lower(name) = lower($1) ORDER BY name = $1 DESC, id LIMIT 1",
+                    &c.prepare_cached("SELECT id, name, role, created_at, disabled_at IS NOT NULL, password_hash
+                     FROM wxmass_users WHERE lower(name) = lower($1) ORDER BY name = $1 DESC, id LIMIT 1").await?,
                     &[&name],
                 )
                 .await
@@ -49,7 +49,7 @@ impl PeopleStore for PgStore {
         let rows = self
             .with(async |c| {
                 c.query(
-                    "SELECT id, name, role, created_at, disabled_at IS NOT NULL FROM wxmass_users ORDER BY id",
+                    &c.prepare_cached("SELECT id, name, role, created_at, disabled_at IS NOT NULL FROM wxmass_users ORDER BY id").await?,
                     &[],
                 )
                 .await
@@ -69,8 +69,8 @@ impl PeopleStore for PgStore {
         let row = self
             .with(async |c| {
                 c.query_one(
-                    "INSERT INTO wxmass_api_tokens (user_id, role, token_hash, label, created_at)
-                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    &c.prepare_cached("INSERT INTO wxmass_api_tokens (user_id, role, token_hash, label, created_at)
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id").await?,
                     &[&user, &role.as_str(), &hash, &label, &now],
                 )
                 .await
@@ -83,10 +83,13 @@ impl PeopleStore for PgStore {
         let row = self
             .with(async |c| {
                 c.query_opt(
-                    "SELECT u.id, u.name, u.role, u.created_at, u.disabled_at IS NOT NULL,
+                    &c.prepare_cached(
+                        "SELECT u.id, u.name, u.role, u.created_at, u.disabled_at IS NOT NULL,
                             t.role, t.label, t.created_at, t.id
                      FROM wxmass_api_tokens t JOIN wxmass_users u ON u.id = t.user_id
                      WHERE t.token_hash = $1 AND u.disabled_at IS NULL",
+                    )
+                    .await?,
                     &[&hash],
                 )
                 .await
@@ -110,7 +113,8 @@ impl PeopleStore for PgStore {
         let n = self
             .with(async |c| {
                 c.execute(
-                    "DELETE FROM wxmass_api_tokens WHERE token_hash = $1",
+                    &c.prepare_cached("DELETE FROM wxmass_api_tokens WHERE token_hash = $1")
+                        .await?,
                     &[&hash],
                 )
                 .await
@@ -123,8 +127,8 @@ impl PeopleStore for PgStore {
         let rows = self
             .with(async |c| {
                 c.query(
-                    "SELECT t.id, u.name, t.role, t.label, t.created_at
-                     FROM wxmass_api_tokens t JOIN wxmass_users u ON u.id = t.user_id ORDER BY t.id",
+                    &c.prepare_cached("SELECT t.id, u.name, t.role, t.label, t.created_at
+                     FROM wxmass_api_tokens t JOIN wxmass_users u ON u.id = t.user_id ORDER BY t.id").await?,
                     &[],
                 )
                 .await
@@ -146,8 +150,12 @@ impl PeopleStore for PgStore {
     async fn revoke_token_id(&self, id: i64) -> Result<bool> {
         let n = self
             .with(async |c| {
-                c.execute("DELETE FROM wxmass_api_tokens WHERE id = $1", &[&id])
-                    .await
+                c.execute(
+                    &c.prepare_cached("DELETE FROM wxmass_api_tokens WHERE id = $1")
+                        .await?,
+                    &[&id],
+                )
+                .await
             })
             .await?;
         Ok(n == 1)
@@ -155,8 +163,12 @@ impl PeopleStore for PgStore {
 
     async fn end_credentials(&self, user: i64) -> Result<u64> {
         self.with(async |c| {
-            c.execute("DELETE FROM wxmass_api_tokens WHERE user_id = $1", &[&user])
-                .await
+            c.execute(
+                &c.prepare_cached("DELETE FROM wxmass_api_tokens WHERE user_id = $1")
+                    .await?,
+                &[&user],
+            )
+            .await
         })
         .await
     }
@@ -164,7 +176,8 @@ impl PeopleStore for PgStore {
     async fn set_disabled(&self, user: i64, at: Option<i64>) -> Result<()> {
         self.with(async |c| {
             c.execute(
-                "UPDATE wxmass_users SET disabled_at = $2 WHERE id = $1",
+                &c.prepare_cached("UPDATE wxmass_users SET disabled_at = $2 WHERE id = $1")
+                    .await?,
                 &[&user, &at],
             )
             .await
@@ -176,7 +189,8 @@ impl PeopleStore for PgStore {
     async fn set_password(&self, user: i64, password_hash: &str) -> Result<()> {
         self.with(async |c| {
             c.execute(
-                "UPDATE wxmass_users SET password_hash = $2 WHERE id = $1",
+                &c.prepare_cached("UPDATE wxmass_users SET password_hash = $2 WHERE id = $1")
+                    .await?,
                 &[&user, &password_hash],
             )
             .await
@@ -207,8 +221,8 @@ impl PeopleStore for PgStore {
         let n = self
             .with(async |c| {
                 c.execute(
-                    "INSERT INTO wxmass_accounts (appid, name, account_type, sealed, api_base, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (appid) DO NOTHING",
+                    &c.prepare_cached("INSERT INTO wxmass_accounts (appid, name, account_type, sealed, api_base, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (appid) DO NOTHING").await?,
                     &[&a.appid, &a.name, &kind, &a.sealed, &a.api_base, &a.created_at],
                 )
                 .await
@@ -221,7 +235,7 @@ impl PeopleStore for PgStore {
         let rows = self
             .with(async |c| {
                 c.query(
-                    "SELECT appid, name, account_type, sealed, api_base, created_at FROM wxmass_accounts ORDER BY appid",
+                    &c.prepare_cached("SELECT appid, name, account_type, sealed, api_base, created_at FROM wxmass_accounts ORDER BY appid").await?,
                     &[],
                 )
                 .await
@@ -245,15 +259,19 @@ impl PeopleStore for PgStore {
         self.with(async |c| match &listed {
             None => {
                 c.execute(
-                    "DELETE FROM wxmass_scopes WHERE kind = $1 AND owner = $2",
+                    &c.prepare_cached("DELETE FROM wxmass_scopes WHERE kind = $1 AND owner = $2")
+                        .await?,
                     &[&kind.as_str(), &owner],
                 )
                 .await
             }
             Some(listed) => {
                 c.execute(
-                    "INSERT INTO wxmass_scopes (kind, owner, accounts) VALUES ($1, $2, $3)
+                    &c.prepare_cached(
+                        "INSERT INTO wxmass_scopes (kind, owner, accounts) VALUES ($1, $2, $3)
                      ON CONFLICT (kind, owner) DO UPDATE SET accounts = excluded.accounts",
+                    )
+                    .await?,
                     &[&kind.as_str(), &owner, listed],
                 )
                 .await
@@ -267,7 +285,10 @@ impl PeopleStore for PgStore {
         let row = self
             .with(async |c| {
                 c.query_opt(
-                    "SELECT accounts FROM wxmass_scopes WHERE kind = $1 AND owner = $2",
+                    &c.prepare_cached(
+                        "SELECT accounts FROM wxmass_scopes WHERE kind = $1 AND owner = $2",
+                    )
+                    .await?,
                     &[&kind.as_str(), &owner],
                 )
                 .await
@@ -299,7 +320,7 @@ impl PeopleStore for PgStore {
         let rows = self
             .with(async |c| {
                 c.query(
-                    "SELECT kind, value FROM wxmass_testers WHERE appid = $1 ORDER BY kind, value",
+                    &c.prepare_cached("SELECT kind, value FROM wxmass_testers WHERE appid = $1 ORDER BY kind, value").await?,
                     &[&appid],
                 )
                 .await
@@ -320,7 +341,7 @@ impl PeopleStore for PgStore {
     ) -> Result<()> {
         self.with(async |c| {
             c.execute(
-                "INSERT INTO wxmass_audit (at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)",
+                &c.prepare_cached("INSERT INTO wxmass_audit (at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)").await?,
                 &[&now, &actor, &action, &target, &detail],
             )
             .await
@@ -335,8 +356,11 @@ impl PeopleStore for PgStore {
         let rows = self
             .with(async |c| {
                 c.query(
-                    "SELECT id, at, actor, action, target, detail FROM wxmass_audit
+                    &c.prepare_cached(
+                        "SELECT id, at, actor, action, target, detail FROM wxmass_audit
                      WHERE id < $1 ORDER BY id DESC LIMIT $2",
+                    )
+                    .await?,
                     &[&before, &limit],
                 )
                 .await

@@ -22,11 +22,11 @@ impl PublishStore for PgStore {
     ) -> Result<()> {
         self.with(async |c| {
             c.execute(
-                "INSERT INTO wxmass_publishes (appid, publish_id, campaign, media_id, msg_data_id, submitted_at)
+                &c.prepare_cached("INSERT INTO wxmass_publishes (appid, publish_id, campaign, media_id, msg_data_id, submitted_at)
                  VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (appid, publish_id) DO UPDATE SET campaign = excluded.campaign,
                    media_id = excluded.media_id, msg_data_id = excluded.msg_data_id,
-                   submitted_at = excluded.submitted_at",
+                   submitted_at = excluded.submitted_at").await?,
                 &[&appid, &publish_id, &campaign, &media_id, &msg_data_id, &at],
             )
             .await

@@ -96,7 +96,7 @@ impl PushStore for PgStore {
         let rows = self
             .with(async |c| {
                 c.query(
-                    "SELECT timestamp, nonce, content, expires_at FROM wxmass_seen_requests WHERE expires_at >= $1",
+                    &c.prepare_cached("SELECT timestamp, nonce, content, expires_at FROM wxmass_seen_requests WHERE expires_at >= $1").await?,
                     &[&now],
                 )
                 .await
@@ -116,7 +116,8 @@ impl PushStore for PgStore {
         let n = self
             .with(async |c| {
                 c.execute(
-                    "DELETE FROM wxmass_seen_requests WHERE expires_at < $1",
+                    &c.prepare_cached("DELETE FROM wxmass_seen_requests WHERE expires_at < $1")
+                        .await?,
                     &[&now],
                 )
                 .await
@@ -128,14 +129,14 @@ impl PushStore for PgStore {
         let rows = self
             .with(async |c| {
                 c.query(
-                    "SELECT p.appid, p.msg_id, 'unknown job', p.status, p.sent_count, p.received_at FROM wxmass_pushes p
+                    &c.prepare_cached("SELECT p.appid, p.msg_id, 'unknown job', p.status, p.sent_count, p.received_at FROM wxmass_pushes p
                      WHERE NOT EXISTS (SELECT 1 FROM wxmass_batches b JOIN wxmass_campaigns c ON c.id = b.campaign
                                        WHERE b.msg_id = p.msg_id AND c.appid = p.appid)
                      UNION ALL
                      SELECT appid, msg_id, 'conflict', coalesce(event::jsonb ->> 'status', ''),
                             coalesce((event::jsonb ->> 'sent_count')::bigint, 0), received_at
                      FROM wxmass_push_conflicts
-                     ORDER BY 6, 2",
+                     ORDER BY 6, 2").await?,
                     &[],
                 )
                 .await
@@ -159,7 +160,14 @@ impl PushStore for PgStore {
     }
     async fn push_count(&self) -> Result<i64> {
         Ok(self
-            .with(async |c| c.query_one("SELECT COUNT(*) FROM wxmass_pushes", &[]).await)
+            .with(async |c| {
+                c.query_one(
+                    &c.prepare_cached("SELECT COUNT(*) FROM wxmass_pushes")
+                        .await?,
+                    &[],
+                )
+                .await
+            })
             .await?
             .get(0))
     }

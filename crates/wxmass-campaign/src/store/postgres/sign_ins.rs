@@ -66,7 +66,10 @@ impl SignInStore for PgStore {
     async fn sign_in_succeeded(&self, name: &str, address: &str) -> Result<()> {
         self.with(async |c| {
             c.execute(
-                "DELETE FROM wxmass_sign_in_failures WHERE name = $1 AND address = $2",
+                &c.prepare_cached(
+                    "DELETE FROM wxmass_sign_in_failures WHERE name = $1 AND address = $2",
+                )
+                .await?,
                 &[&name, &address],
             )
             .await
