@@ -284,3 +284,48 @@ def test_draft_and_freepublish(client):
     with pytest.raises(WeChatClientException) as refused:
         client.post("freepublish/submit", data={"media_id": draft["media_id"]})
     assert refused.value.errcode == 40007  # published drafts leave the box
+
+
+def admin_post(emulator, path, body):
+    request = urllib.request.Request(
+        emulator + path, data=json.dumps(body).encode(), headers={"content-type": "application/json"}
+    )
+    with urllib.request.urlopen(request) as answer:
+        return json.load(answer)
+
+
+def test_template_message(client, emulator):
+    client.template.set_industry(1, 2)
+    template_id = client.template.get("47123")
+    templates = client.template.get_all_private_template()["template_list"]
+    assert any(t["template_id"] == template_id for t in templates)
+    openid = client.user.get_followers()["data"]["openid"][0]
+    sent = client.message.send_template(
+        openid, template_id,
+        {"thing1": {"value": "冬季外套"}, "thing2": {"value": "顺丰"},
+         "character_string3": {"value": "SF1234"}, "time4": {"value": "2026-12-06 08:00"}},
+    )
+    assert sent["errcode"] == 0 and sent["msgid"]
+    with pytest.raises(WeChatClientException) as refused:
+        client.message.send_template(openid, template_id, {"thing1": {"value": "x" * 21}})
+    assert refused.value.errcode == 47003
+
+
+def test_customer_service_text(client, emulator):
+    openid = client.user.get_followers()["data"]["openid"][1]
+    with pytest.raises(WeChatClientException) as refused:
+        client.message.send_text(openid, "before they wrote")
+    assert refused.value.errcode == 45015
+    admin_post(emulator, "/_emulator/interactions", {"openid": openid, "kind": "message"})
+    assert client.message.send_text(openid, "thanks for writing")["errcode"] == 0
+
+
+def test_one_time_subscription(client, emulator):
+    openid = client.user.get_followers()["data"]["openid"][2]
+    consent = admin_post(emulator, "/_emulator/consents", {"openid": openid, "scene": 3})
+    data = {"content": {"value": "您关注的商品已到货", "color": "#173177"}}
+    sent = client.message.send_subscribe_template(openid, consent["template_id"], 3, "到货提醒", data)
+    assert sent["errcode"] == 0
+    with pytest.raises(WeChatClientException) as refused:
+        client.message.send_subscribe_template(openid, consent["template_id"], 3, "到货提醒", data)
+    assert refused.value.errcode == 43101

@@ -86,6 +86,11 @@ errcodes! {
     InvalidOpenIdListSize = 40032, Stop, "openid list too long or empty";
     InvalidCharset = 40033, Stop, "\\uXXXX escapes in the body (historical)";
     InvalidArgsSize = 40035, Stop, "invalid parameter";
+    InvalidTemplateIdSize = 40036, Stop, "malformed template_id";
+    InvalidTemplateId = 40037, Stop, "not this account's template (or a subscription notice's id)";
+    KeywordNameInvalid = 40246, Stop, "keyword_name_list names a keyword the library template lacks";
+    HistoryTemplateRetired = 40247, Stop, "TM/OPENTM history templates were retired in 2023";
+    TemplateMessageBlocked = 40249, Stop, "the template message was blocked for its content";
     InvalidGroupId = 40050, Stop, "invalid group id";
     InvalidGroupName = 40051, Stop, "invalid group name";
     InvalidMsgId = 40059, Stop, "unknown msg_id";
@@ -110,6 +115,7 @@ errcodes! {
     RequireHttps = 43003, Stop, "HTTPS required";
     RequireSubscribe = 43004, Stop, "recipient does not follow the account";
     RequireRemoveBlacklist = 43019, Stop, "recipient blacklisted";
+    UserRefusedMessage = 43101, Stop, "the follower has no subscription left for this template (or refused it)";
     EmptyMediaData = 44001, Stop, "empty media data";
     EmptyPostData = 44002, Stop, "empty body";
     EmptyNewsData = 44003, Stop, "empty news data";
@@ -122,6 +128,13 @@ errcodes! {
     ArticleSizeOutOfLimit = 45008, Stop, "too many articles";
     ApiFreqOutOfLimit = 45009, Wait, "daily API quota reached";
     ApiMinuteQuota = 45011, Wait, "per-minute quota reached; retry next minute";
+    ResponseOutOfTime = 45015, Stop, "outside the follower's customer-service window (or they unfollowed)";
+    TemplateNumExceeds = 45026, Stop, "the account has its most templates (25)";
+    TemplateConflictsIndustry = 45027, Stop, "the template is not of the account's industries";
+    OutOfResponseCount = 45047, Stop, "the follower's customer-service window has no messages left";
+    InvalidTypingCommand = 45072, Stop, "typing command is Typing or CancelTyping";
+    TypingNeedsInteraction = 45080, Stop, "typing needs the follower's action in the last 30 s";
+    AlreadyTyping = 45081, Stop, "already typing (15 s)";
     NoMassSendQuota = 45028, Wait, "no mass-send quota left in this period";
     AdAgreement = 45062, Stop, "accounts with an ad agreement cannot mass-send by API";
     ClientMsgIdExist = 45065, Stop, "a job with this clientmsgid exists (within 24 h)";
@@ -150,6 +163,7 @@ errcodes! {
     MediaNotExist = 46001, Stop, "media does not exist";
     UserNotExist = 46004, Stop, "user does not exist";
     DataFormatError = 47001, Stop, "malformed JSON or XML";
+    ArgumentInvalid = 47003, Stop, "a field breaks its rule (a template keyword's value)";
     ApiUnauthorized = 48001, Stop, "no permission for this API (unverified account, wrong account type)";
     MassProtocolNotAgreed = 48003, Stop, "admin must accept the mass-send agreement";
     ApiForbidden = 48004, Stop, "API banned for irregularities";
@@ -159,6 +173,10 @@ errcodes! {
     UserUnauthorized = 50001, Stop, "API or user unauthorized";
     UserLimited = 50002, Stop, "user limited";
     ClientIpNotRegistered = 61004, Stop, "client IP not registered";
+    ApiUnauthorizedToComponent = 61007, Stop, "the platform lacks this permission set for the account";
+    RidNotFound = 76001, Stop, "no request with this rid (rids are kept 7 days)";
+    CgiPathNotFound = 76021, Stop, "quota/get: no API at this cgi_path";
+    CgiPathNoPermission = 76022, Stop, "quota/get: this token may not ask about this cgi_path";
     AwaitingConfirmation = 89503, Wait, "waiting for the admin's confirmation";
     SpeedAwaitingConfirmation = 89504, Wait, "speed change waiting for the admin's confirmation";
     MassTaskTooMuch = 9500002, Retry, "too many mass jobs running; retry later";
@@ -284,8 +302,29 @@ impl Error {
             Errcode::InvalidMessageType if path.contains("mass/delete") => {
                 "only article (mpnews) and video jobs can be deleted; texts, pictures and voice stay".into()
             }
-            Errcode::ApiMinuteQuota => {
+            Errcode::ApiMinuteQuota if path.contains("mass/") => {
                 "WeChat takes 60 mass sends a minute: rerun the same command in a minute; it resumes and sends nothing twice".into()
+            }
+            Errcode::ApiMinuteQuota => {
+                "this API's calls for the minute are used: wait for the next minute (openapi/quota/get's rate_limit says the pace)".into()
+            }
+            Errcode::ResponseOutOfTime => {
+                "a customer-service message goes only to a follower who wrote, clicked the menu, followed or scanned a code lately: wait for them to, or use a template message".into()
+            }
+            Errcode::OutOfResponseCount => {
+                "the follower's window has no customer-service messages left: the next message or click from them opens a new one".into()
+            }
+            Errcode::ArgumentInvalid => {
+                "a keyword's value breaks its type's rule (thing at most 20 characters, no line breaks, ...): see the errmsg's data.KEY and fix that value".into()
+            }
+            Errcode::InvalidTemplateId => {
+                "use a template id of this account (`get_all_private_template`); subscription notices have ids of their own".into()
+            }
+            Errcode::HistoryTemplateRetired => {
+                "add a category template (a numeric template_id_short) instead: TM/OPENTM templates were retired in 2023".into()
+            }
+            Errcode::UserRefusedMessage => {
+                "the follower's subscription to this template is spent or withdrawn: only their next consent allows another".into()
             }
             Errcode::ApiFreqOutOfLimit => "the daily API quota is spent: it resets at midnight, Beijing time (or POST /cgi-bin/clear_quota)".into(),
             Errcode::ApiUnauthorized if path.contains("mass/send") => {

@@ -2,8 +2,9 @@
 // `bench_fixture` example that hands the same request to wechatpy.
 //
 // A safe-mode MASSSENDJOBFINISH of about 1 KB with a two-item copyright check,
-// sealed with a fixed random so that every run measures the
-// same bytes.
+// and a TEMPLATESENDJOBFINISH (one report per template message, so the
+// receiver's most frequent push in a fan-out), each sealed with a fixed
+// random so that every run measures the same bytes.
 
 use wxmass_callback::crypto::{AesKey, MessageCrypto, Sealed};
 use wxmass_callback::{CallbackConfig, PushQuery, signature};
@@ -36,10 +37,22 @@ pub fn plaintext() -> String {
     )
 }
 
+/// A template message's report, as wechat-notifications.md §2.3 shows it.
+pub fn template_plaintext() -> String {
+    "<xml>\n<ToUserName><![CDATA[gh_4d00ed8d6399]]></ToUserName>\n<FromUserName><![CDATA[oia2TjjewbmiOUlr6X-1crbLOvLw]]></FromUserName>\n<CreateTime>1764000000</CreateTime>\n<MsgType><![CDATA[event]]></MsgType>\n<Event><![CDATA[TEMPLATESENDJOBFINISH]]></Event>\n<MsgID>3557254367693750277</MsgID>\n<Status><![CDATA[failed:user block]]></Status>\n</xml>".to_owned()
+}
+
 pub fn fixture() -> Fixture {
+    fixture_of(plaintext())
+}
+
+pub fn template_fixture() -> Fixture {
+    fixture_of(template_plaintext())
+}
+
+fn fixture_of(plaintext: String) -> Fixture {
     let key = AesKey::from_encoding_aes_key(ENCODING_AES_KEY).expect("fixture key is valid");
     let crypto = MessageCrypto::new(APPID, key);
-    let plaintext = plaintext();
     let encrypt = crypto.encrypt_with_random(&plaintext, *b"f00dfacecafebeef");
     let sealed = Sealed::sign(TOKEN, encrypt, TIMESTAMP, NONCE);
     Fixture {

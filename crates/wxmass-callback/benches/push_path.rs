@@ -1,5 +1,6 @@
 //! The full push path on one core: verify `signature` and `msg_signature`,
-//! decrypt, parse a ~1 KB MASSSENDJOBFINISH with a copyright result.
+//! decrypt, parse a ~1 KB MASSSENDJOBFINISH with a copyright result, and a
+//! TEMPLATESENDJOBFINISH (read by the general reader).
 //!
 //! `cargo bench -p wxmass-callback --bench push_path`; `bench/callback-vs-wechatpy.sh`
 //! runs it beside wechatpy and prints the ratio.
@@ -37,6 +38,23 @@ fn push_path(c: &mut Criterion) {
     // general reader is what every other layout gets.
     group.bench_function("parse_only", |b| {
         b.iter(|| Push::parse(black_box(&f.plaintext)))
+    });
+    let t = fixture::template_fixture();
+    let t_query = t.query();
+    let opened = open_push(&config, &t_query, t.body.as_bytes(), now).expect("template opens");
+    assert!(matches!(opened.push, Push::TemplateSendJobFinish(_)));
+    group.bench_function("safe_mode_templatesendjobfinish", |b| {
+        b.iter(|| {
+            open_push(
+                &config,
+                black_box(&t_query),
+                black_box(t.body.as_bytes()),
+                now,
+            )
+        })
+    });
+    group.bench_function("parse_only_templatesendjobfinish", |b| {
+        b.iter(|| Push::parse(black_box(&t.plaintext)))
     });
     group.bench_function("parse_only_general_reader", |b| {
         b.iter(|| {

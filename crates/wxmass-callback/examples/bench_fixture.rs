@@ -1,6 +1,7 @@
 //! Prints the push-path benchmark's request as JSON, so that another
 //! implementation (wechatpy, in `bench/callback-vs-wechatpy.sh`) can run the
-//! very same workload.
+//! very same workload: the MASSSENDJOBFINISH, or with `template` the
+//! TEMPLATESENDJOBFINISH.
 
 // Shared with the bench, which uses more of it than this example does.
 #[allow(dead_code)]
@@ -8,7 +9,11 @@
 mod fixture;
 
 fn main() {
-    let f = fixture::fixture();
+    let f = if std::env::args().nth(1).as_deref() == Some("template") {
+        fixture::template_fixture()
+    } else {
+        fixture::fixture()
+    };
     let json = serde_json::json!({
         "token": fixture::TOKEN,
         "appid": fixture::APPID,

@@ -10,6 +10,8 @@ use std::time::Instant;
 
 use wxmass_callback::{Push, open_push, signature, xml};
 
+// Shared with the bench, which uses more of it than this example does.
+#[allow(dead_code)]
 #[path = "../benches/fixture.rs"]
 mod fixture;
 

@@ -1,5 +1,7 @@
 //! Typed pushes: MASSSENDJOBFINISH in full (wechat-api.md §15),
-//! PUBLISHJOBFINISH (free publishing, wechat-analytics.md §2), and every
+//! PUBLISHJOBFINISH (free publishing, wechat-analytics.md §2),
+//! TEMPLATESENDJOBFINISH (one template message, wechat-notifications.md
+//! §2.3), the subscription events (§2.8), and every
 //! other message or event kept whole as a [`GenericPush`].
 //!
 //! Parsing is lenient where WeChat is inconsistent (absent counts are 0, empty
@@ -44,6 +46,10 @@ pub enum Push {
     MassSendJobFinish(MassSendJobFinish),
     /// The report of a finished free publish.
     PublishJobFinish(PublishJobFinish),
+    /// The report of one template message.
+    TemplateSendJobFinish(TemplateSendJobFinish),
+    /// A follower's subscription choices, or a notice's delivery.
+    Subscription(SubscriptionEvent),
     /// Any other message or event, with all its elements.
     Other(GenericPush),
 }
@@ -60,6 +66,10 @@ impl Push {
             // One doc example writes FREEPUBLISHJOBFINISH; the reference
             // takes PUBLISHJOBFINISH and keeps any other as it came.
             PublishJobFinish::from_node(root).map(Push::PublishJobFinish)
+        } else if is_event && event.eq_ignore_ascii_case("TEMPLATESENDJOBFINISH") {
+            TemplateSendJobFinish::from_node(root).map(Push::TemplateSendJobFinish)
+        } else if let Some(kind) = is_event.then(|| SubscriptionKind::of(event)).flatten() {
+            SubscriptionEvent::from_node(root, kind).map(Push::Subscription)
         } else {
             Ok(Push::Other(GenericPush {
                 root: root.to_element().into_owned(),
@@ -74,6 +84,21 @@ impl Push {
         match self {
             Push::MassSendJobFinish(job) => Some(format!("job:{}", job.msg_id)),
             Push::PublishJobFinish(job) => Some(format!("publish:{}", job.publish_id)),
+            // One report per message; a MsgID of 0 (sent with a
+            // client_msg_id, per a field report) is told apart by its
+            // recipient and time.
+            Push::TemplateSendJobFinish(job) if job.msg_id != 0 => {
+                Some(format!("template:{}", job.msg_id))
+            }
+            Push::TemplateSendJobFinish(job) => {
+                Some(format!("template:0:{}:{}", job.recipient, job.create_time))
+            }
+            Push::Subscription(e) => Some(format!(
+                "subscription:{}:{}:{}",
+                e.kind.as_str(),
+                e.openid,
+                e.create_time
+            )),
             Push::Other(push) => {
                 let root = &push.root;
                 if let Some(id) = root.child_text("MsgId").or(root.child_text("MsgID")) {
@@ -91,6 +116,8 @@ impl Push {
         match self {
             Push::MassSendJobFinish(job) => &job.to_user_name,
             Push::PublishJobFinish(job) => &job.to_user_name,
+            Push::TemplateSendJobFinish(job) => &job.to_user_name,
+            Push::Subscription(e) => &e.to_user_name,
             Push::Other(push) => push.field("ToUserName").unwrap_or(""),
         }
     }
@@ -114,10 +141,51 @@ impl GenericPush {
         self.field("MsgType")
     }
 
-    /// `Event` for event pushes (`subscribe`, `TEMPLATESENDJOBFINISH`, ...).
+    /// `Event` for event pushes (`subscribe`, `CLICK`, ...).
     pub fn event(&self) -> Option<&str> {
         self.field("Event")
     }
+
+    /// The follower's action this push reports that opens a
+    /// customer-service window (wechat-notifications.md §3.2), if it is
+    /// one: who (`FromUserName`) and what.
+    pub fn window_opened(&self) -> Option<(&str, WindowTrigger)> {
+        let follower = self.field("FromUserName")?.trim();
+        let trigger = match self.msg_type()?.trim() {
+            "event" => match self.event()?.trim() {
+                e if e.eq_ignore_ascii_case("subscribe") => WindowTrigger::Follow,
+                e if e.eq_ignore_ascii_case("SCAN") => WindowTrigger::QrScan,
+                // Only these menu buttons count (a VIEW link does not).
+                e if e.eq_ignore_ascii_case("CLICK")
+                    || e.eq_ignore_ascii_case("scancode_push")
+                    || e.eq_ignore_ascii_case("scancode_waitmsg") =>
+                {
+                    WindowTrigger::MenuClick
+                }
+                _ => return None,
+            },
+            "text" | "image" | "voice" | "video" | "shortvideo" | "location" | "link" | "file" => {
+                WindowTrigger::Message
+            }
+            _ => return None,
+        };
+        (!follower.is_empty()).then_some((follower, trigger))
+    }
+}
+
+/// What a follower did that opens a customer-service window, and so how
+/// long it stays open and how many messages it takes (§3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowTrigger {
+    /// Sent the account a message: 48 hours.
+    Message,
+    /// Clicked a menu button (click or scan-code kinds): one minute.
+    MenuClick,
+    /// Followed the account: one minute.
+    Follow,
+    /// Scanned a parameter QR code: one minute.
+    QrScan,
 }
 
 /// The MASSSENDJOBFINISH event: how a mass send went.
@@ -232,6 +300,211 @@ impl MassSendJobFinish {
             } else {
                 Ok(())
             }
+        })
+    }
+}
+
+/// The TEMPLATESENDJOBFINISH event: how one template message went
+/// (wechat-notifications.md §2.3). One comes for every message sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateSendJobFinish {
+    /// The account's original id (`gh_...`).
+    pub to_user_name: String,
+    /// The follower the message was for (`FromUserName`).
+    pub recipient: String,
+    /// Unix seconds.
+    pub create_time: i64,
+    /// The `msgid` the send returned (0 when WeChat gave none, as a field
+    /// report says it does for sends with a `client_msg_id`).
+    pub msg_id: i64,
+    /// The outcome.
+    pub status: TemplateStatus,
+}
+
+/// How a template message went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TemplateStatus {
+    /// `success`: delivered.
+    Success,
+    /// `failed:user block`: the follower refuses the account's messages.
+    UserBlock,
+    /// `failed: system failed` (with its space).
+    SystemFailed,
+    /// `failed:freq limit`: the follower had too many (undocumented cap).
+    FreqLimit,
+    /// Any other `failed:...`, as it came.
+    Failed(String),
+    /// Anything else, as it came.
+    Other(String),
+}
+
+impl TemplateStatus {
+    /// From the `Status` text.
+    pub fn parse(s: &str) -> TemplateStatus {
+        let s = s.trim();
+        if s == "success" {
+            return TemplateStatus::Success;
+        }
+        let Some(why) = s.strip_prefix("failed:") else {
+            return TemplateStatus::Other(s.to_owned());
+        };
+        match why.trim() {
+            "user block" => TemplateStatus::UserBlock,
+            "system failed" => TemplateStatus::SystemFailed,
+            "freq limit" => TemplateStatus::FreqLimit,
+            _ => TemplateStatus::Failed(s.to_owned()),
+        }
+    }
+
+    /// The `Status` text WeChat writes for it.
+    pub fn as_wechat(&self) -> &str {
+        match self {
+            TemplateStatus::Success => "success",
+            TemplateStatus::UserBlock => "failed:user block",
+            TemplateStatus::SystemFailed => "failed: system failed",
+            TemplateStatus::FreqLimit => "failed:freq limit",
+            TemplateStatus::Failed(s) | TemplateStatus::Other(s) => s,
+        }
+    }
+
+    /// Whether the follower received it.
+    pub fn is_success(&self) -> bool {
+        *self == TemplateStatus::Success
+    }
+}
+
+impl TemplateSendJobFinish {
+    fn from_node(root: Node<'_, '_>) -> Result<Self, EventError> {
+        let msg_id = root
+            .child_text("MsgID")
+            .or_else(|| root.child_text("MsgId"))
+            .ok_or(EventError::Missing("MsgID"))?;
+        Ok(TemplateSendJobFinish {
+            to_user_name: root
+                .child_text("ToUserName")
+                .unwrap_or("")
+                .trim()
+                .to_owned(),
+            recipient: root
+                .child_text("FromUserName")
+                .unwrap_or("")
+                .trim()
+                .to_owned(),
+            create_time: parse_number("CreateTime", root.child_text("CreateTime").unwrap_or(""))?
+                .unwrap_or(0),
+            msg_id: parse_number("MsgID", msg_id)?.unwrap_or(0),
+            status: TemplateStatus::parse(
+                root.child_text("Status")
+                    .ok_or(EventError::Missing("Status"))?,
+            ),
+        })
+    }
+}
+
+/// Which subscription event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubscriptionKind {
+    /// `subscribe_msg_popup_event`: the follower's choices in a pop-up.
+    Popup,
+    /// `subscribe_msg_change_event`: a withdrawal from their settings.
+    Change,
+    /// `subscribe_msg_sent_event`: a notice's delivery.
+    Sent,
+}
+
+impl SubscriptionKind {
+    fn of(event: &str) -> Option<SubscriptionKind> {
+        match event.to_ascii_lowercase().as_str() {
+            "subscribe_msg_popup_event" => Some(SubscriptionKind::Popup),
+            "subscribe_msg_change_event" => Some(SubscriptionKind::Change),
+            "subscribe_msg_sent_event" => Some(SubscriptionKind::Sent),
+            _ => None,
+        }
+    }
+
+    /// WeChat's event name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubscriptionKind::Popup => "subscribe_msg_popup_event",
+            SubscriptionKind::Change => "subscribe_msg_change_event",
+            SubscriptionKind::Sent => "subscribe_msg_sent_event",
+        }
+    }
+}
+
+/// One `<List>` item of a subscription event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionItem {
+    /// The notice template.
+    pub template_id: String,
+    /// `accept` or `reject` (pop-up, change); `success` or another
+    /// `ErrorStatus` (sent).
+    pub status: String,
+    /// Where the pop-up was: 1 a web page, 2 an article (pop-up only).
+    pub popup_scene: Option<u8>,
+    /// The delivered notice's id (sent only).
+    pub msg_id: Option<i64>,
+    /// 0 when delivered (sent only).
+    pub error_code: Option<i64>,
+}
+
+/// A subscription event (wechat-notifications.md §2.8): one action can
+/// carry several items.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionEvent {
+    /// The account's original id (`gh_...`).
+    pub to_user_name: String,
+    /// The follower.
+    pub openid: String,
+    /// Unix seconds.
+    pub create_time: i64,
+    /// Which event.
+    pub kind: SubscriptionKind,
+    /// Each template's choice or delivery.
+    pub items: Vec<SubscriptionItem>,
+}
+
+impl SubscriptionEvent {
+    fn from_node(root: Node<'_, '_>, kind: SubscriptionKind) -> Result<Self, EventError> {
+        let mut items = Vec::new();
+        // The container's name varies (one doc example reuses the pop-up's
+        // for a change): any `SubscribeMsg...Event` element holds the lists.
+        for container in root
+            .children()
+            .filter(|c| c.name().starts_with("SubscribeMsg") && c.name().ends_with("Event"))
+        {
+            for list in container.children().filter(|c| c.name() == "List") {
+                let text = |name: &str| list.child_text(name).map(str::trim).unwrap_or("");
+                let status = match text("SubscribeStatusString") {
+                    "" => text("ErrorStatus"),
+                    s => s,
+                };
+                items.push(SubscriptionItem {
+                    template_id: text("TemplateId").to_owned(),
+                    status: status.to_owned(),
+                    popup_scene: parse_number("PopupScene", text("PopupScene"))?,
+                    msg_id: parse_number("MsgID", text("MsgID"))?,
+                    error_code: parse_number("ErrorCode", text("ErrorCode"))?,
+                });
+            }
+        }
+        Ok(SubscriptionEvent {
+            to_user_name: root
+                .child_text("ToUserName")
+                .unwrap_or("")
+                .trim()
+                .to_owned(),
+            openid: root
+                .child_text("FromUserName")
+                .unwrap_or("")
+                .trim()
+                .to_owned(),
+            create_time: parse_number("CreateTime", root.child_text("CreateTime").unwrap_or(""))?
+                .unwrap_or(0),
+            kind,
+            items,
         })
     }
 }
@@ -898,5 +1171,116 @@ pub(crate) mod tests {
             assert!(Push::parse(&bad).is_err(), "{bad}");
         }
         assert_eq!(PublishStatus::from_code(9), PublishStatus::Other(9));
+    }
+}
+
+#[cfg(test)]
+mod notification_tests {
+    use super::*;
+
+    fn parse(xml: &str) -> Push {
+        let doc = Document::parse(xml).expect("xml");
+        Push::from_document(&doc).expect("push")
+    }
+
+    #[test]
+    fn template_reports_keep_every_status() {
+        for (status, expected) in [
+            ("success", TemplateStatus::Success),
+            ("failed:user block", TemplateStatus::UserBlock),
+            ("failed: system failed", TemplateStatus::SystemFailed),
+            ("failed:freq limit", TemplateStatus::FreqLimit),
+            (
+                "failed:new reason",
+                TemplateStatus::Failed("failed:new reason".into()),
+            ),
+        ] {
+            let push = parse(&format!(
+                "<xml><ToUserName><![CDATA[gh_1]]></ToUserName><FromUserName><![CDATA[oF]]></FromUserName>\
+                 <CreateTime>1700000000</CreateTime><MsgType><![CDATA[event]]></MsgType>\
+                 <Event><![CDATA[TEMPLATESENDJOBFINISH]]></Event><MsgID>3557254367693750277</MsgID>\
+                 <Status><![CDATA[{status}]]></Status></xml>"
+            ));
+            let Push::TemplateSendJobFinish(job) = push else {
+                panic!("not a template report: {push:?}")
+            };
+            assert_eq!(
+                (job.msg_id, job.recipient.as_str()),
+                (3_557_254_367_693_750_277, "oF")
+            );
+            assert_eq!(job.status, expected);
+            assert_eq!(job.status.as_wechat(), status);
+        }
+    }
+
+    #[test]
+    fn subscription_events_carry_every_list_item() {
+        let popup = parse(
+            "<xml><ToUserName><![CDATA[gh_1]]></ToUserName><FromUserName><![CDATA[oF]]></FromUserName>\
+             <CreateTime>1610969440</CreateTime><MsgType><![CDATA[event]]></MsgType>\
+             <Event><![CDATA[subscribe_msg_popup_event]]></Event><SubscribeMsgPopupEvent>\
+             <List><TemplateId><![CDATA[t1]]></TemplateId><SubscribeStatusString><![CDATA[accept]]></SubscribeStatusString><PopupScene>2</PopupScene></List>\
+             <List><TemplateId><![CDATA[t2]]></TemplateId><SubscribeStatusString><![CDATA[reject]]></SubscribeStatusString><PopupScene>2</PopupScene></List>\
+             </SubscribeMsgPopupEvent></xml>",
+        );
+        let Push::Subscription(e) = popup else {
+            panic!("not a subscription event")
+        };
+        assert_eq!(e.kind, SubscriptionKind::Popup);
+        assert_eq!(
+            e.items
+                .iter()
+                .map(|i| (i.template_id.as_str(), i.status.as_str(), i.popup_scene))
+                .collect::<Vec<_>>(),
+            [("t1", "accept", Some(2)), ("t2", "reject", Some(2))]
+        );
+        let sent = parse(
+            "<xml><ToUserName><![CDATA[gh_1]]></ToUserName><FromUserName><![CDATA[oF]]></FromUserName>\
+             <CreateTime>1610969468</CreateTime><MsgType><![CDATA[event]]></MsgType>\
+             <Event><![CDATA[subscribe_msg_sent_event]]></Event><SubscribeMsgSentEvent>\
+             <List><TemplateId><![CDATA[t1]]></TemplateId><MsgID>1700827132819554304</MsgID><ErrorCode>0</ErrorCode><ErrorStatus><![CDATA[success]]></ErrorStatus></List>\
+             </SubscribeMsgSentEvent></xml>",
+        );
+        let Push::Subscription(e) = sent else {
+            panic!("not a subscription event")
+        };
+        assert_eq!(e.kind, SubscriptionKind::Sent);
+        assert_eq!(e.items[0].msg_id, Some(1_700_827_132_819_554_304));
+        assert_eq!(
+            (e.items[0].error_code, e.items[0].status.as_str()),
+            (Some(0), "success")
+        );
+    }
+
+    #[test]
+    fn the_actions_that_open_a_window_are_known() {
+        let push = |msg_type: &str, event: &str| {
+            let xml = format!(
+                "<xml><ToUserName>gh_1</ToUserName><FromUserName>oF</FromUserName><CreateTime>1</CreateTime>\
+                 <MsgType>{msg_type}</MsgType><Event>{event}</Event></xml>"
+            );
+            match parse(&xml) {
+                Push::Other(p) => p.window_opened().map(|(who, t)| (who.to_owned(), t)),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(
+            push("text", ""),
+            Some(("oF".into(), WindowTrigger::Message))
+        );
+        assert_eq!(
+            push("event", "CLICK"),
+            Some(("oF".into(), WindowTrigger::MenuClick))
+        );
+        assert_eq!(
+            push("event", "subscribe"),
+            Some(("oF".into(), WindowTrigger::Follow))
+        );
+        assert_eq!(
+            push("event", "SCAN"),
+            Some(("oF".into(), WindowTrigger::QrScan))
+        );
+        assert_eq!(push("event", "VIEW"), None, "a link button opens no window");
+        assert_eq!(push("event", "unsubscribe"), None);
     }
 }

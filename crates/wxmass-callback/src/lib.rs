@@ -71,6 +71,8 @@ pub use envelope::{
 };
 pub use event::{
     GenericPush, MassSendJobFinish, MassStatus, PublishJobFinish, PublishStatus, Push,
+    SubscriptionEvent, SubscriptionItem, SubscriptionKind, TemplateSendJobFinish, TemplateStatus,
+    WindowTrigger,
 };
 pub use listener::{ServeLimits, bind, serve};
 pub use replay::SeenRequest;

@@ -154,7 +154,12 @@ impl PushRecorder for JournalRecorder {
         match &push {
             Push::MassSendJobFinish(job) => self.submit(Some(job), None, &request),
             Push::PublishJobFinish(job) => self.submit(None, Some(job), &request),
-            Push::Other(_) => self.submit(None, None, &request),
+            // Template reports and subscription events are kept by the
+            // fan-out campaigns that send them; until then, only the
+            // request (the replay guard).
+            Push::TemplateSendJobFinish(_) | Push::Subscription(_) | Push::Other(_) => {
+                self.submit(None, None, &request)
+            }
         }
     }
 

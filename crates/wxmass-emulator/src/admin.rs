@@ -1,7 +1,7 @@
 //! The admin API under `/_emulator/` (JSON), for tests and users' CI: seed
 //! followers, read the delivery ledger and push log, inject faults, choose
-//! how the next free publishes end, move the
-//! clock.
+//! how the next free publishes end, set template quotas, have followers
+//! block the account, move the clock.
 
 use std::sync::Arc;
 
@@ -31,6 +31,174 @@ pub fn router() -> Router<Arc<Emulator>> {
         .route("/_emulator/news/{media_id}", get(news))
         .route("/_emulator/publish_outcome", post(publish_outcome))
         .route("/_emulator/comments", post(add_comment))
+        .route("/_emulator/messages", get(messages))
+        .route("/_emulator/templates/settings", post(template_settings))
+        .route("/_emulator/blocked", post(block_followers))
+        .route("/_emulator/interactions", post(interaction))
+        .route("/_emulator/custom/settings", post(custom_settings))
+        .route("/_emulator/consents", post(consent))
+}
+
+/// `GET /_emulator/messages`: every one-by-one message (template
+/// messages), with its follower, status and times.
+async fn messages(State(emulator): State<Arc<Emulator>>) -> Json<Value> {
+    let templates = emulator.templates();
+    Json(json!({"template": templates.messages()}))
+}
+
+/// Template quotas and the per-follower cap.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TemplateSettings {
+    daily_limit: Option<u64>,
+    per_minute: Option<u64>,
+    /// Messages a follower takes a day before `failed:freq limit`; 0 turns
+    /// the cap off.
+    per_follower_daily: Option<u32>,
+}
+
+/// `POST /_emulator/templates/settings` with `{"daily_limit",
+/// "per_minute", "per_follower_daily"}` (each optional).
+async fn template_settings(
+    State(emulator): State<Arc<Emulator>>,
+    body: axum::body::Bytes,
+) -> Response {
+    let settings: TemplateSettings = match parse(&body) {
+        Ok(s) => s,
+        Err(reason) => return bad_request(reason),
+    };
+    let mut templates = emulator.templates();
+    if let Some(n) = settings.daily_limit {
+        templates.daily_limit = n;
+    }
+    if let Some(n) = settings.per_minute {
+        templates.per_minute = n;
+    }
+    if let Some(n) = settings.per_follower_daily {
+        templates.per_follower_daily = (n > 0).then_some(n);
+    }
+    Json(
+        json!({"daily_limit": templates.daily_limit, "per_minute": templates.per_minute,
+                "per_follower_daily": templates.per_follower_daily}),
+    )
+    .into_response()
+}
+
+/// Followers who block, or stop blocking, the account.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Blocking {
+    openids: Vec<String>,
+    #[serde(default = "yes")]
+    blocked: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `POST /_emulator/blocked` with `{"openids": [...], "blocked": true}`:
+/// these followers refuse the account's messages (their template messages
+/// end `failed:user block`); `false` lifts it.
+async fn block_followers(
+    State(emulator): State<Arc<Emulator>>,
+    body: axum::body::Bytes,
+) -> Response {
+    let blocking: Blocking = match parse(&body) {
+        Ok(b) => b,
+        Err(reason) => return bad_request(reason),
+    };
+    let mut templates = emulator.templates();
+    for openid in blocking.openids {
+        if blocking.blocked {
+            templates.blocked.insert(openid);
+        } else {
+            templates.blocked.remove(&openid);
+        }
+    }
+    Json(json!({"blocked": templates.blocked.len()})).into_response()
+}
+
+/// A follower's consent.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Consent {
+    openid: String,
+    /// A notice template's `priTmplId`; absent: the one-time template.
+    template_id: Option<String>,
+    /// The one-time template's scene.
+    scene: Option<u16>,
+}
+
+/// `POST /_emulator/consents` with `{"openid", "scene"}` (the one-time
+/// subscription message) or `{"openid", "template_id"}` (a notice): the
+/// follower tapped "allow", which one send spends.
+async fn consent(State(emulator): State<Arc<Emulator>>, body: axum::body::Bytes) -> Response {
+    let consent: Consent = match parse(&body) {
+        Ok(c) => c,
+        Err(reason) => return bad_request(reason),
+    };
+    use crate::api::subscribe::ONE_TIME_TEMPLATE_ID;
+    let (template_id, scene) = match (consent.template_id, consent.scene) {
+        (Some(id), None) => (id, None),
+        (None, Some(scene)) if scene <= 10_000 => (ONE_TIME_TEMPLATE_ID.to_owned(), Some(scene)),
+        _ => {
+            return bad_request(
+                "give a notice's template_id, or the one-time message's scene (0 to 10,000)",
+            );
+        }
+    };
+    emulator
+        .subscriptions()
+        .consent(&consent.openid, &template_id, scene);
+    Json(json!({"template_id": template_id, "scene": scene})).into_response()
+}
+
+/// A follower's action.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewInteraction {
+    openid: String,
+    kind: crate::api::custom::Interaction,
+}
+
+/// `POST /_emulator/interactions` with `{"openid", "kind": "message" |
+/// "menu_click" | "follow" | "qr_scan"}`: the follower acted, which opens
+/// their customer-service window.
+async fn interaction(State(emulator): State<Arc<Emulator>>, body: axum::body::Bytes) -> Response {
+    let new: NewInteraction = match parse(&body) {
+        Ok(n) => n,
+        Err(reason) => return bad_request(reason),
+    };
+    let Some(follower) = emulator.account().index_of(&new.openid) else {
+        return bad_request(format!("no follower {:?}", new.openid));
+    };
+    emulator
+        .windows()
+        .open(follower, new.kind, emulator.clock.now_ms());
+    Json(json!({"opened": true})).into_response()
+}
+
+/// The window's message count.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustomSettings {
+    message_window_messages: u32,
+}
+
+/// `POST /_emulator/custom/settings` with `{"message_window_messages": N}`:
+/// how many messages a window after a follower's message takes (5 by
+/// default; the reference is unsure).
+async fn custom_settings(
+    State(emulator): State<Arc<Emulator>>,
+    body: axum::body::Bytes,
+) -> Response {
+    let settings: CustomSettings = match parse(&body) {
+        Ok(s) => s,
+        Err(reason) => return bad_request(reason),
+    };
+    emulator.windows().message_window_messages = settings.message_window_messages;
+    Json(json!({"message_window_messages": settings.message_window_messages})).into_response()
 }
 
 /// A follower's comment.
@@ -206,6 +374,7 @@ async fn stats(State(emulator): State<Arc<Emulator>>) -> Json<Value> {
         "jobs": account.stats.jobs,
         "deliveries": account.stats.deliveries,
         "duplicate_deliveries": account.stats.duplicate_deliveries,
+        "deliveries_by_channel": account.stats.deliveries_by_channel,
         "previews": account.stats.previews,
         "followers": account.subscribed_count(),
     }))

@@ -15,7 +15,10 @@ use rand::RngExt as _;
 use serde::{Deserialize, Serialize};
 
 use crate::Emulator;
-use crate::api::{comments, datacube, mass, media, news, publish, tags, token, users};
+use crate::api::{
+    comments, custom, datacube, mass, media, news, publish, quota, subscribe, tags, templates,
+    token, users,
+};
 use crate::call::{Call, Part};
 use crate::error::{WxError, WxResult};
 
@@ -99,6 +102,25 @@ fn route(path: &str) -> Option<Route> {
         "/cgi-bin/message/mass/speed/get" => (Method::POST, true, Json(mass::speed_get)),
         "/cgi-bin/message/mass/speed/set" => (Method::POST, true, Json(mass::speed_set)),
         "/cgi-bin/clear_quota" => (Method::POST, true, Json(mass::clear_quota)),
+        "/cgi-bin/openapi/quota/get" => (Method::POST, true, Json(quota::get)),
+        "/cgi-bin/openapi/rid/get" => (Method::POST, true, Json(quota::rid)),
+        "/cgi-bin/message/template/send" => (Method::POST, true, Json(templates::send)),
+        "/cgi-bin/message/custom/send" => (Method::POST, true, Json(custom::send)),
+        "/cgi-bin/message/template/subscribe" => (Method::POST, true, Json(subscribe::send_once)),
+        "/cgi-bin/message/subscribe/bizsend" => (Method::POST, true, Json(subscribe::bizsend)),
+        "/wxaapi/newtmpl/getcategory" => (Method::GET, true, Json(subscribe::categories)),
+        "/wxaapi/newtmpl/getpubtemplatetitles" => (Method::GET, true, Json(subscribe::titles)),
+        "/wxaapi/newtmpl/getpubtemplatekeywords" => (Method::GET, true, Json(subscribe::keywords)),
+        "/wxaapi/newtmpl/addtemplate" => (Method::POST, true, Json(subscribe::add)),
+        "/wxaapi/newtmpl/gettemplate" => (Method::GET, true, Json(subscribe::list)),
+        "/wxaapi/newtmpl/deltemplate" => (Method::POST, true, Json(subscribe::delete)),
+        "/cgi-bin/message/custom/typing" => (Method::POST, true, Json(custom::typing)),
+        "/cgi-bin/customservice/getkflist" => (Method::GET, true, Json(custom::kf_list)),
+        "/cgi-bin/template/api_set_industry" => (Method::POST, true, Json(templates::set_industry)),
+        "/cgi-bin/template/get_industry" => (Method::GET, true, Json(templates::get_industry)),
+        "/cgi-bin/template/api_add_template" => (Method::POST, true, Json(templates::add)),
+        "/cgi-bin/template/get_all_private_template" => (Method::GET, true, Json(templates::list)),
+        "/cgi-bin/template/del_private_template" => (Method::POST, true, Json(templates::delete)),
         "/datacube/getusersummary" => (Method::POST, true, Json(datacube::user_summary)),
         "/datacube/getusercumulate" => (Method::POST, true, Json(datacube::user_cumulate)),
         "/datacube/getarticlesummary" => (Method::POST, true, Json(datacube::article_summary)),
@@ -120,6 +142,32 @@ fn route(path: &str) -> Option<Route> {
         needs_token,
         handler,
     })
+}
+
+/// Whether the emulator serves `path`.
+pub fn is_route(path: &str) -> bool {
+    route(path).is_some()
+}
+
+/// The daily quota ([`crate::state::daily_quota`]) a path's calls count
+/// against, for `openapi/quota/get`.
+pub fn quota_name(path: &str) -> &'static str {
+    match path {
+        "/cgi-bin/token" => "token",
+        "/cgi-bin/stable_token" => "stable_token",
+        "/cgi-bin/media/upload"
+        | "/cgi-bin/media/uploadimg"
+        | "/cgi-bin/media/uploadvideo"
+        | "/cgi-bin/material/add_material" => "media_upload",
+        "/cgi-bin/media/get" => "media_get",
+        "/cgi-bin/message/mass/sendall" | "/cgi-bin/message/mass/send" => "mass",
+        "/cgi-bin/media/uploadnews" => "uploadnews",
+        "/cgi-bin/user/get" => "user_get",
+        "/cgi-bin/user/info" | "/cgi-bin/user/info/batchget" => "user_info",
+        p if p.starts_with("/cgi-bin/draft/") => "draft",
+        p if p.starts_with("/cgi-bin/tags/") => "tags",
+        _ => "other",
+    }
 }
 
 /// Faults injected on one path (or on every path, under `*`).

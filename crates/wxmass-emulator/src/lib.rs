@@ -68,6 +68,9 @@ pub struct Emulator {
     business_calls: AtomicU64,
     pushes: Mutex<Vec<PushAttempt>>,
     comments: Mutex<Vec<api::comments::Thread>>,
+    templates: Mutex<api::templates::Templates>,
+    windows: Mutex<api::custom::Windows>,
+    subscriptions: Mutex<api::subscribe::Subscriptions>,
     jobs_notify: Notify,
     http: reqwest::Client,
 }
@@ -93,6 +96,9 @@ impl Emulator {
             business_calls: AtomicU64::new(0),
             pushes: Mutex::new(Vec::new()),
             comments: Mutex::new(Vec::new()),
+            templates: Mutex::new(api::templates::Templates::default()),
+            windows: Mutex::new(api::custom::Windows::default()),
+            subscriptions: Mutex::new(api::subscribe::Subscriptions::default()),
             jobs_notify: Notify::new(),
             http: reqwest::Client::builder()
                 .pool_max_idle_per_host(4)
@@ -119,6 +125,22 @@ impl Emulator {
     /// Comments on sent articles, by article.
     pub fn comments(&self) -> MutexGuard<'_, Vec<api::comments::Thread>> {
         lock(&self.comments)
+    }
+
+    /// Template messages: the library, the account's templates, the
+    /// quotas, the ledger. Locked after the account when both are.
+    pub fn templates(&self) -> MutexGuard<'_, api::templates::Templates> {
+        lock(&self.templates)
+    }
+
+    /// Followers' customer-service windows.
+    pub fn windows(&self) -> MutexGuard<'_, api::custom::Windows> {
+        lock(&self.windows)
+    }
+
+    /// Subscription consents and notice templates.
+    pub fn subscriptions(&self) -> MutexGuard<'_, api::subscribe::Subscriptions> {
+        lock(&self.subscriptions)
     }
 
     /// The injected faults.

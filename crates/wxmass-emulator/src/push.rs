@@ -27,7 +27,7 @@ pub const MASS_HELPER: &str = "oV5CrjpxgaGXNHIQigzNlgLTnwic";
 /// One push attempt and how it went.
 #[derive(Debug, Clone, Serialize)]
 pub struct PushAttempt {
-    /// `MASSSENDJOBFINISH` or `PUBLISHJOBFINISH`.
+    /// `MASSSENDJOBFINISH`, `PUBLISHJOBFINISH` or `TEMPLATESENDJOBFINISH`.
     pub event: &'static str,
     /// The job reported (its `msg_id`, or a publish's `publish_id`).
     pub msg_id: i64,
@@ -212,6 +212,19 @@ pub async fn deliver_publish(emulator: Arc<Emulator>, publish_id: i64) {
     push_with_retries(emulator, "PUBLISHJOBFINISH", publish_id, xml).await;
 }
 
+/// Pushes a delivered template message's report, retrying as WeChat does.
+pub async fn deliver_template(emulator: Arc<Emulator>, msg_id: i64) {
+    let original_id = emulator.config.original_id();
+    let Some(xml) = emulator
+        .templates()
+        .message(msg_id)
+        .map(|m| crate::api::templates::finish_xml(m, &original_id))
+    else {
+        return;
+    };
+    push_with_retries(emulator, "TEMPLATESENDJOBFINISH", msg_id, xml).await;
+}
+
 /// Pushes `xml` to the callback, three attempts at most, as WeChat does.
 async fn push_with_retries(emulator: Arc<Emulator>, event: &'static str, msg_id: i64, xml: String) {
     let Some(target) = emulator.config.callback.clone() else {
@@ -269,24 +282,31 @@ async fn push_with_retries(emulator: Arc<Emulator>, event: &'static str, msg_id:
 /// Finishes due jobs as the clock reaches them, and pushes their reports.
 pub async fn run_jobs(emulator: Arc<Emulator>) {
     loop {
-        let (finished, published, next_due) = {
+        let (finished, published, templated, next_due) = {
             let mut account = emulator.account();
+            let mut templates = emulator.templates();
+            let now_ms = emulator.clock.now_ms();
             let finished = account.finish_due_jobs(&emulator.clock);
-            let published = crate::api::publish::finish_due(&mut account, emulator.clock.now_ms());
+            let published = crate::api::publish::finish_due(&mut account, now_ms);
+            let templated = templates.finish_due(now_ms);
             let next = [
                 account.next_job_due(),
                 crate::api::publish::next_due(&account),
+                templates.next_due(),
             ]
             .into_iter()
             .flatten()
             .min();
-            (finished, published, next)
+            (finished, published, templated, next)
         };
         for msg_id in finished {
             tokio::spawn(deliver(emulator.clone(), msg_id));
         }
         for publish_id in published {
             tokio::spawn(deliver_publish(emulator.clone(), publish_id));
+        }
+        for msg_id in templated {
+            tokio::spawn(deliver_template(emulator.clone(), msg_id));
         }
         let wait = next_due
             .map(|due| (due - emulator.clock.now_ms()).clamp(1, 1000) as u64)

@@ -273,8 +273,11 @@ pub struct Stats {
     pub jobs: u64,
     /// Messages delivered (follower × job).
     pub deliveries: u64,
-    /// Deliveries of a content digest to a follower who already had it.
+    /// Deliveries of a content digest to a follower who already had it,
+    /// on any channel.
     pub duplicate_deliveries: u64,
+    /// Deliveries by channel: `mass`, `template`.
+    pub deliveries_by_channel: BTreeMap<&'static str, u64>,
     /// Previews sent.
     pub previews: u64,
 }
@@ -578,6 +581,17 @@ impl Account {
         }
         *used += 1;
         Ok(())
+    }
+
+    /// One message delivered to `follower` on `channel` (a template
+    /// message, ...): counted, and a duplicate if the follower had the same
+    /// content (`digest`) before.
+    pub fn record_delivery(&mut self, channel: &'static str, follower: u32, digest: u64) {
+        if !self.delivered.insert((follower, digest)) {
+            self.stats.duplicate_deliveries += 1;
+        }
+        self.stats.deliveries += 1;
+        *self.stats.deliveries_by_channel.entry(channel).or_default() += 1;
     }
 
     /// `clear_quota`: resets daily counters, 10 times a month.
@@ -1100,6 +1114,7 @@ impl Account {
                 }
             }
             self.stats.deliveries += recipients.len() as u64;
+            *self.stats.deliveries_by_channel.entry("mass").or_default() += recipients.len() as u64;
             let job = &mut self.jobs[index];
             job.filter_count = recipients.len() as u64;
             job.sent_count = recipients.len() as u64;

@@ -192,3 +192,96 @@ async fn moving_the_clock_finishes_jobs_at_once() {
     let t = emu.token().await;
     assert_eq!(emu.wait_job(&t, msg_id).await, "SEND_SUCCESS");
 }
+
+/// Template messages are each reported by a TEMPLATESENDJOBFINISH push:
+/// `success`, `failed:user block` for a follower who blocked the account,
+/// `failed:freq limit` past the per-follower cap.
+#[tokio::test]
+async fn template_messages_are_reported_one_by_one() {
+    let (url, mut rx, task) = receiver(true).await;
+    let emu = start(EmulatorConfig {
+        followers: 3,
+        tags: 1,
+        job_delay: Duration::from_millis(30),
+        callback: Some(CallbackTarget {
+            url,
+            token: TOKEN.into(),
+            aes_key: Some(KEY.into()),
+            mode: CallbackMode::Plain,
+        }),
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let t = emu.token().await;
+    emu.post_expect(
+        "/cgi-bin/template/api_set_industry",
+        &t,
+        json!({"industry_id1": "1", "industry_id2": "2"}),
+        0,
+    )
+    .await;
+    let added = emu
+        .post(
+            "/cgi-bin/template/api_add_template",
+            &t,
+            json!({"template_id_short": "47123", "keyword_name_list": ["商品名称"]}),
+        )
+        .await;
+    let template_id = added["template_id"]
+        .as_str()
+        .expect("template_id")
+        .to_owned();
+    let followers = emu.get("/cgi-bin/user/get", &[("access_token", &t)]).await;
+    let openid = |i: usize| {
+        followers["data"]["openid"][i]
+            .as_str()
+            .expect("openid")
+            .to_owned()
+    };
+    let (blocked, fine) = (openid(0), openid(1));
+    let (status, _) = emu
+        .admin_post("/_emulator/blocked", json!({"openids": [blocked]}))
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = emu
+        .admin_post(
+            "/_emulator/templates/settings",
+            json!({"per_follower_daily": 1}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let mut expected = std::collections::HashMap::new();
+    for (to, status) in [
+        (&blocked, "failed:user block"),
+        (&fine, "success"),
+        (&fine, "failed:freq limit"),
+    ] {
+        let sent = emu
+            .post(
+                "/cgi-bin/message/template/send",
+                &t,
+                json!({"touser": to, "template_id": template_id,
+                       "data": {"thing1": {"value": "冬季外套"}}}),
+            )
+            .await;
+        assert_code(&sent, 0);
+        expected.insert(sent["msgid"].as_i64().expect("msgid"), (to.clone(), status));
+    }
+    for _ in 0..3 {
+        let push = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("a push within 10 s")
+            .expect("a push");
+        let Push::TemplateSendJobFinish(report) = push else {
+            panic!("expected TEMPLATESENDJOBFINISH, got {push:?}")
+        };
+        let (to, status) = expected
+            .remove(&report.msg_id)
+            .expect("one report per message");
+        assert_eq!(report.recipient, to);
+        assert_eq!(report.status.as_wechat(), status);
+    }
+    let stats = emu.admin_get("/_emulator/stats").await;
+    assert_eq!(stats["deliveries_by_channel"]["template"], 1, "{stats}");
+    task.abort();
+}

@@ -1,14 +1,18 @@
 //! One handler per API area, reached from the [`Client`](crate::Client):
-//! `client.comments()`, `client.datacube()`, `client.mass()`, `client.media()`, `client.news()`,
-//! `client.publish()`, `client.tags()`, `client.users()`.
+//! `client.comments()`, `client.custom()`, `client.datacube()`, `client.mass()`, `client.media()`, `client.news()`,
+//! `client.publish()`, `client.quota()`, `client.subscribe()`, `client.tags()`, `client.templates()`, `client.users()`.
 
 pub mod comments;
+pub mod custom;
 pub mod datacube;
 pub mod mass;
 pub mod media;
 pub mod news;
 pub mod publish;
+pub mod quota;
+pub mod subscribe;
 pub mod tags;
+pub mod templates;
 pub mod users;
 
 use serde::de::DeserializeOwned;

@@ -417,5 +417,6 @@ pub fn clear_quota(emulator: &Emulator, call: &Call) -> WxResult<Value> {
         return Err(WxError::new(40013));
     }
     emulator.account().clear_quota(&emulator.clock)?;
+    emulator.templates().clear_quota();
     Ok(ok())
 }

@@ -4,11 +4,15 @@
 //! and fault injection happen before, in [`crate::http`].
 
 pub mod comments;
+pub mod custom;
 pub mod datacube;
 pub mod mass;
 pub mod media;
 pub mod news;
 pub mod publish;
+pub mod quota;
+pub mod subscribe;
 pub mod tags;
+pub mod templates;
 pub mod token;
 pub mod users;
