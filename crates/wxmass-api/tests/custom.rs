@@ -84,6 +84,8 @@ async fn a_message_goes_only_inside_the_followers_window() {
     );
     let stats = emu.stats().await;
     assert_eq!(stats["deliveries_by_channel"]["custom"], 7, "{stats}");
+    let received = emu.admin_get(&format!("/_emulator/received/{to}")).await;
+    assert_eq!(received["channels"], json!({"custom": 7}), "{received}");
 }
 
 #[tokio::test]

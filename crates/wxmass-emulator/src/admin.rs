@@ -32,6 +32,7 @@ pub fn router() -> Router<Arc<Emulator>> {
         .route("/_emulator/publish_outcome", post(publish_outcome))
         .route("/_emulator/comments", post(add_comment))
         .route("/_emulator/messages", get(messages))
+        .route("/_emulator/received/{openid}", get(received))
         .route("/_emulator/templates/settings", post(template_settings))
         .route("/_emulator/blocked", post(block_followers))
         .route("/_emulator/interactions", post(interaction))
@@ -44,6 +45,16 @@ pub fn router() -> Router<Arc<Emulator>> {
 async fn messages(State(emulator): State<Arc<Emulator>>) -> Json<Value> {
     let templates = emulator.templates();
     Json(json!({"template": templates.messages()}))
+}
+
+/// `GET /_emulator/received/{openid}`: the one-by-one messages (template,
+/// custom, subscribe) the follower received, by channel.
+async fn received(State(emulator): State<Arc<Emulator>>, Path(openid): Path<String>) -> Response {
+    let account = emulator.account();
+    let Some(follower) = account.index_of(&openid) else {
+        return bad_request(format!("no follower {openid:?}"));
+    };
+    Json(json!({"openid": openid, "channels": account.received(follower)})).into_response()
 }
 
 /// Template quotas and the per-follower cap.
@@ -148,9 +159,14 @@ async fn consent(State(emulator): State<Arc<Emulator>>, body: axum::body::Bytes)
             );
         }
     };
-    emulator
-        .subscriptions()
-        .consent(&consent.openid, &template_id, scene);
+    emulator.subscriptions().consent(
+        &consent.openid,
+        &template_id,
+        scene,
+        &emulator.config.original_id(),
+        emulator.clock.now(),
+    );
+    emulator.jobs_changed();
     Json(json!({"template_id": template_id, "scene": scene})).into_response()
 }
 

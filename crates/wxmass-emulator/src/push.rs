@@ -27,7 +27,8 @@ pub const MASS_HELPER: &str = "oV5CrjpxgaGXNHIQigzNlgLTnwic";
 /// One push attempt and how it went.
 #[derive(Debug, Clone, Serialize)]
 pub struct PushAttempt {
-    /// `MASSSENDJOBFINISH`, `PUBLISHJOBFINISH` or `TEMPLATESENDJOBFINISH`.
+    /// `MASSSENDJOBFINISH`, `PUBLISHJOBFINISH`, `TEMPLATESENDJOBFINISH`,
+    /// or a subscription event.
     pub event: &'static str,
     /// The job reported (its `msg_id`, or a publish's `publish_id`).
     pub msg_id: i64,
@@ -307,6 +308,10 @@ pub async fn run_jobs(emulator: Arc<Emulator>) {
         }
         for msg_id in templated {
             tokio::spawn(deliver_template(emulator.clone(), msg_id));
+        }
+        let events = emulator.subscriptions().take_outbox();
+        for (event, id, xml) in events {
+            tokio::spawn(push_with_retries(emulator.clone(), event, id, xml));
         }
         let wait = next_due
             .map(|due| (due - emulator.clock.now_ms()).clamp(1, 1000) as u64)

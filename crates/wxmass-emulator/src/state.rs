@@ -342,6 +342,9 @@ pub struct Account {
     quotas: Quotas,
     speed: u8,
     delivered: HashSet<(u32, u64), ids::IntHashing>,
+    /// One-by-one messages each follower received, by channel (template,
+    /// custom, subscribe).
+    one_by_one: HashMap<u32, BTreeMap<&'static str, u32>>,
     /// Free publishing's jobs, in submission order.
     pub publishes: Vec<Publish>,
     /// How the next publishes end (`POST /_emulator/publish_outcome`):
@@ -412,6 +415,7 @@ impl Account {
             quotas: Quotas::default(),
             speed: 0,
             delivered: HashSet::default(),
+            one_by_one: HashMap::new(),
             publishes: Vec::new(),
             publish_outcomes: std::collections::VecDeque::new(),
             stats: Stats::default(),
@@ -592,6 +596,17 @@ impl Account {
         }
         self.stats.deliveries += 1;
         *self.stats.deliveries_by_channel.entry(channel).or_default() += 1;
+        *self
+            .one_by_one
+            .entry(follower)
+            .or_default()
+            .entry(channel)
+            .or_default() += 1;
+    }
+
+    /// The one-by-one messages `follower` received, by channel.
+    pub fn received(&self, follower: u32) -> BTreeMap<&'static str, u32> {
+        self.one_by_one.get(&follower).cloned().unwrap_or_default()
     }
 
     /// `clear_quota`: resets daily counters, 10 times a month.

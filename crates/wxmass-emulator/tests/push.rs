@@ -285,3 +285,77 @@ async fn template_messages_are_reported_one_by_one() {
     assert_eq!(stats["deliveries_by_channel"]["template"], 1, "{stats}");
     task.abort();
 }
+
+/// A follower's consent to a notice is pushed as subscribe_msg_popup_event
+/// (accept); a delivered notice as subscribe_msg_sent_event with its MsgID.
+#[tokio::test]
+async fn subscription_events_are_pushed() {
+    let (url, mut rx, task) = receiver(true).await;
+    let emu = start(EmulatorConfig {
+        followers: 2,
+        tags: 1,
+        job_delay: Duration::from_millis(30),
+        callback: Some(CallbackTarget {
+            url,
+            token: TOKEN.into(),
+            aes_key: Some(KEY.into()),
+            mode: CallbackMode::Plain,
+        }),
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let t = emu.token().await;
+    let added = emu
+        .post(
+            "/wxaapi/newtmpl/addtemplate",
+            &t,
+            json!({"tid": 1001, "kidList": [1, 2], "sceneDesc": "缴费"}),
+        )
+        .await;
+    let template_id = added["priTmplId"].as_str().expect("priTmplId").to_owned();
+    let followers = emu.get("/cgi-bin/user/get", &[("access_token", &t)]).await;
+    let openid = followers["data"]["openid"][0]
+        .as_str()
+        .expect("openid")
+        .to_owned();
+    let (status, _) = emu
+        .admin_post(
+            "/_emulator/consents",
+            json!({"openid": openid, "template_id": template_id}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let Push::Subscription(popup) = next_push(&mut rx).await else {
+        panic!("expected a subscription event")
+    };
+    assert_eq!(popup.kind, wxmass_callback::SubscriptionKind::Popup);
+    assert_eq!(
+        (popup.openid.as_str(), popup.items[0].status.as_str()),
+        (openid.as_str(), "accept")
+    );
+    assert_eq!(popup.items[0].template_id, template_id);
+    let sent = emu
+        .post(
+            "/cgi-bin/message/subscribe/bizsend",
+            &t,
+            json!({"touser": openid, "template_id": template_id,
+                   "data": {"thing1": {"value": "物业费"}, "amount2": {"value": "¥320.00"}}}),
+        )
+        .await;
+    assert_code(&sent, 0);
+    let Push::Subscription(delivered) = next_push(&mut rx).await else {
+        panic!("expected a subscription event")
+    };
+    assert_eq!(delivered.kind, wxmass_callback::SubscriptionKind::Sent);
+    assert_eq!(delivered.items[0].error_code, Some(0));
+    assert!(delivered.items[0].msg_id.is_some());
+    task.abort();
+}
+
+/// The next push, within 10 seconds.
+async fn next_push(rx: &mut wxmass_callback::PushReceiver) -> Push {
+    tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("a push within 10 s")
+        .expect("a push")
+}

@@ -6,6 +6,8 @@
 //! do not stack) and service-account notices (`bizsend`, by the notice
 //! templates added from the library under `/wxaapi/newtmpl/`: a one-time
 //! notice spends a consent, a long-term one does not). No consent: 43101.
+//! A consent to a notice pushes `subscribe_msg_popup_event` (accept), and
+//! a delivered notice `subscribe_msg_sent_event` with its `MsgID`.
 //!
 //! The emulator decides where the reference is unsure: `bizsend` answers
 //! without a `msgid` (§0.12; a community thread says it gives none), and
@@ -75,16 +77,47 @@ pub struct Subscriptions {
     notices: BTreeMap<String, NoticeTemplate>,
     /// (openid, template id, scene for one-time messages) -> consents left.
     consents: HashMap<(String, String, Option<u16>), u32>,
+    /// Events to push: (event name, an id for the push log, XML).
+    outbox: Vec<(&'static str, i64, String)>,
+    next_msg_id: i64,
 }
 
 impl Subscriptions {
     /// `openid` consented (once more) to `template_id` (the one-time
-    /// template under `scene`, or a notice template).
-    pub fn consent(&mut self, openid: &str, template_id: &str, scene: Option<u16>) {
+    /// template under `scene`, or a notice template: then, as WeChat
+    /// does for a pop-up, a `subscribe_msg_popup_event` is pushed).
+    pub fn consent(
+        &mut self,
+        openid: &str,
+        template_id: &str,
+        scene: Option<u16>,
+        original_id: &str,
+        now: i64,
+    ) {
         let key = (openid.to_owned(), template_id.to_owned(), scene);
         let left = self.consents.entry(key).or_insert(0);
         // One-time consents under one scene do not stack.
         *left = if scene.is_some() { 1 } else { *left + 1 };
+        if scene.is_none() {
+            let list = format!(
+                "<List><TemplateId><![CDATA[{}]]></TemplateId><SubscribeStatusString><![CDATA[accept]]></SubscribeStatusString><PopupScene>2</PopupScene></List>",
+                cdata(template_id)
+            );
+            let xml = event_xml(
+                original_id,
+                openid,
+                now,
+                "subscribe_msg_popup_event",
+                "SubscribeMsgPopupEvent",
+                &list,
+            );
+            self.outbox.push(("subscribe_msg_popup_event", now, xml));
+        }
+    }
+
+    /// The events waiting to be pushed.
+    pub fn take_outbox(&mut self) -> Vec<(&'static str, i64, String)> {
+        std::mem::take(&mut self.outbox)
     }
 
     /// Spends a consent; whether there was one.
@@ -98,6 +131,27 @@ impl Subscriptions {
             _ => false,
         }
     }
+}
+
+/// Text fit for a CDATA section (the sequence that ends one split).
+fn cdata(s: &str) -> String {
+    s.replace("]]>", "]]]]><![CDATA[>")
+}
+
+/// A subscription event's XML: `container` holds `lists`.
+fn event_xml(
+    original_id: &str,
+    openid: &str,
+    now: i64,
+    event: &str,
+    container: &str,
+    lists: &str,
+) -> String {
+    format!(
+        "<xml><ToUserName><![CDATA[{}]]></ToUserName><FromUserName><![CDATA[{}]]></FromUserName><CreateTime>{now}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[{event}]]></Event><{container}>{lists}</{container}></xml>",
+        cdata(original_id),
+        cdata(openid)
+    )
 }
 
 /// The follower `openid` is, or 40003.
@@ -196,7 +250,27 @@ pub fn bizsend(emulator: &Emulator, call: &Call) -> WxResult<Value> {
     if !consented {
         return Err(WxError::new(43101));
     }
+    // Delivered: WeChat pushes subscribe_msg_sent_event with the notice's
+    // MsgID (the send itself answers none).
+    subscriptions.next_msg_id += 1;
+    let msg_id = 1_700_827_132_819_554_304 + subscriptions.next_msg_id;
+    let list = format!(
+        "<List><TemplateId><![CDATA[{}]]></TemplateId><MsgID>{msg_id}</MsgID><ErrorCode>0</ErrorCode><ErrorStatus><![CDATA[success]]></ErrorStatus></List>",
+        cdata(template_id)
+    );
+    let xml = event_xml(
+        &emulator.config.original_id(),
+        touser,
+        emulator.clock.now(),
+        "subscribe_msg_sent_event",
+        "SubscribeMsgSentEvent",
+        &list,
+    );
+    subscriptions
+        .outbox
+        .push(("subscribe_msg_sent_event", msg_id, xml));
     drop(subscriptions);
+    emulator.jobs_changed();
     emulator.account().record_delivery(
         "subscribe",
         index,
