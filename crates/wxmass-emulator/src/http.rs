@@ -149,27 +149,6 @@ pub fn is_route(path: &str) -> bool {
     route(path).is_some()
 }
 
-/// The daily quota ([`crate::state::daily_quota`]) a path's calls count
-/// against, for `openapi/quota/get`.
-pub fn quota_name(path: &str) -> &'static str {
-    match path {
-        "/cgi-bin/token" => "token",
-        "/cgi-bin/stable_token" => "stable_token",
-        "/cgi-bin/media/upload"
-        | "/cgi-bin/media/uploadimg"
-        | "/cgi-bin/media/uploadvideo"
-        | "/cgi-bin/material/add_material" => "media_upload",
-        "/cgi-bin/media/get" => "media_get",
-        "/cgi-bin/message/mass/sendall" | "/cgi-bin/message/mass/send" => "mass",
-        "/cgi-bin/media/uploadnews" => "uploadnews",
-        "/cgi-bin/user/get" => "user_get",
-        "/cgi-bin/user/info" | "/cgi-bin/user/info/batchget" => "user_info",
-        p if p.starts_with("/cgi-bin/draft/") => "draft",
-        p if p.starts_with("/cgi-bin/tags/") => "tags",
-        _ => "other",
-    }
-}
-
 /// Faults injected on one path (or on every path, under `*`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -117,6 +117,11 @@ impl Emulator {
             .with_state(self.clone())
     }
 
+    /// Whether the emulator serves the API at `path` (`/cgi-bin/...`).
+    pub fn serves(&self, path: &str) -> bool {
+        http::is_route(path)
+    }
+
     /// The account, locked.
     pub fn account(&self) -> MutexGuard<'_, Account> {
         lock(&self.account)

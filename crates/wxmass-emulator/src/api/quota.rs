@@ -17,7 +17,7 @@ pub fn get(emulator: &Emulator, call: &Call) -> WxResult<Value> {
     if !path.starts_with('/') || path.contains('?') {
         return Err(WxError::new(76003));
     }
-    if !crate::http::is_route(path) {
+    if !emulator.serves(path) {
         return Err(WxError::new(76021));
     }
     let (daily_limit, used, rate) = if path == "/cgi-bin/message/template/send" {
@@ -25,7 +25,7 @@ pub fn get(emulator: &Emulator, call: &Call) -> WxResult<Value> {
         (limit, used, Some(per_minute))
     } else {
         let used = emulator.calls().get(path).copied().unwrap_or(0);
-        let name = crate::http::quota_name(path);
+        let name = quota_name(path);
         let rate = path
             .starts_with("/cgi-bin/message/mass/send")
             .then_some(u64::from(emulator.config.mass_sends_per_minute));
@@ -47,4 +47,25 @@ pub fn rid(_emulator: &Emulator, call: &Call) -> WxResult<Value> {
     let body = call.json()?;
     str_field(&body, "rid", 76001)?;
     Err(WxError::new(76001))
+}
+
+/// The daily quota ([`crate::state::daily_quota`]) a path's calls count
+/// against, for `openapi/quota/get`.
+fn quota_name(path: &str) -> &'static str {
+    match path {
+        "/cgi-bin/token" => "token",
+        "/cgi-bin/stable_token" => "stable_token",
+        "/cgi-bin/media/upload"
+        | "/cgi-bin/media/uploadimg"
+        | "/cgi-bin/media/uploadvideo"
+        | "/cgi-bin/material/add_material" => "media_upload",
+        "/cgi-bin/media/get" => "media_get",
+        "/cgi-bin/message/mass/sendall" | "/cgi-bin/message/mass/send" => "mass",
+        "/cgi-bin/media/uploadnews" => "uploadnews",
+        "/cgi-bin/user/get" => "user_get",
+        "/cgi-bin/user/info" | "/cgi-bin/user/info/batchget" => "user_info",
+        p if p.starts_with("/cgi-bin/draft/") => "draft",
+        p if p.starts_with("/cgi-bin/tags/") => "tags",
+        _ => "other",
+    }
 }
