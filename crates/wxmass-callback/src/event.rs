@@ -1,7 +1,8 @@
 //! Typed pushes: MASSSENDJOBFINISH in full (wechat-api.md §15),
 //! PUBLISHJOBFINISH (free publishing, wechat-analytics.md §2),
 //! TEMPLATESENDJOBFINISH (one template message, wechat-notifications.md
-//! §2.3), the subscription events (§2.8), and every
+//! §2.3), the subscription events (§2.8), a third-party platform's ticket
+//! and authorization events (§1.2, §1.7), and every
 //! other message or event kept whole as a [`GenericPush`].
 //!
 //! Parsing is lenient where WeChat is inconsistent (absent counts are 0, empty
@@ -50,6 +51,9 @@ pub enum Push {
     TemplateSendJobFinish(TemplateSendJobFinish),
     /// A follower's subscription choices, or a notice's delivery.
     Subscription(SubscriptionEvent),
+    /// A third-party platform's push to its authorization event URL: the
+    /// ticket, or an account's authorization changing.
+    Platform(PlatformEvent),
     /// Any other message or event, with all its elements.
     Other(GenericPush),
 }
@@ -58,6 +62,10 @@ impl Push {
     /// Reads a push from a parsed document.
     pub fn from_document(doc: &Document<'_>) -> Result<Push, EventError> {
         let root = doc.root();
+        // A platform's pushes name an InfoType, not a MsgType.
+        if let Some(info_type) = root.child_text("InfoType") {
+            return PlatformEvent::from_node(root, info_type.trim()).map(Push::Platform);
+        }
         let is_event = root.child_text("MsgType").map(str::trim) == Some("event");
         let event = root.child_text("Event").map(str::trim).unwrap_or("");
         if is_event && event.eq_ignore_ascii_case("MASSSENDJOBFINISH") {
@@ -99,6 +107,12 @@ impl Push {
                 e.openid,
                 e.create_time
             )),
+            Push::Platform(e) => Some(format!(
+                "platform:{}:{}:{}",
+                e.info_type(),
+                e.authorizer_appid().unwrap_or(""),
+                e.create_time
+            )),
             Push::Other(push) => {
                 let root = &push.root;
                 if let Some(id) = root.child_text("MsgId").or(root.child_text("MsgID")) {
@@ -118,6 +132,8 @@ impl Push {
             Push::PublishJobFinish(job) => &job.to_user_name,
             Push::TemplateSendJobFinish(job) => &job.to_user_name,
             Push::Subscription(e) => &e.to_user_name,
+            // The platform's own appid: its pushes name no account.
+            Push::Platform(e) => &e.component_appid,
             Push::Other(push) => push.field("ToUserName").unwrap_or(""),
         }
     }
@@ -399,6 +415,125 @@ impl TemplateSendJobFinish {
                     .ok_or(EventError::Missing("Status"))?,
             ),
         })
+    }
+}
+
+/// A third-party platform's push (wechat-notifications.md §1.2, §1.7):
+/// sealed with the platform's key and component appid, its outer body
+/// naming `AppId` where an account's push names `ToUserName`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlatformEvent {
+    /// The platform's component appid.
+    pub component_appid: String,
+    /// Unix seconds.
+    pub create_time: i64,
+    /// What happened.
+    pub info: PlatformInfo,
+}
+
+/// What a platform's push says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum PlatformInfo {
+    /// `component_verify_ticket`: the ticket, pushed every 10 minutes and
+    /// valid 12 hours; keep the latest.
+    Ticket {
+        /// `ticket@@@...`.
+        ticket: String,
+    },
+    /// `authorized`: an account's admin authorised the platform.
+    Authorized(AuthorizationChange),
+    /// `updateauthorized`: the admin changed the permission sets (a new
+    /// code, to exchange again for the new ones).
+    UpdateAuthorized(AuthorizationChange),
+    /// `unauthorized`: the account withdrew; its refresh token is dead.
+    Unauthorized {
+        /// The account.
+        authorizer_appid: String,
+    },
+    /// Any other InfoType, kept as its name (mini-program flows and the like).
+    Other {
+        /// The InfoType.
+        info_type: String,
+    },
+}
+
+/// An account's authorization, granted or changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizationChange {
+    /// The account.
+    pub authorizer_appid: String,
+    /// `queryauthcode@@@...`: exchange it once (`api_query_auth`).
+    pub authorization_code: String,
+    /// When the code expires. The doc says seconds; real payloads carry a
+    /// Unix timestamp: kept as it came.
+    pub authorization_code_expired_time: Option<i64>,
+    /// The pre-auth code the authorization used.
+    pub pre_auth_code: Option<String>,
+}
+
+impl PlatformEvent {
+    fn from_node(root: Node<'_, '_>, info_type: &str) -> Result<Self, EventError> {
+        let text = |name: &'static str| root.child_text(name).map(str::trim).unwrap_or("");
+        let required = |name: &'static str| -> Result<String, EventError> {
+            let value = text(name);
+            if value.is_empty() {
+                Err(EventError::Missing(name))
+            } else {
+                Ok(value.to_owned())
+            }
+        };
+        let change = || -> Result<AuthorizationChange, EventError> {
+            Ok(AuthorizationChange {
+                authorizer_appid: required("AuthorizerAppid")?,
+                authorization_code: required("AuthorizationCode")?,
+                authorization_code_expired_time: parse_number(
+                    "AuthorizationCodeExpiredTime",
+                    text("AuthorizationCodeExpiredTime"),
+                )?,
+                pre_auth_code: Some(text("PreAuthCode").to_owned()).filter(|s| !s.is_empty()),
+            })
+        };
+        let info = match info_type {
+            "component_verify_ticket" => PlatformInfo::Ticket {
+                ticket: required("ComponentVerifyTicket")?,
+            },
+            "authorized" => PlatformInfo::Authorized(change()?),
+            "updateauthorized" => PlatformInfo::UpdateAuthorized(change()?),
+            "unauthorized" => PlatformInfo::Unauthorized {
+                authorizer_appid: required("AuthorizerAppid")?,
+            },
+            other => PlatformInfo::Other {
+                info_type: other.chars().take(64).collect(),
+            },
+        };
+        Ok(PlatformEvent {
+            component_appid: required("AppId")?,
+            create_time: parse_number("CreateTime", text("CreateTime"))?.unwrap_or(0),
+            info,
+        })
+    }
+
+    /// WeChat's InfoType.
+    pub fn info_type(&self) -> &str {
+        match &self.info {
+            PlatformInfo::Ticket { .. } => "component_verify_ticket",
+            PlatformInfo::Authorized(_) => "authorized",
+            PlatformInfo::UpdateAuthorized(_) => "updateauthorized",
+            PlatformInfo::Unauthorized { .. } => "unauthorized",
+            PlatformInfo::Other { info_type } => info_type,
+        }
+    }
+
+    /// The account it is about, if one.
+    pub fn authorizer_appid(&self) -> Option<&str> {
+        match &self.info {
+            PlatformInfo::Authorized(c) | PlatformInfo::UpdateAuthorized(c) => {
+                Some(&c.authorizer_appid)
+            }
+            PlatformInfo::Unauthorized { authorizer_appid } => Some(authorizer_appid),
+            _ => None,
+        }
     }
 }
 
@@ -1282,5 +1417,79 @@ mod notification_tests {
         );
         assert_eq!(push("event", "VIEW"), None, "a link button opens no window");
         assert_eq!(push("event", "unsubscribe"), None);
+    }
+}
+
+#[cfg(test)]
+mod platform_tests {
+    use super::*;
+
+    fn parse(xml: &str) -> Push {
+        let doc = Document::parse(xml).expect("xml");
+        Push::from_document(&doc).expect("push")
+    }
+
+    #[test]
+    fn the_ticket_and_authorization_events_are_typed() {
+        let ticket = parse(
+            "<xml><AppId><![CDATA[wxcomponent1]]></AppId><CreateTime>1413192605</CreateTime>\
+             <InfoType><![CDATA[component_verify_ticket]]></InfoType>\
+             <ComponentVerifyTicket><![CDATA[ticket@@@abc]]></ComponentVerifyTicket></xml>",
+        );
+        let Push::Platform(e) = &ticket else {
+            panic!("not a platform push: {ticket:?}")
+        };
+        assert_eq!(e.component_appid, "wxcomponent1");
+        assert_eq!(
+            e.info,
+            PlatformInfo::Ticket {
+                ticket: "ticket@@@abc".into()
+            }
+        );
+        assert_eq!(ticket.to_user_name(), "wxcomponent1");
+
+        let authorized = parse(
+            "<xml><AppId>wxcomponent1</AppId><CreateTime>1413192760</CreateTime>\
+             <InfoType>authorized</InfoType><AuthorizerAppid>wxaccount1</AuthorizerAppid>\
+             <AuthorizationCode>queryauthcode@@@xyz</AuthorizationCode>\
+             <AuthorizationCodeExpiredTime>1413196360</AuthorizationCodeExpiredTime>\
+             <PreAuthCode>preauthcode@@@p</PreAuthCode></xml>",
+        );
+        let Push::Platform(e) = &authorized else {
+            panic!("not a platform push")
+        };
+        let PlatformInfo::Authorized(change) = &e.info else {
+            panic!("not authorized: {e:?}")
+        };
+        assert_eq!(change.authorization_code, "queryauthcode@@@xyz");
+        assert_eq!(change.authorization_code_expired_time, Some(1_413_196_360));
+        assert_eq!(e.authorizer_appid(), Some("wxaccount1"));
+        assert!(
+            authorized
+                .dedup_key()
+                .is_some_and(|k| k.contains("authorized:wxaccount1"))
+        );
+
+        let gone = parse(
+            "<xml><AppId>wxcomponent1</AppId><CreateTime>1413192760</CreateTime>\
+             <InfoType>unauthorized</InfoType><AuthorizerAppid>wxaccount1</AuthorizerAppid></xml>",
+        );
+        let Push::Platform(e) = gone else { panic!() };
+        assert_eq!(
+            e.info,
+            PlatformInfo::Unauthorized {
+                authorizer_appid: "wxaccount1".into()
+            }
+        );
+
+        // A code missing from an authorized push is refused, not guessed.
+        let doc = Document::parse(
+            "<xml><AppId>c</AppId><InfoType>authorized</InfoType><AuthorizerAppid>a</AuthorizerAppid></xml>",
+        )
+        .expect("xml");
+        assert_eq!(
+            Push::from_document(&doc),
+            Err(EventError::Missing("AuthorizationCode"))
+        );
     }
 }

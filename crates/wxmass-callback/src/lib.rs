@@ -70,9 +70,9 @@ pub use envelope::{
     verify_url,
 };
 pub use event::{
-    GenericPush, MassSendJobFinish, MassStatus, PublishJobFinish, PublishStatus, Push,
-    SubscriptionEvent, SubscriptionItem, SubscriptionKind, TemplateSendJobFinish, TemplateStatus,
-    WindowTrigger,
+    AuthorizationChange, GenericPush, MassSendJobFinish, MassStatus, PlatformEvent, PlatformInfo,
+    PublishJobFinish, PublishStatus, Push, SubscriptionEvent, SubscriptionItem, SubscriptionKind,
+    TemplateSendJobFinish, TemplateStatus, WindowTrigger,
 };
 pub use listener::{ServeLimits, bind, serve};
 pub use replay::SeenRequest;

@@ -157,9 +157,10 @@ impl PushRecorder for JournalRecorder {
             // Template reports and subscription events are kept by the
             // fan-out campaigns that send them; until then, only the
             // request (the replay guard).
-            Push::TemplateSendJobFinish(_) | Push::Subscription(_) | Push::Other(_) => {
-                self.submit(None, None, &request)
-            }
+            Push::TemplateSendJobFinish(_)
+            | Push::Subscription(_)
+            | Push::Platform(_)
+            | Push::Other(_) => self.submit(None, None, &request),
         }
     }
 
