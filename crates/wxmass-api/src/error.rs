@@ -326,6 +326,27 @@ impl Error {
             Errcode::UserRefusedMessage => {
                 "the follower's subscription to this template is spent or withdrawn: only their next consent allows another".into()
             }
+            Errcode::RequireSubscribe => {
+                "this follower no longer follows the account: a template message reaches followers only (skip them; a subscription notice reaches non-followers)".into()
+            }
+            Errcode::RequireRemoveBlacklist => {
+                "the account blacklisted this follower: remove them from the blacklist (mp.weixin.qq.com > Users) or skip them".into()
+            }
+            Errcode::TemplateMessageBlocked => {
+                "WeChat's review blocked this template message for its content: template messages are service notices, not marketing; reword it".into()
+            }
+            Errcode::TemplateNumExceeds => {
+                "the account holds its most templates (25): delete one it no longer uses (del_private_template) first".into()
+            }
+            Errcode::TemplateConflictsIndustry => {
+                "the template is not of the account's industries: set them (api_set_industry, once a month) or pick a template of theirs".into()
+            }
+            Errcode::KeywordNameInvalid => {
+                "keyword_name_list must name the library template's keywords exactly, in their order".into()
+            }
+            Errcode::ApiUnauthorizedToComponent => {
+                "the account did not grant the platform this permission set: its admin re-authorises with it (7 for template messages, 89 for notices)".into()
+            }
             Errcode::ApiFreqOutOfLimit => "the daily API quota is spent: it resets at midnight, Beijing time (or POST /cgi-bin/clear_quota)".into(),
             Errcode::ApiUnauthorized if path.contains("mass/send") => {
                 "sending to an openid list (mass/send) needs a verified service account".into()
@@ -391,6 +412,20 @@ mod tests {
         assert_eq!(Errcode::from_code(40007).reaction(), Reaction::Stop);
         assert_eq!(Errcode::from_code(12345), Errcode::Other(12345));
         assert_eq!(Errcode::ApiFreqOutOfLimit.code(), 45009);
+        // Every errcode the notification channels meet says what to do.
+        for code in [
+            43004, 43019, 45015, 45047, 47003, 40037, 40249, 45026, 45027, 40246, 40247, 48001,
+            61007, 43101, 45009, 45011,
+        ] {
+            let e = Error::Api {
+                code: Errcode::from_code(code),
+                errmsg: String::new(),
+                path: "/cgi-bin/message/template/send".into(),
+                rid: None,
+                msg_id: None,
+            };
+            assert!(e.advice().is_some(), "{code} has no advice");
+        }
     }
 
     #[test]
