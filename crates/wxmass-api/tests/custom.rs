@@ -7,28 +7,11 @@ mod common;
 use common::*;
 use serde_json::json;
 use wxmass_api::api::custom::{CustomMessage, MenuChoice, NewsLink};
-use wxmass_api::{Client, Errcode, Error};
-
-async fn follower(client: &Client) -> String {
-    client
-        .users()
-        .followers_page(None)
-        .await
-        .expect("followers")
-        .openids
-        .swap_remove(0)
-}
+use wxmass_api::{Errcode, Error};
 
 fn text(s: &str) -> CustomMessage {
     CustomMessage::Text {
         content: s.to_owned(),
-    }
-}
-
-fn errcode(result: wxmass_api::Result<()>) -> Option<Errcode> {
-    match result {
-        Err(Error::Api { code, .. }) => Some(code),
-        other => panic!("expected WeChat's refusal, got {other:?}"),
     }
 }
 

@@ -8,27 +8,10 @@ mod common;
 use common::*;
 use serde_json::json;
 use wxmass_api::api::subscribe::{OneTimeMessage, SubscribeMessage};
-use wxmass_api::{Client, Errcode, Error};
+use wxmass_api::{Errcode, Error};
 
 /// The emulator's one-time template id.
 const ONE_TIME: &str = "wxmass-emulator-one-time-template";
-
-async fn follower(client: &Client) -> String {
-    client
-        .users()
-        .followers_page(None)
-        .await
-        .expect("followers")
-        .openids
-        .swap_remove(0)
-}
-
-fn errcode(result: wxmass_api::Result<()>) -> Option<Errcode> {
-    match result {
-        Err(Error::Api { code, .. }) => Some(code),
-        other => panic!("expected WeChat's refusal, got {other:?}"),
-    }
-}
 
 #[tokio::test]
 async fn a_one_time_subscription_is_spent_by_one_send() {

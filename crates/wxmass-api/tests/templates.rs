@@ -32,16 +32,6 @@ async fn template(client: &Client, short: &str, keywords: &[&str]) -> Template {
         .expect("the template is listed")
 }
 
-async fn follower(client: &Client) -> String {
-    client
-        .users()
-        .followers_page(None)
-        .await
-        .expect("followers")
-        .openids
-        .swap_remove(0)
-}
-
 fn message(to: &str, t: &Template, values: &[&str]) -> TemplateMessage {
     TemplateMessage {
         touser: to.to_owned(),
@@ -57,13 +47,6 @@ fn message(to: &str, t: &Template, values: &[&str]) -> TemplateMessage {
 
 async fn sends(emu: &Emu) -> u64 {
     emu.stats().await["calls"][SEND].as_u64().unwrap_or(0)
-}
-
-fn errcode(result: wxmass_api::Result<impl std::fmt::Debug>) -> Option<Errcode> {
-    match result {
-        Err(Error::Api { code, .. }) => Some(code),
-        other => panic!("expected WeChat's refusal, got {other:?}"),
-    }
 }
 
 #[tokio::test]

@@ -199,19 +199,7 @@ async fn moving_the_clock_finishes_jobs_at_once() {
 #[tokio::test]
 async fn template_messages_are_reported_one_by_one() {
     let (url, mut rx, task) = receiver(true).await;
-    let emu = start(EmulatorConfig {
-        followers: 3,
-        tags: 1,
-        job_delay: Duration::from_millis(30),
-        callback: Some(CallbackTarget {
-            url,
-            token: TOKEN.into(),
-            aes_key: Some(KEY.into()),
-            mode: CallbackMode::Plain,
-        }),
-        ..EmulatorConfig::default()
-    })
-    .await;
+    let emu = pushing_plainly(url, 3).await;
     let t = emu.token().await;
     emu.post_expect(
         "/cgi-bin/template/api_set_industry",
@@ -291,19 +279,7 @@ async fn template_messages_are_reported_one_by_one() {
 #[tokio::test]
 async fn subscription_events_are_pushed() {
     let (url, mut rx, task) = receiver(true).await;
-    let emu = start(EmulatorConfig {
-        followers: 2,
-        tags: 1,
-        job_delay: Duration::from_millis(30),
-        callback: Some(CallbackTarget {
-            url,
-            token: TOKEN.into(),
-            aes_key: Some(KEY.into()),
-            mode: CallbackMode::Plain,
-        }),
-        ..EmulatorConfig::default()
-    })
-    .await;
+    let emu = pushing_plainly(url, 2).await;
     let t = emu.token().await;
     let added = emu
         .post(
@@ -358,4 +334,21 @@ async fn next_push(rx: &mut wxmass_callback::PushReceiver) -> Push {
         .await
         .expect("a push within 10 s")
         .expect("a push")
+}
+
+/// An emulator of `followers` that pushes to `url` in plain mode.
+async fn pushing_plainly(url: String, followers: u32) -> Emu {
+    start(EmulatorConfig {
+        followers,
+        tags: 1,
+        job_delay: Duration::from_millis(30),
+        callback: Some(CallbackTarget {
+            url,
+            token: TOKEN.into(),
+            aes_key: Some(KEY.into()),
+            mode: CallbackMode::Plain,
+        }),
+        ..EmulatorConfig::default()
+    })
+    .await
 }

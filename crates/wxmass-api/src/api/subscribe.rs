@@ -14,7 +14,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::api::templates::{KeywordRule, MiniProgram};
+use crate::api::templates::{MiniProgram, check_value};
 use crate::api::{decode, decode_list};
 use crate::client::{Call, Client};
 use crate::error::{Error, Result};
@@ -175,17 +175,7 @@ fn check_data(data: &[(String, String)]) -> Result<Map<String, Value>> {
         return Err(Error::Invalid("data: give the notice's keywords".into()));
     }
     for (key, value) in data {
-        if value.trim().is_empty() {
-            return Err(Error::Invalid(format!("data.{key}.value is empty")));
-        }
-        if value.contains(['\n', '\r']) {
-            return Err(Error::Invalid(format!("data.{key}.value has a line break")));
-        }
-        if let Some(why) = KeywordRule::of(key).breach(value) {
-            return Err(Error::Invalid(format!(
-                "data.{key}.value {value:?} breaks its rule: {why}"
-            )));
-        }
+        check_value(key, value)?;
         out.insert(key.clone(), json!({ "value": value }));
     }
     Ok(out)

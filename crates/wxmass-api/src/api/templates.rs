@@ -288,6 +288,26 @@ fn amount_breach(value: &str) -> Option<String> {
     (!ok).then(|| "a sum: ¥12.50, 12.50元 or 1250 (at most 10 digits and 2 decimals)".to_owned())
 }
 
+/// Checks one keyword's value as WeChat would (47003): not empty, no line
+/// break (since 2023-05-04), and the rule of its key's type. Template
+/// messages and subscription notices share these rules.
+pub fn check_value(key: &str, value: &str) -> Result<()> {
+    if value.trim().is_empty() {
+        return Err(Error::Invalid(format!("data.{key}.value is empty")));
+    }
+    if value.contains(['\n', '\r']) {
+        return Err(Error::Invalid(format!(
+            "data.{key}.value has a line break: WeChat takes none since 2023-05-04"
+        )));
+    }
+    if let Some(why) = KeywordRule::of(key).breach(value) {
+        return Err(Error::Invalid(format!(
+            "data.{key}.value {value:?} breaks its rule: {why}"
+        )));
+    }
+    Ok(())
+}
+
 /// Checks `message` as WeChat would, and returns the body to send and what
 /// was dropped. Errors name the keyword and the rule (WeChat's 47003).
 pub fn check(message: &TemplateMessage) -> Result<(Value, Vec<String>)> {
@@ -334,17 +354,7 @@ pub fn check(message: &TemplateMessage) -> Result<(Value, Vec<String>)> {
         if data.contains_key(key) {
             return invalid(format!("data.{key} is given twice"));
         }
-        if value.trim().is_empty() {
-            return invalid(format!("data.{key}.value is empty"));
-        }
-        if value.contains(['\n', '\r']) {
-            return invalid(format!(
-                "data.{key}.value has a line break: WeChat takes none since 2023-05-04"
-            ));
-        }
-        if let Some(why) = KeywordRule::of(key).breach(value) {
-            return invalid(format!("data.{key}.value {value:?} breaks its rule: {why}"));
-        }
+        check_value(key, value)?;
         data.insert(key.clone(), json!({ "value": value }));
     }
     if data.is_empty() {

@@ -142,3 +142,22 @@ pub async fn send_articles(client: &Client, titles: &[&str]) -> (i64, i64) {
     }
     (msg_id, data_id)
 }
+
+/// The emulator's first follower.
+pub async fn follower(client: &Client) -> String {
+    client
+        .users()
+        .followers_page(None)
+        .await
+        .expect("followers")
+        .openids
+        .swap_remove(0)
+}
+
+/// WeChat's errcode for a refused call (a panic for anything else).
+pub fn errcode<T: std::fmt::Debug>(result: wxmass_api::Result<T>) -> Option<wxmass_api::Errcode> {
+    match result {
+        Err(wxmass_api::Error::Api { code, .. }) => Some(code),
+        other => panic!("expected WeChat's refusal, got {other:?}"),
+    }
+}

@@ -142,6 +142,30 @@ impl TestApp {
         )
     }
 
+    /// A user `name` with `role`, made by `admin`, and an API token of
+    /// that role for it.
+    pub async fn user_with_token(&self, admin: &str, name: &str, role: &str) -> String {
+        let (status, user) = self
+            .call(
+                "POST",
+                "/api/v1/users",
+                Some(admin),
+                Some(serde_json::json!({"name": name, "role": role, "password": PASSWORD})),
+            )
+            .await;
+        assert_eq!(status, 201, "{user}");
+        let (status, token) = self
+            .call(
+                "POST",
+                "/api/v1/tokens",
+                Some(admin),
+                Some(serde_json::json!({"user": name, "role": role, "label": name})),
+            )
+            .await;
+        assert_eq!(status, 201, "{token}");
+        token["token"].as_str().expect("token").to_owned()
+    }
+
     /// An account of the emulated WeChat, added by `admin` (its
     /// credentials tried there, as any account's are).
     pub async fn account(&self, admin: &str, appid: &str) {

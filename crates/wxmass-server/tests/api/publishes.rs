@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 use wxmass_campaign::Content;
 
-use crate::helpers::{APPID, PASSWORD, TestApp, png};
+use crate::helpers::{APPID, TestApp, png};
 
 /// An article kept as POST /api/v1/files keeps it; the publish's content.
 async fn articles(app: &TestApp, title: &str) -> Value {
@@ -140,22 +140,7 @@ async fn only_senders_publish_and_only_articles() {
     let app = TestApp::new();
     let admin = app.first_admin().await;
     app.account(&admin, APPID).await;
-    app.call(
-        "POST",
-        "/api/v1/users",
-        Some(&admin),
-        Some(json!({"name": "erin", "role": "editor", "password": PASSWORD})),
-    )
-    .await;
-    let (_, erin) = app
-        .call(
-            "POST",
-            "/api/v1/tokens",
-            Some(&admin),
-            Some(json!({"user": "erin", "role": "editor", "label": "erin"})),
-        )
-        .await;
-    let erin = erin["token"].as_str().expect("token").to_owned();
+    let erin = app.user_with_token(&admin, "erin", "editor").await;
     let content = articles(&app, "Not yours").await;
 
     let (status, answer) = app

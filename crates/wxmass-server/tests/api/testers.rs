@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp};
+use crate::helpers::TestApp;
 
 const APPID: &str = "wx5e1f0c2a9b84d37e";
 
@@ -13,22 +13,7 @@ async fn test_sends_go_to_the_accounts_testers_only() {
     let app = TestApp::new();
     let admin = app.first_admin().await;
     app.account(&admin, APPID).await;
-    app.call(
-        "POST",
-        "/api/v1/users",
-        Some(&admin),
-        Some(json!({"name": "erin", "role": "editor", "password": PASSWORD})),
-    )
-    .await;
-    let (_, erin) = app
-        .call(
-            "POST",
-            "/api/v1/tokens",
-            Some(&admin),
-            Some(json!({"user": "erin", "role": "editor", "label": "erin"})),
-        )
-        .await;
-    let erin = erin["token"].as_str().expect("token").to_owned();
+    let erin = app.user_with_token(&admin, "erin", "editor").await;
     let path = format!("/api/v1/accounts/{APPID}/testers");
 
     let (status, none) = app.call("GET", &path, Some(&erin), None).await;
