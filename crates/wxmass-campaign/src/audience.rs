@@ -483,3 +483,35 @@ impl Spool {
         self.0.path()
     }
 }
+
+/// Every follower of the account (or those with `tag`), page by page as
+/// WeChat lists them, written to a spool in `dir`: a fan-out campaign to
+/// all or to a tag is planned from the list this makes (then read as an
+/// [`OpenIdList`], repeats skipped), so that its recipients stay those of
+/// the moment it was planned. Memory holds one page.
+pub async fn spool_followers(
+    client: &wxmass_api::Client,
+    tag: Option<u32>,
+    dir: Option<&Path>,
+) -> Result<Spool> {
+    use futures_util::TryStreamExt;
+    let mut spool = Spool::new_in(dir)?;
+    let users = client.users();
+    let tags = client.tags();
+    let mut pages: std::pin::Pin<
+        Box<dyn futures_util::Stream<Item = wxmass_api::Result<Vec<String>>> + Send + '_>,
+    > = match tag {
+        Some(tag) => Box::pin(tags.members(tag)),
+        None => Box::pin(users.followers()),
+    };
+    let mut text = String::new();
+    while let Some(page) = pages.try_next().await? {
+        text.clear();
+        for openid in &page {
+            text.push_str(openid);
+            text.push('\n');
+        }
+        spool.write(text.as_bytes())?;
+    }
+    Ok(spool)
+}

@@ -8,12 +8,28 @@ use wxmass_api::api::datacube::Date;
 /// Seconds east of UTC.
 const OFFSET: i64 = 8 * 3600;
 
-/// Unix seconds now.
+/// Unix seconds now: the machine's clock, moved by `WXMASS_CLOCK_OFFSET`
+/// seconds when that is set. Tests move wxmass's clock with the
+/// emulator's this way (past a `client_msg_id`'s 10 minutes, past
+/// midnight); it is not for production, where WeChat's clock is the
+/// machine's.
 pub fn now() -> i64 {
-    SystemTime::now()
+    let system = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+        .unwrap_or(0);
+    system + clock_offset()
+}
+
+/// `WXMASS_CLOCK_OFFSET`, read once (0 when unset or not a number).
+fn clock_offset() -> i64 {
+    static OFFSET: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *OFFSET.get_or_init(|| {
+        std::env::var("WXMASS_CLOCK_OFFSET")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    })
 }
 
 /// The Beijing day of the instant `t`: wxmass-api's [`Date`], the one

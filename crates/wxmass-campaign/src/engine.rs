@@ -72,8 +72,9 @@ pub const OPENIDS_IN_FLIGHT: u64 = 40_000;
 /// WeChat takes this many mass sends a minute per account (§17).
 pub const WECHAT_SENDS_PER_MINUTE: u32 = 60;
 
-/// What a worker tells as it goes.
-pub trait Observer: Send + Sync {
+/// What a worker tells as it goes (of a fan-out campaign: see
+/// [`FanoutObserver`]).
+pub trait Observer: crate::fanout::FanoutObserver {
     /// A batch was recorded submitted (`msg_id` when WeChat named the job).
     fn submitted(&self, _claim: &Claim, _msg_id: Option<i64>) {}
     /// A batch sent before was sent again to learn its job: `msg_id` if
@@ -157,7 +158,7 @@ pub async fn work(
 /// A campaign no server runs (sent with the CLI or a worker: it has no
 /// creator) is finished once every batch is submitted, by whoever records
 /// the last; a server finishes its own.
-async fn finish_unmanaged(journal: &dyn Store, id: &str) -> Result<()> {
+pub(crate) async fn finish_unmanaged(journal: &dyn Store, id: &str) -> Result<()> {
     use crate::lifecycle::{CampaignState, Change};
     if let Some(c) = journal.campaign(id).await?
         && c.created_by.is_none()
@@ -364,6 +365,7 @@ pub async fn name_unnamed(
 struct Unobserved;
 
 impl Observer for Unobserved {}
+impl crate::fanout::FanoutObserver for Unobserved {}
 
 /// What one round of sending needs.
 struct Round<'a> {

@@ -61,6 +61,18 @@ pub enum Error {
         #[source]
         source: wxmass_api::Error,
     },
+    /// WeChat refused a fan-out campaign's message itself (a template not
+    /// the account's, a keyword breaking its rule, no permission): every
+    /// other recipient would be refused the same way, so nothing more is
+    /// sent. The recipients not reached stay planned.
+    #[error("WeChat refused the campaign's {channel} message; nothing more is sent")]
+    Refused {
+        /// The channel.
+        channel: &'static str,
+        /// WeChat's answer.
+        #[source]
+        source: wxmass_api::Error,
+    },
     /// The articles were published by an earlier submit the store did not
     /// record (its sender stopped between WeChat's answer and the record):
     /// nothing was submitted again.

@@ -113,6 +113,8 @@ pub fn id_json(content: &Content) -> Value {
             json!({"type": media_type.as_str(), "media_id": media_id, "ignore_reprint": ignore_reprint})
         }
         Content::Card { card_id } => json!({"type": "wxcard", "card_id": card_id}),
+        // Newer than the first releases: its id form is its stored form.
+        Content::Notice { .. } => serde_json::to_value(content).unwrap_or_default(),
     }
 }
 

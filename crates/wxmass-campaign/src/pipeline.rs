@@ -14,6 +14,7 @@ use wxmass_api::{Client, Message};
 
 use crate::engine::{self, Observer, WorkOptions, Worked};
 use crate::error::{Error, Result};
+use crate::fanout::{self, Fanned, FanoutObserver, FanoutOptions};
 use crate::prepare::{self, UploadObserver};
 use crate::store::prelude::*;
 
@@ -29,6 +30,12 @@ pub enum Sent {
     /// `stop` resolved after every batch was submitted, while the jobs
     /// were followed: `status --refresh` or a server's follow-up asks again.
     StoppedTracking,
+    /// A fan-out campaign met WeChat's daily quota (45009): the rest waits
+    /// for the day that starts at `resume_at` (Unix seconds).
+    QuotaSpent {
+        /// Midnight, Beijing time.
+        resume_at: i64,
+    },
 }
 
 /// Who [`send_campaign`] tells what happens: each batch, each upload.
@@ -81,6 +88,30 @@ pub async fn send_campaign(
         .planned_campaign(campaign)
         .await?
         .ok_or_else(|| Error::Invalid(format!("campaign {campaign:?} was not planned")))?;
+    if planned.content.is_notice() {
+        // Sent follower by follower: nothing to prepare, no job to track.
+        let fanned = fanout::work(
+            store,
+            client,
+            &planned,
+            &FanoutOptions {
+                worker: options.worker.clone(),
+                lease: options.lease,
+                ..FanoutOptions::new("")
+            },
+            &*observer,
+            stop,
+        )
+        .await?;
+        return Ok(match fanned {
+            Fanned::Done => {
+                observer.all_submitted();
+                Sent::Done
+            }
+            Fanned::Stopped => Sent::Stopped,
+            Fanned::QuotaSpent { resume_at } => Sent::QuotaSpent { resume_at },
+        });
+    }
     let message = prepared(store, client, campaign, uploads).await?;
     let mut stop = std::pin::pin!(stop);
     let worked = engine::work(
@@ -119,8 +150,15 @@ pub struct WorkerPlan {
     pub once: bool,
 }
 
-/// What a worker tells besides each batch (see [`Observer`]).
+/// What a worker tells besides each batch (see [`Observer`]) and each
+/// fan-out window (see [`FanoutObserver`]).
 pub trait WorkerObserver: Observer {
+    /// A fan-out campaign met WeChat's daily quota: this worker leaves it
+    /// until it restarts (the quota returns at `resume_at`).
+    fn quota_spent(&self, _campaign: &str, _resume_at: i64) {}
+    /// WeChat refused a fan-out campaign's message on `channel` itself:
+    /// this worker leaves the campaign until it restarts.
+    fn notice_refused(&self, _campaign: &str, _channel: &str, _error: &wxmass_api::Error) {}
     /// WeChat refused a batch of `campaign` for good: this worker leaves
     /// the campaign until it restarts.
     fn left_campaign(&self, _campaign: &str, _batch: u32, _error: &wxmass_api::Error) {}
@@ -234,6 +272,31 @@ async fn one_round<F: Future<Output = ()>>(
     let mut left = 0;
     for campaign in campaigns.iter().filter(|c| c.appid == plan.appid) {
         if refused.contains(&campaign.id) {
+            continue;
+        }
+        if campaign.content.is_notice() {
+            if store.recipients_pending(&campaign.id).await? == 0 {
+                continue;
+            }
+            let fan = FanoutOptions {
+                worker: options.worker.clone(),
+                lease: options.lease,
+                ..FanoutOptions::new("")
+            };
+            let told: &dyn FanoutObserver = &**observer;
+            match fanout::work(store, client, campaign, &fan, told, &mut stop).await {
+                Ok(Fanned::Stopped) => return Ok(None),
+                Ok(Fanned::Done) => {}
+                Ok(Fanned::QuotaSpent { resume_at }) => {
+                    observer.quota_spent(&campaign.id, resume_at);
+                    refused.insert(campaign.id.clone());
+                }
+                Err(Error::Refused { channel, source }) => {
+                    observer.notice_refused(&campaign.id, channel, &source);
+                    refused.insert(campaign.id.clone());
+                }
+                Err(e) => return Err(e),
+            }
             continue;
         }
         // Sent, and every job named (or too old to learn it): nothing to do.

@@ -182,6 +182,26 @@ pub async fn propose_at(
     }))
 }
 
+/// Step 2 for a fan-out campaign (a [`Content::Notice`]): records it with
+/// its recipients, cut from `list` (repeats skipped) in chunks of
+/// [`crate::notices::CHUNK`], all planned, in one transaction. No mass-send
+/// quota applies: each channel's own is WeChat's to count.
+pub async fn commit_notice(
+    journal: &dyn Store,
+    campaign: &Campaign,
+    list: &OpenIdList,
+) -> Result<()> {
+    if !campaign.content.is_notice() {
+        return Err(Error::Invalid(format!(
+            "campaign {:?} is a mass message: plan it with plan::commit",
+            campaign.id
+        )));
+    }
+    let chunks = list.batches(crate::notices::CHUNK as u32, |_| String::new())?;
+    let mut chunks = chunks.map(|b| b.map(|b| b.openids));
+    journal.plan_recipients(campaign, &mut chunks).await
+}
+
 /// Step 2: records the campaign, its files and its batches (cut from
 /// `list`, repeats skipped) in one transaction.
 pub async fn commit(

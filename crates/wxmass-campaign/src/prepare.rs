@@ -158,6 +158,12 @@ pub async fn message(
             },
         },
         Content::Card { card_id } => Message::WxCard(card_id.clone()),
+        Content::Notice { .. } => {
+            return Err(crate::Error::Invalid(
+                "a notice is sent follower by follower (crate::fanout), not as a mass message"
+                    .into(),
+            ));
+        }
     })
 }
 
@@ -186,7 +192,10 @@ pub async fn planned_uploads(
         Content::Articles { .. } => {
             return articles::planned_uploads(journal, appid, content).await;
         }
-        Content::Text { .. } | Content::Uploaded { .. } | Content::Card { .. } => vec![],
+        Content::Text { .. }
+        | Content::Uploaded { .. }
+        | Content::Card { .. }
+        | Content::Notice { .. } => vec![],
     };
     let mut uploads = Vec::new();
     for (file, key, what) in files {

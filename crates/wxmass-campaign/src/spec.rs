@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::lifecycle::CampaignState;
+use crate::notices::{Channel, SubscriptionNotice, TemplateNotice};
 use sha2::{Digest, Sha256};
 
 /// A file the message needs, addressed by its content: the bytes are kept
@@ -230,6 +231,25 @@ pub enum Content {
         /// The card id.
         card_id: String,
     },
+    /// A notice sent follower by follower (a fan-out campaign): each
+    /// recipient gets the first channel of `via` that is open for them,
+    /// with that channel's message.
+    Notice {
+        /// The channels, in order: at least one, each once, each with its
+        /// message below.
+        #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 3))]
+        via: Vec<Channel>,
+        /// The message for `template`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        template: Option<TemplateNotice>,
+        /// The message for `subscription`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subscription: Option<SubscriptionNotice>,
+        /// The text for `customer_service` (at most 2,048 bytes).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2048))]
+        custom_text: Option<String>,
+    },
 }
 
 impl Content {
@@ -250,7 +270,10 @@ impl Content {
                 })
                 .chain(theme.as_ref())
                 .collect(),
-            Content::Text { .. } | Content::Uploaded { .. } | Content::Card { .. } => vec![],
+            Content::Text { .. }
+            | Content::Uploaded { .. }
+            | Content::Card { .. }
+            | Content::Notice { .. } => vec![],
         }
     }
 
@@ -264,7 +287,14 @@ impl Content {
             Content::Articles { .. } => "mpnews",
             Content::Uploaded { media_type, .. } => media_type.as_str(),
             Content::Card { .. } => "wxcard",
+            Content::Notice { .. } => "notice",
         }
+    }
+
+    /// Whether it is sent follower by follower (a fan-out campaign, whose
+    /// recipients are kept one by one) rather than as mass-send batches.
+    pub fn is_notice(&self) -> bool {
+        matches!(self, Content::Notice { .. })
     }
 
     /// The form kept in the store (and hashed into a campaign's id).

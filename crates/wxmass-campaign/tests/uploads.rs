@@ -144,3 +144,4 @@ async fn a_batch_refused_for_good_ends_the_run_with_the_errcode() {
 struct Quiet;
 
 impl wxmass_campaign::engine::Observer for Quiet {}
+impl wxmass_campaign::fanout::FanoutObserver for Quiet {}

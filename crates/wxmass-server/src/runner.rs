@@ -248,6 +248,11 @@ async fn work_campaign(
     let (step, note, client) = match outcome {
         Ok((Sent::Done, client)) => (Step::Finish, None, Some(client)),
         Ok((Sent::Stopped | Sent::StoppedTracking, _)) => return,
+        // Still running: the next sweep after midnight sends the rest.
+        Ok((Sent::QuotaSpent { resume_at }, _)) => {
+            tracing::info!(campaign = %id.escape_debug(), resume_at, "WeChat's daily quota is spent; the rest waits for midnight, Beijing time");
+            return;
+        }
         Err(e) => {
             let note = failure_note(&e);
             tracing::warn!(campaign = %id.escape_debug(), error = %note.escape_debug(), "campaign failed");
@@ -405,6 +410,17 @@ impl Drop for AbortOnDrop {
 
 /// The engine's news, as log lines.
 struct Logged(String);
+
+impl wxmass_campaign::fanout::FanoutObserver for Logged {
+    fn recorded(&self, sent: u64, failed: u64, unknown: u64) {
+        tracing::debug!(campaign = %self.0.escape_debug(), sent, failed, unknown, "notices recorded");
+    }
+
+    fn took_over(&self, chunk: u32, resent: u64, unknown: u64) {
+        tracing::info!(campaign = %self.0.escape_debug(), chunk = chunk + 1, resent, unknown,
+                       "recipients cut off mid-send: templates sent again with their key, the rest unknown");
+    }
+}
 
 impl Observer for Logged {
     fn submitted(&self, claim: &Claim, msg_id: Option<i64>) {

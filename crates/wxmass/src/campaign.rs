@@ -335,6 +335,12 @@ pub async fn send(
             );
             return Err(Interrupted { done: total, total }.into());
         }
+        Some(Ok(Sent::QuotaSpent { resume_at })) => {
+            bail!(
+                "WeChat's daily quota is spent: rerun the same command after {}; it resumes and sends nothing twice",
+                wxmass_campaign::beijing::shown(resume_at)
+            );
+        }
         Some(Ok(Sent::Stopped)) | None => {
             let done = submitted_count(journal, &campaign_id).await?;
             return Err(Interrupted { done, total }.into());
@@ -424,6 +430,9 @@ impl CliObserver {
         }
     }
 }
+
+// `send` plans mass messages only; a notice's progress is `notify`'s.
+impl wxmass_campaign::fanout::FanoutObserver for CliObserver {}
 
 impl Observer for CliObserver {
     fn all_submitted(&self) {

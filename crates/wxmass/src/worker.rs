@@ -12,6 +12,7 @@ use std::time::Duration;
 use anyhow::Result;
 use wxmass_campaign::Claim;
 use wxmass_campaign::engine::Observer;
+use wxmass_campaign::fanout::FanoutObserver;
 use wxmass_campaign::pipeline::{self, WorkerObserver, WorkerPlan};
 use wxmass_campaign::store::prelude::*;
 
@@ -22,6 +23,7 @@ use crate::config::Settings;
 struct WorkerLog {
     name: String,
     sent: AtomicU64,
+    notices: AtomicU64,
     takeovers: AtomicU64,
 }
 
@@ -40,11 +42,52 @@ impl WorkerObserver for WorkerLog {
         );
     }
 
+    fn notice_refused(&self, campaign: &str, channel: &str, error: &wxmass_api::Error) {
+        let advice = error
+            .advice()
+            .map(|a| format!("; what to do: {a}"))
+            .unwrap_or_default();
+        tracing::warn!(worker = %self.name, campaign = %campaign.escape_debug(), channel, %error,
+                       "WeChat refused the campaign's message; leaving the campaign");
+        eprintln!(
+            "worker {}: campaign {} stopped: its {channel} message was refused ({error}){advice}",
+            self.name,
+            campaign.escape_debug()
+        );
+    }
+
+    fn quota_spent(&self, campaign: &str, resume_at: i64) {
+        eprintln!(
+            "worker {}: campaign {}: WeChat's daily quota is spent; run a worker again after {}",
+            self.name,
+            campaign.escape_debug(),
+            wxmass_campaign::beijing::shown(resume_at)
+        );
+    }
+
     // The database or the network failed: what this worker held stays
     // leased until the lease runs out, and it tries again.
     fn round_failed(&self, error: &wxmass_campaign::Error) {
         tracing::warn!(worker = %self.name, error = %format!("{error:#}"), "sending stopped; trying again in a second");
         eprintln!("worker {}: {error}; trying again in a second", self.name);
+    }
+}
+
+impl FanoutObserver for WorkerLog {
+    fn recorded(&self, sent: u64, failed: u64, unknown: u64) {
+        self.notices
+            .fetch_add(sent + failed + unknown, Ordering::Relaxed);
+        tracing::debug!(worker = %self.name, sent, failed, unknown, "notices recorded");
+    }
+
+    fn waiting_for_minute(&self) {
+        tracing::info!(worker = %self.name, "WeChat's minute is used (45011): waiting for the next");
+    }
+
+    fn took_over(&self, chunk: u32, resent: u64, unknown: u64) {
+        self.takeovers.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(worker = %self.name, chunk = chunk + 1, resent, unknown,
+                       "recipients cut off mid-send: templates sent again with their key, the rest unknown");
     }
 }
 
@@ -90,6 +133,7 @@ pub async fn run(
     let log = Arc::new(WorkerLog {
         name: name.clone(),
         sent: AtomicU64::new(0),
+        notices: AtomicU64::new(0),
         takeovers: AtomicU64::new(0),
     });
     let plan = WorkerPlan {
@@ -108,8 +152,9 @@ pub async fn run(
     )
     .await;
     eprintln!(
-        "worker {name}: {} batch(es) submitted ({} taken over from a worker that stopped)",
+        "worker {name}: {} batch(es) submitted, {} notice(s) recorded ({} taken over from a worker that stopped)",
         log.sent.load(Ordering::Relaxed),
+        log.notices.load(Ordering::Relaxed),
         log.takeovers.load(Ordering::Relaxed)
     );
     Ok(())

@@ -66,6 +66,7 @@ const MIGRATIONS: &[Migration] = migrations![
     13 "0013_one_campaign_table",
     14 "0014_testers",
     15 "0015_account_scopes",
+    16 "0016_recipients",
 ];
 
 /// The schema version this build writes.

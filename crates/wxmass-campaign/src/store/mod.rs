@@ -44,7 +44,7 @@ pub use sqlite::SqliteStore;
 pub mod prelude {
     pub use super::{
         BatchStore, CampaignStore, LifecycleStore, ListStore, MediaStore, PeopleStore,
-        PublishStore, PushStore, ReadStore, SignInStore, Store,
+        PublishStore, PushStore, ReadStore, RecipientStore, SignInStore, Store,
     };
 }
 
@@ -60,6 +60,7 @@ pub trait Store:
     + PublishStore
     + ReadStore
     + SignInStore
+    + RecipientStore
     + std::fmt::Debug
     + Send
     + Sync
@@ -128,6 +129,81 @@ pub trait CampaignStore: Send + Sync {
         except: &str,
         f: &mut (dyn for<'a> FnMut(&'a str) + Send),
     ) -> Result<()>;
+}
+
+/// A chunk of a fan-out campaign's recipients, as kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredChunk {
+    /// Its place in the campaign, from 0.
+    pub index: u32,
+    /// Its openids, packed (see [`crate::openids::decode_batch`]).
+    pub openids: Vec<u8>,
+    /// Its recipients' records (see [`crate::notices::Records`]).
+    pub records: Vec<u8>,
+    /// Claimed from another worker whose lease ran out.
+    pub takeover: bool,
+}
+
+/// Fan-out campaigns' recipients, in chunks worked under leases.
+#[async_trait]
+pub trait RecipientStore: Send + Sync {
+    /// Records a fan-out campaign and its recipients, a chunk of openids at
+    /// a time (each chunk's records all planned), in one transaction: all
+    /// of it, or (on any error, including one from `chunks`) nothing.
+    async fn plan_recipients(
+        &self,
+        campaign: &Campaign,
+        chunks: &mut (dyn Iterator<Item = Result<Vec<String>>> + Send),
+    ) -> Result<()>;
+    /// Claims for `worker` until `now + ttl` the first chunk of `campaign`
+    /// with recipients left to do that nobody else holds (nobody, `worker`
+    /// itself, or a worker whose lease ran out), in one transaction.
+    async fn claim_chunk(
+        &self,
+        campaign: &str,
+        worker: &str,
+        ttl: Duration,
+        now: i64,
+    ) -> Result<Option<StoredChunk>>;
+    /// Writes chunk `index`'s records (`pending` of them left to do) and
+    /// extends the lease to `now + ttl`, if `worker` still holds it;
+    /// whether it did (if not, another worker took the chunk over and its
+    /// records stand).
+    #[allow(clippy::too_many_arguments)]
+    async fn write_records(
+        &self,
+        campaign: &str,
+        index: u32,
+        worker: &str,
+        records: &[u8],
+        pending: u32,
+        ttl: Duration,
+        now: i64,
+    ) -> Result<bool>;
+    /// Gives chunk `index` back, if `worker` holds it.
+    async fn release_chunk(&self, campaign: &str, index: u32, worker: &str) -> Result<()>;
+    /// Up to `limit` chunks of `campaign` after chunk `after` (from the
+    /// first with `None`), in order: a million recipients are read a page
+    /// at a time.
+    async fn chunk_page(
+        &self,
+        campaign: &str,
+        after: Option<u32>,
+        limit: u32,
+    ) -> Result<Vec<StoredChunk>>;
+    /// Recipients of `campaign` a worker still has to do.
+    async fn recipients_pending(&self, campaign: &str) -> Result<u64>;
+    /// Rewrites each chunk of `campaign` that no live lease holds with
+    /// `f`, which changes its records in place and says how many are left
+    /// to do, in one transaction; returns how many chunks `f` changed.
+    /// (`--resend-unknown`: an operator's decision, taken while no worker
+    /// sends.)
+    async fn rewrite_chunks(
+        &self,
+        campaign: &str,
+        now: i64,
+        f: &mut (dyn for<'a> FnMut(&'a mut Vec<u8>) -> Option<u32> + Send),
+    ) -> Result<u64>;
 }
 
 /// Batches: their claims under leases, what was sent, WeChat's pace.

@@ -16,6 +16,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use wxmass_article::{Document, Theme};
+use wxmass_campaign::notices::Channel;
 use wxmass_campaign::{Content, FileRef, PictureRef};
 
 use crate::AppState;
@@ -269,6 +270,37 @@ pub async fn campaign_message(
         }
         Content::Uploaded { media_id, .. } => view.media_id = Some(media_id.clone()),
         Content::Card { card_id } => view.card_id = Some(card_id.clone()),
+        // A notice: each channel's message, as lines of text.
+        Content::Notice {
+            via,
+            template,
+            subscription,
+            custom_text,
+        } => {
+            let mut lines = Vec::new();
+            for channel in via {
+                let (id, data) = match channel {
+                    Channel::Template => match template {
+                        Some(t) => (t.template_id.as_str(), &t.data),
+                        None => continue,
+                    },
+                    Channel::Subscription => match subscription {
+                        Some(n) => (n.template_id.as_str(), &n.data),
+                        None => continue,
+                    },
+                    Channel::CustomerService => {
+                        lines.push(format!(
+                            "customer_service: {}",
+                            custom_text.as_deref().unwrap_or_default()
+                        ));
+                        continue;
+                    }
+                };
+                lines.push(format!("{} {id}:", channel.as_str()));
+                lines.extend(data.iter().map(|(k, v)| format!("  {k}: {v}")));
+            }
+            view.text = Some(lines.join("\n"));
+        }
     }
     Ok(Json(view))
 }

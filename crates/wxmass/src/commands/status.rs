@@ -112,6 +112,17 @@ fn summary(content: &Content) -> String {
         Content::Voice { file } => name(file),
         Content::Card { card_id } => card_id.clone(),
         Content::Uploaded { media_id, .. } => media_id.clone(),
+        Content::Notice {
+            template,
+            subscription,
+            custom_text,
+            ..
+        } => match (template, subscription, custom_text) {
+            (Some(t), _, _) => format!("template {}", t.template_id),
+            (_, Some(n), _) => format!("subscription {}", n.template_id),
+            (_, _, Some(text)) => text.clone(),
+            _ => String::new(),
+        },
     };
     // One line, at most 40 characters, nothing that drives a terminal.
     let line: String = super::clean(&text).chars().take(40).collect();

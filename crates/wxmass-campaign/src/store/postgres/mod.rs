@@ -21,6 +21,7 @@ mod people;
 mod publishes;
 mod pushes;
 mod reads;
+mod recipients;
 mod sign_ins;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod};

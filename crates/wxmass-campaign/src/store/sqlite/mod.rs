@@ -17,6 +17,7 @@ mod people;
 mod publishes;
 mod pushes;
 mod reads;
+mod recipients;
 mod sign_ins;
 
 use std::path::Path;

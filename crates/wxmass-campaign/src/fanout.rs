@@ -1,0 +1,665 @@
+//! Sending a fan-out campaign: a notice to each recipient, one request
+//! each, by any number of workers, each recipient reached at most once
+//! where WeChat can tell a repeat (template messages, by `client_msg_id`)
+//! and reported `unknown` where it cannot.
+//!
+//! A worker claims a chunk of recipients under a lease
+//! ([`RecipientStore::claim_chunk`]) and works it a window at a time:
+//! the window's recipients are written `sending` (with their channel and
+//! the time of their first attempt) in one transaction, their requests
+//! leave together, and what WeChat answered is written in one more. A
+//! recipient found `sending` when a chunk is claimed was cut off (its
+//! worker died, or its lease ran out): a template message is sent again
+//! with its key while its first attempt is recent
+//! ([`crate::notices::RESEND_WITHIN`]); anything else is `unknown`, never
+//! sent again by itself.
+//!
+//! WeChat's answers decide the rest ([`fate`]): a follower WeChat will
+//! not let this channel reach (unfollowed, blocked, no consent, window
+//! closed) moves to the campaign's next channel or fails; 45011 waits for
+//! the next minute; 45009 stops for the day; a refusal of the message
+//! itself (a template not the account's, a keyword breaking its rule, no
+//! permission) stops the campaign before more calls are spent.
+
+use std::future::Future;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use wxmass_api::api::custom::CustomMessage;
+use wxmass_api::api::subscribe::SubscribeMessage;
+use wxmass_api::api::templates::{MiniProgram, TemplateMessage};
+use wxmass_api::{Client, Reaction};
+
+use crate::beijing;
+use crate::error::{Error, Result};
+use crate::notices::{
+    Channel, MiniProgramPage, RESEND_WITHIN, RecipientState, Record, Records, SubscriptionNotice,
+    TemplateNotice, notice_client_msg_id,
+};
+use crate::openids;
+use crate::spec::{Campaign, Content};
+use crate::store::StoredChunk;
+use crate::store::prelude::*;
+
+/// How a worker sends a fan-out campaign.
+#[derive(Debug, Clone)]
+pub struct FanoutOptions {
+    /// Its name in the chunks' leases (see [`crate::engine::WorkOptions`]).
+    pub worker: String,
+    /// How long a claimed chunk is the worker's alone (extended at every
+    /// window it writes).
+    pub lease: Duration,
+    /// Recipients written `sending` together, then sent.
+    pub window: usize,
+    /// Requests in flight at once.
+    pub in_flight: usize,
+}
+
+impl FanoutOptions {
+    /// 256 a window, 64 requests at once, a 30-second lease.
+    pub fn new(worker: impl Into<String>) -> FanoutOptions {
+        FanoutOptions {
+            worker: worker.into(),
+            lease: Duration::from_secs(30),
+            window: 256,
+            in_flight: 64,
+        }
+    }
+}
+
+/// What a fan-out worker tells as it goes.
+pub trait FanoutObserver: Send + Sync {
+    /// A window was recorded: how many of it were sent, failed and became
+    /// unknown.
+    fn recorded(&self, _sent: u64, _failed: u64, _unknown: u64) {}
+    /// WeChat's minute is used (45011): waiting for the next one.
+    fn waiting_for_minute(&self) {}
+    /// A chunk was taken over from a worker whose lease ran out: of its
+    /// recipients cut off mid-send, `resent` are sent again with their
+    /// key and `unknown` cannot be.
+    fn took_over(&self, _chunk: u32, _resent: u64, _unknown: u64) {}
+}
+
+/// An observer told nothing.
+pub struct Unobserved;
+
+impl FanoutObserver for Unobserved {}
+
+/// How a run of [`work`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fanned {
+    /// No recipient is left to do.
+    Done,
+    /// `stop` resolved first; the rest is sent by the next run.
+    Stopped,
+    /// WeChat's daily quota for the channel is spent (45009): the rest
+    /// waits for the day that starts at `resume_at` (Unix seconds:
+    /// midnight, Beijing time).
+    QuotaSpent {
+        /// When the quota returns.
+        resume_at: i64,
+    },
+}
+
+/// A fan-out campaign's message per channel, and its channel order.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    via: Vec<Channel>,
+    template: Option<TemplateNotice>,
+    subscription: Option<SubscriptionNotice>,
+    custom_text: Option<String>,
+}
+
+impl Notice {
+    /// The notice `content` sends, if it is one.
+    pub fn of(content: &Content) -> Option<Notice> {
+        match content {
+            Content::Notice {
+                via,
+                template,
+                subscription,
+                custom_text,
+            } => Some(Notice {
+                via: via.clone(),
+                template: template.clone(),
+                subscription: subscription.clone(),
+                custom_text: custom_text.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The channel after `channel` in the campaign's order.
+    fn after(&self, channel: Channel) -> Option<Channel> {
+        let at = self.via.iter().position(|c| *c == channel)?;
+        self.via.get(at + 1).copied()
+    }
+
+    /// Sends it to `openid` on `channel`: WeChat's msgid, when it gives one.
+    async fn send(
+        &self,
+        client: &Client,
+        campaign: &str,
+        channel: Channel,
+        openid: &str,
+    ) -> wxmass_api::Result<i64> {
+        let missing = || {
+            wxmass_api::Error::Invalid(format!(
+                "the campaign has no message for the {} channel",
+                channel.as_str()
+            ))
+        };
+        let page = |m: &MiniProgramPage| MiniProgram {
+            appid: m.appid.clone(),
+            pagepath: m.pagepath.clone(),
+        };
+        match channel {
+            Channel::Template => {
+                let t = self.template.as_ref().ok_or_else(missing)?;
+                let message = TemplateMessage {
+                    touser: openid.to_owned(),
+                    template_id: t.template_id.clone(),
+                    url: t.url.clone(),
+                    miniprogram: t.miniprogram.as_ref().map(page),
+                    client_msg_id: Some(notice_client_msg_id(campaign, openid)),
+                    data: t.data.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                };
+                let sent = client.templates().send(&message).await?;
+                Ok(sent.msg_id.unwrap_or(0))
+            }
+            Channel::Subscription => {
+                let n = self.subscription.as_ref().ok_or_else(missing)?;
+                let message = SubscribeMessage {
+                    touser: openid.to_owned(),
+                    template_id: n.template_id.clone(),
+                    page: n.page.clone(),
+                    miniprogram: n.miniprogram.as_ref().map(page),
+                    data: n.data.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                };
+                client.subscribe().send(&message).await?;
+                Ok(0)
+            }
+            Channel::CustomerService => {
+                let text = self.custom_text.as_ref().ok_or_else(missing)?;
+                let message = CustomMessage::Text {
+                    content: text.clone(),
+                };
+                client.custom().send(openid, &message, None).await?;
+                Ok(0)
+            }
+        }
+    }
+}
+
+/// What became of one request, for the recipient's record.
+#[derive(Debug)]
+pub enum Fate {
+    /// WeChat took it (its msgid; 0 when it gave none).
+    Sent(i64),
+    /// WeChat will not let this channel reach this follower (the errcode):
+    /// unfollowed (43004), blocked (43019), not this account's (40003), no
+    /// consent left (43101), window closed or used up (45015, 45047).
+    Refused(i32),
+    /// Nothing was done (the request never reached WeChat, or WeChat
+    /// answered "busy" or "token expired"): try again.
+    NotSent,
+    /// The request may have been acted on; the answer was lost.
+    Unclear,
+    /// The minute's calls are used (45011).
+    Minute,
+    /// The day's calls are used (45009).
+    Day,
+    /// WeChat refused the message itself, or the account: every other
+    /// recipient would be refused the same way.
+    Stop(wxmass_api::Error),
+}
+
+/// Errcodes that concern one follower, not the message.
+const FOLLOWER_ERRCODES: [i64; 6] = [40003, 43004, 43019, 43101, 45015, 45047];
+
+/// What `result` means for the recipient. (-1, "system busy", is taken as
+/// nothing done, as WeChat's documentation says to retry it; the
+/// reference does not say whether a send was made.)
+pub fn fate(result: wxmass_api::Result<i64>) -> Fate {
+    use wxmass_api::Error as E;
+    match result {
+        Ok(msg_id) => Fate::Sent(msg_id),
+        Err(e) => match &e {
+            E::Api { code, .. } => match code.code() {
+                c if FOLLOWER_ERRCODES.contains(&c) => Fate::Refused(c as i32),
+                45011 => Fate::Minute,
+                45009 => Fate::Day,
+                _ if matches!(code.reaction(), Reaction::Retry | Reaction::RefreshToken) => {
+                    Fate::NotSent
+                }
+                _ => Fate::Stop(e),
+            },
+            E::Transport { .. } => Fate::NotSent,
+            E::AnswerLost { .. } | E::Http { .. } | E::Decode { .. } => Fate::Unclear,
+            _ => Fate::Stop(e),
+        },
+    }
+}
+
+/// Whether a template recipient cut off mid-send may be sent again with
+/// its key at `now`.
+fn resendable(record: &Record, now: i64) -> bool {
+    record.channel == Some(Channel::Template) && now - i64::from(record.first_at) <= RESEND_WITHIN
+}
+
+/// How a chunk's work ended.
+enum ChunkEnd {
+    /// Nothing left in it (or it was taken over): claim the next.
+    Next,
+    Stopped,
+    /// 45011: the chunk was given back; wait for the next minute.
+    Minute,
+    /// 45009.
+    Day,
+}
+
+/// Sends `campaign`'s notice to its recipients until none is left to do,
+/// beside any number of other workers; or until `stop` resolves (the
+/// window in flight is recorded first), or the day's quota is spent.
+pub async fn work(
+    store: &dyn Store,
+    client: &Client,
+    campaign: &Campaign,
+    options: &FanoutOptions,
+    observer: &dyn FanoutObserver,
+    stop: impl Future<Output = ()>,
+) -> Result<Fanned> {
+    let notice = Notice::of(&campaign.content).ok_or_else(|| {
+        Error::Invalid(format!(
+            "campaign {:?} is not a notice: it is sent as a mass message",
+            campaign.id
+        ))
+    })?;
+    let run = Run {
+        store,
+        client,
+        campaign,
+        notice: &notice,
+        options,
+        observer,
+    };
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        if stopped(stop.as_mut()).await {
+            return Ok(Fanned::Stopped);
+        }
+        let now = beijing::now();
+        let Some(chunk) = store
+            .claim_chunk(&campaign.id, &options.worker, options.lease, now)
+            .await?
+        else {
+            if store.recipients_pending(&campaign.id).await? == 0 {
+                crate::engine::finish_unmanaged(store, &campaign.id).await?;
+                return Ok(Fanned::Done);
+            }
+            // Others hold the rest: wait for them to finish, or for their
+            // leases to run out.
+            if pause(Duration::from_millis(200), stop.as_mut()).await {
+                return Ok(Fanned::Stopped);
+            }
+            continue;
+        };
+        match run.chunk(chunk, stop.as_mut()).await? {
+            ChunkEnd::Next => {}
+            ChunkEnd::Stopped => return Ok(Fanned::Stopped),
+            ChunkEnd::Minute => {
+                observer.waiting_for_minute();
+                let now = beijing::now();
+                let next_minute = Duration::from_secs(u64::try_from(60 - now % 60).unwrap_or(1));
+                if pause(next_minute, stop.as_mut()).await {
+                    return Ok(Fanned::Stopped);
+                }
+            }
+            ChunkEnd::Day => {
+                let (_, day_end) = beijing::day_bounds(beijing::now());
+                return Ok(Fanned::QuotaSpent { resume_at: day_end });
+            }
+        }
+    }
+}
+
+/// What working a campaign's chunks needs.
+struct Run<'a> {
+    store: &'a dyn Store,
+    client: &'a Client,
+    campaign: &'a Campaign,
+    notice: &'a Notice,
+    options: &'a FanoutOptions,
+    observer: &'a dyn FanoutObserver,
+}
+
+impl Run<'_> {
+    /// Works a claimed chunk a window at a time until nothing is left in it.
+    async fn chunk<F: Future<Output = ()>>(
+        &self,
+        chunk: StoredChunk,
+        mut stop: std::pin::Pin<&mut F>,
+    ) -> Result<ChunkEnd> {
+        let id = &self.campaign.id;
+        let unreadable = || Error::Store {
+            advice: format!(
+                "chunk {} of campaign {id:?} holds recipients this build cannot read",
+                chunk.index + 1
+            ),
+            source: None,
+        };
+        let openids = openids::decode_batch(Some(&chunk.openids), id, chunk.index)?;
+        let mut records = Records::decode(&chunk.records).ok_or_else(unreadable)?;
+        if records.0.len() != openids.len() {
+            return Err(unreadable());
+        }
+        // Recipients cut off mid-send: by a crash, or a lease that ran out.
+        let now = beijing::now();
+        let (mut resent, mut lost) = (0, 0);
+        for r in records
+            .0
+            .iter_mut()
+            .filter(|r| r.state == RecipientState::Sending)
+        {
+            if resendable(r, now) {
+                resent += 1;
+            } else {
+                r.state = RecipientState::Unknown;
+                lost += 1;
+            }
+        }
+        if resent + lost > 0 {
+            self.observer.took_over(chunk.index, resent, lost);
+            if lost > 0 && !self.write(chunk.index, &records, now).await? {
+                return Ok(ChunkEnd::Next);
+            }
+        }
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            if stopped(stop.as_mut()).await {
+                self.release(chunk.index).await?;
+                return Ok(ChunkEnd::Stopped);
+            }
+            let now = beijing::now();
+            let mut window = Vec::with_capacity(self.options.window);
+            for (i, r) in records.0.iter_mut().enumerate() {
+                if window.len() == self.options.window {
+                    break;
+                }
+                match r.state {
+                    RecipientState::Planned => {
+                        let channel = r.channel.unwrap_or(self.notice.via[0]);
+                        window.push((i, RecipientState::Planned));
+                        *r = Record {
+                            state: RecipientState::Sending,
+                            channel: Some(channel),
+                            errcode: 0,
+                            first_at: u32::try_from(now).unwrap_or(u32::MAX),
+                            msg_id: 0,
+                        };
+                    }
+                    RecipientState::Sending if resendable(r, now) => {
+                        window.push((i, RecipientState::Sending));
+                    }
+                    RecipientState::Sending => r.state = RecipientState::Unknown,
+                    _ => {}
+                }
+            }
+            if window.is_empty() {
+                // Nothing left (those that aged out are written unknown).
+                self.write(chunk.index, &records, now).await?;
+                self.release(chunk.index).await?;
+                return Ok(ChunkEnd::Next);
+            }
+            if !self.write(chunk.index, &records, now).await? {
+                return Ok(ChunkEnd::Next);
+            }
+            let jobs = window
+                .iter()
+                .map(|&(i, _)| {
+                    let channel = records.0[i].channel.unwrap_or(self.notice.via[0]);
+                    (i, channel, openids[i].clone())
+                })
+                .collect();
+            let fates = self.send_all(jobs).await;
+            let prior: std::collections::HashMap<usize, RecipientState> =
+                window.into_iter().collect();
+            let (mut sent, mut failed, mut unknown) = (0, 0, 0);
+            let (mut retry, mut minute, mut day, mut refused) = (false, false, false, None);
+            for (i, fate) in fates {
+                let r = &mut records.0[i];
+                let channel = r.channel.unwrap_or(self.notice.via[0]);
+                // A request WeChat did not act on leaves the recipient as
+                // it was: planned, or cut off from an earlier attempt.
+                let undo = |r: &mut Record| {
+                    if prior.get(&i) == Some(&RecipientState::Planned) {
+                        r.state = RecipientState::Planned;
+                        r.first_at = 0;
+                    }
+                };
+                match fate {
+                    Fate::Sent(msg_id) => {
+                        r.state = RecipientState::Sent;
+                        r.msg_id = msg_id;
+                        sent += 1;
+                        metrics::counter!("wxmass_notices_sent_total", "channel" => channel.as_str())
+                            .increment(1);
+                    }
+                    Fate::Refused(errcode) => match self.notice.after(channel) {
+                        Some(next) => {
+                            *r = Record {
+                                channel: Some(next),
+                                ..Record::default()
+                            };
+                        }
+                        None => {
+                            r.state = RecipientState::Failed;
+                            r.errcode = errcode;
+                            failed += 1;
+                            metrics::counter!("wxmass_notices_failed_total", "errcode" => errcode.to_string())
+                                .increment(1);
+                        }
+                    },
+                    Fate::Unclear if channel.has_key() => retry = true,
+                    Fate::Unclear => {
+                        r.state = RecipientState::Unknown;
+                        unknown += 1;
+                    }
+                    Fate::NotSent => {
+                        undo(r);
+                        retry = true;
+                    }
+                    Fate::Minute => {
+                        undo(r);
+                        minute = true;
+                    }
+                    Fate::Day => {
+                        undo(r);
+                        day = true;
+                    }
+                    Fate::Stop(error) => {
+                        undo(r);
+                        refused.get_or_insert((channel, error));
+                    }
+                }
+            }
+            let now = beijing::now();
+            if !self.write(chunk.index, &records, now).await? {
+                return Ok(ChunkEnd::Next);
+            }
+            self.observer.recorded(sent, failed, unknown);
+            if let Some((channel, source)) = refused {
+                self.release(chunk.index).await?;
+                return Err(Error::Refused {
+                    channel: channel.as_str(),
+                    source,
+                });
+            }
+            if day {
+                self.release(chunk.index).await?;
+                return Ok(ChunkEnd::Day);
+            }
+            if minute {
+                self.release(chunk.index).await?;
+                return Ok(ChunkEnd::Minute);
+            }
+            if retry {
+                if pause(backoff, stop.as_mut()).await {
+                    self.release(chunk.index).await?;
+                    return Ok(ChunkEnd::Stopped);
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            } else {
+                backoff = Duration::from_millis(100);
+            }
+        }
+    }
+
+    /// Sends each job (recipient, channel, openid), [`FanoutOptions::in_flight`]
+    /// at a time, and returns what became of each.
+    async fn send_all(&self, jobs: Vec<(usize, Channel, String)>) -> Vec<(usize, Fate)> {
+        let mut out = Vec::with_capacity(jobs.len());
+        let mut waiting = jobs.into_iter();
+        let mut running = futures_util::stream::FuturesUnordered::new();
+        for job in waiting.by_ref().take(self.options.in_flight.max(1)) {
+            running.push(self.send_one(job));
+        }
+        while let Some(done) = running.next().await {
+            out.push(done);
+            if let Some(job) = waiting.next() {
+                running.push(self.send_one(job));
+            }
+        }
+        out
+    }
+
+    async fn send_one(&self, (i, channel, openid): (usize, Channel, String)) -> (usize, Fate) {
+        let sent = self
+            .notice
+            .send(self.client, &self.campaign.id, channel, &openid)
+            .await;
+        (i, fate(sent))
+    }
+
+    /// Writes the chunk's records, if this worker still holds it.
+    async fn write(&self, index: u32, records: &Records, now: i64) -> Result<bool> {
+        self.store
+            .write_records(
+                &self.campaign.id,
+                index,
+                &self.options.worker,
+                &records.encode(),
+                records.pending() as u32,
+                self.options.lease,
+                now,
+            )
+            .await
+    }
+
+    async fn release(&self, index: u32) -> Result<()> {
+        self.store
+            .release_chunk(&self.campaign.id, index, &self.options.worker)
+            .await
+    }
+}
+
+/// Whether `stop` has resolved, without waiting.
+async fn stopped(stop: std::pin::Pin<&mut impl Future<Output = ()>>) -> bool {
+    tokio::select! {
+        biased;
+        () = stop => true,
+        () = std::future::ready(()) => false,
+    }
+}
+
+/// Sleeps for `d`; true if `stop` resolved first.
+async fn pause(d: Duration, stop: std::pin::Pin<&mut impl Future<Output = ()>>) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep(d) => false,
+        () = stop => true,
+    }
+}
+
+/// Sets every `unknown` recipient of `campaign` back to planned, on the
+/// channel it was tried on, so that the next run sends it again: an
+/// operator's decision (`--resend-unknown`), since some of them may have
+/// received the notice. Chunks a worker holds are left alone. Returns how
+/// many recipients will be sent again.
+pub async fn resend_unknown(store: &dyn Store, campaign: &str) -> Result<u64> {
+    let mut again = 0u64;
+    store
+        .rewrite_chunks(campaign, beijing::now(), &mut |blob: &mut Vec<u8>| {
+            let mut records = Records::decode(blob)?;
+            let mut changed = false;
+            for r in records
+                .0
+                .iter_mut()
+                .filter(|r| r.state == RecipientState::Unknown)
+            {
+                *r = Record {
+                    channel: r.channel,
+                    ..Record::default()
+                };
+                changed = true;
+                again += 1;
+            }
+            if !changed {
+                return None;
+            }
+            *blob = records.encode();
+            Some(records.pending() as u32)
+        })
+        .await?;
+    Ok(again)
+}
+
+/// Chunks read at once when a whole campaign's recipients are read.
+const PAGE: u32 = 64;
+
+/// Calls `f` with each recipient of `campaign`, in order, with its record:
+/// a page of chunks at a time, so that memory stays flat at a million.
+pub async fn each_recipient(
+    store: &dyn Store,
+    campaign: &str,
+    mut f: impl FnMut(&str, &Record),
+) -> Result<()> {
+    let mut after = None;
+    loop {
+        let page = store.chunk_page(campaign, after, PAGE).await?;
+        let Some(last) = page.last() else {
+            return Ok(());
+        };
+        after = Some(last.index);
+        for chunk in &page {
+            let openids = openids::decode_batch(Some(&chunk.openids), campaign, chunk.index)?;
+            let records = Records::decode(&chunk.records).ok_or_else(|| Error::Store {
+                advice: format!(
+                    "chunk {} of campaign {campaign:?} holds recipients this build cannot read",
+                    chunk.index + 1
+                ),
+                source: None,
+            })?;
+            for (openid, record) in openids.iter().zip(&records.0) {
+                f(openid, record);
+            }
+        }
+    }
+}
+
+/// What `campaign`'s recipients add up to.
+pub async fn tally(store: &dyn Store, campaign: &str) -> Result<crate::notices::Tally> {
+    let mut tally = crate::notices::Tally::default();
+    let mut after = None;
+    loop {
+        let page = store.chunk_page(campaign, after, PAGE).await?;
+        let Some(last) = page.last() else {
+            return Ok(tally);
+        };
+        after = Some(last.index);
+        for chunk in &page {
+            if let Some(records) = Records::decode(&chunk.records) {
+                tally.add(&records);
+            }
+        }
+    }
+}

@@ -1,0 +1,363 @@
+//! Fan-out campaigns, as types: a notice sent follower by follower (a
+//! template message, a subscription notice or a customer-service text), the
+//! channels it may take, and each recipient's state, kept compactly.
+//!
+//! WeChat's one idempotency key for one-by-one messages is the template
+//! message's `client_msg_id`, good for 10 minutes; customer-service and
+//! subscription sends have none. So each recipient is
+//! `planned -> sending -> sent | failed | unknown`, `sending` committed
+//! before its request: after a crash a template recipient still `sending`
+//! is sent again with its key while its first attempt is recent
+//! ([`RESEND_WITHIN`]) and is `unknown` after; a recipient of the other
+//! channels is `unknown` at once. `unknown` is never sent again by itself.
+//!
+//! A campaign's recipients are kept in chunks of [`CHUNK`], a row each (the
+//! openids packed as batches' are, see [`crate::openids`], and one
+//! [`Record`] of [`RECORD_BYTES`] per recipient): a million recipients take
+//! a thousand rows, not a million.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Recipients a chunk holds (the last one fewer).
+pub const CHUNK: usize = 1000;
+
+/// How long after its first attempt a template recipient cut off mid-send
+/// is sent again with its `client_msg_id`: WeChat holds the key for 10
+/// minutes; 2 minutes are left for clocks that disagree and the time the
+/// request took. After that the recipient is `unknown`.
+pub const RESEND_WITHIN: i64 = 8 * 60;
+
+/// A way to reach one follower.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// A template message (`message/template/send`): to followers, with a
+    /// daily quota; the one channel with an idempotency key.
+    Template,
+    /// A subscription notice (`message/subscribe/bizsend`): to a follower
+    /// who consented, once per consent.
+    Subscription,
+    /// A customer-service message (`message/custom/send`): inside the 48
+    /// hours after the follower last wrote, clicked or scanned.
+    CustomerService,
+}
+
+impl Channel {
+    /// Every channel, in the order `--via auto` tries them: the free one
+    /// first.
+    pub const AUTO: [Channel; 2] = [Channel::CustomerService, Channel::Template];
+
+    /// The name the store, the API and the CLI use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Template => "template",
+            Channel::Subscription => "subscription",
+            Channel::CustomerService => "customer_service",
+        }
+    }
+
+    /// The channel a stored code stands for.
+    fn from_code(code: u8) -> Option<Channel> {
+        Some(match code {
+            1 => Channel::Template,
+            2 => Channel::Subscription,
+            3 => Channel::CustomerService,
+            _ => return None,
+        })
+    }
+
+    fn code(self) -> u8 {
+        match self {
+            Channel::Template => 1,
+            Channel::Subscription => 2,
+            Channel::CustomerService => 3,
+        }
+    }
+
+    /// Whether WeChat can tell a repeat of a send on it from a new one.
+    pub fn has_key(self) -> bool {
+        self == Channel::Template
+    }
+}
+
+/// A mini program page a notice opens.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MiniProgramPage {
+    /// The mini program, linked to the account.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
+    pub appid: String,
+    /// The page, with its query.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1024))]
+    pub pagepath: String,
+}
+
+/// A template message, the same for every recipient.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateNotice {
+    /// The account's template (`wxmass templates list`).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
+    pub template_id: String,
+    /// Each keyword's value by key (`thing1`, `time2`, ...), each keeping
+    /// its type's rule.
+    pub data: BTreeMap<String, String>,
+    /// A web page it opens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// A mini program page it opens (wins over `url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub miniprogram: Option<MiniProgramPage>,
+}
+
+/// A subscription notice, the same for every recipient.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionNotice {
+    /// The notice template (`priTmplId`).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
+    pub template_id: String,
+    /// Each keyword's value by key; the template rules apply.
+    pub data: BTreeMap<String, String>,
+    /// A web page it opens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<String>,
+    /// A mini program page it opens (wins over `page`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub miniprogram: Option<MiniProgramPage>,
+}
+
+/// The client_msg_id of a template recipient: the same on every run and
+/// host, so that WeChat sends a repeat within 10 minutes to nobody.
+pub fn notice_client_msg_id(campaign: &str, openid: &str) -> String {
+    let digest = Sha256::digest(format!("{campaign}\n{openid}").as_bytes());
+    format!("wxn{}", hex::encode(&digest[..14]))
+}
+
+/// Where a recipient is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecipientState {
+    /// Recorded, not yet sent.
+    #[default]
+    Planned,
+    /// Its request may have left (committed before it did).
+    Sending,
+    /// WeChat took it.
+    Sent,
+    /// WeChat refused it, with an errcode (or its report said it failed).
+    Failed,
+    /// Its request left and its answer was lost where WeChat has no key
+    /// (or the key's 10 minutes passed): it may or may not have arrived.
+    Unknown,
+}
+
+impl RecipientState {
+    /// Every state, in order.
+    pub const ALL: [RecipientState; 5] = [
+        RecipientState::Planned,
+        RecipientState::Sending,
+        RecipientState::Sent,
+        RecipientState::Failed,
+        RecipientState::Unknown,
+    ];
+
+    /// The name shown and kept.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecipientState::Planned => "planned",
+            RecipientState::Sending => "sending",
+            RecipientState::Sent => "sent",
+            RecipientState::Failed => "failed",
+            RecipientState::Unknown => "unknown",
+        }
+    }
+
+    fn code(self) -> u8 {
+        self as u8
+    }
+
+    fn from_code(code: u8) -> Option<RecipientState> {
+        RecipientState::ALL.get(usize::from(code)).copied()
+    }
+
+    /// Whether a worker still has something to do for it.
+    pub fn pending(self) -> bool {
+        matches!(self, RecipientState::Planned | RecipientState::Sending)
+    }
+}
+
+/// One recipient's record, as kept in its chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Record {
+    /// Where it is.
+    pub state: RecipientState,
+    /// The channel of its last attempt.
+    pub channel: Option<Channel>,
+    /// WeChat's errcode, for `failed` (0 otherwise).
+    pub errcode: i32,
+    /// Unix seconds of the first attempt on its channel (0: none yet).
+    pub first_at: u32,
+    /// WeChat's msgid, for a template message sent (0: none given).
+    pub msg_id: i64,
+}
+
+/// Bytes a [`Record`] takes: state, channel, errcode (i32), first attempt
+/// (u32), msgid (i64), little-endian.
+pub const RECORD_BYTES: usize = 18;
+
+impl Record {
+    fn write(&self, out: &mut [u8]) {
+        out[0] = self.state.code();
+        out[1] = self.channel.map_or(0, Channel::code);
+        out[2..6].copy_from_slice(&self.errcode.to_le_bytes());
+        out[6..10].copy_from_slice(&self.first_at.to_le_bytes());
+        out[10..18].copy_from_slice(&self.msg_id.to_le_bytes());
+    }
+
+    fn read(b: &[u8]) -> Record {
+        let mut i32b = [0u8; 4];
+        let mut u32b = [0u8; 4];
+        let mut i64b = [0u8; 8];
+        i32b.copy_from_slice(&b[2..6]);
+        u32b.copy_from_slice(&b[6..10]);
+        i64b.copy_from_slice(&b[10..18]);
+        Record {
+            // Only this code writes states; one it does not know is not
+            // taken for sent (nor sent again).
+            state: RecipientState::from_code(b[0]).unwrap_or(RecipientState::Unknown),
+            channel: Channel::from_code(b[1]),
+            errcode: i32::from_le_bytes(i32b),
+            first_at: u32::from_le_bytes(u32b),
+            msg_id: i64::from_le_bytes(i64b),
+        }
+    }
+}
+
+/// A chunk's records, in the order of its openids.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Records(pub Vec<Record>);
+
+impl Records {
+    /// `n` recipients, all planned.
+    pub fn planned(n: usize) -> Records {
+        Records(vec![Record::default(); n])
+    }
+
+    /// The stored form.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = vec![0u8; self.0.len() * RECORD_BYTES];
+        for (record, slot) in self.0.iter().zip(out.chunks_exact_mut(RECORD_BYTES)) {
+            record.write(slot);
+        }
+        out
+    }
+
+    /// Reads the stored form; `None` if it is not whole records.
+    pub fn decode(blob: &[u8]) -> Option<Records> {
+        if !blob.len().is_multiple_of(RECORD_BYTES) {
+            return None;
+        }
+        Some(Records(
+            blob.chunks_exact(RECORD_BYTES).map(Record::read).collect(),
+        ))
+    }
+
+    /// How many still have something to do.
+    pub fn pending(&self) -> usize {
+        self.0.iter().filter(|r| r.state.pending()).count()
+    }
+}
+
+/// What a fan-out campaign's recipients add up to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    /// Recipients.
+    pub recipients: u64,
+    /// By state.
+    pub by_state: BTreeMap<RecipientState, u64>,
+    /// Sent, by channel.
+    pub sent_by_channel: BTreeMap<Channel, u64>,
+    /// Failed, by errcode.
+    pub failed_by_errcode: BTreeMap<i32, u64>,
+}
+
+impl Tally {
+    /// Adds a chunk's records.
+    pub fn add(&mut self, records: &Records) {
+        for r in &records.0 {
+            self.recipients += 1;
+            *self.by_state.entry(r.state).or_default() += 1;
+            match (r.state, r.channel) {
+                (RecipientState::Sent, Some(channel)) => {
+                    *self.sent_by_channel.entry(channel).or_default() += 1;
+                }
+                (RecipientState::Failed, _) => {
+                    *self.failed_by_errcode.entry(r.errcode).or_default() += 1;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Recipients in `state`.
+    pub fn count(&self, state: RecipientState) -> u64 {
+        self.by_state.get(&state).copied().unwrap_or(0)
+    }
+
+    /// Recipients a worker still has something to do for.
+    pub fn pending(&self) -> u64 {
+        self.count(RecipientState::Planned) + self.count(RecipientState::Sending)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_round_trip() {
+        let mut records = Records::planned(3);
+        records.0[1] = Record {
+            state: RecipientState::Sent,
+            channel: Some(Channel::Template),
+            errcode: 0,
+            first_at: 1_800_000_000,
+            msg_id: 4_000_000_000_123,
+        };
+        records.0[2] = Record {
+            state: RecipientState::Failed,
+            channel: Some(Channel::CustomerService),
+            errcode: 45015,
+            first_at: 7,
+            msg_id: 0,
+        };
+        let blob = records.encode();
+        assert_eq!(blob.len(), 3 * RECORD_BYTES);
+        assert_eq!(Records::decode(&blob), Some(records.clone()));
+        assert_eq!(records.pending(), 1);
+        assert_eq!(Records::decode(&blob[1..]), None);
+        let mut tally = Tally::default();
+        tally.add(&records);
+        assert_eq!(tally.count(RecipientState::Sent), 1);
+        assert_eq!(tally.sent_by_channel.get(&Channel::Template), Some(&1));
+        assert_eq!(tally.failed_by_errcode.get(&45015), Some(&1));
+    }
+
+    #[test]
+    fn client_msg_ids_are_stable_per_recipient_and_short() {
+        let a = notice_client_msg_id("c-1", "o1");
+        assert_eq!(a, notice_client_msg_id("c-1", "o1"));
+        assert_ne!(a, notice_client_msg_id("c-1", "o2"));
+        assert_ne!(a, notice_client_msg_id("c-2", "o1"));
+        assert_eq!(a.len(), 31);
+        assert!(a.len() <= wxmass_api::api::templates::CLIENT_MSG_ID_MAX);
+    }
+}

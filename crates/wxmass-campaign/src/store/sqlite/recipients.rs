@@ -1,0 +1,207 @@
+//! Fan-out campaigns' recipients, in chunks under leases, in SQLite.
+
+use async_trait::async_trait;
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+
+use super::SqliteStore;
+use crate::error::Result;
+use crate::notices::Records;
+use crate::openids;
+use crate::spec::*;
+use crate::store::rows::*;
+use crate::store::*;
+
+#[async_trait]
+impl RecipientStore for SqliteStore {
+    async fn plan_recipients(
+        &self,
+        campaign: &Campaign,
+        chunks: &mut (dyn Iterator<Item = Result<Vec<String>>> + Send),
+    ) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let planned = tx.execute(
+            PLAN_CAMPAIGN_SQL,
+            params![
+                campaign.id,
+                campaign.appid,
+                campaign.content.to_json(),
+                campaign.audience.kind(),
+                campaign.audience.tag_id(),
+                i64::try_from(campaign.audience_size).unwrap_or(i64::MAX),
+                campaign.created_at
+            ],
+        )?;
+        if planned == 0 {
+            return Err(taken(&campaign.id));
+        }
+        {
+            let mut insert = tx.prepare(
+                "INSERT INTO wxmass_recipient_chunks (campaign, idx, openids, records, pending, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for (index, chunk) in chunks.enumerate() {
+                let chunk = chunk?;
+                insert.execute(params![
+                    campaign.id,
+                    index as u32,
+                    openids::encode(&chunk),
+                    Records::planned(chunk.len()).encode(),
+                    chunk.len() as i64,
+                    campaign.created_at
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    async fn claim_chunk(
+        &self,
+        campaign: &str,
+        worker: &str,
+        ttl: Duration,
+        now: i64,
+    ) -> Result<Option<StoredChunk>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found: Option<(u32, Vec<u8>, Vec<u8>, Option<String>)> = tx
+            .prepare_cached(
+                "SELECT idx, openids, records, lease_owner FROM wxmass_recipient_chunks
+                 WHERE campaign = ?1 AND pending > 0
+                   AND (lease_owner IS NULL OR lease_owner = ?2 OR lease_expires_at < ?3)
+                 ORDER BY idx LIMIT 1",
+            )?
+            .query_row(params![campaign, worker, now], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()?;
+        let Some((index, openids, records, owner)) = found else {
+            return Ok(None);
+        };
+        let takeover = owner.as_deref().is_some_and(|o| o != worker);
+        tx.prepare_cached(
+            "UPDATE wxmass_recipient_chunks SET lease_owner = ?3, lease_expires_at = ?4,
+             takeovers = takeovers + ?5, updated_at = ?6 WHERE campaign = ?1 AND idx = ?2",
+        )?
+        .execute(params![
+            campaign,
+            index,
+            worker,
+            now + ttl.as_secs() as i64,
+            i64::from(takeover),
+            now
+        ])?;
+        tx.commit()?;
+        Ok(Some(StoredChunk {
+            index,
+            openids,
+            records,
+            takeover,
+        }))
+    }
+
+    async fn write_records(
+        &self,
+        campaign: &str,
+        index: u32,
+        worker: &str,
+        records: &[u8],
+        pending: u32,
+        ttl: Duration,
+        now: i64,
+    ) -> Result<bool> {
+        let conn = self.conn();
+        let written = conn
+            .prepare_cached(
+                "UPDATE wxmass_recipient_chunks SET records = ?4, pending = ?5,
+                 lease_expires_at = ?6, updated_at = ?7
+                 WHERE campaign = ?1 AND idx = ?2 AND lease_owner = ?3",
+            )?
+            .execute(params![
+                campaign,
+                index,
+                worker,
+                records,
+                pending,
+                now + ttl.as_secs() as i64,
+                now
+            ])?;
+        Ok(written == 1)
+    }
+
+    async fn release_chunk(&self, campaign: &str, index: u32, worker: &str) -> Result<()> {
+        self.conn()
+            .prepare_cached(
+                "UPDATE wxmass_recipient_chunks SET lease_owner = NULL, lease_expires_at = NULL
+                 WHERE campaign = ?1 AND idx = ?2 AND lease_owner = ?3",
+            )?
+            .execute(params![campaign, index, worker])?;
+        Ok(())
+    }
+
+    async fn chunk_page(
+        &self,
+        campaign: &str,
+        after: Option<u32>,
+        limit: u32,
+    ) -> Result<Vec<StoredChunk>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT idx, openids, records FROM wxmass_recipient_chunks
+             WHERE campaign = ?1 AND idx > ?2 ORDER BY idx LIMIT ?3",
+        )?;
+        let after = after.map_or(-1, i64::from);
+        let rows = stmt.query_map(params![campaign, after, limit], |r| {
+            Ok(StoredChunk {
+                index: r.get(0)?,
+                openids: r.get(1)?,
+                records: r.get(2)?,
+                takeover: false,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    async fn recipients_pending(&self, campaign: &str) -> Result<u64> {
+        let n: i64 = self.conn().query_row(
+            "SELECT coalesce(SUM(pending), 0) FROM wxmass_recipient_chunks WHERE campaign = ?1",
+            params![campaign],
+            |r| r.get(0),
+        )?;
+        Ok(count(n))
+    }
+
+    async fn rewrite_chunks(
+        &self,
+        campaign: &str,
+        now: i64,
+        f: &mut (dyn for<'a> FnMut(&'a mut Vec<u8>) -> Option<u32> + Send),
+    ) -> Result<u64> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let chunks: Vec<(u32, Vec<u8>)> = tx
+            .prepare(
+                "SELECT idx, records FROM wxmass_recipient_chunks
+                 WHERE campaign = ?1 AND (lease_owner IS NULL OR lease_expires_at < ?2)
+                 ORDER BY idx",
+            )?
+            .query_map(params![campaign, now], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut changed = 0;
+        {
+            let mut update = tx.prepare(
+                "UPDATE wxmass_recipient_chunks SET records = ?3, pending = ?4, updated_at = ?5
+                 WHERE campaign = ?1 AND idx = ?2",
+            )?;
+            for (index, mut records) in chunks {
+                if let Some(pending) = f(&mut records) {
+                    update.execute(params![campaign, index, records, pending, now])?;
+                    changed += 1;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(changed)
+    }
+}
