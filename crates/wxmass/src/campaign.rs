@@ -136,13 +136,21 @@ fn local_file(path: &Path) -> Result<Vec<u8>> {
 
 /// An openid list. Standard input is first copied to a private file,
 /// removed when this is dropped, since the list is read more than once.
-struct ListFile {
-    list: OpenIdList,
+pub(crate) struct ListFile {
+    pub list: OpenIdList,
     _spool: Option<Spool>,
 }
 
 impl ListFile {
-    fn read(path: &Path, spool_dir: &Path) -> Result<ListFile> {
+    /// The list in `spool` (the followers of all or a tag, listed now).
+    pub fn of_spool(spool: Spool) -> Result<ListFile> {
+        Ok(ListFile {
+            list: OpenIdList::read(spool.path())?,
+            _spool: Some(spool),
+        })
+    }
+
+    pub fn read(path: &Path, spool_dir: &Path) -> Result<ListFile> {
         if path.as_os_str() != "-" {
             return Ok(ListFile {
                 list: OpenIdList::read(path)?,
@@ -333,7 +341,12 @@ pub async fn send(
             eprintln!(
                 "interrupted while waiting for WeChat's results: every batch was submitted; `wxmass status {campaign_id} --refresh` asks again"
             );
-            return Err(Interrupted { done: total, total }.into());
+            return Err(Interrupted {
+                what: "batches",
+                done: total,
+                total,
+            }
+            .into());
         }
         Some(Ok(Sent::QuotaSpent { resume_at })) => {
             bail!(
@@ -343,7 +356,12 @@ pub async fn send(
         }
         Some(Ok(Sent::Stopped)) | None => {
             let done = submitted_count(journal, &campaign_id).await?;
-            return Err(Interrupted { done, total }.into());
+            return Err(Interrupted {
+                what: "batches",
+                done,
+                total,
+            }
+            .into());
         }
         Some(Err(wxmass_campaign::Error::Send { batch, source })) => {
             return Err(anyhow::Error::new(source).context(format!(
@@ -559,8 +577,10 @@ impl UploadObserver for CliUploads {
 
 /// `send` stopped by Ctrl-C; `main` says so and exits 130.
 #[derive(Debug, thiserror::Error)]
-#[error("interrupted after {done} of {total} batches; rerun the same command to resume")]
+#[error("interrupted after {done} of {total} {what}; rerun the same command to resume")]
 pub struct Interrupted {
+    /// What was counted: `batches`, `recipients`.
+    pub what: &'static str,
     /// Batches submitted.
     pub done: usize,
     /// Batches in the campaign.

@@ -13,6 +13,9 @@ pub async fn print_campaign(journal: &dyn Store, id: &str, json_out: bool) -> Re
         .planned_campaign(id)
         .await?
         .with_context(|| format!("no campaign {id:?} in the journal; see `wxmass campaigns`"))?;
+    if campaign.content.is_notice() {
+        return print_notice(journal, &campaign, json_out).await;
+    }
     let batches = journal.batches(id).await?;
     let summary = Summary::of(&batches);
     let value = json!({"campaign": campaign, "batches": batches, "submitted": summary.submitted,
@@ -53,6 +56,79 @@ pub async fn print_campaign(journal: &dyn Store, id: &str, json_out: bool) -> Re
         }
         out
     });
+    Ok(())
+}
+
+/// A notice's recipients, counted by state, channel and errcode.
+async fn print_notice(
+    journal: &dyn Store,
+    campaign: &wxmass_campaign::Campaign,
+    json_out: bool,
+) -> Result<()> {
+    let tally = wxmass_campaign::fanout::tally(journal, &campaign.id).await?;
+    let value = json!({"campaign": campaign, "recipients": tally.recipients,
+                       "by_state": crate::notify::state_counts(&tally),
+                       "sent_by_channel": tally.sent_by_channel,
+                       "failed_by_errcode": tally.failed_by_errcode});
+    crate::output::print(json_out, &value, || {
+        let text = crate::notify::tally_text(&campaign.id, &tally);
+        let (first, rest) = text.split_once('\n').unwrap_or((&text, ""));
+        format!(
+            "{first}, a notice to {}, {}\n{rest}",
+            audience(&campaign.audience),
+            campaign.state.as_str()
+        )
+    });
+    Ok(())
+}
+
+/// Prints the recipients of notice `id` in `state` as CSV (openid,
+/// channel, errcode, meaning, msgid, first attempt): `status --failed`
+/// and `--unknown`.
+pub async fn print_recipients(
+    journal: &dyn Store,
+    id: &str,
+    state: wxmass_campaign::notices::RecipientState,
+) -> Result<()> {
+    let campaign = journal
+        .planned_campaign(id)
+        .await?
+        .with_context(|| format!("no campaign {id:?} in the journal; see `wxmass campaigns`"))?;
+    if !campaign.content.is_notice() {
+        anyhow::bail!(
+            "campaign {id} is a mass message: it has batches, not recipients (`wxmass status {id}` shows them)"
+        );
+    }
+    let mut out = String::from("openid,channel,errcode,meaning,msgid,first_attempt\n");
+    let mut lines = 0u64;
+    wxmass_campaign::fanout::each_recipient(journal, id, |openid, r| {
+        if r.state != state {
+            return;
+        }
+        let meaning = match r.errcode {
+            0 => "",
+            code => wxmass_api::Errcode::from_code(i64::from(code)).meaning(),
+        };
+        out.push_str(&format!(
+            "{openid},{},{},\"{}\",{},{}\n",
+            r.channel.map_or("", |c| c.as_str()),
+            r.errcode,
+            meaning.replace('"', "'"),
+            r.msg_id,
+            match r.first_at {
+                0 => String::new(),
+                t => wxmass_campaign::beijing::rfc3339(i64::from(t)),
+            }
+        ));
+        lines += 1;
+        if out.len() > 1 << 16 {
+            crate::output::emit_bytes(out.as_bytes());
+            out.clear();
+        }
+    })
+    .await?;
+    crate::output::emit_bytes(out.as_bytes());
+    eprintln!("{lines} recipient(s) {}", state.as_str());
     Ok(())
 }
 

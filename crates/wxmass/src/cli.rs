@@ -136,6 +136,12 @@ pub enum Command {
         after_help = "Examples:\n  wxmass tags list\n  wxmass tags create VIP\n  wxmass tags add --tag 100 --openids vip.txt\n  wxmass tags delete 100 --yes"
     )]
     Tags(TagsCommand),
+    /// List, add and delete the account's template messages (for `notify --template`).
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  wxmass templates industry 1 2\n  wxmass templates add 47123 --keyword 商品名称 --keyword 快递公司\n  wxmass templates list"
+    )]
+    Templates(TemplatesCommand),
     /// Count or list followers, all or those with a tag.
     #[command(
         after_help = "Examples:\n  wxmass followers --count\n  wxmass followers --tag 100 --out vip.txt"
@@ -146,6 +152,11 @@ pub enum Command {
         after_help = "Examples:\n  wxmass send --text 'Hello' --tag 100\n  wxmass send --image a.jpg --all --yes\n  wxmass send --article post.md --article more.md --tag 100\n  wxmass send --video talk.mp4 --title 'Our talk' --description '12 minutes' --tag 100\n  wxmass send --text 'Hi' --openids vip.txt --batch-size 5000 --campaign vip-2026-11\n\nA rerun of the same command resumes an unfinished campaign and sends nothing twice."
     )]
     Send(SendArgs),
+    /// Send a notice follower by follower: a template message, a subscription notice or a customer-service text. Safe to rerun and to kill.
+    #[command(
+        after_help = "Each follower is a recipient recorded before anything is sent, then `sending` before its request\nand `sent`, `failed` (with WeChat's errcode) or `unknown` after. A template message is sent again\nafter a crash with its client_msg_id, which WeChat honours for 10 minutes; after that, and for\ncustomer-service and subscription sends (which have no such key), a follower cut off mid-send is\n`unknown` and is sent again only with --resend-unknown.\n\nExamples:\n  wxmass notify --template TEMPLATE_ID --data thing1=钢笔 --data time4='2026-12-06 10:00' --openids buyers.txt\n  wxmass notify --text '您的订单已发货' --template TEMPLATE_ID --data thing1=钢笔 --via auto --tag 100 --dry-run\n  wxmass notify --subscription PRI_TMPL_ID --data thing1=上课提醒 --openids subscribers.txt\n  wxmass status CAMPAIGN --unknown > unknown.csv"
+    )]
+    Notify(NotifyArgs),
     /// Send the message to one phone first: a follower's openid or a WeChat ID.
     #[command(
         after_help = "Examples:\n  wxmass preview --text 'Hello' --to oV5CrjpxgaGXNHIQigzNlgLTnwic\n  wxmass preview --article post.md --wxname my_wechat_id\n  wxmass preview --image a.jpg --wxname my_wechat_id"
@@ -197,10 +208,16 @@ pub enum Command {
         /// a job deleted since, or one sent with --no-wait.
         #[arg(long, conflicts_with = "unknown")]
         refresh: bool,
-        /// Instead, list reports `serve` received for jobs no campaign knows,
-        /// and reports that contradict the first one recorded for their job.
-        #[arg(long, conflicts_with = "campaign")]
+        /// Of a notice (`notify`): its recipients reported unknown, as CSV.
+        /// Without a campaign: reports `serve` received for jobs no campaign
+        /// knows, and reports that contradict the first one recorded for
+        /// their job.
+        #[arg(long, conflicts_with = "failed")]
         unknown: bool,
+        /// Of a notice (`notify`): its recipients that failed, with WeChat's
+        /// errcode, as CSV.
+        #[arg(long, requires = "campaign", conflicts_with = "refresh")]
+        failed: bool,
     },
     /// List the campaigns in the journal (or on a server, with --server).
     #[command(
@@ -574,6 +591,87 @@ pub struct SendArgs {
     /// Return once submitted, without waiting for the jobs to finish.
     #[arg(long)]
     pub no_wait: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TemplatesCommand {
+    /// The account's templates, with the keys `notify --data` fills.
+    List,
+    /// Add a template from WeChat's library by its short id (the account's
+    /// industries must list it), showing the keywords named, in order.
+    Add {
+        /// The library template's short id (e.g. 47123).
+        short_id: String,
+        /// A keyword of the library template to show; repeat, in order.
+        #[arg(long, value_name = "NAME", required = true)]
+        keyword: Vec<String>,
+    },
+    /// Delete a template.
+    Delete {
+        /// The template's id (`wxmass templates list`).
+        template_id: String,
+        /// Do not ask.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Show the account's two industries, or set them (WeChat's industry
+    /// codes: 1 IT科技/互联网|电子商务, 2 IT科技/IT软件与服务, ...; a
+    /// change deletes the templates of the old ones, once a month).
+    Industry {
+        /// The primary industry's code.
+        #[arg(requires = "secondary")]
+        primary: Option<u32>,
+        /// The secondary industry's code.
+        secondary: Option<u32>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct NotifyArgs {
+    /// A template message: the account's template id (`wxmass templates`
+    /// lists them), with each keyword's value as --data.
+    #[arg(long, value_name = "ID")]
+    pub template: Option<String>,
+    /// A subscription notice: its template (priTmplId), with --data. Each
+    /// follower's consent allows one.
+    #[arg(long, value_name = "ID", conflicts_with = "template")]
+    pub subscription: Option<String>,
+    /// A keyword's value, KEY=VALUE (thing1=钢笔); repeat for each keyword.
+    /// Each is checked against its type's rule before anything is sent.
+    #[arg(long = "data", value_name = "KEY=VALUE")]
+    pub data: Vec<String>,
+    /// A web page the notice opens.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// A mini program page the notice opens, APPID:PAGEPATH.
+    #[arg(long, value_name = "APPID:PAGE")]
+    pub miniprogram: Option<String>,
+    /// A customer-service text: it reaches only followers whose window is
+    /// open (they wrote, clicked or scanned lately).
+    #[arg(long, value_name = "TEXT")]
+    pub text: Option<String>,
+    /// The channel: template, subscribe, custom, or auto (customer
+    /// service, then a template message where that is refused). Default:
+    /// the one whose message is given; auto for --text with --template.
+    #[arg(long, value_name = "CHANNEL", value_parser = ["template", "subscribe", "custom", "auto"])]
+    pub via: Option<String>,
+    #[command(flatten)]
+    pub audience: AudienceArgs,
+    /// The campaign's name (default: derived from notice and audience, so
+    /// an identical rerun resumes it).
+    #[arg(long, value_name = "NAME")]
+    pub campaign: Option<String>,
+    /// Plan and print the recipients, the quota WeChat reports and the
+    /// time its rate will take; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask before sending to everyone or to more than 1,000 followers.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Send again the recipients reported unknown: some of them may have
+    /// the notice already and will have it twice.
+    #[arg(long)]
+    pub resend_unknown: bool,
 }
 
 #[derive(Debug, Args)]

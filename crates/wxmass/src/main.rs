@@ -10,6 +10,7 @@ mod commands;
 mod config;
 mod demo;
 mod demo_history;
+mod notify;
 mod open_files;
 mod output;
 mod progress;
@@ -25,6 +26,7 @@ use clap::{CommandFactory, Parser};
 
 use crate::cli::{Cli, Command};
 use crate::config::{Overrides, Settings};
+use wxmass_campaign::notices::RecipientState;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -82,6 +84,9 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Init(args) => commands::init::run(&cli.account, args, cli.json).await,
         Command::Token { refresh } => commands::token::run(&settings()?, *refresh, cli.json).await,
         Command::Tags(command) => commands::tags::run(&settings()?, command, cli.json).await,
+        Command::Templates(command) => {
+            commands::templates::run(&settings()?, command, cli.json).await
+        }
         Command::Followers(args) => commands::followers::run(&settings()?, args, cli.json).await,
         Command::Send(args) => {
             let settings = settings()?;
@@ -121,13 +126,26 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Speed { action } => {
             commands::api::speed(&settings()?, action.as_ref(), cli.json).await
         }
+        Command::Notify(args) => {
+            let settings = settings()?;
+            let journal = open_journal(cli, &settings.paths).await?;
+            notify::notify(&settings, &*journal, args, cli.json).await
+        }
         Command::Status {
             campaign,
             unknown,
+            failed,
             refresh,
         } => {
             let journal = open_journal(cli, &config::Paths::from_env()?).await?;
-            if *unknown {
+            let listed = match (failed, unknown) {
+                (true, _) => Some(RecipientState::Failed),
+                (_, true) => Some(RecipientState::Unknown),
+                _ => None,
+            };
+            if let (Some(state), Some(id)) = (listed, campaign) {
+                campaign_view::print_recipients(&*journal, id, state).await
+            } else if *unknown {
                 commands::status::stray_reports(&*journal, cli.json).await
             } else {
                 let client = match refresh {
@@ -277,6 +295,7 @@ async fn on_server(cli: &Cli, server: &str) -> anyhow::Result<()> {
         Command::Status {
             campaign,
             unknown: false,
+            failed: false,
             refresh: false,
         } => commands::remote::status(&client, campaign.as_deref(), cli.json).await,
         Command::Status { .. } => anyhow::bail!(

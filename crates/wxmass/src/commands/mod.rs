@@ -10,6 +10,7 @@ pub mod remote;
 pub mod stats;
 pub mod status;
 pub mod tags;
+pub mod templates;
 pub mod token;
 
 pub use crate::output::{clean, confirm, emit, emit_bytes, print};
