@@ -152,7 +152,7 @@ pub enum Command {
         after_help = "Examples:\n  wxmass send --text 'Hello' --tag 100\n  wxmass send --image a.jpg --all --yes\n  wxmass send --article post.md --article more.md --tag 100\n  wxmass send --video talk.mp4 --title 'Our talk' --description '12 minutes' --tag 100\n  wxmass send --text 'Hi' --openids vip.txt --batch-size 5000 --campaign vip-2026-11\n\nA rerun of the same command resumes an unfinished campaign and sends nothing twice."
     )]
     Send(SendArgs),
-    /// Send a notice follower by follower: a template message, a subscription notice or a customer-service text. Safe to rerun and to kill.
+    /// Send a notice follower by follower (template, subscription, customer service): safe to rerun and to kill
     #[command(
         after_help = "Each follower is a recipient recorded before anything is sent, then `sending` before its request\nand `sent`, `failed` (with WeChat's errcode) or `unknown` after. A template message is sent again\nafter a crash with its client_msg_id, which WeChat honours for 10 minutes; after that, and for\ncustomer-service and subscription sends (which have no such key), a follower cut off mid-send is\n`unknown` and is sent again only with --resend-unknown.\n\nExamples:\n  wxmass notify --template TEMPLATE_ID --data thing1=钢笔 --data time4='2026-12-06 10:00' --openids buyers.txt\n  wxmass notify --text '您的订单已发货' --template TEMPLATE_ID --data thing1=钢笔 --via auto --tag 100 --dry-run\n  wxmass notify --subscription PRI_TMPL_ID --data thing1=上课提醒 --openids subscribers.txt\n  wxmass status CAMPAIGN --unknown > unknown.csv"
     )]
@@ -197,7 +197,7 @@ pub enum Command {
         after_help = "Examples:\n  wxmass publish --article post.md --yes\n  wxmass publish --article a.md --article b.md --campaign weekly-2026-49 --json\n\nThe articles are saved as a draft (draft/add) and the draft is submitted (freepublish/submit):\nno notification, no mass-send quota, not in the history list. The submission is journalled at once;\nrerunning the same command follows that publish and never submits it twice. The end comes from the\nPUBLISHJOBFINISH report `wxmass serve` records in the same journal, or from freepublish/get."
     )]
     Publish(PublishArgs),
-    /// Show a campaign: batches, msg_ids, statuses, reports.
+    /// Show a campaign: batches, msg_ids, statuses, reports; a notice's recipients by state.
     #[command(
         after_help = "Examples:\n  wxmass status\n  wxmass status vip-2026-11 --refresh --json\n  wxmass status --unknown\n  WXMASS_SERVER_TOKEN=wxm_... wxmass --server https://wxmass.example.com status autumn-news"
     )]
