@@ -549,7 +549,7 @@ impl Run<'_> {
                 index,
                 &self.options.worker,
                 &records.encode(),
-                records.pending() as u32,
+                &records.counts(),
                 self.options.lease,
                 now,
             )
@@ -607,7 +607,7 @@ pub async fn resend_unknown(store: &dyn Store, campaign: &str) -> Result<u64> {
                 return None;
             }
             *blob = records.encode();
-            Some(records.pending() as u32)
+            Some(records.counts())
         })
         .await?;
     Ok(again)

@@ -274,6 +274,38 @@ impl Records {
     pub fn pending(&self) -> usize {
         self.0.iter().filter(|r| r.state.pending()).count()
     }
+
+    /// How many are in each state.
+    pub fn counts(&self) -> StateCounts {
+        let mut counts = StateCounts::default();
+        for r in &self.0 {
+            counts.0[usize::from(r.state.code())] += 1;
+        }
+        counts
+    }
+}
+
+/// Recipients in each state (indexed as [`RecipientState::ALL`]): what a
+/// chunk keeps beside its records, so that a campaign's counts are a sum
+/// over its chunks, not a read of every record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct StateCounts(pub [u64; 5]);
+
+impl StateCounts {
+    /// Those in `state`.
+    pub fn of(&self, state: RecipientState) -> u64 {
+        self.0[usize::from(state.code())]
+    }
+
+    /// Those a worker still has something to do for.
+    pub fn pending(&self) -> u64 {
+        self.of(RecipientState::Planned) + self.of(RecipientState::Sending)
+    }
+
+    /// Every recipient.
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
 }
 
 /// What a fan-out campaign's recipients add up to.

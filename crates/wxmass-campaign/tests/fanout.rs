@@ -221,7 +221,7 @@ async fn cut_off(
             chunk.index,
             "dead",
             &records.encode(),
-            records.pending() as u32,
+            &records.counts(),
             Duration::ZERO,
             beijing::now() - 60,
         )

@@ -311,6 +311,41 @@ fn failure_note(error: &Error) -> String {
     note
 }
 
+/// Records a notice's recipients: its saved list, or the followers of all
+/// or a tag as WeChat lists them now (in a private file for the time it
+/// takes). Two servers may plan at once: the second finds the first's.
+async fn plan_notice(state: &AppState, client: &Client, c: &Campaign) -> Result<(), Error> {
+    let journal = state.journal();
+    let spool = match &c.list {
+        Some(name) => {
+            let data = journal
+                .list_data(name)
+                .await?
+                .ok_or_else(|| Error::Invalid(format!("the saved list {name:?} is gone")))?;
+            Spool::of(&data)?
+        }
+        None => {
+            wxmass_campaign::audience::spool_followers(client, c.audience.tag_id(), None).await?
+        }
+    };
+    let list = OpenIdList::read(spool.path())?;
+    if list.distinct() == 0 {
+        return Err(Error::Invalid(
+            "no followers to send to: nothing planned".into(),
+        ));
+    }
+    let planned = Campaign {
+        audience_size: list.distinct(),
+        ..c.clone()
+    };
+    if let Err(e) = plan::commit_notice(journal, &planned, &list).await
+        && journal.planned_campaign(&c.id).await?.is_none()
+    {
+        return Err(e);
+    }
+    Ok(())
+}
+
 async fn send(
     state: &AppState,
     options: &WorkOptions,
@@ -319,6 +354,9 @@ async fn send(
 ) -> Result<(Sent, Client), Error> {
     let journal = state.journal();
     let (account, client) = crate::api::accounts::client(state, &c.appid).await?;
+    if c.content.is_notice() && journal.planned_campaign(&c.id).await?.is_none() {
+        plan_notice(state, &client, c).await?;
+    }
     if journal.planned_campaign(&c.id).await?.is_none() {
         // A list is planned from its saved bytes, in a file of this
         // server's own for the time it takes.

@@ -24,6 +24,7 @@ use async_trait::async_trait;
 use crate::error::{Error, Result};
 use crate::lifecycle::{CampaignState, Change, Step, Which};
 use crate::lists::SavedList;
+use crate::notices::StateCounts;
 use crate::people::{Account, AuditEntry, Credential, Role, Scoped, Testers, TokenRecord, User};
 use crate::publishes::{PublishRecord, PublishReport};
 use crate::sign_ins::SignInFailures;
@@ -165,7 +166,7 @@ pub trait RecipientStore: Send + Sync {
         ttl: Duration,
         now: i64,
     ) -> Result<Option<StoredChunk>>;
-    /// Writes chunk `index`'s records (`pending` of them left to do) and
+    /// Writes chunk `index`'s records (`counts` of them in each state) and
     /// extends the lease to `now + ttl`, if `worker` still holds it;
     /// whether it did (if not, another worker took the chunk over and its
     /// records stand).
@@ -176,7 +177,7 @@ pub trait RecipientStore: Send + Sync {
         index: u32,
         worker: &str,
         records: &[u8],
-        pending: u32,
+        counts: &StateCounts,
         ttl: Duration,
         now: i64,
     ) -> Result<bool>;
@@ -191,18 +192,22 @@ pub trait RecipientStore: Send + Sync {
         after: Option<u32>,
         limit: u32,
     ) -> Result<Vec<StoredChunk>>;
+    /// Recipients of `campaign` in each state, summed over its chunks.
+    async fn recipient_counts(&self, campaign: &str) -> Result<StateCounts>;
     /// Recipients of `campaign` a worker still has to do.
-    async fn recipients_pending(&self, campaign: &str) -> Result<u64>;
+    async fn recipients_pending(&self, campaign: &str) -> Result<u64> {
+        Ok(self.recipient_counts(campaign).await?.pending())
+    }
     /// Rewrites each chunk of `campaign` that no live lease holds with
-    /// `f`, which changes its records in place and says how many are left
-    /// to do, in one transaction; returns how many chunks `f` changed.
+    /// `f`, which changes its records in place and returns their counts
+    /// (`None`: unchanged), in one transaction; returns how many chunks `f` changed.
     /// (`--resend-unknown`: an operator's decision, taken while no worker
     /// sends.)
     async fn rewrite_chunks(
         &self,
         campaign: &str,
         now: i64,
-        f: &mut (dyn for<'a> FnMut(&'a mut Vec<u8>) -> Option<u32> + Send),
+        f: &mut (dyn for<'a> FnMut(&'a mut Vec<u8>) -> Option<StateCounts> + Send),
     ) -> Result<u64>;
 }
 

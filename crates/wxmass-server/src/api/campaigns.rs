@@ -71,6 +71,40 @@ pub struct CampaignView {
     /// Of the unreported batches, those `mass/get` calls ended: their
     /// report will not come.
     pub unreported_settled: u64,
+    /// A notice's recipients by state, once planned (`null` for a mass
+    /// message, which has batches instead).
+    #[serde(default)]
+    pub recipients: Option<RecipientsView>,
+}
+
+/// A notice's recipients, counted by state.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RecipientsView {
+    /// Not sent yet.
+    pub planned: u64,
+    /// Their request may have left; the answer is not recorded yet.
+    pub sending: u64,
+    /// WeChat took it.
+    pub sent: u64,
+    /// WeChat refused it for this follower (unfollowed, blocked, no
+    /// consent, window closed), with its errcode.
+    pub failed: u64,
+    /// The request left and its answer was lost where WeChat cannot tell a
+    /// repeat: it may or may not have arrived; never sent again by itself.
+    pub unknown: u64,
+}
+
+impl From<wxmass_campaign::notices::StateCounts> for RecipientsView {
+    fn from(c: wxmass_campaign::notices::StateCounts) -> RecipientsView {
+        use wxmass_campaign::notices::RecipientState as S;
+        RecipientsView {
+            planned: c.of(S::Planned),
+            sending: c.of(S::Sending),
+            sent: c.of(S::Sent),
+            failed: c.of(S::Failed),
+            unknown: c.of(S::Unknown),
+        }
+    }
 }
 
 impl CampaignView {
@@ -157,7 +191,12 @@ impl From<wxmass_campaign::Batch> for BatchView {
 
 pub(crate) async fn view(state: &AppState, c: Campaign) -> ApiResult<CampaignView> {
     let s = Summary::of(&state.journal().batches(&c.id).await?);
+    let recipients = match c.content.is_notice() {
+        true => Some(state.journal().recipient_counts(&c.id).await?.into()),
+        false => None,
+    };
     Ok(CampaignView {
+        recipients,
         audience_size: c.audience_size,
         batches: s.batches,
         submitted: s.submitted,

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use super::PgStore;
 use crate::error::Result;
-use crate::notices::Records;
+use crate::notices::{Records, StateCounts};
 use crate::openids;
 use crate::spec::*;
 use crate::store::rows::*;
@@ -47,8 +47,9 @@ impl RecipientStore for PgStore {
             }
             let insert = tx
                 .prepare(
-                    "INSERT INTO wxmass_recipient_chunks (campaign, idx, openids, records, pending, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO wxmass_recipient_chunks
+                     (campaign, idx, openids, records, planned, sending, sent, failed, unknown, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, 0, 0, 0, 0, $6)",
                 )
                 .await?;
             for (index, chunk) in chunks.enumerate() {
@@ -97,7 +98,7 @@ impl RecipientStore for PgStore {
                     &c.prepare_cached(
                         "WITH picked AS (
                              SELECT campaign, idx, lease_owner AS old_owner FROM wxmass_recipient_chunks
-                             WHERE campaign = $1 AND pending > 0
+                             WHERE campaign = $1 AND planned + sending > 0
                                AND (lease_owner IS NULL OR lease_owner = $2 OR lease_expires_at < $3)
                              ORDER BY idx LIMIT 1 FOR UPDATE SKIP LOCKED)
                          UPDATE wxmass_recipient_chunks r SET lease_owner = $2, lease_expires_at = $4,
@@ -128,22 +129,23 @@ impl RecipientStore for PgStore {
         index: u32,
         worker: &str,
         records: &[u8],
-        pending: u32,
+        counts: &StateCounts,
         ttl: Duration,
         now: i64,
     ) -> Result<bool> {
-        let (idx, pending) = (index as i32, pending as i32);
+        let idx = index as i32;
+        let [a, b, c2, d, e] = counts.0.map(|n| n as i32);
         let expires = now + ttl.as_secs() as i64;
         let written = self
             .with(async |c| {
                 c.execute(
                     &c.prepare_cached(
-                        "UPDATE wxmass_recipient_chunks SET records = $4, pending = $5,
-                         lease_expires_at = $6, updated_at = $7
+                        "UPDATE wxmass_recipient_chunks SET records = $4, planned = $5, sending = $6,
+                         sent = $7, failed = $8, unknown = $9, lease_expires_at = $10, updated_at = $11
                          WHERE campaign = $1 AND idx = $2 AND lease_owner = $3",
                     )
                     .await?,
-                    &[&campaign, &idx, &worker, &records, &pending, &expires, &now],
+                    &[&campaign, &idx, &worker, &records, &a, &b, &c2, &d, &e, &expires, &now],
                 )
                 .await
             })
@@ -200,29 +202,32 @@ impl RecipientStore for PgStore {
             .collect())
     }
 
-    async fn recipients_pending(&self, campaign: &str) -> Result<u64> {
-        let n: i64 = self
+    async fn recipient_counts(&self, campaign: &str) -> Result<StateCounts> {
+        let row = self
             .with(async |c| {
                 c.query_one(
                     &c.prepare_cached(
-                        "SELECT coalesce(SUM(pending), 0)::bigint FROM wxmass_recipient_chunks
-                         WHERE campaign = $1",
+                        "SELECT coalesce(SUM(planned), 0)::bigint, coalesce(SUM(sending), 0)::bigint,
+                                coalesce(SUM(sent), 0)::bigint, coalesce(SUM(failed), 0)::bigint,
+                                coalesce(SUM(unknown), 0)::bigint
+                         FROM wxmass_recipient_chunks WHERE campaign = $1",
                     )
                     .await?,
                     &[&campaign],
                 )
                 .await
             })
-            .await?
-            .get(0);
-        Ok(count(n))
+            .await?;
+        Ok(StateCounts(
+            [0, 1, 2, 3, 4].map(|i| count(row.get::<_, i64>(i))),
+        ))
     }
 
     async fn rewrite_chunks(
         &self,
         campaign: &str,
         now: i64,
-        f: &mut (dyn for<'a> FnMut(&'a mut Vec<u8>) -> Option<u32> + Send),
+        f: &mut (dyn for<'a> FnMut(&'a mut Vec<u8>) -> Option<StateCounts> + Send),
     ) -> Result<u64> {
         self.with(async |c| {
             let tx = c.transaction().await?;
@@ -238,11 +243,13 @@ impl RecipientStore for PgStore {
             for row in rows {
                 let idx: i32 = row.get(0);
                 let mut records: Vec<u8> = row.get(1);
-                if let Some(pending) = f(&mut records) {
+                if let Some(counts) = f(&mut records) {
+                    let [a, b, c2, d, e] = counts.0.map(|n| n as i32);
                     tx.execute(
-                        "UPDATE wxmass_recipient_chunks SET records = $3, pending = $4, updated_at = $5
+                        "UPDATE wxmass_recipient_chunks SET records = $3, planned = $4, sending = $5,
+                         sent = $6, failed = $7, unknown = $8, updated_at = $9
                          WHERE campaign = $1 AND idx = $2",
-                        &[&campaign, &idx, &records, &(pending as i32), &now],
+                        &[&campaign, &idx, &records, &a, &b, &c2, &d, &e, &now],
                     )
                     .await?;
                     changed += 1;

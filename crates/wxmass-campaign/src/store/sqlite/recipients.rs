@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::SqliteStore;
 use crate::error::Result;
-use crate::notices::Records;
+use crate::notices::{Records, StateCounts};
 use crate::openids;
 use crate::spec::*;
 use crate::store::rows::*;
@@ -37,8 +37,9 @@ impl RecipientStore for SqliteStore {
         }
         {
             let mut insert = tx.prepare(
-                "INSERT INTO wxmass_recipient_chunks (campaign, idx, openids, records, pending, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO wxmass_recipient_chunks
+                 (campaign, idx, openids, records, planned, sending, sent, failed, unknown, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, 0, 0, ?6)",
             )?;
             for (index, chunk) in chunks.enumerate() {
                 let chunk = chunk?;
@@ -68,7 +69,7 @@ impl RecipientStore for SqliteStore {
         let found: Option<(u32, Vec<u8>, Vec<u8>, Option<String>)> = tx
             .prepare_cached(
                 "SELECT idx, openids, records, lease_owner FROM wxmass_recipient_chunks
-                 WHERE campaign = ?1 AND pending > 0
+                 WHERE campaign = ?1 AND planned + sending > 0
                    AND (lease_owner IS NULL OR lease_owner = ?2 OR lease_expires_at < ?3)
                  ORDER BY idx LIMIT 1",
             )?
@@ -107,15 +108,16 @@ impl RecipientStore for SqliteStore {
         index: u32,
         worker: &str,
         records: &[u8],
-        pending: u32,
+        counts: &StateCounts,
         ttl: Duration,
         now: i64,
     ) -> Result<bool> {
         let conn = self.conn();
+        let [planned, sending, sent, failed, unknown] = counts.0.map(|n| n as i64);
         let written = conn
             .prepare_cached(
-                "UPDATE wxmass_recipient_chunks SET records = ?4, pending = ?5,
-                 lease_expires_at = ?6, updated_at = ?7
+                "UPDATE wxmass_recipient_chunks SET records = ?4, planned = ?5, sending = ?6,
+                 sent = ?7, failed = ?8, unknown = ?9, lease_expires_at = ?10, updated_at = ?11
                  WHERE campaign = ?1 AND idx = ?2 AND lease_owner = ?3",
             )?
             .execute(params![
@@ -123,7 +125,11 @@ impl RecipientStore for SqliteStore {
                 index,
                 worker,
                 records,
-                pending,
+                planned,
+                sending,
+                sent,
+                failed,
+                unknown,
                 now + ttl.as_secs() as i64,
                 now
             ])?;
@@ -163,20 +169,22 @@ impl RecipientStore for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    async fn recipients_pending(&self, campaign: &str) -> Result<u64> {
-        let n: i64 = self.conn().query_row(
-            "SELECT coalesce(SUM(pending), 0) FROM wxmass_recipient_chunks WHERE campaign = ?1",
+    async fn recipient_counts(&self, campaign: &str) -> Result<StateCounts> {
+        let sums: [i64; 5] = self.conn().query_row(
+            "SELECT coalesce(SUM(planned), 0), coalesce(SUM(sending), 0), coalesce(SUM(sent), 0),
+                    coalesce(SUM(failed), 0), coalesce(SUM(unknown), 0)
+             FROM wxmass_recipient_chunks WHERE campaign = ?1",
             params![campaign],
-            |r| r.get(0),
+            |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?]),
         )?;
-        Ok(count(n))
+        Ok(StateCounts(sums.map(count)))
     }
 
     async fn rewrite_chunks(
         &self,
         campaign: &str,
         now: i64,
-        f: &mut (dyn for<'a> FnMut(&'a mut Vec<u8>) -> Option<u32> + Send),
+        f: &mut (dyn for<'a> FnMut(&'a mut Vec<u8>) -> Option<StateCounts> + Send),
     ) -> Result<u64> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -191,12 +199,14 @@ impl RecipientStore for SqliteStore {
         let mut changed = 0;
         {
             let mut update = tx.prepare(
-                "UPDATE wxmass_recipient_chunks SET records = ?3, pending = ?4, updated_at = ?5
+                "UPDATE wxmass_recipient_chunks SET records = ?3, planned = ?4, sending = ?5,
+                 sent = ?6, failed = ?7, unknown = ?8, updated_at = ?9
                  WHERE campaign = ?1 AND idx = ?2",
             )?;
             for (index, mut records) in chunks {
-                if let Some(pending) = f(&mut records) {
-                    update.execute(params![campaign, index, records, pending, now])?;
+                if let Some(counts) = f(&mut records) {
+                    let [a, b, c, d, e] = counts.0.map(|n| n as i64);
+                    update.execute(params![campaign, index, records, a, b, c, d, e, now])?;
                     changed += 1;
                 }
             }
