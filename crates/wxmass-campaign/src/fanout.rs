@@ -393,9 +393,8 @@ impl Run<'_> {
                         *r = Record {
                             state: RecipientState::Sending,
                             channel: Some(channel),
-                            errcode: 0,
                             first_at: u32::try_from(now).unwrap_or(u32::MAX),
-                            msg_id: 0,
+                            ..Record::default()
                         };
                     }
                     RecipientState::Sending if resendable(r, now) => {
@@ -659,6 +658,122 @@ pub async fn tally(store: &dyn Store, campaign: &str) -> Result<crate::notices::
         for chunk in &page {
             if let Some(records) = Records::decode(&chunk.records) {
                 tally.add(&records);
+            }
+        }
+    }
+}
+
+/// How long before a recipient's first attempt its report may be dated
+/// (WeChat's clock and this one may disagree).
+const REPORT_SKEW: i64 = 120;
+
+/// What [`join_reports`] folded in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Joined {
+    /// Reports that said delivered.
+    pub delivered: u64,
+    /// Reports that said it failed (blocked, frequency, system).
+    pub failed: u64,
+    /// Of those, recipients that were `unknown`: the report shows their
+    /// request reached WeChat.
+    pub were_unknown: u64,
+}
+
+/// Folds the TEMPLATESENDJOBFINISH reports the receivers kept into
+/// `campaign`'s template recipients: by msgid, or (WeChat may give MsgID
+/// 0, and a recipient cut off mid-send never learnt its msgid) by
+/// follower and time. A report turns `sent` into delivered or failed (with
+/// WeChat's reason), and an `unknown` recipient into what it says, since it
+/// shows the request arrived. Joined reports are forgotten; chunks a
+/// worker holds are left for the next call. Returns what was folded in.
+pub async fn join_reports(store: &dyn Store, campaign: &Campaign) -> Result<Joined> {
+    use std::collections::HashMap;
+    let mut joined = Joined::default();
+    let mut after = None;
+    loop {
+        let page = store.chunk_page(&campaign.id, after, PAGE).await?;
+        let Some(last) = page.last() else {
+            return Ok(joined);
+        };
+        after = Some(last.index);
+        for chunk in page {
+            let Some(mut records) = Records::decode(&chunk.records) else {
+                continue;
+            };
+            let openids = openids::decode_batch(Some(&chunk.openids), &campaign.id, chunk.index)?;
+            let waiting: Vec<usize> = records
+                .0
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| {
+                    r.channel == Some(Channel::Template)
+                        && r.reported == crate::notices::Reported::None
+                        && matches!(r.state, RecipientState::Sent | RecipientState::Unknown)
+                })
+                .map(|(i, _)| i)
+                .collect();
+            if waiting.is_empty() {
+                continue;
+            }
+            let asked: Vec<String> = waiting.iter().map(|&i| openids[i].clone()).collect();
+            let reports = store.notice_reports(&campaign.appid, &asked).await?;
+            if reports.is_empty() {
+                continue;
+            }
+            let mut by_openid: HashMap<&str, Vec<&crate::notices::NoticeReport>> = HashMap::new();
+            for report in &reports {
+                by_openid.entry(&report.openid).or_default().push(report);
+            }
+            let mut used = Vec::new();
+            let mut found = Joined::default();
+            for i in waiting {
+                let r = &mut records.0[i];
+                let Some(candidates) = by_openid.get_mut(openids[i].as_str()) else {
+                    continue;
+                };
+                let pick = candidates.iter().position(|report| {
+                    if r.msg_id != 0 && report.msg_id != 0 {
+                        report.msg_id == r.msg_id
+                    } else {
+                        report.created_at >= i64::from(r.first_at) - REPORT_SKEW
+                    }
+                });
+                let Some(at) = pick else { continue };
+                let report = candidates.remove(at);
+                if r.state == RecipientState::Unknown {
+                    found.were_unknown += 1;
+                }
+                r.reported = report.reported;
+                if r.msg_id == 0 {
+                    r.msg_id = report.msg_id;
+                }
+                if report.reported == crate::notices::Reported::Delivered {
+                    r.state = RecipientState::Sent;
+                    found.delivered += 1;
+                } else {
+                    r.state = RecipientState::Failed;
+                    found.failed += 1;
+                }
+                used.push(report.clone());
+            }
+            if used.is_empty() {
+                continue;
+            }
+            let written = store
+                .replace_records(
+                    &campaign.id,
+                    chunk.index,
+                    &chunk.records,
+                    &records.encode(),
+                    &records.counts(),
+                    beijing::now(),
+                )
+                .await?;
+            if written {
+                store.forget_notice_reports(&campaign.appid, &used).await?;
+                joined.delivered += found.delivered;
+                joined.failed += found.failed;
+                joined.were_unknown += found.were_unknown;
             }
         }
     }

@@ -194,6 +194,89 @@ impl RecipientState {
     }
 }
 
+/// What WeChat's TEMPLATESENDJOBFINISH said of a template message sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reported {
+    /// No report (yet; customer-service and subscription sends get none).
+    #[default]
+    None,
+    /// `success`: delivered.
+    Delivered,
+    /// `failed:user block`: the follower refuses the account's messages.
+    UserBlock,
+    /// `failed: system failed`.
+    SystemFailed,
+    /// `failed:freq limit`: the follower had too many.
+    FreqLimit,
+    /// Another `failed:...`.
+    OtherFailure,
+}
+
+impl Reported {
+    /// Every kind, in order.
+    pub const ALL: [Reported; 6] = [
+        Reported::None,
+        Reported::Delivered,
+        Reported::UserBlock,
+        Reported::SystemFailed,
+        Reported::FreqLimit,
+        Reported::OtherFailure,
+    ];
+
+    /// WeChat's words (`success`, `failed:user block`, ...); empty for none.
+    pub fn as_wechat(self) -> &'static str {
+        match self {
+            Reported::None => "",
+            Reported::Delivered => "success",
+            Reported::UserBlock => "failed:user block",
+            Reported::SystemFailed => "failed: system failed",
+            Reported::FreqLimit => "failed:freq limit",
+            Reported::OtherFailure => "failed",
+        }
+    }
+
+    /// The kind of a report's `Status` text.
+    pub fn of_status(status: &str) -> Reported {
+        let status = status.trim();
+        if status == "success" {
+            return Reported::Delivered;
+        }
+        match status.strip_prefix("failed:").map(str::trim) {
+            Some("user block") => Reported::UserBlock,
+            Some("system failed") => Reported::SystemFailed,
+            Some("freq limit") => Reported::FreqLimit,
+            _ => Reported::OtherFailure,
+        }
+    }
+
+    /// The stored code.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// The kind a stored code stands for.
+    pub fn from_code(code: u8) -> Reported {
+        Reported::ALL
+            .get(usize::from(code))
+            .copied()
+            .unwrap_or(Reported::OtherFailure)
+    }
+}
+
+/// A TEMPLATESENDJOBFINISH report, as kept until it is joined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeReport {
+    /// The follower (`FromUserName`).
+    pub openid: String,
+    /// The message's msgid (0 when WeChat gave none).
+    pub msg_id: i64,
+    /// WeChat's `CreateTime`, Unix seconds.
+    pub created_at: i64,
+    /// What it said.
+    pub reported: Reported,
+}
+
 /// One recipient's record, as kept in its chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Record {
@@ -207,11 +290,13 @@ pub struct Record {
     pub first_at: u32,
     /// WeChat's msgid, for a template message sent (0: none given).
     pub msg_id: i64,
+    /// What WeChat's report said, once joined.
+    pub reported: Reported,
 }
 
 /// Bytes a [`Record`] takes: state, channel, errcode (i32), first attempt
-/// (u32), msgid (i64), little-endian.
-pub const RECORD_BYTES: usize = 18;
+/// (u32), msgid (i64), report, little-endian.
+pub const RECORD_BYTES: usize = 19;
 
 impl Record {
     fn write(&self, out: &mut [u8]) {
@@ -220,6 +305,7 @@ impl Record {
         out[2..6].copy_from_slice(&self.errcode.to_le_bytes());
         out[6..10].copy_from_slice(&self.first_at.to_le_bytes());
         out[10..18].copy_from_slice(&self.msg_id.to_le_bytes());
+        out[18] = self.reported.code();
     }
 
     fn read(b: &[u8]) -> Record {
@@ -237,6 +323,7 @@ impl Record {
             errcode: i32::from_le_bytes(i32b),
             first_at: u32::from_le_bytes(u32b),
             msg_id: i64::from_le_bytes(i64b),
+            reported: Reported::from_code(b[18]),
         }
     }
 }
@@ -275,26 +362,32 @@ impl Records {
         self.0.iter().filter(|r| r.state.pending()).count()
     }
 
-    /// How many are in each state.
+    /// How many are in each state, and how many were reported delivered.
     pub fn counts(&self) -> StateCounts {
         let mut counts = StateCounts::default();
         for r in &self.0 {
-            counts.0[usize::from(r.state.code())] += 1;
+            counts.by_state[usize::from(r.state.code())] += 1;
+            counts.delivered += u64::from(r.reported == Reported::Delivered);
         }
         counts
     }
 }
 
-/// Recipients in each state (indexed as [`RecipientState::ALL`]): what a
-/// chunk keeps beside its records, so that a campaign's counts are a sum
-/// over its chunks, not a read of every record.
+/// Recipients in each state, and those reported delivered: what a chunk
+/// keeps beside its records, so that a campaign's counts are a sum over
+/// its chunks, not a read of every record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-pub struct StateCounts(pub [u64; 5]);
+pub struct StateCounts {
+    /// Indexed as [`RecipientState::ALL`].
+    pub by_state: [u64; 5],
+    /// Sent, and WeChat's report says delivered.
+    pub delivered: u64,
+}
 
 impl StateCounts {
     /// Those in `state`.
     pub fn of(&self, state: RecipientState) -> u64 {
-        self.0[usize::from(state.code())]
+        self.by_state[usize::from(state.code())]
     }
 
     /// Those a worker still has something to do for.
@@ -304,7 +397,7 @@ impl StateCounts {
 
     /// Every recipient.
     pub fn total(&self) -> u64 {
-        self.0.iter().sum()
+        self.by_state.iter().sum()
     }
 }
 
@@ -317,8 +410,11 @@ pub struct Tally {
     pub by_state: BTreeMap<RecipientState, u64>,
     /// Sent, by channel.
     pub sent_by_channel: BTreeMap<Channel, u64>,
-    /// Failed, by errcode.
+    /// Failed, by errcode (0: WeChat took it, and its report said it
+    /// failed: see `reported`).
     pub failed_by_errcode: BTreeMap<i32, u64>,
+    /// Template messages by what their report said (none yet included).
+    pub reported: BTreeMap<Reported, u64>,
 }
 
 impl Tally {
@@ -327,6 +423,12 @@ impl Tally {
         for r in &records.0 {
             self.recipients += 1;
             *self.by_state.entry(r.state).or_default() += 1;
+            if r.channel == Some(Channel::Template)
+                && matches!(r.state, RecipientState::Sent | RecipientState::Failed)
+                && (r.reported != Reported::None || r.state == RecipientState::Sent)
+            {
+                *self.reported.entry(r.reported).or_default() += 1;
+            }
             match (r.state, r.channel) {
                 (RecipientState::Sent, Some(channel)) => {
                     *self.sent_by_channel.entry(channel).or_default() += 1;
@@ -363,6 +465,7 @@ mod tests {
             errcode: 0,
             first_at: 1_800_000_000,
             msg_id: 4_000_000_000_123,
+            reported: Reported::Delivered,
         };
         records.0[2] = Record {
             state: RecipientState::Failed,
@@ -370,6 +473,7 @@ mod tests {
             errcode: 45015,
             first_at: 7,
             msg_id: 0,
+            reported: Reported::None,
         };
         let blob = records.encode();
         assert_eq!(blob.len(), 3 * RECORD_BYTES);

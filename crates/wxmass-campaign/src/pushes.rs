@@ -12,12 +12,14 @@
 
 use std::io::Write as _;
 
+use crate::notices::{NoticeReport, Reported};
 use crate::publishes::PublishReport;
 use crate::store::prelude::*;
 use crate::{JobReport, Recorded, Report, beijing};
 use tokio::sync::{mpsc, oneshot};
 use wxmass_callback::{
-    MassSendJobFinish, PublishJobFinish, Push, PushRecorder, RecordError, RecordFuture, SeenRequest,
+    MassSendJobFinish, PublishJobFinish, Push, PushRecorder, RecordError, RecordFuture,
+    SeenRequest, TemplateSendJobFinish,
 };
 
 /// Most requests written in one group.
@@ -33,6 +35,8 @@ struct Pending {
     received: Received,
     /// A free publish's report (PUBLISHJOBFINISH).
     publish: Option<PublishReport>,
+    /// A template message's report (TEMPLATESENDJOBFINISH).
+    notice: Option<NoticeReport>,
     done: oneshot::Sender<Result<(), RecordError>>,
 }
 
@@ -46,6 +50,16 @@ fn publish_report(job: &PublishJobFinish) -> PublishReport {
         fail_idx: job.fail_idx.clone(),
         // Serializing parsed strings and numbers cannot fail.
         event: serde_json::to_string(job).unwrap_or_default(),
+    }
+}
+
+/// The store's form of a template message's report.
+fn notice_report(t: &TemplateSendJobFinish) -> NoticeReport {
+    NoticeReport {
+        openid: t.recipient.clone(),
+        msg_id: t.msg_id,
+        created_at: t.create_time,
+        reported: Reported::of_status(t.status.as_wechat()),
     }
 }
 
@@ -123,16 +137,19 @@ pub struct JournalRecorder {
 }
 
 impl JournalRecorder {
-    fn submit(
-        &self,
-        job: Option<&MassSendJobFinish>,
-        publish: Option<&PublishJobFinish>,
-        request: &SeenRequest,
-    ) -> RecordFuture {
+    fn submit(&self, push: Option<&Push>, request: &SeenRequest) -> RecordFuture {
         let writer = self.writer.clone();
         let appid = self.appid.clone();
-        let received = (job.map(job_report), request.clone());
-        let publish = publish.map(publish_report);
+        let (mut job, mut publish, mut notice) = (None, None, None);
+        match push {
+            Some(Push::MassSendJobFinish(j)) => job = Some(job_report(j)),
+            Some(Push::PublishJobFinish(p)) => publish = Some(publish_report(p)),
+            Some(Push::TemplateSendJobFinish(t)) => notice = Some(notice_report(t)),
+            // Subscription events and the platform's are kept as requests
+            // only (the replay guard), until what they feed exists.
+            _ => {}
+        }
+        let received = (job, request.clone());
         Box::pin(async move {
             let (done, outcome) = oneshot::channel();
             writer
@@ -140,6 +157,7 @@ impl JournalRecorder {
                     appid,
                     received,
                     publish,
+                    notice,
                     done,
                 })
                 .await
@@ -151,21 +169,11 @@ impl JournalRecorder {
 
 impl PushRecorder for JournalRecorder {
     fn record(&self, push: Push, request: SeenRequest) -> RecordFuture {
-        match &push {
-            Push::MassSendJobFinish(job) => self.submit(Some(job), None, &request),
-            Push::PublishJobFinish(job) => self.submit(None, Some(job), &request),
-            // Template reports and subscription events are kept by the
-            // fan-out campaigns that send them; until then, only the
-            // request (the replay guard).
-            Push::TemplateSendJobFinish(_)
-            | Push::Subscription(_)
-            | Push::Platform(_)
-            | Push::Other(_) => self.submit(None, None, &request),
-        }
+        self.submit(Some(&push), &request)
     }
 
     fn record_request(&self, request: SeenRequest) -> RecordFuture {
-        self.submit(None, None, &request)
+        self.submit(None, &request)
     }
 
     fn seen_requests(&self) -> Vec<SeenRequest> {
@@ -192,6 +200,7 @@ async fn write_groups(journal: &dyn Store, mut queue: mpsc::Receiver<Pending>) {
             group = rest;
             let publishes: Vec<PublishReport> =
                 mine.iter().filter_map(|p| p.publish.clone()).collect();
+            let notices: Vec<NoticeReport> = mine.iter().filter_map(|p| p.notice.clone()).collect();
             let (received, waiting): (Vec<Received>, Vec<_>) =
                 mine.into_iter().map(|p| (p.received, p.done)).unzip();
             // Publish reports first: a crash between the two leaves a
@@ -204,6 +213,11 @@ async fn write_groups(journal: &dyn Store, mut queue: mpsc::Receiver<Pending>) {
                         .record_publish_reports(&appid, &publishes, beijing::now())
                         .await?
                 };
+                if !notices.is_empty() {
+                    journal
+                        .record_notice_reports(&appid, &notices, beijing::now())
+                        .await?;
+                }
                 let outcomes = journal.record_received(&appid, &received).await?;
                 Ok::<_, crate::Error>((published, outcomes))
             };
@@ -230,6 +244,11 @@ async fn write_groups(journal: &dyn Store, mut queue: mpsc::Receiver<Pending>) {
         if now - last_prune >= 60 {
             if let Err(error) = journal.prune_seen_requests(now).await {
                 tracing::warn!(error = %format!("{error:#}"), "could not prune old callback requests");
+            }
+            // A template report no recipient claimed in a week belongs to
+            // no campaign of this store (another tool's send).
+            if let Err(error) = journal.prune_notice_reports(now - 7 * 86_400).await {
+                tracing::warn!(error = %format!("{error:#}"), "could not prune old template reports");
             }
             last_prune = now;
         }

@@ -427,3 +427,106 @@ async fn a_template_not_the_accounts_stops_the_campaign_before_more_calls() {
         "nobody is marked"
     );
 }
+
+/// What the receiver would record from the emulator's reports so far.
+fn reports_so_far(s: &Setup) -> Vec<wxmass_campaign::notices::NoticeReport> {
+    s.emulator
+        .emulator
+        .templates()
+        .messages()
+        .iter()
+        .map(|m| wxmass_campaign::notices::NoticeReport {
+            openid: m.openid.clone(),
+            msg_id: m.msg_id,
+            created_at: m.finishes_at_ms / 1000,
+            reported: wxmass_campaign::notices::Reported::of_status(m.status),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn reports_turn_sent_into_delivered_or_failed_and_settle_the_unknown() {
+    use wxmass_campaign::notices::Reported;
+    let s = setup(30).await;
+    let t = template(&s.client).await;
+    let openids: Vec<String> = {
+        let account = s.emulator.emulator.account();
+        (0..30).map(|i| account.openid_of(i)).collect()
+    };
+    // Two followers refuse the account's messages: WeChat takes the
+    // message and reports `failed:user block`.
+    s.emulator
+        .emulator
+        .templates()
+        .blocked
+        .extend(openids[..2].iter().cloned());
+    let campaign = plan_to_all(&s, "n-6", template_content(t.clone())).await;
+    // A recipient whose request reached WeChat but whose worker died is
+    // unknown once its 10 minutes have passed...
+    let victim = openids[29].clone();
+    let message = wxmass_api::TemplateMessage {
+        touser: victim.clone(),
+        template_id: t.template_id.clone(),
+        client_msg_id: Some(wxmass_campaign::notices::notice_client_msg_id(
+            "n-6", &victim,
+        )),
+        data: t.data.clone().into_iter().collect(),
+        ..wxmass_api::TemplateMessage::default()
+    };
+    s.client
+        .templates()
+        .send(&message)
+        .await
+        .expect("sent before the crash");
+    let mut order = Vec::new();
+    fanout::each_recipient(&*s.store, "n-6", |o, _| order.push(o.to_owned()))
+        .await
+        .expect("order");
+    let at = order.iter().position(|o| *o == victim).expect("listed");
+    let long_ago = beijing::now() - 11 * 60;
+    cut_off(&s, "n-6", |i, r| {
+        if i == at {
+            r.state = RecipientState::Sending;
+            r.channel = Some(Channel::Template);
+            r.first_at = long_ago as u32;
+        }
+    })
+    .await;
+    assert_eq!(run(&s, &campaign, "w6").await, Fanned::Done);
+    assert_eq!(states(&s, "n-6").await[&victim], RecipientState::Unknown);
+    // ...until its report comes: it did arrive.
+    s.store
+        .record_notice_reports(s.client.appid(), &reports_so_far(&s), beijing::now())
+        .await
+        .expect("reports kept");
+    let joined = fanout::join_reports(&*s.store, &campaign)
+        .await
+        .expect("joined");
+    assert_eq!(joined.delivered, 28);
+    assert_eq!(joined.failed, 2);
+    assert_eq!(joined.were_unknown, 1);
+    let st = states(&s, "n-6").await;
+    assert_eq!(st[&victim], RecipientState::Sent);
+    assert_eq!(st[&openids[0]], RecipientState::Failed);
+    let tally = fanout::tally(&*s.store, "n-6").await.expect("tally");
+    assert_eq!(tally.reported.get(&Reported::Delivered), Some(&28));
+    assert_eq!(tally.reported.get(&Reported::UserBlock), Some(&2));
+    assert_eq!(tally.count(RecipientState::Unknown), 0);
+    let counts = s.store.recipient_counts("n-6").await.expect("counts");
+    assert_eq!(counts.delivered, 28);
+    assert_eq!(counts.of(RecipientState::Failed), 2);
+    // Joined reports are forgotten; joining again changes nothing.
+    assert_eq!(
+        fanout::join_reports(&*s.store, &campaign)
+            .await
+            .expect("again"),
+        fanout::Joined::default()
+    );
+    assert!(
+        s.store
+            .notice_reports(s.client.appid(), &openids)
+            .await
+            .expect("left")
+            .is_empty()
+    );
+}

@@ -170,6 +170,14 @@ async fn follow_up(state: &AppState, options: &WorkOptions) -> Result<(), Error>
         if c.state != CampaignState::Finished || c.updated_at < since || c.created_by.is_none() {
             continue;
         }
+        if c.content.is_notice() {
+            // A notice's reports are folded into its recipients.
+            let joined = wxmass_campaign::fanout::join_reports(state.journal(), &c).await?;
+            if joined != wxmass_campaign::fanout::Joined::default() {
+                tracing::debug!(campaign = %c.id.escape_debug(), ?joined, "template reports joined");
+            }
+            continue;
+        }
         let (_, client) = crate::api::accounts::client(state, &c.appid).await?;
         // Batches WeChat took without naming the job (their sender stopped
         // before their minute passed) are sent again to learn it.

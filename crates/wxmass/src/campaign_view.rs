@@ -69,7 +69,8 @@ async fn print_notice(
     let value = json!({"campaign": campaign, "recipients": tally.recipients,
                        "by_state": crate::notify::state_counts(&tally),
                        "sent_by_channel": tally.sent_by_channel,
-                       "failed_by_errcode": tally.failed_by_errcode});
+                       "failed_by_errcode": tally.failed_by_errcode,
+                       "reported": tally.reported});
     crate::output::print(json_out, &value, || {
         let text = crate::notify::tally_text(&campaign.id, &tally);
         let (first, rest) = text.split_once('\n').unwrap_or((&text, ""));
@@ -99,7 +100,7 @@ pub async fn print_recipients(
             "campaign {id} is a mass message: it has batches, not recipients (`wxmass status {id}` shows them)"
         );
     }
-    let mut out = String::from("openid,channel,errcode,meaning,msgid,first_attempt\n");
+    let mut out = String::from("openid,channel,errcode,meaning,reported,msgid,first_attempt\n");
     let mut lines = 0u64;
     wxmass_campaign::fanout::each_recipient(journal, id, |openid, r| {
         if r.state != state {
@@ -110,10 +111,11 @@ pub async fn print_recipients(
             code => wxmass_api::Errcode::from_code(i64::from(code)).meaning(),
         };
         out.push_str(&format!(
-            "{openid},{},{},\"{}\",{},{}\n",
+            "{openid},{},{},\"{}\",{},{},{}\n",
             r.channel.map_or("", |c| c.as_str()),
             r.errcode,
             meaning.replace('"', "'"),
+            r.reported.as_wechat(),
             r.msg_id,
             match r.first_at {
                 0 => String::new(),

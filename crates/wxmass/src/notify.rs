@@ -15,7 +15,7 @@ use wxmass_api::Client;
 use wxmass_campaign::audience::spool_followers;
 use wxmass_campaign::fanout::{self, Fanned, FanoutObserver, FanoutOptions};
 use wxmass_campaign::notices::{
-    Channel, MiniProgramPage, RecipientState, SubscriptionNotice, Tally, TemplateNotice,
+    Channel, MiniProgramPage, RecipientState, Reported, SubscriptionNotice, Tally, TemplateNotice,
 };
 use wxmass_campaign::store::prelude::*;
 use wxmass_campaign::{Audience, Campaign, Content, Files, beijing, checks, plan};
@@ -296,7 +296,8 @@ pub async fn notify(
 /// The recipients' counts, for people or as JSON.
 fn print_tally(id: &str, tally: &Tally, json_out: bool) {
     let value = json!({"campaign": id, "recipients": tally.recipients, "by_state": state_counts(tally),
-                       "sent_by_channel": tally.sent_by_channel, "failed_by_errcode": tally.failed_by_errcode});
+                       "sent_by_channel": tally.sent_by_channel, "failed_by_errcode": tally.failed_by_errcode,
+                       "reported": tally.reported});
     crate::output::print(json_out, &value, || tally_text(id, tally));
 }
 
@@ -320,9 +321,18 @@ pub fn tally_text(id: &str, tally: &Tally) -> String {
     for (channel, n) in &tally.sent_by_channel {
         out.push_str(&format!("\n  sent by {}: {n}", channel.as_str()));
     }
-    for (errcode, n) in &tally.failed_by_errcode {
+    for (errcode, n) in tally.failed_by_errcode.iter().filter(|(e, _)| **e != 0) {
         let meaning = wxmass_api::Errcode::from_code(i64::from(*errcode)).meaning();
         out.push_str(&format!("\n  failed {errcode} ({meaning}): {n}"));
+    }
+    for (reported, n) in &tally.reported {
+        match reported {
+            Reported::None => out.push_str(&format!(
+                "\n  template messages with no report yet: {n} (`wxmass status {id} --refresh` joins those `serve` received)"
+            )),
+            Reported::Delivered => out.push_str(&format!("\n  reported delivered: {n}")),
+            other => out.push_str(&format!("\n  reported {}: {n}", other.as_wechat())),
+        }
     }
     let unknown = tally.count(RecipientState::Unknown);
     if unknown > 0 {

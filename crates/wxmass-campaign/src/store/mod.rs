@@ -24,7 +24,7 @@ use async_trait::async_trait;
 use crate::error::{Error, Result};
 use crate::lifecycle::{CampaignState, Change, Step, Which};
 use crate::lists::SavedList;
-use crate::notices::StateCounts;
+use crate::notices::{NoticeReport, StateCounts};
 use crate::people::{Account, AuditEntry, Credential, Role, Scoped, Testers, TokenRecord, User};
 use crate::publishes::{PublishRecord, PublishReport};
 use crate::sign_ins::SignInFailures;
@@ -198,6 +198,32 @@ pub trait RecipientStore: Send + Sync {
     async fn recipients_pending(&self, campaign: &str) -> Result<u64> {
         Ok(self.recipient_counts(campaign).await?.pending())
     }
+    /// Replaces chunk `index`'s records `old` (as read) with `records`, if
+    /// no live lease holds it and nobody changed them since; whether it did.
+    #[allow(clippy::too_many_arguments)]
+    async fn replace_records(
+        &self,
+        campaign: &str,
+        index: u32,
+        old: &[u8],
+        records: &[u8],
+        counts: &StateCounts,
+        now: i64,
+    ) -> Result<bool>;
+    /// Keeps template reports the receiver got for `appid` (a report kept
+    /// before is ignored: WeChat's retry).
+    async fn record_notice_reports(
+        &self,
+        appid: &str,
+        reports: &[NoticeReport],
+        at: i64,
+    ) -> Result<()>;
+    /// The kept reports of `appid` for these followers.
+    async fn notice_reports(&self, appid: &str, openids: &[String]) -> Result<Vec<NoticeReport>>;
+    /// Forgets reports once joined to their recipients.
+    async fn forget_notice_reports(&self, appid: &str, reports: &[NoticeReport]) -> Result<()>;
+    /// Forgets reports received before `before` that no recipient claimed.
+    async fn prune_notice_reports(&self, before: i64) -> Result<u64>;
     /// Rewrites each chunk of `campaign` that no live lease holds with
     /// `f`, which changes its records in place and returns their counts
     /// (`None`: unchanged), in one transaction; returns how many chunks `f` changed.

@@ -30,6 +30,19 @@ pub async fn status(
         let campaign = journal.planned_campaign(&id).await?.with_context(|| {
             format!("no campaign {id:?} in the journal; see `wxmass campaigns`")
         })?;
+        if campaign.content.is_notice() {
+            // A notice has no jobs to ask about: the reports `serve` kept
+            // are folded into its recipients.
+            let joined = wxmass_campaign::fanout::join_reports(journal, &campaign).await?;
+            eprintln!(
+                "{} report(s) joined: {} delivered, {} failed ({} of them had been unknown)",
+                joined.delivered + joined.failed,
+                joined.delivered,
+                joined.failed,
+                joined.were_unknown
+            );
+            return print_campaign(journal, &id, json_out).await;
+        }
         if campaign.appid != client.appid() {
             anyhow::bail!(
                 "campaign {id} was sent from {}, not {}: pass --profile or --appid for that account",

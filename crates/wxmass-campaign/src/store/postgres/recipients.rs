@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use super::PgStore;
 use crate::error::Result;
-use crate::notices::{Records, StateCounts};
+use crate::notices::{NoticeReport, Records, Reported, StateCounts};
 use crate::openids;
 use crate::spec::*;
 use crate::store::rows::*;
@@ -48,8 +48,8 @@ impl RecipientStore for PgStore {
             let insert = tx
                 .prepare(
                     "INSERT INTO wxmass_recipient_chunks
-                     (campaign, idx, openids, records, planned, sending, sent, failed, unknown, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, 0, 0, 0, 0, $6)",
+                     (campaign, idx, openids, records, planned, sending, sent, failed, unknown, delivered, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, 0, 0, 0, 0, 0, $6)",
                 )
                 .await?;
             for (index, chunk) in chunks.enumerate() {
@@ -134,18 +134,20 @@ impl RecipientStore for PgStore {
         now: i64,
     ) -> Result<bool> {
         let idx = index as i32;
-        let [a, b, c2, d, e] = counts.0.map(|n| n as i32);
+        let [a, b, c2, d, e] = counts.by_state.map(|n| n as i32);
+        let delivered = counts.delivered as i32;
         let expires = now + ttl.as_secs() as i64;
         let written = self
             .with(async |c| {
                 c.execute(
                     &c.prepare_cached(
                         "UPDATE wxmass_recipient_chunks SET records = $4, planned = $5, sending = $6,
-                         sent = $7, failed = $8, unknown = $9, lease_expires_at = $10, updated_at = $11
+                         sent = $7, failed = $8, unknown = $9, delivered = $10, lease_expires_at = $11,
+                         updated_at = $12
                          WHERE campaign = $1 AND idx = $2 AND lease_owner = $3",
                     )
                     .await?,
-                    &[&campaign, &idx, &worker, &records, &a, &b, &c2, &d, &e, &expires, &now],
+                    &[&campaign, &idx, &worker, &records, &a, &b, &c2, &d, &e, &delivered, &expires, &now],
                 )
                 .await
             })
@@ -209,7 +211,7 @@ impl RecipientStore for PgStore {
                     &c.prepare_cached(
                         "SELECT coalesce(SUM(planned), 0)::bigint, coalesce(SUM(sending), 0)::bigint,
                                 coalesce(SUM(sent), 0)::bigint, coalesce(SUM(failed), 0)::bigint,
-                                coalesce(SUM(unknown), 0)::bigint
+                                coalesce(SUM(unknown), 0)::bigint, coalesce(SUM(delivered), 0)::bigint
                          FROM wxmass_recipient_chunks WHERE campaign = $1",
                     )
                     .await?,
@@ -218,9 +220,128 @@ impl RecipientStore for PgStore {
                 .await
             })
             .await?;
-        Ok(StateCounts(
-            [0, 1, 2, 3, 4].map(|i| count(row.get::<_, i64>(i))),
-        ))
+        Ok(StateCounts {
+            by_state: [0, 1, 2, 3, 4].map(|i| count(row.get::<_, i64>(i))),
+            delivered: count(row.get::<_, i64>(5)),
+        })
+    }
+
+    async fn replace_records(
+        &self,
+        campaign: &str,
+        index: u32,
+        old: &[u8],
+        records: &[u8],
+        counts: &StateCounts,
+        now: i64,
+    ) -> Result<bool> {
+        let idx = index as i32;
+        let [a, b, c2, d, e] = counts.by_state.map(|n| n as i32);
+        let delivered = counts.delivered as i32;
+        let written = self
+            .with(async |c| {
+                c.execute(
+                    &c.prepare_cached(
+                        "UPDATE wxmass_recipient_chunks SET records = $3, planned = $4, sending = $5,
+                         sent = $6, failed = $7, unknown = $8, delivered = $9, updated_at = $10
+                         WHERE campaign = $1 AND idx = $2 AND records = $11
+                           AND (lease_owner IS NULL OR lease_expires_at < $10)",
+                    )
+                    .await?,
+                    &[&campaign, &idx, &records, &a, &b, &c2, &d, &e, &delivered, &now, &old],
+                )
+                .await
+            })
+            .await?;
+        Ok(written == 1)
+    }
+
+    async fn record_notice_reports(
+        &self,
+        appid: &str,
+        reports: &[NoticeReport],
+        at: i64,
+    ) -> Result<()> {
+        let openids: Vec<&str> = reports.iter().map(|r| r.openid.as_str()).collect();
+        let msg_ids: Vec<i64> = reports.iter().map(|r| r.msg_id).collect();
+        let created: Vec<i64> = reports.iter().map(|r| r.created_at).collect();
+        let status: Vec<i32> = reports
+            .iter()
+            .map(|r| i32::from(r.reported.code()))
+            .collect();
+        self.with(async |c| {
+            c.execute(
+                &c.prepare_cached(
+                    "INSERT INTO wxmass_notice_reports (appid, openid, msg_id, created_at, status, received_at)
+                     SELECT $1, u.openid, u.msg_id, u.created_at, u.status, $6
+                     FROM unnest($2::text[], $3::int8[], $4::int8[], $5::int4[])
+                          AS u(openid, msg_id, created_at, status)
+                     ON CONFLICT DO NOTHING",
+                )
+                .await?,
+                &[&appid, &openids, &msg_ids, &created, &status, &at],
+            )
+            .await
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn notice_reports(&self, appid: &str, openids: &[String]) -> Result<Vec<NoticeReport>> {
+        let rows = self
+            .with(async |c| {
+                c.query(
+                    &c.prepare_cached(
+                        "SELECT openid, msg_id, created_at, status FROM wxmass_notice_reports
+                         WHERE appid = $1 AND openid = ANY($2)",
+                    )
+                    .await?,
+                    &[&appid, &openids],
+                )
+                .await
+            })
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| NoticeReport {
+                openid: r.get(0),
+                msg_id: r.get(1),
+                created_at: r.get(2),
+                reported: Reported::from_code(r.get::<_, i32>(3) as u8),
+            })
+            .collect())
+    }
+
+    async fn forget_notice_reports(&self, appid: &str, reports: &[NoticeReport]) -> Result<()> {
+        let openids: Vec<&str> = reports.iter().map(|r| r.openid.as_str()).collect();
+        let msg_ids: Vec<i64> = reports.iter().map(|r| r.msg_id).collect();
+        let created: Vec<i64> = reports.iter().map(|r| r.created_at).collect();
+        self.with(async |c| {
+            c.execute(
+                &c.prepare_cached(
+                    "DELETE FROM wxmass_notice_reports r
+                     USING unnest($2::text[], $3::int8[], $4::int8[]) AS u(openid, msg_id, created_at)
+                     WHERE r.appid = $1 AND r.openid = u.openid AND r.msg_id = u.msg_id
+                       AND r.created_at = u.created_at",
+                )
+                .await?,
+                &[&appid, &openids, &msg_ids, &created],
+            )
+            .await
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn prune_notice_reports(&self, before: i64) -> Result<u64> {
+        self.with(async |c| {
+            c.execute(
+                "DELETE FROM wxmass_notice_reports WHERE received_at < $1",
+                &[&before],
+            )
+            .await
+        })
+        .await
     }
 
     async fn rewrite_chunks(
@@ -244,12 +365,13 @@ impl RecipientStore for PgStore {
                 let idx: i32 = row.get(0);
                 let mut records: Vec<u8> = row.get(1);
                 if let Some(counts) = f(&mut records) {
-                    let [a, b, c2, d, e] = counts.0.map(|n| n as i32);
+                    let [a, b, c2, d, e] = counts.by_state.map(|n| n as i32);
+                    let delivered = counts.delivered as i32;
                     tx.execute(
                         "UPDATE wxmass_recipient_chunks SET records = $3, planned = $4, sending = $5,
-                         sent = $6, failed = $7, unknown = $8, updated_at = $9
+                         sent = $6, failed = $7, unknown = $8, delivered = $9, updated_at = $10
                          WHERE campaign = $1 AND idx = $2",
-                        &[&campaign, &idx, &records, &a, &b, &c2, &d, &e, &now],
+                        &[&campaign, &idx, &records, &a, &b, &c2, &d, &e, &delivered, &now],
                     )
                     .await?;
                     changed += 1;

@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::SqliteStore;
 use crate::error::Result;
-use crate::notices::{Records, StateCounts};
+use crate::notices::{NoticeReport, Records, Reported, StateCounts};
 use crate::openids;
 use crate::spec::*;
 use crate::store::rows::*;
@@ -38,8 +38,8 @@ impl RecipientStore for SqliteStore {
         {
             let mut insert = tx.prepare(
                 "INSERT INTO wxmass_recipient_chunks
-                 (campaign, idx, openids, records, planned, sending, sent, failed, unknown, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, 0, 0, ?6)",
+                 (campaign, idx, openids, records, planned, sending, sent, failed, unknown, delivered, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, 0, 0, 0, ?6)",
             )?;
             for (index, chunk) in chunks.enumerate() {
                 let chunk = chunk?;
@@ -113,11 +113,12 @@ impl RecipientStore for SqliteStore {
         now: i64,
     ) -> Result<bool> {
         let conn = self.conn();
-        let [planned, sending, sent, failed, unknown] = counts.0.map(|n| n as i64);
+        let [planned, sending, sent, failed, unknown] = counts.by_state.map(|n| n as i64);
         let written = conn
             .prepare_cached(
                 "UPDATE wxmass_recipient_chunks SET records = ?4, planned = ?5, sending = ?6,
-                 sent = ?7, failed = ?8, unknown = ?9, lease_expires_at = ?10, updated_at = ?11
+                 sent = ?7, failed = ?8, unknown = ?9, delivered = ?10, lease_expires_at = ?11,
+                 updated_at = ?12
                  WHERE campaign = ?1 AND idx = ?2 AND lease_owner = ?3",
             )?
             .execute(params![
@@ -130,6 +131,7 @@ impl RecipientStore for SqliteStore {
                 sent,
                 failed,
                 unknown,
+                counts.delivered as i64,
                 now + ttl.as_secs() as i64,
                 now
             ])?;
@@ -170,14 +172,136 @@ impl RecipientStore for SqliteStore {
     }
 
     async fn recipient_counts(&self, campaign: &str) -> Result<StateCounts> {
-        let sums: [i64; 5] = self.conn().query_row(
+        let sums: [i64; 6] = self.conn().query_row(
             "SELECT coalesce(SUM(planned), 0), coalesce(SUM(sending), 0), coalesce(SUM(sent), 0),
-                    coalesce(SUM(failed), 0), coalesce(SUM(unknown), 0)
+                    coalesce(SUM(failed), 0), coalesce(SUM(unknown), 0), coalesce(SUM(delivered), 0)
              FROM wxmass_recipient_chunks WHERE campaign = ?1",
             params![campaign],
-            |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?]),
+            |r| {
+                Ok([
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ])
+            },
         )?;
-        Ok(StateCounts(sums.map(count)))
+        let [a, b, c, d, e, delivered] = sums.map(count);
+        Ok(StateCounts {
+            by_state: [a, b, c, d, e],
+            delivered,
+        })
+    }
+
+    async fn replace_records(
+        &self,
+        campaign: &str,
+        index: u32,
+        old: &[u8],
+        records: &[u8],
+        counts: &StateCounts,
+        now: i64,
+    ) -> Result<bool> {
+        let [a, b, c, d, e] = counts.by_state.map(|n| n as i64);
+        let written = self
+            .conn()
+            .prepare_cached(
+                "UPDATE wxmass_recipient_chunks SET records = ?3, planned = ?4, sending = ?5,
+                 sent = ?6, failed = ?7, unknown = ?8, delivered = ?9, updated_at = ?10
+                 WHERE campaign = ?1 AND idx = ?2 AND records = ?11
+                   AND (lease_owner IS NULL OR lease_expires_at < ?10)",
+            )?
+            .execute(params![
+                campaign,
+                index,
+                records,
+                a,
+                b,
+                c,
+                d,
+                e,
+                counts.delivered as i64,
+                now,
+                old
+            ])?;
+        Ok(written == 1)
+    }
+
+    async fn record_notice_reports(
+        &self,
+        appid: &str,
+        reports: &[NoticeReport],
+        at: i64,
+    ) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO wxmass_notice_reports
+                 (appid, openid, msg_id, created_at, status, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for r in reports {
+                insert.execute(params![
+                    appid,
+                    r.openid,
+                    r.msg_id,
+                    r.created_at,
+                    r.reported.code(),
+                    at
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    async fn notice_reports(&self, appid: &str, openids: &[String]) -> Result<Vec<NoticeReport>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT openid, msg_id, created_at, status FROM wxmass_notice_reports
+             WHERE appid = ?1 AND openid = ?2",
+        )?;
+        let mut out = Vec::new();
+        for openid in openids {
+            let rows = stmt.query_map(params![appid, openid], |r| {
+                Ok(NoticeReport {
+                    openid: r.get(0)?,
+                    msg_id: r.get(1)?,
+                    created_at: r.get(2)?,
+                    reported: Reported::from_code(r.get(3)?),
+                })
+            })?;
+            for row in rows {
+                out.push(row?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn forget_notice_reports(&self, appid: &str, reports: &[NoticeReport]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut delete = tx.prepare_cached(
+                "DELETE FROM wxmass_notice_reports
+                 WHERE appid = ?1 AND openid = ?2 AND msg_id = ?3 AND created_at = ?4",
+            )?;
+            for r in reports {
+                delete.execute(params![appid, r.openid, r.msg_id, r.created_at])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    async fn prune_notice_reports(&self, before: i64) -> Result<u64> {
+        let n = self.conn().execute(
+            "DELETE FROM wxmass_notice_reports WHERE received_at < ?1",
+            params![before],
+        )?;
+        Ok(n as u64)
     }
 
     async fn rewrite_chunks(
@@ -200,13 +324,16 @@ impl RecipientStore for SqliteStore {
         {
             let mut update = tx.prepare(
                 "UPDATE wxmass_recipient_chunks SET records = ?3, planned = ?4, sending = ?5,
-                 sent = ?6, failed = ?7, unknown = ?8, updated_at = ?9
+                 sent = ?6, failed = ?7, unknown = ?8, delivered = ?9, updated_at = ?10
                  WHERE campaign = ?1 AND idx = ?2",
             )?;
             for (index, mut records) in chunks {
                 if let Some(counts) = f(&mut records) {
-                    let [a, b, c, d, e] = counts.0.map(|n| n as i64);
-                    update.execute(params![campaign, index, records, a, b, c, d, e, now])?;
+                    let [a, b, c, d, e] = counts.by_state.map(|n| n as i64);
+                    let delivered = counts.delivered as i64;
+                    update.execute(params![
+                        campaign, index, records, a, b, c, d, e, delivered, now
+                    ])?;
                     changed += 1;
                 }
             }

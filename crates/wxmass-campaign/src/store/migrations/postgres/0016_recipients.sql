@@ -1,13 +1,23 @@
 -- Fan-out campaigns: a notice sent follower by follower keeps its recipients
 -- in chunks of 1,000, a row each: the openids packed as a batch's are, and one
 -- fixed-width record per recipient (state, channel, errcode, first attempt,
--- msgid: notices.rs). A million recipients are a thousand rows. Beside them,
--- how many recipients are in each state, so that a campaign's counts are a sum
--- (planned + sending: what a worker still has to do). A chunk is worked under
--- a lease, as a batch is.
+-- msgid, report: notices.rs). A million recipients are a thousand rows. Beside
+-- them, how many recipients are in each state and how many were reported
+-- delivered, so that a campaign's counts are a sum (planned + sending: what a
+-- worker still has to do). A chunk is worked under a lease, as a batch is.
 CREATE TABLE wxmass_recipient_chunks (
     campaign TEXT NOT NULL, idx INTEGER NOT NULL, openids BYTEA NOT NULL, records BYTEA NOT NULL,
     planned INTEGER NOT NULL, sending INTEGER NOT NULL,
-    sent INTEGER NOT NULL, failed INTEGER NOT NULL, unknown INTEGER NOT NULL, lease_owner TEXT, lease_expires_at BIGINT,
+    sent INTEGER NOT NULL, failed INTEGER NOT NULL, unknown INTEGER NOT NULL,
+    delivered INTEGER NOT NULL, lease_owner TEXT, lease_expires_at BIGINT,
     takeovers INTEGER NOT NULL DEFAULT 0, updated_at BIGINT NOT NULL,
     PRIMARY KEY (campaign, idx));
+-- TEMPLATESENDJOBFINISH reports, as the receiver got them, until they are
+-- joined to their recipient (by msgid, or by follower and time when WeChat
+-- gives MsgID 0) and folded into its record; then they are deleted, so that
+-- a million recipients stay a thousand rows.
+CREATE TABLE wxmass_notice_reports (
+    appid TEXT NOT NULL, openid TEXT NOT NULL, msg_id BIGINT NOT NULL, created_at BIGINT NOT NULL,
+    status INTEGER NOT NULL, received_at BIGINT NOT NULL,
+    PRIMARY KEY (appid, openid, msg_id, created_at));
+CREATE INDEX wxmass_notice_reports_received ON wxmass_notice_reports (received_at);
