@@ -459,7 +459,9 @@ impl Run<'_> {
                                 .increment(1);
                         }
                     },
-                    Fate::Unclear if channel.has_key() => retry = true,
+                    // Sent again in the next window with its key: a lost
+                    // answer says nothing of WeChat's load, so no pause.
+                    Fate::Unclear if channel.has_key() => {}
                     Fate::Unclear => {
                         r.state = RecipientState::Unknown;
                         unknown += 1;

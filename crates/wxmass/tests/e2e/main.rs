@@ -12,6 +12,7 @@ mod cli;
 mod crash;
 mod dashboard;
 mod demo_serve;
+mod notices;
 mod send;
 mod serve_hardening;
 mod server;
