@@ -21,6 +21,12 @@ pub fn now() -> i64 {
     system + clock_offset()
 }
 
+/// The Beijing day of `t`, as days since 1970-01-01 in Beijing: where a
+/// daily quota is counted.
+pub fn day_number(t: i64) -> i64 {
+    (t + OFFSET).div_euclid(86_400)
+}
+
 /// `WXMASS_CLOCK_OFFSET`, read once (0 when unset or not a number).
 fn clock_offset() -> i64 {
     static OFFSET: std::sync::OnceLock<i64> = std::sync::OnceLock::new();

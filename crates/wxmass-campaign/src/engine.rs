@@ -44,6 +44,9 @@ pub struct WorkOptions {
     /// ([`wxmass_api::Error::is_permanent`]): that always ends the run, as
     /// sending it again cannot succeed.
     pub stop_on_error: bool,
+    /// The time a fan-out campaign judges WeChat's 10 minutes and its days
+    /// by (a mass send's leases keep the machine's, or the database's).
+    pub clock: crate::fanout::Clock,
     /// Once every batch is sent, wait for the minute after which a batch
     /// WeChat took without naming its job may be sent again to learn it
     /// (see [`crate::spec::NAME_AFTER`]); else name only those ready now
@@ -61,6 +64,7 @@ impl WorkOptions {
             sends_per_minute: Some(WECHAT_SENDS_PER_MINUTE),
             stop_on_error: true,
             wait_to_name: true,
+            clock: crate::fanout::Clock::machine(),
         }
     }
 }

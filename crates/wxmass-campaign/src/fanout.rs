@@ -33,8 +33,8 @@ use wxmass_api::{Client, Reaction};
 use crate::beijing;
 use crate::error::{Error, Result};
 use crate::notices::{
-    Channel, MiniProgramPage, RESEND_WITHIN, RecipientState, Record, Records, SubscriptionNotice,
-    TemplateNotice, notice_client_msg_id,
+    ApiLimits, Channel, Granted, MiniProgramPage, RESEND_WITHIN, RecipientState, Record, Records,
+    SubscriptionNotice, TemplateNotice, api_path, notice_client_msg_id,
 };
 use crate::openids;
 use crate::spec::{Campaign, Content};
@@ -53,6 +53,31 @@ pub struct FanoutOptions {
     pub window: usize,
     /// Requests in flight at once.
     pub in_flight: usize,
+    /// The time: WeChat's 10 minutes and its day are judged on it (a
+    /// server whose clock tests move gives its own).
+    pub clock: Clock,
+}
+
+/// Unix seconds now, as a fan-out worker judges WeChat's time.
+#[derive(Clone)]
+pub struct Clock(pub std::sync::Arc<dyn Fn() -> i64 + Send + Sync>);
+
+impl Clock {
+    /// The machine's clock ([`beijing::now`]).
+    pub fn machine() -> Clock {
+        Clock(std::sync::Arc::new(beijing::now))
+    }
+
+    /// Unix seconds now.
+    pub fn now(&self) -> i64 {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Clock({})", self.now())
+    }
 }
 
 impl FanoutOptions {
@@ -63,6 +88,7 @@ impl FanoutOptions {
             lease: Duration::from_secs(30),
             window: 256,
             in_flight: 64,
+            clock: Clock::machine(),
         }
     }
 }
@@ -252,8 +278,9 @@ enum ChunkEnd {
     /// Nothing left in it (or it was taken over): claim the next.
     Next,
     Stopped,
-    /// 45011: the chunk was given back; wait for the next minute.
-    Minute,
+    /// The minute's (or the rate's period's) calls are used: the chunk was
+    /// given back; wait this long.
+    Wait(Duration),
     /// 45009.
     Day,
 }
@@ -275,6 +302,7 @@ pub async fn work(
             campaign.id
         ))
     })?;
+    learn_limits(store, client, &campaign.appid, &notice.via, options.clock.now()).await?;
     let run = Run {
         store,
         client,
@@ -288,7 +316,7 @@ pub async fn work(
         if stopped(stop.as_mut()).await {
             return Ok(Fanned::Stopped);
         }
-        let now = beijing::now();
+        let now = options.clock.now();
         let Some(chunk) = store
             .claim_chunk(&campaign.id, &options.worker, options.lease, now)
             .await?
@@ -307,20 +335,57 @@ pub async fn work(
         match run.chunk(chunk, stop.as_mut()).await? {
             ChunkEnd::Next => {}
             ChunkEnd::Stopped => return Ok(Fanned::Stopped),
-            ChunkEnd::Minute => {
+            ChunkEnd::Wait(wait) => {
                 observer.waiting_for_minute();
-                let now = beijing::now();
-                let next_minute = Duration::from_secs(u64::try_from(60 - now % 60).unwrap_or(1));
-                if pause(next_minute, stop.as_mut()).await {
+                if pause(wait, stop.as_mut()).await {
                     return Ok(Fanned::Stopped);
                 }
             }
             ChunkEnd::Day => {
-                let (_, day_end) = beijing::day_bounds(beijing::now());
+                let (_, day_end) = beijing::day_bounds(options.clock.now());
                 return Ok(Fanned::QuotaSpent { resume_at: day_end });
             }
         }
     }
+}
+
+/// WeChat's limits on each channel's API (`openapi/quota/get`: the daily
+/// quota, what is used of it, the rate), asked once a Beijing day per
+/// account and noted in the store, where every worker of the account then
+/// takes its calls from one count. An account that may not ask is noted
+/// without limits: WeChat's own 45009 and 45011 then say.
+async fn learn_limits(
+    store: &dyn Store,
+    client: &Client,
+    appid: &str,
+    via: &[Channel],
+    now: i64,
+) -> Result<()> {
+    let day = beijing::day_number(now);
+    for &channel in via {
+        let api = api_path(channel);
+        if store.api_limits(appid, api, day).await?.is_some() {
+            continue;
+        }
+        let (limits, used) = match client.quota().get(api).await {
+            Ok(q) => (
+                ApiLimits {
+                    daily: Some(q.quota.daily_limit).filter(|d| *d > 0),
+                    rate: q
+                        .rate_limit
+                        .filter(|r| r.call_count > 0 && r.refresh_second > 0)
+                        .map(|r| (r.call_count, r.refresh_second)),
+                },
+                q.quota.used,
+            ),
+            Err(error) => {
+                tracing::info!(api, %error, "WeChat's quota could not be read; its 45009 and 45011 will say");
+                (ApiLimits::default(), 0)
+            }
+        };
+        store.note_api_limits(appid, api, day, &limits, used).await?;
+    }
+    Ok(())
 }
 
 /// What working a campaign's chunks needs.
@@ -354,7 +419,7 @@ impl Run<'_> {
             return Err(unreadable());
         }
         // Recipients cut off mid-send: by a crash, or a lease that ran out.
-        let now = beijing::now();
+        let now = self.now();
         let (mut resent, mut lost) = (0, 0);
         for r in records
             .0
@@ -380,35 +445,78 @@ impl Run<'_> {
                 self.release(chunk.index).await?;
                 return Ok(ChunkEnd::Stopped);
             }
-            let now = beijing::now();
-            let mut window = Vec::with_capacity(self.options.window);
+            let now = self.now();
+            // The window's candidates: planned, or cut off and still
+            // resendable with their key (those past it become unknown).
+            let mut candidates = Vec::with_capacity(self.options.window);
             for (i, r) in records.0.iter_mut().enumerate() {
-                if window.len() == self.options.window {
+                if candidates.len() == self.options.window {
                     break;
                 }
                 match r.state {
-                    RecipientState::Planned => {
-                        let channel = r.channel.unwrap_or(self.notice.via[0]);
-                        window.push((i, RecipientState::Planned));
-                        *r = Record {
-                            state: RecipientState::Sending,
-                            channel: Some(channel),
-                            first_at: u32::try_from(now).unwrap_or(u32::MAX),
-                            ..Record::default()
-                        };
-                    }
-                    RecipientState::Sending if resendable(r, now) => {
-                        window.push((i, RecipientState::Sending));
-                    }
+                    RecipientState::Planned => candidates.push(i),
+                    RecipientState::Sending if resendable(r, now) => candidates.push(i),
                     RecipientState::Sending => r.state = RecipientState::Unknown,
                     _ => {}
                 }
             }
-            if window.is_empty() {
+            if candidates.is_empty() {
                 // Nothing left (those that aged out are written unknown).
                 self.write(chunk.index, &records, now).await?;
                 self.release(chunk.index).await?;
                 return Ok(ChunkEnd::Next);
+            }
+            // As many as WeChat's limits allow, counted for every worker.
+            let channel_of =
+                |r: &Record| r.channel.unwrap_or(self.notice.via[0]);
+            let mut allowed = std::collections::HashMap::<Channel, u32>::new();
+            let mut waits = Vec::new();
+            for channel in self.notice.via.iter().copied() {
+                let want = candidates
+                    .iter()
+                    .filter(|&&i| channel_of(&records.0[i]) == channel)
+                    .count() as u32;
+                if want == 0 {
+                    continue;
+                }
+                let granted = self
+                    .store
+                    .take_api_calls(&self.campaign.appid, api_path(channel), want, now)
+                    .await?;
+                match granted {
+                    Granted::Calls(n) => {
+                        allowed.insert(channel, n);
+                    }
+                    Granted::DaySpent => waits.push(None),
+                    Granted::PeriodSpent(seconds) => waits.push(Some(seconds)),
+                }
+            }
+            let mut window = Vec::with_capacity(candidates.len());
+            for i in candidates {
+                let r = &mut records.0[i];
+                let channel = channel_of(r);
+                let Some(left) = allowed.get_mut(&channel).filter(|n| **n > 0) else {
+                    continue;
+                };
+                *left -= 1;
+                window.push((i, r.state));
+                if r.state == RecipientState::Planned {
+                    *r = Record {
+                        state: RecipientState::Sending,
+                        channel: Some(channel),
+                        first_at: u32::try_from(now).unwrap_or(u32::MAX),
+                        ..Record::default()
+                    };
+                }
+            }
+            if window.is_empty() {
+                self.write(chunk.index, &records, now).await?;
+                self.release(chunk.index).await?;
+                // A period ends before a day does.
+                return Ok(match waits.iter().flatten().min() {
+                    Some(&seconds) => ChunkEnd::Wait(Duration::from_secs(seconds.max(1) as u64)),
+                    None => ChunkEnd::Day,
+                });
             }
             if !self.write(chunk.index, &records, now).await? {
                 return Ok(ChunkEnd::Next);
@@ -424,7 +532,7 @@ impl Run<'_> {
             let prior: std::collections::HashMap<usize, RecipientState> =
                 window.into_iter().collect();
             let (mut sent, mut failed, mut unknown) = (0, 0, 0);
-            let (mut retry, mut minute, mut day, mut refused) = (false, false, false, None);
+            let (mut retry, mut minute, mut day, mut refused) = (false, false, None, None);
             for (i, fate) in fates {
                 let r = &mut records.0[i];
                 let channel = r.channel.unwrap_or(self.notice.via[0]);
@@ -476,7 +584,7 @@ impl Run<'_> {
                     }
                     Fate::Day => {
                         undo(r);
-                        day = true;
+                        day = Some(channel);
                     }
                     Fate::Stop(error) => {
                         undo(r);
@@ -484,7 +592,7 @@ impl Run<'_> {
                     }
                 }
             }
-            let now = beijing::now();
+            let now = self.now();
             if !self.write(chunk.index, &records, now).await? {
                 return Ok(ChunkEnd::Next);
             }
@@ -496,13 +604,27 @@ impl Run<'_> {
                     source,
                 });
             }
-            if day {
+            if let Some(channel) = day {
+                // WeChat counts other tools' calls too: the day is spent
+                // for every worker of the account, whatever the store
+                // counted.
+                let spent = ApiLimits {
+                    daily: Some(0),
+                    rate: None,
+                };
+                let today = beijing::day_number(now);
+                self.store
+                    .note_api_limits(&self.campaign.appid, api_path(channel), today, &spent, 0)
+                    .await?;
                 self.release(chunk.index).await?;
                 return Ok(ChunkEnd::Day);
             }
             if minute {
                 self.release(chunk.index).await?;
-                return Ok(ChunkEnd::Minute);
+                let now = self.now();
+                return Ok(ChunkEnd::Wait(Duration::from_secs(
+                    u64::try_from(60 - now.rem_euclid(60)).unwrap_or(1),
+                )));
             }
             if retry {
                 if pause(backoff, stop.as_mut()).await {
@@ -540,6 +662,10 @@ impl Run<'_> {
             .send(self.client, &self.campaign.id, channel, &openid)
             .await;
         (i, fate(sent))
+    }
+
+    fn now(&self) -> i64 {
+        self.options.clock.now()
     }
 
     /// Writes the chunk's records, if this worker still holds it.

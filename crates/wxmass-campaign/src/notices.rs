@@ -264,6 +264,38 @@ impl Reported {
     }
 }
 
+/// WeChat's limits on one API of an account, as `openapi/quota/get`
+/// reports them: shared by every worker through the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ApiLimits {
+    /// Calls a Beijing day.
+    pub daily: Option<u64>,
+    /// `(calls, seconds)`: at most so many calls in each period.
+    pub rate: Option<(u64, u64)>,
+}
+
+/// What a take of calls from the shared limits got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Granted {
+    /// This many calls (at least one).
+    Calls(u32),
+    /// The day's calls are spent.
+    DaySpent,
+    /// The period's calls are spent: the next period starts in this many
+    /// seconds.
+    PeriodSpent(i64),
+}
+
+/// The API path each channel sends through, as `openapi/quota/get` names
+/// it.
+pub fn api_path(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Template => "/cgi-bin/message/template/send",
+        Channel::Subscription => "/cgi-bin/message/subscribe/bizsend",
+        Channel::CustomerService => "/cgi-bin/message/custom/send",
+    }
+}
+
 /// A TEMPLATESENDJOBFINISH report, as kept until it is joined.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoticeReport {

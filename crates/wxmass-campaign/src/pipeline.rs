@@ -97,6 +97,7 @@ pub async fn send_campaign(
             &FanoutOptions {
                 worker: options.worker.clone(),
                 lease: options.lease,
+                clock: options.clock.clone(),
                 ..FanoutOptions::new("")
             },
             &*observer,
@@ -281,6 +282,7 @@ async fn one_round<F: Future<Output = ()>>(
             let fan = FanoutOptions {
                 worker: options.worker.clone(),
                 lease: options.lease,
+                clock: options.clock.clone(),
                 ..FanoutOptions::new("")
             };
             let told: &dyn FanoutObserver = &**observer;

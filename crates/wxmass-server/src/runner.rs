@@ -54,9 +54,15 @@ const FOLLOW_UP_FOR: i64 = 3 * 86_400;
 /// flight be recorded.
 pub async fn run(
     state: AppState,
-    options: WorkOptions,
+    mut options: WorkOptions,
     stop: impl std::future::Future<Output = ()>,
 ) {
+    // A notice judges WeChat's 10 minutes and its days on the server's
+    // clock, which tests and demos move with the emulator's.
+    options.clock = {
+        let state = state.clone();
+        wxmass_campaign::fanout::Clock(Arc::new(move || state.now()))
+    };
     let working: Arc<Mutex<HashSet<String>>> = Arc::default();
     let (stopping, stopped) = tokio::sync::watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::Campaign;
+use crate::notices::{ApiLimits, Granted};
 use crate::error::{Error, Result};
 use crate::lifecycle::{CampaignState, Which};
 use crate::people::{AccountType, Role, Testers};
@@ -180,4 +181,43 @@ pub(super) fn which_condition(which: Which<'_>) -> &'static str {
 /// A count as both databases return it (i64), as a count.
 pub(super) fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
+}
+
+/// The limits kept in a `wxmass_api_days` row's columns.
+pub(super) fn limits_of(daily: Option<i64>, calls: Option<i64>, seconds: Option<i64>) -> ApiLimits {
+    let positive = |v: Option<i64>| v.and_then(|v| u64::try_from(v).ok()).filter(|v| *v > 0);
+    ApiLimits {
+        daily: daily.and_then(|v| u64::try_from(v).ok()),
+        rate: positive(calls).zip(positive(seconds)),
+    }
+}
+
+/// The columns that keep `limits`.
+pub(super) fn limit_columns(limits: &ApiLimits) -> (Option<i64>, Option<i64>, Option<i64>) {
+    let signed = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    (
+        limits.daily.map(signed),
+        limits.rate.map(|(calls, _)| signed(calls)),
+        limits.rate.map(|(_, seconds)| signed(seconds)),
+    )
+}
+
+/// What a take of `want` calls gets under `limits`, with `used` made today
+/// and `period_used` in the rate's current period at `now`.
+pub(super) fn grant(limits: &ApiLimits, want: u32, used: u64, period_used: u64, now: i64) -> Granted {
+    let mut granted = u64::from(want);
+    if let Some(daily) = limits.daily {
+        granted = granted.min(daily.saturating_sub(used));
+        if granted == 0 {
+            return Granted::DaySpent;
+        }
+    }
+    if let Some((calls, seconds)) = limits.rate {
+        granted = granted.min(calls.saturating_sub(period_used));
+        if granted == 0 {
+            let seconds = i64::try_from(seconds).unwrap_or(60);
+            return Granted::PeriodSpent((now.div_euclid(seconds) + 1) * seconds - now);
+        }
+    }
+    Granted::Calls(u32::try_from(granted).unwrap_or(want).max(1))
 }

@@ -657,7 +657,9 @@ pub(crate) async fn send_time(
         .await?
         .into_iter()
         .find(|a| a.appid == campaign.appid);
-    if let Some(account) = account {
+    // A notice counts against each channel's own daily quota, which the
+    // engine reads from WeChat and keeps for every worker as it sends.
+    if let Some(account) = account.filter(|_| !campaign.content.is_notice()) {
         wxmass_campaign::quota::check(
             state.journal(),
             &campaign.appid,

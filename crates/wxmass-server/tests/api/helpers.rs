@@ -28,6 +28,11 @@ impl TestApp {
     /// A server on a new SQLite store, with no users yet, calling an
     /// emulated WeChat whose account is [`APPID`].
     pub fn new() -> TestApp {
+        TestApp::with_followers(0)
+    }
+
+    /// The same, with an account of `followers` followers.
+    pub fn with_followers(followers: u32) -> TestApp {
         let dir = tempfile::tempdir().expect("dir");
         let store =
             wxmass_campaign::store::open_sqlite(&dir.path().join("journal.db")).expect("store");
@@ -36,8 +41,11 @@ impl TestApp {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.set_nonblocking(true).expect("nonblocking");
         let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-        let wechat = wxmass_emulator::start(wxmass_emulator::EmulatorConfig::default(), listener)
-            .expect("emulator");
+        let config = wxmass_emulator::EmulatorConfig {
+            followers,
+            ..wxmass_emulator::EmulatorConfig::default()
+        };
+        let wechat = wxmass_emulator::start(config, listener).expect("emulator");
         let state = AppState::new(store, key, Some(wechat.base_url()), tokens).expect("state");
         TestApp {
             app: wxmass_server::app(state.clone()),
@@ -112,6 +120,12 @@ impl TestApp {
             .base_url(self._wechat.base_url())
             .build()
             .expect("client")
+    }
+
+    /// The emulated WeChat's state: to set its quotas, move its clock, read
+    /// its ledger.
+    pub fn emulator(&self) -> &Arc<wxmass_emulator::Emulator> {
+        &self._wechat.emulator
     }
 
     /// One call with a bearer `token` and a raw body of `content_type`

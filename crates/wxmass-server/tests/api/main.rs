@@ -10,6 +10,7 @@ mod edits;
 mod helpers;
 mod input;
 mod message;
+mod notices;
 mod operators;
 mod origin;
 mod people;

@@ -480,3 +480,55 @@ fn a_customer_service_notice_through_ten_kills_is_never_sent_twice() {
         "{status}"
     );
 }
+
+/// Three workers and the planner on one PostgreSQL stop together at a
+/// daily quota of 30,000: WeChat's ledger shows 30,000 and not one call
+/// more, since every worker takes its calls from the count the store keeps.
+#[cfg(unix)]
+#[test]
+fn three_workers_stop_together_at_the_daily_quota() {
+    const FOLLOWERS: u32 = 40_000;
+    const DAILY: u64 = 30_000;
+    let Some(run) = Run::start(FOLLOWERS) else {
+        return;
+    };
+    let list = follower_list(run.home.path(), &run.url);
+    let template = shipped_template(run.home.path(), &run.url);
+    admin(
+        &run.url,
+        "POST",
+        "/_emulator/templates/settings",
+        &format!(r#"{{"per_minute": 100000000, "daily_limit": {DAILY}}}"#),
+    );
+    let planner = run
+        .wxmass(0)
+        .args(["notify", "--template", &template])
+        .args(["--data", "thing1=钢笔", "--data", "thing2=顺丰速运"])
+        .args(["--data", "character_string3=SF1234567890", "--data", "time4=2026-12-06 10:00"])
+        .arg("--openids")
+        .arg(&list)
+        .args(["--campaign", "shipped", "--yes"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("notify");
+    let mut workers: Vec<Killed> = (1..=3).map(|n| run.worker(n, 0)).collect();
+    let out = planner.wait_with_output().expect("notify");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "notify cannot finish today: {said}");
+    assert!(said.contains("daily quota"), "{said}");
+    assert!(said.contains("rerun the same command after"), "{said}");
+    let by = Instant::now() + Duration::from_secs(120);
+    for w in &mut workers {
+        while w.running() {
+            assert!(Instant::now() < by, "a worker went on\n{}", run.logs(3));
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    let stats = admin(&run.url, "GET", "/_emulator/stats", "");
+    assert_eq!(stats["calls"]["/cgi-bin/message/template/send"], DAILY, "{stats}");
+    assert_eq!(run.ledger("template", FOLLOWERS).len() as u64, DAILY);
+    let status = run.status(false);
+    assert_eq!(status["by_state"]["sent"], DAILY, "{status}");
+    assert_eq!(status["by_state"]["planned"], u64::from(FOLLOWERS) - DAILY, "{status}");
+}

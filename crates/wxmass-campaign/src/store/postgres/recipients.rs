@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use super::PgStore;
 use crate::error::Result;
-use crate::notices::{NoticeReport, Records, Reported, StateCounts};
+use crate::notices::{ApiLimits, Granted, NoticeReport, Records, Reported, StateCounts};
 use crate::openids;
 use crate::spec::*;
 use crate::store::rows::*;
@@ -340,6 +340,118 @@ impl RecipientStore for PgStore {
                 &[&before],
             )
             .await
+        })
+        .await
+    }
+
+    async fn api_limits(&self, appid: &str, api: &str, day: i64) -> Result<Option<ApiLimits>> {
+        let row = self
+            .with(async |c| {
+                c.query_opt(
+                    &c.prepare_cached(
+                        "SELECT daily_limit, rate_calls, rate_seconds FROM wxmass_api_days
+                         WHERE appid = $1 AND api = $2 AND day = $3 AND asked = 1",
+                    )
+                    .await?,
+                    &[&appid, &api, &day],
+                )
+                .await
+            })
+            .await?;
+        Ok(row.map(|r| limits_of(r.get(0), r.get(1), r.get(2))))
+    }
+
+    async fn note_api_limits(
+        &self,
+        appid: &str,
+        api: &str,
+        day: i64,
+        limits: &ApiLimits,
+        used: u64,
+    ) -> Result<()> {
+        let (daily, calls, seconds) = limit_columns(limits);
+        let used = used as i64;
+        self.with(async |c| {
+            c.execute(
+                &c.prepare_cached(
+                    "INSERT INTO wxmass_api_days (appid, api, day, used, asked, daily_limit, rate_calls, rate_seconds)
+                     VALUES ($1, $2, $3, $4, 1, $5, $6, $7)
+                     ON CONFLICT (appid, api, day) DO UPDATE SET
+                         used = GREATEST(wxmass_api_days.used, excluded.used), asked = 1,
+                         daily_limit = excluded.daily_limit, rate_calls = excluded.rate_calls,
+                         rate_seconds = excluded.rate_seconds",
+                )
+                .await?,
+                &[&appid, &api, &day, &used, &daily, &calls, &seconds],
+            )
+            .await
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// As on SQLite: the day's row locked (`FOR UPDATE`) while the calls
+    /// are counted, so that workers on every host take from one count.
+    async fn take_api_calls(
+        &self,
+        appid: &str,
+        api: &str,
+        want: u32,
+        now: i64,
+    ) -> Result<Granted> {
+        let day = crate::beijing::day_number(now);
+        self.with(async |c| {
+            let tx = c.transaction().await?;
+            tx.execute(
+                "INSERT INTO wxmass_api_days (appid, api, day, used) VALUES ($1, $2, $3, 0)
+                 ON CONFLICT DO NOTHING",
+                &[&appid, &api, &day],
+            )
+            .await?;
+            let row = tx
+                .query_one(
+                    "SELECT used, daily_limit, rate_calls, rate_seconds FROM wxmass_api_days
+                     WHERE appid = $1 AND api = $2 AND day = $3 FOR UPDATE",
+                    &[&appid, &api, &day],
+                )
+                .await?;
+            let limits = limits_of(row.get(1), row.get(2), row.get(3));
+            let used: i64 = row.get(0);
+            let period_used: i64 = match limits.rate {
+                Some((_, seconds)) => tx
+                    .query_opt(
+                        "SELECT used FROM wxmass_api_periods WHERE appid = $1 AND api = $2 AND period = $3",
+                        &[&appid, &api, &now.div_euclid(seconds as i64)],
+                    )
+                    .await?
+                    .map_or(0, |r| r.get(0)),
+                None => 0,
+            };
+            let granted = grant(&limits, want, count(used), count(period_used), now);
+            if let Granted::Calls(n) = granted {
+                let n = i64::from(n);
+                tx.execute(
+                    "UPDATE wxmass_api_days SET used = used + $4 WHERE appid = $1 AND api = $2 AND day = $3",
+                    &[&appid, &api, &day, &n],
+                )
+                .await?;
+                if let Some((_, seconds)) = limits.rate {
+                    let period = now.div_euclid(seconds as i64);
+                    tx.execute(
+                        "INSERT INTO wxmass_api_periods (appid, api, period, used) VALUES ($1, $2, $3, $4)
+                         ON CONFLICT (appid, api, period) DO UPDATE SET used = wxmass_api_periods.used + excluded.used",
+                        &[&appid, &api, &period, &n],
+                    )
+                    .await?;
+                    tx.execute(
+                        "DELETE FROM wxmass_api_periods WHERE appid = $1 AND api = $2 AND period < $3",
+                        &[&appid, &api, &(period - 1)],
+                    )
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(granted)
         })
         .await
     }

@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::SqliteStore;
 use crate::error::Result;
-use crate::notices::{NoticeReport, Records, Reported, StateCounts};
+use crate::notices::{ApiLimits, Granted, NoticeReport, Records, Reported, StateCounts};
 use crate::openids;
 use crate::spec::*;
 use crate::store::rows::*;
@@ -302,6 +302,98 @@ impl RecipientStore for SqliteStore {
             params![before],
         )?;
         Ok(n as u64)
+    }
+
+    async fn api_limits(&self, appid: &str, api: &str, day: i64) -> Result<Option<ApiLimits>> {
+        let row: Option<(Option<i64>, Option<i64>, Option<i64>)> = self
+            .conn()
+            .prepare_cached(
+                "SELECT daily_limit, rate_calls, rate_seconds FROM wxmass_api_days
+                 WHERE appid = ?1 AND api = ?2 AND day = ?3 AND asked = 1",
+            )?
+            .query_row(params![appid, api, day], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        Ok(row.map(|(daily, calls, seconds)| limits_of(daily, calls, seconds)))
+    }
+
+    async fn note_api_limits(
+        &self,
+        appid: &str,
+        api: &str,
+        day: i64,
+        limits: &ApiLimits,
+        used: u64,
+    ) -> Result<()> {
+        let (daily, calls, seconds) = limit_columns(limits);
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO wxmass_api_days (appid, api, day, used, asked, daily_limit, rate_calls, rate_seconds)
+                 VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7)
+                 ON CONFLICT (appid, api, day) DO UPDATE SET used = max(used, excluded.used), asked = 1,
+                     daily_limit = excluded.daily_limit, rate_calls = excluded.rate_calls,
+                     rate_seconds = excluded.rate_seconds",
+            )?
+            .execute(params![appid, api, day, used as i64, daily, calls, seconds])?;
+        Ok(())
+    }
+
+    async fn take_api_calls(
+        &self,
+        appid: &str,
+        api: &str,
+        want: u32,
+        now: i64,
+    ) -> Result<Granted> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let day = crate::beijing::day_number(now);
+        let (used, daily, calls, seconds): (i64, Option<i64>, Option<i64>, Option<i64>) = tx
+            .prepare_cached(
+                "SELECT used, daily_limit, rate_calls, rate_seconds FROM wxmass_api_days
+                 WHERE appid = ?1 AND api = ?2 AND day = ?3",
+            )?
+            .query_row(params![appid, api, day], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()?
+            .unwrap_or((0, None, None, None));
+        let limits = limits_of(daily, calls, seconds);
+        let period_used = match limits.rate {
+            Some((_, seconds)) => tx
+                .prepare_cached(
+                    "SELECT used FROM wxmass_api_periods WHERE appid = ?1 AND api = ?2 AND period = ?3",
+                )?
+                .query_row(params![appid, api, now.div_euclid(seconds as i64)], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .optional()?
+                .unwrap_or(0),
+            None => 0,
+        };
+        let granted = grant(&limits, want, count(used), count(period_used), now);
+        if let Granted::Calls(n) = granted {
+            tx.prepare_cached(
+                "INSERT INTO wxmass_api_days (appid, api, day, used) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (appid, api, day) DO UPDATE SET used = used + excluded.used",
+            )?
+            .execute(params![appid, api, day, n])?;
+            if let Some((_, seconds)) = limits.rate {
+                let period = now.div_euclid(seconds as i64);
+                tx.prepare_cached(
+                    "INSERT INTO wxmass_api_periods (appid, api, period, used) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (appid, api, period) DO UPDATE SET used = used + excluded.used",
+                )?
+                .execute(params![appid, api, period, n])?;
+                tx.prepare_cached(
+                    "DELETE FROM wxmass_api_periods WHERE appid = ?1 AND api = ?2 AND period < ?3",
+                )?
+                .execute(params![appid, api, period - 1])?;
+            }
+        }
+        tx.commit()?;
+        Ok(granted)
     }
 
     async fn rewrite_chunks(

@@ -21,3 +21,14 @@ CREATE TABLE wxmass_notice_reports (
     status INTEGER NOT NULL, received_at INTEGER NOT NULL,
     PRIMARY KEY (appid, openid, msg_id, created_at));
 CREATE INDEX wxmass_notice_reports_received ON wxmass_notice_reports (received_at);
+-- WeChat's limits on one-by-one APIs, shared by every worker of an account:
+-- the calls made each Beijing day (with the daily limit and rate WeChat's
+-- openapi/quota/get reported that day, asked once), and the calls made in
+-- each period of that rate.
+CREATE TABLE wxmass_api_days (
+    appid TEXT NOT NULL, api TEXT NOT NULL, day INTEGER NOT NULL, used INTEGER NOT NULL,
+    asked INTEGER NOT NULL DEFAULT 0, daily_limit INTEGER, rate_calls INTEGER, rate_seconds INTEGER,
+    PRIMARY KEY (appid, api, day));
+CREATE TABLE wxmass_api_periods (
+    appid TEXT NOT NULL, api TEXT NOT NULL, period INTEGER NOT NULL, used INTEGER NOT NULL,
+    PRIMARY KEY (appid, api, period));
