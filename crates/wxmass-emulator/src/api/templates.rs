@@ -18,7 +18,7 @@
 //! every template (no once-a-month limit is kept); a template added
 //! without `keyword_name_list` gets every keyword of the library's.
 
-use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet, VecDeque};
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -160,6 +160,10 @@ pub struct Templates {
     follower_today: HashMap<u32, u32>,
     /// (follower, client_msg_id) -> (emulated ms, msgid).
     recent: HashMap<(u32, String), (i64, i64)>,
+    /// The keys of `recent` in the order they were used, to forget the
+    /// expired ones from the front (a scan of the map per send made a
+    /// million sends quadratic).
+    recent_order: VecDeque<(i64, (u32, String))>,
     messages: Vec<TemplateDelivery>,
     due: BinaryHeap<std::cmp::Reverse<(i64, usize)>>,
     next_msg_id: i64,
@@ -180,6 +184,7 @@ impl Default for Templates {
             used_this_minute: 0,
             follower_today: HashMap::new(),
             recent: HashMap::new(),
+            recent_order: VecDeque::new(),
             messages: Vec::new(),
             due: BinaryHeap::new(),
             next_msg_id: 3_557_254_367_693_750_277,
@@ -491,12 +496,20 @@ pub fn send(emulator: &Emulator, call: &Call) -> WxResult<Value> {
     let msg_id = templates.next_msg_id;
     templates.next_msg_id += 1;
     if let Some(id) = client_msg_id {
-        templates
-            .recent
-            .insert((follower, id.to_owned()), (now_ms, msg_id));
-        templates
-            .recent
-            .retain(|_, (at, _)| now_ms - *at < CLIENT_MSG_ID_MS);
+        let key = (follower, id.to_owned());
+        templates.recent.insert(key.clone(), (now_ms, msg_id));
+        templates.recent_order.push_back((now_ms, key));
+        while let Some((at, _)) = templates.recent_order.front()
+            && now_ms - *at >= CLIENT_MSG_ID_MS
+        {
+            let Some((at, key)) = templates.recent_order.pop_front() else {
+                break;
+            };
+            // Forgotten only if not used again since.
+            if templates.recent.get(&key).is_some_and(|(used, _)| *used == at) {
+                templates.recent.remove(&key);
+            }
+        }
     }
     let today = {
         let count = templates.follower_today.entry(follower).or_insert(0);
