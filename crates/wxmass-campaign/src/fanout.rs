@@ -273,6 +273,47 @@ fn resendable(record: &Record, now: i64) -> bool {
     record.channel == Some(Channel::Template) && now - i64::from(record.first_at) <= RESEND_WITHIN
 }
 
+/// A chunk's recipients on their way: those left to send, those readied
+/// (written `sending`, not yet sent), and what happened since the last
+/// write.
+#[derive(Default)]
+struct Pipeline {
+    /// Left to send, in order (planned, cut off and resendable, or back
+    /// for another try or the next channel).
+    queue: std::collections::VecDeque<usize>,
+    /// Written `sending`, waiting for a request slot: (recipient, its
+    /// state before, channel).
+    ready: std::collections::VecDeque<(usize, RecipientState, Channel)>,
+    /// Results since the last write.
+    done: usize,
+    sent: u64,
+    failed: u64,
+    unknown: u64,
+    /// WeChat was busy: no new window before this.
+    retry_at: Option<tokio::time::Instant>,
+    /// Why the chunk ends once nothing is out.
+    ending: Option<Result<ChunkEnd>>,
+    /// The channel WeChat said 45009 for.
+    day: Option<Channel>,
+}
+
+impl Pipeline {
+    /// The results so far are written.
+    fn written(&mut self) {
+        (self.done, self.sent, self.failed, self.unknown) = (0, 0, 0, 0);
+    }
+}
+
+/// A request WeChat did not act on leaves its recipient as it was:
+/// planned, or cut off from an earlier attempt (its first attempt's time
+/// kept, for the 10 minutes).
+fn undo(r: &mut Record, prior: RecipientState) {
+    if prior == RecipientState::Planned {
+        r.state = RecipientState::Planned;
+        r.first_at = 0;
+    }
+}
+
 /// How a chunk's work ended.
 enum ChunkEnd {
     /// Nothing left in it (or it was taken over): claim the next.
@@ -439,229 +480,280 @@ impl Run<'_> {
                 return Ok(ChunkEnd::Next);
             }
         }
+        let mut work = Pipeline {
+            queue: records
+                .0
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.state.pending())
+                .map(|(i, _)| i)
+                .collect(),
+            ..Pipeline::default()
+        };
+        let mut running = futures_util::stream::FuturesUnordered::new();
         let mut backoff = Duration::from_millis(100);
         loop {
-            if stopped(stop.as_mut()).await {
-                self.release(chunk.index).await?;
-                return Ok(ChunkEnd::Stopped);
+            // Keep `in_flight` requests out, from what is committed `sending`.
+            while running.len() < self.options.in_flight.max(1)
+                && let Some(job) = work.ready.pop_front()
+            {
+                running.push(self.send_one(job, &openids[job.0]));
             }
-            let now = self.now();
-            // The window's candidates: planned, or cut off and still
-            // resendable with their key (those past it become unknown).
-            let mut candidates = Vec::with_capacity(self.options.window);
-            for (i, r) in records.0.iter_mut().enumerate() {
-                if candidates.len() == self.options.window {
-                    break;
-                }
-                match r.state {
-                    RecipientState::Planned => candidates.push(i),
-                    RecipientState::Sending if resendable(r, now) => candidates.push(i),
-                    RecipientState::Sending => r.state = RecipientState::Unknown,
-                    _ => {}
-                }
-            }
-            if candidates.is_empty() {
-                // Nothing left (those that aged out are written unknown).
-                self.write(chunk.index, &records, now).await?;
-                self.release(chunk.index).await?;
-                return Ok(ChunkEnd::Next);
-            }
-            // As many as WeChat's limits allow, counted for every worker.
-            let channel_of =
-                |r: &Record| r.channel.unwrap_or(self.notice.via[0]);
-            let mut allowed = std::collections::HashMap::<Channel, u32>::new();
-            let mut waits = Vec::new();
-            for channel in self.notice.via.iter().copied() {
-                let want = candidates
-                    .iter()
-                    .filter(|&&i| channel_of(&records.0[i]) == channel)
-                    .count() as u32;
-                if want == 0 {
+            if work.ready.is_empty()
+                && work.ending.is_none()
+                && !work.queue.is_empty()
+                && work.retry_at.is_none_or(|at| tokio::time::Instant::now() >= at)
+            {
+                if stopped(stop.as_mut()).await {
+                    work.ending = Some(Ok(ChunkEnd::Stopped));
+                } else {
+                    work.retry_at = None;
+                    // The next window, written `sending` (with the results
+                    // so far) before any of its requests leaves.
+                    let now = self.now();
+                    self.next_window(&mut records, &mut work, now).await?;
+                    if !self.write(chunk.index, &records, now).await? {
+                        return Ok(ChunkEnd::Next);
+                    }
+                    self.observer.recorded(work.sent, work.failed, work.unknown);
+                    work.written();
                     continue;
                 }
-                let granted = self
-                    .store
-                    .take_api_calls(&self.campaign.appid, api_path(channel), want, now)
-                    .await?;
-                match granted {
-                    Granted::Calls(n) => {
-                        allowed.insert(channel, n);
-                    }
-                    Granted::DaySpent => waits.push(None),
-                    Granted::PeriodSpent(seconds) => waits.push(Some(seconds)),
+            }
+            if running.is_empty() {
+                // Nothing out: what was readied but not sent goes back.
+                while let Some((i, prior, _)) = work.ready.pop_front() {
+                    undo(&mut records.0[i], prior);
                 }
-            }
-            let mut window = Vec::with_capacity(candidates.len());
-            for i in candidates {
-                let r = &mut records.0[i];
-                let channel = channel_of(r);
-                let Some(left) = allowed.get_mut(&channel).filter(|n| **n > 0) else {
-                    continue;
-                };
-                *left -= 1;
-                window.push((i, r.state));
-                if r.state == RecipientState::Planned {
-                    *r = Record {
-                        state: RecipientState::Sending,
-                        channel: Some(channel),
-                        first_at: u32::try_from(now).unwrap_or(u32::MAX),
-                        ..Record::default()
-                    };
-                }
-            }
-            if window.is_empty() {
-                self.write(chunk.index, &records, now).await?;
-                self.release(chunk.index).await?;
-                // A period ends before a day does.
-                return Ok(match waits.iter().flatten().min() {
-                    Some(&seconds) => ChunkEnd::Wait(Duration::from_secs(seconds.max(1) as u64)),
-                    None => ChunkEnd::Day,
-                });
-            }
-            if !self.write(chunk.index, &records, now).await? {
-                return Ok(ChunkEnd::Next);
-            }
-            let jobs = window
-                .iter()
-                .map(|&(i, _)| {
-                    let channel = records.0[i].channel.unwrap_or(self.notice.via[0]);
-                    (i, channel, openids[i].clone())
-                })
-                .collect();
-            let fates = self.send_all(jobs).await;
-            let prior: std::collections::HashMap<usize, RecipientState> =
-                window.into_iter().collect();
-            let (mut sent, mut failed, mut unknown) = (0, 0, 0);
-            let (mut retry, mut minute, mut day, mut refused) = (false, false, None, None);
-            for (i, fate) in fates {
-                let r = &mut records.0[i];
-                let channel = r.channel.unwrap_or(self.notice.via[0]);
-                // A request WeChat did not act on leaves the recipient as
-                // it was: planned, or cut off from an earlier attempt.
-                let undo = |r: &mut Record| {
-                    if prior.get(&i) == Some(&RecipientState::Planned) {
-                        r.state = RecipientState::Planned;
-                        r.first_at = 0;
-                    }
-                };
-                match fate {
-                    Fate::Sent(msg_id) => {
-                        r.state = RecipientState::Sent;
-                        r.msg_id = msg_id;
-                        sent += 1;
-                        metrics::counter!("wxmass_notices_sent_total", "channel" => channel.as_str())
-                            .increment(1);
-                    }
-                    Fate::Refused(errcode) => match self.notice.after(channel) {
-                        Some(next) => {
-                            *r = Record {
-                                channel: Some(next),
-                                ..Record::default()
-                            };
-                        }
-                        None => {
-                            r.state = RecipientState::Failed;
-                            r.errcode = errcode;
-                            failed += 1;
-                            metrics::counter!("wxmass_notices_failed_total", "errcode" => errcode.to_string())
-                                .increment(1);
-                        }
-                    },
-                    // Sent again in the next window with its key: a lost
-                    // answer says nothing of WeChat's load, so no pause.
-                    Fate::Unclear if channel.has_key() => {}
-                    Fate::Unclear => {
-                        r.state = RecipientState::Unknown;
-                        unknown += 1;
-                    }
-                    Fate::NotSent => {
-                        undo(r);
-                        retry = true;
-                    }
-                    Fate::Minute => {
-                        undo(r);
-                        minute = true;
-                    }
-                    Fate::Day => {
-                        undo(r);
-                        day = Some(channel);
-                    }
-                    Fate::Stop(error) => {
-                        undo(r);
-                        refused.get_or_insert((channel, error));
-                    }
-                }
-            }
-            let now = self.now();
-            if !self.write(chunk.index, &records, now).await? {
-                return Ok(ChunkEnd::Next);
-            }
-            self.observer.recorded(sent, failed, unknown);
-            if let Some((channel, source)) = refused {
-                self.release(chunk.index).await?;
-                return Err(Error::Refused {
-                    channel: channel.as_str(),
-                    source,
-                });
-            }
-            if let Some(channel) = day {
-                // WeChat counts other tools' calls too: the day is spent
-                // for every worker of the account, whatever the store
-                // counted.
-                let spent = ApiLimits {
-                    daily: Some(0),
-                    rate: None,
-                };
-                let today = beijing::day_number(now);
-                self.store
-                    .note_api_limits(&self.campaign.appid, api_path(channel), today, &spent, 0)
-                    .await?;
-                self.release(chunk.index).await?;
-                return Ok(ChunkEnd::Day);
-            }
-            if minute {
-                self.release(chunk.index).await?;
                 let now = self.now();
-                return Ok(ChunkEnd::Wait(Duration::from_secs(
-                    u64::try_from(60 - now.rem_euclid(60)).unwrap_or(1),
-                )));
-            }
-            if retry {
-                if pause(backoff, stop.as_mut()).await {
-                    self.release(chunk.index).await?;
-                    return Ok(ChunkEnd::Stopped);
+                let ending = match work.ending.take() {
+                    Some(ending) => Some(ending),
+                    None if work.queue.is_empty() => Some(Ok(ChunkEnd::Next)),
+                    None => None,
+                };
+                if let Some(ending) = ending {
+                    if let Some(channel) = work.day {
+                        self.day_spent(channel, now).await?;
+                    }
+                    if self.write(chunk.index, &records, now).await? {
+                        self.observer.recorded(work.sent, work.failed, work.unknown);
+                        self.release(chunk.index).await?;
+                    }
+                    return ending;
                 }
-                backoff = (backoff * 2).min(Duration::from_secs(5));
-            } else {
+                // WeChat was busy or unreachable: wait before trying again.
+                if let Some(at) = work.retry_at {
+                    if pause(at.saturating_duration_since(tokio::time::Instant::now()), stop.as_mut()).await {
+                        work.ending = Some(Ok(ChunkEnd::Stopped));
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+                continue;
+            }
+            let Some((i, prior, fate)) = running.next().await else {
+                continue;
+            };
+            if self.apply(&mut records.0[i], i, prior, fate, &mut work) {
+                work.retry_at = Some(tokio::time::Instant::now() + backoff);
+            } else if work.retry_at.is_none() {
                 backoff = Duration::from_millis(100);
             }
-        }
-    }
-
-    /// Sends each job (recipient, channel, openid), [`FanoutOptions::in_flight`]
-    /// at a time, and returns what became of each.
-    async fn send_all(&self, jobs: Vec<(usize, Channel, String)>) -> Vec<(usize, Fate)> {
-        let mut out = Vec::with_capacity(jobs.len());
-        let mut waiting = jobs.into_iter();
-        let mut running = futures_util::stream::FuturesUnordered::new();
-        for job in waiting.by_ref().take(self.options.in_flight.max(1)) {
-            running.push(self.send_one(job));
-        }
-        while let Some(done) = running.next().await {
-            out.push(done);
-            if let Some(job) = waiting.next() {
-                running.push(self.send_one(job));
+            work.done += 1;
+            if work.done >= self.options.window {
+                let now = self.now();
+                if !self.write(chunk.index, &records, now).await? {
+                    return Ok(ChunkEnd::Next);
+                }
+                self.observer.recorded(work.sent, work.failed, work.unknown);
+                work.written();
             }
         }
-        out
     }
 
-    async fn send_one(&self, (i, channel, openid): (usize, Channel, String)) -> (usize, Fate) {
+    /// Takes the next window of recipients from the queue, as many as
+    /// WeChat's limits allow (counted for every worker of the account), and
+    /// readies them `sending` (written by the caller before they leave).
+    /// Sets the ending when none may go (the period's or the day's calls
+    /// are spent).
+    async fn next_window(&self, records: &mut Records, work: &mut Pipeline, now: i64) -> Result<()> {
+        let channel_of = |r: &Record| r.channel.unwrap_or(self.notice.via[0]);
+        let mut candidates = Vec::with_capacity(self.options.window);
+        while candidates.len() < self.options.window
+            && let Some(i) = work.queue.pop_front()
+        {
+            let r = &mut records.0[i];
+            match r.state {
+                RecipientState::Planned => candidates.push(i),
+                RecipientState::Sending if resendable(r, now) => candidates.push(i),
+                // Cut off, and its key's 10 minutes are over.
+                RecipientState::Sending => {
+                    r.state = RecipientState::Unknown;
+                    work.unknown += 1;
+                }
+                _ => {}
+            }
+        }
+        let mut allowed = std::collections::HashMap::<Channel, u32>::new();
+        let mut waits = Vec::new();
+        for channel in self.notice.via.iter().copied() {
+            let want = candidates
+                .iter()
+                .filter(|&&i| channel_of(&records.0[i]) == channel)
+                .count() as u32;
+            if want == 0 {
+                continue;
+            }
+            match self
+                .store
+                .take_api_calls(&self.campaign.appid, api_path(channel), want, now)
+                .await?
+            {
+                Granted::Calls(n) => {
+                    allowed.insert(channel, n);
+                }
+                Granted::DaySpent => waits.push(None),
+                Granted::PeriodSpent(seconds) => waits.push(Some(seconds)),
+            }
+        }
+        let mut held_back = Vec::new();
+        for i in candidates {
+            let r = &mut records.0[i];
+            let channel = channel_of(r);
+            let Some(left) = allowed.get_mut(&channel).filter(|n| **n > 0) else {
+                held_back.push(i);
+                continue;
+            };
+            *left -= 1;
+            work.ready.push_back((i, r.state, channel));
+            if r.state == RecipientState::Planned {
+                *r = Record {
+                    state: RecipientState::Sending,
+                    channel: Some(channel),
+                    first_at: u32::try_from(now).unwrap_or(u32::MAX),
+                    ..Record::default()
+                };
+            }
+        }
+        // Those the limits held back go first next time.
+        for i in held_back.into_iter().rev() {
+            work.queue.push_front(i);
+        }
+        if work.ready.is_empty() && !waits.is_empty() {
+            // A period ends before a day does.
+            work.ending = Some(Ok(match waits.iter().flatten().min() {
+                Some(&seconds) => ChunkEnd::Wait(Duration::from_secs(seconds.max(1) as u64)),
+                None => ChunkEnd::Day,
+            }));
+        }
+        Ok(())
+    }
+
+    /// Records what became of recipient `i`'s request; whether WeChat was
+    /// busy or unreachable (the caller waits before sending more).
+    fn apply(
+        &self,
+        r: &mut Record,
+        i: usize,
+        prior: RecipientState,
+        fate: Fate,
+        work: &mut Pipeline,
+    ) -> bool {
+        let channel = r.channel.unwrap_or(self.notice.via[0]);
+        match fate {
+            Fate::Sent(msg_id) => {
+                r.state = RecipientState::Sent;
+                r.msg_id = msg_id;
+                work.sent += 1;
+                metrics::counter!("wxmass_notices_sent_total", "channel" => channel.as_str())
+                    .increment(1);
+            }
+            Fate::Refused(errcode) => match self.notice.after(channel) {
+                Some(next) => {
+                    *r = Record {
+                        channel: Some(next),
+                        ..Record::default()
+                    };
+                    work.queue.push_back(i);
+                }
+                None => {
+                    r.state = RecipientState::Failed;
+                    r.errcode = errcode;
+                    work.failed += 1;
+                    metrics::counter!("wxmass_notices_failed_total", "errcode" => errcode.to_string())
+                        .increment(1);
+                }
+            },
+            // Sent again with its key: a lost answer says nothing of
+            // WeChat's load, so no pause.
+            Fate::Unclear if channel.has_key() => work.queue.push_back(i),
+            Fate::Unclear => {
+                r.state = RecipientState::Unknown;
+                work.unknown += 1;
+            }
+            Fate::NotSent => {
+                undo(r, prior);
+                work.queue.push_front(i);
+                return true;
+            }
+            Fate::Minute => {
+                undo(r, prior);
+                work.queue.push_front(i);
+                let now = self.now();
+                work.ending.get_or_insert(Ok(ChunkEnd::Wait(Duration::from_secs(
+                    u64::try_from(60 - now.rem_euclid(60)).unwrap_or(1),
+                ))));
+            }
+            Fate::Day => {
+                undo(r, prior);
+                work.queue.push_front(i);
+                work.day.get_or_insert(channel);
+                if !matches!(work.ending, Some(Err(_))) {
+                    work.ending = Some(Ok(ChunkEnd::Day));
+                }
+            }
+            Fate::Stop(error) => {
+                undo(r, prior);
+                if !matches!(work.ending, Some(Err(_))) {
+                    work.ending = Some(Err(Error::Refused {
+                        channel: channel.as_str(),
+                        source: error,
+                    }));
+                }
+            }
+        }
+        false
+    }
+
+    /// WeChat answered 45009: the day is spent for every worker of the
+    /// account, whatever the store counted (WeChat counts other tools'
+    /// calls too).
+    async fn day_spent(&self, channel: Channel, now: i64) -> Result<()> {
+        let spent = ApiLimits {
+            daily: Some(0),
+            rate: None,
+        };
+        self.store
+            .note_api_limits(
+                &self.campaign.appid,
+                api_path(channel),
+                beijing::day_number(now),
+                &spent,
+                0,
+            )
+            .await
+    }
+
+    /// Sends recipient `i` its notice on `channel`.
+    async fn send_one(
+        &self,
+        (i, prior, channel): (usize, RecipientState, Channel),
+        openid: &str,
+    ) -> (usize, RecipientState, Fate) {
         let sent = self
             .notice
-            .send(self.client, &self.campaign.id, channel, &openid)
+            .send(self.client, &self.campaign.id, channel, openid)
             .await;
-        (i, fate(sent))
+        (i, prior, fate(sent))
     }
 
     fn now(&self) -> i64 {

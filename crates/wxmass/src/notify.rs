@@ -251,6 +251,13 @@ pub async fn notify(
         // run held.
         "cli".to_owned()
     });
+    let mut options = options;
+    if let Some(w) = std::env::var("WXMASS_FANOUT_WINDOW").ok().and_then(|v| v.parse().ok()) {
+        options.window = w;
+    }
+    if let Some(w) = std::env::var("WXMASS_FANOUT_IN_FLIGHT").ok().and_then(|v| v.parse().ok()) {
+        options.in_flight = w;
+    }
     let interrupt = crate::stop::Stop::listen();
     let fanned = tokio::select! {
         fanned = fanout::work(store, &client, &campaign, &options, &progress, interrupt.wait()) => Some(fanned),
