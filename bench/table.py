@@ -63,6 +63,18 @@ for r in results:
     elif b == "workers":
         row(f"workers on one PostgreSQL: batches claimed and submitted per second, {r['workers']} worker(s)",
             f"{r['batches_per_sec']:,.0f} ({r['batches']:,} batches in {r['seconds']:.2f} s)", "", "", "", None)
+    elif b == "fanout":
+        n, py, ceiling = r["followers"], r["wechatpy"], r["ceiling"]
+        for name, o, goal in (("SQLite", r["ours"], 20000), ("PostgreSQL", r["ours_postgres"], 10000)):
+            vs_py, vs_ceiling = o["per_second"] / py["per_second"], o["per_second"] / ceiling["per_second"]
+            row(f"fan-out, a template message to {n:,} followers, {name} (messages/s)", f"{o['per_second']:,.0f}",
+                f"wechatpy {py['per_second']:,.0f} (64 threads, nothing recorded)", f"{vs_py:.1f}x",
+                f">= {goal:,} and >= 10x", o["per_second"] >= goal and vs_py >= 10)
+            row(f"fan-out, {n:,} followers, {name}: share of the emulator's ceiling", f"{o['per_second']:,.0f}",
+                f"bare reqwest {ceiling['per_second']:,.0f}", f"{vs_ceiling:.0%}", ">= 50%", vs_ceiling >= 0.5)
+            row(f"fan-out, {n:,} followers, {name}: peak RSS (MB); store (bytes a recipient)",
+                f"{o['peak_rss_mb']:.1f}; {o['store_bytes_per_recipient']:.1f}", f"wechatpy {py['peak_rss_mb']:.1f} MB", "",
+                "< 64 MB; <= 64 B at 1M", o["peak_rss_mb"] < 64 and (n < 1_000_000 or o["store_bytes_per_recipient"] <= 64))
     elif b == "emulator":
         if "mass_get" in r:
             row("emulator: mass/get requests/s, 64 connections", f"{r['mass_get']:,.0f}", "", "", "above every client figure", None)

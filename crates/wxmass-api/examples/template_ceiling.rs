@@ -42,8 +42,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let workers: Vec<_> = (0..64)
         .map(|_| {
-            let (http, endpoint, openids, next) =
-                (http.clone(), endpoint.clone(), openids.clone(), next.clone());
+            let (http, endpoint, openids, next) = (
+                http.clone(),
+                endpoint.clone(),
+                openids.clone(),
+                next.clone(),
+            );
             let template = template.clone();
             tokio::spawn(async move {
                 let mut sent = 0usize;

@@ -33,8 +33,9 @@ use wxmass_api::{Client, Reaction};
 use crate::beijing;
 use crate::error::{Error, Result};
 use crate::notices::{
-    ApiLimits, Channel, Granted, MiniProgramPage, RESEND_WITHIN, RecipientState, Record, Records,
-    SubscriptionNotice, TemplateNotice, api_path, notice_client_msg_id,
+    ApiLimits, Channel, Granted, Learnt, MiniProgramPage, RESEND_WITHIN, ReachEvent,
+    RecipientState, Record, Records, SubscriptionNotice, TemplateNotice, api_path,
+    notice_client_msg_id,
 };
 use crate::openids;
 use crate::spec::{Campaign, Content};
@@ -295,6 +296,8 @@ struct Pipeline {
     ending: Option<Result<ChunkEnd>>,
     /// The channel WeChat said 45009 for.
     day: Option<Channel>,
+    /// What the answers taught of reaching the followers, to keep.
+    learnt: Vec<Learnt>,
 }
 
 impl Pipeline {
@@ -343,7 +346,14 @@ pub async fn work(
             campaign.id
         ))
     })?;
-    learn_limits(store, client, &campaign.appid, &notice.via, options.clock.now()).await?;
+    learn_limits(
+        store,
+        client,
+        &campaign.appid,
+        &notice.via,
+        options.clock.now(),
+    )
+    .await?;
     let run = Run {
         store,
         client,
@@ -424,7 +434,9 @@ async fn learn_limits(
                 (ApiLimits::default(), 0)
             }
         };
-        store.note_api_limits(appid, api, day, &limits, used).await?;
+        store
+            .note_api_limits(appid, api, day, &limits, used)
+            .await?;
     }
     Ok(())
 }
@@ -502,7 +514,9 @@ impl Run<'_> {
             if work.ready.is_empty()
                 && work.ending.is_none()
                 && !work.queue.is_empty()
-                && work.retry_at.is_none_or(|at| tokio::time::Instant::now() >= at)
+                && work
+                    .retry_at
+                    .is_none_or(|at| tokio::time::Instant::now() >= at)
             {
                 if stopped(stop.as_mut()).await {
                     work.ending = Some(Ok(ChunkEnd::Stopped));
@@ -511,8 +525,9 @@ impl Run<'_> {
                     // The next window, written `sending` (with the results
                     // so far) before any of its requests leaves.
                     let now = self.now();
-                    self.next_window(&mut records, &mut work, now).await?;
-                    if !self.write(chunk.index, &records, now).await? {
+                    self.next_window(&mut records, &openids, &mut work, now)
+                        .await?;
+                    if !self.save(chunk.index, &records, &mut work, now).await? {
                         return Ok(ChunkEnd::Next);
                     }
                     self.observer.recorded(work.sent, work.failed, work.unknown);
@@ -535,7 +550,7 @@ impl Run<'_> {
                     if let Some(channel) = work.day {
                         self.day_spent(channel, now).await?;
                     }
-                    if self.write(chunk.index, &records, now).await? {
+                    if self.save(chunk.index, &records, &mut work, now).await? {
                         self.observer.recorded(work.sent, work.failed, work.unknown);
                         self.release(chunk.index).await?;
                     }
@@ -543,7 +558,12 @@ impl Run<'_> {
                 }
                 // WeChat was busy or unreachable: wait before trying again.
                 if let Some(at) = work.retry_at {
-                    if pause(at.saturating_duration_since(tokio::time::Instant::now()), stop.as_mut()).await {
+                    if pause(
+                        at.saturating_duration_since(tokio::time::Instant::now()),
+                        stop.as_mut(),
+                    )
+                    .await
+                    {
                         work.ending = Some(Ok(ChunkEnd::Stopped));
                     }
                     backoff = (backoff * 2).min(Duration::from_secs(5));
@@ -553,7 +573,7 @@ impl Run<'_> {
             let Some((i, prior, fate)) = running.next().await else {
                 continue;
             };
-            if self.apply(&mut records.0[i], i, prior, fate, &mut work) {
+            if self.apply(&mut records.0[i], (i, &openids[i]), prior, fate, &mut work) {
                 work.retry_at = Some(tokio::time::Instant::now() + backoff);
             } else if work.retry_at.is_none() {
                 backoff = Duration::from_millis(100);
@@ -561,7 +581,7 @@ impl Run<'_> {
             work.done += 1;
             if work.done >= self.options.window {
                 let now = self.now();
-                if !self.write(chunk.index, &records, now).await? {
+                if !self.save(chunk.index, &records, &mut work, now).await? {
                     return Ok(ChunkEnd::Next);
                 }
                 self.observer.recorded(work.sent, work.failed, work.unknown);
@@ -575,7 +595,13 @@ impl Run<'_> {
     /// readies them `sending` (written by the caller before they leave).
     /// Sets the ending when none may go (the period's or the day's calls
     /// are spent).
-    async fn next_window(&self, records: &mut Records, work: &mut Pipeline, now: i64) -> Result<()> {
+    async fn next_window(
+        &self,
+        records: &mut Records,
+        openids: &[String],
+        work: &mut Pipeline,
+        now: i64,
+    ) -> Result<()> {
         let channel_of = |r: &Record| r.channel.unwrap_or(self.notice.via[0]);
         let mut candidates = Vec::with_capacity(self.options.window);
         while candidates.len() < self.options.window
@@ -593,6 +619,8 @@ impl Run<'_> {
                 _ => {}
             }
         }
+        self.route(records, &mut candidates, openids, work, now)
+            .await?;
         let mut allowed = std::collections::HashMap::<Channel, u32>::new();
         let mut waits = Vec::new();
         for channel in self.notice.via.iter().copied() {
@@ -648,17 +676,96 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Each planned candidate's channel, from what is known of reaching
+    /// its follower: customer service only to a window known open when a
+    /// later channel remains (the last channel is tried unless known
+    /// closed); a template message not to one known to have unfollowed.
+    /// A follower no channel can reach fails here, with the errcode WeChat
+    /// would give, and no call is spent.
+    async fn route(
+        &self,
+        records: &mut Records,
+        candidates: &mut Vec<usize>,
+        openids: &[String],
+        work: &mut Pipeline,
+        now: i64,
+    ) -> Result<()> {
+        let asked: Vec<String> = candidates
+            .iter()
+            .filter(|&&i| records.0[i].state == RecipientState::Planned)
+            .map(|&i| openids[i].clone())
+            .collect();
+        if asked.is_empty() {
+            return Ok(());
+        }
+        let known = self.store.reach(&self.campaign.appid, &asked).await?;
+        if known.is_empty() && !self.notice.via.contains(&Channel::CustomerService) {
+            return Ok(());
+        }
+        candidates.retain(|&i| {
+            let r = &mut records.0[i];
+            if r.state != RecipientState::Planned {
+                return true;
+            }
+            let reach = known.get(&openids[i]).copied().unwrap_or_default();
+            let mut channel = r.channel.unwrap_or(self.notice.via[0]);
+            loop {
+                let next = self.notice.after(channel);
+                let blocked = match channel {
+                    Channel::CustomerService => match reach.window_open(now) {
+                        Some(open) => (!open).then_some(45015),
+                        None => next.map(|_| 45015),
+                    },
+                    Channel::Template => reach.unfollowed().then_some(43004),
+                    Channel::Subscription => None,
+                };
+                let Some(errcode) = blocked else {
+                    r.channel = Some(channel);
+                    return true;
+                };
+                match next {
+                    Some(next) => channel = next,
+                    None => {
+                        *r = Record {
+                            state: RecipientState::Failed,
+                            channel: Some(channel),
+                            errcode,
+                            ..Record::default()
+                        };
+                        work.failed += 1;
+                        return false;
+                    }
+                }
+            }
+        });
+        Ok(())
+    }
+
     /// Records what became of recipient `i`'s request; whether WeChat was
     /// busy or unreachable (the caller waits before sending more).
     fn apply(
         &self,
         r: &mut Record,
-        i: usize,
+        (i, openid): (usize, &str),
         prior: RecipientState,
         fate: Fate,
         work: &mut Pipeline,
     ) -> bool {
         let channel = r.channel.unwrap_or(self.notice.via[0]);
+        // What the refusal teaches of reaching this follower, kept for the
+        // next campaigns.
+        let event = match fate {
+            Fate::Refused(45015 | 45047) => Some(ReachEvent::WindowClosed),
+            Fate::Refused(43004) => Some(ReachEvent::Unfollowed),
+            _ => None,
+        };
+        if let Some(event) = event {
+            work.learnt.push(Learnt {
+                openid: openid.to_owned(),
+                at: self.now(),
+                event,
+            });
+        }
         match fate {
             Fate::Sent(msg_id) => {
                 r.state = RecipientState::Sent;
@@ -699,9 +806,10 @@ impl Run<'_> {
                 undo(r, prior);
                 work.queue.push_front(i);
                 let now = self.now();
-                work.ending.get_or_insert(Ok(ChunkEnd::Wait(Duration::from_secs(
-                    u64::try_from(60 - now.rem_euclid(60)).unwrap_or(1),
-                ))));
+                work.ending
+                    .get_or_insert(Ok(ChunkEnd::Wait(Duration::from_secs(
+                        u64::try_from(60 - now.rem_euclid(60)).unwrap_or(1),
+                    ))));
             }
             Fate::Day => {
                 undo(r, prior);
@@ -758,6 +866,24 @@ impl Run<'_> {
 
     fn now(&self) -> i64 {
         self.options.clock.now()
+    }
+
+    /// Keeps what the answers taught of reaching the followers, then
+    /// writes the chunk's records, if this worker still holds it.
+    async fn save(
+        &self,
+        index: u32,
+        records: &Records,
+        work: &mut Pipeline,
+        now: i64,
+    ) -> Result<bool> {
+        if !work.learnt.is_empty() {
+            self.store
+                .record_reach(&self.campaign.appid, &work.learnt)
+                .await?;
+            work.learnt.clear();
+        }
+        self.write(index, records, now).await
     }
 
     /// Writes the chunk's records, if this worker still holds it.

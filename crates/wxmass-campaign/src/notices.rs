@@ -264,6 +264,109 @@ impl Reported {
     }
 }
 
+/// What is known of reaching one follower of an account, from what the
+/// receiver saw (the last action that opens a customer-service window, an
+/// unfollow) and from what was sent (WeChat refused the window, or the
+/// follower). Unix seconds; `None`: never seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Reach {
+    /// The last action that opened a customer-service window, and what it
+    /// was (how long the window lasts).
+    pub window_opened: Option<(i64, WindowKind)>,
+    /// WeChat last refused a customer-service message (45015, 45047).
+    pub window_closed_at: Option<i64>,
+    /// The follower unfollowed (the event, or WeChat's 43004).
+    pub unfollowed_at: Option<i64>,
+    /// The follower followed (again).
+    pub followed_at: Option<i64>,
+}
+
+/// What opened a customer-service window: a message from the follower
+/// opens it for 48 hours; a menu click, a follow or a QR scan for one
+/// minute (wechat-notifications.md §3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowKind {
+    /// The follower wrote: 48 hours.
+    Message,
+    /// A click, a follow, a scan: a minute.
+    Short,
+}
+
+impl WindowKind {
+    /// How long the window stays open, in seconds.
+    pub fn seconds(self) -> i64 {
+        match self {
+            WindowKind::Message => 48 * 3600,
+            WindowKind::Short => 60,
+        }
+    }
+
+    /// The stored code.
+    pub fn code(self) -> i64 {
+        match self {
+            WindowKind::Message => 1,
+            WindowKind::Short => 2,
+        }
+    }
+
+    /// The kind a stored code stands for.
+    pub fn from_code(code: i64) -> WindowKind {
+        if code == 1 {
+            WindowKind::Message
+        } else {
+            WindowKind::Short
+        }
+    }
+}
+
+impl Reach {
+    /// Whether the follower's customer-service window is known open at
+    /// `now` (`Some(true)`), known closed (`Some(false)`: it expired, or
+    /// WeChat refused it since it opened), or not known (`None`).
+    pub fn window_open(&self, now: i64) -> Option<bool> {
+        match (self.window_opened, self.window_closed_at) {
+            (Some((opened, _)), Some(closed)) if closed >= opened => Some(false),
+            (Some((opened, kind)), _) => Some(now < opened + kind.seconds()),
+            (None, Some(_)) => Some(false),
+            (None, None) => None,
+        }
+    }
+
+    /// Whether the follower is known to have unfollowed (and not followed
+    /// again since).
+    pub fn unfollowed(&self) -> bool {
+        match (self.unfollowed_at, self.followed_at) {
+            (Some(gone), Some(back)) => gone > back,
+            (Some(_), None) => true,
+            _ => false,
+        }
+    }
+}
+
+/// Something learnt about reaching a follower.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReachEvent {
+    /// The follower acted: a customer-service window opened.
+    WindowOpened(WindowKind),
+    /// WeChat refused a customer-service message (45015, 45047).
+    WindowClosed,
+    /// The follower unfollowed (the event, or 43004).
+    Unfollowed,
+    /// The follower followed.
+    Followed,
+}
+
+/// What [`ReachEvent`] was learnt of whom, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Learnt {
+    /// The follower.
+    pub openid: String,
+    /// Unix seconds.
+    pub at: i64,
+    /// What.
+    pub event: ReachEvent,
+}
+
 /// WeChat's limits on one API of an account, as `openapi/quota/get`
 /// reports them: shared by every worker through the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -12,14 +12,14 @@
 
 use std::io::Write as _;
 
-use crate::notices::{NoticeReport, Reported};
+use crate::notices::{Learnt, NoticeReport, ReachEvent, Reported, WindowKind};
 use crate::publishes::PublishReport;
 use crate::store::prelude::*;
 use crate::{JobReport, Recorded, Report, beijing};
 use tokio::sync::{mpsc, oneshot};
 use wxmass_callback::{
     MassSendJobFinish, PublishJobFinish, Push, PushRecorder, RecordError, RecordFuture,
-    SeenRequest, TemplateSendJobFinish,
+    SeenRequest, TemplateSendJobFinish, WindowTrigger,
 };
 
 /// Most requests written in one group.
@@ -37,6 +37,9 @@ struct Pending {
     publish: Option<PublishReport>,
     /// A template message's report (TEMPLATESENDJOBFINISH).
     notice: Option<NoticeReport>,
+    /// What the push says of reaching its follower (a window opened, an
+    /// unfollow).
+    learnt: Vec<Learnt>,
     done: oneshot::Sender<Result<(), RecordError>>,
 }
 
@@ -61,6 +64,54 @@ fn notice_report(t: &TemplateSendJobFinish) -> NoticeReport {
         created_at: t.create_time,
         reported: Reported::of_status(t.status.as_wechat()),
     }
+}
+
+/// What a push says of reaching its follower: a message, a menu click, a
+/// follow or a QR scan opens a customer-service window (a follow is also
+/// a follow); an unsubscribe is an unfollow. Dated by the push's
+/// CreateTime (never later than `now`).
+fn reach_learnt(push: &Push, now: i64) -> Vec<Learnt> {
+    let Push::Other(generic) = push else {
+        return Vec::new();
+    };
+    let at = generic
+        .field("CreateTime")
+        .and_then(|t| t.trim().parse::<i64>().ok())
+        .map_or(now, |t| t.min(now));
+    let mut learnt = Vec::new();
+    if let Some((openid, trigger)) = generic.window_opened() {
+        let kind = match trigger {
+            WindowTrigger::Message => WindowKind::Message,
+            _ => WindowKind::Short,
+        };
+        learnt.push(Learnt {
+            openid: openid.to_owned(),
+            at,
+            event: ReachEvent::WindowOpened(kind),
+        });
+        if trigger == WindowTrigger::Follow {
+            learnt.push(Learnt {
+                openid: openid.to_owned(),
+                at,
+                event: ReachEvent::Followed,
+            });
+        }
+    }
+    let unsubscribed = generic
+        .event()
+        .is_some_and(|e| e.trim().eq_ignore_ascii_case("unsubscribe"));
+    if let Some(openid) = generic
+        .field("FromUserName")
+        .map(str::trim)
+        .filter(|o| unsubscribed && !o.is_empty())
+    {
+        learnt.push(Learnt {
+            openid: openid.to_owned(),
+            at,
+            event: ReachEvent::Unfollowed,
+        });
+    }
+    learnt
 }
 
 /// The journal's form of a report: its counts, and the whole event (to
@@ -149,6 +200,9 @@ impl JournalRecorder {
             // only (the replay guard), until what they feed exists.
             _ => {}
         }
+        let learnt = push
+            .map(|p| reach_learnt(p, beijing::now()))
+            .unwrap_or_default();
         let received = (job, request.clone());
         Box::pin(async move {
             let (done, outcome) = oneshot::channel();
@@ -158,6 +212,7 @@ impl JournalRecorder {
                     received,
                     publish,
                     notice,
+                    learnt,
                     done,
                 })
                 .await
@@ -201,6 +256,7 @@ async fn write_groups(journal: &dyn Store, mut queue: mpsc::Receiver<Pending>) {
             let publishes: Vec<PublishReport> =
                 mine.iter().filter_map(|p| p.publish.clone()).collect();
             let notices: Vec<NoticeReport> = mine.iter().filter_map(|p| p.notice.clone()).collect();
+            let learnt: Vec<Learnt> = mine.iter().flat_map(|p| p.learnt.clone()).collect();
             let (received, waiting): (Vec<Received>, Vec<_>) =
                 mine.into_iter().map(|p| (p.received, p.done)).unzip();
             // Publish reports first: a crash between the two leaves a
@@ -218,6 +274,7 @@ async fn write_groups(journal: &dyn Store, mut queue: mpsc::Receiver<Pending>) {
                         .record_notice_reports(&appid, &notices, beijing::now())
                         .await?;
                 }
+                journal.record_reach(&appid, &learnt).await?;
                 let outcomes = journal.record_received(&appid, &received).await?;
                 Ok::<_, crate::Error>((published, outcomes))
             };
@@ -306,5 +363,48 @@ fn log_reports(received: &[Received], outcomes: &[Recorded]) {
     }
     if !lines.is_empty() {
         let _ = std::io::stderr().lock().write_all(lines.as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn push(xml: &str) -> Push {
+        let doc = wxmass_callback::xml::Document::parse(xml).expect("xml");
+        Push::from_document(&doc).expect("push")
+    }
+
+    #[test]
+    fn a_message_opens_a_window_and_an_unsubscribe_is_an_unfollow() {
+        let wrote = push(
+            "<xml><ToUserName>gh_1</ToUserName><FromUserName>oA</FromUserName><CreateTime>1700000000</CreateTime>\
+             <MsgType>text</MsgType><Content>hi</Content><MsgId>1</MsgId></xml>",
+        );
+        assert_eq!(
+            reach_learnt(&wrote, 1_800_000_000),
+            vec![Learnt {
+                openid: "oA".into(),
+                at: 1_700_000_000,
+                event: ReachEvent::WindowOpened(WindowKind::Message),
+            }]
+        );
+        let left = push(
+            "<xml><ToUserName>gh_1</ToUserName><FromUserName>oB</FromUserName><CreateTime>1700000000</CreateTime>\
+             <MsgType>event</MsgType><Event>unsubscribe</Event></xml>",
+        );
+        assert_eq!(
+            reach_learnt(&left, 1_800_000_000)[0].event,
+            ReachEvent::Unfollowed
+        );
+        // A time from the future is taken as now.
+        let future = push(
+            "<xml><ToUserName>gh_1</ToUserName><FromUserName>oC</FromUserName><CreateTime>1900000000</CreateTime>\
+             <MsgType>event</MsgType><Event>subscribe</Event></xml>",
+        );
+        let learnt = reach_learnt(&future, 1_800_000_000);
+        assert_eq!(learnt.len(), 2);
+        assert!(learnt.iter().all(|l| l.at == 1_800_000_000));
+        assert_eq!(learnt[1].event, ReachEvent::Followed);
     }
 }

@@ -408,3 +408,232 @@ async fn names_in_any_case(store: &dyn Store) {
 async fn user_names_are_the_same_in_any_case_on_both_backends() {
     both(names_in_any_case).await;
 }
+
+/// A fan-out campaign's store: chunks claimed under leases, records and
+/// their counts, reports kept and forgotten, the reach record, the
+/// shared limits.
+async fn fan_out(store: &dyn Store) {
+    use wxmass_campaign::notices::*;
+    let id = "fan";
+    let campaign = Campaign {
+        content: wxmass_campaign::Content::Notice {
+            via: vec![Channel::CustomerService, Channel::Template],
+            template: None,
+            subscription: None,
+            custom_text: Some("hi".into()),
+        },
+        ..campaign(id)
+    };
+    let openids: Vec<String> = (0..1500)
+        .map(|i| format!("oABCDEFGHIJKLMNOPQRSTUV{i:05}"))
+        .collect();
+    let mut chunks = openids.chunks(CHUNK).map(|c| Ok(c.to_vec()));
+    store
+        .plan_recipients(&campaign, &mut chunks)
+        .await
+        .expect("planned");
+    assert_eq!(store.recipients_pending(id).await.expect("pending"), 1500);
+    let now = wxmass_campaign::beijing::now();
+    let ttl = std::time::Duration::from_secs(30);
+    let first = store
+        .claim_chunk(id, "w1", ttl, now)
+        .await
+        .expect("claim")
+        .expect("a chunk");
+    let second = store
+        .claim_chunk(id, "w2", ttl, now)
+        .await
+        .expect("claim")
+        .expect("another");
+    assert_ne!(first.index, second.index, "each worker its own chunk");
+    assert!(
+        store
+            .claim_chunk(id, "w3", ttl, now)
+            .await
+            .expect("claim")
+            .is_none()
+    );
+    let mut records = Records::decode(&first.records).expect("records");
+    records.0[0].state = RecipientState::Sent;
+    records.0[0].reported = Reported::Delivered;
+    records.0[1].state = RecipientState::Unknown;
+    assert!(
+        !store
+            .write_records(
+                id,
+                first.index,
+                "w2",
+                &records.encode(),
+                &records.counts(),
+                ttl,
+                now
+            )
+            .await
+            .expect("write"),
+        "only the lease holder writes"
+    );
+    assert!(
+        store
+            .write_records(
+                id,
+                first.index,
+                "w1",
+                &records.encode(),
+                &records.counts(),
+                ttl,
+                now
+            )
+            .await
+            .expect("write")
+    );
+    let counts = store.recipient_counts(id).await.expect("counts");
+    assert_eq!((counts.of(RecipientState::Sent), counts.delivered), (1, 1));
+    assert_eq!(counts.of(RecipientState::Unknown), 1);
+    assert_eq!(counts.total(), 1500);
+    // Replaced only while nobody holds it and it is as read.
+    store
+        .release_chunk(id, first.index, "w1")
+        .await
+        .expect("release");
+    let old = records.encode();
+    records.0[2].state = RecipientState::Failed;
+    assert!(
+        !store
+            .replace_records(
+                id,
+                first.index,
+                b"not what was read",
+                &records.encode(),
+                &records.counts(),
+                now
+            )
+            .await
+            .expect("replace")
+    );
+    assert!(
+        store
+            .replace_records(
+                id,
+                first.index,
+                &old,
+                &records.encode(),
+                &records.counts(),
+                now
+            )
+            .await
+            .expect("replace")
+    );
+    let page = store.chunk_page(id, None, 10).await.expect("page");
+    assert_eq!(page.len(), 2);
+    // Reports: kept once, found by follower, forgotten.
+    let report = NoticeReport {
+        openid: openids[0].clone(),
+        msg_id: 7,
+        created_at: now,
+        reported: Reported::UserBlock,
+    };
+    for _ in 0..2 {
+        store
+            .record_notice_reports("wxapp", std::slice::from_ref(&report), now)
+            .await
+            .expect("kept");
+    }
+    let found = store
+        .notice_reports("wxapp", &openids[..2])
+        .await
+        .expect("found");
+    assert_eq!(found, vec![report.clone()]);
+    store
+        .forget_notice_reports("wxapp", &found)
+        .await
+        .expect("forgot");
+    assert!(
+        store
+            .notice_reports("wxapp", &openids[..2])
+            .await
+            .expect("none")
+            .is_empty()
+    );
+    // The reach record: each field moves forward only.
+    let learnt = |at, event| Learnt {
+        openid: openids[0].clone(),
+        at,
+        event,
+    };
+    store
+        .record_reach(
+            "wxapp",
+            &[
+                learnt(now - 100, ReachEvent::WindowOpened(WindowKind::Message)),
+                learnt(now - 200, ReachEvent::WindowOpened(WindowKind::Short)),
+                learnt(now - 50, ReachEvent::Unfollowed),
+            ],
+        )
+        .await
+        .expect("reach");
+    let reach = store.reach("wxapp", &openids[..2]).await.expect("reach");
+    assert_eq!(reach.len(), 1);
+    let r = reach[&openids[0]];
+    assert_eq!(r.window_opened, Some((now - 100, WindowKind::Message)));
+    assert_eq!(r.window_open(now), Some(true));
+    assert!(r.unfollowed());
+    store
+        .record_reach("wxapp", &[learnt(now - 10, ReachEvent::WindowClosed)])
+        .await
+        .expect("closed");
+    let r = store.reach("wxapp", &openids[..1]).await.expect("reach")[&openids[0]];
+    assert_eq!(r.window_open(now), Some(false));
+    // The shared limits: a day of 5 calls, 3 a minute.
+    let api = "/cgi-bin/message/template/send";
+    let day = wxmass_campaign::beijing::day_number(now);
+    assert_eq!(
+        store.api_limits("wxapp", api, day).await.expect("limits"),
+        None
+    );
+    let limits = ApiLimits {
+        daily: Some(5),
+        rate: Some((3, 60)),
+    };
+    store
+        .note_api_limits("wxapp", api, day, &limits, 1)
+        .await
+        .expect("noted");
+    assert_eq!(
+        store.api_limits("wxapp", api, day).await.expect("limits"),
+        Some(limits)
+    );
+    let minute = now - now.rem_euclid(60);
+    assert_eq!(
+        store
+            .take_api_calls("wxapp", api, 10, minute)
+            .await
+            .expect("take"),
+        Granted::Calls(3)
+    );
+    assert!(matches!(
+        store
+            .take_api_calls("wxapp", api, 1, minute + 1)
+            .await
+            .expect("take"),
+        Granted::PeriodSpent(59)
+    ));
+    assert_eq!(
+        store
+            .take_api_calls("wxapp", api, 10, minute + 60)
+            .await
+            .expect("take"),
+        Granted::Calls(1)
+    );
+    assert_eq!(
+        store
+            .take_api_calls("wxapp", api, 1, minute + 120)
+            .await
+            .expect("take"),
+        Granted::DaySpent
+    );
+}
+
+#[tokio::test]
+async fn fan_out_on_both_backends() {
+    both(fan_out).await;
+}

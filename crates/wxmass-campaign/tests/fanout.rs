@@ -11,7 +11,9 @@ use std::time::Duration;
 use wxmass_api::Client;
 use wxmass_campaign::audience::spool_followers;
 use wxmass_campaign::fanout::{self, Fanned, FanoutOptions, Unobserved};
-use wxmass_campaign::notices::{Channel, RecipientState, Records, TemplateNotice};
+use wxmass_campaign::notices::{
+    Channel, Learnt, ReachEvent, RecipientState, Records, TemplateNotice, WindowKind,
+};
 use wxmass_campaign::store::{self, Store};
 use wxmass_campaign::{Audience, Campaign, Content, OpenIdList, beijing, plan};
 use wxmass_emulator::config::EmulatorConfig;
@@ -319,10 +321,22 @@ async fn customer_service_goes_to_open_windows_and_the_rest_by_template() {
         let account = s.emulator.emulator.account();
         (0..30).map(|i| account.openid_of(i)).collect()
     };
-    // Ten followers wrote lately: their window is open.
+    // Ten followers wrote lately: their window is open, and the receiver
+    // recorded it.
+    let now = beijing::now();
+    let mut learnt = Vec::new();
     for openid in &openids[..10] {
         open_window(&s, openid);
+        learnt.push(Learnt {
+            openid: openid.clone(),
+            at: now,
+            event: ReachEvent::WindowOpened(WindowKind::Message),
+        });
     }
+    s.store
+        .record_reach(s.client.appid(), &learnt)
+        .await
+        .expect("reach recorded");
     let content = Content::Notice {
         via: Channel::AUTO.to_vec(),
         template: Some(t),
@@ -347,6 +361,45 @@ async fn customer_service_goes_to_open_windows_and_the_rest_by_template() {
         Some(&10)
     );
     assert_eq!(tally.sent_by_channel.get(&Channel::Template), Some(&20));
+    // Customer service was tried only where the window is known open: no
+    // call spent on a closed one.
+    assert_eq!(s.emulator.emulator.calls().get(CUSTOM_SEND), Some(&10));
+}
+
+#[tokio::test]
+async fn a_closed_window_is_learnt_from_wechats_refusal_and_not_tried_again() {
+    let s = setup(8).await;
+    let t = template(&s.client).await;
+    let custom_only = Content::Notice {
+        via: vec![Channel::CustomerService],
+        template: None,
+        subscription: None,
+        custom_text: Some("您的订单已发货".into()),
+    };
+    // Nothing is known of their windows: customer service alone is tried,
+    // and WeChat refuses every one (45015).
+    let first = plan_to_all(&s, "n-7", custom_only).await;
+    assert_eq!(run(&s, &first, "w7").await, Fanned::Done);
+    let tally = fanout::tally(&*s.store, "n-7").await.expect("tally");
+    assert_eq!(tally.failed_by_errcode.get(&45015), Some(&8));
+    assert_eq!(s.emulator.emulator.calls().get(CUSTOM_SEND), Some(&8));
+    // The next notice by customer service, then template, goes straight to
+    // the template: the windows are known closed.
+    let auto = Content::Notice {
+        via: Channel::AUTO.to_vec(),
+        template: Some(t),
+        subscription: None,
+        custom_text: Some("您的订单已发货".into()),
+    };
+    let second = plan_to_all(&s, "n-8", auto).await;
+    assert_eq!(run(&s, &second, "w8").await, Fanned::Done);
+    assert_eq!(
+        s.emulator.emulator.calls().get(CUSTOM_SEND),
+        Some(&8),
+        "no call to a closed window"
+    );
+    let tally = fanout::tally(&*s.store, "n-8").await.expect("tally");
+    assert_eq!(tally.sent_by_channel.get(&Channel::Template), Some(&8));
 }
 
 #[tokio::test]

@@ -252,10 +252,16 @@ pub async fn notify(
         "cli".to_owned()
     });
     let mut options = options;
-    if let Some(w) = std::env::var("WXMASS_FANOUT_WINDOW").ok().and_then(|v| v.parse().ok()) {
+    if let Some(w) = std::env::var("WXMASS_FANOUT_WINDOW")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
         options.window = w;
     }
-    if let Some(w) = std::env::var("WXMASS_FANOUT_IN_FLIGHT").ok().and_then(|v| v.parse().ok()) {
+    if let Some(w) = std::env::var("WXMASS_FANOUT_IN_FLIGHT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
         options.in_flight = w;
     }
     let interrupt = crate::stop::Stop::listen();

@@ -24,7 +24,7 @@ use async_trait::async_trait;
 use crate::error::{Error, Result};
 use crate::lifecycle::{CampaignState, Change, Step, Which};
 use crate::lists::SavedList;
-use crate::notices::{ApiLimits, Granted, NoticeReport, StateCounts};
+use crate::notices::{ApiLimits, Granted, Learnt, NoticeReport, Reach, StateCounts};
 use crate::people::{Account, AuditEntry, Credential, Role, Scoped, Testers, TokenRecord, User};
 use crate::publishes::{PublishRecord, PublishReport};
 use crate::sign_ins::SignInFailures;
@@ -224,6 +224,16 @@ pub trait RecipientStore: Send + Sync {
     async fn forget_notice_reports(&self, appid: &str, reports: &[NoticeReport]) -> Result<()>;
     /// Forgets reports received before `before` that no recipient claimed.
     async fn prune_notice_reports(&self, before: i64) -> Result<u64>;
+    /// Keeps what was learnt of reaching `appid`'s followers (each field
+    /// only moves forward in time).
+    async fn record_reach(&self, appid: &str, learnt: &[Learnt]) -> Result<()>;
+    /// What is known of reaching these followers of `appid` (those never
+    /// seen are left out).
+    async fn reach(
+        &self,
+        appid: &str,
+        openids: &[String],
+    ) -> Result<std::collections::HashMap<String, Reach>>;
     /// The limits noted for `appid`'s `api` on Beijing day `day` (days since
     /// 1970-01-01 in Beijing); `None`: not asked today.
     async fn api_limits(&self, appid: &str, api: &str, day: i64) -> Result<Option<ApiLimits>>;
@@ -240,8 +250,7 @@ pub trait RecipientStore: Send + Sync {
     /// Takes up to `want` of `appid`'s calls to `api` at `now` (Unix
     /// seconds), within the day's limit and the rate noted for the day, in
     /// one transaction for every worker of the account.
-    async fn take_api_calls(&self, appid: &str, api: &str, want: u32, now: i64)
-    -> Result<Granted>;
+    async fn take_api_calls(&self, appid: &str, api: &str, want: u32, now: i64) -> Result<Granted>;
     /// Rewrites each chunk of `campaign` that no live lease holds with
     /// `f`, which changes its records in place and returns their counts
     /// (`None`: unchanged), in one transaction; returns how many chunks `f` changed.

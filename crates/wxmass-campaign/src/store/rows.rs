@@ -3,9 +3,9 @@
 use serde::Serialize;
 
 use crate::Campaign;
-use crate::notices::{ApiLimits, Granted};
 use crate::error::{Error, Result};
 use crate::lifecycle::{CampaignState, Which};
+use crate::notices::{ApiLimits, Granted, Learnt, Reach, ReachEvent, WindowKind};
 use crate::people::{AccountType, Role, Testers};
 use crate::spec::{Audience, Recorded};
 
@@ -204,7 +204,13 @@ pub(super) fn limit_columns(limits: &ApiLimits) -> (Option<i64>, Option<i64>, Op
 
 /// What a take of `want` calls gets under `limits`, with `used` made today
 /// and `period_used` in the rate's current period at `now`.
-pub(super) fn grant(limits: &ApiLimits, want: u32, used: u64, period_used: u64, now: i64) -> Granted {
+pub(super) fn grant(
+    limits: &ApiLimits,
+    want: u32,
+    used: u64,
+    period_used: u64,
+    now: i64,
+) -> Granted {
     let mut granted = u64::from(want);
     if let Some(daily) = limits.daily {
         granted = granted.min(daily.saturating_sub(used));
@@ -221,3 +227,70 @@ pub(super) fn grant(limits: &ApiLimits, want: u32, used: u64, period_used: u64, 
     }
     Granted::Calls(u32::try_from(granted).unwrap_or(want).max(1))
 }
+
+/// The `wxmass_reach` columns a learnt event sets: (window_opened_at,
+/// window_kind, window_closed_at, unfollowed_at, followed_at).
+pub(super) type ReachColumns = (
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
+/// The columns `learnt` sets (the others `None`: left as they are).
+pub(super) fn reach_columns(learnt: &Learnt) -> ReachColumns {
+    let at = Some(learnt.at);
+    match learnt.event {
+        ReachEvent::WindowOpened(kind) => (at, Some(kind.code()), None, None, None),
+        ReachEvent::WindowClosed => (None, None, at, None, None),
+        ReachEvent::Unfollowed => (None, None, None, at, None),
+        ReachEvent::Followed => (None, None, None, None, at),
+    }
+}
+
+/// A `wxmass_reach` row as [`Reach`].
+pub(super) fn reach_of(c: ReachColumns) -> Reach {
+    Reach {
+        window_opened: c.0.map(|at| (at, WindowKind::from_code(c.1.unwrap_or(2)))),
+        window_closed_at: c.2,
+        unfollowed_at: c.3,
+        followed_at: c.4,
+    }
+}
+
+/// Keeps each column's later time: the statement for SQLite (`?N`, NULLs
+/// passed over by `coalesce`) or PostgreSQL (`$N`, `GREATEST`).
+pub(super) fn record_reach_sql(postgres: bool) -> String {
+    let greatest = |a: &str, b: &str| match postgres {
+        true => format!("GREATEST({a}, {b})"),
+        false => format!("max(coalesce({a}, {b}), coalesce({b}, {a}))"),
+    };
+    let mut sql = RECORD_REACH_SQL.to_owned();
+    for column in [
+        "window_opened_at",
+        "window_closed_at",
+        "unfollowed_at",
+        "followed_at",
+    ] {
+        sql = sql.replace(
+            &format!("GREATEST_OF(wxmass_reach.{column}, excluded.{column})"),
+            &greatest(
+                &format!("wxmass_reach.{column}"),
+                &format!("excluded.{column}"),
+            ),
+        );
+    }
+    if postgres { sql.replace('?', "$") } else { sql }
+}
+
+const RECORD_REACH_SQL: &str = "INSERT INTO wxmass_reach \
+     (appid, openid, window_opened_at, window_kind, window_closed_at, unfollowed_at, followed_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+     ON CONFLICT (appid, openid) DO UPDATE SET \
+     window_kind = CASE WHEN excluded.window_opened_at >= coalesce(wxmass_reach.window_opened_at, 0) \
+         THEN excluded.window_kind ELSE wxmass_reach.window_kind END, \
+     window_opened_at = GREATEST_OF(wxmass_reach.window_opened_at, excluded.window_opened_at), \
+     window_closed_at = GREATEST_OF(wxmass_reach.window_closed_at, excluded.window_closed_at), \
+     unfollowed_at = GREATEST_OF(wxmass_reach.unfollowed_at, excluded.unfollowed_at), \
+     followed_at = GREATEST_OF(wxmass_reach.followed_at, excluded.followed_at)";

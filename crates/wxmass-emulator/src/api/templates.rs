@@ -506,7 +506,11 @@ pub fn send(emulator: &Emulator, call: &Call) -> WxResult<Value> {
                 break;
             };
             // Forgotten only if not used again since.
-            if templates.recent.get(&key).is_some_and(|(used, _)| *used == at) {
+            if templates
+                .recent
+                .get(&key)
+                .is_some_and(|(used, _)| *used == at)
+            {
                 templates.recent.remove(&key);
             }
         }

@@ -62,9 +62,11 @@ async fn wait_for(app: &TestApp, token: &str, what: &str, done: impl Fn(&Value) 
 async fn a_notice_stops_at_the_daily_quota_and_the_server_finishes_it_after_midnight() {
     let app = TestApp::with_followers(FOLLOWERS);
     let emulator = app.emulator().clone();
-    app.state.clock().make_movable(Some(Box::new(move |seconds| {
-        emulator.clock.advance(seconds)
-    })));
+    app.state
+        .clock()
+        .make_movable(Some(Box::new(move |seconds| {
+            emulator.clock.advance(seconds)
+        })));
     app.emulator().templates().daily_limit = DAILY;
     let admin = app.first_admin().await;
     app.account(&admin, APPID).await;
@@ -80,15 +82,22 @@ async fn a_notice_stops_at_the_daily_quota_and_the_server_finishes_it_after_midn
             "POST",
             "/api/v1/campaigns",
             Some(&admin),
-            Some(json!({"id": "shipped", "appid": APPID, "name": "Order shipped",
+            Some(
+                json!({"id": "shipped", "appid": APPID, "name": "Order shipped",
                 "content": {"type": "notice", "via": ["template"],
                             "template": {"template_id": template_id, "data": data}},
-                "audience": {"kind": "all"}})),
+                "audience": {"kind": "all"}}),
+            ),
         )
         .await;
     assert_eq!(status, 201, "{answer}");
     let (status, answer) = app
-        .call("POST", "/api/v1/campaigns/shipped/submit", Some(&admin), None)
+        .call(
+            "POST",
+            "/api/v1/campaigns/shipped/submit",
+            Some(&admin),
+            None,
+        )
         .await;
     assert_eq!(status, 200, "{answer}");
     let now = wxmass_campaign::beijing::rfc3339(app.state.now());

@@ -504,7 +504,12 @@ fn three_workers_stop_together_at_the_daily_quota() {
         .wxmass(0)
         .args(["notify", "--template", &template])
         .args(["--data", "thing1=钢笔", "--data", "thing2=顺丰速运"])
-        .args(["--data", "character_string3=SF1234567890", "--data", "time4=2026-12-06 10:00"])
+        .args([
+            "--data",
+            "character_string3=SF1234567890",
+            "--data",
+            "time4=2026-12-06 10:00",
+        ])
         .arg("--openids")
         .arg(&list)
         .args(["--campaign", "shipped", "--yes"])
@@ -526,9 +531,16 @@ fn three_workers_stop_together_at_the_daily_quota() {
         }
     }
     let stats = admin(&run.url, "GET", "/_emulator/stats", "");
-    assert_eq!(stats["calls"]["/cgi-bin/message/template/send"], DAILY, "{stats}");
+    assert_eq!(
+        stats["calls"]["/cgi-bin/message/template/send"], DAILY,
+        "{stats}"
+    );
     assert_eq!(run.ledger("template", FOLLOWERS).len() as u64, DAILY);
     let status = run.status(false);
     assert_eq!(status["by_state"]["sent"], DAILY, "{status}");
-    assert_eq!(status["by_state"]["planned"], u64::from(FOLLOWERS) - DAILY, "{status}");
+    assert_eq!(
+        status["by_state"]["planned"],
+        u64::from(FOLLOWERS) - DAILY,
+        "{status}"
+    );
 }

@@ -6,7 +6,9 @@ use async_trait::async_trait;
 
 use super::PgStore;
 use crate::error::Result;
-use crate::notices::{ApiLimits, Granted, NoticeReport, Records, Reported, StateCounts};
+use crate::notices::{
+    ApiLimits, Granted, Learnt, NoticeReport, Reach, Records, Reported, StateCounts,
+};
 use crate::openids;
 use crate::spec::*;
 use crate::store::rows::*;
@@ -344,6 +346,55 @@ impl RecipientStore for PgStore {
         .await
     }
 
+    async fn record_reach(&self, appid: &str, learnt: &[Learnt]) -> Result<()> {
+        if learnt.is_empty() {
+            return Ok(());
+        }
+        self.with(async |c| {
+            let tx = c.transaction().await?;
+            let upsert = tx.prepare(&record_reach_sql(true)).await?;
+            for l in learnt {
+                let (a, b, c2, d, e) = reach_columns(l);
+                let b = b.map(|kind| kind as i32);
+                tx.execute(&upsert, &[&appid, &l.openid, &a, &b, &c2, &d, &e])
+                    .await?;
+            }
+            tx.commit().await
+        })
+        .await
+    }
+
+    async fn reach(
+        &self,
+        appid: &str,
+        openids: &[String],
+    ) -> Result<std::collections::HashMap<String, Reach>> {
+        let rows = self
+            .with(async |c| {
+                c.query(
+                    &c.prepare_cached(
+                        "SELECT openid, window_opened_at, window_kind, window_closed_at, unfollowed_at,
+                                followed_at
+                         FROM wxmass_reach WHERE appid = $1 AND openid = ANY($2)",
+                    )
+                    .await?,
+                    &[&appid, &openids],
+                )
+                .await
+            })
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let kind: Option<i32> = r.get(2);
+                (
+                    r.get::<_, String>(0),
+                    reach_of((r.get(1), kind.map(i64::from), r.get(3), r.get(4), r.get(5))),
+                )
+            })
+            .collect())
+    }
+
     async fn api_limits(&self, appid: &str, api: &str, day: i64) -> Result<Option<ApiLimits>> {
         let row = self
             .with(async |c| {
@@ -392,13 +443,7 @@ impl RecipientStore for PgStore {
 
     /// As on SQLite: the day's row locked (`FOR UPDATE`) while the calls
     /// are counted, so that workers on every host take from one count.
-    async fn take_api_calls(
-        &self,
-        appid: &str,
-        api: &str,
-        want: u32,
-        now: i64,
-    ) -> Result<Granted> {
+    async fn take_api_calls(&self, appid: &str, api: &str, want: u32, now: i64) -> Result<Granted> {
         let day = crate::beijing::day_number(now);
         self.with(async |c| {
             let tx = c.transaction().await?;

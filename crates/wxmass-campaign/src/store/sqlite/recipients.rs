@@ -5,7 +5,9 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::SqliteStore;
 use crate::error::Result;
-use crate::notices::{ApiLimits, Granted, NoticeReport, Records, Reported, StateCounts};
+use crate::notices::{
+    ApiLimits, Granted, Learnt, NoticeReport, Reach, Records, Reported, StateCounts,
+};
 use crate::openids;
 use crate::spec::*;
 use crate::store::rows::*;
@@ -304,6 +306,47 @@ impl RecipientStore for SqliteStore {
         Ok(n as u64)
     }
 
+    async fn record_reach(&self, appid: &str, learnt: &[Learnt]) -> Result<()> {
+        if learnt.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut upsert = tx.prepare_cached(&record_reach_sql(false))?;
+            for l in learnt {
+                let (a, b, c, d, e) = reach_columns(l);
+                upsert.execute(params![appid, l.openid, a, b, c, d, e])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    async fn reach(
+        &self,
+        appid: &str,
+        openids: &[String],
+    ) -> Result<std::collections::HashMap<String, Reach>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT window_opened_at, window_kind, window_closed_at, unfollowed_at, followed_at
+             FROM wxmass_reach WHERE appid = ?1 AND openid = ?2",
+        )?;
+        let mut out = std::collections::HashMap::new();
+        for openid in openids {
+            let row = stmt
+                .query_row(params![appid, openid], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+                .optional()?;
+            if let Some(row) = row {
+                out.insert(openid.clone(), reach_of(row));
+            }
+        }
+        Ok(out)
+    }
+
     async fn api_limits(&self, appid: &str, api: &str, day: i64) -> Result<Option<ApiLimits>> {
         let row: Option<(Option<i64>, Option<i64>, Option<i64>)> = self
             .conn()
@@ -339,13 +382,7 @@ impl RecipientStore for SqliteStore {
         Ok(())
     }
 
-    async fn take_api_calls(
-        &self,
-        appid: &str,
-        api: &str,
-        want: u32,
-        now: i64,
-    ) -> Result<Granted> {
+    async fn take_api_calls(&self, appid: &str, api: &str, want: u32, now: i64) -> Result<Granted> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let day = crate::beijing::day_number(now);

@@ -32,3 +32,13 @@ CREATE TABLE wxmass_api_days (
 CREATE TABLE wxmass_api_periods (
     appid TEXT NOT NULL, api TEXT NOT NULL, period BIGINT NOT NULL, used BIGINT NOT NULL,
     PRIMARY KEY (appid, api, period));
+-- What is known of reaching each follower of an account: from the receiver
+-- (the last action that opened a customer-service window and its kind, unfollows
+-- and follows) and from what was sent (WeChat refused the window: 45015, 45047;
+-- the follower: 43004). A notice sent by customer service then a template goes
+-- by customer service only to those whose window is known open.
+CREATE TABLE wxmass_reach (
+    appid TEXT NOT NULL, openid TEXT NOT NULL,
+    window_opened_at BIGINT, window_kind INTEGER, window_closed_at BIGINT,
+    unfollowed_at BIGINT, followed_at BIGINT,
+    PRIMARY KEY (appid, openid));
