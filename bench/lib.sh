@@ -27,7 +27,11 @@ start_emulator() {
   [ -n "${EMULATOR_CORE:-}" ] && command -v taskset >/dev/null && run=(taskset -c "$EMULATOR_CORE")
   "${run[@]}" "$TARGET_DIR/release/wxmass-emulator" --listen 127.0.0.1:0 "$@" > "$EMULATOR_LOG" &
   EMULATOR_PID=$!
-  until [ -s "$EMULATOR_LOG" ]; do sleep 0.01; done
+  until [ -s "$EMULATOR_LOG" ]; do
+    # An emulator that refused its flags ends: say so rather than wait.
+    kill -0 "$EMULATOR_PID" 2>/dev/null || { echo "the emulator did not start (flags: $*)" >&2; exit 1; }
+    sleep 0.01
+  done
   EMULATOR_URL=$(head -n 1 "$EMULATOR_LOG" | awk '{print $4}')
 }
 
