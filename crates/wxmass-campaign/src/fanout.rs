@@ -285,6 +285,8 @@ struct Pipeline {
     /// Written `sending`, waiting for a request slot: (recipient, its
     /// state before, channel).
     ready: std::collections::VecDeque<(usize, RecipientState, Channel)>,
+    /// When the calls of `ready` were taken from the shared limits.
+    taken_at: i64,
     /// Results since the last write.
     done: usize,
     sent: u64,
@@ -528,6 +530,10 @@ impl Run<'_> {
                     self.next_window(&mut records, &openids, &mut work, now)
                         .await?;
                     if !self.save(chunk.index, &records, &mut work, now).await? {
+                        // Another worker took the chunk: what was readied
+                        // is its to send, but these calls were not made.
+                        let unsent: Vec<_> = work.ready.drain(..).collect();
+                        self.give_back(&unsent, work.taken_at).await?;
                         return Ok(ChunkEnd::Next);
                     }
                     self.observer.recorded(work.sent, work.failed, work.unknown);
@@ -536,10 +542,13 @@ impl Run<'_> {
                 }
             }
             if running.is_empty() {
-                // Nothing out: what was readied but not sent goes back.
-                while let Some((i, prior, _)) = work.ready.pop_front() {
+                // Nothing out: what was readied but not sent goes back, and
+                // so do its calls.
+                let unsent: Vec<_> = work.ready.drain(..).collect();
+                for &(i, prior, _) in &unsent {
                     undo(&mut records.0[i], prior);
                 }
+                self.give_back(&unsent, work.taken_at).await?;
                 let now = self.now();
                 let ending = match work.ending.take() {
                     Some(ending) => Some(ending),
@@ -582,6 +591,8 @@ impl Run<'_> {
             if work.done >= self.options.window {
                 let now = self.now();
                 if !self.save(chunk.index, &records, &mut work, now).await? {
+                    let unsent: Vec<_> = work.ready.drain(..).collect();
+                    self.give_back(&unsent, work.taken_at).await?;
                     return Ok(ChunkEnd::Next);
                 }
                 self.observer.recorded(work.sent, work.failed, work.unknown);
@@ -652,6 +663,7 @@ impl Run<'_> {
                 continue;
             };
             *left -= 1;
+            work.taken_at = now;
             work.ready.push_back((i, r.state, channel));
             if r.state == RecipientState::Planned {
                 *r = Record {
@@ -866,6 +878,23 @@ impl Run<'_> {
 
     fn now(&self) -> i64 {
         self.options.clock.now()
+    }
+
+    /// Gives back the calls taken for `unsent` recipients, per channel.
+    async fn give_back(
+        &self,
+        unsent: &[(usize, RecipientState, Channel)],
+        taken_at: i64,
+    ) -> Result<()> {
+        for channel in self.notice.via.iter().copied() {
+            let n = unsent.iter().filter(|(_, _, c)| *c == channel).count() as u32;
+            if n > 0 {
+                self.store
+                    .give_back_api_calls(&self.campaign.appid, api_path(channel), n, taken_at)
+                    .await?;
+            }
+        }
+        Ok(())
     }
 
     /// Keeps what the answers taught of reaching the followers, then

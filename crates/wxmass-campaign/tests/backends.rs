@@ -631,6 +631,18 @@ async fn fan_out(store: &dyn Store) {
             .expect("take"),
         Granted::DaySpent
     );
+    // Calls taken and not made are given back.
+    store
+        .give_back_api_calls("wxapp", api, 2, minute + 120)
+        .await
+        .expect("given back");
+    assert_eq!(
+        store
+            .take_api_calls("wxapp", api, 5, minute + 120)
+            .await
+            .expect("take"),
+        Granted::Calls(2)
+    );
 }
 
 #[tokio::test]

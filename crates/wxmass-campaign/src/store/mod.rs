@@ -251,6 +251,15 @@ pub trait RecipientStore: Send + Sync {
     /// seconds), within the day's limit and the rate noted for the day, in
     /// one transaction for every worker of the account.
     async fn take_api_calls(&self, appid: &str, api: &str, want: u32, now: i64) -> Result<Granted>;
+    /// Gives back `n` calls taken at `taken_at` and not made (their
+    /// recipients were readied, then the run ended before they left).
+    async fn give_back_api_calls(
+        &self,
+        appid: &str,
+        api: &str,
+        n: u32,
+        taken_at: i64,
+    ) -> Result<()>;
     /// Rewrites each chunk of `campaign` that no live lease holds with
     /// `f`, which changes its records in place and returns their counts
     /// (`None`: unchanged), in one transaction; returns how many chunks `f` changed.

@@ -501,6 +501,38 @@ impl RecipientStore for PgStore {
         .await
     }
 
+    async fn give_back_api_calls(
+        &self,
+        appid: &str,
+        api: &str,
+        n: u32,
+        taken_at: i64,
+    ) -> Result<()> {
+        let day = crate::beijing::day_number(taken_at);
+        let n = i64::from(n);
+        self.with(async |c| {
+            let tx = c.transaction().await?;
+            let row = tx
+                .query_opt(
+                    "UPDATE wxmass_api_days SET used = GREATEST(used - $4, 0)
+                     WHERE appid = $1 AND api = $2 AND day = $3 RETURNING rate_seconds",
+                    &[&appid, &api, &day, &n],
+                )
+                .await?;
+            let seconds: Option<i64> = row.and_then(|r| r.get(0));
+            if let Some(seconds) = seconds.filter(|s| *s > 0) {
+                tx.execute(
+                    "UPDATE wxmass_api_periods SET used = GREATEST(used - $4, 0)
+                     WHERE appid = $1 AND api = $2 AND period = $3",
+                    &[&appid, &api, &taken_at.div_euclid(seconds), &n],
+                )
+                .await?;
+            }
+            tx.commit().await
+        })
+        .await
+    }
+
     async fn rewrite_chunks(
         &self,
         campaign: &str,

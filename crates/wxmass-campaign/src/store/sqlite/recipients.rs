@@ -433,6 +433,36 @@ impl RecipientStore for SqliteStore {
         Ok(granted)
     }
 
+    async fn give_back_api_calls(
+        &self,
+        appid: &str,
+        api: &str,
+        n: u32,
+        taken_at: i64,
+    ) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let day = crate::beijing::day_number(taken_at);
+        let seconds: Option<i64> = tx
+            .query_row(
+                "UPDATE wxmass_api_days SET used = max(used - ?4, 0)
+                 WHERE appid = ?1 AND api = ?2 AND day = ?3 RETURNING rate_seconds",
+                params![appid, api, day, n],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        if let Some(seconds) = seconds.filter(|s| *s > 0) {
+            tx.execute(
+                "UPDATE wxmass_api_periods SET used = max(used - ?4, 0)
+                 WHERE appid = ?1 AND api = ?2 AND period = ?3",
+                params![appid, api, taken_at.div_euclid(seconds), n],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     async fn rewrite_chunks(
         &self,
         campaign: &str,
