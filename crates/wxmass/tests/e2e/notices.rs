@@ -155,11 +155,25 @@ impl Run {
     }
 
     fn worker(&self, n: usize, clock_offset: i64) -> Killed {
+        self.worker_with_lease(n, clock_offset, 2)
+    }
+
+    /// A worker whose claims last `lease` seconds (short, for takeovers
+    /// soon after a kill).
+    fn worker_with_lease(&self, n: usize, clock_offset: i64, lease: u32) -> Killed {
         let log =
             std::fs::File::create(self.home.path().join(format!("worker-{n}.log"))).expect("log");
+        let lease = lease.to_string();
         Killed(
             self.wxmass(clock_offset)
-                .args(["worker", "--once", "--campaign", "shipped", "--lease", "2"])
+                .args([
+                    "worker",
+                    "--once",
+                    "--campaign",
+                    "shipped",
+                    "--lease",
+                    &lease,
+                ])
                 .stdout(Stdio::null())
                 .stderr(log)
                 .spawn()
