@@ -72,6 +72,9 @@ pub struct Emulator {
     windows: Mutex<api::custom::Windows>,
     subscriptions: Mutex<api::subscribe::Subscriptions>,
     jobs_notify: Notify,
+    /// Pushes in flight at once: WeChat's push servers do not open tens of
+    /// thousands of connections to one receiver when many jobs end together.
+    push_slots: tokio::sync::Semaphore,
     http: reqwest::Client,
 }
 
@@ -100,6 +103,7 @@ impl Emulator {
             windows: Mutex::new(api::custom::Windows::default()),
             subscriptions: Mutex::new(api::subscribe::Subscriptions::default()),
             jobs_notify: Notify::new(),
+            push_slots: tokio::sync::Semaphore::new(PUSHES_AT_ONCE),
             http: reqwest::Client::builder()
                 .pool_max_idle_per_host(4)
                 .build()
@@ -189,6 +193,9 @@ impl Emulator {
         self.jobs_notify.notify_one();
     }
 }
+
+/// Pushes the emulator makes at once, at most.
+pub const PUSHES_AT_ONCE: usize = 256;
 
 /// An emulator serving on a listener.
 #[derive(Debug)]

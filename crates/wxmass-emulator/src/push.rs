@@ -244,6 +244,8 @@ async fn push_with_retries(emulator: Arc<Emulator>, event: &'static str, msg_id:
             accepted: false,
             at_ms: wall_ms(),
         };
+        // A slot for the attempt (not for the wait before a retry).
+        let slot = emulator.push_slots.acquire().await;
         match seal(&target, &emulator.config.appid, &original_id, &xml) {
             Err(e) => record.error = Some(e),
             Ok(push) => {
@@ -268,6 +270,7 @@ async fn push_with_retries(emulator: Arc<Emulator>, event: &'static str, msg_id:
                 }
             }
         }
+        drop(slot);
         let accepted = record.accepted;
         tracing::debug!(event, msg_id, attempt, accepted, "report pushed");
         emulator.record_push(record);
