@@ -154,32 +154,9 @@ pub async fn work(
 ) -> Result<Worked> {
     let worked = rounds(journal, client, campaign, message, options, observer, stop).await?;
     if matches!(worked, Worked::Done) {
-        finish_unmanaged(journal, &campaign.id).await?;
+        journal.finish_unmanaged(&campaign.id).await?;
     }
     Ok(worked)
-}
-
-/// A campaign no server runs (sent with the CLI or a worker: it has no
-/// creator) is finished once every batch is submitted, by whoever records
-/// the last; a server finishes its own.
-pub(crate) async fn finish_unmanaged(journal: &dyn Store, id: &str) -> Result<()> {
-    use crate::lifecycle::{CampaignState, Change};
-    if let Some(c) = journal.campaign(id).await?
-        && c.created_by.is_none()
-        && c.state == CampaignState::Running
-    {
-        let now = crate::beijing::now();
-        journal
-            .set_campaign_state(
-                id,
-                CampaignState::Running,
-                CampaignState::Finished,
-                &Change::default(),
-                now,
-            )
-            .await?;
-    }
-    Ok(())
 }
 
 /// [`work`]'s rounds.

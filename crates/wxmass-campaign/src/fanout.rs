@@ -375,7 +375,7 @@ pub async fn work(
             .await?
         else {
             if store.recipients_pending(&campaign.id).await? == 0 {
-                crate::engine::finish_unmanaged(store, &campaign.id).await?;
+                store.finish_unmanaged(&campaign.id).await?;
                 return Ok(Fanned::Done);
             }
             // Others hold the rest: wait for them to finish, or for their

@@ -2,8 +2,11 @@
 //! print it (its own module: `send` prints it without reaching into the
 //! commands).
 
+use std::collections::BTreeMap;
+
 use anyhow::{Context, Result};
 use serde_json::json;
+use wxmass_campaign::notices::{RecipientState, Reported, Tally};
 use wxmass_campaign::store::prelude::*;
 use wxmass_campaign::{Audience, Summary};
 
@@ -67,12 +70,12 @@ async fn print_notice(
 ) -> Result<()> {
     let tally = wxmass_campaign::fanout::tally(journal, &campaign.id).await?;
     let value = json!({"campaign": campaign, "recipients": tally.recipients,
-                       "by_state": crate::notify::state_counts(&tally),
+                       "by_state": state_counts(&tally),
                        "sent_by_channel": tally.sent_by_channel,
                        "failed_by_errcode": tally.failed_by_errcode,
                        "reported": tally.reported});
     crate::output::print(json_out, &value, || {
-        let text = crate::notify::tally_text(&campaign.id, &tally);
+        let text = tally_text(&campaign.id, &tally);
         let (first, rest) = text.split_once('\n').unwrap_or((&text, ""));
         format!(
             "{first}, a notice to {}, {}\n{rest}",
@@ -81,6 +84,48 @@ async fn print_notice(
         )
     });
     Ok(())
+}
+
+/// Every state's count, zeros included, by name.
+pub fn state_counts(tally: &Tally) -> BTreeMap<&'static str, u64> {
+    RecipientState::ALL
+        .iter()
+        .map(|s| (s.as_str(), tally.count(*s)))
+        .collect()
+}
+
+/// The tally as lines for people.
+pub fn tally_text(id: &str, tally: &Tally) -> String {
+    let mut out = format!("campaign {id}: {} recipient(s)", tally.recipients);
+    for state in RecipientState::ALL {
+        let n = tally.count(state);
+        if n > 0 {
+            out.push_str(&format!("\n  {:<8} {n}", state.as_str()));
+        }
+    }
+    for (channel, n) in &tally.sent_by_channel {
+        out.push_str(&format!("\n  sent by {}: {n}", channel.as_str()));
+    }
+    for (errcode, n) in tally.failed_by_errcode.iter().filter(|(e, _)| **e != 0) {
+        let meaning = wxmass_api::Errcode::from_code(i64::from(*errcode)).meaning();
+        out.push_str(&format!("\n  failed {errcode} ({meaning}): {n}"));
+    }
+    for (reported, n) in &tally.reported {
+        match reported {
+            Reported::None => out.push_str(&format!(
+                "\n  template messages with no report yet: {n} (`wxmass status {id} --refresh` joins those `serve` received)"
+            )),
+            Reported::Delivered => out.push_str(&format!("\n  reported delivered: {n}")),
+            other => out.push_str(&format!("\n  reported {}: {n}", other.as_wechat())),
+        }
+    }
+    let unknown = tally.count(RecipientState::Unknown);
+    if unknown > 0 {
+        out.push_str(&format!(
+            "\n  {unknown} unknown: their request left but its answer was lost where WeChat cannot tell a repeat; `wxmass status {id} --unknown` lists them, `--resend-unknown` sends them again"
+        ));
+    }
+    out
 }
 
 /// Prints the recipients of notice `id` in `state` as CSV (openid,

@@ -15,7 +15,7 @@ use wxmass_api::Client;
 use wxmass_campaign::audience::spool_followers;
 use wxmass_campaign::fanout::{self, Fanned, FanoutObserver, FanoutOptions};
 use wxmass_campaign::notices::{
-    Channel, MiniProgramPage, RecipientState, Reported, SubscriptionNotice, Tally, TemplateNotice,
+    Channel, MiniProgramPage, SubscriptionNotice, Tally, TemplateNotice,
 };
 use wxmass_campaign::store::prelude::*;
 use wxmass_campaign::{Audience, Campaign, Content, Files, beijing, checks, plan};
@@ -308,52 +308,12 @@ pub async fn notify(
 
 /// The recipients' counts, for people or as JSON.
 fn print_tally(id: &str, tally: &Tally, json_out: bool) {
-    let value = json!({"campaign": id, "recipients": tally.recipients, "by_state": state_counts(tally),
+    let value = json!({"campaign": id, "recipients": tally.recipients, "by_state": crate::campaign_view::state_counts(tally),
                        "sent_by_channel": tally.sent_by_channel, "failed_by_errcode": tally.failed_by_errcode,
                        "reported": tally.reported});
-    crate::output::print(json_out, &value, || tally_text(id, tally));
-}
-
-/// Every state's count, zeros included, by name.
-pub fn state_counts(tally: &Tally) -> BTreeMap<&'static str, u64> {
-    RecipientState::ALL
-        .iter()
-        .map(|s| (s.as_str(), tally.count(*s)))
-        .collect()
-}
-
-/// The tally as lines for people.
-pub fn tally_text(id: &str, tally: &Tally) -> String {
-    let mut out = format!("campaign {id}: {} recipient(s)", tally.recipients);
-    for state in RecipientState::ALL {
-        let n = tally.count(state);
-        if n > 0 {
-            out.push_str(&format!("\n  {:<8} {n}", state.as_str()));
-        }
-    }
-    for (channel, n) in &tally.sent_by_channel {
-        out.push_str(&format!("\n  sent by {}: {n}", channel.as_str()));
-    }
-    for (errcode, n) in tally.failed_by_errcode.iter().filter(|(e, _)| **e != 0) {
-        let meaning = wxmass_api::Errcode::from_code(i64::from(*errcode)).meaning();
-        out.push_str(&format!("\n  failed {errcode} ({meaning}): {n}"));
-    }
-    for (reported, n) in &tally.reported {
-        match reported {
-            Reported::None => out.push_str(&format!(
-                "\n  template messages with no report yet: {n} (`wxmass status {id} --refresh` joins those `serve` received)"
-            )),
-            Reported::Delivered => out.push_str(&format!("\n  reported delivered: {n}")),
-            other => out.push_str(&format!("\n  reported {}: {n}", other.as_wechat())),
-        }
-    }
-    let unknown = tally.count(RecipientState::Unknown);
-    if unknown > 0 {
-        out.push_str(&format!(
-            "\n  {unknown} unknown: their request left but its answer was lost where WeChat cannot tell a repeat; `wxmass status {id} --unknown` lists them, `--resend-unknown` sends them again"
-        ));
-    }
-    out
+    crate::output::print(json_out, &value, || {
+        crate::campaign_view::tally_text(id, tally)
+    });
 }
 
 /// `notify --dry-run`: the recipients, the channels, the quota WeChat

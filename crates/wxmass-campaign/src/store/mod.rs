@@ -552,6 +552,25 @@ pub trait LifecycleStore: Send + Sync {
     async fn due_campaigns(&self, now: i64) -> Result<Vec<Campaign>> {
         self.campaigns_of(Which::Due(now)).await
     }
+    /// Finishes running campaign `id` if no server runs it (sent with the
+    /// CLI or a worker: it has no creator), once every batch or recipient
+    /// is done, by whoever records the last; a server finishes its own.
+    async fn finish_unmanaged(&self, id: &str) -> Result<()> {
+        if let Some(c) = self.campaign(id).await?
+            && c.created_by.is_none()
+            && c.state == CampaignState::Running
+        {
+            self.set_campaign_state(
+                id,
+                CampaignState::Running,
+                CampaignState::Finished,
+                &Change::default(),
+                crate::beijing::now(),
+            )
+            .await?;
+        }
+        Ok(())
+    }
     /// Replaces draft `c.id`'s name, content, audience, list and batch size,
     /// if it is still a draft; whether it was.
     async fn update_draft(&self, c: &Campaign, now: i64) -> Result<bool>;
