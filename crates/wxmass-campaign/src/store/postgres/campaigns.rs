@@ -20,19 +20,10 @@ impl CampaignStore for PgStore {
     ) -> Result<()> {
         // The batches come from a file and may fail midway: collect the
         // rows per batch inside the transaction, rolling back on error.
-        let content = campaign.content.to_json();
-        let size = i64::try_from(campaign.audience_size).unwrap_or(i64::MAX);
-        let tag = campaign.audience.tag_id().map(i64::from);
         let mut failed = None;
         self.with(async |c| {
             let tx = c.transaction().await?;
-            let planned = tx
-                .execute(
-                    &PLAN_CAMPAIGN_SQL.replace('?', "$"),
-                    &[&campaign.id, &campaign.appid, &content, &campaign.audience.kind(), &tag, &size, &campaign.created_at],
-                )
-                .await?;
-            if planned == 0 {
+            if !insert_planned(&tx, campaign).await? {
                 failed = Some(taken(&campaign.id));
                 return tx.rollback().await;
             }
@@ -150,4 +141,31 @@ impl CampaignStore for PgStore {
             .await?
             .unwrap_or_else(|| message.to_owned()))
     }
+}
+
+/// Records `campaign` as planned (a new row, or a server's approved one),
+/// in `tx`; whether its id was free: what planning a campaign and planning
+/// its recipients share.
+pub(super) async fn insert_planned(
+    tx: &tokio_postgres::Transaction<'_>,
+    campaign: &Campaign,
+) -> std::result::Result<bool, tokio_postgres::Error> {
+    let content = campaign.content.to_json();
+    let size = i64::try_from(campaign.audience_size).unwrap_or(i64::MAX);
+    let tag = campaign.audience.tag_id().map(i64::from);
+    let planned = tx
+        .execute(
+            &PLAN_CAMPAIGN_SQL.replace('?', "$"),
+            &[
+                &campaign.id,
+                &campaign.appid,
+                &content,
+                &campaign.audience.kind(),
+                &tag,
+                &size,
+                &campaign.created_at,
+            ],
+        )
+        .await?;
+    Ok(planned > 0)
 }

@@ -23,27 +23,10 @@ impl RecipientStore for PgStore {
     ) -> Result<()> {
         // The chunks come from a file and may fail midway: the transaction
         // is rolled back then.
-        let content = campaign.content.to_json();
-        let size = i64::try_from(campaign.audience_size).unwrap_or(i64::MAX);
-        let tag = campaign.audience.tag_id().map(i64::from);
         let mut failed = None;
         self.with(async |c| {
             let tx = c.transaction().await?;
-            let planned = tx
-                .execute(
-                    &PLAN_CAMPAIGN_SQL.replace('?', "$"),
-                    &[
-                        &campaign.id,
-                        &campaign.appid,
-                        &content,
-                        &campaign.audience.kind(),
-                        &tag,
-                        &size,
-                        &campaign.created_at,
-                    ],
-                )
-                .await?;
-            if planned == 0 {
+            if !super::campaigns::insert_planned(&tx, campaign).await? {
                 failed = Some(taken(&campaign.id));
                 return tx.rollback().await;
             }

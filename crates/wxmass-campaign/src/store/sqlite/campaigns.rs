@@ -23,21 +23,7 @@ impl CampaignStore for SqliteStore {
     ) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let planned = tx.execute(
-            PLAN_CAMPAIGN_SQL,
-            params![
-                campaign.id,
-                campaign.appid,
-                campaign.content.to_json(),
-                campaign.audience.kind(),
-                campaign.audience.tag_id(),
-                i64::try_from(campaign.audience_size).unwrap_or(i64::MAX),
-                campaign.created_at
-            ],
-        )?;
-        if planned == 0 {
-            return Err(taken(&campaign.id));
-        }
+        insert_planned(&tx, campaign)?;
         {
             let mut blob =
                 tx.prepare("INSERT OR IGNORE INTO wxmass_blobs (sha256, data) VALUES (?1, ?2)")?;
@@ -145,4 +131,25 @@ fn prepared_in(conn: &rusqlite::Connection, campaign: &str) -> Result<Option<Str
         )
         .optional()?
         .flatten())
+}
+
+/// Records `campaign` as planned (a new row, or a server's approved one),
+/// in `tx`: what planning a campaign and planning its recipients share.
+pub(super) fn insert_planned(tx: &rusqlite::Transaction<'_>, campaign: &Campaign) -> Result<()> {
+    let planned = tx.execute(
+        PLAN_CAMPAIGN_SQL,
+        params![
+            campaign.id,
+            campaign.appid,
+            campaign.content.to_json(),
+            campaign.audience.kind(),
+            campaign.audience.tag_id(),
+            i64::try_from(campaign.audience_size).unwrap_or(i64::MAX),
+            campaign.created_at
+        ],
+    )?;
+    if planned == 0 {
+        return Err(taken(&campaign.id));
+    }
+    Ok(())
 }

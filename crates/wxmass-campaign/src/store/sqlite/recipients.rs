@@ -22,21 +22,7 @@ impl RecipientStore for SqliteStore {
     ) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let planned = tx.execute(
-            PLAN_CAMPAIGN_SQL,
-            params![
-                campaign.id,
-                campaign.appid,
-                campaign.content.to_json(),
-                campaign.audience.kind(),
-                campaign.audience.tag_id(),
-                i64::try_from(campaign.audience_size).unwrap_or(i64::MAX),
-                campaign.created_at
-            ],
-        )?;
-        if planned == 0 {
-            return Err(taken(&campaign.id));
-        }
+        super::campaigns::insert_planned(&tx, campaign)?;
         {
             let mut insert = tx.prepare(
                 "INSERT INTO wxmass_recipient_chunks
