@@ -326,6 +326,32 @@ fn check_notice(
     }
 }
 
+/// Checks a notice's template message against the account's templates
+/// (`library`, from `templates list`): its id must be one of them and its
+/// data must name exactly that template's keywords. Apart from [`check`],
+/// which needs no call to WeChat.
+pub fn check_template_keys(content: &Content, library: &[templates::Template]) -> Vec<Problem> {
+    let Content::Notice {
+        template: Some(t), ..
+    } = content
+    else {
+        return Vec::new();
+    };
+    match library.iter().find(|l| l.template_id == t.template_id) {
+        None => vec![Problem::new(
+            "content.template.template_id",
+            format!(
+                "{:?} is not one of the account's templates (`wxmass templates list` names them; `templates add` adds one)",
+                t.template_id
+            ),
+        )],
+        Some(known) => match known.check_keys(t.data.keys()) {
+            Ok(()) => Vec::new(),
+            Err(e) => vec![Problem::new("content.template.data", said(&e))],
+        },
+    }
+}
+
 /// Longest customer-service text taken. WeChat documents none (the
 /// reference is silent); a mass text's 2,048 bytes is kept, so that one
 /// text serves both.

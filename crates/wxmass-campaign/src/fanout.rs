@@ -958,11 +958,12 @@ async fn pause(d: Duration, stop: std::pin::Pin<&mut impl Future<Output = ()>>) 
 /// channel it was tried on, so that the next run sends it again: an
 /// operator's decision (`--resend-unknown`), since some of them may have
 /// received the notice. Chunks a worker holds are left alone. Returns how
-/// many recipients will be sent again.
-pub async fn resend_unknown(store: &dyn Store, campaign: &str) -> Result<u64> {
+/// many recipients will be sent again. `now` judges the leases (the
+/// caller's clock, as for [`work`]).
+pub async fn resend_unknown(store: &dyn Store, campaign: &str, now: i64) -> Result<u64> {
     let mut again = 0u64;
     store
-        .rewrite_chunks(campaign, beijing::now(), &mut |blob: &mut Vec<u8>| {
+        .rewrite_chunks(campaign, now, &mut |blob: &mut Vec<u8>| {
             let mut records = Records::decode(blob)?;
             let mut changed = false;
             for r in records
@@ -998,26 +999,40 @@ pub async fn each_recipient(
     mut f: impl FnMut(&str, &Record),
 ) -> Result<()> {
     let mut after = None;
-    loop {
-        let page = store.chunk_page(campaign, after, PAGE).await?;
-        let Some(last) = page.last() else {
-            return Ok(());
-        };
-        after = Some(last.index);
-        for chunk in &page {
-            let openids = openids::decode_batch(Some(&chunk.openids), campaign, chunk.index)?;
-            let records = Records::decode(&chunk.records).ok_or_else(|| Error::Store {
-                advice: format!(
-                    "chunk {} of campaign {campaign:?} holds recipients this build cannot read",
-                    chunk.index + 1
-                ),
-                source: None,
-            })?;
-            for (openid, record) in openids.iter().zip(&records.0) {
-                f(openid, record);
-            }
+    while let Some(last) = recipients_page(store, campaign, after, &mut f).await? {
+        after = Some(last);
+    }
+    Ok(())
+}
+
+/// Calls `f` with the recipients of one page of `campaign`'s chunks, those
+/// after chunk `after`; answers the page's last chunk, to go on from, or
+/// `None` when there were no more. For a reader that yields between
+/// pages (a download streamed as it is read).
+pub async fn recipients_page(
+    store: &dyn Store,
+    campaign: &str,
+    after: Option<u32>,
+    mut f: impl FnMut(&str, &Record),
+) -> Result<Option<u32>> {
+    let page = store.chunk_page(campaign, after, PAGE).await?;
+    let Some(last) = page.last() else {
+        return Ok(None);
+    };
+    for chunk in &page {
+        let openids = openids::decode_batch(Some(&chunk.openids), campaign, chunk.index)?;
+        let records = Records::decode(&chunk.records).ok_or_else(|| Error::Store {
+            advice: format!(
+                "chunk {} of campaign {campaign:?} holds recipients this build cannot read",
+                chunk.index + 1
+            ),
+            source: None,
+        })?;
+        for (openid, record) in openids.iter().zip(&records.0) {
+            f(openid, record);
         }
     }
+    Ok(Some(last.index))
 }
 
 /// What `campaign`'s recipients add up to.

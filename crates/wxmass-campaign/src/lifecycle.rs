@@ -51,6 +51,9 @@ pub enum Step {
     Finish,
     /// An error stopped it.
     Fail,
+    /// A person has a finished notice's `unknown` recipients sent again:
+    /// it is paused while they are set back to planned, then resumed.
+    ResendUnknown,
 }
 
 impl CampaignState {
@@ -81,6 +84,7 @@ impl CampaignState {
             ) => S::Cancelled,
             (S::Running, Step::Finish) => S::Finished,
             (S::Running, Step::Fail) => S::Failed,
+            (S::Finished, Step::ResendUnknown) => S::Paused,
             _ => return None,
         })
     }

@@ -433,7 +433,36 @@ pub struct Record {
 /// (u32), msgid (i64), report, little-endian.
 pub const RECORD_BYTES: usize = 19;
 
+/// The first line of a recipients' CSV (`status --failed`, the server's
+/// download); [`Record::csv_line`] writes the others.
+pub const CSV_HEADER: &str = "openid,channel,errcode,meaning,reported,msgid,first_attempt\n";
+
 impl Record {
+    /// Appends its line of a recipients' CSV: the openid, channel,
+    /// errcode and what it means, the report, msgid and first attempt
+    /// (Beijing time). Openids are WeChat's letters, digits, `-` and `_`;
+    /// the meaning is quoted.
+    pub fn csv_line(&self, openid: &str, out: &mut String) {
+        use std::fmt::Write;
+        let meaning = match self.errcode {
+            0 => "",
+            code => wxmass_api::Errcode::from_code(i64::from(code)).meaning(),
+        };
+        let first = match self.first_at {
+            0 => String::new(),
+            t => crate::beijing::rfc3339(i64::from(t)),
+        };
+        let _ = writeln!(
+            out,
+            "{openid},{},{},\"{}\",{},{},{first}",
+            self.channel.map_or("", |c| c.as_str()),
+            self.errcode,
+            meaning.replace('"', "'"),
+            self.reported.as_wechat(),
+            self.msg_id,
+        );
+    }
+
     fn write(&self, out: &mut [u8]) {
         out[0] = self.state.code();
         out[1] = self.channel.map_or(0, Channel::code);

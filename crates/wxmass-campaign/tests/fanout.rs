@@ -303,7 +303,7 @@ async fn cut_off_templates_are_resent_with_their_key_only_within_ten_minutes() {
     assert_eq!(run(&s, &campaign, "w2").await, Fanned::Done);
     assert_eq!(received(&s, "template").values().sum::<u32>(), 40);
     assert_eq!(
-        fanout::resend_unknown(&*s.store, "n-2")
+        fanout::resend_unknown(&*s.store, "n-2", beijing::now())
             .await
             .expect("resend"),
         5

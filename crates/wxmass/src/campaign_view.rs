@@ -145,28 +145,13 @@ pub async fn print_recipients(
             "campaign {id} is a mass message: it has batches, not recipients (`wxmass status {id}` shows them)"
         );
     }
-    let mut out = String::from("openid,channel,errcode,meaning,reported,msgid,first_attempt\n");
+    let mut out = String::from(wxmass_campaign::notices::CSV_HEADER);
     let mut lines = 0u64;
     wxmass_campaign::fanout::each_recipient(journal, id, |openid, r| {
         if r.state != state {
             return;
         }
-        let meaning = match r.errcode {
-            0 => "",
-            code => wxmass_api::Errcode::from_code(i64::from(code)).meaning(),
-        };
-        out.push_str(&format!(
-            "{openid},{},{},\"{}\",{},{},{}\n",
-            r.channel.map_or("", |c| c.as_str()),
-            r.errcode,
-            meaning.replace('"', "'"),
-            r.reported.as_wechat(),
-            r.msg_id,
-            match r.first_at {
-                0 => String::new(),
-                t => wxmass_campaign::beijing::rfc3339(i64::from(t)),
-            }
-        ));
+        r.csv_line(openid, &mut out);
         lines += 1;
         if out.len() > 1 << 16 {
             crate::output::emit_bytes(out.as_bytes());

@@ -184,6 +184,14 @@ pub async fn notify(
             existing
         }
         None => {
+            // The template and its keywords, against the account's own,
+            // before a follower is recorded.
+            if args.template.is_some() {
+                let library = client.templates().list().await?;
+                if let Some(p) = checks::check_template_keys(&content, &library).first() {
+                    bail!("--template/--data: {}", p.message);
+                }
+            }
             // All or a tag: the followers of this moment, kept in a private
             // file while they are recorded.
             let spooled = match (&audience, &list) {
@@ -234,7 +242,7 @@ pub async fn notify(
     };
     drop(list);
     if args.resend_unknown {
-        let again = fanout::resend_unknown(store, &id).await?;
+        let again = fanout::resend_unknown(store, &id, beijing::now()).await?;
         eprintln!(
             "{again} recipient(s) reported unknown will be sent again (some may have the notice already)"
         );

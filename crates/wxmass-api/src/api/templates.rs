@@ -86,6 +86,50 @@ impl Template {
         }
         keys
     }
+
+    /// Checks that `data` names exactly this template's keywords (the
+    /// dropped `first` and `remark` aside): a key it lacks would show an
+    /// empty line, one it does not have is ignored by WeChat. The value
+    /// rules are [`check`]'s.
+    pub fn check_keys<'a>(&self, data: impl IntoIterator<Item = &'a String>) -> Result<()> {
+        let keys = self.keys();
+        let given: Vec<&String> = data
+            .into_iter()
+            .filter(|k| !DROPPED_KEYS.contains(&k.as_str()))
+            .collect();
+        let unknown: Vec<&str> = given
+            .iter()
+            .filter(|k| !keys.contains(k))
+            .map(|k| k.as_str())
+            .collect();
+        let missing: Vec<&str> = keys
+            .iter()
+            .filter(|k| !given.contains(k))
+            .map(String::as_str)
+            .collect();
+        let named = format!(
+            "template {} ({}) has the keywords {}",
+            self.template_id,
+            self.title,
+            keys.join(", ")
+        );
+        match (unknown.is_empty(), missing.is_empty()) {
+            (true, true) => Ok(()),
+            (false, true) => Err(Error::Invalid(format!(
+                "data: {} not in the template: {named}",
+                unknown.join(", ")
+            ))),
+            (true, false) => Err(Error::Invalid(format!(
+                "data: {} missing: {named}",
+                missing.join(", ")
+            ))),
+            (false, false) => Err(Error::Invalid(format!(
+                "data: {} missing and {} not in the template: {named}",
+                missing.join(", "),
+                unknown.join(", ")
+            ))),
+        }
+    }
 }
 
 /// A mini program a template message opens.
@@ -554,5 +598,33 @@ mod tests {
             example: String::new(),
         };
         assert_eq!(t.keys(), ["thing1", "time2"]);
+    }
+
+    #[test]
+    fn keys_are_checked_against_the_templates_own() {
+        let t = Template {
+            template_id: "T1".into(),
+            title: "发货通知".into(),
+            primary_industry: String::new(),
+            deputy_industry: String::new(),
+            content: "商品：{{thing1.DATA}}\n时间：{{time2.DATA}}".into(),
+            example: String::new(),
+        };
+        let keys = |ks: &[&str]| ks.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+        assert!(t.check_keys(&keys(&["thing1", "time2", "remark"])).is_ok());
+        let said = t
+            .check_keys(&keys(&["thing1", "thing9"]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            said.contains("time2 missing and thing9 not in the template"),
+            "{said}"
+        );
+        assert!(said.contains("thing1, time2"), "{said}");
+        let said = t.check_keys(&keys(&["thing1"])).unwrap_err().to_string();
+        assert!(
+            said.contains("data: time2 missing: template T1 (发货通知)"),
+            "{said}"
+        );
     }
 }

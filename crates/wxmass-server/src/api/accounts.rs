@@ -495,3 +495,50 @@ pub async fn set_account_testers(
         wechat_ids: t.wechat_ids,
     }))
 }
+
+/// A template message template the account added, as WeChat lists it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TemplateView {
+    /// Its id, for a notice's `content.template.template_id`.
+    pub template_id: String,
+    /// Its title.
+    pub title: String,
+    /// Its text, with `{{key.DATA}}` where each keyword goes.
+    pub content: String,
+    /// WeChat's example.
+    pub example: String,
+    /// The keys its text names (`thing1`, `time2`, ...), in order: a
+    /// notice's `data` names exactly these.
+    pub keys: Vec<String>,
+}
+
+/// The account's templates for template messages (WeChat's
+/// `template/get_all_private_template`, asked now): what a notice may
+/// send, and the keywords each takes.
+#[utoipa::path(get, path = "/api/v1/accounts/{appid}/templates", tag = "accounts", security(("token" = ["read"])),
+    params(("appid" = String, Path, description = "The account's AppID")),
+    responses((status = 200, body = Vec<TemplateView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 502, body = ErrorBody)))]
+pub async fn account_templates(
+    Allowed(caller, _): Allowed<ToRead>,
+    State(state): State<AppState>,
+    axum::extract::Path(appid): axum::extract::Path<String>,
+) -> ApiResult<Json<Vec<TemplateView>>> {
+    if find(&state, &appid).await?.is_none() || !caller.sees(&appid) {
+        return Err(ApiError::not_found(format!("no account {appid:?}")));
+    }
+    let (_, client) = client(&state, &appid).await?;
+    let templates = client.templates().list().await.map_err(ApiError::wechat)?;
+    Ok(Json(
+        templates
+            .into_iter()
+            .map(|t| TemplateView {
+                keys: t.keys(),
+                template_id: t.template_id,
+                title: t.title,
+                content: t.content,
+                example: t.example,
+            })
+            .collect(),
+    ))
+}

@@ -94,16 +94,23 @@ pub struct RecipientsView {
     pub unknown: u64,
 }
 
-impl From<wxmass_campaign::notices::StateCounts> for RecipientsView {
-    fn from(c: wxmass_campaign::notices::StateCounts) -> RecipientsView {
+impl RecipientsView {
+    /// The counts `of` says for each state.
+    pub fn of(of: impl Fn(wxmass_campaign::notices::RecipientState) -> u64) -> RecipientsView {
         use wxmass_campaign::notices::RecipientState as S;
         RecipientsView {
-            planned: c.of(S::Planned),
-            sending: c.of(S::Sending),
-            sent: c.of(S::Sent),
-            failed: c.of(S::Failed),
-            unknown: c.of(S::Unknown),
+            planned: of(S::Planned),
+            sending: of(S::Sending),
+            sent: of(S::Sent),
+            failed: of(S::Failed),
+            unknown: of(S::Unknown),
         }
+    }
+}
+
+impl From<wxmass_campaign::notices::StateCounts> for RecipientsView {
+    fn from(c: wxmass_campaign::notices::StateCounts) -> RecipientsView {
+        RecipientsView::of(|s| c.of(s))
     }
 }
 
@@ -401,7 +408,8 @@ pub async fn create_campaign(
 }
 
 /// Every check a new or edited draft passes: its fields, its content as
-/// the CLI checks it, its list and its account.
+/// the CLI checks it, its list and its account, and a notice's template
+/// against the account's templates.
 pub(crate) async fn check_new(
     state: &AppState,
     caller: &Caller,
@@ -440,7 +448,7 @@ pub(crate) async fn check_new(
             "no such account: add it with POST /api/v1/accounts",
         ));
     }
-    Ok(())
+    crate::api::content::check_templates(state, &new.appid, &new.content).await
 }
 
 /// Campaign `id`, if `caller` sees its account (a campaign of an account

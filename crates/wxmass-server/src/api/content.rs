@@ -8,12 +8,37 @@ use wxmass_campaign::Content;
 use wxmass_campaign::checks::{self, Kind, Problem, StoredFiles};
 use wxmass_campaign::store::prelude::*;
 
+use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 
 /// Checks `content`; `Ok` means the server can prepare and send it. A
 /// refusal names the first field at fault and says every problem.
 pub async fn check(journal: &dyn Store, content: &Content) -> ApiResult<()> {
-    let problems = checks::check(&StoredFiles(journal), content).await?;
+    refusal(&checks::check(&StoredFiles(journal), content).await?)
+}
+
+/// Checks a notice's template message against the templates of account
+/// `appid` (asked of WeChat: its id is one of them, its data names their
+/// keywords), as the CLI's `notify` does; after [`check`]. A WeChat that
+/// cannot be asked is a 502.
+pub async fn check_templates(state: &AppState, appid: &str, content: &Content) -> ApiResult<()> {
+    if !matches!(
+        content,
+        Content::Notice {
+            template: Some(_),
+            ..
+        }
+    ) {
+        return Ok(());
+    }
+    let (_, client) = crate::api::accounts::client(state, appid).await?;
+    let library = client.templates().list().await.map_err(ApiError::wechat)?;
+    refusal(&checks::check_template_keys(content, &library))
+}
+
+/// `Ok` for no problems, else a refusal naming the first field at fault
+/// and saying every problem.
+fn refusal(problems: &[Problem]) -> ApiResult<()> {
     let Some(first) = problems.first() else {
         return Ok(());
     };

@@ -16,6 +16,7 @@ pub mod people;
 pub mod preview;
 pub mod publishes;
 pub mod reads;
+pub mod recipients;
 pub mod session;
 pub mod system;
 
@@ -158,6 +159,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
             accounts::account_testers,
             accounts::set_account_testers
         ))
+        .routes(routes!(accounts::account_templates))
         .routes(routes!(
             campaigns::list_campaigns,
             campaigns::create_campaign
@@ -170,6 +172,9 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(campaign_edits::clone_campaign))
         .routes(routes!(campaign_edits::reschedule_campaign))
         .routes(routes!(campaigns::campaign_batches))
+        .routes(routes!(recipients::campaign_recipients))
+        .routes(routes!(recipients::campaign_recipients_csv))
+        .routes(routes!(recipients::resend_unknown))
         .routes(routes!(preview::campaign_message))
         .routes(routes!(reads::campaign_reads))
         .routes(routes!(campaigns::submit_campaign))

@@ -87,6 +87,32 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: Option<Value>,
     ) -> (u16, HeaderMap, Value) {
+        let (status, headers, bytes) = self.call_raw(method, path, headers, body).await;
+        (
+            status,
+            headers,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    /// A GET with a bearer `token` of what is not JSON (a download):
+    /// status, headers and the text.
+    pub async fn download(&self, path: &str, token: &str) -> (u16, HeaderMap, String) {
+        let bearer = format!("Bearer {token}");
+        let (status, headers, bytes) = self
+            .call_raw("GET", path, &[("authorization", &bearer)], None)
+            .await;
+        (status, headers, String::from_utf8(bytes).expect("UTF-8"))
+    }
+
+    /// One call with `headers`: status, the answer's headers and bytes.
+    async fn call_raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> (u16, HeaderMap, Vec<u8>) {
         let mut request = Request::builder().method(method).uri(path);
         for (name, value) in headers {
             request = request.header(*name, *value);
@@ -104,11 +130,7 @@ impl TestApp {
         let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
             .await
             .expect("body");
-        (
-            status,
-            headers,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
+        (status, headers, bytes.to_vec())
     }
 }
 

@@ -1,6 +1,8 @@
 //! A notice on the server: made, approved and sent follower by follower by
 //! the server's runner; stopped by WeChat's daily quota, which the engine
-//! counts in the store, and finished after midnight, Beijing time.
+//! counts in the store, and finished after midnight, Beijing time; its
+//! template checked against the account's; its failures downloaded and its
+//! unknown recipients sent again on request.
 
 use std::time::{Duration, Instant};
 
@@ -12,6 +14,7 @@ use crate::helpers::{APPID, TestApp};
 const FOLLOWERS: u32 = 500;
 const DAILY: u64 = 300;
 const SEND: &str = "/cgi-bin/message/template/send";
+const CUSTOM_SEND: &str = "/cgi-bin/message/custom/send";
 
 /// The account's order-shipped template: its id and keys.
 async fn template(app: &TestApp) -> (String, Vec<String>) {
@@ -37,19 +40,25 @@ async fn template(app: &TestApp) -> (String, Vec<String>) {
     (id, t.keys())
 }
 
-async fn campaign(app: &TestApp, token: &str) -> Value {
+async fn campaign(app: &TestApp, token: &str, id: &str) -> Value {
     let (status, answer) = app
-        .call("GET", "/api/v1/campaigns/shipped", Some(token), None)
+        .call("GET", &format!("/api/v1/campaigns/{id}"), Some(token), None)
         .await;
     assert_eq!(status, 200, "{answer}");
     answer
 }
 
-/// Waits, on a deadline, for the campaign to be as `done` says.
-async fn wait_for(app: &TestApp, token: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+/// Waits, on a deadline, for campaign `id` to be as `done` says.
+async fn wait_for(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let now = campaign(app, token).await;
+        let now = campaign(app, token, id).await;
         if done(&now) {
             return now;
         }
@@ -121,7 +130,7 @@ async fn a_notice_stops_at_the_daily_quota_and_the_server_finishes_it_after_midn
     ));
     // The day's quota: 300 sent, the rest waiting, nothing refused by
     // WeChat (the engine stopped at the count it keeps).
-    let today = wait_for(&app, &admin, "stopped at the quota", |c| {
+    let today = wait_for(&app, &admin, "shipped", "stopped at the quota", |c| {
         c["recipients"]["sent"] == DAILY
     })
     .await;
@@ -144,10 +153,276 @@ async fn a_notice_stops_at_the_daily_quota_and_the_server_finishes_it_after_midn
         )
         .await;
     assert_eq!(status, 200, "{answer}");
-    let done = wait_for(&app, &admin, "finished", |c| c["state"] == "finished").await;
+    let done = wait_for(&app, &admin, "shipped", "finished", |c| {
+        c["state"] == "finished"
+    })
+    .await;
     assert_eq!(done["recipients"]["sent"], FOLLOWERS, "{done}");
     let got = app.emulator().templates().messages().len();
     assert_eq!(got, FOLLOWERS as usize, "each follower once");
+    let _ = stop.send(());
+    runner.await.expect("runner");
+}
+
+/// Makes campaign `id` to all followers with `content`, submits it and
+/// approves it to send now.
+async fn approved(app: &TestApp, token: &str, id: &str, content: Value) {
+    let (status, answer) = app
+        .call(
+            "POST",
+            "/api/v1/campaigns",
+            Some(token),
+            Some(
+                json!({"id": id, "appid": APPID, "name": id, "content": content,
+                        "audience": {"kind": "all"}}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{answer}");
+    for (step, body) in [
+        ("submit", None),
+        (
+            "approve",
+            Some(json!({"send_at": wxmass_campaign::beijing::rfc3339(app.state.now())})),
+        ),
+    ] {
+        let (status, answer) = app
+            .call(
+                "POST",
+                &format!("/api/v1/campaigns/{id}/{step}"),
+                Some(token),
+                body,
+            )
+            .await;
+        assert_eq!(status, 200, "{step}: {answer}");
+    }
+}
+
+#[tokio::test]
+async fn a_template_notice_names_one_of_the_accounts_templates_and_its_keywords() {
+    let app = TestApp::with_followers(5);
+    let admin = app.first_admin().await;
+    app.account(&admin, APPID).await;
+    let (template_id, keys) = template(&app).await;
+    // The account's templates, with the keys each takes.
+    let (status, listed) = app
+        .call(
+            "GET",
+            &format!("/api/v1/accounts/{APPID}/templates"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{listed}");
+    let shown = listed
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|t| t["template_id"] == template_id.as_str())
+        .expect("the template is listed");
+    assert_eq!(shown["keys"], json!(keys));
+    let create = |template_id: &str, data: Value| {
+        json!({"id": "wrong", "appid": APPID, "name": "wrong", "audience": {"kind": "all"},
+               "content": {"type": "notice", "via": ["template"],
+                           "template": {"template_id": template_id, "data": data}}})
+    };
+    // A keyword the template lacks, and those it has left out: refused
+    // before anything is stored, in the CLI's words.
+    let (status, answer) = app
+        .call(
+            "POST",
+            "/api/v1/campaigns",
+            Some(&admin),
+            Some(create(&template_id, json!({"thing9": "钢笔"}))),
+        )
+        .await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(
+        answer["error"]["field"], "content.template.data",
+        "{answer}"
+    );
+    let said = answer["error"]["message"].as_str().expect("message");
+    assert!(said.contains("thing9 not in the template"), "{said}");
+    assert!(said.contains(&keys.join(", ")), "{said}");
+    // A template the account does not have.
+    let (status, answer) = app
+        .call(
+            "POST",
+            "/api/v1/campaigns",
+            Some(&admin),
+            Some(create("not-ours", json!({"thing1": "钢笔"}))),
+        )
+        .await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(
+        answer["error"]["field"], "content.template.template_id",
+        "{answer}"
+    );
+    let (status, _) = app
+        .call("GET", "/api/v1/campaigns/wrong", Some(&admin), None)
+        .await;
+    assert_eq!(status, 404, "nothing stored");
+}
+
+#[tokio::test]
+async fn a_notices_failures_download_and_its_unknown_recipients_go_again_on_request() {
+    const OPEN: u32 = 40;
+    const FOLLOWERS: u32 = 60;
+    let app = TestApp::with_followers(FOLLOWERS);
+    let admin = app.first_admin().await;
+    app.account(&admin, APPID).await;
+    let wechat = app.emulator().clone();
+    let openids: Vec<String> = {
+        let account = wechat.account();
+        (0..FOLLOWERS).map(|i| account.openid_of(i)).collect()
+    };
+    // The first 40 wrote to the account: their windows are open; the
+    // other 20 are refused (45015). Half the answers, messages and
+    // refusals alike, are lost after WeChat acted: those recipients are
+    // unknown.
+    {
+        let now = wechat.clock.now_ms();
+        let mut windows = wechat.windows();
+        for i in 0..OPEN {
+            windows.open(i, wxmass_emulator::api::custom::Interaction::Message, now);
+        }
+    }
+    let mut faults = wxmass_emulator::Faults::default();
+    faults.paths.insert(
+        CUSTOM_SEND.into(),
+        wxmass_emulator::PathFault {
+            drop_rate: 0.5,
+            ..Default::default()
+        },
+    );
+    wechat.set_faults(faults);
+    approved(
+        &app,
+        &admin,
+        "told",
+        json!({"type": "notice", "via": ["customer_service"], "custom_text": "您的订单已发货"}),
+    )
+    .await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let runner = tokio::spawn(wxmass_server::runner::run(
+        app.state.clone(),
+        WorkOptions::new("test-server"),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let done = wait_for(&app, &admin, "told", "finished", |c| {
+        c["state"] == "finished"
+    })
+    .await;
+    let unknown = done["recipients"]["unknown"].as_u64().expect("unknown");
+    assert!(unknown > 0, "some answers were lost: {done}");
+
+    // Added up: refused with 45015 (only those whose window was shut),
+    // sent, or unknown (an answer lost, refusal or not).
+    let (status, tally) = app
+        .call(
+            "GET",
+            "/api/v1/campaigns/told/recipients",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{tally}");
+    assert_eq!(tally["recipients"], FOLLOWERS, "{tally}");
+    assert_eq!(tally["failed"][0]["errcode"], 45015, "{tally}");
+    let refused = tally["failed"][0]["recipients"].as_u64().expect("failed");
+    let sent = tally["by_state"]["sent"].as_u64().expect("sent");
+    assert_eq!(refused + sent + unknown, u64::from(FOLLOWERS), "{tally}");
+    assert_eq!(tally["sent_by_channel"]["customer_service"], sent);
+
+    // The failures, as CSV: followers whose window was shut, each once.
+    let (status, headers, csv) = app
+        .download("/api/v1/campaigns/told/recipients.csv", &admin)
+        .await;
+    assert_eq!(status, 200, "{csv}");
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .expect("type")
+            .starts_with("text/csv"),
+        "{headers:?}"
+    );
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .expect("disposition")
+            .contains("told-failed.csv")
+    );
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some(wxmass_campaign::notices::CSV_HEADER.trim_end())
+    );
+    let shut = &openids[OPEN as usize..];
+    let mut failed = 0;
+    for line in lines {
+        assert!(line.contains(",customer_service,45015,"), "{line}");
+        let openid = line.split(',').next().expect("openid");
+        assert!(shut.iter().any(|o| o == openid), "{line}");
+        failed += 1;
+    }
+    assert_eq!(failed, refused);
+    let (status, _, csv) = app
+        .download(
+            "/api/v1/campaigns/told/recipients.csv?state=unknown",
+            &admin,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(csv.lines().count() as u64, unknown + 1, "{csv}");
+    let (status, _, said) = app
+        .download("/api/v1/campaigns/told/recipients.csv?state=lost", &admin)
+        .await;
+    assert_eq!(status, 400, "{said}");
+
+    // The unknown ones, sent again on request: none is left unknown, and
+    // every follower whose window was open has the message.
+    wechat.set_faults(wxmass_emulator::Faults::default());
+    let (status, resent) = app
+        .call(
+            "POST",
+            "/api/v1/campaigns/told/resend-unknown",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{resent}");
+    assert_eq!(resent["resent"], unknown, "{resent}");
+    assert_eq!(resent["campaign"]["state"], "scheduled", "{resent}");
+    let again = wait_for(&app, &admin, "told", "finished again", |c| {
+        c["state"] == "finished" && c["recipients"]["planned"] == 0
+    })
+    .await;
+    assert_eq!(again["recipients"]["unknown"], 0, "{again}");
+    assert_eq!(again["recipients"]["sent"], OPEN, "{again}");
+    assert_eq!(again["recipients"]["failed"], FOLLOWERS - OPEN, "{again}");
+    {
+        let account = wechat.account();
+        for i in 0..FOLLOWERS {
+            let got = account.received(i).get("custom").copied().unwrap_or(0);
+            match i < OPEN {
+                // Once, or twice where a lost answer's message had arrived.
+                true => assert!((1..=2).contains(&got), "follower {i}: {got}"),
+                false => assert_eq!(got, 0, "follower {i}"),
+            }
+        }
+    }
+    // Nothing unknown is left to send.
+    let (status, answer) = app
+        .call(
+            "POST",
+            "/api/v1/campaigns/told/resend-unknown",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, 409, "{answer}");
     let _ = stop.send(());
     runner.await.expect("runner");
 }

@@ -470,3 +470,62 @@ fn demo_and_emulator_help_list_only_their_own_flags() {
         .expect("help");
     assert!(String::from_utf8_lossy(&send.stdout).contains("--api-base"));
 }
+
+#[test]
+fn notify_checks_the_templates_keywords_before_recording_anyone() {
+    let (_emu, url) = emulator(10, &[]);
+    let home = Home::new(&url);
+    home.cmd()
+        .args(["templates", "industry", "1", "2"])
+        .assert()
+        .success();
+    let added = success_json(home.cmd().args([
+        "templates",
+        "add",
+        "47123",
+        "--keyword",
+        "商品名称",
+        "--keyword",
+        "快递公司",
+        "--json",
+    ]));
+    let template = added["template_id"].as_str().expect("template id");
+    let keys: Vec<String> = success_json(home.cmd().args(["templates", "list", "--json"]))
+        .as_array()
+        .expect("templates")
+        .iter()
+        .find(|t| t["template_id"] == template)
+        .expect("listed")["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .map(|k| k.as_str().expect("key").to_owned())
+        .collect();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    home.cmd()
+        .args([
+            "notify",
+            "--template",
+            template,
+            "--data",
+            &format!("{}=钢笔", keys[0]),
+            "--data",
+            "thing9=顺丰",
+            "--all",
+            "--yes",
+            "--campaign",
+            "wrong-keys",
+        ])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(format!(
+            "--template/--data: data: {} missing and thing9 not in the template",
+            keys[1]
+        )));
+    // Nothing was recorded: the campaign is not in the journal.
+    home.cmd()
+        .args(["status", "wrong-keys"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("no campaign"));
+}
