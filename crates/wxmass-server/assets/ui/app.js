@@ -45,6 +45,17 @@ const WORDS = {
     confirm_remove: "Remove this user for good? Their name stays in the audit trail.",
     testers: "Testers (test sends go to them only)", tester_openids: "Openids, one a line",
     tester_wechat_ids: "WeChat IDs, one a line", save_testers: "Save the testers", no_testers: "No testers yet: an admin names them on the Accounts page.",
+    notice: "Template message (one by one)", template: "Template", link_url: "Opens this page (https://…, optional)",
+    no_templates: "This account has no templates yet: add one with `wxmass templates add`.",
+    via: "Send by", via_template: "Template message", via_auto: "Customer service where the follower's window is open, else template message",
+    to_fill: "Still to fill in", custom_text: "Customer-service text", card_details: "View details", recipients: "Recipients", by_channel: "Sent by",
+    failures: "Why some failed", reports: "WeChat's reports", download_failed: "Download the failures (CSV)",
+    download_unknown: "Download the unknown (CSV)", resend_unknown: "Send the unknown again",
+    resend_warning: "Their answers were lost: some of these followers may have the notice already and will get it twice. Send again?",
+    r_planned: "Not sent yet", r_sending: "Sending", r_sent: "Sent", r_failed: "Failed", r_unknown: "Unknown (answer lost)",
+    ch_template: "template message", ch_subscription: "subscription notice", ch_customer_service: "customer service",
+    rep_delivered: "delivered", rep_user_block: "refused by the follower", rep_system_failed: "WeChat failed",
+    rep_freq_limit: "too many for the follower", rep_other_failure: "failed", rep_none: "no report yet",
   },
   zh: {
     loading: "加载中…", campaigns: "群发活动", sign_out: "退出", sign_in: "登录",
@@ -85,6 +96,17 @@ const WORDS = {
     confirm_remove: "永久删除此用户？其名字仍保留在操作记录中。",
     testers: "预览者（预览只发给他们）", tester_openids: "openid，每行一个",
     tester_wechat_ids: "微信号，每行一个", save_testers: "保存预览者", no_testers: "还没有预览者：管理员在“公众号”页添加。",
+    notice: "模板消息（逐个发送）", template: "模板", link_url: "点击打开的网页（https://…，可不填）",
+    no_templates: "该公众号还没有模板：用 `wxmass templates add` 添加。",
+    via: "发送方式", via_template: "模板消息", via_auto: "粉丝会话窗口开着时发客服消息，否则发模板消息",
+    to_fill: "尚待填写", custom_text: "客服消息文字", card_details: "详情", recipients: "发送对象", by_channel: "各渠道",
+    failures: "失败原因", reports: "微信送达报告", download_failed: "下载失败名单（CSV）",
+    download_unknown: "下载未知名单（CSV）", resend_unknown: "重发未知",
+    resend_warning: "这些请求的应答丢失：其中一些粉丝可能已经收到，将会收到两次。确定重发？",
+    r_planned: "待发送", r_sending: "发送中", r_sent: "已发送", r_failed: "失败", r_unknown: "未知（应答丢失）",
+    ch_template: "模板消息", ch_subscription: "订阅通知", ch_customer_service: "客服消息",
+    rep_delivered: "送达", rep_user_block: "用户拒收", rep_system_failed: "系统失败",
+    rep_freq_limit: "频率限制", rep_other_failure: "失败", rep_none: "尚无报告",
   },
 };
 
@@ -255,6 +277,12 @@ function messageView(m) {
 /// `delivered of addressed`, from reports only, and the batches sent
 /// whose report never came, apart.
 function deliveredText(c) {
+  if (c.recipients) {
+    // A notice: its recipients WeChat took, of all of them.
+    const r = c.recipients;
+    const all = r.planned + r.sending + r.sent + r.failed + r.unknown;
+    return `${r.sent.toLocaleString()} ${t("of")} ${all.toLocaleString()}`;
+  }
   const confirmed = `${c.delivered.toLocaleString()} ${t("of")} ${c.addressed.toLocaleString()}`;
   return c.unreported ? `${confirmed} · ${c.unreported} ${t("unreported_note")}` : confirmed;
 }
@@ -378,6 +406,13 @@ async function campaignPage(id) {
     api("GET", "/api/v1/publishes"),
   ]);
   const publishes = allPublishes.filter((p) => p.campaign === id && p.appid === c.appid);
+  // A notice's recipients added up, and its template as WeChat shows it.
+  const notice = c.content.type === "notice";
+  const tally = notice ? await api("GET", `${path}/recipients`) : null;
+  const template = notice && c.content.template
+    ? (await api("GET", `/api/v1/accounts/${encodeURIComponent(c.appid)}/templates`).catch(() => []))
+      .find((x) => x.template_id === c.content.template.template_id)
+    : null;
   // The figures are the server's summary (reports only); batches sent
   // without a report are shown apart, never added in.
   const funnel = { addressed: c.addressed, after_filtering: c.after_filtering, sent: c.delivered, errors: c.errors };
@@ -481,6 +516,33 @@ async function campaignPage(id) {
     ...["addressed", "after_filtering", "sent", "errors"].map((k) => figure(t(k), funnel[k].toLocaleString(), `funnel-${k}`)),
     figure(t("unreported"), c.unreported ? `${c.unreported.toLocaleString()}${c.unreported_openids ? ` (${c.unreported_openids.toLocaleString()} openids)` : ""}` : "0", "funnel-unreported"),
     figure(t("copyright"), check === null ? "–" : String(check), "copyright-check"));
+  const recipientSections = [];
+  if (tally) {
+    const r = tally.by_state;
+    const channels = Object.entries(tally.sent_by_channel).map(([ch, n]) => `${t(`ch_${ch}`)} ${n.toLocaleString()}`);
+    const reports = Object.entries(tally.reported).map(([k, n]) => `${t(`rep_${k}`)} ${n.toLocaleString()}`);
+    const downloads = el("p", { class: "downloads" },
+      el("a", { id: "download-failed", href: `${path}/recipients.csv?state=failed`, download: `${c.id}-failed.csv` }, t("download_failed")));
+    if (r.unknown) {
+      downloads.append(" · ", el("a", { id: "download-unknown", href: `${path}/recipients.csv?state=unknown`, download: `${c.id}-unknown.csv` }, t("download_unknown")));
+      if (managed && may("send") && c.state === "finished") {
+        // Never by itself: some of them may have it already.
+        downloads.append(" ", el("button", { type: "button", id: "resend-unknown", onclick: () => {
+          if (confirm(t("resend_warning"))) act(t("resend_unknown"), () => api("POST", `${path}/resend-unknown`));
+        } }, t("resend_unknown")));
+      }
+    }
+    recipientSections.push(
+      el("h2", {}, t("recipients")),
+      el("dl", { class: "funnel", id: "recipients" },
+        ...["planned", "sending", "sent", "failed", "unknown"].map((k) => figure(t(`r_${k}`), r[k].toLocaleString(), `recipients-${k}`))),
+      el("p", { id: "by-channel" }, `${t("by_channel")}: ${channels.join(" · ") || "–"}`),
+      reports.length ? el("p", { id: "reports" }, `${t("reports")}: ${reports.join(" · ")}`) : null,
+      tally.failed.length ? el("h3", {}, t("failures")) : null,
+      tally.failed.length ? el("ul", { id: "failures" }, ...tally.failed.map((f) =>
+        el("li", {}, `${f.errcode ? `${f.errcode} ` : ""}${f.meaning}: ${f.recipients.toLocaleString()}`))) : null,
+      downloads);
+  }
   const sections = [
     el("p", {}, el("a", { href: "#/campaigns" }, `← ${t("back")}`)),
     el("h1", {}, c.name, " ", el("span", { class: `state ${c.state}`, id: "campaign-state" }, stateWord(c.state))),
@@ -489,14 +551,17 @@ async function campaignPage(id) {
     managed ? null : el("p", { class: "note", id: "sent-with-cli" }, t("sent_with_cli")),
     actions, message,
     el("h2", {}, t("the_message")), messageView(shown),
+    template ? el("div", { class: "card-box" },
+      templateCard(template, c.content.template.data, Boolean(c.content.template.url || c.content.template.miniprogram))) : null,
     publishes.length ? el("h2", {}, t("publishes")) : null, publishes.length ? publishList : null,
-    el("h2", {}, t("funnel")), funnelList,
+    ...recipientSections,
+    notice ? null : el("h2", {}, t("funnel")), notice ? null : funnelList,
     urls.size ? el("h2", {}, t("articles")) : null,
     urls.size ? el("ul", {}, ...[...urls].map((u) => el("li", {}, el("a", { href: u, rel: "noreferrer" }, u)))) : null,
-    el("h2", {}, t("reads_chart")),
-    reads.pulled_on && reads.articles.length ? readsChart(reads) : el("p", {}, t("not_pulled")),
-    el("h2", {}, t("batches")),
-    el("table", { id: "batches" },
+    notice ? null : el("h2", {}, t("reads_chart")),
+    notice ? null : reads.pulled_on && reads.articles.length ? readsChart(reads) : el("p", {}, t("not_pulled")),
+    notice ? null : el("h2", {}, t("batches")),
+    notice ? null : el("table", { id: "batches" },
       el("thead", {}, el("tr", {}, ...["batch", "msg_id", "state", "status", "sent"].map((k) => el("th", { scope: "col" }, t(k))))),
       el("tbody", {}, ...batchRows)),
   ];
@@ -510,10 +575,41 @@ async function campaignPage(id) {
         el("td", { "data-label": t("what") }, e.action))))));
   }
   show(...sections.filter(Boolean));
-  if (["scheduled", "running"].includes(c.state) || (c.state === "finished" && c.reported < c.submitted)
+  // Until every template message sent has its report.
+  const awaitingReports = tally && c.state === "finished" && (tally.reported.none || 0) > 0;
+  if (["scheduled", "running"].includes(c.state) || (c.state === "finished" && c.reported < c.submitted) || awaitingReports
       || publishes.some((p) => p.status === null)) {
     refresh = setTimeout(route, 1000);
   }
+}
+
+/// Each keyword's label in a template's text (`商品名称：{{thing1.DATA}}`
+/// labels thing1 商品名称), by key.
+function templateLabels(template) {
+  const labels = {};
+  for (const line of template.content.split("\n")) {
+    const m = line.trim().match(/^(.*?)[：:]?\s*\{\{(\w+)\.DATA\}\}$/);
+    if (m) labels[m[2]] = m[1];
+  }
+  return labels;
+}
+
+/// A template message as WeChat shows it: the template's title, each line
+/// of its text with the keyword's value in place, and "View details" when
+/// it opens a page. Values are set as text, never as HTML.
+function templateCard(template, data, opens) {
+  const lines = template.content.split("\n").map((l) => l.trim()).filter(Boolean).map((line) => {
+    const m = line.match(/^(.*?)[：:]?\s*\{\{(\w+)\.DATA\}\}$/);
+    if (m) {
+      return el("div", { class: "card-line" }, el("span", { class: "card-label" }, m[1]),
+        el("span", { class: "card-value", "data-key": m[2] }, data[m[2]] || ""));
+    }
+    return el("div", { class: "card-line" }, line.replace(/\{\{(\w+)\.DATA\}\}/g, (_, k) => data[k] || ""));
+  });
+  return el("div", { class: "template-card", id: "template-card", role: "img", "aria-label": template.title },
+    el("div", { class: "card-title" }, template.title || template.template_id),
+    ...lines,
+    opens ? el("div", { class: "card-footer" }, el("span", {}, t("card_details")), el("span", {}, "›")) : null);
 }
 
 
@@ -540,7 +636,7 @@ async function composePage() {
   const field = (id, label, input) => el("div", { class: "field" }, el("label", { for: id }, label), input);
   const kind = el("select", { id: "kind" },
     el("option", { value: "articles" }, t("article")), el("option", { value: "text" }, t("text")),
-    el("option", { value: "images" }, t("picture")));
+    el("option", { value: "images" }, t("picture")), el("option", { value: "notice" }, t("notice")));
   const audience = el("select", { id: "audience" },
     el("option", { value: "all" }, t("all")), el("option", { value: "tag" }, t("tag")),
     el("option", { value: "openids" }, t("saved_list")));
@@ -622,6 +718,66 @@ async function composePage() {
     imageInfo.textContent = answer && answer.problem ? answer.problem : "";
     imageInfo.className = answer && answer.problem ? "error" : "hint";
   });
+  // A template message, sent follower by follower: the account's
+  // templates to pick from, an input for each keyword the picked one
+  // takes, each value checked as it is typed (the server's check, the
+  // CLI's words), and the card as WeChat draws it.
+  const templateSelect = el("select", { id: "template" });
+  const keywords = el("div", { class: "grid", id: "keywords" });
+  const noticeUrl = el("input", { id: "notice-url", type: "url", autocomplete: "off" });
+  const via = el("select", { id: "via" },
+    el("option", { value: "template" }, t("via_template")), el("option", { value: "auto" }, t("via_auto")));
+  const customText = el("textarea", { id: "custom-text", rows: 3 });
+  const customBox = el("div", { hidden: true }, field("custom-text", t("custom_text"), customText));
+  const noticeInfo = el("p", { class: "hint", id: "notice-info", "aria-live": "polite" });
+  const cardBox = el("div", { class: "card-box" });
+  let templates = [];
+  const chosen = () => templates.find((x) => x.template_id === templateSelect.value);
+  const noticeData = () => Object.fromEntries([...keywords.querySelectorAll("input")].map((i) => [i.dataset.key, i.value]));
+  const noticeContent = () => ({
+    type: "notice", via: via.value === "auto" ? ["customer_service", "template"] : ["template"],
+    template: { template_id: templateSelect.value, data: noticeData(), ...(noticeUrl.value ? { url: noticeUrl.value } : {}) },
+    ...(via.value === "auto" ? { custom_text: customText.value } : {}),
+  });
+  let noticeTimer = null;
+  const noticeChanged = () => {
+    const picked = chosen();
+    cardBox.replaceChildren(picked ? templateCard(picked, noticeData(), Boolean(noticeUrl.value)) : "");
+    customBox.hidden = via.value !== "auto";
+    clearTimeout(noticeTimer);
+    if (!picked) return;
+    noticeTimer = setTimeout(async () => {
+      // What is typed so far is checked; keywords still empty are named
+      // apart, not as problems.
+      const content = noticeContent();
+      const empty = Object.keys(content.template.data).filter((k) => !content.template.data[k]);
+      for (const k of empty) delete content.template.data[k];
+      const answer = !Object.keys(content.template.data).length ? { problem: null }
+        : await api("POST", "/api/v1/content/check", content).catch((e) => ({ problem: e.message }));
+      noticeInfo.textContent = answer.problem || (empty.length ? `${t("to_fill")}: ${empty.join(", ")}` : "✓");
+      noticeInfo.className = answer.problem ? "error" : "hint";
+    }, 300);
+  };
+  const showKeywords = () => {
+    const picked = chosen();
+    const labels = picked ? templateLabels(picked) : {};
+    keywords.replaceChildren(...(picked ? picked.keys : []).map((key) => {
+      const input = el("input", { id: `kw-${key}`, "data-key": key, autocomplete: "off" });
+      input.addEventListener("input", noticeChanged);
+      return field(`kw-${key}`, `${labels[key] || key} (${key})`, input);
+    }));
+    noticeChanged();
+  };
+  const loadTemplates = async () => {
+    templates = await api("GET", `/api/v1/accounts/${encodeURIComponent(account.value)}/templates`)
+      .catch((e) => { noticeInfo.textContent = e.message; noticeInfo.className = "error"; return []; });
+    templateSelect.replaceChildren(...templates.map((x) => el("option", { value: x.template_id }, `${x.title} (${x.template_id})`)));
+    if (!templates.length && !noticeInfo.textContent) { noticeInfo.textContent = t("no_templates"); noticeInfo.className = "hint"; }
+    showKeywords();
+  };
+  templateSelect.addEventListener("change", showKeywords);
+  for (const input of [noticeUrl, customText]) input.addEventListener("input", noticeChanged);
+  via.addEventListener("change", noticeChanged);
   const id = el("input", { id: "campaign-id", required: true, pattern: "[A-Za-z0-9_-]{1,64}", autocomplete: "off" });
   const name = el("input", { id: "campaign-name", required: true });
   const account = el("select", { id: "account" }, ...accounts.map((a) => el("option", { value: a.appid }, `${a.name} (${a.appid})`)));
@@ -632,9 +788,18 @@ async function composePage() {
         field("pictures", t("pictures"), pictures), problems, info),
       el("div", {}, el("p", { class: "hint" }, t("preview")), frame)),
     images: el("div", {}, field("image", t("picture"), image), imageInfo),
+    notice: el("div", { class: "compose-article" },
+      el("div", {}, field("template", t("template"), templateSelect), keywords, field("notice-url", t("link_url"), noticeUrl),
+        field("via", t("via"), via), customBox, noticeInfo),
+      el("div", {}, el("p", { class: "hint" }, t("preview")), cardBox)),
   };
   const body = el("div", {});
-  const showKind = () => { body.replaceChildren(parts[kind.value], uploaded); if (kind.value === "articles") later(); };
+  const showKind = () => {
+    body.replaceChildren(parts[kind.value], uploaded);
+    if (kind.value === "articles") later();
+    if (kind.value === "notice") loadTemplates();
+  };
+  account.addEventListener("change", () => { if (kind.value === "notice") loadTemplates(); });
   kind.addEventListener("change", showKind);
   const audienceBox = el("div", { class: "inline" });
   const showAudience = () => audienceBox.replaceChildren(...(audience.value === "tag" ? [field("tag-id", t("tag_id"), tagId)]
@@ -646,6 +811,7 @@ async function composePage() {
     message.textContent = "";
     const content = kind.value === "text" ? { type: "text", text: text.value }
       : kind.value === "images" ? { type: "images", files: uploads.images }
+      : kind.value === "notice" ? noticeContent()
       : { type: "articles", draft: false, theme: null, fetch_remote_images: false, ignore_reprint: false,
           articles: [{ file: await uploadFile(new File([markdown.value], "article.md")), cover: uploads.cover, pictures: uploads.pictures }] };
     const who = audience.value === "tag" ? { kind: "tag", tag_id: Number(tagId.value) } : { kind: audience.value };

@@ -180,9 +180,10 @@ async fn sign_in(client: &Client, base: &str, name: &str) {
         .click()
         .await
         .expect("click");
+    // The campaigns page (its filters show when there are none yet).
     client
         .wait()
-        .for_element(Locator::Css("#campaigns"))
+        .for_element(Locator::Css("#filter-state"))
         .await
         .expect("the campaigns after signing in");
 }
@@ -268,6 +269,94 @@ async fn scrolls_sideways(client: &Client) -> bool {
         .unwrap_or(true)
 }
 
+/// `wxmass server` (clock movable, admin alice) and an emulator of 30
+/// followers pushing to it, each killed when dropped (before the server's
+/// home is removed: fields drop in order).
+struct Started {
+    _server: common::Proc,
+    _emulator: common::Proc,
+    home: tempfile::TempDir,
+    base: String,
+    emulator_url: String,
+    token: String,
+}
+
+impl Started {
+    fn new() -> Started {
+        let home = tempfile::tempdir().expect("home");
+        let init = common::wxmass_std(home.path(), "http://127.0.0.1:9")
+            .args(["server", "init-admin", "--name", "alice"])
+            .env("WXMASS_ADMIN_PASSWORD", PASSWORD)
+            .stdin(Stdio::null())
+            .output()
+            .expect("init-admin");
+        assert!(
+            init.status.success(),
+            "{}",
+            String::from_utf8_lossy(&init.stderr)
+        );
+        let token = String::from_utf8_lossy(&init.stdout).trim().to_owned();
+        let (server, base) = common::spawn(
+            Some(home.path()),
+            &["server", "--listen", "127.0.0.1:0", "--movable-clock"],
+        );
+        let callback = format!("{base}/callback/{}", common::APPID);
+        let (emulator, emulator_url) = common::emulator(
+            30,
+            &[
+                "--callback-url",
+                &callback,
+                "--callback-token",
+                "servetoken",
+                "--callback-aes-key",
+                AES_KEY,
+                "--callback-mode",
+                "safe",
+                "--seed",
+                "7",
+            ],
+        );
+        Started {
+            home,
+            _server: server,
+            _emulator: emulator,
+            base,
+            emulator_url,
+            token,
+        }
+    }
+
+    /// The API as alice's token, with the emulator's account added.
+    async fn api(&self) -> Api {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let api = Api {
+            base: self.base.clone(),
+            token: self.token.clone(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("client"),
+        };
+        api.ok(
+            "POST",
+            "/api/v1/accounts",
+            Some(json!({"appid": common::APPID, "name": "Demo",
+            "account_type": "service", "secret": common::SECRET, "callback_token": "servetoken",
+            "aes_key": AES_KEY, "api_base": self.emulator_url})),
+        )
+        .await;
+        api
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 /// Sign in; the campaigns; a finished campaign's funnel and reads chart;
 /// an approver's button for the admin and none for a viewer, whose API
 /// call is refused 403; an approver scheduling for tomorrow, the clocks
@@ -278,57 +367,15 @@ fn the_dashboard_in_chromium() {
     let Some(driver) = chromedriver() else {
         return;
     };
-    let home = tempfile::tempdir().expect("home");
-    let init = common::wxmass_std(home.path(), "http://127.0.0.1:9")
-        .args(["server", "init-admin", "--name", "alice"])
-        .env("WXMASS_ADMIN_PASSWORD", PASSWORD)
-        .stdin(Stdio::null())
-        .output()
-        .expect("init-admin");
-    assert!(
-        init.status.success(),
-        "{}",
-        String::from_utf8_lossy(&init.stderr)
+    let started = Started::new();
+    let (base, emulator_url, home) = (
+        started.base.clone(),
+        started.emulator_url.clone(),
+        &started.home,
     );
-    let token = String::from_utf8_lossy(&init.stdout).trim().to_owned();
-    let (_server, base) = common::spawn(
-        Some(home.path()),
-        &["server", "--listen", "127.0.0.1:0", "--movable-clock"],
-    );
-    let callback = format!("{base}/callback/{}", common::APPID);
-    let (_emulator, emulator_url) = common::emulator(
-        30,
-        &[
-            "--callback-url",
-            &callback,
-            "--callback-token",
-            "servetoken",
-            "--callback-aes-key",
-            AES_KEY,
-            "--callback-mode",
-            "safe",
-            "--seed",
-            "7",
-        ],
-    );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = runtime();
     runtime.block_on(async {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let api = Api {
-            base: base.clone(),
-            token,
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .expect("client"),
-        };
-        api.ok("POST", "/api/v1/accounts", Some(json!({"appid": common::APPID, "name": "Demo",
-            "account_type": "service", "secret": common::SECRET, "callback_token": "servetoken",
-            "aes_key": AES_KEY, "api_base": emulator_url}))).await;
+        let api = started.api().await;
         for (name, role) in [("victor", "viewer"), ("bob", "approver")] {
             api.ok("POST", "/api/v1/users", Some(json!({"name": name, "role": role, "password": PASSWORD}))).await;
         }
@@ -770,4 +817,171 @@ fn the_dashboard_in_chromium() {
         client.close().await.expect("close");
     });
     drop(driver);
+}
+
+/// A template message composed in the browser: the account's template
+/// picked, a keyword too long said in the CLI's words while typing, the
+/// card drawn as WeChat shows it; submitted, approved and sent follower by
+/// follower; the recipients by state and channel with WeChat's reports
+/// joined (two followers refuse the account's messages), and the failures
+/// downloaded as CSV with the browser's session.
+#[test]
+fn a_template_notice_composed_and_sent_in_chromium() {
+    let Some(driver) = chromedriver() else {
+        return;
+    };
+    let started = Started::new();
+    let (base, emulator_url) = (started.base.clone(), started.emulator_url.clone());
+    runtime().block_on(async {
+        let api = started.api().await;
+        let wechat = wxmass_api::Client::builder(common::APPID, common::SECRET)
+            .base_url(&emulator_url)
+            .build()
+            .expect("client");
+        wechat.templates().set_industry(1, 2).await.expect("industry");
+        let template_id = wechat
+            .templates()
+            .add("47123", &["商品名称", "快递公司", "快递单号", "发货时间"])
+            .await
+            .expect("template");
+        let listed = api
+            .ok("GET", &format!("/api/v1/accounts/{}/templates", common::APPID), None)
+            .await;
+        let keys: Vec<String> = listed
+            .as_array()
+            .expect("templates")
+            .iter()
+            .find(|t| t["template_id"] == template_id.as_str())
+            .expect("listed")["keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .map(|k| k.as_str().expect("key").to_owned())
+            .collect();
+        let values = ["钢笔", "顺丰速运", "SF1234567890", "2026-12-06 10:00"];
+        assert_eq!(keys.len(), values.len(), "{keys:?}");
+        // Two followers refuse the account's messages: WeChat takes theirs
+        // and reports `failed:user block`.
+        let followers = wechat.users().followers_page(None).await.expect("followers").openids;
+        let blocked = &followers[..2];
+        let refused = api
+            .http
+            .post(format!("{emulator_url}/_emulator/blocked"))
+            .json(&json!({"openids": blocked, "blocked": true}))
+            .send()
+            .await
+            .expect("block");
+        assert!(refused.status().is_success());
+
+        let client = browser(&driver).await;
+        sign_in(&client, &base, "alice").await;
+        client.goto(&format!("{base}/ui/#/compose")).await.expect("goto");
+        client.wait().for_element(Locator::Css("#compose")).await.expect("the compose page");
+        client
+            .execute("const k = document.getElementById('kind'); k.value = 'notice'; k.dispatchEvent(new Event('change'));", vec![])
+            .await
+            .expect("a template message");
+        let first = format!("#kw-{}", keys[0]);
+        let input = client.wait().for_element(Locator::Css(&first)).await.expect("the template's keywords");
+        // Too long for a `thing` keyword: said while typing, as the CLI says it.
+        input.send_keys("一支笔尖是十四K金的黑色钢笔和一瓶蓝黑墨水").await.expect("type");
+        client
+            .wait()
+            .for_element(Locator::XPath(&format!("//p[@id='notice-info'][contains(@class, 'error')][contains(., '{}')]", keys[0])))
+            .await
+            .expect("the keyword's problem");
+        input.clear().await.expect("clear");
+        for (key, value) in keys.iter().zip(values) {
+            client
+                .find(Locator::Css(&format!("#kw-{key}")))
+                .await
+                .expect("keyword")
+                .send_keys(value)
+                .await
+                .expect("type");
+        }
+        client
+            .wait()
+            .for_element(Locator::XPath("//p[@id='notice-info'][. = '✓']"))
+            .await
+            .expect("no problem left");
+        // The card as WeChat draws it, the values in place.
+        for (key, value) in keys.iter().zip(values) {
+            let shown = client
+                .find(Locator::Css(&format!("#template-card .card-value[data-key='{key}']")))
+                .await
+                .expect("the keyword on the card")
+                .text()
+                .await
+                .expect("text");
+            assert_eq!(shown, value);
+        }
+        screenshot(&client, "dashboard-notice-compose.png").await;
+        unlabelled(&client, "compose, a template message").await;
+        client.find(Locator::Css("#campaign-id")).await.expect("id").send_keys("shipped").await.expect("type");
+        client.find(Locator::Css("#campaign-name")).await.expect("name").send_keys("Order shipped").await.expect("type");
+        click(&client, "#create").await;
+        client.wait().for_element(Locator::Css("#submit")).await.expect("the draft's page");
+        click(&client, "#submit").await;
+        client.wait().for_element(Locator::Css("#approve")).await.expect("awaiting approval");
+        let clock = api.ok("GET", "/api/v1/clock", None).await;
+        let offset = clock["offset_seconds"].as_i64().expect("offset");
+        let now = wxmass_campaign::beijing::rfc3339(wxmass_campaign::beijing::now() + offset)[..16].to_owned();
+        client
+            .execute("document.getElementById('send-at').value = arguments[0];", vec![json!(now)])
+            .await
+            .expect("set the time");
+        click(&client, "#approve").await;
+        // Sent to all 30, one by one; once WeChat's reports are in, the two
+        // who refuse are failures. (A minute on the server's clock brings
+        // its next look at the reports forward.)
+        api.wait("shipped", "", |c| c["state"] == "finished").await;
+        api.ok("POST", "/api/v1/clock", Some(json!({"advance_seconds": 60}))).await;
+        client
+            .wait()
+            .at_most(Duration::from_secs(60))
+            .for_element(Locator::XPath("//dd[@id='recipients-failed'][. = '2']"))
+            .await
+            .expect("the reports joined, by themselves");
+        let figure = |id: &'static str| {
+            let client = client.clone();
+            async move { client.find(Locator::Css(id)).await.expect(id).text().await.expect("text") }
+        };
+        assert_eq!(figure("#recipients-sent").await, "28");
+        assert_eq!(figure("#recipients-unknown").await, "0");
+        let reports = figure("#reports").await;
+        assert!(reports.contains("delivered 28") && reports.contains("refused by the follower 2"), "{reports}");
+        assert!(figure("#by-channel").await.contains("template message 28"));
+        // The card is on the approver's page too.
+        assert!(figure("#template-card").await.contains("SF1234567890"));
+        screenshot(&client, "dashboard-notice.png").await;
+        unlabelled(&client, "a template message's page").await;
+        // The failures, downloaded with the browser's session.
+        let csv: Value = client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 fetch(document.getElementById('download-failed').href, {credentials: 'same-origin'})
+                   .then(r => r.text()).then(done, e => done(String(e)));",
+                vec![],
+            )
+            .await
+            .expect("download");
+        let csv = csv.as_str().expect("text");
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 3, "{csv}");
+        assert!(lines[0].starts_with("openid,channel,errcode"), "{csv}");
+        for line in &lines[1..] {
+            assert!(line.contains(",template,0,") && line.contains("failed:user block"), "{line}");
+            assert!(blocked.iter().any(|o| line.starts_with(&format!("{o},"))), "{line}");
+        }
+        // The list says 28 of 30 sent.
+        client.goto(&format!("{base}/ui/#/campaigns")).await.expect("goto");
+        client
+            .wait()
+            .for_element(Locator::XPath("//tr[@data-campaign='shipped']/td[contains(@class, 'delivered')][. = '28 of 30']"))
+            .await
+            .expect("the notice in the list");
+        only_the_server(&client, &base).await;
+        client.close().await.expect("close");
+    });
 }
