@@ -75,6 +75,8 @@ pub struct Emulator {
     /// Pushes in flight at once: WeChat's push servers do not open tens of
     /// thousands of connections to one receiver when many jobs end together.
     push_slots: tokio::sync::Semaphore,
+    /// Template reports taken from the due queue and not pushed yet.
+    reports_queued: Arc<tokio::sync::Semaphore>,
     http: reqwest::Client,
 }
 
@@ -104,6 +106,7 @@ impl Emulator {
             subscriptions: Mutex::new(api::subscribe::Subscriptions::default()),
             jobs_notify: Notify::new(),
             push_slots: tokio::sync::Semaphore::new(PUSHES_AT_ONCE),
+            reports_queued: Arc::new(tokio::sync::Semaphore::new(REPORTS_QUEUED)),
             http: reqwest::Client::builder()
                 .pool_max_idle_per_host(4)
                 .build()
@@ -196,6 +199,11 @@ impl Emulator {
 
 /// Pushes the emulator makes at once, at most.
 pub const PUSHES_AT_ONCE: usize = 256;
+
+/// Template reports waiting for a push slot, at most: a million falling due
+/// at once (the clock moved past them) are taken a few thousand at a time
+/// instead of a million tasks at once.
+pub const REPORTS_QUEUED: usize = 4096;
 
 /// An emulator serving on a listener.
 #[derive(Debug)]

@@ -292,7 +292,7 @@ pub async fn run_jobs(emulator: Arc<Emulator>) {
             let now_ms = emulator.clock.now_ms();
             let finished = account.finish_due_jobs(&emulator.clock);
             let published = crate::api::publish::finish_due(&mut account, now_ms);
-            let templated = templates.finish_due(now_ms);
+            let templated = templates.finish_due(now_ms, emulator.reports_queued.available_permits());
             let next = [
                 account.next_job_due(),
                 crate::api::publish::next_due(&account),
@@ -310,7 +310,14 @@ pub async fn run_jobs(emulator: Arc<Emulator>) {
             tokio::spawn(deliver_publish(emulator.clone(), publish_id));
         }
         for msg_id in templated {
-            tokio::spawn(deliver_template(emulator.clone(), msg_id));
+            // As many were taken as there was room for: a permit each, at
+            // once.
+            let queued = emulator.reports_queued.clone().acquire_owned().await.ok();
+            let emulator = emulator.clone();
+            tokio::spawn(async move {
+                deliver_template(emulator, msg_id).await;
+                drop(queued);
+            });
         }
         let events = emulator.subscriptions().take_outbox();
         for (event, id, xml) in events {

@@ -213,11 +213,12 @@ impl Templates {
         self.used_today = 0;
     }
 
-    /// Marks the messages due by `now_ms` delivered; their msgids, to push.
-    pub fn finish_due(&mut self, now_ms: i64) -> Vec<i64> {
+    /// Marks at most `most` of the messages due by `now_ms` delivered;
+    /// their msgids, to push.
+    pub fn finish_due(&mut self, now_ms: i64, most: usize) -> Vec<i64> {
         let mut done = Vec::new();
         while let Some(std::cmp::Reverse((at, i))) = self.due.peek().copied() {
-            if at > now_ms {
+            if at > now_ms || done.len() >= most {
                 break;
             }
             self.due.pop();
