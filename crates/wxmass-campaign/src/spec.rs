@@ -307,7 +307,12 @@ impl Content {
 /// Who a campaign goes to.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+#[serde(
+    tag = "kind",
+    rename_all = "lowercase",
+    deny_unknown_fields,
+    from = "AudienceRead"
+)]
 pub enum Audience {
     /// Every follower: one `sendall` job.
     All,
@@ -318,6 +323,28 @@ pub enum Audience {
     },
     /// A list of openids: one `mass/send` job per batch.
     Openids,
+}
+
+/// [`Audience`] as it is read: serde lets an internally tagged enum's unit
+/// variants take any other field (`{"kind": "all", "everyone": true}`),
+/// which `deny_unknown_fields` refuses only for variants with fields. Here
+/// every variant has fields, none for two.
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+enum AudienceRead {
+    All {},
+    Tag { tag_id: u32 },
+    Openids {},
+}
+
+impl From<AudienceRead> for Audience {
+    fn from(read: AudienceRead) -> Audience {
+        match read {
+            AudienceRead::All {} => Audience::All,
+            AudienceRead::Tag { tag_id } => Audience::Tag { tag_id },
+            AudienceRead::Openids {} => Audience::Openids,
+        }
+    }
 }
 
 impl Audience {

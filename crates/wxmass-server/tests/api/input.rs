@@ -130,3 +130,81 @@ async fn a_token_id_that_is_no_number_is_a_json_400() {
         }
     }
 }
+
+/// Item 9: the API document says what a campaign is (its content and
+/// audience as unions tagged by `type` and `kind`, every kind named), an
+/// articles campaign needs none of the fields the document leaves
+/// optional, and a field the document does not name is refused.
+#[tokio::test]
+async fn the_document_says_what_a_campaign_is_and_unknown_fields_are_refused() {
+    let (app, admin) = with_account().await;
+    let (status, doc) = app.call("GET", "/api/v1/openapi.json", None, None).await;
+    assert_eq!(status, 200);
+    let schemas = &doc["components"]["schemas"];
+    let tags = |schema: &str, tag: &str| -> Vec<String> {
+        let mut found = Vec::new();
+        for alternative in schemas[schema]["oneOf"].as_array().expect("a union") {
+            let parts = match alternative["allOf"].as_array() {
+                Some(parts) => parts.clone(),
+                None => vec![alternative.clone()],
+            };
+            for part in parts {
+                if let Some(name) = part["properties"][tag]["enum"][0].as_str() {
+                    found.push(name.to_owned());
+                }
+            }
+        }
+        found.sort();
+        found
+    };
+    let kinds = tags("Content", "type");
+    for kind in ["text", "images", "articles", "notice"] {
+        assert!(kinds.iter().any(|k| k == kind), "{kind} in {kinds:?}");
+    }
+    assert_eq!(tags("Audience", "kind"), ["all", "openids", "tag"]);
+    // An articles campaign with only what the document requires.
+    let cover = app
+        .upload(
+            "POST",
+            "/api/v1/files?name=cover.png",
+            &admin,
+            "application/octet-stream",
+            crate::helpers::png([7, 193, 96]),
+        )
+        .await
+        .1;
+    let post = app
+        .upload(
+            "POST",
+            "/api/v1/files?name=post.md",
+            &admin,
+            "application/octet-stream",
+            b"---\ntitle: Hello\ncover: cover.png\n---\nHi.\n".to_vec(),
+        )
+        .await
+        .1;
+    let file = |v: &serde_json::Value| json!({"path": v["path"], "sha256": v["sha256"]});
+    let (status, answer) = app
+        .call(
+            "POST",
+            "/api/v1/campaigns",
+            Some(&admin),
+            Some(json!({"id": "plain", "appid": ACCOUNT, "name": "Plain",
+                "content": {"type": "articles", "articles": [{"file": file(&post), "cover": file(&cover)}]},
+                "audience": {"kind": "all"}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{answer}");
+    // A field in the audience the document does not name.
+    let (status, answer) = app
+        .call(
+            "POST",
+            "/api/v1/campaigns",
+            Some(&admin),
+            Some(json!({"id": "odd", "appid": ACCOUNT, "name": "Odd",
+                "content": {"type": "text", "text": "hi"},
+                "audience": {"kind": "all", "everyone": true}})),
+        )
+        .await;
+    assert_eq!(status, 400, "{answer}");
+}
