@@ -711,7 +711,20 @@ impl Run<'_> {
             return Ok(());
         }
         let known = self.store.reach(&self.campaign.appid, &asked).await?;
-        if known.is_empty() && !self.notice.via.contains(&Channel::CustomerService) {
+        // Consents matter only while a later channel can take a follower
+        // who withheld it (else WeChat's 43101 says the same, and teaches).
+        let consents = match &self.notice.subscription {
+            Some(n) if self.notice.after(Channel::Subscription).is_some() => {
+                self.store
+                    .consents(&self.campaign.appid, &n.template_id, &asked)
+                    .await?
+            }
+            _ => Default::default(),
+        };
+        if known.is_empty()
+            && consents.is_empty()
+            && !self.notice.via.contains(&Channel::CustomerService)
+        {
             return Ok(());
         }
         candidates.retain(|&i| {
@@ -729,7 +742,9 @@ impl Run<'_> {
                         None => next.map(|_| 45015),
                     },
                     Channel::Template => reach.unfollowed().then_some(43004),
-                    Channel::Subscription => None,
+                    Channel::Subscription => {
+                        (consents.get(&openids[i]) == Some(&false)).then_some(43101)
+                    }
                 };
                 let Some(errcode) = blocked else {
                     r.channel = Some(channel);
@@ -769,6 +784,15 @@ impl Run<'_> {
         let event = match fate {
             Fate::Refused(45015 | 45047) => Some(ReachEvent::WindowClosed),
             Fate::Refused(43004) => Some(ReachEvent::Unfollowed),
+            Fate::Refused(43101) => {
+                self.notice
+                    .subscription
+                    .as_ref()
+                    .map(|n| ReachEvent::Consent {
+                        template_id: n.template_id.clone(),
+                        granted: false,
+                    })
+            }
             _ => None,
         };
         if let Some(event) = event {

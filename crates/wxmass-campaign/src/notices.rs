@@ -354,6 +354,15 @@ pub enum ReachEvent {
     Unfollowed,
     /// The follower followed.
     Followed,
+    /// The follower gave or withheld consent to a subscription notice
+    /// template: a pop-up's accept or reject, a withdrawal in their
+    /// settings, or WeChat's 43101 to a send.
+    Consent {
+        /// The notice template (`priTmplId`).
+        template_id: String,
+        /// Accepted.
+        granted: bool,
+    },
 }
 
 /// What [`ReachEvent`] was learnt of whom, and when.

@@ -19,7 +19,7 @@ use crate::{JobReport, Recorded, Report, beijing};
 use tokio::sync::{mpsc, oneshot};
 use wxmass_callback::{
     MassSendJobFinish, PublishJobFinish, Push, PushRecorder, RecordError, RecordFuture,
-    SeenRequest, TemplateSendJobFinish, WindowTrigger,
+    SeenRequest, SubscriptionEvent, SubscriptionKind, TemplateSendJobFinish, WindowTrigger,
 };
 
 /// Most requests written in one group.
@@ -68,9 +68,14 @@ fn notice_report(t: &TemplateSendJobFinish) -> NoticeReport {
 
 /// What a push says of reaching its follower: a message, a menu click, a
 /// follow or a QR scan opens a customer-service window (a follow is also
-/// a follow); an unsubscribe is an unfollow. Dated by the push's
-/// CreateTime (never later than `now`).
+/// a follow); an unsubscribe is an unfollow; a subscription pop-up's
+/// accept or reject, or a withdrawal, gives or withholds consent to each
+/// template it names. Dated by the push's CreateTime (never later than
+/// `now`).
 fn reach_learnt(push: &Push, now: i64) -> Vec<Learnt> {
+    if let Push::Subscription(event) = push {
+        return consents_learnt(event, now);
+    }
     let Push::Other(generic) = push else {
         return Vec::new();
     };
@@ -112,6 +117,38 @@ fn reach_learnt(push: &Push, now: i64) -> Vec<Learnt> {
         });
     }
     learnt
+}
+
+/// The consents a subscription pop-up or change event gives or withholds.
+fn consents_learnt(event: &SubscriptionEvent, now: i64) -> Vec<Learnt> {
+    if event.kind == SubscriptionKind::Sent || event.openid.is_empty() {
+        return Vec::new();
+    }
+    let at = if event.create_time > 0 {
+        event.create_time.min(now)
+    } else {
+        now
+    };
+    event
+        .items
+        .iter()
+        .filter(|i| !i.template_id.is_empty())
+        .filter_map(|i| {
+            let granted = match i.status.to_ascii_lowercase().as_str() {
+                "accept" => true,
+                "reject" => false,
+                _ => return None,
+            };
+            Some(Learnt {
+                openid: event.openid.clone(),
+                at,
+                event: ReachEvent::Consent {
+                    template_id: i.template_id.clone(),
+                    granted,
+                },
+            })
+        })
+        .collect()
 }
 
 /// The journal's form of a report: its counts, and the whole event (to
@@ -406,5 +443,32 @@ mod tests {
         assert_eq!(learnt.len(), 2);
         assert!(learnt.iter().all(|l| l.at == 1_800_000_000));
         assert_eq!(learnt[1].event, ReachEvent::Followed);
+    }
+
+    #[test]
+    fn a_pop_ups_choices_give_and_withhold_consent() {
+        let xml = "<xml><ToUserName><![CDATA[gh_1]]></ToUserName><FromUserName><![CDATA[o1]]></FromUserName>\
+             <CreateTime>1700000000</CreateTime><MsgType><![CDATA[event]]></MsgType>\
+             <Event><![CDATA[subscribe_msg_popup_event]]></Event><SubscribeMsgPopupEvent>\
+             <List><TemplateId><![CDATA[t1]]></TemplateId><SubscribeStatusString><![CDATA[accept]]></SubscribeStatusString><PopupScene>2</PopupScene></List>\
+             <List><TemplateId><![CDATA[t2]]></TemplateId><SubscribeStatusString><![CDATA[reject]]></SubscribeStatusString><PopupScene>2</PopupScene></List>\
+             </SubscribeMsgPopupEvent></xml>";
+        let push = Push::parse(xml).expect("a pop-up");
+        let learnt = reach_learnt(&push, 1_800_000_000);
+        let consents: Vec<(&str, bool, i64)> = learnt
+            .iter()
+            .map(|l| match &l.event {
+                ReachEvent::Consent {
+                    template_id,
+                    granted,
+                } => (template_id.as_str(), *granted, l.at),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            consents,
+            [("t1", true, 1_700_000_000), ("t2", false, 1_700_000_000)]
+        );
+        assert!(learnt.iter().all(|l| l.openid == "o1"));
     }
 }

@@ -583,6 +583,42 @@ async fn fan_out(store: &dyn Store) {
         .expect("closed");
     let r = store.reach("wxapp", &openids[..1]).await.expect("reach")[&openids[0]];
     assert_eq!(r.window_open(now), Some(false));
+    // Consents, by template: the later word wins, whatever order it comes in.
+    let consent = |at, granted| {
+        learnt(
+            at,
+            ReachEvent::Consent {
+                template_id: "notice-1".into(),
+                granted,
+            },
+        )
+    };
+    store
+        .record_reach("wxapp", &[consent(now - 5, true), consent(now - 30, false)])
+        .await
+        .expect("consents");
+    let known = store
+        .consents("wxapp", "notice-1", &openids[..2])
+        .await
+        .expect("consents");
+    assert_eq!(known.len(), 1);
+    assert_eq!(known.get(&openids[0]), Some(&true));
+    store
+        .record_reach("wxapp", &[consent(now - 1, false)])
+        .await
+        .expect("withdrawn");
+    let known = store
+        .consents("wxapp", "notice-1", &openids[..1])
+        .await
+        .expect("consents");
+    assert_eq!(known.get(&openids[0]), Some(&false));
+    assert!(
+        store
+            .consents("wxapp", "notice-2", &openids[..1])
+            .await
+            .expect("none")
+            .is_empty()
+    );
     // The shared limits: a day of 5 calls, 3 a minute.
     let api = "/cgi-bin/message/template/send";
     let day = wxmass_campaign::beijing::day_number(now);

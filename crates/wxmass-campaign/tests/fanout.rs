@@ -583,3 +583,104 @@ async fn reports_turn_sent_into_delivered_or_failed_and_settle_the_unknown() {
             .is_empty()
     );
 }
+
+/// A one-time subscription notice of the emulator's library, added to the
+/// account.
+async fn subscription(client: &Client) -> wxmass_campaign::notices::SubscriptionNotice {
+    let id = client
+        .subscribe()
+        .add(1001, &[1, 2, 3], "缴费提醒")
+        .await
+        .expect("notice template");
+    let t = client
+        .subscribe()
+        .templates()
+        .await
+        .expect("templates")
+        .into_iter()
+        .find(|t| t.pri_tmpl_id == id)
+        .expect("listed");
+    let values = ["物业费", "120.00元", "2026-12-06 10:00"];
+    wxmass_campaign::notices::SubscriptionNotice {
+        template_id: id,
+        data: t
+            .keys()
+            .into_iter()
+            .zip(values.iter().map(|v| (*v).to_owned()))
+            .collect(),
+        page: None,
+        miniprogram: None,
+    }
+}
+
+#[tokio::test]
+async fn a_withheld_consent_goes_to_the_next_channel_without_a_call() {
+    const BIZSEND: &str = "/cgi-bin/message/subscribe/bizsend";
+    let s = setup(10).await;
+    let t = template(&s.client).await;
+    let n = subscription(&s.client).await;
+    let openids: Vec<String> = {
+        let account = s.emulator.emulator.account();
+        (0..10).map(|i| account.openid_of(i)).collect()
+    };
+    // 0-4 consented (at WeChat); 5-7 said no in a pop-up (the receiver
+    // kept it); of 8 and 9 nothing is known, and they never consented.
+    {
+        let original_id = s.emulator.emulator.config.original_id();
+        let now = beijing::now();
+        let mut subscriptions = s.emulator.emulator.subscriptions();
+        for openid in &openids[..5] {
+            subscriptions.consent(openid, &n.template_id, None, &original_id, now);
+        }
+    }
+    let withheld: Vec<Learnt> = openids[5..8]
+        .iter()
+        .map(|openid| Learnt {
+            openid: openid.clone(),
+            at: beijing::now(),
+            event: ReachEvent::Consent {
+                template_id: n.template_id.clone(),
+                granted: false,
+            },
+        })
+        .collect();
+    s.store
+        .record_reach(s.client.appid(), &withheld)
+        .await
+        .expect("consents kept");
+    let content = Content::Notice {
+        via: vec![Channel::Subscription, Channel::Template],
+        template: Some(t),
+        subscription: Some(n.clone()),
+        custom_text: None,
+    };
+    let first = plan_to_all(&s, "n-9", content.clone()).await;
+    assert_eq!(run(&s, &first, "w9").await, Fanned::Done);
+    let notices = received(&s, "subscribe");
+    let templates = received(&s, "template");
+    for (i, openid) in openids.iter().enumerate() {
+        let (by_notice, by_template) = (notices.get(openid), templates.get(openid));
+        match i {
+            0..5 => assert_eq!((by_notice, by_template), (Some(&1), None), "{i}"),
+            _ => assert_eq!((by_notice, by_template), (None, Some(&1)), "{i}"),
+        }
+    }
+    // No call for those known to have said no; WeChat's 43101 taught the
+    // same of 8 and 9.
+    assert_eq!(s.emulator.emulator.calls().get(BIZSEND), Some(&7));
+    let known = s
+        .store
+        .consents(s.client.appid(), &n.template_id, &openids)
+        .await
+        .expect("consents");
+    for openid in &openids[5..] {
+        assert_eq!(known.get(openid), Some(&false), "{openid}");
+    }
+    // The next notice skips all five without a call; 0-4 spent their
+    // one-time consents, and WeChat refuses them.
+    let second = plan_to_all(&s, "n-10", content).await;
+    assert_eq!(run(&s, &second, "w10").await, Fanned::Done);
+    assert_eq!(s.emulator.emulator.calls().get(BIZSEND), Some(&12));
+    let tally = fanout::tally(&*s.store, "n-10").await.expect("tally");
+    assert_eq!(tally.sent_by_channel.get(&Channel::Template), Some(&10));
+}

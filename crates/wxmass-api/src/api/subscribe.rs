@@ -139,6 +139,13 @@ pub struct NoticeTemplate {
     pub kind: u8,
 }
 
+impl NoticeTemplate {
+    /// The keys its content names (`thing1`, `amount2`, ...), in order.
+    pub fn keys(&self) -> Vec<String> {
+        super::templates::content_keys(&self.content)
+    }
+}
+
 /// A library title the account may add notices from.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct LibraryTitle {

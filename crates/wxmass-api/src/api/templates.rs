@@ -74,17 +74,7 @@ pub struct Template {
 impl Template {
     /// The keys its content names (`thing1`, `time2`, ...), in order.
     pub fn keys(&self) -> Vec<String> {
-        let mut keys = Vec::new();
-        let mut rest = self.content.as_str();
-        while let Some(start) = rest.find("{{") {
-            rest = &rest[start + 2..];
-            let Some(end) = rest.find("}}") else { break };
-            if let Some(key) = rest[..end].strip_suffix(".DATA") {
-                keys.push(key.to_owned());
-            }
-            rest = &rest[end + 2..];
-        }
-        keys
+        content_keys(&self.content)
     }
 
     /// Checks that `data` names exactly this template's keywords (the
@@ -130,6 +120,22 @@ impl Template {
             ))),
         }
     }
+}
+
+/// The keys a template's text names with `{{key.DATA}}`, in order (a
+/// template message's or a subscription notice's).
+pub fn content_keys(content: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut rest = content;
+    while let Some(start) = rest.find("{{") {
+        rest = &rest[start + 2..];
+        let Some(end) = rest.find("}}") else { break };
+        if let Some(key) = rest[..end].strip_suffix(".DATA") {
+            keys.push(key.to_owned());
+        }
+        rest = &rest[end + 2..];
+    }
+    keys
 }
 
 /// A mini program a template message opens.

@@ -67,6 +67,7 @@ const MIGRATIONS: &[Migration] = migrations![
     14 "0014_testers",
     15 "0015_account_scopes",
     16 "0016_recipients",
+    17 "0017_consents",
 ];
 
 /// The schema version this build writes.

@@ -234,6 +234,15 @@ pub trait RecipientStore: Send + Sync {
         appid: &str,
         openids: &[String],
     ) -> Result<std::collections::HashMap<String, Reach>>;
+    /// Whether these followers of `appid` last gave (`true`) or withheld
+    /// (`false`) consent to subscription notice `template_id` (those never
+    /// seen are left out).
+    async fn consents(
+        &self,
+        appid: &str,
+        template_id: &str,
+        openids: &[String],
+    ) -> Result<std::collections::HashMap<String, bool>>;
     /// The limits noted for `appid`'s `api` on Beijing day `day` (days since
     /// 1970-01-01 in Beijing); `None`: not asked today.
     async fn api_limits(&self, appid: &str, api: &str, day: i64) -> Result<Option<ApiLimits>>;

@@ -239,15 +239,36 @@ pub(super) type ReachColumns = (
 );
 
 /// The columns `learnt` sets (the others `None`: left as they are).
-pub(super) fn reach_columns(learnt: &Learnt) -> ReachColumns {
+pub(super) fn reach_columns(learnt: &Learnt) -> Option<ReachColumns> {
     let at = Some(learnt.at);
-    match learnt.event {
+    Some(match &learnt.event {
         ReachEvent::WindowOpened(kind) => (at, Some(kind.code()), None, None, None),
         ReachEvent::WindowClosed => (None, None, at, None, None),
         ReachEvent::Unfollowed => (None, None, None, at, None),
         ReachEvent::Followed => (None, None, None, None, at),
+        // Kept in `wxmass_consents`, by template.
+        ReachEvent::Consent { .. } => return None,
+    })
+}
+
+/// A consent learnt: its template and whether it was given.
+pub(super) fn consent_of(learnt: &Learnt) -> Option<(&str, bool)> {
+    match &learnt.event {
+        ReachEvent::Consent {
+            template_id,
+            granted,
+        } => Some((template_id, *granted)),
+        _ => None,
     }
 }
+
+/// Keeps a consent unless one learnt later is kept already (SQLite's `?N`;
+/// PostgreSQL's `$N` by replacing `?`).
+pub(super) const RECORD_CONSENT_SQL: &str = "INSERT INTO wxmass_consents \
+     (appid, openid, template_id, granted, at) VALUES (?1, ?2, ?3, ?4, ?5) \
+     ON CONFLICT (appid, openid, template_id) DO UPDATE SET \
+     granted = excluded.granted, at = excluded.at \
+     WHERE excluded.at >= wxmass_consents.at";
 
 /// A `wxmass_reach` row as [`Reach`].
 pub(super) fn reach_of(c: ReachColumns) -> Reach {

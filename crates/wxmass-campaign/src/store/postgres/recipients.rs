@@ -336,11 +336,21 @@ impl RecipientStore for PgStore {
         self.with(async |c| {
             let tx = c.transaction().await?;
             let upsert = tx.prepare(&record_reach_sql(true)).await?;
+            let consent = tx.prepare(&RECORD_CONSENT_SQL.replace('?', "$")).await?;
             for l in learnt {
-                let (a, b, c2, d, e) = reach_columns(l);
-                let b = b.map(|kind| kind as i32);
-                tx.execute(&upsert, &[&appid, &l.openid, &a, &b, &c2, &d, &e])
+                if let Some((a, b, c2, d, e)) = reach_columns(l) {
+                    let b = b.map(|kind| kind as i32);
+                    tx.execute(&upsert, &[&appid, &l.openid, &a, &b, &c2, &d, &e])
+                        .await?;
+                }
+                if let Some((template_id, granted)) = consent_of(l) {
+                    let granted = i32::from(granted);
+                    tx.execute(
+                        &consent,
+                        &[&appid, &l.openid, &template_id, &granted, &l.at],
+                    )
                     .await?;
+                }
             }
             tx.commit().await
         })
@@ -375,6 +385,31 @@ impl RecipientStore for PgStore {
                     reach_of((r.get(1), kind.map(i64::from), r.get(3), r.get(4), r.get(5))),
                 )
             })
+            .collect())
+    }
+
+    async fn consents(
+        &self,
+        appid: &str,
+        template_id: &str,
+        openids: &[String],
+    ) -> Result<std::collections::HashMap<String, bool>> {
+        let rows = self
+            .with(async |c| {
+                c.query(
+                    &c.prepare_cached(
+                        "SELECT openid, granted FROM wxmass_consents
+                         WHERE appid = $1 AND template_id = $2 AND openid = ANY($3)",
+                    )
+                    .await?,
+                    &[&appid, &template_id, &openids],
+                )
+                .await
+            })
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get::<_, String>(0), r.get::<_, i32>(1) != 0))
             .collect())
     }
 

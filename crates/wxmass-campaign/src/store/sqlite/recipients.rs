@@ -300,9 +300,14 @@ impl RecipientStore for SqliteStore {
         let tx = conn.transaction()?;
         {
             let mut upsert = tx.prepare_cached(&record_reach_sql(false))?;
+            let mut consent = tx.prepare_cached(RECORD_CONSENT_SQL)?;
             for l in learnt {
-                let (a, b, c, d, e) = reach_columns(l);
-                upsert.execute(params![appid, l.openid, a, b, c, d, e])?;
+                if let Some((a, b, c, d, e)) = reach_columns(l) {
+                    upsert.execute(params![appid, l.openid, a, b, c, d, e])?;
+                }
+                if let Some((template_id, granted)) = consent_of(l) {
+                    consent.execute(params![appid, l.openid, template_id, granted, l.at])?;
+                }
             }
         }
         tx.commit()?;
@@ -328,6 +333,29 @@ impl RecipientStore for SqliteStore {
                 .optional()?;
             if let Some(row) = row {
                 out.insert(openid.clone(), reach_of(row));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn consents(
+        &self,
+        appid: &str,
+        template_id: &str,
+        openids: &[String],
+    ) -> Result<std::collections::HashMap<String, bool>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT granted FROM wxmass_consents
+             WHERE appid = ?1 AND openid = ?2 AND template_id = ?3",
+        )?;
+        let mut out = std::collections::HashMap::new();
+        for openid in openids {
+            let granted: Option<bool> = stmt
+                .query_row(params![appid, openid, template_id], |r| r.get(0))
+                .optional()?;
+            if let Some(granted) = granted {
+                out.insert(openid.clone(), granted);
             }
         }
         Ok(out)
