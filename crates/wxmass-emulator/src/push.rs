@@ -292,7 +292,8 @@ pub async fn run_jobs(emulator: Arc<Emulator>) {
             let now_ms = emulator.clock.now_ms();
             let finished = account.finish_due_jobs(&emulator.clock);
             let published = crate::api::publish::finish_due(&mut account, now_ms);
-            let templated = templates.finish_due(now_ms, emulator.reports_queued.available_permits());
+            let templated =
+                templates.finish_due(now_ms, emulator.reports_queued.available_permits());
             let next = [
                 account.next_job_due(),
                 crate::api::publish::next_due(&account),

@@ -87,10 +87,22 @@ fn png(rgb: [u8; 3]) -> Vec<u8> {
     std::fs::read(path).expect("png")
 }
 
-/// chromedriver on a free loopback port, killed when dropped.
+/// chromedriver on a free loopback port in a process group of its own,
+/// which is killed when dropped: the Chromium it started goes too, even
+/// when a test fails before closing its session.
 struct Driver {
-    _proc: common::Proc,
+    proc: std::process::Child,
     url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.proc.id())])
+            .status();
+        let _ = self.proc.kill();
+        let _ = self.proc.wait();
+    }
 }
 
 fn chromedriver() -> Option<Driver> {
@@ -115,22 +127,26 @@ fn chromedriver() -> Option<Driver> {
         .and_then(|l| l.local_addr())
         .expect("free port")
         .port();
-    let child = Command::new("chromedriver")
-        .args([format!("--port={port}"), "--allowed-ips=127.0.0.1".into()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver");
-    let proc = common::Proc(child);
+    let proc = {
+        use std::os::unix::process::CommandExt as _;
+        Command::new("chromedriver")
+            .args([format!("--port={port}"), "--allowed-ips=127.0.0.1".into()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("chromedriver")
+    };
+    let driver = Driver {
+        proc,
+        url: format!("http://127.0.0.1:{port}"),
+    };
     let deadline = Instant::now() + Duration::from_secs(10);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "chromedriver never listened");
         std::thread::sleep(Duration::from_millis(50));
     }
-    Some(Driver {
-        _proc: proc,
-        url: format!("http://127.0.0.1:{port}"),
-    })
+    Some(driver)
 }
 
 async fn browser(driver: &Driver) -> Client {
