@@ -286,7 +286,8 @@ fn chaos_run(followers: u32, channel: Channel, chaos: Chaos) -> Option<(Run, u32
             .arg(&list)
             .args(["--campaign", "shipped", "--yes"])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            // Kept, for a failure to say what the planner said.
+            .stderr(std::fs::File::create(run.home.path().join("notify.log")).expect("notify.log"))
             .spawn()
             .expect("notify"),
     )];
@@ -317,8 +318,9 @@ fn chaos_run(followers: u32, channel: Channel, chaos: Chaos) -> Option<(Run, u32
         }
         assert!(
             Instant::now() < deadline,
-            "the notice never completed: {now}\n{}",
-            run.logs(started)
+            "the notice never completed: {now}\n{}\nnotify: {}",
+            run.logs(started),
+            std::fs::read_to_string(run.home.path().join("notify.log")).unwrap_or_default()
         );
         let step = u64::from(followers) / 14;
         if kills < 10 && handled(&now) >= step * (u64::from(kills) + 1) {
