@@ -65,13 +65,14 @@ for r in results:
             f"{r['batches_per_sec']:,.0f} ({r['batches']:,} batches in {r['seconds']:.2f} s)", "", "", "", None)
     elif b == "fanout":
         n, py, ceiling = r["followers"], r["wechatpy"], r["ceiling"]
-        for name, o, goal in (("SQLite", r["ours"], 20000), ("PostgreSQL", r["ours_postgres"], 10000)):
+        # The share of the ceiling is SQLite's goal; PostgreSQL's 10,000/s is a quarter of it.
+        for name, o, goal, share in (("SQLite", r["ours"], 20000, 0.5), ("PostgreSQL", r["ours_postgres"], 10000, 0.25)):
             vs_py, vs_ceiling = o["per_second"] / py["per_second"], o["per_second"] / ceiling["per_second"]
             row(f"fan-out, a template message to {n:,} followers, {name} (messages/s)", f"{o['per_second']:,.0f}",
                 f"wechatpy {py['per_second']:,.0f} (64 threads, nothing recorded)", f"{vs_py:.1f}x",
                 f">= {goal:,} and >= 10x", o["per_second"] >= goal and vs_py >= 10)
             row(f"fan-out, {n:,} followers, {name}: share of the emulator's ceiling", f"{o['per_second']:,.0f}",
-                f"bare reqwest {ceiling['per_second']:,.0f}", f"{vs_ceiling:.0%}", ">= 50%", vs_ceiling >= 0.5)
+                f"bare reqwest {ceiling['per_second']:,.0f}", f"{vs_ceiling:.0%}", f">= {share:.0%}", vs_ceiling >= share)
             row(f"fan-out, {n:,} followers, {name}: peak RSS (MB); store (bytes a recipient)",
                 f"{o['peak_rss_mb']:.1f}; {o['store_bytes_per_recipient']:.1f}", f"wechatpy {py['peak_rss_mb']:.1f} MB", "",
                 "< 64 MB; <= 64 B at 1M", o["peak_rss_mb"] < 64 and (n < 1_000_000 or o["store_bytes_per_recipient"] <= 64))
