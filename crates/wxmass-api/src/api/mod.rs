@@ -1,8 +1,10 @@
 //! One handler per API area, reached from the [`Client`](crate::Client):
 //! `client.comments()`, `client.custom()`, `client.datacube()`, `client.mass()`, `client.media()`, `client.news()`,
-//! `client.publish()`, `client.quota()`, `client.subscribe()`, `client.tags()`, `client.templates()`, `client.users()`.
+//! `client.publish()`, `client.quota()`, `client.subscribe()`, `client.tags()`, `client.templates()`, `client.users()`;
+//! and [`component`], a third-party platform's authorisation page.
 
 pub mod comments;
+pub mod component;
 pub mod custom;
 pub mod datacube;
 pub mod mass;
@@ -19,6 +21,20 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+
+/// Percent-encodes everything but unreserved characters (a value in an
+/// address WeChat opens).
+pub(crate) fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
 
 /// A field of an answer as `T` (absent: JSON null), or [`Error::Decode`]
 /// naming the call.

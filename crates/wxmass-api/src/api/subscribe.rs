@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::api::templates::{MiniProgram, check_value};
-use crate::api::{decode, decode_list};
+use crate::api::{decode, decode_list, percent_encode};
 use crate::client::{Call, Client};
 use crate::error::{Error, Result};
 
@@ -62,23 +62,10 @@ pub fn consent_url(
     }
     Ok(format!(
         "https://mp.weixin.qq.com/mp/subscribemsg?action=get_confirm&appid={}&scene={scene}&template_id={}&redirect_url={}&reserved={reserved}#wechat_redirect",
-        encode(appid),
-        encode(template_id),
-        encode(redirect_url)
+        percent_encode(appid),
+        percent_encode(template_id),
+        percent_encode(redirect_url)
     ))
-}
-
-/// Percent-encodes everything but unreserved characters.
-fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// A one-time subscription message: what one consent allows.

@@ -195,10 +195,7 @@ async fn try_credentials(state: &AppState, new: &NewAccount) -> ApiResult<()> {
 }
 
 fn check(new: &NewAccount) -> Result<AccountType, ApiError> {
-    let appid_ok = new.appid.len() == 18
-        && new.appid.starts_with("wx")
-        && new.appid.bytes().all(|b| b.is_ascii_alphanumeric());
-    if !appid_ok {
+    if !wxmass_api::is_appid(&new.appid) {
         return Err(ApiError::invalid(
             "appid",
             "an AppID is `wx` and 16 letters or digits",
