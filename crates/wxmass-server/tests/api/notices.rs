@@ -86,48 +86,16 @@ async fn a_notice_stops_at_the_daily_quota_and_the_server_finishes_it_after_midn
         .zip(values)
         .map(|(k, v)| (k, json!(v)))
         .collect();
-    let (status, answer) = app
-        .call(
-            "POST",
-            "/api/v1/campaigns",
-            Some(&admin),
-            Some(
-                json!({"id": "shipped", "appid": APPID, "name": "Order shipped",
-                "content": {"type": "notice", "via": ["template"],
-                            "template": {"template_id": template_id, "data": data}},
-                "audience": {"kind": "all"}}),
-            ),
-        )
-        .await;
-    assert_eq!(status, 201, "{answer}");
-    let (status, answer) = app
-        .call(
-            "POST",
-            "/api/v1/campaigns/shipped/submit",
-            Some(&admin),
-            None,
-        )
-        .await;
-    assert_eq!(status, 200, "{answer}");
-    let now = wxmass_campaign::beijing::rfc3339(app.state.now());
-    let (status, answer) = app
-        .call(
-            "POST",
-            "/api/v1/campaigns/shipped/approve",
-            Some(&admin),
-            Some(json!({"send_at": now})),
-        )
-        .await;
-    assert_eq!(status, 200, "{answer}");
+    approved(
+        &app,
+        &admin,
+        "shipped",
+        json!({"type": "notice", "via": ["template"],
+               "template": {"template_id": template_id, "data": data}}),
+    )
+    .await;
 
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let runner = tokio::spawn(wxmass_server::runner::run(
-        app.state.clone(),
-        WorkOptions::new("test-server"),
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let runner = Runner::start(&app);
     // The day's quota: 300 sent, the rest waiting, nothing refused by
     // WeChat (the engine stopped at the count it keeps).
     let today = wait_for(&app, &admin, "shipped", "stopped at the quota", |c| {
@@ -160,8 +128,7 @@ async fn a_notice_stops_at_the_daily_quota_and_the_server_finishes_it_after_midn
     assert_eq!(done["recipients"]["sent"], FOLLOWERS, "{done}");
     let got = app.emulator().templates().messages().len();
     assert_eq!(got, FOLLOWERS as usize, "each follower once");
-    let _ = stop.send(());
-    runner.await.expect("runner");
+    runner.stop().await;
 }
 
 /// Makes campaign `id` to all followers with `content`, submits it and
@@ -195,6 +162,31 @@ async fn approved(app: &TestApp, token: &str, id: &str, content: Value) {
             )
             .await;
         assert_eq!(status, 200, "{step}: {answer}");
+    }
+}
+
+/// The server's runner, sending what is due until stopped.
+struct Runner {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Runner {
+    fn start(app: &TestApp) -> Runner {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(wxmass_server::runner::run(
+            app.state.clone(),
+            WorkOptions::new("test-server"),
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        Runner { stop, task }
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.task.await.expect("runner");
     }
 }
 
@@ -303,14 +295,7 @@ async fn a_notices_failures_download_and_its_unknown_recipients_go_again_on_requ
         json!({"type": "notice", "via": ["customer_service"], "custom_text": "您的订单已发货"}),
     )
     .await;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let runner = tokio::spawn(wxmass_server::runner::run(
-        app.state.clone(),
-        WorkOptions::new("test-server"),
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let runner = Runner::start(&app);
     let done = wait_for(&app, &admin, "told", "finished", |c| {
         c["state"] == "finished"
     })
@@ -423,6 +408,5 @@ async fn a_notices_failures_download_and_its_unknown_recipients_go_again_on_requ
         )
         .await;
     assert_eq!(status, 409, "{answer}");
-    let _ = stop.send(());
-    runner.await.expect("runner");
+    runner.stop().await;
 }

@@ -14,8 +14,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
-const PASSWORD: &str = "correct horse battery staple";
-const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+use common::{AES_KEY, CALLBACK_TOKEN, PASSWORD};
 
 /// The server's API, as an admin token sees it.
 struct Api {
@@ -300,38 +299,13 @@ struct Started {
 impl Started {
     fn new() -> Started {
         let home = tempfile::tempdir().expect("home");
-        let init = common::wxmass_std(home.path(), "http://127.0.0.1:9")
-            .args(["server", "init-admin", "--name", "alice"])
-            .env("WXMASS_ADMIN_PASSWORD", PASSWORD)
-            .stdin(Stdio::null())
-            .output()
-            .expect("init-admin");
-        assert!(
-            init.status.success(),
-            "{}",
-            String::from_utf8_lossy(&init.stderr)
-        );
-        let token = String::from_utf8_lossy(&init.stdout).trim().to_owned();
+        let token = common::first_admin(home.path());
         let (server, base) = common::spawn(
             Some(home.path()),
             &["server", "--listen", "127.0.0.1:0", "--movable-clock"],
         );
         let callback = format!("{base}/callback/{}", common::APPID);
-        let (emulator, emulator_url) = common::emulator(
-            30,
-            &[
-                "--callback-url",
-                &callback,
-                "--callback-token",
-                "servetoken",
-                "--callback-aes-key",
-                AES_KEY,
-                "--callback-mode",
-                "safe",
-                "--seed",
-                "7",
-            ],
-        );
+        let (emulator, emulator_url) = common::emulator_pushing(&callback, 30, &["--seed", "7"]);
         Started {
             home,
             _server: server,
@@ -357,7 +331,7 @@ impl Started {
             "POST",
             "/api/v1/accounts",
             Some(json!({"appid": common::APPID, "name": "Demo",
-            "account_type": "service", "secret": common::SECRET, "callback_token": "servetoken",
+            "account_type": "service", "secret": common::SECRET, "callback_token": CALLBACK_TOKEN,
             "aes_key": AES_KEY, "api_base": self.emulator_url})),
         )
         .await;

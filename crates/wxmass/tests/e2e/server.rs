@@ -9,30 +9,9 @@ use std::process::Stdio;
 
 use serde_json::{Value, json};
 
-const PASSWORD: &str = "correct horse battery staple";
+use common::{AES_KEY, PASSWORD, first_admin, init_admin};
+
 const SECRET: &str = common::SECRET;
-const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
-
-/// `wxmass [--database DB] server init-admin --name NAME` in `home`.
-fn init_admin(home: &std::path::Path, name: &str) -> std::process::Output {
-    common::wxmass_std(home, "http://127.0.0.1:9")
-        .args(["server", "init-admin", "--name", name])
-        .env("WXMASS_ADMIN_PASSWORD", PASSWORD)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run init-admin")
-}
-
-/// The first admin of `home`'s store (`server init-admin`); its token.
-fn first_admin(home: &std::path::Path) -> String {
-    let first = init_admin(home, "alice");
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
-    String::from_utf8_lossy(&first.stdout).trim().to_owned()
-}
 
 /// Adds the emulator's account (its calls going to `emulator_url`) as
 /// `name` of `kind`, which must succeed.
@@ -48,7 +27,7 @@ fn add_account(base: &str, admin: &str, appid: &str, name: &str, kind: &str, emu
         "/api/v1/accounts",
         Some(admin),
         Some(json!({"appid": appid, "name": name, "account_type": kind,
-                    "secret": common::SECRET, "callback_token": "servetoken", "aes_key": AES_KEY,
+                    "secret": common::SECRET, "callback_token": common::CALLBACK_TOKEN, "aes_key": AES_KEY,
                     "api_base": emulator_url})),
     );
     assert_eq!(status, 201, "{answer}");
@@ -281,7 +260,7 @@ fn server_people_and_accounts_with_secrets_sealed() {
     // sealed, never shown.
     let (_emulator, emulator_url) = common::emulator(5, &[]);
     let account = json!({"appid": "wx5e1f0c2a9b84d37e", "name": "Newsroom", "account_type": "service",
-                         "secret": SECRET, "callback_token": "servetoken", "aes_key": AES_KEY,
+                         "secret": SECRET, "callback_token": common::CALLBACK_TOKEN, "aes_key": AES_KEY,
                          "api_base": emulator_url});
     let mut short_key = account.clone();
     short_key["aes_key"] = json!("short");
@@ -318,7 +297,9 @@ fn server_people_and_accounts_with_secrets_sealed() {
     assert_eq!(listed[0]["callback_path"], "/callback/wx5e1f0c2a9b84d37e");
     for shown in [created.to_string(), listed.to_string()] {
         assert!(
-            !shown.contains(SECRET) && !shown.contains(AES_KEY) && !shown.contains("servetoken")
+            !shown.contains(SECRET)
+                && !shown.contains(AES_KEY)
+                && !shown.contains(common::CALLBACK_TOKEN)
         );
     }
     let mut stored = Vec::new();
@@ -587,19 +568,7 @@ fn a_campaign_from_draft_to_finished() {
     let (_server, base) = common::spawn(Some(home.path()), &["server", "--listen", "127.0.0.1:0"]);
     // The emulator pushes every report to the server, in safe mode.
     let callback = format!("{base}/callback/{}", common::APPID);
-    let (_emulator, emulator_url) = common::emulator(
-        50,
-        &[
-            "--callback-url",
-            &callback,
-            "--callback-token",
-            "servetoken",
-            "--callback-aes-key",
-            AES_KEY,
-            "--callback-mode",
-            "safe",
-        ],
-    );
+    let (_emulator, emulator_url) = common::emulator_pushing(&callback, 50, &[]);
     let (status, _) = call(
         &base,
         "GET",
@@ -883,22 +852,10 @@ fn emulator_pushing_to(
     followers: u32,
 ) -> (common::Proc, String) {
     let callback = format!("{base}/callback/{appid}");
-    common::emulator(
+    common::emulator_pushing(
+        &callback,
         followers,
-        &[
-            "--appid",
-            appid,
-            "--account-type",
-            kind,
-            "--callback-url",
-            &callback,
-            "--callback-token",
-            "servetoken",
-            "--callback-aes-key",
-            AES_KEY,
-            "--callback-mode",
-            "safe",
-        ],
+        &["--appid", appid, "--account-type", kind],
     )
 }
 
@@ -2069,21 +2026,10 @@ fn two_servers_one_killed_every_openid_once() {
     let (mut doomed, doomed_url) = server();
     let (_survivor, base) = server();
     let callback = format!("{base}/callback/{}", common::APPID);
-    let (_emulator, emulator_url) = common::emulator(
+    let (_emulator, emulator_url) = common::emulator_pushing(
+        &callback,
         FOLLOWERS,
-        &[
-            "--no-quotas",
-            "--mass-sends-per-minute",
-            "100000",
-            "--callback-url",
-            &callback,
-            "--callback-token",
-            "servetoken",
-            "--callback-aes-key",
-            AES_KEY,
-            "--callback-mode",
-            "safe",
-        ],
+        &["--no-quotas", "--mass-sends-per-minute", "100000"],
     );
     common::admin(
         &emulator_url,

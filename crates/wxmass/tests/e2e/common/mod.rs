@@ -11,6 +11,33 @@ use serde_json::Value;
 
 pub const APPID: &str = "wx5e1f0c2a9b84d37e";
 pub const SECRET: &str = "9f8e7d6c5b4a39281706f5e4d3c2b1a0";
+/// The password of every user the server tests make.
+pub const PASSWORD: &str = "correct horse battery staple";
+/// The callback token and EncodingAESKey of the server tests' account.
+pub const CALLBACK_TOKEN: &str = "servetoken";
+pub const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+
+/// `wxmass server init-admin --name NAME` on `home`'s store, with
+/// [`PASSWORD`].
+pub fn init_admin(home: &Path, name: &str) -> std::process::Output {
+    wxmass_std(home, "http://127.0.0.1:9")
+        .args(["server", "init-admin", "--name", name])
+        .env("WXMASS_ADMIN_PASSWORD", PASSWORD)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run init-admin")
+}
+
+/// The first admin of `home`'s store, alice; its API token.
+pub fn first_admin(home: &Path) -> String {
+    let first = init_admin(home, "alice");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    String::from_utf8_lossy(&first.stdout).trim().to_owned()
+}
 
 /// A child process, killed when dropped.
 pub struct Proc(pub Child);
@@ -58,6 +85,22 @@ pub fn emulator(followers: u32, extra: &[&str]) -> (Proc, String) {
         2,
         &[&["--job-delay-ms", "20"], extra].concat(),
     )
+}
+
+/// [`emulator`] pushing every report to `callback` (a server's
+/// `/callback/{appid}`) in safe mode, with [`CALLBACK_TOKEN`] and [`AES_KEY`].
+pub fn emulator_pushing(callback: &str, followers: u32, extra: &[&str]) -> (Proc, String) {
+    let pushing = [
+        "--callback-url",
+        callback,
+        "--callback-token",
+        CALLBACK_TOKEN,
+        "--callback-aes-key",
+        AES_KEY,
+        "--callback-mode",
+        "safe",
+    ];
+    emulator(followers, &[extra, &pushing].concat())
 }
 
 /// `wxmass emulator` on a port the OS picks, with `followers` over `tags`
