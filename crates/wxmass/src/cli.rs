@@ -539,7 +539,7 @@ pub struct ContentArgs {
     )]
     pub media_id: Option<String>,
     /// A card id.
-    #[arg(long, group = "content", value_name = "ID")]
+    #[arg(long, group = "content", value_name = "ID", allow_hyphen_values = true)]
     pub card: Option<String>,
 }
 
@@ -609,6 +609,7 @@ pub enum TemplatesCommand {
     /// Delete a template.
     Delete {
         /// The template's id (`wxmass templates list`).
+        #[arg(allow_hyphen_values = true)]
         template_id: String,
         /// Do not ask.
         #[arg(long, short = 'y')]
@@ -630,11 +631,16 @@ pub enum TemplatesCommand {
 pub struct NotifyArgs {
     /// A template message: the account's template id (`wxmass templates`
     /// lists them), with each keyword's value as --data.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", allow_hyphen_values = true)]
     pub template: Option<String>,
     /// A subscription notice: its template (priTmplId), with --data. Each
     /// follower's consent allows one.
-    #[arg(long, value_name = "ID", conflicts_with = "template")]
+    #[arg(
+        long,
+        value_name = "ID",
+        conflicts_with = "template",
+        allow_hyphen_values = true
+    )]
     pub subscription: Option<String>,
     /// A keyword's value, KEY=VALUE (thing1=钢笔); repeat for each keyword.
     /// Each is checked against its type's rule before anything is sent.
@@ -1062,10 +1068,10 @@ mod tests {
         assert!(serve.server_token.is_none() || std::env::var_os("WXMASS_SERVER_TOKEN").is_some());
     }
 
-    /// WeChat's media ids are base64url and may begin with `-`: they are
-    /// still ids, not flags (a test's random id found it).
+    /// WeChat's media and template ids are base64url and may begin with
+    /// `-`: they are still ids, not flags (random ids in tests found both).
     #[test]
-    fn media_ids_may_begin_with_a_hyphen() {
+    fn wechat_ids_may_begin_with_a_hyphen() {
         for args in [
             &["wxmass", "media", "delete", "-Ie0iOWRT", "--yes"][..],
             &["wxmass", "drafts", "delete", "-abc", "--yes"],
@@ -1078,6 +1084,17 @@ mod tests {
                 "image",
                 "--all",
             ],
+            &[
+                "wxmass",
+                "notify",
+                "--template",
+                "-xQ1",
+                "--data",
+                "a=b",
+                "--all",
+            ],
+            &["wxmass", "notify", "--subscription", "-xQ1", "--all"],
+            &["wxmass", "templates", "delete", "-xQ1", "--yes"],
         ] {
             let cli = Cli::try_parse_from(args);
             assert!(cli.is_ok(), "{args:?}: {:?}", cli.err());
