@@ -10,9 +10,12 @@ use rand::RngExt as _;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
+use crate::api::component::Component;
 use crate::error::{Errcode, Error, Reaction, Result, split_rid};
 use crate::secret::Secret;
-use crate::token::{CachedToken, MemoryStore, TokenStore, now_ms};
+use crate::token::{
+    CachedToken, MemoryStore, RefreshTokens, StoredRefreshTokens, TokenStore, now_ms,
+};
 
 /// The hosts of wechat-api.md §18, in failover order.
 pub const DEFAULT_HOSTS: [&str; 5] = [
@@ -78,12 +81,19 @@ pub struct ClientBuilder {
     token_mode: TokenMode,
     retry: RetryPolicy,
     store: Option<Arc<dyn TokenStore>>,
+    refresh_tokens: Option<Arc<dyn RefreshTokens>>,
     refresh_ahead: Duration,
 }
 
 impl std::fmt::Debug for dyn TokenStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("TokenStore")
+    }
+}
+
+impl std::fmt::Debug for dyn RefreshTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RefreshTokens")
     }
 }
 
@@ -134,6 +144,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Where a platform keeps its authorised accounts' refresh tokens
+    /// (default: the token store; see [`RefreshTokens`]). Only
+    /// [`build_component`](Self::build_component) uses it.
+    pub fn refresh_tokens(mut self, refresh_tokens: Arc<dyn RefreshTokens>) -> Self {
+        self.refresh_tokens = Some(refresh_tokens);
+        self
+    }
+
     /// How long before expiry a token is replaced (default 5 minutes, the
     /// window in which a stable token rotates).
     pub fn refresh_ahead(mut self, margin: Duration) -> Self {
@@ -144,6 +162,33 @@ impl ClientBuilder {
     /// Checks the settings and builds the client. Installs rustls's `ring`
     /// provider if no provider is installed yet.
     pub fn build(self) -> Result<Client> {
+        let credential = Credential::Account {
+            secret: self.secret.clone(),
+            mode: self.token_mode,
+        };
+        self.build_with(credential)
+    }
+
+    /// Builds the client of a third-party platform from its component
+    /// appid and secret (the builder's `appid` and `secret`): see
+    /// [`Component`]. Token mode does not apply.
+    pub fn build_component(mut self) -> Result<Component> {
+        let store = self
+            .store
+            .get_or_insert_with(|| Arc::new(MemoryStore::new()))
+            .clone();
+        let refresh_tokens = self
+            .refresh_tokens
+            .take()
+            .unwrap_or_else(|| Arc::new(StoredRefreshTokens::new(store, self.appid.clone())));
+        let credential = Credential::Component {
+            secret: self.secret.clone(),
+            refresh_tokens,
+        };
+        Ok(Component::new(self.build_with(credential)?))
+    }
+
+    fn build_with(self, credential: Credential) -> Result<Client> {
         if self.appid.trim().is_empty() {
             return Err(Error::Invalid(
                 "appid is empty; it is the account's AppID (wx...)".into(),
@@ -178,28 +223,77 @@ impl ClientBuilder {
             .build()
             .map_err(|e| Error::Invalid(format!("HTTP client: {e}")))?;
         let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
-        let kind = match self.token_mode {
-            TokenMode::Stable => "stable",
-            TokenMode::Classic => "classic",
-        };
         Ok(Client {
             inner: Arc::new(Inner {
-                tokens: TokenManager {
-                    key: format!("wxmass:token:{}:{kind}", self.appid),
-                    owner: crate::ids::random_hex(16),
+                tokens: TokenManager::new(
+                    credential.token_key(&self.appid),
                     store,
-                    cached: StdMutex::new(None),
-                    refresh: Mutex::new(()),
-                    mode: self.token_mode,
-                    refresh_ahead: self.refresh_ahead,
-                },
+                    self.refresh_ahead,
+                ),
                 appid: self.appid,
-                secret: self.secret,
+                credential,
                 hosts,
                 http,
                 retry: self.retry,
             }),
         })
+    }
+}
+
+/// Where a client's access token comes from.
+pub(crate) enum Credential {
+    /// The account's own AppSecret (`stable_token` or `token`).
+    Account { secret: Secret, mode: TokenMode },
+    /// A third-party platform's component secret: its token comes from
+    /// `api_component_token` with the latest ticket, and goes in the
+    /// `component_access_token` parameter.
+    Component {
+        secret: Secret,
+        refresh_tokens: Arc<dyn RefreshTokens>,
+    },
+    /// An account that authorised a platform: its token comes from
+    /// `api_authorizer_token` with the account's refresh token.
+    Authorizer { component: Component },
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secret.
+        f.write_str(match self {
+            Credential::Account { .. } => "Account",
+            Credential::Component { .. } => "Component",
+            Credential::Authorizer { .. } => "Authorizer",
+        })
+    }
+}
+
+impl Credential {
+    /// The store's key for the token: one per account and kind, so that
+    /// an account's own token and the one a platform holds for it never
+    /// meet.
+    fn token_key(&self, appid: &str) -> String {
+        match self {
+            Credential::Account {
+                mode: TokenMode::Stable,
+                ..
+            } => format!("wxmass:token:{appid}:stable"),
+            Credential::Account {
+                mode: TokenMode::Classic,
+                ..
+            } => format!("wxmass:token:{appid}:classic"),
+            Credential::Component { .. } => format!("wxmass:token:{appid}:component"),
+            Credential::Authorizer { component } => {
+                format!("wxmass:token:{appid}:authorizer:{}", component.appid())
+            }
+        }
+    }
+
+    /// The query parameter the token travels in.
+    fn token_param(&self) -> &'static str {
+        match self {
+            Credential::Component { .. } => "component_access_token",
+            _ => "access_token",
+        }
     }
 }
 
@@ -224,7 +318,7 @@ pub struct Client {
 #[derive(Debug)]
 pub(crate) struct Inner {
     appid: String,
-    secret: Secret,
+    credential: Credential,
     hosts: Vec<String>,
     http: reqwest::Client,
     retry: RetryPolicy,
@@ -332,6 +426,7 @@ impl Client {
             token_mode: TokenMode::default(),
             retry: RetryPolicy::default(),
             store: None,
+            refresh_tokens: None,
             refresh_ahead: Duration::from_secs(300),
         }
     }
@@ -361,6 +456,58 @@ impl Client {
             .await?;
         self.inner.tokens.remember(&token);
         Ok(token)
+    }
+
+    /// A client for `appid`, an account that authorised the platform this
+    /// client is for: it shares this client's connections, hosts, retry
+    /// policy and token store.
+    pub(crate) fn for_authorizer(&self, component: Component, appid: &str) -> Client {
+        let credential = Credential::Authorizer { component };
+        let tokens = &self.inner.tokens;
+        Client {
+            inner: Arc::new(Inner {
+                tokens: TokenManager::new(
+                    credential.token_key(appid),
+                    tokens.store.clone(),
+                    tokens.refresh_ahead,
+                ),
+                appid: appid.to_owned(),
+                credential,
+                hosts: self.inner.hosts.clone(),
+                http: self.inner.http.clone(),
+                retry: self.inner.retry,
+            }),
+        }
+    }
+
+    /// A platform's component secret (`None` for other clients).
+    pub(crate) fn component_secret(&self) -> Option<&Secret> {
+        match &self.inner.credential {
+            Credential::Component { secret, .. } => Some(secret),
+            _ => None,
+        }
+    }
+
+    /// The store tokens are shared through.
+    pub(crate) fn token_store(&self) -> &Arc<dyn TokenStore> {
+        &self.inner.tokens.store
+    }
+
+    /// A platform's store of refresh tokens (`None` for other clients).
+    pub(crate) fn refresh_tokens(&self) -> Option<&Arc<dyn RefreshTokens>> {
+        match &self.inner.credential {
+            Credential::Component { refresh_tokens, .. } => Some(refresh_tokens),
+            _ => None,
+        }
+    }
+
+    /// Keeps `token`, which an answer carried unasked (`api_query_auth`
+    /// hands over the account's first token), as this client's token.
+    pub(crate) async fn keep_token(&self, token: &CachedToken) -> Result<()> {
+        let tokens = &self.inner.tokens;
+        tokens.store.save(&tokens.key, token).await?;
+        tokens.remember(token);
+        Ok(())
     }
 
     /// The token as cached, without fetching.
@@ -489,7 +636,8 @@ impl Client {
             let query = {
                 let mut query = String::with_capacity(192);
                 if let Some(token) = token {
-                    query.push_str("access_token=");
+                    query.push_str(self.inner.credential.token_param());
+                    query.push('=');
                     push_encoded(&mut query, token.expose());
                 }
                 for (name, value) in &call.query {
@@ -576,13 +724,23 @@ impl Client {
     /// `stable_token` for a new one.
     async fn fetch_token(&self, force: bool) -> Result<CachedToken> {
         let inner = &self.inner;
-        let call = match inner.tokens.mode {
+        let (secret, mode) = match &inner.credential {
+            Credential::Account { secret, mode } => (secret, *mode),
+            Credential::Component { secret, .. } => {
+                let component = Component::new(self.clone());
+                return Box::pin(component.fetch_token(secret)).await;
+            }
+            Credential::Authorizer { component } => {
+                return Box::pin(component.fetch_authorizer_token(&inner.appid)).await;
+            }
+        };
+        let call = match mode {
             TokenMode::Classic => Call {
                 needs_token: false,
                 ..Call::get("/cgi-bin/token")
                     .query("grant_type", "client_credential")
                     .query("appid", inner.appid.clone())
-                    .query("secret", inner.secret.expose().to_owned())
+                    .query("secret", secret.expose().to_owned())
             },
             TokenMode::Stable => Call {
                 needs_token: false,
@@ -591,7 +749,7 @@ impl Client {
                     serde_json::json!({
                         "grant_type": "client_credential",
                         "appid": inner.appid,
-                        "secret": inner.secret.expose(),
+                        "secret": secret.expose(),
                         "force_refresh": force,
                     }),
                 )
@@ -601,23 +759,30 @@ impl Client {
         metrics::counter!("wxmass_token_fetches_total").increment(1);
         // Boxed: a business call may need a token, whose fetch is a call.
         let body = Box::pin(self.call(call)).await?;
-        let token = body
-            .get("access_token")
-            .and_then(Value::as_str)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| Error::Decode {
-                path: path.into(),
-                message: "no access_token".into(),
-            })?;
-        let expires_in = body
-            .get("expires_in")
-            .and_then(Value::as_i64)
-            .unwrap_or(7200);
-        Ok(CachedToken {
-            token: Secret::new(token),
-            expires_at_ms: now_ms() + expires_in * 1000,
-        })
+        token_of(path, &body, "access_token")
     }
+}
+
+/// The token an answer carries in `field`, with its `expires_in` (7,200
+/// seconds when absent).
+pub(crate) fn token_of(path: &str, body: &Value, field: &str) -> Result<CachedToken> {
+    let token = body
+        .get(field)
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| Error::Decode {
+            path: path.into(),
+            message: format!("no {field}"),
+        })?;
+    let expires_in = body
+        .get("expires_in")
+        .and_then(Value::as_i64)
+        .filter(|s| *s > 0)
+        .unwrap_or(7200);
+    Ok(CachedToken {
+        token: Secret::new(token),
+        expires_at_ms: now_ms() + expires_in * 1000,
+    })
 }
 
 /// Appends `value` form-encoded; tokens and ids are already URL-safe, and
@@ -660,11 +825,21 @@ pub(crate) struct TokenManager {
     store: Arc<dyn TokenStore>,
     cached: StdMutex<Option<CachedToken>>,
     refresh: Mutex<()>,
-    mode: TokenMode,
     refresh_ahead: Duration,
 }
 
 impl TokenManager {
+    fn new(key: String, store: Arc<dyn TokenStore>, refresh_ahead: Duration) -> Self {
+        TokenManager {
+            key,
+            owner: crate::ids::random_hex(16),
+            store,
+            cached: StdMutex::new(None),
+            refresh: Mutex::new(()),
+            refresh_ahead,
+        }
+    }
+
     fn fresh_cached(&self) -> Option<Secret> {
         let cached = self.cached.lock().ok()?;
         cached

@@ -172,8 +172,19 @@ errcodes! {
     OpenIdNotOfAppId = 49003, Stop, "openid does not belong to this AppID";
     UserUnauthorized = 50001, Stop, "API or user unauthorized";
     UserLimited = 50002, Stop, "user limited";
+    ComponentNotAuthorized = 61003, Stop, "the account has not authorised this platform (or withdrew)";
     ClientIpNotRegistered = 61004, Stop, "client IP not registered";
+    ComponentTicketExpired = 61005, Stop, "the component_verify_ticket is over 12 hours old";
+    ComponentTicketInvalid = 61006, Stop, "the component_verify_ticket is not one WeChat pushed (or is empty)";
     ApiUnauthorizedToComponent = 61007, Stop, "the platform lacks this permission set for the account";
+    AuthorizationCodeInvalid = 61009, Stop, "the authorization code is unknown or used";
+    AuthorizationCodeExpired = 61010, Stop, "the authorization code expired";
+    InvalidComponent = 61011, Stop, "invalid component appid";
+    ComponentTokenRequired = 61014, Stop, "this API takes the component_access_token";
+    AuthorizerTokenRequired = 61015, Stop, "this API takes an account's access token, not the platform's";
+    RefreshTokenInvalid = 61023, Stop, "the authorizer_refresh_token is not the account's current one (or it withdrew)";
+    ComponentTokenApi = 61024, Stop, "a platform gets its token from api_component_token";
+    ComponentUnpublished = 61028, Stop, "the platform is not released (全网发布) yet";
     RidNotFound = 76001, Stop, "no request with this rid (rids are kept 7 days)";
     CgiPathNotFound = 76021, Stop, "quota/get: no API at this cgi_path";
     CgiPathNoPermission = 76022, Stop, "quota/get: this token may not ask about this cgi_path";
@@ -347,6 +358,24 @@ impl Error {
             Errcode::ApiUnauthorizedToComponent => {
                 "the account did not grant the platform this permission set: its admin re-authorises with it (7 for template messages, 89 for notices)".into()
             }
+            Errcode::ClientIpNotRegistered => {
+                "add this machine's IP to the platform's IP whitelist: open.weixin.qq.com > Third-party Platform > Development settings".into()
+            }
+            Errcode::ComponentNotAuthorized => {
+                "the account no longer authorises the platform: its admin authorises it again (the platform cannot do it for them)".into()
+            }
+            Errcode::ComponentTicketExpired | Errcode::ComponentTicketInvalid => {
+                "the platform needs the latest component_verify_ticket, pushed every 10 minutes to the authorization event URL: check that URL answers `success`, or call api_start_push_ticket".into()
+            }
+            Errcode::AuthorizationCodeInvalid | Errcode::AuthorizationCodeExpired => {
+                "an authorization code is used once, within about 10 minutes: the admin authorises again for a new one".into()
+            }
+            Errcode::RefreshTokenInvalid => {
+                "the account's refresh token was replaced (a new authorisation) or withdrawn: api_get_authorizer_list has the current one; if the account is not listed, its admin authorises again".into()
+            }
+            Errcode::ComponentUnpublished => {
+                "before 全网发布 only the accounts in the platform's test list (授权测试公众号列表) can authorise".into()
+            }
             Errcode::ApiFreqOutOfLimit => "the daily API quota is spent: it resets at midnight, Beijing time (or POST /cgi-bin/clear_quota)".into(),
             Errcode::ApiUnauthorized if path.contains("mass/send") => {
                 "sending to an openid list (mass/send) needs a verified service account".into()
@@ -415,7 +444,7 @@ mod tests {
         // Every errcode the notification channels meet says what to do.
         for code in [
             43004, 43019, 45015, 45047, 47003, 40037, 40249, 45026, 45027, 40246, 40247, 48001,
-            61007, 43101, 45009, 45011,
+            61007, 43101, 45009, 45011, 61003, 61005, 61006, 61009, 61010, 61023, 61028,
         ] {
             let e = Error::Api {
                 code: Errcode::from_code(code),

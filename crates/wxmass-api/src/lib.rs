@@ -31,6 +31,7 @@ pub mod message;
 mod secret;
 pub mod token;
 
+pub use api::component::{Authorization, AuthorizerInfo, Component, ListedAuthorizer};
 pub use api::mass::{ClientMsgId, JobStatus, MassHandler, Sent, Speed};
 pub use api::media::{Format, MediaContent, MediaHandler, MediaKind, Uploaded};
 pub use api::news::{Article, NewsHandler};
@@ -47,4 +48,6 @@ pub use secret::Secret;
 pub use token::PostgresStore;
 #[cfg(feature = "redis")]
 pub use token::RedisStore;
-pub use token::{CachedToken, MemoryStore, SqliteStore, TokenStore};
+pub use token::{
+    CachedToken, MemoryStore, RefreshTokens, SqliteStore, StoredRefreshTokens, TokenStore,
+};

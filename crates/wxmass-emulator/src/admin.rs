@@ -38,6 +38,18 @@ pub fn router() -> Router<Arc<Emulator>> {
         .route("/_emulator/interactions", post(interaction))
         .route("/_emulator/custom/settings", post(custom_settings))
         .route("/_emulator/consents", post(consent))
+        .route("/_emulator/platform", get(platform_summary))
+        .route("/_emulator/platform/ticket", post(platform_ticket))
+        .route("/_emulator/platform/authorize", post(platform_authorize))
+        .route(
+            "/_emulator/platform/authorize_all",
+            post(platform_authorize_all),
+        )
+        .route("/_emulator/platform/revoke", post(platform_revoke))
+        .route(
+            "/_emulator/platform/accounts/{appid}/{*rest}",
+            axum::routing::any(platform_account),
+        )
 }
 
 /// `GET /_emulator/messages`: every one-by-one message (template
@@ -387,6 +399,7 @@ async fn stats(State(emulator): State<Arc<Emulator>>) -> Json<Value> {
             "stable_forced": account.stats.token_fetches_stable_forced,
         },
         "calls": emulator.calls(),
+        "errors": emulator.errors(),
         "jobs": account.stats.jobs,
         "deliveries": account.stats.deliveries,
         "duplicate_deliveries": account.stats.duplicate_deliveries,
@@ -459,4 +472,222 @@ async fn account(State(emulator): State<Arc<Emulator>>) -> Json<Value> {
         "callback_url": config.callback.as_ref().map(|c| c.url.clone()),
         "callback_mode": config.callback.as_ref().map(|c| c.mode),
     }))
+}
+
+/// The platform, or the answer that there is none.
+fn platform_of(emulator: &Emulator) -> Result<&crate::platform::Platform, Box<Response>> {
+    emulator.platform().ok_or_else(|| {
+        Box::new(
+            (
+                StatusCode::NOT_FOUND,
+                Json(
+                    json!({"error": "no open platform: start the emulator with one (--platform)"}),
+                ),
+            )
+                .into_response(),
+        )
+    })
+}
+
+/// `GET /_emulator/platform`: the authorised accounts, the counts (token
+/// fetches, tickets), and every errcode answered, the accounts' included.
+async fn platform_summary(State(emulator): State<Arc<Emulator>>) -> Response {
+    let platform = match platform_of(&emulator) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let mut errors = emulator.errors();
+    for account in platform.accounts() {
+        for (code, n) in account.errors() {
+            *errors.entry(code).or_insert(0) += n;
+        }
+    }
+    let mut summary = platform.summary();
+    summary["errors"] = json!(errors);
+    Json(summary).into_response()
+}
+
+/// `POST /_emulator/platform/ticket`: a ticket pushed now.
+async fn platform_ticket(State(emulator): State<Arc<Emulator>>) -> Response {
+    match platform_of(&emulator) {
+        Ok(p) => {
+            p.ask_ticket();
+            Json(json!({"asked": true})).into_response()
+        }
+        Err(r) => *r,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Authorize {
+    appid: String,
+    #[serde(default)]
+    pre_auth_code: Option<String>,
+    #[serde(default)]
+    permission_sets: Option<Vec<u32>>,
+    #[serde(default)]
+    redirect_uri: Option<String>,
+}
+
+/// `POST /_emulator/platform/authorize` with `{"appid", "pre_auth_code"?,
+/// "permission_sets"?, "redirect_uri"?}`: an admin's scan. The push
+/// (`authorized`, or `updateauthorized` for an account that had) is made
+/// before the answer, which carries the redirect the browser would follow.
+async fn platform_authorize(
+    State(emulator): State<Arc<Emulator>>,
+    body: axum::body::Bytes,
+) -> Response {
+    let platform = match platform_of(&emulator) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let request: Authorize = match parse(&body) {
+        Ok(r) => r,
+        Err(reason) => return bad_request(reason),
+    };
+    let sets = request
+        .permission_sets
+        .unwrap_or_else(|| crate::platform::ALL_SETS.to_vec());
+    let now_ms = emulator.clock.now_ms();
+    let (code, info_type, xml) = match platform.authorize(
+        &request.appid,
+        request.pre_auth_code.as_deref(),
+        sets,
+        now_ms,
+    ) {
+        Ok(done) => done,
+        Err(reason) => return bad_request(reason),
+    };
+    crate::platform::push_event(emulator.clone(), info_type, xml).await;
+    let redirect = request.redirect_uri.map(|uri| {
+        let joiner = if uri.contains('?') { '&' } else { '?' };
+        let code: String = url::form_urlencoded::byte_serialize(code.as_bytes()).collect();
+        format!("{uri}{joiner}auth_code={code}&expires_in=600")
+    });
+    Json(json!({"auth_code": code, "info_type": info_type, "redirect": redirect})).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuthorizeAll {
+    count: usize,
+    #[serde(default)]
+    permission_sets: Option<Vec<u32>>,
+}
+
+/// `POST /_emulator/platform/authorize_all` with `{"count": N}`: the first
+/// N accounts authorise, each pushed, 32 pushes at a time.
+async fn platform_authorize_all(
+    State(emulator): State<Arc<Emulator>>,
+    body: axum::body::Bytes,
+) -> Response {
+    let platform = match platform_of(&emulator) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let request: AuthorizeAll = match parse(&body) {
+        Ok(r) => r,
+        Err(reason) => return bad_request(reason),
+    };
+    let sets = request
+        .permission_sets
+        .unwrap_or_else(|| crate::platform::ALL_SETS.to_vec());
+    let appids: Vec<String> = platform
+        .accounts()
+        .map(|a| a.config.appid.clone())
+        .filter(|a| {
+            !crate::platform::RELEASE_TEST_ACCOUNTS
+                .iter()
+                .any(|(t, _)| t == a)
+        })
+        .take(request.count)
+        .collect();
+    if appids.len() < request.count {
+        return bad_request(format!("the platform has {} accounts", appids.len()));
+    }
+    let mut pushes = tokio::task::JoinSet::new();
+    for appid in &appids {
+        while pushes.len() >= 32 {
+            pushes.join_next().await;
+        }
+        let now_ms = emulator.clock.now_ms();
+        match platform.authorize(appid, None, sets.clone(), now_ms) {
+            Ok((_, info_type, xml)) => {
+                pushes.spawn(crate::platform::push_event(
+                    emulator.clone(),
+                    info_type,
+                    xml,
+                ));
+            }
+            Err(reason) => return bad_request(reason),
+        }
+    }
+    while pushes.join_next().await.is_some() {}
+    Json(json!({"authorized": appids})).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Revoke {
+    appid: String,
+}
+
+/// `POST /_emulator/platform/revoke` with `{"appid"}`: the account's admin
+/// withdraws; `unauthorized` is pushed before the answer.
+async fn platform_revoke(
+    State(emulator): State<Arc<Emulator>>,
+    body: axum::body::Bytes,
+) -> Response {
+    let platform = match platform_of(&emulator) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let request: Revoke = match parse(&body) {
+        Ok(r) => r,
+        Err(reason) => return bad_request(reason),
+    };
+    match platform.revoke(&request.appid, emulator.clock.now_ms()) {
+        Ok(xml) => {
+            crate::platform::push_event(emulator.clone(), "unauthorized", xml).await;
+            Json(json!({"revoked": request.appid})).into_response()
+        }
+        Err(reason) => bad_request(reason),
+    }
+}
+
+/// `/_emulator/platform/accounts/{appid}/...`: an account's own admin API
+/// (`.../stats`, `.../messages`, `.../followers`, ...).
+async fn platform_account(
+    State(emulator): State<Arc<Emulator>>,
+    Path((appid, rest)): Path<(String, String)>,
+    request: axum::extract::Request,
+) -> Response {
+    use tower::ServiceExt as _;
+    let platform = match platform_of(&emulator) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let Some(account) = platform.account(&appid) else {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": format!("{appid} is not one of the platform's accounts")})),
+        )
+            .into_response();
+    };
+    let (mut parts, body) = request.into_parts();
+    let query = parts
+        .uri
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    parts.uri = match format!("/_emulator/{rest}{query}").parse() {
+        Ok(uri) => uri,
+        Err(_) => return bad_request("not a path"),
+    };
+    let request = axum::extract::Request::from_parts(parts, body);
+    match account.router().oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
 }

@@ -61,7 +61,30 @@ pub struct EmulatorArgs {
     /// month). For load tests only: WeChat enforces them.
     #[arg(long)]
     pub no_quotas: bool,
+    /// Also a third-party platform with this many accounts that may
+    /// authorise it (and the five release test accounts). Its credentials
+    /// are printed at start.
+    #[arg(long, value_name = "ACCOUNTS")]
+    pub platform: Option<u32>,
+    /// Followers of each of the platform's accounts.
+    #[arg(long, default_value_t = 100, value_name = "N", requires = "platform")]
+    pub platform_followers: u32,
+    /// The platform's authorization event URL (tickets, authorisations).
+    #[arg(long, value_name = "URL", requires = "platform")]
+    pub platform_event_url: Option<String>,
+    /// The platform's message URL; `$APPID$` stands for the account.
+    #[arg(long, value_name = "URL", requires = "platform")]
+    pub platform_message_url: Option<String>,
 }
+
+/// The emulated platform's component appid.
+pub const PLATFORM_APPID: &str = "wx3c1f0e2d9a8b7c6d";
+/// Its component secret.
+pub const PLATFORM_SECRET: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
+/// Its message token.
+pub const PLATFORM_TOKEN: &str = "wxmassplatform";
+/// Its EncodingAESKey.
+pub const PLATFORM_AES_KEY: &str = "PlatformKeyOfTheWxmassEmulator0123456789abc";
 
 impl EmulatorArgs {
     /// The configuration these flags describe, checked.
@@ -92,7 +115,31 @@ impl EmulatorArgs {
                 return Err(format!("--callback-url {url:?} must be http or https"));
             }
         }
+        for (flag, url) in [
+            ("--platform-event-url", &self.platform_event_url),
+            ("--platform-message-url", &self.platform_message_url),
+        ] {
+            if let Some(url) = url {
+                let parsed = url::Url::parse(url).map_err(|e| format!("{flag} {url:?}: {e}"))?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(format!("{flag} {url:?} must be http or https"));
+                }
+            }
+        }
+        let platform = self
+            .platform
+            .map(|accounts| crate::platform::PlatformConfig {
+                component_appid: PLATFORM_APPID.to_owned(),
+                component_secret: PLATFORM_SECRET.to_owned(),
+                token: PLATFORM_TOKEN.to_owned(),
+                aes_key: PLATFORM_AES_KEY.to_owned(),
+                event_url: self.platform_event_url.clone(),
+                message_url: self.platform_message_url.clone(),
+                accounts,
+                followers: self.platform_followers,
+            });
         Ok(EmulatorConfig {
+            platform,
             appid: self.appid.clone(),
             secret: self.secret.clone(),
             account_type: self.account_type,

@@ -103,6 +103,16 @@ pub struct EmulatorConfig {
     /// Seeds what followers do after a delivery (datacube's figures): the
     /// same seed reads the same numbers.
     pub seed: u64,
+    /// The original id (`gh_...`) when it is not derived from the appid
+    /// (the release test's fixed accounts).
+    pub user_name: Option<String>,
+    /// The third-party platform this account authorised: its pushes are
+    /// sealed with the platform's component appid (wechat-notifications.md
+    /// §1.13).
+    pub sealed_for: Option<String>,
+    /// A whole open platform beside the account, with accounts of its own
+    /// to authorise it (see [`crate::platform`]).
+    pub platform: Option<crate::platform::PlatformConfig>,
 }
 
 /// The AppID used when none is given.
@@ -125,6 +135,9 @@ impl Default for EmulatorConfig {
             ip_whitelist: Vec::new(),
             quotas: true,
             seed: 1,
+            user_name: None,
+            sealed_for: None,
+            platform: None,
         }
     }
 }
@@ -132,6 +145,9 @@ impl Default for EmulatorConfig {
 impl EmulatorConfig {
     /// The account's original id (`gh_` + 12 hex digits), derived from the appid.
     pub fn original_id(&self) -> String {
+        if let Some(user_name) = &self.user_name {
+            return user_name.clone();
+        }
         format!(
             "gh_{:012x}",
             crate::ids::fnv1a(self.appid.as_bytes()) & 0xffff_ffff_ffff

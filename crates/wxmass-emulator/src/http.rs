@@ -182,9 +182,47 @@ impl Faults {
     }
 }
 
-/// The fallback handler behind every path of the emulator's router.
+/// The fallback handler behind every path of the emulator's router. With
+/// an open platform, its `/cgi-bin/component/...` calls go to it, and a
+/// call carrying one of its authorizer tokens to that account.
 pub async fn dispatch(State(emulator): State<Arc<Emulator>>, request: Request) -> Response {
     let path = request.uri().path().to_owned();
+    if let Some(platform) = emulator.platform() {
+        if path.starts_with("/cgi-bin/component/") {
+            emulator.count_call(&path);
+            return crate::platform::serve(&emulator, platform, &path, request).await;
+        }
+        let token = request
+            .uri()
+            .query()
+            .and_then(|q| url_pairs(q).into_iter().find(|(k, _)| k == "access_token"))
+            .map(|(_, v)| v);
+        let routed = token.and_then(|t| platform.route(&t, emulator.clock.now_ms(), &path));
+        match routed {
+            Some(Ok(account)) => {
+                emulator.count_call(&path);
+                return serve(&account, &path, request, true).await;
+            }
+            Some(Err(refused)) => {
+                emulator.count_call(&path);
+                emulator.count_error(refused.code);
+                return refused.into_response();
+            }
+            None => {}
+        }
+    }
+    serve(&emulator, &path, request, false).await
+}
+
+/// Serves one call on `emulator`'s account: its faults, then the call;
+/// `token_checked` when the platform checked an authorizer token.
+async fn serve(
+    emulator: &Arc<Emulator>,
+    path: &str,
+    request: Request,
+    token_checked: bool,
+) -> Response {
+    let path = path.to_owned();
     emulator.count_call(&path);
     let fault = emulator.faults().for_path(&path).cloned();
     if let Some(fault) = &fault {
@@ -207,9 +245,12 @@ pub async fn dispatch(State(emulator): State<Arc<Emulator>>, request: Request) -
             return WxError::new(-1).into_response();
         }
     }
-    let response = match handle(&emulator, &path, request).await {
+    let response = match handle(emulator, &path, request, token_checked).await {
         Ok(response) => response,
-        Err(error) => error.into_response(),
+        Err(error) => {
+            emulator.count_error(error.code);
+            error.into_response()
+        }
     };
     match fault {
         Some(f) if rand::rng().random_bool(f.drop_rate.clamp(0.0, 1.0)) => dropped(response),
@@ -254,7 +295,12 @@ fn check_ip_whitelist(emulator: &Emulator, request: &Request) -> WxResult<()> {
     }
 }
 
-async fn handle(emulator: &Arc<Emulator>, path: &str, request: Request) -> WxResult<Response> {
+async fn handle(
+    emulator: &Arc<Emulator>,
+    path: &str,
+    request: Request,
+    token_checked: bool,
+) -> WxResult<Response> {
     let Some(route) = route(path) else {
         return Ok((
             StatusCode::NOT_FOUND,
@@ -271,7 +317,7 @@ async fn handle(emulator: &Arc<Emulator>, path: &str, request: Request) -> WxRes
         }));
     }
     let call = read_call(request).await?;
-    if route.needs_token {
+    if route.needs_token && !token_checked {
         let now_ms = emulator.clock.now_ms();
         let mut account = emulator.account();
         account.check_token(call.query("access_token"), now_ms)?;
@@ -285,7 +331,7 @@ async fn handle(emulator: &Arc<Emulator>, path: &str, request: Request) -> WxRes
     }
 }
 
-async fn read_call(request: Request) -> WxResult<Call> {
+pub(crate) async fn read_call(request: Request) -> WxResult<Call> {
     let query = request
         .uri()
         .query()

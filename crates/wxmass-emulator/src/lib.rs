@@ -35,6 +35,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod platform;
 pub mod push;
 pub mod state;
 
@@ -48,7 +49,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
 
-pub use args::EmulatorArgs;
+pub use args::{EmulatorArgs, PLATFORM_AES_KEY, PLATFORM_APPID, PLATFORM_SECRET, PLATFORM_TOKEN};
 pub use clock::Clock;
 pub use config::{AccountType, CallbackMode, CallbackTarget, EmulatorConfig, MediaLimits};
 pub use http::{Faults, PathFault};
@@ -60,11 +61,12 @@ pub use state::Account;
 pub struct Emulator {
     /// What it was started with.
     pub config: EmulatorConfig,
-    /// The emulated clock.
-    pub clock: Clock,
+    /// The emulated clock (an open platform's accounts share its clock).
+    pub clock: Arc<Clock>,
     account: Mutex<Account>,
     faults: Mutex<Faults>,
     calls: Mutex<BTreeMap<String, u64>>,
+    errors: Mutex<BTreeMap<i64, u64>>,
     business_calls: AtomicU64,
     pushes: Mutex<Vec<PushAttempt>>,
     comments: Mutex<Vec<api::comments::Thread>>,
@@ -78,6 +80,8 @@ pub struct Emulator {
     /// Template reports taken from the due queue and not pushed yet.
     reports_queued: Arc<tokio::sync::Semaphore>,
     http: reqwest::Client,
+    /// The open platform, when configured.
+    platform: Option<platform::Platform>,
 }
 
 /// A lock that survives a panicked holder: the state stays usable.
@@ -88,9 +92,23 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Emulator {
     /// A new emulator with its account seeded.
     pub fn new(config: EmulatorConfig) -> Arc<Emulator> {
+        let clock = Arc::new(Clock::default());
+        let platform = config
+            .platform
+            .clone()
+            .map(|p| platform::Platform::new(p, &config, &clock));
+        Self::with_clock(config, clock, platform)
+    }
+
+    /// An emulator on `clock`, shared with others (an open platform's
+    /// accounts).
+    fn with_clock(
+        config: EmulatorConfig,
+        clock: Arc<Clock>,
+        platform: Option<platform::Platform>,
+    ) -> Arc<Emulator> {
         // reqwest needs a rustls provider for https callback URLs.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let clock = Clock::default();
         let account = Account::new(config.clone(), clock.now());
         Arc::new(Emulator {
             config,
@@ -98,6 +116,7 @@ impl Emulator {
             account: Mutex::new(account),
             faults: Mutex::new(Faults::default()),
             calls: Mutex::new(BTreeMap::new()),
+            errors: Mutex::new(BTreeMap::new()),
             business_calls: AtomicU64::new(0),
             pushes: Mutex::new(Vec::new()),
             comments: Mutex::new(Vec::new()),
@@ -111,7 +130,13 @@ impl Emulator {
                 .pool_max_idle_per_host(4)
                 .build()
                 .unwrap_or_default(),
+            platform,
         })
+    }
+
+    /// The open platform, when configured.
+    pub fn platform(&self) -> Option<&platform::Platform> {
+        self.platform.as_ref()
     }
 
     /// The router: `/cgi-bin/...` and `/_emulator/...`.
@@ -175,6 +200,15 @@ impl Emulator {
 
     fn count_call(&self, path: &str) {
         *lock(&self.calls).entry(path.to_owned()).or_insert(0) += 1;
+    }
+
+    fn count_error(&self, code: i64) {
+        *lock(&self.errors).entry(code).or_insert(0) += 1;
+    }
+
+    /// Errcodes answered so far, by code.
+    pub fn errors(&self) -> BTreeMap<i64, u64> {
+        lock(&self.errors).clone()
     }
 
     /// Calls per path so far.
@@ -257,7 +291,7 @@ pub fn start(config: EmulatorConfig, listener: TcpListener) -> std::io::Result<R
             tracing::error!(error = %e, "emulator server stopped");
         }
     });
-    let jobs = tokio::spawn(push::run_jobs(emulator.clone()));
+    let jobs = tokio::spawn(run_everything(emulator.clone()));
     Ok(RunningEmulator {
         addr,
         emulator,
@@ -265,6 +299,21 @@ pub fn start(config: EmulatorConfig, listener: TcpListener) -> std::io::Result<R
         server,
         jobs,
     })
+}
+
+/// The emulator's background work: its jobs, and an open platform's
+/// tickets and its accounts' jobs.
+async fn run_everything(emulator: Arc<Emulator>) {
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(push::run_jobs(emulator.clone()));
+    if let Some(platform) = emulator.platform() {
+        for account in platform.accounts() {
+            tasks.spawn(push::run_jobs(account.clone()));
+        }
+        tasks.spawn(platform::run(emulator.clone()));
+    }
+    // Aborting this task drops the set, which aborts them all.
+    while tasks.join_next().await.is_some() {}
 }
 
 /// Runs the emulator described by command-line flags until Ctrl-C: what
@@ -295,6 +344,14 @@ pub async fn run(args: &EmulatorArgs) -> Result<(), String> {
         "account: AppID {appid} AppSecret {secret} ({kind} account)\ntry: WXMASS_APPID={appid} WXMASS_SECRET={secret} WXMASS_API_BASE={} wxmass token",
         running.base_url()
     );
+    if let Some(platform) = running.emulator.platform() {
+        let p = &platform.config;
+        let _ = writeln!(
+            stdout,
+            "platform: component AppID {} secret {} token {} EncodingAESKey {} ({} accounts)",
+            p.component_appid, p.component_secret, p.token, p.aes_key, p.accounts
+        );
+    }
     let _ = stdout.flush();
     let _ = tokio::signal::ctrl_c().await;
     running.shutdown().await;

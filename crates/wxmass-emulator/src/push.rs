@@ -246,7 +246,12 @@ async fn push_with_retries(emulator: Arc<Emulator>, event: &'static str, msg_id:
         };
         // A slot for the attempt (not for the wait before a retry).
         let slot = emulator.push_slots.acquire().await;
-        match seal(&target, &emulator.config.appid, &original_id, &xml) {
+        let appid = emulator
+            .config
+            .sealed_for
+            .as_deref()
+            .unwrap_or(&emulator.config.appid);
+        match seal(&target, appid, &original_id, &xml) {
             Err(e) => record.error = Some(e),
             Ok(push) => {
                 let sent = emulator

@@ -1,14 +1,33 @@
-//! A third-party platform's authorisation page (wechat-notifications.md
-//! §1.6): the address an account's admin opens to authorise the platform,
-//! and the redirect that comes back with its `auth_code`.
+//! A third-party platform (开放平台·第三方平台, wechat-notifications.md §1):
+//! the [`Component`] client, the authorisation page an account's admin
+//! opens, and the redirect that comes back with its `auth_code`.
+//!
+//! The flow: WeChat pushes a `component_verify_ticket` every 10 minutes
+//! ([`Component::save_ticket`]); the platform's token comes from the latest
+//! ticket; a pre-auth code makes an [`authorization_url`]; the admin's
+//! consent comes back as a code that [`Component::query_auth`] exchanges,
+//! once, for the account's refresh token; and [`Component::authorizer`] is
+//! a [`Client`] for that account whose token comes from the refresh token,
+//! so that every handler (`mass()`, `templates()`, ...) works unchanged.
+//!
+//! Three credentials, each fetched by one caller at a time across
+//! processes and hosts (the token store's lock): the ticket (kept, never
+//! fetched), the platform's token, and each account's token. Every answer
+//! that carries a refresh token replaces the stored one.
 //!
 //! The page must be opened by a real navigation from a page on the
 //! platform's launch domain (WeChat checks the Referer), and `redirect_uri`
 //! must be on that domain: neither can be checked here. The redirect names
 //! no account: `api_query_auth` with its code says which one.
 
-use crate::error::{Error, Result};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::client::{Call, Client, token_of};
+use crate::error::{Errcode, Error, Result};
 use crate::ids::is_appid;
+use crate::secret::Secret;
+use crate::token::{CachedToken, RefreshTokens, now_ms};
 
 /// Where the admin authorises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,6 +158,548 @@ impl AuthorizationRedirect {
             auth_code,
             expires_in,
         })
+    }
+}
+
+/// How long a ticket is good after WeChat pushed it (§1.2).
+const TICKET_LIFETIME_MS: i64 = 12 * 3600 * 1000;
+
+/// The most `api_get_authorizer_list` gives in a page.
+pub const AUTHORIZER_PAGE: u32 = 500;
+
+/// A third-party platform's client. Build it with
+/// [`ClientBuilder::build_component`](crate::ClientBuilder::build_component)
+/// from the component appid and secret; cheap to clone.
+///
+/// ```no_run
+/// # async fn run() -> wxmass_api::Result<()> {
+/// use wxmass_api::Client;
+/// let platform = Client::builder("wx134c8103faa5a59e", "the component secret")
+///     .build_component()?;
+/// // From the authorization event URL's push:
+/// platform.save_ticket("ticket@@@...", 1_700_000_000).await?;
+/// let account = platform.authorizer("wxba5fad812f8e6fb9")?;
+/// let tags = account.tags().list().await?;
+/// # let _ = tags; Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Component {
+    client: Client,
+}
+
+/// A pre-auth code, for one [`authorization_url`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreAuthCode {
+    /// `preauthcode@@@...`: used once.
+    pub code: String,
+    /// Seconds it stays good.
+    pub expires_in: u32,
+}
+
+/// What an account granted, from `api_query_auth`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorization {
+    /// The account.
+    pub authorizer_appid: String,
+    /// The permission sets granted (`funcscope_category` ids: 7 is mass
+    /// messaging and template messages, 89 subscription notices).
+    pub permission_sets: Vec<u32>,
+    /// Whether the answer carried tokens (only when the account has API
+    /// permissions): the refresh token is then stored.
+    pub has_tokens: bool,
+}
+
+impl Authorization {
+    /// Whether permission set `id` was granted.
+    pub fn grants(&self, id: u32) -> bool {
+        self.permission_sets.contains(&id)
+    }
+}
+
+/// An account as `api_get_authorizer_info` describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct AuthorizerInfo {
+    /// The account.
+    #[serde(default)]
+    pub authorizer_appid: String,
+    /// Its name.
+    #[serde(default)]
+    pub nick_name: String,
+    /// Its avatar's URL.
+    #[serde(default)]
+    pub head_img: String,
+    /// 0 or 1: a subscription account; 2: a service account.
+    #[serde(default)]
+    pub service_type: i64,
+    /// -1: unverified; 0 and up: verified one way or another.
+    #[serde(default = "unverified")]
+    pub verify_type: i64,
+    /// Its original id (`gh_...`), the `ToUserName` of its pushes.
+    #[serde(default)]
+    pub user_name: String,
+    /// Its WeChat ID, if it has one.
+    #[serde(default)]
+    pub alias: String,
+    /// Who owns it.
+    #[serde(default)]
+    pub principal_name: String,
+    /// 1 normal, 14 deregistered, 16 banned, 18 warned, 19 frozen.
+    #[serde(default = "normal")]
+    pub account_status: i64,
+    /// The permission sets granted.
+    #[serde(default)]
+    pub permission_sets: Vec<u32>,
+}
+
+fn unverified() -> i64 {
+    -1
+}
+
+fn normal() -> i64 {
+    1
+}
+
+impl AuthorizerInfo {
+    /// A verified service account: what mass sends to openid lists and
+    /// template messages need.
+    pub fn is_verified_service(&self) -> bool {
+        self.service_type == 2 && self.verify_type >= 0
+    }
+}
+
+/// One account of `api_get_authorizer_list`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedAuthorizer {
+    /// The account.
+    pub authorizer_appid: String,
+    /// Its current refresh token; `None` when nobody exchanged its code in
+    /// time (the admin authorises again).
+    pub refresh_token: Option<Secret>,
+    /// When it authorised, Unix seconds.
+    pub auth_time: i64,
+}
+
+/// A page of `api_get_authorizer_list`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizerPage {
+    /// Accounts in all.
+    pub total_count: u32,
+    /// This page's.
+    pub list: Vec<ListedAuthorizer>,
+}
+
+fn check_appid(what: &str, appid: &str) -> Result<()> {
+    if is_appid(appid) {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!(
+            "{what} {appid:?}: an AppID, `wx` and 16 letters or digits"
+        )))
+    }
+}
+
+/// `func_info`'s permission set ids.
+fn permission_sets(path: &str, func_info: Option<&Value>) -> Result<Vec<u32>> {
+    #[derive(Deserialize)]
+    struct Func {
+        funcscope_category: Category,
+    }
+    #[derive(Deserialize)]
+    struct Category {
+        id: u32,
+    }
+    let funcs: Vec<Func> = super::decode_list(path, func_info)?;
+    let mut ids: Vec<u32> = funcs.into_iter().map(|f| f.funcscope_category.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+impl Component {
+    pub(crate) fn new(client: Client) -> Self {
+        Self { client }
+    }
+
+    /// The platform's component appid.
+    pub fn appid(&self) -> &str {
+        self.client.appid()
+    }
+
+    fn ticket_key(&self) -> String {
+        format!("wxmass:ticket:{}", self.appid())
+    }
+
+    fn refresh_tokens(&self) -> Result<&std::sync::Arc<dyn RefreshTokens>> {
+        self.client
+            .refresh_tokens()
+            .ok_or_else(|| Error::Invalid("not a platform's client".into()))
+    }
+
+    /// Keeps a `component_verify_ticket` WeChat pushed at `create_time`
+    /// (Unix seconds), unless the store holds a newer one: pushes can come
+    /// out of order, and every instance behind the URL may get one.
+    pub async fn save_ticket(&self, ticket: &str, create_time: i64) -> Result<()> {
+        if ticket.trim().is_empty() || ticket.len() > 512 {
+            return Err(Error::Invalid(
+                "component_verify_ticket: 1 to 512 characters (an empty ticket is 61006)".into(),
+            ));
+        }
+        let store = self.client.token_store();
+        let key = self.ticket_key();
+        let expires_at_ms = create_time.saturating_mul(1000) + TICKET_LIFETIME_MS;
+        if let Some(held) = store.load(&key).await?
+            && held.expires_at_ms >= expires_at_ms
+        {
+            return Ok(());
+        }
+        let token = CachedToken {
+            token: Secret::new(ticket),
+            expires_at_ms,
+        };
+        store.save(&key, &token).await
+    }
+
+    /// The latest ticket and when it stops being good, if one was kept.
+    pub async fn ticket(&self) -> Result<Option<CachedToken>> {
+        self.client.token_store().load(&self.ticket_key()).await
+    }
+
+    /// The platform's `component_access_token`, fetched with the latest
+    /// ticket when needed (one fetch at a time across processes).
+    pub async fn access_token(&self) -> Result<Secret> {
+        self.client.access_token().await
+    }
+
+    /// `api_component_token`: what the token manager calls.
+    pub(crate) async fn fetch_token(&self, secret: &Secret) -> Result<CachedToken> {
+        let ticket = self.ticket().await?.ok_or_else(|| {
+            Error::Invalid(
+                "no component_verify_ticket yet: WeChat pushes one every 10 minutes to the \
+                 authorization event URL (api_start_push_ticket asks for one)"
+                    .into(),
+            )
+        })?;
+        let call = Call {
+            needs_token: false,
+            ..Call::post(
+                "/cgi-bin/component/api_component_token",
+                json!({
+                    "component_appid": self.appid(),
+                    "component_appsecret": secret.expose(),
+                    "component_verify_ticket": ticket.token.expose(),
+                }),
+            )
+        };
+        let path = call.path;
+        metrics::counter!("wxmass_component_token_fetches_total").increment(1);
+        let body = self.client.call(call).await?;
+        token_of(path, &body, "component_access_token")
+    }
+
+    /// `api_start_push_ticket`: asks WeChat to push a ticket again (after
+    /// pushes stopped, or before the first).
+    pub async fn start_push_ticket(&self) -> Result<()> {
+        let Some(secret) = self.client.component_secret() else {
+            return Err(Error::Invalid("not a platform's client".into()));
+        };
+        let call = Call {
+            needs_token: false,
+            ..Call::post(
+                "/cgi-bin/component/api_start_push_ticket",
+                json!({"component_appid": self.appid(), "component_secret": secret.expose()}),
+            )
+        };
+        self.client.call(call).await.map(drop)
+    }
+
+    /// `api_create_preauthcode`: a code for one authorisation page.
+    pub async fn create_preauthcode(&self) -> Result<PreAuthCode> {
+        let path = "/cgi-bin/component/api_create_preauthcode";
+        let body = self
+            .client
+            .call(Call::post(path, json!({"component_appid": self.appid()})).unsafe_to_repeat())
+            .await?;
+        let code = body
+            .get("pre_auth_code")
+            .and_then(Value::as_str)
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| Error::Decode {
+                path: path.into(),
+                message: "no pre_auth_code".into(),
+            })?;
+        let expires_in = body
+            .get("expires_in")
+            .and_then(Value::as_u64)
+            .and_then(|s| u32::try_from(s).ok())
+            .unwrap_or(600);
+        Ok(PreAuthCode {
+            code: code.to_owned(),
+            expires_in,
+        })
+    }
+
+    /// `api_query_auth`: exchanges an authorization code (from the
+    /// redirect or the `authorized` push: exchange each once) for the
+    /// account's tokens. The refresh token is stored, the access token
+    /// kept as the account's, and what was granted returned.
+    pub async fn query_auth(&self, authorization_code: &str) -> Result<Authorization> {
+        if authorization_code.trim().is_empty() || authorization_code.len() > 512 {
+            return Err(Error::Invalid(
+                "authorization_code: the code of the redirect or the authorized push".into(),
+            ));
+        }
+        let path = "/cgi-bin/component/api_query_auth";
+        // Not repeated: a second exchange of one code may spoil the tokens
+        // (wechat-notifications.md §0.6).
+        let call = Call::post(
+            path,
+            json!({"component_appid": self.appid(), "authorization_code": authorization_code}),
+        )
+        .unsafe_to_repeat();
+        let body = self.client.call(call).await?;
+        let info = body
+            .get("authorization_info")
+            .ok_or_else(|| Error::Decode {
+                path: path.into(),
+                message: "no authorization_info".into(),
+            })?;
+        let appid = info
+            .get("authorizer_appid")
+            .and_then(Value::as_str)
+            .filter(|a| is_appid(a))
+            .ok_or_else(|| Error::Decode {
+                path: path.into(),
+                message: "no authorizer_appid".into(),
+            })?
+            .to_owned();
+        let permission_sets = permission_sets(path, info.get("func_info"))?;
+        let refresh = info
+            .get("authorizer_refresh_token")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty());
+        let has_tokens = refresh.is_some();
+        if let Some(refresh) = refresh {
+            // The refresh token first: it is the credential that lasts.
+            self.refresh_tokens()?
+                .save(&appid, &Secret::new(refresh))
+                .await?;
+            if let Ok(token) = token_of(path, info, "authorizer_access_token") {
+                self.authorizer(&appid)?.keep_token(&token).await?;
+            }
+        }
+        Ok(Authorization {
+            authorizer_appid: appid,
+            permission_sets,
+            has_tokens,
+        })
+    }
+
+    /// A [`Client`] for an account that authorised the platform: its token
+    /// comes from `api_authorizer_token` with the stored refresh token.
+    pub fn authorizer(&self, authorizer_appid: &str) -> Result<Client> {
+        check_appid("authorizer_appid", authorizer_appid)?;
+        Ok(self.client.for_authorizer(self.clone(), authorizer_appid))
+    }
+
+    /// `api_authorizer_token` for the token manager: with the stored
+    /// refresh token, which is replaced when the answer carries another.
+    /// On 61023 (the token was replaced) the current one is looked for,
+    /// in the store (another instance saved it) and then in WeChat's
+    /// list, and the call made once more with it.
+    pub(crate) async fn fetch_authorizer_token(&self, appid: &str) -> Result<CachedToken> {
+        let refresh_tokens = self.refresh_tokens()?;
+        let held = refresh_tokens.load(appid).await?;
+        let refresh = match held {
+            Some(r) => r,
+            None => self.listed_refresh_token(appid).await?.ok_or_else(|| {
+                Error::Invalid(format!(
+                    "no refresh token for {appid}: the account has not authorised the platform (or nobody exchanged its code)"
+                ))
+            })?,
+        };
+        match self.authorizer_token(appid, &refresh).await {
+            Err(e) if e.errcode() == Some(Errcode::RefreshTokenInvalid) => {
+                let stored = refresh_tokens.load(appid).await?;
+                let current = match stored.filter(|s| *s != refresh) {
+                    Some(s) => Some(s),
+                    None => self.listed_refresh_token(appid).await?,
+                };
+                match current.filter(|c| *c != refresh) {
+                    Some(current) => self.authorizer_token(appid, &current).await,
+                    None => Err(e),
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// One `api_authorizer_token` call, storing a refresh token that came
+    /// back different.
+    async fn authorizer_token(&self, appid: &str, refresh: &Secret) -> Result<CachedToken> {
+        let path = "/cgi-bin/component/api_authorizer_token";
+        let call = Call::post(
+            path,
+            json!({
+                "component_appid": self.appid(),
+                "authorizer_appid": appid,
+                "authorizer_refresh_token": refresh.expose(),
+            }),
+        );
+        metrics::counter!("wxmass_authorizer_token_fetches_total").increment(1);
+        let body = self.client.call(call).await?;
+        let token = token_of(path, &body, "authorizer_access_token")?;
+        let returned = body
+            .get("authorizer_refresh_token")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .map(Secret::new);
+        match returned {
+            Some(new) if new != *refresh => self.refresh_tokens()?.save(appid, &new).await?,
+            // Saved even when unchanged if the store lost it meanwhile.
+            _ => self.refresh_tokens()?.save(appid, refresh).await?,
+        }
+        Ok(token)
+    }
+
+    /// `api_get_authorizer_info`: the account's name, kind, verification,
+    /// original id and what it granted.
+    pub async fn authorizer_info(&self, authorizer_appid: &str) -> Result<AuthorizerInfo> {
+        check_appid("authorizer_appid", authorizer_appid)?;
+        let path = "/cgi-bin/component/api_get_authorizer_info";
+        let body = self
+            .client
+            .call(Call::post(
+                path,
+                json!({"component_appid": self.appid(), "authorizer_appid": authorizer_appid}),
+            ))
+            .await?;
+        let mut info: AuthorizerInfo = super::decode(path, body.get("authorizer_info"))?;
+        let id_of = |field: &str| {
+            body.get("authorizer_info")
+                .and_then(|i| i.get(field))
+                .and_then(|t| t.get("id"))
+                .and_then(Value::as_i64)
+        };
+        info.service_type = id_of("service_type_info").unwrap_or(0);
+        info.verify_type = id_of("verify_type_info").unwrap_or(-1);
+        let authorization = body.get("authorization_info");
+        info.permission_sets =
+            permission_sets(path, authorization.and_then(|a| a.get("func_info")))?;
+        info.authorizer_appid = authorizer_appid.to_owned();
+        if let Some(refresh) = authorization
+            .and_then(|a| a.get("authorizer_refresh_token"))
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+        {
+            self.refresh_tokens()?
+                .save(authorizer_appid, &Secret::new(refresh))
+                .await?;
+        }
+        Ok(info)
+    }
+
+    /// `api_get_authorizer_list`: one page of the accounts that authorised
+    /// the platform (`count` at most 500).
+    pub async fn authorizer_list(&self, offset: u32, count: u32) -> Result<AuthorizerPage> {
+        if !(1..=AUTHORIZER_PAGE).contains(&count) {
+            return Err(Error::Invalid(format!(
+                "count {count}: 1 to {AUTHORIZER_PAGE} a page"
+            )));
+        }
+        #[derive(Deserialize)]
+        struct Listed {
+            authorizer_appid: String,
+            #[serde(default)]
+            refresh_token: String,
+            #[serde(default)]
+            auth_time: i64,
+        }
+        let path = "/cgi-bin/component/api_get_authorizer_list";
+        let body = self
+            .client
+            .call(Call::post(
+                path,
+                json!({"component_appid": self.appid(), "offset": offset, "count": count}),
+            ))
+            .await?;
+        let total_count = body
+            .get("total_count")
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0);
+        let listed: Vec<Listed> = super::decode_list(path, body.get("list"))?;
+        Ok(AuthorizerPage {
+            total_count,
+            list: listed
+                .into_iter()
+                .map(|l| ListedAuthorizer {
+                    authorizer_appid: l.authorizer_appid,
+                    refresh_token: Some(l.refresh_token)
+                        .filter(|t| !t.is_empty())
+                        .map(Secret::new),
+                    auth_time: l.auth_time,
+                })
+                .collect(),
+        })
+    }
+
+    /// Every account of `api_get_authorizer_list`, page by page, each
+    /// listed refresh token stored: the recovery for refresh tokens lost or
+    /// replaced (61023), and the nightly reconcile.
+    pub async fn reconcile(&self) -> Result<Vec<ListedAuthorizer>> {
+        let refresh_tokens = self.refresh_tokens()?;
+        let mut all = Vec::new();
+        let mut offset = 0u32;
+        loop {
+            let page = self.authorizer_list(offset, AUTHORIZER_PAGE).await?;
+            let got = page.list.len() as u32;
+            for listed in &page.list {
+                if let Some(token) = &listed.refresh_token
+                    && refresh_tokens
+                        .load(&listed.authorizer_appid)
+                        .await?
+                        .as_ref()
+                        != Some(token)
+                {
+                    refresh_tokens.save(&listed.authorizer_appid, token).await?;
+                }
+            }
+            all.extend(page.list);
+            offset += got;
+            if got == 0 || offset >= page.total_count {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// The refresh token WeChat lists for `appid`, stored when found.
+    async fn listed_refresh_token(&self, appid: &str) -> Result<Option<Secret>> {
+        let mut offset = 0u32;
+        loop {
+            let page = self.authorizer_list(offset, AUTHORIZER_PAGE).await?;
+            let got = page.list.len() as u32;
+            if let Some(token) = page
+                .list
+                .into_iter()
+                .find(|l| l.authorizer_appid == appid)
+                .and_then(|l| l.refresh_token)
+            {
+                self.refresh_tokens()?.save(appid, &token).await?;
+                return Ok(Some(token));
+            }
+            offset += got;
+            if got == 0 || offset >= page.total_count {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Whether a stored ticket is still good now.
+    pub async fn has_fresh_ticket(&self) -> Result<bool> {
+        Ok(self
+            .ticket()
+            .await?
+            .is_some_and(|t| t.expires_at_ms > now_ms()))
     }
 }
 

@@ -113,6 +113,72 @@ impl TokenStore for MemoryStore {
     }
 }
 
+/// Where a third-party platform keeps the refresh token of each account
+/// that authorised it: the long-lived credential its tokens come from,
+/// replaced by every answer that carries one (a re-authorisation kills the
+/// old one). Keep it durable: one lost means the account's admin
+/// authorises again, unless `api_get_authorizer_list` still has it.
+pub trait RefreshTokens: Send + Sync + 'static {
+    /// The account's refresh token, if known.
+    fn load<'a>(&'a self, authorizer_appid: &'a str) -> StoreFuture<'a, Option<Secret>>;
+    /// Replaces the account's refresh token.
+    fn save<'a>(
+        &'a self,
+        authorizer_appid: &'a str,
+        refresh_token: &'a Secret,
+    ) -> StoreFuture<'a, ()>;
+}
+
+/// Refresh tokens kept in a [`TokenStore`], under
+/// `wxmass:refresh:{component_appid}:{authorizer_appid}`: the default,
+/// shared as the tokens are. A store that seals its secrets at rest (as
+/// `wxmass server` does) is better for a credential that lives for years.
+pub struct StoredRefreshTokens {
+    store: std::sync::Arc<dyn TokenStore>,
+    component_appid: String,
+}
+
+impl StoredRefreshTokens {
+    /// Refresh tokens of `component_appid`'s accounts in `store`.
+    pub fn new(store: std::sync::Arc<dyn TokenStore>, component_appid: impl Into<String>) -> Self {
+        Self {
+            store,
+            component_appid: component_appid.into(),
+        }
+    }
+
+    fn key(&self, authorizer_appid: &str) -> String {
+        format!("wxmass:refresh:{}:{authorizer_appid}", self.component_appid)
+    }
+}
+
+/// How long a stored refresh token is kept: it has no expiry of its own
+/// (it lives until the account withdraws), but stores want one.
+const REFRESH_TOKEN_KEPT: Duration = Duration::from_secs(10 * 365 * 86_400);
+
+impl RefreshTokens for StoredRefreshTokens {
+    fn load<'a>(&'a self, authorizer_appid: &'a str) -> StoreFuture<'a, Option<Secret>> {
+        Box::pin(async move {
+            let key = self.key(authorizer_appid);
+            Ok(self.store.load(&key).await?.map(|t| t.token))
+        })
+    }
+
+    fn save<'a>(
+        &'a self,
+        authorizer_appid: &'a str,
+        refresh_token: &'a Secret,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let token = CachedToken {
+                token: refresh_token.clone(),
+                expires_at_ms: now_ms() + REFRESH_TOKEN_KEPT.as_millis() as i64,
+            };
+            self.store.save(&self.key(authorizer_appid), &token).await
+        })
+    }
+}
+
 /// Unix milliseconds now.
 pub fn now_ms() -> i64 {
     SystemTime::now()
