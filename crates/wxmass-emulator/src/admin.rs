@@ -47,6 +47,10 @@ pub fn router() -> Router<Arc<Emulator>> {
         )
         .route("/_emulator/platform/revoke", post(platform_revoke))
         .route(
+            "/_emulator/platform/release_test",
+            post(platform_release_test),
+        )
+        .route(
             "/_emulator/platform/accounts/{appid}/{*rest}",
             axum::routing::any(platform_account),
         )
@@ -689,5 +693,30 @@ async fn platform_account(
     match account.router().oneshot(request).await {
         Ok(response) => response,
         Err(never) => match never {},
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReleaseTest {
+    group: usize,
+}
+
+/// `POST /_emulator/platform/release_test` with `{"group": 1..5}`: the
+/// 全网发布 test against the platform's URLs; each case with what was seen.
+async fn platform_release_test(
+    State(emulator): State<Arc<Emulator>>,
+    body: axum::body::Bytes,
+) -> Response {
+    let request: ReleaseTest = match parse(&body) {
+        Ok(r) => r,
+        Err(reason) => return bad_request(reason),
+    };
+    match crate::platform::release_test(emulator, request.group).await {
+        Ok(cases) => {
+            let passed = cases.iter().all(|c| c.passed);
+            Json(json!({"group": request.group, "passed": passed, "cases": cases})).into_response()
+        }
+        Err(reason) => bad_request(reason),
     }
 }

@@ -865,3 +865,241 @@ fn seal_event(config: &PlatformConfig, xml: &str) -> Result<SealedPush, String> 
     ];
     Ok(SealedPush { query, body })
 }
+
+/// The texts of the release test (§1.17).
+pub const RELEASE_TEXT: &str = "TESTCOMPONENT_MSG_TYPE_TEXT";
+/// The passive reply it expects to [`RELEASE_TEXT`].
+pub const RELEASE_TEXT_REPLY: &str = "TESTCOMPONENT_MSG_TYPE_TEXT_callback";
+/// How long WeChat waits for a reply.
+const REPLY_WITHIN: Duration = Duration::from_secs(5);
+/// How long the release test waits for the customer-service message.
+const API_REPLY_WITHIN: Duration = Duration::from_secs(10);
+
+/// One case of the release test, as the console shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReleaseCase {
+    /// `ticket`, `text` or `api`.
+    pub case: &'static str,
+    /// Whether it passed.
+    pub passed: bool,
+    /// What was seen.
+    pub detail: String,
+}
+
+impl Platform {
+    fn code_used(&self, code: &str) -> bool {
+        self.state().auth_codes.get(code).is_some_and(|c| c.used)
+    }
+}
+
+/// Runs the 全网发布 release test of `group` (1 to 5) against the
+/// platform's URLs, as WeChat does before a release: a ticket answered
+/// `success`; the test account's authorisation; its fan's text answered
+/// passively (encrypted) with [`RELEASE_TEXT_REPLY`]; and
+/// `QUERY_AUTH_CODE:$code$` answered empty within 5 s, then the code
+/// exchanged and `$code$_from_api` sent to the fan by customer service.
+pub async fn release_test(
+    emulator: Arc<Emulator>,
+    group: usize,
+) -> Result<Vec<ReleaseCase>, String> {
+    let platform = emulator.platform().ok_or("no open platform")?;
+    let (appid, _) = group
+        .checked_sub(1)
+        .and_then(|i| RELEASE_TEST_ACCOUNTS.get(i))
+        .ok_or("the release test's groups are 1 to 5")?;
+    if platform.config.event_url.is_none() || platform.config.message_url.is_none() {
+        return Err("the release test needs the platform's event URL and message URL".into());
+    }
+    let account = platform.account(appid).cloned().ok_or("no test account")?;
+    let mut cases = Vec::new();
+
+    let xml = platform.new_ticket(emulator.clock.now());
+    let pushes_before = emulator.pushes().len();
+    push_event(emulator.clone(), "component_verify_ticket", xml).await;
+    let ticket_answer = emulator
+        .pushes()
+        .into_iter()
+        .skip(pushes_before)
+        .find(|p| p.event == "component_verify_ticket");
+    cases.push(ReleaseCase {
+        case: "ticket",
+        passed: ticket_answer.as_ref().is_some_and(|p| p.accepted),
+        detail: match ticket_answer {
+            Some(p) => format!("answered {:?} with {:?}", p.status, p.reply),
+            None => "no answer".into(),
+        },
+    });
+
+    let now_ms = emulator.clock.now_ms();
+    let (code, info_type, xml) = platform.authorize(appid, None, ALL_SETS.to_vec(), now_ms)?;
+    push_event(emulator.clone(), info_type, xml).await;
+    let fan = account.account().openid_of(0);
+
+    let (answer, took) = push_user_text(&account, platform, &fan, RELEASE_TEXT).await;
+    let text = answer.and_then(|(status, body)| {
+        if status != 200 {
+            return Err(format!("HTTP {status}"));
+        }
+        open_reply(platform, &body)
+    });
+    cases.push(match text {
+        Ok(content) if content == RELEASE_TEXT_REPLY && took <= REPLY_WITHIN => ReleaseCase {
+            case: "text",
+            passed: true,
+            detail: format!("replied {content:?} in {} ms", took.as_millis()),
+        },
+        Ok(content) => ReleaseCase {
+            case: "text",
+            passed: false,
+            detail: format!(
+                "replied {content:?} in {} ms; expected {RELEASE_TEXT_REPLY:?} within 5 s",
+                took.as_millis()
+            ),
+        },
+        Err(e) => ReleaseCase {
+            case: "text",
+            passed: false,
+            detail: e,
+        },
+    });
+
+    // The fan wrote: their window is open for the customer-service reply.
+    let follower = account.account().index_of(&fan).unwrap_or(0);
+    account.windows().open(
+        follower,
+        crate::api::custom::Interaction::Message,
+        emulator.clock.now_ms(),
+    );
+    let query = format!("QUERY_AUTH_CODE:{code}");
+    let (answer, took) = push_user_text(&account, platform, &fan, &query).await;
+    let quick = match answer {
+        Ok((200, body)) if matches!(body.trim(), "" | "success") && took <= REPLY_WITHIN => Ok(()),
+        Ok((status, body)) => Err(format!(
+            "answered HTTP {status} {:?} in {} ms; expected an empty answer within 5 s",
+            body.chars().take(80).collect::<String>(),
+            took.as_millis()
+        )),
+        Err(e) => Err(e),
+    };
+    let expected = format!("{code}_from_api");
+    let give_up = tokio::time::Instant::now() + API_REPLY_WITHIN;
+    let mut sent = false;
+    while quick.is_ok() && tokio::time::Instant::now() < give_up {
+        if account.windows().was_sent(follower, &expected) {
+            sent = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let exchanged = platform.code_used(&code);
+    cases.push(match quick {
+        Err(e) => ReleaseCase {
+            case: "api",
+            passed: false,
+            detail: e,
+        },
+        Ok(()) => ReleaseCase {
+            case: "api",
+            passed: sent && exchanged,
+            detail: format!(
+                "code exchanged: {exchanged}; customer-service text {expected:?} sent: {sent}"
+            ),
+        },
+    });
+    Ok(cases)
+}
+
+/// The fan's text pushed to the account's message URL; the answer (HTTP
+/// status and body) and how long it took.
+async fn push_user_text(
+    account: &Arc<Emulator>,
+    platform: &Platform,
+    fan: &str,
+    content: &str,
+) -> (Result<(u16, String), String>, Duration) {
+    let started = std::time::Instant::now();
+    let Some(target) = account.config.callback.clone() else {
+        return (Err("no message URL".into()), started.elapsed());
+    };
+    let original_id = account.config.original_id();
+    let now_s = account.clock.now();
+    let mut xml = String::from("<xml>");
+    write_cdata_element(&mut xml, "ToUserName", &original_id);
+    write_cdata_element(&mut xml, "FromUserName", fan);
+    xml.push_str(&format!("<CreateTime>{now_s}</CreateTime>"));
+    write_cdata_element(&mut xml, "MsgType", "text");
+    write_cdata_element(&mut xml, "Content", content);
+    xml.push_str(&format!(
+        "<MsgId>{}</MsgId></xml>",
+        ids::fnv1a(content.as_bytes()) >> 1
+    ));
+    let push = match crate::push::seal(
+        &target,
+        &platform.config.component_appid,
+        &original_id,
+        &xml,
+    ) {
+        Ok(p) => p,
+        Err(e) => return (Err(e), started.elapsed()),
+    };
+    let query: Vec<(&str, String)> = push
+        .query
+        .into_iter()
+        .map(|(k, v)| {
+            if k == "openid" {
+                (k, fan.to_owned())
+            } else {
+                (k, v)
+            }
+        })
+        .collect();
+    let sent = account
+        .http
+        .post(&target.url)
+        .query(&query)
+        .header("content-type", "text/xml")
+        .timeout(REPLY_TIMEOUT)
+        .body(push.body)
+        .send()
+        .await;
+    let answer = match sent {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            Ok((status, response.text().await.unwrap_or_default()))
+        }
+        Err(e) => Err(format!("no answer: {e}")),
+    };
+    (answer, started.elapsed())
+}
+
+/// A passive reply's text: its signature checked and its body decrypted
+/// with the platform's key and component appid.
+fn open_reply(platform: &Platform, body: &str) -> Result<String, String> {
+    use wxmass_callback::xml::Document;
+    let config = &platform.config;
+    let doc = Document::parse(body).map_err(|e| format!("the reply is not XML ({e}): {body:?}"))?;
+    let root = doc.root();
+    let field = |name: &str| {
+        root.child_text(name)
+            .ok_or_else(|| format!("the reply has no {name}: it must be encrypted"))
+    };
+    let (encrypt, signature, timestamp, nonce) = (
+        field("Encrypt")?,
+        field("MsgSignature")?,
+        field("TimeStamp")?,
+        field("Nonce")?,
+    );
+    if signature::msg_signature(&config.token, timestamp, nonce, encrypt) != signature {
+        return Err("the reply's MsgSignature is wrong".into());
+    }
+    let key = AesKey::from_encoding_aes_key(&config.aes_key).map_err(|e| e.to_string())?;
+    let plain = MessageCrypto::new(config.component_appid.clone(), key)
+        .decrypt(encrypt)
+        .map_err(|e| format!("the reply does not decrypt with the platform's key: {e}"))?;
+    let inner = Document::parse(&plain).map_err(|e| e.to_string())?;
+    let root = inner.root();
+    if root.child_text("MsgType") != Some("text") {
+        return Err(format!("the reply is not a text: {plain:?}"));
+    }
+    Ok(root.child_text("Content").unwrap_or_default().to_owned())
+}

@@ -56,18 +56,31 @@ pub struct Windows {
     windows: HashMap<u32, Window>,
     /// Messages a window after a follower's message takes.
     pub message_window_messages: u32,
+    /// The latest texts sent, to whom (what the release test reads).
+    texts: std::collections::VecDeque<(u32, String)>,
 }
+
+/// Texts kept in [`Windows::texts`].
+const TEXTS_KEPT: usize = 256;
 
 impl Default for Windows {
     fn default() -> Self {
         Windows {
             windows: HashMap::new(),
             message_window_messages: DEFAULT_MESSAGE_WINDOW_MESSAGES,
+            texts: std::collections::VecDeque::new(),
         }
     }
 }
 
 impl Windows {
+    /// Whether `follower` was sent the text `content` lately.
+    pub fn was_sent(&self, follower: u32, content: &str) -> bool {
+        self.texts
+            .iter()
+            .any(|(f, t)| *f == follower && t == content)
+    }
+
     /// `follower` did `what` at `now_ms`: a fresh window.
     pub fn open(&mut self, follower: u32, what: Interaction, now_ms: i64) {
         let (length, left) = match what {
@@ -149,6 +162,14 @@ pub fn send(emulator: &Emulator, call: &Call) -> WxResult<Value> {
         window.left -= 1;
         // Sending a message ends the typing indicator.
         window.typing_since_ms = None;
+        if let Some(text) = object.get("content").and_then(Value::as_str)
+            && msgtype == "text"
+        {
+            if windows.texts.len() >= TEXTS_KEPT {
+                windows.texts.pop_front();
+            }
+            windows.texts.push_back((follower, text.to_owned()));
+        }
     }
     let digest = crate::ids::fnv1a(format!("custom\u{1f}{msgtype}\u{1f}{object}").as_bytes());
     emulator
