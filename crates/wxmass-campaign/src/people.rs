@@ -152,6 +152,30 @@ pub struct Account {
     pub api_base: Option<String>,
     /// Unix seconds.
     pub created_at: i64,
+    /// Set when the server acts for it through a third-party platform it
+    /// authorised (its sealed secrets then hold the refresh token).
+    pub authorised: Option<Authorised>,
+}
+
+/// An account's authorisation of a third-party platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorised {
+    /// The platform's component appid.
+    pub component_appid: String,
+    /// The permission sets granted (7: mass messages and template
+    /// messages; 89: subscription notices).
+    pub permission_sets: Vec<u32>,
+    /// Its original id (`gh_...`), the `ToUserName` of its pushes.
+    pub user_name: String,
+    /// When it withdrew (Unix seconds): it is disabled, its history kept.
+    pub withdrawn_at: Option<i64>,
+}
+
+impl Authorised {
+    /// Whether permission set `id` was granted.
+    pub fn grants(&self, id: u32) -> bool {
+        self.permission_sets.contains(&id)
+    }
 }
 
 /// What a scope belongs to.

@@ -685,3 +685,110 @@ async fn fan_out(store: &dyn Store) {
 async fn fan_out_on_both_backends() {
     both(fan_out).await;
 }
+
+/// Accounts a platform acts for: authorised, renewed, withdrawn; each
+/// authorization code claimed once; an account with its own AppSecret
+/// never taken over by an authorisation.
+async fn platform_accounts(store: &dyn Store) {
+    use wxmass_campaign::AccountType;
+    use wxmass_campaign::people::{Account, Authorised};
+    let grant = |sets: Vec<u32>| Authorised {
+        component_appid: "wx3c1f0e2d9a8b7c6d".into(),
+        permission_sets: sets,
+        user_name: "gh_0123456789ab".into(),
+        withdrawn_at: None,
+    };
+    let account = Account {
+        appid: "wx9f0b21e321ff2258".into(),
+        name: "Brand".into(),
+        account_type: Some(AccountType::Service),
+        sealed: "sealed-1".into(),
+        api_base: None,
+        created_at: 10,
+        authorised: Some(grant(vec![1, 7])),
+    };
+    store.authorise_account(&account).await.expect("authorise");
+    let found = |accounts: Vec<Account>| {
+        accounts
+            .into_iter()
+            .find(|a| a.appid == "wx9f0b21e321ff2258")
+            .expect("listed")
+    };
+    assert_eq!(found(store.accounts().await.expect("accounts")), account);
+    assert!(
+        store
+            .withdraw_account(&account.appid, 20)
+            .await
+            .expect("withdraw")
+    );
+    assert!(
+        !store
+            .withdraw_account(&account.appid, 30)
+            .await
+            .expect("again")
+    );
+    let withdrawn = found(store.accounts().await.expect("accounts"));
+    assert_eq!(withdrawn.authorised.and_then(|a| a.withdrawn_at), Some(20));
+    // Authorised again, with more: enabled, the grant replaced.
+    let renewed = Account {
+        sealed: "sealed-2".into(),
+        authorised: Some(grant(vec![1, 2, 7, 89])),
+        ..account.clone()
+    };
+    store.authorise_account(&renewed).await.expect("renew");
+    assert_eq!(found(store.accounts().await.expect("accounts")), renewed);
+    store
+        .set_sealed(&account.appid, "sealed-3")
+        .await
+        .expect("seal");
+    assert_eq!(
+        found(store.accounts().await.expect("accounts")).sealed,
+        "sealed-3"
+    );
+    // Its own AppSecret: not taken over.
+    let own = Account {
+        appid: "wx1111111111111111".into(),
+        authorised: None,
+        ..account.clone()
+    };
+    store.create_account(&own).await.expect("own");
+    let taken = Account {
+        authorised: Some(grant(vec![7])),
+        ..own.clone()
+    };
+    assert!(store.authorise_account(&taken).await.is_err());
+    assert!(
+        !store
+            .withdraw_account(&own.appid, 5)
+            .await
+            .expect("not a platform's")
+    );
+    // Each code once, until given back.
+    assert!(
+        store
+            .claim_authorization_code("queryauthcode@@@a", "wxA", 1)
+            .await
+            .expect("claim")
+    );
+    assert!(
+        !store
+            .claim_authorization_code("queryauthcode@@@a", "wxA", 2)
+            .await
+            .expect("again")
+    );
+    store
+        .release_authorization_code("queryauthcode@@@a")
+        .await
+        .expect("release");
+    assert!(
+        store
+            .claim_authorization_code("queryauthcode@@@a", "wxA", 3)
+            .await
+            .expect("reclaim")
+    );
+}
+
+#[tokio::test]
+async fn platform_accounts_on_both_backends() {
+    both(platform_accounts).await;
+}

@@ -68,6 +68,7 @@ const MIGRATIONS: &[Migration] = migrations![
     15 "0015_account_scopes",
     16 "0016_recipients",
     17 "0017_consents",
+    18 "0018_platform",
 ];
 
 /// The schema version this build writes.

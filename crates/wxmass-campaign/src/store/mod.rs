@@ -494,6 +494,20 @@ pub trait PeopleStore: Send + Sync {
     }
     /// Every account, by AppID.
     async fn accounts(&self) -> Result<Vec<Account>>;
+    /// Adds or replaces an account a platform acts for (a new or renewed
+    /// authorisation: its name, kind, sealed refresh token and grant; a
+    /// withdrawn one is enabled again). An account with its own AppSecret
+    /// is left as it is: [`Error::Exists`].
+    async fn authorise_account(&self, account: &Account) -> Result<()>;
+    /// Replaces an account's sealed secrets (a platform's new refresh token).
+    async fn set_sealed(&self, appid: &str, sealed: &str) -> Result<()>;
+    /// Marks a platform's account withdrawn at `at`; whether it was not yet.
+    async fn withdraw_account(&self, appid: &str, at: i64) -> Result<bool>;
+    /// Claims an authorization code for exchange; `false` if another
+    /// server (or an earlier push) claimed it.
+    async fn claim_authorization_code(&self, code: &str, appid: &str, now: i64) -> Result<bool>;
+    /// Gives a claimed code back, after its exchange failed.
+    async fn release_authorization_code(&self, code: &str) -> Result<()>;
     /// Scopes a user or a token to `accounts` (`None`: every account).
     async fn set_scope(&self, kind: Scoped, owner: i64, accounts: Option<&[String]>) -> Result<()>;
     /// The accounts a user or a token is scoped to (`None`: every one).

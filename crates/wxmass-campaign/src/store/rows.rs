@@ -6,7 +6,7 @@ use crate::Campaign;
 use crate::error::{Error, Result};
 use crate::lifecycle::{CampaignState, Which};
 use crate::notices::{ApiLimits, Granted, Learnt, Reach, ReachEvent, WindowKind};
-use crate::people::{AccountType, Role, Testers};
+use crate::people::{AccountType, Authorised, Role, Testers};
 use crate::spec::{Audience, Recorded};
 
 pub(super) fn role_of(s: &str) -> Result<Role> {
@@ -315,3 +315,31 @@ const RECORD_REACH_SQL: &str = "INSERT INTO wxmass_reach \
      window_closed_at = GREATEST_OF(wxmass_reach.window_closed_at, excluded.window_closed_at), \
      unfollowed_at = GREATEST_OF(wxmass_reach.unfollowed_at, excluded.unfollowed_at), \
      followed_at = GREATEST_OF(wxmass_reach.followed_at, excluded.followed_at)";
+
+/// The platform columns of an account row (`platform`, `permission_sets`,
+/// `user_name`, `withdrawn_at`) as its [`Authorised`].
+pub(super) fn authorised_of(
+    platform: Option<String>,
+    sets: Option<String>,
+    user_name: Option<String>,
+    withdrawn_at: Option<i64>,
+) -> Option<Authorised> {
+    Some(Authorised {
+        component_appid: platform?,
+        permission_sets: sets
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(|s| s.trim().parse().ok())
+            .collect(),
+        user_name: user_name.unwrap_or_default(),
+        withdrawn_at,
+    })
+}
+
+/// An [`Authorised`]'s permission sets as stored: `1,2,7`.
+pub(super) fn sets_text(sets: &[u32]) -> String {
+    sets.iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}

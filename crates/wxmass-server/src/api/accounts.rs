@@ -366,6 +366,7 @@ pub async fn add(state: &AppState, actor: &str, new: &NewAccount) -> ApiResult<A
         sealed: state.key().seal(&secrets),
         api_base: new.api_base.clone(),
         created_at: now,
+        authorised: None,
     };
     state.journal().create_account(&account).await?;
     state

@@ -32,6 +32,7 @@ async fn a_scoped_caller_sees_and_acts_only_on_its_accounts() {
             sealed: "not opened here".into(),
             api_base: None,
             created_at: 0,
+            authorised: None,
         })
         .await
         .expect("the other account");

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use super::PgStore;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::people::*;
 use crate::store::rows::*;
 use crate::store::*;
@@ -235,7 +235,12 @@ impl PeopleStore for PgStore {
         let rows = self
             .with(async |c| {
                 c.query(
-                    &c.prepare_cached("SELECT appid, name, account_type, sealed, api_base, created_at FROM wxmass_accounts ORDER BY appid").await?,
+                    &c.prepare_cached(
+                        "SELECT appid, name, account_type, sealed, api_base, created_at,
+                                              platform, permission_sets, user_name, withdrawn_at
+                                       FROM wxmass_accounts ORDER BY appid",
+                    )
+                    .await?,
                     &[],
                 )
                 .await
@@ -250,8 +255,103 @@ impl PeopleStore for PgStore {
                 sealed: r.get(3),
                 api_base: r.get(4),
                 created_at: r.get(5),
+                authorised: authorised_of(r.get(6), r.get(7), r.get(8), r.get(9)),
             })
             .collect())
+    }
+
+    async fn authorise_account(&self, a: &Account) -> Result<()> {
+        let Some(grant) = &a.authorised else {
+            return Err(Error::Invalid(format!(
+                "{}: not a platform's account",
+                a.appid
+            )));
+        };
+        let kind = account_type_name(a.account_type);
+        let sets = sets_text(&grant.permission_sets);
+        let n = self
+            .with(async |c| {
+                c.execute(
+                    &c.prepare_cached("INSERT INTO wxmass_accounts (appid, name, account_type, sealed, api_base, created_at,
+                                                                   platform, permission_sets, user_name, withdrawn_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)
+                     ON CONFLICT (appid) DO UPDATE SET name = excluded.name, account_type = excluded.account_type,
+                         sealed = excluded.sealed, api_base = excluded.api_base, platform = excluded.platform,
+                         permission_sets = excluded.permission_sets, user_name = excluded.user_name, withdrawn_at = NULL
+                     WHERE wxmass_accounts.platform IS NOT NULL").await?,
+                    &[&a.appid, &a.name, &kind, &a.sealed, &a.api_base, &a.created_at,
+                      &grant.component_appid, &sets, &grant.user_name],
+                )
+                .await
+            })
+            .await?;
+        if n == 0 {
+            return Err(Error::Exists(format!(
+                "the account {} is on this server with its own AppSecret",
+                a.appid
+            )));
+        }
+        Ok(())
+    }
+
+    async fn set_sealed(&self, appid: &str, sealed: &str) -> Result<()> {
+        self.with(async |c| {
+            c.execute(
+                &c.prepare_cached("UPDATE wxmass_accounts SET sealed = $2 WHERE appid = $1")
+                    .await?,
+                &[&appid, &sealed],
+            )
+            .await
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn withdraw_account(&self, appid: &str, at: i64) -> Result<bool> {
+        let n = self
+            .with(async |c| {
+                c.execute(
+                    &c.prepare_cached(
+                        "UPDATE wxmass_accounts SET withdrawn_at = $2
+                     WHERE appid = $1 AND platform IS NOT NULL AND withdrawn_at IS NULL",
+                    )
+                    .await?,
+                    &[&appid, &at],
+                )
+                .await
+            })
+            .await?;
+        Ok(n == 1)
+    }
+
+    async fn claim_authorization_code(&self, code: &str, appid: &str, now: i64) -> Result<bool> {
+        let n = self
+            .with(async |c| {
+                c.execute(
+                    &c.prepare_cached(
+                        "INSERT INTO wxmass_authorization_codes (code, appid, claimed_at)
+                     VALUES ($1, $2, $3) ON CONFLICT (code) DO NOTHING",
+                    )
+                    .await?,
+                    &[&code, &appid, &now],
+                )
+                .await
+            })
+            .await?;
+        Ok(n == 1)
+    }
+
+    async fn release_authorization_code(&self, code: &str) -> Result<()> {
+        self.with(async |c| {
+            c.execute(
+                &c.prepare_cached("DELETE FROM wxmass_authorization_codes WHERE code = $1")
+                    .await?,
+                &[&code],
+            )
+            .await
+        })
+        .await?;
+        Ok(())
     }
 
     async fn set_scope(&self, kind: Scoped, owner: i64, accounts: Option<&[String]>) -> Result<()> {

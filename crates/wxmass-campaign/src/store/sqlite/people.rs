@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use super::SqliteStore;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::people::*;
 use crate::store::rows::*;
 use crate::store::*;
@@ -187,7 +187,9 @@ impl PeopleStore for SqliteStore {
     async fn accounts(&self) -> Result<Vec<Account>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT appid, name, account_type, sealed, api_base, created_at FROM wxmass_accounts ORDER BY appid",
+            "SELECT appid, name, account_type, sealed, api_base, created_at,
+                    platform, permission_sets, user_name, withdrawn_at
+             FROM wxmass_accounts ORDER BY appid",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok(Account {
@@ -197,9 +199,71 @@ impl PeopleStore for SqliteStore {
                 sealed: r.get(3)?,
                 api_base: r.get(4)?,
                 created_at: r.get(5)?,
+                authorised: authorised_of(r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    async fn authorise_account(&self, a: &Account) -> Result<()> {
+        let Some(grant) = &a.authorised else {
+            return Err(Error::Invalid(format!(
+                "{}: not a platform's account",
+                a.appid
+            )));
+        };
+        let conn = self.conn();
+        let n = conn.execute(
+            "INSERT INTO wxmass_accounts (appid, name, account_type, sealed, api_base, created_at,
+                                          platform, permission_sets, user_name, withdrawn_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL)
+             ON CONFLICT (appid) DO UPDATE SET name = excluded.name, account_type = excluded.account_type,
+                 sealed = excluded.sealed, api_base = excluded.api_base, platform = excluded.platform,
+                 permission_sets = excluded.permission_sets, user_name = excluded.user_name, withdrawn_at = NULL
+             WHERE wxmass_accounts.platform IS NOT NULL",
+            rusqlite::params![a.appid, a.name, account_type_name(a.account_type), a.sealed, a.api_base,
+                a.created_at, grant.component_appid, sets_text(&grant.permission_sets), grant.user_name],
+        )?;
+        if n == 0 {
+            return Err(Error::Exists(format!(
+                "the account {} is on this server with its own AppSecret",
+                a.appid
+            )));
+        }
+        Ok(())
+    }
+
+    async fn set_sealed(&self, appid: &str, sealed: &str) -> Result<()> {
+        self.conn().execute(
+            "UPDATE wxmass_accounts SET sealed = ?2 WHERE appid = ?1",
+            rusqlite::params![appid, sealed],
+        )?;
+        Ok(())
+    }
+
+    async fn withdraw_account(&self, appid: &str, at: i64) -> Result<bool> {
+        let n = self.conn().execute(
+            "UPDATE wxmass_accounts SET withdrawn_at = ?2
+             WHERE appid = ?1 AND platform IS NOT NULL AND withdrawn_at IS NULL",
+            rusqlite::params![appid, at],
+        )?;
+        Ok(n == 1)
+    }
+
+    async fn claim_authorization_code(&self, code: &str, appid: &str, now: i64) -> Result<bool> {
+        let n = self.conn().execute(
+            "INSERT OR IGNORE INTO wxmass_authorization_codes (code, appid, claimed_at) VALUES (?1, ?2, ?3)",
+            rusqlite::params![code, appid, now],
+        )?;
+        Ok(n == 1)
+    }
+
+    async fn release_authorization_code(&self, code: &str) -> Result<()> {
+        self.conn().execute(
+            "DELETE FROM wxmass_authorization_codes WHERE code = ?1",
+            [code],
+        )?;
+        Ok(())
     }
 
     async fn set_scope(&self, kind: Scoped, owner: i64, accounts: Option<&[String]>) -> Result<()> {
