@@ -66,6 +66,7 @@ pub struct CallbackConfig {
     pub(crate) memory_capacity: usize,
     pub(crate) queue_capacity: usize,
     pub(crate) enqueue_timeout: Duration,
+    pub(crate) account: Option<String>,
 }
 
 impl CallbackConfig {
@@ -95,6 +96,7 @@ impl CallbackConfig {
             memory_capacity: 100_000,
             queue_capacity: 1024,
             enqueue_timeout: Duration::from_secs(2),
+            account: None,
         }
     }
 
@@ -141,6 +143,7 @@ pub struct CallbackConfigBuilder {
     memory_capacity: usize,
     queue_capacity: usize,
     enqueue_timeout: Duration,
+    account: Option<String>,
 }
 
 impl fmt::Debug for CallbackConfigBuilder {
@@ -164,6 +167,15 @@ impl CallbackConfigBuilder {
     /// pushes so that none is lost while WeChat switches over.
     pub fn previous_aes_key(mut self, encoding_aes_key: impl Into<String>) -> Self {
         self.previous_aes_key = Some(encoding_aes_key.into());
+        self
+    }
+
+    /// Pins the receiver to one account, by its original id (`gh_...`):
+    /// a push whose `ToUserName` is another is refused (403). For a
+    /// third-party platform, whose one key seals every account's pushes,
+    /// so that one account's signed push cannot be replayed as another's.
+    pub fn account(mut self, original_id: impl Into<String>) -> Self {
+        self.account = Some(original_id.into());
         self
     }
 
@@ -269,6 +281,7 @@ impl CallbackConfigBuilder {
             memory_capacity: self.memory_capacity,
             queue_capacity: self.queue_capacity,
             enqueue_timeout: self.enqueue_timeout,
+            account: self.account.filter(|a| !a.is_empty()),
         })
     }
 }

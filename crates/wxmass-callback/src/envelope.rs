@@ -61,6 +61,9 @@ pub enum Rejection {
     /// The outer XML was refused.
     #[error("envelope: {0}")]
     Xml(#[from] XmlError),
+    /// A push of another account than the one the receiver is pinned to.
+    #[error("a push to {0:?}, not this account's")]
+    OtherAccount(String),
     /// `encrypt_type=aes` but the body has no `<Encrypt>`.
     #[error("encrypted push without an <Encrypt> element")]
     MissingEncrypt,
@@ -118,6 +121,7 @@ impl Rejection {
             Rejection::Signature(SignatureError::BadTimestamp) => StatusCode::BAD_REQUEST,
             Rejection::Signature(_)
             | Rejection::PlaintextRefused
+            | Rejection::OtherAccount(_)
             | Rejection::Crypto(CryptoError::AppIdMismatch(_)) => StatusCode::FORBIDDEN,
             Rejection::QueueFull | Rejection::NotRecorded(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
@@ -261,6 +265,7 @@ pub fn open_push<'q>(
             EventError::Xml(xml) => Rejection::Xml(xml),
             other => Rejection::Event(other),
         })?;
+        check_account(config, &push)?;
         return Ok(OpenedPush {
             push,
             encrypted,
@@ -293,6 +298,7 @@ pub fn open_push<'q>(
     )?;
     let message = crypto.decrypt_message(encrypt)?;
     let push = Push::parse(message.as_str())?;
+    check_account(config, &push)?;
     Ok(OpenedPush {
         push,
         encrypted,
@@ -305,6 +311,16 @@ pub fn open_push<'q>(
             content: msg_signature,
         },
     })
+}
+
+/// A receiver pinned to one account takes that account's pushes only.
+fn check_account(config: &CallbackConfig, push: &Push) -> Result<(), Rejection> {
+    match &config.account {
+        Some(account) if push.to_user_name() != account => Err(Rejection::OtherAccount(
+            push.to_user_name().chars().take(32).collect(),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn timestamp_and_nonce(query: &PushQuery) -> Result<(&str, &str), Rejection> {
@@ -353,5 +369,39 @@ mod tests {
         ));
         let good = bad_id.replace("12ab", "12");
         assert!(matches!(plaintext(&good), Ok(Push::MassSendJobFinish(job)) if job.msg_id == 12));
+    }
+
+    /// A platform's receiver for one account takes that account's pushes,
+    /// and refuses (403) another's, though sealed with the same key.
+    #[test]
+    fn a_pinned_receiver_refuses_another_accounts_push() {
+        use crate::crypto::{AesKey, MessageCrypto};
+        let key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+        let platform = "wx134c8103faa5a59e";
+        let config = CallbackConfig::builder("token", platform)
+            .aes_key(key)
+            .account("gh_aaaaaaaaaaaa")
+            .build()
+            .expect("config");
+        let crypto = MessageCrypto::new(platform, AesKey::from_encoding_aes_key(key).expect("key"));
+        let open = |to: &str| {
+            let xml = format!(
+                "<xml><ToUserName><![CDATA[{to}]]></ToUserName><FromUserName><![CDATA[o1]]></FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[hi]]></Content></xml>"
+            );
+            let sealed = crypto.seal("token", &xml, "1764000000", "42");
+            let query = PushQuery {
+                timestamp: Some("1764000000".into()),
+                nonce: Some("42".into()),
+                encrypt_type: Some("aes".into()),
+                msg_signature: Some(sealed.msg_signature.clone()),
+                ..PushQuery::default()
+            };
+            let body = sealed.to_push_xml(to);
+            open_push(&config, &query, body.as_bytes(), 1_764_000_000).map(|o| o.push)
+        };
+        assert!(open("gh_aaaaaaaaaaaa").is_ok());
+        let refused = open("gh_bbbbbbbbbbbb").expect_err("another account's");
+        assert_eq!(refused, Rejection::OtherAccount("gh_bbbbbbbbbbbb".into()));
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     }
 }

@@ -204,9 +204,11 @@ pub struct Authorization {
     /// The permission sets granted (`funcscope_category` ids: 7 is mass
     /// messaging and template messages, 89 subscription notices).
     pub permission_sets: Vec<u32>,
-    /// Whether the answer carried tokens (only when the account has API
-    /// permissions): the refresh token is then stored.
-    pub has_tokens: bool,
+    /// The account's refresh token, when the answer carried tokens (only
+    /// when the account has API permissions). It is stored already
+    /// ([`RefreshTokens`]); here for a caller that keeps it with the
+    /// account it is about to create.
+    pub refresh_token: Option<Secret>,
 }
 
 impl Authorization {
@@ -477,7 +479,6 @@ impl Component {
             .get("authorizer_refresh_token")
             .and_then(Value::as_str)
             .filter(|t| !t.is_empty());
-        let has_tokens = refresh.is_some();
         if let Some(refresh) = refresh {
             // The refresh token first: it is the credential that lasts.
             self.refresh_tokens()?
@@ -490,7 +491,7 @@ impl Component {
         Ok(Authorization {
             authorizer_appid: appid,
             permission_sets,
-            has_tokens,
+            refresh_token: refresh.map(Secret::new),
         })
     }
 
