@@ -4,6 +4,11 @@
 //! refused), recorded by the push writer before WeChat is answered. This
 //! is WeChat's protocol, not the API: it is not in the API's document and
 //! takes no API credentials (the signature is the credential).
+//!
+//! The accounts a platform acts for come in on `/platform/callback/{appid}`
+//! ([`Via::Platform`]) to receivers of the same kind, sealed with the
+//! platform's key and pinned to the account; and the platform's own events
+//! to one receiver whose recorder handles them ([`crate::platform`]).
 
 use std::collections::HashMap;
 
@@ -16,11 +21,20 @@ use wxmass_campaign::beijing;
 use crate::AppState;
 use wxmass_campaign::pushes::PushWriter;
 
+/// Which URL an account's pushes come to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// `/callback/{appid}`: the account's own server settings.
+    Own,
+    /// `/platform/callback/{appid}`: the platform's message URL.
+    Platform,
+}
+
 /// Each account's receiver, made on its first push.
 #[derive(Debug)]
 pub struct Callbacks {
     writer: PushWriter,
-    routers: tokio::sync::RwLock<HashMap<String, axum::Router>>,
+    routers: tokio::sync::RwLock<HashMap<(String, bool), axum::Router>>,
 }
 
 impl Callbacks {
@@ -36,21 +50,45 @@ impl Callbacks {
         &self,
         state: &AppState,
         appid: &str,
+        via: Via,
     ) -> Result<Option<axum::Router>, String> {
-        if let Some(router) = self.routers.read().await.get(appid) {
+        let key = (appid.to_owned(), via == Via::Platform);
+        if let Some(router) = self.routers.read().await.get(&key) {
             return Ok(Some(router.clone()));
         }
         let journal = state.journal();
-        let Some((_, secrets)) = crate::api::accounts::open(state, appid)
-            .await
-            .map_err(|e| e.to_string())?
-        else {
-            return Ok(None);
+        let config = match via {
+            Via::Own => {
+                let Some((account, secrets)) = crate::api::accounts::open(state, appid)
+                    .await
+                    .map_err(|e| e.to_string())?
+                else {
+                    return Ok(None);
+                };
+                if account.authorised.is_some() {
+                    return Ok(None);
+                }
+                wxmass_callback::CallbackConfig::builder(secrets.callback_token, appid)
+                    .aes_key(secrets.aes_key)
+                    .build()
+                    .map_err(|e| e.to_string())?
+            }
+            Via::Platform => {
+                let Some(platform) = state.platform() else {
+                    return Ok(None);
+                };
+                let accounts = journal.accounts().await.map_err(|e| e.to_string())?;
+                let Some(grant) = accounts
+                    .into_iter()
+                    .find(|a| a.appid == appid)
+                    .and_then(|a| a.authorised)
+                    .filter(|g| g.component_appid == platform.appid())
+                else {
+                    return Ok(None);
+                };
+                platform.receiver(&grant.user_name)?
+            }
         };
-        let config = wxmass_callback::CallbackConfig::builder(secrets.callback_token, appid)
-            .aes_key(secrets.aes_key)
-            .build()
-            .map_err(|e| e.to_string())?;
         let seen = journal
             .seen_requests(beijing::now())
             .await
@@ -58,9 +96,37 @@ impl Callbacks {
         let router =
             wxmass_callback::router_with_recorder(config, self.writer.recorder(appid, &seen));
         let mut routers = self.routers.write().await;
-        Ok(Some(
-            routers.entry(appid.to_owned()).or_insert(router).clone(),
-        ))
+        Ok(Some(routers.entry(key).or_insert(router).clone()))
+    }
+
+    /// The platform's event receiver, whose recorder handles each event
+    /// before recording its request (the replay guard's memory).
+    pub(crate) async fn platform_events(&self, state: &AppState) -> Result<axum::Router, String> {
+        let key = (String::new(), true);
+        if let Some(router) = self.routers.read().await.get(&key) {
+            return Ok(router.clone());
+        }
+        let platform = state.platform().ok_or("this server is not a platform")?;
+        let seen = state
+            .journal()
+            .seen_requests(beijing::now())
+            .await
+            .map_err(|e| e.to_string())?;
+        let recorder = crate::platform::EventRecorder::new(
+            state.clone(),
+            self.writer.recorder(platform.appid(), &seen),
+        );
+        let router =
+            wxmass_callback::router_with_recorder(platform.events_receiver().clone(), recorder);
+        let mut routers = self.routers.write().await;
+        Ok(routers.entry(key).or_insert(router).clone())
+    }
+
+    /// Forgets `appid`'s receivers: its keys or grant changed.
+    pub async fn forget(&self, appid: &str) {
+        let mut routers = self.routers.write().await;
+        routers.remove(&(appid.to_owned(), false));
+        routers.remove(&(appid.to_owned(), true));
     }
 }
 
@@ -70,7 +136,12 @@ pub async fn handle(
     Path(appid): Path<String>,
     request: Request,
 ) -> Response {
-    let router = match state.callbacks().router_for(&state, &appid).await {
+    receive(&state, &appid, Via::Own, request).await
+}
+
+/// Hands a request to `appid`'s receiver for pushes that come `via`.
+pub async fn receive(state: &AppState, appid: &str, via: Via, request: Request) -> Response {
+    let router = match state.callbacks().router_for(state, appid, via).await {
         Ok(Some(router)) => router,
         Ok(None) => return (StatusCode::NOT_FOUND, "no such account").into_response(),
         Err(why) => {
@@ -78,7 +149,12 @@ pub async fn handle(
             return (StatusCode::SERVICE_UNAVAILABLE, "not ready; retry").into_response();
         }
     };
-    // The receiver serves `/`, with the query WeChat signed.
+    to_receiver(router, request).await
+}
+
+/// Serves `request` on a receiver, which serves `/` with the query WeChat
+/// signed.
+pub(crate) async fn to_receiver(router: axum::Router, request: Request) -> Response {
     let (mut parts, body) = request.into_parts();
     let uri = match parts.uri.query() {
         Some(query) => format!("/?{query}"),

@@ -14,6 +14,9 @@
 //!   [`clock`] (the machine's, or one tests move).
 //! - [`callbacks`]: `/callback/{appid}`, each account's receiver, writing
 //!   through the engine's push writer (`wxmass_campaign::pushes`).
+//! - [`platform`]: `--platform`, the server as a third-party platform:
+//!   `/platform/events`, `/platform/callback/{appid}`, the accounts that
+//!   authorised it, the release test.
 //! - [`error`]: the API's error answers; [`json`]: request bodies.
 //! - [`dashboard`]: the web pages under `/ui/`, embedded, over the API.
 //!
@@ -34,6 +37,7 @@ pub mod error;
 pub mod json;
 pub mod key;
 pub mod metrics;
+pub mod platform;
 pub mod runner;
 
 use std::sync::Arc;
@@ -65,6 +69,8 @@ struct Inner {
     storage_limit: std::sync::atomic::AtomicU64,
     /// Credentials looked up in the last second (see [`auth::Owners`]).
     owners: auth::Owners,
+    /// The third-party platform it runs as (`--platform`), set at start.
+    platform: std::sync::OnceLock<platform::Platform>,
 }
 
 /// What saved lists and files may take together unless told otherwise:
@@ -97,7 +103,28 @@ impl AppState {
             second_approver: std::sync::atomic::AtomicBool::new(false),
             storage_limit: std::sync::atomic::AtomicU64::new(DEFAULT_STORAGE_LIMIT),
             owners: auth::Owners::default(),
+            platform: std::sync::OnceLock::new(),
         })))
+    }
+
+    /// Runs as the third-party platform `settings` describe (once, at
+    /// start): `/platform/...` then serve it, and its accounts send.
+    pub fn enable_platform(&self, settings: platform::PlatformSettings) -> Result<(), String> {
+        let platform = platform::Platform::new(settings, self)?;
+        self.0
+            .platform
+            .set(platform)
+            .map_err(|_| "the platform is set already".to_owned())
+    }
+
+    /// The platform it runs as, if any.
+    pub fn platform(&self) -> Option<&platform::Platform> {
+        self.0.platform.get()
+    }
+
+    /// The store, shared.
+    pub(crate) fn journal_arc(&self) -> Arc<dyn Store> {
+        self.0.journal.clone()
     }
 
     /// Bytes saved lists and files may take together; more is refused
@@ -206,6 +233,11 @@ pub fn app(state: AppState) -> axum::Router {
         .route(
             "/callback/{appid}",
             axum::routing::get(callbacks::handle).post(callbacks::handle),
+        )
+        .route("/platform/events", axum::routing::post(platform::events))
+        .route(
+            "/platform/callback/{appid}",
+            axum::routing::get(platform::callback).post(platform::callback),
         )
         .with_state(state.clone());
     metrics::handle();

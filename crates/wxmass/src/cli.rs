@@ -721,6 +721,48 @@ pub struct ServerArgs {
         help_heading = "Limits"
     )]
     pub max_storage_mb: u64,
+    /// Run as a WeChat third-party platform (开放平台) with this component
+    /// AppID as well: accounts authorise it with a scan, and it sends for
+    /// them with no AppSecret. At WeChat, set the authorization event URL to
+    /// https://HOST/platform/events and the message URL to
+    /// https://HOST/platform/callback/$APPID$ (README: "A third-party
+    /// platform"). Needs --platform-token, --platform-aes-key, and the
+    /// component secret in WXMASS_PLATFORM_SECRET or --platform-secret-file.
+    #[arg(
+        long,
+        value_name = "COMPONENT_APPID",
+        help_heading = "Third-party platform"
+    )]
+    pub platform: Option<String>,
+    /// The platform's message token (消息校验Token), 3 to 32 letters or
+    /// digits (prefer WXMASS_PLATFORM_TOKEN: command lines show in `ps`).
+    #[arg(
+        long,
+        env = "WXMASS_PLATFORM_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN",
+        help_heading = "Third-party platform"
+    )]
+    pub platform_token: Option<String>,
+    /// The platform's EncodingAESKey (消息加解密Key), 43 characters (prefer
+    /// WXMASS_PLATFORM_AES_KEY).
+    #[arg(
+        long,
+        env = "WXMASS_PLATFORM_AES_KEY",
+        hide_env_values = true,
+        value_name = "KEY",
+        help_heading = "Third-party platform"
+    )]
+    pub platform_aes_key: Option<String>,
+    /// A file (mode 0600) holding the component secret (AppSecret of the
+    /// platform); WXMASS_PLATFORM_SECRET, when set, is used instead.
+    #[arg(
+        long,
+        env = "WXMASS_PLATFORM_SECRET_FILE",
+        value_name = "PATH",
+        help_heading = "Third-party platform"
+    )]
+    pub platform_secret_file: Option<PathBuf>,
     #[command(flatten)]
     pub sending: SendingArgs,
     /// Seconds from a request's first byte to the end of its headers.

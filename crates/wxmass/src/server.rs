@@ -90,8 +90,74 @@ pub async fn run(
         state.require_second_approver();
     }
     state.limit_storage(args.max_storage_mb.saturating_mul(1024 * 1024));
+    if let Some(settings) = platform_settings(args)? {
+        let appid = settings.component_appid.clone();
+        state
+            .enable_platform(settings)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        eprintln!(
+            "a third-party platform ({appid}): its events on /platform/events, its accounts' pushes on /platform/callback/$APPID$"
+        );
+    }
     let listener = listen(args).await?;
     serve_on(args, state, listener).await
+}
+
+/// The platform `--platform` and its companions describe, checked.
+fn platform_settings(
+    args: &ServerArgs,
+) -> Result<Option<wxmass_server::platform::PlatformSettings>> {
+    let Some(appid) = &args.platform else {
+        if args.platform_secret_file.is_some() {
+            anyhow::bail!("--platform-secret-file needs --platform COMPONENT_APPID");
+        }
+        return Ok(None);
+    };
+    let token = args.platform_token.clone().context(
+        "--platform needs the platform's message token: --platform-token or WXMASS_PLATFORM_TOKEN",
+    )?;
+    let aes_key = args.platform_aes_key.clone().context(
+        "--platform needs the platform's EncodingAESKey: --platform-aes-key or WXMASS_PLATFORM_AES_KEY",
+    )?;
+    let secret = match (
+        std::env::var("WXMASS_PLATFORM_SECRET"),
+        &args.platform_secret_file,
+    ) {
+        (Ok(secret), _) => secret,
+        (Err(_), Some(path)) => read_secret_file(path)?,
+        (Err(_), None) => anyhow::bail!(
+            "--platform needs the component secret: WXMASS_PLATFORM_SECRET, or --platform-secret-file PATH"
+        ),
+    };
+    let secret = secret.trim().to_owned();
+    if secret.is_empty() {
+        anyhow::bail!("the component secret is empty");
+    }
+    Ok(Some(wxmass_server::platform::PlatformSettings {
+        component_appid: appid.clone(),
+        secret: secret.into(),
+        token,
+        aes_key,
+    }))
+}
+
+/// A secret's file: refused when others may read it.
+fn read_secret_file(path: &Path) -> Result<String> {
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            anyhow::bail!(
+                "{} holds a secret and is readable by others (mode {mode:o}): chmod 600 it",
+                path.display()
+            );
+        }
+    }
+    let _ = meta;
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
 async fn listen(args: &ServerArgs) -> Result<tokio::net::TcpListener> {

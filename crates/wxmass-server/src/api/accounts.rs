@@ -25,23 +25,63 @@ pub struct AccountView {
     pub name: String,
     /// `service` or `subscription`, when known.
     pub account_type: Option<String>,
-    /// Where WeChat pushes its reports: `/callback/{appid}`.
+    /// Where WeChat pushes its reports: `/callback/{appid}`, or
+    /// `/platform/callback/{appid}` for an account a platform acts for.
     pub callback_path: String,
     /// Where its API calls go, when not to WeChat itself.
     pub api_base: Option<String>,
     /// Unix seconds.
     pub created_at: i64,
+    /// Set when the server acts for it as a third-party platform it
+    /// authorised (no AppSecret).
+    pub authorised: Option<AuthorisedView>,
+}
+
+/// An account's authorisation of the server's platform.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthorisedView {
+    /// The platform's component appid.
+    pub component_appid: String,
+    /// The permission sets granted.
+    pub permission_sets: Vec<u32>,
+    /// Its original id (`gh_...`).
+    pub user_name: String,
+    /// When it withdrew (Unix seconds): nothing is sent for it since.
+    pub withdrawn_at: Option<i64>,
+    /// What it cannot do for want of a permission set.
+    pub warnings: Vec<String>,
 }
 
 impl From<Account> for AccountView {
     fn from(a: Account) -> AccountView {
+        let authorised = a.authorised.map(|g| {
+            let mut warnings = Vec::new();
+            if !g.grants(7) {
+                warnings.push("permission set 7 (群发与通知) not granted: no mass or template messages; its admin authorises again with it".to_owned());
+            }
+            if !g.grants(89) {
+                warnings.push("permission set 89 (服务号订阅通知) not granted: no subscription notices".to_owned());
+            }
+            AuthorisedView {
+                component_appid: g.component_appid,
+                permission_sets: g.permission_sets,
+                user_name: g.user_name,
+                withdrawn_at: g.withdrawn_at,
+                warnings,
+            }
+        });
+        let callback_path = match authorised {
+            Some(_) => format!("/platform/callback/{}", a.appid),
+            None => format!("/callback/{}", a.appid),
+        };
         AccountView {
-            callback_path: format!("/callback/{}", a.appid),
+            callback_path,
             account_type: a.account_type.map(|t| type_name(t).to_owned()),
             api_base: a.api_base,
             appid: a.appid,
             name: a.name,
             created_at: a.created_at,
+            authorised,
         }
     }
 }
@@ -134,6 +174,24 @@ pub(crate) async fn client(
     state: &AppState,
     appid: &str,
 ) -> Result<(Account, wxmass_api::Client), wxmass_campaign::Error> {
+    if let Some(account) = find(state, appid).await?
+        && let Some(grant) = &account.authorised
+    {
+        if let Some(at) = grant.withdrawn_at {
+            return Err(wxmass_campaign::Error::Invalid(format!(
+                "the account {appid} withdrew its authorisation of the platform at {}: nothing is sent for it until its admin authorises again",
+                wxmass_campaign::beijing::shown(at)
+            )));
+        }
+        let platform = state.platform().filter(|p| p.appid() == grant.component_appid).ok_or_else(|| {
+            wxmass_campaign::Error::Invalid(format!(
+                "the account {appid} authorised the platform {}, and this server does not run as it (--platform)",
+                grant.component_appid
+            ))
+        })?;
+        let client = platform.component().authorizer(appid)?;
+        return Ok((account, client));
+    }
     let (account, secrets) = open(state, appid)
         .await?
         .ok_or_else(|| wxmass_campaign::Error::Invalid(format!("the account {appid} is gone")))?;

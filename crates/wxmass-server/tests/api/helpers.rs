@@ -22,7 +22,22 @@ pub struct TestApp {
     /// Kept running for the test's length (dropped: stopped).
     _wechat: wxmass_emulator::RunningEmulator,
     _dir: tempfile::TempDir,
+    /// The app on a loopback port, when WeChat must reach it (a platform).
+    serving: Option<tokio::task::JoinHandle<()>>,
+    /// Its address then.
+    base: Option<String>,
 }
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(serving) = &self.serving {
+            serving.abort();
+        }
+    }
+}
+
+/// The emulated platform's message token in tests.
+pub const PLATFORM_TOKEN: &str = wxmass_emulator::PLATFORM_TOKEN;
 
 impl TestApp {
     /// A server on a new SQLite store, with no users yet, calling an
@@ -52,7 +67,93 @@ impl TestApp {
             state,
             _wechat: wechat,
             _dir: dir,
+            serving: None,
+            base: None,
         }
+    }
+
+    /// A server running as the emulator's third-party platform, serving on
+    /// a loopback port (WeChat pushes to it): the platform has `accounts`
+    /// accounts of `followers` followers each, besides the five release
+    /// test accounts. Its first ticket is pushed at start.
+    pub fn platform(accounts: u32, followers: u32) -> TestApp {
+        let dir = tempfile::tempdir().expect("dir");
+        let store =
+            wxmass_campaign::store::open_sqlite(&dir.path().join("journal.db")).expect("store");
+        let key = ServerKey::load_or_create(&dir.path().join("server.key")).expect("key");
+        let tokens =
+            Arc::new(wxmass_api::SqliteStore::open(dir.path().join("tokens.db")).expect("tokens"));
+        let bind = || {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            listener.set_nonblocking(true).expect("nonblocking");
+            tokio::net::TcpListener::from_std(listener).expect("listener")
+        };
+        let (server_listener, wechat_listener) = (bind(), bind());
+        let server = format!("http://{}", server_listener.local_addr().expect("addr"));
+        let config = wxmass_emulator::EmulatorConfig {
+            platform: Some(wxmass_emulator::platform::PlatformConfig {
+                component_appid: wxmass_emulator::PLATFORM_APPID.into(),
+                component_secret: wxmass_emulator::PLATFORM_SECRET.into(),
+                token: PLATFORM_TOKEN.into(),
+                aes_key: wxmass_emulator::PLATFORM_AES_KEY.into(),
+                event_url: Some(format!("{server}/platform/events")),
+                message_url: Some(format!("{server}/platform/callback/$APPID$")),
+                accounts,
+                followers,
+            }),
+            job_delay: std::time::Duration::from_millis(50),
+            ..wxmass_emulator::EmulatorConfig::default()
+        };
+        let wechat = wxmass_emulator::start(config, wechat_listener).expect("emulator");
+        let state = AppState::new(store, key, Some(wechat.base_url()), tokens).expect("state");
+        state
+            .enable_platform(wxmass_server::platform::PlatformSettings {
+                component_appid: wxmass_emulator::PLATFORM_APPID.into(),
+                secret: wxmass_emulator::PLATFORM_SECRET.into(),
+                token: PLATFORM_TOKEN.into(),
+                aes_key: wxmass_emulator::PLATFORM_AES_KEY.into(),
+            })
+            .expect("platform");
+        let app = wxmass_server::app(state.clone());
+        let serving = tokio::spawn({
+            let app = app.clone();
+            async move {
+                let _ = axum::serve(server_listener, app).await;
+            }
+        });
+        TestApp {
+            app,
+            state,
+            _wechat: wechat,
+            _dir: dir,
+            serving: Some(serving),
+            base: Some(server),
+        }
+    }
+
+    /// Where the app listens (a platform's).
+    pub fn base_url(&self) -> String {
+        self.base
+            .clone()
+            .expect("an app serving on a port (TestApp::platform)")
+    }
+
+    /// The emulator's admin API: `POST path` with `body`, its JSON answer.
+    pub async fn wechat_admin(&self, path: &str, body: Value) -> Value {
+        let url = format!("{}{path}", self._wechat.base_url());
+        let client = reqwest::Client::new();
+        let request = if body.is_null() {
+            client.get(url)
+        } else {
+            client.post(url).json(&body)
+        };
+        request
+            .send()
+            .await
+            .expect("emulator admin")
+            .json()
+            .await
+            .expect("json")
     }
 
     /// The first admin, `alice`; its API token.

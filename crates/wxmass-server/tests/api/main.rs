@@ -14,6 +14,7 @@ mod notices;
 mod operators;
 mod origin;
 mod people;
+mod platform;
 mod publishes;
 mod scopes;
 mod sign_ins;

@@ -1,0 +1,484 @@
+//! `--platform`: the server as a WeChat third-party platform
+//! (wechat-notifications.md §1), acting for every account that authorised
+//! it with a scan instead of giving its AppSecret.
+//!
+//! - `POST /platform/events` (the authorization event URL): the ticket,
+//!   kept in the token store for every server; `authorized` and
+//!   `updateauthorized`, whose code one server claims in the store and
+//!   exchanges, once, writing the account; `unauthorized`, which marks the
+//!   account withdrawn and pauses its campaigns. Each is answered `success`
+//!   when done (WeChat waits 5 s).
+//! - `/platform/callback/{appid}` (the message URL, configured at WeChat
+//!   as `https://host/platform/callback/$APPID$`): each account's pushes,
+//!   through the same receivers and push writer as `/callback/{appid}`,
+//!   sealed with the platform's key and pinned to the account's original
+//!   id. The five release test accounts get the scripted answers
+//!   ([`release`]) before anything else.
+//! - Tokens: [`wxmass_api::Component`] on the server's token store, so that
+//!   one server at a time fetches each (the platform's and each account's)
+//!   and the others read it; refresh tokens sealed with the server key in
+//!   the account's row ([`SealedRefreshTokens`]).
+
+pub mod release;
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use wxmass_api::{Component, RefreshTokens, Secret};
+use wxmass_callback::{CallbackConfig, PlatformInfo, Push};
+use wxmass_campaign::AccountType;
+use wxmass_campaign::lifecycle::{CampaignState, Change, Step};
+use wxmass_campaign::people::{Account, Authorised};
+use wxmass_campaign::store::prelude::*;
+
+use crate::AppState;
+
+/// What `--platform` gives: the platform's credentials from the open
+/// platform's console.
+#[derive(Clone)]
+pub struct PlatformSettings {
+    /// The component appid.
+    pub component_appid: String,
+    /// The component secret.
+    pub secret: Secret,
+    /// The message token (消息校验Token).
+    pub token: String,
+    /// The EncodingAESKey (消息加解密Key).
+    pub aes_key: String,
+}
+
+impl std::fmt::Debug for PlatformSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlatformSettings")
+            .field("component_appid", &self.component_appid)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The platform a server runs as.
+pub struct Platform {
+    settings: PlatformSettings,
+    component: Component,
+    events: CallbackConfig,
+}
+
+impl std::fmt::Debug for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Platform")
+            .field("component_appid", &self.settings.component_appid)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a platform account's row seals: the refresh token.
+#[derive(Serialize, Deserialize)]
+struct PlatformSecrets {
+    refresh_token: String,
+}
+
+/// Refresh tokens sealed with the server key in each account's row, so
+/// that every server reads the one the last answer carried.
+pub struct SealedRefreshTokens {
+    journal: Arc<dyn Store>,
+    key: crate::ServerKey,
+}
+
+impl SealedRefreshTokens {
+    async fn account(&self, appid: &str) -> wxmass_api::Result<Option<Account>> {
+        let accounts = self
+            .journal
+            .accounts()
+            .await
+            .map_err(|e| wxmass_api::Error::TokenStore(e.to_string()))?;
+        Ok(accounts
+            .into_iter()
+            .find(|a| a.appid == appid && a.authorised.is_some()))
+    }
+}
+
+impl RefreshTokens for SealedRefreshTokens {
+    fn load<'a>(&'a self, appid: &'a str) -> wxmass_api::token::StoreFuture<'a, Option<Secret>> {
+        Box::pin(async move {
+            let Some(account) = self.account(appid).await? else {
+                return Ok(None);
+            };
+            Ok(self
+                .key
+                .open(&account.sealed)
+                .ok()
+                .and_then(|plain| serde_json::from_slice::<PlatformSecrets>(&plain).ok())
+                .map(|s| Secret::new(s.refresh_token))
+                .filter(|s| !s.is_empty()))
+        })
+    }
+
+    fn save<'a>(
+        &'a self,
+        appid: &'a str,
+        refresh_token: &'a Secret,
+    ) -> wxmass_api::token::StoreFuture<'a, ()> {
+        Box::pin(async move {
+            // An account not written yet keeps it when it is (the exchange
+            // hands it over).
+            if self.account(appid).await?.is_none() {
+                return Ok(());
+            }
+            let sealed = seal_refresh_token(&self.key, refresh_token)?;
+            self.journal
+                .set_sealed(appid, &sealed)
+                .await
+                .map_err(|e| wxmass_api::Error::TokenStore(e.to_string()))
+        })
+    }
+}
+
+fn seal_refresh_token(key: &crate::ServerKey, token: &Secret) -> wxmass_api::Result<String> {
+    let plain = serde_json::to_vec(&PlatformSecrets {
+        refresh_token: token.expose().to_owned(),
+    })
+    .map_err(|e| wxmass_api::Error::TokenStore(e.to_string()))?;
+    Ok(key.seal(&plain))
+}
+
+impl Platform {
+    /// The platform on `state`'s store, token store and WeChat address.
+    pub fn new(settings: PlatformSettings, state: &AppState) -> Result<Platform, String> {
+        if !wxmass_api::is_appid(&settings.component_appid) {
+            return Err(format!(
+                "--platform {:?}: the platform's component AppID, `wx` and 16 letters or digits",
+                settings.component_appid
+            ));
+        }
+        let events =
+            CallbackConfig::builder(settings.token.clone(), settings.component_appid.clone())
+                .aes_key(settings.aes_key.clone())
+                .build()
+                .map_err(|e| format!("--platform-token or --platform-aes-key: {e}"))?;
+        let refresh_tokens = Arc::new(SealedRefreshTokens {
+            journal: state.journal_arc(),
+            key: state.key().clone(),
+        });
+        let mut builder =
+            wxmass_api::Client::builder(settings.component_appid.clone(), settings.secret.clone())
+                .token_store(state.tokens())
+                .refresh_tokens(refresh_tokens);
+        if let Some(base) = state.wechat_base() {
+            builder = builder.base_url(base);
+        }
+        let component = builder.build_component().map_err(|e| e.to_string())?;
+        Ok(Platform {
+            settings,
+            component,
+            events,
+        })
+    }
+
+    /// The platform's client.
+    pub fn component(&self) -> &Component {
+        &self.component
+    }
+
+    /// The component appid.
+    pub fn appid(&self) -> &str {
+        &self.settings.component_appid
+    }
+
+    /// A receiver of `user_name`'s pushes: the platform's token, key and
+    /// appid, pinned to the account.
+    pub(crate) fn receiver(&self, user_name: &str) -> Result<CallbackConfig, String> {
+        let mut builder =
+            CallbackConfig::builder(self.settings.token.clone(), self.appid().to_owned())
+                .aes_key(self.settings.aes_key.clone());
+        if !user_name.is_empty() {
+            builder = builder.account(user_name);
+        }
+        builder.build().map_err(|e| e.to_string())
+    }
+
+    /// The platform's own receiver configuration (its events).
+    pub(crate) fn events_receiver(&self) -> &CallbackConfig {
+        &self.events
+    }
+}
+
+/// What an exchange came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exchanged {
+    /// The account is written (new, or its grant renewed).
+    Account(Box<Account>),
+    /// Another server, or an earlier push, claimed this code.
+    AlreadyClaimed,
+}
+
+/// Exchanges an authorization code once across every server: claims it in
+/// the store, asks WeChat (`api_query_auth`, then the account's name and
+/// kind), and writes the account with its sealed refresh token and grant.
+/// A failed exchange gives the code back, for WeChat's retry or the
+/// browser's redirect.
+pub async fn exchange(
+    state: &AppState,
+    platform: &Platform,
+    code: &str,
+    appid_hint: &str,
+) -> Result<Exchanged, String> {
+    let journal = state.journal();
+    let now = state.now();
+    if !journal
+        .claim_authorization_code(code, appid_hint, now)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        return Ok(Exchanged::AlreadyClaimed);
+    }
+    let exchanged = async {
+        let granted = platform
+            .component()
+            .query_auth(code)
+            .await
+            .map_err(|e| e.to_string())?;
+        let appid = granted.authorizer_appid.clone();
+        let info = platform
+            .component()
+            .authorizer_info(&appid)
+            .await
+            .map_err(|e| e.to_string())?;
+        let refresh = granted
+            .refresh_token
+            .clone()
+            .ok_or("the account granted no API permission: nothing to act with")?;
+        let sealed = seal_refresh_token(state.key(), &refresh).map_err(|e| e.to_string())?;
+        let name: String = match info.nick_name.trim() {
+            "" => appid.clone(),
+            name => name.chars().filter(|c| !c.is_control()).take(64).collect(),
+        };
+        let account = Account {
+            appid: appid.clone(),
+            name,
+            account_type: Some(if info.service_type == 2 {
+                AccountType::Service
+            } else {
+                AccountType::Subscription
+            }),
+            sealed,
+            api_base: None,
+            created_at: now,
+            authorised: Some(Authorised {
+                component_appid: platform.appid().to_owned(),
+                permission_sets: granted.permission_sets.clone(),
+                user_name: info.user_name.clone(),
+                withdrawn_at: None,
+            }),
+        };
+        journal
+            .authorise_account(&account)
+            .await
+            .map_err(|e| e.to_string())?;
+        let missing: Vec<&str> = [
+            (7, "7 (mass and template messages)"),
+            (89, "89 (subscription notices)"),
+        ]
+        .into_iter()
+        .filter(|(set, _)| !granted.grants(*set))
+        .map(|(_, name)| name)
+        .collect();
+        let detail = if missing.is_empty() {
+            format!(
+                "through the platform; permission sets {:?}",
+                granted.permission_sets
+            )
+        } else {
+            format!(
+                "through the platform; permission sets {:?}; missing {}",
+                granted.permission_sets,
+                missing.join(", ")
+            )
+        };
+        journal
+            .audit("WeChat", "account.authorise", &appid, &detail, now)
+            .await
+            .map_err(|e| e.to_string())?;
+        state.callbacks().forget(&appid).await;
+        Ok::<_, String>(account)
+    }
+    .await;
+    match exchanged {
+        Ok(account) => Ok(Exchanged::Account(Box::new(account))),
+        Err(why) => {
+            let _ = journal.release_authorization_code(code).await;
+            Err(why)
+        }
+    }
+}
+
+/// An account withdrew: it is marked so (its history kept), its campaigns
+/// that would still send are paused, and its receiver forgotten.
+pub async fn withdraw(state: &AppState, appid: &str) -> Result<(), String> {
+    let journal = state.journal();
+    let now = state.now();
+    let newly = journal
+        .withdraw_account(appid, now)
+        .await
+        .map_err(|e| e.to_string())?;
+    let campaigns = journal.campaigns().await.map_err(|e| e.to_string())?;
+    let note = "paused: the account withdrew its authorisation of the platform; its admin authorises again, then resume";
+    let mut paused = 0;
+    for c in campaigns.iter().filter(|c| c.appid == appid) {
+        if matches!(c.state, CampaignState::Scheduled | CampaignState::Running) {
+            let change = Change {
+                note: Some(note.into()),
+                ..Default::default()
+            };
+            if journal
+                .move_campaign(&c.id, c.state, Step::Pause, &change, now)
+                .await
+                .is_ok()
+            {
+                paused += 1;
+            }
+        }
+    }
+    if newly {
+        journal
+            .audit(
+                "WeChat",
+                "account.withdrawn",
+                appid,
+                &format!("unauthorized; {paused} campaign(s) paused"),
+                now,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    state.callbacks().forget(appid).await;
+    Ok(())
+}
+
+/// `POST /platform/events`: the authorization event URL, through the
+/// platform's receiver (signatures, the replay guard) and its
+/// [`EventRecorder`].
+pub async fn events(State(state): State<AppState>, request: Request) -> Response {
+    if state.platform().is_none() {
+        return (
+            StatusCode::NOT_FOUND,
+            "this server is not a platform (--platform)",
+        )
+            .into_response();
+    }
+    match state.callbacks().platform_events(&state).await {
+        Ok(router) => crate::callbacks::to_receiver(router, request).await,
+        Err(why) => {
+            tracing::error!(error = %why.escape_debug(), "cannot receive the platform's events");
+            (StatusCode::SERVICE_UNAVAILABLE, "not ready; retry").into_response()
+        }
+    }
+}
+
+/// Handles each platform event, then records its request (so that a
+/// replay of it is refused, across restarts). An event not handled is
+/// answered 503, for WeChat to push again; handling twice is harmless (a
+/// ticket kept already, a code claimed already, a withdrawal marked).
+pub struct EventRecorder {
+    state: AppState,
+    journal: wxmass_campaign::pushes::JournalRecorder,
+}
+
+impl EventRecorder {
+    pub(crate) fn new(state: AppState, journal: wxmass_campaign::pushes::JournalRecorder) -> Self {
+        Self { state, journal }
+    }
+}
+
+impl wxmass_callback::PushRecorder for EventRecorder {
+    fn record(
+        &self,
+        push: Push,
+        request: wxmass_callback::SeenRequest,
+    ) -> wxmass_callback::RecordFuture {
+        let state = self.state.clone();
+        let event = push.clone();
+        let recorded = self.journal.record(push, request);
+        Box::pin(async move {
+            handle_event(&state, event)
+                .await
+                .map_err(wxmass_callback::RecordError::Store)?;
+            recorded.await
+        })
+    }
+
+    fn record_request(
+        &self,
+        request: wxmass_callback::SeenRequest,
+    ) -> wxmass_callback::RecordFuture {
+        self.journal.record_request(request)
+    }
+
+    fn seen_requests(&self) -> Vec<wxmass_callback::SeenRequest> {
+        self.journal.seen_requests()
+    }
+}
+
+/// What an event asks for.
+async fn handle_event(state: &AppState, push: Push) -> Result<(), String> {
+    let platform = state.platform().ok_or("this server is not a platform")?;
+    let Push::Platform(event) = push else {
+        return Err("not a platform event".into());
+    };
+    if event.component_appid != platform.appid() {
+        return Err("another platform's event".into());
+    }
+    let done = match &event.info {
+        PlatformInfo::Ticket { ticket } => platform
+            .component()
+            .save_ticket(ticket, event.create_time)
+            .await
+            .map_err(|e| e.to_string()),
+        PlatformInfo::Authorized(change) | PlatformInfo::UpdateAuthorized(change) => {
+            if release::is_test_account(&change.authorizer_appid) {
+                // The release test exchanges its code from the fan's
+                // message; a second exchange would fail it.
+                Ok(())
+            } else {
+                exchange(
+                    state,
+                    platform,
+                    &change.authorization_code,
+                    &change.authorizer_appid,
+                )
+                .await
+                .map(drop)
+            }
+        }
+        PlatformInfo::Unauthorized { authorizer_appid } => withdraw(state, authorizer_appid).await,
+        PlatformInfo::Other { .. } => Ok(()),
+    };
+    done.inspect_err(|why| {
+        tracing::error!(
+            info_type = %event.info_type().escape_debug(),
+            error = %why.escape_debug(),
+            "platform event not handled"
+        );
+    })
+}
+
+/// `GET` and `POST` on `/platform/callback/{appid}`: an authorised account's
+/// pushes (the message URL, `$APPID$` replaced).
+pub async fn callback(
+    State(state): State<AppState>,
+    Path(appid): Path<String>,
+    request: Request,
+) -> Response {
+    let Some(platform) = state.platform() else {
+        return (
+            StatusCode::NOT_FOUND,
+            "this server is not a platform (--platform)",
+        )
+            .into_response();
+    };
+    if release::is_test_account(&appid) {
+        return release::answer(&state, platform, &appid, request).await;
+    }
+    crate::callbacks::receive(&state, &appid, crate::callbacks::Via::Platform, request).await
+}

@@ -1,0 +1,226 @@
+//! The server as a third-party platform (`--platform`), against the
+//! emulator's open platform pushing to it over loopback: the release test,
+//! an account authorising with a scan, sending for it with no AppSecret,
+//! its reports on `/platform/callback/{appid}`, and its withdrawal.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use wxmass_emulator::platform::account_appid;
+use wxmass_emulator::{PLATFORM_APPID, PLATFORM_SECRET};
+
+use crate::helpers::*;
+
+/// Waits, on a deadline, for `done` to see what it waits for.
+async fn wait_until<T>(what: &str, mut done: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(found) = done().await {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "never {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn accounts(app: &TestApp, token: &str) -> Vec<Value> {
+    let (status, answer) = app.call("GET", "/api/v1/accounts", Some(token), None).await;
+    assert_eq!(status, 200, "{answer}");
+    answer.as_array().cloned().unwrap_or_default()
+}
+
+async fn the_ticket_is_kept(app: &TestApp) {
+    let platform = app.state.platform().expect("a platform");
+    wait_until("the first ticket kept", async || {
+        platform
+            .component()
+            .has_fresh_ticket()
+            .await
+            .ok()?
+            .then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_release_test_passes_with_each_of_the_five_test_accounts() {
+    let app = TestApp::platform(1, 3);
+    app.the_ticket_is_kept_then().await;
+    for group in 1..=5 {
+        let result = app
+            .wechat_admin("/_emulator/platform/release_test", json!({"group": group}))
+            .await;
+        assert_eq!(result["passed"], true, "group {group}: {result}");
+    }
+    // The test accounts never become accounts of the server.
+    let admin = app.first_admin().await;
+    assert!(accounts(&app, &admin).await.is_empty());
+}
+
+impl TestApp {
+    async fn the_ticket_is_kept_then(&self) {
+        the_ticket_is_kept(self).await;
+    }
+}
+
+#[tokio::test]
+async fn an_account_authorises_sends_without_a_secret_and_withdraws() {
+    let app = TestApp::platform(2, 4);
+    let admin = app.first_admin().await;
+    the_ticket_is_kept(&app).await;
+    let appid = account_appid(PLATFORM_APPID, 0);
+
+    // The admin's scan, without set 89: the server exchanges the code of
+    // the `authorized` push before it answers.
+    let scan = app
+        .wechat_admin(
+            "/_emulator/platform/authorize",
+            json!({"appid": appid, "permission_sets": [1, 2, 7]}),
+        )
+        .await;
+    assert_eq!(scan["info_type"], "authorized", "{scan}");
+    let listed = accounts(&app, &admin).await;
+    let account = listed
+        .iter()
+        .find(|a| a["appid"] == appid.as_str())
+        .unwrap_or_else(|| panic!("the account appears: {listed:?}"));
+    assert_eq!(
+        account["callback_path"],
+        format!("/platform/callback/{appid}")
+    );
+    assert_eq!(account["account_type"], "service");
+    assert_eq!(account["authorised"]["permission_sets"], json!([1, 2, 7]));
+    let warnings = account["authorised"]["warnings"].to_string();
+    assert!(
+        warnings.contains("89") && !warnings.contains("set 7"),
+        "{warnings}"
+    );
+    // Its code was exchanged once: the browser's redirect finds it claimed.
+    let platform = app.state.platform().expect("platform");
+    let again = wxmass_server::platform::exchange(
+        &app.state,
+        platform,
+        scan["auth_code"].as_str().expect("code"),
+        &appid,
+    )
+    .await
+    .expect("claimed");
+    assert_eq!(again, wxmass_server::platform::Exchanged::AlreadyClaimed);
+
+    // A text to its followers, sent with the platform's token for it; the
+    // report comes back on the platform's message URL.
+    for (step, body) in [
+        (
+            "",
+            Some(json!({"id": "hello", "appid": appid, "name": "hello",
+                         "content": {"type": "text", "text": "hi"}, "audience": {"kind": "all"}})),
+        ),
+        ("/hello/submit", None),
+        (
+            "/hello/approve",
+            Some(json!({"send_at": wxmass_campaign::beijing::rfc3339(app.state.now())})),
+        ),
+    ] {
+        let (status, answer) = app
+            .call(
+                "POST",
+                &format!("/api/v1/campaigns{step}"),
+                Some(&admin),
+                body,
+            )
+            .await;
+        assert!(status == 200 || status == 201, "{step}: {answer}");
+    }
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let runner = tokio::spawn(wxmass_server::runner::run(
+        app.state.clone(),
+        wxmass_campaign::engine::WorkOptions::new("test-server"),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let done = wait_until("the report recorded", async || {
+        let (_, c) = app
+            .call("GET", "/api/v1/campaigns/hello", Some(&admin), None)
+            .await;
+        (c["reported"] == 1).then_some(c)
+    })
+    .await;
+    assert_eq!(done["delivered"], 4, "{done}");
+    let _ = stop.send(());
+    runner.await.expect("runner");
+    let stats = app
+        .wechat_admin(
+            &format!("/_emulator/platform/accounts/{appid}/stats"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(stats["deliveries"], 4, "{stats}");
+
+    // Withdrawn: marked, its scheduled campaign paused, nothing more sent.
+    let (status, answer) = app
+        .call(
+            "POST",
+            "/api/v1/campaigns",
+            Some(&admin),
+            Some(json!({"id": "later", "appid": appid, "name": "later",
+                         "content": {"type": "text", "text": "later"}, "audience": {"kind": "all"}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{answer}");
+    for (step, body) in [
+        ("submit", None),
+        (
+            "approve",
+            Some(json!({"send_at": wxmass_campaign::beijing::rfc3339(app.state.now() + 86_400)})),
+        ),
+    ] {
+        let (status, answer) = app
+            .call(
+                "POST",
+                &format!("/api/v1/campaigns/later/{step}"),
+                Some(&admin),
+                body,
+            )
+            .await;
+        assert_eq!(status, 200, "{step}: {answer}");
+    }
+    app.wechat_admin("/_emulator/platform/revoke", json!({"appid": appid}))
+        .await;
+    let (_, later) = app
+        .call("GET", "/api/v1/campaigns/later", Some(&admin), None)
+        .await;
+    assert_eq!(later["state"], "paused", "{later}");
+    assert!(
+        later["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("withdrew")),
+        "{later}"
+    );
+    let listed = accounts(&app, &admin).await;
+    let account = listed
+        .iter()
+        .find(|a| a["appid"] == appid.as_str())
+        .expect("kept");
+    assert!(account["authorised"]["withdrawn_at"].is_i64(), "{account}");
+    // Resumed anyway: the server will not send for it.
+    let (status, _) = app
+        .call("POST", "/api/v1/campaigns/later/resume", Some(&admin), None)
+        .await;
+    assert_eq!(status, 200);
+
+    // Another server's platform: a push it cannot open is refused.
+    let forged = reqwest::Client::new()
+        .post(format!(
+            "{}/platform/events?timestamp=1&nonce=2&encrypt_type=aes&msg_signature=x",
+            app.base_url()
+        ))
+        .body(format!(
+            "<xml><AppId>{PLATFORM_APPID}</AppId><Encrypt>abc</Encrypt></xml>"
+        ))
+        .send()
+        .await
+        .expect("post");
+    assert!(forged.status().is_client_error(), "{}", forged.status());
+    let _ = PLATFORM_SECRET;
+}
