@@ -236,6 +236,10 @@ pub fn app(state: AppState) -> axum::Router {
         )
         .route("/platform/events", axum::routing::post(platform::events))
         .route(
+            "/platform/authorized",
+            axum::routing::get(platform::authorized),
+        )
+        .route(
             "/platform/callback/{appid}",
             axum::routing::get(platform::callback).post(platform::callback),
         )

@@ -482,3 +482,75 @@ pub async fn callback(
     }
     crate::callbacks::receive(&state, &appid, crate::callbacks::Via::Platform, request).await
 }
+
+/// `GET /platform/authorized?auth_code=...&expires_in=600`: where WeChat
+/// sends the admin's browser back. The code is exchanged, once (the
+/// `authorized` push may have come first), and the admin shown a page.
+/// Everything in it is from a browser: read as such, and escaped.
+pub async fn authorized(State(state): State<AppState>, request: Request) -> Response {
+    let Some(platform) = state.platform() else {
+        return (
+            StatusCode::NOT_FOUND,
+            "this server is not a platform (--platform)",
+        )
+            .into_response();
+    };
+    let redirect = match wxmass_api::api::component::AuthorizationRedirect::parse(
+        request.uri().query().unwrap_or_default(),
+    ) {
+        Ok(r) => r,
+        Err(e) => return page(StatusCode::BAD_REQUEST, "Not authorised", &e.to_string()),
+    };
+    match exchange(&state, platform, &redirect.auth_code, "").await {
+        Ok(Exchanged::Account(account)) => page(
+            StatusCode::OK,
+            "Authorised",
+            &format!(
+                "{} ({}) authorised the platform; it is in the dashboard's accounts.",
+                account.name, account.appid
+            ),
+        ),
+        Ok(Exchanged::AlreadyClaimed) => page(
+            StatusCode::OK,
+            "Authorised",
+            "The authorisation was received; the account is in the dashboard's accounts.",
+        ),
+        Err(why) => {
+            tracing::warn!(error = %why.escape_debug(), "an authorisation's code did not exchange");
+            page(
+                StatusCode::BAD_GATEWAY,
+                "Not authorised",
+                "WeChat did not accept this authorisation's code (it is good for 10 minutes, once): authorise again from the dashboard.",
+            )
+        }
+    }
+}
+
+/// A small page for a person, its text escaped.
+fn page(status: StatusCode, title: &str, text: &str) -> Response {
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>{t}</title>\
+         <body style=\"font-family:sans-serif;margin:3em\"><h1>{t}</h1><p>{x}</p>\
+         <p><a href=\"/ui/#/accounts\">Back to the accounts</a></p></body></html>",
+        t = escape(title),
+        x = escape(text)
+    );
+    (
+        status,
+        [
+            (axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (
+                axum::http::header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'",
+            ),
+        ],
+        html,
+    )
+        .into_response()
+}

@@ -31,6 +31,9 @@ const WORDS = {
     uploaded: "uploaded", characters: "characters of 20,000",
     new_list: "Or upload a list (one openid a line)", new_list_name: "Its name",
     accounts: "Accounts", people: "People", quota_day: "left today of %l (one mass message a day)",
+    authorise: "Authorise an account (third-party platform)", authorise_get: "Make an authorisation link",
+    authorise_link: "Open WeChat's authorisation page", authorise_note: "Its admin scans the code there; the account then appears here with what it granted. The link is good once, for 10 minutes.",
+    via_platform: "through the platform, sets", withdrawn: "withdrew its authorisation: nothing is sent for it",
     quota_month: "sends to all left this month of %l", resets: "returns", sends: "sends",
     users: "Users", role: "Role", new_user: "Add a user", new_token: "Make an API token",
     user: "User", label: "Label", token_once: "The token, shown this once:", detail: "Detail", older: "Older",
@@ -82,6 +85,9 @@ const WORDS = {
     uploaded: "已上传", characters: "字符（上限 20,000）",
     new_list: "或上传名单（每行一个 openid）", new_list_name: "名单名称",
     accounts: "公众号", people: "成员", quota_day: "今日剩余（每日 %l 次群发）",
+    authorise: "授权公众号（第三方平台）", authorise_get: "生成授权链接",
+    authorise_link: "打开微信授权页", authorise_note: "由公众号管理员扫码授权，之后公众号及其授权的权限集会出现在这里。链接只能使用一次，10 分钟内有效。",
+    via_platform: "经第三方平台，权限集", withdrawn: "已取消授权：不再为其发送",
     quota_month: "本月剩余群发给全部粉丝次数（每月 %l 次）", resets: "恢复于", sends: "次群发",
     users: "用户", role: "角色", new_user: "添加用户", new_token: "生成 API 令牌",
     user: "用户", label: "标签", token_once: "令牌仅显示这一次：", detail: "详情", older: "更早",
@@ -859,13 +865,37 @@ async function accountsPage() {
       el("label", { for: wechatIds.id }, t("tester_wechat_ids")), wechatIds,
       el("button", { type: "submit" }, t("save_testers")), said)
       : el("p", { class: "meta" }, [...testers.openids, ...testers.wechat_ids].join(" · ") || t("no_testers"));
+    const grant = a.authorised;
+    const granted = grant ? [
+      el("p", { class: "meta" }, `${t("via_platform")} ${grant.permission_sets.join(", ")}`),
+      grant.withdrawn_at ? el("p", { class: "warning", role: "status" }, t("withdrawn")) : null,
+      ...grant.warnings.map((w) => el("p", { class: "warning" }, w)),
+    ] : [];
     cards.push(el("section", { class: "card account", "data-appid": a.appid },
       el("h2", {}, a.name),
       el("p", { class: "meta" }, `${a.appid} · ${a.account_type || "?"}`),
+      ...granted,
       el("p", { class: "quota" }, el("strong", { class: "left" }, String(q.left)), ` ${words} · ${t("resets")} ${q.resets_at.replace("T", " ").slice(0, 16)}`),
       calendar, el("h3", {}, t("testers")), testerForm));
   }
-  show(el("h1", {}, t("accounts")), ...cards);
+  show(el("h1", {}, t("accounts")), ...cards, may("admin") ? authoriseCard() : null);
+}
+
+// A link to WeChat's authorisation page, made on request (each is good
+// once): WeChat takes it only from a page of the platform's launch
+// domain, followed as a link.
+function authoriseCard() {
+  const said = el("p", { class: "message", role: "status" });
+  const link = el("p", {});
+  const get = el("button", { type: "button", onclick: async () => {
+    said.textContent = "";
+    try {
+      const page = await api("POST", "/api/v1/accounts/authorization", { redirect_uri: `${location.origin}/platform/authorized` });
+      link.replaceChildren(el("a", { href: page.url, id: "authorise-link" }, t("authorise_link")));
+    } catch (err) { said.textContent = err.message; }
+  } }, t("authorise_get"));
+  return el("section", { class: "card authorise" },
+    el("h2", {}, t("authorise")), el("p", { class: "meta" }, t("authorise_note")), get, link, said);
 }
 
 async function peoplePage() {

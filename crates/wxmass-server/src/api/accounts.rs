@@ -598,3 +598,77 @@ pub async fn account_templates(
             .collect(),
     ))
 }
+
+/// What an authorisation page needs.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAuthorization {
+    /// Where WeChat sends the admin back: this server's
+    /// `https://HOST/platform/authorized`, on the platform's launch domain
+    /// (授权发起页域名).
+    #[schema(max_length = 1024)]
+    pub redirect_uri: String,
+    /// `pc` (a QR code to scan; the default) or `mobile` (a link opened in
+    /// WeChat).
+    pub page: Option<String>,
+}
+
+/// An authorisation page's address, good once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthorizationPageView {
+    /// Open it by a link on a page of the launch domain (WeChat checks
+    /// where the visit came from).
+    pub url: String,
+    /// Seconds it stays good.
+    pub expires_in: u32,
+}
+
+/// The address of a page where an account's admin authorises this server's
+/// third-party platform (`--platform`): the account appears in the
+/// accounts once they have, with what they granted.
+#[utoipa::path(post, path = "/api/v1/accounts/authorization", tag = "accounts", security(("token" = ["admin"])),
+    request_body = NewAuthorization,
+    responses((status = 200, body = AuthorizationPageView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "This server is not a third-party platform (--platform)"),
+        (status = 502, body = ErrorBody, description = "WeChat could not be reached")))]
+pub async fn authorization_page(
+    Allowed(_, _): Allowed<ToAdmin>,
+    State(state): State<AppState>,
+    Body(new): Body<NewAuthorization>,
+) -> ApiResult<Json<AuthorizationPageView>> {
+    use wxmass_api::api::component::{AuthorizationPage, Offered, authorization_url};
+    let platform = state.platform().ok_or_else(|| {
+        ApiError::not_found("this server is not a third-party platform: start it with --platform")
+    })?;
+    let page = match new.page.as_deref() {
+        None | Some("pc") => AuthorizationPage::Pc,
+        Some("mobile") => AuthorizationPage::Mobile,
+        Some(_) => return Err(ApiError::invalid("page", "`pc` or `mobile`")),
+    };
+    let back = url::Url::parse(&new.redirect_uri)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.path() == "/platform/authorized");
+    if back.is_none() || new.redirect_uri.len() > 1024 {
+        return Err(ApiError::invalid(
+            "redirect_uri",
+            "this server's https://HOST/platform/authorized, HOST on the platform's launch domain",
+        ));
+    }
+    let code = platform
+        .component()
+        .create_preauthcode()
+        .await
+        .map_err(ApiError::wechat)?;
+    let url = authorization_url(
+        platform.appid(),
+        &code.code,
+        &new.redirect_uri,
+        page,
+        &Offered::OfficialAccounts,
+    )
+    .map_err(|e| ApiError::invalid("redirect_uri", e.to_string()))?;
+    Ok(Json(AuthorizationPageView {
+        url,
+        expires_in: code.expires_in,
+    }))
+}

@@ -160,6 +160,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
             accounts::set_account_testers
         ))
         .routes(routes!(accounts::account_templates))
+        .routes(routes!(accounts::authorization_page))
         .routes(routes!(
             campaigns::list_campaigns,
             campaigns::create_campaign

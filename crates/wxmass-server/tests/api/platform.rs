@@ -224,3 +224,89 @@ async fn an_account_authorises_sends_without_a_secret_and_withdraws() {
     assert!(forged.status().is_client_error(), "{}", forged.status());
     let _ = PLATFORM_SECRET;
 }
+
+#[tokio::test]
+async fn the_dashboard_makes_the_authorisation_link_and_the_redirect_lands() {
+    let app = TestApp::platform(1, 2);
+    let admin = app.first_admin().await;
+    the_ticket_is_kept(&app).await;
+    let back = "https://launch.example.com/platform/authorized";
+    let (status, answer) = app
+        .call(
+            "POST",
+            "/api/v1/accounts/authorization",
+            Some(&admin),
+            Some(json!({"redirect_uri": "https://launch.example.com/elsewhere"})),
+        )
+        .await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["error"]["field"], "redirect_uri", "{answer}");
+    let (status, page) = app
+        .call(
+            "POST",
+            "/api/v1/accounts/authorization",
+            Some(&admin),
+            Some(json!({"redirect_uri": back})),
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let url = page["url"].as_str().expect("url");
+    assert!(
+        url.starts_with("https://mp.weixin.qq.com/cgi-bin/componentloginpage?"),
+        "{url}"
+    );
+    let pre_auth_code = url::Url::parse(url)
+        .expect("url")
+        .query_pairs()
+        .find(|(k, _)| k == "pre_auth_code")
+        .map(|(_, v)| v.into_owned())
+        .expect("pre_auth_code");
+    // The admin scans: the push comes (and is exchanged), then the browser
+    // is sent back with the same code, which lands on a page.
+    let appid = account_appid(PLATFORM_APPID, 0);
+    let scan = app
+        .wechat_admin(
+            "/_emulator/platform/authorize",
+            json!({"appid": appid, "pre_auth_code": pre_auth_code, "redirect_uri": back}),
+        )
+        .await;
+    let redirect = scan["redirect"].as_str().expect("redirect");
+    let path = redirect.trim_start_matches("https://launch.example.com");
+    let landed = reqwest::get(format!("{}{path}", app.base_url()))
+        .await
+        .expect("redirect");
+    assert_eq!(landed.status(), 200);
+    let html = landed.text().await.expect("page");
+    assert!(html.contains("Authorised"), "{html}");
+    assert!(
+        accounts(&app, &admin)
+            .await
+            .iter()
+            .any(|a| a["appid"] == appid.as_str() && a["authorised"]["permission_sets"].is_array())
+    );
+    // A code WeChat does not know: refused, and what came is escaped.
+    let forged = reqwest::get(format!(
+        "{}/platform/authorized?auth_code=%3Cscript%3Ex%3C%2Fscript%3E",
+        app.base_url()
+    ))
+    .await
+    .expect("forged");
+    assert_eq!(forged.status(), 502);
+    assert!(!forged.text().await.expect("page").contains("<script>"));
+}
+
+#[tokio::test]
+async fn a_server_that_is_not_a_platform_says_so() {
+    let app = TestApp::new();
+    let admin = app.first_admin().await;
+    let (status, answer) = app
+        .call(
+            "POST",
+            "/api/v1/accounts/authorization",
+            Some(&admin),
+            Some(json!({"redirect_uri": "https://a.example.com/platform/authorized"})),
+        )
+        .await;
+    assert_eq!(status, 404, "{answer}");
+    assert!(answer.to_string().contains("--platform"), "{answer}");
+}
