@@ -83,7 +83,11 @@ pub struct ClientBuilder {
     store: Option<Arc<dyn TokenStore>>,
     refresh_tokens: Option<Arc<dyn RefreshTokens>>,
     refresh_ahead: Duration,
+    clock: Option<NowFn>,
 }
+
+/// Unix milliseconds now, as a client's tokens judge their expiry.
+pub type Now = Arc<dyn Fn() -> i64 + Send + Sync>;
 
 impl std::fmt::Debug for dyn TokenStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -149,6 +153,14 @@ impl ClientBuilder {
     /// [`build_component`](Self::build_component) uses it.
     pub fn refresh_tokens(mut self, refresh_tokens: Arc<dyn RefreshTokens>) -> Self {
         self.refresh_tokens = Some(refresh_tokens);
+        self
+    }
+
+    /// The clock tokens' expiry is judged by (default the machine's): a
+    /// server whose clock tests move with the emulator's (`--movable-clock`)
+    /// refreshes its tokens as their ends come on that clock.
+    pub fn clock(mut self, now_ms: Now) -> Self {
+        self.clock = Some(NowFn(now_ms));
         self
     }
 
@@ -223,12 +235,14 @@ impl ClientBuilder {
             .build()
             .map_err(|e| Error::Invalid(format!("HTTP client: {e}")))?;
         let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
+        let now = self.clock.unwrap_or_else(|| NowFn(Arc::new(now_ms)));
         Ok(Client {
             inner: Arc::new(Inner {
                 tokens: TokenManager::new(
                     credential.token_key(&self.appid),
                     store,
                     self.refresh_ahead,
+                    now,
                 ),
                 appid: self.appid,
                 credential,
@@ -427,6 +441,7 @@ impl Client {
             retry: RetryPolicy::default(),
             store: None,
             refresh_tokens: None,
+            clock: None,
             refresh_ahead: Duration::from_secs(300),
         }
     }
@@ -470,6 +485,7 @@ impl Client {
                     credential.token_key(appid),
                     tokens.store.clone(),
                     tokens.refresh_ahead,
+                    tokens.now.clone(),
                 ),
                 appid: appid.to_owned(),
                 credential,
@@ -759,13 +775,18 @@ impl Client {
         metrics::counter!("wxmass_token_fetches_total").increment(1);
         // Boxed: a business call may need a token, whose fetch is a call.
         let body = Box::pin(self.call(call)).await?;
-        token_of(path, &body, "access_token")
+        token_of(path, &body, "access_token", self.now_ms())
+    }
+
+    /// Unix milliseconds now, on the clock tokens are judged by.
+    pub(crate) fn now_ms(&self) -> i64 {
+        (self.inner.tokens.now.0)()
     }
 }
 
 /// The token an answer carries in `field`, with its `expires_in` (7,200
 /// seconds when absent).
-pub(crate) fn token_of(path: &str, body: &Value, field: &str) -> Result<CachedToken> {
+pub(crate) fn token_of(path: &str, body: &Value, field: &str, now_ms: i64) -> Result<CachedToken> {
     let token = body
         .get(field)
         .and_then(Value::as_str)
@@ -781,7 +802,7 @@ pub(crate) fn token_of(path: &str, body: &Value, field: &str) -> Result<CachedTo
         .unwrap_or(7200);
     Ok(CachedToken {
         token: Secret::new(token),
-        expires_at_ms: now_ms() + expires_in * 1000,
+        expires_at_ms: now_ms + expires_in * 1000,
     })
 }
 
@@ -826,10 +847,21 @@ pub(crate) struct TokenManager {
     cached: StdMutex<Option<CachedToken>>,
     refresh: Mutex<()>,
     refresh_ahead: Duration,
+    now: NowFn,
+}
+
+/// A [`Now`] that debug-prints.
+#[derive(Clone)]
+struct NowFn(Now);
+
+impl std::fmt::Debug for NowFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Now")
+    }
 }
 
 impl TokenManager {
-    fn new(key: String, store: Arc<dyn TokenStore>, refresh_ahead: Duration) -> Self {
+    fn new(key: String, store: Arc<dyn TokenStore>, refresh_ahead: Duration, now: NowFn) -> Self {
         TokenManager {
             key,
             owner: crate::ids::random_hex(16),
@@ -837,6 +869,7 @@ impl TokenManager {
             cached: StdMutex::new(None),
             refresh: Mutex::new(()),
             refresh_ahead,
+            now,
         }
     }
 
@@ -844,7 +877,7 @@ impl TokenManager {
         let cached = self.cached.lock().ok()?;
         cached
             .as_ref()
-            .filter(|t| t.fresh(now_ms(), self.refresh_ahead))
+            .filter(|t| t.fresh((self.now.0)(), self.refresh_ahead))
             .map(|t| t.token.clone())
     }
 
@@ -859,7 +892,7 @@ impl TokenManager {
             .store
             .load(&self.key)
             .await?
-            .filter(|t| t.fresh(now_ms(), self.refresh_ahead)))
+            .filter(|t| t.fresh((self.now.0)(), self.refresh_ahead)))
     }
 
     /// A fresh token: from this process's cache, the store, or WeChat, in

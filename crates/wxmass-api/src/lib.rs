@@ -39,7 +39,7 @@ pub use api::quota::{ApiQuota, QuotaHandler};
 pub use api::tags::{Tag, TagsHandler};
 pub use api::templates::{TemplateMessage, TemplateSent, TemplatesHandler};
 pub use api::users::{FollowerPage, UserInfo, UsersHandler};
-pub use client::{Client, ClientBuilder, DEFAULT_HOSTS, RetryPolicy, TokenMode};
+pub use client::{Client, ClientBuilder, DEFAULT_HOSTS, Now, RetryPolicy, TokenMode};
 pub use error::{Errcode, Error, Reaction, Result};
 pub use ids::is_appid;
 pub use message::{Audience, Message, PreviewTarget};

@@ -532,10 +532,14 @@ struct Authorize {
     permission_sets: Option<Vec<u32>>,
     #[serde(default)]
     redirect_uri: Option<String>,
+    /// `false`: the push is lost (a platform then learns it from
+    /// `api_get_authorizer_list`).
+    #[serde(default = "yes")]
+    push: bool,
 }
 
 /// `POST /_emulator/platform/authorize` with `{"appid", "pre_auth_code"?,
-/// "permission_sets"?, "redirect_uri"?}`: an admin's scan. The push
+/// "permission_sets"?, "redirect_uri"?, "push"?}`: an admin's scan. The push
 /// (`authorized`, or `updateauthorized` for an account that had) is made
 /// before the answer, which carries the redirect the browser would follow.
 async fn platform_authorize(
@@ -563,7 +567,9 @@ async fn platform_authorize(
         Ok(done) => done,
         Err(reason) => return bad_request(reason),
     };
-    crate::platform::push_event(emulator.clone(), info_type, xml).await;
+    if request.push {
+        crate::platform::push_event(emulator.clone(), info_type, xml).await;
+    }
     let redirect = request.redirect_uri.map(|uri| {
         let joiner = if uri.contains('?') { '&' } else { '?' };
         let code: String = url::form_urlencoded::byte_serialize(code.as_bytes()).collect();
@@ -635,9 +641,12 @@ async fn platform_authorize_all(
 #[serde(deny_unknown_fields)]
 struct Revoke {
     appid: String,
+    /// `false`: the push is lost.
+    #[serde(default = "yes")]
+    push: bool,
 }
 
-/// `POST /_emulator/platform/revoke` with `{"appid"}`: the account's admin
+/// `POST /_emulator/platform/revoke` with `{"appid", "push"?}`: the account's admin
 /// withdraws; `unauthorized` is pushed before the answer.
 async fn platform_revoke(
     State(emulator): State<Arc<Emulator>>,
@@ -653,7 +662,9 @@ async fn platform_revoke(
     };
     match platform.revoke(&request.appid, emulator.clock.now_ms()) {
         Ok(xml) => {
-            crate::platform::push_event(emulator.clone(), "unauthorized", xml).await;
+            if request.push {
+                crate::platform::push_event(emulator.clone(), "unauthorized", xml).await;
+            }
             Json(json!({"revoked": request.appid})).into_response()
         }
         Err(reason) => bad_request(reason),

@@ -60,7 +60,7 @@ struct Inner {
     key: ServerKey,
     wechat: Option<String>,
     callbacks: callbacks::Callbacks,
-    clock: clock::Clock,
+    clock: Arc<clock::Clock>,
     /// Proxies whose X-Forwarded-For names the client (`--trusted-proxy`).
     trusted_proxies: std::sync::OnceLock<Vec<std::net::IpAddr>>,
     /// Nobody approves a campaign they made (`--require-second-approver`).
@@ -98,7 +98,7 @@ impl AppState {
             key,
             wechat,
             callbacks: callbacks::Callbacks::new(writer),
-            clock: clock::Clock::default(),
+            clock: Arc::new(clock::Clock::default()),
             trusted_proxies: std::sync::OnceLock::new(),
             second_approver: std::sync::atomic::AtomicBool::new(false),
             storage_limit: std::sync::atomic::AtomicU64::new(DEFAULT_STORAGE_LIMIT),
@@ -203,6 +203,14 @@ impl AppState {
     /// The clock campaigns are scheduled by.
     pub fn clock(&self) -> &clock::Clock {
         &self.0.clock
+    }
+
+    /// The same clock, in milliseconds, for WeChat's tokens: their ends
+    /// come on it, so that a clock tests move refreshes them as WeChat's
+    /// (the emulator's, moved alike) expire them.
+    pub(crate) fn token_clock(&self) -> wxmass_api::Now {
+        let clock = self.0.clock.clone();
+        Arc::new(move || wxmass_api::token::now_ms() + clock.offset() * 1000)
     }
 
     /// Unix seconds now, on [`AppState::clock`].

@@ -63,6 +63,9 @@ pub struct Platform {
     settings: PlatformSettings,
     component: Component,
     events: CallbackConfig,
+    /// The Beijing day of the last reconcile with WeChat's list (0: none
+    /// since start).
+    reconciled_day: std::sync::atomic::AtomicI64,
 }
 
 impl std::fmt::Debug for Platform {
@@ -164,7 +167,8 @@ impl Platform {
         let mut builder =
             wxmass_api::Client::builder(settings.component_appid.clone(), settings.secret.clone())
                 .token_store(state.tokens())
-                .refresh_tokens(refresh_tokens);
+                .refresh_tokens(refresh_tokens)
+                .clock(state.token_clock());
         if let Some(base) = state.wechat_base() {
             builder = builder.base_url(base);
         }
@@ -173,6 +177,7 @@ impl Platform {
             settings,
             component,
             events,
+            reconciled_day: std::sync::atomic::AtomicI64::new(0),
         })
     }
 
@@ -239,69 +244,18 @@ pub async fn exchange(
             .query_auth(code)
             .await
             .map_err(|e| e.to_string())?;
-        let appid = granted.authorizer_appid.clone();
-        let info = platform
-            .component()
-            .authorizer_info(&appid)
-            .await
-            .map_err(|e| e.to_string())?;
         let refresh = granted
             .refresh_token
             .clone()
             .ok_or("the account granted no API permission: nothing to act with")?;
-        let sealed = seal_refresh_token(state.key(), &refresh).map_err(|e| e.to_string())?;
-        let name: String = match info.nick_name.trim() {
-            "" => appid.clone(),
-            name => name.chars().filter(|c| !c.is_control()).take(64).collect(),
-        };
-        let account = Account {
-            appid: appid.clone(),
-            name,
-            account_type: Some(if info.service_type == 2 {
-                AccountType::Service
-            } else {
-                AccountType::Subscription
-            }),
-            sealed,
-            api_base: None,
-            created_at: now,
-            authorised: Some(Authorised {
-                component_appid: platform.appid().to_owned(),
-                permission_sets: granted.permission_sets.clone(),
-                user_name: info.user_name.clone(),
-                withdrawn_at: None,
-            }),
-        };
-        journal
-            .authorise_account(&account)
-            .await
-            .map_err(|e| e.to_string())?;
-        let missing: Vec<&str> = [
-            (7, "7 (mass and template messages)"),
-            (89, "89 (subscription notices)"),
-        ]
-        .into_iter()
-        .filter(|(set, _)| !granted.grants(*set))
-        .map(|(_, name)| name)
-        .collect();
-        let detail = if missing.is_empty() {
-            format!(
-                "through the platform; permission sets {:?}",
-                granted.permission_sets
-            )
-        } else {
-            format!(
-                "through the platform; permission sets {:?}; missing {}",
-                granted.permission_sets,
-                missing.join(", ")
-            )
-        };
-        journal
-            .audit("WeChat", "account.authorise", &appid, &detail, now)
-            .await
-            .map_err(|e| e.to_string())?;
-        state.callbacks().forget(&appid).await;
-        Ok::<_, String>(account)
+        write_account(
+            state,
+            platform,
+            &granted.authorizer_appid,
+            &refresh,
+            "account.authorise",
+        )
+        .await
     }
     .await;
     match exchanged {
@@ -311,6 +265,73 @@ pub async fn exchange(
             Err(why)
         }
     }
+}
+
+/// Writes (or renews) the platform's account `appid` with its refresh
+/// token and what `api_get_authorizer_info` says of it (name, kind,
+/// original id, permission sets), audited as `action`.
+async fn write_account(
+    state: &AppState,
+    platform: &Platform,
+    appid: &str,
+    refresh: &Secret,
+    action: &str,
+) -> Result<Account, String> {
+    let journal = state.journal();
+    let now = state.now();
+    let info = platform
+        .component()
+        .authorizer_info(appid)
+        .await
+        .map_err(|e| e.to_string())?;
+    let sealed = seal_refresh_token(state.key(), refresh).map_err(|e| e.to_string())?;
+    let name: String = match info.nick_name.trim() {
+        "" => appid.to_owned(),
+        name => name.chars().filter(|c| !c.is_control()).take(64).collect(),
+    };
+    let account = Account {
+        appid: appid.to_owned(),
+        name,
+        account_type: Some(if info.service_type == 2 {
+            AccountType::Service
+        } else {
+            AccountType::Subscription
+        }),
+        sealed,
+        api_base: None,
+        created_at: now,
+        authorised: Some(Authorised {
+            component_appid: platform.appid().to_owned(),
+            permission_sets: info.permission_sets.clone(),
+            user_name: info.user_name.clone(),
+            withdrawn_at: None,
+        }),
+    };
+    journal
+        .authorise_account(&account)
+        .await
+        .map_err(|e| e.to_string())?;
+    let missing: Vec<&str> = [
+        (7, "7 (mass and template messages)"),
+        (89, "89 (subscription notices)"),
+    ]
+    .into_iter()
+    .filter(|(set, _)| !info.permission_sets.contains(set))
+    .map(|(_, name)| name)
+    .collect();
+    let mut detail = format!(
+        "through the platform; permission sets {:?}",
+        info.permission_sets
+    );
+    if !missing.is_empty() {
+        detail.push_str(&format!("; missing {}", missing.join(", ")));
+    }
+    journal
+        .audit("WeChat", action, appid, &detail, now)
+        .await
+        .map_err(|e| e.to_string())?;
+    state.callbacks().forget(appid).await;
+    Ok(account)
 }
 
 /// An account withdrew: it is marked so (its history kept), its campaigns
@@ -353,6 +374,125 @@ pub async fn withdraw(state: &AppState, appid: &str) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
     }
     state.callbacks().forget(appid).await;
+    Ok(())
+}
+
+/// Tokens fetched at once, at most, when many end together.
+const REFRESHES_AT_ONCE: usize = 16;
+
+/// The runner's sweep for the platform: its token and every authorised
+/// account's refreshed ahead of their ends (one server fetches each; the
+/// others find it in the store), so that a send never waits for one; and,
+/// once a day (and after a start), the accounts reconciled with WeChat's
+/// list ([`reconcile`]). An account WeChat says withdrew (61003) is
+/// marked so.
+pub async fn keep(state: &AppState) -> Result<(), String> {
+    use futures_util::StreamExt as _;
+    let Some(platform) = state.platform() else {
+        return Ok(());
+    };
+    if !platform
+        .component()
+        .has_fresh_ticket()
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        // Nothing to fetch with until WeChat pushes a ticket.
+        return Ok(());
+    }
+    platform
+        .component()
+        .access_token()
+        .await
+        .map_err(|e| e.to_string())?;
+    let day = wxmass_campaign::beijing::day_number(state.now());
+    let last = platform
+        .reconciled_day
+        .swap(day, std::sync::atomic::Ordering::AcqRel);
+    if last != day
+        && let Err(why) = reconcile(state, platform).await
+    {
+        platform
+            .reconciled_day
+            .store(last, std::sync::atomic::Ordering::Release);
+        tracing::warn!(error = %why.escape_debug(), "could not reconcile the platform's accounts; trying again");
+    }
+    let accounts = platform_accounts(state, platform).await?;
+    let withdrawn: Vec<String> = futures_util::stream::iter(accounts)
+        .map(|account| async move {
+            let client = platform.component().authorizer(&account.appid).ok()?;
+            match client.access_token().await {
+                Err(e) if e.errcode() == Some(wxmass_api::Errcode::ComponentNotAuthorized) => {
+                    Some(account.appid)
+                }
+                Err(e) => {
+                    tracing::warn!(appid = %account.appid, error = %e, "could not refresh the account's token");
+                    None
+                }
+                Ok(_) => None,
+            }
+        })
+        .buffer_unordered(REFRESHES_AT_ONCE)
+        .filter_map(|gone| async move { gone })
+        .collect()
+        .await;
+    for appid in withdrawn {
+        withdraw(state, &appid).await?;
+    }
+    Ok(())
+}
+
+/// The platform's accounts that are not withdrawn.
+async fn platform_accounts(state: &AppState, platform: &Platform) -> Result<Vec<Account>, String> {
+    Ok(state
+        .journal()
+        .accounts()
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .filter(|a| {
+            a.authorised
+                .as_ref()
+                .is_some_and(|g| g.component_appid == platform.appid() && g.withdrawn_at.is_none())
+        })
+        .collect())
+}
+
+/// The accounts as WeChat lists them (`api_get_authorizer_list`), which is
+/// the truth when a push was missed: each listed refresh token kept; an
+/// account listed and not here (its code never exchanged, or a
+/// re-authorisation missed) written; an account here and not listed
+/// (a withdrawal missed) marked withdrawn.
+pub async fn reconcile(state: &AppState, platform: &Platform) -> Result<(), String> {
+    let listed = platform
+        .component()
+        .reconcile()
+        .await
+        .map_err(|e| e.to_string())?;
+    let ours = platform_accounts(state, platform).await?;
+    for account in &ours {
+        if !listed.iter().any(|l| l.authorizer_appid == account.appid) {
+            withdraw(state, &account.appid).await?;
+        }
+    }
+    for entry in listed {
+        let known = ours.iter().any(|a| a.appid == entry.authorizer_appid);
+        if known || release::is_test_account(&entry.authorizer_appid) {
+            continue;
+        }
+        if let Some(refresh) = &entry.refresh_token
+            && let Err(why) = write_account(
+                state,
+                platform,
+                &entry.authorizer_appid,
+                refresh,
+                "account.recover",
+            )
+            .await
+        {
+            tracing::warn!(appid = %entry.authorizer_appid.escape_debug(), error = %why.escape_debug(), "could not recover a listed account");
+        }
+    }
     Ok(())
 }
 

@@ -9,7 +9,10 @@
 //! `mass/get`): for a minute by the server that sent them, then by a
 //! follow-up every minute on every server, for three days. The same sweep
 //! pulls, once a day after 08:00 Beijing time, how the articles of each
-//! campaign of the last week were read (datacube), for the dashboard.
+//! campaign of the last week were read (datacube), for the dashboard; and,
+//! for a third-party platform, refreshes its tokens ahead of their ends and
+//! reconciles its accounts with WeChat's list once a day
+//! ([`crate::platform::keep`]).
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -90,6 +93,9 @@ pub async fn run(
                 }
                 if let Err(error) = pull_reads(&state).await {
                     tracing::warn!(error = %error.to_string().escape_debug(), "could not pull the campaigns' reads; trying again later");
+                }
+                if let Err(error) = crate::platform::keep(&state).await {
+                    tracing::warn!(error = %error.escape_debug(), "could not keep the platform's tokens; trying again later");
                 }
                 following.store(false, std::sync::atomic::Ordering::Release);
             });

@@ -27,7 +27,7 @@ use crate::client::{Call, Client, token_of};
 use crate::error::{Errcode, Error, Result};
 use crate::ids::is_appid;
 use crate::secret::Secret;
-use crate::token::{CachedToken, RefreshTokens, now_ms};
+use crate::token::{CachedToken, RefreshTokens};
 
 /// Where the admin authorises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -395,7 +395,7 @@ impl Component {
         let path = call.path;
         metrics::counter!("wxmass_component_token_fetches_total").increment(1);
         let body = self.client.call(call).await?;
-        token_of(path, &body, "component_access_token")
+        token_of(path, &body, "component_access_token", self.client.now_ms())
     }
 
     /// `api_start_push_ticket`: asks WeChat to push a ticket again (after
@@ -484,7 +484,8 @@ impl Component {
             self.refresh_tokens()?
                 .save(&appid, &Secret::new(refresh))
                 .await?;
-            if let Ok(token) = token_of(path, info, "authorizer_access_token") {
+            if let Ok(token) = token_of(path, info, "authorizer_access_token", self.client.now_ms())
+            {
                 self.authorizer(&appid)?.keep_token(&token).await?;
             }
         }
@@ -548,7 +549,7 @@ impl Component {
         );
         metrics::counter!("wxmass_authorizer_token_fetches_total").increment(1);
         let body = self.client.call(call).await?;
-        let token = token_of(path, &body, "authorizer_access_token")?;
+        let token = token_of(path, &body, "authorizer_access_token", self.client.now_ms())?;
         let returned = body
             .get("authorizer_refresh_token")
             .and_then(Value::as_str)
@@ -700,7 +701,7 @@ impl Component {
         Ok(self
             .ticket()
             .await?
-            .is_some_and(|t| t.expires_at_ms > now_ms()))
+            .is_some_and(|t| t.expires_at_ms > self.client.now_ms()))
     }
 }
 

@@ -195,8 +195,9 @@ pub(crate) async fn client(
     let (account, secrets) = open(state, appid)
         .await?
         .ok_or_else(|| wxmass_campaign::Error::Invalid(format!("the account {appid} is gone")))?;
-    let mut builder =
-        wxmass_api::Client::builder(appid.to_owned(), secrets.secret).token_store(state.tokens());
+    let mut builder = wxmass_api::Client::builder(appid.to_owned(), secrets.secret)
+        .token_store(state.tokens())
+        .clock(state.token_clock());
     if let Some(base) = account.api_base.as_deref().or(state.wechat_base()) {
         builder = builder.base_url(base);
     }

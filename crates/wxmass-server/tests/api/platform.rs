@@ -310,3 +310,94 @@ async fn a_server_that_is_not_a_platform_says_so() {
     assert_eq!(status, 404, "{answer}");
     assert!(answer.to_string().contains("--platform"), "{answer}");
 }
+
+#[tokio::test]
+async fn a_day_of_sweeps_refreshes_each_token_once_per_expiry() {
+    const ACCOUNTS: u32 = 40;
+    let app = TestApp::platform(ACCOUNTS, 1);
+    let emulator = app.emulator().clone();
+    app.state
+        .clock()
+        .make_movable(Some(Box::new(move |seconds| {
+            emulator.clock.advance(seconds)
+        })));
+    the_ticket_is_kept(&app).await;
+    let authorised = app
+        .wechat_admin(
+            "/_emulator/platform/authorize_all",
+            json!({"count": ACCOUNTS}),
+        )
+        .await;
+    assert_eq!(
+        authorised["authorized"].as_array().map(Vec::len),
+        Some(ACCOUNTS as usize)
+    );
+    let admin = app.first_admin().await;
+    assert_eq!(accounts(&app, &admin).await.len(), ACCOUNTS as usize);
+    // A day in half hours, a sweep after each (the runner's, every minute
+    // and after each move of the clock).
+    for _ in 0..48 {
+        app.state.clock().advance(1_800).expect("movable");
+        wxmass_server::platform::keep(&app.state)
+            .await
+            .expect("keep");
+    }
+    let summary = app.wechat_admin("/_emulator/platform", Value::Null).await;
+    // Fetched with 5 minutes to go: at 2 h, 4 h, ... 24 h.
+    let fetches = &summary["stats"]["authorizer_token_fetches"];
+    for appid in (0..ACCOUNTS).map(|i| account_appid(PLATFORM_APPID, i)) {
+        assert_eq!(fetches[&appid], 12, "{appid}: {summary}");
+    }
+    // The platform's own: the first, then the same.
+    assert_eq!(summary["stats"]["component_token_fetches"], 13, "{summary}");
+    for code in ["40001", "42001", "61005", "61006", "61023"] {
+        assert!(summary["errors"].get(code).is_none(), "{code}: {summary}");
+    }
+}
+
+#[tokio::test]
+async fn pushes_lost_are_made_up_for_by_wechats_list() {
+    let app = TestApp::platform(3, 1);
+    let admin = app.first_admin().await;
+    the_ticket_is_kept(&app).await;
+    let [kept, gone, missed] = [0, 1, 2].map(|i| account_appid(PLATFORM_APPID, i));
+    for appid in [&kept, &gone] {
+        app.wechat_admin("/_emulator/platform/authorize", json!({"appid": appid}))
+            .await;
+    }
+    // A withdrawal and an authorisation whose pushes never came.
+    app.wechat_admin(
+        "/_emulator/platform/revoke",
+        json!({"appid": gone, "push": false}),
+    )
+    .await;
+    app.wechat_admin(
+        "/_emulator/platform/authorize",
+        json!({"appid": missed, "permission_sets": [1, 7], "push": false}),
+    )
+    .await;
+    let before = accounts(&app, &admin).await;
+    assert_eq!(before.len(), 2);
+    let platform = app.state.platform().expect("platform");
+    wxmass_server::platform::reconcile(&app.state, platform)
+        .await
+        .expect("reconcile");
+    let after = accounts(&app, &admin).await;
+    let find = |appid: &str| {
+        after
+            .iter()
+            .find(|a| a["appid"] == appid)
+            .cloned()
+            .unwrap_or_else(|| panic!("{appid} listed: {after:?}"))
+    };
+    assert!(find(&kept)["authorised"]["withdrawn_at"].is_null());
+    assert!(find(&gone)["authorised"]["withdrawn_at"].is_i64());
+    assert_eq!(
+        find(&missed)["authorised"]["permission_sets"],
+        json!([1, 7])
+    );
+    // The recovered account works: its token comes from the listed
+    // refresh token.
+    let client = platform.component().authorizer(&missed).expect("client");
+    client.access_token().await.expect("a token for it");
+}
