@@ -715,6 +715,11 @@ async fn platform_accounts(store: &dyn Store) {
             .expect("listed")
     };
     assert_eq!(found(store.accounts().await.expect("accounts")), account);
+    assert_eq!(
+        store.account(&account.appid).await.expect("account"),
+        Some(account.clone())
+    );
+    assert_eq!(store.account("wx0000000000000000").await.expect("none"), None);
     assert!(
         store
             .withdraw_account(&account.appid, 20)

@@ -40,6 +40,7 @@ pub fn router() -> Router<Arc<Emulator>> {
         .route("/_emulator/consents", post(consent))
         .route("/_emulator/platform", get(platform_summary))
         .route("/_emulator/platform/ticket", post(platform_ticket))
+        .route("/_emulator/platform/urls", post(platform_urls))
         .route("/_emulator/platform/authorize", post(platform_authorize))
         .route(
             "/_emulator/platform/authorize_all",
@@ -473,8 +474,8 @@ async fn account(State(emulator): State<Arc<Emulator>>) -> Json<Value> {
         "account_type": config.account_type,
         "job_delay_ms": config.job_delay.as_millis() as u64,
         "mass_sends_per_minute": config.mass_sends_per_minute,
-        "callback_url": config.callback.as_ref().map(|c| c.url.clone()),
-        "callback_mode": config.callback.as_ref().map(|c| c.mode),
+        "callback_url": emulator.callback().map(|c| c.url),
+        "callback_mode": emulator.callback().map(|c| c.mode),
     }))
 }
 
@@ -730,4 +731,35 @@ async fn platform_release_test(
         }
         Err(reason) => bad_request(reason),
     }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlatformUrls {
+    event_url: Option<String>,
+    message_url: Option<String>,
+}
+
+/// `POST /_emulator/platform/urls` with `{"event_url", "message_url"}`:
+/// the URLs set in the open platform's console (`$APPID$` in the message
+/// URL), for a platform started after the emulator. A ticket follows.
+async fn platform_urls(State(emulator): State<Arc<Emulator>>, body: axum::body::Bytes) -> Response {
+    let platform = match platform_of(&emulator) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let urls: PlatformUrls = match parse(&body) {
+        Ok(u) => u,
+        Err(reason) => return bad_request(reason),
+    };
+    for url in [&urls.event_url, &urls.message_url].into_iter().flatten() {
+        if url::Url::parse(url).is_err()
+            || !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return bad_request(format!("{url:?} is not an http(s) URL"));
+        }
+    }
+    platform.set_urls(urls.event_url.clone(), urls.message_url.clone());
+    platform.ask_ticket();
+    Json(json!({"event_url": urls.event_url, "message_url": urls.message_url})).into_response()
 }

@@ -82,6 +82,9 @@ pub struct Emulator {
     http: reqwest::Client,
     /// The open platform, when configured.
     platform: Option<platform::Platform>,
+    /// Where pushes go now: the configured callback, or (an open
+    /// platform's accounts) the message URL set since.
+    callback: Mutex<Option<config::CallbackTarget>>,
 }
 
 /// A lock that survives a panicked holder: the state stays usable.
@@ -111,6 +114,7 @@ impl Emulator {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let account = Account::new(config.clone(), clock.now());
         Arc::new(Emulator {
+            callback: Mutex::new(config.callback.clone()),
             config,
             clock,
             account: Mutex::new(account),
@@ -132,6 +136,15 @@ impl Emulator {
                 .unwrap_or_default(),
             platform,
         })
+    }
+
+    /// Where pushes go now.
+    pub fn callback(&self) -> Option<config::CallbackTarget> {
+        lock(&self.callback).clone()
+    }
+
+    fn set_callback(&self, target: Option<config::CallbackTarget>) {
+        *lock(&self.callback) = target;
     }
 
     /// The open platform, when configured.

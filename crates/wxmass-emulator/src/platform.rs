@@ -91,8 +91,9 @@ pub struct PlatformConfig {
 /// The platform the emulator was started with.
 #[derive(Debug)]
 pub struct Platform {
-    /// Its settings.
+    /// Its settings (the URLs as started; [`Platform::set_urls`] moves them).
     pub config: PlatformConfig,
+    event_url: Mutex<Option<String>>,
     accounts: Vec<Arc<Emulator>>,
     by_appid: HashMap<String, usize>,
     state: Mutex<State>,
@@ -230,6 +231,7 @@ impl Platform {
             add(appid.to_owned(), Some(user_name.to_owned()), 1, parent.seed);
         }
         Platform {
+            event_url: Mutex::new(config.event_url.clone()),
             config,
             accounts,
             by_appid,
@@ -240,6 +242,27 @@ impl Platform {
 
     fn state(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
+    }
+
+    /// The authorization event URL now.
+    pub fn event_url(&self) -> Option<String> {
+        lock(&self.event_url).clone()
+    }
+
+    /// Points the platform at a server started after the emulator: its
+    /// authorization event URL and its message URL (`$APPID$` standing for
+    /// each account), as set in the open platform's console.
+    pub fn set_urls(&self, event_url: Option<String>, message_url: Option<String>) {
+        *lock(&self.event_url) = event_url;
+        for account in &self.accounts {
+            let target = message_url.as_ref().map(|url| CallbackTarget {
+                url: url.replace("$APPID$", &account.config.appid),
+                token: self.config.token.clone(),
+                aes_key: Some(self.config.aes_key.clone()),
+                mode: CallbackMode::Safe,
+            });
+            account.set_callback(target);
+        }
     }
 
     /// Every account that may authorise the platform.
@@ -791,7 +814,7 @@ pub async fn push_event(emulator: Arc<Emulator>, event: &'static str, xml: Strin
     let Some(platform) = emulator.platform() else {
         return;
     };
-    let Some(url) = platform.config.event_url.clone() else {
+    let Some(url) = platform.event_url() else {
         return;
     };
     let config = &platform.config;
@@ -875,6 +898,12 @@ const REPLY_WITHIN: Duration = Duration::from_secs(5);
 /// How long the release test waits for the customer-service message.
 const API_REPLY_WITHIN: Duration = Duration::from_secs(10);
 
+fn account_has_no_callback(platform: &Platform, appid: &str) -> bool {
+    platform
+        .account(appid)
+        .is_none_or(|a| a.callback().is_none())
+}
+
 /// One case of the release test, as the console shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReleaseCase {
@@ -907,7 +936,7 @@ pub async fn release_test(
         .checked_sub(1)
         .and_then(|i| RELEASE_TEST_ACCOUNTS.get(i))
         .ok_or("the release test's groups are 1 to 5")?;
-    if platform.config.event_url.is_none() || platform.config.message_url.is_none() {
+    if platform.event_url().is_none() || account_has_no_callback(platform, appid) {
         return Err("the release test needs the platform's event URL and message URL".into());
     }
     let account = platform.account(appid).cloned().ok_or("no test account")?;
@@ -1018,7 +1047,7 @@ async fn push_user_text(
     content: &str,
 ) -> (Result<(u16, String), String>, Duration) {
     let started = std::time::Instant::now();
-    let Some(target) = account.config.callback.clone() else {
+    let Some(target) = account.callback() else {
         return (Err("no message URL".into()), started.elapsed());
     };
     let original_id = account.config.original_id();

@@ -228,7 +228,7 @@ pub async fn deliver_template(emulator: Arc<Emulator>, msg_id: i64) {
 
 /// Pushes `xml` to the callback, three attempts at most, as WeChat does.
 async fn push_with_retries(emulator: Arc<Emulator>, event: &'static str, msg_id: i64, xml: String) {
-    let Some(target) = emulator.config.callback.clone() else {
+    let Some(target) = emulator.callback() else {
         return;
     };
     let original_id = emulator.config.original_id();

@@ -77,10 +77,8 @@ impl Callbacks {
                 let Some(platform) = state.platform() else {
                     return Ok(None);
                 };
-                let accounts = journal.accounts().await.map_err(|e| e.to_string())?;
-                let Some(grant) = accounts
-                    .into_iter()
-                    .find(|a| a.appid == appid)
+                let account = journal.account(appid).await.map_err(|e| e.to_string())?;
+                let Some(grant) = account
                     .and_then(|a| a.authorised)
                     .filter(|g| g.component_appid == platform.appid())
                 else {

@@ -91,14 +91,12 @@ pub struct SealedRefreshTokens {
 
 impl SealedRefreshTokens {
     async fn account(&self, appid: &str) -> wxmass_api::Result<Option<Account>> {
-        let accounts = self
+        let account = self
             .journal
-            .accounts()
+            .account(appid)
             .await
             .map_err(|e| wxmass_api::Error::TokenStore(e.to_string()))?;
-        Ok(accounts
-            .into_iter()
-            .find(|a| a.appid == appid && a.authorised.is_some()))
+        Ok(account.filter(|a| a.authorised.is_some()))
     }
 }
 

@@ -494,6 +494,8 @@ pub trait PeopleStore: Send + Sync {
     }
     /// Every account, by AppID.
     async fn accounts(&self) -> Result<Vec<Account>>;
+    /// The account `appid`, if there is one.
+    async fn account(&self, appid: &str) -> Result<Option<Account>>;
     /// Adds or replaces an account a platform acts for (a new or renewed
     /// authorisation: its name, kind, sealed refresh token and grant; a
     /// withdrawn one is enabled again). An account with its own AppSecret

@@ -140,12 +140,7 @@ pub(crate) struct Secrets {
 
 /// The account `appid`, if the store has it.
 async fn find(state: &AppState, appid: &str) -> Result<Option<Account>, wxmass_campaign::Error> {
-    Ok(state
-        .journal()
-        .accounts()
-        .await?
-        .into_iter()
-        .find(|a| a.appid == appid))
+    state.journal().account(appid).await
 }
 
 /// The account `appid` and its secrets, opened with the server key.

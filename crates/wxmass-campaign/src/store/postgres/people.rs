@@ -260,6 +260,32 @@ impl PeopleStore for PgStore {
             .collect())
     }
 
+    async fn account(&self, appid: &str) -> Result<Option<Account>> {
+        let rows = self
+            .with(async |c| {
+                c.query(
+                    &c.prepare_cached(
+                        "SELECT appid, name, account_type, sealed, api_base, created_at,
+                                              platform, permission_sets, user_name, withdrawn_at
+                                       FROM wxmass_accounts WHERE appid = $1",
+                    )
+                    .await?,
+                    &[&appid],
+                )
+                .await
+            })
+            .await?;
+        Ok(rows.first().map(|r| Account {
+            appid: r.get(0),
+            name: r.get(1),
+            account_type: account_type_of(r.get(2)),
+            sealed: r.get(3),
+            api_base: r.get(4),
+            created_at: r.get(5),
+            authorised: authorised_of(r.get(6), r.get(7), r.get(8), r.get(9)),
+        }))
+    }
+
     async fn authorise_account(&self, a: &Account) -> Result<()> {
         let Some(grant) = &a.authorised else {
             return Err(Error::Invalid(format!(

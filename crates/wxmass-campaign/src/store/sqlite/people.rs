@@ -1,6 +1,7 @@
 //! The server's users, API tokens, accounts and audit log, in SQLite.
 
 use async_trait::async_trait;
+use rusqlite::OptionalExtension;
 
 use super::SqliteStore;
 use crate::error::{Error, Result};
@@ -203,6 +204,29 @@ impl PeopleStore for SqliteStore {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    async fn account(&self, appid: &str) -> Result<Option<Account>> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row(
+                "SELECT appid, name, account_type, sealed, api_base, created_at,
+                        platform, permission_sets, user_name, withdrawn_at
+                 FROM wxmass_accounts WHERE appid = ?1",
+                [appid],
+                |r| {
+                    Ok(Account {
+                        appid: r.get(0)?,
+                        name: r.get(1)?,
+                        account_type: account_type_of(r.get(2)?),
+                        sealed: r.get(3)?,
+                        api_base: r.get(4)?,
+                        created_at: r.get(5)?,
+                        authorised: authorised_of(r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?),
+                    })
+                },
+            )
+            .optional()?)
     }
 
     async fn authorise_account(&self, a: &Account) -> Result<()> {
