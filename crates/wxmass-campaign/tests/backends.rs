@@ -719,7 +719,10 @@ async fn platform_accounts(store: &dyn Store) {
         store.account(&account.appid).await.expect("account"),
         Some(account.clone())
     );
-    assert_eq!(store.account("wx0000000000000000").await.expect("none"), None);
+    assert_eq!(
+        store.account("wx0000000000000000").await.expect("none"),
+        None
+    );
     assert!(
         store
             .withdraw_account(&account.appid, 20)

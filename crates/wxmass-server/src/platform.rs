@@ -462,12 +462,15 @@ async fn platform_accounts(state: &AppState, platform: &Platform) -> Result<Vec<
 /// re-authorisation missed) written; an account here and not listed
 /// (a withdrawal missed) marked withdrawn.
 pub async fn reconcile(state: &AppState, platform: &Platform) -> Result<(), String> {
+    // Ours first: an account written after WeChat's list was read (an
+    // authorisation exchanged meanwhile, here or on another server) would
+    // read as one the list lacks.
+    let ours = platform_accounts(state, platform).await?;
     let listed = platform
         .component()
         .reconcile()
         .await
         .map_err(|e| e.to_string())?;
-    let ours = platform_accounts(state, platform).await?;
     for account in &ours {
         if !listed.iter().any(|l| l.authorizer_appid == account.appid) {
             withdraw(state, &account.appid).await?;

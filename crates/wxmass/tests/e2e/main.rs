@@ -13,6 +13,7 @@ mod crash;
 mod dashboard;
 mod demo_serve;
 mod notices;
+mod platform;
 mod send;
 mod serve_hardening;
 mod server;

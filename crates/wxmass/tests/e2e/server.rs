@@ -9,7 +9,7 @@ use std::process::Stdio;
 
 use serde_json::{Value, json};
 
-use common::{AES_KEY, PASSWORD, first_admin, init_admin};
+use common::{AES_KEY, PASSWORD, call, call_with, first_admin, init_admin};
 
 const SECRET: &str = common::SECRET;
 
@@ -31,62 +31,6 @@ fn add_account(base: &str, admin: &str, appid: &str, name: &str, kind: &str, emu
                     "api_base": emulator_url})),
     );
     assert_eq!(status, 201, "{answer}");
-}
-
-/// One call: (status, JSON body or Null).
-fn call(
-    base: &str,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let bearer = token.map(|t| format!("Bearer {t}"));
-    let headers: Vec<(&str, &str)> = bearer
-        .iter()
-        .map(|b| ("authorization", b.as_str()))
-        .collect();
-    let (status, _, body) = call_with(base, method, path, &headers, body);
-    (status, body)
-}
-
-/// One call with `headers`: (status, the answer's headers, JSON body or Null).
-fn call_with(
-    base: &str,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<Value>,
-) -> (u16, reqwest::header::HeaderMap, Value) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        // A hung server fails the test instead of stalling it.
-        let client = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(30))
-            .build()
-            .expect("client");
-        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut request = client.request(method, format!("{base}{path}"));
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("request");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let text = response.text().await.expect("body");
-        (
-            status,
-            headers,
-            serde_json::from_str(&text).unwrap_or(Value::Null),
-        )
-    })
 }
 
 /// Access tokens the emulator has handed out.

@@ -52,11 +52,17 @@ impl Drop for Proc {
 /// Starts `wxmass ARGS` (with the emulator's account in the environment, and
 /// `home` as WXMASS_HOME if given) and returns the URL its first line names.
 pub fn spawn(home: Option<&Path>, args: &[&str]) -> (Proc, String) {
+    spawn_env(home, args, &[])
+}
+
+/// [`spawn`] with more environment variables.
+pub fn spawn_env(home: Option<&Path>, args: &[&str], env: &[(&str, &str)]) -> (Proc, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_wxmass"));
     cmd.args(args)
         .env_clear()
         .env("WXMASS_APPID", APPID)
-        .env("WXMASS_SECRET", SECRET);
+        .env("WXMASS_SECRET", SECRET)
+        .envs(env.iter().copied());
     if let Some(home) = home {
         cmd.env("WXMASS_HOME", home);
     }
@@ -227,4 +233,60 @@ pub fn picture(path: &Path, rgb: [u8; 3]) {
         .write_to(&mut std::io::Cursor::new(&mut out), format)
         .expect("encode");
     std::fs::write(path, out).expect("write picture");
+}
+
+/// One call: (status, JSON body or Null).
+pub fn call(
+    base: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let bearer = token.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = bearer
+        .iter()
+        .map(|b| ("authorization", b.as_str()))
+        .collect();
+    let (status, _, body) = call_with(base, method, path, &headers, body);
+    (status, body)
+}
+
+/// One call with `headers`: (status, the answer's headers, JSON body or Null).
+pub fn call_with(
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        // A hung server fails the test instead of stalling it.
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .expect("client");
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = client.request(method, format!("{base}{path}"));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        (
+            status,
+            headers,
+            serde_json::from_str(&text).unwrap_or(Value::Null),
+        )
+    })
 }
