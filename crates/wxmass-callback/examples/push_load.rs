@@ -6,10 +6,15 @@
 //!
 //! ```text
 //! cargo run --release -p wxmass-callback --example push_load -- \
-//!     URL TOKEN ENCODING_AES_KEY APPID PUSHES CONNECTIONS
+//!     URL TOKEN ENCODING_AES_KEY APPID PUSHES CONNECTIONS [ACCOUNTS_FILE]
 //! ```
 //! `bench/serve-ingest.sh` runs it against `wxmass serve` and against a
 //! Python receiver, with the fixture's token, key and appid.
+//!
+//! URL's path is where the pushes go (`/` when none). With ACCOUNTS_FILE
+//! (lines `APPID ORIGINAL_ID`), the pushes go round the accounts, each to
+//! the path with `$APPID$` replaced and naming the account's original id:
+//! a third-party platform's message URL (`bench/platform.sh`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -25,26 +30,51 @@ use wxmass_callback::signature;
 mod fixture;
 
 fn usage() -> ! {
-    eprintln!("usage: push_load URL TOKEN ENCODING_AES_KEY APPID PUSHES CONNECTIONS");
+    eprintln!(
+        "usage: push_load URL TOKEN ENCODING_AES_KEY APPID PUSHES CONNECTIONS [ACCOUNTS_FILE]"
+    );
     std::process::exit(2)
 }
 
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [url, token, key, appid, pushes, connections] = args.as_slice() else {
-        usage()
+    let (url, token, key, appid, pushes, connections, accounts_file) = match args.as_slice() {
+        [url, token, key, appid, pushes, connections] => {
+            (url, token, key, appid, pushes, connections, None)
+        }
+        [url, token, key, appid, pushes, connections, file] => {
+            (url, token, key, appid, pushes, connections, Some(file))
+        }
+        _ => usage(),
     };
     let (Ok(pushes), Ok(connections)) = (pushes.parse::<usize>(), connections.parse::<usize>())
     else {
         usage()
     };
-    let Some(addr) = url
-        .strip_prefix("http://")
-        .map(|rest| rest.trim_end_matches('/').to_owned())
-    else {
+    let Some(rest) = url.strip_prefix("http://") else {
         usage()
     };
+    let (addr, path) = match rest.split_once('/') {
+        Some((addr, path)) => (addr.to_owned(), format!("/{path}")),
+        None => (rest.to_owned(), "/".to_owned()),
+    };
+    // (path, original id) of each account the pushes go round.
+    let accounts: Vec<(String, String)> = match accounts_file {
+        None => vec![(path.clone(), "gh_4d00ed8d6399".to_owned())],
+        Some(file) => std::fs::read_to_string(file)
+            .unwrap_or_else(|e| {
+                eprintln!("{file}: {e}");
+                std::process::exit(2)
+            })
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .map(|(appid, gh)| (path.replace("$APPID$", appid), gh.trim().to_owned()))
+            .collect(),
+    };
+    if accounts.is_empty() {
+        usage()
+    }
     let Ok(key) = AesKey::from_encoding_aes_key(key) else {
         usage()
     };
@@ -66,10 +96,15 @@ async fn main() {
                 &format!("<MsgID>{msg_id}</MsgID>"),
             );
             let nonce = format!("{}", 1_000_000_000u64 + i as u64);
+            let (path, original_id) = &accounts[i % accounts.len()];
+            let xml = xml.replace(
+                "<ToUserName><![CDATA[gh_4d00ed8d6399]]></ToUserName>",
+                &format!("<ToUserName><![CDATA[{original_id}]]></ToUserName>"),
+            );
             let sealed = Sealed::sign(token, crypto.encrypt(&xml), &timestamp, &nonce);
-            let body = sealed.to_push_xml("gh_4d00ed8d6399");
+            let body = sealed.to_push_xml(original_id);
             format!(
-                "POST /?signature={}&timestamp={timestamp}&nonce={nonce}&openid=o1&encrypt_type=aes&msg_signature={} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{body}",
+                "POST {path}?signature={}&timestamp={timestamp}&nonce={nonce}&openid=o1&encrypt_type=aes&msg_signature={} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{body}",
                 signature::url_signature(token, &timestamp, &nonce),
                 sealed.msg_signature,
                 body.len()

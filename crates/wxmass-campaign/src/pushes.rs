@@ -274,7 +274,7 @@ impl PushRecorder for JournalRecorder {
 }
 
 /// The writer: waits for one request, takes all that are waiting with it,
-/// commits each account's together, then answers each.
+/// commits them together, then answers each.
 async fn write_groups(journal: &dyn Store, mut queue: mpsc::Receiver<Pending>) {
     let mut last_prune = beijing::now();
     while let Some(first) = queue.recv().await {
@@ -285,52 +285,62 @@ async fn write_groups(journal: &dyn Store, mut queue: mpsc::Receiver<Pending>) {
                 Err(_) => break,
             }
         }
-        while !group.is_empty() {
-            let appid = group[0].appid.clone();
-            let (mine, rest): (Vec<Pending>, Vec<Pending>) =
-                group.into_iter().partition(|p| p.appid == appid);
-            group = rest;
-            let publishes: Vec<PublishReport> =
-                mine.iter().filter_map(|p| p.publish.clone()).collect();
-            let notices: Vec<NoticeReport> = mine.iter().filter_map(|p| p.notice.clone()).collect();
-            let learnt: Vec<Learnt> = mine.iter().flat_map(|p| p.learnt.clone()).collect();
-            let (received, waiting): (Vec<Received>, Vec<_>) =
-                mine.into_iter().map(|p| (p.received, p.done)).unzip();
-            // Publish reports first: a crash between the two leaves a
-            // request not marked seen, whose retry is then a duplicate.
-            let recorded = async {
-                let published = if publishes.is_empty() {
-                    Vec::new()
-                } else {
-                    journal
-                        .record_publish_reports(&appid, &publishes, beijing::now())
-                        .await?
-                };
+        // Each account's publish and template reports and what its pushes
+        // say of reaching followers (few), then every request of the group
+        // in one transaction: one commit however many accounts it serves
+        // (a platform's pushes go round thousands).
+        let recorded = async {
+            let mut published = Vec::new();
+            let mut appids: Vec<&str> = group.iter().map(|p| p.appid.as_str()).collect();
+            appids.sort_unstable();
+            appids.dedup();
+            for appid in appids {
+                let mine = || group.iter().filter(move |p| p.appid == appid);
+                let publishes: Vec<PublishReport> =
+                    mine().filter_map(|p| p.publish.clone()).collect();
+                let notices: Vec<NoticeReport> = mine().filter_map(|p| p.notice.clone()).collect();
+                let learnt: Vec<Learnt> = mine().flat_map(|p| p.learnt.clone()).collect();
+                // Publish reports first: a crash between the two leaves a
+                // request not marked seen, whose retry is then a duplicate.
+                if !publishes.is_empty() {
+                    let outcomes = journal
+                        .record_publish_reports(appid, &publishes, beijing::now())
+                        .await?;
+                    published.push((publishes, outcomes));
+                }
                 if !notices.is_empty() {
                     journal
-                        .record_notice_reports(&appid, &notices, beijing::now())
+                        .record_notice_reports(appid, &notices, beijing::now())
                         .await?;
                 }
-                journal.record_reach(&appid, &learnt).await?;
-                let outcomes = journal.record_received(&appid, &received).await?;
-                Ok::<_, crate::Error>((published, outcomes))
-            };
-            match recorded.await {
-                Ok((published, outcomes)) => {
-                    metrics::counter!("wxmass_pushes_recorded_total")
-                        .increment(outcomes.len() as u64);
-                    log_reports(&received, &outcomes);
-                    log_publishes(&publishes, &published);
-                    for done in waiting {
-                        let _ = done.send(Ok(()));
-                    }
+                journal.record_reach(appid, &learnt).await?;
+            }
+            let received: Vec<(&str, Option<JobReport>, crate::SeenRequest)> = group
+                .iter()
+                .map(|p| (p.appid.as_str(), p.received.0.clone(), p.received.1.clone()))
+                .collect();
+            let outcomes = journal.record_received(&received).await?;
+            Ok::<_, crate::Error>((published, outcomes))
+        }
+        .await;
+        let (received, waiting): (Vec<Received>, Vec<_>) =
+            group.into_iter().map(|p| (p.received, p.done)).unzip();
+        match recorded {
+            Ok((published, outcomes)) => {
+                metrics::counter!("wxmass_pushes_recorded_total").increment(outcomes.len() as u64);
+                log_reports(&received, &outcomes);
+                for (publishes, outcomes) in &published {
+                    log_publishes(publishes, outcomes);
                 }
-                Err(error) => {
-                    let reason = format!("{error:#}");
-                    tracing::error!(error = %reason, "pushes not recorded; WeChat will retry them");
-                    for done in waiting {
-                        let _ = done.send(Err(RecordError::Store(reason.clone())));
-                    }
+                for done in waiting {
+                    let _ = done.send(Ok(()));
+                }
+            }
+            Err(error) => {
+                let reason = format!("{error:#}");
+                tracing::error!(error = %reason, "pushes not recorded; WeChat will retry them");
+                for done in waiting {
+                    let _ = done.send(Err(RecordError::Store(reason.clone())));
                 }
             }
         }

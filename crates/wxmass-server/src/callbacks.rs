@@ -88,7 +88,7 @@ impl Callbacks {
             }
         };
         let seen = journal
-            .seen_requests(beijing::now())
+            .seen_requests_of(Some(appid), beijing::now())
             .await
             .map_err(|e| e.to_string())?;
         let router =
@@ -107,7 +107,7 @@ impl Callbacks {
         let platform = state.platform().ok_or("this server is not a platform")?;
         let seen = state
             .journal()
-            .seen_requests(beijing::now())
+            .seen_requests_of(Some(platform.appid()), beijing::now())
             .await
             .map_err(|e| e.to_string())?;
         let recorder = crate::platform::EventRecorder::new(

@@ -342,17 +342,20 @@ pub trait BatchStore: Send + Sync {
 /// What the push receiver accepted: job reports and the replay guard.
 #[async_trait]
 pub trait PushStore: Send + Sync {
-    /// Records what the receiver accepted for `appid`, all in one
-    /// transaction: each request for the replay guard, each report once per
-    /// (appid, msg_id). A report for a job recorded before is a duplicate
-    /// when it says the same, and a conflict, kept apart, when it does not.
+    /// Records what the receivers accepted, each for its account, all in
+    /// one transaction (pushes of many accounts share one commit): each
+    /// request for the replay guard, each report once per (appid, msg_id).
+    /// A report for a job recorded before is a duplicate when it says the
+    /// same, and a conflict, kept apart, when it does not.
     async fn record_received(
         &self,
-        appid: &str,
-        received: &[(Option<JobReport>, SeenRequest)],
+        received: &[(&str, Option<JobReport>, SeenRequest)],
     ) -> Result<Vec<Recorded>>;
     /// The callback requests whose timestamp window is still open at `now`.
     async fn seen_requests(&self, now: i64) -> Result<Vec<SeenRequest>>;
+    /// The same, of `appid`'s receiver (and those recorded before requests
+    /// named their account); `None`: every account's.
+    async fn seen_requests_of(&self, appid: Option<&str>, now: i64) -> Result<Vec<SeenRequest>>;
     /// Forgets requests whose window closed before `now`.
     async fn prune_seen_requests(&self, now: i64) -> Result<usize>;
     /// Reports that no batch knows (yet), and reports that contradict the

@@ -97,6 +97,7 @@ async fn a_batch_settled_by_mass_get_without_a_report_is_not_counted_delivered()
     let received: Vec<_> = (0..2)
         .map(|i| {
             (
+                APPID,
                 Some(JobReport {
                     msg_id: 9000 + i,
                     report: report(2),
@@ -111,10 +112,7 @@ async fn a_batch_settled_by_mass_get_without_a_report_is_not_counted_delivered()
             )
         })
         .collect();
-    store
-        .record_received(APPID, &received)
-        .await
-        .expect("reports");
+    store.record_received(&received).await.expect("reports");
 
     let (status, c) = app
         .call("GET", "/api/v1/campaigns/news", Some(&admin), None)

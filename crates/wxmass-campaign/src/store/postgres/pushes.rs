@@ -13,15 +13,14 @@ impl PushStore for PgStore {
     /// transaction, stamped with the database's clock.
     async fn record_received(
         &self,
-        appid: &str,
-        received: &[(Option<JobReport>, SeenRequest)],
+        received: &[(&str, Option<JobReport>, SeenRequest)],
     ) -> Result<Vec<Recorded>> {
         self.with(async |c| {
             let tx = c.transaction().await?;
             let seen = tx
                 .prepare(
-                    "INSERT INTO wxmass_seen_requests (timestamp, nonce, content, expires_at)
-                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    "INSERT INTO wxmass_seen_requests (timestamp, nonce, content, expires_at, appid)
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
                 )
                 .await?;
             let insert = tx
@@ -46,9 +45,9 @@ impl PushStore for PgStore {
                 ))
                 .await?;
             let mut outcomes = Vec::with_capacity(received.len());
-            for (job, q) in received {
+            for &(appid, ref job, ref q) in received {
                 let content = &q.content[..];
-                tx.execute(&seen, &[&q.timestamp, &q.nonce, &content, &q.expires_at])
+                tx.execute(&seen, &[&q.timestamp, &q.nonce, &content, &q.expires_at, &appid])
                     .await?;
                 let Some(job) = job else {
                     outcomes.push(Recorded::NoReport);
@@ -93,11 +92,19 @@ impl PushStore for PgStore {
         .await
     }
     async fn seen_requests(&self, now: i64) -> Result<Vec<SeenRequest>> {
+        self.seen_requests_of(None, now).await
+    }
+
+    async fn seen_requests_of(&self, appid: Option<&str>, now: i64) -> Result<Vec<SeenRequest>> {
         let rows = self
             .with(async |c| {
                 c.query(
-                    &c.prepare_cached("SELECT timestamp, nonce, content, expires_at FROM wxmass_seen_requests WHERE expires_at >= $1").await?,
-                    &[&now],
+                    &c.prepare_cached(
+                        "SELECT timestamp, nonce, content, expires_at FROM wxmass_seen_requests
+                         WHERE expires_at >= $1 AND ($2::TEXT IS NULL OR appid = $2 OR appid IS NULL)",
+                    )
+                    .await?,
+                    &[&now, &appid],
                 )
                 .await
             })
@@ -112,6 +119,7 @@ impl PushStore for PgStore {
             })
             .collect())
     }
+
     async fn prune_seen_requests(&self, now: i64) -> Result<usize> {
         let n = self
             .with(async |c| {

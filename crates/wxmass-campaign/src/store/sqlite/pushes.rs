@@ -18,8 +18,7 @@ impl PushStore for SqliteStore {
     /// conflict, kept apart, when it does not.
     async fn record_received(
         &self,
-        appid: &str,
-        received: &[(Option<JobReport>, SeenRequest)],
+        received: &[(&str, Option<JobReport>, SeenRequest)],
     ) -> Result<Vec<Recorded>> {
         let mut conn = self.conn();
         let at = beijing::now();
@@ -27,7 +26,7 @@ impl PushStore for SqliteStore {
         let mut outcomes = Vec::with_capacity(received.len());
         {
             let mut seen = tx.prepare_cached(
-                "INSERT OR IGNORE INTO wxmass_seen_requests (timestamp, nonce, content, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT OR IGNORE INTO wxmass_seen_requests (timestamp, nonce, content, expires_at, appid) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
             let mut insert = tx.prepare_cached(
                 "INSERT OR IGNORE INTO wxmass_pushes (appid, msg_id, status, total_count, filter_count, sent_count,
@@ -44,8 +43,14 @@ impl PushStore for SqliteStore {
             let mut conflict = tx.prepare_cached(
                 "INSERT INTO wxmass_push_conflicts (appid, msg_id, event, received_at) VALUES (?1, ?2, ?3, ?4)",
             )?;
-            for (job, q) in received {
-                seen.execute(params![q.timestamp, q.nonce, &q.content[..], q.expires_at])?;
+            for &(appid, ref job, ref q) in received {
+                seen.execute(params![
+                    q.timestamp,
+                    q.nonce,
+                    &q.content[..],
+                    q.expires_at,
+                    appid
+                ])?;
                 let Some(job) = job else {
                     outcomes.push(Recorded::NoReport);
                     continue;
@@ -87,11 +92,16 @@ impl PushStore for SqliteStore {
 
     /// The callback requests whose timestamp window is still open at `now`.
     async fn seen_requests(&self, now: i64) -> Result<Vec<SeenRequest>> {
+        self.seen_requests_of(None, now).await
+    }
+
+    async fn seen_requests_of(&self, appid: Option<&str>, now: i64) -> Result<Vec<SeenRequest>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT timestamp, nonce, content, expires_at FROM wxmass_seen_requests WHERE expires_at >= ?1",
+            "SELECT timestamp, nonce, content, expires_at FROM wxmass_seen_requests
+             WHERE expires_at >= ?1 AND (?2 IS NULL OR appid = ?2 OR appid IS NULL)",
         )?;
-        let rows = stmt.query_map(params![now], |r| {
+        let rows = stmt.query_map(params![now, appid], |r| {
             let content: Vec<u8> = r.get(2)?;
             Ok(SeenRequest {
                 timestamp: r.get(0)?,
