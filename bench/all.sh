@@ -10,7 +10,7 @@ trap 'rm -f "$log"' EXIT
 if [ -n "${QUICK:-}" ]; then
   export SIZES="${SIZES:-10000}" FOLLOWERS="${FOLLOWERS:-10000}" CALLS="${CALLS:-200}" WECHATPY_FOLLOWERS="${WECHATPY_FOLLOWERS:-2000}"
 fi
-for bench in callback-vs-wechatpy serve-ingest client-vs-peers token-storm campaign-scale fanout worker-throughput server-api emulator-scale; do
+for bench in callback-vs-wechatpy serve-ingest client-vs-peers token-storm campaign-scale fanout worker-throughput server-api platform emulator-scale; do
   echo "== $bench" >&2
   "bench/$bench.sh" | tee -a "$log" | grep -v '^RESULT ' >&2
 done

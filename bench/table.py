@@ -76,6 +76,13 @@ for r in results:
             row(f"fan-out, {n:,} followers, {name}: peak RSS (MB); store (bytes a recipient)",
                 f"{o['peak_rss_mb']:.1f}; {o['store_bytes_per_recipient']:.1f}", f"wechatpy {py['peak_rss_mb']:.1f} MB", "",
                 "< 64 MB; <= 64 B at 1M", o["peak_rss_mb"] < 64 and (n < 1_000_000 or o["store_bytes_per_recipient"] <= 64))
+    elif b == "platform":
+        n, ratio = r["accounts"], r["platform_pushes_per_sec"] / r["own_pushes_per_sec"]
+        row(f"platform: /platform/callback/{{appid}} round {n:,} accounts vs one account's /callback (pushes/s)",
+            f"{r['platform_pushes_per_sec']:,.0f}", f"one account {r['own_pushes_per_sec']:,.0f}", f"{ratio:.2f}",
+            ">= 0.9", ratio >= 0.9)
+        row(f"platform: {n:,} accounts idle: RSS (MB); CPU idle; CPU a day of refreshes",
+            f"{r['rss_mb']:.1f}; {r['idle_cpu_pct']:.2f}%; {r['day_cpu_s']:.1f} s", "", "", "", None)
     elif b == "emulator":
         if "mass_get" in r:
             row("emulator: mass/get requests/s, 64 connections", f"{r['mass_get']:,.0f}", "", "", "above every client figure", None)
