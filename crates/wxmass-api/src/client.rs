@@ -10,12 +10,9 @@ use rand::RngExt as _;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use crate::api::component::Component;
 use crate::error::{Errcode, Error, Reaction, Result, split_rid};
 use crate::secret::Secret;
-use crate::token::{
-    CachedToken, MemoryStore, RefreshTokens, StoredRefreshTokens, TokenStore, now_ms,
-};
+use crate::token::{CachedToken, MemoryStore, RefreshTokens, StoreFuture, TokenStore, now_ms};
 
 /// The hosts of wechat-api.md §18, in failover order.
 pub const DEFAULT_HOSTS: [&str; 5] = [
@@ -73,15 +70,15 @@ impl RetryPolicy {
 /// Builds a [`Client`].
 #[derive(Debug)]
 pub struct ClientBuilder {
-    appid: String,
-    secret: Secret,
+    pub(crate) appid: String,
+    pub(crate) secret: Secret,
     hosts: Vec<String>,
     timeout: Duration,
     connect_timeout: Duration,
     token_mode: TokenMode,
     retry: RetryPolicy,
-    store: Option<Arc<dyn TokenStore>>,
-    refresh_tokens: Option<Arc<dyn RefreshTokens>>,
+    pub(crate) store: Option<Arc<dyn TokenStore>>,
+    pub(crate) refresh_tokens: Option<Arc<dyn RefreshTokens>>,
     refresh_ahead: Duration,
     clock: Option<NowFn>,
 }
@@ -181,26 +178,7 @@ impl ClientBuilder {
         self.build_with(credential)
     }
 
-    /// Builds the client of a third-party platform from its component
-    /// appid and secret (the builder's `appid` and `secret`): see
-    /// [`Component`]. Token mode does not apply.
-    pub fn build_component(mut self) -> Result<Component> {
-        let store = self
-            .store
-            .get_or_insert_with(|| Arc::new(MemoryStore::new()))
-            .clone();
-        let refresh_tokens = self
-            .refresh_tokens
-            .take()
-            .unwrap_or_else(|| Arc::new(StoredRefreshTokens::new(store, self.appid.clone())));
-        let credential = Credential::Component {
-            secret: self.secret.clone(),
-            refresh_tokens,
-        };
-        Ok(Component::new(self.build_with(credential)?))
-    }
-
-    fn build_with(self, credential: Credential) -> Result<Client> {
+    pub(crate) fn build_with(self, credential: Credential) -> Result<Client> {
         if self.appid.trim().is_empty() {
             return Err(Error::Invalid(
                 "appid is empty; it is the account's AppID (wx...)".into(),
@@ -258,16 +236,19 @@ impl ClientBuilder {
 pub(crate) enum Credential {
     /// The account's own AppSecret (`stable_token` or `token`).
     Account { secret: Secret, mode: TokenMode },
-    /// A third-party platform's component secret: its token comes from
-    /// `api_component_token` with the latest ticket, and goes in the
-    /// `component_access_token` parameter.
-    Component {
-        secret: Secret,
-        refresh_tokens: Arc<dyn RefreshTokens>,
-    },
-    /// An account that authorised a platform: its token comes from
-    /// `api_authorizer_token` with the account's refresh token.
-    Authorizer { component: Component },
+    /// Elsewhere: a third-party platform's token, or an authorised
+    /// account's ([`crate::api::component`]).
+    Source(Arc<dyn TokenSource>),
+}
+
+/// A token that does not come from the account's own AppSecret.
+pub(crate) trait TokenSource: Send + Sync + 'static {
+    /// Fetches a new one for `client` (no cache involved).
+    fn fetch<'a>(&'a self, client: &'a Client) -> StoreFuture<'a, CachedToken>;
+    /// What kind it is, in the store's key (`component`, ...).
+    fn kind(&self) -> String;
+    /// The query parameter it goes in.
+    fn param(&self) -> &'static str;
 }
 
 impl std::fmt::Debug for Credential {
@@ -275,8 +256,7 @@ impl std::fmt::Debug for Credential {
         // Never the secret.
         f.write_str(match self {
             Credential::Account { .. } => "Account",
-            Credential::Component { .. } => "Component",
-            Credential::Authorizer { .. } => "Authorizer",
+            Credential::Source(_) => "Source",
         })
     }
 }
@@ -295,18 +275,15 @@ impl Credential {
                 mode: TokenMode::Classic,
                 ..
             } => format!("wxmass:token:{appid}:classic"),
-            Credential::Component { .. } => format!("wxmass:token:{appid}:component"),
-            Credential::Authorizer { component } => {
-                format!("wxmass:token:{appid}:authorizer:{}", component.appid())
-            }
+            Credential::Source(source) => format!("wxmass:token:{appid}:{}", source.kind()),
         }
     }
 
     /// The query parameter the token travels in.
     fn token_param(&self) -> &'static str {
         match self {
-            Credential::Component { .. } => "component_access_token",
-            _ => "access_token",
+            Credential::Source(source) => source.param(),
+            Credential::Account { .. } => "access_token",
         }
     }
 }
@@ -473,11 +450,11 @@ impl Client {
         Ok(token)
     }
 
-    /// A client for `appid`, an account that authorised the platform this
-    /// client is for: it shares this client's connections, hosts, retry
-    /// policy and token store.
-    pub(crate) fn for_authorizer(&self, component: Component, appid: &str) -> Client {
-        let credential = Credential::Authorizer { component };
+    /// A client for `appid` whose token comes from `source` (an account
+    /// that authorised the platform this client is for): it shares this
+    /// client's connections, hosts, retry policy, clock and token store.
+    pub(crate) fn sharing(&self, source: Arc<dyn TokenSource>, appid: &str) -> Client {
+        let credential = Credential::Source(source);
         let tokens = &self.inner.tokens;
         Client {
             inner: Arc::new(Inner {
@@ -496,25 +473,9 @@ impl Client {
         }
     }
 
-    /// A platform's component secret (`None` for other clients).
-    pub(crate) fn component_secret(&self) -> Option<&Secret> {
-        match &self.inner.credential {
-            Credential::Component { secret, .. } => Some(secret),
-            _ => None,
-        }
-    }
-
     /// The store tokens are shared through.
     pub(crate) fn token_store(&self) -> &Arc<dyn TokenStore> {
         &self.inner.tokens.store
-    }
-
-    /// A platform's store of refresh tokens (`None` for other clients).
-    pub(crate) fn refresh_tokens(&self) -> Option<&Arc<dyn RefreshTokens>> {
-        match &self.inner.credential {
-            Credential::Component { refresh_tokens, .. } => Some(refresh_tokens),
-            _ => None,
-        }
     }
 
     /// Keeps `token`, which an answer carried unasked (`api_query_auth`
@@ -742,13 +703,7 @@ impl Client {
         let inner = &self.inner;
         let (secret, mode) = match &inner.credential {
             Credential::Account { secret, mode } => (secret, *mode),
-            Credential::Component { secret, .. } => {
-                let component = Component::new(self.clone());
-                return Box::pin(component.fetch_token(secret)).await;
-            }
-            Credential::Authorizer { component } => {
-                return Box::pin(component.fetch_authorizer_token(&inner.appid)).await;
-            }
+            Credential::Source(source) => return Box::pin(source.fetch(self)).await,
         };
         let call = match mode {
             TokenMode::Classic => Call {

@@ -4,10 +4,16 @@
 
 use std::collections::HashMap;
 
-use bytes::Bytes;
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::header;
 use serde_json::Value;
 
 use crate::error::{WxError, WxResult};
+
+/// Largest body read; uploads above their type's limit get that type's
+/// errcode, anything above this gets 45001.
+pub const MAX_BODY_BYTES: usize = 24 * 1024 * 1024;
 
 /// A file part of a multipart upload.
 #[derive(Debug, Clone)]
@@ -103,4 +109,64 @@ pub fn flag(v: &Value, name: &str) -> WxResult<bool> {
         Some(Value::Bool(b)) => Ok(*b),
         _ => Ok(int_field(v, name, 47001)? != 0),
     }
+}
+
+impl Call {
+    /// Reads a request: its query, and its body (multipart parts apart),
+    /// at most [`MAX_BODY_BYTES`] (45001 beyond).
+    pub async fn read(request: Request) -> WxResult<Call> {
+        let query = request
+            .uri()
+            .query()
+            .map(|q| {
+                url_pairs(q)
+                    .into_iter()
+                    .collect::<HashMap<String, String>>()
+            })
+            .unwrap_or_default();
+        let is_multipart = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        let (parts, body) = request.into_parts();
+        let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
+            .await
+            .map_err(|_| WxError::new(45001))?;
+        let mut call = Call {
+            query,
+            body: Bytes::new(),
+            parts: Vec::new(),
+        };
+        if is_multipart {
+            let request = Request::from_parts(parts, Body::from(body));
+            let mut multipart = Multipart::from_request(request, &())
+                .await
+                .map_err(|_| WxError::new(41005))?;
+            while let Some(field) = multipart
+                .next_field()
+                .await
+                .map_err(|_| WxError::new(41005))?
+            {
+                let name = field.name().unwrap_or_default().to_owned();
+                let file_name = field.file_name().map(str::to_owned);
+                let data = field.bytes().await.map_err(|_| WxError::new(41005))?;
+                call.parts.push(Part {
+                    name,
+                    file_name,
+                    data,
+                });
+            }
+        } else {
+            call.body = body;
+        }
+        Ok(call)
+    }
+}
+
+/// Decodes `a=1&b=%E4%B8%AD` into pairs; `+` is a space.
+pub fn url_pairs(query: &str) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
 }

@@ -112,7 +112,7 @@ pub struct EmulatorConfig {
     pub sealed_for: Option<String>,
     /// A whole open platform beside the account, with accounts of its own
     /// to authorise it (see [`crate::platform`]).
-    pub platform: Option<crate::platform::PlatformConfig>,
+    pub platform: Option<PlatformConfig>,
 }
 
 /// The AppID used when none is given.
@@ -153,4 +153,26 @@ impl EmulatorConfig {
             crate::ids::fnv1a(self.appid.as_bytes()) & 0xffff_ffff_ffff
         )
     }
+}
+
+/// The platform's settings.
+#[derive(Debug, Clone)]
+pub struct PlatformConfig {
+    /// The component appid.
+    pub component_appid: String,
+    /// The component secret.
+    pub component_secret: String,
+    /// The message token (3–32 letters or digits).
+    pub token: String,
+    /// The 43-character EncodingAESKey.
+    pub aes_key: String,
+    /// The authorization event URL: tickets and authorisation changes.
+    pub event_url: Option<String>,
+    /// The message & event URL, `$APPID$` standing for the account.
+    pub message_url: Option<String>,
+    /// Accounts that may authorise the platform (besides the five release
+    /// test accounts).
+    pub accounts: u32,
+    /// Followers of each.
+    pub followers: u32,
 }

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequest, Multipart, Request, State};
-use axum::http::{Method, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rand::RngExt as _;
 use serde::{Deserialize, Serialize};
@@ -19,12 +19,10 @@ use crate::api::{
     comments, custom, datacube, mass, media, news, publish, quota, subscribe, tags, templates,
     token, users,
 };
-use crate::call::{Call, Part};
+use crate::call::Call;
 use crate::error::{WxError, WxResult};
 
-/// Largest body read; uploads above their type's limit get that type's
-/// errcode, anything above this gets 45001.
-pub const MAX_BODY_BYTES: usize = 24 * 1024 * 1024;
+pub use crate::call::{MAX_BODY_BYTES, url_pairs};
 
 type JsonHandler = fn(&Emulator, &Call) -> WxResult<serde_json::Value>;
 type RawHandler = fn(&Emulator, &Call) -> WxResult<Response>;
@@ -316,7 +314,7 @@ async fn handle(
             43002
         }));
     }
-    let call = read_call(request).await?;
+    let call = Call::read(request).await?;
     if route.needs_token && !token_checked {
         let now_ms = emulator.clock.now_ms();
         let mut account = emulator.account();
@@ -329,60 +327,4 @@ async fn handle(
         Handler::Json(h) => h(emulator, &call).map(|v| axum::Json(v).into_response()),
         Handler::Raw(h) => h(emulator, &call),
     }
-}
-
-pub(crate) async fn read_call(request: Request) -> WxResult<Call> {
-    let query = request
-        .uri()
-        .query()
-        .map(|q| {
-            url_pairs(q)
-                .into_iter()
-                .collect::<HashMap<String, String>>()
-        })
-        .unwrap_or_default();
-    let is_multipart = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| WxError::new(45001))?;
-    let mut call = Call {
-        query,
-        body: Bytes::new(),
-        parts: Vec::new(),
-    };
-    if is_multipart {
-        let request = Request::from_parts(parts, Body::from(body));
-        let mut multipart = Multipart::from_request(request, &())
-            .await
-            .map_err(|_| WxError::new(41005))?;
-        while let Some(field) = multipart
-            .next_field()
-            .await
-            .map_err(|_| WxError::new(41005))?
-        {
-            let name = field.name().unwrap_or_default().to_owned();
-            let file_name = field.file_name().map(str::to_owned);
-            let data = field.bytes().await.map_err(|_| WxError::new(41005))?;
-            call.parts.push(Part {
-                name,
-                file_name,
-                data,
-            });
-        }
-    } else {
-        call.body = body;
-    }
-    Ok(call)
-}
-
-/// Decodes `a=1&b=%E4%B8%AD` into pairs; `+` is a space.
-pub fn url_pairs(query: &str) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(query.as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
 }

@@ -38,6 +38,7 @@ use wxmass_callback::xml::write_cdata_element;
 
 use crate::call::{Call, int_field, str_field};
 use crate::clock::{Clock, wall_ms};
+pub use crate::config::PlatformConfig;
 use crate::config::{CallbackMode, CallbackTarget, EmulatorConfig};
 use crate::error::{WxError, WxResult, ok};
 use crate::push::{ATTEMPTS, PushAttempt, REPLY_TIMEOUT, SealedPush};
@@ -65,28 +66,6 @@ pub const RELEASE_TEST_ACCOUNTS: [(&str, &str); 5] = [
 /// The permission sets an admin grants when the scan does not say: every
 /// one a sender needs (§1.8).
 pub const ALL_SETS: [u32; 7] = [1, 2, 3, 6, 7, 11, 89];
-
-/// The platform's settings.
-#[derive(Debug, Clone)]
-pub struct PlatformConfig {
-    /// The component appid.
-    pub component_appid: String,
-    /// The component secret.
-    pub component_secret: String,
-    /// The message token (3–32 letters or digits).
-    pub token: String,
-    /// The 43-character EncodingAESKey.
-    pub aes_key: String,
-    /// The authorization event URL: tickets and authorisation changes.
-    pub event_url: Option<String>,
-    /// The message & event URL, `$APPID$` standing for the account.
-    pub message_url: Option<String>,
-    /// Accounts that may authorise the platform (besides the five release
-    /// test accounts).
-    pub accounts: u32,
-    /// Followers of each.
-    pub followers: u32,
-}
 
 /// The platform the emulator was started with.
 #[derive(Debug)]
@@ -760,7 +739,7 @@ pub async fn serve(
         if request.method() != Method::POST {
             return Err(WxError::new(43002));
         }
-        let call = crate::http::read_call(request).await?;
+        let call = Call::read(request).await?;
         let now_ms = emulator.clock.now_ms();
         if needs_token {
             platform.check_component_token(&call, now_ms)?;

@@ -35,6 +35,23 @@ pub enum Via {
 pub struct Callbacks {
     writer: PushWriter,
     routers: tokio::sync::RwLock<HashMap<(String, bool), axum::Router>>,
+    /// The platform's keys, when the server is one (`--platform`).
+    platform: std::sync::OnceLock<PlatformKeys>,
+}
+
+/// What a platform's receivers open its accounts' pushes with.
+struct PlatformKeys {
+    component_appid: String,
+    token: String,
+    aes_key: String,
+}
+
+impl std::fmt::Debug for PlatformKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlatformKeys")
+            .field("component_appid", &self.component_appid)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Callbacks {
@@ -43,7 +60,27 @@ impl Callbacks {
         Callbacks {
             writer,
             routers: tokio::sync::RwLock::default(),
+            platform: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Takes the pushes of a platform's accounts on [`Via::Platform`],
+    /// sealed with its token, key and component appid (set once, at start).
+    pub fn serve_platform(&self, component_appid: &str, token: &str, aes_key: &str) {
+        let _ = self.platform.set(PlatformKeys {
+            component_appid: component_appid.to_owned(),
+            token: token.to_owned(),
+            aes_key: aes_key.to_owned(),
+        });
+    }
+
+    /// A recorder of `appid`'s requests through the push writer.
+    pub(crate) fn recorder(
+        &self,
+        appid: &str,
+        seen: &[wxmass_campaign::SeenRequest],
+    ) -> wxmass_campaign::pushes::JournalRecorder {
+        self.writer.recorder(appid, seen)
     }
 
     async fn router_for(
@@ -74,17 +111,25 @@ impl Callbacks {
                     .map_err(|e| e.to_string())?
             }
             Via::Platform => {
-                let Some(platform) = state.platform() else {
+                let Some(keys) = self.platform.get() else {
                     return Ok(None);
                 };
                 let account = journal.account(appid).await.map_err(|e| e.to_string())?;
                 let Some(grant) = account
                     .and_then(|a| a.authorised)
-                    .filter(|g| g.component_appid == platform.appid())
+                    .filter(|g| g.component_appid == keys.component_appid)
                 else {
                     return Ok(None);
                 };
-                platform.receiver(&grant.user_name)?
+                // Pinned: one key seals every account's pushes.
+                wxmass_callback::CallbackConfig::builder(
+                    keys.token.clone(),
+                    keys.component_appid.clone(),
+                )
+                .aes_key(keys.aes_key.clone())
+                .account(grant.user_name)
+                .build()
+                .map_err(|e| e.to_string())?
             }
         };
         let seen = journal
@@ -95,29 +140,6 @@ impl Callbacks {
             wxmass_callback::router_with_recorder(config, self.writer.recorder(appid, &seen));
         let mut routers = self.routers.write().await;
         Ok(Some(routers.entry(key).or_insert(router).clone()))
-    }
-
-    /// The platform's event receiver, whose recorder handles each event
-    /// before recording its request (the replay guard's memory).
-    pub(crate) async fn platform_events(&self, state: &AppState) -> Result<axum::Router, String> {
-        let key = (String::new(), true);
-        if let Some(router) = self.routers.read().await.get(&key) {
-            return Ok(router.clone());
-        }
-        let platform = state.platform().ok_or("this server is not a platform")?;
-        let seen = state
-            .journal()
-            .seen_requests_of(Some(platform.appid()), beijing::now())
-            .await
-            .map_err(|e| e.to_string())?;
-        let recorder = crate::platform::EventRecorder::new(
-            state.clone(),
-            self.writer.recorder(platform.appid(), &seen),
-        );
-        let router =
-            wxmass_callback::router_with_recorder(platform.events_receiver().clone(), recorder);
-        let mut routers = self.routers.write().await;
-        Ok(routers.entry(key).or_insert(router).clone())
     }
 
     /// Forgets `appid`'s receivers: its keys or grant changed.

@@ -111,6 +111,8 @@ impl AppState {
     /// start): `/platform/...` then serve it, and its accounts send.
     pub fn enable_platform(&self, settings: platform::PlatformSettings) -> Result<(), String> {
         let platform = platform::Platform::new(settings, self)?;
+        let (appid, token, aes_key) = platform.keys();
+        self.callbacks().serve_platform(appid, token, aes_key);
         self.0
             .platform
             .set(platform)

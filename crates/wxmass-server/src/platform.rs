@@ -66,6 +66,8 @@ pub struct Platform {
     /// The Beijing day of the last reconcile with WeChat's list (0: none
     /// since start).
     reconciled_day: std::sync::atomic::AtomicI64,
+    /// The event receiver, made on the first event.
+    events_router: tokio::sync::OnceCell<axum::Router>,
 }
 
 impl std::fmt::Debug for Platform {
@@ -176,6 +178,7 @@ impl Platform {
             component,
             events,
             reconciled_day: std::sync::atomic::AtomicI64::new(0),
+            events_router: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -189,21 +192,38 @@ impl Platform {
         &self.settings.component_appid
     }
 
-    /// A receiver of `user_name`'s pushes: the platform's token, key and
-    /// appid, pinned to the account.
-    pub(crate) fn receiver(&self, user_name: &str) -> Result<CallbackConfig, String> {
-        let mut builder =
-            CallbackConfig::builder(self.settings.token.clone(), self.appid().to_owned())
-                .aes_key(self.settings.aes_key.clone());
-        if !user_name.is_empty() {
-            builder = builder.account(user_name);
-        }
-        builder.build().map_err(|e| e.to_string())
-    }
-
     /// The platform's own receiver configuration (its events).
     pub(crate) fn events_receiver(&self) -> &CallbackConfig {
         &self.events
+    }
+
+    /// The receiver of its events, whose recorder handles each before
+    /// recording its request (the replay guard's memory).
+    async fn events_router(&self, state: &AppState) -> Result<axum::Router, String> {
+        self.events_router
+            .get_or_try_init(|| async {
+                let seen = state
+                    .journal()
+                    .seen_requests_of(Some(self.appid()), wxmass_campaign::beijing::now())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let recorder = EventRecorder::new(
+                    state.clone(),
+                    state.callbacks().recorder(self.appid(), &seen),
+                );
+                Ok::<_, String>(wxmass_callback::router_with_recorder(
+                    self.events.clone(),
+                    recorder,
+                ))
+            })
+            .await
+            .cloned()
+    }
+
+    /// The message token, key and appid its accounts' pushes are sealed
+    /// with, for the receivers.
+    pub(crate) fn keys(&self) -> (&str, &str, &str) {
+        (self.appid(), &self.settings.token, &self.settings.aes_key)
     }
 }
 
@@ -501,14 +521,14 @@ pub async fn reconcile(state: &AppState, platform: &Platform) -> Result<(), Stri
 /// platform's receiver (signatures, the replay guard) and its
 /// [`EventRecorder`].
 pub async fn events(State(state): State<AppState>, request: Request) -> Response {
-    if state.platform().is_none() {
+    let Some(platform) = state.platform() else {
         return (
             StatusCode::NOT_FOUND,
             "this server is not a platform (--platform)",
         )
             .into_response();
-    }
-    match state.callbacks().platform_events(&state).await {
+    };
+    match platform.events_router(&state).await {
         Ok(router) => crate::callbacks::to_receiver(router, request).await,
         Err(why) => {
             tracing::error!(error = %why.escape_debug(), "cannot receive the platform's events");

@@ -23,11 +23,13 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::client::{Call, Client, token_of};
+use std::sync::Arc;
+
+use crate::client::{Call, Client, ClientBuilder, Credential, TokenSource, token_of};
 use crate::error::{Errcode, Error, Result};
 use crate::ids::is_appid;
 use crate::secret::Secret;
-use crate::token::{CachedToken, RefreshTokens};
+use crate::token::{CachedToken, MemoryStore, RefreshTokens, StoreFuture, StoredRefreshTokens};
 
 /// Where the admin authorises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,9 +184,118 @@ pub const AUTHORIZER_PAGE: u32 = 500;
 /// let tags = account.tags().list().await?;
 /// # let _ = tags; Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Component {
     client: Client,
+    secret: Secret,
+    refresh_tokens: Arc<dyn RefreshTokens>,
+}
+
+impl std::fmt::Debug for Component {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Component")
+            .field("appid", &self.appid())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// Builds the client of a third-party platform from its component
+    /// appid and secret (the builder's `appid` and `secret`): see
+    /// [`Component`]. Token mode does not apply.
+    pub fn build_component(mut self) -> Result<Component> {
+        let store = self
+            .store
+            .get_or_insert_with(|| Arc::new(MemoryStore::new()))
+            .clone();
+        let refresh_tokens = self
+            .refresh_tokens
+            .take()
+            .unwrap_or_else(|| Arc::new(StoredRefreshTokens::new(store, self.appid.clone())));
+        let secret = self.secret.clone();
+        let source = Arc::new(PlatformToken {
+            secret: secret.clone(),
+        });
+        Ok(Component {
+            client: self.build_with(Credential::Source(source))?,
+            secret,
+            refresh_tokens,
+        })
+    }
+}
+
+/// The platform's own token: `api_component_token` with the latest ticket.
+struct PlatformToken {
+    secret: Secret,
+}
+
+impl TokenSource for PlatformToken {
+    fn fetch<'a>(&'a self, client: &'a Client) -> StoreFuture<'a, CachedToken> {
+        Box::pin(fetch_platform_token(client, &self.secret))
+    }
+
+    fn kind(&self) -> String {
+        "component".into()
+    }
+
+    fn param(&self) -> &'static str {
+        "component_access_token"
+    }
+}
+
+/// An authorised account's token: `api_authorizer_token` with its refresh
+/// token, through the platform.
+struct AuthorizerToken {
+    component: Component,
+}
+
+impl TokenSource for AuthorizerToken {
+    fn fetch<'a>(&'a self, client: &'a Client) -> StoreFuture<'a, CachedToken> {
+        Box::pin(self.component.fetch_authorizer_token(client.appid()))
+    }
+
+    fn kind(&self) -> String {
+        format!("authorizer:{}", self.component.appid())
+    }
+
+    fn param(&self) -> &'static str {
+        "access_token"
+    }
+}
+
+/// The store's key for the platform's ticket.
+fn ticket_key(component_appid: &str) -> String {
+    format!("wxmass:ticket:{component_appid}")
+}
+
+/// `api_component_token` with the ticket `client`'s store keeps.
+async fn fetch_platform_token(client: &Client, secret: &Secret) -> Result<CachedToken> {
+    let ticket = client
+        .token_store()
+        .load(&ticket_key(client.appid()))
+        .await?
+        .ok_or_else(|| {
+            Error::Invalid(
+                "no component_verify_ticket yet: WeChat pushes one every 10 minutes to the \
+                 authorization event URL (api_start_push_ticket asks for one)"
+                    .into(),
+            )
+        })?;
+    let call = Call {
+        needs_token: false,
+        ..Call::post(
+            "/cgi-bin/component/api_component_token",
+            json!({
+                "component_appid": client.appid(),
+                "component_appsecret": secret.expose(),
+                "component_verify_ticket": ticket.token.expose(),
+            }),
+        )
+    };
+    let path = call.path;
+    metrics::counter!("wxmass_component_token_fetches_total").increment(1);
+    let body = client.call(call).await?;
+    token_of(path, &body, "component_access_token", client.now_ms())
 }
 
 /// A pre-auth code, for one [`authorization_url`].
@@ -318,23 +429,17 @@ fn permission_sets(path: &str, func_info: Option<&Value>) -> Result<Vec<u32>> {
 }
 
 impl Component {
-    pub(crate) fn new(client: Client) -> Self {
-        Self { client }
-    }
-
     /// The platform's component appid.
     pub fn appid(&self) -> &str {
         self.client.appid()
     }
 
     fn ticket_key(&self) -> String {
-        format!("wxmass:ticket:{}", self.appid())
+        ticket_key(self.appid())
     }
 
-    fn refresh_tokens(&self) -> Result<&std::sync::Arc<dyn RefreshTokens>> {
-        self.client
-            .refresh_tokens()
-            .ok_or_else(|| Error::Invalid("not a platform's client".into()))
+    fn refresh_tokens(&self) -> Result<&Arc<dyn RefreshTokens>> {
+        Ok(&self.refresh_tokens)
     }
 
     /// Keeps a `component_verify_ticket` WeChat pushed at `create_time`
@@ -372,38 +477,10 @@ impl Component {
         self.client.access_token().await
     }
 
-    /// `api_component_token`: what the token manager calls.
-    pub(crate) async fn fetch_token(&self, secret: &Secret) -> Result<CachedToken> {
-        let ticket = self.ticket().await?.ok_or_else(|| {
-            Error::Invalid(
-                "no component_verify_ticket yet: WeChat pushes one every 10 minutes to the \
-                 authorization event URL (api_start_push_ticket asks for one)"
-                    .into(),
-            )
-        })?;
-        let call = Call {
-            needs_token: false,
-            ..Call::post(
-                "/cgi-bin/component/api_component_token",
-                json!({
-                    "component_appid": self.appid(),
-                    "component_appsecret": secret.expose(),
-                    "component_verify_ticket": ticket.token.expose(),
-                }),
-            )
-        };
-        let path = call.path;
-        metrics::counter!("wxmass_component_token_fetches_total").increment(1);
-        let body = self.client.call(call).await?;
-        token_of(path, &body, "component_access_token", self.client.now_ms())
-    }
-
     /// `api_start_push_ticket`: asks WeChat to push a ticket again (after
     /// pushes stopped, or before the first).
     pub async fn start_push_ticket(&self) -> Result<()> {
-        let Some(secret) = self.client.component_secret() else {
-            return Err(Error::Invalid("not a platform's client".into()));
-        };
+        let secret = &self.secret;
         let call = Call {
             needs_token: false,
             ..Call::post(
@@ -500,7 +577,10 @@ impl Component {
     /// comes from `api_authorizer_token` with the stored refresh token.
     pub fn authorizer(&self, authorizer_appid: &str) -> Result<Client> {
         check_appid("authorizer_appid", authorizer_appid)?;
-        Ok(self.client.for_authorizer(self.clone(), authorizer_appid))
+        let source = Arc::new(AuthorizerToken {
+            component: self.clone(),
+        });
+        Ok(self.client.sharing(source, authorizer_appid))
     }
 
     /// `api_authorizer_token` for the token manager: with the stored
