@@ -975,3 +975,99 @@ fn a_template_notice_composed_and_sent_in_chromium() {
         client.close().await.expect("close");
     });
 }
+
+/// A server running as a third-party platform: the accounts page shows
+/// an authorised account's grant and what its missing permission set
+/// prevents, and makes an authorisation link to WeChat's page (not
+/// followed: it is off the machine).
+#[test]
+fn the_platform_authorisation_link_in_chromium() {
+    use wxmass_emulator::{PLATFORM_AES_KEY, PLATFORM_APPID, PLATFORM_SECRET, PLATFORM_TOKEN};
+    let Some(driver) = chromedriver() else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("home");
+    common::first_admin(home.path());
+    let (_emulator, emulator_url) = common::emulator(0, &["--platform", "2"]);
+    let (_server, base) = common::spawn_env(
+        Some(home.path()),
+        &[
+            "server",
+            "--listen",
+            "127.0.0.1:0",
+            "--platform",
+            PLATFORM_APPID,
+        ],
+        &[
+            ("WXMASS_API_BASE", emulator_url.as_str()),
+            ("WXMASS_PLATFORM_SECRET", PLATFORM_SECRET),
+            ("WXMASS_PLATFORM_TOKEN", PLATFORM_TOKEN),
+            ("WXMASS_PLATFORM_AES_KEY", PLATFORM_AES_KEY),
+        ],
+    );
+    common::admin(
+        &emulator_url,
+        "POST",
+        "/_emulator/platform/urls",
+        &json!({"event_url": format!("{base}/platform/events"),
+                "message_url": format!("{base}/platform/callback/$APPID$")})
+        .to_string(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !common::admin(&emulator_url, "GET", "/_emulator/pushes", "")["pushes"]
+        .as_array()
+        .is_some_and(|p| {
+            p.iter()
+                .any(|p| p["event"] == "component_verify_ticket" && p["accepted"] == true)
+        })
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the ticket never reached the server"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let appid = wxmass_emulator::platform::account_appid(PLATFORM_APPID, 0);
+    common::admin(
+        &emulator_url,
+        "POST",
+        "/_emulator/platform/authorize",
+        &json!({"appid": appid, "permission_sets": [1, 2, 7]}).to_string(),
+    );
+    runtime().block_on(async {
+        let client = browser(&driver).await;
+        sign_in(&client, &base, "alice").await;
+        client.goto(&format!("{base}/ui/#/accounts")).await.expect("goto");
+        let card = client
+            .wait()
+            .for_element(Locator::Css(&format!("section.account[data-appid='{appid}']")))
+            .await
+            .expect("the authorised account's card");
+        let text = card.text().await.expect("text");
+        assert!(text.contains("through the platform, sets 1, 2, 7"), "{text}");
+        assert!(text.contains("89"), "the missing set is said: {text}");
+        unlabelled(&client, "accounts").await;
+        click(&client, "section.authorise button").await;
+        let link = client
+            .wait()
+            .for_element(Locator::Css("#authorise-link"))
+            .await
+            .expect("the authorisation link");
+        let href = link.attr("href").await.expect("href").unwrap_or_default();
+        assert!(
+            href.starts_with(&format!(
+                "https://mp.weixin.qq.com/cgi-bin/componentloginpage?component_appid={PLATFORM_APPID}&pre_auth_code="
+            )),
+            "{href}"
+        );
+        // Back to this server's /platform/authorized, encoded.
+        let back = base.replace(':', "%3A").replace('/', "%2F");
+        assert!(
+            href.contains(&format!("redirect_uri={back}%2Fplatform%2Fauthorized")),
+            "{href}"
+        );
+        screenshot(&client, "platform-accounts").await;
+        only_the_server(&client, &base).await;
+        client.close().await.expect("close");
+    });
+}
