@@ -96,15 +96,13 @@ impl Callbacks {
         let journal = state.journal();
         let config = match via {
             Via::Own => {
-                let Some((account, secrets)) = crate::api::accounts::open(state, appid)
+                // A platform's account has no receiver here (None).
+                let Some((_, secrets)) = crate::api::accounts::open(state, appid)
                     .await
                     .map_err(|e| e.to_string())?
                 else {
                     return Ok(None);
                 };
-                if account.authorised.is_some() {
-                    return Ok(None);
-                }
                 wxmass_callback::CallbackConfig::builder(secrets.callback_token, appid)
                     .aes_key(secrets.aes_key)
                     .build()

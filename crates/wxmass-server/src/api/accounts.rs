@@ -143,12 +143,13 @@ async fn find(state: &AppState, appid: &str) -> Result<Option<Account>, wxmass_c
     state.journal().account(appid).await
 }
 
-/// The account `appid` and its secrets, opened with the server key.
+/// The account `appid` and its secrets, opened with the server key;
+/// `None` for an account a platform acts for, which has none of its own.
 pub(crate) async fn open(
     state: &AppState,
     appid: &str,
 ) -> Result<Option<(Account, Secrets)>, wxmass_campaign::Error> {
-    let Some(account) = find(state, appid).await? else {
+    let Some(account) = find(state, appid).await?.filter(|a| a.authorised.is_none()) else {
         return Ok(None);
     };
     let secrets = state

@@ -209,6 +209,15 @@ async fn an_account_authorises_sends_without_a_secret_and_withdraws() {
         .await;
     assert_eq!(status, 200);
 
+    // Its pushes come on the platform's URL only: it has no receiver of
+    // its own (and no AppSecret, token or key to make one).
+    let own = reqwest::get(format!(
+        "{}/callback/{appid}?signature=x&timestamp=1&nonce=2&echostr=e",
+        app.base_url()
+    ))
+    .await
+    .expect("get");
+    assert_eq!(own.status(), 404);
     // Another server's platform: a push it cannot open is refused.
     let forged = reqwest::Client::new()
         .post(format!(
