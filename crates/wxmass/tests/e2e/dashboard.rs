@@ -982,13 +982,15 @@ fn a_template_notice_composed_and_sent_in_chromium() {
 /// followed: it is off the machine).
 #[test]
 fn the_platform_authorisation_link_in_chromium() {
-    use wxmass_emulator::{PLATFORM_AES_KEY, PLATFORM_APPID, PLATFORM_SECRET, PLATFORM_TOKEN};
+    use wxmass_emulator::PLATFORM_APPID;
     let Some(driver) = chromedriver() else {
         return;
     };
     let home = tempfile::tempdir().expect("home");
     common::first_admin(home.path());
     let (_emulator, emulator_url) = common::emulator(0, &["--platform", "2"]);
+    let env = common::platform_env(&emulator_url);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let (_server, base) = common::spawn_env(
         Some(home.path()),
         &[
@@ -998,35 +1000,9 @@ fn the_platform_authorisation_link_in_chromium() {
             "--platform",
             PLATFORM_APPID,
         ],
-        &[
-            ("WXMASS_API_BASE", emulator_url.as_str()),
-            ("WXMASS_PLATFORM_SECRET", PLATFORM_SECRET),
-            ("WXMASS_PLATFORM_TOKEN", PLATFORM_TOKEN),
-            ("WXMASS_PLATFORM_AES_KEY", PLATFORM_AES_KEY),
-        ],
+        &env,
     );
-    common::admin(
-        &emulator_url,
-        "POST",
-        "/_emulator/platform/urls",
-        &json!({"event_url": format!("{base}/platform/events"),
-                "message_url": format!("{base}/platform/callback/$APPID$")})
-        .to_string(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !common::admin(&emulator_url, "GET", "/_emulator/pushes", "")["pushes"]
-        .as_array()
-        .is_some_and(|p| {
-            p.iter()
-                .any(|p| p["event"] == "component_verify_ticket" && p["accepted"] == true)
-        })
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the ticket never reached the server"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::point_platform_at(&emulator_url, &base);
     let appid = wxmass_emulator::platform::account_appid(PLATFORM_APPID, 0);
     common::admin(
         &emulator_url,

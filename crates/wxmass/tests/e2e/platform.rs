@@ -2,14 +2,13 @@
 //! a thousand accounts of the emulator's open platform through a day of
 //! its clock, one of them killed with SIGKILL and started again midway.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use wxmass_emulator::PLATFORM_APPID;
 use wxmass_emulator::platform::account_appid;
-use wxmass_emulator::{PLATFORM_AES_KEY, PLATFORM_APPID, PLATFORM_SECRET, PLATFORM_TOKEN};
 
-use crate::common::{self, PASSWORD, Proc, call};
+use crate::common::{self, Proc, call};
 
 const ACCOUNTS: u32 = 1_000;
 /// The day, in steps of half an hour.
@@ -17,16 +16,6 @@ const STEP: i64 = 1_800;
 const STEPS: u32 = 48;
 /// Tokens live two hours: four steps.
 const STEPS_A_TOKEN: u32 = 4;
-
-/// The platform's credentials, as `wxmass server --platform` reads them.
-fn platform_env(emulator: &str) -> [(&'static str, String); 4] {
-    [
-        ("WXMASS_API_BASE", emulator.to_owned()),
-        ("WXMASS_PLATFORM_SECRET", PLATFORM_SECRET.to_owned()),
-        ("WXMASS_PLATFORM_TOKEN", PLATFORM_TOKEN.to_owned()),
-        ("WXMASS_PLATFORM_AES_KEY", PLATFORM_AES_KEY.to_owned()),
-    ]
-}
 
 /// Waits, on a deadline, for the emulator's platform summary to satisfy
 /// `done`; returns it.
@@ -65,22 +54,11 @@ fn a_thousand_accounts_three_servers_a_day_each_token_once_per_expiry() {
     };
     let home = tempfile::tempdir().expect("home");
     let db = postgres.url.as_str();
-    let out = common::wxmass_std(home.path(), "http://127.0.0.1:9")
-        .args(["--database", db, "server", "init-admin", "--name", "alice"])
-        .env("WXMASS_ADMIN_PASSWORD", PASSWORD)
-        .stdin(Stdio::null())
-        .output()
-        .expect("init-admin");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let admin = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let admin = common::first_admin_on(home.path(), Some(db));
     let accounts = ACCOUNTS.to_string();
     let (_emulator, emulator) =
         common::emulator(0, &["--platform", &accounts, "--platform-followers", "1"]);
-    let env = platform_env(&emulator);
+    let env = common::platform_env(&emulator);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let server = || -> (Proc, String) {
         common::spawn_env(
@@ -102,28 +80,7 @@ fn a_thousand_accounts_three_servers_a_day_each_token_once_per_expiry() {
     let (_b, b) = server();
     let (mut c_proc, c) = server();
     // WeChat pushes to one address (a load balancer's, in production).
-    common::admin(
-        &emulator,
-        "POST",
-        "/_emulator/platform/urls",
-        &json!({"event_url": format!("{a}/platform/events"),
-                "message_url": format!("{a}/platform/callback/$APPID$")})
-        .to_string(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !common::admin(&emulator, "GET", "/_emulator/pushes", "")["pushes"]
-        .as_array()
-        .is_some_and(|p| {
-            p.iter()
-                .any(|p| p["event"] == "component_verify_ticket" && p["accepted"] == true)
-        })
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the ticket never reached the server"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::point_platform_at(&emulator, &a);
     let authorised = common::admin(
         &emulator,
         "POST",

@@ -1936,18 +1936,7 @@ fn two_servers_one_killed_every_openid_once() {
     const FOLLOWERS: u32 = 20_000;
     let home = tempfile::tempdir().expect("home");
     let db = postgres.url.as_str();
-    let out = common::wxmass_std(home.path(), "http://127.0.0.1:9")
-        .args(["--database", db, "server", "init-admin", "--name", "alice"])
-        .env("WXMASS_ADMIN_PASSWORD", PASSWORD)
-        .stdin(Stdio::null())
-        .output()
-        .expect("init-admin");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let admin = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let admin = common::first_admin_on(home.path(), Some(db));
     // Both share the store and the server key (the same key file).
     let server = || {
         common::spawn(

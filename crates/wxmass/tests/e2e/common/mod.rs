@@ -20,8 +20,16 @@ pub const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 /// `wxmass server init-admin --name NAME` on `home`'s store, with
 /// [`PASSWORD`].
 pub fn init_admin(home: &Path, name: &str) -> std::process::Output {
-    wxmass_std(home, "http://127.0.0.1:9")
-        .args(["server", "init-admin", "--name", name])
+    init_admin_on(home, None, name)
+}
+
+/// The same on `database` (`postgres://...`) when given.
+pub fn init_admin_on(home: &Path, database: Option<&str>, name: &str) -> std::process::Output {
+    let mut cmd = wxmass_std(home, "http://127.0.0.1:9");
+    if let Some(database) = database {
+        cmd.args(["--database", database]);
+    }
+    cmd.args(["server", "init-admin", "--name", name])
         .env("WXMASS_ADMIN_PASSWORD", PASSWORD)
         .stdin(Stdio::null())
         .output()
@@ -30,13 +38,65 @@ pub fn init_admin(home: &Path, name: &str) -> std::process::Output {
 
 /// The first admin of `home`'s store, alice; its API token.
 pub fn first_admin(home: &Path) -> String {
-    let first = init_admin(home, "alice");
+    first_admin_on(home, None)
+}
+
+/// The same on `database` (`postgres://...`) when given.
+pub fn first_admin_on(home: &Path, database: Option<&str>) -> String {
+    let first = init_admin_on(home, database, "alice");
     assert!(
         first.status.success(),
         "{}",
         String::from_utf8_lossy(&first.stderr)
     );
     String::from_utf8_lossy(&first.stdout).trim().to_owned()
+}
+
+/// What `wxmass server --platform` reads from its environment to act as
+/// the emulated platform at `emulator_url`.
+pub fn platform_env(emulator_url: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("WXMASS_API_BASE", emulator_url.to_owned()),
+        (
+            "WXMASS_PLATFORM_SECRET",
+            wxmass_emulator::PLATFORM_SECRET.to_owned(),
+        ),
+        (
+            "WXMASS_PLATFORM_TOKEN",
+            wxmass_emulator::PLATFORM_TOKEN.to_owned(),
+        ),
+        (
+            "WXMASS_PLATFORM_AES_KEY",
+            wxmass_emulator::PLATFORM_AES_KEY.to_owned(),
+        ),
+    ]
+}
+
+/// Points the emulated platform at the server at `base` (its event URL and
+/// message URL), and waits until the server took its first ticket.
+pub fn point_platform_at(emulator_url: &str, base: &str) {
+    admin(
+        emulator_url,
+        "POST",
+        "/_emulator/platform/urls",
+        &serde_json::json!({"event_url": format!("{base}/platform/events"),
+                            "message_url": format!("{base}/platform/callback/$APPID$")})
+        .to_string(),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !admin(emulator_url, "GET", "/_emulator/pushes", "")["pushes"]
+        .as_array()
+        .is_some_and(|p| {
+            p.iter()
+                .any(|p| p["event"] == "component_verify_ticket" && p["accepted"] == true)
+        })
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the ticket never reached the server"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 /// A child process, killed when dropped.
