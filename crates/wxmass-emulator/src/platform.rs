@@ -41,7 +41,7 @@ use crate::clock::{Clock, wall_ms};
 pub use crate::config::PlatformConfig;
 use crate::config::{CallbackMode, CallbackTarget, EmulatorConfig};
 use crate::error::{WxError, WxResult, ok};
-use crate::push::{ATTEMPTS, PushAttempt, REPLY_TIMEOUT, SealedPush};
+use crate::push::{REPLY_TIMEOUT, SealedPush};
 use crate::state::{TOKEN_OVERLAP_MS, TOKEN_TTL_MS};
 use crate::{Emulator, ids, lock};
 
@@ -797,51 +797,17 @@ pub async fn push_event(emulator: Arc<Emulator>, event: &'static str, xml: Strin
         return;
     };
     let config = &platform.config;
-    for attempt in 1..=ATTEMPTS {
-        let mut record = PushAttempt {
-            event,
-            msg_id: 0,
-            attempt,
-            mode: CallbackMode::Safe,
-            status: None,
-            reply: String::new(),
-            error: None,
-            accepted: false,
-            at_ms: wall_ms(),
-        };
-        match seal_event(config, &xml) {
-            Err(e) => record.error = Some(e),
-            Ok(push) => {
-                let sent = emulator
-                    .http
-                    .post(&url)
-                    .query(&push.query)
-                    .header("content-type", "text/xml")
-                    .timeout(REPLY_TIMEOUT)
-                    .body(push.body)
-                    .send()
-                    .await;
-                match sent {
-                    Ok(response) => {
-                        let status = response.status().as_u16();
-                        let reply = response.text().await.unwrap_or_default();
-                        record.accepted = status == 200 && reply.trim() == "success";
-                        record.status = Some(status);
-                        record.reply = reply.chars().take(200).collect();
-                    }
-                    Err(e) => record.error = Some(e.to_string()),
-                }
-            }
-        }
-        let accepted = record.accepted;
-        emulator.record_push(record);
-        if accepted {
-            return;
-        }
-        if attempt < ATTEMPTS {
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
-    }
+    // A platform's event is delivered by `success` only.
+    let sealing = || seal_event(config, &xml);
+    crate::push::post_with_retries(
+        &emulator,
+        (event, 0),
+        CallbackMode::Safe,
+        &url,
+        sealing,
+        |reply| reply == "success",
+    )
+    .await;
 }
 
 /// The query and body of a platform push.

@@ -232,12 +232,44 @@ async fn push_with_retries(emulator: Arc<Emulator>, event: &'static str, msg_id:
         return;
     };
     let original_id = emulator.config.original_id();
+    let appid = emulator
+        .config
+        .sealed_for
+        .clone()
+        .unwrap_or_else(|| emulator.config.appid.clone());
+    let sealing = || seal(&target, &appid, &original_id, &xml);
+    // WeChat counts an empty answer as delivered too.
+    let accepts = |reply: &str| matches!(reply, "success" | "");
+    post_with_retries(
+        &emulator,
+        (event, msg_id),
+        target.mode,
+        &target.url,
+        sealing,
+        accepts,
+    )
+    .await;
+}
+
+/// Posts a push to `url`, sealed afresh by `sealing` for each attempt,
+/// three attempts at most, 500 ms apart, as WeChat does; each attempt is
+/// recorded as `what` (event and msg_id), delivered when the answer is 200
+/// and `accepts` its trimmed body.
+pub(crate) async fn post_with_retries(
+    emulator: &Emulator,
+    what: (&'static str, i64),
+    mode: CallbackMode,
+    url: &str,
+    sealing: impl Fn() -> Result<SealedPush, String>,
+    accepts: impl Fn(&str) -> bool,
+) {
+    let (event, msg_id) = what;
     for attempt in 1..=ATTEMPTS {
         let mut record = PushAttempt {
             event,
             msg_id,
             attempt,
-            mode: target.mode,
+            mode,
             status: None,
             reply: String::new(),
             error: None,
@@ -246,17 +278,12 @@ async fn push_with_retries(emulator: Arc<Emulator>, event: &'static str, msg_id:
         };
         // A slot for the attempt (not for the wait before a retry).
         let slot = emulator.push_slots.acquire().await;
-        let appid = emulator
-            .config
-            .sealed_for
-            .as_deref()
-            .unwrap_or(&emulator.config.appid);
-        match seal(&target, appid, &original_id, &xml) {
+        match sealing() {
             Err(e) => record.error = Some(e),
             Ok(push) => {
                 let sent = emulator
                     .http
-                    .post(&target.url)
+                    .post(url)
                     .query(&push.query)
                     .header("content-type", "text/xml")
                     .timeout(REPLY_TIMEOUT)
@@ -267,7 +294,7 @@ async fn push_with_retries(emulator: Arc<Emulator>, event: &'static str, msg_id:
                     Ok(response) => {
                         let status = response.status().as_u16();
                         let reply = response.text().await.unwrap_or_default();
-                        record.accepted = status == 200 && matches!(reply.trim(), "success" | "");
+                        record.accepted = status == 200 && accepts(reply.trim());
                         record.status = Some(status);
                         record.reply = reply.chars().take(200).collect();
                     }
@@ -277,7 +304,7 @@ async fn push_with_retries(emulator: Arc<Emulator>, event: &'static str, msg_id:
         }
         drop(slot);
         let accepted = record.accepted;
-        tracing::debug!(event, msg_id, attempt, accepted, "report pushed");
+        tracing::debug!(event, msg_id, attempt, accepted, "pushed");
         emulator.record_push(record);
         if accepted {
             return;
