@@ -246,18 +246,7 @@ impl PeopleStore for PgStore {
                 .await
             })
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| Account {
-                appid: r.get(0),
-                name: r.get(1),
-                account_type: account_type_of(r.get(2)),
-                sealed: r.get(3),
-                api_base: r.get(4),
-                created_at: r.get(5),
-                authorised: authorised_of(r.get(6), r.get(7), r.get(8), r.get(9)),
-            })
-            .collect())
+        Ok(rows.iter().map(account_row).collect())
     }
 
     async fn account(&self, appid: &str) -> Result<Option<Account>> {
@@ -275,15 +264,7 @@ impl PeopleStore for PgStore {
                 .await
             })
             .await?;
-        Ok(rows.first().map(|r| Account {
-            appid: r.get(0),
-            name: r.get(1),
-            account_type: account_type_of(r.get(2)),
-            sealed: r.get(3),
-            api_base: r.get(4),
-            created_at: r.get(5),
-            authorised: authorised_of(r.get(6), r.get(7), r.get(8), r.get(9)),
-        }))
+        Ok(rows.first().map(account_row))
     }
 
     async fn authorise_account(&self, a: &Account) -> Result<()> {
@@ -516,4 +497,18 @@ fn user_of(r: &tokio_postgres::Row) -> Result<User> {
         created_at: r.get(3),
         disabled: r.get(4),
     })
+}
+
+/// An account from a row of its ten columns, in the order both account
+/// queries select them.
+fn account_row(r: &tokio_postgres::Row) -> Account {
+    Account {
+        appid: r.get(0),
+        name: r.get(1),
+        account_type: account_type_of(r.get(2)),
+        sealed: r.get(3),
+        api_base: r.get(4),
+        created_at: r.get(5),
+        authorised: authorised_of(r.get(6), r.get(7), r.get(8), r.get(9)),
+    }
 }

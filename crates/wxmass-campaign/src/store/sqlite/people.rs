@@ -192,17 +192,7 @@ impl PeopleStore for SqliteStore {
                     platform, permission_sets, user_name, withdrawn_at
              FROM wxmass_accounts ORDER BY appid",
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Account {
-                appid: r.get(0)?,
-                name: r.get(1)?,
-                account_type: account_type_of(r.get(2)?),
-                sealed: r.get(3)?,
-                api_base: r.get(4)?,
-                created_at: r.get(5)?,
-                authorised: authorised_of(r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?),
-            })
-        })?;
+        let rows = stmt.query_map([], account_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -214,17 +204,7 @@ impl PeopleStore for SqliteStore {
                         platform, permission_sets, user_name, withdrawn_at
                  FROM wxmass_accounts WHERE appid = ?1",
                 [appid],
-                |r| {
-                    Ok(Account {
-                        appid: r.get(0)?,
-                        name: r.get(1)?,
-                        account_type: account_type_of(r.get(2)?),
-                        sealed: r.get(3)?,
-                        api_base: r.get(4)?,
-                        created_at: r.get(5)?,
-                        authorised: authorised_of(r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?),
-                    })
-                },
+                account_row,
             )
             .optional()?)
     }
@@ -399,5 +379,19 @@ fn user_of((id, name, role, created_at, disabled): UserRow) -> Result<User> {
         role: role_of(&role)?,
         created_at,
         disabled,
+    })
+}
+
+/// An account from a row of its ten columns, in the order both account
+/// queries select them.
+fn account_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
+    Ok(Account {
+        appid: r.get(0)?,
+        name: r.get(1)?,
+        account_type: account_type_of(r.get(2)?),
+        sealed: r.get(3)?,
+        api_base: r.get(4)?,
+        created_at: r.get(5)?,
+        authorised: authorised_of(r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?),
     })
 }
