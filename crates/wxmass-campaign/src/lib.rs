@@ -38,6 +38,8 @@
 //!   sign-ins, counted for every server on the store.
 //! - [`lifecycle`]: a server's campaign from draft to finished, and which
 //!   step may follow which.
+//! - [`across`]: a campaign across accounts, sent as one part (an
+//!   ordinary campaign) per account.
 //! - [`lists`]: openid lists saved by name in the store, for servers.
 //! - [`openids`]: that blob's compact form.
 //! - [`legacy`]: what the first releases wrote, read into today's types.
@@ -62,6 +64,7 @@
 //!    batches ([`store::PushStore::record_received`], by `wxmass serve`), and
 //!    [`track::track`] waits for them, asking `mass/get` for the rest.
 
+pub mod across;
 pub mod articles;
 pub mod audience;
 pub mod beijing;

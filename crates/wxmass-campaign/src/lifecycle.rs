@@ -138,6 +138,8 @@ pub enum Which<'a> {
     Planned,
     /// Those a server should be sending at this time (Unix seconds).
     Due(i64),
+    /// The parts of the campaign across accounts with this id.
+    PartsOf(&'a str),
 }
 
 /// What a [`crate::store::LifecycleStore::move_campaign`] also changes.

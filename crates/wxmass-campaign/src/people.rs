@@ -157,6 +157,16 @@ pub struct Account {
     pub authorised: Option<Authorised>,
 }
 
+impl Account {
+    /// Whether it withdrew its authorisation of the platform (nothing is
+    /// sent for it until its admin authorises again).
+    pub fn is_withdrawn(&self) -> bool {
+        self.authorised
+            .as_ref()
+            .is_some_and(|a| a.withdrawn_at.is_some())
+    }
+}
+
 /// An account's authorisation of a third-party platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authorised {

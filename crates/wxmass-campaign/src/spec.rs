@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::across::AccountSet;
 use crate::lifecycle::CampaignState;
 use crate::notices::{Channel, SubscriptionNotice, TemplateNotice};
 use sha2::{Digest, Sha256};
@@ -410,7 +411,7 @@ impl BatchState {
 pub struct Campaign {
     /// Its id.
     pub id: String,
-    /// The account it is sent for.
+    /// The account it is sent for (empty for a campaign across accounts).
     pub appid: String,
     /// A name for people (the id, for a CLI send).
     pub name: String,
@@ -440,6 +441,11 @@ pub struct Campaign {
     pub updated_at: i64,
     /// Followers addressed, once planned (0 before).
     pub audience_size: u64,
+    /// A campaign across accounts: the accounts it is for (its `appid` is
+    /// then empty; it is sent as one part per account, see [`crate::across`]).
+    pub accounts: Option<AccountSet>,
+    /// A part of a campaign across accounts: that campaign's id.
+    pub part_of: Option<String>,
 }
 
 impl Campaign {
@@ -469,7 +475,14 @@ impl Campaign {
             created_at: now,
             updated_at: now,
             audience_size,
+            accounts: None,
+            part_of: None,
         }
+    }
+
+    /// Whether it is a campaign across accounts (sent as its parts).
+    pub fn is_across_accounts(&self) -> bool {
+        self.accounts.is_some()
     }
 }
 

@@ -149,6 +149,13 @@ async fn start_due(
                 Err(e) => return Err(e),
             }
         }
+        if campaign.is_across_accounts() {
+            // Never sent itself: its parts are, each a campaign due here.
+            if let Err(e) = oversee(state, &campaign.id).await {
+                tracing::warn!(campaign = %campaign.id.escape_debug(), error = %e.to_string().escape_debug(), "could not start or end a campaign across accounts; trying again");
+            }
+            continue;
+        }
         let mine = {
             let mut working = working.lock().unwrap_or_else(|e| e.into_inner());
             working.insert(campaign.id.clone())
@@ -178,6 +185,14 @@ async fn start_due(
 async fn follow_up(state: &AppState, options: &WorkOptions) -> Result<(), Error> {
     let since = state.now() - FOLLOW_UP_FOR;
     for c in state.journal().campaigns().await? {
+        if c.is_across_accounts() {
+            // Its parts are followed as campaigns of their own; a pause or
+            // a cancel a server did not live to carry to them is carried.
+            if wxmass_campaign::across::follows(c.state).is_some() {
+                crate::api::across::carry(state, &c.id, c.state, state.now()).await?;
+            }
+            continue;
+        }
         // A campaign sent with the CLI is followed by its sender.
         if c.state != CampaignState::Finished || c.updated_at < since || c.created_by.is_none() {
             continue;
@@ -223,6 +238,7 @@ async fn pull_reads(state: &AppState) -> Result<(), Error> {
         if c.state != CampaignState::Finished
             || c.updated_at < since
             || c.created_by.is_none()
+            || c.is_across_accounts()
             || !reads::is_read_counted(&c.content)
         {
             continue;
@@ -248,6 +264,63 @@ async fn pull_reads(state: &AppState) -> Result<(), Error> {
             Err(e) => {
                 tracing::warn!(campaign = %c.id.escape_debug(), error = %e.to_string().escape_debug(), "could not pull the reads")
             }
+        }
+    }
+    Ok(())
+}
+
+/// A running campaign across accounts: started (its parts made from the
+/// accounts as they are now, once across every server), then ended once
+/// every part has.
+async fn oversee(state: &AppState, id: &str) -> Result<(), Error> {
+    use wxmass_campaign::across;
+    let journal = state.journal();
+    let Some(whole) = journal.campaign(id).await? else {
+        return Ok(());
+    };
+    let (CampaignState::Running, Some(set)) = (whole.state, &whole.accounts) else {
+        return Ok(());
+    };
+    let now = state.now();
+    let parts = journal.parts_of(id).await?;
+    if parts.is_empty() {
+        let members = set.members(&journal.accounts().await?, &journal.account_tags().await?);
+        if members.is_empty() {
+            let change = Change {
+                note: Some(format!(
+                    "no account to send for: none has the tag now ({}); tag accounts with PUT /api/v1/accounts/{{appid}}/tags, then clone it",
+                    set.to_json()
+                )),
+                ..Change::default()
+            };
+            journal
+                .move_campaign(id, CampaignState::Running, Step::Fail, &change, now)
+                .await?;
+            return Ok(());
+        }
+        if journal
+            .spread_campaign(id, &across::parts(&whole, &members, now), now)
+            .await?
+        {
+            tracing::info!(campaign = %id.escape_debug(), accounts = members.len(), "campaign across accounts started");
+        }
+        // Sent as campaigns of their own from the next sweep.
+        return Ok(());
+    }
+    if let Some((step, note)) = across::ending(&parts) {
+        let change = Change {
+            note: Some(note),
+            ..Change::default()
+        };
+        match journal
+            .move_campaign(id, CampaignState::Running, step, &change, now)
+            .await
+        {
+            Ok(to) => {
+                tracing::info!(campaign = %id.escape_debug(), state = to.as_str(), "campaign across accounts ended")
+            }
+            Err(Error::WrongState { .. }) => {}
+            Err(e) => return Err(e),
         }
     }
     Ok(())

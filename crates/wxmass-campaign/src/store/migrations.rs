@@ -69,6 +69,7 @@ const MIGRATIONS: &[Migration] = migrations![
     16 "0016_recipients",
     17 "0017_consents",
     18 "0018_platform",
+    19 "0019_campaigns_across_accounts",
 ];
 
 /// The schema version this build writes.

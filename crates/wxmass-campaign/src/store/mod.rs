@@ -521,6 +521,10 @@ pub trait PeopleStore: Send + Sync {
     async fn set_testers(&self, appid: &str, testers: &Testers) -> Result<()>;
     /// `appid`'s testers, sorted.
     async fn testers(&self, appid: &str) -> Result<Testers>;
+    /// Replaces `appid`'s tags (see [`crate::across::is_tag`]).
+    async fn set_account_tags(&self, appid: &str, tags: &[String]) -> Result<()>;
+    /// Every account's tags, as (appid, tag), sorted.
+    async fn account_tags(&self) -> Result<Vec<(String, String)>>;
     /// Appends to the audit log.
     async fn audit(
         &self,
@@ -604,6 +608,17 @@ pub trait LifecycleStore: Send + Sync {
     async fn update_draft(&self, c: &Campaign, now: i64) -> Result<bool>;
     /// Deletes campaign `id` if it is still a draft; whether it was.
     async fn delete_draft(&self, id: &str) -> Result<bool>;
+    /// Starts campaign across accounts `whole` (running, not started yet)
+    /// by writing its `parts`, in one transaction with the mark that it
+    /// started; `false`: it had started already (another server made its
+    /// parts) or is not running.
+    async fn spread_campaign(&self, whole: &str, parts: &[Campaign], now: i64) -> Result<bool>;
+
+    /// The parts of campaign across accounts `whole`.
+    async fn parts_of(&self, whole: &str) -> Result<Vec<Campaign>> {
+        self.campaigns_of(Which::PartsOf(whole)).await
+    }
+
     /// Moves campaign `id` from `from` to `to` with `change`, if it is still
     /// in `from`; whether it moved.
     async fn set_campaign_state(

@@ -33,12 +33,12 @@ pub(super) fn account_type_name(t: Option<AccountType>) -> Option<&'static str> 
 /// A campaign's columns, in [`CampaignRow`]'s order. A campaign
 /// sent with the CLI has no name (its id stands for it) and no creator.
 pub(super) const CAMPAIGN_COLUMNS: &str = "id, appid, coalesce(name, id), content, audience_kind, tag_id, list, batch_size, \
-     state, send_at, created_by, approved_by, note, created_at, coalesce(updated_at, created_at), audience_size";
+     state, send_at, created_by, approved_by, note, created_at, coalesce(updated_at, created_at), audience_size, accounts, part_of";
 
 /// The columns written for a new campaign, numbered as in
 /// [`CAMPAIGN_COLUMNS`] (less the ones only read).
 pub(super) const NEW_CAMPAIGN_COLUMNS: &str = "id, appid, name, content, audience_kind, tag_id, list, batch_size, \
-     state, send_at, created_by, approved_by, note, created_at, updated_at, audience_size";
+     state, send_at, created_by, approved_by, note, created_at, updated_at, accounts, part_of, audience_size";
 
 /// Records a planned campaign (parameters: id, appid, content, audience
 /// kind, tag id, audience size, now). A campaign sent from the CLI is new
@@ -76,6 +76,8 @@ pub(super) type CampaignRow = (
     i64,
     i64,
     i64,
+    Option<String>,
+    Option<String>,
 );
 
 /// The audience kept as its kind and tag.
@@ -109,6 +111,11 @@ pub(super) fn campaign_row(r: CampaignRow) -> Result<Campaign> {
         created_at: r.13,
         updated_at: r.14,
         audience_size: u64::try_from(r.15).unwrap_or(0),
+        accounts: match &r.16 {
+            Some(set) => Some(serde_json::from_str(set).map_err(|_| bad("a set of accounts"))?),
+            None => None,
+        },
+        part_of: r.17,
         id: r.0,
         appid: r.1,
         name: r.2,
@@ -169,8 +176,11 @@ pub(super) fn which_condition(which: Which<'_>) -> &'static str {
     match which {
         Which::Id(_) => "id = ?1",
         Which::All => "TRUE",
-        Which::PlannedId(_) => "id = ?1 AND planned_at IS NOT NULL",
-        Which::Planned => "planned_at IS NOT NULL",
+        // A campaign across accounts is marked planned when its parts are
+        // made; it has no batches of its own: the parts are the planned ones.
+        Which::PlannedId(_) => "id = ?1 AND planned_at IS NOT NULL AND accounts IS NULL",
+        Which::Planned => "planned_at IS NOT NULL AND accounts IS NULL",
+        Which::PartsOf(_) => "part_of = ?1",
         // A campaign sent with the CLI (no creator) is its sender's to run.
         Which::Due(_) => {
             "created_by IS NOT NULL AND ((state = 'scheduled' AND send_at <= ?1) OR state = 'running')"

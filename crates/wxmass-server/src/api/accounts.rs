@@ -35,6 +35,9 @@ pub struct AccountView {
     /// Set when the server acts for it as a third-party platform it
     /// authorised (no AppSecret).
     pub authorised: Option<AuthorisedView>,
+    /// Its tags, sorted: a campaign may go to every account with a tag
+    /// (PUT /api/v1/accounts/{appid}/tags).
+    pub tags: Vec<String>,
 }
 
 /// An account's authorisation of the server's platform.
@@ -82,6 +85,7 @@ impl From<Account> for AccountView {
             name: a.name,
             created_at: a.created_at,
             authorised,
+            tags: Vec::new(),
         }
     }
 }
@@ -312,13 +316,88 @@ pub async fn list_accounts(
     State(state): State<AppState>,
 ) -> ApiResult<Json<Vec<AccountView>>> {
     let accounts = state.journal().accounts().await?;
+    let tags = state.journal().account_tags().await?;
     Ok(Json(
         accounts
             .into_iter()
             .filter(|a| caller.sees(&a.appid))
-            .map(AccountView::from)
+            .map(|a| {
+                let mut view = AccountView::from(a);
+                view.tags = tags_of(&tags, &view.appid);
+                view
+            })
             .collect(),
     ))
+}
+
+/// `appid`'s tags among every account's (sorted by appid, then tag).
+fn tags_of(tags: &[(String, String)], appid: &str) -> Vec<String> {
+    tags.iter()
+        .filter(|(a, _)| a == appid)
+        .map(|(_, t)| t.clone())
+        .collect()
+}
+
+/// An account's tags.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TagsBody {
+    /// At most 20, each 1 to 32 letters (any script), digits, `-`, `_` or `.`.
+    #[schema(max_items = 20)]
+    pub tags: Vec<String>,
+}
+
+/// The most tags an account has.
+const TAGS_MAX: usize = 20;
+
+/// Tags an account (replacing its tags): a campaign may go to every
+/// account with a tag (`"accounts": {"kind": "tagged", "tag": ...}`).
+#[utoipa::path(put, path = "/api/v1/accounts/{appid}/tags", tag = "accounts", security(("token" = ["admin"])),
+    params(("appid" = String, Path, description = "The account's AppID")),
+    request_body = TagsBody,
+    responses((status = 200, body = TagsBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn set_account_tags(
+    Allowed(caller, _): Allowed<ToAdmin>,
+    State(state): State<AppState>,
+    axum::extract::Path(appid): axum::extract::Path<String>,
+    Body(body): Body<TagsBody>,
+) -> ApiResult<Json<TagsBody>> {
+    if find(&state, &appid).await?.is_none() || !caller.sees(&appid) {
+        return Err(ApiError::not_found(format!("no account {appid:?}")));
+    }
+    if body.tags.len() > TAGS_MAX {
+        return Err(ApiError::invalid(
+            "tags",
+            format!("{} tags: at most {TAGS_MAX}", body.tags.len()),
+        ));
+    }
+    if let Some(bad) = body.tags.iter().find(|t| !wxmass_campaign::across::is_tag(t)) {
+        return Err(ApiError::invalid(
+            "tags",
+            format!(
+                "{:?} is not a tag: 1 to {} letters, digits, '-', '_' or '.'",
+                bad.escape_debug().to_string(),
+                wxmass_campaign::across::TAG_MAX_CHARS
+            ),
+        ));
+    }
+    let mut tags = body.tags;
+    tags.sort();
+    tags.dedup();
+    state.journal().set_account_tags(&appid, &tags).await?;
+    state
+        .journal()
+        .audit(
+            &caller.user.name,
+            "account.tags",
+            &appid,
+            &tags.join(", "),
+            state.now(),
+        )
+        .await?;
+    let tags = tags_of(&state.journal().account_tags().await?, &appid);
+    Ok(Json(TagsBody { tags }))
 }
 
 /// What is left of an account's mass-send quota, and this month's sends by day.

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use wxmass_campaign::Campaign;
 use wxmass_campaign::lifecycle::{CampaignState, Change};
+use wxmass_campaign::across::AccountSet;
 use wxmass_campaign::{Audience, Content, beijing};
 
 use crate::AppState;
@@ -41,6 +42,9 @@ pub struct CampaignEdit {
     /// Openids a batch for a list: 2 to 10,000.
     #[schema(minimum = 2, maximum = 10000)]
     pub batch_size: Option<u32>,
+    /// A campaign across accounts: its accounts, again (kept when not
+    /// given). A campaign of one account stays one.
+    pub accounts: Option<AccountSet>,
 }
 
 fn not_draft(c: &Campaign, what: &str) -> ApiError {
@@ -70,7 +74,8 @@ pub async fn edit_campaign(
     }
     let new = NewCampaign {
         id: c.id.clone(),
-        appid: c.appid.clone(),
+        appid: (!c.is_across_accounts()).then(|| c.appid.clone()),
+        accounts: edit.accounts.or_else(|| c.accounts.clone()),
         name: edit.name,
         content: edit.content,
         audience: edit.audience,
@@ -84,6 +89,7 @@ pub async fn edit_campaign(
         audience: new.audience,
         list: new.list,
         batch_size: new.batch_size,
+        accounts: new.accounts,
         ..c
     };
     let now = state.now();
@@ -167,7 +173,8 @@ pub async fn clone_campaign(
     }
     let new = NewCampaign {
         id: copy.id,
-        appid: c.appid.clone(),
+        appid: (!c.is_across_accounts()).then(|| c.appid.clone()),
+        accounts: c.accounts.clone(),
         name: copy.name.unwrap_or_else(|| c.name.clone()),
         content: c.content.clone(),
         audience: c.audience.clone(),

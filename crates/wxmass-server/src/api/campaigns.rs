@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use wxmass_campaign::Campaign;
 use wxmass_campaign::lifecycle::{CampaignState, Change, Step};
+use wxmass_campaign::across::AccountSet;
 use wxmass_campaign::{Audience, Content, Summary, beijing};
 
 use crate::AppState;
@@ -24,8 +25,16 @@ use crate::json::{Body, Params};
 pub struct CampaignView {
     /// Its id.
     pub id: String,
-    /// The account it is sent for.
+    /// The account it is sent for (empty for a campaign across accounts).
     pub appid: String,
+    /// A campaign across accounts: the accounts it is for. Its figures
+    /// are its parts' added up; GET /api/v1/campaigns/{id}/accounts gives
+    /// each account's.
+    #[serde(default)]
+    pub accounts: Option<AccountSet>,
+    /// A part of a campaign across accounts: that campaign's id.
+    #[serde(default)]
+    pub part_of: Option<String>,
     /// A name for people.
     pub name: String,
     /// Where it is in its life.
@@ -197,14 +206,29 @@ impl From<wxmass_campaign::Batch> for BatchView {
 }
 
 pub(crate) async fn view(state: &AppState, c: Campaign) -> ApiResult<CampaignView> {
-    let s = Summary::of(&state.journal().batches(&c.id).await?);
+    let (s, audience_size) = match c.is_across_accounts() {
+        // Its parts' batches, added up.
+        true => {
+            let mut batches = Vec::new();
+            let mut size = 0;
+            for part in state.journal().parts_of(&c.id).await? {
+                batches.extend(state.journal().batches(&part.id).await?);
+                size += part.audience_size;
+            }
+            (Summary::of(&batches), size)
+        }
+        false => (
+            Summary::of(&state.journal().batches(&c.id).await?),
+            c.audience_size,
+        ),
+    };
     let recipients = match c.content.is_notice() {
         true => Some(state.journal().recipient_counts(&c.id).await?.into()),
         false => None,
     };
     Ok(CampaignView {
         recipients,
-        audience_size: c.audience_size,
+        audience_size,
         batches: s.batches,
         submitted: s.submitted,
         reported: s.reported,
@@ -219,6 +243,8 @@ pub(crate) async fn view(state: &AppState, c: Campaign) -> ApiResult<CampaignVie
         state: c.state,
         id: c.id,
         appid: c.appid,
+        accounts: c.accounts,
+        part_of: c.part_of,
         name: c.name,
         content: c.content,
         audience: c.audience,
@@ -237,9 +263,19 @@ pub struct NewCampaign {
     /// Its id: 1 to 64 of `A-Z a-z 0-9 . _ -`, unique.
     #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$", min_length = 1, max_length = 64)]
     pub id: String,
-    /// The account (its AppID, added with POST /api/v1/accounts).
+    /// The account (its AppID, added with POST /api/v1/accounts); or,
+    /// instead, `accounts`.
     #[schema(pattern = "^wx[A-Za-z0-9]{16}$", min_length = 18, max_length = 18)]
-    pub appid: String,
+    pub appid: Option<String>,
+    /// Instead of `appid`, for a campaign across accounts: the accounts
+    /// (`{"kind": "listed", "appids": [...]}`) or every account with a tag
+    /// (`{"kind": "tagged", "tag": ...}`, those that withdrew left out),
+    /// as they are when it starts. One approval and one time; each account
+    /// sent its part under its own quota, once. It goes to every follower
+    /// (`audience` `all`: tags and lists belong to one account) with a
+    /// message made from files or text (media and card ids, and notices'
+    /// templates, belong to one account).
+    pub accounts: Option<AccountSet>,
     /// A name for people, 1 to 100 characters, none of them a control
     /// character or one that reorders or hides text.
     #[schema(
@@ -267,6 +303,9 @@ pub struct NewCampaign {
 
 fn check(new: &NewCampaign) -> Result<(), ApiError> {
     crate::api::people::check_name("id", &new.id)?;
+    if let Some(set) = &new.accounts {
+        return crate::api::across::check(new, set);
+    }
     crate::api::people::check_display_name("name", &new.name, 100)?;
     match (&new.audience, &new.list) {
         (Audience::Openids, None) => Err(ApiError::invalid(
@@ -299,7 +338,8 @@ pub struct CampaignQuery {
     /// Only those in this state.
     #[param(value_type = Option<CampaignState>)]
     pub state: Option<String>,
-    /// Only this account's.
+    /// Only this account's (with its parts of campaigns across accounts;
+    /// without it, those are listed as one, with their figures added up).
     pub appid: Option<String>,
     /// At most this many: 1 to 1,000 (100 when not given).
     #[param(minimum = 1, maximum = 1000)]
@@ -366,9 +406,14 @@ pub async fn list_campaigns(
         .campaigns()
         .await?
         .into_iter()
-        .filter(|c| caller.sees(&c.appid))
+        .filter(|c| crate::api::across::sees(&caller, c))
         .filter(|c| wanted.is_none_or(|w| c.state == w))
-        .filter(|c| query.appid.as_ref().is_none_or(|a| &c.appid == a))
+        // An account's campaigns include its parts of campaigns across
+        // accounts; every account's, the wholes only.
+        .filter(|c| match &query.appid {
+            Some(a) => &c.appid == a,
+            None => c.part_of.is_none(),
+        })
         .collect();
     let total = matching.len();
     // Only the page's campaigns have their batches counted.
@@ -416,13 +461,29 @@ pub(crate) async fn check_new(
     new: &NewCampaign,
 ) -> ApiResult<()> {
     check(new)?;
-    if !caller.sees(&new.appid) {
+    let appid = match (&new.appid, &new.accounts) {
+        (Some(appid), None) => appid,
+        (None, Some(set)) => {
+            crate::api::content::check(state.journal(), &new.content).await?;
+            return crate::api::across::check_accounts(state, caller, set).await;
+        }
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid(
+                "accounts",
+                "a campaign names its account (`appid`) or its accounts (`accounts`), not both",
+            ));
+        }
+        (None, None) => {
+            return Err(ApiError::invalid(
+                "appid",
+                "which account sends it: `appid` (or, across accounts, `accounts`)",
+            ));
+        }
+    };
+    if !caller.sees(appid) {
         return Err(ApiError::forbidden_field(
             "appid",
-            format!(
-                "{} is not one of the accounts this credential is scoped to",
-                new.appid
-            ),
+            format!("{appid} is not one of the accounts this credential is scoped to"),
         ));
     }
     crate::api::content::check(state.journal(), &new.content).await?;
@@ -441,14 +502,14 @@ pub(crate) async fn check_new(
         .accounts()
         .await?
         .iter()
-        .any(|a| a.appid == new.appid)
+        .any(|a| &a.appid == appid)
     {
         return Err(ApiError::invalid(
             "appid",
             "no such account: add it with POST /api/v1/accounts",
         ));
     }
-    crate::api::content::check_templates(state, &new.appid, &new.content).await
+    crate::api::content::check_templates(state, appid, &new.content).await
 }
 
 /// Campaign `id`, if `caller` sees its account (a campaign of an account
@@ -458,7 +519,7 @@ pub(crate) async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResu
         .journal()
         .campaign(id)
         .await?
-        .filter(|c| caller.sees(&c.appid))
+        .filter(|c| crate::api::across::sees(caller, c))
         .ok_or_else(|| ApiError::not_found(format!("no campaign {id:?}")))
 }
 
@@ -516,10 +577,13 @@ async fn take(
 ) -> ApiResult<Json<CampaignView>> {
     let c = find_managed(state, caller, id).await?;
     let now = state.now();
-    state
+    let moved = state
         .journal()
         .move_campaign(id, c.state, step, &change, now)
         .await?;
+    if c.is_across_accounts() {
+        crate::api::across::carry(state, id, moved, now).await?;
+    }
     let detail = change.send_at.map(beijing::shown).unwrap_or_default();
     state
         .journal()
@@ -626,7 +690,9 @@ pub(crate) async fn refuse_if_used(
 pub(crate) fn draft(new: NewCampaign, by: &str, now: i64) -> Campaign {
     Campaign {
         id: new.id,
-        appid: new.appid,
+        appid: new.appid.unwrap_or_default(),
+        accounts: new.accounts,
+        part_of: None,
         name: new.name,
         content: new.content,
         audience: new.audience,
@@ -659,6 +725,11 @@ pub(crate) async fn send_time(
             ),
         )
     })?;
+    if let Some(set) = &campaign.accounts {
+        crate::api::across::check_quotas(state, set, &campaign.audience, at.max(state.now()))
+            .await?;
+        return Ok(at);
+    }
     let account = state
         .journal()
         .accounts()
@@ -791,6 +862,14 @@ pub async fn test_campaign(
         TestSend::WeChatId { wechat_id } => PreviewTarget::WeChatId(wechat_id),
     };
     let c = find_managed(&state, &caller, &id).await?;
+    if c.is_across_accounts() {
+        return Err(ApiError::invalid(
+            "id",
+            format!(
+                "campaign {id:?} is across accounts, and a tester is one account's follower: test the message with a draft of one account (POST /api/v1/campaigns with that `appid`)"
+            ),
+        ));
+    }
     if matches!(
         c.state,
         CampaignState::Running

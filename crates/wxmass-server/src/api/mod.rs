@@ -7,6 +7,7 @@
 //! [`Caller::require`](crate::auth::Caller::require).
 
 pub mod accounts;
+pub mod across;
 pub mod campaign_edits;
 pub mod campaigns;
 pub mod content;
@@ -160,6 +161,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
             accounts::set_account_testers
         ))
         .routes(routes!(accounts::account_templates))
+        .routes(routes!(accounts::set_account_tags))
         .routes(routes!(accounts::authorization_page))
         .routes(routes!(
             campaigns::list_campaigns,
@@ -173,6 +175,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(campaign_edits::clone_campaign))
         .routes(routes!(campaign_edits::reschedule_campaign))
         .routes(routes!(campaigns::campaign_batches))
+        .routes(routes!(across::campaign_accounts))
         .routes(routes!(recipients::campaign_recipients))
         .routes(routes!(recipients::campaign_recipients_csv))
         .routes(routes!(recipients::resend_unknown))

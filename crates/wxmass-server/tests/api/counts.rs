@@ -47,6 +47,8 @@ async fn a_batch_settled_by_mass_get_without_a_report_is_not_counted_delivered()
             created_at: now,
             updated_at: now,
             audience_size: 0,
+            accounts: None,
+            part_of: None,
         })
         .await
         .expect("campaign");

@@ -493,6 +493,8 @@ fn the_cli_lists_a_servers_campaigns_and_cannot_send_them() {
                 created_at: now + 1,
                 updated_at: now + 1,
                 audience_size: 0,
+                accounts: None,
+                part_of: None,
             })
             .await
             .expect("a server's draft");

@@ -438,6 +438,38 @@ impl PeopleStore for PgStore {
         ))
     }
 
+    async fn set_account_tags(&self, appid: &str, tags: &[String]) -> Result<()> {
+        self.with(async |c| {
+            let tx = c.transaction().await?;
+            tx.execute("DELETE FROM wxmass_account_tags WHERE appid = $1", &[&appid])
+                .await?;
+            for tag in tags {
+                tx.execute(
+                    "INSERT INTO wxmass_account_tags (appid, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    &[&appid, tag],
+                )
+                .await?;
+            }
+            tx.commit().await
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn account_tags(&self) -> Result<Vec<(String, String)>> {
+        let rows = self
+            .with(async |c| {
+                c.query(
+                    &c.prepare_cached("SELECT appid, tag FROM wxmass_account_tags ORDER BY appid, tag")
+                        .await?,
+                    &[],
+                )
+                .await
+            })
+            .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
     async fn audit(
         &self,
         actor: &str,

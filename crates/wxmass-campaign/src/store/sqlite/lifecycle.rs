@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use super::SqliteStore;
 use crate::error::Result;
+use crate::across::AccountSet;
 use crate::lifecycle::*;
 use crate::store::rows::*;
 use crate::store::*;
@@ -11,28 +12,7 @@ use crate::store::*;
 #[async_trait]
 impl LifecycleStore for SqliteStore {
     async fn insert_campaign(&self, c: &Campaign) -> Result<bool> {
-        let conn = self.conn();
-        let n = conn.execute(
-            &format!("INSERT OR IGNORE INTO wxmass_campaigns ({NEW_CAMPAIGN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 0)"),
-            rusqlite::params![
-                c.id,
-                c.appid,
-                c.name,
-                json(&c.content),
-                c.audience.kind(),
-                c.audience.tag_id(),
-                c.list,
-                c.batch_size.map(i64::from),
-                c.state.as_str(),
-                c.send_at,
-                c.created_by,
-                c.approved_by,
-                c.note,
-                c.created_at,
-                c.updated_at
-            ],
-        )?;
-        Ok(n == 1)
+        Ok(insert(&self.conn(), c)? == 1)
     }
 
     async fn campaigns_of(&self, which: Which<'_>) -> Result<Vec<Campaign>> {
@@ -59,10 +39,14 @@ impl LifecycleStore for SqliteStore {
                 r.get(13)?,
                 r.get(14)?,
                 r.get(15)?,
+                r.get(16)?,
+                r.get(17)?,
             ))
         };
         let rows = match which {
-            Which::Id(id) | Which::PlannedId(id) => stmt.query_map(rusqlite::params![id], read)?,
+            Which::Id(id) | Which::PlannedId(id) | Which::PartsOf(id) => {
+                stmt.query_map(rusqlite::params![id], read)?
+            }
             Which::All | Which::Planned => stmt.query_map([], read)?,
             Which::Due(now) => stmt.query_map(rusqlite::params![now], read)?,
         };
@@ -74,7 +58,7 @@ impl LifecycleStore for SqliteStore {
         let conn = self.conn();
         let n = conn.execute(
             "UPDATE wxmass_campaigns SET name = ?2, content = ?3, audience_kind = ?4, tag_id = ?5, list = ?6,
-                 batch_size = ?7, updated_at = ?8
+                 batch_size = ?7, updated_at = ?8, accounts = ?9
              WHERE id = ?1 AND state = 'draft' AND planned_at IS NULL",
             rusqlite::params![
                 c.id,
@@ -84,7 +68,8 @@ impl LifecycleStore for SqliteStore {
                 c.audience.tag_id(),
                 c.list,
                 c.batch_size.map(i64::from),
-                now
+                now,
+                c.accounts.as_ref().map(AccountSet::to_json)
             ],
         )?;
         Ok(n == 1)
@@ -97,6 +82,24 @@ impl LifecycleStore for SqliteStore {
             [id],
         )?;
         Ok(n == 1)
+    }
+
+    async fn spread_campaign(&self, whole: &str, parts: &[Campaign], now: i64) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let marked = tx.execute(
+            "UPDATE wxmass_campaigns SET planned_at = ?2
+             WHERE id = ?1 AND state = 'running' AND planned_at IS NULL AND accounts IS NOT NULL",
+            rusqlite::params![whole, now],
+        )?;
+        if marked != 1 {
+            return Ok(false);
+        }
+        for c in parts {
+            insert(&tx, c)?;
+        }
+        tx.commit()?;
+        Ok(true)
     }
 
     async fn set_campaign_state(
@@ -124,4 +127,30 @@ impl LifecycleStore for SqliteStore {
         )?;
         Ok(n == 1)
     }
+}
+
+/// Writes campaign `c` unless its id is taken; the rows written (0 or 1).
+fn insert(conn: &rusqlite::Connection, c: &Campaign) -> rusqlite::Result<usize> {
+    conn.prepare_cached(&format!(
+        "INSERT OR IGNORE INTO wxmass_campaigns ({NEW_CAMPAIGN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 0)"
+    ))?
+    .execute(rusqlite::params![
+        c.id,
+        c.appid,
+        c.name,
+        json(&c.content),
+        c.audience.kind(),
+        c.audience.tag_id(),
+        c.list,
+        c.batch_size.map(i64::from),
+        c.state.as_str(),
+        c.send_at,
+        c.created_by,
+        c.approved_by,
+        c.note,
+        c.created_at,
+        c.updated_at,
+        c.accounts.as_ref().map(AccountSet::to_json),
+        c.part_of
+    ])
 }

@@ -326,6 +326,31 @@ impl PeopleStore for SqliteStore {
         Ok(testers_of(rows))
     }
 
+    async fn set_account_tags(&self, appid: &str, tags: &[String]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM wxmass_account_tags WHERE appid = ?1", [appid])?;
+        {
+            let mut insert = tx
+                .prepare("INSERT OR IGNORE INTO wxmass_account_tags (appid, tag) VALUES (?1, ?2)")?;
+            for tag in tags {
+                insert.execute(rusqlite::params![appid, tag])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    async fn account_tags(&self) -> Result<Vec<(String, String)>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT appid, tag FROM wxmass_account_tags ORDER BY appid, tag")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<Vec<(String, String)>>>()?;
+        Ok(rows)
+    }
+
     async fn audit(
         &self,
         actor: &str,
