@@ -114,14 +114,18 @@ impl AccountSet {
     /// its order, each with why it cannot be sent for, if so; a tag's in
     /// AppID order, without the accounts that withdrew.
     pub fn members(&self, accounts: &[Account], tags: &[(String, String)]) -> Vec<Member> {
-        let withdrew = "the account withdrew its authorisation of the platform before the campaign started";
+        let withdrew =
+            "the account withdrew its authorisation of the platform before the campaign started";
         match self {
             AccountSet::Listed { appids } => appids
                 .iter()
                 .map(|appid| {
                     let account = accounts.iter().find(|a| &a.appid == appid);
                     let unavailable = match account {
-                        None => Some("no such account: it was removed before the campaign started".to_owned()),
+                        None => Some(
+                            "no such account: it was removed before the campaign started"
+                                .to_owned(),
+                        ),
                         Some(a) if a.is_withdrawn() => Some(withdrew.to_owned()),
                         Some(_) => None,
                     };
@@ -303,8 +307,18 @@ mod tests {
             appids: vec![B.into(), "wx00000000000000ff".into(), A.into()],
         }
         .members(&accounts, &tags);
-        assert!(listed[0].unavailable.as_deref().is_some_and(|w| w.contains("withdrew")));
-        assert!(listed[1].unavailable.as_deref().is_some_and(|w| w.contains("no such account")));
+        assert!(
+            listed[0]
+                .unavailable
+                .as_deref()
+                .is_some_and(|w| w.contains("withdrew"))
+        );
+        assert!(
+            listed[1]
+                .unavailable
+                .as_deref()
+                .is_some_and(|w| w.contains("no such account"))
+        );
         assert_eq!(listed[2].unavailable, None);
     }
 
@@ -328,13 +342,19 @@ mod tests {
         let mut parts = parts(&whole, &members, 20);
         assert_eq!(parts[0].id, format!("w@{A}"));
         assert_eq!(parts[0].part_of.as_deref(), Some("w"));
-        assert_eq!((parts[2].state, parts[2].note.as_str()), (CampaignState::Failed, "gone"));
+        assert_eq!(
+            (parts[2].state, parts[2].note.as_str()),
+            (CampaignState::Failed, "gone")
+        );
         assert_eq!(ending(&parts), None, "two still running");
         parts[0].state = CampaignState::Finished;
         parts[1].state = CampaignState::Cancelled;
         let (step, note) = ending(&parts).expect("ended");
         assert_eq!(step, Step::Finish);
-        assert!(note.starts_with("sent for 1 of 3 accounts; 1 failed, 1 cancelled"), "{note}");
+        assert!(
+            note.starts_with("sent for 1 of 3 accounts; 1 failed, 1 cancelled"),
+            "{note}"
+        );
         parts[0].state = CampaignState::Failed;
         assert_eq!(ending(&parts).map(|e| e.0), Some(Step::Fail));
         assert_eq!(follows(CampaignState::Paused), Some(Step::Pause));

@@ -800,3 +800,86 @@ async fn platform_accounts(store: &dyn Store) {
 async fn platform_accounts_on_both_backends() {
     both(platform_accounts).await;
 }
+
+/// A campaign across accounts is spread into its parts once, however many
+/// servers start it; the parts are read back with it; account tags kept.
+async fn across_accounts(store: &dyn Store) {
+    use wxmass_campaign::across::{self, AccountSet, Member};
+    use wxmass_campaign::lifecycle::{CampaignState, Which};
+    let whole = Campaign {
+        name: "whole".into(),
+        created_by: Some("alice".into()),
+        accounts: Some(AccountSet::Tagged { tag: "east".into() }),
+        ..Campaign::sent_now(
+            "whole".into(),
+            String::new(),
+            Content::Text { text: "hi".into() },
+            Audience::All,
+            0,
+            1_700_000_000,
+        )
+    };
+    store.create_campaign(&whole).await.expect("whole");
+    let members = ["wxA", "wxB"].map(|appid| Member {
+        appid: appid.into(),
+        unavailable: None,
+    });
+    let parts = across::parts(&whole, &members, 1_700_000_001);
+    // Two servers start it: the second's parts are not written.
+    assert!(
+        store
+            .spread_campaign("whole", &parts, 1_700_000_001)
+            .await
+            .expect("spread")
+    );
+    let other = across::parts(&whole, &members[..1], 1_700_000_002);
+    assert!(
+        !store
+            .spread_campaign("whole", &other, 1_700_000_002)
+            .await
+            .expect("again")
+    );
+    let read = store.parts_of("whole").await.expect("parts");
+    assert_eq!(read.len(), 2);
+    assert!(
+        read.iter()
+            .all(|p| p.part_of.as_deref() == Some("whole") && p.state == CampaignState::Running)
+    );
+    let kept = store.campaign("whole").await.expect("read").expect("there");
+    assert_eq!(kept.accounts, whole.accounts);
+    // The whole has no batches of its own: never planned for the engine.
+    assert!(
+        store
+            .planned_campaign("whole")
+            .await
+            .expect("planned")
+            .is_none()
+    );
+    let due = store
+        .campaigns_of(Which::Due(1_700_000_003))
+        .await
+        .expect("due");
+    assert_eq!(due.len(), 3, "the whole and its two parts");
+    store
+        .set_account_tags("wxB", &["east".into(), "华东".into()])
+        .await
+        .expect("tags");
+    store
+        .set_account_tags("wxA", &["west".into()])
+        .await
+        .expect("tags");
+    store
+        .set_account_tags("wxA", &["east".into()])
+        .await
+        .expect("replaced");
+    assert_eq!(
+        store.account_tags().await.expect("tags"),
+        [("wxA", "east"), ("wxB", "east"), ("wxB", "华东")]
+            .map(|(a, t)| (a.to_owned(), t.to_owned()))
+    );
+}
+
+#[tokio::test]
+async fn across_accounts_on_both_backends() {
+    both(across_accounts).await;
+}

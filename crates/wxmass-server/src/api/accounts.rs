@@ -372,7 +372,11 @@ pub async fn set_account_tags(
             format!("{} tags: at most {TAGS_MAX}", body.tags.len()),
         ));
     }
-    if let Some(bad) = body.tags.iter().find(|t| !wxmass_campaign::across::is_tag(t)) {
+    if let Some(bad) = body
+        .tags
+        .iter()
+        .find(|t| !wxmass_campaign::across::is_tag(t))
+    {
         return Err(ApiError::invalid(
             "tags",
             format!(

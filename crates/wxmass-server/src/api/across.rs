@@ -185,7 +185,10 @@ pub(crate) async fn carry(
             send_at: (step == Step::Resume).then_some(send_at).flatten(),
             ..Change::default()
         };
-        match journal.move_campaign(&part.id, part.state, step, &change, now).await {
+        match journal
+            .move_campaign(&part.id, part.state, step, &change, now)
+            .await
+        {
             // A part that moved meanwhile (it finished, or its account
             // withdrew) goes its own way.
             Ok(_) | Err(wxmass_campaign::Error::WrongState { .. }) => {}

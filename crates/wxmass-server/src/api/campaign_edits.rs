@@ -9,8 +9,8 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use wxmass_campaign::Campaign;
-use wxmass_campaign::lifecycle::{CampaignState, Change};
 use wxmass_campaign::across::AccountSet;
+use wxmass_campaign::lifecycle::{CampaignState, Change};
 use wxmass_campaign::{Audience, Content, beijing};
 
 use crate::AppState;

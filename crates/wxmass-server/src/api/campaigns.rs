@@ -11,8 +11,8 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use wxmass_campaign::Campaign;
-use wxmass_campaign::lifecycle::{CampaignState, Change, Step};
 use wxmass_campaign::across::AccountSet;
+use wxmass_campaign::lifecycle::{CampaignState, Change, Step};
 use wxmass_campaign::{Audience, Content, Summary, beijing};
 
 use crate::AppState;

@@ -4,6 +4,7 @@
 //! that need the binary (kill -9, two servers, the browser) stay in
 //! `crates/wxmass/tests`.
 
+mod across;
 mod approval;
 mod counts;
 mod edits;

@@ -12,7 +12,7 @@ use wxmass_emulator::{PLATFORM_APPID, PLATFORM_SECRET};
 use crate::helpers::*;
 
 /// Waits, on a deadline, for `done` to see what it waits for.
-async fn wait_until<T>(what: &str, mut done: impl AsyncFnMut() -> Option<T>) -> T {
+pub(crate) async fn wait_until<T>(what: &str, mut done: impl AsyncFnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if let Some(found) = done().await {
@@ -29,7 +29,7 @@ async fn accounts(app: &TestApp, token: &str) -> Vec<Value> {
     answer.as_array().cloned().unwrap_or_default()
 }
 
-async fn the_ticket_is_kept(app: &TestApp) {
+pub(crate) async fn the_ticket_is_kept(app: &TestApp) {
     let platform = app.state.platform().expect("a platform");
     wait_until("the first ticket kept", async || {
         platform

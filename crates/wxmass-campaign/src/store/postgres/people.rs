@@ -460,8 +460,10 @@ impl PeopleStore for PgStore {
         let rows = self
             .with(async |c| {
                 c.query(
-                    &c.prepare_cached("SELECT appid, tag FROM wxmass_account_tags ORDER BY appid, tag")
-                        .await?,
+                    &c.prepare_cached(
+                        "SELECT appid, tag FROM wxmass_account_tags ORDER BY appid, tag",
+                    )
+                    .await?,
                     &[],
                 )
                 .await

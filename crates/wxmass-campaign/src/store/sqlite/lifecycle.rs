@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 
 use super::SqliteStore;
-use crate::error::Result;
 use crate::across::AccountSet;
+use crate::error::Result;
 use crate::lifecycle::*;
 use crate::store::rows::*;
 use crate::store::*;

@@ -331,8 +331,9 @@ impl PeopleStore for SqliteStore {
         let tx = conn.transaction()?;
         tx.execute("DELETE FROM wxmass_account_tags WHERE appid = ?1", [appid])?;
         {
-            let mut insert = tx
-                .prepare("INSERT OR IGNORE INTO wxmass_account_tags (appid, tag) VALUES (?1, ?2)")?;
+            let mut insert = tx.prepare(
+                "INSERT OR IGNORE INTO wxmass_account_tags (appid, tag) VALUES (?1, ?2)",
+            )?;
             for tag in tags {
                 insert.execute(rusqlite::params![appid, tag])?;
             }
