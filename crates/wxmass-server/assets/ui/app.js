@@ -24,6 +24,9 @@ const WORDS = {
     msg_id: "msg_id", status: "Status", readers: "Readers", shares: "Shares", done: "Done.",
     bad_sign_in: "Name or password is wrong.", audit: "Audit trail", who: "Who", what: "What",
     when: "When", all: "all followers", tag: "tag", list: "list", of: "of",
+    by_account: "By account", n_accounts: "accounts", tagged: "every account tagged",
+    not_started: "Its accounts' parts are made when it starts.", account_tags: "Tags (one per line)",
+    save_tags: "Save tags",
     compose: "Compose", kind: "Message", text: "Text", article: "Article (Markdown)", picture: "Picture",
     campaign_id: "Id (letters, digits, - and _)", campaign_name: "Name", tag_id: "Tag id",
     saved_list: "Saved list", markdown: "Markdown", pictures: "Pictures it shows", cover: "Cover",
@@ -78,6 +81,9 @@ const WORDS = {
     msg_id: "msg_id", status: "状态", readers: "阅读人数", shares: "分享次数", done: "完成。",
     bad_sign_in: "用户名或密码错误。", audit: "操作记录", who: "操作人", what: "操作",
     when: "时间", all: "全部粉丝", tag: "标签", list: "名单", of: "/",
+    by_account: "各账号", n_accounts: "个账号", tagged: "带此标签的全部账号：",
+    not_started: "开始发送时为每个账号生成一份。", account_tags: "账号标签（每行一个）",
+    save_tags: "保存标签",
     compose: "新建", kind: "消息类型", text: "文字", article: "图文（Markdown）", picture: "图片",
     campaign_id: "标识（字母、数字、- 和 _）", campaign_name: "名称", tag_id: "标签 id",
     saved_list: "已存名单", markdown: "Markdown", pictures: "文中图片", cover: "封面",
@@ -264,6 +270,12 @@ function audienceText(c) {
 
 /// A campaign's message as it will be sent (GET .../message): the text,
 /// the pictures, each article at phone width in a sandboxed frame.
+/// The account a campaign is for; across accounts, how many or its tag.
+function accountText(c) {
+  if (!c.accounts) return c.appid;
+  return c.accounts.kind === "tagged" ? `${t("tagged")} ${c.accounts.tag}` : `${c.accounts.appids.length} ${t("n_accounts")}`;
+}
+
 function messageView(m) {
   const parts = [];
   if (m.text !== null) parts.push(el("p", { class: "message-text", id: "message-text" }, m.text));
@@ -335,7 +347,7 @@ async function campaignsPage(query) {
     body.append(el("tr", { "data-campaign": c.id },
       el("td", { "data-label": t("campaigns") }, el("a", { href: `#/campaigns/${encodeURIComponent(c.id)}` }, c.name)),
       el("td", { "data-label": t("state") }, el("span", { class: `state ${c.state}` }, stateWord(c.state))),
-      el("td", { "data-label": t("account") }, c.appid),
+      el("td", { "data-label": t("account") }, accountText(c)),
       el("td", { "data-label": t("audience") }, audienceText(c)),
       el("td", { "data-label": t("schedule") }, c.send_at ? c.send_at.replace("T", " ").slice(0, 16) : "–"),
       el("td", { class: "n delivered", "data-label": t("delivered") }, deliveredText(c)),
@@ -412,6 +424,8 @@ async function campaignPage(id) {
     api("GET", "/api/v1/publishes"),
   ]);
   const publishes = allPublishes.filter((p) => p.campaign === id && p.appid === c.appid);
+  // Across accounts: each account's part, with its own figures.
+  const parts = c.accounts ? await api("GET", `${path}/accounts`) : null;
   // A notice's recipients added up, and its template as WeChat shows it.
   const notice = c.content.type === "notice";
   const tally = notice ? await api("GET", `${path}/recipients`) : null;
@@ -441,7 +455,7 @@ async function campaignPage(id) {
   // A campaign sent with the CLI is its sender's: no action here.
   const managed = c.created_by !== null;
   const before = managed && ["draft", "awaiting_approval", "scheduled", "paused"].includes(c.state);
-  if (may("edit") && before) {
+  if (may("edit") && before && !c.accounts) {
     // The account's testers, offered as the input's choices.
     const testers = await api("GET", `/api/v1/accounts/${encodeURIComponent(c.appid)}/testers`).catch(() => ({ openids: [] }));
     const choices = el("datalist", { id: "testers" }, ...testers.openids.map((o) => el("option", { value: o })));
@@ -552,7 +566,8 @@ async function campaignPage(id) {
   const sections = [
     el("p", {}, el("a", { href: "#/campaigns" }, `← ${t("back")}`)),
     el("h1", {}, c.name, " ", el("span", { class: `state ${c.state}`, id: "campaign-state" }, stateWord(c.state))),
-    el("p", { class: "meta" }, `${c.appid} · ${audienceText(c)} · ${c.send_at ? c.send_at.replace("T", " ").slice(0, 16) : "–"}`),
+    el("p", { class: "meta" }, `${accountText(c)} · ${audienceText(c)} · ${c.send_at ? c.send_at.replace("T", " ").slice(0, 16) : "–"}`),
+    c.part_of ? el("p", {}, el("a", { href: `#/campaigns/${encodeURIComponent(c.part_of)}`, id: "part-of" }, `↑ ${c.part_of}`)) : null,
     c.note ? el("p", { class: "note" }, `${t("note")}: ${c.note}`) : null,
     managed ? null : el("p", { class: "note", id: "sent-with-cli" }, t("sent_with_cli")),
     actions, message,
@@ -566,8 +581,18 @@ async function campaignPage(id) {
     urls.size ? el("ul", {}, ...[...urls].map((u) => el("li", {}, el("a", { href: u, rel: "noreferrer" }, u)))) : null,
     notice ? null : el("h2", {}, t("reads_chart")),
     notice ? null : reads.pulled_on && reads.articles.length ? readsChart(reads) : el("p", {}, t("not_pulled")),
-    notice ? null : el("h2", {}, t("batches")),
-    notice ? null : el("table", { id: "batches" },
+    parts ? el("h2", {}, t("by_account")) : null,
+    parts && !parts.length ? el("p", {}, t("not_started")) : null,
+    parts && parts.length ? el("table", { id: "by-account" },
+      el("thead", {}, el("tr", {}, ...["account", "state", "audience", "delivered", "note"].map((k) => el("th", { scope: "col" }, t(k))))),
+      el("tbody", {}, ...parts.map((p) => el("tr", { "data-appid": p.appid },
+        el("td", { "data-label": t("account") }, el("a", { href: `#/campaigns/${encodeURIComponent(p.id)}` }, p.appid)),
+        el("td", { "data-label": t("state") }, el("span", { class: `state ${p.state}` }, stateWord(p.state))),
+        el("td", { class: "n", "data-label": t("audience") }, p.audience_size.toLocaleString()),
+        el("td", { class: "n delivered", "data-label": t("delivered") }, deliveredText(p)),
+        el("td", { "data-label": t("note") }, p.note))))) : null,
+    notice || parts ? null : el("h2", {}, t("batches")),
+    notice || parts ? null : el("table", { id: "batches" },
       el("thead", {}, el("tr", {}, ...["batch", "msg_id", "state", "status", "sent"].map((k) => el("th", { scope: "col" }, t(k))))),
       el("tbody", {}, ...batchRows)),
   ];
@@ -786,7 +811,10 @@ async function composePage() {
   via.addEventListener("change", noticeChanged);
   const id = el("input", { id: "campaign-id", required: true, pattern: "[A-Za-z0-9_-]{1,64}", autocomplete: "off" });
   const name = el("input", { id: "campaign-name", required: true });
-  const account = el("select", { id: "account" }, ...accounts.map((a) => el("option", { value: a.appid }, `${a.name} (${a.appid})`)));
+  // One account, or every account with a tag (a campaign across accounts).
+  const tags = [...new Set(accounts.flatMap((a) => a.tags || []))].sort();
+  const account = el("select", { id: "account" }, ...accounts.map((a) => el("option", { value: a.appid }, `${a.name} (${a.appid})`)),
+    ...tags.map((tag) => el("option", { value: `tag:${tag}` }, `${t("tagged")} ${tag}`)));
   const parts = {
     text: el("div", {}, field("text", t("text"), text), textInfo),
     articles: el("div", { class: "compose-article" },
@@ -822,7 +850,9 @@ async function composePage() {
           articles: [{ file: await uploadFile(new File([markdown.value], "article.md")), cover: uploads.cover, pictures: uploads.pictures }] };
     const who = audience.value === "tag" ? { kind: "tag", tag_id: Number(tagId.value) } : { kind: audience.value };
     try {
-      await api("POST", "/api/v1/campaigns", { id: id.value, appid: account.value, name: name.value, content, audience: who,
+      const target = account.value.startsWith("tag:")
+        ? { accounts: { kind: "tagged", tag: account.value.slice(4) } } : { appid: account.value };
+      await api("POST", "/api/v1/campaigns", { id: id.value, ...target, name: name.value, content, audience: who,
         ...(audience.value === "openids" ? { list: listName.value } : {}) });
       location.hash = `#/campaigns/${encodeURIComponent(id.value)}`;
     } catch (err) {
@@ -865,6 +895,14 @@ async function accountsPage() {
       el("label", { for: wechatIds.id }, t("tester_wechat_ids")), wechatIds,
       el("button", { type: "submit" }, t("save_testers")), said)
       : el("p", { class: "meta" }, [...testers.openids, ...testers.wechat_ids].join(" · ") || t("no_testers"));
+    const tagsBox = el("textarea", { id: `tags-${a.appid}`, rows: 2 }, (a.tags || []).join("\n"));
+    const tagsSaid = el("p", { class: "message", role: "status" });
+    const tagsForm = may("admin") ? el("form", { class: "tags", onsubmit: async (e) => {
+      e.preventDefault();
+      try { await api("PUT", `/api/v1/accounts/${encodeURIComponent(a.appid)}/tags`, { tags: lines(tagsBox.value) }); tagsSaid.textContent = t("done"); }
+      catch (err) { tagsSaid.textContent = err.message; }
+    } }, el("label", { for: tagsBox.id }, t("account_tags")), tagsBox, el("button", { type: "submit" }, t("save_tags")), tagsSaid)
+      : el("p", { class: "meta" }, (a.tags || []).join(" · "));
     const grant = a.authorised;
     const granted = grant ? [
       el("p", { class: "meta" }, `${t("via_platform")} ${grant.permission_sets.join(", ")}`),
@@ -876,7 +914,7 @@ async function accountsPage() {
       el("p", { class: "meta" }, `${a.appid} · ${a.account_type || "?"}`),
       ...granted,
       el("p", { class: "quota" }, el("strong", { class: "left" }, String(q.left)), ` ${words} · ${t("resets")} ${q.resets_at.replace("T", " ").slice(0, 16)}`),
-      calendar, el("h3", {}, t("testers")), testerForm));
+      calendar, el("h3", {}, t("testers")), testerForm, tagsForm));
   }
   show(el("h1", {}, t("accounts")), ...cards, may("admin") ? authoriseCard() : null);
 }

@@ -6,6 +6,7 @@
 
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
+use wxmass_campaign::across::AccountSet;
 use wxmass_campaign::{Audience, Summary, beijing};
 use wxmass_server::api::campaigns::{BatchView, CampaignView};
 
@@ -57,7 +58,7 @@ pub async fn campaigns(server: &ServerClient, json_out: bool) -> Result<()> {
                 "\n{:<20}  {:<17}  {:<18}  {:<8}  {:<10}  {:<16}  {:<7}  {:>19}  {}",
                 clean(&c.id),
                 c.state.as_str(),
-                clean(&c.appid),
+                account(c),
                 c.content.msgtype(),
                 audience(&c.audience),
                 minute(c.send_at.as_deref()),
@@ -101,6 +102,9 @@ pub async fn status(server: &ServerClient, id: Option<&str>, json_out: bool) -> 
             server.base()
         )
     })?;
+    if campaign["accounts"].is_object() {
+        return across(server, &id, campaign, json_out).await;
+    }
     let batches = server.get(&campaign_path(&id, "/batches")).await?;
     if json_out {
         super::print(
@@ -165,6 +169,78 @@ pub async fn status(server: &ServerClient, id: Option<&str>, json_out: bool) -> 
         out
     });
     Ok(())
+}
+
+/// `status` of a campaign across accounts: the whole, then each
+/// account's part (`GET /api/v1/campaigns/{id}/accounts`).
+async fn across(server: &ServerClient, id: &str, campaign: Value, json_out: bool) -> Result<()> {
+    let parts = server.get(&campaign_path(id, "/accounts")).await?;
+    if json_out {
+        super::print(
+            true,
+            &json!({"campaign": campaign, "accounts": parts}),
+            String::new,
+        );
+        return Ok(());
+    }
+    let c: CampaignView = typed(server, campaign)?;
+    let parts: Vec<CampaignView> = typed(server, parts)?;
+    super::print(false, &Value::Null, || {
+        let mut out = format!(
+            "campaign {} ({}): {}; {} to {} of {}",
+            clean(&c.id),
+            clean(&c.name),
+            c.state.as_str(),
+            c.content.msgtype(),
+            audience(&c.audience),
+            account(&c),
+        );
+        if let Some(at) = &c.send_at {
+            out.push_str(&format!("; sends {} Beijing time", minute(Some(at))));
+        }
+        out.push_str(&format!(
+            "\n{} account(s), {}/{} batch(es) submitted, {} reported: {}",
+            parts.len(),
+            c.submitted,
+            c.batches,
+            c.reported,
+            c.summary().delivery()
+        ));
+        if !c.note.is_empty() {
+            out.push_str(&format!("\n{}", clean(&c.note)));
+        }
+        if parts.is_empty() {
+            out.push_str("\nnot started: its accounts' parts are made when it starts");
+            return out;
+        }
+        out.push_str(&format!(
+            "\n{:<18}  {:<10}  {:>8}  {:<7}  {:>19}  NOTE",
+            "ACCOUNT", "STATE", "AUDIENCE", "BATCHES", "DELIVERED"
+        ));
+        for p in &parts {
+            out.push_str(&format!(
+                "\n{:<18}  {:<10}  {:>8}  {:<7}  {:>19}  {}",
+                clean(&p.appid),
+                p.state.as_str(),
+                p.audience_size,
+                format!("{}/{}", p.submitted, p.batches),
+                delivered(&p.summary()),
+                clean(&p.note),
+            ));
+        }
+        out
+    });
+    Ok(())
+}
+
+/// The account a campaign is for; for one across accounts, how many it
+/// names or its tag.
+fn account(c: &CampaignView) -> String {
+    match &c.accounts {
+        None => clean(&c.appid),
+        Some(AccountSet::Listed { appids }) => format!("{} accounts", appids.len()),
+        Some(AccountSet::Tagged { tag }) => format!("tag {}", clean(tag)),
+    }
 }
 
 /// `all`, `tag N` or `openids`.

@@ -350,3 +350,35 @@ pub fn call_with(
         )
     })
 }
+
+/// A load balancer in front of `servers`, as WeChat's pushes meet them in
+/// production: each connection goes to the first server that takes it, so
+/// a killed server's share goes to the others. Its URL; it serves until
+/// the test's process ends.
+pub fn balancer(servers: &[&str]) -> String {
+    use std::net::{TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let servers: Vec<String> = servers
+        .iter()
+        .map(|s| s.trim_start_matches("http://").to_owned())
+        .collect();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Some(server) = servers.iter().find_map(|s| TcpStream::connect(s).ok()) else {
+                continue;
+            };
+            let pipe = |mut from: TcpStream, mut to: TcpStream| {
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from, &mut to);
+                    let _ = to.shutdown(std::net::Shutdown::Write);
+                });
+            };
+            if let (Ok(c), Ok(s)) = (client.try_clone(), server.try_clone()) {
+                pipe(c, s);
+                pipe(server, client);
+            }
+        }
+    });
+    url
+}
