@@ -4,7 +4,10 @@
 //! others on the same store, the engine's leases splitting the batches. A
 //! server that dies leaves its campaigns `running`; the others go on with
 //! them. A campaign past its time when the server starts (after downtime)
-//! runs once, and its note says how late. Once every batch is submitted,
+//! runs once, and its note says how late. A campaign across accounts is
+//! never sent itself: started, it is spread into one part per account
+//! (once, by one server), the parts are sent as any campaign, and it ends
+//! when they all have ([`wxmass_campaign::across`]). Once every batch is submitted,
 //! the jobs are followed until WeChat calls them final (its pushes, else
 //! `mass/get`): for a minute by the server that sent them, then by a
 //! follow-up every minute on every server, for three days. The same sweep

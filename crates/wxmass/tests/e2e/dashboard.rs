@@ -979,15 +979,17 @@ fn a_template_notice_composed_and_sent_in_chromium() {
 /// A server running as a third-party platform: the accounts page shows
 /// an authorised account's grant and what its missing permission set
 /// prevents, and makes an authorisation link to WeChat's page (not
-/// followed: it is off the machine).
+/// followed: it is off the machine); the accounts are tagged on their
+/// cards, and a campaign to every account with the tag is listed as one
+/// and broken down by account on its page, each row the API's figures.
 #[test]
-fn the_platform_authorisation_link_in_chromium() {
+fn the_platform_and_a_campaign_across_accounts_in_chromium() {
     use wxmass_emulator::PLATFORM_APPID;
     let Some(driver) = chromedriver() else {
         return;
     };
     let home = tempfile::tempdir().expect("home");
-    common::first_admin(home.path());
+    let admin = common::first_admin(home.path());
     let (_emulator, emulator_url) = common::emulator(0, &["--platform", "2"]);
     let env = common::platform_env(&emulator_url);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -1043,6 +1045,121 @@ fn the_platform_authorisation_link_in_chromium() {
             "{href}"
         );
         screenshot(&client, "platform-accounts").await;
+        only_the_server(&client, &base).await;
+
+        // Both accounts tagged on their cards, then one campaign to every
+        // account with the tag: its page breaks it down by account.
+        let second = wxmass_emulator::platform::account_appid(PLATFORM_APPID, 1);
+        common::admin(
+            &emulator_url,
+            "POST",
+            "/_emulator/platform/authorize",
+            &json!({"appid": second}).to_string(),
+        );
+        client.refresh().await.expect("refresh");
+        for tagged in [&appid, &second] {
+            let card = format!("section.account[data-appid='{tagged}']");
+            client
+                .wait()
+                .for_element(Locator::Css(&format!("{card} form.tags textarea")))
+                .await
+                .expect("the tags field")
+                .send_keys("wave")
+                .await
+                .expect("type");
+            click(&client, &format!("{card} form.tags button")).await;
+            let said = client
+                .wait()
+                .for_element(Locator::Css(&format!("{card} form.tags p.message")))
+                .await
+                .expect("said");
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while said.text().await.unwrap_or_default() != "Done." {
+                assert!(std::time::Instant::now() < deadline, "the tags were never saved");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+        client.close().await.expect("close");
+    });
+    for (path, body) in [
+        (
+            "/api/v1/campaigns",
+            Some(
+                json!({"id": "wave", "name": "A wave", "accounts": {"kind": "tagged", "tag": "wave"},
+                        "content": {"type": "text", "text": "hello"}, "audience": {"kind": "all"}}),
+            ),
+        ),
+        ("/api/v1/campaigns/wave/submit", None),
+        (
+            "/api/v1/campaigns/wave/approve",
+            Some(
+                json!({"send_at": wxmass_campaign::beijing::rfc3339(wxmass_campaign::beijing::now())}),
+            ),
+        ),
+    ] {
+        let (status, answer) = common::call(&base, "POST", path, Some(&admin), body);
+        assert!(status == 200 || status == 201, "{path}: {answer}");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let parts = loop {
+        let (_, c) = common::call(&base, "GET", "/api/v1/campaigns/wave", Some(&admin), None);
+        if c["state"] == "finished" && c["reported"] == 2 {
+            let (_, parts) = common::call(
+                &base,
+                "GET",
+                "/api/v1/campaigns/wave/accounts",
+                Some(&admin),
+                None,
+            );
+            break parts;
+        }
+        assert!(std::time::Instant::now() < deadline, "never finished: {c}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    runtime().block_on(async {
+        let client = browser(&driver).await;
+        sign_in(&client, &base, "alice").await;
+        client
+            .goto(&format!("{base}/ui/#/campaigns"))
+            .await
+            .expect("goto");
+        let row = client
+            .wait()
+            .for_element(Locator::Css("tr[data-campaign='wave']"))
+            .await
+            .expect("listed");
+        let text = row.text().await.expect("text");
+        assert!(text.contains("every account tagged wave"), "{text}");
+        client
+            .goto(&format!("{base}/ui/#/campaigns/wave"))
+            .await
+            .expect("goto");
+        client
+            .wait()
+            .for_element(Locator::Css("#by-account tbody tr"))
+            .await
+            .expect("the breakdown");
+        for part in parts.as_array().expect("parts") {
+            let appid = part["appid"].as_str().expect("appid");
+            let cells = client
+                .find(Locator::Css(&format!(
+                    "#by-account tr[data-appid='{appid}']"
+                )))
+                .await
+                .expect("its row")
+                .text()
+                .await
+                .expect("text");
+            let delivered = part["delivered"].as_u64().expect("delivered");
+            assert!(delivered > 0, "{part}");
+            assert!(
+                cells.contains(&format!("{delivered} of {delivered}"))
+                    && cells.to_lowercase().contains("finished"),
+                "{appid}: {cells}"
+            );
+        }
+        unlabelled(&client, "campaign across accounts").await;
+        screenshot(&client, "campaign-across-accounts").await;
         only_the_server(&client, &base).await;
         client.close().await.expect("close");
     });
