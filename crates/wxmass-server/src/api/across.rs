@@ -1,20 +1,17 @@
-//! Campaigns across accounts (`"accounts"` instead of `"appid"`): what
-//! they may send and to whom, who sees them, each account's quota checked
-//! at approval, a person's pause, resume or cancel carried to the parts,
-//! and the per-account breakdown (`GET /api/v1/campaigns/{id}/accounts`).
+//! Campaigns across accounts (`"accounts"` instead of `"appid"`), for the
+//! campaign routes ([`crate::api::campaigns`]): what they may send and to
+//! whom, who sees them, each account's quota checked at approval, and a
+//! person's pause, resume or cancel carried to the parts.
 //! The parts themselves are made, sent and ended by the runner
 //! ([`crate::runner`]) as [`wxmass_campaign::across`] says.
 
-use axum::Json;
-use axum::extract::{Path, State};
 use wxmass_campaign::across::{self, AccountSet};
 use wxmass_campaign::lifecycle::{CampaignState, Change, Step};
 use wxmass_campaign::{Audience, Campaign, Content};
 
 use crate::AppState;
-use crate::api::campaigns::{CampaignView, NewCampaign, find, view};
-use crate::auth::{Allowed, Caller, ToRead};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
 
 /// Whether `caller` sees campaign `c`: its account; for a campaign
 /// across accounts, each it names (a tag may cover any: only a caller
@@ -27,37 +24,33 @@ pub(crate) fn sees(caller: &Caller, c: &Campaign) -> bool {
     }
 }
 
-/// The fields of a new campaign across accounts, before the store is
-/// read: the set, and a message and audience every account can send.
-pub(crate) fn check(new: &NewCampaign, set: &AccountSet) -> Result<(), ApiError> {
-    if new.appid.is_some() {
-        return Err(ApiError::invalid(
-            "accounts",
-            "a campaign names its account (`appid`) or its accounts (`accounts`), not both",
-        ));
-    }
-    if let Some(problem) = set.problem() {
-        return Err(ApiError::invalid("accounts", problem));
-    }
-    if new.audience != Audience::All {
+/// What a campaign across accounts sends, and to whom, before the store
+/// is read: every follower of each account, with a message every account
+/// can send (`has_list`: a list or a batch size was given).
+pub(crate) fn check_message(
+    audience: &Audience,
+    has_list: bool,
+    content: &Content,
+) -> Result<(), ApiError> {
+    if *audience != Audience::All {
         return Err(ApiError::invalid(
             "audience",
             "a campaign across accounts goes to every follower of each account ({\"kind\": \"all\"}): a tag's id and a list's openids belong to one account",
         ));
     }
-    if new.list.is_some() || new.batch_size.is_some() {
+    if has_list {
         return Err(ApiError::invalid(
             "list",
             "a campaign across accounts has no list: it goes to every follower of each account",
         ));
     }
-    match &new.content {
+    match content {
         Content::Uploaded { .. } | Content::Card { .. } | Content::Notice { .. } => {
             Err(ApiError::invalid(
                 "content",
                 format!(
                     "a campaign across accounts cannot send {}: media ids, card ids and notice templates belong to one account; send text, pictures, a voice, a video or articles (each account uploads its own copy)",
-                    match &new.content {
+                    match content {
                         Content::Uploaded { .. } => "an uploaded media id",
                         Content::Card { .. } => "a card",
                         _ => "a notice",
@@ -196,30 +189,4 @@ pub(crate) async fn carry(
         }
     }
     Ok(())
-}
-
-/// A campaign across accounts, account by account: each account's part,
-/// with its state, its note (why it failed, or was paused) and its
-/// figures. Empty until it starts; 404 for a campaign of one account.
-#[utoipa::path(get, path = "/api/v1/campaigns/{id}/accounts", tag = "campaigns", security(("token" = ["read"])),
-    params(("id" = String, Path, description = "The campaign's id")),
-    responses((status = 200, body = Vec<CampaignView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn campaign_accounts(
-    Allowed(caller, _): Allowed<ToRead>,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Vec<CampaignView>>> {
-    let c = find(&state, &caller, &id).await?;
-    if !c.is_across_accounts() {
-        return Err(ApiError::not_found(format!(
-            "campaign {id:?} is sent for one account ({}): GET /api/v1/campaigns/{id} has its figures",
-            c.appid
-        )));
-    }
-    let mut parts = Vec::new();
-    for part in state.journal().parts_of(&c.id).await? {
-        parts.push(view(&state, part).await?);
-    }
-    parts.sort_by(|a, b| a.appid.cmp(&b.appid));
-    Ok(Json(parts))
 }

@@ -304,7 +304,17 @@ pub struct NewCampaign {
 fn check(new: &NewCampaign) -> Result<(), ApiError> {
     crate::api::people::check_name("id", &new.id)?;
     if let Some(set) = &new.accounts {
-        return crate::api::across::check(new, set);
+        if new.appid.is_some() {
+            return Err(ApiError::invalid(
+                "accounts",
+                "a campaign names its account (`appid`) or its accounts (`accounts`), not both",
+            ));
+        }
+        if let Some(problem) = set.problem() {
+            return Err(ApiError::invalid("accounts", problem));
+        }
+        let has_list = new.list.is_some() || new.batch_size.is_some();
+        return crate::api::across::check_message(&new.audience, has_list, &new.content);
     }
     crate::api::people::check_display_name("name", &new.name, 100)?;
     match (&new.audience, &new.list) {
@@ -564,6 +574,32 @@ pub async fn campaign_batches(
     let c = find(&state, &caller, &id).await?;
     let batches = state.journal().batches(&c.id).await?;
     Ok(Json(batches.into_iter().map(BatchView::from).collect()))
+}
+
+/// A campaign across accounts, account by account: each account's part,
+/// with its state, its note (why it failed, or was paused) and its
+/// figures. Empty until it starts; 404 for a campaign of one account.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/accounts", tag = "campaigns", security(("token" = ["read"])),
+    params(("id" = String, Path, description = "The campaign's id")),
+    responses((status = 200, body = Vec<CampaignView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn campaign_accounts(
+    Allowed(caller, _): Allowed<ToRead>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<CampaignView>>> {
+    let c = find(&state, &caller, &id).await?;
+    if !c.is_across_accounts() {
+        return Err(ApiError::not_found(format!(
+            "campaign {id:?} is sent for one account ({}): GET /api/v1/campaigns/{id} has its figures",
+            c.appid
+        )));
+    }
+    let mut parts = Vec::new();
+    for part in state.journal().parts_of(&c.id).await? {
+        parts.push(view(&state, part).await?);
+    }
+    parts.sort_by(|a, b| a.appid.cmp(&b.appid));
+    Ok(Json(parts))
 }
 
 /// Takes `step` on campaign `id` for `caller`, and logs it.

@@ -175,7 +175,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(campaign_edits::clone_campaign))
         .routes(routes!(campaign_edits::reschedule_campaign))
         .routes(routes!(campaigns::campaign_batches))
-        .routes(routes!(across::campaign_accounts))
+        .routes(routes!(campaigns::campaign_accounts))
         .routes(routes!(recipients::campaign_recipients))
         .routes(routes!(recipients::campaign_recipients_csv))
         .routes(routes!(recipients::resend_unknown))
