@@ -455,9 +455,11 @@ async function campaignPage(id) {
   // A campaign sent with the CLI is its sender's: no action here.
   const managed = c.created_by !== null;
   const before = managed && ["draft", "awaiting_approval", "scheduled", "paused"].includes(c.state);
-  if (may("edit") && before && !c.accounts) {
-    // The account's testers, offered as the input's choices.
-    const testers = await api("GET", `/api/v1/accounts/${encodeURIComponent(c.appid)}/testers`).catch(() => ({ openids: [] }));
+  if (may("edit") && before) {
+    // The account's testers, offered as the input's choices (across
+    // accounts: a tester of any of them).
+    const testers = c.accounts ? { openids: [] }
+      : await api("GET", `/api/v1/accounts/${encodeURIComponent(c.appid)}/testers`).catch(() => ({ openids: [] }));
     const choices = el("datalist", { id: "testers" }, ...testers.openids.map((o) => el("option", { value: o })));
     actions.append(choices);
     const openid = el("input", { id: "test-openid", autocomplete: "off", list: "testers" });

@@ -109,6 +109,17 @@ pub(crate) async fn check_accounts(
     }
 }
 
+/// The accounts `set` reaches now that can be sent for.
+pub(crate) async fn available(state: &AppState, set: &AccountSet) -> ApiResult<Vec<String>> {
+    let journal = state.journal();
+    let members = set.members(&journal.accounts().await?, &journal.account_tags().await?);
+    Ok(members
+        .into_iter()
+        .filter(|m| m.unavailable.is_none())
+        .map(|m| m.appid)
+        .collect())
+}
+
 /// Each account `set` reaches now has the quota to send to `audience` at
 /// `at`; else 409 naming every account that has not, and when each frees.
 pub(crate) async fn check_quotas(

@@ -157,6 +157,49 @@ async fn one_campaign_to_every_account_with_a_tag_each_once_with_a_breakdown() {
         );
     }
 
+    // A test send goes to a tester of any of its accounts, sent by that one.
+    let (status, answer) = app
+        .call(
+            "PUT",
+            &format!("/api/v1/accounts/{}/testers", appids[1]),
+            Some(&admin),
+            Some(json!({"openids": [], "wechat_ids": ["east-tester"]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, answer) = app
+        .call(
+            "POST",
+            "/api/v1/campaigns",
+            Some(&admin),
+            Some(json!({"id": "east-draft", "name": "Draft", "accounts": {"kind": "tagged", "tag": "east"},
+                         "audience": {"kind": "all"}, "content": text})),
+        )
+        .await;
+    assert_eq!(status, 201, "{answer}");
+    for (who, want) in [("east-tester", 200), ("stranger", 403)] {
+        let (status, answer) = app
+            .call(
+                "POST",
+                "/api/v1/campaigns/east-draft/test",
+                Some(&admin),
+                Some(json!({"wechat_id": who})),
+            )
+            .await;
+        assert_eq!(status, want, "{who}: {answer}");
+    }
+    let previews = app
+        .wechat_admin(
+            &format!("/_emulator/platform/accounts/{}/stats", appids[1]),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(previews["previews"], 1, "{previews}");
+    let (status, _) = app
+        .call("DELETE", "/api/v1/campaigns/east-draft", Some(&admin), None)
+        .await;
+    assert_eq!(status, 204);
+
     let (status, answer) = approved(
         &app,
         &admin,
