@@ -190,8 +190,13 @@ async fn follow_up(state: &AppState, options: &WorkOptions) -> Result<(), Error>
     for c in state.journal().campaigns().await? {
         if c.is_across_accounts() {
             // Its parts are followed as campaigns of their own; a pause or
-            // a cancel a server did not live to carry to them is carried.
-            if wxmass_campaign::across::follows(c.state).is_some() {
+            // a cancel a server did not live to carry to them is carried
+            // (a cancel, while it is recent).
+            let pending = match c.state {
+                CampaignState::Paused => true,
+                _ => c.updated_at >= since,
+            };
+            if pending && wxmass_campaign::across::follows(c.state).is_some() {
                 crate::api::across::carry(state, &c.id, c.state, state.now()).await?;
             }
             continue;
