@@ -855,6 +855,19 @@ async fn across_accounts(store: &dyn Store) {
             .expect("planned")
             .is_none()
     );
+    // A part planned as any campaign is; its batches are the whole's.
+    let mut one = vec![Ok(PlannedBatch {
+        clientmsgid: batch_clientmsgid(&read[0].id, 0),
+        openids: vec![],
+    })]
+    .into_iter();
+    store
+        .plan(&read[0], &Files::default(), &mut one)
+        .await
+        .expect("a part planned");
+    let of_parts = store.batches_of_parts("whole").await.expect("batches");
+    assert_eq!(of_parts.len(), 1);
+    assert!(store.batches("whole").await.expect("none").is_empty());
     let due = store
         .campaigns_of(Which::Due(1_700_000_003))
         .await

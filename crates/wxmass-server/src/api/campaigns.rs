@@ -209,12 +209,9 @@ pub(crate) async fn view(state: &AppState, c: Campaign) -> ApiResult<CampaignVie
     let (s, audience_size) = match c.is_across_accounts() {
         // Its parts' batches, added up.
         true => {
-            let mut batches = Vec::new();
-            let mut size = 0;
-            for part in state.journal().parts_of(&c.id).await? {
-                batches.extend(state.journal().batches(&part.id).await?);
-                size += part.audience_size;
-            }
+            let parts = state.journal().parts_of(&c.id).await?;
+            let batches = state.journal().batches_of_parts(&c.id).await?;
+            let size = parts.iter().map(|p| p.audience_size).sum();
             (Summary::of(&batches), size)
         }
         false => (

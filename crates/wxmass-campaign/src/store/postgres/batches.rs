@@ -12,52 +12,13 @@ use crate::store::*;
 impl BatchStore for PgStore {
     /// A campaign's batches, in order, with their reports.
     async fn batches(&self, campaign: &str) -> Result<Vec<Batch>> {
-        let rows = self
-            .with(async |c| {
-                c.query(
-                    &c.prepare_cached(
-                        "SELECT b.idx, b.clientmsgid, b.size, b.state, b.msg_id, b.status,
-                            p.status, p.total_count, p.filter_count, p.sent_count, p.error_count,
-                            p.check_state, p.article_urls, b.sent_by, b.takeovers,
-                            b.msg_data_id, b.submitted_at
-                     FROM wxmass_batches b JOIN wxmass_campaigns c ON c.id = b.campaign
-                     LEFT JOIN wxmass_pushes p ON p.appid = c.appid AND p.msg_id = b.msg_id
-                     WHERE b.campaign = $1 ORDER BY b.idx",
-                    )
-                    .await?,
-                    &[&campaign],
-                )
-                .await
-            })
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                let report = r.get::<_, Option<String>>(6).map(|status| Report {
-                    status,
-                    total_count: r.get(7),
-                    filter_count: r.get(8),
-                    sent_count: r.get(9),
-                    error_count: r.get(10),
-                    check_state: r.get(11),
-                    article_urls: serde_json::from_str(&r.get::<_, String>(12)).unwrap_or_default(),
-                });
-                Batch {
-                    index: r.get::<_, i32>(0) as u32,
-                    clientmsgid: r.get(1),
-                    size: u64::try_from(r.get::<_, i64>(2)).unwrap_or(0),
-                    state: BatchState::parse(r.get(3)).unwrap_or(BatchState::Submitting),
-                    msg_id: r.get(4),
-                    status: r.get(5),
-                    report,
-                    sent_by: r.get(13),
-                    takeovers: r.get::<_, i32>(14) as u32,
-                    msg_data_id: r.get(15),
-                    submitted_at: r.get(16),
-                }
-            })
-            .collect())
+        self.read_batches("b.campaign = $1", campaign).await
     }
+
+    async fn batches_of_parts(&self, whole: &str) -> Result<Vec<Batch>> {
+        self.read_batches("c.part_of = $1", whole).await
+    }
+
     async fn packed_openids(&self, campaign: &str, index: u32) -> Result<Option<Vec<u8>>> {
         let idx = index as i32;
         Ok(self
@@ -284,5 +245,51 @@ impl BatchStore for PgStore {
             count: count(row.get(0)),
             ready_in: Duration::from_secs(u64::try_from(row.get::<_, i64>(1)).unwrap_or(0)),
         })
+    }
+}
+
+impl PgStore {
+    /// The batches `condition` selects (`$1`: `key`), by campaign and
+    /// index, each with its report.
+    async fn read_batches(&self, condition: &str, key: &str) -> Result<Vec<Batch>> {
+        let sql = format!(
+            "SELECT b.idx, b.clientmsgid, b.size, b.state, b.msg_id, b.status,
+                    p.status, p.total_count, p.filter_count, p.sent_count, p.error_count,
+                    p.check_state, p.article_urls, b.sent_by, b.takeovers,
+                    b.msg_data_id, b.submitted_at
+             FROM wxmass_batches b JOIN wxmass_campaigns c ON c.id = b.campaign
+             LEFT JOIN wxmass_pushes p ON p.appid = c.appid AND p.msg_id = b.msg_id
+             WHERE {condition} ORDER BY b.campaign, b.idx"
+        );
+        let rows = self
+            .with(async |c| c.query(&c.prepare_cached(&sql).await?, &[&key]).await)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let report = r.get::<_, Option<String>>(6).map(|status| Report {
+                    status,
+                    total_count: r.get(7),
+                    filter_count: r.get(8),
+                    sent_count: r.get(9),
+                    error_count: r.get(10),
+                    check_state: r.get(11),
+                    article_urls: serde_json::from_str(&r.get::<_, String>(12)).unwrap_or_default(),
+                });
+                Batch {
+                    index: r.get::<_, i32>(0) as u32,
+                    clientmsgid: r.get(1),
+                    size: u64::try_from(r.get::<_, i64>(2)).unwrap_or(0),
+                    state: BatchState::parse(r.get(3)).unwrap_or(BatchState::Submitting),
+                    msg_id: r.get(4),
+                    status: r.get(5),
+                    report,
+                    sent_by: r.get(13),
+                    takeovers: r.get::<_, i32>(14) as u32,
+                    msg_data_id: r.get(15),
+                    submitted_at: r.get(16),
+                }
+            })
+            .collect())
     }
 }

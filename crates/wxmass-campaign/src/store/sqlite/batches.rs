@@ -14,49 +14,11 @@ use crate::store::*;
 impl BatchStore for SqliteStore {
     /// A campaign's batches, in order.
     async fn batches(&self, campaign: &str) -> Result<Vec<Batch>> {
-        let conn = self.conn();
-        // Reports live in `pushes` alone and are joined here, so a report
-        // that arrives before its batch is marked submitted still shows.
-        let mut stmt = conn.prepare_cached(
-            "SELECT b.idx, b.clientmsgid, b.size, b.state, b.msg_id, b.status,
-                    p.status, p.total_count, p.filter_count, p.sent_count, p.error_count, p.check_state, p.article_urls,
-                    b.sent_by, b.takeovers, b.msg_data_id, b.submitted_at
-             FROM wxmass_batches b JOIN wxmass_campaigns c ON c.id = b.campaign
-             LEFT JOIN wxmass_pushes p ON p.appid = c.appid AND p.msg_id = b.msg_id
-             WHERE b.campaign = ?1 ORDER BY b.idx",
-        )?;
-        let rows = stmt.query_map(params![campaign], |r| {
-            let report = match r.get::<_, Option<String>>(6)? {
-                None => None,
-                Some(status) => Some(Report {
-                    status,
-                    total_count: r.get(7)?,
-                    filter_count: r.get(8)?,
-                    sent_count: r.get(9)?,
-                    error_count: r.get(10)?,
-                    check_state: r.get(11)?,
-                    article_urls: serde_json::from_str(&r.get::<_, String>(12)?)
-                        .unwrap_or_default(),
-                }),
-            };
-            let state: String = r.get(3)?;
-            Ok(Batch {
-                index: r.get(0)?,
-                clientmsgid: r.get(1)?,
-                size: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
-                // Only this code writes states; an unknown one is not
-                // taken for sent.
-                state: BatchState::parse(&state).unwrap_or(BatchState::Submitting),
-                msg_id: r.get(4)?,
-                status: r.get(5)?,
-                report,
-                sent_by: r.get(13)?,
-                takeovers: r.get(14)?,
-                msg_data_id: r.get(15)?,
-                submitted_at: r.get(16)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        read_batches(&self.conn(), "b.campaign = ?1", campaign)
+    }
+
+    async fn batches_of_parts(&self, whole: &str) -> Result<Vec<Batch>> {
+        read_batches(&self.conn(), "c.part_of = ?1", whole)
     }
 
     /// A batch's openids as stored, to be decoded with
@@ -305,4 +267,50 @@ impl SqliteStore {
         tx.commit()?;
         Ok(recorded)
     }
+}
+
+/// The batches `condition` selects (`?1`: `key`), by campaign and index,
+/// each with its report.
+fn read_batches(conn: &rusqlite::Connection, condition: &str, key: &str) -> Result<Vec<Batch>> {
+    // Reports live in `pushes` alone and are joined here, so a report
+    // that arrives before its batch is marked submitted still shows.
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT b.idx, b.clientmsgid, b.size, b.state, b.msg_id, b.status,
+                p.status, p.total_count, p.filter_count, p.sent_count, p.error_count, p.check_state, p.article_urls,
+                b.sent_by, b.takeovers, b.msg_data_id, b.submitted_at
+         FROM wxmass_batches b JOIN wxmass_campaigns c ON c.id = b.campaign
+         LEFT JOIN wxmass_pushes p ON p.appid = c.appid AND p.msg_id = b.msg_id
+         WHERE {condition} ORDER BY b.campaign, b.idx"
+    ))?;
+    let rows = stmt.query_map(params![key], |r| {
+        let report = match r.get::<_, Option<String>>(6)? {
+            None => None,
+            Some(status) => Some(Report {
+                status,
+                total_count: r.get(7)?,
+                filter_count: r.get(8)?,
+                sent_count: r.get(9)?,
+                error_count: r.get(10)?,
+                check_state: r.get(11)?,
+                article_urls: serde_json::from_str(&r.get::<_, String>(12)?).unwrap_or_default(),
+            }),
+        };
+        let state: String = r.get(3)?;
+        Ok(Batch {
+            index: r.get(0)?,
+            clientmsgid: r.get(1)?,
+            size: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+            // Only this code writes states; an unknown one is not
+            // taken for sent.
+            state: BatchState::parse(&state).unwrap_or(BatchState::Submitting),
+            msg_id: r.get(4)?,
+            status: r.get(5)?,
+            report,
+            sent_by: r.get(13)?,
+            takeovers: r.get(14)?,
+            msg_data_id: r.get(15)?,
+            submitted_at: r.get(16)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
