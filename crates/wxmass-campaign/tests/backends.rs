@@ -867,6 +867,7 @@ async fn across_accounts(store: &dyn Store) {
         .expect("a part planned");
     let of_parts = store.batches_of_parts("whole").await.expect("batches");
     assert_eq!(of_parts.len(), 1);
+    assert_eq!(of_parts[0].0, read[0].id);
     assert!(store.batches("whole").await.expect("none").is_empty());
     let due = store
         .campaigns_of(Which::Due(1_700_000_003))

@@ -287,9 +287,9 @@ pub trait RecipientStore: Send + Sync {
 pub trait BatchStore: Send + Sync {
     /// A campaign's batches, in order, with their reports.
     async fn batches(&self, campaign: &str) -> Result<Vec<Batch>>;
-    /// The batches of every part of campaign across accounts `whole`, by
-    /// part and index.
-    async fn batches_of_parts(&self, whole: &str) -> Result<Vec<Batch>>;
+    /// The batches of every part of campaign across accounts `whole`, each
+    /// with its part's id, by part and index.
+    async fn batches_of_parts(&self, whole: &str) -> Result<Vec<(String, Batch)>>;
     /// A batch's openids as stored (see [`crate::openids::decode_batch`]):
     /// a sender decodes them on its own task, not under the store.
     async fn packed_openids(&self, campaign: &str, index: u32) -> Result<Option<Vec<u8>>>;

@@ -206,19 +206,27 @@ impl From<wxmass_campaign::Batch> for BatchView {
 }
 
 pub(crate) async fn view(state: &AppState, c: Campaign) -> ApiResult<CampaignView> {
-    let (s, audience_size) = match c.is_across_accounts() {
+    let (batches, audience_size) = match c.is_across_accounts() {
         // Its parts' batches, added up.
         true => {
             let parts = state.journal().parts_of(&c.id).await?;
             let batches = state.journal().batches_of_parts(&c.id).await?;
             let size = parts.iter().map(|p| p.audience_size).sum();
-            (Summary::of(&batches), size)
+            (batches.into_iter().map(|(_, b)| b).collect(), size)
         }
-        false => (
-            Summary::of(&state.journal().batches(&c.id).await?),
-            c.audience_size,
-        ),
+        false => (state.journal().batches(&c.id).await?, c.audience_size),
     };
+    view_with(state, c, &batches, audience_size).await
+}
+
+/// [`view`] of `c` with its `batches` read already.
+async fn view_with(
+    state: &AppState,
+    c: Campaign,
+    batches: &[wxmass_campaign::Batch],
+    audience_size: u64,
+) -> ApiResult<CampaignView> {
+    let s = Summary::of(batches);
     let recipients = match c.content.is_notice() {
         true => Some(state.journal().recipient_counts(&c.id).await?.into()),
         false => None,
@@ -591,9 +599,17 @@ pub async fn campaign_accounts(
             c.appid
         )));
     }
+    // Every part's batches in one query, not one query a part.
+    let mut batches: std::collections::HashMap<String, Vec<wxmass_campaign::Batch>> =
+        std::collections::HashMap::new();
+    for (part, batch) in state.journal().batches_of_parts(&c.id).await? {
+        batches.entry(part).or_default().push(batch);
+    }
     let mut parts = Vec::new();
     for part in state.journal().parts_of(&c.id).await? {
-        parts.push(view(&state, part).await?);
+        let of = batches.remove(&part.id).unwrap_or_default();
+        let size = part.audience_size;
+        parts.push(view_with(&state, part, &of, size).await?);
     }
     parts.sort_by(|a, b| a.appid.cmp(&b.appid));
     Ok(Json(parts))

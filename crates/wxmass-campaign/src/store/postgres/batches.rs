@@ -12,10 +12,11 @@ use crate::store::*;
 impl BatchStore for PgStore {
     /// A campaign's batches, in order, with their reports.
     async fn batches(&self, campaign: &str) -> Result<Vec<Batch>> {
-        self.read_batches("b.campaign = $1", campaign).await
+        let batches = self.read_batches("b.campaign = $1", campaign).await?;
+        Ok(batches.into_iter().map(|(_, b)| b).collect())
     }
 
-    async fn batches_of_parts(&self, whole: &str) -> Result<Vec<Batch>> {
+    async fn batches_of_parts(&self, whole: &str) -> Result<Vec<(String, Batch)>> {
         self.read_batches("c.part_of = $1", whole).await
     }
 
@@ -249,14 +250,14 @@ impl BatchStore for PgStore {
 }
 
 impl PgStore {
-    /// The batches `condition` selects (`$1`: `key`), by campaign and
-    /// index, each with its report.
-    async fn read_batches(&self, condition: &str, key: &str) -> Result<Vec<Batch>> {
+    /// The batches `condition` selects (`$1`: `key`), each with its report
+    /// and its campaign, by campaign and index.
+    async fn read_batches(&self, condition: &str, key: &str) -> Result<Vec<(String, Batch)>> {
         let sql = format!(
             "SELECT b.idx, b.clientmsgid, b.size, b.state, b.msg_id, b.status,
                     p.status, p.total_count, p.filter_count, p.sent_count, p.error_count,
                     p.check_state, p.article_urls, b.sent_by, b.takeovers,
-                    b.msg_data_id, b.submitted_at
+                    b.msg_data_id, b.submitted_at, b.campaign
              FROM wxmass_batches b JOIN wxmass_campaigns c ON c.id = b.campaign
              LEFT JOIN wxmass_pushes p ON p.appid = c.appid AND p.msg_id = b.msg_id
              WHERE {condition} ORDER BY b.campaign, b.idx"
@@ -276,7 +277,7 @@ impl PgStore {
                     check_state: r.get(11),
                     article_urls: serde_json::from_str(&r.get::<_, String>(12)).unwrap_or_default(),
                 });
-                Batch {
+                let batch = Batch {
                     index: r.get::<_, i32>(0) as u32,
                     clientmsgid: r.get(1),
                     size: u64::try_from(r.get::<_, i64>(2)).unwrap_or(0),
@@ -288,7 +289,8 @@ impl PgStore {
                     takeovers: r.get::<_, i32>(14) as u32,
                     msg_data_id: r.get(15),
                     submitted_at: r.get(16),
-                }
+                };
+                (r.get(17), batch)
             })
             .collect())
     }

@@ -14,10 +14,11 @@ use crate::store::*;
 impl BatchStore for SqliteStore {
     /// A campaign's batches, in order.
     async fn batches(&self, campaign: &str) -> Result<Vec<Batch>> {
-        read_batches(&self.conn(), "b.campaign = ?1", campaign)
+        let batches = read_batches(&self.conn(), "b.campaign = ?1", campaign)?;
+        Ok(batches.into_iter().map(|(_, b)| b).collect())
     }
 
-    async fn batches_of_parts(&self, whole: &str) -> Result<Vec<Batch>> {
+    async fn batches_of_parts(&self, whole: &str) -> Result<Vec<(String, Batch)>> {
         read_batches(&self.conn(), "c.part_of = ?1", whole)
     }
 
@@ -269,15 +270,19 @@ impl SqliteStore {
     }
 }
 
-/// The batches `condition` selects (`?1`: `key`), by campaign and index,
-/// each with its report.
-fn read_batches(conn: &rusqlite::Connection, condition: &str, key: &str) -> Result<Vec<Batch>> {
+/// The batches `condition` selects (`?1`: `key`), each with its report and
+/// its campaign, by campaign and index.
+fn read_batches(
+    conn: &rusqlite::Connection,
+    condition: &str,
+    key: &str,
+) -> Result<Vec<(String, Batch)>> {
     // Reports live in `pushes` alone and are joined here, so a report
     // that arrives before its batch is marked submitted still shows.
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT b.idx, b.clientmsgid, b.size, b.state, b.msg_id, b.status,
                 p.status, p.total_count, p.filter_count, p.sent_count, p.error_count, p.check_state, p.article_urls,
-                b.sent_by, b.takeovers, b.msg_data_id, b.submitted_at
+                b.sent_by, b.takeovers, b.msg_data_id, b.submitted_at, b.campaign
          FROM wxmass_batches b JOIN wxmass_campaigns c ON c.id = b.campaign
          LEFT JOIN wxmass_pushes p ON p.appid = c.appid AND p.msg_id = b.msg_id
          WHERE {condition} ORDER BY b.campaign, b.idx"
@@ -296,7 +301,7 @@ fn read_batches(conn: &rusqlite::Connection, condition: &str, key: &str) -> Resu
             }),
         };
         let state: String = r.get(3)?;
-        Ok(Batch {
+        let batch = Batch {
             index: r.get(0)?,
             clientmsgid: r.get(1)?,
             size: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
@@ -310,7 +315,8 @@ fn read_batches(conn: &rusqlite::Connection, condition: &str, key: &str) -> Resu
             takeovers: r.get(14)?,
             msg_data_id: r.get(15)?,
             submitted_at: r.get(16)?,
-        })
+        };
+        Ok((r.get(17)?, batch))
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
