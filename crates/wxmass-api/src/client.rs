@@ -505,6 +505,26 @@ impl Client {
 
     /// Calls an API; the answer may be a file (`media/get`).
     pub(crate) async fn call_raw(&self, call: Call) -> Result<Answer> {
+        let mut acted = None;
+        match self.attempts(&call, &mut acted).await {
+            // A repeat that did nothing does not undo an earlier attempt
+            // that may have acted (its answer lost, or a 5xx): the caller
+            // learns that an answer was lost, not that nothing was done,
+            // or it would send again, unkeyed, what may have arrived.
+            Err(e) if e.says_nothing_was_done() => match acted {
+                Some(message) => Err(Error::AnswerLost {
+                    path: call.path.to_owned(),
+                    message: format!("{message}; a repeat then failed: {e}"),
+                }),
+                None => Err(e),
+            },
+            other => other,
+        }
+    }
+
+    /// [`Client::call_raw`]'s attempts, with its retries; `acted` keeps
+    /// why an attempt may have acted without its answer arriving.
+    async fn attempts(&self, call: &Call, acted: &mut Option<String>) -> Result<Answer> {
         let retry = self.inner.retry;
         let mut refreshed = false;
         let mut retries = 0u32;
@@ -515,7 +535,7 @@ impl Client {
                 None
             };
             let started = std::time::Instant::now();
-            let attempt = self.attempt(&call, token.as_ref()).await;
+            let attempt = self.attempt(call, token.as_ref()).await;
             // The path only: the token and secret travel in the query and
             // body, never in a log line.
             let elapsed_ms = started.elapsed().as_millis() as u64;
@@ -573,20 +593,26 @@ impl Client {
                     path: call.path.to_owned(),
                     message,
                 },
-                Attempt::Lost(message) if call.safe_to_repeat => Error::AnswerLost {
-                    path: call.path.to_owned(),
-                    message,
-                },
+                Attempt::Lost(message) if call.safe_to_repeat => {
+                    *acted = Some(message.clone());
+                    Error::AnswerLost {
+                        path: call.path.to_owned(),
+                        message,
+                    }
+                }
                 Attempt::Lost(message) => {
                     return Err(Error::AnswerLost {
                         path: call.path.to_owned(),
                         message,
                     });
                 }
-                Attempt::Status(status) if call.safe_to_repeat && status >= 500 => Error::Http {
-                    path: call.path.to_owned(),
-                    status,
-                },
+                Attempt::Status(status) if call.safe_to_repeat && status >= 500 => {
+                    *acted = Some(format!("{}: HTTP {status}", call.path));
+                    Error::Http {
+                        path: call.path.to_owned(),
+                        status,
+                    }
+                }
                 Attempt::Status(status) => {
                     return Err(Error::Http {
                         path: call.path.to_owned(),

@@ -400,6 +400,21 @@ impl Error {
         }
     }
 
+    /// Whether the request is known to have done nothing at WeChat: it
+    /// never reached it, or WeChat said it did nothing (busy, a bad token,
+    /// the day's or the minute's calls spent). Not a duplicate key's
+    /// answer (45065, 45066): that one speaks of an earlier request.
+    pub fn says_nothing_was_done(&self) -> bool {
+        match self {
+            Error::Transport { .. } => true,
+            Error::Api { code, .. } => {
+                matches!(code.reaction(), Reaction::Retry | Reaction::RefreshToken)
+                    || matches!(code, Errcode::ApiFreqOutOfLimit | Errcode::ApiMinuteQuota)
+            }
+            _ => false,
+        }
+    }
+
     /// The errcode, for API errors.
     pub fn errcode(&self) -> Option<Errcode> {
         match self {

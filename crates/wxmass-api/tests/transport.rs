@@ -126,3 +126,50 @@ async fn a_lost_answer_never_shows_the_token_or_the_secret() {
         "the secret leaked: {shown}"
     );
 }
+
+/// A repeat that did nothing (WeChat busy) does not hide an earlier
+/// attempt that may have acted (its answer lost): the caller learns that
+/// an answer was lost, not that nothing was done, or it would count the
+/// send as never made and make it again after its key ran out.
+#[tokio::test]
+async fn a_lost_answer_then_a_busy_repeat_is_still_a_lost_answer() {
+    let emu = default_emulator().await;
+    let client = Client::builder(DEFAULT_APPID, DEFAULT_SECRET)
+        .base_url(emu.url())
+        .retry(wxmass_api::RetryPolicy {
+            max_retries: 1,
+            base_delay: std::time::Duration::from_secs(3),
+            max_delay: std::time::Duration::from_secs(3),
+        })
+        .build()
+        .expect("client");
+    client.mass().speed().await.expect("warm");
+    emu.admin_post(
+        "/_emulator/faults",
+        json!({"paths": {"/cgi-bin/message/mass/sendall": {"drop_rate": 1.0}}}),
+    )
+    .await;
+    let sending = tokio::spawn(async move {
+        client
+            .mass()
+            .send(&Message::text("once"), &Audience::All)
+            .await
+    });
+    // Once the first attempt reached WeChat, WeChat is busy for the repeat.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while emu.stats().await["calls"]["/cgi-bin/message/mass/sendall"].as_u64() < Some(1) {
+        assert!(std::time::Instant::now() < deadline, "never sent");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    emu.admin_post(
+        "/_emulator/faults",
+        json!({"paths": {"/cgi-bin/message/mass/sendall": {"errcode_rate": 1.0}}}),
+    )
+    .await;
+    let err = sending
+        .await
+        .expect("task")
+        .expect_err("the first answer was lost, the repeat refused");
+    assert!(matches!(err, Error::AnswerLost { .. }), "{err:?}");
+    assert_eq!(emu.stats().await["jobs"], 1, "the first attempt acted");
+}
