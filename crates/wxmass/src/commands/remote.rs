@@ -117,17 +117,7 @@ pub async fn status(server: &ServerClient, id: Option<&str>, json_out: bool) -> 
     let c: CampaignView = typed(server, campaign)?;
     let rows: Vec<BatchView> = typed(server, batches)?;
     super::print(false, &Value::Null, || {
-        let mut out = format!(
-            "campaign {} ({}): {}; {} to {}",
-            clean(&c.id),
-            clean(&c.name),
-            c.state.as_str(),
-            c.content.msgtype(),
-            audience(&c.audience),
-        );
-        if let Some(at) = &c.send_at {
-            out.push_str(&format!("; sends {} Beijing time", minute(Some(at))));
-        }
+        let mut out = heading(&c);
         out.push_str(&format!(
             "\n{}/{} batch(es) submitted, {} reported: {}",
             c.submitted,
@@ -186,18 +176,7 @@ async fn across(server: &ServerClient, id: &str, campaign: Value, json_out: bool
     let c: CampaignView = typed(server, campaign)?;
     let parts: Vec<CampaignView> = typed(server, parts)?;
     super::print(false, &Value::Null, || {
-        let mut out = format!(
-            "campaign {} ({}): {}; {} to {} of {}",
-            clean(&c.id),
-            clean(&c.name),
-            c.state.as_str(),
-            c.content.msgtype(),
-            audience(&c.audience),
-            account(&c),
-        );
-        if let Some(at) = &c.send_at {
-            out.push_str(&format!("; sends {} Beijing time", minute(Some(at))));
-        }
+        let mut out = heading(&c);
         out.push_str(&format!(
             "\n{} account(s), {}/{} batch(es) submitted, {} reported: {}",
             parts.len(),
@@ -231,6 +210,26 @@ async fn across(server: &ServerClient, id: &str, campaign: Value, json_out: bool
         out
     });
     Ok(())
+}
+
+/// `campaign ID (NAME): STATE; TYPE to AUDIENCE` (across accounts, `of`
+/// which), and when it sends.
+fn heading(c: &CampaignView) -> String {
+    let mut out = format!(
+        "campaign {} ({}): {}; {} to {}",
+        clean(&c.id),
+        clean(&c.name),
+        c.state.as_str(),
+        c.content.msgtype(),
+        audience(&c.audience),
+    );
+    if c.accounts.is_some() {
+        out.push_str(&format!(" of {}", account(c)));
+    }
+    if let Some(at) = &c.send_at {
+        out.push_str(&format!("; sends {} Beijing time", minute(Some(at))));
+    }
+    out
 }
 
 /// The account a campaign is for; for one across accounts, how many it
