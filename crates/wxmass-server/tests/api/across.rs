@@ -24,6 +24,15 @@ async fn authorised(app: &TestApp, n: u32) -> Vec<String> {
     (0..n).map(|i| account_appid(PLATFORM_APPID, i)).collect()
 }
 
+/// The emulator's counts for one of the platform's accounts.
+async fn account_stats(app: &TestApp, appid: &str) -> Value {
+    app.wechat_admin(
+        &format!("/_emulator/platform/accounts/{appid}/stats"),
+        Value::Null,
+    )
+    .await
+}
+
 /// Creates, submits and approves (to send now) campaign `body`.
 async fn approved(app: &TestApp, admin: &str, body: Value) -> (u16, Value) {
     let id = body["id"].as_str().expect("id").to_owned();
@@ -188,12 +197,7 @@ async fn one_campaign_to_every_account_with_a_tag_each_once_with_a_breakdown() {
             .await;
         assert_eq!(status, want, "{who}: {answer}");
     }
-    let previews = app
-        .wechat_admin(
-            &format!("/_emulator/platform/accounts/{}/stats", appids[1]),
-            Value::Null,
-        )
-        .await;
+    let previews = account_stats(&app, &appids[1]).await;
     assert_eq!(previews["previews"], 1, "{previews}");
     let (status, _) = app
         .call("DELETE", "/api/v1/campaigns/east-draft", Some(&admin), None)
@@ -240,12 +244,7 @@ async fn one_campaign_to_every_account_with_a_tag_each_once_with_a_breakdown() {
         let appid = part["appid"].as_str().expect("appid");
         assert_eq!(part["part_of"], "east-news");
         assert_eq!(part["state"], "finished", "{part}");
-        let stats = app
-            .wechat_admin(
-                &format!("/_emulator/platform/accounts/{appid}/stats"),
-                Value::Null,
-            )
-            .await;
+        let stats = account_stats(&app, appid).await;
         assert_eq!(
             (
                 part["delivered"].as_u64(),
@@ -256,12 +255,7 @@ async fn one_campaign_to_every_account_with_a_tag_each_once_with_a_breakdown() {
             "{part} {stats}"
         );
     }
-    let untagged = app
-        .wechat_admin(
-            &format!("/_emulator/platform/accounts/{}/stats", appids[3]),
-            Value::Null,
-        )
-        .await;
+    let untagged = account_stats(&app, &appids[3]).await;
     assert_eq!(untagged["jobs"], 0, "{untagged}");
 
     // Listed once among every account's campaigns; its parts among each
@@ -398,12 +392,7 @@ async fn a_pause_and_a_resume_are_carried_to_the_parts() {
     let _ = stop.send(());
     running.await.expect("runner");
     for appid in &appids {
-        let stats = app
-            .wechat_admin(
-                &format!("/_emulator/platform/accounts/{appid}/stats"),
-                Value::Null,
-            )
-            .await;
+        let stats = account_stats(&app, appid).await;
         assert_eq!(
             (
                 stats["jobs"].as_u64(),
